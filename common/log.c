@@ -1,0 +1,81 @@
+/*
+ * log — see log.h. A single formatted buffer per line, written with one
+ * write(2) call; no locks, no allocation.
+ */
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *s_service = "herald";
+static volatile log_level_t s_level = LOG_LEVEL_INFO;
+
+void
+log_init (const char *service, log_level_t level)
+{
+    s_service = service;
+    s_level = level;
+}
+
+int
+log_level_parse (const char *text, log_level_t *level)
+{
+    static const struct { const char *name; log_level_t level; } names[] = {
+        { "debug", LOG_LEVEL_DEBUG }, { "info", LOG_LEVEL_INFO },
+        { "warn", LOG_LEVEL_WARN },   { "warning", LOG_LEVEL_WARN },
+        { "error", LOG_LEVEL_ERROR },
+    };
+    if (!text)
+        return -1;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcasecmp (text, names[i].name) == 0) {
+            *level = names[i].level;
+            return 0;
+        }
+    return -1;
+}
+
+void
+log_set_level (log_level_t level)
+{
+    s_level = level;
+}
+
+log_level_t
+log_get_level (void)
+{
+    return s_level;
+}
+
+void
+log_write (log_level_t level, const char *fmt, ...)
+{
+    static const char *labels[] = { "DEBUG", "INFO", "WARN", "ERROR" };
+    if (level < s_level)
+        return;
+    char line[2048];
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    gmtime_r (&ts.tv_sec, &tm);
+    int n = snprintf (line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s: ",
+                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                      tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L,
+                      labels[level], s_service);
+    if (n < 0)
+        return;
+    va_list ap;
+    va_start (ap, fmt);
+    int m = vsnprintf (line + n, sizeof line - (size_t) n - 1, fmt, ap);
+    va_end (ap);
+    size_t len = (size_t) n + (m < 0 ? 0 : (size_t) m);
+    if (len > sizeof line - 2)
+        len = sizeof line - 2;
+    line[len++] = '\n';
+    ssize_t rc = write (STDERR_FILENO, line, len);
+    (void) rc;
+}

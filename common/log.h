@@ -1,0 +1,41 @@
+/*
+ * log — the one logging helper every Herald service uses.
+ *
+ * Lines go to stderr as "<ISO time> <level> <service>: <message>", one
+ * write(2) per line so lines from several threads never interleave. stdout is
+ * left alone: the worker's stdout carries only notification lines.
+ * The level comes from --log-level / HERALD_LOG_LEVEL (debug, info, warn,
+ * error); messages below it cost one integer compare.
+ */
+#ifndef HERALD_LOG_H
+#define HERALD_LOG_H
+
+typedef enum {
+    LOG_LEVEL_DEBUG = 0,
+    LOG_LEVEL_INFO = 1,
+    LOG_LEVEL_WARN = 2,
+    LOG_LEVEL_ERROR = 3,
+} log_level_t;
+
+/* Sets the service name printed on each line (borrowed: pass a literal). */
+void log_init (const char *service, log_level_t level);
+
+/* Parses "debug", "info", "warn"/"warning", "error". Returns 0, or -1 for
+   anything else (level untouched). */
+int log_level_parse (const char *text, log_level_t *level);
+
+void log_set_level (log_level_t level);
+log_level_t log_get_level (void);
+
+void log_write (log_level_t level, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+#define log_debug(...) \
+    do { if (log_get_level () <= LOG_LEVEL_DEBUG) log_write (LOG_LEVEL_DEBUG, __VA_ARGS__); } while (0)
+#define log_info(...) \
+    do { if (log_get_level () <= LOG_LEVEL_INFO) log_write (LOG_LEVEL_INFO, __VA_ARGS__); } while (0)
+#define log_warn(...) \
+    do { if (log_get_level () <= LOG_LEVEL_WARN) log_write (LOG_LEVEL_WARN, __VA_ARGS__); } while (0)
+#define log_error(...) log_write (LOG_LEVEL_ERROR, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,310 @@
+/*
+ * proto — Herald's wire model: events, store requests and replies, change
+ * records and the AMQP notification body, with their MessagePack codecs
+ * (msgpack-c) and the validation limits every service agrees on.
+ *
+ * The store protocol is DEALER → ROUTER over ZeroMQ; each request and each
+ * reply is one frame holding one MessagePack map (proto/PROTOCOL.md is the
+ * reference a third-party client needs). Every map starts with the protocol
+ * version "v" and carries the request id "rid" that the reply echoes, so a
+ * client keeps many requests in flight on one socket.
+ *
+ * Decoders take untrusted bytes. They check every type and length, never
+ * assert, never read past the buffer, never allocate more than a small
+ * multiple of the input size, and reject trailing bytes after the map.
+ * Decoded strings are BORROWED: they point into the caller's input buffer
+ * and stay valid only as long as it does. Encoders append to a
+ * msgpack_sbuffer owned by the caller.
+ */
+#ifndef HERALD_PROTO_H
+#define HERALD_PROTO_H
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROTO_VERSION 1
+
+/* Validation limits (DESIGN §2); defaults, overridable by the environment
+   through proto_limits_from_env so every service applies the same ones. */
+#define PROTO_USER_ID_MAX_DEFAULT     256
+#define PROTO_DESCRIPTION_MAX_DEFAULT 4096
+#define PROTO_STATUS_MAX_DEFAULT      64
+#define PROTO_LIST_LIMIT_DEFAULT      100
+#define PROTO_LIST_LIMIT_MAX          1000
+#define PROTO_FEED_READ_MAX           1000   /* records per feed_read reply */
+#define PROTO_FRAME_MAX               (1024 * 1024)  /* bytes; larger frames are malformed */
+#define PROTO_UUID_LEN                36     /* canonical text form, no NUL */
+#define PROTO_TIME_LEN                24     /* "2026-11-24T10:00:00.123Z" */
+
+typedef struct {
+    size_t user_id_max;
+    size_t description_max;
+    size_t status_max;
+} proto_limits_t;
+
+/* The compiled-in defaults. */
+proto_limits_t proto_limits_default (void);
+
+/* Defaults overridden by HERALD_USER_ID_MAX, HERALD_DESCRIPTION_MAX,
+   HERALD_STATUS_MAX when set. Returns 0, or -1 (and prints why to stderr)
+   when a variable is not an integer in [1, 65536]. */
+int proto_limits_from_env (proto_limits_t *limits);
+
+/* A borrowed string slice; ptr == NULL means "absent". Not NUL-terminated. */
+typedef struct {
+    const char *ptr;
+    size_t len;
+} proto_str_t;
+
+#define PROTO_STR_NONE ((proto_str_t) { NULL, 0 })
+#define PROTO_STR(literal) ((proto_str_t) { (literal), sizeof (literal) - 1 })
+
+/* ---- String and identifier validation ------------------------------------ */
+
+typedef enum {
+    PROTO_STR_OK = 0,
+    PROTO_STR_EMPTY,      /* zero length */
+    PROTO_STR_TOO_LONG,   /* longer than the limit, in bytes */
+    PROTO_STR_BAD_UTF8,   /* not well-formed UTF-8 (overlongs, surrogates, > U+10FFFF) */
+    PROTO_STR_HAS_NUL,    /* contains a U+0000 byte */
+} proto_str_check_t;
+
+/* Checks a field value against max bytes. Order of precedence when several
+   apply: EMPTY, TOO_LONG, BAD_UTF8, HAS_NUL. */
+proto_str_check_t proto_check_string (const char *ptr, size_t len, size_t max);
+
+/* Human-readable message for a check result, e.g. "String should have at
+   most 256 bytes". Writes into buf (NUL-terminated, truncated to size). */
+void proto_check_message (proto_str_check_t check, size_t max, char *buf, size_t size);
+
+/* Parses a UUID in canonical 8-4-4-4-12 hex form (either case) into 16
+   bytes. Returns 0, or -1 for anything else (braces, urn:, missing dashes,
+   wrong length). */
+int proto_uuid_parse (const char *text, size_t len, uint8_t out[16]);
+
+/* Formats 16 bytes as canonical lowercase text; out gets 36 chars + NUL. */
+void proto_uuid_format (const uint8_t id[16], char out[PROTO_UUID_LEN + 1]);
+
+/* Formats Unix milliseconds as RFC 3339 UTC with milliseconds
+   ("2026-11-24T10:00:00.123Z"); out gets PROTO_TIME_LEN chars + NUL. */
+void proto_time_format (int64_t unix_ms, char out[PROTO_TIME_LEN + 1]);
+
+/* ---- The event ----------------------------------------------------------- */
+
+/* An event as it travels. Strings borrowed (from a decoded buffer, or from
+   the store's memory while encoding). */
+typedef struct {
+    uint8_t id[16];
+    proto_str_t user_id;
+    proto_str_t description;
+    proto_str_t status;
+    int64_t created_at;   /* Unix ms */
+    int64_t updated_at;   /* Unix ms */
+    uint64_t seq;         /* sequence number of the event's latest mutation */
+} proto_event_t;
+
+/* ---- Requests ------------------------------------------------------------ */
+
+typedef enum {
+    PROTO_OP_NONE = 0,
+    PROTO_OP_PING,
+    PROTO_OP_CREATE,
+    PROTO_OP_GET,
+    PROTO_OP_UPDATE,
+    PROTO_OP_LIST,
+    PROTO_OP_FEED_READ,
+    PROTO_OP_FEED_ACK,
+    PROTO_OP_STATS,
+    PROTO_OP_COUNT_
+} proto_op_t;
+
+/* Wire name of an op ("ping", "create", ...); "?" for an invalid value. */
+const char *proto_op_name (proto_op_t op);
+
+/* Which optional request fields are present (bit set). */
+enum {
+    PROTO_HAS_EVENT_ID    = 1u << 0,
+    PROTO_HAS_USER_ID     = 1u << 1,
+    PROTO_HAS_DESCRIPTION = 1u << 2,
+    PROTO_HAS_STATUS      = 1u << 3,
+    PROTO_HAS_AFTER       = 1u << 4,
+    PROTO_HAS_LIMIT       = 1u << 5,
+    PROTO_HAS_FROM        = 1u << 6,
+    PROTO_HAS_MAX         = 1u << 7,
+    PROTO_HAS_SEQ         = 1u << 8,
+};
+
+/* One store request. Which fields an op takes (PROTOCOL.md has the table):
+     ping      —
+     create    user_id, description (both required)
+     get       event_id (required)
+     update    event_id (required) + at least one of status, user_id, description
+     list      optional user_id, status (exact filters), after, limit
+     feed_read optional from (first seq wanted; absent = acked cursor + 1), max
+     feed_ack  seq (required): every record with seq <= this is acknowledged
+     stats     —                                                             */
+typedef struct {
+    proto_op_t op;
+    uint64_t rid;
+    unsigned has;               /* PROTO_HAS_* bits */
+    uint8_t event_id[16];
+    proto_str_t user_id;
+    proto_str_t description;
+    proto_str_t status;
+    uint8_t after[16];
+    uint32_t limit;
+    uint64_t from;
+    uint32_t max;
+    uint64_t seq;
+} proto_request_t;
+
+/* ---- Replies ------------------------------------------------------------- */
+
+typedef enum {
+    PROTO_OK = 0,
+    PROTO_E_MALFORMED,    /* not a well-formed request map */
+    PROTO_E_VERSION,      /* unsupported protocol version */
+    PROTO_E_UNKNOWN_OP,   /* op not known */
+    PROTO_E_INVALID,      /* well-formed but a field fails validation */
+    PROTO_E_NOT_FOUND,    /* no such event (or list cursor) */
+    PROTO_E_FEED_FULL,    /* change feed full: write refused */
+    PROTO_E_INTERNAL,     /* out of memory or another server-side failure */
+    PROTO_E_COUNT_
+} proto_status_t;
+
+/* Wire name of a status ("ok", "malformed", "version", "unknown_op",
+   "invalid", "not_found", "feed_full", "internal"). */
+const char *proto_status_name (proto_status_t status);
+
+typedef enum {
+    PROTO_CHANGE_CREATED = 1,
+    PROTO_CHANGE_UPDATED = 2,
+} proto_change_kind_t;
+
+/* One record of the change feed. */
+typedef struct {
+    uint64_t seq;
+    proto_change_kind_t kind;
+    proto_event_t event;
+} proto_change_t;
+
+/* A named counter of the stats reply. */
+typedef struct {
+    proto_str_t name;
+    uint64_t value;
+} proto_stat_t;
+
+/* One store reply. Which members are meaningful depends on op and status:
+     error (status != OK)   message (human readable), field (which request
+                            field failed, for INVALID; may be absent)
+     create, get, update    event
+     list                   items[n_items], has_next_after + next_after
+     feed_read              changes[n_changes], acked (cursor), head (last
+                            seq assigned), feed_len, feed_max
+     feed_ack               acked
+     stats                  stats[n_stats]
+   When encoding, arrays are borrowed from the caller. When decoding, the
+   arrays are allocated by the decoder (free with proto_reply_clear) and
+   strings are borrowed from the input buffer. */
+typedef struct {
+    proto_op_t op;
+    uint64_t rid;
+    proto_status_t status;
+    proto_str_t message;
+    proto_str_t field;
+    proto_event_t event;
+    proto_event_t *items;
+    size_t n_items;
+    bool has_next_after;
+    uint8_t next_after[16];
+    proto_change_t *changes;
+    size_t n_changes;
+    uint64_t acked;
+    uint64_t head;
+    uint64_t feed_len;
+    uint64_t feed_max;
+    proto_stat_t *stats;
+    size_t n_stats;
+} proto_reply_t;
+
+/* ---- Codecs -------------------------------------------------------------- */
+
+/* Decode results. Malformed input of every kind maps to one of these; the
+   message written to err (if non-NULL) says exactly what was wrong, e.g.
+   "field 'limit': expected unsigned integer". */
+typedef enum {
+    PROTO_DECODE_OK = 0,
+    PROTO_DECODE_MALFORMED,   /* bytes are not the expected map */
+    PROTO_DECODE_VERSION,     /* "v" missing or not PROTO_VERSION */
+    PROTO_DECODE_UNKNOWN_OP,  /* "op" is a string but not a known op */
+    PROTO_DECODE_INVALID,     /* a field value fails validation (bad uuid,
+                                 limit out of range, string over its limit,
+                                 bad UTF-8, NUL, required field missing) */
+} proto_decode_t;
+
+typedef struct {
+    char message[160];
+    char field[32];           /* request field at fault, "" if none */
+    uint64_t rid;             /* request id if it could be read, else 0 */
+    bool has_rid;
+} proto_error_t;
+
+/* Decodes one request frame. On success fills req (strings borrowed from
+   buf). Field validation against limits (string lengths, UTF-8, NUL,
+   required fields per op, limit in [1, PROTO_LIST_LIMIT_MAX], max in
+   [1, PROTO_FEED_READ_MAX]) happens here so the store only sees valid
+   requests. Unknown keys are ignored (forward compatibility). */
+proto_decode_t proto_request_decode (const void *buf, size_t len,
+                                     const proto_limits_t *limits,
+                                     proto_request_t *req, proto_error_t *err);
+
+/* Appends the encoding of req to out. Only fields flagged in req->has are
+   written. Returns 0, or -1 on allocation failure. */
+int proto_request_encode (const proto_request_t *req, msgpack_sbuffer *out);
+
+/* Decodes one reply frame (untrusted too: the gateway and notifier decode
+   what arrives on their sockets). On success reply->items / changes / stats
+   are heap arrays owned by reply; call proto_reply_clear. On failure
+   nothing is left allocated. */
+proto_decode_t proto_reply_decode (const void *buf, size_t len,
+                                   proto_reply_t *reply, proto_error_t *err);
+
+/* Frees the arrays a successful proto_reply_decode allocated and zeroes
+   the struct. Safe on a zeroed struct. */
+void proto_reply_clear (proto_reply_t *reply);
+
+/* Appends the encoding of reply to out. Returns 0 or -1. */
+int proto_reply_encode (const proto_reply_t *reply, msgpack_sbuffer *out);
+
+/* Convenience: encodes an error reply. message is a NUL-terminated string,
+   field may be NULL. */
+int proto_reply_encode_error (proto_op_t op, uint64_t rid, proto_status_t status,
+                              const char *message, const char *field,
+                              msgpack_sbuffer *out);
+
+/* ---- The AMQP notification body (notifier → RabbitMQ → worker) ---------- */
+
+/* The body of each message on herald.events: the change record, tagged
+   with type "event.created" / "event.updated". */
+typedef struct {
+    uint64_t seq;
+    proto_change_kind_t kind;
+    proto_event_t event;
+} proto_notification_t;
+
+/* Routing key / AMQP type for a change kind: "event.created" or
+   "event.updated". */
+const char *proto_change_routing_key (proto_change_kind_t kind);
+
+int proto_notification_encode (const proto_notification_t *n, msgpack_sbuffer *out);
+
+/* Decodes a message body (untrusted: anything can be published to the
+   queue). Strings borrowed from buf; validated against limits. */
+proto_decode_t proto_notification_decode (const void *buf, size_t len,
+                                          const proto_limits_t *limits,
+                                          proto_notification_t *n,
+                                          proto_error_t *err);
+
+#endif

@@ -1,0 +1,267 @@
+/*
+ * harness — see harness.h. POSIX process control for tests; every wait has
+ * a deadline and polls in short steps.
+ */
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef HERALD_BUILD_DIR
+#define HERALD_BUILD_DIR "."
+#endif
+#ifndef HERALD_SOURCE_DIR
+#define HERALD_SOURCE_DIR "."
+#endif
+
+extern char **environ;
+
+static long long
+s_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+s_nap (int ms)
+{
+    struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
+    nanosleep (&ts, NULL);
+}
+
+int
+harness_free_port (void)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in addr = { .sin_family = AF_INET };
+    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    socklen_t alen = sizeof addr;
+    int port = -1;
+    if (bind (fd, (struct sockaddr *) &addr, sizeof addr) == 0
+        && getsockname (fd, (struct sockaddr *) &addr, &alen) == 0)
+        port = ntohs (addr.sin_port);
+    close (fd);
+    return port;
+}
+
+const char *
+harness_bin (const char *name)
+{
+    static char path[8][1024];
+    static int next = 0;
+    char *out = path[next++ % 8];
+    const char *dir = getenv ("HERALD_BIN_DIR");
+    if (dir && *dir)
+        snprintf (out, 1024, "%s/%s", dir, name);
+    else
+        snprintf (out, 1024, "%s/bin/%s", HERALD_BUILD_DIR, name);
+    return out;
+}
+
+const char *
+harness_tmpdir (void)
+{
+    static char dir[512];
+    if (!dir[0]) {
+        const char *base = getenv ("TMPDIR");
+        snprintf (dir, sizeof dir, "%s/herald-test-%s-%d", base && *base ? base : "/tmp",
+                  program_invocation_short_name, (int) getpid ());
+        mkdir (dir, 0777);
+        chmod (dir, 0777);
+    }
+    return dir;
+}
+
+pid_t
+harness_spawn (const char *const argv[], const char *const env[],
+               const char *stdout_path, const char *stderr_path)
+{
+    pid_t parent = getpid ();
+    pid_t pid = fork ();
+    if (pid < 0)
+        return -1;
+    if (pid > 0)
+        return pid;
+    setpgid (0, 0);
+    prctl (PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid () != parent)
+        _exit (127);
+    for (size_t i = 0; env && env[i]; i++)
+        putenv ((char *) env[i]);
+    if (stdout_path) {
+        int fd = open (stdout_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2 (fd, STDOUT_FILENO);
+            close (fd);
+        }
+    }
+    if (stderr_path) {
+        int fd = open (stderr_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2 (fd, STDERR_FILENO);
+            close (fd);
+        }
+    }
+    execv (argv[0], (char *const *) argv);
+    fprintf (stderr, "harness: exec %s: %s\n", argv[0], strerror (errno));
+    _exit (127);
+}
+
+int
+harness_stop (pid_t pid, int sig, int timeout_ms)
+{
+    if (pid <= 0)
+        return -1;
+    int status = 0;
+    kill (pid, sig);
+    long long deadline = s_now_ms () + timeout_ms;
+    while (s_now_ms () < deadline) {
+        pid_t r = waitpid (pid, &status, WNOHANG);
+        if (r == pid)
+            return status;
+        if (r < 0)
+            return -1;
+        s_nap (10);
+    }
+    fprintf (stderr, "harness: pid %d ignored signal %d for %d ms, killing\n", (int) pid, sig,
+             timeout_ms);
+    kill (pid, SIGKILL);
+    if (waitpid (pid, &status, 0) == pid)
+        return status;
+    return -1;
+}
+
+bool
+harness_alive (pid_t pid)
+{
+    int status;
+    return pid > 0 && waitpid (pid, &status, WNOHANG) == 0;
+}
+
+int
+harness_wait_tcp (int port, int timeout_ms)
+{
+    long long deadline = s_now_ms () + timeout_ms;
+    do {
+        int fd = socket (AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port) };
+        addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+        int rc = connect (fd, (struct sockaddr *) &addr, sizeof addr);
+        close (fd);
+        if (rc == 0)
+            return 0;
+        s_nap (20);
+    } while (s_now_ms () < deadline);
+    return -1;
+}
+
+int
+harness_count_lines (const char *path, const char *needle)
+{
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return 0;
+    int count = 0;
+    char *line = NULL;
+    size_t cap = 0;
+    while (getline (&line, &cap, file) > 0)
+        if (strstr (line, needle))
+            count++;
+    free (line);
+    fclose (file);
+    return count;
+}
+
+int
+harness_wait_lines (const char *path, const char *needle, int count, int timeout_ms)
+{
+    long long deadline = s_now_ms () + timeout_ms;
+    int found = 0;
+    for (;;) {
+        found = harness_count_lines (path, needle);
+        if (found >= count || s_now_ms () >= deadline)
+            return found;
+        s_nap (50);
+    }
+}
+
+static int
+s_rabbit_script (harness_rabbit_t *self, const char *verb)
+{
+    char cmd[2048];
+    snprintf (cmd, sizeof cmd, "%s/tests/rabbitmq-node.sh %s '%s' %d >>'%s/harness.log' 2>&1",
+              HERALD_SOURCE_DIR, verb, self->dir, self->amqp_port, self->dir);
+    int rc = system (cmd);
+    return rc == 0 ? 0 : -1;
+}
+
+int
+harness_rabbit_start (harness_rabbit_t *self)
+{
+    memset (self, 0, sizeof *self);
+    snprintf (self->dir, sizeof self->dir, "%s/rabbit", harness_tmpdir ());
+    mkdir (self->dir, 0777);
+    self->amqp_port = harness_free_port ();
+    snprintf (self->url, sizeof self->url, "amqp://guest:guest@127.0.0.1:%d/", self->amqp_port);
+    if (s_rabbit_script (self, "start") != 0) {
+        fprintf (stderr, "harness: RabbitMQ did not start; log in %s\n", self->dir);
+        return -1;
+    }
+    return 0;
+}
+
+int
+harness_rabbit_stop (harness_rabbit_t *self)
+{
+    return s_rabbit_script (self, "stop");
+}
+
+int
+harness_rabbit_restart (harness_rabbit_t *self)
+{
+    return s_rabbit_script (self, "start");
+}
+
+int
+harness_rabbitmqctl (harness_rabbit_t *self, const char *args, char *out, size_t size)
+{
+    char cmd[2048];
+    snprintf (cmd, sizeof cmd,
+              ". '%s/node.env' && ERL_EPMD_PORT=$EPMD_PORT HOME='%s' "
+              "/usr/lib/rabbitmq/bin/rabbitmqctl -q -n \"$NODE\" %s 2>&1",
+              self->dir, self->dir, args);
+    FILE *pipe = popen (cmd, "r");
+    if (!pipe)
+        return -1;
+    size_t used = 0;
+    if (out && size)
+        out[0] = '\0';
+    char chunk[1024];
+    size_t n;
+    while ((n = fread (chunk, 1, sizeof chunk, pipe)) > 0)
+        if (out && used + 1 < size) {
+            size_t take = n < size - 1 - used ? n : size - 1 - used;
+            memcpy (out + used, chunk, take);
+            used += take;
+            out[used] = '\0';
+        }
+    int status = pclose (pipe);
+    return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}

@@ -1,0 +1,70 @@
+/*
+ * harness — what integration tests and benchmarks need to drive the real
+ * binaries: free loopback ports, starting and stopping processes by PID,
+ * waiting on TCP readiness with deadlines (never a blind sleep), and a
+ * private RabbitMQ node (tests/rabbitmq-node.sh) per test program.
+ *
+ * Binaries are looked up in HERALD_BIN_DIR (CTest sets it to the build
+ * tree), falling back to the compile-time build directory.
+ */
+#ifndef HERALD_HARNESS_H
+#define HERALD_HARNESS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* A free TCP port on 127.0.0.1 (bound, read back, released). */
+int harness_free_port (void);
+
+/* Absolute path of a built binary, e.g. harness_bin("herald-store").
+   Returns a static buffer (one per call site is fine; copy to keep). */
+const char *harness_bin (const char *name);
+
+/* A scratch directory for this test program, created on first use:
+   $TMPDIR/herald-test-<prog>-<pid>. Borrowed. */
+const char *harness_tmpdir (void);
+
+/* Starts argv[0] with argv, adding env (NULL-terminated "KEY=VALUE" list,
+   may be NULL) to the environment. stdout/stderr go to the given files
+   (NULL = inherit). Returns the child's PID or -1. The child gets its own
+   process group and SIGKILL if the harness process dies. */
+pid_t harness_spawn (const char *const argv[], const char *const env[],
+                     const char *stdout_path, const char *stderr_path);
+
+/* Sends sig to pid and waits up to timeout_ms for it to exit; SIGKILLs it
+   after that. Returns the exit status as waitpid reports it, or -1. */
+int harness_stop (pid_t pid, int sig, int timeout_ms);
+
+/* True while pid has not exited (reaps it if it has). */
+bool harness_alive (pid_t pid);
+
+/* Polls until a TCP connect to 127.0.0.1:port succeeds. Returns 0 or -1 on
+   timeout. */
+int harness_wait_tcp (int port, int timeout_ms);
+
+/* Polls until the file contains at least `count` lines containing needle.
+   Returns the number found (which may be < count on timeout). */
+int harness_wait_lines (const char *path, const char *needle, int count, int timeout_ms);
+
+/* Counts lines of a file containing needle (0 when the file is missing). */
+int harness_count_lines (const char *path, const char *needle);
+
+/* A private RabbitMQ node. */
+typedef struct {
+    char dir[512];
+    int amqp_port;
+    char url[128];   /* amqp://guest:guest@127.0.0.1:<port>/ */
+} harness_rabbit_t;
+
+/* Boots a node in a fresh dir under harness_tmpdir(). Returns 0 or -1. */
+int harness_rabbit_start (harness_rabbit_t *self);
+/* Graceful stop (state kept; start again with harness_rabbit_restart). */
+int harness_rabbit_stop (harness_rabbit_t *self);
+/* Starts a stopped node again on the same port with the same state. */
+int harness_rabbit_restart (harness_rabbit_t *self);
+/* Runs rabbitmqctl against the node with the given arguments (one shell
+   word string, e.g. "list_queues name messages"), output into out
+   (NUL-terminated, truncated). Returns its exit status. */
+int harness_rabbitmqctl (harness_rabbit_t *self, const char *args, char *out, size_t size);
+
+#endif

@@ -1,0 +1,88 @@
+#!/bin/bash
+# Starts and stops a private RabbitMQ node for tests, benchmarks and the
+# local runner: its own data dir, its own epmd, every port on 127.0.0.1.
+#
+#   rabbitmq-node.sh start DIR AMQP_PORT   # boots, waits until AMQP accepts
+#   rabbitmq-node.sh stop DIR              # graceful stop, then its epmd
+#   rabbitmq-node.sh kill DIR              # SIGKILL the node (fault tests)
+#
+# DIR keeps the node's state (mnesia, logs, ports), so a stop followed by a
+# start on the same DIR restarts the same node with its durable queues.
+# Runs the node as the calling user (root in CI), so no system service and
+# no shared /var/lib/rabbitmq state is involved.
+set -eu
+RMQ_BIN=/usr/lib/rabbitmq/bin
+cmd=${1:?usage: $0 start|stop|kill DIR [AMQP_PORT]}
+dir=${2:?usage: $0 start|stop|kill DIR [AMQP_PORT]}
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+        echo $((20000 + $(od -An -N2 -tu2 /dev/urandom) % 20000))
+}
+
+node_env() {
+    . "$dir/node.env"
+    export RABBITMQ_MNESIA_BASE="$dir/mnesia" RABBITMQ_LOG_BASE="$dir/log"
+    export RABBITMQ_NODENAME="$NODE" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+    export RABBITMQ_NODE_PORT="$AMQP_PORT" RABBITMQ_DIST_PORT="$DIST_PORT"
+    export RABBITMQ_FEATURE_FLAGS_FILE="$dir/feature_flags"
+    export RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins"
+    export RABBITMQ_CONFIG_FILE="$dir/rabbitmq"
+    export RABBITMQ_PID_FILE="$dir/node.pid"
+    export ERL_EPMD_PORT="$EPMD_PORT" ERL_EPMD_ADDRESS=127.0.0.1
+    export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+    export HOME="$dir"
+}
+
+amqp_open() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+case "$cmd" in
+start)
+    port=${3:?AMQP_PORT required}
+    if [ ! -f "$dir/node.env" ]; then
+        mkdir -p "$dir/mnesia" "$dir/log"
+        echo '[].' > "$dir/enabled_plugins"
+        # Quiet, small-footprint node: no disk alarm surprises on busy CI disks.
+        printf 'disk_free_limit.absolute = 50MB\nloopback_users = none\n' > "$dir/rabbitmq.conf"
+        cat > "$dir/node.env" <<ENV
+NODE=herald-$(basename "$dir" | tr -c 'a-zA-Z0-9\n' '-')-$$@localhost
+AMQP_PORT=$port
+DIST_PORT=$(free_port)
+EPMD_PORT=$(free_port)
+ENV
+    fi
+    node_env
+    nohup "$RMQ_BIN/rabbitmq-server" > "$dir/log/console.log" 2>&1 &
+    # Wait until the node answers and its AMQP listener accepts (≤ 60 s).
+    i=0
+    until amqp_open "$AMQP_PORT" && "$RMQ_BIN/rabbitmq-diagnostics" -q -n "$NODE" ping >/dev/null 2>&1; do
+        i=$((i + 1))
+        if [ $i -gt 240 ]; then
+            echo "rabbitmq-node: node $NODE did not start; see $dir/log" >&2
+            tail -20 "$dir/log/console.log" >&2 || true
+            exit 1
+        fi
+        sleep 0.25
+    done
+    ;;
+stop)
+    [ -f "$dir/node.env" ] || exit 0
+    node_env
+    "$RMQ_BIN/rabbitmqctl" -q -n "$NODE" stop >/dev/null 2>&1 || true
+    # rabbitmqctl stop returns when the VM halts; its epmd is ours to stop.
+    epmd -port "$EPMD_PORT" -kill >/dev/null 2>&1 || true
+    ;;
+kill)
+    [ -f "$dir/node.env" ] || exit 0
+    node_env
+    [ -f "$dir/node.pid" ] && kill -9 "$(cat "$dir/node.pid")" 2>/dev/null || true
+    ;;
+*)
+    echo "usage: $0 start|stop|kill DIR [AMQP_PORT]" >&2
+    exit 2
+    ;;
+esac
