@@ -1,0 +1,290 @@
+/*
+ * broker — see broker.h. Connection setup and teardown for rabbitmq-c 0.11,
+ * which leaves heartbeats, timeouts and recovery to the caller.
+ */
+#include "broker.h"
+
+#include "backoff.h"
+#include "log.h"
+
+#include <amqp_tcp_socket.h>
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct _broker_t {
+    char *url_text;                    /* the mutable copy amqp_parse_url cut up */
+    struct amqp_connection_info info;  /* points into url_text */
+    int heartbeat_s;
+    amqp_connection_state_t conn;      /* NULL when disconnected */
+    backoff_t retry;
+};
+
+int
+broker_url_check (const char *url, char *err, size_t size)
+{
+    char *copy = strdup (url ? url : "");
+    if (!copy) {
+        snprintf (err, size, "out of memory");
+        return -1;
+    }
+    struct amqp_connection_info info;
+    amqp_default_connection_info (&info);
+    int rc = amqp_parse_url (copy, &info);
+    if (rc != AMQP_STATUS_OK)
+        snprintf (err, size, "'%s' is not an AMQP URL (amqp://user:pass@host:port/vhost): %s",
+                  url ? url : "", amqp_error_string2 (rc));
+    else if (info.ssl)
+        snprintf (err, size, "amqps:// is not supported");
+    free (copy);
+    return rc == AMQP_STATUS_OK && !info.ssl ? 0 : -1;
+}
+
+broker_t *
+broker_new (const char *url, int heartbeat_s)
+{
+    char err[256];
+    if (broker_url_check (url, err, sizeof err) != 0) {
+        log_error ("%s", err);
+        return NULL;
+    }
+    broker_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->url_text = strdup (url);
+    if (!self->url_text) {
+        free (self);
+        return NULL;
+    }
+    amqp_default_connection_info (&self->info);
+    amqp_parse_url (self->url_text, &self->info);
+    self->heartbeat_s = heartbeat_s;
+    backoff_init (&self->retry, BROKER_RETRY_INITIAL_MS, BROKER_RETRY_MAX_MS);
+    return self;
+}
+
+void
+broker_destroy (broker_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    broker_t *self = *self_p;
+    broker_drop (self);
+    free (self->url_text);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+broker_rpc_check (amqp_rpc_reply_t reply, const char *what)
+{
+    switch (reply.reply_type) {
+    case AMQP_RESPONSE_NORMAL:
+        return 0;
+    case AMQP_RESPONSE_NONE:
+        log_warn ("%s: missing RPC reply", what);
+        break;
+    case AMQP_RESPONSE_LIBRARY_EXCEPTION:
+        log_warn ("%s: %s", what, amqp_error_string2 (reply.library_error));
+        break;
+    case AMQP_RESPONSE_SERVER_EXCEPTION:
+        if (reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
+            const amqp_connection_close_t *m = reply.reply.decoded;
+            log_warn ("%s: connection closed by server: %u %.*s", what, m->reply_code,
+                      (int) m->reply_text.len, (const char *) m->reply_text.bytes);
+        }
+        else if (reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+            const amqp_channel_close_t *m = reply.reply.decoded;
+            log_warn ("%s: channel closed by server: %u %.*s", what, m->reply_code,
+                      (int) m->reply_text.len, (const char *) m->reply_text.bytes);
+        }
+        else
+            log_warn ("%s: unexpected server method 0x%08x", what, reply.reply.id);
+        break;
+    }
+    return -1;
+}
+
+static int
+s_status_check (int status, const char *what)
+{
+    if (status >= 0)
+        return 0;
+    log_warn ("%s: %s", what, amqp_error_string2 (status));
+    return -1;
+}
+
+int
+broker_declare_topology (amqp_connection_state_t conn, amqp_channel_t channel)
+{
+    assert (conn);
+    amqp_exchange_declare (conn, channel, amqp_cstring_bytes (BROKER_EXCHANGE),
+                           amqp_cstring_bytes ("topic"), 0, 1, 0, 0, amqp_empty_table);
+    if (broker_rpc_check (amqp_get_rpc_reply (conn), "declare exchange " BROKER_EXCHANGE))
+        return -1;
+    amqp_exchange_declare (conn, channel, amqp_cstring_bytes (BROKER_DEAD_EXCHANGE),
+                           amqp_cstring_bytes ("fanout"), 0, 1, 0, 0, amqp_empty_table);
+    if (broker_rpc_check (amqp_get_rpc_reply (conn), "declare exchange " BROKER_DEAD_EXCHANGE))
+        return -1;
+
+    amqp_queue_declare (conn, channel, amqp_cstring_bytes (BROKER_DEAD_QUEUE), 0, 1, 0, 0,
+                        amqp_empty_table);
+    if (broker_rpc_check (amqp_get_rpc_reply (conn), "declare queue " BROKER_DEAD_QUEUE))
+        return -1;
+    amqp_queue_bind (conn, channel, amqp_cstring_bytes (BROKER_DEAD_QUEUE),
+                     amqp_cstring_bytes (BROKER_DEAD_EXCHANGE), amqp_cstring_bytes (""),
+                     amqp_empty_table);
+    if (broker_rpc_check (amqp_get_rpc_reply (conn), "bind " BROKER_DEAD_QUEUE))
+        return -1;
+
+    /* Both services must pass exactly these arguments, or the second declare
+       fails with PRECONDITION_FAILED: that is why they live here only. */
+    amqp_table_entry_t entries[1];
+    entries[0].key = amqp_cstring_bytes ("x-dead-letter-exchange");
+    entries[0].value.kind = AMQP_FIELD_KIND_UTF8;
+    entries[0].value.value.bytes = amqp_cstring_bytes (BROKER_DEAD_EXCHANGE);
+    amqp_table_t args = { 1, entries };
+    amqp_queue_declare (conn, channel, amqp_cstring_bytes (BROKER_QUEUE), 0, 1, 0, 0, args);
+    if (broker_rpc_check (amqp_get_rpc_reply (conn), "declare queue " BROKER_QUEUE))
+        return -1;
+    amqp_queue_bind (conn, channel, amqp_cstring_bytes (BROKER_QUEUE),
+                     amqp_cstring_bytes (BROKER_EXCHANGE), amqp_cstring_bytes (BROKER_CREATED_KEY),
+                     amqp_empty_table);
+    if (broker_rpc_check (amqp_get_rpc_reply (conn), "bind " BROKER_QUEUE))
+        return -1;
+    return 0;
+}
+
+int
+broker_connect (broker_t *self)
+{
+    assert (self);
+    broker_drop (self);
+    amqp_connection_state_t conn = amqp_new_connection ();
+    if (!conn)
+        return -1;
+    amqp_socket_t *socket = amqp_tcp_socket_new (conn);
+    if (!socket) {
+        amqp_destroy_connection (conn);
+        return -1;
+    }
+    struct timeval connect_tv = { BROKER_CONNECT_TIMEOUT_MS / 1000,
+                                  (BROKER_CONNECT_TIMEOUT_MS % 1000) * 1000 };
+    struct timeval rpc_tv = { BROKER_RPC_TIMEOUT_MS / 1000, (BROKER_RPC_TIMEOUT_MS % 1000) * 1000 };
+    int status = amqp_socket_open_noblock (socket, self->info.host, self->info.port, &connect_tv);
+    if (s_status_check (status, "connect to RabbitMQ")) {
+        amqp_destroy_connection (conn);
+        return -1;
+    }
+    amqp_set_handshake_timeout (conn, &connect_tv);
+    amqp_set_rpc_timeout (conn, &rpc_tv);
+    amqp_rpc_reply_t reply = amqp_login (conn, self->info.vhost, 0, AMQP_DEFAULT_FRAME_SIZE,
+                                         self->heartbeat_s, AMQP_SASL_METHOD_PLAIN,
+                                         self->info.user, self->info.password);
+    if (broker_rpc_check (reply, "login to RabbitMQ"))
+        goto failed;
+    amqp_channel_open (conn, BROKER_CHANNEL);
+    if (broker_rpc_check (amqp_get_rpc_reply (conn), "open channel"))
+        goto failed;
+    if (broker_declare_topology (conn, BROKER_CHANNEL))
+        goto failed;
+    self->conn = conn;
+    backoff_reset (&self->retry);
+    log_info ("connected to RabbitMQ at %s:%d (heartbeat %d s)", self->info.host,
+              self->info.port, self->heartbeat_s);
+    return 0;
+
+failed:
+    amqp_destroy_connection (conn);
+    return -1;
+}
+
+void
+broker_disconnect (broker_t *self)
+{
+    assert (self);
+    if (!self->conn)
+        return;
+    /* Bounded by the RPC timeout; errors only mean the peer is gone. */
+    amqp_channel_close (self->conn, BROKER_CHANNEL, AMQP_REPLY_SUCCESS);
+    amqp_connection_close (self->conn, AMQP_REPLY_SUCCESS);
+    broker_drop (self);
+}
+
+void
+broker_drop (broker_t *self)
+{
+    assert (self);
+    if (!self->conn)
+        return;
+    amqp_destroy_connection (self->conn);
+    self->conn = NULL;
+}
+
+bool
+broker_connected (broker_t *self)
+{
+    assert (self);
+    return self->conn != NULL;
+}
+
+amqp_connection_state_t
+broker_conn (broker_t *self)
+{
+    assert (self);
+    return self->conn;
+}
+
+int
+broker_fd (broker_t *self)
+{
+    assert (self);
+    return self->conn ? amqp_get_sockfd (self->conn) : -1;
+}
+
+int64_t
+broker_retry_delay_ms (broker_t *self)
+{
+    assert (self);
+    return backoff_next (&self->retry);
+}
+
+int
+broker_handle_close (broker_t *self, const amqp_frame_t *frame)
+{
+    assert (self);
+    if (!self->conn || frame->frame_type != AMQP_FRAME_METHOD)
+        return 0;
+    if (frame->payload.method.id == AMQP_CHANNEL_CLOSE_METHOD) {
+        const amqp_channel_close_t *m = frame->payload.method.decoded;
+        log_warn ("RabbitMQ closed the channel: %u %.*s", m->reply_code,
+                  (int) m->reply_text.len, (const char *) m->reply_text.bytes);
+        amqp_channel_close_ok_t ok = { 0 };
+        amqp_send_method (self->conn, frame->channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+        return 1;
+    }
+    if (frame->payload.method.id == AMQP_CONNECTION_CLOSE_METHOD) {
+        const amqp_connection_close_t *m = frame->payload.method.decoded;
+        log_warn ("RabbitMQ closed the connection: %u %.*s", m->reply_code,
+                  (int) m->reply_text.len, (const char *) m->reply_text.bytes);
+        amqp_connection_close_ok_t ok = { 0 };
+        amqp_send_method (self->conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
+        return 1;
+    }
+    return 0;
+}
+
+const char *
+broker_host (broker_t *self)
+{
+    assert (self);
+    return self->info.host;
+}
+
+int
+broker_port (broker_t *self)
+{
+    assert (self);
+    return self->info.port;
+}

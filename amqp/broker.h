@@ -1,0 +1,99 @@
+/*
+ * broker — one AMQP connection to RabbitMQ as both herald-notifier and
+ * herald-worker use it: parse the URL, open the socket with a timeout, log in
+ * asking for heartbeats, open channel 1 and declare Herald's topology.
+ *
+ * rabbitmq-c 0.11 has no background thread and no automatic recovery: the
+ * caller's loop must call into the connection (a zero-timeout frame read or a
+ * consume with a timeout) at least every heartbeat/2, and on any error it
+ * calls broker_disconnect, waits broker_retry_delay_ms and connects again.
+ * Everything the old connection handed out (delivery tags, publish sequence
+ * numbers) is void after that.
+ *
+ * The topology is declared by both services with identical arguments, so
+ * whichever starts first creates it and nothing is ever unroutable:
+ *   exchange herald.events (topic, durable)
+ *     └─ event.created → queue herald.notifications (durable,
+ *                          x-dead-letter-exchange herald.dead)
+ *   exchange herald.dead (fanout, durable) → queue herald.notifications.dead
+ */
+#ifndef HERALD_BROKER_H
+#define HERALD_BROKER_H
+
+#include <amqp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BROKER_EXCHANGE      "herald.events"
+#define BROKER_QUEUE         "herald.notifications"
+#define BROKER_DEAD_EXCHANGE "herald.dead"
+#define BROKER_DEAD_QUEUE    "herald.notifications.dead"
+#define BROKER_CREATED_KEY   "event.created"
+#define BROKER_CHANNEL       1
+
+#define BROKER_URL_DEFAULT       "amqp://guest:guest@127.0.0.1:5672/"
+#define BROKER_HEARTBEAT_DEFAULT 30        /* seconds */
+#define BROKER_CONNECT_TIMEOUT_MS 5000
+#define BROKER_RPC_TIMEOUT_MS    10000     /* declares, qos, confirm.select */
+#define BROKER_RETRY_INITIAL_MS  100
+#define BROKER_RETRY_MAX_MS      5000
+
+typedef struct _broker_t broker_t;
+
+/* Checks that url parses as amqp://user:pass@host:port/vhost. Returns 0, or
+   -1 with the reason in err. */
+int broker_url_check (const char *url, char *err, size_t size);
+
+/* Creates a disconnected broker for url (copied). heartbeat_s 0 disables
+   heartbeats (not recommended). Returns NULL if the URL does not parse. */
+broker_t *broker_new (const char *url, int heartbeat_s);
+
+/* Disconnects (without waiting on a dead peer) and frees. No-op on NULL. */
+void broker_destroy (broker_t **self_p);
+
+/* Opens a new connection: socket with BROKER_CONNECT_TIMEOUT_MS, login with
+   the heartbeat, channel BROKER_CHANNEL, RPC timeout, topology. Blocks for at
+   most a few seconds. Returns 0, or -1 (logged) leaving self disconnected.
+   On success the retry backoff is reset. */
+int broker_connect (broker_t *self);
+
+/* Closes the channel and connection politely if still connected, then frees
+   the connection state. Safe when already disconnected. */
+void broker_disconnect (broker_t *self);
+
+/* Forgets the connection without the close handshake (after a socket error,
+   heartbeat timeout or a close from the server). */
+void broker_drop (broker_t *self);
+
+bool broker_connected (broker_t *self);
+
+/* The live connection (borrowed; NULL when disconnected). */
+amqp_connection_state_t broker_conn (broker_t *self);
+
+/* Socket descriptor to poll for readability, or -1. Before polling, check
+   amqp_frames_enqueued / amqp_data_in_buffer: buffered frames never wake a
+   poll. */
+int broker_fd (broker_t *self);
+
+/* Delay before the next connection attempt (backoff with jitter). */
+int64_t broker_retry_delay_ms (broker_t *self);
+
+/* Declares the topology on an open channel. Idempotent. Returns 0 or -1. */
+int broker_declare_topology (amqp_connection_state_t conn, amqp_channel_t channel);
+
+/* Turns an RPC reply into 0 (normal) or -1, logging what failed as
+   "<what>: <reason>". */
+int broker_rpc_check (amqp_rpc_reply_t reply, const char *what);
+
+/* Handles a method frame that is not for the caller's own flow: answers
+   channel.close / connection.close with their close-ok and logs the reason.
+   Returns 1 if the frame closed the channel or connection (the caller must
+   broker_drop and reconnect), 0 otherwise. */
+int broker_handle_close (broker_t *self, const amqp_frame_t *frame);
+
+/* Host and port the URL names (borrowed), for logs. */
+const char *broker_host (broker_t *self);
+int broker_port (broker_t *self);
+
+#endif

@@ -1,0 +1,340 @@
+/*
+ * relay — see relay.h.
+ *
+ * State machine in one struct. The invariants that make it lossless:
+ *   - `window` holds every publish not yet confirmed, in feed order; the
+ *     store is acked only with the seq window_advance returns, i.e. the
+ *     highest seq with everything before it confirmed on this channel.
+ *   - any doubt about the channel (nack, return of an event.created, socket
+ *     error, heartbeat timeout, channel or connection close) drops the
+ *     connection and resets the window and the read position, so the next
+ *     read starts from the store's acked cursor again.
+ *   - a feed_read reply is used only if its rid is the one outstanding;
+ *     replies to reads abandoned by a reset are ignored.
+ */
+#include "relay.h"
+
+#include "broker.h"
+#include "clock.h"
+#include "log.h"
+#include "proto.h"
+#include "store_link.h"
+#include "window.h"
+
+#include <amqp.h>
+#include <assert.h>
+#include <czmq.h>
+#include <stdio.h>
+
+#define RELAY_READ_TIMEOUT_MS 3000   /* a feed_read unanswered this long is re-sent */
+#define RELAY_SERVICE_MS      1000   /* AMQP frames are read at least this often */
+
+typedef struct {
+    const relay_config_t *config;
+    broker_t *broker;
+    store_link_t *store;
+    window_t *window;
+    msgpack_sbuffer body;
+    int64_t reconnect_at;   /* mono ms of the next broker attempt */
+    uint64_t next_from;     /* next seq to read; 0 = from the store's cursor */
+    uint64_t read_rid;      /* outstanding feed_read, 0 none */
+    int64_t read_sent_at;
+    int64_t next_read_at;
+    uint64_t confirmed;     /* highest seq confirmed with nothing missing below */
+    uint64_t acked_sent;    /* highest seq sent in a feed_ack */
+    uint64_t published;     /* counters for the logs */
+    int64_t last_service;
+} relay_t;
+
+static void
+s_reset_channel (relay_t *self, const char *why)
+{
+    if (broker_connected (self->broker))
+        log_warn ("dropping RabbitMQ connection: %s; re-reading from the store's cursor", why);
+    broker_drop (self->broker);
+    window_reset (self->window);
+    self->next_from = 0;
+    self->read_rid = 0;
+    self->reconnect_at = clock_mono_ms () + broker_retry_delay_ms (self->broker);
+}
+
+static void
+s_connect (relay_t *self)
+{
+    if (broker_connect (self->broker) != 0) {
+        self->reconnect_at = clock_mono_ms () + broker_retry_delay_ms (self->broker);
+        return;
+    }
+    amqp_connection_state_t conn = broker_conn (self->broker);
+    amqp_confirm_select (conn, BROKER_CHANNEL);
+    if (broker_rpc_check (amqp_get_rpc_reply (conn), "confirm.select")) {
+        s_reset_channel (self, "confirm.select failed");
+        return;
+    }
+    window_reset (self->window);
+    self->next_from = 0;
+    self->read_rid = 0;
+    self->next_read_at = 0;
+    self->last_service = clock_mono_ms ();
+}
+
+/* Sends the cursor forward if confirms moved it. */
+static void
+s_ack_store (relay_t *self)
+{
+    if (self->confirmed > self->acked_sent && store_link_ack (self->store, self->confirmed))
+        self->acked_sent = self->confirmed;
+}
+
+/* Publishes one change. Returns 0, or -1 after resetting the channel. */
+static int
+s_publish (relay_t *self, const proto_change_t *change)
+{
+    proto_notification_t n = { .seq = change->seq, .kind = change->kind, .event = change->event };
+    msgpack_sbuffer_clear (&self->body);
+    if (proto_notification_encode (&n, &self->body) != 0) {
+        log_error ("cannot encode change %llu", (unsigned long long) change->seq);
+        return -1;
+    }
+    char id[PROTO_UUID_LEN + 1];
+    proto_uuid_format (change->event.id, id);
+    char message_id[PROTO_UUID_LEN + 32];
+    snprintf (message_id, sizeof message_id, "%s:%llu", id, (unsigned long long) change->seq);
+    const char *key = proto_change_routing_key (change->kind);
+
+    amqp_basic_properties_t props;
+    props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG
+                   | AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_TYPE_FLAG | AMQP_BASIC_TIMESTAMP_FLAG
+                   | AMQP_BASIC_APP_ID_FLAG;
+    props.content_type = amqp_cstring_bytes ("application/msgpack");
+    props.delivery_mode = AMQP_DELIVERY_PERSISTENT;
+    props.message_id = amqp_cstring_bytes (message_id);
+    props.type = amqp_cstring_bytes (key);
+    props.timestamp = (uint64_t) (clock_wall_ms () / 1000);
+    props.app_id = amqp_cstring_bytes ("herald-notifier");
+    amqp_bytes_t body = { self->body.size, self->body.data };
+
+    /* Only event.created is bound to a queue: an unroutable created event is
+       a loss, so it is mandatory; updates have no consumer by design. */
+    int mandatory = change->kind == PROTO_CHANGE_CREATED;
+    if (window_push (self->window, change->seq) == 0)
+        return -1;   /* caller never asks for more than the room */
+    int rc = amqp_basic_publish (broker_conn (self->broker), BROKER_CHANNEL,
+                                 amqp_cstring_bytes (BROKER_EXCHANGE), amqp_cstring_bytes (key),
+                                 mandatory, 0, &props, body);
+    if (rc != AMQP_STATUS_OK) {
+        s_reset_channel (self, amqp_error_string2 (rc));
+        return -1;
+    }
+    self->published++;
+    return 0;
+}
+
+static void
+s_on_feed (relay_t *self, const proto_reply_t *reply)
+{
+    self->read_rid = 0;
+    int64_t now = clock_mono_ms ();
+    if (reply->status != PROTO_OK) {
+        log_warn ("feed_read refused: %s %.*s", proto_status_name (reply->status),
+                  (int) reply->message.len, reply->message.ptr ? reply->message.ptr : "");
+        self->next_read_at = now + self->config->poll_ms;
+        return;
+    }
+    if (self->next_from == 0 && reply->acked > self->confirmed)
+        self->confirmed = self->acked_sent = reply->acked;
+    for (size_t i = 0; i < reply->n_changes; i++) {
+        if (!broker_connected (self->broker) || s_publish (self, &reply->changes[i]) != 0)
+            return;
+        self->next_from = reply->changes[i].seq + 1;
+    }
+    if (reply->n_changes == 0) {
+        if (self->next_from == 0)
+            self->next_from = reply->acked + 1;
+        self->next_read_at = now + self->config->poll_ms;
+    }
+    else
+        self->next_read_at = now;
+}
+
+static void
+s_drain_store (relay_t *self)
+{
+    proto_reply_t reply;
+    int rc;
+    while ((rc = store_link_recv (self->store, &reply)) != 0) {
+        if (rc < 0)
+            continue;
+        if (reply.op == PROTO_OP_FEED_READ && reply.rid == self->read_rid)
+            s_on_feed (self, &reply);
+        else if (reply.op == PROTO_OP_FEED_ACK && reply.status != PROTO_OK)
+            log_warn ("feed_ack refused: %s", proto_status_name (reply.status));
+    }
+}
+
+/* Handles one frame from the broker. Returns 0, or -1 after a reset. */
+static int
+s_on_frame (relay_t *self, amqp_frame_t *frame)
+{
+    if (frame->frame_type != AMQP_FRAME_METHOD)
+        return 0;
+    amqp_connection_state_t conn = broker_conn (self->broker);
+    switch (frame->payload.method.id) {
+    case AMQP_BASIC_ACK_METHOD: {
+        const amqp_basic_ack_t *ack = frame->payload.method.decoded;
+        if (window_ack (self->window, ack->delivery_tag, ack->multiple) != 0) {
+            s_reset_channel (self, "basic.ack for an unknown publish");
+            return -1;
+        }
+        uint64_t seq;
+        if (window_advance (self->window, &seq) && seq > self->confirmed)
+            self->confirmed = seq;
+        return 0;
+    }
+    case AMQP_BASIC_NACK_METHOD:
+        s_reset_channel (self, "RabbitMQ nacked a publish");
+        return -1;
+    case AMQP_BASIC_RETURN_METHOD: {
+        const amqp_basic_return_t *ret = frame->payload.method.decoded;
+        log_error ("RabbitMQ returned a publish as unroutable: %u %.*s", ret->reply_code,
+                   (int) ret->reply_text.len, (const char *) ret->reply_text.bytes);
+        amqp_message_t message;
+        amqp_rpc_reply_t r = amqp_read_message (conn, frame->channel, &message, 0);
+        if (r.reply_type == AMQP_RESPONSE_NORMAL)
+            amqp_destroy_message (&message);
+        /* Reconnecting redeclares the topology and publishes it again. */
+        s_reset_channel (self, "unroutable event.created");
+        return -1;
+    }
+    default:
+        if (broker_handle_close (self->broker, frame)) {
+            s_reset_channel (self, "closed by the server");
+            return -1;
+        }
+        return 0;
+    }
+}
+
+/* Reads every frame already available, without blocking. Servicing the
+   connection this way is also what sends our heartbeats. */
+static void
+s_service_broker (relay_t *self)
+{
+    self->last_service = clock_mono_ms ();
+    while (broker_connected (self->broker)) {
+        amqp_connection_state_t conn = broker_conn (self->broker);
+        amqp_frame_t frame;
+        struct timeval zero = { 0, 0 };
+        int rc = amqp_simple_wait_frame_noblock (conn, &frame, &zero);
+        if (rc == AMQP_STATUS_TIMEOUT)
+            break;
+        if (rc != AMQP_STATUS_OK) {
+            s_reset_channel (self, amqp_error_string2 (rc));
+            break;
+        }
+        if (s_on_frame (self, &frame) != 0)
+            break;
+    }
+    if (broker_connected (self->broker))
+        amqp_maybe_release_buffers (broker_conn (self->broker));
+}
+
+static void
+s_maybe_read (relay_t *self, int64_t now)
+{
+    if (!broker_connected (self->broker))
+        return;
+    if (self->read_rid && now - self->read_sent_at < RELAY_READ_TIMEOUT_MS)
+        return;
+    size_t room = window_room (self->window);
+    if (now < self->next_read_at || room == 0)
+        return;
+    uint32_t max = (uint32_t) (room < (size_t) self->config->batch ? room : (size_t) self->config->batch);
+    self->read_rid = store_link_read (self->store, self->next_from, max);
+    self->read_sent_at = now;
+    if (!self->read_rid)
+        self->next_read_at = now + self->config->poll_ms;
+}
+
+static int64_t
+s_min (int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+/* One pass: wait for the store or the broker (bounded), then react. */
+static void
+s_poll_once (relay_t *self, bool reading)
+{
+    int64_t now = clock_mono_ms ();
+    if (!broker_connected (self->broker) && now >= self->reconnect_at && reading)
+        s_connect (self);
+    if (reading)
+        s_maybe_read (self, now);
+
+    zmq_pollitem_t items[2] = {
+        { store_link_handle (self->store), 0, ZMQ_POLLIN, 0 },
+        { NULL, broker_fd (self->broker), ZMQ_POLLIN, 0 },
+    };
+    int n_items = broker_connected (self->broker) ? 2 : 1;
+    int64_t deadline = now + RELAY_SERVICE_MS;
+    if (!broker_connected (self->broker))
+        deadline = s_min (deadline, self->reconnect_at);
+    else if (reading && !self->read_rid && window_room (self->window) > 0)
+        deadline = s_min (deadline, self->next_read_at);
+    int64_t timeout = deadline > now ? deadline - now : 0;
+    amqp_connection_state_t conn = broker_conn (self->broker);
+    if (conn && (amqp_frames_enqueued (conn) || amqp_data_in_buffer (conn)))
+        timeout = 0;
+    zmq_poll (items, n_items, (long) timeout);
+
+    if (items[0].revents & ZMQ_POLLIN)
+        s_drain_store (self);
+    now = clock_mono_ms ();
+    if (broker_connected (self->broker)
+        && ((n_items > 1 && (items[1].revents & ZMQ_POLLIN)) || timeout == 0
+            || now - self->last_service >= RELAY_SERVICE_MS))
+        s_service_broker (self);
+    s_ack_store (self);
+}
+
+int
+relay_run (const relay_config_t *config, volatile sig_atomic_t *stop)
+{
+    assert (config && stop);
+    relay_t self = { .config = config };
+    int rc = -1;
+    msgpack_sbuffer_init (&self.body);
+    self.broker = broker_new (config->amqp_url, config->heartbeat_s);
+    self.store = store_link_new (config->store_endpoint);
+    self.window = window_new ((size_t) config->window);
+    if (!self.broker || !self.store || !self.window)
+        goto cleanup;
+    log_info ("relaying %s → %s (batch %d, window %d)", config->store_endpoint,
+              BROKER_EXCHANGE, config->batch, config->window);
+
+    while (!*stop)
+        s_poll_once (&self, true);
+
+    /* Shutdown: no new reads; give outstanding confirms a bounded time. */
+    log_info ("stopping: %zu publishes awaiting confirms", window_size (self.window));
+    int64_t drain_until = clock_mono_ms () + config->drain_ms;
+    while (broker_connected (self.broker) && window_size (self.window) > 0
+           && clock_mono_ms () < drain_until)
+        s_poll_once (&self, false);
+    s_ack_store (&self);
+    if (window_size (self.window) > 0)
+        log_warn ("%zu publishes unconfirmed at exit: they will be published again",
+                  window_size (self.window));
+    broker_disconnect (self.broker);
+    log_info ("stopped: %llu published, store cursor at %llu",
+              (unsigned long long) self.published, (unsigned long long) self.acked_sent);
+    rc = 0;
+
+cleanup:
+    window_destroy (&self.window);
+    store_link_destroy (&self.store);   /* lingers so the last ack leaves */
+    broker_destroy (&self.broker);
+    msgpack_sbuffer_destroy (&self.body);
+    return rc;
+}

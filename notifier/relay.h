@@ -1,0 +1,31 @@
+/*
+ * relay — the notifier's loop: change feed in, confirmed AMQP publishes out,
+ * store cursor acknowledged only behind the broker's confirms (DESIGN §4).
+ *
+ * One thread, one zmq_poll over the store DEALER and the AMQP socket. After
+ * every (re)connection to RabbitMQ the feed is read again from the store's
+ * acked cursor, so whatever was published but not confirmed is published
+ * again: duplicates are possible, loss is not. While confirms are pending the
+ * relay keeps reading ahead with an explicit `from`, up to the window.
+ */
+#ifndef HERALD_RELAY_H
+#define HERALD_RELAY_H
+
+#include <signal.h>
+
+typedef struct {
+    const char *store_endpoint;
+    const char *amqp_url;
+    int batch;        /* records asked per feed_read, 1..PROTO_FEED_READ_MAX */
+    int window;       /* unconfirmed publishes allowed */
+    int heartbeat_s;  /* AMQP heartbeat asked for */
+    int poll_ms;      /* pause between reads while the feed is empty */
+    int drain_ms;     /* on shutdown, how long to wait for pending confirms */
+} relay_config_t;
+
+/* Runs until *stop becomes non-zero, then stops reading, waits up to
+   drain_ms for outstanding confirms, acknowledges what was confirmed and
+   returns 0. Returns -1 only if it cannot start (bad URL, no memory). */
+int relay_run (const relay_config_t *config, volatile sig_atomic_t *stop);
+
+#endif
