@@ -1,0 +1,454 @@
+/*
+ * stack — see stack.h. Everything here polls with deadlines; nothing sleeps
+ * blindly. The HTTP client is one libcurl handle with connection reuse so a
+ * burst of POSTs measures the system rather than TCP setup.
+ */
+#include "stack.h"
+
+#include "broker.h"
+
+#include <amqp.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STACK_BODY_MAX (1024 * 1024)
+
+typedef struct {
+    char *data;
+    size_t len;
+} body_t;
+
+static body_t s_body;
+
+static size_t
+s_on_body (char *data, size_t size, size_t nmemb, void *arg)
+{
+    size_t n = size * nmemb;
+    if (s_body.len + n > STACK_BODY_MAX)
+        return 0;
+    memcpy (s_body.data + s_body.len, data, n);
+    s_body.len += n;
+    s_body.data[s_body.len] = '\0';
+    return n;
+}
+
+static void
+s_nap_ms (int ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep (&ts, NULL);
+}
+
+static int64_t
+s_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+stack_init (e2e_stack_t *self)
+{
+    memset (self, 0, sizeof *self);
+    signal (SIGPIPE, SIG_IGN);
+    curl_global_init (CURL_GLOBAL_DEFAULT);
+    s_body.data = malloc (STACK_BODY_MAX + 1);
+    self->curl = curl_easy_init ();
+    if (!s_body.data || !self->curl)
+        return -1;
+    curl_easy_setopt (self->curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt (self->curl, CURLOPT_TIMEOUT_MS, 10000L);
+    curl_easy_setopt (self->curl, CURLOPT_WRITEFUNCTION, s_on_body);
+    curl_easy_setopt (self->curl, CURLOPT_TCP_NODELAY, 1L);
+    if (harness_rabbit_start (&self->rabbit) != 0)
+        return -1;
+    self->rabbit_up = true;
+    return 0;
+}
+
+void
+stack_fini (e2e_stack_t *self)
+{
+    stack_end (self);
+    if (self->rabbit_up)
+        harness_rabbit_stop (&self->rabbit);
+    self->rabbit_up = false;
+    if (self->curl)
+        curl_easy_cleanup (self->curl);
+    self->curl = NULL;
+    free (s_body.data);
+    s_body.data = NULL;
+}
+
+static void
+s_purge (e2e_stack_t *self)
+{
+    broker_t *broker = broker_new (self->rabbit.url, 0);
+    if (broker && broker_connect (broker) == 0) {
+        amqp_queue_purge (broker_conn (broker), BROKER_CHANNEL, amqp_cstring_bytes (BROKER_QUEUE));
+        amqp_queue_purge (broker_conn (broker), BROKER_CHANNEL,
+                          amqp_cstring_bytes (BROKER_DEAD_QUEUE));
+        broker_disconnect (broker);
+    }
+    broker_destroy (&broker);
+}
+
+void
+stack_begin (e2e_stack_t *self)
+{
+    stack_end (self);
+    s_purge (self);
+    self->run++;
+    self->store_port = harness_free_port ();
+    self->pub_port = harness_free_port ();
+    self->http_port = harness_free_port ();
+    self->http2_port = harness_free_port ();
+    snprintf (self->store_ep, sizeof self->store_ep, "tcp://127.0.0.1:%d", self->store_port);
+    snprintf (self->gateway_url, sizeof self->gateway_url, "http://127.0.0.1:%d", self->http_port);
+    snprintf (self->worker_gateway_url, sizeof self->worker_gateway_url, "%s", self->gateway_url);
+    for (int i = 0; i < STACK_WORKERS_MAX; i++) {
+        snprintf (self->worker_out[i], sizeof self->worker_out[i], "%s/run%d-worker%d.out",
+                  harness_tmpdir (), self->run, i);
+        unlink (self->worker_out[i]);
+    }
+}
+
+static void
+s_stop (pid_t *pid)
+{
+    if (*pid > 0)
+        harness_stop (*pid, SIGTERM, 10000);
+    *pid = 0;
+}
+
+void
+stack_end (e2e_stack_t *self)
+{
+    s_stop (&self->notifier);
+    for (int i = 0; i < STACK_WORKERS_MAX; i++)
+        s_stop (&self->workers[i]);
+    s_stop (&self->gateway2);
+    s_stop (&self->gateway);
+    s_stop (&self->store);
+}
+
+static pid_t
+s_spawn (e2e_stack_t *self, const char *name, const char *const argv[], const char *const env[],
+         const char *out)
+{
+    char err[600];
+    snprintf (err, sizeof err, "%s/run%d-%s.log", harness_tmpdir (), self->run, name);
+    pid_t pid = harness_spawn (argv, env, out ? out : err, err);
+    if (pid < 0)
+        fprintf (stderr, "stack: cannot start %s\n", name);
+    return pid;
+}
+
+int
+stack_start_store (e2e_stack_t *self, long feed_max)
+{
+    char bind[80], pub[80], max[32];
+    snprintf (bind, sizeof bind, "HERALD_STORE_BIND=tcp://127.0.0.1:%d", self->store_port);
+    snprintf (pub, sizeof pub, "HERALD_STORE_PUB_BIND=tcp://127.0.0.1:%d", self->pub_port);
+    snprintf (max, sizeof max, "%ld", feed_max);
+    const char *env[] = { bind, pub, "HERALD_LOG_LEVEL=info", NULL };
+    const char *argv[] = { harness_bin ("herald-store"), feed_max > 0 ? "--feed-max" : NULL, max,
+                           NULL };
+    self->store = s_spawn (self, "store", argv, env, NULL);
+    return self->store > 0 ? harness_wait_tcp (self->store_port, 10000) : -1;
+}
+
+static int
+s_start_gateway (e2e_stack_t *self, pid_t *pid, int port, const char *name)
+{
+    char listen[64], endpoint[96];
+    snprintf (listen, sizeof listen, "HERALD_HTTP_LISTEN=127.0.0.1:%d", port);
+    snprintf (endpoint, sizeof endpoint, "HERALD_STORE_ENDPOINT=%s", self->store_ep);
+    const char *env[] = { listen, endpoint, NULL };
+    const char *argv[] = { harness_bin ("herald-gateway"), NULL };
+    *pid = s_spawn (self, name, argv, env, NULL);
+    return *pid > 0 ? harness_wait_tcp (port, 10000) : -1;
+}
+
+int
+stack_start_gateway (e2e_stack_t *self)
+{
+    return s_start_gateway (self, &self->gateway, self->http_port, "gateway");
+}
+
+void
+stack_use_gateway2 (e2e_stack_t *self)
+{
+    snprintf (self->worker_gateway_url, sizeof self->worker_gateway_url, "http://127.0.0.1:%d",
+              self->http2_port);
+}
+
+int
+stack_start_gateway2 (e2e_stack_t *self)
+{
+    return s_start_gateway (self, &self->gateway2, self->http2_port, "gateway2");
+}
+
+int
+stack_start_notifier (e2e_stack_t *self)
+{
+    char endpoint[96], url[160];
+    snprintf (endpoint, sizeof endpoint, "HERALD_STORE_ENDPOINT=%s", self->store_ep);
+    snprintf (url, sizeof url, "HERALD_AMQP_URL=%s", self->rabbit.url);
+    const char *env[] = { endpoint, url, NULL };
+    const char *argv[] = { harness_bin ("herald-notifier"), NULL };
+    self->notifier = s_spawn (self, "notifier", argv, env, NULL);
+    return self->notifier > 0 ? 0 : -1;
+}
+
+int
+stack_start_worker (e2e_stack_t *self, int i, const char *const *extra)
+{
+    char url[160], gw[96], name[32];
+    snprintf (url, sizeof url, "HERALD_AMQP_URL=%s", self->rabbit.url);
+    snprintf (gw, sizeof gw, "HERALD_GATEWAY_URL=%s", self->worker_gateway_url);
+    snprintf (name, sizeof name, "worker%d", i);
+    const char *env[] = { url, gw, NULL };
+    const char *argv[16] = { harness_bin ("herald-worker") };
+    int argc = 1;
+    for (int k = 0; extra && extra[k] && argc < 15; k++)
+        argv[argc++] = extra[k];
+    argv[argc] = NULL;
+    self->workers[i] = s_spawn (self, name, argv, env, self->worker_out[i]);
+    return self->workers[i] > 0 ? 0 : -1;
+}
+
+int
+stack_start_all (e2e_stack_t *self)
+{
+    if (stack_start_store (self, 0) || stack_start_gateway (self) || stack_start_notifier (self)
+        || stack_start_worker (self, 0, NULL))
+        return -1;
+    return 0;
+}
+
+/* Performs a request; returns the HTTP status or 0. Body in s_body. */
+static long
+s_request (e2e_stack_t *self, const char *method, const char *path, const char *body)
+{
+    char url[512];
+    snprintf (url, sizeof url, "%s%s", self->gateway_url, path);
+    struct curl_slist *headers = curl_slist_append (NULL, "Content-Type: application/json");
+    curl_easy_setopt (self->curl, CURLOPT_URL, url);
+    if (body) {
+        curl_easy_setopt (self->curl, CURLOPT_CUSTOMREQUEST, method);
+        curl_easy_setopt (self->curl, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt (self->curl, CURLOPT_POSTFIELDSIZE, (long) strlen (body));
+        curl_easy_setopt (self->curl, CURLOPT_HTTPHEADER, headers);
+    }
+    else {
+        curl_easy_setopt (self->curl, CURLOPT_CUSTOMREQUEST, NULL);
+        curl_easy_setopt (self->curl, CURLOPT_HTTPGET, 1L);
+        curl_easy_setopt (self->curl, CURLOPT_HTTPHEADER, NULL);
+    }
+    s_body.len = 0;
+    s_body.data[0] = '\0';
+    long code = 0;
+    if (curl_easy_perform (self->curl) == CURLE_OK)
+        curl_easy_getinfo (self->curl, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_setopt (self->curl, CURLOPT_HTTPHEADER, NULL);
+    curl_slist_free_all (headers);
+    return code;
+}
+
+int
+stack_post (e2e_stack_t *self, const char *user_id, const char *description, char *id)
+{
+    json_t *obj = json_pack ("{s:s, s:s}", "user_id", user_id, "description", description);
+    char *text = json_dumps (obj, JSON_COMPACT);
+    long code = s_request (self, "POST", "/events", text);
+    free (text);
+    json_decref (obj);
+    if (code == 201 && id) {
+        json_t *root = json_loads (s_body.data, 0, NULL);
+        const char *value = json_string_value (json_object_get (root, "event_id"));
+        snprintf (id, STACK_ID_LEN + 1, "%s", value ? value : "");
+        json_decref (root);
+    }
+    return (int) code;
+}
+
+int
+stack_post_many (e2e_stack_t *self, int base, int n, char *ids)
+{
+    int created = 0;
+    for (int i = 0; i < n; i++) {
+        char user[32], desc[64];
+        snprintf (user, sizeof user, "u-%d", base + i);
+        snprintf (desc, sizeof desc, "order %d shipped", base + i);
+        char *id = ids + (size_t) i * (STACK_ID_LEN + 1);
+        id[0] = '\0';
+        if (stack_post (self, user, desc, id) == 201)
+            created++;
+    }
+    return created;
+}
+
+int
+stack_get_status (e2e_stack_t *self, const char *id, char *status, size_t size)
+{
+    char path[96];
+    snprintf (path, sizeof path, "/events/%s", id);
+    long code = s_request (self, "GET", path, NULL);
+    if (code == 200) {
+        json_t *root = json_loads (s_body.data, 0, NULL);
+        const char *value = json_string_value (json_object_get (root, "status"));
+        snprintf (status, size, "%s", value ? value : "");
+        json_decref (root);
+    }
+    return (int) code;
+}
+
+int
+stack_count_processed (e2e_stack_t *self)
+{
+    int count = 0;
+    char after[STACK_ID_LEN + 1] = "";
+    for (;;) {
+        char path[160];
+        snprintf (path, sizeof path, "/events?status=processed&limit=1000%s%s",
+                  after[0] ? "&after=" : "", after);
+        if (s_request (self, "GET", path, NULL) != 200)
+            return -1;
+        json_t *root = json_loads (s_body.data, 0, NULL);
+        json_t *items = json_object_get (root, "items");
+        const char *next = json_string_value (json_object_get (root, "next_after"));
+        count += (int) json_array_size (items);
+        snprintf (after, sizeof after, "%s", next ? next : "");
+        json_decref (root);
+        if (!next)
+            return count;
+    }
+}
+
+int
+stack_wait_processed (e2e_stack_t *self, int n, int timeout_ms)
+{
+    int64_t until = s_now_ms () + timeout_ms;
+    int count = stack_count_processed (self);
+    while (count < n && s_now_ms () < until) {
+        s_nap_ms (100);
+        count = stack_count_processed (self);
+    }
+    return count;
+}
+
+long
+stack_queue_depth (e2e_stack_t *self, const char *queue)
+{
+    long depth = -1;
+    broker_t *broker = broker_new (self->rabbit.url, 0);
+    if (broker && broker_connect (broker) == 0) {
+        amqp_queue_declare_ok_t *ok
+            = amqp_queue_declare (broker_conn (broker), BROKER_CHANNEL,
+                                  amqp_cstring_bytes (queue), 1, 0, 0, 0, amqp_empty_table);
+        if (ok)
+            depth = (long) ok->message_count;
+        broker_disconnect (broker);
+    }
+    broker_destroy (&broker);
+    return depth;
+}
+
+long
+stack_wait_depth (e2e_stack_t *self, const char *queue, long n, int timeout_ms)
+{
+    int64_t until = s_now_ms () + timeout_ms;
+    long depth = stack_queue_depth (self, queue);
+    while (depth < n && s_now_ms () < until) {
+        s_nap_ms (100);
+        depth = stack_queue_depth (self, queue);
+    }
+    return depth;
+}
+
+int
+stack_publish_raw (e2e_stack_t *self, const char *queue, const void *body, size_t len)
+{
+    int rc = -1;
+    broker_t *broker = broker_new (self->rabbit.url, 0);
+    if (broker && broker_connect (broker) == 0) {
+        amqp_connection_state_t conn = broker_conn (broker);
+        amqp_basic_properties_t props = { ._flags = AMQP_BASIC_DELIVERY_MODE_FLAG,
+                                          .delivery_mode = AMQP_DELIVERY_PERSISTENT };
+        amqp_bytes_t bytes = { len, (void *) body };
+        /* A confirmed publish, so the message is in the queue on return. */
+        amqp_confirm_select (conn, BROKER_CHANNEL);
+        if (amqp_basic_publish (conn, BROKER_CHANNEL, amqp_empty_bytes, amqp_cstring_bytes (queue),
+                                1, 0, &props, bytes)
+            == AMQP_STATUS_OK) {
+            amqp_frame_t frame;
+            struct timeval tv = { 5, 0 };
+            if (amqp_simple_wait_frame_noblock (conn, &frame, &tv) == AMQP_STATUS_OK
+                && frame.frame_type == AMQP_FRAME_METHOD
+                && frame.payload.method.id == AMQP_BASIC_ACK_METHOD)
+                rc = 0;
+        }
+        broker_disconnect (broker);
+    }
+    broker_destroy (&broker);
+    return rc;
+}
+
+int
+stack_check_lines (e2e_stack_t *self, int base, int n, const char *ids, unsigned mask, int *dups,
+                   int per_worker[STACK_WORKERS_MAX])
+{
+    int *seen = calloc ((size_t) n, sizeof *seen);
+    int malformed = 0;
+    *dups = 0;
+    /* ids of a run are random UUIDs: sort indexes by id, then bsearch */
+    for (int w = 0; w < STACK_WORKERS_MAX; w++) {
+        if (per_worker)
+            per_worker[w] = 0;
+        if (!(mask & (1u << w)))
+            continue;
+        FILE *file = fopen (self->worker_out[w], "r");
+        if (!file)
+            continue;
+        char line[8192];
+        while (fgets (line, sizeof line, file)) {
+            if (per_worker)
+                per_worker[w]++;
+            char id[STACK_ID_LEN + 1] = "";
+            if (sscanf (line, "Event %36s has been sent to", id) != 1) {
+                malformed++;
+                continue;
+            }
+            int found = -1;
+            for (int i = 0; i < n && found < 0; i++)
+                if (strcmp (ids + (size_t) i * (STACK_ID_LEN + 1), id) == 0)
+                    found = i;
+            char expected[256];
+            if (found >= 0)
+                snprintf (expected, sizeof expected,
+                          "Event %s has been sent to u-%d: order %d shipped\n", id, base + found,
+                          base + found);
+            if (found < 0 || strcmp (line, expected) != 0) {
+                malformed++;
+                continue;
+            }
+            if (seen[found]++)
+                (*dups)++;
+        }
+        fclose (file);
+    }
+    int missing = malformed;
+    for (int i = 0; i < n; i++)
+        if (!seen[i])
+            missing++;
+    free (seen);
+    return missing;
+}

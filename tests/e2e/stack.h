@@ -1,0 +1,88 @@
+/*
+ * stack — the whole Herald system for end-to-end tests and the benchmark:
+ * one private RabbitMQ node for the program, and herald-store,
+ * herald-gateway, herald-notifier and herald-worker(s) on free loopback
+ * ports, each started and stopped by PID. Services are configured through
+ * their HERALD_* environment (DESIGN §1) so the tests pin the contract.
+ * Also the client side: POST/GET over libcurl, counting processed events,
+ * reading the workers' stdout, and asking RabbitMQ for queue depths.
+ */
+#ifndef HERALD_STACK_H
+#define HERALD_STACK_H
+
+#include "harness.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define STACK_WORKERS_MAX 4
+#define STACK_ID_LEN      36
+
+typedef struct {
+    harness_rabbit_t rabbit;
+    bool rabbit_up;
+    int run;                        /* scenario counter, names log files */
+    int store_port, pub_port, http_port, http2_port;
+    char store_ep[64];
+    char gateway_url[64];           /* where the tests POST */
+    char worker_gateway_url[64];    /* where workers PUT (gateway or gateway2) */
+    pid_t store, gateway, gateway2, notifier;
+    pid_t workers[STACK_WORKERS_MAX];
+    char worker_out[STACK_WORKERS_MAX][512];
+    void *curl;
+} e2e_stack_t;
+
+/* Boots the RabbitMQ node (once per program). */
+int stack_init (e2e_stack_t *self);
+/* Stops every service and the node. */
+void stack_fini (e2e_stack_t *self);
+
+/* Starts a fresh scenario: new ports, new log files, queues purged.
+   Services are then started one by one. */
+void stack_begin (e2e_stack_t *self);
+/* Stops every service started in this scenario (SIGTERM, then SIGKILL). */
+void stack_end (e2e_stack_t *self);
+
+/* feed_max 0 = the store's default. */
+int stack_start_store (e2e_stack_t *self, long feed_max);
+int stack_start_gateway (e2e_stack_t *self);
+/* A second gateway on its own port, for the workers only
+   (stack_use_gateway2 first). */
+void stack_use_gateway2 (e2e_stack_t *self);
+int stack_start_gateway2 (e2e_stack_t *self);
+int stack_start_notifier (e2e_stack_t *self);
+/* Starts worker i (0..STACK_WORKERS_MAX-1); extra is NULL or a
+   NULL-terminated list of extra arguments. */
+int stack_start_worker (e2e_stack_t *self, int i, const char *const *extra);
+/* Starts everything with one worker. */
+int stack_start_all (e2e_stack_t *self);
+
+/* POST /events. Returns the HTTP status (0 on transport error); on 201
+   copies the event id into id (37 bytes). */
+int stack_post (e2e_stack_t *self, const char *user_id, const char *description, char *id);
+/* POST n events "u-<base+i>" / "order <base+i> shipped", ids into
+   ids[i*37]. Returns how many got 201. */
+int stack_post_many (e2e_stack_t *self, int base, int n, char *ids);
+/* GET /events/{id}: returns HTTP status; status string copied on 200. */
+int stack_get_status (e2e_stack_t *self, const char *id, char *status, size_t size);
+/* Number of events reading "processed" (paged GET /events), -1 on error. */
+int stack_count_processed (e2e_stack_t *self);
+/* Polls until at least n events read processed. Returns the last count. */
+int stack_wait_processed (e2e_stack_t *self, int n, int timeout_ms);
+
+/* Messages ready in a queue (passive declare over AMQP), -1 on error. */
+long stack_queue_depth (e2e_stack_t *self, const char *queue);
+/* Polls until queue holds at least n messages. Returns the last depth. */
+long stack_wait_depth (e2e_stack_t *self, const char *queue, long n, int timeout_ms);
+/* Publishes body to the default exchange routed to queue. 0 or -1. */
+int stack_publish_raw (e2e_stack_t *self, const char *queue, const void *body, size_t len);
+
+/* Checks the workers' output against the n events posted as
+   stack_post_many(base, n): returns the number of events whose line is
+   missing or malformed; *dups gets the number of extra lines. Lines from
+   workers in mask (bit i = worker i); per_worker[i] gets each one's count. */
+int stack_check_lines (e2e_stack_t *self, int base, int n, const char *ids, unsigned mask, int *dups,
+                       int per_worker[STACK_WORKERS_MAX]);
+
+#endif
