@@ -59,6 +59,10 @@ broker_new (const char *url, int heartbeat_s)
     }
     amqp_default_connection_info (&self->info);
     amqp_parse_url (self->url_text, &self->info);
+    /* The AMQP URI spec reads "amqp://host/" as the empty vhost; every
+       client people use (pika, the Java client's defaults) means "/". */
+    if (!self->info.vhost || !*self->info.vhost)
+        self->info.vhost = "/";
     self->heartbeat_s = heartbeat_s;
     backoff_init (&self->retry, BROKER_RETRY_INITIAL_MS, BROKER_RETRY_MAX_MS);
     return self;
