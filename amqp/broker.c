@@ -14,10 +14,10 @@
 #include <string.h>
 
 struct _broker_t {
-    char *url_text;                    /* the mutable copy amqp_parse_url cut up */
-    struct amqp_connection_info info;  /* points into url_text */
+    char *url_text;                   /* the mutable copy amqp_parse_url cut up */
+    struct amqp_connection_info info; /* points into url_text */
     int heartbeat_s;
-    amqp_connection_state_t conn;      /* NULL when disconnected */
+    amqp_connection_state_t conn; /* NULL when disconnected */
     backoff_t retry;
 };
 
@@ -96,14 +96,12 @@ broker_rpc_check (amqp_rpc_reply_t reply, const char *what)
         if (reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
             const amqp_connection_close_t *m = reply.reply.decoded;
             log_warn ("%s: connection closed by server: %u %.*s", what, m->reply_code,
-                      (int) m->reply_text.len, (const char *) m->reply_text.bytes);
-        }
-        else if (reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+                      (int)m->reply_text.len, (const char *)m->reply_text.bytes);
+        } else if (reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
             const amqp_channel_close_t *m = reply.reply.decoded;
             log_warn ("%s: channel closed by server: %u %.*s", what, m->reply_code,
-                      (int) m->reply_text.len, (const char *) m->reply_text.bytes);
-        }
-        else
+                      (int)m->reply_text.len, (const char *)m->reply_text.bytes);
+        } else
             log_warn ("%s: unexpected server method 0x%08x", what, reply.reply.id);
         break;
     }
@@ -183,9 +181,9 @@ broker_connect (broker_t *self)
     }
     amqp_set_handshake_timeout (conn, &connect_tv);
     amqp_set_rpc_timeout (conn, &rpc_tv);
-    amqp_rpc_reply_t reply = amqp_login (conn, self->info.vhost, 0, AMQP_DEFAULT_FRAME_SIZE,
-                                         self->heartbeat_s, AMQP_SASL_METHOD_PLAIN,
-                                         self->info.user, self->info.password);
+    amqp_rpc_reply_t reply =
+        amqp_login (conn, self->info.vhost, 0, AMQP_DEFAULT_FRAME_SIZE, self->heartbeat_s,
+                    AMQP_SASL_METHOD_PLAIN, self->info.user, self->info.password);
     if (broker_rpc_check (reply, "login to RabbitMQ"))
         goto failed;
     amqp_channel_open (conn, BROKER_CHANNEL);
@@ -195,8 +193,8 @@ broker_connect (broker_t *self)
         goto failed;
     self->conn = conn;
     backoff_reset (&self->retry);
-    log_info ("connected to RabbitMQ at %s:%d (heartbeat %d s)", self->info.host,
-              self->info.port, self->heartbeat_s);
+    log_info ("connected to RabbitMQ at %s:%d (heartbeat %d s)", self->info.host, self->info.port,
+              self->heartbeat_s);
     return 0;
 
 failed:
@@ -262,16 +260,16 @@ broker_handle_close (broker_t *self, const amqp_frame_t *frame)
         return 0;
     if (frame->payload.method.id == AMQP_CHANNEL_CLOSE_METHOD) {
         const amqp_channel_close_t *m = frame->payload.method.decoded;
-        log_warn ("RabbitMQ closed the channel: %u %.*s", m->reply_code,
-                  (int) m->reply_text.len, (const char *) m->reply_text.bytes);
+        log_warn ("RabbitMQ closed the channel: %u %.*s", m->reply_code, (int)m->reply_text.len,
+                  (const char *)m->reply_text.bytes);
         amqp_channel_close_ok_t ok = { 0 };
         amqp_send_method (self->conn, frame->channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
         return 1;
     }
     if (frame->payload.method.id == AMQP_CONNECTION_CLOSE_METHOD) {
         const amqp_connection_close_t *m = frame->payload.method.decoded;
-        log_warn ("RabbitMQ closed the connection: %u %.*s", m->reply_code,
-                  (int) m->reply_text.len, (const char *) m->reply_text.bytes);
+        log_warn ("RabbitMQ closed the connection: %u %.*s", m->reply_code, (int)m->reply_text.len,
+                  (const char *)m->reply_text.bytes);
         amqp_connection_close_ok_t ok = { 0 };
         amqp_send_method (self->conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
         return 1;

@@ -25,19 +25,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BROKER_EXCHANGE      "herald.events"
-#define BROKER_QUEUE         "herald.notifications"
+#define BROKER_EXCHANGE "herald.events"
+#define BROKER_QUEUE "herald.notifications"
 #define BROKER_DEAD_EXCHANGE "herald.dead"
-#define BROKER_DEAD_QUEUE    "herald.notifications.dead"
-#define BROKER_CREATED_KEY   "event.created"
-#define BROKER_CHANNEL       1
+#define BROKER_DEAD_QUEUE "herald.notifications.dead"
+#define BROKER_CREATED_KEY "event.created"
+#define BROKER_CHANNEL 1
 
-#define BROKER_URL_DEFAULT       "amqp://guest:guest@127.0.0.1:5672/"
-#define BROKER_HEARTBEAT_DEFAULT 30        /* seconds */
+#define BROKER_URL_DEFAULT "amqp://guest:guest@127.0.0.1:5672/"
+#define BROKER_HEARTBEAT_DEFAULT 30 /* seconds */
 #define BROKER_CONNECT_TIMEOUT_MS 5000
-#define BROKER_RPC_TIMEOUT_MS    10000     /* declares, qos, confirm.select */
-#define BROKER_RETRY_INITIAL_MS  100
-#define BROKER_RETRY_MAX_MS      5000
+#define BROKER_RPC_TIMEOUT_MS 10000 /* declares, qos, confirm.select */
+#define BROKER_RETRY_INITIAL_MS 100
+#define BROKER_RETRY_MAX_MS 5000
 
 typedef struct _broker_t broker_t;
 

@@ -27,20 +27,21 @@ s_on_signal (int sig)
 static void
 s_usage (FILE *out)
 {
-    fprintf (out,
-             "Usage: herald-notifier [options]\n"
-             "Relays herald-store's change feed to the RabbitMQ exchange " BROKER_EXCHANGE ".\n\n"
-             "  --store-endpoint EP  store ROUTER (HERALD_STORE_ENDPOINT, tcp://127.0.0.1:5555)\n"
-             "  --amqp-url URL       broker (HERALD_AMQP_URL, " BROKER_URL_DEFAULT ")\n"
-             "  --batch N            records per feed read, 1..%d (HERALD_NOTIFIER_BATCH, 500)\n"
-             "  --window N           unconfirmed publishes in flight (HERALD_NOTIFIER_WINDOW, 2000)\n"
-             "  --heartbeat S        AMQP heartbeat seconds, 0 = off (HERALD_AMQP_HEARTBEAT, %d)\n"
-             "  --poll-ms N          feed poll interval when idle (HERALD_NOTIFIER_POLL_MS, 5)\n"
-             "  --drain-ms N         wait for confirms on shutdown (HERALD_NOTIFIER_DRAIN_MS, 5000)\n"
-             "  --log-level L        debug|info|warn|error (HERALD_LOG_LEVEL, info)\n"
-             "  --check              validate the configuration and exit\n"
-             "  --help, --version\n",
-             PROTO_FEED_READ_MAX, BROKER_HEARTBEAT_DEFAULT);
+    fprintf (
+        out,
+        "Usage: herald-notifier [options]\n"
+        "Relays herald-store's change feed to the RabbitMQ exchange " BROKER_EXCHANGE ".\n\n"
+        "  --store-endpoint EP  store ROUTER (HERALD_STORE_ENDPOINT, tcp://127.0.0.1:5555)\n"
+        "  --amqp-url URL       broker (HERALD_AMQP_URL, " BROKER_URL_DEFAULT ")\n"
+        "  --batch N            records per feed read, 1..%d (HERALD_NOTIFIER_BATCH, 500)\n"
+        "  --window N           unconfirmed publishes in flight (HERALD_NOTIFIER_WINDOW, 2000)\n"
+        "  --heartbeat S        AMQP heartbeat seconds, 0 = off (HERALD_AMQP_HEARTBEAT, %d)\n"
+        "  --poll-ms N          feed poll interval when idle (HERALD_NOTIFIER_POLL_MS, 5)\n"
+        "  --drain-ms N         wait for confirms on shutdown (HERALD_NOTIFIER_DRAIN_MS, 5000)\n"
+        "  --log-level L        debug|info|warn|error (HERALD_LOG_LEVEL, info)\n"
+        "  --check              validate the configuration and exit\n"
+        "  --help, --version\n",
+        PROTO_FEED_READ_MAX, BROKER_HEARTBEAT_DEFAULT);
 }
 
 int
@@ -91,15 +92,18 @@ main (int argc, char *argv[])
     int64_t batch, window, hb, poll_ms, drain_ms;
     log_level_t level = LOG_LEVEL_INFO;
     const char *level_text = config_str (flag[O_LOG], "HERALD_LOG_LEVEL", "info");
-    config.store_endpoint = config_str (flag[O_STORE], "HERALD_STORE_ENDPOINT", "tcp://127.0.0.1:5555");
+    config.store_endpoint =
+        config_str (flag[O_STORE], "HERALD_STORE_ENDPOINT", "tcp://127.0.0.1:5555");
     config.amqp_url = config_str (flag[O_URL], "HERALD_AMQP_URL", BROKER_URL_DEFAULT);
     char err[256];
     if (log_level_parse (level_text, &level) != 0) {
         fprintf (stderr, "log-level: invalid value '%s'\n", level_text);
         return 2;
     }
-    if (config_int (flag[O_BATCH], "HERALD_NOTIFIER_BATCH", 500, 1, PROTO_FEED_READ_MAX, "batch", &batch)
-        || config_int (flag[O_WINDOW], "HERALD_NOTIFIER_WINDOW", 2000, 1, 1000000, "window", &window)
+    if (config_int (flag[O_BATCH], "HERALD_NOTIFIER_BATCH", 500, 1, PROTO_FEED_READ_MAX, "batch",
+                    &batch)
+        || config_int (flag[O_WINDOW], "HERALD_NOTIFIER_WINDOW", 2000, 1, 1000000, "window",
+                       &window)
         || config_int (flag[O_HB], "HERALD_AMQP_HEARTBEAT", BROKER_HEARTBEAT_DEFAULT, 0, 3600,
                        "heartbeat", &hb)
         || config_int (flag[O_POLL], "HERALD_NOTIFIER_POLL_MS", 5, 1, 60000, "poll-ms", &poll_ms)
@@ -115,18 +119,18 @@ main (int argc, char *argv[])
         fprintf (stderr, "store-endpoint: '%s' is not tcp:// or ipc://\n", config.store_endpoint);
         return 2;
     }
-    config.batch = (int) batch;
-    config.window = (int) window;
-    config.heartbeat_s = (int) hb;
-    config.poll_ms = (int) poll_ms;
-    config.drain_ms = (int) drain_ms;
+    config.batch = (int)batch;
+    config.window = (int)window;
+    config.heartbeat_s = (int)hb;
+    config.poll_ms = (int)poll_ms;
+    config.drain_ms = (int)drain_ms;
     if (check) {
         printf ("herald-notifier: configuration ok\n");
         return 0;
     }
 
     log_init ("herald-notifier", level);
-    zsys_handler_set (NULL);   /* our own handlers: the relay drains on stop */
+    zsys_handler_set (NULL); /* our own handlers: the relay drains on stop */
     struct sigaction sa;
     memset (&sa, 0, sizeof sa);
     sa.sa_handler = s_on_signal;

@@ -26,8 +26,8 @@
 #include <czmq.h>
 #include <stdio.h>
 
-#define RELAY_READ_TIMEOUT_MS 3000   /* a feed_read unanswered this long is re-sent */
-#define RELAY_SERVICE_MS      1000   /* AMQP frames are read at least this often */
+#define RELAY_READ_TIMEOUT_MS 3000 /* a feed_read unanswered this long is re-sent */
+#define RELAY_SERVICE_MS 1000      /* AMQP frames are read at least this often */
 
 typedef struct {
     const relay_config_t *config;
@@ -35,14 +35,14 @@ typedef struct {
     store_link_t *store;
     window_t *window;
     msgpack_sbuffer body;
-    int64_t reconnect_at;   /* mono ms of the next broker attempt */
-    uint64_t next_from;     /* next seq to read; 0 = from the store's cursor */
-    uint64_t read_rid;      /* outstanding feed_read, 0 none */
+    int64_t reconnect_at; /* mono ms of the next broker attempt */
+    uint64_t next_from;   /* next seq to read; 0 = from the store's cursor */
+    uint64_t read_rid;    /* outstanding feed_read, 0 none */
     int64_t read_sent_at;
     int64_t next_read_at;
-    uint64_t confirmed;     /* highest seq confirmed with nothing missing below */
-    uint64_t acked_sent;    /* highest seq sent in a feed_ack */
-    uint64_t published;     /* counters for the logs */
+    uint64_t confirmed;  /* highest seq confirmed with nothing missing below */
+    uint64_t acked_sent; /* highest seq sent in a feed_ack */
+    uint64_t published;  /* counters for the logs */
     int64_t last_service;
 } relay_t;
 
@@ -93,13 +93,13 @@ s_publish (relay_t *self, const proto_change_t *change)
     proto_notification_t n = { .seq = change->seq, .kind = change->kind, .event = change->event };
     msgpack_sbuffer_clear (&self->body);
     if (proto_notification_encode (&n, &self->body) != 0) {
-        log_error ("cannot encode change %llu", (unsigned long long) change->seq);
+        log_error ("cannot encode change %llu", (unsigned long long)change->seq);
         return -1;
     }
     char id[PROTO_UUID_LEN + 1];
     proto_uuid_format (change->event.id, id);
     char message_id[PROTO_UUID_LEN + 32];
-    snprintf (message_id, sizeof message_id, "%s:%llu", id, (unsigned long long) change->seq);
+    snprintf (message_id, sizeof message_id, "%s:%llu", id, (unsigned long long)change->seq);
     const char *key = proto_change_routing_key (change->kind);
 
     amqp_basic_properties_t props;
@@ -110,7 +110,7 @@ s_publish (relay_t *self, const proto_change_t *change)
     props.delivery_mode = AMQP_DELIVERY_PERSISTENT;
     props.message_id = amqp_cstring_bytes (message_id);
     props.type = amqp_cstring_bytes (key);
-    props.timestamp = (uint64_t) (clock_wall_ms () / 1000);
+    props.timestamp = (uint64_t)(clock_wall_ms () / 1000);
     props.app_id = amqp_cstring_bytes ("herald-notifier");
     amqp_bytes_t body = { self->body.size, self->body.data };
 
@@ -118,7 +118,7 @@ s_publish (relay_t *self, const proto_change_t *change)
        a loss, so it is mandatory; updates have no consumer by design. */
     int mandatory = change->kind == PROTO_CHANGE_CREATED;
     if (window_push (self->window, change->seq) == 0)
-        return -1;   /* caller never asks for more than the room */
+        return -1; /* caller never asks for more than the room */
     int rc = amqp_basic_publish (broker_conn (self->broker), BROKER_CHANNEL,
                                  amqp_cstring_bytes (BROKER_EXCHANGE), amqp_cstring_bytes (key),
                                  mandatory, 0, &props, body);
@@ -137,7 +137,7 @@ s_on_feed (relay_t *self, const proto_reply_t *reply)
     int64_t now = clock_mono_ms ();
     if (reply->status != PROTO_OK) {
         log_warn ("feed_read refused: %s %.*s", proto_status_name (reply->status),
-                  (int) reply->message.len, reply->message.ptr ? reply->message.ptr : "");
+                  (int)reply->message.len, reply->message.ptr ? reply->message.ptr : "");
         self->next_read_at = now + self->config->poll_ms;
         return;
     }
@@ -152,8 +152,7 @@ s_on_feed (relay_t *self, const proto_reply_t *reply)
         if (self->next_from == 0)
             self->next_from = reply->acked + 1;
         self->next_read_at = now + self->config->poll_ms;
-    }
-    else
+    } else
         self->next_read_at = now;
 }
 
@@ -197,7 +196,7 @@ s_on_frame (relay_t *self, amqp_frame_t *frame)
     case AMQP_BASIC_RETURN_METHOD: {
         const amqp_basic_return_t *ret = frame->payload.method.decoded;
         log_error ("RabbitMQ returned a publish as unroutable: %u %.*s", ret->reply_code,
-                   (int) ret->reply_text.len, (const char *) ret->reply_text.bytes);
+                   (int)ret->reply_text.len, (const char *)ret->reply_text.bytes);
         amqp_message_t message;
         amqp_rpc_reply_t r = amqp_read_message (conn, frame->channel, &message, 0);
         if (r.reply_type == AMQP_RESPONSE_NORMAL)
@@ -249,7 +248,8 @@ s_maybe_read (relay_t *self, int64_t now)
     size_t room = window_room (self->window);
     if (now < self->next_read_at || room == 0)
         return;
-    uint32_t max = (uint32_t) (room < (size_t) self->config->batch ? room : (size_t) self->config->batch);
+    uint32_t max =
+        (uint32_t)(room < (size_t)self->config->batch ? room : (size_t)self->config->batch);
     self->read_rid = store_link_read (self->store, self->next_from, max);
     self->read_sent_at = now;
     if (!self->read_rid)
@@ -286,7 +286,7 @@ s_poll_once (relay_t *self, bool reading)
     amqp_connection_state_t conn = broker_conn (self->broker);
     if (conn && (amqp_frames_enqueued (conn) || amqp_data_in_buffer (conn)))
         timeout = 0;
-    zmq_poll (items, n_items, (long) timeout);
+    zmq_poll (items, n_items, (long)timeout);
 
     if (items[0].revents & ZMQ_POLLIN)
         s_drain_store (self);
@@ -307,11 +307,11 @@ relay_run (const relay_config_t *config, volatile sig_atomic_t *stop)
     msgpack_sbuffer_init (&self.body);
     self.broker = broker_new (config->amqp_url, config->heartbeat_s);
     self.store = store_link_new (config->store_endpoint);
-    self.window = window_new ((size_t) config->window);
+    self.window = window_new ((size_t)config->window);
     if (!self.broker || !self.store || !self.window)
         goto cleanup;
-    log_info ("relaying %s → %s (batch %d, window %d)", config->store_endpoint,
-              BROKER_EXCHANGE, config->batch, config->window);
+    log_info ("relaying %s → %s (batch %d, window %d)", config->store_endpoint, BROKER_EXCHANGE,
+              config->batch, config->window);
 
     while (!*stop)
         s_poll_once (&self, true);
@@ -327,13 +327,13 @@ relay_run (const relay_config_t *config, volatile sig_atomic_t *stop)
         log_warn ("%zu publishes unconfirmed at exit: they will be published again",
                   window_size (self.window));
     broker_disconnect (self.broker);
-    log_info ("stopped: %llu published, store cursor at %llu",
-              (unsigned long long) self.published, (unsigned long long) self.acked_sent);
+    log_info ("stopped: %llu published, store cursor at %llu", (unsigned long long)self.published,
+              (unsigned long long)self.acked_sent);
     rc = 0;
 
 cleanup:
     window_destroy (&self.window);
-    store_link_destroy (&self.store);   /* lingers so the last ack leaves */
+    store_link_destroy (&self.store); /* lingers so the last ack leaves */
     broker_destroy (&self.broker);
     msgpack_sbuffer_destroy (&self.body);
     return rc;

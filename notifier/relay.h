@@ -16,11 +16,11 @@
 typedef struct {
     const char *store_endpoint;
     const char *amqp_url;
-    int batch;        /* records asked per feed_read, 1..PROTO_FEED_READ_MAX */
-    int window;       /* unconfirmed publishes allowed */
-    int heartbeat_s;  /* AMQP heartbeat asked for */
-    int poll_ms;      /* pause between reads while the feed is empty */
-    int drain_ms;     /* on shutdown, how long to wait for pending confirms */
+    int batch;       /* records asked per feed_read, 1..PROTO_FEED_READ_MAX */
+    int window;      /* unconfirmed publishes allowed */
+    int heartbeat_s; /* AMQP heartbeat asked for */
+    int poll_ms;     /* pause between reads while the feed is empty */
+    int drain_ms;    /* on shutdown, how long to wait for pending confirms */
 } relay_config_t;
 
 /* Runs until *stop becomes non-zero, then stops reading, waits up to

@@ -9,12 +9,12 @@
 #include <assert.h>
 #include <czmq.h>
 
-#define STORE_LINK_LINGER_MS 2000   /* lets the final feed_ack leave on exit */
+#define STORE_LINK_LINGER_MS 2000 /* lets the final feed_ack leave on exit */
 
 struct _store_link_t {
     zsock_t *sock;
-    zframe_t *frame;        /* frame of the last decoded reply */
-    proto_reply_t reply;    /* owns the decoded arrays */
+    zframe_t *frame;     /* frame of the last decoded reply */
+    proto_reply_t reply; /* owns the decoded arrays */
     uint64_t next_rid;
     msgpack_sbuffer buf;
 };

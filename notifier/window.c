@@ -15,9 +15,9 @@ typedef struct {
 struct _window_t {
     slot_t *slots;
     size_t capacity;
-    size_t head;        /* ring index of the oldest publish */
+    size_t head; /* ring index of the oldest publish */
     size_t count;
-    uint64_t head_tag;  /* tag of slots[head] */
+    uint64_t head_tag; /* tag of slots[head] */
 };
 
 window_t *
@@ -89,7 +89,7 @@ window_ack (window_t *self, uint64_t tag, bool multiple)
     if (tag >= self->head_tag + self->count)
         return -1;
     if (tag < self->head_tag)
-        return 0;   /* already popped: a duplicate or overlapping multiple */
+        return 0; /* already popped: a duplicate or overlapping multiple */
     uint64_t first = multiple ? self->head_tag : tag;
     for (uint64_t t = first; t <= tag; t++)
         self->slots[(self->head + (t - self->head_tag)) % self->capacity].confirmed = true;

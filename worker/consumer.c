@@ -24,7 +24,7 @@
 #include <string.h>
 #include <time.h>
 
-#define CONSUMER_WAIT_MS 500   /* longest single wait inside the library */
+#define CONSUMER_WAIT_MS 500 /* longest single wait inside the library */
 
 typedef struct parked_s {
     amqp_envelope_t envelope;
@@ -59,7 +59,7 @@ s_drop (consumer_t *self, const char *why)
     if (broker_connected (self->broker))
         log_warn ("dropping RabbitMQ connection: %s", why);
     broker_drop (self->broker);
-    s_unpark_all (self);   /* their delivery tags died with the channel */
+    s_unpark_all (self); /* their delivery tags died with the channel */
 }
 
 static int
@@ -68,7 +68,7 @@ s_connect (consumer_t *self)
     if (broker_connect (self->broker) != 0)
         return -1;
     amqp_connection_state_t conn = broker_conn (self->broker);
-    amqp_basic_qos (conn, BROKER_CHANNEL, 0, (uint16_t) self->config->prefetch, 0);
+    amqp_basic_qos (conn, BROKER_CHANNEL, 0, (uint16_t)self->config->prefetch, 0);
     if (broker_rpc_check (amqp_get_rpc_reply (conn), "basic.qos"))
         goto failed;
     amqp_basic_consume (conn, BROKER_CHANNEL, amqp_cstring_bytes (BROKER_QUEUE), amqp_empty_bytes,
@@ -111,7 +111,7 @@ s_receive (consumer_t *self, int timeout_ms, amqp_envelope_t *out)
             s_drop (self, "closed by the server");
             return -1;
         }
-        return 0;   /* anything else (a stray ack) is of no interest */
+        return 0; /* anything else (a stray ack) is of no interest */
     }
     broker_rpc_check (r, "consume");
     s_drop (self, "consume failed");
@@ -131,7 +131,7 @@ s_wait_serviced (consumer_t *self, int64_t ms)
         parked_t *p = calloc (1, sizeof *p);
         if (!p)
             return 0;
-        int rc = s_receive (self, (int) (left < CONSUMER_WAIT_MS ? left : CONSUMER_WAIT_MS),
+        int rc = s_receive (self, (int)(left < CONSUMER_WAIT_MS ? left : CONSUMER_WAIT_MS),
                             &p->envelope);
         if (rc == 1) {
             if (self->tail)
@@ -139,8 +139,7 @@ s_wait_serviced (consumer_t *self, int64_t ms)
             else
                 self->head = p;
             self->tail = p;
-        }
-        else
+        } else
             free (p);
         if (rc < 0)
             return -1;
@@ -154,7 +153,7 @@ s_settle (consumer_t *self, uint64_t tag, bool ack)
 {
     amqp_connection_state_t conn = broker_conn (self->broker);
     if (!conn)
-        return;   /* tag void: the broker redelivers the message */
+        return; /* tag void: the broker redelivers the message */
     int rc = ack ? amqp_basic_ack (conn, BROKER_CHANNEL, tag, 0)
                  : amqp_basic_reject (conn, BROKER_CHANNEL, tag, 0);
     if (rc != AMQP_STATUS_OK)
@@ -168,8 +167,8 @@ s_settle (consumer_t *self, uint64_t tag, bool ack)
 static void
 s_print (consumer_t *self, const char *id, const proto_notification_t *n)
 {
-    printf ("Event %s has been sent to %.*s: %.*s\n", id, (int) n->event.user_id.len,
-            n->event.user_id.ptr, (int) n->event.description.len, n->event.description.ptr);
+    printf ("Event %s has been sent to %.*s: %.*s\n", id, (int)n->event.user_id.len,
+            n->event.user_id.ptr, (int)n->event.description.len, n->event.description.ptr);
     fflush (stdout);
     self->printed++;
 }
@@ -185,7 +184,7 @@ s_handle (consumer_t *self, amqp_envelope_t *env)
                                    &n, &err)
         != PROTO_DECODE_OK) {
         log_error ("undecodable message (delivery %llu, %zu bytes): %s; dead-lettering",
-                   (unsigned long long) env->delivery_tag, env->message.body.len, err.message);
+                   (unsigned long long)env->delivery_tag, env->message.body.len, err.message);
         s_settle (self, env->delivery_tag, false);
         return;
     }
@@ -235,9 +234,9 @@ s_handle (consumer_t *self, amqp_envelope_t *env)
         }
         int64_t delay = backoff_next (&backoff);
         log_warn ("event %s: attempt %d failed (%s); retrying in %lld ms", id, attempt,
-                  gateway_client_error (self->gateway), (long long) delay);
+                  gateway_client_error (self->gateway), (long long)delay);
         if (s_wait_serviced (self, delay) != 0 || *self->stop)
-            return;   /* unacked: the broker delivers it again */
+            return; /* unacked: the broker delivers it again */
         check_first = true;
     }
 }
@@ -286,8 +285,8 @@ consumer_run (const consumer_config_t *config, volatile sig_atomic_t *stop)
     s_unpark_all (&self);
     broker_disconnect (self.broker);
     log_info ("stopped: %llu printed, %llu acked, %llu dead-lettered",
-              (unsigned long long) self.printed, (unsigned long long) self.acked,
-              (unsigned long long) self.dead);
+              (unsigned long long)self.printed, (unsigned long long)self.acked,
+              (unsigned long long)self.dead);
     rc = 0;
 
 cleanup:

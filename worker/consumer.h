@@ -23,7 +23,7 @@ typedef struct {
     int max_attempts;
     int http_timeout_ms;
     int heartbeat_s;
-    int retry_initial_ms;   /* first retry delay ceiling; doubles up to retry_max_ms */
+    int retry_initial_ms; /* first retry delay ceiling; doubles up to retry_max_ms */
     int retry_max_ms;
 } consumer_config_t;
 

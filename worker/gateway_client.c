@@ -51,7 +51,7 @@ gateway_client_new (const char *base_url, long timeout_ms)
         return NULL;
     size_t len = strlen (base_url);
     while (len > 0 && base_url[len - 1] == '/')
-        len--;   /* "http://h:p/" and "http://h:p" name the same gateway */
+        len--; /* "http://h:p/" and "http://h:p" name the same gateway */
     self->base_url = strndup (base_url, len);
     self->curl = curl_easy_init ();
     self->headers = curl_slist_append (NULL, "Content-Type: application/json");
@@ -61,7 +61,8 @@ gateway_client_new (const char *base_url, long timeout_ms)
     }
     curl_easy_setopt (self->curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt (self->curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt (self->curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 2000 ? timeout_ms : 2000L);
+    curl_easy_setopt (self->curl, CURLOPT_CONNECTTIMEOUT_MS,
+                      timeout_ms < 2000 ? timeout_ms : 2000L);
     curl_easy_setopt (self->curl, CURLOPT_WRITEFUNCTION, s_on_body);
     curl_easy_setopt (self->curl, CURLOPT_WRITEDATA, self);
     curl_easy_setopt (self->curl, CURLOPT_ERRORBUFFER, self->curl_error);
@@ -112,8 +113,7 @@ s_perform (gateway_client_t *self, const char *event_id)
 }
 
 gateway_result_t
-gateway_client_get_status (gateway_client_t *self, const char *event_id, char *status,
-                           size_t size)
+gateway_client_get_status (gateway_client_t *self, const char *event_id, char *status, size_t size)
 {
     assert (self);
     curl_easy_setopt (self->curl, CURLOPT_CUSTOMREQUEST, NULL);
@@ -142,7 +142,7 @@ gateway_client_mark_processed (gateway_client_t *self, const char *event_id)
     curl_easy_setopt (self->curl, CURLOPT_CUSTOMREQUEST, "PUT");
     curl_easy_setopt (self->curl, CURLOPT_HTTPHEADER, self->headers);
     curl_easy_setopt (self->curl, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt (self->curl, CURLOPT_POSTFIELDSIZE, (long) (sizeof body - 1));
+    curl_easy_setopt (self->curl, CURLOPT_POSTFIELDSIZE, (long)(sizeof body - 1));
     return s_perform (self, event_id);
 }
 

@@ -15,10 +15,10 @@
 #include <stddef.h>
 
 typedef enum {
-    GATEWAY_OK = 0,       /* 2xx */
-    GATEWAY_NOT_FOUND,    /* 404 */
-    GATEWAY_TRANSIENT,    /* network error, timeout, 5xx, 429 */
-    GATEWAY_PERMANENT,    /* another 4xx, or a 2xx body that makes no sense */
+    GATEWAY_OK = 0,    /* 2xx */
+    GATEWAY_NOT_FOUND, /* 404 */
+    GATEWAY_TRANSIENT, /* network error, timeout, 5xx, 429 */
+    GATEWAY_PERMANENT, /* another 4xx, or a 2xx body that makes no sense */
 } gateway_result_t;
 
 typedef struct _gateway_client_t gateway_client_t;

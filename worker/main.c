@@ -32,9 +32,11 @@ s_usage (FILE *out)
              "  --amqp-url URL         broker (HERALD_AMQP_URL, " BROKER_URL_DEFAULT ")\n"
              "  --gateway-url URL      gateway (HERALD_GATEWAY_URL, http://127.0.0.1:8000)\n"
              "  --prefetch N           unacked deliveries, 1..65535 (HERALD_WORKER_PREFETCH, 32)\n"
-             "  --max-attempts N       gateway attempts before dead-lettering (HERALD_WORKER_MAX_ATTEMPTS, 8)\n"
+             "  --max-attempts N       gateway attempts before dead-lettering "
+             "(HERALD_WORKER_MAX_ATTEMPTS, 8)\n"
              "  --http-timeout-ms N    per HTTP request (HERALD_WORKER_HTTP_TIMEOUT_MS, 5000)\n"
-             "  --retry-initial-ms N   first retry delay ceiling (HERALD_WORKER_RETRY_INITIAL_MS, 1000)\n"
+             "  --retry-initial-ms N   first retry delay ceiling (HERALD_WORKER_RETRY_INITIAL_MS, "
+             "1000)\n"
              "  --retry-max-ms N       retry delay ceiling (HERALD_WORKER_RETRY_MAX_MS, 15000)\n"
              "  --heartbeat S          AMQP heartbeat seconds (HERALD_AMQP_HEARTBEAT, %d)\n"
              "  --log-level L          debug|info|warn|error (HERALD_LOG_LEVEL, info)\n"
@@ -48,8 +50,18 @@ s_usage (FILE *out)
 int
 main (int argc, char *argv[])
 {
-    enum { O_URL = 256, O_GW, O_PREFETCH, O_ATTEMPTS, O_TIMEOUT, O_RINIT, O_RMAX, O_HB, O_LOG,
-           O_CHECK };
+    enum {
+        O_URL = 256,
+        O_GW,
+        O_PREFETCH,
+        O_ATTEMPTS,
+        O_TIMEOUT,
+        O_RINIT,
+        O_RMAX,
+        O_HB,
+        O_LOG,
+        O_CHECK
+    };
     static const struct option options[] = {
         { "amqp-url", required_argument, NULL, O_URL },
         { "gateway-url", required_argument, NULL, O_GW },
@@ -129,15 +141,15 @@ main (int argc, char *argv[])
     }
     if (hb > 0 && timeout >= hb * 1000 / 2) {
         fprintf (stderr, "http-timeout-ms: must stay below half the heartbeat (%lld s)\n",
-                 (long long) hb);
+                 (long long)hb);
         return 2;
     }
-    config.prefetch = (int) prefetch;
-    config.max_attempts = (int) attempts;
-    config.http_timeout_ms = (int) timeout;
-    config.retry_initial_ms = (int) rinit;
-    config.retry_max_ms = (int) rmax;
-    config.heartbeat_s = (int) hb;
+    config.prefetch = (int)prefetch;
+    config.max_attempts = (int)attempts;
+    config.http_timeout_ms = (int)timeout;
+    config.retry_initial_ms = (int)rinit;
+    config.retry_max_ms = (int)rmax;
+    config.heartbeat_s = (int)hb;
     if (check) {
         printf ("herald-worker: configuration ok\n");
         return 0;

@@ -50,7 +50,7 @@ s_now_ms (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int
@@ -245,10 +245,9 @@ s_request (e2e_stack_t *self, const char *method, const char *path, const char *
     if (body) {
         curl_easy_setopt (self->curl, CURLOPT_CUSTOMREQUEST, method);
         curl_easy_setopt (self->curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt (self->curl, CURLOPT_POSTFIELDSIZE, (long) strlen (body));
+        curl_easy_setopt (self->curl, CURLOPT_POSTFIELDSIZE, (long)strlen (body));
         curl_easy_setopt (self->curl, CURLOPT_HTTPHEADER, headers);
-    }
-    else {
+    } else {
         curl_easy_setopt (self->curl, CURLOPT_CUSTOMREQUEST, NULL);
         curl_easy_setopt (self->curl, CURLOPT_HTTPGET, 1L);
         curl_easy_setopt (self->curl, CURLOPT_HTTPHEADER, NULL);
@@ -277,7 +276,7 @@ stack_post (e2e_stack_t *self, const char *user_id, const char *description, cha
         snprintf (id, STACK_ID_LEN + 1, "%s", value ? value : "");
         json_decref (root);
     }
-    return (int) code;
+    return (int)code;
 }
 
 int
@@ -288,7 +287,7 @@ stack_post_many (e2e_stack_t *self, int base, int n, char *ids)
         char user[32], desc[64];
         snprintf (user, sizeof user, "u-%d", base + i);
         snprintf (desc, sizeof desc, "order %d shipped", base + i);
-        char *id = ids + (size_t) i * (STACK_ID_LEN + 1);
+        char *id = ids + (size_t)i * (STACK_ID_LEN + 1);
         id[0] = '\0';
         if (stack_post (self, user, desc, id) == 201)
             created++;
@@ -308,7 +307,7 @@ stack_get_status (e2e_stack_t *self, const char *id, char *status, size_t size)
         snprintf (status, size, "%s", value ? value : "");
         json_decref (root);
     }
-    return (int) code;
+    return (int)code;
 }
 
 int
@@ -325,7 +324,7 @@ stack_count_processed (e2e_stack_t *self)
         json_t *root = json_loads (s_body.data, 0, NULL);
         json_t *items = json_object_get (root, "items");
         const char *next = json_string_value (json_object_get (root, "next_after"));
-        count += (int) json_array_size (items);
+        count += (int)json_array_size (items);
         snprintf (after, sizeof after, "%s", next ? next : "");
         json_decref (root);
         if (!next)
@@ -351,11 +350,11 @@ stack_queue_depth (e2e_stack_t *self, const char *queue)
     long depth = -1;
     broker_t *broker = broker_new (self->rabbit.url, 0);
     if (broker && broker_connect (broker) == 0) {
-        amqp_queue_declare_ok_t *ok
-            = amqp_queue_declare (broker_conn (broker), BROKER_CHANNEL,
-                                  amqp_cstring_bytes (queue), 1, 0, 0, 0, amqp_empty_table);
+        amqp_queue_declare_ok_t *ok =
+            amqp_queue_declare (broker_conn (broker), BROKER_CHANNEL, amqp_cstring_bytes (queue), 1,
+                                0, 0, 0, amqp_empty_table);
         if (ok)
-            depth = (long) ok->message_count;
+            depth = (long)ok->message_count;
         broker_disconnect (broker);
     }
     broker_destroy (&broker);
@@ -383,7 +382,7 @@ stack_publish_raw (e2e_stack_t *self, const char *queue, const void *body, size_
         amqp_connection_state_t conn = broker_conn (broker);
         amqp_basic_properties_t props = { ._flags = AMQP_BASIC_DELIVERY_MODE_FLAG,
                                           .delivery_mode = AMQP_DELIVERY_PERSISTENT };
-        amqp_bytes_t bytes = { len, (void *) body };
+        amqp_bytes_t bytes = { len, (void *)body };
         /* A confirmed publish, so the message is in the queue on return. */
         amqp_confirm_select (conn, BROKER_CHANNEL);
         if (amqp_basic_publish (conn, BROKER_CHANNEL, amqp_empty_bytes, amqp_cstring_bytes (queue),
@@ -406,7 +405,7 @@ int
 stack_check_lines (e2e_stack_t *self, int base, int n, const char *ids, unsigned mask, int *dups,
                    int per_worker[STACK_WORKERS_MAX])
 {
-    int *seen = calloc ((size_t) n, sizeof *seen);
+    int *seen = calloc ((size_t)n, sizeof *seen);
     int malformed = 0;
     *dups = 0;
     /* ids of a run are random UUIDs: sort indexes by id, then bsearch */
@@ -429,7 +428,7 @@ stack_check_lines (e2e_stack_t *self, int base, int n, const char *ids, unsigned
             }
             int found = -1;
             for (int i = 0; i < n && found < 0; i++)
-                if (strcmp (ids + (size_t) i * (STACK_ID_LEN + 1), id) == 0)
+                if (strcmp (ids + (size_t)i * (STACK_ID_LEN + 1), id) == 0)
                     found = i;
             char expected[256];
             if (found >= 0)

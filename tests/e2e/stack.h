@@ -17,16 +17,16 @@
 #include <sys/types.h>
 
 #define STACK_WORKERS_MAX 4
-#define STACK_ID_LEN      36
+#define STACK_ID_LEN 36
 
 typedef struct {
     harness_rabbit_t rabbit;
     bool rabbit_up;
-    int run;                        /* scenario counter, names log files */
+    int run; /* scenario counter, names log files */
     int store_port, pub_port, http_port, http2_port;
     char store_ep[64];
-    char gateway_url[64];           /* where the tests POST */
-    char worker_gateway_url[64];    /* where workers PUT (gateway or gateway2) */
+    char gateway_url[64];        /* where the tests POST */
+    char worker_gateway_url[64]; /* where workers PUT (gateway or gateway2) */
     pid_t store, gateway, gateway2, notifier;
     pid_t workers[STACK_WORKERS_MAX];
     char worker_out[STACK_WORKERS_MAX][512];
@@ -82,7 +82,7 @@ int stack_publish_raw (e2e_stack_t *self, const char *queue, const void *body, s
    stack_post_many(base, n): returns the number of events whose line is
    missing or malformed; *dups gets the number of extra lines. Lines from
    workers in mask (bit i = worker i); per_worker[i] gets each one's count. */
-int stack_check_lines (e2e_stack_t *self, int base, int n, const char *ids, unsigned mask, int *dups,
-                       int per_worker[STACK_WORKERS_MAX]);
+int stack_check_lines (e2e_stack_t *self, int base, int n, const char *ids, unsigned mask,
+                       int *dups, int per_worker[STACK_WORKERS_MAX]);
 
 #endif

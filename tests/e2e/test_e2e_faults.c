@@ -59,7 +59,7 @@ test_notifier_killed_mid_burst_loses_nothing (void **state)
     assert_true (stack_wait_processed (stack, 1, 30000) >= 1);
     harness_stop (stack->notifier, SIGKILL, 5000);
     stack->notifier = 0;
-    assert_int_equal (stack_post_many (stack, N / 2, N / 2, ids + (size_t) (N / 2) * ID_SIZE),
+    assert_int_equal (stack_post_many (stack, N / 2, N / 2, ids + (size_t)(N / 2) * ID_SIZE),
                       N / 2);
     assert_int_equal (stack_start_notifier (stack), 0);
     s_assert_all_delivered (stack, N, ids, 1u);
@@ -109,7 +109,7 @@ test_gateway_down_messages_retried_then_processed (void **state)
     s_assert_all_delivered (stack, N, ids, 1u);
     int dups = 0;
     stack_check_lines (stack, 0, N, ids, 1u, &dups, NULL);
-    assert_int_equal (dups, 0);   /* the retry did not print again */
+    assert_int_equal (dups, 0); /* the retry did not print again */
     stack_end (stack);
     free (ids);
 }
@@ -139,7 +139,8 @@ test_feed_bound_refuses_with_503_and_loses_nothing (void **state)
     assert_int_equal (stack_start_notifier (stack), 0);
     s_assert_all_delivered (stack, FIRST + created, ids, 1u);
     /* Drained: writes are accepted again and delivered too. */
-    int more = stack_post_many (stack, FIRST + created, 1, ids + (size_t) (FIRST + created) * ID_SIZE);
+    int more =
+        stack_post_many (stack, FIRST + created, 1, ids + (size_t)(FIRST + created) * ID_SIZE);
     assert_int_equal (more, 1);
     s_assert_all_delivered (stack, FIRST + created + 1, ids, 1u);
     stack_end (stack);

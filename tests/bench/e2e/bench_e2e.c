@@ -28,14 +28,14 @@
 
 typedef struct {
     e2e_stack_t *stack;
-    int first, count;      /* event numbers this poster sends */
-    int rate;              /* events/s for this poster, 0 = as fast as possible */
-    int64_t *sent_us;      /* per event number */
+    int first, count; /* event numbers this poster sends */
+    int rate;         /* events/s for this poster, 0 = as fast as possible */
+    int64_t *sent_us; /* per event number */
     int failed;
 } poster_t;
 
 static atomic_int s_seen;
-static int64_t *s_seen_us;   /* per event number, 0 = not yet */
+static int64_t *s_seen_us; /* per event number, 0 = not yet */
 static int s_total;
 static atomic_bool s_tail_stop;
 
@@ -44,7 +44,7 @@ s_now_us (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static size_t
@@ -71,7 +71,7 @@ s_post_thread (void *arg)
     for (int i = 0; i < p->count; i++) {
         int k = p->first + i;
         if (p->rate > 0) {
-            int64_t due = start + (int64_t) i * 1000000 / p->rate;
+            int64_t due = start + (int64_t)i * 1000000 / p->rate;
             int64_t wait = due - s_now_us ();
             if (wait > 0) {
                 struct timespec ts = { wait / 1000000, (wait % 1000000) * 1000 };
@@ -111,9 +111,9 @@ s_tail_thread (void *arg)
             ssize_t n;
             while ((n = read (fds[w], buf[w] + len[w], sizeof buf[w] - 1 - len[w])) > 0) {
                 int64_t now = s_now_us ();
-                len[w] += (size_t) n;
+                len[w] += (size_t)n;
                 char *start = buf[w], *nl;
-                while ((nl = memchr (start, '\n', (size_t) (buf[w] + len[w] - start)))) {
+                while ((nl = memchr (start, '\n', (size_t)(buf[w] + len[w] - start)))) {
                     *nl = '\0';
                     const char *tag = strstr (start, ": bench ");
                     int k = tag ? atoi (tag + 8) : -1;
@@ -123,7 +123,7 @@ s_tail_thread (void *arg)
                     }
                     start = nl + 1;
                 }
-                len[w] = (size_t) (buf[w] + len[w] - start);
+                len[w] = (size_t)(buf[w] + len[w] - start);
                 memmove (buf[w], start, len[w]);
             }
         }
@@ -139,7 +139,7 @@ s_tail_thread (void *arg)
 static int
 s_cmp (const void *a, const void *b)
 {
-    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return x < y ? -1 : x > y;
 }
 
@@ -157,12 +157,13 @@ s_run (e2e_stack_t *stack, int workers, int n, int rate)
             return -1;
     /* Warm up: one event through the whole path before the clock starts. */
     char id[STACK_ID_LEN + 1];
-    if (stack_post (stack, "warmup", "warmup", id) != 201 || stack_wait_processed (stack, 1, 30000) < 1)
+    if (stack_post (stack, "warmup", "warmup", id) != 201
+        || stack_wait_processed (stack, 1, 30000) < 1)
         return -1;
 
     s_total = n;
-    int64_t *sent = calloc ((size_t) n, sizeof *sent);
-    s_seen_us = calloc ((size_t) n, sizeof *s_seen_us);
+    int64_t *sent = calloc ((size_t)n, sizeof *sent);
+    s_seen_us = calloc ((size_t)n, sizeof *s_seen_us);
     atomic_store (&s_seen, 0);
     atomic_store (&s_tail_stop, false);
     pthread_t tail, posters[POSTERS];
@@ -170,8 +171,12 @@ s_run (e2e_stack_t *stack, int workers, int n, int rate)
     pthread_create (&tail, NULL, s_tail_thread, stack);
     int64_t t0 = s_now_us ();
     for (int i = 0; i < POSTERS; i++) {
-        p[i] = (poster_t) { stack, i * (n / POSTERS), i == POSTERS - 1 ? n - i * (n / POSTERS) : n / POSTERS,
-                            rate / POSTERS, sent, 0 };
+        p[i] = (poster_t){ stack,
+                           i * (n / POSTERS),
+                           i == POSTERS - 1 ? n - i * (n / POSTERS) : n / POSTERS,
+                           rate / POSTERS,
+                           sent,
+                           0 };
         pthread_create (&posters[i], NULL, s_post_thread, &p[i]);
     }
     int failed = 0;
@@ -191,23 +196,24 @@ s_run (e2e_stack_t *stack, int workers, int n, int rate)
     int seen = atomic_load (&s_seen);
     int processed = stack_wait_processed (stack, n + 1 - failed, 30000) - 1;
 
-    int64_t *lat = calloc ((size_t) n, sizeof *lat);
+    int64_t *lat = calloc ((size_t)n, sizeof *lat);
     int m = 0;
     for (int k = 0; k < n; k++)
         if (s_seen_us[k] && sent[k])
             lat[m++] = s_seen_us[k] - sent[k];
-    qsort (lat, (size_t) m, sizeof *lat, s_cmp);
-    double secs = (double) (t1 - t0) / 1e6;
+    qsort (lat, (size_t)m, sizeof *lat, s_cmp);
+    double secs = (double)(t1 - t0) / 1e6;
     if (rate == 0)
         printf ("throughput  workers=%d events=%d posted_in=%.2fs all_lines_in=%.2fs "
                 "=> %.0f events/s end to end (POST alone %.0f/s); processed=%d failed_posts=%d\n",
-                workers, n, (double) (t_posted - t0) / 1e6, secs, seen / secs,
-                n / ((double) (t_posted - t0) / 1e6), processed, failed);
+                workers, n, (double)(t_posted - t0) / 1e6, secs, seen / secs,
+                n / ((double)(t_posted - t0) / 1e6), processed, failed);
     else
         printf ("latency     workers=%d offered=%d/s events=%d p50=%.1fms p99=%.1fms max=%.1fms "
                 "lines=%d processed=%d failed_posts=%d\n",
-                workers, rate, n, m ? lat[m / 2] / 1000.0 : -1, m ? lat[(m * 99) / 100] / 1000.0 : -1,
-                m ? lat[m - 1] / 1000.0 : -1, seen, processed, failed);
+                workers, rate, n, m ? lat[m / 2] / 1000.0 : -1,
+                m ? lat[(m * 99) / 100] / 1000.0 : -1, m ? lat[m - 1] / 1000.0 : -1, seen,
+                processed, failed);
     fflush (stdout);
     free (lat);
     free (sent);
