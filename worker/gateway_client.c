@@ -21,7 +21,7 @@ struct _gateway_client_t {
     char url[512];
     char body[GATEWAY_BODY_MAX + 1];
     size_t body_len;
-    char error[CURL_ERROR_SIZE + 64];
+    char error[512 + CURL_ERROR_SIZE + 64];
     char curl_error[CURL_ERROR_SIZE];
 };
 
