@@ -6,6 +6,7 @@
 #include "stack.h"
 
 #include "broker.h"
+#include "log.h"
 
 #include <amqp.h>
 #include <curl/curl.h>
@@ -58,6 +59,7 @@ stack_init (e2e_stack_t *self)
 {
     memset (self, 0, sizeof *self);
     signal (SIGPIPE, SIG_IGN);
+    log_init ("e2e", LOG_LEVEL_WARN);   /* the broker helpers log connects */
     curl_global_init (CURL_GLOBAL_DEFAULT);
     s_body.data = malloc (STACK_BODY_MAX + 1);
     self->curl = curl_easy_init ();
