@@ -1,0 +1,470 @@
+/*
+ * event_table — see event_table.h.
+ *
+ * Memory layout per event: one block of 56 fixed bytes followed by
+ * user_id, description and status back to back (no NULs), plus 8 bytes in
+ * the creation-order array and 4 / load-factor bytes in the id hash. The
+ * id hash stores indices, not pointers, so an update that reallocates a
+ * block only rewrites its slot in the order array. Both hashes use linear
+ * probing with a load factor of at most 3/4; the user hash deletes by
+ * backward shift (no tombstones) when a user's last event moves away.
+ */
+#include "event_table.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    uint8_t id[16];
+    int64_t created_at;
+    int64_t updated_at;
+    uint64_t seq;
+    uint32_t user_next; /* next event of the same user_id, creation order */
+    uint32_t user_len;
+    uint32_t description_len;
+    uint32_t status_len;
+    char data[]; /* user_id, description, status */
+} event_t;
+
+/* A user_id's chain. The key is read from the first event's block. */
+typedef struct {
+    uint32_t first; /* EVENT_TABLE_NONE: empty slot */
+    uint32_t last;
+    uint32_t hash;
+} user_slot_t;
+
+struct _event_table_t {
+    event_t **order; /* blocks by index */
+    size_t count;
+    size_t order_cap;
+    uint32_t *ids; /* id hash: index per slot, EVENT_TABLE_NONE empty */
+    size_t ids_mask;
+    user_slot_t *users;
+    size_t users_mask;
+    size_t users_count;
+};
+
+#define S_INITIAL_SLOTS 1024
+
+static uint32_t
+s_hash_id (const uint8_t id[16])
+{
+    /* Ids are random (uuid_generate_random) but clients can name any id in
+       a get: mix anyway so crafted ids do not cluster. */
+    uint64_t a, b;
+    memcpy (&a, id, 8);
+    memcpy (&b, id + 8, 8);
+    uint64_t h = (a ^ (b * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
+    return (uint32_t)(h >> 32);
+}
+
+static uint32_t
+s_hash_str (const char *ptr, size_t len)
+{
+    /* FNV-1a, 32 bits. */
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (uint8_t)ptr[i]) * 16777619u;
+    return h;
+}
+
+static uint32_t *
+s_slots_new (size_t n)
+{
+    uint32_t *slots = malloc (n * sizeof *slots);
+    if (slots)
+        memset (slots, 0xff, n * sizeof *slots);
+    return slots;
+}
+
+static user_slot_t *
+s_users_new (size_t n)
+{
+    user_slot_t *slots = malloc (n * sizeof *slots);
+    for (size_t i = 0; slots && i < n; i++)
+        slots[i].first = EVENT_TABLE_NONE;
+    return slots;
+}
+
+event_table_t *
+event_table_new (void)
+{
+    event_table_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->ids = s_slots_new (S_INITIAL_SLOTS);
+    self->users = s_users_new (S_INITIAL_SLOTS);
+    if (!self->ids || !self->users) {
+        event_table_destroy (&self);
+        return NULL;
+    }
+    self->ids_mask = self->users_mask = S_INITIAL_SLOTS - 1;
+    return self;
+}
+
+void
+event_table_destroy (event_table_t **self_p)
+{
+    assert (self_p);
+    event_table_t *self = *self_p;
+    if (!self)
+        return;
+    for (size_t i = 0; i < self->count; i++)
+        free (self->order[i]);
+    free (self->order);
+    free (self->ids);
+    free (self->users);
+    free (self);
+    *self_p = NULL;
+}
+
+size_t
+event_table_size (event_table_t *self)
+{
+    assert (self);
+    return self->count;
+}
+
+/* ---- Id hash ------------------------------------------------------------- */
+
+uint32_t
+event_table_find (event_table_t *self, const uint8_t id[16])
+{
+    assert (self);
+    for (size_t i = s_hash_id (id) & self->ids_mask;; i = (i + 1) & self->ids_mask) {
+        uint32_t index = self->ids[i];
+        if (index == EVENT_TABLE_NONE || memcmp (self->order[index]->id, id, 16) == 0)
+            return index;
+    }
+}
+
+static void
+s_ids_put (uint32_t *slots, size_t mask, const uint8_t id[16], uint32_t index)
+{
+    size_t i = s_hash_id (id) & mask;
+    while (slots[i] != EVENT_TABLE_NONE)
+        i = (i + 1) & mask;
+    slots[i] = index;
+}
+
+/* Grows the id hash so one more id fits under the load factor. */
+static int
+s_ids_reserve (event_table_t *self)
+{
+    size_t size = self->ids_mask + 1;
+    if ((self->count + 1) * 4 <= size * 3)
+        return 0;
+    uint32_t *slots = s_slots_new (size * 2);
+    if (!slots)
+        return -1;
+    for (size_t i = 0; i < self->count; i++)
+        s_ids_put (slots, size * 2 - 1, self->order[i]->id, (uint32_t)i);
+    free (self->ids);
+    self->ids = slots;
+    self->ids_mask = size * 2 - 1;
+    return 0;
+}
+
+/* ---- User chains ----------------------------------------------------------- */
+
+static user_slot_t *
+s_user_find (event_table_t *self, const char *ptr, size_t len, uint32_t hash)
+{
+    for (size_t i = hash & self->users_mask;; i = (i + 1) & self->users_mask) {
+        user_slot_t *slot = &self->users[i];
+        if (slot->first == EVENT_TABLE_NONE)
+            return slot; /* the empty slot where this user would go */
+        const event_t *event = self->order[slot->first];
+        if (slot->hash == hash && event->user_len == len && memcmp (event->data, ptr, len) == 0)
+            return slot;
+    }
+}
+
+/* Grows the user hash so one more user fits under the load factor. */
+static int
+s_users_reserve (event_table_t *self)
+{
+    size_t size = self->users_mask + 1;
+    if ((self->users_count + 1) * 4 <= size * 3)
+        return 0;
+    user_slot_t *slots = s_users_new (size * 2);
+    if (!slots)
+        return -1;
+    size_t mask = size * 2 - 1;
+    for (size_t i = 0; i < size; i++) {
+        if (self->users[i].first == EVENT_TABLE_NONE)
+            continue;
+        size_t j = self->users[i].hash & mask;
+        while (slots[j].first != EVENT_TABLE_NONE)
+            j = (j + 1) & mask;
+        slots[j] = self->users[i];
+    }
+    free (self->users);
+    self->users = slots;
+    self->users_mask = mask;
+    return 0;
+}
+
+/* Removes a slot, shifting later members of its probe run back. */
+static void
+s_user_slot_delete (event_table_t *self, user_slot_t *slot)
+{
+    size_t mask = self->users_mask;
+    size_t hole = (size_t)(slot - self->users);
+    for (size_t i = (hole + 1) & mask; self->users[i].first != EVENT_TABLE_NONE;
+         i = (i + 1) & mask) {
+        size_t home = self->users[i].hash & mask;
+        /* Move i into the hole unless its home lies cyclically in (hole, i]. */
+        bool stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
+        if (!stays) {
+            self->users[hole] = self->users[i];
+            hole = i;
+        }
+    }
+    self->users[hole].first = EVENT_TABLE_NONE;
+    self->users_count--;
+}
+
+/* Links index into its user's chain, in creation order. The user hash has
+   room (s_users_reserve succeeded). */
+static void
+s_user_link (event_table_t *self, uint32_t index)
+{
+    event_t *event = self->order[index];
+    uint32_t hash = s_hash_str (event->data, event->user_len);
+    user_slot_t *slot = s_user_find (self, event->data, event->user_len, hash);
+    if (slot->first == EVENT_TABLE_NONE) {
+        *slot = (user_slot_t){ index, index, hash };
+        event->user_next = EVENT_TABLE_NONE;
+        self->users_count++;
+    } else if (index > slot->last) {
+        self->order[slot->last]->user_next = index;
+        slot->last = index;
+        event->user_next = EVENT_TABLE_NONE;
+    } else if (index < slot->first) {
+        event->user_next = slot->first;
+        slot->first = index;
+    } else {
+        uint32_t prev = slot->first;
+        while (self->order[prev]->user_next < index)
+            prev = self->order[prev]->user_next;
+        event->user_next = self->order[prev]->user_next;
+        self->order[prev]->user_next = index;
+    }
+}
+
+/* Unlinks index from its user's chain (read from the current block). */
+static void
+s_user_unlink (event_table_t *self, uint32_t index)
+{
+    event_t *event = self->order[index];
+    uint32_t hash = s_hash_str (event->data, event->user_len);
+    user_slot_t *slot = s_user_find (self, event->data, event->user_len, hash);
+    assert (slot->first != EVENT_TABLE_NONE);
+    if (slot->first == index) {
+        if (event->user_next == EVENT_TABLE_NONE)
+            s_user_slot_delete (self, slot);
+        else
+            slot->first = event->user_next;
+        return;
+    }
+    uint32_t prev = slot->first;
+    while (self->order[prev]->user_next != index)
+        prev = self->order[prev]->user_next;
+    self->order[prev]->user_next = event->user_next;
+    if (slot->last == index)
+        slot->last = prev;
+}
+
+/* ---- Events ---------------------------------------------------------------- */
+
+static event_t *
+s_block_new (proto_str_t user_id, proto_str_t description, proto_str_t status)
+{
+    event_t *event = malloc (sizeof *event + user_id.len + description.len + status.len);
+    if (!event)
+        return NULL;
+    event->user_len = (uint32_t)user_id.len;
+    event->description_len = (uint32_t)description.len;
+    event->status_len = (uint32_t)status.len;
+    char *p = event->data;
+    if (user_id.len)
+        memcpy (p, user_id.ptr, user_id.len);
+    p += user_id.len;
+    if (description.len)
+        memcpy (p, description.ptr, description.len);
+    p += description.len;
+    if (status.len)
+        memcpy (p, status.ptr, status.len);
+    return event;
+}
+
+int
+event_table_create (event_table_t *self, const uint8_t id[16], proto_str_t user_id,
+                    proto_str_t description, proto_str_t status, int64_t now_ms, uint64_t seq,
+                    uint32_t *index)
+{
+    assert (self);
+    if (self->count >= EVENT_TABLE_MAX || event_table_find (self, id) != EVENT_TABLE_NONE)
+        return -1;
+    if (self->count == self->order_cap) {
+        size_t cap = self->order_cap ? self->order_cap * 2 : 1024;
+        event_t **order = realloc (self->order, cap * sizeof *order);
+        if (!order)
+            return -1;
+        self->order = order;
+        self->order_cap = cap;
+    }
+    if (s_ids_reserve (self) != 0 || s_users_reserve (self) != 0)
+        return -1;
+    event_t *event = s_block_new (user_id, description, status);
+    if (!event)
+        return -1;
+    memcpy (event->id, id, 16);
+    event->created_at = event->updated_at = now_ms;
+    event->seq = seq;
+    uint32_t at = (uint32_t)self->count++;
+    self->order[at] = event;
+    s_ids_put (self->ids, self->ids_mask, id, at);
+    s_user_link (self, at);
+    *index = at;
+    return 0;
+}
+
+int
+event_table_update (event_table_t *self, uint32_t index, proto_str_t user_id,
+                    proto_str_t description, proto_str_t status, int64_t now_ms, uint64_t seq)
+{
+    assert (self);
+    assert (index < self->count);
+    event_t *old = self->order[index];
+    proto_str_t cur_user = { old->data, old->user_len };
+    proto_str_t cur_desc = { old->data + old->user_len, old->description_len };
+    proto_str_t cur_status = { cur_desc.ptr + cur_desc.len, old->status_len };
+    bool user_changes =
+        user_id.ptr
+        && (user_id.len != cur_user.len || memcmp (user_id.ptr, cur_user.ptr, user_id.len) != 0);
+    bool same_size = (!user_id.ptr || user_id.len == cur_user.len)
+                     && (!description.ptr || description.len == cur_desc.len)
+                     && (!status.ptr || status.len == cur_status.len);
+    event_t *event = old;
+    if (user_changes && s_users_reserve (self) != 0)
+        return -1;
+    if (!same_size) {
+        /* New block first, so a failure leaves everything as it was. The
+           new strings may point into the old block (they do not here, but
+           nothing forbids it), so build before freeing. */
+        event =
+            s_block_new (user_id.ptr ? user_id : cur_user, description.ptr ? description : cur_desc,
+                         status.ptr ? status : cur_status);
+        if (!event)
+            return -1;
+        memcpy (event, old, offsetof (event_t, user_len));
+    } else {
+        /* Same lengths: rewrite in place (memmove tolerates overlap). */
+        if (description.ptr)
+            memmove (old->data + old->user_len, description.ptr, description.len);
+        if (status.ptr)
+            memmove (old->data + old->user_len + old->description_len, status.ptr, status.len);
+    }
+    if (user_changes)
+        s_user_unlink (self, index); /* reads the user_id still in old */
+    if (event != old) {
+        self->order[index] = event;
+        free (old);
+    } else if (user_id.ptr)
+        memmove (event->data, user_id.ptr, user_id.len);
+    if (user_changes)
+        s_user_link (self, index);
+    event->updated_at = now_ms;
+    event->seq = seq;
+    return 0;
+}
+
+void
+event_table_view (event_table_t *self, uint32_t index, proto_event_t *out)
+{
+    assert (self);
+    assert (index < self->count);
+    const event_t *event = self->order[index];
+    memcpy (out->id, event->id, 16);
+    out->user_id = (proto_str_t){ event->data, event->user_len };
+    out->description = (proto_str_t){ event->data + event->user_len, event->description_len };
+    out->status = (proto_str_t){ out->description.ptr + event->description_len, event->status_len };
+    out->created_at = event->created_at;
+    out->updated_at = event->updated_at;
+    out->seq = event->seq;
+}
+
+/* ---- Listing --------------------------------------------------------------- */
+
+static bool
+s_status_is (const event_t *event, proto_str_t status)
+{
+    return !status.ptr
+           || (event->status_len == status.len
+               && memcmp (event->data + event->user_len + event->description_len, status.ptr,
+                          status.len)
+                      == 0);
+}
+
+int
+event_table_list (event_table_t *self, const event_query_t *query, uint32_t *out, size_t *n,
+                  bool *more)
+{
+    assert (self);
+    assert (query->limit >= 1);
+    *n = 0;
+    *more = false;
+    uint32_t after = EVENT_TABLE_NONE;
+    if (query->has_after) {
+        after = event_table_find (self, query->after);
+        if (after == EVENT_TABLE_NONE)
+            return -1;
+    }
+    uint32_t next; /* the first candidate */
+    bool by_user = query->user_id.ptr != NULL;
+    if (by_user) {
+        user_slot_t *slot = s_user_find (self, query->user_id.ptr, query->user_id.len,
+                                         s_hash_str (query->user_id.ptr, query->user_id.len));
+        next = slot->first;
+        if (after != EVENT_TABLE_NONE && next != EVENT_TABLE_NONE) {
+            const event_t *cursor = self->order[after];
+            if (cursor->user_len == query->user_id.len
+                && memcmp (cursor->data, query->user_id.ptr, cursor->user_len) == 0)
+                next = cursor->user_next; /* the usual case: O(1) resume */
+            else
+                while (next != EVENT_TABLE_NONE && next <= after)
+                    next = self->order[next]->user_next;
+        }
+    } else {
+        next = after == EVENT_TABLE_NONE ? 0 : after + 1;
+        if (next >= self->count)
+            next = EVENT_TABLE_NONE;
+    }
+    while (next != EVENT_TABLE_NONE) {
+        const event_t *event = self->order[next];
+        if (s_status_is (event, query->status)) {
+            if (*n == query->limit) {
+                *more = true;
+                break;
+            }
+            out[(*n)++] = next;
+        }
+        if (by_user)
+            next = event->user_next;
+        else
+            next = next + 1 < self->count ? next + 1 : EVENT_TABLE_NONE;
+    }
+    return 0;
+}
+
+size_t
+event_table_overhead_bytes (event_table_t *self)
+{
+    assert (self);
+    return self->count * sizeof (event_t) + self->order_cap * sizeof (event_t *)
+           + (self->ids_mask + 1) * sizeof (uint32_t)
+           + (self->users_mask + 1) * sizeof (user_slot_t);
+}

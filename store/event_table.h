@@ -1,0 +1,89 @@
+/*
+ * event_table — the store's events, in memory, keyed by 16-byte UUID.
+ *
+ * Each event is one heap block holding its fixed fields and its three
+ * strings inline, so an event costs one allocation. Events are numbered by
+ * creation order (their "index"); an index never changes and is what the
+ * rest of the store (the change feed) keeps. Three structures sit over the
+ * blocks:
+ *   - an array of blocks in creation order: `list` resumes at the cursor's
+ *     index instead of scanning from the start;
+ *   - an open-addressing hash (linear probing) of indices by id: O(1) get
+ *     and update;
+ *   - a per-user_id chain: a hash from user_id to the first and last index
+ *     of that user's events, each event linking to the user's next one in
+ *     creation order, so a user_id filter walks only that user's events.
+ * A status filter alone scans creation order from the cursor: statuses
+ * change on every processed event and a chain per status would cost more
+ * than it saves here.
+ *
+ * There is no delete (DESIGN §3), so the table only grows. Strings handed
+ * in are copied; views handed out are borrowed until the next update.
+ */
+#ifndef HERALD_EVENT_TABLE_H
+#define HERALD_EVENT_TABLE_H
+
+#include "proto.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define EVENT_TABLE_NONE UINT32_MAX      /* "no index" */
+#define EVENT_TABLE_MAX (UINT32_MAX / 2) /* the feed packs a kind bit beside the index */
+
+typedef struct _event_table_t event_table_t;
+
+/* A list query: absent filters have ptr == NULL. limit >= 1. */
+typedef struct {
+    proto_str_t user_id;
+    proto_str_t status;
+    bool has_after;
+    uint8_t after[16];
+    uint32_t limit;
+} event_query_t;
+
+/* Returns a new empty table, or NULL when out of memory. */
+event_table_t *event_table_new (void);
+
+/* Frees the table and every event; sets *self_p to NULL. No-op on NULL. */
+void event_table_destroy (event_table_t **self_p);
+
+/* Number of events. */
+size_t event_table_size (event_table_t *self);
+
+/* Creates an event with the given id (copying the strings), created_at =
+   updated_at = now_ms and the given seq. On success stores its index in
+   *index and returns 0; returns -1 when out of memory, when the id already
+   exists or the table is full — the table is then unchanged. */
+int event_table_create (event_table_t *self, const uint8_t id[16], proto_str_t user_id,
+                        proto_str_t description, proto_str_t status, int64_t now_ms, uint64_t seq,
+                        uint32_t *index);
+
+/* Index of the event with this id, or EVENT_TABLE_NONE. */
+uint32_t event_table_find (event_table_t *self, const uint8_t id[16]);
+
+/* Replaces the fields whose ptr is non-NULL, sets updated_at = now_ms and
+   seq. Changing user_id moves the event to the new user's chain (a walk of
+   both chains: user_id changes are rare). Returns 0, or -1 when out of
+   memory, the event then unchanged. index must be valid. */
+int event_table_update (event_table_t *self, uint32_t index, proto_str_t user_id,
+                        proto_str_t description, proto_str_t status, int64_t now_ms, uint64_t seq);
+
+/* Fills out with the event's current state. Strings are borrowed from the
+   table until the next update of this event. index must be valid. */
+void event_table_view (event_table_t *self, uint32_t index, proto_event_t *out);
+
+/* Runs a list query: writes the indices of up to query->limit matching
+   events, in creation order after the cursor, to out (room for limit) and
+   their count to *n. *more is true when at least one more event matches
+   after the last one written. Returns 0, or -1 when the after cursor names
+   no event. */
+int event_table_list (event_table_t *self, const event_query_t *query, uint32_t *out, size_t *n,
+                      bool *more);
+
+/* Bytes the table's own structures use beyond the events' strings (blocks'
+   fixed part, arrays, hashes), for stats and the benchmark's report. */
+size_t event_table_overhead_bytes (event_table_t *self);
+
+#endif

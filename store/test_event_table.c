@@ -1,0 +1,348 @@
+/*
+ * test_event_table — the event table's contract: create/find/update/view,
+ * listing in creation order with cursors and exact filters, per-user
+ * chains kept right when a user_id changes, and growth past many hash
+ * resizes.
+ */
+#include "event_table.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static proto_str_t
+s_str (const char *text)
+{
+    return (proto_str_t){ text, strlen (text) };
+}
+
+static void
+s_id (uint8_t id[16], uint32_t n)
+{
+    memset (id, 0, 16);
+    memcpy (id, &n, sizeof n);
+    id[15] = 0x5a;
+}
+
+/* Creates event n with the given user and status; returns its index. */
+static uint32_t
+s_add (event_table_t *table, uint32_t n, const char *user, const char *status)
+{
+    uint8_t id[16];
+    s_id (id, n);
+    uint32_t index = EVENT_TABLE_NONE;
+    assert_int_equal (event_table_create (table, id, s_str (user), s_str ("desc"), s_str (status),
+                                          1000 + n, n, &index),
+                      0);
+    return index;
+}
+
+static int
+s_setup (void **state)
+{
+    *state = event_table_new ();
+    return *state ? 0 : -1;
+}
+
+static int
+s_teardown (void **state)
+{
+    event_table_t *table = *state;
+    event_table_destroy (&table);
+    assert_null (table);
+    return 0;
+}
+
+static void
+test_event_table_create_then_find_and_view (void **state)
+{
+    event_table_t *table = *state;
+    uint8_t id[16];
+    s_id (id, 7);
+    uint32_t index;
+    assert_int_equal (event_table_create (table, id, s_str ("u-42"), s_str ("Your order shipped"),
+                                          s_str ("pending"), 1234, 9, &index),
+                      0);
+    assert_int_equal (event_table_size (table), 1);
+    assert_int_equal (event_table_find (table, id), index);
+    proto_event_t view;
+    event_table_view (table, index, &view);
+    assert_memory_equal (view.id, id, 16);
+    assert_int_equal (view.user_id.len, 4);
+    assert_memory_equal (view.user_id.ptr, "u-42", 4);
+    assert_int_equal (view.description.len, 18);
+    assert_memory_equal (view.description.ptr, "Your order shipped", 18);
+    assert_int_equal (view.status.len, 7);
+    assert_memory_equal (view.status.ptr, "pending", 7);
+    assert_int_equal (view.created_at, 1234);
+    assert_int_equal (view.updated_at, 1234);
+    assert_int_equal (view.seq, 9);
+}
+
+static void
+test_event_table_find_unknown_id_is_none (void **state)
+{
+    event_table_t *table = *state;
+    uint8_t id[16];
+    s_id (id, 1);
+    assert_int_equal (event_table_find (table, id), EVENT_TABLE_NONE);
+    s_add (table, 2, "u", "pending");
+    assert_int_equal (event_table_find (table, id), EVENT_TABLE_NONE);
+}
+
+static void
+test_event_table_refuses_duplicate_id (void **state)
+{
+    event_table_t *table = *state;
+    s_add (table, 3, "u", "pending");
+    uint8_t id[16];
+    s_id (id, 3);
+    uint32_t index;
+    assert_int_equal (
+        event_table_create (table, id, s_str ("v"), s_str ("d"), s_str ("s"), 1, 1, &index), -1);
+    assert_int_equal (event_table_size (table), 1);
+}
+
+static void
+test_event_table_update_changes_only_given_fields (void **state)
+{
+    event_table_t *table = *state;
+    uint32_t index = s_add (table, 1, "alice", "pending");
+    /* Same-size status change, then a longer description (new block). */
+    assert_int_equal (event_table_update (table, index, PROTO_STR_NONE, PROTO_STR_NONE,
+                                          s_str ("sending"), 5000, 20),
+                      0);
+    proto_event_t view;
+    event_table_view (table, index, &view);
+    assert_memory_equal (view.status.ptr, "sending", 7);
+    assert_memory_equal (view.user_id.ptr, "alice", 5);
+    assert_int_equal (view.updated_at, 5000);
+    assert_int_equal (view.created_at, 1001);
+    assert_int_equal (view.seq, 20);
+    assert_int_equal (event_table_update (table, index, PROTO_STR_NONE,
+                                          s_str ("a much longer description than before"),
+                                          s_str ("processed"), 6000, 21),
+                      0);
+    event_table_view (table, index, &view);
+    assert_int_equal (view.description.len, 37);
+    assert_memory_equal (view.description.ptr, "a much longer description than before", 37);
+    assert_int_equal (view.status.len, 9);
+    assert_memory_equal (view.status.ptr, "processed", 9);
+    assert_memory_equal (view.user_id.ptr, "alice", 5);
+    assert_int_equal (view.seq, 21);
+    uint8_t id[16];
+    s_id (id, 1);
+    assert_int_equal (event_table_find (table, id), index);
+    assert_memory_equal (view.id, id, 16);
+}
+
+static void
+s_list (event_table_t *table, const char *user, const char *status, const uint8_t *after,
+        uint32_t limit, uint32_t *out, size_t *n, bool *more, int expect_rc)
+{
+    event_query_t query = { .limit = limit };
+    if (user)
+        query.user_id = s_str (user);
+    if (status)
+        query.status = s_str (status);
+    if (after) {
+        query.has_after = true;
+        memcpy (query.after, after, 16);
+    }
+    assert_int_equal (event_table_list (table, &query, out, n, more), expect_rc);
+}
+
+static void
+test_event_table_list_empty_table (void **state)
+{
+    uint32_t out[10];
+    size_t n = 99;
+    bool more = true;
+    s_list (*state, NULL, NULL, NULL, 10, out, &n, &more, 0);
+    assert_int_equal (n, 0);
+    assert_false (more);
+    s_list (*state, "nobody", "pending", NULL, 10, out, &n, &more, 0);
+    assert_int_equal (n, 0);
+    assert_false (more);
+}
+
+static void
+test_event_table_list_pages_in_creation_order (void **state)
+{
+    event_table_t *table = *state;
+    for (uint32_t i = 0; i < 10; i++)
+        assert_int_equal (s_add (table, 100 + i, "u", "pending"), i);
+    uint32_t out[10];
+    size_t n;
+    bool more;
+    /* Exactly limit items left: no "more". */
+    s_list (table, NULL, NULL, NULL, 10, out, &n, &more, 0);
+    assert_int_equal (n, 10);
+    assert_false (more);
+    /* Pages of 4: 4 + more, 4 + more, 2. */
+    s_list (table, NULL, NULL, NULL, 4, out, &n, &more, 0);
+    assert_int_equal (n, 4);
+    assert_true (more);
+    for (uint32_t i = 0; i < 4; i++)
+        assert_int_equal (out[i], i);
+    uint8_t cursor[16];
+    s_id (cursor, 103);
+    s_list (table, NULL, NULL, cursor, 4, out, &n, &more, 0);
+    assert_int_equal (n, 4);
+    assert_true (more);
+    assert_int_equal (out[0], 4);
+    s_id (cursor, 107);
+    s_list (table, NULL, NULL, cursor, 4, out, &n, &more, 0);
+    assert_int_equal (n, 2);
+    assert_false (more);
+    assert_int_equal (out[1], 9);
+    /* After the last event: empty, no more. */
+    s_id (cursor, 109);
+    s_list (table, NULL, NULL, cursor, 4, out, &n, &more, 0);
+    assert_int_equal (n, 0);
+    assert_false (more);
+    /* After an unknown id: not found. */
+    s_id (cursor, 555);
+    s_list (table, NULL, NULL, cursor, 4, out, &n, &more, -1);
+}
+
+static void
+test_event_table_list_filters_user_and_status (void **state)
+{
+    event_table_t *table = *state;
+    const char *users[] = { "ann", "bob", "cat" };
+    for (uint32_t i = 0; i < 30; i++)
+        s_add (table, i + 1, users[i % 3], i % 2 ? "processed" : "pending");
+    uint32_t out[30];
+    size_t n;
+    bool more;
+    s_list (table, "bob", NULL, NULL, 30, out, &n, &more, 0);
+    assert_int_equal (n, 10);
+    assert_false (more);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal (out[i], 3 * i + 1);
+    s_list (table, NULL, "processed", NULL, 30, out, &n, &more, 0);
+    assert_int_equal (n, 15);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal (out[i], 2 * i + 1);
+    /* Both: bob (1,4,7,...) and odd → 1,7,13,19,25. */
+    s_list (table, "bob", "processed", NULL, 2, out, &n, &more, 0);
+    assert_int_equal (n, 2);
+    assert_true (more);
+    assert_int_equal (out[0], 1);
+    assert_int_equal (out[1], 7);
+    uint8_t cursor[16];
+    s_id (cursor, 7 + 1);
+    s_list (table, "bob", "processed", cursor, 10, out, &n, &more, 0);
+    assert_int_equal (n, 3);
+    assert_false (more);
+    assert_int_equal (out[0], 13);
+    assert_int_equal (out[2], 25);
+    /* Cursor belonging to another user resumes after its position. */
+    s_id (cursor, 5 + 1); /* index 5, user cat */
+    s_list (table, "bob", NULL, cursor, 2, out, &n, &more, 0);
+    assert_int_equal (n, 2);
+    assert_int_equal (out[0], 7);
+    assert_int_equal (out[1], 10);
+    assert_true (more);
+    /* Unknown user, unknown status. */
+    s_list (table, "dan", NULL, NULL, 10, out, &n, &more, 0);
+    assert_int_equal (n, 0);
+    s_list (table, NULL, "pend", NULL, 10, out, &n, &more, 0);
+    assert_int_equal (n, 0);
+    assert_false (more);
+}
+
+static void
+test_event_table_user_change_moves_event_between_chains (void **state)
+{
+    event_table_t *table = *state;
+    for (uint32_t i = 0; i < 6; i++)
+        s_add (table, i + 1, i % 2 ? "odd" : "even", "pending");
+    uint32_t out[10];
+    size_t n;
+    bool more;
+    /* Move index 3 (odd, middle), then 0 (even, first), then 5 (odd, last)
+       into "even": all events end up in "even" in creation order. */
+    uint32_t moves[] = { 3, 0, 5, 1 };
+    for (size_t m = 0; m < 4; m++) {
+        proto_str_t to = moves[m] == 0 ? s_str ("zed") : s_str ("even");
+        assert_int_equal (
+            event_table_update (table, moves[m], to, PROTO_STR_NONE, PROTO_STR_NONE, 1, 50 + m), 0);
+    }
+    s_list (table, "odd", NULL, NULL, 10, out, &n, &more, 0);
+    assert_int_equal (n, 0);
+    s_list (table, "zed", NULL, NULL, 10, out, &n, &more, 0);
+    assert_int_equal (n, 1);
+    assert_int_equal (out[0], 0);
+    s_list (table, "even", NULL, NULL, 10, out, &n, &more, 0);
+    assert_int_equal (n, 5);
+    uint32_t want[] = { 1, 2, 3, 4, 5 };
+    assert_memory_equal (out, want, sizeof want);
+    /* And back: a user whose chain emptied is found again. */
+    assert_int_equal (
+        event_table_update (table, 2, s_str ("odd"), PROTO_STR_NONE, PROTO_STR_NONE, 1, 60), 0);
+    s_list (table, "odd", NULL, NULL, 10, out, &n, &more, 0);
+    assert_int_equal (n, 1);
+    assert_int_equal (out[0], 2);
+    proto_event_t view;
+    event_table_view (table, 2, &view);
+    assert_memory_equal (view.user_id.ptr, "odd", 3);
+    assert_memory_equal (view.description.ptr, "desc", 4);
+}
+
+static void
+test_event_table_grows_through_many_resizes (void **state)
+{
+    event_table_t *table = *state;
+    enum { N = 50000, USERS = 997 };
+    char user[16];
+    for (uint32_t i = 0; i < N; i++) {
+        snprintf (user, sizeof user, "user-%u", i % USERS);
+        assert_int_equal (s_add (table, i, user, "pending"), i);
+    }
+    assert_int_equal (event_table_size (table), N);
+    for (uint32_t i = 0; i < N; i += 7) {
+        uint8_t id[16];
+        s_id (id, i);
+        assert_int_equal (event_table_find (table, id), i);
+    }
+    uint32_t out[100];
+    size_t n;
+    bool more;
+    s_list (table, "user-5", NULL, NULL, 100, out, &n, &more, 0);
+    assert_int_equal (n, 51);
+    assert_false (more);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal (out[i], 5 + USERS * i);
+    assert_true (event_table_overhead_bytes (table) > (size_t)N * 56);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_event_table_create_then_find_and_view, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_event_table_find_unknown_id_is_none, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_event_table_refuses_duplicate_id, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_event_table_update_changes_only_given_fields, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_event_table_list_empty_table, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_event_table_list_pages_in_creation_order, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_event_table_list_filters_user_and_status, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_event_table_user_change_moves_event_between_chains,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_event_table_grows_through_many_resizes, s_setup,
+                                         s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
