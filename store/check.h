@@ -1,0 +1,13 @@
+/*
+ * check — `herald-store --check`: is a store answering at this endpoint?
+ * Sends one ping over a fresh DEALER and waits for its reply. Docker
+ * health checks and scripts use it; it never touches the store's state.
+ */
+#ifndef HERALD_CHECK_H
+#define HERALD_CHECK_H
+
+/* Returns 0 when a ping to endpoint is answered "ok" within timeout_ms,
+   -1 otherwise (after logging why). Blocks up to timeout_ms. */
+int check_store (const char *endpoint, int timeout_ms);
+
+#endif

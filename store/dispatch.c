@@ -1,0 +1,382 @@
+/*
+ * dispatch — see dispatch.h.
+ *
+ * The command table is indexed by op. Each entry names the request fields
+ * the op cannot do without (proto already enforces them; checking again
+ * here keeps a handler from ever reading an absent field if the codec
+ * changes) and whether it writes. Handlers fill a proto_reply_t whose
+ * arrays point into buffers preallocated here, so a request costs no
+ * allocation beyond what the table itself needs for a new event.
+ */
+#include "dispatch.h"
+
+#include "clock.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uuid/uuid.h>
+
+#define S_CMD_WRITE 1u /* takes a feed slot; refused when the feed is full */
+
+struct _dispatch_t {
+    event_table_t *table;
+    feed_t *feed;
+    proto_limits_t limits;
+    dispatch_counters_t counters;
+    dispatch_change_fn *on_change;
+    void *on_change_arg;
+    /* Result of the current write handler. */
+    uint32_t changed;
+    proto_change_kind_t changed_kind;
+    /* Reply arrays, sized for the largest reply. */
+    uint32_t indices[PROTO_LIST_LIMIT_MAX];
+    proto_event_t items[PROTO_LIST_LIMIT_MAX];
+    feed_record_t records[PROTO_FEED_READ_MAX];
+    proto_change_t changes[PROTO_FEED_READ_MAX];
+    proto_stat_t stats[16];
+    char message[160];
+};
+
+typedef proto_status_t (s_handler_fn) (dispatch_t *self, const proto_request_t *req,
+                                       proto_reply_t *reply);
+
+typedef struct {
+    s_handler_fn *handler;
+    unsigned required; /* PROTO_HAS_* bits */
+    unsigned flags;    /* S_CMD_* */
+} s_command_t;
+
+static const proto_str_t s_pending = PROTO_STR ("pending");
+
+/* ---- Handlers ------------------------------------------------------------ */
+
+static proto_status_t
+s_not_found (proto_reply_t *reply, const char *field, const char *message)
+{
+    reply->field = (proto_str_t){ field, strlen (field) };
+    reply->message = (proto_str_t){ message, strlen (message) };
+    return PROTO_E_NOT_FOUND;
+}
+
+static proto_status_t
+s_ping (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
+{
+    return PROTO_OK;
+}
+
+static proto_status_t
+s_create (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
+{
+    uuid_t id;
+    uuid_generate_random (id);
+    uint64_t seq = feed_next_seq (self->feed);
+    if (event_table_create (self->table, id, req->user_id, req->description, s_pending,
+                            clock_wall_ms (), seq, &self->changed)
+        != 0)
+        return PROTO_E_INTERNAL;
+    self->changed_kind = PROTO_CHANGE_CREATED;
+    event_table_view (self->table, self->changed, &reply->event);
+    return PROTO_OK;
+}
+
+static proto_status_t
+s_get (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
+{
+    uint32_t index = event_table_find (self->table, req->event_id);
+    if (index == EVENT_TABLE_NONE)
+        return s_not_found (reply, "event_id", "Event not found");
+    event_table_view (self->table, index, &reply->event);
+    return PROTO_OK;
+}
+
+static proto_status_t
+s_update (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
+{
+    uint32_t index = event_table_find (self->table, req->event_id);
+    if (index == EVENT_TABLE_NONE)
+        return s_not_found (reply, "event_id", "Event not found");
+    proto_event_t before;
+    event_table_view (self->table, index, &before);
+    int64_t now = clock_wall_ms ();
+    if (now < before.updated_at)
+        now = before.updated_at; /* the wall clock stepped back: keep time monotonic per event */
+    if (event_table_update (self->table, index, req->user_id, req->description, req->status, now,
+                            feed_next_seq (self->feed))
+        != 0)
+        return PROTO_E_INTERNAL;
+    self->changed = index;
+    self->changed_kind = PROTO_CHANGE_UPDATED;
+    event_table_view (self->table, index, &reply->event);
+    return PROTO_OK;
+}
+
+static proto_status_t
+s_list (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
+{
+    event_query_t query = {
+        .user_id = req->user_id,
+        .status = req->status,
+        .has_after = (req->has & PROTO_HAS_AFTER) != 0,
+        .limit = (req->has & PROTO_HAS_LIMIT) ? req->limit : PROTO_LIST_LIMIT_DEFAULT,
+    };
+    if (query.limit < 1 || query.limit > PROTO_LIST_LIMIT_MAX)
+        query.limit = PROTO_LIST_LIMIT_DEFAULT;
+    if (!(req->has & PROTO_HAS_USER_ID))
+        query.user_id = PROTO_STR_NONE;
+    if (!(req->has & PROTO_HAS_STATUS))
+        query.status = PROTO_STR_NONE;
+    memcpy (query.after, req->after, 16);
+    size_t n;
+    bool more;
+    if (event_table_list (self->table, &query, self->indices, &n, &more) != 0)
+        return s_not_found (reply, "after", "Cursor 'after' names no event");
+    for (size_t i = 0; i < n; i++)
+        event_table_view (self->table, self->indices[i], &self->items[i]);
+    reply->items = self->items;
+    reply->n_items = n;
+    reply->has_next_after = more && n > 0;
+    if (reply->has_next_after)
+        memcpy (reply->next_after, self->items[n - 1].id, 16);
+    return PROTO_OK;
+}
+
+static void
+s_feed_state (dispatch_t *self, proto_reply_t *reply)
+{
+    reply->acked = feed_acked (self->feed);
+    reply->head = feed_head (self->feed);
+    reply->feed_len = feed_len (self->feed);
+    reply->feed_max = feed_max (self->feed);
+}
+
+static proto_status_t
+s_feed_read (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
+{
+    size_t max = (req->has & PROTO_HAS_MAX) ? req->max : PROTO_FEED_READ_MAX;
+    if (max < 1 || max > PROTO_FEED_READ_MAX)
+        max = PROTO_FEED_READ_MAX;
+    uint64_t from = (req->has & PROTO_HAS_FROM) ? req->from : 0;
+    size_t n = feed_read (self->feed, from, max, self->records);
+    for (size_t i = 0; i < n; i++) {
+        self->changes[i].seq = self->records[i].seq;
+        self->changes[i].kind = self->records[i].kind;
+        event_table_view (self->table, self->records[i].ref, &self->changes[i].event);
+    }
+    reply->changes = self->changes;
+    reply->n_changes = n;
+    s_feed_state (self, reply);
+    return PROTO_OK;
+}
+
+static proto_status_t
+s_feed_ack (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
+{
+    if (feed_ack (self->feed, req->seq) != 0) {
+        snprintf (self->message, sizeof self->message, "seq %llu is beyond the feed head %llu",
+                  (unsigned long long)req->seq, (unsigned long long)feed_head (self->feed));
+        reply->message = (proto_str_t){ self->message, strlen (self->message) };
+        reply->field = PROTO_STR ("seq");
+        return PROTO_E_INVALID;
+    }
+    reply->acked = feed_acked (self->feed);
+    return PROTO_OK;
+}
+
+/* Resident set size from /proc/self/statm; 0 when unavailable. */
+static uint64_t
+s_rss_bytes (void)
+{
+    FILE *file = fopen ("/proc/self/statm", "r");
+    if (!file)
+        return 0;
+    unsigned long long pages_total = 0, pages_resident = 0;
+    int got = fscanf (file, "%llu %llu", &pages_total, &pages_resident);
+    fclose (file);
+    return got == 2 ? pages_resident * (uint64_t)sysconf (_SC_PAGESIZE) : 0;
+}
+
+static proto_status_t
+s_stats (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
+{
+    proto_stat_t *stats = self->stats;
+    const dispatch_counters_t *c = &self->counters;
+    size_t n = 0;
+#define S_STAT(name, value) stats[n++] = (proto_stat_t){ PROTO_STR (name), (uint64_t)(value) }
+    S_STAT ("events", event_table_size (self->table));
+    S_STAT ("head", feed_head (self->feed));
+    S_STAT ("acked", feed_acked (self->feed));
+    S_STAT ("feed_len", feed_len (self->feed));
+    S_STAT ("feed_max", feed_max (self->feed));
+    S_STAT ("requests", c->requests);
+    S_STAT ("errors", c->errors);
+    S_STAT ("malformed", c->malformed);
+    S_STAT ("unroutable", c->unroutable);
+    S_STAT ("dropped", c->dropped);
+    S_STAT ("published", c->published);
+    S_STAT ("table_overhead_bytes", event_table_overhead_bytes (self->table));
+    S_STAT ("rss_bytes", s_rss_bytes ());
+#undef S_STAT
+    assert (n <= sizeof self->stats / sizeof self->stats[0]);
+    reply->stats = stats;
+    reply->n_stats = n;
+    return PROTO_OK;
+}
+
+static const s_command_t s_commands[PROTO_OP_COUNT_] = {
+    [PROTO_OP_PING] = { s_ping, 0, 0 },
+    [PROTO_OP_CREATE] = { s_create, PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION, S_CMD_WRITE },
+    [PROTO_OP_GET] = { s_get, PROTO_HAS_EVENT_ID, 0 },
+    [PROTO_OP_UPDATE] = { s_update, PROTO_HAS_EVENT_ID, S_CMD_WRITE },
+    [PROTO_OP_LIST] = { s_list, 0, 0 },
+    [PROTO_OP_FEED_READ] = { s_feed_read, 0, 0 },
+    [PROTO_OP_FEED_ACK] = { s_feed_ack, PROTO_HAS_SEQ, 0 },
+    [PROTO_OP_STATS] = { s_stats, 0, 0 },
+};
+
+/* ---- The dispatcher ------------------------------------------------------ */
+
+dispatch_t *
+dispatch_new (size_t feed_max, const proto_limits_t *limits)
+{
+    dispatch_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->table = event_table_new ();
+    self->feed = feed_new (feed_max);
+    self->limits = *limits;
+    if (!self->table || !self->feed)
+        dispatch_destroy (&self);
+    return self;
+}
+
+void
+dispatch_destroy (dispatch_t **self_p)
+{
+    assert (self_p);
+    dispatch_t *self = *self_p;
+    if (!self)
+        return;
+    event_table_destroy (&self->table);
+    feed_destroy (&self->feed);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+dispatch_set_change_handler (dispatch_t *self, dispatch_change_fn *fn, void *arg)
+{
+    assert (self);
+    self->on_change = fn;
+    self->on_change_arg = arg;
+}
+
+dispatch_counters_t *
+dispatch_counters (dispatch_t *self)
+{
+    assert (self);
+    return &self->counters;
+}
+
+event_table_t *
+dispatch_table (dispatch_t *self)
+{
+    assert (self);
+    return self->table;
+}
+
+feed_t *
+dispatch_feed (dispatch_t *self)
+{
+    assert (self);
+    return self->feed;
+}
+
+static void
+s_encode_error (dispatch_t *self, proto_op_t op, uint64_t rid, proto_status_t status,
+                const char *message, const char *field, msgpack_sbuffer *out)
+{
+    self->counters.errors++;
+    msgpack_sbuffer_clear (out);
+    if (proto_reply_encode_error (op, rid, status, message, field, out) != 0)
+        msgpack_sbuffer_clear (out);
+}
+
+/* Decode failures map onto the reply statuses one to one. */
+static proto_status_t
+s_decode_status (proto_decode_t rc)
+{
+    switch (rc) {
+    case PROTO_DECODE_VERSION:
+        return PROTO_E_VERSION;
+    case PROTO_DECODE_UNKNOWN_OP:
+        return PROTO_E_UNKNOWN_OP;
+    case PROTO_DECODE_INVALID:
+        return PROTO_E_INVALID;
+    default:
+        return PROTO_E_MALFORMED;
+    }
+}
+
+void
+dispatch_frame (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *out)
+{
+    assert (self);
+    self->counters.requests++;
+    proto_request_t req;
+    proto_error_t err;
+    proto_decode_t rc = proto_request_decode (buf, len, &self->limits, &req, &err);
+    if (rc != PROTO_DECODE_OK) {
+        if (rc == PROTO_DECODE_MALFORMED)
+            self->counters.malformed++;
+        s_encode_error (self, PROTO_OP_NONE, err.has_rid ? err.rid : 0, s_decode_status (rc),
+                        err.message, err.field[0] ? err.field : NULL, out);
+        return;
+    }
+    const s_command_t *cmd = req.op < PROTO_OP_COUNT_ ? &s_commands[req.op] : NULL;
+    if (!cmd || !cmd->handler) {
+        s_encode_error (self, req.op, req.rid, PROTO_E_UNKNOWN_OP, "unknown operation", NULL, out);
+        return;
+    }
+    if ((req.has & cmd->required) != cmd->required) {
+        s_encode_error (self, req.op, req.rid, PROTO_E_INVALID, "a required field is missing", NULL,
+                        out);
+        return;
+    }
+    if (cmd->flags & S_CMD_WRITE) {
+        feed_room_t room = feed_reserve (self->feed);
+        if (room != FEED_OK) {
+            snprintf (self->message, sizeof self->message,
+                      room == FEED_FULL
+                          ? "change feed full (%llu unacknowledged changes): write refused"
+                          : "out of memory growing the change feed (%llu changes)",
+                      (unsigned long long)feed_len (self->feed));
+            s_encode_error (self, req.op, req.rid,
+                            room == FEED_FULL ? PROTO_E_FEED_FULL : PROTO_E_INTERNAL, self->message,
+                            NULL, out);
+            return;
+        }
+    }
+    proto_reply_t reply;
+    memset (&reply, 0, sizeof reply);
+    reply.op = req.op;
+    reply.rid = req.rid;
+    reply.status = cmd->handler (self, &req, &reply);
+    if (reply.status == PROTO_OK && (cmd->flags & S_CMD_WRITE)) {
+        proto_change_t change = { .kind = self->changed_kind, .event = reply.event };
+        change.seq = feed_append (self->feed, self->changed_kind, self->changed);
+        assert (change.seq == reply.event.seq);
+        if (self->on_change)
+            self->on_change (self->on_change_arg, &change);
+    }
+    if (reply.status != PROTO_OK) {
+        if (!reply.message.ptr)
+            reply.message = PROTO_STR ("out of memory");
+        self->counters.errors++;
+    }
+    msgpack_sbuffer_clear (out);
+    if (proto_reply_encode (&reply, out) != 0)
+        msgpack_sbuffer_clear (out);
+}

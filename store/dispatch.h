@@ -1,0 +1,62 @@
+/*
+ * dispatch — turns one request frame into one reply frame: decode,
+ * look the op up in the command table, validate, run the handler, encode
+ * (Redis processCommand). It owns the store's state (event table and change
+ * feed) and its counters, and knows nothing of sockets, so the store's
+ * whole logic is unit-testable without ZeroMQ.
+ *
+ * Every frame gets exactly one reply, including garbage: a frame that does
+ * not decode gets an error reply echoing its rid when one could be read.
+ * Writes (create, update) first reserve a slot in the feed; a full feed
+ * refuses the write with feed_full and changes nothing. After a write the
+ * change handler (if set) sees the new record, which the server publishes
+ * on its PUB socket.
+ */
+#ifndef HERALD_DISPATCH_H
+#define HERALD_DISPATCH_H
+
+#include "event_table.h"
+#include "feed.h"
+#include "proto.h"
+
+#include <msgpack.h>
+#include <stdint.h>
+
+typedef struct _dispatch_t dispatch_t;
+
+/* Counters reported by the stats op. The server bumps the transport ones. */
+typedef struct {
+    uint64_t requests;   /* frames handled */
+    uint64_t errors;     /* replies with a status other than ok */
+    uint64_t malformed;  /* frames that did not decode */
+    uint64_t unroutable; /* replies the ROUTER could not send (peer gone, HWM) */
+    uint64_t dropped;    /* messages that could not even be framed */
+    uint64_t published;  /* change notifications sent on PUB */
+} dispatch_counters_t;
+
+/* Called after each write with the new change record; the event view is
+   borrowed for the duration of the call. */
+typedef void (dispatch_change_fn) (void *arg, const proto_change_t *change);
+
+/* A dispatcher with an empty table and a feed bounded at feed_max. limits
+   is copied. Returns NULL when out of memory or feed_max is out of range. */
+dispatch_t *dispatch_new (size_t feed_max, const proto_limits_t *limits);
+
+void dispatch_destroy (dispatch_t **self_p);
+
+/* Sets (or clears, fn NULL) the change handler. */
+void dispatch_set_change_handler (dispatch_t *self, dispatch_change_fn *fn, void *arg);
+
+/* Handles one request frame (untrusted bytes) and writes the reply frame
+   into out, which is cleared first. Never fails: out of memory while
+   encoding leaves out empty, and the caller then sends nothing. */
+void dispatch_frame (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *out);
+
+/* The counters, for the server to bump its own. Borrowed. */
+dispatch_counters_t *dispatch_counters (dispatch_t *self);
+
+/* The state, for tests and the stats op. Borrowed. */
+event_table_t *dispatch_table (dispatch_t *self);
+feed_t *dispatch_feed (dispatch_t *self);
+
+#endif

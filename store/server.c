@@ -1,0 +1,210 @@
+/*
+ * server — see server.h.
+ *
+ * The hot path uses libzmq's zmq_msg_t API on the sockets czmq created:
+ * the identity frame received is the one sent back (no copy), the request
+ * payload is decoded in place, and the reply is encoded into one
+ * msgpack_sbuffer reused for every request. Per request the only heap
+ * traffic is libzmq's own for frames over its 33-byte inline size.
+ */
+#include "server.h"
+
+#include "log.h"
+
+#include <assert.h>
+#include <czmq.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_TICK_MS 1000            /* loop wakes at least this often */
+#define S_BATCH_MAX 4096          /* messages per wake before polling again */
+#define S_HWM 100000              /* queued messages per peer, each way */
+#define S_LINGER_MS 1000          /* lets the last replies leave on exit */
+#define S_HEARTBEAT_IVL 10000     /* ZMTP PING every 10 s ... */
+#define S_HEARTBEAT_TIMEOUT 30000 /* ... a silent peer dropped after 30 s */
+
+struct _server_t {
+    dispatch_t *dispatch;
+    dispatch_counters_t *counters;
+    zsock_t *router;
+    zsock_t *pub;
+    void *router_raw;
+    void *pub_raw;
+    int port;
+    msgpack_sbuffer reply;
+    msgpack_sbuffer note;
+};
+
+/* Publishes one change on PUB; called by the dispatcher after each write. */
+static void
+s_publish (void *arg, const proto_change_t *change)
+{
+    server_t *self = arg;
+    proto_notification_t note = { change->seq, change->kind, change->event };
+    msgpack_sbuffer_clear (&self->note);
+    if (proto_notification_encode (&note, &self->note) != 0)
+        return;
+    const char *key = proto_change_routing_key (change->kind);
+    if (zmq_send (self->pub_raw, key, strlen (key), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return;
+    if (zmq_send (self->pub_raw, self->note.data, self->note.size, ZMQ_DONTWAIT) >= 0)
+        self->counters->published++;
+}
+
+server_t *
+server_new (dispatch_t *dispatch, const char *bind, const char *pub_bind)
+{
+    assert (dispatch);
+    server_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->dispatch = dispatch;
+    self->counters = dispatch_counters (dispatch);
+    msgpack_sbuffer_init (&self->reply);
+    msgpack_sbuffer_init (&self->note);
+    self->router = zsock_new (ZMQ_ROUTER);
+    self->pub = zsock_new (ZMQ_PUB);
+    if (!self->router || !self->pub) {
+        log_error ("cannot create sockets: %s", zmq_strerror (zmq_errno ()));
+        goto failed;
+    }
+    zsock_set_router_mandatory (self->router, 1);
+    zsock_set_sndhwm (self->router, S_HWM);
+    zsock_set_rcvhwm (self->router, S_HWM);
+    zsock_set_maxmsgsize (self->router, 2 * PROTO_FRAME_MAX);
+    zsock_set_heartbeat_ivl (self->router, S_HEARTBEAT_IVL);
+    zsock_set_heartbeat_timeout (self->router, S_HEARTBEAT_TIMEOUT);
+    zsock_set_linger (self->router, S_LINGER_MS);
+    zsock_set_sndhwm (self->pub, S_HWM);
+    self->port = zsock_bind (self->router, "%s", bind);
+    if (self->port == -1) {
+        log_error ("cannot bind %s: %s", bind, zmq_strerror (zmq_errno ()));
+        goto failed;
+    }
+    if (zsock_bind (self->pub, "%s", pub_bind) == -1) {
+        log_error ("cannot bind %s: %s", pub_bind, zmq_strerror (zmq_errno ()));
+        goto failed;
+    }
+    self->router_raw = zsock_resolve (self->router);
+    self->pub_raw = zsock_resolve (self->pub);
+    dispatch_set_change_handler (dispatch, s_publish, self);
+    return self;
+failed:
+    server_destroy (&self);
+    return NULL;
+}
+
+void
+server_destroy (server_t **self_p)
+{
+    assert (self_p);
+    server_t *self = *self_p;
+    if (!self)
+        return;
+    dispatch_set_change_handler (self->dispatch, NULL, NULL);
+    zsock_destroy (&self->router);
+    zsock_destroy (&self->pub);
+    msgpack_sbuffer_destroy (&self->reply);
+    msgpack_sbuffer_destroy (&self->note);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+server_port (server_t *self)
+{
+    assert (self);
+    return self->port;
+}
+
+/* Sends the reply in self->reply to identity (consumed), mirroring the
+   request's envelope. */
+static void
+s_reply (server_t *self, zmq_msg_t *identity, bool delimiter)
+{
+    if (self->reply.size == 0) {
+        zmq_msg_close (identity); /* encoding failed (out of memory): nothing to send */
+        return;
+    }
+    if (zmq_msg_send (identity, self->router_raw, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+        /* EHOSTUNREACH: peer gone; EAGAIN: its queue is full. Never wait. */
+        self->counters->unroutable++;
+        zmq_msg_close (identity);
+        return;
+    }
+    /* Once the identity frame is accepted the rest of the message is too. */
+    if (delimiter)
+        zmq_send (self->router_raw, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send (self->router_raw, self->reply.data, self->reply.size, ZMQ_DONTWAIT);
+}
+
+/* Receives and handles one message. Returns 1 when one was handled (or
+   dropped), 0 when none is queued, -1 on a socket error. */
+static int
+s_handle_one (server_t *self)
+{
+    zmq_msg_t identity, frames[2];
+    zmq_msg_init (&identity);
+    if (zmq_msg_recv (&identity, self->router_raw, ZMQ_DONTWAIT) < 0) {
+        int err = zmq_errno ();
+        zmq_msg_close (&identity);
+        return err == EAGAIN || err == EINTR ? 0 : -1;
+    }
+    /* Frames after the identity: keep the first two, discard the rest. */
+    size_t count = 0;
+    bool more = zmq_msg_more (&identity);
+    while (more) {
+        zmq_msg_t extra, *frame = count < 2 ? &frames[count] : &extra;
+        zmq_msg_init (frame);
+        int rc = zmq_msg_recv (frame, self->router_raw, ZMQ_DONTWAIT);
+        more = rc >= 0 && zmq_msg_more (frame);
+        if (rc >= 0)
+            count++;
+        if (rc < 0 || frame == &extra)
+            zmq_msg_close (frame);
+        if (rc < 0)
+            break;
+    }
+    size_t kept = count < 2 ? count : 2;
+    bool framed = count == 1 || (count == 2 && zmq_msg_size (&frames[0]) == 0);
+    if (framed) {
+        zmq_msg_t *payload = &frames[count - 1];
+        dispatch_frame (self->dispatch, zmq_msg_data (payload), zmq_msg_size (payload),
+                        &self->reply);
+        s_reply (self, &identity, count == 2);
+    } else {
+        self->counters->dropped++;
+        log_debug ("dropped a message of %zu frames after the identity", count);
+        zmq_msg_close (&identity);
+    }
+    for (size_t i = 0; i < kept; i++)
+        zmq_msg_close (&frames[i]);
+    return 1;
+}
+
+int
+server_run (server_t *self)
+{
+    assert (self);
+    zmq_pollitem_t items[] = { { self->router_raw, 0, ZMQ_POLLIN, 0 } };
+    while (!zsys_interrupted) {
+        int rc = zmq_poll (items, 1, S_TICK_MS);
+        if (rc < 0) {
+            if (zmq_errno () == EINTR)
+                continue;
+            log_error ("poll failed: %s", zmq_strerror (zmq_errno ()));
+            return -1;
+        }
+        for (int n = 0; n < S_BATCH_MAX && !zsys_interrupted; n++) {
+            rc = s_handle_one (self);
+            if (rc == 0)
+                break;
+            if (rc < 0) {
+                log_error ("receive failed: %s", zmq_strerror (zmq_errno ()));
+                return -1;
+            }
+        }
+    }
+    return 0;
+}

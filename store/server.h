@@ -1,0 +1,39 @@
+/*
+ * server — herald-store's event loop: a ROUTER socket for requests and a
+ * PUB socket for the live change stream, around one dispatcher.
+ *
+ * One thread, one loop: zmq_poll on the ROUTER with a periodic tick, and on
+ * each wake every message already queued is handled before polling again
+ * (batching: under a pipelined client one wake serves hundreds of
+ * requests). Nothing blocks: replies go out with ZMQ_DONTWAIT on a ROUTER
+ * with ZMQ_ROUTER_MANDATORY, so a reply to a vanished or stalled peer is
+ * counted as unroutable, never waited on. A request arrives as
+ * [identity][payload] (DEALER) or [identity][empty][payload] (REQ-style
+ * envelope) and the reply mirrors the envelope; anything else after the
+ * identity cannot be framed and is dropped and counted. Each change is
+ * published on PUB as [routing key][notification body], for observers only
+ * (PUB drops at its high-water mark; delivery goes through the feed).
+ */
+#ifndef HERALD_SERVER_H
+#define HERALD_SERVER_H
+
+#include "dispatch.h"
+
+typedef struct _server_t server_t;
+
+/* Binds the ROUTER to bind and the PUB to pub_bind. Borrows dispatch
+   (which must outlive the server) and installs itself as its change
+   handler. Returns NULL, after logging why, when a bind fails. */
+server_t *server_new (dispatch_t *dispatch, const char *bind, const char *pub_bind);
+
+/* Closes the sockets, letting replies already queued leave (1 s linger). */
+void server_destroy (server_t **self_p);
+
+/* Port the ROUTER is bound to (useful with tcp://...:*), or -1. */
+int server_port (server_t *self);
+
+/* Runs until SIGINT/SIGTERM (czmq's zsys_interrupted), finishing the
+   message in hand. Returns 0, or -1 on a socket failure. */
+int server_run (server_t *self);
+
+#endif

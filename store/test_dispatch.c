@@ -1,0 +1,462 @@
+/*
+ * test_dispatch — the store's logic end to end through its request codec,
+ * without sockets: every op, pagination edges, sequence numbers, cursor and
+ * ack semantics, the feed bound and its refusal, the change handler, and
+ * error replies to frames that do not decode.
+ */
+#include "dispatch.h"
+
+#include "clock.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+typedef struct {
+    dispatch_t *dispatch;
+    msgpack_sbuffer request;
+    msgpack_sbuffer out;
+    proto_reply_t reply;
+    uint64_t rid;
+    size_t changes_seen;
+    uint64_t last_change_seq;
+} fixture_t;
+
+static void
+s_on_change (void *arg, const proto_change_t *change)
+{
+    fixture_t *self = arg;
+    assert_true (change->seq > self->last_change_seq);
+    assert_int_equal (change->seq, change->event.seq);
+    self->last_change_seq = change->seq;
+    self->changes_seen++;
+}
+
+static fixture_t *
+s_fixture_new (size_t feed_max)
+{
+    fixture_t *self = calloc (1, sizeof *self);
+    assert_non_null (self);
+    proto_limits_t limits = proto_limits_default ();
+    self->dispatch = dispatch_new (feed_max, &limits);
+    assert_non_null (self->dispatch);
+    dispatch_set_change_handler (self->dispatch, s_on_change, self);
+    msgpack_sbuffer_init (&self->request);
+    msgpack_sbuffer_init (&self->out);
+    return self;
+}
+
+static int
+s_setup (void **state)
+{
+    *state = s_fixture_new (1000);
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    fixture_t *self = *state;
+    proto_reply_clear (&self->reply);
+    dispatch_destroy (&self->dispatch);
+    msgpack_sbuffer_destroy (&self->request);
+    msgpack_sbuffer_destroy (&self->out);
+    free (self);
+    return 0;
+}
+
+/* Feeds raw bytes; decodes the reply into self->reply (valid until the
+   next call). */
+static proto_reply_t *
+s_raw (fixture_t *self, const void *buf, size_t len)
+{
+    proto_reply_clear (&self->reply);
+    dispatch_frame (self->dispatch, buf, len, &self->out);
+    assert_true (self->out.size > 0);
+    proto_error_t err;
+    assert_int_equal (proto_reply_decode (self->out.data, self->out.size, &self->reply, &err),
+                      PROTO_DECODE_OK);
+    return &self->reply;
+}
+
+static proto_reply_t *
+s_call (fixture_t *self, proto_request_t *req)
+{
+    req->rid = ++self->rid;
+    msgpack_sbuffer_clear (&self->request);
+    assert_int_equal (proto_request_encode (req, &self->request), 0);
+    proto_reply_t *reply = s_raw (self, self->request.data, self->request.size);
+    assert_int_equal (reply->rid, req->rid);
+    assert_int_equal (reply->op, req->op);
+    return reply;
+}
+
+static proto_str_t
+s_str (const char *text)
+{
+    return (proto_str_t){ text, strlen (text) };
+}
+
+static proto_reply_t *
+s_create (fixture_t *self, const char *user, const char *description)
+{
+    proto_request_t req = { .op = PROTO_OP_CREATE,
+                            .has = PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION,
+                            .user_id = s_str (user),
+                            .description = s_str (description) };
+    return s_call (self, &req);
+}
+
+static proto_reply_t *
+s_get (fixture_t *self, const uint8_t id[16])
+{
+    proto_request_t req = { .op = PROTO_OP_GET, .has = PROTO_HAS_EVENT_ID };
+    memcpy (req.event_id, id, 16);
+    return s_call (self, &req);
+}
+
+static proto_reply_t *
+s_update_status (fixture_t *self, const uint8_t id[16], const char *status)
+{
+    proto_request_t req = { .op = PROTO_OP_UPDATE,
+                            .has = PROTO_HAS_EVENT_ID | PROTO_HAS_STATUS,
+                            .status = s_str (status) };
+    memcpy (req.event_id, id, 16);
+    return s_call (self, &req);
+}
+
+static proto_reply_t *
+s_feed_read (fixture_t *self, uint64_t from, uint32_t max)
+{
+    proto_request_t req = { .op = PROTO_OP_FEED_READ };
+    if (from) {
+        req.has |= PROTO_HAS_FROM;
+        req.from = from;
+    }
+    if (max) {
+        req.has |= PROTO_HAS_MAX;
+        req.max = max;
+    }
+    return s_call (self, &req);
+}
+
+static proto_reply_t *
+s_ack (fixture_t *self, uint64_t seq)
+{
+    proto_request_t req = { .op = PROTO_OP_FEED_ACK, .has = PROTO_HAS_SEQ, .seq = seq };
+    return s_call (self, &req);
+}
+
+static bool
+s_is (proto_str_t str, const char *text)
+{
+    return str.ptr && str.len == strlen (text) && memcmp (str.ptr, text, str.len) == 0;
+}
+
+static void
+test_dispatch_ping_echoes_rid (void **state)
+{
+    proto_request_t req = { .op = PROTO_OP_PING };
+    proto_reply_t *reply = s_call (*state, &req);
+    assert_int_equal (reply->status, PROTO_OK);
+}
+
+static void
+test_dispatch_create_then_get (void **state)
+{
+    fixture_t *self = *state;
+    int64_t before = clock_wall_ms ();
+    proto_reply_t *reply = s_create (self, "u-42", "Your order shipped");
+    int64_t after = clock_wall_ms ();
+    assert_int_equal (reply->status, PROTO_OK);
+    assert_true (s_is (reply->event.user_id, "u-42"));
+    assert_true (s_is (reply->event.description, "Your order shipped"));
+    assert_true (s_is (reply->event.status, "pending"));
+    assert_int_equal (reply->event.seq, 1);
+    assert_true (reply->event.created_at >= before && reply->event.created_at <= after);
+    assert_int_equal (reply->event.updated_at, reply->event.created_at);
+    assert_int_equal (reply->event.id[6] >> 4, 4); /* RFC 4122 version 4 */
+    uint8_t id[16];
+    memcpy (id, reply->event.id, 16);
+    reply = s_get (self, id);
+    assert_int_equal (reply->status, PROTO_OK);
+    assert_memory_equal (reply->event.id, id, 16);
+    assert_true (s_is (reply->event.description, "Your order shipped"));
+    assert_int_equal (self->changes_seen, 1);
+}
+
+static void
+test_dispatch_get_and_update_unknown_are_not_found (void **state)
+{
+    fixture_t *self = *state;
+    uint8_t id[16] = { 1, 2, 3 };
+    assert_int_equal (s_get (self, id)->status, PROTO_E_NOT_FOUND);
+    s_create (self, "u", "d");
+    assert_int_equal (s_get (self, id)->status, PROTO_E_NOT_FOUND);
+    assert_int_equal (s_update_status (self, id, "processed")->status, PROTO_E_NOT_FOUND);
+    assert_int_equal (feed_head (dispatch_feed (self->dispatch)), 1); /* no seq spent */
+}
+
+static void
+test_dispatch_update_takes_next_seq (void **state)
+{
+    fixture_t *self = *state;
+    uint8_t a[16], b[16];
+    memcpy (a, s_create (self, "ann", "first")->event.id, 16);
+    memcpy (b, s_create (self, "bob", "second")->event.id, 16);
+    proto_reply_t *reply = s_update_status (self, a, "processed");
+    assert_int_equal (reply->status, PROTO_OK);
+    assert_int_equal (reply->event.seq, 3);
+    assert_true (s_is (reply->event.status, "processed"));
+    assert_true (s_is (reply->event.user_id, "ann"));
+    assert_true (reply->event.updated_at >= reply->event.created_at);
+    proto_request_t req = { .op = PROTO_OP_UPDATE,
+                            .has = PROTO_HAS_EVENT_ID | PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION,
+                            .user_id = s_str ("carl"),
+                            .description = s_str ("rewritten, and longer than before") };
+    memcpy (req.event_id, b, 16);
+    reply = s_call (self, &req);
+    assert_int_equal (reply->event.seq, 4);
+    reply = s_get (self, b);
+    assert_true (s_is (reply->event.user_id, "carl"));
+    assert_true (s_is (reply->event.description, "rewritten, and longer than before"));
+    assert_true (s_is (reply->event.status, "pending"));
+    assert_int_equal (self->changes_seen, 4);
+}
+
+static void
+test_dispatch_list_pages_with_default_limit (void **state)
+{
+    fixture_t *self = *state;
+    proto_request_t req = { .op = PROTO_OP_LIST };
+    proto_reply_t *reply = s_call (self, &req);
+    assert_int_equal (reply->status, PROTO_OK);
+    assert_int_equal (reply->n_items, 0);
+    assert_false (reply->has_next_after);
+    uint8_t ids[150][16];
+    for (int i = 0; i < 150; i++)
+        memcpy (ids[i], s_create (self, i % 2 ? "odd" : "even", "d")->event.id, 16);
+    reply = s_call (self, &req);
+    assert_int_equal (reply->n_items, PROTO_LIST_LIMIT_DEFAULT);
+    assert_true (reply->has_next_after);
+    assert_memory_equal (reply->next_after, ids[99], 16);
+    assert_memory_equal (reply->items[0].id, ids[0], 16);
+    req.has = PROTO_HAS_AFTER;
+    memcpy (req.after, reply->next_after, 16);
+    reply = s_call (self, &req);
+    assert_int_equal (reply->n_items, 50);
+    assert_false (reply->has_next_after);
+    assert_memory_equal (reply->items[0].id, ids[100], 16);
+    /* Filter plus exactly-limit page: 75 "odd", limit 75, no next. */
+    req = (proto_request_t){ .op = PROTO_OP_LIST,
+                             .has = PROTO_HAS_USER_ID | PROTO_HAS_LIMIT,
+                             .user_id = s_str ("odd"),
+                             .limit = 75 };
+    reply = s_call (self, &req);
+    assert_int_equal (reply->n_items, 75);
+    assert_false (reply->has_next_after);
+    for (size_t i = 0; i < reply->n_items; i++)
+        assert_memory_equal (reply->items[i].id, ids[2 * i + 1], 16);
+    /* Status filter after an update. */
+    s_update_status (self, ids[10], "processed");
+    req = (proto_request_t){ .op = PROTO_OP_LIST,
+                             .has = PROTO_HAS_STATUS,
+                             .status = s_str ("processed") };
+    reply = s_call (self, &req);
+    assert_int_equal (reply->n_items, 1);
+    assert_memory_equal (reply->items[0].id, ids[10], 16);
+    /* After the last one: empty. After an unknown id: not_found. */
+    req = (proto_request_t){ .op = PROTO_OP_LIST, .has = PROTO_HAS_AFTER };
+    memcpy (req.after, ids[149], 16);
+    reply = s_call (self, &req);
+    assert_int_equal (reply->status, PROTO_OK);
+    assert_int_equal (reply->n_items, 0);
+    assert_false (reply->has_next_after);
+    memset (req.after, 0x77, 16);
+    reply = s_call (self, &req);
+    assert_int_equal (reply->status, PROTO_E_NOT_FOUND);
+    assert_true (s_is (reply->field, "after"));
+}
+
+static void
+test_dispatch_feed_read_and_ack_cursor (void **state)
+{
+    fixture_t *self = *state;
+    uint8_t id[16];
+    memcpy (id, s_create (self, "u", "one")->event.id, 16);
+    s_create (self, "u", "two");
+    s_update_status (self, id, "processed");
+    proto_reply_t *reply = s_feed_read (self, 0, 0);
+    assert_int_equal (reply->status, PROTO_OK);
+    assert_int_equal (reply->n_changes, 3);
+    assert_int_equal (reply->head, 3);
+    assert_int_equal (reply->acked, 0);
+    assert_int_equal (reply->feed_len, 3);
+    assert_int_equal (reply->feed_max, 1000);
+    assert_int_equal (reply->changes[0].seq, 1);
+    assert_int_equal (reply->changes[0].kind, PROTO_CHANGE_CREATED);
+    /* Records carry the event's current state. */
+    assert_true (s_is (reply->changes[0].event.status, "processed"));
+    assert_int_equal (reply->changes[2].kind, PROTO_CHANGE_UPDATED);
+    assert_memory_equal (reply->changes[2].event.id, id, 16);
+    /* Paged read, ack, then a reconnecting reader (no from) gets the tail. */
+    reply = s_feed_read (self, 2, 1);
+    assert_int_equal (reply->n_changes, 1);
+    assert_int_equal (reply->changes[0].seq, 2);
+    reply = s_ack (self, 1);
+    assert_int_equal (reply->status, PROTO_OK);
+    assert_int_equal (reply->acked, 1);
+    for (int round = 0; round < 2; round++) {
+        reply = s_feed_read (self, 0, 0);
+        assert_int_equal (reply->n_changes, 2);
+        assert_int_equal (reply->changes[0].seq, 2);
+        assert_int_equal (reply->acked, 1);
+    }
+    /* Ack beyond head is refused; below or at the cursor is a no-op. */
+    reply = s_ack (self, 4);
+    assert_int_equal (reply->status, PROTO_E_INVALID);
+    assert_true (s_is (reply->field, "seq"));
+    assert_int_equal (s_ack (self, 1)->acked, 1);
+    assert_int_equal (s_ack (self, 3)->acked, 3);
+    assert_int_equal (s_ack (self, 3)->acked, 3);
+    assert_int_equal (s_ack (self, 2)->acked, 3);
+    reply = s_feed_read (self, 0, 0);
+    assert_int_equal (reply->n_changes, 0);
+    assert_int_equal (reply->feed_len, 0);
+}
+
+static void
+test_dispatch_full_feed_refuses_writes_and_changes_nothing (void **state)
+{
+    fixture_t *self = s_fixture_new (2);
+    uint8_t id[16];
+    memcpy (id, s_create (self, "u", "one")->event.id, 16);
+    s_create (self, "u", "two");
+    proto_reply_t *reply = s_create (self, "u", "three");
+    assert_int_equal (reply->status, PROTO_E_FEED_FULL);
+    assert_non_null (reply->message.ptr);
+    reply = s_update_status (self, id, "processed");
+    assert_int_equal (reply->status, PROTO_E_FEED_FULL);
+    assert_int_equal (event_table_size (dispatch_table (self->dispatch)), 2);
+    reply = s_get (self, id);
+    assert_true (s_is (reply->event.status, "pending"));
+    assert_int_equal (reply->event.seq, 1);
+    reply = s_feed_read (self, 0, 0);
+    assert_int_equal (reply->head, 2);
+    assert_int_equal (reply->n_changes, 2);
+    assert_int_equal (self->changes_seen, 2);
+    /* Reads still work; an ack makes room again. */
+    assert_int_equal (s_ack (self, 1)->status, PROTO_OK);
+    reply = s_update_status (self, id, "processed");
+    assert_int_equal (reply->status, PROTO_OK);
+    assert_int_equal (reply->event.seq, 3);
+    assert_int_equal (s_create (self, "u", "four")->status, PROTO_E_FEED_FULL);
+    void *p = self;
+    s_teardown (&p);
+}
+
+static void
+test_dispatch_bad_frames_get_error_replies (void **state)
+{
+    fixture_t *self = *state;
+    /* Random bytes, an empty frame, a bare integer. */
+    const uint8_t junk[] = { 0xc1, 0xff, 0x00, 0x13, 0x37 };
+    assert_int_equal (s_raw (self, junk, sizeof junk)->status, PROTO_E_MALFORMED);
+    assert_int_equal (s_raw (self, "", 0)->status, PROTO_E_MALFORMED);
+    const uint8_t number[] = { 0x2a };
+    assert_int_equal (s_raw (self, number, 1)->status, PROTO_E_MALFORMED);
+    /* A valid request cut short. */
+    proto_request_t req = { .op = PROTO_OP_CREATE,
+                            .rid = 77,
+                            .has = PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION,
+                            .user_id = s_str ("u"),
+                            .description = s_str ("d") };
+    msgpack_sbuffer_clear (&self->request);
+    proto_request_encode (&req, &self->request);
+    for (size_t cut = 0; cut < self->request.size; cut++)
+        assert_int_not_equal (s_raw (self, self->request.data, cut)->status, PROTO_OK);
+    /* Wrong version, unknown op: rid echoed. */
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 3);
+    msgpack_pack_str_with_body (&pk, "v", 1);
+    msgpack_pack_uint32 (&pk, 99);
+    msgpack_pack_str_with_body (&pk, "op", 2);
+    msgpack_pack_str_with_body (&pk, "ping", 4);
+    msgpack_pack_str_with_body (&pk, "rid", 3);
+    msgpack_pack_uint64 (&pk, 4242);
+    proto_reply_t *reply = s_raw (self, buf.data, buf.size);
+    assert_int_equal (reply->status, PROTO_E_VERSION);
+    assert_int_equal (reply->rid, 4242);
+    msgpack_sbuffer_clear (&buf);
+    msgpack_pack_map (&pk, 3);
+    msgpack_pack_str_with_body (&pk, "v", 1);
+    msgpack_pack_uint32 (&pk, PROTO_VERSION);
+    msgpack_pack_str_with_body (&pk, "op", 2);
+    msgpack_pack_str_with_body (&pk, "explode", 7);
+    msgpack_pack_str_with_body (&pk, "rid", 3);
+    msgpack_pack_uint64 (&pk, 4343);
+    reply = s_raw (self, buf.data, buf.size);
+    assert_int_equal (reply->status, PROTO_E_UNKNOWN_OP);
+    assert_int_equal (reply->rid, 4343);
+    msgpack_sbuffer_destroy (&buf);
+    /* Nothing was created, and the counters saw it all. */
+    assert_int_equal (event_table_size (dispatch_table (self->dispatch)), 0);
+    dispatch_counters_t *c = dispatch_counters (self->dispatch);
+    assert_true (c->malformed >= 3);
+    assert_int_equal (c->errors, c->requests);
+}
+
+static void
+test_dispatch_stats_report_counters (void **state)
+{
+    fixture_t *self = *state;
+    s_create (self, "u", "d");
+    s_raw (self, "x", 1);
+    proto_request_t req = { .op = PROTO_OP_STATS };
+    proto_reply_t *reply = s_call (self, &req);
+    assert_int_equal (reply->status, PROTO_OK);
+    bool seen_events = false, seen_rss = false;
+    for (size_t i = 0; i < reply->n_stats; i++) {
+        if (s_is (reply->stats[i].name, "events")) {
+            seen_events = true;
+            assert_int_equal (reply->stats[i].value, 1);
+        }
+        if (s_is (reply->stats[i].name, "malformed"))
+            assert_int_equal (reply->stats[i].value, 1);
+        if (s_is (reply->stats[i].name, "requests"))
+            assert_int_equal (reply->stats[i].value, 3);
+        if (s_is (reply->stats[i].name, "rss_bytes")) {
+            seen_rss = true;
+            assert_true (reply->stats[i].value > 0);
+        }
+    }
+    assert_true (seen_events && seen_rss);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_dispatch_ping_echoes_rid, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_dispatch_create_then_get, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_dispatch_get_and_update_unknown_are_not_found,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_dispatch_update_takes_next_seq, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_dispatch_list_pages_with_default_limit, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_dispatch_feed_read_and_ack_cursor, s_setup,
+                                         s_teardown),
+        cmocka_unit_test (test_dispatch_full_feed_refuses_writes_and_changes_nothing),
+        cmocka_unit_test_setup_teardown (test_dispatch_bad_frames_get_error_replies, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_dispatch_stats_report_counters, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
