@@ -103,7 +103,11 @@ s_update (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
     int64_t now = clock_wall_ms ();
     if (now < before.updated_at)
         now = before.updated_at; /* the wall clock stepped back: keep time monotonic per event */
-    if (event_table_update (self->table, index, req->user_id, req->description, req->status, now,
+    proto_str_t user_id = (req->has & PROTO_HAS_USER_ID) ? req->user_id : PROTO_STR_NONE;
+    proto_str_t description =
+        (req->has & PROTO_HAS_DESCRIPTION) ? req->description : PROTO_STR_NONE;
+    proto_str_t status = (req->has & PROTO_HAS_STATUS) ? req->status : PROTO_STR_NONE;
+    if (event_table_update (self->table, index, user_id, description, status, now,
                             feed_next_seq (self->feed))
         != 0)
         return PROTO_E_INTERNAL;
@@ -326,7 +330,7 @@ dispatch_frame (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *
     assert (self);
     self->counters.requests++;
     proto_request_t req;
-    proto_error_t err;
+    proto_error_t err = { .has_rid = false };
     proto_decode_t rc = proto_request_decode (buf, len, &self->limits, &req, &err);
     if (rc != PROTO_DECODE_OK) {
         if (rc == PROTO_DECODE_MALFORMED)

@@ -130,6 +130,7 @@ s_reply (server_t *self, zmq_msg_t *identity, bool delimiter)
     if (zmq_msg_send (identity, self->router_raw, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
         /* EHOSTUNREACH: peer gone; EAGAIN: its queue is full. Never wait. */
         self->counters->unroutable++;
+        log_debug ("reply unroutable: %s", zmq_strerror (zmq_errno ()));
         zmq_msg_close (identity);
         return;
     }
