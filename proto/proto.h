@@ -37,6 +37,10 @@
 #define PROTO_FRAME_MAX               (1024 * 1024)  /* bytes; larger frames are malformed */
 #define PROTO_UUID_LEN                36     /* canonical text form, no NUL */
 #define PROTO_TIME_LEN                24     /* "2026-11-24T10:00:00.123Z" */
+#define PROTO_LIMIT_CAP               65536  /* largest configurable string limit; replies
+                                                are checked against it */
+#define PROTO_MESSAGE_MAX             1024   /* bytes of an error reply's message */
+#define PROTO_STATS_MAX               256    /* counters in a stats reply */
 
 typedef struct {
     size_t user_id_max;
@@ -123,6 +127,10 @@ typedef enum {
 /* Wire name of an op ("ping", "create", ...); "?" for an invalid value. */
 const char *proto_op_name (proto_op_t op);
 
+/* The op named by a wire string (not NUL-terminated); PROTO_OP_NONE when
+   no op has that name. */
+proto_op_t proto_op_lookup (const char *name, size_t len);
+
 /* Which optional request fields are present (bit set). */
 enum {
     PROTO_HAS_EVENT_ID    = 1u << 0,
@@ -177,6 +185,9 @@ typedef enum {
 /* Wire name of a status ("ok", "malformed", "version", "unknown_op",
    "invalid", "not_found", "feed_full", "internal"). */
 const char *proto_status_name (proto_status_t status);
+
+/* The status named by a wire string. Returns 0, or -1 for an unknown name. */
+int proto_status_lookup (const char *name, size_t len, proto_status_t *status);
 
 typedef enum {
     PROTO_CHANGE_CREATED = 1,
@@ -297,6 +308,9 @@ typedef struct {
 /* Routing key / AMQP type for a change kind: "event.created" or
    "event.updated". */
 const char *proto_change_routing_key (proto_change_kind_t kind);
+
+/* Wire name of a change kind in a feed_read reply: "created" / "updated". */
+const char *proto_change_kind_name (proto_change_kind_t kind);
 
 int proto_notification_encode (const proto_notification_t *n, msgpack_sbuffer *out);
 

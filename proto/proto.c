@@ -1,0 +1,324 @@
+/*
+ * proto — the parts of the wire model that are not codecs: validation
+ * limits, op and status names, string checks, UUID and time text forms.
+ *
+ * The string check is the one place that decides what a valid user_id,
+ * description or status is, so the gateway (validating JSON), the store
+ * (validating MessagePack) and the worker (validating a notification) can
+ * never disagree. UTF-8 is checked strictly per RFC 3629: no overlong
+ * forms, no UTF-16 surrogates, nothing above U+10FFFF. NUL is valid UTF-8
+ * but refused, because C consumers and log lines would truncate at it.
+ *
+ * The codecs live in proto_request.c, proto_reply.c and proto_wire.c.
+ */
+#include "proto.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Limits -------------------------------------------------------------- */
+
+proto_limits_t
+proto_limits_default (void)
+{
+    return (proto_limits_t){
+        .user_id_max = PROTO_USER_ID_MAX_DEFAULT,
+        .description_max = PROTO_DESCRIPTION_MAX_DEFAULT,
+        .status_max = PROTO_STATUS_MAX_DEFAULT,
+    };
+}
+
+/* Reads one limit variable; leaves *value alone when it is unset. */
+static int
+s_limit_from_env (const char *name, size_t *value)
+{
+    const char *text = getenv (name);
+    if (!text)
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    long long n = strtoll (text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || n < 1 || n > PROTO_LIMIT_CAP) {
+        fprintf (stderr, "%s=\"%s\": expected an integer in [1, %d]\n", name, text,
+                 PROTO_LIMIT_CAP);
+        return -1;
+    }
+    *value = (size_t)n;
+    return 0;
+}
+
+int
+proto_limits_from_env (proto_limits_t *limits)
+{
+    proto_limits_t result = proto_limits_default ();
+    int rc = 0;
+    rc |= s_limit_from_env ("HERALD_USER_ID_MAX", &result.user_id_max);
+    rc |= s_limit_from_env ("HERALD_DESCRIPTION_MAX", &result.description_max);
+    rc |= s_limit_from_env ("HERALD_STATUS_MAX", &result.status_max);
+    if (rc != 0)
+        return -1;
+    *limits = result;
+    return 0;
+}
+
+/* ---- Names --------------------------------------------------------------- */
+
+static const char *const s_op_names[PROTO_OP_COUNT_] = {
+    [PROTO_OP_NONE] = "?",           [PROTO_OP_PING] = "ping",
+    [PROTO_OP_CREATE] = "create",    [PROTO_OP_GET] = "get",
+    [PROTO_OP_UPDATE] = "update",    [PROTO_OP_LIST] = "list",
+    [PROTO_OP_FEED_READ] = "feed_read", [PROTO_OP_FEED_ACK] = "feed_ack",
+    [PROTO_OP_STATS] = "stats",
+};
+
+const char *
+proto_op_name (proto_op_t op)
+{
+    if ((unsigned)op >= PROTO_OP_COUNT_)
+        return "?";
+    return s_op_names[op];
+}
+
+proto_op_t
+proto_op_lookup (const char *name, size_t len)
+{
+    for (int op = PROTO_OP_NONE + 1; op < PROTO_OP_COUNT_; op++)
+        if (strlen (s_op_names[op]) == len && memcmp (s_op_names[op], name, len) == 0)
+            return (proto_op_t)op;
+    return PROTO_OP_NONE;
+}
+
+static const char *const s_status_names[PROTO_E_COUNT_] = {
+    [PROTO_OK] = "ok",
+    [PROTO_E_MALFORMED] = "malformed",
+    [PROTO_E_VERSION] = "version",
+    [PROTO_E_UNKNOWN_OP] = "unknown_op",
+    [PROTO_E_INVALID] = "invalid",
+    [PROTO_E_NOT_FOUND] = "not_found",
+    [PROTO_E_FEED_FULL] = "feed_full",
+    [PROTO_E_INTERNAL] = "internal",
+};
+
+const char *
+proto_status_name (proto_status_t status)
+{
+    if ((unsigned)status >= PROTO_E_COUNT_)
+        return "?";
+    return s_status_names[status];
+}
+
+int
+proto_status_lookup (const char *name, size_t len, proto_status_t *status)
+{
+    for (int s = 0; s < PROTO_E_COUNT_; s++)
+        if (strlen (s_status_names[s]) == len && memcmp (s_status_names[s], name, len) == 0) {
+            *status = (proto_status_t)s;
+            return 0;
+        }
+    return -1;
+}
+
+const char *
+proto_change_routing_key (proto_change_kind_t kind)
+{
+    return kind == PROTO_CHANGE_UPDATED ? "event.updated" : "event.created";
+}
+
+const char *
+proto_change_kind_name (proto_change_kind_t kind)
+{
+    return kind == PROTO_CHANGE_UPDATED ? "updated" : "created";
+}
+
+/* ---- Strings ------------------------------------------------------------- */
+
+/* Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0.
+   Follows the table of RFC 3629 section 4 (Unicode 15, table 3-7). */
+static size_t
+s_utf8_sequence (const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t need;
+    unsigned char lo = 0x80, hi = 0xBF; /* range of the second byte */
+    if (c >= 0xC2 && c <= 0xDF)
+        need = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        need = 3;
+        if (c == 0xE0)
+            lo = 0xA0; /* overlong */
+        else if (c == 0xED)
+            hi = 0x9F; /* surrogates U+D800..U+DFFF */
+    }
+    else if (c >= 0xF0 && c <= 0xF4) {
+        need = 4;
+        if (c == 0xF0)
+            lo = 0x90; /* overlong */
+        else if (c == 0xF4)
+            hi = 0x8F; /* above U+10FFFF */
+    }
+    else
+        return 0; /* continuation byte, C0/C1 overlong lead, F5..FF */
+    if (n < need || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < need; i++)
+        if (s[i] < 0x80 || s[i] > 0xBF)
+            return 0;
+    return need;
+}
+
+proto_str_check_t
+proto_check_string (const char *ptr, size_t len, size_t max)
+{
+    if (len == 0 || !ptr)
+        return PROTO_STR_EMPTY;
+    if (len > max)
+        return PROTO_STR_TOO_LONG;
+    const unsigned char *s = (const unsigned char *)ptr;
+    bool has_nul = false;
+    for (size_t i = 0; i < len;) {
+        size_t step = s_utf8_sequence (s + i, len - i);
+        if (step == 0)
+            return PROTO_STR_BAD_UTF8;
+        if (s[i] == 0)
+            has_nul = true;
+        i += step;
+    }
+    return has_nul ? PROTO_STR_HAS_NUL : PROTO_STR_OK;
+}
+
+void
+proto_check_message (proto_str_check_t check, size_t max, char *buf, size_t size)
+{
+    if (!buf || size == 0)
+        return;
+    switch (check) {
+    case PROTO_STR_OK:
+        snprintf (buf, size, "OK");
+        break;
+    case PROTO_STR_EMPTY:
+        snprintf (buf, size, "String should have at least 1 character");
+        break;
+    case PROTO_STR_TOO_LONG:
+        snprintf (buf, size, "String should have at most %zu bytes", max);
+        break;
+    case PROTO_STR_BAD_UTF8:
+        snprintf (buf, size, "Invalid UTF-8");
+        break;
+    case PROTO_STR_HAS_NUL:
+        snprintf (buf, size, "String must not contain NUL characters");
+        break;
+    default:
+        snprintf (buf, size, "Invalid string");
+        break;
+    }
+}
+
+/* ---- UUIDs --------------------------------------------------------------- */
+
+static int
+s_hex (char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int
+proto_uuid_parse (const char *text, size_t len, uint8_t out[16])
+{
+    if (!text || len != PROTO_UUID_LEN)
+        return -1;
+    uint8_t id[16];
+    size_t byte = 0;
+    for (size_t i = 0; i < PROTO_UUID_LEN;) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (text[i] != '-')
+                return -1;
+            i++;
+            continue;
+        }
+        int hi = s_hex (text[i]), lo = s_hex (text[i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        id[byte++] = (uint8_t)(hi << 4 | lo);
+        i += 2;
+    }
+    memcpy (out, id, 16);
+    return 0;
+}
+
+void
+proto_uuid_format (const uint8_t id[16], char out[PROTO_UUID_LEN + 1])
+{
+    static const char digits[] = "0123456789abcdef";
+    size_t pos = 0;
+    for (size_t i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[pos++] = '-';
+        out[pos++] = digits[id[i] >> 4];
+        out[pos++] = digits[id[i] & 0x0F];
+    }
+    out[pos] = '\0';
+}
+
+/* ---- Time ---------------------------------------------------------------- */
+
+/* Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's
+   civil_from_days); exact over the whole clamped range. */
+static void
+s_civil_from_days (int64_t z, int64_t *year, unsigned *month, unsigned *day)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *day = doy - (153 * mp + 2) / 5 + 1;
+    *month = mp < 10 ? mp + 3 : mp - 9;
+    *year = (int64_t)yoe + era * 400 + (*month <= 2);
+}
+
+void
+proto_time_format (int64_t unix_ms, char out[PROTO_TIME_LEN + 1])
+{
+    /* Four-digit years only: clamp to 0000-01-01 .. 9999-12-31T23:59:59.999. */
+    const int64_t min_ms = -62167219200000LL, max_ms = 253402300799999LL;
+    if (unix_ms < min_ms)
+        unix_ms = min_ms;
+    if (unix_ms > max_ms)
+        unix_ms = max_ms;
+    int64_t days = unix_ms >= 0 ? unix_ms / 86400000 : -((-unix_ms + 86399999) / 86400000);
+    int64_t ms_of_day = unix_ms - days * 86400000;
+    int64_t year;
+    unsigned month, day;
+    s_civil_from_days (days, &year, &month, &day);
+    unsigned secs = (unsigned)(ms_of_day / 1000);
+    unsigned fields[] = { (unsigned)year, month, day, secs / 3600, secs / 60 % 60, secs % 60,
+                          (unsigned)(ms_of_day % 1000) };
+    /* Fixed layout: digits of each field and the separator after it. */
+    static const struct {
+        unsigned digits;
+        char sep;
+    } layout[] = { { 4, '-' }, { 2, '-' }, { 2, 'T' }, { 2, ':' },
+                   { 2, ':' }, { 2, '.' }, { 3, 'Z' } };
+    size_t pos = 0;
+    for (size_t i = 0; i < sizeof layout / sizeof layout[0]; i++) {
+        unsigned value = fields[i];
+        for (unsigned d = layout[i].digits; d > 0; d--) {
+            out[pos + d - 1] = (char)('0' + value % 10);
+            value /= 10;
+        }
+        pos += layout[i].digits;
+        out[pos++] = layout[i].sep;
+    }
+    out[pos] = '\0';
+}

@@ -1,0 +1,54 @@
+/*
+ * proto_keys — every MessagePack map key of the Herald wire protocol,
+ * spelled once.
+ *
+ * The list is an X-macro so the key enum, the name table the decoders
+ * match against and the strings the encoders write all come from the same
+ * line: a key cannot be renamed in one direction only. Keys are short ASCII
+ * strings; PROTOCOL.md documents which message carries which.
+ */
+#ifndef HERALD_PROTO_KEYS_H
+#define HERALD_PROTO_KEYS_H
+
+#define PROTO_KEYS(X)                                                                              \
+    /* every map */                                                                                \
+    X (V, "v")                                                                                     \
+    X (OP, "op")                                                                                   \
+    X (RID, "rid")                                                                                 \
+    /* request fields */                                                                           \
+    X (EVENT_ID, "event_id")                                                                       \
+    X (USER_ID, "user_id")                                                                         \
+    X (DESCRIPTION, "description")                                                                 \
+    X (STATUS, "status")                                                                           \
+    X (AFTER, "after")                                                                             \
+    X (LIMIT, "limit")                                                                             \
+    X (FROM, "from")                                                                               \
+    X (MAX, "max")                                                                                 \
+    X (SEQ, "seq")                                                                                 \
+    /* reply fields ("status" is shared with the event) */                                         \
+    X (MESSAGE, "message")                                                                         \
+    X (FIELD, "field")                                                                             \
+    X (EVENT, "event")                                                                             \
+    X (ITEMS, "items")                                                                             \
+    X (NEXT_AFTER, "next_after")                                                                   \
+    X (CHANGES, "changes")                                                                         \
+    X (ACKED, "acked")                                                                             \
+    X (HEAD, "head")                                                                               \
+    X (FEED_LEN, "feed_len")                                                                       \
+    X (FEED_MAX, "feed_max")                                                                       \
+    X (STATS, "stats")                                                                             \
+    /* change records and notifications */                                                        \
+    X (KIND, "kind")                                                                               \
+    X (TYPE, "type")                                                                               \
+    /* the event map */                                                                            \
+    X (CREATED_AT, "created_at")                                                                   \
+    X (UPDATED_AT, "updated_at")
+
+typedef enum {
+#define PROTO_KEY_ENUM(id, text) PROTO_KEY_##id,
+    PROTO_KEYS (PROTO_KEY_ENUM)
+#undef PROTO_KEY_ENUM
+    PROTO_KEY_COUNT_
+} proto_key_t;
+
+#endif

@@ -1,0 +1,413 @@
+/*
+ * proto_wire — see proto_wire.h.
+ *
+ * Why a pre-scan before msgpack-c: msgpack_unpack_next allocates the
+ * storage of an array or map from its declared element count before it
+ * reads a single element, so a 5-byte frame declaring 2^32-1 elements asks
+ * the zone for ~100 GB. The scan below walks the raw bytes once with an
+ * explicit stack (no recursion), refuses any container that declares more
+ * elements than bytes remain (every element takes at least one byte), any
+ * nesting deeper than the message family needs, any payload running past
+ * the end and any byte after the top map. After it passes, msgpack-c
+ * allocates at most one msgpack_object (24 bytes) per element, i.e. a
+ * bounded multiple of the frame size, and the frame size is bounded by
+ * PROTO_FRAME_MAX.
+ *
+ * msgpack_unpack_next (msgpack-c 4.0, src/unpack.c template_callback_str)
+ * does not copy str or bin payloads: the object points into the caller's
+ * data. That is what makes the decoded proto_str_t borrowed from the
+ * caller's buffer, as proto.h promises; the zone holds only the object
+ * arrays and is freed before a decoder returns.
+ */
+#include "proto_wire.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const s_key_names[PROTO_KEY_COUNT_] = {
+#define S_KEY_NAME(id, text) [PROTO_KEY_##id] = text,
+    PROTO_KEYS (S_KEY_NAME)
+#undef S_KEY_NAME
+};
+
+const char *
+wire_key_name (proto_key_t key)
+{
+    return (unsigned)key < PROTO_KEY_COUNT_ ? s_key_names[key] : "";
+}
+
+proto_error_t *
+wire_error_begin (proto_error_t *err, proto_error_t *scratch)
+{
+    if (!err)
+        err = scratch;
+    memset (err, 0, sizeof *err);
+    return err;
+}
+
+proto_decode_t
+wire_fail (proto_error_t *err, proto_decode_t code, proto_key_t key, const char *fmt, ...)
+{
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (err->message, sizeof err->message, fmt, args);
+    va_end (args);
+    snprintf (err->field, sizeof err->field, "%s", wire_key_name (key));
+    return code;
+}
+
+/* ---- Pre-scan ------------------------------------------------------------ */
+
+static uint64_t
+s_be (const uint8_t *p, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* Shape of the item starting with byte b: either a container with a count
+   of children (count_bytes of big-endian count follow, or the count is in
+   b), or a scalar with a payload (fixed size, or len_bytes of length, plus
+   extra bytes such as an ext type). */
+typedef struct {
+    bool container;
+    bool is_map;
+    size_t count_bytes; /* container: bytes of count; scalar: bytes of length */
+    uint64_t count;     /* inline count or fixed payload size */
+    size_t extra;       /* scalar: bytes after the length field, before the payload */
+} s_shape_t;
+
+static int
+s_shape (uint8_t b, s_shape_t *sh)
+{
+    memset (sh, 0, sizeof *sh);
+    if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
+        return 0; /* fixint, nil, bool: no payload */
+    if (b >= 0x80 && b <= 0x8f) {
+        *sh = (s_shape_t){ .container = true, .is_map = true, .count = b & 0x0f };
+        return 0;
+    }
+    if (b >= 0x90 && b <= 0x9f) {
+        *sh = (s_shape_t){ .container = true, .count = b & 0x0f };
+        return 0;
+    }
+    if (b >= 0xa0 && b <= 0xbf) {
+        sh->count = b & 0x1f;
+        return 0;
+    }
+    switch (b) {
+    case 0xc4: case 0xd9: sh->count_bytes = 1; return 0;   /* bin8, str8 */
+    case 0xc5: case 0xda: sh->count_bytes = 2; return 0;   /* bin16, str16 */
+    case 0xc6: case 0xdb: sh->count_bytes = 4; return 0;   /* bin32, str32 */
+    case 0xc7: sh->count_bytes = 1; sh->extra = 1; return 0; /* ext8 */
+    case 0xc8: sh->count_bytes = 2; sh->extra = 1; return 0; /* ext16 */
+    case 0xc9: sh->count_bytes = 4; sh->extra = 1; return 0; /* ext32 */
+    case 0xca: sh->count = 4; return 0;                     /* float32 */
+    case 0xcb: sh->count = 8; return 0;                     /* float64 */
+    case 0xcc: case 0xd0: sh->count = 1; return 0;
+    case 0xcd: case 0xd1: sh->count = 2; return 0;
+    case 0xce: case 0xd2: sh->count = 4; return 0;
+    case 0xcf: case 0xd3: sh->count = 8; return 0;
+    case 0xd4: sh->count = 2; return 0;                     /* fixext 1 + type */
+    case 0xd5: sh->count = 3; return 0;
+    case 0xd6: sh->count = 5; return 0;
+    case 0xd7: sh->count = 9; return 0;
+    case 0xd8: sh->count = 17; return 0;
+    case 0xdc: *sh = (s_shape_t){ .container = true, .count_bytes = 2 }; return 0;
+    case 0xdd: *sh = (s_shape_t){ .container = true, .count_bytes = 4 }; return 0;
+    case 0xde: *sh = (s_shape_t){ .container = true, .is_map = true, .count_bytes = 2 }; return 0;
+    case 0xdf: *sh = (s_shape_t){ .container = true, .is_map = true, .count_bytes = 4 }; return 0;
+    default: return -1; /* 0xc1: never used */
+    }
+}
+
+static proto_decode_t
+s_scan (const uint8_t *p, size_t len, int max_depth, proto_error_t *err)
+{
+    /* left[d]: items still expected in the container open at level d; level
+       0 is a virtual container holding the one top-level item. */
+    uint64_t left[WIRE_DEPTH_LIMIT + 1];
+    int depth = 0;
+    left[0] = 1;
+    size_t pos = 0;
+    for (;;) {
+        while (depth >= 0 && left[depth] == 0)
+            depth--;
+        if (depth < 0)
+            break;
+        left[depth]--;
+        if (pos >= len)
+            return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_,
+                              "truncated frame: %zu bytes", len);
+        s_shape_t sh;
+        if (s_shape (p[pos], &sh) != 0)
+            return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_,
+                              "invalid MessagePack byte 0x%02x at offset %zu", p[pos], pos);
+        pos++;
+        if (sh.count_bytes) {
+            if (len - pos < sh.count_bytes)
+                return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_,
+                                  "truncated frame: %zu bytes", len);
+            sh.count = s_be (p + pos, sh.count_bytes);
+            pos += sh.count_bytes;
+        }
+        if (!sh.container) {
+            if (len - pos < sh.extra || len - pos - sh.extra < sh.count)
+                return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_,
+                                  "truncated frame: %zu bytes", len);
+            pos += sh.extra + (size_t)sh.count;
+            continue;
+        }
+        uint64_t items = sh.is_map ? sh.count * 2 : sh.count;
+        if (items > len - pos)
+            return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_,
+                              "%s at offset %zu declares %llu elements but %zu bytes follow",
+                              sh.is_map ? "map" : "array", pos, (unsigned long long)sh.count,
+                              len - pos);
+        if (depth + 1 > max_depth)
+            return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_,
+                              "nesting deeper than %d levels", max_depth);
+        left[++depth] = items;
+    }
+    if (pos != len)
+        return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_,
+                          "%zu trailing bytes after the map", len - pos);
+    return PROTO_DECODE_OK;
+}
+
+proto_decode_t
+wire_unpack (const void *buf, size_t len, int max_depth, msgpack_unpacked *out,
+             proto_error_t *err)
+{
+    if (!buf || len == 0)
+        return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_, "empty frame");
+    if (len > PROTO_FRAME_MAX)
+        return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_,
+                          "frame of %zu bytes exceeds %d", len, PROTO_FRAME_MAX);
+    const uint8_t *p = buf;
+    if (!((p[0] >= 0x80 && p[0] <= 0x8f) || p[0] == 0xde || p[0] == 0xdf))
+        return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_,
+                          "frame is not a MessagePack map");
+    if (max_depth > WIRE_DEPTH_LIMIT)
+        max_depth = WIRE_DEPTH_LIMIT;
+    proto_decode_t rc = s_scan (p, len, max_depth, err);
+    if (rc != PROTO_DECODE_OK)
+        return rc;
+    size_t off = 0;
+    msgpack_unpack_return ret = msgpack_unpack_next (out, buf, len, &off);
+    if (ret == MSGPACK_UNPACK_NOMEM_ERROR)
+        return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_, "out of memory");
+    if (ret != MSGPACK_UNPACK_SUCCESS || off != len || out->data.type != MSGPACK_OBJECT_MAP)
+        return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_,
+                          "frame is not one MessagePack map");
+    return PROTO_DECODE_OK;
+}
+
+/* ---- Maps and fields ----------------------------------------------------- */
+
+proto_decode_t
+wire_map_index (const msgpack_object *obj, const char *parent, wire_map_t *map,
+                proto_error_t *err)
+{
+    memset (map, 0, sizeof *map);
+    if (obj->type != MSGPACK_OBJECT_MAP)
+        return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_, "%s: expected map",
+                          parent);
+    const msgpack_object_map *m = &obj->via.map;
+    if (m->size > WIRE_MAP_ENTRIES_MAX)
+        return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_,
+                          "%s: more than %d keys", parent, WIRE_MAP_ENTRIES_MAX);
+    for (uint32_t i = 0; i < m->size; i++) {
+        const msgpack_object *key = &m->ptr[i].key;
+        if (key->type != MSGPACK_OBJECT_STR)
+            return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_,
+                              "%s: map key is not a string", parent);
+        const char *name = key->via.str.ptr;
+        uint32_t size = key->via.str.size;
+        int known = -1;
+        for (int k = 0; k < PROTO_KEY_COUNT_; k++)
+            if (strlen (s_key_names[k]) == size && memcmp (s_key_names[k], name, size) == 0) {
+                known = k;
+                break;
+            }
+        if (known >= 0) {
+            if (map->val[known])
+                return wire_fail (err, PROTO_DECODE_MALFORMED, (proto_key_t)known,
+                                  "%s: duplicate key '%s'", parent, s_key_names[known]);
+            map->val[known] = &m->ptr[i].val;
+            continue;
+        }
+        /* Unknown keys are ignored, but may not repeat either; at most
+           WIRE_MAP_ENTRIES_MAX of them, so the quadratic check is cheap. */
+        for (uint32_t j = 0; j < i; j++) {
+            const msgpack_object *other = &m->ptr[j].key;
+            if (other->via.str.size == size && memcmp (other->via.str.ptr, name, size) == 0)
+                return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_,
+                                  "%s: duplicate key", parent);
+        }
+    }
+    return PROTO_DECODE_OK;
+}
+
+const msgpack_object *
+wire_present (const wire_map_t *map, proto_key_t key)
+{
+    const msgpack_object *o = map->val[key];
+    return o && o->type != MSGPACK_OBJECT_NIL ? o : NULL;
+}
+
+proto_decode_t
+wire_read_uint (const msgpack_object *o, proto_key_t key, uint64_t *out, proto_error_t *err)
+{
+    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        return wire_fail (err, PROTO_DECODE_INVALID, key,
+                          "Input should be greater than or equal to 0");
+    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return wire_fail (err, PROTO_DECODE_MALFORMED, key,
+                          "field '%s': expected unsigned integer", wire_key_name (key));
+    *out = o->via.u64;
+    return PROTO_DECODE_OK;
+}
+
+proto_decode_t
+wire_read_int (const msgpack_object *o, proto_key_t key, int64_t *out, proto_error_t *err)
+{
+    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        *out = o->via.i64;
+    else if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER && o->via.u64 <= INT64_MAX)
+        *out = (int64_t)o->via.u64;
+    else
+        return wire_fail (err, PROTO_DECODE_MALFORMED, key,
+                          "field '%s': expected 64-bit signed integer", wire_key_name (key));
+    return PROTO_DECODE_OK;
+}
+
+proto_decode_t
+wire_read_str (const msgpack_object *o, proto_key_t key, proto_str_t *out, proto_error_t *err)
+{
+    if (o->type != MSGPACK_OBJECT_STR)
+        return wire_fail (err, PROTO_DECODE_MALFORMED, key, "field '%s': expected string",
+                          wire_key_name (key));
+    *out = (proto_str_t){ o->via.str.ptr, o->via.str.size };
+    return PROTO_DECODE_OK;
+}
+
+proto_decode_t
+wire_read_text (const msgpack_object *o, proto_key_t key, size_t max, proto_str_t *out,
+                proto_error_t *err)
+{
+    proto_decode_t rc = wire_read_str (o, key, out, err);
+    if (rc != PROTO_DECODE_OK)
+        return rc;
+    proto_str_check_t check = proto_check_string (out->ptr, out->len, max);
+    if (check != PROTO_STR_OK) {
+        proto_check_message (check, max, err->message, sizeof err->message);
+        snprintf (err->field, sizeof err->field, "%s", wire_key_name (key));
+        /* An empty string still has a non-NULL pointer into the buffer. */
+        return PROTO_DECODE_INVALID;
+    }
+    return PROTO_DECODE_OK;
+}
+
+proto_decode_t
+wire_read_uuid (const msgpack_object *o, proto_key_t key, uint8_t out[16], proto_error_t *err)
+{
+    proto_str_t text = PROTO_STR_NONE;
+    proto_decode_t rc = wire_read_str (o, key, &text, err);
+    if (rc != PROTO_DECODE_OK)
+        return rc;
+    if (proto_uuid_parse (text.ptr, text.len, out) != 0)
+        return wire_fail (err, PROTO_DECODE_INVALID, key,
+                          "Input should be a valid UUID (8-4-4-4-12 hexadecimal digits)");
+    return PROTO_DECODE_OK;
+}
+
+/* ---- The event map ------------------------------------------------------- */
+
+proto_decode_t
+wire_event_decode (const msgpack_object *o, const proto_limits_t *limits, proto_event_t *ev,
+                   proto_error_t *err)
+{
+    wire_map_t m;
+    proto_decode_t rc = wire_map_index (o, "event", &m, err);
+    if (rc != PROTO_DECODE_OK)
+        return rc;
+    static const proto_key_t required[] = {
+        PROTO_KEY_EVENT_ID,   PROTO_KEY_USER_ID,    PROTO_KEY_DESCRIPTION, PROTO_KEY_STATUS,
+        PROTO_KEY_CREATED_AT, PROTO_KEY_UPDATED_AT, PROTO_KEY_SEQ,
+    };
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
+        if (!wire_present (&m, required[i]))
+            return wire_fail (err, PROTO_DECODE_MALFORMED, required[i],
+                              "event: field '%s' is required", wire_key_name (required[i]));
+    memset (ev, 0, sizeof *ev);
+    if ((rc = wire_read_uuid (m.val[PROTO_KEY_EVENT_ID], PROTO_KEY_EVENT_ID, ev->id, err))
+        || (rc = wire_read_text (m.val[PROTO_KEY_USER_ID], PROTO_KEY_USER_ID,
+                                 limits->user_id_max, &ev->user_id, err))
+        || (rc = wire_read_text (m.val[PROTO_KEY_DESCRIPTION], PROTO_KEY_DESCRIPTION,
+                                 limits->description_max, &ev->description, err))
+        || (rc = wire_read_text (m.val[PROTO_KEY_STATUS], PROTO_KEY_STATUS, limits->status_max,
+                                 &ev->status, err))
+        || (rc = wire_read_int (m.val[PROTO_KEY_CREATED_AT], PROTO_KEY_CREATED_AT,
+                                &ev->created_at, err))
+        || (rc = wire_read_int (m.val[PROTO_KEY_UPDATED_AT], PROTO_KEY_UPDATED_AT,
+                                &ev->updated_at, err))
+        || (rc = wire_read_uint (m.val[PROTO_KEY_SEQ], PROTO_KEY_SEQ, &ev->seq, err)))
+        return rc;
+    return PROTO_DECODE_OK;
+}
+
+/* ---- Packing ------------------------------------------------------------- */
+
+int
+wire_pack_key (msgpack_packer *pk, proto_key_t key)
+{
+    const char *name = wire_key_name (key);
+    return msgpack_pack_str_with_body (pk, name, strlen (name));
+}
+
+int
+wire_pack_cstr (msgpack_packer *pk, const char *text)
+{
+    return msgpack_pack_str_with_body (pk, text, strlen (text));
+}
+
+int
+wire_pack_str (msgpack_packer *pk, proto_str_t s)
+{
+    if (!s.ptr)
+        return msgpack_pack_nil (pk);
+    return msgpack_pack_str_with_body (pk, s.ptr, s.len);
+}
+
+int
+wire_pack_uuid (msgpack_packer *pk, const uint8_t id[16])
+{
+    char text[PROTO_UUID_LEN + 1];
+    proto_uuid_format (id, text);
+    return msgpack_pack_str_with_body (pk, text, PROTO_UUID_LEN);
+}
+
+int
+wire_pack_event (msgpack_packer *pk, const proto_event_t *ev)
+{
+    int rc = msgpack_pack_map (pk, 7);
+    rc |= wire_pack_key (pk, PROTO_KEY_EVENT_ID);
+    rc |= wire_pack_uuid (pk, ev->id);
+    rc |= wire_pack_key (pk, PROTO_KEY_USER_ID);
+    rc |= wire_pack_str (pk, ev->user_id);
+    rc |= wire_pack_key (pk, PROTO_KEY_DESCRIPTION);
+    rc |= wire_pack_str (pk, ev->description);
+    rc |= wire_pack_key (pk, PROTO_KEY_STATUS);
+    rc |= wire_pack_str (pk, ev->status);
+    rc |= wire_pack_key (pk, PROTO_KEY_CREATED_AT);
+    rc |= msgpack_pack_int64 (pk, ev->created_at);
+    rc |= wire_pack_key (pk, PROTO_KEY_UPDATED_AT);
+    rc |= msgpack_pack_int64 (pk, ev->updated_at);
+    rc |= wire_pack_key (pk, PROTO_KEY_SEQ);
+    rc |= msgpack_pack_uint64 (pk, ev->seq);
+    return rc ? -1 : 0;
+}

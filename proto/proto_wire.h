@@ -1,0 +1,85 @@
+/*
+ * proto_wire — internal helpers shared by the proto codecs: the bounded
+ * pre-scan and unpack of an untrusted frame, the keyed view of a map, typed
+ * field readers that fill a proto_error_t, and the event map codec.
+ *
+ * Not part of the public API; only the proto sources include it.
+ */
+#ifndef HERALD_PROTO_WIRE_H
+#define HERALD_PROTO_WIRE_H
+
+#include "proto.h"
+#include "proto_keys.h"
+
+#define WIRE_MAP_ENTRIES_MAX 64 /* entries of any protocol map but stats */
+
+/* Deepest nesting each message family needs (the top map is level 1):
+   a request may carry one level of nested value under an unknown key for
+   forward compatibility; a notification is map → event; a feed_read reply
+   is map → changes → change → event. */
+#define WIRE_DEPTH_REQUEST      2
+#define WIRE_DEPTH_NOTIFICATION 2
+#define WIRE_DEPTH_REPLY        4
+#define WIRE_DEPTH_LIMIT        4
+
+/* Key name, for encoders and error messages. */
+const char *wire_key_name (proto_key_t key);
+
+/* Records a failure in err (message printf-style, field = the key's name
+   unless key is PROTO_KEY_COUNT_) and returns code. */
+proto_decode_t wire_fail (proto_error_t *err, proto_decode_t code, proto_key_t key,
+                          const char *fmt, ...) __attribute__ ((format (printf, 4, 5)));
+
+/* Checks the raw bytes (size, structure, declared counts against the bytes
+   left, nesting, trailing bytes) and only then unpacks them with msgpack-c
+   into out (caller inits and destroys it). The root must be a map. Strings
+   in out point into buf. */
+proto_decode_t wire_unpack (const void *buf, size_t len, int max_depth, msgpack_unpacked *out,
+                            proto_error_t *err);
+
+/* A map viewed by key: val[k] is the value of key k or NULL if absent. */
+typedef struct {
+    const msgpack_object *val[PROTO_KEY_COUNT_];
+} wire_map_t;
+
+/* Indexes a map object: every key must be a string, no key may repeat
+   (known or not) and there are at most WIRE_MAP_ENTRIES_MAX entries.
+   parent names the map in messages ("request", "event", ...). */
+proto_decode_t wire_map_index (const msgpack_object *obj, const char *parent, wire_map_t *map,
+                               proto_error_t *err);
+
+/* The value of key, or NULL when absent or nil (nil means absent). */
+const msgpack_object *wire_present (const wire_map_t *map, proto_key_t key);
+
+/* Typed readers of a present value; each fails MALFORMED on a wrong type
+   and names the key in err. */
+proto_decode_t wire_read_uint (const msgpack_object *o, proto_key_t key, uint64_t *out,
+                               proto_error_t *err);
+proto_decode_t wire_read_int (const msgpack_object *o, proto_key_t key, int64_t *out,
+                              proto_error_t *err);
+proto_decode_t wire_read_str (const msgpack_object *o, proto_key_t key, proto_str_t *out,
+                              proto_error_t *err);
+/* A string that must pass proto_check_string against max (INVALID if not). */
+proto_decode_t wire_read_text (const msgpack_object *o, proto_key_t key, size_t max,
+                               proto_str_t *out, proto_error_t *err);
+/* A canonical UUID string (INVALID if the text is not one). */
+proto_decode_t wire_read_uuid (const msgpack_object *o, proto_key_t key, uint8_t out[16],
+                               proto_error_t *err);
+
+/* Decodes an event map; every member is required, strings checked against
+   limits. Strings borrowed from the unpacked buffer. */
+proto_decode_t wire_event_decode (const msgpack_object *o, const proto_limits_t *limits,
+                                  proto_event_t *ev, proto_error_t *err);
+
+/* Packing helpers; each returns 0 or -1 like msgpack_pack_*. */
+int wire_pack_key (msgpack_packer *pk, proto_key_t key);
+int wire_pack_cstr (msgpack_packer *pk, const char *text);
+int wire_pack_str (msgpack_packer *pk, proto_str_t s);   /* nil when s.ptr is NULL */
+int wire_pack_uuid (msgpack_packer *pk, const uint8_t id[16]);
+int wire_pack_event (msgpack_packer *pk, const proto_event_t *ev);
+
+/* Starts the error record of a decode: err may be NULL (then scratch is
+   used); returns the record to write to, zeroed. */
+proto_error_t *wire_error_begin (proto_error_t *err, proto_error_t *scratch);
+
+#endif
