@@ -216,7 +216,9 @@ int
 harness_rabbit_start (harness_rabbit_t *self)
 {
     memset (self, 0, sizeof *self);
-    snprintf (self->dir, sizeof self->dir, "%s/rabbit", harness_tmpdir ());
+    if (snprintf (self->dir, sizeof self->dir, "%s/rabbit", harness_tmpdir ())
+        >= (int) sizeof self->dir)
+        return -1;
     mkdir (self->dir, 0777);
     self->amqp_port = harness_free_port ();
     snprintf (self->url, sizeof self->url, "amqp://guest:guest@127.0.0.1:%d/", self->amqp_port);
