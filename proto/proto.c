@@ -40,7 +40,8 @@ s_limit_from_env (const char *name, size_t *value)
     char *end = NULL;
     errno = 0;
     long long n = strtoll (text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || n < 1 || n > PROTO_LIMIT_CAP) {
+    if (errno != 0 || !(text[0] >= '0' && text[0] <= '9') || end == text || *end != '\0' || n < 1
+        || n > PROTO_LIMIT_CAP) {
         fprintf (stderr, "%s=\"%s\": expected an integer in [1, %d]\n", name, text,
                  PROTO_LIMIT_CAP);
         return -1;
@@ -66,10 +67,14 @@ proto_limits_from_env (proto_limits_t *limits)
 /* ---- Names --------------------------------------------------------------- */
 
 static const char *const s_op_names[PROTO_OP_COUNT_] = {
-    [PROTO_OP_NONE] = "?",           [PROTO_OP_PING] = "ping",
-    [PROTO_OP_CREATE] = "create",    [PROTO_OP_GET] = "get",
-    [PROTO_OP_UPDATE] = "update",    [PROTO_OP_LIST] = "list",
-    [PROTO_OP_FEED_READ] = "feed_read", [PROTO_OP_FEED_ACK] = "feed_ack",
+    [PROTO_OP_NONE] = "?",
+    [PROTO_OP_PING] = "ping",
+    [PROTO_OP_CREATE] = "create",
+    [PROTO_OP_GET] = "get",
+    [PROTO_OP_UPDATE] = "update",
+    [PROTO_OP_LIST] = "list",
+    [PROTO_OP_FEED_READ] = "feed_read",
+    [PROTO_OP_FEED_ACK] = "feed_ack",
     [PROTO_OP_STATS] = "stats",
 };
 
@@ -152,15 +157,13 @@ s_utf8_sequence (const unsigned char *s, size_t n)
             lo = 0xA0; /* overlong */
         else if (c == 0xED)
             hi = 0x9F; /* surrogates U+D800..U+DFFF */
-    }
-    else if (c >= 0xF0 && c <= 0xF4) {
+    } else if (c >= 0xF0 && c <= 0xF4) {
         need = 4;
         if (c == 0xF0)
             lo = 0x90; /* overlong */
         else if (c == 0xF4)
             hi = 0x8F; /* above U+10FFFF */
-    }
-    else
+    } else
         return 0; /* continuation byte, C0/C1 overlong lead, F5..FF */
     if (n < need || s[1] < lo || s[1] > hi)
         return 0;
@@ -302,7 +305,12 @@ proto_time_format (int64_t unix_ms, char out[PROTO_TIME_LEN + 1])
     unsigned month, day;
     s_civil_from_days (days, &year, &month, &day);
     unsigned secs = (unsigned)(ms_of_day / 1000);
-    unsigned fields[] = { (unsigned)year, month, day, secs / 3600, secs / 60 % 60, secs % 60,
+    unsigned fields[] = { (unsigned)year,
+                          month,
+                          day,
+                          secs / 3600,
+                          secs / 60 % 60,
+                          secs % 60,
                           (unsigned)(ms_of_day % 1000) };
     /* Fixed layout: digits of each field and the separator after it. */
     static const struct {

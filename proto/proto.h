@@ -28,19 +28,20 @@
 
 /* Validation limits (DESIGN §2); defaults, overridable by the environment
    through proto_limits_from_env so every service applies the same ones. */
-#define PROTO_USER_ID_MAX_DEFAULT     256
+#define PROTO_USER_ID_MAX_DEFAULT 256
 #define PROTO_DESCRIPTION_MAX_DEFAULT 4096
-#define PROTO_STATUS_MAX_DEFAULT      64
-#define PROTO_LIST_LIMIT_DEFAULT      100
-#define PROTO_LIST_LIMIT_MAX          1000
-#define PROTO_FEED_READ_MAX           1000   /* records per feed_read reply */
-#define PROTO_FRAME_MAX               (1024 * 1024)  /* bytes; larger frames are malformed */
-#define PROTO_UUID_LEN                36     /* canonical text form, no NUL */
-#define PROTO_TIME_LEN                24     /* "2026-11-24T10:00:00.123Z" */
-#define PROTO_LIMIT_CAP               65536  /* largest configurable string limit; replies
-                                                are checked against it */
-#define PROTO_MESSAGE_MAX             1024   /* bytes of an error reply's message */
-#define PROTO_STATS_MAX               256    /* counters in a stats reply */
+#define PROTO_STATUS_MAX_DEFAULT 64
+#define PROTO_LIST_LIMIT_DEFAULT 100
+#define PROTO_LIST_LIMIT_MAX 1000
+#define PROTO_FEED_READ_MAX 1000      /* records per feed_read reply */
+#define PROTO_FRAME_MAX (1024 * 1024) /* bytes; larger frames are malformed */
+#define PROTO_UUID_LEN 36             /* canonical text form, no NUL */
+#define PROTO_TIME_LEN 24             /* "2026-11-24T10:00:00.123Z" */
+#define PROTO_LIMIT_CAP                                                                            \
+    65536                      /* largest configurable string limit; replies                       \
+                                  are checked against it */
+#define PROTO_MESSAGE_MAX 1024 /* bytes of an error reply's message */
+#define PROTO_STATS_MAX 256    /* counters in a stats reply */
 
 typedef struct {
     size_t user_id_max;
@@ -62,17 +63,17 @@ typedef struct {
     size_t len;
 } proto_str_t;
 
-#define PROTO_STR_NONE ((proto_str_t) { NULL, 0 })
-#define PROTO_STR(literal) ((proto_str_t) { (literal), sizeof (literal) - 1 })
+#define PROTO_STR_NONE ((proto_str_t){ NULL, 0 })
+#define PROTO_STR(literal) ((proto_str_t){ (literal), sizeof (literal) - 1 })
 
 /* ---- String and identifier validation ------------------------------------ */
 
 typedef enum {
     PROTO_STR_OK = 0,
-    PROTO_STR_EMPTY,      /* zero length */
-    PROTO_STR_TOO_LONG,   /* longer than the limit, in bytes */
-    PROTO_STR_BAD_UTF8,   /* not well-formed UTF-8 (overlongs, surrogates, > U+10FFFF) */
-    PROTO_STR_HAS_NUL,    /* contains a U+0000 byte */
+    PROTO_STR_EMPTY,    /* zero length */
+    PROTO_STR_TOO_LONG, /* longer than the limit, in bytes */
+    PROTO_STR_BAD_UTF8, /* not well-formed UTF-8 (overlongs, surrogates, > U+10FFFF) */
+    PROTO_STR_HAS_NUL,  /* contains a U+0000 byte */
 } proto_str_check_t;
 
 /* Checks a field value against max bytes. Order of precedence when several
@@ -104,9 +105,9 @@ typedef struct {
     proto_str_t user_id;
     proto_str_t description;
     proto_str_t status;
-    int64_t created_at;   /* Unix ms */
-    int64_t updated_at;   /* Unix ms */
-    uint64_t seq;         /* sequence number of the event's latest mutation */
+    int64_t created_at; /* Unix ms */
+    int64_t updated_at; /* Unix ms */
+    uint64_t seq;       /* sequence number of the event's latest mutation */
 } proto_event_t;
 
 /* ---- Requests ------------------------------------------------------------ */
@@ -133,15 +134,15 @@ proto_op_t proto_op_lookup (const char *name, size_t len);
 
 /* Which optional request fields are present (bit set). */
 enum {
-    PROTO_HAS_EVENT_ID    = 1u << 0,
-    PROTO_HAS_USER_ID     = 1u << 1,
+    PROTO_HAS_EVENT_ID = 1u << 0,
+    PROTO_HAS_USER_ID = 1u << 1,
     PROTO_HAS_DESCRIPTION = 1u << 2,
-    PROTO_HAS_STATUS      = 1u << 3,
-    PROTO_HAS_AFTER       = 1u << 4,
-    PROTO_HAS_LIMIT       = 1u << 5,
-    PROTO_HAS_FROM        = 1u << 6,
-    PROTO_HAS_MAX         = 1u << 7,
-    PROTO_HAS_SEQ         = 1u << 8,
+    PROTO_HAS_STATUS = 1u << 3,
+    PROTO_HAS_AFTER = 1u << 4,
+    PROTO_HAS_LIMIT = 1u << 5,
+    PROTO_HAS_FROM = 1u << 6,
+    PROTO_HAS_MAX = 1u << 7,
+    PROTO_HAS_SEQ = 1u << 8,
 };
 
 /* One store request. Which fields an op takes (PROTOCOL.md has the table):
@@ -156,7 +157,7 @@ enum {
 typedef struct {
     proto_op_t op;
     uint64_t rid;
-    unsigned has;               /* PROTO_HAS_* bits */
+    unsigned has; /* PROTO_HAS_* bits */
     uint8_t event_id[16];
     proto_str_t user_id;
     proto_str_t description;
@@ -172,13 +173,13 @@ typedef struct {
 
 typedef enum {
     PROTO_OK = 0,
-    PROTO_E_MALFORMED,    /* not a well-formed request map */
-    PROTO_E_VERSION,      /* unsupported protocol version */
-    PROTO_E_UNKNOWN_OP,   /* op not known */
-    PROTO_E_INVALID,      /* well-formed but a field fails validation */
-    PROTO_E_NOT_FOUND,    /* no such event (or list cursor) */
-    PROTO_E_FEED_FULL,    /* change feed full: write refused */
-    PROTO_E_INTERNAL,     /* out of memory or another server-side failure */
+    PROTO_E_MALFORMED,  /* not a well-formed request map */
+    PROTO_E_VERSION,    /* unsupported protocol version */
+    PROTO_E_UNKNOWN_OP, /* op not known */
+    PROTO_E_INVALID,    /* well-formed but a field fails validation */
+    PROTO_E_NOT_FOUND,  /* no such event (or list cursor) */
+    PROTO_E_FEED_FULL,  /* change feed full: write refused */
+    PROTO_E_INTERNAL,   /* out of memory or another server-side failure */
     PROTO_E_COUNT_
 } proto_status_t;
 
@@ -247,18 +248,18 @@ typedef struct {
    "field 'limit': expected unsigned integer". */
 typedef enum {
     PROTO_DECODE_OK = 0,
-    PROTO_DECODE_MALFORMED,   /* bytes are not the expected map */
-    PROTO_DECODE_VERSION,     /* "v" missing or not PROTO_VERSION */
-    PROTO_DECODE_UNKNOWN_OP,  /* "op" is a string but not a known op */
-    PROTO_DECODE_INVALID,     /* a field value fails validation (bad uuid,
-                                 limit out of range, string over its limit,
-                                 bad UTF-8, NUL, required field missing) */
+    PROTO_DECODE_MALFORMED,  /* bytes are not the expected map */
+    PROTO_DECODE_VERSION,    /* "v" missing or not PROTO_VERSION */
+    PROTO_DECODE_UNKNOWN_OP, /* "op" is a string but not a known op */
+    PROTO_DECODE_INVALID,    /* a field value fails validation (bad uuid,
+                                limit out of range, string over its limit,
+                                bad UTF-8, NUL, required field missing) */
 } proto_decode_t;
 
 typedef struct {
     char message[160];
-    char field[32];           /* request field at fault, "" if none */
-    uint64_t rid;             /* request id if it could be read, else 0 */
+    char field[32]; /* request field at fault, "" if none */
+    uint64_t rid;   /* request id if it could be read, else 0 */
     bool has_rid;
 } proto_error_t;
 
@@ -267,8 +268,7 @@ typedef struct {
    required fields per op, limit in [1, PROTO_LIST_LIMIT_MAX], max in
    [1, PROTO_FEED_READ_MAX]) happens here so the store only sees valid
    requests. Unknown keys are ignored (forward compatibility). */
-proto_decode_t proto_request_decode (const void *buf, size_t len,
-                                     const proto_limits_t *limits,
+proto_decode_t proto_request_decode (const void *buf, size_t len, const proto_limits_t *limits,
                                      proto_request_t *req, proto_error_t *err);
 
 /* Appends the encoding of req to out. Only fields flagged in req->has are
@@ -279,8 +279,8 @@ int proto_request_encode (const proto_request_t *req, msgpack_sbuffer *out);
    what arrives on their sockets). On success reply->items / changes / stats
    are heap arrays owned by reply; call proto_reply_clear. On failure
    nothing is left allocated. */
-proto_decode_t proto_reply_decode (const void *buf, size_t len,
-                                   proto_reply_t *reply, proto_error_t *err);
+proto_decode_t proto_reply_decode (const void *buf, size_t len, proto_reply_t *reply,
+                                   proto_error_t *err);
 
 /* Frees the arrays a successful proto_reply_decode allocated and zeroes
    the struct. Safe on a zeroed struct. */
@@ -292,8 +292,7 @@ int proto_reply_encode (const proto_reply_t *reply, msgpack_sbuffer *out);
 /* Convenience: encodes an error reply. message is a NUL-terminated string,
    field may be NULL. */
 int proto_reply_encode_error (proto_op_t op, uint64_t rid, proto_status_t status,
-                              const char *message, const char *field,
-                              msgpack_sbuffer *out);
+                              const char *message, const char *field, msgpack_sbuffer *out);
 
 /* ---- The AMQP notification body (notifier → RabbitMQ → worker) ---------- */
 
@@ -316,9 +315,7 @@ int proto_notification_encode (const proto_notification_t *n, msgpack_sbuffer *o
 
 /* Decodes a message body (untrusted: anything can be published to the
    queue). Strings borrowed from buf; validated against limits. */
-proto_decode_t proto_notification_decode (const void *buf, size_t len,
-                                          const proto_limits_t *limits,
-                                          proto_notification_t *n,
-                                          proto_error_t *err);
+proto_decode_t proto_notification_decode (const void *buf, size_t len, const proto_limits_t *limits,
+                                          proto_notification_t *n, proto_error_t *err);
 
 #endif

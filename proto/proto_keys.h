@@ -37,7 +37,7 @@
     X (FEED_LEN, "feed_len")                                                                       \
     X (FEED_MAX, "feed_max")                                                                       \
     X (STATS, "stats")                                                                             \
-    /* change records and notifications */                                                        \
+    /* change records and notifications */                                                         \
     X (KIND, "kind")                                                                               \
     X (TYPE, "type")                                                                               \
     /* the event map */                                                                            \
@@ -48,7 +48,7 @@ typedef enum {
 #define PROTO_KEY_ENUM(id, text) PROTO_KEY_##id,
     PROTO_KEYS (PROTO_KEY_ENUM)
 #undef PROTO_KEY_ENUM
-    PROTO_KEY_COUNT_
+        PROTO_KEY_COUNT_
 } proto_key_t;
 
 #endif

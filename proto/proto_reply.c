@@ -60,8 +60,8 @@ s_pack_body (msgpack_packer *pk, const proto_reply_t *reply)
         for (size_t i = 0; i < reply->n_items; i++)
             rc |= wire_pack_event (pk, &reply->items[i]);
         rc |= wire_pack_key (pk, PROTO_KEY_NEXT_AFTER);
-        rc |= reply->has_next_after ? wire_pack_uuid (pk, reply->next_after)
-                                    : msgpack_pack_nil (pk);
+        rc |=
+            reply->has_next_after ? wire_pack_uuid (pk, reply->next_after) : msgpack_pack_nil (pk);
         break;
     case PROTO_OP_FEED_READ:
         rc |= wire_pack_key (pk, PROTO_KEY_CHANGES);
@@ -147,8 +147,8 @@ proto_reply_encode (const proto_reply_t *reply, msgpack_sbuffer *out)
 }
 
 int
-proto_reply_encode_error (proto_op_t op, uint64_t rid, proto_status_t status,
-                          const char *message, const char *field, msgpack_sbuffer *out)
+proto_reply_encode_error (proto_op_t op, uint64_t rid, proto_status_t status, const char *message,
+                          const char *field, msgpack_sbuffer *out)
 {
     proto_reply_t reply;
     memset (&reply, 0, sizeof reply);
@@ -344,8 +344,8 @@ s_error_text (const wire_map_t *m, proto_key_t key, proto_str_t *out, proto_erro
     proto_str_check_t check = proto_check_string (out->ptr, out->len, PROTO_MESSAGE_MAX);
     if (check != PROTO_STR_OK && check != PROTO_STR_EMPTY)
         return wire_fail (err, PROTO_DECODE_MALFORMED, key,
-                          "field '%s': not a valid string of at most %d bytes",
-                          wire_key_name (key), PROTO_MESSAGE_MAX);
+                          "field '%s': not a valid string of at most %d bytes", wire_key_name (key),
+                          PROTO_MESSAGE_MAX);
     return PROTO_DECODE_OK;
 }
 
@@ -356,10 +356,9 @@ s_decode_reply (const msgpack_object *root, proto_reply_t *reply, proto_error_t 
     proto_decode_t rc = wire_map_index (root, "reply", &m, err);
     if (rc != PROTO_DECODE_OK)
         return rc;
-    const msgpack_object *o = wire_present (&m, PROTO_KEY_V);
-    if (!o || o->type != MSGPACK_OBJECT_POSITIVE_INTEGER || o->via.u64 != PROTO_VERSION)
-        return wire_fail (err, PROTO_DECODE_VERSION, PROTO_KEY_V,
-                          "missing or unsupported protocol version");
+    if ((rc = wire_version (&m, err)) != PROTO_DECODE_OK)
+        return rc;
+    const msgpack_object *o;
     if ((rc = s_uint (&m, PROTO_KEY_RID, &reply->rid, err)))
         return rc;
     err->rid = reply->rid;
@@ -435,10 +434,9 @@ s_decode_notification (const msgpack_object *root, const proto_limits_t *limits,
     proto_decode_t rc = wire_map_index (root, "notification", &m, err);
     if (rc != PROTO_DECODE_OK)
         return rc;
-    const msgpack_object *o = wire_present (&m, PROTO_KEY_V);
-    if (!o || o->type != MSGPACK_OBJECT_POSITIVE_INTEGER || o->via.u64 != PROTO_VERSION)
-        return wire_fail (err, PROTO_DECODE_VERSION, PROTO_KEY_V,
-                          "missing or unsupported protocol version");
+    if ((rc = wire_version (&m, err)) != PROTO_DECODE_OK)
+        return rc;
+    const msgpack_object *o;
     if ((rc = s_uint (&m, PROTO_KEY_SEQ, &n->seq, err)))
         return rc;
     proto_str_t type;

@@ -19,7 +19,7 @@
 typedef enum { S_UUID, S_TEXT, S_COUNT, S_U64 } s_kind_t;
 
 typedef struct {
-    unsigned bit;      /* PROTO_HAS_* */
+    unsigned bit; /* PROTO_HAS_* */
     proto_key_t key;
     s_kind_t kind;
     uint32_t count_max; /* S_COUNT: inclusive upper bound (lower bound 1) */
@@ -73,15 +73,24 @@ static void *
 s_slot (proto_request_t *req, unsigned bit)
 {
     switch (bit) {
-    case PROTO_HAS_EVENT_ID: return req->event_id;
-    case PROTO_HAS_USER_ID: return &req->user_id;
-    case PROTO_HAS_DESCRIPTION: return &req->description;
-    case PROTO_HAS_STATUS: return &req->status;
-    case PROTO_HAS_AFTER: return req->after;
-    case PROTO_HAS_LIMIT: return &req->limit;
-    case PROTO_HAS_FROM: return &req->from;
-    case PROTO_HAS_MAX: return &req->max;
-    default: return &req->seq;
+    case PROTO_HAS_EVENT_ID:
+        return req->event_id;
+    case PROTO_HAS_USER_ID:
+        return &req->user_id;
+    case PROTO_HAS_DESCRIPTION:
+        return &req->description;
+    case PROTO_HAS_STATUS:
+        return &req->status;
+    case PROTO_HAS_AFTER:
+        return req->after;
+    case PROTO_HAS_LIMIT:
+        return &req->limit;
+    case PROTO_HAS_FROM:
+        return &req->from;
+    case PROTO_HAS_MAX:
+        return &req->max;
+    default:
+        return &req->seq;
     }
 }
 
@@ -159,18 +168,12 @@ s_decode_map (const msgpack_object *root, const proto_limits_t *limits, proto_re
     if (rc != PROTO_DECODE_OK)
         return rc;
 
-    const msgpack_object *v = wire_present (&m, PROTO_KEY_V);
-    if (!v)
-        return wire_fail (err, PROTO_DECODE_VERSION, PROTO_KEY_V,
-                          "field 'v' (protocol version) is required");
-    if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || v->via.u64 != PROTO_VERSION)
-        return wire_fail (err, PROTO_DECODE_VERSION, PROTO_KEY_V,
-                          "unsupported protocol version (this store speaks %d)", PROTO_VERSION);
+    if ((rc = wire_version (&m, err)) != PROTO_DECODE_OK)
+        return rc;
 
     const msgpack_object *rid = wire_present (&m, PROTO_KEY_RID);
     if (!rid)
-        return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_RID,
-                          "field 'rid' is required");
+        return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_RID, "field 'rid' is required");
     if (rid->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
         return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_RID,
                           "field 'rid': expected unsigned integer");
@@ -262,10 +265,18 @@ proto_request_encode (const proto_request_t *req, msgpack_sbuffer *out)
         void *slot = s_slot (&copy, f->bit);
         rc |= wire_pack_key (&pk, f->key);
         switch (f->kind) {
-        case S_UUID: rc |= wire_pack_uuid (&pk, slot); break;
-        case S_TEXT: rc |= wire_pack_str (&pk, *(proto_str_t *)slot); break;
-        case S_COUNT: rc |= msgpack_pack_uint32 (&pk, *(uint32_t *)slot); break;
-        case S_U64: rc |= msgpack_pack_uint64 (&pk, *(uint64_t *)slot); break;
+        case S_UUID:
+            rc |= wire_pack_uuid (&pk, slot);
+            break;
+        case S_TEXT:
+            rc |= wire_pack_str (&pk, *(proto_str_t *)slot);
+            break;
+        case S_COUNT:
+            rc |= msgpack_pack_uint32 (&pk, *(uint32_t *)slot);
+            break;
+        case S_U64:
+            rc |= msgpack_pack_uint64 (&pk, *(uint64_t *)slot);
+            break;
         }
     }
     if (rc != 0) {

@@ -99,28 +99,81 @@ s_shape (uint8_t b, s_shape_t *sh)
         return 0;
     }
     switch (b) {
-    case 0xc4: case 0xd9: sh->count_bytes = 1; return 0;   /* bin8, str8 */
-    case 0xc5: case 0xda: sh->count_bytes = 2; return 0;   /* bin16, str16 */
-    case 0xc6: case 0xdb: sh->count_bytes = 4; return 0;   /* bin32, str32 */
-    case 0xc7: sh->count_bytes = 1; sh->extra = 1; return 0; /* ext8 */
-    case 0xc8: sh->count_bytes = 2; sh->extra = 1; return 0; /* ext16 */
-    case 0xc9: sh->count_bytes = 4; sh->extra = 1; return 0; /* ext32 */
-    case 0xca: sh->count = 4; return 0;                     /* float32 */
-    case 0xcb: sh->count = 8; return 0;                     /* float64 */
-    case 0xcc: case 0xd0: sh->count = 1; return 0;
-    case 0xcd: case 0xd1: sh->count = 2; return 0;
-    case 0xce: case 0xd2: sh->count = 4; return 0;
-    case 0xcf: case 0xd3: sh->count = 8; return 0;
-    case 0xd4: sh->count = 2; return 0;                     /* fixext 1 + type */
-    case 0xd5: sh->count = 3; return 0;
-    case 0xd6: sh->count = 5; return 0;
-    case 0xd7: sh->count = 9; return 0;
-    case 0xd8: sh->count = 17; return 0;
-    case 0xdc: *sh = (s_shape_t){ .container = true, .count_bytes = 2 }; return 0;
-    case 0xdd: *sh = (s_shape_t){ .container = true, .count_bytes = 4 }; return 0;
-    case 0xde: *sh = (s_shape_t){ .container = true, .is_map = true, .count_bytes = 2 }; return 0;
-    case 0xdf: *sh = (s_shape_t){ .container = true, .is_map = true, .count_bytes = 4 }; return 0;
-    default: return -1; /* 0xc1: never used */
+    case 0xc4:
+    case 0xd9:
+        sh->count_bytes = 1;
+        return 0; /* bin8, str8 */
+    case 0xc5:
+    case 0xda:
+        sh->count_bytes = 2;
+        return 0; /* bin16, str16 */
+    case 0xc6:
+    case 0xdb:
+        sh->count_bytes = 4;
+        return 0; /* bin32, str32 */
+    case 0xc7:
+        sh->count_bytes = 1;
+        sh->extra = 1;
+        return 0; /* ext8 */
+    case 0xc8:
+        sh->count_bytes = 2;
+        sh->extra = 1;
+        return 0; /* ext16 */
+    case 0xc9:
+        sh->count_bytes = 4;
+        sh->extra = 1;
+        return 0; /* ext32 */
+    case 0xca:
+        sh->count = 4;
+        return 0; /* float32 */
+    case 0xcb:
+        sh->count = 8;
+        return 0; /* float64 */
+    case 0xcc:
+    case 0xd0:
+        sh->count = 1;
+        return 0;
+    case 0xcd:
+    case 0xd1:
+        sh->count = 2;
+        return 0;
+    case 0xce:
+    case 0xd2:
+        sh->count = 4;
+        return 0;
+    case 0xcf:
+    case 0xd3:
+        sh->count = 8;
+        return 0;
+    case 0xd4:
+        sh->count = 2;
+        return 0; /* fixext 1 + type */
+    case 0xd5:
+        sh->count = 3;
+        return 0;
+    case 0xd6:
+        sh->count = 5;
+        return 0;
+    case 0xd7:
+        sh->count = 9;
+        return 0;
+    case 0xd8:
+        sh->count = 17;
+        return 0;
+    case 0xdc:
+        *sh = (s_shape_t){ .container = true, .count_bytes = 2 };
+        return 0;
+    case 0xdd:
+        *sh = (s_shape_t){ .container = true, .count_bytes = 4 };
+        return 0;
+    case 0xde:
+        *sh = (s_shape_t){ .container = true, .is_map = true, .count_bytes = 2 };
+        return 0;
+    case 0xdf:
+        *sh = (s_shape_t){ .container = true, .is_map = true, .count_bytes = 4 };
+        return 0;
+    default:
+        return -1; /* 0xc1: never used */
     }
 }
 
@@ -179,8 +232,7 @@ s_scan (const uint8_t *p, size_t len, int max_depth, proto_error_t *err)
 }
 
 proto_decode_t
-wire_unpack (const void *buf, size_t len, int max_depth, msgpack_unpacked *out,
-             proto_error_t *err)
+wire_unpack (const void *buf, size_t len, int max_depth, msgpack_unpacked *out, proto_error_t *err)
 {
     if (!buf || len == 0)
         return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_, "empty frame");
@@ -209,8 +261,7 @@ wire_unpack (const void *buf, size_t len, int max_depth, msgpack_unpacked *out,
 /* ---- Maps and fields ----------------------------------------------------- */
 
 proto_decode_t
-wire_map_index (const msgpack_object *obj, const char *parent, wire_map_t *map,
-                proto_error_t *err)
+wire_map_index (const msgpack_object *obj, const char *parent, wire_map_t *map, proto_error_t *err)
 {
     memset (map, 0, sizeof *map);
     if (obj->type != MSGPACK_OBJECT_MAP)
@@ -218,8 +269,8 @@ wire_map_index (const msgpack_object *obj, const char *parent, wire_map_t *map,
                           parent);
     const msgpack_object_map *m = &obj->via.map;
     if (m->size > WIRE_MAP_ENTRIES_MAX)
-        return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_,
-                          "%s: more than %d keys", parent, WIRE_MAP_ENTRIES_MAX);
+        return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_, "%s: more than %d keys",
+                          parent, WIRE_MAP_ENTRIES_MAX);
     for (uint32_t i = 0; i < m->size; i++) {
         const msgpack_object *key = &m->ptr[i].key;
         if (key->type != MSGPACK_OBJECT_STR)
@@ -260,14 +311,27 @@ wire_present (const wire_map_t *map, proto_key_t key)
 }
 
 proto_decode_t
+wire_version (const wire_map_t *map, proto_error_t *err)
+{
+    const msgpack_object *v = wire_present (map, PROTO_KEY_V);
+    if (!v)
+        return wire_fail (err, PROTO_DECODE_VERSION, PROTO_KEY_V,
+                          "field 'v' (protocol version) is required");
+    if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || v->via.u64 != PROTO_VERSION)
+        return wire_fail (err, PROTO_DECODE_VERSION, PROTO_KEY_V,
+                          "unsupported protocol version (expected %d)", PROTO_VERSION);
+    return PROTO_DECODE_OK;
+}
+
+proto_decode_t
 wire_read_uint (const msgpack_object *o, proto_key_t key, uint64_t *out, proto_error_t *err)
 {
     if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
         return wire_fail (err, PROTO_DECODE_INVALID, key,
                           "Input should be greater than or equal to 0");
     if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-        return wire_fail (err, PROTO_DECODE_MALFORMED, key,
-                          "field '%s': expected unsigned integer", wire_key_name (key));
+        return wire_fail (err, PROTO_DECODE_MALFORMED, key, "field '%s': expected unsigned integer",
+                          wire_key_name (key));
     *out = o->via.u64;
     return PROTO_DECODE_OK;
 }
@@ -345,16 +409,16 @@ wire_event_decode (const msgpack_object *o, const proto_limits_t *limits, proto_
                               "event: field '%s' is required", wire_key_name (required[i]));
     memset (ev, 0, sizeof *ev);
     if ((rc = wire_read_uuid (m.val[PROTO_KEY_EVENT_ID], PROTO_KEY_EVENT_ID, ev->id, err))
-        || (rc = wire_read_text (m.val[PROTO_KEY_USER_ID], PROTO_KEY_USER_ID,
-                                 limits->user_id_max, &ev->user_id, err))
+        || (rc = wire_read_text (m.val[PROTO_KEY_USER_ID], PROTO_KEY_USER_ID, limits->user_id_max,
+                                 &ev->user_id, err))
         || (rc = wire_read_text (m.val[PROTO_KEY_DESCRIPTION], PROTO_KEY_DESCRIPTION,
                                  limits->description_max, &ev->description, err))
         || (rc = wire_read_text (m.val[PROTO_KEY_STATUS], PROTO_KEY_STATUS, limits->status_max,
                                  &ev->status, err))
-        || (rc = wire_read_int (m.val[PROTO_KEY_CREATED_AT], PROTO_KEY_CREATED_AT,
-                                &ev->created_at, err))
-        || (rc = wire_read_int (m.val[PROTO_KEY_UPDATED_AT], PROTO_KEY_UPDATED_AT,
-                                &ev->updated_at, err))
+        || (rc = wire_read_int (m.val[PROTO_KEY_CREATED_AT], PROTO_KEY_CREATED_AT, &ev->created_at,
+                                err))
+        || (rc = wire_read_int (m.val[PROTO_KEY_UPDATED_AT], PROTO_KEY_UPDATED_AT, &ev->updated_at,
+                                err))
         || (rc = wire_read_uint (m.val[PROTO_KEY_SEQ], PROTO_KEY_SEQ, &ev->seq, err)))
         return rc;
     return PROTO_DECODE_OK;

@@ -17,18 +17,18 @@
    a request may carry one level of nested value under an unknown key for
    forward compatibility; a notification is map → event; a feed_read reply
    is map → changes → change → event. */
-#define WIRE_DEPTH_REQUEST      2
+#define WIRE_DEPTH_REQUEST 2
 #define WIRE_DEPTH_NOTIFICATION 2
-#define WIRE_DEPTH_REPLY        4
-#define WIRE_DEPTH_LIMIT        4
+#define WIRE_DEPTH_REPLY 4
+#define WIRE_DEPTH_LIMIT 4
 
 /* Key name, for encoders and error messages. */
 const char *wire_key_name (proto_key_t key);
 
 /* Records a failure in err (message printf-style, field = the key's name
    unless key is PROTO_KEY_COUNT_) and returns code. */
-proto_decode_t wire_fail (proto_error_t *err, proto_decode_t code, proto_key_t key,
-                          const char *fmt, ...) __attribute__ ((format (printf, 4, 5)));
+proto_decode_t wire_fail (proto_error_t *err, proto_decode_t code, proto_key_t key, const char *fmt,
+                          ...) __attribute__ ((format (printf, 4, 5)));
 
 /* Checks the raw bytes (size, structure, declared counts against the bytes
    left, nesting, trailing bytes) and only then unpacks them with msgpack-c
@@ -50,6 +50,9 @@ proto_decode_t wire_map_index (const msgpack_object *obj, const char *parent, wi
 
 /* The value of key, or NULL when absent or nil (nil means absent). */
 const msgpack_object *wire_present (const wire_map_t *map, proto_key_t key);
+
+/* Checks "v": VERSION when it is absent or not PROTO_VERSION. */
+proto_decode_t wire_version (const wire_map_t *map, proto_error_t *err);
 
 /* Typed readers of a present value; each fails MALFORMED on a wrong type
    and names the key in err. */
@@ -74,7 +77,7 @@ proto_decode_t wire_event_decode (const msgpack_object *o, const proto_limits_t 
 /* Packing helpers; each returns 0 or -1 like msgpack_pack_*. */
 int wire_pack_key (msgpack_packer *pk, proto_key_t key);
 int wire_pack_cstr (msgpack_packer *pk, const char *text);
-int wire_pack_str (msgpack_packer *pk, proto_str_t s);   /* nil when s.ptr is NULL */
+int wire_pack_str (msgpack_packer *pk, proto_str_t s); /* nil when s.ptr is NULL */
 int wire_pack_uuid (msgpack_packer *pk, const uint8_t id[16]);
 int wire_pack_event (msgpack_packer *pk, const proto_event_t *ev);
 

@@ -1,0 +1,43 @@
+/*
+ * test_proto — shared pieces of the proto unit tests: a tiny MessagePack
+ * frame builder for hand-made (often deliberately wrong) frames, and the
+ * test groups each test_proto_*.c file contributes to the one test_proto
+ * program.
+ */
+#ifndef HERALD_TEST_PROTO_H
+#define HERALD_TEST_PROTO_H
+
+#include "proto.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+/* A frame under construction. */
+typedef struct {
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+} frame_t;
+
+void frame_init (frame_t *f);
+void frame_free (frame_t *f);
+void frame_str (frame_t *f, const char *text);              /* NUL-terminated */
+void frame_bytes (frame_t *f, const void *ptr, size_t len); /* str of len bytes */
+/* Starts a request map of extra + 3 entries: v, op, rid already written. */
+void frame_request (frame_t *f, const char *op, uint64_t rid, uint32_t extra);
+
+/* Decodes f as a request with default limits; returns the result. */
+proto_decode_t frame_decode_request (frame_t *f, proto_request_t *req, proto_error_t *err);
+
+/* A fully populated sample event (strings are literals). */
+proto_event_t sample_event (unsigned n);
+
+/* Test groups: each returns the number of failed tests. */
+int test_proto_text_run (void);
+int test_proto_codec_run (void);
+int test_proto_malformed_run (void);
+
+#endif

@@ -1,0 +1,234 @@
+/*
+ * test_proto_text — string checks at their limits, UTF-8 edge cases, UUID
+ * text forms, time formatting and limits from the environment.
+ */
+#include "test_proto.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void
+test_check_string_precedence_and_limits (void **state)
+{
+    assert_int_equal (proto_check_string ("", 0, 10), PROTO_STR_EMPTY);
+    assert_int_equal (proto_check_string (NULL, 0, 10), PROTO_STR_EMPTY);
+    assert_int_equal (proto_check_string ("abc", 3, 3), PROTO_STR_OK);
+    assert_int_equal (proto_check_string ("abcd", 4, 3), PROTO_STR_TOO_LONG);
+    /* too long wins over bad UTF-8 and NUL */
+    assert_int_equal (proto_check_string ("\xff\0xx", 4, 3), PROTO_STR_TOO_LONG);
+    /* bad UTF-8 wins over NUL */
+    assert_int_equal (proto_check_string ("\0\xff", 2, 3), PROTO_STR_BAD_UTF8);
+    assert_int_equal (proto_check_string ("a\0b", 3, 3), PROTO_STR_HAS_NUL);
+    assert_int_equal (proto_check_string ("\0", 1, 3), PROTO_STR_HAS_NUL);
+}
+
+static void
+test_check_string_counts_bytes_not_characters (void **state)
+{
+    /* "é" is two bytes: four of them are 8 bytes */
+    const char *text = "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9";
+    assert_int_equal (proto_check_string (text, 8, 8), PROTO_STR_OK);
+    assert_int_equal (proto_check_string (text, 8, 7), PROTO_STR_TOO_LONG);
+}
+
+static void
+test_utf8_accepts_every_well_formed_boundary (void **state)
+{
+    static const char *const good[] = {
+        "a",
+        "\x7f",
+        "\xc2\x80",
+        "\xdf\xbf",
+        "\xe0\xa0\x80",
+        "\xed\x9f\xbf", /* U+D7FF */
+        "\xee\x80\x80", /* U+E000 */
+        "\xef\xbf\xbf",
+        "\xf0\x90\x80\x80",
+        "\xf4\x8f\xbf\xbf", /* U+10FFFF */
+        "\xe2\x82\xac",
+        "\xf0\x9f\x98\x80",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        assert_int_equal (proto_check_string (good[i], strlen (good[i]), 16), PROTO_STR_OK);
+}
+
+static void
+test_utf8_rejects_overlongs_surrogates_and_out_of_range (void **state)
+{
+    static const char *const bad[] = {
+        "\x80",             /* lone continuation */
+        "\xbf",             /* lone continuation */
+        "\xc0\xaf",         /* overlong '/' */
+        "\xc1\xbf",         /* overlong */
+        "\xe0\x80\xaf",     /* overlong 3-byte */
+        "\xe0\x9f\xbf",     /* overlong 3-byte, highest */
+        "\xf0\x80\x80\xaf", /* overlong 4-byte */
+        "\xf0\x8f\xbf\xbf", /* overlong 4-byte, highest */
+        "\xed\xa0\x80",     /* U+D800 high surrogate */
+        "\xed\xbf\xbf",     /* U+DFFF low surrogate */
+        "\xf4\x90\x80\x80", /* U+110000 */
+        "\xf5\x80\x80\x80", /* lead byte F5 */
+        "\xff",             /* never valid */
+        "\xfe",             /* never valid */
+        "\xe2\x82",         /* truncated 3-byte */
+        "\xf0\x9f\x98",     /* truncated 4-byte */
+        "\xc3",             /* truncated 2-byte */
+        "\xc3\x28",         /* bad continuation */
+        "\xe2\x28\xa1",     /* bad second byte */
+        "\xe2\x82\x28",     /* bad third byte */
+        "ok\xc3",           /* valid prefix, truncated tail */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal (proto_check_string (bad[i], strlen (bad[i]), 16), PROTO_STR_BAD_UTF8);
+}
+
+static void
+test_check_messages_read_like_fastapi (void **state)
+{
+    char buf[80];
+    proto_check_message (PROTO_STR_EMPTY, 256, buf, sizeof buf);
+    assert_string_equal (buf, "String should have at least 1 character");
+    proto_check_message (PROTO_STR_TOO_LONG, 256, buf, sizeof buf);
+    assert_string_equal (buf, "String should have at most 256 bytes");
+    proto_check_message (PROTO_STR_BAD_UTF8, 256, buf, sizeof buf);
+    assert_string_equal (buf, "Invalid UTF-8");
+    proto_check_message (PROTO_STR_HAS_NUL, 256, buf, sizeof buf);
+    assert_string_equal (buf, "String must not contain NUL characters");
+    char tiny[5];
+    proto_check_message (PROTO_STR_TOO_LONG, 256, tiny, sizeof tiny);
+    assert_string_equal (tiny, "Stri");
+}
+
+static void
+test_uuid_parse_and_format_round_trip (void **state)
+{
+    const char *text = "5f0c6a1e-9b2d-4c3e-8f70-0123456789ab";
+    uint8_t id[16];
+    assert_int_equal (proto_uuid_parse (text, 36, id), 0);
+    assert_int_equal (id[0], 0x5f);
+    assert_int_equal (id[15], 0xab);
+    char out[PROTO_UUID_LEN + 1];
+    proto_uuid_format (id, out);
+    assert_string_equal (out, text);
+    /* upper case accepted, formatted back lower case */
+    assert_int_equal (proto_uuid_parse ("5F0C6A1E-9B2D-4C3E-8F70-0123456789AB", 36, id), 0);
+    proto_uuid_format (id, out);
+    assert_string_equal (out, text);
+}
+
+static void
+test_uuid_parse_rejects_non_canonical_forms (void **state)
+{
+    static const char *const bad[] = {
+        "",
+        "5f0c6a1e9b2d4c3e8f700123456789ab",
+        "{5f0c6a1e-9b2d-4c3e-8f70-0123456789ab}",
+        "urn:uuid:5f0c6a1e-9b2d-4c3e-8f70-0123456789ab",
+        "5f0c6a1e-9b2d-4c3e-8f70-0123456789a",
+        "5f0c6a1e-9b2d-4c3e-8f70-0123456789abc",
+        "5f0c6a1e-9b2d-4c3e-8f70_0123456789ab",
+        "5f0c6a1e-9b2d-4c3e-8f7-00123456789ab",
+        "5f0c6a1g-9b2d-4c3e-8f70-0123456789ab",
+        "5f0c6a1e-9b2d-4c3e-8f70-0123456789a ",
+        "5f0c6a1e--9b2d-4c3e-8f70-0123456789a",
+    };
+    uint8_t id[16] = { 0 };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal (proto_uuid_parse (bad[i], strlen (bad[i]), id), -1);
+    /* right text, wrong length given */
+    assert_int_equal (proto_uuid_parse ("5f0c6a1e-9b2d-4c3e-8f70-0123456789ab", 35, id), -1);
+    assert_int_equal (proto_uuid_parse (NULL, 36, id), -1);
+}
+
+static void
+test_time_format_is_rfc3339_utc_with_milliseconds (void **state)
+{
+    char out[PROTO_TIME_LEN + 1];
+    proto_time_format (0, out);
+    assert_string_equal (out, "1970-01-01T00:00:00.000Z");
+    proto_time_format (1795514400123LL, out);
+    assert_string_equal (out, "2026-11-24T10:00:00.123Z");
+    proto_time_format (951782400000LL, out); /* leap day 2000 */
+    assert_string_equal (out, "2000-02-29T00:00:00.000Z");
+    proto_time_format (-1, out);
+    assert_string_equal (out, "1969-12-31T23:59:59.999Z");
+    proto_time_format (INT64_MAX, out);
+    assert_string_equal (out, "9999-12-31T23:59:59.999Z");
+    proto_time_format (INT64_MIN, out);
+    assert_string_equal (out, "0000-01-01T00:00:00.000Z");
+    assert_int_equal (strlen (out), PROTO_TIME_LEN);
+}
+
+static void
+test_limits_from_env_overrides_and_rejects (void **state)
+{
+    proto_limits_t limits;
+    unsetenv ("HERALD_USER_ID_MAX");
+    unsetenv ("HERALD_DESCRIPTION_MAX");
+    unsetenv ("HERALD_STATUS_MAX");
+    assert_int_equal (proto_limits_from_env (&limits), 0);
+    assert_int_equal (limits.user_id_max, PROTO_USER_ID_MAX_DEFAULT);
+    assert_int_equal (limits.description_max, PROTO_DESCRIPTION_MAX_DEFAULT);
+    assert_int_equal (limits.status_max, PROTO_STATUS_MAX_DEFAULT);
+    setenv ("HERALD_USER_ID_MAX", "12", 1);
+    setenv ("HERALD_DESCRIPTION_MAX", "65536", 1);
+    setenv ("HERALD_STATUS_MAX", "1", 1);
+    assert_int_equal (proto_limits_from_env (&limits), 0);
+    assert_int_equal (limits.user_id_max, 12);
+    assert_int_equal (limits.description_max, 65536);
+    assert_int_equal (limits.status_max, 1);
+    static const char *const bad[] = {
+        "0", "65537", "-5", "12x", "", " 12", "99999999999999999999"
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        setenv ("HERALD_STATUS_MAX", bad[i], 1);
+        proto_limits_t untouched = { 1, 2, 3 };
+        assert_int_equal (proto_limits_from_env (&untouched), -1);
+        assert_int_equal (untouched.status_max, 3);
+    }
+    unsetenv ("HERALD_USER_ID_MAX");
+    unsetenv ("HERALD_DESCRIPTION_MAX");
+    unsetenv ("HERALD_STATUS_MAX");
+}
+
+static void
+test_names_map_both_ways (void **state)
+{
+    for (int op = PROTO_OP_PING; op < PROTO_OP_COUNT_; op++) {
+        const char *name = proto_op_name ((proto_op_t)op);
+        assert_int_equal (proto_op_lookup (name, strlen (name)), op);
+    }
+    assert_string_equal (proto_op_name (PROTO_OP_NONE), "?");
+    assert_string_equal (proto_op_name (PROTO_OP_COUNT_), "?");
+    assert_int_equal (proto_op_lookup ("?", 1), PROTO_OP_NONE);
+    assert_int_equal (proto_op_lookup ("pin", 3), PROTO_OP_NONE);
+    for (int s = 0; s < PROTO_E_COUNT_; s++) {
+        const char *name = proto_status_name ((proto_status_t)s);
+        proto_status_t back;
+        assert_int_equal (proto_status_lookup (name, strlen (name), &back), 0);
+        assert_int_equal (back, s);
+    }
+    proto_status_t back;
+    assert_int_equal (proto_status_lookup ("okay", 4, &back), -1);
+    assert_string_equal (proto_status_name (PROTO_E_FEED_FULL), "feed_full");
+    assert_string_equal (proto_change_routing_key (PROTO_CHANGE_CREATED), "event.created");
+    assert_string_equal (proto_change_routing_key (PROTO_CHANGE_UPDATED), "event.updated");
+}
+
+int
+test_proto_text_run (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_check_string_precedence_and_limits),
+        cmocka_unit_test (test_check_string_counts_bytes_not_characters),
+        cmocka_unit_test (test_utf8_accepts_every_well_formed_boundary),
+        cmocka_unit_test (test_utf8_rejects_overlongs_surrogates_and_out_of_range),
+        cmocka_unit_test (test_check_messages_read_like_fastapi),
+        cmocka_unit_test (test_uuid_parse_and_format_round_trip),
+        cmocka_unit_test (test_uuid_parse_rejects_non_canonical_forms),
+        cmocka_unit_test (test_time_format_is_rfc3339_utc_with_milliseconds),
+        cmocka_unit_test (test_limits_from_env_overrides_and_rejects),
+        cmocka_unit_test (test_names_map_both_ways),
+    };
+    return cmocka_run_group_tests_name ("proto_text", tests, NULL, NULL);
+}
