@@ -1,7 +1,7 @@
 /*
  * test_proto — unit tests of the wire protocol: round trips of every
  * request op, every reply kind and both notification kinds (this file),
- * every class of malformed input (test_proto_malformed.c), and the string,
+ * every class of malformed input (test_proto_malformed.c, test_proto_hostile.c), and the string,
  * UUID, time and limit helpers (test_proto_text.c).
  */
 #include "test_proto.h"
@@ -97,6 +97,73 @@ s_borrowed (proto_str_t s, const void *buf, size_t len)
 {
     const char *base = buf;
     return s.ptr >= base && s.ptr + s.len <= base + len;
+}
+
+/* ---- Decoding any family ------------------------------------------------- */
+
+proto_decode_t
+frame_decode_kind (kind_t kind, const void *data, size_t len, proto_error_t *err)
+{
+    void *copy = malloc (len ? len : 1);
+    assert_non_null (copy);
+    if (len)
+        memcpy (copy, data, len);
+    proto_limits_t limits = proto_limits_default ();
+    proto_decode_t rc;
+    if (kind == K_REQUEST) {
+        proto_request_t req;
+        rc = proto_request_decode (copy, len, &limits, &req, err);
+    } else if (kind == K_REPLY) {
+        proto_reply_t reply;
+        rc = proto_reply_decode (copy, len, &reply, err);
+        if (rc == PROTO_DECODE_OK)
+            proto_reply_clear (&reply);
+        else
+            assert_null (reply.items);
+    } else {
+        proto_notification_t n;
+        rc = proto_notification_decode (copy, len, &limits, &n, err);
+    }
+    free (copy);
+    if (rc != PROTO_DECODE_OK)
+        assert_true (err->message[0] != '\0');
+    return rc;
+}
+
+proto_decode_t
+frame_decode_checked (frame_t *f, proto_error_t *err)
+{
+    return frame_decode_kind (K_REQUEST, f->sb.data, f->sb.size, err);
+}
+
+/* Valid sample frames of each family. */
+void
+sample_frame (kind_t kind, msgpack_sbuffer *sb)
+{
+    msgpack_sbuffer_init (sb);
+    proto_event_t events[2] = { sample_event (0), sample_event (1) };
+    if (kind == K_REQUEST) {
+        proto_request_t req = { .op = PROTO_OP_LIST,
+                                .rid = 300,
+                                .has = PROTO_HAS_USER_ID | PROTO_HAS_AFTER | PROTO_HAS_LIMIT,
+                                .user_id = PROTO_STR ("u-\xc3\xa9"),
+                                .limit = 1000 };
+        assert_int_equal (proto_request_encode (&req, sb), 0);
+    } else if (kind == K_REPLY) {
+        proto_change_t changes[2] = { { 1, PROTO_CHANGE_CREATED, events[0] },
+                                      { 2, PROTO_CHANGE_UPDATED, events[1] } };
+        proto_reply_t reply = { .op = PROTO_OP_FEED_READ,
+                                .rid = 70000,
+                                .changes = changes,
+                                .n_changes = 2,
+                                .head = 2,
+                                .feed_len = 2,
+                                .feed_max = 9 };
+        assert_int_equal (proto_reply_encode (&reply, sb), 0);
+    } else {
+        proto_notification_t n = { .seq = 5, .kind = PROTO_CHANGE_UPDATED, .event = events[1] };
+        assert_int_equal (proto_notification_encode (&n, sb), 0);
+    }
 }
 
 /* ---- Requests ------------------------------------------------------------ */
@@ -453,5 +520,6 @@ main (void)
     failed += test_proto_text_run ();
     failed += test_proto_codec_run ();
     failed += test_proto_malformed_run ();
+    failed += test_proto_hostile_run ();
     return failed ? 1 : 0;
 }
