@@ -3,9 +3,12 @@
  *
  * Memory layout per event: one block of 56 fixed bytes followed by
  * user_id, description and status back to back (no NULs), plus 8 bytes in
- * the creation-order array and 4 / load-factor bytes in the id hash. The
+ * the creation-order array and 8 / load-factor bytes in the id hash. The
  * id hash stores indices, not pointers, so an update that reallocates a
- * block only rewrites its slot in the order array. Both hashes use linear
+ * block only rewrites its slot in the order array; beside each index it
+ * keeps 32 bits of the id's hash, so probing compares slots and reads an
+ * event block only on a likely match (random ids would otherwise cost a
+ * cache miss per probe). Both hashes use linear
  * probing with a load factor of at most 3/4; the user hash deletes by
  * backward shift (no tombstones) when a user's last event moves away.
  */
@@ -27,7 +30,7 @@ typedef struct {
     char data[]; /* user_id, description, status */
 } event_t;
 
-/* A user_id's chain. The key is read from the first event's block. */
+/* A user_id's chain. The key is read from the last event's block. */
 typedef struct {
     uint32_t first; /* EVENT_TABLE_NONE: empty slot */
     uint32_t last;
@@ -38,7 +41,7 @@ struct _event_table_t {
     event_t **order; /* blocks by index */
     size_t count;
     size_t order_cap;
-    uint32_t *ids; /* id hash: index per slot, EVENT_TABLE_NONE empty */
+    uint64_t *ids; /* id hash: hash tag << 32 | index per slot; S_EMPTY */
     size_t ids_mask;
     user_slot_t *users;
     size_t users_mask;
@@ -47,7 +50,10 @@ struct _event_table_t {
 
 #define S_INITIAL_SLOTS 1024
 
-static uint32_t
+#define S_EMPTY UINT64_MAX
+#define S_SLOT_INDEX(slot) ((uint32_t)(slot))
+
+static uint64_t
 s_hash_id (const uint8_t id[16])
 {
     /* Ids are random (uuid_generate_random) but clients can name any id in
@@ -56,7 +62,7 @@ s_hash_id (const uint8_t id[16])
     memcpy (&a, id, 8);
     memcpy (&b, id + 8, 8);
     uint64_t h = (a ^ (b * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
-    return (uint32_t)(h >> 32);
+    return h ^ (h >> 29);
 }
 
 static uint32_t
@@ -69,10 +75,10 @@ s_hash_str (const char *ptr, size_t len)
     return h;
 }
 
-static uint32_t *
+static uint64_t *
 s_slots_new (size_t n)
 {
-    uint32_t *slots = malloc (n * sizeof *slots);
+    uint64_t *slots = malloc (n * sizeof *slots);
     if (slots)
         memset (slots, 0xff, n * sizeof *slots);
     return slots;
@@ -128,24 +134,36 @@ event_table_size (event_table_t *self)
 
 /* ---- Id hash ------------------------------------------------------------- */
 
+/* The slot holding id, or the empty slot where it would go. The tag (high
+   hash bits) is compared first so a probe touches an event block only when
+   the tags match: probing stays inside the slot array. */
+static uint64_t *
+s_ids_slot (event_table_t *self, const uint8_t id[16])
+{
+    uint64_t hash = s_hash_id (id);
+    uint64_t tag = hash & 0xffffffff00000000ull;
+    for (size_t i = hash & self->ids_mask;; i = (i + 1) & self->ids_mask) {
+        uint64_t slot = self->ids[i];
+        if (slot == S_EMPTY)
+            return &self->ids[i];
+        if ((slot & 0xffffffff00000000ull) == tag
+            && memcmp (self->order[S_SLOT_INDEX (slot)]->id, id, 16) == 0)
+            return &self->ids[i];
+    }
+}
+
 uint32_t
 event_table_find (event_table_t *self, const uint8_t id[16])
 {
     assert (self);
-    for (size_t i = s_hash_id (id) & self->ids_mask;; i = (i + 1) & self->ids_mask) {
-        uint32_t index = self->ids[i];
-        if (index == EVENT_TABLE_NONE || memcmp (self->order[index]->id, id, 16) == 0)
-            return index;
-    }
+    uint64_t slot = *s_ids_slot (self, id);
+    return slot == S_EMPTY ? EVENT_TABLE_NONE : S_SLOT_INDEX (slot);
 }
 
-static void
-s_ids_put (uint32_t *slots, size_t mask, const uint8_t id[16], uint32_t index)
+static uint64_t
+s_ids_entry (const uint8_t id[16], uint32_t index)
 {
-    size_t i = s_hash_id (id) & mask;
-    while (slots[i] != EVENT_TABLE_NONE)
-        i = (i + 1) & mask;
-    slots[i] = index;
+    return (s_hash_id (id) & 0xffffffff00000000ull) | index;
 }
 
 /* Grows the id hash so one more id fits under the load factor. */
@@ -155,14 +173,19 @@ s_ids_reserve (event_table_t *self)
     size_t size = self->ids_mask + 1;
     if ((self->count + 1) * 4 <= size * 3)
         return 0;
-    uint32_t *slots = s_slots_new (size * 2);
+    size_t mask = size * 2 - 1;
+    uint64_t *slots = s_slots_new (size * 2);
     if (!slots)
         return -1;
-    for (size_t i = 0; i < self->count; i++)
-        s_ids_put (slots, size * 2 - 1, self->order[i]->id, (uint32_t)i);
+    for (size_t i = 0; i < self->count; i++) {
+        size_t at = s_hash_id (self->order[i]->id) & mask;
+        while (slots[at] != S_EMPTY)
+            at = (at + 1) & mask;
+        slots[at] = s_ids_entry (self->order[i]->id, (uint32_t)i);
+    }
     free (self->ids);
     self->ids = slots;
-    self->ids_mask = size * 2 - 1;
+    self->ids_mask = mask;
     return 0;
 }
 
@@ -175,7 +198,9 @@ s_user_find (event_table_t *self, const char *ptr, size_t len, uint32_t hash)
         user_slot_t *slot = &self->users[i];
         if (slot->first == EVENT_TABLE_NONE)
             return slot; /* the empty slot where this user would go */
-        const event_t *event = self->order[slot->first];
+        /* Any event of the chain holds the key; the last one is the block
+           an append touches next anyway, so it is likely in cache. */
+        const event_t *event = self->order[slot->last];
         if (slot->hash == hash && event->user_len == len && memcmp (event->data, ptr, len) == 0)
             return slot;
     }
@@ -306,7 +331,7 @@ event_table_create (event_table_t *self, const uint8_t id[16], proto_str_t user_
                     uint32_t *index)
 {
     assert (self);
-    if (self->count >= EVENT_TABLE_MAX || event_table_find (self, id) != EVENT_TABLE_NONE)
+    if (self->count >= EVENT_TABLE_MAX)
         return -1;
     if (self->count == self->order_cap) {
         size_t cap = self->order_cap ? self->order_cap * 2 : 1024;
@@ -318,6 +343,9 @@ event_table_create (event_table_t *self, const uint8_t id[16], proto_str_t user_
     }
     if (s_ids_reserve (self) != 0 || s_users_reserve (self) != 0)
         return -1;
+    uint64_t *slot = s_ids_slot (self, id);
+    if (*slot != S_EMPTY)
+        return -1; /* the id exists */
     event_t *event = s_block_new (user_id, description, status);
     if (!event)
         return -1;
@@ -326,7 +354,7 @@ event_table_create (event_table_t *self, const uint8_t id[16], proto_str_t user_
     event->seq = seq;
     uint32_t at = (uint32_t)self->count++;
     self->order[at] = event;
-    s_ids_put (self->ids, self->ids_mask, id, at);
+    *slot = s_ids_entry (id, at);
     s_user_link (self, at);
     *index = at;
     return 0;
@@ -465,6 +493,6 @@ event_table_overhead_bytes (event_table_t *self)
 {
     assert (self);
     return self->count * sizeof (event_t) + self->order_cap * sizeof (event_t *)
-           + (self->ids_mask + 1) * sizeof (uint32_t)
+           + (self->ids_mask + 1) * sizeof (uint64_t)
            + (self->users_mask + 1) * sizeof (user_slot_t);
 }
