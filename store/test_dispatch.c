@@ -180,13 +180,18 @@ test_dispatch_create_then_get (void **state)
     assert_true (reply->event.created_at >= before && reply->event.created_at <= after);
     assert_int_equal (reply->event.updated_at, reply->event.created_at);
     assert_int_equal (reply->event.id[6] >> 4, 4); /* RFC 4122 version 4 */
+    assert_int_equal (reply->event.id[8] >> 6, 2); /* RFC 4122 variant */
+    uint8_t first[16];
+    memcpy (first, reply->event.id, 16);
+    assert_memory_not_equal (s_create (self, "u-42", "again")->event.id, first, 16);
+    reply = s_get (self, first);
     uint8_t id[16];
     memcpy (id, reply->event.id, 16);
     reply = s_get (self, id);
     assert_int_equal (reply->status, PROTO_OK);
     assert_memory_equal (reply->event.id, id, 16);
     assert_true (s_is (reply->event.description, "Your order shipped"));
-    assert_int_equal (self->changes_seen, 1);
+    assert_int_equal (self->changes_seen, 2);
 }
 
 static void
