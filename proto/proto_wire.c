@@ -295,7 +295,9 @@ wire_map_index (const msgpack_object *obj, const char *parent, wire_map_t *map, 
            WIRE_MAP_ENTRIES_MAX of them, so the quadratic check is cheap. */
         for (uint32_t j = 0; j < i; j++) {
             const msgpack_object *other = &m->ptr[j].key;
-            if (other->via.str.size == size && memcmp (other->via.str.ptr, name, size) == 0)
+            /* msgpack-c gives an empty str a NULL pointer: no memcmp then */
+            if (other->via.str.size == size
+                && (size == 0 || memcmp (other->via.str.ptr, name, size) == 0))
                 return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_,
                                   "%s: duplicate key", parent);
         }

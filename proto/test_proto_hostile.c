@@ -92,8 +92,8 @@ test_nesting_deeper_than_needed_is_malformed (void **state)
 static void
 test_duplicate_and_non_string_keys_are_malformed (void **state)
 {
-    static const char *const dups[] = { "user_id", "v", "zz" };
-    for (size_t i = 0; i < 3; i++) {
+    static const char *const dups[] = { "user_id", "v", "zz", "" };
+    for (size_t i = 0; i < 4; i++) {
         frame_t f;
         frame_init (&f);
         frame_request (&f, "create", 1, 4);
@@ -103,7 +103,8 @@ test_duplicate_and_non_string_keys_are_malformed (void **state)
         frame_str (&f, "u");
         frame_str (&f, dups[i]);
         msgpack_pack_uint8 (&f.pk, 1);
-        frame_str (&f, dups[i][0] == 'z' ? "zz" : "other");
+        /* unknown keys repeat themselves, known ones meet another key */
+        frame_str (&f, dups[i][0] == 'z' || dups[i][0] == '\0' ? dups[i] : "other");
         msgpack_pack_uint8 (&f.pk, 1);
         proto_error_t err;
         assert_int_equal (frame_decode_checked (&f, &err), PROTO_DECODE_MALFORMED);
