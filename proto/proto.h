@@ -13,7 +13,9 @@
  * assert, never read past the buffer, never allocate more than a small
  * multiple of the input size, and reject trailing bytes after the map.
  * Decoded strings are BORROWED: they point into the caller's input buffer
- * and stay valid only as long as it does. Encoders append to a
+ * and stay valid only as long as it does (msgpack-c does not copy str
+ * payloads). An empty string decodes as { NULL, 0 }, i.e. reads as absent;
+ * it is accepted only as an error reply's message or field. Encoders append to a
  * msgpack_sbuffer owned by the caller.
  */
 #ifndef HERALD_PROTO_H
@@ -37,11 +39,12 @@
 #define PROTO_FRAME_MAX (1024 * 1024) /* bytes; larger frames are malformed */
 #define PROTO_UUID_LEN 36             /* canonical text form, no NUL */
 #define PROTO_TIME_LEN 24             /* "2026-11-24T10:00:00.123Z" */
-#define PROTO_LIMIT_CAP                                                                            \
-    65536                      /* largest configurable string limit; replies                       \
-                                  are checked against it */
-#define PROTO_MESSAGE_MAX 1024 /* bytes of an error reply's message */
-#define PROTO_STATS_MAX 256    /* counters in a stats reply */
+/* Largest configurable string limit; strings in replies are checked
+   against it (the reply decoder takes no limits). */
+#define PROTO_LIMIT_CAP 65536
+/* Bytes of an error reply's message; counters in a stats reply. */
+#define PROTO_MESSAGE_MAX 1024
+#define PROTO_STATS_MAX 256
 
 typedef struct {
     size_t user_id_max;
