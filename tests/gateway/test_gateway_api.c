@@ -1,0 +1,444 @@
+/*
+ * test_gateway_api — the success rows of DESIGN §2 over real HTTP against a
+ * real herald-gateway and herald-store: create, read, every partial update,
+ * listing (creation order, filters, default and maximum limit, cursor
+ * paging to a null next_after), the operational endpoints (/ping, /healthz,
+ * /readyz, /metrics whose counters must move, /openapi.json, /docs),
+ * trailing slashes and keep-alive.
+ *
+ * One store and one gateway serve the whole program; each test uses its own
+ * user_id so filters isolate it, and the program counts what it creates so
+ * an unfiltered listing can be checked exactly.
+ */
+#define _GNU_SOURCE /* memmem, strcasestr */
+#include "gwclient.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+static gw_t s_gw;
+static size_t s_created; /* events this program created */
+
+static int
+s_setup (void **state)
+{
+    gw_init (&s_gw);
+    return gw_start_all (&s_gw);
+}
+
+static int
+s_teardown (void **state)
+{
+    gw_fini (&s_gw);
+    return 0;
+}
+
+static void
+s_create (const char *user_id, const char *description, char *id)
+{
+    gw_create (&s_gw, user_id, description, id);
+    s_created++;
+}
+
+/* A user id unique to this run and tag. */
+static const char *
+s_user (const char *tag)
+{
+    static char user[64];
+    snprintf (user, sizeof user, "%s-%d", tag, (int)getpid ());
+    return user;
+}
+
+static void
+test_post_returns_event_location_and_get_returns_it (void **state)
+{
+    gw_resp_t post = { 0 }, get = { 0 };
+    const char *body = "{\"user_id\":\"u-42\",\"description\":\"Your order shipped\"}";
+    assert_int_equal (gw_json (&s_gw, &post, "POST", "/events", body), 201);
+    s_created++;
+    gw_assert_event (post.json, "u-42", "Your order shipped", "pending");
+    assert_true (strncasecmp (post.content_type, "application/json", 16) == 0);
+    const char *id = json_string_value (json_object_get (post.json, "event_id"));
+    char location[64];
+    snprintf (location, sizeof location, "/events/%s", id);
+    assert_string_equal (post.location, location);
+    assert_string_equal (json_string_value (json_object_get (post.json, "created_at")),
+                         json_string_value (json_object_get (post.json, "updated_at")));
+
+    assert_int_equal (gw_call (&s_gw, &get, "GET", post.location, NULL, NULL, 0), 200);
+    assert_true (json_equal (get.json, post.json));
+    assert_true (strncasecmp (get.content_type, "application/json", 16) == 0);
+    gw_resp_clear (&post);
+    gw_resp_clear (&get);
+}
+
+static void
+test_ids_are_distinct_random_v4 (void **state)
+{
+    char ids[20][GW_ID_LEN + 1];
+    for (int i = 0; i < 20; i++) {
+        s_create (s_user ("ids"), "d", ids[i]);
+        for (int j = 0; j < i; j++)
+            assert_string_not_equal (ids[i], ids[j]);
+    }
+}
+
+static void
+test_get_unknown_id_is_404_and_malformed_is_422 (void **state)
+{
+    gw_resp_t resp = { 0 };
+    gw_call (&s_gw, &resp, "GET", "/events/0b9e4c6a-2f7d-4e1b-9a3c-5d6e7f8091a2", NULL, NULL, 0);
+    gw_assert_detail (&resp, 404, "Event not found");
+    gw_call (&s_gw, &resp, "GET", "/events/not-a-uuid", NULL, NULL, 0);
+    gw_assert_422 (&resp, 1, "uuid_parsing", "path/event_id");
+    gw_call (&s_gw, &resp, "GET", "/events/0b9e4c6a-2f7d-4e1b-9a3c-5d6e7f8091a", NULL, NULL, 0);
+    gw_assert_422 (&resp, 1, "uuid_parsing", "path/event_id");
+    gw_resp_clear (&resp);
+}
+
+/* PUT every non-empty subset of {status, user_id, description}. */
+static void
+test_put_every_subset_updates_exactly_those_fields (void **state)
+{
+    static const char *const names[] = { "status", "user_id", "description" };
+    gw_resp_t resp = { 0 };
+    for (int mask = 1; mask < 8; mask++) {
+        char id[GW_ID_LEN + 1], user[96];
+        snprintf (user, sizeof user, "%s-%d", s_user ("put"), mask);
+        s_create (user, "before", id);
+        const char *want[3] = { "pending", user, "before" };
+        char values[3][64];
+        json_t *body = json_object ();
+        for (int f = 0; f < 3; f++)
+            if (mask & (1 << f)) {
+                snprintf (values[f], sizeof values[f], "%s-new-%d", names[f], mask);
+                json_object_set_new (body, names[f], json_string (values[f]));
+                want[f] = values[f];
+            }
+        char *text = json_dumps (body, JSON_COMPACT);
+        char path[64];
+        snprintf (path, sizeof path, "/events/%s", id);
+        if (gw_json (&s_gw, &resp, "PUT", path, text) != 200)
+            fail_msg ("PUT %s: %ld %s", text, resp.code, resp.body);
+        gw_assert_event (resp.json, want[1], want[2], want[0]);
+        assert_string_equal (json_string_value (json_object_get (resp.json, "event_id")), id);
+        json_t *put = json_incref (resp.json);
+        assert_int_equal (gw_call (&s_gw, &resp, "GET", path, NULL, NULL, 0), 200);
+        assert_true (json_equal (resp.json, put));
+        json_decref (put);
+        free (text);
+        json_decref (body);
+    }
+    gw_resp_clear (&resp);
+}
+
+static void
+test_put_moves_updated_at_and_keeps_created_at (void **state)
+{
+    char id[GW_ID_LEN + 1], path[64];
+    s_create (s_user ("stamp"), "d", id);
+    snprintf (path, sizeof path, "/events/%s", id);
+    gw_resp_t resp = { 0 };
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", path, NULL, NULL, 0), 200);
+    char created[32];
+    snprintf (created, sizeof created, "%s",
+              json_string_value (json_object_get (resp.json, "created_at")));
+    /* Wait (bounded) until the wall clock has left created_at's millisecond. */
+    int64_t deadline = gw_now_ms () + 2000;
+    for (;;) {
+        struct timespec now;
+        clock_gettime (CLOCK_REALTIME, &now);
+        char stamp[32];
+        struct tm tm;
+        gmtime_r (&now.tv_sec, &tm);
+        size_t n = strftime (stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf (stamp + n, sizeof stamp - n, ".%03ldZ", now.tv_nsec / 1000000);
+        if (strcmp (stamp, created) > 0 || gw_now_ms () > deadline)
+            break;
+    }
+    assert_int_equal (gw_json (&s_gw, &resp, "PUT", path, "{\"status\":\"processed\"}"), 200);
+    const char *updated = json_string_value (json_object_get (resp.json, "updated_at"));
+    assert_string_equal (json_string_value (json_object_get (resp.json, "created_at")), created);
+    assert_true (gw_is_time (updated));
+    if (strcmp (updated, created) <= 0)
+        fail_msg ("updated_at %s not after created_at %s", updated, created);
+    gw_resp_clear (&resp);
+}
+
+static void
+test_list_keeps_creation_order_and_filters (void **state)
+{
+    char user[64], ids[6][GW_ID_LEN + 1], got[16][GW_ID_LEN + 1];
+    snprintf (user, sizeof user, "%s", s_user ("order"));
+    for (int i = 0; i < 6; i++)
+        s_create (user, "d", ids[i]);
+    char query[128];
+    snprintf (query, sizeof query, "user_id=%s", user);
+    assert_int_equal (gw_list_all (&s_gw, query, 100, got[0], 16), 6);
+    for (int i = 0; i < 6; i++)
+        assert_string_equal (got[i], ids[i]);
+
+    gw_resp_t resp = { 0 };
+    for (int i = 1; i < 6; i += 2) {
+        char path[64];
+        snprintf (path, sizeof path, "/events/%s", ids[i]);
+        assert_int_equal (gw_json (&s_gw, &resp, "PUT", path, "{\"status\":\"processed\"}"), 200);
+    }
+    snprintf (query, sizeof query, "user_id=%s&status=processed", user);
+    assert_int_equal (gw_list_all (&s_gw, query, 100, got[0], 16), 3);
+    for (int i = 0; i < 3; i++)
+        assert_string_equal (got[i], ids[2 * i + 1]);
+    snprintf (query, sizeof query, "status=pending&user_id=%s", user);
+    assert_int_equal (gw_list_all (&s_gw, query, 2, got[0], 16), 3);
+    for (int i = 0; i < 3; i++)
+        assert_string_equal (got[i], ids[2 * i]);
+    /* exact filters: a prefix of the user id or an unknown status match nothing */
+    char path[160];
+    snprintf (path, sizeof path, "/events?user_id=%.*s", (int)strlen (user) - 1, user);
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", path, NULL, NULL, 0), 200);
+    assert_int_equal (json_array_size (json_object_get (resp.json, "items")), 0);
+    assert_true (json_is_null (json_object_get (resp.json, "next_after")));
+    snprintf (path, sizeof path, "/events?user_id=%s&status=nope", user);
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", path, NULL, NULL, 0), 200);
+    assert_int_equal (json_array_size (json_object_get (resp.json, "items")), 0);
+    gw_resp_clear (&resp);
+}
+
+static void
+test_list_limit_defaults_to_100_and_allows_1000 (void **state)
+{
+    enum { N = 1001 };
+    char user[64], path[160];
+    snprintf (user, sizeof user, "%s", s_user ("limit"));
+    char (*ids)[GW_ID_LEN + 1] = calloc (N, GW_ID_LEN + 1);
+    for (int i = 0; i < N; i++)
+        s_create (user, "d", ids[i]);
+    gw_resp_t resp = { 0 };
+    snprintf (path, sizeof path, "/events?user_id=%s", user);
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", path, NULL, NULL, 0), 200);
+    json_t *items = json_object_get (resp.json, "items");
+    assert_int_equal (json_array_size (items), 100);
+    assert_string_equal (json_string_value (json_object_get (resp.json, "next_after")), ids[99]);
+
+    snprintf (path, sizeof path, "/events?user_id=%s&limit=1000", user);
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", path, NULL, NULL, 0), 200);
+    items = json_object_get (resp.json, "items");
+    assert_int_equal (json_array_size (items), 1000);
+    for (int i = 0; i < 1000; i++)
+        assert_string_equal (
+            json_string_value (json_object_get (json_array_get (items, i), "event_id")), ids[i]);
+    assert_string_equal (json_string_value (json_object_get (resp.json, "next_after")), ids[999]);
+    snprintf (path, sizeof path, "/events?user_id=%s&limit=1000&after=%s", user, ids[999]);
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", path, NULL, NULL, 0), 200);
+    items = json_object_get (resp.json, "items");
+    assert_int_equal (json_array_size (items), 1);
+    assert_string_equal (
+        json_string_value (json_object_get (json_array_get (items, 0), "event_id")), ids[1000]);
+    assert_true (json_is_null (json_object_get (resp.json, "next_after")));
+
+    snprintf (path, sizeof path, "/events?user_id=%s&limit=1", user);
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", path, NULL, NULL, 0), 200);
+    assert_int_equal (json_array_size (json_object_get (resp.json, "items")), 1);
+    gw_resp_clear (&resp);
+    free (ids);
+}
+
+static void
+test_after_cursor_pages_through_everything (void **state)
+{
+    enum { N = 23 };
+    char user[64], ids[N][GW_ID_LEN + 1], got[N + 1][GW_ID_LEN + 1];
+    snprintf (user, sizeof user, "%s", s_user ("page"));
+    for (int i = 0; i < N; i++)
+        s_create (user, "d", ids[i]);
+    char query[128];
+    snprintf (query, sizeof query, "user_id=%s", user);
+    for (int limit = 1; limit <= 25; limit += 4) {
+        assert_int_equal (gw_list_all (&s_gw, query, limit, got[0], N + 1), N);
+        for (int i = 0; i < N; i++)
+            assert_string_equal (got[i], ids[i]);
+    }
+    /* unfiltered: every event this program created, each once */
+    size_t total = s_created;
+    char (*all)[GW_ID_LEN + 1] = calloc (total + 1, GW_ID_LEN + 1);
+    assert_int_equal (gw_list_all (&s_gw, "", 1000, all[0], total + 1), total);
+    for (int i = 0, j = 0; i < (int)total && j < N; i++)
+        if (strcmp (all[i], ids[j]) == 0)
+            j++;
+        else
+            assert_true (j == 0); /* this test's events are the last N, in order */
+    assert_string_equal (all[total - 1], ids[N - 1]);
+    free (all);
+}
+
+static void
+test_ping_healthz_readyz (void **state)
+{
+    gw_resp_t resp = { 0 };
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", "/ping", NULL, NULL, 0), 200);
+    assert_string_equal (json_string_value (json_object_get (resp.json, "ping")), "pong");
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", "/healthz", NULL, NULL, 0), 200);
+    assert_string_equal (json_string_value (json_object_get (resp.json, "status")), "ok");
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", "/readyz", NULL, NULL, 0), 200);
+    assert_string_equal (json_string_value (json_object_get (resp.json, "status")), "ready");
+    gw_resp_clear (&resp);
+}
+
+static void
+test_metrics_counters_move (void **state)
+{
+    gw_resp_t resp = { 0 };
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", "/metrics", NULL, NULL, 0), 200);
+    assert_true (strncmp (resp.content_type, "text/plain", 10) == 0);
+    assert_non_null (strstr (resp.content_type, "version=0.0.4"));
+    double before = gw_metric (resp.body, "herald_http_requests_total", "route=\"/ping\"",
+                               "code=\"200\"", NULL);
+    double missing_before =
+        gw_metric (resp.body, "herald_http_requests_total", "code=\"404\"", NULL);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal (gw_call (&s_gw, &resp, "GET", "/ping", NULL, NULL, 0), 200);
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", "/events/0b9e4c6a-2f7d-4e1b-9a3c-5d6e7f8091a2",
+                               NULL, NULL, 0),
+                      404);
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", "/metrics", NULL, NULL, 0), 200);
+    const char *text = resp.body;
+    double after =
+        gw_metric (text, "herald_http_requests_total", "route=\"/ping\"", "code=\"200\"", NULL);
+    if (after < before + 3)
+        fail_msg ("/ping 200 counter went %g -> %g after 3 pings:\n%s", before, after, text);
+    assert_true (gw_metric (text, "herald_http_requests_total", "code=\"404\"", NULL)
+                 >= missing_before + 1);
+    /* every family the interface names is exposed */
+    static const char *const families[] = { "herald_http_requests_total",
+                                            "herald_http_request_duration_seconds_bucket",
+                                            "herald_http_request_duration_seconds_count",
+                                            "herald_store_roundtrip_seconds_bucket",
+                                            "herald_http_inflight_requests",
+                                            "herald_store_up",
+                                            "herald_store_late_replies_total" };
+    for (size_t i = 0; i < sizeof families / sizeof *families; i++)
+        if (!strstr (text, families[i]))
+            fail_msg ("metric %s missing:\n%s", families[i], text);
+    assert_true (gw_metric (text, "herald_store_up", NULL) == 1);
+    assert_true (gw_metric (text, "herald_store_roundtrip_seconds_count", NULL) >= 1);
+    gw_resp_clear (&resp);
+}
+
+static void
+test_openapi_and_docs (void **state)
+{
+    gw_resp_t resp = { 0 };
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", "/openapi.json", NULL, NULL, 0), 200);
+    assert_true (strncasecmp (resp.content_type, "application/json", 16) == 0);
+    assert_non_null (resp.json);
+    const char *version = json_string_value (json_object_get (resp.json, "openapi"));
+    assert_non_null (version);
+    assert_true (version[0] == '3');
+    json_t *paths = json_object_get (resp.json, "paths");
+    static const char *const routes[] = { "/events", "/events/{event_id}",
+                                          "/ping",   "/healthz",
+                                          "/readyz", "/metrics" };
+    for (size_t i = 0; i < sizeof routes / sizeof *routes; i++)
+        if (!json_object_get (paths, routes[i]))
+            fail_msg ("openapi.json has no path %s", routes[i]);
+    assert_non_null (json_object_get (json_object_get (paths, "/events"), "post"));
+    assert_non_null (json_object_get (json_object_get (paths, "/events/{event_id}"), "put"));
+
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", "/docs", NULL, NULL, 0), 200);
+    assert_true (strncasecmp (resp.content_type, "text/html", 9) == 0);
+    assert_non_null (strcasestr (resp.body, "<html"));
+    for (size_t i = 0; i < sizeof routes / sizeof *routes; i++)
+        assert_non_null (strstr (resp.body, routes[i]));
+    /* self-contained: nothing fetched from elsewhere */
+    static const char *const external[] = { "src=\"http", "src='http", "src=\"//", "href=\"http",
+                                            "@import" };
+    for (size_t i = 0; i < sizeof external / sizeof *external; i++)
+        if (strcasestr (resp.body, external[i]))
+            fail_msg ("/docs fetches something external (%s)", external[i]);
+    gw_resp_clear (&resp);
+}
+
+static void
+test_trailing_slash_is_accepted_everywhere (void **state)
+{
+    gw_resp_t resp = { 0 };
+    const char *body = "{\"user_id\":\"slash\",\"description\":\"d\"}";
+    assert_int_equal (gw_json (&s_gw, &resp, "POST", "/events/", body), 201);
+    s_created++;
+    gw_assert_event (resp.json, "slash", "d", "pending");
+    char path[64];
+    snprintf (path, sizeof path, "/events/%s/",
+              json_string_value (json_object_get (resp.json, "event_id")));
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", path, NULL, NULL, 0), 200);
+    gw_assert_event (resp.json, "slash", "d", "pending");
+    assert_int_equal (gw_json (&s_gw, &resp, "PUT", path, "{\"status\":\"seen\"}"), 200);
+    gw_assert_event (resp.json, "slash", "d", "seen");
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", "/events/?user_id=slash", NULL, NULL, 0), 200);
+    assert_int_equal (json_array_size (json_object_get (resp.json, "items")), 1);
+    static const char *const paths[] = { "/ping/",    "/healthz/",      "/readyz/",
+                                         "/metrics/", "/openapi.json/", "/docs/" };
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
+        if (gw_call (&s_gw, &resp, "GET", paths[i], NULL, NULL, 0) != 200)
+            fail_msg ("GET %s: %ld", paths[i], resp.code);
+    gw_resp_clear (&resp);
+}
+
+static void
+test_keepalive_reuses_one_connection (void **state)
+{
+    gw_t client = s_gw;
+    client.curl = NULL;
+    gw_init (&client);                 /* a fresh curl handle ... */
+    client.http_port = s_gw.http_port; /* ... on the same gateway */
+    snprintf (client.base_url, sizeof client.base_url, "%s", s_gw.base_url);
+    gw_resp_t resp = { 0 };
+    assert_int_equal (gw_call (&client, &resp, "GET", "/ping", NULL, NULL, 0), 200);
+    assert_int_equal (resp.num_connects, 1);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal (gw_json (&client, &resp, "POST", "/events",
+                                   "{\"user_id\":\"ka\",\"description\":\"d\"}"),
+                          201);
+        s_created++;
+        assert_int_equal (resp.num_connects, 0);
+        assert_int_equal (gw_call (&client, &resp, "GET", "/ping", NULL, NULL, 0), 200);
+        assert_int_equal (resp.num_connects, 0);
+    }
+    /* an error answer keeps the connection too */
+    assert_int_equal (gw_call (&client, &resp, "GET", "/nope", NULL, NULL, 0), 404);
+    assert_int_equal (gw_call (&client, &resp, "GET", "/ping", NULL, NULL, 0), 200);
+    assert_int_equal (resp.num_connects, 0);
+    gw_resp_clear (&resp);
+    client.store = client.gateway = 0; /* not ours to stop */
+    gw_fini (&client);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_post_returns_event_location_and_get_returns_it),
+        cmocka_unit_test (test_ids_are_distinct_random_v4),
+        cmocka_unit_test (test_get_unknown_id_is_404_and_malformed_is_422),
+        cmocka_unit_test (test_put_every_subset_updates_exactly_those_fields),
+        cmocka_unit_test (test_put_moves_updated_at_and_keeps_created_at),
+        cmocka_unit_test (test_list_keeps_creation_order_and_filters),
+        cmocka_unit_test (test_list_limit_defaults_to_100_and_allows_1000),
+        cmocka_unit_test (test_ping_healthz_readyz),
+        cmocka_unit_test (test_metrics_counters_move),
+        cmocka_unit_test (test_openapi_and_docs),
+        cmocka_unit_test (test_trailing_slash_is_accepted_everywhere),
+        cmocka_unit_test (test_keepalive_reuses_one_connection),
+        cmocka_unit_test (test_after_cursor_pages_through_everything),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}

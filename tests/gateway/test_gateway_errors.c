@@ -1,0 +1,408 @@
+/*
+ * test_gateway_errors — every client error of DESIGN §2 over real HTTP:
+ * 422 listing every problem with its type and loc (missing, wrong type,
+ * empty, unknown field, over the byte limits — tested at the limit and one
+ * byte over, with multi-byte UTF-8 so characters and bytes disagree —
+ * invalid UTF-8, NUL, a body that is not an object, bad path and query
+ * values), 400 for a body that is not JSON, 404, 405 with Allow, 413 with
+ * Content-Length and with chunked encoding, 415, and the Content-Types that
+ * must be accepted. After every error nothing may have been stored.
+ */
+#include "gwclient.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#define MAX_BODY 65536
+
+static gw_t s_gw;
+static char s_id[GW_ID_LEN + 1]; /* an existing event */
+static char s_path[64];          /* /events/<s_id> */
+
+static int
+s_setup (void **state)
+{
+    gw_init (&s_gw);
+    if (gw_start_all (&s_gw))
+        return -1;
+    gw_create (&s_gw, "errors", "the one event", s_id);
+    snprintf (s_path, sizeof s_path, "/events/%s", s_id);
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    gw_fini (&s_gw);
+    return 0;
+}
+
+/* Number of events the store holds (paged listing). */
+static size_t
+s_count (void)
+{
+    static char ids[4096][GW_ID_LEN + 1];
+    return gw_list_all (&s_gw, "", 1000, ids[0], 4096);
+}
+
+static void
+s_post (gw_resp_t *resp, const char *body)
+{
+    gw_call (&s_gw, resp, "POST", "/events", "application/json", body, strlen (body));
+}
+
+/* `reps` copies of unit followed by tail. Caller frees. */
+static char *
+s_repeat (const char *unit, int reps, const char *tail)
+{
+    size_t n = strlen (unit);
+    char *out = malloc (n * (size_t)reps + strlen (tail) + 1);
+    for (int i = 0; i < reps; i++)
+        memcpy (out + n * (size_t)i, unit, n);
+    strcpy (out + n * (size_t)reps, tail);
+    return out;
+}
+
+static void
+test_422_lists_every_problem (void **state)
+{
+    size_t before = s_count ();
+    gw_resp_t resp = { 0 };
+    s_post (&resp, "{\"user_id\":5,\"description\":\"\",\"x\":1}");
+    gw_assert_422 (&resp, 3, "string_type", "body/user_id", "string_too_short", "body/description",
+                   "extra_forbidden", "body/x");
+    s_post (&resp, "{}");
+    gw_assert_422 (&resp, 2, "missing", "body/user_id", "missing", "body/description");
+    s_post (&resp, "{\"description\":null,\"user_id\":[],\"a\":true,\"b\":{}}");
+    gw_assert_422 (&resp, 4, "string_type", "body/description", "string_type", "body/user_id",
+                   "extra_forbidden", "body/a", "extra_forbidden", "body/b");
+    s_post (&resp, "{\"user_id\":\"\"}");
+    gw_assert_422 (&resp, 2, "string_too_short", "body/user_id", "missing", "body/description");
+    s_post (&resp, "");
+    gw_assert_422 (&resp, 1, "missing", "body");
+    static const char *const not_objects[] = { "[1,2]", "\"text\"", "5", "null", "true" };
+    for (size_t i = 0; i < sizeof not_objects / sizeof *not_objects; i++) {
+        s_post (&resp, not_objects[i]);
+        gw_assert_422 (&resp, 1, "model_attributes_type", "body");
+    }
+    assert_int_equal (s_count (), before);
+    gw_resp_clear (&resp);
+}
+
+/* user_id 256 / description 4096 / status 64 bytes, counted in bytes. */
+static void
+test_limits_accept_at_limit_and_refuse_one_byte_over (void **state)
+{
+    gw_resp_t resp = { 0 };
+    char *user = s_repeat ("\xc3\xa9", 128, "");                /* é: 256 bytes */
+    char *user_over = s_repeat ("\xc3\xa9", 128, "a");          /* 257 bytes */
+    char *desc = s_repeat ("\xe2\x82\xac", 1365, "a");          /* €: 4096 bytes */
+    char *desc_over = s_repeat ("\xe2\x82\xac", 1365, "ab");    /* 4097 bytes */
+    char *status = s_repeat ("\xf0\x9f\x98\x80", 16, "");       /* 😀: 64 bytes */
+    char *status_over = s_repeat ("\xf0\x9f\x98\x80", 16, "a"); /* 65 bytes */
+
+    char id[GW_ID_LEN + 1];
+    gw_create (&s_gw, user, desc, id);
+    size_t before = s_count ();
+    json_t *body = json_pack ("{s:s, s:s}", "user_id", user_over, "description", desc);
+    char *text = json_dumps (body, JSON_COMPACT);
+    s_post (&resp, text);
+    gw_assert_422 (&resp, 1, "string_too_long", "body/user_id");
+    free (text);
+    json_decref (body);
+    body = json_pack ("{s:s, s:s}", "user_id", user_over, "description", desc_over);
+    text = json_dumps (body, JSON_COMPACT);
+    s_post (&resp, text);
+    gw_assert_422 (&resp, 2, "string_too_long", "body/user_id", "string_too_long",
+                   "body/description");
+    free (text);
+    json_decref (body);
+    assert_int_equal (s_count (), before);
+
+    char path[64];
+    snprintf (path, sizeof path, "/events/%s", id);
+    body = json_pack ("{s:s}", "status", status);
+    text = json_dumps (body, JSON_COMPACT);
+    assert_int_equal (gw_json (&s_gw, &resp, "PUT", path, text), 200);
+    gw_assert_event (resp.json, user, desc, status);
+    free (text);
+    json_decref (body);
+    body = json_pack ("{s:s, s:s, s:s}", "status", status_over, "user_id", user_over, "description",
+                      desc_over);
+    text = json_dumps (body, JSON_COMPACT);
+    gw_json (&s_gw, &resp, "PUT", path, text);
+    gw_assert_422 (&resp, 3, "string_too_long", "body/status", "string_too_long", "body/user_id",
+                   "string_too_long", "body/description");
+    free (text);
+    json_decref (body);
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", path, NULL, NULL, 0), 200);
+    gw_assert_event (resp.json, user, desc, status); /* unchanged */
+
+    free (user);
+    free (user_over);
+    free (desc);
+    free (desc_over);
+    free (status);
+    free (status_over);
+    gw_resp_clear (&resp);
+}
+
+static void
+test_invalid_utf8_and_nul_are_422 (void **state)
+{
+    size_t before = s_count ();
+    gw_resp_t resp = { 0 };
+    s_post (&resp, "{\"user_id\":\"a\xff"
+                   "b\",\"description\":\"d\"}");
+    gw_assert_422 (&resp, 1, "string_unicode", "body/user_id");
+    s_post (&resp, "{\"user_id\":\"\xc0\xaf\",\"description\":\"cut \xe2\x82\"}");
+    gw_assert_422 (&resp, 2, "string_unicode", "body/user_id", "string_unicode",
+                   "body/description");
+    s_post (&resp, "{\"user_id\":\"a\\u0000b\",\"description\":\"d\"}");
+    gw_assert_422 (&resp, 1, "string_contains_nul", "body/user_id");
+    s_post (&resp, "{\"user_id\":\"u\",\"description\":\"\\u0000\"}");
+    gw_assert_422 (&resp, 1, "string_contains_nul", "body/description");
+    gw_json (&s_gw, &resp, "PUT", s_path, "{\"status\":\"p\\u0000\"}");
+    gw_assert_422 (&resp, 1, "string_contains_nul", "body/status");
+    gw_json (&s_gw, &resp, "PUT", s_path, "{\"status\":\"\xed\xa0\x80\"}"); /* a surrogate */
+    gw_assert_422 (&resp, 1, "string_unicode", "body/status");
+    assert_int_equal (s_count (), before);
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", s_path, NULL, NULL, 0), 200);
+    gw_assert_event (resp.json, "errors", "the one event", "pending");
+    gw_resp_clear (&resp);
+}
+
+static void
+test_put_validation (void **state)
+{
+    gw_resp_t resp = { 0 };
+    gw_json (&s_gw, &resp, "PUT", s_path, "{}");
+    gw_assert_422 (&resp, 1, "at_least_one_field", "body");
+    gw_json (&s_gw, &resp, "PUT", s_path, "{\"x\":1}");
+    gw_assert_422 (&resp, 1, "extra_forbidden", "body/x");
+    gw_json (&s_gw, &resp, "PUT", s_path, "{\"status\":5,\"user_id\":\"\",\"y\":null}");
+    gw_assert_422 (&resp, 3, "string_type", "body/status", "string_too_short", "body/user_id",
+                   "extra_forbidden", "body/y");
+    gw_json (&s_gw, &resp, "PUT", s_path, "[]");
+    gw_assert_422 (&resp, 1, "model_attributes_type", "body");
+    gw_json (&s_gw, &resp, "PUT", "/events/not-a-uuid", "{\"status\":\"x\"}");
+    gw_assert_422 (&resp, 1, "uuid_parsing", "path/event_id");
+    gw_json (&s_gw, &resp, "PUT", "/events/0b9e4c6a-2f7d-4e1b-9a3c-5d6e7f8091a2",
+             "{\"status\":\"x\"}");
+    gw_assert_detail (&resp, 404, "Event not found");
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", s_path, NULL, NULL, 0), 200);
+    gw_assert_event (resp.json, "errors", "the one event", "pending");
+    gw_resp_clear (&resp);
+}
+
+static void
+test_query_validation (void **state)
+{
+    gw_resp_t resp = { 0 };
+    static const struct {
+        const char *query, *type, *loc;
+    } cases[] = {
+        { "limit=0", "greater_than_equal", "query/limit" },
+        { "limit=-1", "greater_than_equal", "query/limit" },
+        { "limit=1001", "less_than_equal", "query/limit" },
+        { "limit=abc", "int_parsing", "query/limit" },
+        { "limit=", "int_parsing", "query/limit" },
+        { "limit=1.5", "int_parsing", "query/limit" },
+        { "after=xyz", "uuid_parsing", "query/after" },
+        { "after=0b9e4c6a-2f7d-4e1b-9a3c-5d6e7f8091a", "uuid_parsing", "query/after" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char path[128];
+        snprintf (path, sizeof path, "/events?%s", cases[i].query);
+        gw_call (&s_gw, &resp, "GET", path, NULL, NULL, 0);
+        gw_assert_422 (&resp, 1, cases[i].type, cases[i].loc);
+    }
+    gw_call (&s_gw, &resp, "GET", "/events?limit=abc&after=xyz", NULL, NULL, 0);
+    gw_assert_422 (&resp, 2, "int_parsing", "query/limit", "uuid_parsing", "query/after");
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", "/events?limit=1000", NULL, NULL, 0), 200);
+    gw_resp_clear (&resp);
+}
+
+static void
+test_body_not_json_is_400 (void **state)
+{
+    size_t before = s_count ();
+    gw_resp_t resp = { 0 };
+    static const char *const bodies[] = { "not json", "{\"user_id\":", "{\"a\":1}}", "{'a':1}" };
+    for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++) {
+        s_post (&resp, bodies[i]);
+        assert_int_equal (resp.code, 400);
+        const char *detail = json_string_value (json_object_get (resp.json, "detail"));
+        if (!detail || strncmp (detail, "Body is not valid JSON", 22) != 0)
+            fail_msg ("POST %s: detail %s", bodies[i], resp.body);
+        gw_json (&s_gw, &resp, "PUT", s_path, bodies[i]);
+        assert_int_equal (resp.code, 400);
+    }
+    assert_int_equal (s_count (), before);
+    gw_resp_clear (&resp);
+}
+
+static void
+test_unknown_path_is_404_and_wrong_method_is_405 (void **state)
+{
+    gw_resp_t resp = { 0 };
+    static const char *const unknown[] = { "/nope", "/events/x/y", "/eventsx", "/pingpong" };
+    for (size_t i = 0; i < sizeof unknown / sizeof *unknown; i++) {
+        gw_call (&s_gw, &resp, "GET", unknown[i], NULL, NULL, 0);
+        gw_assert_detail (&resp, 404, "Not Found");
+    }
+    static const struct {
+        const char *method, *path, *allow[2];
+    } cases[] = {
+        { "DELETE", "/events/0b9e4c6a-2f7d-4e1b-9a3c-5d6e7f8091a2", { "GET", "PUT" } },
+        { "POST", "/events/0b9e4c6a-2f7d-4e1b-9a3c-5d6e7f8091a2", { "GET", "PUT" } },
+        { "POST", "/ping", { "GET", NULL } },
+        { "PUT", "/events", { "GET", "POST" } },
+        { "DELETE", "/events/", { "GET", "POST" } },
+        { "PATCH", "/healthz", { "GET", NULL } },
+        { "POST", "/metrics", { "GET", NULL } },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        gw_call (&s_gw, &resp, cases[i].method, cases[i].path, NULL, NULL, 0);
+        gw_assert_detail (&resp, 405, "Method Not Allowed");
+        for (int k = 0; k < 2; k++)
+            if (cases[i].allow[k] && !strstr (resp.allow, cases[i].allow[k]))
+                fail_msg ("%s %s: Allow \"%s\" lacks %s", cases[i].method, cases[i].path,
+                          resp.allow, cases[i].allow[k]);
+        if (!cases[i].allow[1] && (strstr (resp.allow, "POST") || strstr (resp.allow, "PUT")))
+            fail_msg ("%s %s: Allow \"%s\" names too much", cases[i].method, cases[i].path,
+                      resp.allow);
+    }
+    gw_resp_clear (&resp);
+}
+
+/* A JSON body of exactly `size` bytes (a description padded with 'x'). */
+static char *
+s_body_of (size_t size)
+{
+    const char *head = "{\"user_id\":\"big\",\"description\":\"";
+    char *body = malloc (size + 1);
+    memset (body, 'x', size);
+    memcpy (body, head, strlen (head));
+    memcpy (body + size - 2, "\"}", 2);
+    body[size] = '\0';
+    return body;
+}
+
+static void
+test_body_over_64k_is_413 (void **state)
+{
+    size_t before = s_count ();
+    gw_resp_t resp = { 0 };
+    char *body = s_body_of (MAX_BODY); /* at the limit: read, then refused as too long */
+    s_post (&resp, body);
+    gw_assert_422 (&resp, 1, "string_too_long", "body/description");
+    free (body);
+    body = s_body_of (MAX_BODY + 1);
+    s_post (&resp, body);
+    gw_assert_detail (&resp, 413, "Request body too large (limit 65536 bytes)");
+    free (body);
+
+    /* the same two bodies over a raw socket, chunked */
+    for (size_t size = MAX_BODY; size <= MAX_BODY + 1; size++) {
+        body = s_body_of (size);
+        size_t cap = size + 4096, n = 0;
+        char *raw = malloc (cap);
+        n += (size_t)snprintf (raw, cap,
+                               "POST /events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                               "Content-Type: application/json\r\n"
+                               "Transfer-Encoding: chunked\r\n\r\n");
+        for (size_t off = 0; off < size; off += 4000) {
+            size_t part = size - off < 4000 ? size - off : 4000;
+            n += (size_t)snprintf (raw + n, cap - n, "%zx\r\n", part);
+            memcpy (raw + n, body + off, part);
+            n += part;
+            memcpy (raw + n, "\r\n", 2);
+            n += 2;
+        }
+        memcpy (raw + n, "0\r\n\r\n", 5);
+        n += 5;
+        assert_int_equal (gw_raw_exchange (s_gw.http_port, raw, n, &resp, 5000), 0);
+        if (size == MAX_BODY)
+            gw_assert_422 (&resp, 1, "string_too_long", "body/description");
+        else
+            gw_assert_detail (&resp, 413, "Request body too large (limit 65536 bytes)");
+        free (raw);
+        free (body);
+    }
+    /* a Content-Length far above the limit is refused without waiting for it */
+    const char *huge = "POST /events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                       "Content-Type: application/json\r\nContent-Length: 10000000\r\n\r\n{";
+    assert_int_equal (gw_raw_exchange (s_gw.http_port, huge, strlen (huge), &resp, 5000), 0);
+    gw_assert_detail (&resp, 413, "Request body too large (limit 65536 bytes)");
+    assert_int_equal (s_count (), before);
+    gw_resp_clear (&resp);
+}
+
+static void
+test_chunked_body_within_limit_is_accepted (void **state)
+{
+    const char *raw =
+        "POST /events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        "c\r\n{\"user_id\":\"\r\n"
+        "22\r\nchunked\",\"description\":\"in parts\"}\r\n0\r\n\r\n";
+    gw_resp_t resp = { 0 };
+    assert_int_equal (gw_raw_exchange (s_gw.http_port, raw, strlen (raw), &resp, 5000), 0);
+    assert_int_equal (resp.code, 201);
+    gw_assert_event (resp.json, "chunked", "in parts", "pending");
+    gw_resp_clear (&resp);
+}
+
+static void
+test_content_type_must_be_json (void **state)
+{
+    size_t before = s_count ();
+    gw_resp_t resp = { 0 };
+    const char *body = "{\"user_id\":\"ct\",\"description\":\"d\"}";
+    static const char *const refused[] = { "text/plain", "application/x-www-form-urlencoded",
+                                           "application/jsonx", "multipart/form-data" };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        gw_call (&s_gw, &resp, "POST", "/events", refused[i], body, strlen (body));
+        gw_assert_detail (&resp, 415, "Content-Type must be application/json");
+        gw_call (&s_gw, &resp, "PUT", s_path, refused[i], "{\"status\":\"x\"}", 14);
+        gw_assert_detail (&resp, 415, "Content-Type must be application/json");
+    }
+    assert_int_equal (s_count (), before);
+    static const char *const accepted[] = { "application/json", "application/json; charset=utf-8",
+                                            "Application/JSON", NULL };
+    for (size_t i = 0; i < sizeof accepted / sizeof *accepted; i++) {
+        if (gw_call (&s_gw, &resp, "POST", "/events", accepted[i], body, strlen (body)) != 201)
+            fail_msg ("Content-Type %s: %ld %s", accepted[i] ? accepted[i] : "(none)", resp.code,
+                      resp.body);
+        gw_assert_event (resp.json, "ct", "d", "pending");
+    }
+    assert_int_equal (s_count (), before + 3 + 1);
+    gw_resp_clear (&resp);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_422_lists_every_problem),
+        cmocka_unit_test (test_limits_accept_at_limit_and_refuse_one_byte_over),
+        cmocka_unit_test (test_invalid_utf8_and_nul_are_422),
+        cmocka_unit_test (test_put_validation),
+        cmocka_unit_test (test_query_validation),
+        cmocka_unit_test (test_body_not_json_is_400),
+        cmocka_unit_test (test_unknown_path_is_404_and_wrong_method_is_405),
+        cmocka_unit_test (test_body_over_64k_is_413),
+        cmocka_unit_test (test_chunked_body_within_limit_is_accepted),
+        cmocka_unit_test (test_content_type_must_be_json),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}

@@ -1,0 +1,281 @@
+/*
+ * test_gateway_faults — the gateway when its store misbehaves, and its own
+ * lifecycle: 503 fast while no store runs (and recovery when one appears,
+ * 503 again when it dies), 504 when the store is frozen mid-request (the
+ * store's late reply must not be handed to a later request), 503 when the
+ * store's notification backlog is full (and nothing stored), --check, and a
+ * prompt exit 0 on SIGTERM even with idle, half-sent and in-flight
+ * requests open.
+ *
+ * Each test starts its own store and gateway on fresh ports.
+ */
+#include "gwclient.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#define FAST_MS 1000   /* "well under" the 2 s default store timeout */
+#define TIMEOUT_MS 500 /* --timeout-ms for the 504 test */
+
+static gw_t s_gw;
+
+static int
+s_begin (void **state)
+{
+    gw_init (&s_gw);
+    return 0;
+}
+
+static int
+s_end (void **state)
+{
+    gw_fini (&s_gw);
+    return 0;
+}
+
+static void
+s_nap (int ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep (&ts, NULL);
+}
+
+/* Waits up to timeout_ms for pid to exit; its waitpid status, -1 on
+   timeout (the process is then still running). */
+static int
+s_wait_exit (pid_t pid, int timeout_ms)
+{
+    int64_t deadline = gw_now_ms () + timeout_ms;
+    int status;
+    do {
+        if (waitpid (pid, &status, WNOHANG) == pid)
+            return status;
+        s_nap (10);
+    } while (gw_now_ms () < deadline);
+    return -1;
+}
+
+/* Every store-backed route answers 503 Store unavailable, fast. */
+static void
+s_assert_all_503_fast (void)
+{
+    gw_resp_t resp = { 0 };
+    static const struct {
+        const char *method, *path, *body;
+    } cases[] = {
+        { "POST", "/events", "{\"user_id\":\"u\",\"description\":\"d\"}" },
+        { "GET", "/events/0b9e4c6a-2f7d-4e1b-9a3c-5d6e7f8091a2", NULL },
+        { "PUT", "/events/0b9e4c6a-2f7d-4e1b-9a3c-5d6e7f8091a2", "{\"status\":\"x\"}" },
+        { "GET", "/events", NULL },
+        { "GET", "/readyz", NULL },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        gw_json (&s_gw, &resp, cases[i].method, cases[i].path, cases[i].body);
+        gw_assert_detail (&resp, 503, "Store unavailable");
+        if (resp.elapsed_ms >= FAST_MS)
+            fail_msg ("%s %s took %lld ms for its 503", cases[i].method, cases[i].path,
+                      (long long)resp.elapsed_ms);
+    }
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", "/healthz", NULL, NULL, 0), 200);
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", "/ping", NULL, NULL, 0), 200);
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", "/metrics", NULL, NULL, 0), 200);
+    assert_true (gw_metric (resp.body, "herald_store_up", NULL) == 0);
+    gw_resp_clear (&resp);
+}
+
+static void
+test_no_store_is_503_fast_and_recovers (void **state)
+{
+    assert_int_equal (gw_start_gateway (&s_gw, NULL), 0);
+    s_assert_all_503_fast ();
+
+    /* a store appears on the configured endpoint: the gateway uses it */
+    assert_int_equal (gw_start_store (&s_gw, NULL), 0);
+    assert_int_equal (gw_wait_readyz (&s_gw, 200, 10000), 0);
+    char id[GW_ID_LEN + 1];
+    gw_create (&s_gw, "back", "store is back", id);
+
+    /* the store dies: 503 again, fast, once the gateway has noticed */
+    kill (s_gw.store, SIGKILL);
+    assert_true (s_wait_exit (s_gw.store, 5000) != -1);
+    s_gw.store = 0;
+    assert_int_equal (gw_wait_readyz (&s_gw, 503, 10000), 0);
+    s_assert_all_503_fast ();
+    assert_true (harness_alive (s_gw.gateway));
+}
+
+static void
+test_frozen_store_is_504_and_late_reply_is_dropped (void **state)
+{
+    char timeout[16];
+    snprintf (timeout, sizeof timeout, "%d", TIMEOUT_MS);
+    const char *const extra[] = { "--timeout-ms", timeout, NULL };
+    assert_int_equal (gw_start_store (&s_gw, NULL), 0);
+    assert_int_equal (gw_start_gateway (&s_gw, extra), 0);
+    assert_int_equal (gw_wait_readyz (&s_gw, 200, 10000), 0);
+    char a[GW_ID_LEN + 1], path_a[64];
+    gw_create (&s_gw, "before", "made before the freeze", a);
+    snprintf (path_a, sizeof path_a, "/events/%s", a);
+
+    assert_int_equal (kill (s_gw.store, SIGSTOP), 0);
+    gw_resp_t resp = { 0 };
+    gw_json (&s_gw, &resp, "POST", "/events", "{\"user_id\":\"late\",\"description\":\"frozen\"}");
+    gw_assert_detail (&resp, 504, "Store did not answer in time");
+    if (resp.elapsed_ms < TIMEOUT_MS - 100 || resp.elapsed_ms > TIMEOUT_MS + 1500)
+        fail_msg ("504 after %lld ms with --timeout-ms %d", (long long)resp.elapsed_ms, TIMEOUT_MS);
+    gw_json (&s_gw, &resp, "PUT", path_a, "{\"description\":\"frozen put\"}");
+    gw_assert_detail (&resp, 504, "Store did not answer in time");
+    gw_call (&s_gw, &resp, "GET", "/events?user_id=before", NULL, NULL, 0);
+    gw_assert_detail (&resp, 504, "Store did not answer in time");
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", "/healthz", NULL, NULL, 0), 200);
+
+    /* the store wakes up and answers all three, too late: the gateway must
+       count and drop those replies, and later requests get their own */
+    assert_int_equal (kill (s_gw.store, SIGCONT), 0);
+    int64_t deadline = gw_now_ms () + 10000;
+    double late = 0;
+    while (late < 3 && gw_now_ms () < deadline) {
+        assert_int_equal (gw_call (&s_gw, &resp, "GET", "/metrics", NULL, NULL, 0), 200);
+        late = gw_metric (resp.body, "herald_store_late_replies_total", NULL);
+        if (late < 3)
+            s_nap (20);
+    }
+    if (late < 3)
+        fail_msg ("herald_store_late_replies_total is %g after 3 timed-out requests", late);
+
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal (gw_call (&s_gw, &resp, "GET", path_a, NULL, NULL, 0), 200);
+        assert_string_equal (json_string_value (json_object_get (resp.json, "event_id")), a);
+        char b[GW_ID_LEN + 1], user[32];
+        snprintf (user, sizeof user, "after-%d", i);
+        gw_create (&s_gw, user, "made after the thaw", b);
+        assert_string_not_equal (a, b);
+        assert_int_equal (gw_call (&s_gw, &resp, "GET", "/events?user_id=before", NULL, NULL, 0),
+                          200);
+        json_t *items = json_object_get (resp.json, "items");
+        assert_int_equal (json_array_size (items), 1);
+        assert_string_equal (
+            json_string_value (json_object_get (json_array_get (items, 0), "event_id")), a);
+    }
+    assert_int_equal (gw_wait_readyz (&s_gw, 200, 5000), 0);
+    gw_resp_clear (&resp);
+}
+
+static void
+test_full_backlog_is_503_and_stores_nothing (void **state)
+{
+    const char *const extra[] = { "--feed-max", "3", NULL };
+    assert_int_equal (gw_start_store (&s_gw, extra), 0);
+    assert_int_equal (gw_start_gateway (&s_gw, NULL), 0);
+    assert_int_equal (gw_wait_readyz (&s_gw, 200, 10000), 0);
+    char ids[3][GW_ID_LEN + 1];
+    for (int i = 0; i < 3; i++)
+        gw_create (&s_gw, "backlog", "fills the feed", ids[i]);
+    gw_resp_t resp = { 0 };
+    gw_json (&s_gw, &resp, "POST", "/events", "{\"user_id\":\"backlog\",\"description\":\"4th\"}");
+    gw_assert_detail (&resp, 503, "Notification backlog full, try again later");
+    char path[64];
+    snprintf (path, sizeof path, "/events/%s", ids[0]);
+    gw_json (&s_gw, &resp, "PUT", path, "{\"status\":\"processed\"}");
+    gw_assert_detail (&resp, 503, "Notification backlog full, try again later");
+    /* reads still work and show nothing changed */
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", path, NULL, NULL, 0), 200);
+    gw_assert_event (resp.json, "backlog", "fills the feed", "pending");
+    char listed[8][GW_ID_LEN + 1];
+    assert_int_equal (gw_list_all (&s_gw, "user_id=backlog", 100, listed[0], 8), 3);
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", "/readyz", NULL, NULL, 0), 200);
+    gw_resp_clear (&resp);
+}
+
+static int
+s_run_check (void)
+{
+    char listen[64], log[700];
+    snprintf (listen, sizeof listen, "127.0.0.1:%d", s_gw.http_port);
+    snprintf (log, sizeof log, "%s/check-%d.log", harness_tmpdir (), s_gw.run);
+    const char *argv[] = { harness_bin ("herald-gateway"), "--check", "--listen", listen, NULL };
+    pid_t pid = harness_spawn (argv, NULL, NULL, log);
+    assert_true (pid > 0);
+    int status = s_wait_exit (pid, 5000);
+    if (status == -1) {
+        harness_stop (pid, SIGKILL, 1000);
+        fail_msg ("herald-gateway --check did not exit within 5 s");
+    }
+    assert_true (WIFEXITED (status));
+    return WEXITSTATUS (status);
+}
+
+static void
+test_check_flag_reports_readiness (void **state)
+{
+    assert_int_equal (s_run_check (), 1); /* nothing listening */
+    assert_int_equal (gw_start_gateway (&s_gw, NULL), 0);
+    assert_int_equal (s_run_check (), 1); /* gateway up, store down: not ready */
+    assert_int_equal (gw_start_store (&s_gw, NULL), 0);
+    assert_int_equal (gw_wait_readyz (&s_gw, 200, 10000), 0);
+    assert_int_equal (s_run_check (), 0);
+}
+
+static void
+test_sigterm_exits_zero_promptly (void **state)
+{
+    assert_int_equal (gw_start_all (&s_gw), 0);
+    gw_resp_t resp = { 0 };
+    /* an idle keep-alive connection, a half-sent request ... */
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", "/ping", NULL, NULL, 0), 200);
+    int half = gw_raw_connect (s_gw.http_port);
+    assert_true (half >= 0);
+    const char *part =
+        "POST /events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{\"us";
+    assert_int_equal (send (half, part, strlen (part), MSG_NOSIGNAL), (ssize_t)strlen (part));
+    /* ... and a request in flight to a frozen store */
+    kill (s_gw.store, SIGSTOP);
+    int inflight = gw_raw_connect (s_gw.http_port);
+    assert_true (inflight >= 0);
+    const char *get = "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    assert_int_equal (send (inflight, get, strlen (get), MSG_NOSIGNAL), (ssize_t)strlen (get));
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", "/healthz", NULL, NULL, 0), 200);
+
+    int64_t start = gw_now_ms ();
+    assert_int_equal (kill (s_gw.gateway, SIGTERM), 0);
+    int status = s_wait_exit (s_gw.gateway, 5000);
+    int64_t took = gw_now_ms () - start;
+    if (status == -1)
+        fail_msg ("gateway still running 5 s after SIGTERM");
+    s_gw.gateway = 0;
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+    if (took > 3000)
+        fail_msg ("gateway took %lld ms to exit on SIGTERM", (long long)took);
+    close (half);
+    close (inflight);
+    kill (s_gw.store, SIGCONT);
+    gw_resp_clear (&resp);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_no_store_is_503_fast_and_recovers, s_begin, s_end),
+        cmocka_unit_test_setup_teardown (test_frozen_store_is_504_and_late_reply_is_dropped,
+                                         s_begin, s_end),
+        cmocka_unit_test_setup_teardown (test_full_backlog_is_503_and_stores_nothing, s_begin,
+                                         s_end),
+        cmocka_unit_test_setup_teardown (test_check_flag_reports_readiness, s_begin, s_end),
+        cmocka_unit_test_setup_teardown (test_sigterm_exits_zero_promptly, s_begin, s_end),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}

@@ -1,0 +1,356 @@
+/*
+ * test_gateway_load — the gateway under many clients and hostile ones:
+ * 1,000 creates over 100 parallel connections (curl multi), every one 201
+ * with its own id, all listed afterwards; garbage on the HTTP port (random
+ * bytes, a huge header line, a request line with no version, NULs, absurd
+ * lengths, half-sent requests, connect-and-close storms) after which it
+ * still serves; 300 stalled half-sent connections that must not stop 50
+ * normal requests; and --idle-timeout closing stalled connections.
+ *
+ * One store and gateway for the program; the concurrent test runs first
+ * so an unfiltered listing holds exactly its events.
+ */
+#include "gwclient.h"
+
+#include <curl/curl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#define CREATES 1000
+#define PARALLEL 100
+#define STALLED 300
+#define NORMAL 50
+
+static gw_t s_gw;
+
+static int
+s_setup (void **state)
+{
+    gw_init (&s_gw);
+    return gw_start_all (&s_gw);
+}
+
+static int
+s_teardown (void **state)
+{
+    gw_fini (&s_gw);
+    return 0;
+}
+
+typedef struct {
+    CURL *easy;
+    char body[128];
+    char reply[4096];
+    size_t len;
+    int index;
+} slot_t;
+
+static size_t
+s_on_reply (char *data, size_t size, size_t nmemb, void *arg)
+{
+    slot_t *slot = arg;
+    size_t n = size * nmemb;
+    if (slot->len + n >= sizeof slot->reply)
+        return 0;
+    memcpy (slot->reply + slot->len, data, n);
+    slot->len += n;
+    slot->reply[slot->len] = '\0';
+    return n;
+}
+
+static void
+s_slot_start (slot_t *slot, CURLM *multi, struct curl_slist *headers, int index)
+{
+    char url[128];
+    snprintf (url, sizeof url, "%s/events", s_gw.base_url);
+    snprintf (slot->body, sizeof slot->body,
+              "{\"user_id\":\"load-%d\",\"description\":\"concurrent create %d\"}", index % 37,
+              index);
+    slot->len = 0;
+    slot->index = index;
+    curl_easy_setopt (slot->easy, CURLOPT_URL, url);
+    curl_easy_setopt (slot->easy, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt (slot->easy, CURLOPT_POSTFIELDS, slot->body);
+    curl_easy_setopt (slot->easy, CURLOPT_WRITEFUNCTION, s_on_reply);
+    curl_easy_setopt (slot->easy, CURLOPT_WRITEDATA, slot);
+    curl_easy_setopt (slot->easy, CURLOPT_PRIVATE, slot);
+    curl_easy_setopt (slot->easy, CURLOPT_TIMEOUT_MS, (long)GW_REQUEST_TIMEOUT_MS);
+    curl_easy_setopt (slot->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_multi_add_handle (multi, slot->easy);
+}
+
+static int
+s_cmp_id (const void *a, const void *b)
+{
+    return strcmp (a, b);
+}
+
+static void
+test_1000_concurrent_creates_are_all_stored (void **state)
+{
+    static char ids[CREATES][GW_ID_LEN + 1], listed[CREATES + 1][GW_ID_LEN + 1];
+    static slot_t slots[PARALLEL];
+    CURLM *multi = curl_multi_init ();
+    curl_multi_setopt (multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)PARALLEL);
+    struct curl_slist *headers = curl_slist_append (NULL, "Content-Type: application/json");
+    int started = 0, done = 0, created = 0;
+    int64_t start = gw_now_ms (), deadline = start + 60000;
+    for (int i = 0; i < PARALLEL; i++) {
+        slots[i].easy = curl_easy_init ();
+        s_slot_start (&slots[i], multi, headers, started++);
+    }
+    while (done < CREATES && gw_now_ms () < deadline) {
+        int running = 0, left = 0;
+        curl_multi_perform (multi, &running);
+        CURLMsg *msg;
+        while ((msg = curl_multi_info_read (multi, &left))) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            slot_t *slot;
+            curl_easy_getinfo (msg->easy_handle, CURLINFO_PRIVATE, (char **)&slot);
+            long code = 0;
+            curl_easy_getinfo (msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
+            if (msg->data.result != CURLE_OK || code != 201)
+                fail_msg ("create %d: curl %d, HTTP %ld, %s", slot->index, msg->data.result, code,
+                          slot->reply);
+            json_t *ev = json_loads (slot->reply, 0, NULL);
+            char user[32], desc[64];
+            snprintf (user, sizeof user, "load-%d", slot->index % 37);
+            snprintf (desc, sizeof desc, "concurrent create %d", slot->index);
+            gw_assert_event (ev, user, desc, "pending");
+            snprintf (ids[slot->index], GW_ID_LEN + 1, "%s",
+                      json_string_value (json_object_get (ev, "event_id")));
+            json_decref (ev);
+            created++;
+            done++;
+            curl_multi_remove_handle (multi, slot->easy);
+            if (started < CREATES)
+                s_slot_start (slot, multi, headers, started++);
+        }
+        if (done < CREATES)
+            curl_multi_poll (multi, NULL, 0, 100, NULL);
+    }
+    int64_t took = gw_now_ms () - start;
+    for (int i = 0; i < PARALLEL; i++) {
+        curl_multi_remove_handle (multi, slots[i].easy);
+        curl_easy_cleanup (slots[i].easy);
+    }
+    curl_multi_cleanup (multi);
+    curl_slist_free_all (headers);
+    assert_int_equal (created, CREATES);
+    print_message ("%d creates over %d connections in %lld ms (%.0f/s)\n", CREATES, PARALLEL,
+                   (long long)took, CREATES * 1000.0 / (double)(took ? took : 1));
+
+    qsort (ids, CREATES, GW_ID_LEN + 1, s_cmp_id);
+    for (int i = 1; i < CREATES; i++)
+        assert_string_not_equal (ids[i - 1], ids[i]);
+    assert_int_equal (gw_list_all (&s_gw, "", 1000, listed[0], CREATES + 1), CREATES);
+    qsort (listed, CREATES, GW_ID_LEN + 1, s_cmp_id);
+    for (int i = 0; i < CREATES; i++)
+        assert_string_equal (listed[i], ids[i]);
+}
+
+/* The gateway is alive and answers a normal request correctly. */
+static void
+s_assert_serving (const char *after)
+{
+    assert_true (harness_alive (s_gw.gateway));
+    gw_resp_t resp = { 0 };
+    if (gw_call (&s_gw, &resp, "GET", "/ping", NULL, NULL, 0) != 200)
+        fail_msg ("after %s: GET /ping gave %ld", after, resp.code);
+    assert_string_equal (json_string_value (json_object_get (resp.json, "ping")), "pong");
+    gw_resp_clear (&resp);
+}
+
+/* Sends bytes; if an answer comes within 3 s it must be a client error (or
+   505 for an HTTP version the server does not speak). */
+static void
+s_garbage (const char *name, const void *data, size_t len)
+{
+    gw_resp_t resp = { 0 };
+    if (gw_raw_exchange (s_gw.http_port, data, len, &resp, 3000) == 0
+        && (resp.code < 400 || resp.code > 499) && resp.code != 505)
+        fail_msg ("%s: answered %ld", name, resp.code);
+    gw_resp_clear (&resp);
+    s_assert_serving (name);
+}
+
+static void
+test_garbage_on_the_http_port_leaves_it_serving (void **state)
+{
+    unsigned seed = 42;
+    char noise[4100];
+    for (int round = 0; round < 5; round++) {
+        for (size_t i = 0; i < 4096; i++)
+            noise[i] = (char)(rand_r (&seed) & 0xff);
+        memcpy (noise + 4096, "\r\n\r\n", 4);
+        s_garbage ("random bytes", noise, sizeof noise);
+    }
+    size_t big = 256 * 1024;
+    char *huge = malloc (big + 64);
+    int n = snprintf (huge, 64, "GET /ping HTTP/1.1\r\nHost: x\r\nX-Big: ");
+    memset (huge + n, 'a', big);
+    memcpy (huge + n + big, "\r\n\r\n", 4);
+    s_garbage ("huge header line", huge, (size_t)n + big + 4);
+    memset (huge, 'A', big);
+    s_garbage ("huge request line", huge, big);
+    free (huge);
+    static const char *const texts[] = {
+        "GET /ping\r\n\r\n",
+        "GET\r\n\r\n",
+        "\r\n\r\n\r\n\r\n",
+        "GET /ping HTTP/9.9\r\nHost: x\r\n\r\n",
+        "GET /ping HTTP/1.1\r\nno colon here\r\n\r\n",
+        "POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n{}",
+        "POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n{}",
+        "POST /events HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+        "chunked\r\n\r\nzz\r\nab\r\n0\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+        s_garbage (texts[i], texts[i], strlen (texts[i]));
+    const char nul[] = "GET /pi\0ng HTTP/1.1\r\nHost: x\r\n\r\n";
+    s_garbage ("NUL in request line", nul, sizeof nul - 1);
+
+    /* half-sent requests, closed by the client */
+    const char *half = "POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                       "Content-Length: 60\r\n\r\n{\"user_id\":\"ha";
+    for (size_t cut = 5; cut <= strlen (half); cut += 17) {
+        int fd = gw_raw_connect (s_gw.http_port);
+        assert_true (fd >= 0);
+        assert_true (send (fd, half, cut, MSG_NOSIGNAL) == (ssize_t)cut);
+        close (fd);
+    }
+    s_assert_serving ("half-sent requests");
+    /* connect-and-close storm */
+    for (int i = 0; i < 200; i++) {
+        int fd = gw_raw_connect (s_gw.http_port);
+        assert_true (fd >= 0);
+        close (fd);
+    }
+    s_assert_serving ("connect storm");
+    char id[GW_ID_LEN + 1];
+    gw_create (&s_gw, "after-garbage", "still storing", id);
+}
+
+static void
+test_stalled_connections_do_not_block_others (void **state)
+{
+    int fds[STALLED];
+    const char *half =
+        "POST /events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        "Content-Length: 60\r\n\r\n{\"user_id\":";
+    for (int i = 0; i < STALLED; i++) {
+        fds[i] = gw_raw_connect (s_gw.http_port);
+        assert_true (fds[i] >= 0);
+        assert_true (send (fds[i], half, strlen (half), MSG_NOSIGNAL) == (ssize_t)strlen (half));
+    }
+    gw_t client = { 0 };
+    gw_init (&client);
+    client.http_port = s_gw.http_port;
+    snprintf (client.base_url, sizeof client.base_url, "%s", s_gw.base_url);
+    client.fresh = true; /* each request on its own new connection */
+    gw_resp_t resp = { 0 };
+    int64_t start = gw_now_ms (), slowest = 0;
+    for (int i = 0; i < NORMAL; i++) {
+        if (i % 2) {
+            if (gw_call (&client, &resp, "GET", "/ping", NULL, NULL, 0) != 200)
+                fail_msg ("ping %d with %d stalled connections: %ld", i, STALLED, resp.code);
+        } else {
+            char body[96];
+            snprintf (body, sizeof body, "{\"user_id\":\"beside-stalled\",\"description\":\"%d\"}",
+                      i);
+            if (gw_json (&client, &resp, "POST", "/events", body) != 201)
+                fail_msg ("create %d with %d stalled connections: %ld", i, STALLED, resp.code);
+        }
+        if (resp.elapsed_ms > slowest)
+            slowest = resp.elapsed_ms;
+    }
+    print_message ("%d requests beside %d stalled connections in %lld ms (slowest %lld ms)\n",
+                   NORMAL, STALLED, (long long)(gw_now_ms () - start), (long long)slowest);
+    char ids[NORMAL][GW_ID_LEN + 1];
+    assert_int_equal (gw_list_all (&client, "user_id=beside-stalled", 100, ids[0], NORMAL),
+                      NORMAL / 2);
+    /* the stalled clients were not answered half-way: none got a 2xx */
+    for (int i = 0; i < STALLED; i++) {
+        char buf[64];
+        ssize_t n = recv (fds[i], buf, sizeof buf - 1, MSG_DONTWAIT);
+        if (n > 0) {
+            buf[n] = '\0';
+            assert_null (strstr (buf, " 201 "));
+        }
+        close (fds[i]);
+    }
+    gw_resp_clear (&resp);
+    gw_fini (&client);
+    s_assert_serving ("stalled connections");
+}
+
+/* Polls fd until the peer closes it; ms it took, -1 after timeout_ms. */
+static int64_t
+s_wait_closed (int fd, int timeout_ms)
+{
+    int64_t start = gw_now_ms ();
+    while (gw_now_ms () - start < timeout_ms) {
+        struct pollfd pfd = { fd, POLLIN, 0 };
+        if (poll (&pfd, 1, 50) > 0) {
+            char buf[512];
+            ssize_t n = recv (fd, buf, sizeof buf, 0);
+            if (n <= 0)
+                return gw_now_ms () - start;
+        }
+    }
+    return -1;
+}
+
+static void
+test_idle_timeout_closes_stalled_connections (void **state)
+{
+    gw_t idle = { 0 };
+    gw_init (&idle);
+    snprintf (idle.store_ep, sizeof idle.store_ep, "%s", s_gw.store_ep);
+    const char *const extra[] = { "--idle-timeout", "1", NULL };
+    assert_int_equal (gw_start_gateway (&idle, extra), 0);
+    assert_int_equal (gw_wait_readyz (&idle, 200, 10000), 0);
+    int silent = gw_raw_connect (idle.http_port);
+    int half = gw_raw_connect (idle.http_port);
+    assert_true (silent >= 0 && half >= 0);
+    const char *part = "GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    assert_true (send (half, part, strlen (part), MSG_NOSIGNAL) == (ssize_t)strlen (part));
+    int64_t closed_silent = s_wait_closed (silent, 10000);
+    int64_t closed_half = s_wait_closed (half, 10000);
+    print_message ("idle timeout 1 s: closed after %lld and %lld ms\n", (long long)closed_silent,
+                   (long long)closed_half);
+    assert_true (closed_silent >= 0 && closed_half >= 0);
+    close (silent);
+    close (half);
+    gw_resp_t resp = { 0 };
+    assert_int_equal (gw_call (&idle, &resp, "GET", "/ping", NULL, NULL, 0), 200);
+    gw_resp_clear (&resp);
+    idle.store = 0; /* shared with s_gw */
+    gw_fini (&idle);
+}
+
+int
+main (void)
+{
+    curl_global_init (CURL_GLOBAL_DEFAULT);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_1000_concurrent_creates_are_all_stored),
+        cmocka_unit_test (test_garbage_on_the_http_port_leaves_it_serving),
+        cmocka_unit_test (test_stalled_connections_do_not_block_others),
+        cmocka_unit_test (test_idle_timeout_closes_stalled_connections),
+    };
+    int rc = cmocka_run_group_tests (tests, s_setup, s_teardown);
+    curl_global_cleanup ();
+    return rc;
+}
