@@ -1,0 +1,116 @@
+/* options — see options.h. */
+#include "options.h"
+
+#include "config.h"
+#include "herald_version.h"
+
+#include <assert.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_OPTIONS_MAX 40
+enum { S_HELP = 1000, S_VERSION, S_LOG_LEVEL };
+
+static void
+s_usage (options_t *self, FILE *out)
+{
+    fprintf (out, "Usage: %s [options]\n%s\n\n", self->program, self->summary);
+    for (option_t *o = self->options; o->name; o++) {
+        char flag[64];
+        snprintf (flag, sizeof flag, "--%s%s%s", o->name, o->metavar ? " " : "",
+                  o->metavar ? o->metavar : "");
+        fprintf (out, "  %-24s %s", flag, o->help);
+        if (o->kind == OPTION_INT)
+            fprintf (out, ", %lld..%lld", (long long)o->min, (long long)o->max);
+        if (o->env || o->def)
+            fprintf (out, " (%s%s%s)", o->env ? o->env : "", o->env && o->def ? ", " : "",
+                     o->def ? o->def : "");
+        fputc ('\n', out);
+    }
+    fprintf (out, "  %-24s %s\n  %-24s\n", "--log-level L",
+             "debug|info|warn|error (HERALD_LOG_LEVEL, info)", "--help, --version");
+}
+
+option_t *
+options_get (options_t *self, const char *name)
+{
+    for (option_t *o = self->options; o->name; o++)
+        if (strcmp (o->name, name) == 0)
+            return o;
+    assert (!"unknown option name");
+    return NULL;
+}
+
+int
+options_parse (options_t *self, int argc, char *argv[])
+{
+    struct option table[S_OPTIONS_MAX + 4];
+    const char *given[S_OPTIONS_MAX] = { NULL };
+    const char *log_level = NULL;
+    int n = 0;
+    for (option_t *o = self->options; o->name; o++, n++) {
+        assert (n < S_OPTIONS_MAX);
+        table[n] = (struct option){ o->name, o->kind == OPTION_FLAG ? no_argument
+                                                                    : required_argument,
+                                    NULL, n };
+    }
+    table[n] = (struct option){ "help", no_argument, NULL, S_HELP };
+    table[n + 1] = (struct option){ "version", no_argument, NULL, S_VERSION };
+    table[n + 2] = (struct option){ "log-level", required_argument, NULL, S_LOG_LEVEL };
+    table[n + 3] = (struct option){ NULL, 0, NULL, 0 };
+    optind = 1;
+    int opt;
+    while ((opt = getopt_long (argc, argv, "hV", table, NULL)) != -1) {
+        if (opt == S_HELP || opt == 'h') {
+            s_usage (self, stdout);
+            return 1;
+        }
+        if (opt == S_VERSION || opt == 'V') {
+            printf ("%s %s\n", self->program, HERALD_VERSION);
+            return 1;
+        }
+        if (opt == S_LOG_LEVEL)
+            log_level = optarg;
+        else if (opt >= 0 && opt < n) {
+            if (self->options[opt].kind == OPTION_FLAG)
+                self->options[opt].set = true;
+            else
+                given[opt] = optarg;
+        }
+        else {
+            s_usage (self, stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf (stderr, "%s: unexpected argument '%s' (see --help)\n", self->program,
+                 argv[optind]);
+        return 2;
+    }
+    const char *level = config_str (log_level, "HERALD_LOG_LEVEL", "info");
+    if (log_level_parse (level, &self->log_level) != 0) {
+        fprintf (stderr, "%s: --log-level / HERALD_LOG_LEVEL: invalid value '%s'\n",
+                 self->program, level);
+        return 2;
+    }
+    for (int i = 0; i < n; i++) {
+        option_t *o = &self->options[i];
+        if (o->kind == OPTION_FLAG)
+            continue;
+        o->str = config_str (given[i], o->env, o->def);
+        if (o->kind == OPTION_STR && o->str && !*o->str) {
+            fprintf (stderr, "%s: --%s: empty value\n", self->program, o->name);
+            return 2;
+        }
+        if (o->kind == OPTION_INT && o->str
+            && config_parse_int (o->str, o->min, o->max, &o->num) != 0) {
+            fprintf (stderr, "%s: --%s%s%s: invalid value '%s' (want an integer in %lld..%lld)\n",
+                     self->program, o->name, o->env ? " / " : "", o->env ? o->env : "", o->str,
+                     (long long)o->min, (long long)o->max);
+            return 2;
+        }
+    }
+    return 0;
+}

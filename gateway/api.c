@@ -1,0 +1,561 @@
+/*
+ * api — see api.h. The 422 body follows FastAPI's shape so users of the old
+ * service read the same errors: {"detail":[{"type","loc","msg","input"}]},
+ * every problem of the request listed, the path's before the body's. A
+ * body that is not JSON at all is a 400; a body that is JSON but not
+ * Unicode (bad UTF-8 bytes, a lone surrogate escape) is reported as a 422
+ * at ["body"], since jansson stops at the first such byte and cannot say
+ * which field held it.
+ */
+#include "api.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *s_endpoint_names[API_EP_COUNT_] = {
+    [API_EP_UNKNOWN] = "unknown",
+    [API_EP_CREATE] = "POST /events",
+    [API_EP_LIST] = "GET /events",
+    [API_EP_GET] = "GET /events/{event_id}",
+    [API_EP_UPDATE] = "PUT /events/{event_id}",
+    [API_EP_PING] = "GET /ping",
+    [API_EP_HEALTHZ] = "GET /healthz",
+    [API_EP_READYZ] = "GET /readyz",
+    [API_EP_METRICS] = "GET /metrics",
+    [API_EP_OPENAPI] = "GET /openapi.json",
+    [API_EP_DOCS] = "GET /docs",
+};
+
+const char *
+api_endpoint_name (api_endpoint_t ep)
+{
+    return ep > API_EP_UNKNOWN && ep < API_EP_COUNT_ ? s_endpoint_names[ep] : "unknown";
+}
+
+bool
+api_endpoint_has_body (api_endpoint_t ep)
+{
+    return ep == API_EP_CREATE || ep == API_EP_UPDATE;
+}
+
+void
+api_reply_clear (api_reply_t *reply)
+{
+    free (reply->body);
+    memset (reply, 0, sizeof *reply);
+}
+
+/* Takes ownership of root. */
+static int
+s_reply_json (api_reply_t *reply, unsigned status, json_t *root)
+{
+    api_reply_clear (reply);
+    reply->status = status;
+    char *text = root ? json_dumps (root, JSON_COMPACT) : NULL;
+    json_decref (root);
+    if (!text) {
+        reply->status = 500;
+        return -1;
+    }
+    reply->body = text;
+    reply->len = strlen (text);
+    return 0;
+}
+
+int
+api_reply_detail (api_reply_t *reply, unsigned status, const char *message)
+{
+    return s_reply_json (reply, status, json_pack ("{s:s}", "detail", message));
+}
+
+/* ---- Routing ------------------------------------------------------------- */
+
+typedef struct {
+    const char *path;
+    api_endpoint_t get; /* GET and HEAD */
+    api_endpoint_t post;
+    api_endpoint_t put;
+    const char *allow;
+} s_route_t;
+
+static const s_route_t s_routes[] = {
+    { "/events", API_EP_LIST, API_EP_CREATE, API_EP_UNKNOWN, "GET, HEAD, POST" },
+    { "/ping", API_EP_PING, API_EP_UNKNOWN, API_EP_UNKNOWN, "GET, HEAD" },
+    { "/healthz", API_EP_HEALTHZ, API_EP_UNKNOWN, API_EP_UNKNOWN, "GET, HEAD" },
+    { "/readyz", API_EP_READYZ, API_EP_UNKNOWN, API_EP_UNKNOWN, "GET, HEAD" },
+    { "/metrics", API_EP_METRICS, API_EP_UNKNOWN, API_EP_UNKNOWN, "GET, HEAD" },
+    { "/openapi.json", API_EP_OPENAPI, API_EP_UNKNOWN, API_EP_UNKNOWN, "GET, HEAD" },
+    { "/docs", API_EP_DOCS, API_EP_UNKNOWN, API_EP_UNKNOWN, "GET, HEAD" },
+};
+static const s_route_t s_event_route = { "/events/{event_id}", API_EP_GET, API_EP_UNKNOWN,
+                                         API_EP_UPDATE, "GET, HEAD, PUT" };
+
+static int
+s_pick (const s_route_t *route, const char *method, api_endpoint_t *ep, api_reply_t *reply)
+{
+    api_endpoint_t pick = API_EP_UNKNOWN;
+    if (strcmp (method, "GET") == 0 || strcmp (method, "HEAD") == 0)
+        pick = route->get;
+    else if (strcmp (method, "POST") == 0)
+        pick = route->post;
+    else if (strcmp (method, "PUT") == 0)
+        pick = route->put;
+    if (pick == API_EP_UNKNOWN) {
+        api_reply_detail (reply, 405, "Method Not Allowed");
+        reply->allow = route->allow;
+        return -1;
+    }
+    *ep = pick;
+    return 0;
+}
+
+int
+api_resolve (const char *method, const char *path, api_endpoint_t *ep, const char **id,
+             size_t *id_len, api_reply_t *reply)
+{
+    *ep = API_EP_UNKNOWN;
+    *id = NULL;
+    *id_len = 0;
+    size_t len = strlen (path);
+    if (len > 1 && path[len - 1] == '/')
+        len--;
+    for (size_t i = 0; i < sizeof s_routes / sizeof s_routes[0]; i++)
+        if (strlen (s_routes[i].path) == len && memcmp (s_routes[i].path, path, len) == 0)
+            return s_pick (&s_routes[i], method, ep, reply);
+    static const char prefix[] = "/events/";
+    size_t plen = sizeof prefix - 1;
+    if (len > plen && memcmp (path, prefix, plen) == 0 && !memchr (path + plen, '/', len - plen)) {
+        *id = path + plen;
+        *id_len = len - plen;
+        return s_pick (&s_event_route, method, ep, reply);
+    }
+    api_reply_detail (reply, 404, "Not Found");
+    return -1;
+}
+
+bool
+api_content_type_is_json (const char *value)
+{
+    if (!value)
+        return true;
+    while (*value == ' ' || *value == '\t')
+        value++;
+    static const char json[] = "application/json";
+    size_t n = sizeof json - 1;
+    if (strncasecmp (value, json, n) != 0)
+        return false;
+    value += n;
+    while (*value == ' ' || *value == '\t')
+        value++;
+    return *value == '\0' || *value == ';';
+}
+
+/* ---- Problems (the 422 list) --------------------------------------------- */
+
+/* Appends one problem. input is a borrowed JSON value or NULL (omitted). */
+static void
+s_problem (json_t *detail, const char *type, const char *where, const char *field, const char *msg,
+           json_t *input)
+{
+    json_t *loc = field ? json_pack ("[ss]", where, field) : json_pack ("[s]", where);
+    json_t *item = json_pack ("{s:s,s:o,s:s}", "type", type, "loc", loc, "msg", msg);
+    if (item && input)
+        json_object_set (item, "input", input);
+    if (item)
+        json_array_append_new (detail, item);
+}
+
+/* Checks one string value against max; appends a problem when it fails.
+   Returns true when the value is acceptable. */
+static bool
+s_check_string (json_t *detail, const char *where, const char *field, const char *ptr, size_t len,
+                size_t max, json_t *input)
+{
+    proto_str_check_t check = proto_check_string (ptr, len, max);
+    if (check == PROTO_STR_OK)
+        return true;
+    static const char *types[] = {
+        [PROTO_STR_EMPTY] = "string_too_short",
+        [PROTO_STR_TOO_LONG] = "string_too_long",
+        [PROTO_STR_BAD_UTF8] = "string_unicode",
+        [PROTO_STR_HAS_NUL] = "string_contains_nul",
+    };
+    char msg[128];
+    proto_check_message (check, max, msg, sizeof msg);
+    s_problem (detail, types[check], where, field, msg, input);
+    return false;
+}
+
+static int
+s_reply_problems (api_reply_t *reply, json_t *detail)
+{
+    return s_reply_json (reply, 422, json_pack ("{s:o}", "detail", detail));
+}
+
+/* Checks a path event_id; appends a problem when it is not a UUID. */
+static bool
+s_check_uuid (json_t *detail, const char *where, const char *field, const char *text, size_t len,
+              uint8_t out[16])
+{
+    if (proto_uuid_parse (text, len, out) == 0)
+        return true;
+    json_t *input = proto_check_string (text, len, PROTO_LIMIT_CAP) == PROTO_STR_OK
+                        ? json_stringn (text, len)
+                        : NULL;
+    s_problem (detail, "uuid_parsing", where, field,
+               "Input should be a valid UUID in canonical form "
+               "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+               input);
+    json_decref (input);
+    return false;
+}
+
+/* ---- Bodies -------------------------------------------------------------- */
+
+typedef struct {
+    const char *name;
+    unsigned has;  /* PROTO_HAS_* bit */
+    size_t offset; /* of the proto_str_t in proto_request_t */
+} s_field_t;
+
+static const s_field_t s_fields[] = {
+    { "user_id", PROTO_HAS_USER_ID, offsetof (proto_request_t, user_id) },
+    { "description", PROTO_HAS_DESCRIPTION, offsetof (proto_request_t, description) },
+    { "status", PROTO_HAS_STATUS, offsetof (proto_request_t, status) },
+};
+
+static size_t
+s_field_max (const proto_limits_t *limits, unsigned has)
+{
+    return has == PROTO_HAS_USER_ID       ? limits->user_id_max
+           : has == PROTO_HAS_DESCRIPTION ? limits->description_max
+                                          : limits->status_max;
+}
+
+/* Parses body into *doc. Returns 0 with an object in *doc; otherwise fills
+   reply (400 not JSON) or appends to detail (422: empty, not Unicode, not
+   an object) and returns -1. */
+static int
+s_parse_body (const char *body, size_t len, json_t **doc, json_t *detail, api_reply_t *reply)
+{
+    *doc = NULL;
+    if (len == 0) {
+        s_problem (detail, "missing", "body", NULL, "Field required", NULL);
+        return -1;
+    }
+    json_error_t error;
+    json_t *root = json_loadb (body, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &error);
+    if (!root) {
+        if (json_error_code (&error) == json_error_invalid_utf8
+            || strncmp (error.text, "invalid Unicode", 15) == 0) {
+            s_problem (detail, "string_unicode", "body", NULL,
+                       "Input should be valid UTF-8 (JSON text must be Unicode)", NULL);
+            return -1;
+        }
+        char msg[256];
+        snprintf (msg, sizeof msg, "Body is not valid JSON: %s (line %d, column %d)", error.text,
+                  error.line, error.column);
+        api_reply_detail (reply, 400, msg);
+        return -1;
+    }
+    if (!json_is_object (root)) {
+        s_problem (detail, "model_attributes_type", "body", NULL,
+                   "Input should be a valid dictionary or object", root);
+        json_decref (root);
+        return -1;
+    }
+    *doc = root;
+    return 0;
+}
+
+/* Validates the object's members against the fields in mask: each present
+   one must be a valid string; those in required must be present; any other
+   key is an extra. Sets req's strings and has bits. */
+static void
+s_body_fields (json_t *root, unsigned mask, unsigned required, const proto_limits_t *limits,
+               proto_request_t *req, json_t *detail)
+{
+    for (size_t i = 0; i < sizeof s_fields / sizeof s_fields[0]; i++) {
+        const s_field_t *f = &s_fields[i];
+        if (!(mask & f->has))
+            continue;
+        json_t *value = json_object_get (root, f->name);
+        if (!value) {
+            if (required & f->has)
+                s_problem (detail, "missing", "body", f->name, "Field required", root);
+            continue;
+        }
+        if (!json_is_string (value)) {
+            s_problem (detail, "string_type", "body", f->name, "Input should be a valid string",
+                       value);
+            continue;
+        }
+        const char *ptr = json_string_value (value);
+        size_t len = json_string_length (value);
+        if (!s_check_string (detail, "body", f->name, ptr, len, s_field_max (limits, f->has),
+                             value))
+            continue;
+        *(proto_str_t *)((char *)req + f->offset) = (proto_str_t){ ptr, len };
+        req->has |= f->has;
+    }
+    const char *key;
+    json_t *value;
+    json_object_foreach (root, key, value) {
+        bool known = false;
+        for (size_t i = 0; i < sizeof s_fields / sizeof s_fields[0]; i++)
+            if ((mask & s_fields[i].has) && strcmp (key, s_fields[i].name) == 0)
+                known = true;
+        if (!known)
+            s_problem (detail, "extra_forbidden", "body", key, "Extra inputs are not permitted",
+                       value);
+    }
+}
+
+/* Common tail: a 422 when detail holds problems, else success. */
+static int
+s_finish (json_t *detail, json_t **doc, api_reply_t *reply)
+{
+    if (json_array_size (detail) == 0) {
+        json_decref (detail);
+        return 0;
+    }
+    json_decref (*doc);
+    *doc = NULL;
+    s_reply_problems (reply, detail);
+    return -1;
+}
+
+int
+api_parse_create (const char *body, size_t len, const proto_limits_t *limits,
+                  proto_request_t *req, json_t **doc, api_reply_t *reply)
+{
+    memset (req, 0, sizeof *req);
+    req->op = PROTO_OP_CREATE;
+    json_t *detail = json_array ();
+    if (!detail)
+        return api_reply_detail (reply, 500, "Out of memory"), -1;
+    if (s_parse_body (body, len, doc, detail, reply) == 0) {
+        unsigned both = PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION;
+        s_body_fields (*doc, both, both, limits, req, detail);
+    }
+    else if (reply->status == 400) {
+        json_decref (detail);
+        return -1;
+    }
+    return s_finish (detail, doc, reply);
+}
+
+int
+api_parse_update (const char *id, size_t id_len, const char *body, size_t len,
+                  const proto_limits_t *limits, proto_request_t *req, json_t **doc,
+                  api_reply_t *reply)
+{
+    memset (req, 0, sizeof *req);
+    req->op = PROTO_OP_UPDATE;
+    json_t *detail = json_array ();
+    if (!detail)
+        return api_reply_detail (reply, 500, "Out of memory"), -1;
+    if (s_check_uuid (detail, "path", "event_id", id, id_len, req->event_id))
+        req->has |= PROTO_HAS_EVENT_ID;
+    if (s_parse_body (body, len, doc, detail, reply) == 0) {
+        unsigned all = PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION | PROTO_HAS_STATUS;
+        size_t before = json_array_size (detail);
+        s_body_fields (*doc, all, 0, limits, req, detail);
+        if (json_object_size (*doc) == 0 && json_array_size (detail) == before)
+            s_problem (detail, "at_least_one_field", "body", NULL,
+                       "At least one of status, user_id, description is required", *doc);
+    }
+    else if (reply->status == 400) {
+        json_decref (detail);
+        return -1;
+    }
+    return s_finish (detail, doc, reply);
+}
+
+int
+api_parse_get (const char *id, size_t id_len, proto_request_t *req, api_reply_t *reply)
+{
+    memset (req, 0, sizeof *req);
+    req->op = PROTO_OP_GET;
+    json_t *detail = json_array ();
+    if (!detail)
+        return api_reply_detail (reply, 500, "Out of memory"), -1;
+    if (s_check_uuid (detail, "path", "event_id", id, id_len, req->event_id))
+        req->has |= PROTO_HAS_EVENT_ID;
+    json_t *doc = NULL;
+    return s_finish (detail, &doc, reply);
+}
+
+/* A query string value as a JSON input (NULL when it is not valid text). */
+static json_t *
+s_param_input (const api_param_t *p)
+{
+    return proto_check_string (p->ptr, p->len, PROTO_LIMIT_CAP) == PROTO_STR_OK
+               ? json_stringn (p->ptr, p->len)
+               : NULL;
+}
+
+static void
+s_query_string (json_t *detail, const char *name, const api_param_t *p, size_t max,
+                unsigned has, proto_str_t *out, proto_request_t *req)
+{
+    if (!p->present)
+        return;
+    json_t *input = s_param_input (p);
+    if (s_check_string (detail, "query", name, p->ptr, p->len, max, input)) {
+        *out = (proto_str_t){ p->ptr, p->len };
+        req->has |= has;
+    }
+    json_decref (input);
+}
+
+static void
+s_query_limit (json_t *detail, const api_param_t *p, proto_request_t *req)
+{
+    if (!p->present)
+        return;
+    uint64_t value = 0;
+    bool digits = p->len > 0 && p->len <= 19;
+    for (size_t i = 0; digits && i < p->len; i++) {
+        if (p->ptr[i] < '0' || p->ptr[i] > '9')
+            digits = false;
+        else
+            value = value * 10 + (uint64_t)(p->ptr[i] - '0');
+    }
+    json_t *input = s_param_input (p);
+    if (!digits)
+        s_problem (detail, "int_parsing", "query", "limit",
+                   "Input should be a valid integer, unable to parse string as an integer",
+                   input);
+    else if (value < 1)
+        s_problem (detail, "greater_than_equal", "query", "limit",
+                   "Input should be greater than or equal to 1", input);
+    else if (value > PROTO_LIST_LIMIT_MAX)
+        s_problem (detail, "less_than_equal", "query", "limit",
+                   "Input should be less than or equal to 1000", input);
+    else {
+        req->limit = (uint32_t)value;
+        req->has |= PROTO_HAS_LIMIT;
+    }
+    json_decref (input);
+}
+
+int
+api_parse_list (const api_query_t *query, const proto_limits_t *limits, proto_request_t *req,
+                api_reply_t *reply)
+{
+    memset (req, 0, sizeof *req);
+    req->op = PROTO_OP_LIST;
+    json_t *detail = json_array ();
+    if (!detail)
+        return api_reply_detail (reply, 500, "Out of memory"), -1;
+    s_query_string (detail, "user_id", &query->user_id, limits->user_id_max, PROTO_HAS_USER_ID,
+                    &req->user_id, req);
+    s_query_string (detail, "status", &query->status, limits->status_max, PROTO_HAS_STATUS,
+                    &req->status, req);
+    s_query_limit (detail, &query->limit, req);
+    if (query->after.present
+        && s_check_uuid (detail, "query", "after", query->after.ptr, query->after.len,
+                         req->after))
+        req->has |= PROTO_HAS_AFTER;
+    json_t *doc = NULL;
+    return s_finish (detail, &doc, reply);
+}
+
+/* ---- Replies ------------------------------------------------------------- */
+
+json_t *
+api_event_json (const proto_event_t *event)
+{
+    char id[PROTO_UUID_LEN + 1], created[PROTO_TIME_LEN + 1], updated[PROTO_TIME_LEN + 1];
+    proto_uuid_format (event->id, id);
+    proto_time_format (event->created_at, created);
+    proto_time_format (event->updated_at, updated);
+    return json_pack ("{s:s,s:s%,s:s%,s:s%,s:s,s:s}", "event_id", id, "user_id",
+                      event->user_id.ptr ? event->user_id.ptr : "", event->user_id.len,
+                      "description", event->description.ptr ? event->description.ptr : "",
+                      event->description.len, "status", event->status.ptr ? event->status.ptr : "",
+                      event->status.len, "created_at", created, "updated_at", updated);
+}
+
+static int
+s_render_list (const proto_reply_t *store, api_reply_t *reply)
+{
+    json_t *items = json_array ();
+    for (size_t i = 0; items && i < store->n_items; i++)
+        if (json_array_append_new (items, api_event_json (&store->items[i])) != 0) {
+            json_decref (items);
+            items = NULL;
+        }
+    json_t *next = json_null ();
+    if (store->has_next_after) {
+        char id[PROTO_UUID_LEN + 1];
+        proto_uuid_format (store->next_after, id);
+        next = json_string (id);
+    }
+    return s_reply_json (reply, 200, json_pack ("{s:o,s:o}", "items", items, "next_after", next));
+}
+
+/* A store-side message as text for a detail (bounded, NUL-terminated). */
+static void
+s_store_message (const proto_reply_t *store, char *buf, size_t size)
+{
+    size_t n = store->message.len < size - 1 ? store->message.len : size - 1;
+    if (store->message.ptr)
+        memcpy (buf, store->message.ptr, n);
+    buf[store->message.ptr ? n : 0] = '\0';
+}
+
+int
+api_render (api_endpoint_t ep, const proto_reply_t *store, api_reply_t *reply)
+{
+    char message[PROTO_MESSAGE_MAX + 1];
+    s_store_message (store, message, sizeof message);
+    bool field_after = store->field.len == 5 && memcmp (store->field.ptr, "after", 5) == 0;
+    switch (store->status) {
+    case PROTO_OK:
+        if (ep == API_EP_LIST)
+            return s_render_list (store, reply);
+        return s_reply_json (reply, ep == API_EP_CREATE ? 201 : 200,
+                             api_event_json (&store->event));
+    case PROTO_E_NOT_FOUND:
+        if (ep == API_EP_LIST && field_after) {
+            json_t *detail = json_array ();
+            s_problem (detail, "cursor_not_found", "query", "after",
+                       "No event with this id to continue after", NULL);
+            return s_reply_problems (reply, detail);
+        }
+        return api_reply_detail (reply, 404, "Event not found");
+    case PROTO_E_FEED_FULL:
+        if (api_reply_detail (reply, 503, "Notification backlog full, try again later") != 0)
+            return -1;
+        reply->retry_after = true;
+        return 0;
+    case PROTO_E_INVALID: {
+        /* The store applies its own limits (its environment may differ). */
+        json_t *detail = json_array ();
+        char field[64] = "";
+        size_t n = store->field.len < sizeof field - 1 ? store->field.len : sizeof field - 1;
+        if (store->field.ptr)
+            memcpy (field, store->field.ptr, n);
+        field[n] = '\0';
+        bool in_query = ep == API_EP_LIST;
+        bool in_path = strcmp (field, "event_id") == 0;
+        s_problem (detail, "store_rejected", in_path ? "path" : in_query ? "query" : "body",
+                   field[0] ? field : NULL, message[0] ? message : "Rejected by the store", NULL);
+        return s_reply_problems (reply, detail);
+    }
+    case PROTO_E_INTERNAL: {
+        char text[PROTO_MESSAGE_MAX + 64];
+        snprintf (text, sizeof text, "Store unavailable: %s", message);
+        return api_reply_detail (reply, 503, text);
+    }
+    default: {
+        char text[PROTO_MESSAGE_MAX + 64];
+        snprintf (text, sizeof text, "Store protocol error (%s): %s",
+                  proto_status_name (store->status), message);
+        return api_reply_detail (reply, 500, text);
+    }
+    }
+}

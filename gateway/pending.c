@@ -1,0 +1,129 @@
+/*
+ * pending — see pending.h. `oldest` trails `next`: every rid below oldest
+ * is answered, and slots between them may be empty (answered out of order)
+ * or live. Advancing oldest past empty slots keeps the full check exact.
+ */
+#include "pending.h"
+
+#include <assert.h>
+#include <stdlib.h>
+
+typedef struct {
+    uint64_t rid;
+    void *item;
+    int64_t deadline_ms;
+} s_slot_t;
+
+struct _pending_t {
+    s_slot_t *slots;
+    uint64_t mask;
+    uint64_t next;   /* rid of the next request */
+    uint64_t oldest; /* lowest rid that may still be live */
+    size_t size;
+};
+
+pending_t *
+pending_new (size_t capacity)
+{
+    size_t n = 1;
+    while (n < capacity)
+        n <<= 1;
+    pending_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->slots = calloc (n, sizeof *self->slots);
+    if (!self->slots) {
+        free (self);
+        return NULL;
+    }
+    self->mask = n - 1;
+    self->next = self->oldest = 1;
+    return self;
+}
+
+void
+pending_destroy (pending_t **self_p)
+{
+    if (self_p && *self_p) {
+        free ((*self_p)->slots);
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
+static s_slot_t *
+s_slot (pending_t *self, uint64_t rid)
+{
+    return &self->slots[rid & self->mask];
+}
+
+/* Moves oldest past answered slots. */
+static void
+s_advance (pending_t *self)
+{
+    while (self->oldest < self->next && s_slot (self, self->oldest)->item == NULL)
+        self->oldest++;
+}
+
+uint64_t
+pending_reserve (pending_t *self)
+{
+    assert (self);
+    s_advance (self);
+    return self->next - self->oldest > self->mask ? 0 : self->next;
+}
+
+void
+pending_commit (pending_t *self, uint64_t rid, void *item, int64_t deadline_ms)
+{
+    assert (self);
+    assert (rid == self->next && item);
+    s_slot_t *slot = s_slot (self, rid);
+    assert (slot->item == NULL);
+    *slot = (s_slot_t){ rid, item, deadline_ms };
+    self->next++;
+    self->size++;
+}
+
+void *
+pending_take (pending_t *self, uint64_t rid)
+{
+    assert (self);
+    if (rid < self->oldest || rid >= self->next)
+        return NULL;
+    s_slot_t *slot = s_slot (self, rid);
+    if (slot->rid != rid || slot->item == NULL)
+        return NULL;
+    void *item = slot->item;
+    slot->item = NULL;
+    self->size--;
+    return item;
+}
+
+void *
+pending_expire (pending_t *self, int64_t now_ms)
+{
+    assert (self);
+    s_advance (self);
+    if (self->oldest == self->next)
+        return NULL;
+    s_slot_t *slot = s_slot (self, self->oldest);
+    if (slot->deadline_ms > now_ms)
+        return NULL;
+    return pending_take (self, self->oldest);
+}
+
+int64_t
+pending_next_deadline (pending_t *self)
+{
+    assert (self);
+    s_advance (self);
+    return self->oldest == self->next ? -1 : s_slot (self, self->oldest)->deadline_ms;
+}
+
+size_t
+pending_size (pending_t *self)
+{
+    assert (self);
+    return self->size;
+}

@@ -1,0 +1,643 @@
+/*
+ * server — see server.h. The life of a request:
+ *
+ *   1st call of the access handler   headers only: resolve the route, reject
+ *                                    early what needs no body (404, 405,
+ *                                    415, 413 by Content-Length)
+ *   upload calls                     body appended up to max_body
+ *   final call                       parse (api.c); answer locally, or send
+ *                                    to the store and suspend the connection
+ *   reply / deadline                 render, resume; MHD calls the handler
+ *                                    once more and the response is queued
+ *   completion callback              metrics, then the request is freed —
+ *                                    the only place it is (a suspended
+ *                                    connection never completes, so the
+ *                                    pending table never holds a freed one)
+ *
+ * libmicrohttpd's own connection timeout reaps idle and half-sent
+ * connections; suspended ones never time out by themselves, so the store
+ * deadline is ours to enforce (pending_expire).
+ */
+#include "server.h"
+
+#include "api.h"
+#include "assets.h"
+#include "clock.h"
+#include "log.h"
+#include "pending.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <zmq.h>
+
+typedef struct {
+    server_t *server;
+    struct MHD_Connection *conn;
+    api_endpoint_t ep;
+    const char *id; /* path segment, in MHD's connection pool (valid until completion) */
+    size_t id_len;
+    char *body;
+    size_t len, cap;
+    bool too_large;
+    bool ready;  /* reply holds the response to queue */
+    bool queued; /* a response was queued */
+    unsigned status;
+    api_reply_t reply;
+    char location[16 + PROTO_UUID_LEN];
+    int64_t start_us, sent_us;
+} s_request_t;
+
+struct _server_t {
+    server_config_t config;
+    metrics_t *metrics;
+    struct MHD_Daemon *mhd;
+    int epoll_fd;
+    void *dealer;
+    int wake_fd;
+    pending_t *pending;
+    msgpack_sbuffer sbuf;
+    struct MHD_Response *openapi, *docs, *ping, *healthz;
+    bool stopping;
+    int64_t stop_deadline_ms;
+};
+
+/* ---- Responses ----------------------------------------------------------- */
+
+static struct MHD_Response *
+s_static_response (const void *data, size_t len, const char *type)
+{
+    struct MHD_Response *r
+        = MHD_create_response_from_buffer (len, (void *)data, MHD_RESPMEM_PERSISTENT);
+    if (r)
+        MHD_add_response_header (r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    return r;
+}
+
+/* Queues a response and records its status. */
+static enum MHD_Result
+s_queue_response (s_request_t *req, unsigned status, struct MHD_Response *response)
+{
+    if (!response)
+        return MHD_NO;
+    req->queued = true;
+    req->status = status;
+    return MHD_queue_response (req->conn, status, response);
+}
+
+/* Queues req->reply (JSON), handing its body to MHD. */
+static enum MHD_Result
+s_queue_reply (s_request_t *req)
+{
+    api_reply_t *reply = &req->reply;
+    struct MHD_Response *r = MHD_create_response_from_buffer (
+        reply->len, reply->body ? reply->body : (void *)"",
+        reply->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    reply->body = NULL;
+    if (reply->len)
+        MHD_add_response_header (r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    if (reply->allow)
+        MHD_add_response_header (r, MHD_HTTP_HEADER_ALLOW, reply->allow);
+    if (reply->retry_after)
+        MHD_add_response_header (r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    if (reply->status == 201 && req->location[0])
+        MHD_add_response_header (r, MHD_HTTP_HEADER_LOCATION, req->location);
+    enum MHD_Result rc = s_queue_response (req, reply->status, r);
+    MHD_destroy_response (r);
+    return rc;
+}
+
+static enum MHD_Result
+s_queue_detail (s_request_t *req, unsigned status, const char *message)
+{
+    api_reply_detail (&req->reply, status, message);
+    return s_queue_reply (req);
+}
+
+/* Makes req->reply the response and resumes the suspended connection. */
+static void
+s_complete (s_request_t *req)
+{
+    req->ready = true;
+    MHD_resume_connection (req->conn);
+}
+
+/* ---- The store side ------------------------------------------------------ */
+
+/* Sends preq for req and suspends req's connection; answers 503 itself when
+   the store cannot take it. */
+static enum MHD_Result
+s_send (server_t *self, s_request_t *req, proto_request_t *preq)
+{
+    uint64_t rid = pending_reserve (self->pending);
+    if (rid == 0)
+        return s_queue_detail (req, 503, "Too many requests in flight to the store, try again");
+    preq->rid = rid;
+    msgpack_sbuffer_clear (&self->sbuf);
+    if (proto_request_encode (preq, &self->sbuf) != 0)
+        return s_queue_detail (req, 500, "Out of memory");
+    if (zmq_send (self->dealer, self->sbuf.data, self->sbuf.size, ZMQ_DONTWAIT) < 0) {
+        metrics_store_up (self->metrics, 0);
+        log_debug ("store send refused: %s", zmq_strerror (errno));
+        return s_queue_detail (req, 503, "Store unavailable");
+    }
+    req->sent_us = clock_mono_us ();
+    pending_commit (self->pending, rid, req, req->sent_us / 1000 + self->config.timeout_ms);
+    MHD_suspend_connection (req->conn);
+    return MHD_YES;
+}
+
+/* Handles one frame from the store. */
+static void
+s_on_reply (server_t *self, const void *data, size_t size)
+{
+    proto_reply_t reply;
+    proto_error_t err;
+    if (proto_reply_decode (data, size, &reply, &err) != PROTO_DECODE_OK) {
+        log_warn ("undecodable store reply (%zu bytes): %s", size, err.message);
+        s_request_t *req = err.has_rid ? pending_take (self->pending, err.rid) : NULL;
+        if (req) {
+            api_reply_detail (&req->reply, 500, "Store sent an undecodable reply");
+            s_complete (req);
+        }
+        return;
+    }
+    s_request_t *req = pending_take (self->pending, reply.rid);
+    if (!req) {
+        metrics_late_reply (self->metrics);
+        log_debug ("late store reply rid %llu discarded", (unsigned long long)reply.rid);
+        proto_reply_clear (&reply);
+        return;
+    }
+    metrics_store_roundtrip (self->metrics, clock_mono_us () - req->sent_us);
+    metrics_store_up (self->metrics, 1);
+    if (req->ep == API_EP_READYZ) {
+        if (reply.status == PROTO_OK) {
+            req->reply = (api_reply_t){ .status = 200, .body = strdup ("{\"status\":\"ready\"}") };
+            req->reply.len = req->reply.body ? strlen (req->reply.body) : 0;
+        }
+        else
+            api_reply_detail (&req->reply, 503, "Store unavailable");
+    }
+    else if (api_render (req->ep, &reply, &req->reply) == 0 && req->reply.status == 201) {
+        char id[PROTO_UUID_LEN + 1];
+        proto_uuid_format (reply.event.id, id);
+        snprintf (req->location, sizeof req->location, "/events/%s", id);
+    }
+    proto_reply_clear (&reply);
+    s_complete (req);
+}
+
+/* Reads every frame waiting on the DEALER. */
+static void
+s_drain_store (server_t *self)
+{
+    zmq_msg_t msg;
+    zmq_msg_init (&msg);
+    while (zmq_msg_recv (&msg, self->dealer, ZMQ_DONTWAIT) >= 0) {
+        bool more = zmq_msg_more (&msg);
+        if (!more)
+            s_on_reply (self, zmq_msg_data (&msg), zmq_msg_size (&msg));
+        else {
+            log_warn ("store reply with several frames dropped");
+            while (more && zmq_msg_recv (&msg, self->dealer, ZMQ_DONTWAIT) >= 0)
+                more = zmq_msg_more (&msg);
+        }
+    }
+    zmq_msg_close (&msg);
+}
+
+/* Answers every request whose store deadline passed: 504 (readyz: 503). */
+static void
+s_expire (server_t *self)
+{
+    int64_t now = clock_mono_ms ();
+    s_request_t *req;
+    while ((req = pending_expire (self->pending, now))) {
+        metrics_store_up (self->metrics, 0);
+        if (req->ep == API_EP_READYZ)
+            api_reply_detail (&req->reply, 503, "Store unavailable");
+        else
+            api_reply_detail (&req->reply, 504, "Store did not answer in time");
+        s_complete (req);
+    }
+}
+
+/* ---- The HTTP side ------------------------------------------------------- */
+
+/* Reads a query parameter (percent-decoded by MHD, length-aware). */
+static api_param_t
+s_param (struct MHD_Connection *conn, const char *name)
+{
+    api_param_t p = { NULL, 0, false };
+    const char *value = NULL;
+    size_t len = 0;
+    if (MHD_lookup_connection_value_n (conn, MHD_GET_ARGUMENT_KIND, name, strlen (name), &value,
+                                       &len)
+        == MHD_YES) {
+        p.ptr = value ? value : "";
+        p.len = value ? len : 0;
+        p.present = true;
+    }
+    return p;
+}
+
+/* The final call: everything is received. */
+static enum MHD_Result
+s_handle (server_t *self, s_request_t *req)
+{
+    proto_request_t preq;
+    json_t *doc = NULL;
+    int rc = 0;
+    switch (req->ep) {
+    case API_EP_PING:
+        return s_queue_response (req, 200, self->ping);
+    case API_EP_HEALTHZ:
+        return s_queue_response (req, 200, self->healthz);
+    case API_EP_OPENAPI:
+        return s_queue_response (req, 200, self->openapi);
+    case API_EP_DOCS:
+        return s_queue_response (req, 200, self->docs);
+    case API_EP_METRICS: {
+        size_t len = 0;
+        char *text = metrics_render (self->metrics, &len);
+        if (!text)
+            return s_queue_detail (req, 500, "Out of memory");
+        struct MHD_Response *r = MHD_create_response_from_buffer (len, text, MHD_RESPMEM_MUST_FREE);
+        if (!r) {
+            free (text);
+            return MHD_NO;
+        }
+        MHD_add_response_header (r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                 "text/plain; version=0.0.4; charset=utf-8");
+        enum MHD_Result result = s_queue_response (req, 200, r);
+        MHD_destroy_response (r);
+        return result;
+    }
+    case API_EP_READYZ:
+        memset (&preq, 0, sizeof preq);
+        preq.op = PROTO_OP_PING;
+        break;
+    case API_EP_CREATE:
+        rc = api_parse_create (req->body, req->len, &self->config.limits, &preq, &doc, &req->reply);
+        break;
+    case API_EP_UPDATE:
+        rc = api_parse_update (req->id, req->id_len, req->body, req->len, &self->config.limits,
+                               &preq, &doc, &req->reply);
+        break;
+    case API_EP_GET:
+        rc = api_parse_get (req->id, req->id_len, &preq, &req->reply);
+        break;
+    case API_EP_LIST: {
+        api_query_t query = {
+            .user_id = s_param (req->conn, "user_id"),
+            .status = s_param (req->conn, "status"),
+            .limit = s_param (req->conn, "limit"),
+            .after = s_param (req->conn, "after"),
+        };
+        rc = api_parse_list (&query, &self->config.limits, &preq, &req->reply);
+        break;
+    }
+    default:
+        return s_queue_detail (req, 404, "Not Found");
+    }
+    if (rc != 0)
+        return s_queue_reply (req);
+    enum MHD_Result result = s_send (self, req, &preq);
+    json_decref (doc); /* preq's strings were borrowed from it; encoded now */
+    return result;
+}
+
+/* Headers are in: route, and refuse early what needs no body to refuse. */
+static enum MHD_Result
+s_begin (server_t *self, s_request_t *req, const char *url, const char *method)
+{
+    if (api_resolve (method, url, &req->ep, &req->id, &req->id_len, &req->reply) != 0)
+        return s_queue_reply (req);
+    if (!api_endpoint_has_body (req->ep))
+        return MHD_YES;
+    const char *type
+        = MHD_lookup_connection_value (req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!api_content_type_is_json (type))
+        return s_queue_detail (req, 415, "Content-Type must be application/json");
+    const char *length = MHD_lookup_connection_value (req->conn, MHD_HEADER_KIND,
+                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (length) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long n = strtoull (length, &end, 10);
+        if (errno == 0 && end != length && *end == '\0' && n > self->config.max_body)
+            req->too_large = true;
+        else if (errno == 0 && end != length && *end == '\0' && n > 0) {
+            req->body = malloc (n);
+            req->cap = req->body ? n : 0;
+        }
+    }
+    if (req->too_large) {
+        char msg[96];
+        snprintf (msg, sizeof msg, "Request body too large (limit %zu bytes)",
+                  self->config.max_body);
+        return s_queue_detail (req, 413, msg);
+    }
+    return MHD_YES;
+}
+
+/* Appends upload data; past max_body the rest is read and dropped so the
+   413 can be sent once the client has finished. */
+static void
+s_upload (server_t *self, s_request_t *req, const char *data, size_t size)
+{
+    if (req->too_large || req->len + size > self->config.max_body) {
+        req->too_large = true;
+        return;
+    }
+    if (req->len + size > req->cap) {
+        size_t cap = req->cap ? req->cap : 1024;
+        while (cap < req->len + size)
+            cap *= 2;
+        if (cap > self->config.max_body)
+            cap = self->config.max_body;
+        char *body = realloc (req->body, cap);
+        if (!body) {
+            req->too_large = true; /* answered 413; the limit is what we can hold */
+            return;
+        }
+        req->body = body;
+        req->cap = cap;
+    }
+    memcpy (req->body + req->len, data, size);
+    req->len += size;
+}
+
+static enum MHD_Result
+s_access (void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+          const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+    server_t *self = cls;
+    s_request_t *req = *con_cls;
+    if (!req) {
+        req = calloc (1, sizeof *req);
+        if (!req)
+            return MHD_NO;
+        req->server = self;
+        req->conn = conn;
+        req->start_us = clock_mono_us ();
+        metrics_inflight (self->metrics, 1);
+        *con_cls = req;
+        return s_begin (self, req, url, method);
+    }
+    if (*upload_data_size > 0) {
+        if (!req->queued)
+            s_upload (self, req, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (req->queued)
+        return MHD_YES;
+    if (req->ready)
+        return s_queue_reply (req);
+    if (req->too_large) {
+        char msg[96];
+        snprintf (msg, sizeof msg, "Request body too large (limit %zu bytes)",
+                  self->config.max_body);
+        return s_queue_detail (req, 413, msg);
+    }
+    return s_handle (self, req);
+}
+
+static void
+s_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+    server_t *self = cls;
+    s_request_t *req = *con_cls;
+    if (!req)
+        return;
+    *con_cls = NULL;
+    if (req->queued)
+        metrics_request (self->metrics, req->ep, req->status, clock_mono_us () - req->start_us);
+    metrics_inflight (self->metrics, -1);
+    api_reply_clear (&req->reply);
+    free (req->body);
+    free (req);
+}
+
+/* ---- Setup and the loop -------------------------------------------------- */
+
+/* Resolves "host:port" ("[v6]:port" too) to a socket address. */
+static int
+s_resolve_listen (const char *listen, struct sockaddr_storage *addr, bool *v6)
+{
+    const char *colon = strrchr (listen, ':');
+    if (!colon || colon == listen || colon[1] == '\0') {
+        log_error ("listen address '%s' is not host:port", listen);
+        return -1;
+    }
+    char host[256];
+    size_t hlen = (size_t)(colon - listen);
+    if (listen[0] == '[' && hlen >= 2 && listen[hlen - 1] == ']') {
+        listen++;
+        hlen -= 2;
+    }
+    if (hlen >= sizeof host) {
+        log_error ("listen host too long in '%s'", listen);
+        return -1;
+    }
+    memcpy (host, listen, hlen);
+    host[hlen] = '\0';
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+    struct addrinfo *res = NULL;
+    int rc = getaddrinfo (host, colon + 1, &hints, &res);
+    if (rc != 0 || !res) {
+        log_error ("cannot resolve listen address '%s': %s", listen, gai_strerror (rc));
+        return -1;
+    }
+    memcpy (addr, res->ai_addr, res->ai_addrlen);
+    *v6 = res->ai_family == AF_INET6;
+    freeaddrinfo (res);
+    return 0;
+}
+
+static void *
+s_dealer_new (void *ctx, const server_config_t *config)
+{
+    void *dealer = zmq_socket (ctx, ZMQ_DEALER);
+    if (!dealer)
+        return NULL;
+    int one = 1, zero = 0, hwm = (int)config->max_inflight * 2;
+    int heartbeat_ivl = 1000, heartbeat_timeout = 3000, reconnect = 100, reconnect_max = 2000;
+    zmq_setsockopt (dealer, ZMQ_IMMEDIATE, &one, sizeof one);
+    zmq_setsockopt (dealer, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt (dealer, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (dealer, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (dealer, ZMQ_HEARTBEAT_IVL, &heartbeat_ivl, sizeof heartbeat_ivl);
+    zmq_setsockopt (dealer, ZMQ_HEARTBEAT_TIMEOUT, &heartbeat_timeout, sizeof heartbeat_timeout);
+    zmq_setsockopt (dealer, ZMQ_RECONNECT_IVL, &reconnect, sizeof reconnect);
+    zmq_setsockopt (dealer, ZMQ_RECONNECT_IVL_MAX, &reconnect_max, sizeof reconnect_max);
+    if (zmq_connect (dealer, config->store_endpoint) != 0) {
+        log_error ("cannot connect to store endpoint '%s': %s", config->store_endpoint,
+                   zmq_strerror (errno));
+        zmq_close (dealer);
+        return NULL;
+    }
+    return dealer;
+}
+
+server_t *
+server_new (const server_config_t *config, metrics_t *metrics, void *zmq_ctx)
+{
+    static const char ping[] = "{\"ping\":\"pong\"}", healthz[] = "{\"status\":\"ok\"}";
+    struct sockaddr_storage addr;
+    bool v6 = false;
+    if (s_resolve_listen (config->listen, &addr, &v6) != 0)
+        return NULL;
+    server_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->config = *config;
+    self->metrics = metrics;
+    self->wake_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+    self->pending = pending_new (config->max_inflight);
+    msgpack_sbuffer_init (&self->sbuf);
+    self->openapi = s_static_response (gateway_asset_openapi_json, gateway_asset_openapi_json_len,
+                                       "application/json");
+    self->docs = s_static_response (gateway_asset_docs_html, gateway_asset_docs_html_len,
+                                    "text/html; charset=utf-8");
+    self->ping = s_static_response (ping, sizeof ping - 1, "application/json");
+    self->healthz = s_static_response (healthz, sizeof healthz - 1, "application/json");
+    if (self->wake_fd < 0 || !self->pending || !self->openapi || !self->docs || !self->ping
+        || !self->healthz)
+        goto fail;
+    self->dealer = s_dealer_new (zmq_ctx, config);
+    if (!self->dealer)
+        goto fail;
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO
+                     | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+    self->mhd = MHD_start_daemon (
+        flags, 0, NULL, NULL, s_access, self, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_CONNECTION_LIMIT,
+        config->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, config->idle_timeout_s,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_NOTIFY_COMPLETED,
+        s_completed, self, MHD_OPTION_END);
+    if (!self->mhd) {
+        log_error ("cannot listen on %s (address in use, or not a local address?)",
+                   config->listen);
+        goto fail;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info (self->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+    if (!info) {
+        log_error ("libmicrohttpd gave no epoll descriptor");
+        goto fail;
+    }
+    self->epoll_fd = info->epoll_fd;
+    return self;
+fail:
+    server_destroy (&self);
+    return NULL;
+}
+
+void
+server_destroy (server_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    server_t *self = *self_p;
+    if (self->mhd)
+        MHD_stop_daemon (self->mhd);
+    if (self->dealer)
+        zmq_close (self->dealer);
+    if (self->wake_fd >= 0)
+        close (self->wake_fd);
+    struct MHD_Response *statics[] = { self->openapi, self->docs, self->ping, self->healthz };
+    for (size_t i = 0; i < sizeof statics / sizeof statics[0]; i++)
+        if (statics[i])
+            MHD_destroy_response (statics[i]);
+    pending_destroy (&self->pending);
+    msgpack_sbuffer_destroy (&self->sbuf);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+server_stop (server_t *self)
+{
+    uint64_t one = 1;
+    ssize_t rc = write (self->wake_fd, &one, sizeof one);
+    (void)rc;
+}
+
+/* Milliseconds zmq_poll may wait: until MHD's next timeout, the next store
+   deadline, or the end of the shutdown grace period. */
+static long
+s_poll_timeout (server_t *self)
+{
+    int64_t now = clock_mono_ms ();
+    long timeout = -1;
+    MHD_UNSIGNED_LONG_LONG mhd_ms;
+    if (MHD_get_timeout (self->mhd, &mhd_ms) == MHD_YES)
+        timeout = mhd_ms > 60000 ? 60000 : (long)mhd_ms;
+    int64_t deadline = pending_next_deadline (self->pending);
+    if (self->stopping && (deadline < 0 || self->stop_deadline_ms < deadline))
+        deadline = self->stop_deadline_ms;
+    if (deadline >= 0) {
+        long until = deadline > now ? (long)(deadline - now) : 0;
+        if (timeout < 0 || until < timeout)
+            timeout = until;
+    }
+    return timeout;
+}
+
+/* Stops accepting; requests in flight still get their answers. */
+static void
+s_begin_stop (server_t *self)
+{
+    uint64_t value;
+    ssize_t rc = read (self->wake_fd, &value, sizeof value);
+    (void)rc;
+    if (self->stopping)
+        return;
+    self->stopping = true;
+    self->stop_deadline_ms = clock_mono_ms () + self->config.timeout_ms + 100;
+    MHD_socket fd = MHD_quiesce_daemon (self->mhd);
+    if (fd != MHD_INVALID_SOCKET)
+        close (fd);
+    log_info ("stopping: %zu store requests in flight", pending_size (self->pending));
+}
+
+int
+server_run (server_t *self)
+{
+    assert (self);
+    zmq_pollitem_t items[] = {
+        { NULL, self->epoll_fd, ZMQ_POLLIN, 0 },
+        { self->dealer, 0, ZMQ_POLLIN, 0 },
+        { NULL, self->wake_fd, ZMQ_POLLIN, 0 },
+    };
+    while (true) {
+        if (zmq_poll (items, 3, s_poll_timeout (self)) < 0 && errno != EINTR) {
+            log_error ("poll failed: %s", zmq_strerror (errno));
+            return -1;
+        }
+        if (items[2].revents & ZMQ_POLLIN)
+            s_begin_stop (self);
+        s_drain_store (self);
+        s_expire (self);
+        MHD_run (self->mhd);
+        if (self->stopping
+            && (pending_size (self->pending) == 0 || clock_mono_ms () >= self->stop_deadline_ms))
+            break;
+    }
+    /* Let MHD send what the last pass resumed before the daemon goes. */
+    MHD_run (self->mhd);
+    return 0;
+}

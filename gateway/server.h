@@ -1,0 +1,49 @@
+/*
+ * server — one gateway event loop: a libmicrohttpd daemon in external-epoll
+ * mode and one ZeroMQ DEALER to the store, polled together by zmq_poll in a
+ * single thread. A request that needs the store is encoded, sent with
+ * DONTWAIT, and its connection suspended; the reply (matched by request id
+ * through pending_t) or the deadline resumes it. Nothing blocks and no lock
+ * is taken on the request path, so one loop keeps thousands of requests in
+ * flight on one socket.
+ *
+ * A gateway runs --threads loops; each binds the same listen address with
+ * SO_REUSEPORT (so does a second gateway process), and the kernel spreads
+ * connections across them.
+ */
+#ifndef HERALD_SERVER_H
+#define HERALD_SERVER_H
+
+#include "metrics.h"
+#include "proto.h"
+
+#include <stdint.h>
+
+typedef struct {
+    const char *listen;         /* "host:port" */
+    const char *store_endpoint; /* tcp://... */
+    int timeout_ms;             /* store round trip before 504 */
+    size_t max_body;            /* bytes before 413 */
+    unsigned max_connections;   /* per loop */
+    size_t max_inflight;        /* store requests in flight per loop */
+    unsigned idle_timeout_s;    /* idle or half-sent connection lifetime */
+    proto_limits_t limits;
+} server_config_t;
+
+typedef struct _server_t server_t;
+
+/* Binds the listen address and connects the store socket. zmq_ctx is
+   shared (thread-safe); metrics shared and borrowed. NULL (after logging
+   why) when the address cannot be bound or resources are short. */
+server_t *server_new (const server_config_t *config, metrics_t *metrics, void *zmq_ctx);
+void server_destroy (server_t **self_p);
+
+/* Runs the loop in the calling thread until server_stop: then stops
+   accepting, finishes the requests in flight (each within its deadline)
+   and returns 0, or -1 on a fatal poll error. */
+int server_run (server_t *self);
+
+/* Asks the loop to stop. Async-signal-safe and callable from any thread. */
+void server_stop (server_t *self);
+
+#endif

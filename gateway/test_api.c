@@ -1,0 +1,394 @@
+/* test_api — routing, request validation (every error class of DESIGN §2)
+   and the JSON ↔ proto mapping of the gateway, without a server. */
+#include "api.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+static proto_limits_t s_limits;
+
+/* The detail list of a 422 reply (new reference). */
+static json_t *
+s_detail (const api_reply_t *reply)
+{
+    assert_int_equal (reply->status, 422);
+    json_t *root = json_loadb (reply->body, reply->len, JSON_ALLOW_NUL, NULL);
+    assert_non_null (root);
+    json_t *detail = json_incref (json_object_get (root, "detail"));
+    json_decref (root);
+    assert_true (json_is_array (detail));
+    return detail;
+}
+
+/* True when detail holds a problem of this type at loc (a, b). */
+static bool
+s_has (json_t *detail, const char *type, const char *a, const char *b)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach (detail, i, item) {
+        json_t *loc = json_object_get (item, "loc");
+        const char *t = json_string_value (json_object_get (item, "type"));
+        if (!t || strcmp (t, type) != 0 || !json_is_string (json_object_get (item, "msg")))
+            continue;
+        if (strcmp (json_string_value (json_array_get (loc, 0)), a) != 0)
+            continue;
+        if (b == NULL ? json_array_size (loc) == 1
+                      : json_array_size (loc) == 2
+                            && strcmp (json_string_value (json_array_get (loc, 1)), b) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Runs api_parse_create on a literal; returns the 422 detail or NULL. */
+static json_t *
+s_create_problems (const char *body, size_t len, int expect_status)
+{
+    proto_request_t req;
+    json_t *doc = NULL;
+    api_reply_t reply = { 0 };
+    int rc = api_parse_create (body, len, &s_limits, &req, &doc, &reply);
+    if (expect_status == 0) {
+        assert_int_equal (rc, 0);
+        json_decref (doc);
+        return NULL;
+    }
+    assert_int_equal (rc, -1);
+    assert_null (doc);
+    assert_int_equal (reply.status, expect_status);
+    json_t *detail = expect_status == 422 ? s_detail (&reply) : NULL;
+    api_reply_clear (&reply);
+    return detail;
+}
+
+static void
+test_api_resolve_routes_methods_and_trailing_slashes (void **state)
+{
+    api_endpoint_t ep;
+    const char *id;
+    size_t len;
+    api_reply_t reply = { 0 };
+    assert_int_equal (api_resolve ("POST", "/events", &ep, &id, &len, &reply), 0);
+    assert_int_equal (ep, API_EP_CREATE);
+    assert_int_equal (api_resolve ("GET", "/events/", &ep, &id, &len, &reply), 0);
+    assert_int_equal (ep, API_EP_LIST);
+    assert_int_equal (api_resolve ("PUT", "/events/abc/", &ep, &id, &len, &reply), 0);
+    assert_int_equal (ep, API_EP_UPDATE);
+    assert_int_equal (len, 3);
+    assert_memory_equal (id, "abc", 3);
+    assert_int_equal (api_resolve ("HEAD", "/ping/", &ep, &id, &len, &reply), 0);
+    assert_int_equal (ep, API_EP_PING);
+
+    assert_int_equal (api_resolve ("DELETE", "/events/abc", &ep, &id, &len, &reply), -1);
+    assert_int_equal (reply.status, 405);
+    assert_string_equal (reply.allow, "GET, HEAD, PUT");
+    api_reply_clear (&reply);
+    assert_int_equal (api_resolve ("POST", "/ping", &ep, &id, &len, &reply), -1);
+    assert_int_equal (reply.status, 405);
+    api_reply_clear (&reply);
+    const char *unknown[] = { "/", "/event", "/events/a/b", "/events//", "/pingx", "" };
+    for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+        assert_int_equal (api_resolve ("GET", unknown[i], &ep, &id, &len, &reply), -1);
+        assert_int_equal (reply.status, 404);
+        assert_non_null (strstr (reply.body, "\"detail\""));
+        api_reply_clear (&reply);
+    }
+}
+
+static void
+test_api_content_type_accepts_json_only (void **state)
+{
+    assert_true (api_content_type_is_json (NULL));
+    assert_true (api_content_type_is_json ("application/json"));
+    assert_true (api_content_type_is_json ("Application/JSON; charset=utf-8"));
+    assert_false (api_content_type_is_json ("text/plain"));
+    assert_false (api_content_type_is_json ("application/jsonx"));
+    assert_false (api_content_type_is_json ("application/x-www-form-urlencoded"));
+}
+
+static void
+test_api_create_maps_fields_to_the_request (void **state)
+{
+    const char body[] = "{\"user_id\":\"u-42\",\"description\":\"Your order shipped\"}";
+    proto_request_t req;
+    json_t *doc = NULL;
+    api_reply_t reply = { 0 };
+    assert_int_equal (api_parse_create (body, sizeof body - 1, &s_limits, &req, &doc, &reply), 0);
+    assert_int_equal (req.op, PROTO_OP_CREATE);
+    assert_int_equal (req.has, PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION);
+    assert_int_equal (req.user_id.len, 4);
+    assert_memory_equal (req.user_id.ptr, "u-42", 4);
+    assert_int_equal (req.description.len, 18);
+    json_decref (doc);
+}
+
+static void
+test_api_create_lists_every_problem (void **state)
+{
+    const char body[] = "{\"user_id\":5,\"description\":\"\",\"x\":1}";
+    json_t *d = s_create_problems (body, sizeof body - 1, 422);
+    assert_int_equal (json_array_size (d), 3);
+    assert_true (s_has (d, "string_type", "body", "user_id"));
+    assert_true (s_has (d, "string_too_short", "body", "description"));
+    assert_true (s_has (d, "extra_forbidden", "body", "x"));
+    json_decref (d);
+
+    d = s_create_problems ("{}", 2, 422);
+    assert_int_equal (json_array_size (d), 2);
+    assert_true (s_has (d, "missing", "body", "user_id"));
+    assert_true (s_has (d, "missing", "body", "description"));
+    json_decref (d);
+}
+
+static void
+test_api_create_enforces_string_limits_in_bytes (void **state)
+{
+    /* 128 two-byte characters = 256 bytes: at the limit; one more byte over. */
+    char user[2 * 128 + 2];
+    for (int i = 0; i < 128; i++)
+        memcpy (user + 2 * i, "\xc3\xa9", 2);
+    user[256] = '\0';
+    char body[512];
+    int n = snprintf (body, sizeof body, "{\"user_id\":\"%s\",\"description\":\"d\"}", user);
+    assert_null (s_create_problems (body, (size_t)n, 0));
+    n = snprintf (body, sizeof body, "{\"user_id\":\"%sx\",\"description\":\"d\"}", user);
+    json_t *d = s_create_problems (body, (size_t)n, 422);
+    assert_true (s_has (d, "string_too_long", "body", "user_id"));
+    json_decref (d);
+
+    char *big = malloc (4096 + 64);
+    n = snprintf (big, 4096 + 64, "{\"user_id\":\"u\",\"description\":\"%4096d\"}", 7);
+    assert_null (s_create_problems (big, (size_t)n, 0));
+    n = snprintf (big, 4096 + 64, "{\"user_id\":\"u\",\"description\":\"%4097d\"}", 7);
+    d = s_create_problems (big, (size_t)n, 422);
+    assert_true (s_has (d, "string_too_long", "body", "description"));
+    json_decref (d);
+    free (big);
+}
+
+static void
+test_api_create_rejects_nul_bad_unicode_and_non_objects (void **state)
+{
+    const char nul[] = "{\"user_id\":\"a\\u0000b\",\"description\":\"d\"}";
+    json_t *d = s_create_problems (nul, sizeof nul - 1, 422);
+    assert_true (s_has (d, "string_contains_nul", "body", "user_id"));
+    json_decref (d);
+
+    const char bad[] = "{\"user_id\":\"\xff\",\"description\":\"d\"}";
+    d = s_create_problems (bad, sizeof bad - 1, 422);
+    assert_true (s_has (d, "string_unicode", "body", NULL));
+    json_decref (d);
+    const char surrogate[] = "{\"user_id\":\"\\ud800\",\"description\":\"d\"}";
+    d = s_create_problems (surrogate, sizeof surrogate - 1, 422);
+    assert_true (s_has (d, "string_unicode", "body", NULL));
+    json_decref (d);
+
+    d = s_create_problems ("[1,2]", 5, 422);
+    assert_true (s_has (d, "model_attributes_type", "body", NULL));
+    json_decref (d);
+    d = s_create_problems ("", 0, 422);
+    assert_true (s_has (d, "missing", "body", NULL));
+    json_decref (d);
+    assert_null (s_create_problems ("{\"user_id\":", 11, 400));
+    assert_null (s_create_problems ("hello", 5, 400));
+}
+
+static void
+test_api_update_needs_a_uuid_and_one_field (void **state)
+{
+    const char *id = "5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
+    proto_request_t req;
+    json_t *doc = NULL;
+    api_reply_t reply = { 0 };
+    const char ok[] = "{\"status\":\"processed\"}";
+    assert_int_equal (api_parse_update (id, strlen (id), ok, sizeof ok - 1, &s_limits, &req, &doc,
+                                        &reply),
+                      0);
+    assert_int_equal (req.has, PROTO_HAS_EVENT_ID | PROTO_HAS_STATUS);
+    assert_int_equal (req.event_id[0], 0x5f);
+    json_decref (doc);
+
+    assert_int_equal (api_parse_update ("nope", 4, "{}", 2, &s_limits, &req, &doc, &reply), -1);
+    json_t *d = s_detail (&reply);
+    assert_int_equal (json_array_size (d), 2);
+    assert_true (s_has (d, "uuid_parsing", "path", "event_id"));
+    assert_true (s_has (d, "at_least_one_field", "body", NULL));
+    json_decref (d);
+    api_reply_clear (&reply);
+
+    const char long_status[] = "{\"status\":\"01234567890123456789012345678901234567890123456789"
+                               "0123456789abcde\",\"y\":null}";
+    assert_int_equal (api_parse_update (id, strlen (id), long_status, sizeof long_status - 1,
+                                        &s_limits, &req, &doc, &reply),
+                      -1);
+    d = s_detail (&reply);
+    assert_true (s_has (d, "string_too_long", "body", "status"));
+    assert_true (s_has (d, "extra_forbidden", "body", "y"));
+    json_decref (d);
+    api_reply_clear (&reply);
+}
+
+static void
+test_api_get_rejects_malformed_ids (void **state)
+{
+    proto_request_t req;
+    api_reply_t reply = { 0 };
+    const char *bad[] = { "123", "5f0c1a2b3c4d4e5f8a9b0c1d2e3f4a5b",
+                          "{5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b}",
+                          "5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5g" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal (api_parse_get (bad[i], strlen (bad[i]), &req, &reply), -1);
+        json_t *d = s_detail (&reply);
+        assert_true (s_has (d, "uuid_parsing", "path", "event_id"));
+        json_decref (d);
+        api_reply_clear (&reply);
+    }
+    const char *upper = "5F0C1A2B-3C4D-4E5F-8A9B-0C1D2E3F4A5B";
+    assert_int_equal (api_parse_get (upper, strlen (upper), &req, &reply), 0);
+    assert_int_equal (req.event_id[0], 0x5f);
+}
+
+static api_param_t
+s_p (const char *text)
+{
+    return (api_param_t){ text, text ? strlen (text) : 0, text != NULL };
+}
+
+static void
+test_api_list_validates_every_query_value (void **state)
+{
+    proto_request_t req;
+    api_reply_t reply = { 0 };
+    api_query_t q = { s_p ("u-1"), s_p ("pending"), s_p ("1000"),
+                      s_p ("5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b") };
+    assert_int_equal (api_parse_list (&q, &s_limits, &req, &reply), 0);
+    assert_int_equal (req.has,
+                      PROTO_HAS_USER_ID | PROTO_HAS_STATUS | PROTO_HAS_LIMIT | PROTO_HAS_AFTER);
+    assert_int_equal (req.limit, 1000);
+
+    api_query_t none = { 0 };
+    assert_int_equal (api_parse_list (&none, &s_limits, &req, &reply), 0);
+    assert_int_equal (req.has, 0);
+
+    struct {
+        const char *limit;
+        const char *type;
+    } limits[] = { { "0", "greater_than_equal" }, { "1001", "less_than_equal" },
+                   { "abc", "int_parsing" },      { "", "int_parsing" },
+                   { "-1", "int_parsing" },       { "99999999999999999999", "int_parsing" } };
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        api_query_t bad = { .limit = s_p (limits[i].limit) };
+        assert_int_equal (api_parse_list (&bad, &s_limits, &req, &reply), -1);
+        json_t *d = s_detail (&reply);
+        assert_true (s_has (d, limits[i].type, "query", "limit"));
+        json_decref (d);
+        api_reply_clear (&reply);
+    }
+    api_query_t all_bad = { s_p (""), { "a\0b", 3, true }, s_p ("x"), s_p ("zzz") };
+    assert_int_equal (api_parse_list (&all_bad, &s_limits, &req, &reply), -1);
+    json_t *d = s_detail (&reply);
+    assert_int_equal (json_array_size (d), 4);
+    assert_true (s_has (d, "string_too_short", "query", "user_id"));
+    assert_true (s_has (d, "string_contains_nul", "query", "status"));
+    assert_true (s_has (d, "int_parsing", "query", "limit"));
+    assert_true (s_has (d, "uuid_parsing", "query", "after"));
+    json_decref (d);
+    api_reply_clear (&reply);
+}
+
+static proto_event_t
+s_event (void)
+{
+    proto_event_t e = { .user_id = PROTO_STR ("u-42"),
+                        .description = PROTO_STR ("Your \"order\" shipped"),
+                        .status = PROTO_STR ("pending"),
+                        .created_at = 1795600800123,
+                        .updated_at = 1795600800123 };
+    proto_uuid_parse ("5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b", 36, e.id);
+    return e;
+}
+
+static void
+test_api_render_maps_store_replies_to_http (void **state)
+{
+    proto_reply_t store = { .op = PROTO_OP_CREATE, .status = PROTO_OK, .event = s_event () };
+    api_reply_t reply = { 0 };
+    assert_int_equal (api_render (API_EP_CREATE, &store, &reply), 0);
+    assert_int_equal (reply.status, 201);
+    json_t *ev = json_loadb (reply.body, reply.len, 0, NULL);
+    assert_string_equal (json_string_value (json_object_get (ev, "event_id")),
+                         "5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b");
+    assert_string_equal (json_string_value (json_object_get (ev, "description")),
+                         "Your \"order\" shipped");
+    assert_string_equal (json_string_value (json_object_get (ev, "status")), "pending");
+    assert_string_equal (json_string_value (json_object_get (ev, "created_at")),
+                         "2026-11-25T10:00:00.123Z");
+    assert_int_equal (json_object_size (ev), 6);
+    json_decref (ev);
+    api_reply_clear (&reply);
+
+    proto_event_t items[2] = { s_event (), s_event () };
+    proto_reply_t list = { .op = PROTO_OP_LIST, .items = items, .n_items = 2,
+                           .has_next_after = true };
+    memcpy (list.next_after, items[1].id, 16);
+    assert_int_equal (api_render (API_EP_LIST, &list, &reply), 0);
+    json_t *page = json_loadb (reply.body, reply.len, 0, NULL);
+    assert_int_equal (json_array_size (json_object_get (page, "items")), 2);
+    assert_string_equal (json_string_value (json_object_get (page, "next_after")),
+                         "5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b");
+    json_decref (page);
+    list.has_next_after = false;
+    assert_int_equal (api_render (API_EP_LIST, &list, &reply), 0);
+    page = json_loadb (reply.body, reply.len, 0, NULL);
+    assert_true (json_is_null (json_object_get (page, "next_after")));
+    json_decref (page);
+
+    struct {
+        proto_status_t status;
+        api_endpoint_t ep;
+        const char *field;
+        unsigned http;
+    } cases[] = {
+        { PROTO_E_NOT_FOUND, API_EP_GET, "event_id", 404 },
+        { PROTO_E_NOT_FOUND, API_EP_LIST, "after", 422 },
+        { PROTO_E_FEED_FULL, API_EP_CREATE, NULL, 503 },
+        { PROTO_E_INTERNAL, API_EP_CREATE, NULL, 503 },
+        { PROTO_E_INVALID, API_EP_CREATE, "user_id", 422 },
+        { PROTO_E_VERSION, API_EP_GET, NULL, 500 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        proto_reply_t err = { .status = cases[i].status, .message = PROTO_STR ("why") };
+        if (cases[i].field)
+            err.field = (proto_str_t){ cases[i].field, strlen (cases[i].field) };
+        assert_int_equal (api_render (cases[i].ep, &err, &reply), 0);
+        assert_int_equal (reply.status, cases[i].http);
+        assert_non_null (strstr (reply.body, "\"detail\""));
+        assert_int_equal (reply.retry_after, cases[i].status == PROTO_E_FEED_FULL);
+        api_reply_clear (&reply);
+    }
+}
+
+int
+main (void)
+{
+    s_limits = proto_limits_default ();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_api_resolve_routes_methods_and_trailing_slashes),
+        cmocka_unit_test (test_api_content_type_accepts_json_only),
+        cmocka_unit_test (test_api_create_maps_fields_to_the_request),
+        cmocka_unit_test (test_api_create_lists_every_problem),
+        cmocka_unit_test (test_api_create_enforces_string_limits_in_bytes),
+        cmocka_unit_test (test_api_create_rejects_nul_bad_unicode_and_non_objects),
+        cmocka_unit_test (test_api_update_needs_a_uuid_and_one_field),
+        cmocka_unit_test (test_api_get_rejects_malformed_ids),
+        cmocka_unit_test (test_api_list_validates_every_query_value),
+        cmocka_unit_test (test_api_render_maps_store_replies_to_http),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
