@@ -1,0 +1,106 @@
+"""docs_stack — starts a real herald-store and herald-gateway on free
+loopback ports for the docs tests, and stops them (by PID) afterwards.
+
+Binaries come from HERALD_BIN_DIR, which CTest passes. Every wait is a poll
+with a deadline; a process that exits early fails the test with its log.
+"""
+import json, os, socket, subprocess, tempfile, time, urllib.error, urllib.request
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(method, url, body=None, headers=None, timeout=5):
+    """One request; returns (status, headers, body bytes), also for 4xx/5xx."""
+    data = json.dumps(body).encode() if isinstance(body, (dict, list)) else body
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    if data is not None and "Content-Type" not in req.headers:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+class Stack:
+    """herald-store + herald-gateway; use as a context manager."""
+
+    def __init__(self, workdir):
+        bindir = os.environ.get("HERALD_BIN_DIR")
+        if not bindir:
+            raise SystemExit("HERALD_BIN_DIR is not set (run through ctest)")
+        self.bindir = bindir
+        self.workdir = workdir
+        self.procs = []
+        self.store_port, self.pub_port, self.http_port = free_port(), free_port(), free_port()
+        self.base = f"http://127.0.0.1:{self.http_port}"
+
+    def _spawn(self, name, args):
+        log = open(os.path.join(self.workdir, name + ".log"), "wb")
+        p = subprocess.Popen([os.path.join(self.bindir, name)] + args,
+                             stdout=log, stderr=subprocess.STDOUT)
+        self.procs.append((name, p, log))
+        return p
+
+    def _fail(self, why):
+        logs = []
+        for name, p, log in self.procs:
+            log.flush()
+            with open(log.name, "rb") as f:
+                logs.append(f"--- {name} (pid {p.pid}, exit {p.poll()}) ---\n"
+                            + f.read().decode(errors="replace")[-4000:])
+        raise AssertionError(why + "\n" + "\n".join(logs))
+
+    def _wait(self, what, ready, seconds=15):
+        deadline = time.monotonic() + seconds
+        while not ready():
+            for name, p, _ in self.procs:
+                if p.poll() is not None:
+                    self._fail(f"{name} exited while waiting for {what}")
+            if time.monotonic() > deadline:
+                self._fail(f"timed out waiting for {what}")
+            time.sleep(0.05)
+
+    def __enter__(self):
+        self._spawn("herald-store", ["--bind", f"tcp://127.0.0.1:{self.store_port}",
+                                     "--pub-bind", f"tcp://127.0.0.1:{self.pub_port}"])
+        self._wait("herald-store", lambda: _tcp_open(self.store_port))
+        self._spawn("herald-gateway", ["--listen", f"127.0.0.1:{self.http_port}",
+                                       "--store-endpoint", f"tcp://127.0.0.1:{self.store_port}"])
+        self._wait("herald-gateway /readyz", self._ready)
+        return self
+
+    def _ready(self):
+        try:
+            return http("GET", self.base + "/readyz", timeout=1)[0] == 200
+        except OSError:
+            return False
+
+    def __exit__(self, *exc):
+        for name, p, log in reversed(self.procs):
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+            log.close()
+        bad = [(n, p.returncode) for n, p, _ in self.procs if p.returncode not in (0, -15)]
+        if bad and exc[0] is None:
+            raise AssertionError(f"unclean exit: {bad}")
+        return False
+
+
+def _tcp_open(port):
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def workdir(prefix):
+    return tempfile.TemporaryDirectory(prefix=prefix)
