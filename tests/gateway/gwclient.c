@@ -422,17 +422,22 @@ s_loc (json_t *loc, char *out, size_t size)
     }
 }
 
-void
-gw_assert_422 (gw_resp_t *resp, size_t n, ...)
+/* Checks resp against n (type, loc) pairs; NULL when it matches, else a
+   description of the first mismatch (static buffer). */
+static const char *
+s_check_422 (gw_resp_t *resp, size_t n, va_list args)
 {
+    static char why[1024];
     const char *body = resp->body ? resp->body : "";
-    if (resp->code != 422)
-        fail_msg ("expected 422, got %ld: %s", resp->code, body);
+    if (resp->code != 422) {
+        snprintf (why, sizeof why, "expected 422, got %ld: %.900s", resp->code, body);
+        return why;
+    }
     json_t *detail = json_object_get (resp->json, "detail");
-    if (!json_is_array (detail) || json_array_size (detail) != n)
-        fail_msg ("expected %zu problems, got %s", n, body);
-    va_list args;
-    va_start (args, n);
+    if (!json_is_array (detail) || json_array_size (detail) != n) {
+        snprintf (why, sizeof why, "expected %zu problems, got %.900s", n, body);
+        return why;
+    }
     for (size_t k = 0; k < n; k++) {
         const char *type = va_arg (args, const char *);
         const char *loc = va_arg (args, const char *);
@@ -445,16 +450,37 @@ gw_assert_422 (gw_resp_t *resp, size_t n, ...)
             s_loc (json_object_get (entry, "loc"), got, sizeof got);
             const char *t = json_string_value (json_object_get (entry, "type"));
             const char *msg = json_string_value (json_object_get (entry, "msg"));
-            if (t && strcmp (t, type) == 0 && strcmp (got, loc) == 0) {
-                found = true;
-                if (!msg || !*msg)
-                    fail_msg ("problem %s at %s has no msg: %s", type, loc, body);
-            }
+            if (t && strcmp (t, type) == 0 && strcmp (got, loc) == 0)
+                found = msg && *msg;
         }
-        if (!found)
-            fail_msg ("expected problem %s at %s, got %s", type, loc, body);
+        if (!found) {
+            snprintf (why, sizeof why, "expected problem %s at %s (with a msg), got %.900s", type,
+                      loc, body);
+            return why;
+        }
     }
+    return NULL;
+}
+
+const char *
+gw_check_422 (gw_resp_t *resp, size_t n, ...)
+{
+    va_list args;
+    va_start (args, n);
+    const char *why = s_check_422 (resp, n, args);
     va_end (args);
+    return why;
+}
+
+void
+gw_assert_422 (gw_resp_t *resp, size_t n, ...)
+{
+    va_list args;
+    va_start (args, n);
+    const char *why = s_check_422 (resp, n, args);
+    va_end (args);
+    if (why)
+        fail_msg ("%s", why);
 }
 
 double

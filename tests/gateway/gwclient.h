@@ -102,10 +102,13 @@ void gw_assert_detail (gw_resp_t *resp, long code, const char *detail);
    pair of strings, loc written with '/' between its parts ("body/user_id").
    Every entry must carry a non-empty msg. */
 void gw_assert_422 (gw_resp_t *resp, size_t n, ...);
+/* The same check without failing: NULL when resp matches, else why not
+   (a static buffer, valid until the next call). */
+const char *gw_check_422 (gw_resp_t *resp, size_t n, ...);
 
-/* Value of the first sample of metric `name` whose labels contain every
-   given `k="v"` string (NULL-terminated list); 0 when none (a counter that
-   has not moved yet). */
+/* Value of the first sample of metric `name` whose label text contains
+   every given string (NULL-terminated list, e.g. "code=\"200\""); 0 when
+   none (a counter that has not moved yet). */
 double gw_metric (const char *text, const char *name, ...);
 
 int64_t gw_now_ms (void);

@@ -104,6 +104,7 @@ test_1000_concurrent_creates_are_all_stored (void **state)
     curl_multi_setopt (multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)PARALLEL);
     struct curl_slist *headers = curl_slist_append (NULL, "Content-Type: application/json");
     int started = 0, done = 0, created = 0;
+    long connects = 0;
     int64_t start = gw_now_ms (), deadline = start + 60000;
     for (int i = 0; i < PARALLEL; i++) {
         slots[i].easy = curl_easy_init ();
@@ -120,6 +121,9 @@ test_1000_concurrent_creates_are_all_stored (void **state)
             curl_easy_getinfo (msg->easy_handle, CURLINFO_PRIVATE, (char **)&slot);
             long code = 0;
             curl_easy_getinfo (msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
+            long opened = 0;
+            curl_easy_getinfo (msg->easy_handle, CURLINFO_NUM_CONNECTS, &opened);
+            connects += opened;
             if (msg->data.result != CURLE_OK || code != 201)
                 fail_msg ("create %d: curl %d, HTTP %ld, %s", slot->index, msg->data.result, code,
                           slot->reply);
@@ -148,8 +152,10 @@ test_1000_concurrent_creates_are_all_stored (void **state)
     curl_multi_cleanup (multi);
     curl_slist_free_all (headers);
     assert_int_equal (created, CREATES);
-    print_message ("%d creates over %d connections in %lld ms (%.0f/s)\n", CREATES, PARALLEL,
-                   (long long)took, CREATES * 1000.0 / (double)(took ? took : 1));
+    print_message ("%d creates over %d parallel handles, %ld connections, in %lld ms (%.0f/s)\n",
+                   CREATES, PARALLEL, connects, (long long)took,
+                   CREATES * 1000.0 / (double)(took ? took : 1));
+    assert_true (connects >= PARALLEL); /* they really ran side by side */
 
     qsort (ids, CREATES, GW_ID_LEN + 1, s_cmp_id);
     for (int i = 1; i < CREATES; i++)
