@@ -7,6 +7,7 @@
  * at ["body"], since jansson stops at the first such byte and cannot say
  * which field held it.
  */
+#define _GNU_SOURCE /* memmem */
 #include "api.h"
 
 #include <stdlib.h>
@@ -233,26 +234,123 @@ s_field_max (const proto_limits_t *limits, unsigned has)
                                           : limits->status_max;
 }
 
+/* U+FDD0, a noncharacter: stands in for each bad byte or lone surrogate
+   escape once a body failed to parse as Unicode, so the fields holding
+   them can be named. A client's own U+FDD0 in such a body reads as bad
+   too; the request is refused either way. */
+#define S_MARK "\xEF\xB7\x90"
+#define S_MARK_ESCAPE "\\uFDD0"
+
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlongs,
+   no surrogates, nothing above U+10FFFF), or 0 when it is not one. */
+static size_t
+s_utf8_len (const unsigned char *p, size_t left)
+{
+    unsigned char c = p[0];
+    size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
+                            : (c & 0xf8) == 0xf0 ? 4 : 0;
+    if (n == 0 || n > left || (n == 2 && c < 0xc2) || (n == 4 && c > 0xf4))
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    if ((n == 3 && c == 0xe0 && p[1] < 0xa0) || (n == 3 && c == 0xed && p[1] >= 0xa0)
+        || (n == 4 && c == 0xf0 && p[1] < 0x90) || (n == 4 && c == 0xf4 && p[1] >= 0x90))
+        return 0;
+    return n;
+}
+
+/* The 4 hex digits at p as a number, or -1. */
+static long
+s_hex4 (const char *p, size_t left)
+{
+    if (left < 4)
+        return -1;
+    long v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/* A copy of body with every bad UTF-8 byte replaced by S_MARK and every
+   unpaired surrogate escape by S_MARK_ESCAPE (heap, *out_len set), or NULL. */
+static char *
+s_mark_bad_unicode (const char *body, size_t len, size_t *out_len)
+{
+    char *out = malloc (len * 3 + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        const unsigned char *p = (const unsigned char *)body + i;
+        if (body[i] == '\\' && i + 1 < len && body[i + 1] == 'u') {
+            long hi = s_hex4 (body + i + 2, len - i - 2);
+            bool high = hi >= 0xd800 && hi <= 0xdbff, low = hi >= 0xdc00 && hi <= 0xdfff;
+            long lo = high && i + 7 < len && body[i + 6] == '\\' && body[i + 7] == 'u'
+                          ? s_hex4 (body + i + 8, len - i - 8)
+                          : -1;
+            if (low || (high && !(lo >= 0xdc00 && lo <= 0xdfff))) {
+                memcpy (out + o, S_MARK_ESCAPE, 6);
+                o += 6;
+                i += 6;
+                continue;
+            }
+            size_t keep = high ? 12 : 2; /* a pair, or any other escape's first two chars */
+            memcpy (out + o, body + i, keep);
+            o += keep;
+            i += keep;
+            continue;
+        }
+        size_t n = s_utf8_len (p, len - i);
+        if (n == 0) {
+            memcpy (out + o, S_MARK, 3);
+            o += 3;
+            i++;
+            continue;
+        }
+        memcpy (out + o, body + i, n);
+        o += n;
+        i += n;
+    }
+    out[o] = '\0';
+    *out_len = o;
+    return out;
+}
+
 /* Parses body into *doc. Returns 0 with an object in *doc; otherwise fills
-   reply (400 not JSON) or appends to detail (422: empty, not Unicode, not
-   an object) and returns -1. */
+   reply (400 not JSON) or appends to detail (422: empty, not an object)
+   and returns -1. *marked tells that the body was not Unicode and parsed
+   only with S_MARK in place of the bad parts (the fields holding them are
+   then reported by s_body_fields). */
 static int
-s_parse_body (const char *body, size_t len, json_t **doc, json_t *detail, api_reply_t *reply)
+s_parse_body (const char *body, size_t len, json_t **doc, json_t *detail, api_reply_t *reply,
+              bool *marked)
 {
     *doc = NULL;
+    *marked = false;
     if (len == 0) {
         s_problem (detail, "missing", "body", NULL, "Field required", NULL);
         return -1;
     }
     json_error_t error;
     json_t *root = json_loadb (body, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &error);
+    if (!root
+        && (json_error_code (&error) == json_error_invalid_utf8
+            || strncmp (error.text, "invalid Unicode", 15) == 0)) {
+        size_t mlen = 0;
+        char *copy = s_mark_bad_unicode (body, len, &mlen);
+        if (copy)
+            root = json_loadb (copy, mlen, JSON_DECODE_ANY | JSON_ALLOW_NUL, &error);
+        free (copy);
+        *marked = root != NULL;
+    }
     if (!root) {
-        if (json_error_code (&error) == json_error_invalid_utf8
-            || strncmp (error.text, "invalid Unicode", 15) == 0) {
-            s_problem (detail, "string_unicode", "body", NULL,
-                       "Input should be valid UTF-8 (JSON text must be Unicode)", NULL);
-            return -1;
-        }
         char msg[256];
         snprintf (msg, sizeof msg, "Body is not valid JSON: %s (line %d, column %d)", error.text,
                   error.line, error.column);
@@ -261,7 +359,7 @@ s_parse_body (const char *body, size_t len, json_t **doc, json_t *detail, api_re
     }
     if (!json_is_object (root)) {
         s_problem (detail, "model_attributes_type", "body", NULL,
-                   "Input should be a valid dictionary or object", root);
+                   "Input should be a valid dictionary or object", *marked ? NULL : root);
         json_decref (root);
         return -1;
     }
@@ -274,7 +372,7 @@ s_parse_body (const char *body, size_t len, json_t **doc, json_t *detail, api_re
    key is an extra. Sets req's strings and has bits. */
 static void
 s_body_fields (json_t *root, unsigned mask, unsigned required, const proto_limits_t *limits,
-               proto_request_t *req, json_t *detail)
+               bool marked, proto_request_t *req, json_t *detail)
 {
     for (size_t i = 0; i < sizeof s_fields / sizeof s_fields[0]; i++) {
         const s_field_t *f = &s_fields[i];
@@ -293,6 +391,11 @@ s_body_fields (json_t *root, unsigned mask, unsigned required, const proto_limit
         }
         const char *ptr = json_string_value (value);
         size_t len = json_string_length (value);
+        if (marked && memmem (ptr, len, S_MARK, 3)) {
+            s_problem (detail, "string_unicode", "body", f->name,
+                       "Input should be a valid UTF-8 string", NULL);
+            continue;
+        }
         if (!s_check_string (detail, "body", f->name, ptr, len, s_field_max (limits, f->has),
                              value))
             continue;
@@ -308,7 +411,7 @@ s_body_fields (json_t *root, unsigned mask, unsigned required, const proto_limit
                 known = true;
         if (!known)
             s_problem (detail, "extra_forbidden", "body", key, "Extra inputs are not permitted",
-                       value);
+                       marked ? NULL : value);
     }
 }
 
@@ -335,9 +438,10 @@ api_parse_create (const char *body, size_t len, const proto_limits_t *limits,
     json_t *detail = json_array ();
     if (!detail)
         return api_reply_detail (reply, 500, "Out of memory"), -1;
-    if (s_parse_body (body, len, doc, detail, reply) == 0) {
+    bool marked;
+    if (s_parse_body (body, len, doc, detail, reply, &marked) == 0) {
         unsigned both = PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION;
-        s_body_fields (*doc, both, both, limits, req, detail);
+        s_body_fields (*doc, both, both, limits, marked, req, detail);
     }
     else if (reply->status == 400) {
         json_decref (detail);
@@ -358,10 +462,11 @@ api_parse_update (const char *id, size_t id_len, const char *body, size_t len,
         return api_reply_detail (reply, 500, "Out of memory"), -1;
     if (s_check_uuid (detail, "path", "event_id", id, id_len, req->event_id))
         req->has |= PROTO_HAS_EVENT_ID;
-    if (s_parse_body (body, len, doc, detail, reply) == 0) {
+    bool marked;
+    if (s_parse_body (body, len, doc, detail, reply, &marked) == 0) {
         unsigned all = PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION | PROTO_HAS_STATUS;
         size_t before = json_array_size (detail);
-        s_body_fields (*doc, all, 0, limits, req, detail);
+        s_body_fields (*doc, all, 0, limits, marked, req, detail);
         if (json_object_size (*doc) == 0 && json_array_size (detail) == before)
             s_problem (detail, "at_least_one_field", "body", NULL,
                        "At least one of status, user_id, description is required", *doc);
@@ -416,8 +521,10 @@ s_query_limit (json_t *detail, const api_param_t *p, proto_request_t *req)
     if (!p->present)
         return;
     uint64_t value = 0;
-    bool digits = p->len > 0 && p->len <= 19;
-    for (size_t i = 0; digits && i < p->len; i++) {
+    bool negative = p->len > 1 && p->ptr[0] == '-';
+    size_t start = negative ? 1 : 0;
+    bool digits = p->len > start && p->len - start <= 18;
+    for (size_t i = start; digits && i < p->len; i++) {
         if (p->ptr[i] < '0' || p->ptr[i] > '9')
             digits = false;
         else
@@ -428,7 +535,7 @@ s_query_limit (json_t *detail, const api_param_t *p, proto_request_t *req)
         s_problem (detail, "int_parsing", "query", "limit",
                    "Input should be a valid integer, unable to parse string as an integer",
                    input);
-    else if (value < 1)
+    else if (negative || value < 1)
         s_problem (detail, "greater_than_equal", "query", "limit",
                    "Input should be greater than or equal to 1", input);
     else if (value > PROTO_LIST_LIMIT_MAX)

@@ -182,12 +182,25 @@ test_api_create_rejects_nul_bad_unicode_and_non_objects (void **state)
 
     const char bad[] = "{\"user_id\":\"\xff\",\"description\":\"d\"}";
     d = s_create_problems (bad, sizeof bad - 1, 422);
-    assert_true (s_has (d, "string_unicode", "body", NULL));
+    assert_int_equal (json_array_size (d), 1);
+    assert_true (s_has (d, "string_unicode", "body", "user_id"));
     json_decref (d);
-    const char surrogate[] = "{\"user_id\":\"\\ud800\",\"description\":\"d\"}";
+    /* A lone surrogate escape in one field, an overlong in the other; a
+       proper pair and an escaped backslash before "ud800" are fine. */
+    const char surrogate[] = "{\"user_id\":\"\\ud800x\",\"description\":\"\xc0\xaf\"}";
     d = s_create_problems (surrogate, sizeof surrogate - 1, 422);
-    assert_true (s_has (d, "string_unicode", "body", NULL));
+    assert_int_equal (json_array_size (d), 2);
+    assert_true (s_has (d, "string_unicode", "body", "user_id"));
+    assert_true (s_has (d, "string_unicode", "body", "description"));
     json_decref (d);
+    const char pair[] = "{\"user_id\":\"\\ud83d\\ude00\\\\ud800\",\"description\":\"\xff\"}";
+    d = s_create_problems (pair, sizeof pair - 1, 422);
+    assert_int_equal (json_array_size (d), 1);
+    assert_true (s_has (d, "string_unicode", "body", "description"));
+    json_decref (d);
+    /* A bad byte outside any string is not JSON at all. */
+    const char outside[] = "{\"user_id\":\"u\",\xff\"description\":\"d\"}";
+    assert_null (s_create_problems (outside, sizeof outside - 1, 400));
 
     d = s_create_problems ("[1,2]", 5, 422);
     assert_true (s_has (d, "model_attributes_type", "body", NULL));
@@ -281,7 +294,7 @@ test_api_list_validates_every_query_value (void **state)
         const char *type;
     } limits[] = { { "0", "greater_than_equal" }, { "1001", "less_than_equal" },
                    { "abc", "int_parsing" },      { "", "int_parsing" },
-                   { "-1", "int_parsing" },       { "99999999999999999999", "int_parsing" } };
+                   { "-1", "greater_than_equal" }, { "1.5", "int_parsing" },       { "99999999999999999999", "int_parsing" } };
     for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
         api_query_t bad = { .limit = s_p (limits[i].limit) };
         assert_int_equal (api_parse_list (&bad, &s_limits, &req, &reply), -1);
