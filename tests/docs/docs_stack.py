@@ -1,10 +1,30 @@
-"""docs_stack — starts a real herald-store and herald-gateway on free
-loopback ports for the docs tests, and stops them (by PID) afterwards.
+"""docs_stack — helpers of the docs tests: the repo's OpenAPI document
+(load_spec, deref), and a real herald-store and herald-gateway on free
+loopback ports, stopped (by PID) afterwards.
 
 Binaries come from HERALD_BIN_DIR, which CTest passes. Every wait is a poll
 with a deadline; a process that exits early fails the test with its log.
 """
 import json, os, socket, subprocess, tempfile, time, urllib.error, urllib.request
+
+
+ASSETS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                      "gateway", "assets")
+
+
+def load_spec():
+    with open(os.path.join(ASSETS, "openapi.json")) as f:
+        return json.load(f)
+
+
+def deref(spec, obj):
+    """Follows local "#/..." references (the document has no others)."""
+    while isinstance(obj, dict) and "$ref" in obj:
+        node = spec
+        for part in obj["$ref"][2:].split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        obj = node
+    return obj
 
 
 def free_port():
@@ -17,7 +37,7 @@ def http(method, url, body=None, headers=None, timeout=5):
     """One request; returns (status, headers, body bytes), also for 4xx/5xx."""
     data = json.dumps(body).encode() if isinstance(body, (dict, list)) else body
     req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    if data is not None and "Content-Type" not in req.headers:
+    if data is not None and not req.has_header("Content-type"):
         req.add_header("Content-Type", "application/json")
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
@@ -29,13 +49,14 @@ def http(method, url, body=None, headers=None, timeout=5):
 class Stack:
     """herald-store + herald-gateway; use as a context manager."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, gateway_args=()):
         bindir = os.environ.get("HERALD_BIN_DIR")
         if not bindir:
             raise SystemExit("HERALD_BIN_DIR is not set (run through ctest)")
         self.bindir = bindir
         self.workdir = workdir
         self.procs = []
+        self.gateway_args = list(gateway_args)
         self.store_port, self.pub_port, self.http_port = free_port(), free_port(), free_port()
         self.base = f"http://127.0.0.1:{self.http_port}"
 
@@ -70,9 +91,14 @@ class Stack:
                                      "--pub-bind", f"tcp://127.0.0.1:{self.pub_port}"])
         self._wait("herald-store", lambda: _tcp_open(self.store_port))
         self._spawn("herald-gateway", ["--listen", f"127.0.0.1:{self.http_port}",
-                                       "--store-endpoint", f"tcp://127.0.0.1:{self.store_port}"])
+                                       "--store-endpoint", f"tcp://127.0.0.1:{self.store_port}"]
+                    + self.gateway_args)
         self._wait("herald-gateway /readyz", self._ready)
         return self
+
+    def proc(self, name):
+        """The Popen of a started service (for tests that signal it)."""
+        return next(p for n, p, _ in self.procs if n == name)
 
     def _ready(self):
         try:

@@ -17,7 +17,7 @@ Needs Debian's chromium, chromium-driver and python3-selenium
 import json, os, re, shutil, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from docs_stack import Stack, free_port, http, workdir  # noqa: E402
+from docs_stack import ASSETS, Stack, free_port, http, load_spec, workdir  # noqa: E402
 
 try:
     from selenium import webdriver
@@ -32,8 +32,6 @@ if not CHROMIUM or not DRIVER:
     print("skipping: chromium / chromedriver not installed (Debian chromium, chromium-driver)")
     sys.exit(77)
 
-here = os.path.dirname(os.path.abspath(__file__))
-assets = os.path.join(os.path.dirname(os.path.dirname(here)), "gateway", "assets")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
@@ -93,9 +91,9 @@ def main():
             status, headers, body = http("GET", base + path)
             assert status == 200, f"GET {path}: {status}"
             assert headers["Content-Type"].startswith(ctype), f"GET {path}: {headers['Content-Type']}"
-            assert body == open(os.path.join(assets, name), "rb").read(), f"GET {path} differs from {name}"
+            assert body == open(os.path.join(ASSETS, name), "rb").read(), f"GET {path} differs from {name}"
             print(f"ok    GET {path} serves gateway/assets/{name} ({len(body)} bytes, {ctype})")
-        spec = json.load(open(os.path.join(assets, "openapi.json")))
+        spec = load_spec()
 
         driver = browser(tmp)
         try:

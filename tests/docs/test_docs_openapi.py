@@ -14,6 +14,9 @@ Exits 77 (CTest SKIP) only when npm itself is not installed.
 """
 import copy, json, os, re, shutil, subprocess, sys, tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from docs_stack import deref as _deref  # noqa: E402
+
 here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.dirname(os.path.dirname(here))
 doc_path = os.path.join(root, "gateway", "assets", "openapi.json")
@@ -92,12 +95,7 @@ check(set(paths) == set(expected), "no undocumented or extra paths")
 
 
 def deref(o):
-    while isinstance(o, dict) and "$ref" in o:
-        node = doc
-        for part in o["$ref"][2:].split("/"):
-            node = node[part.replace("~1", "/").replace("~0", "~")]
-        o = node
-    return o
+    return _deref(doc, o)
 
 
 def responses(path, method):
