@@ -9,6 +9,7 @@
 #include "backoff.h"
 #include "config.h"
 #include "log.h"
+#include "options.h"
 
 static void
 test_config_flag_beats_env_beats_default (void **state)
@@ -78,6 +79,68 @@ test_log_level_parse (void **state)
     assert_int_equal (level, LOG_LEVEL_WARN);
 }
 
+
+static option_t s_table[] = {
+    OPTION_S ("listen", "HERALD_TEST_LISTEN", "127.0.0.1:8000", "HOST:PORT", "where"),
+    OPTION_I ("threads", "HERALD_TEST_THREADS", "1", 1, 8, "N", "loops"),
+    OPTION_F ("check", "probe"),
+    OPTION_END,
+};
+
+static int
+s_parse (int argc, char **argv)
+{
+    for (option_t *o = s_table; o->name; o++) {
+        o->str = NULL;
+        o->num = 0;
+        o->set = false;
+    }
+    options_t opts = { "test", "summary", s_table, LOG_LEVEL_INFO };
+    return options_parse (&opts, argc, argv);
+}
+
+static void
+test_options_flag_beats_env_beats_default (void **state)
+{
+    unsetenv ("HERALD_TEST_LISTEN");
+    unsetenv ("HERALD_TEST_THREADS");
+    char *none[] = { "test", NULL };
+    assert_int_equal (s_parse (1, none), 0);
+    assert_string_equal (s_table[0].str, "127.0.0.1:8000");
+    assert_int_equal (s_table[1].num, 1);
+    assert_false (s_table[2].set);
+
+    setenv ("HERALD_TEST_THREADS", "4", 1);
+    assert_int_equal (s_parse (1, none), 0);
+    assert_int_equal (s_table[1].num, 4);
+
+    char *flags[] = { "test", "--threads", "8", "--listen", "0.0.0.0:9", "--check", NULL };
+    assert_int_equal (s_parse (6, flags), 0);
+    assert_int_equal (s_table[1].num, 8);
+    assert_string_equal (s_table[0].str, "0.0.0.0:9");
+    assert_true (s_table[2].set);
+    unsetenv ("HERALD_TEST_THREADS");
+}
+
+static void
+test_options_refuse_bad_values_with_exit_code_2 (void **state)
+{
+    char *over[] = { "test", "--threads", "9", NULL };
+    assert_int_equal (s_parse (3, over), 2);
+    char *text[] = { "test", "--threads", "2x", NULL };
+    assert_int_equal (s_parse (3, text), 2);
+    char *unknown[] = { "test", "--nope", NULL };
+    assert_int_equal (s_parse (2, unknown), 2);
+    char *stray[] = { "test", "stray", NULL };
+    assert_int_equal (s_parse (2, stray), 2);
+    setenv ("HERALD_TEST_THREADS", "0", 1);
+    char *none[] = { "test", NULL };
+    assert_int_equal (s_parse (1, none), 2);
+    unsetenv ("HERALD_TEST_THREADS");
+    char *level[] = { "test", "--log-level", "loud", NULL };
+    assert_int_equal (s_parse (3, level), 2);
+}
+
 int
 main (void)
 {
@@ -86,6 +149,8 @@ main (void)
         cmocka_unit_test (test_config_int_rejects_garbage_and_out_of_range),
         cmocka_unit_test (test_backoff_grows_within_jitter_bounds_and_resets),
         cmocka_unit_test (test_log_level_parse),
+        cmocka_unit_test (test_options_flag_beats_env_beats_default),
+        cmocka_unit_test (test_options_refuse_bad_values_with_exit_code_2),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
