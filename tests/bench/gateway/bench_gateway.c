@@ -1,0 +1,595 @@
+/*
+ * herald-bench-gateway — the gateway's throughput and latency against the
+ * floor, in one run on one machine (DESIGN §7, issue 3 item 7 and Targets).
+ *
+ * Starts, on free loopback ports: herald-bench-floor (a libmicrohttpd
+ * server answering a fixed event-sized JSON body), herald-store and
+ * herald-gateway (default flags, plus whatever follows `--`). Seeds --events
+ * events through POST /events, keeping their ids in a file, then drives each
+ * case with Debian's wrk (--wrk-threads threads, --connections connections,
+ * a --warmup run then a --duration run per case):
+ *   floor            GET /  on the floor (static request)
+ *   GET /ping        on the gateway (static request)
+ *   GET /events/{id} on the gateway, cycling over the seeded ids
+ *   POST /events     on the gateway, JSON body with Content-Type
+ *   floor (again)    the floor once more: the spread of the two floor runs
+ *                    shows how much the machine drifted during the run
+ * and prints req/s, p50 and p99 per case and the ratio against the floor
+ * (the mean of its two runs), with PASS/MISS against the issue's targets:
+ * GET /events/{id} >= 0.6 x floor, POST /events >= 0.5 x floor, p99 <= 5 ms,
+ * and no errors. It prints verdicts; it asserts nothing (not a CTest test).
+ *
+ * --soak SECONDS instead keeps a mixed load on the gateway (creates, reads,
+ * updates, lists, /ping, 404s and 422s) for that long, samples the gateway's
+ * VmRSS every second, and prints the RSS after --soak-warmup seconds and at
+ * the end, and the growth between them (memory must stay flat under load).
+ *
+ * --self-check runs the same cases with a second floor standing in for the
+ * gateway (no store, no gateway, synthetic ids): every ratio should be near
+ * 1, which checks the driver, the wrk modes and the ratio arithmetic.
+ *
+ * Usage: herald-bench-gateway [options] [-- herald-gateway flags...]
+ *   e.g. herald-bench-gateway --duration 10 -- --threads 2
+ *        herald-bench-gateway --soak 60
+ * The store runs with --feed-max 100000000: nothing acknowledges its change
+ * feed here, and the default would refuse writes (503) after 100000 creates.
+ * Every child is stopped by PID at the end, on failure and on SIGINT/SIGTERM.
+ */
+#include "harness.h"
+#include "wrk_run.h"
+
+#include <curl/curl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_CHILDREN 4
+#define MAX_GATEWAY_ARGS 32
+#define START_TIMEOUT_MS 10000
+#define STOP_TIMEOUT_MS 10000
+#define P99_TARGET_MS 5.0
+#define SEED_TIMEOUT_MS 10000L
+
+typedef struct {
+    int duration, warmup, connections, wrk_threads, events, floor_threads;
+    int soak, soak_warmup;
+    bool self_check;
+    const char *gateway_args[MAX_GATEWAY_ARGS];
+    int gateway_argc;
+} options_t;
+
+typedef struct {
+    const char *name;
+    bool on_floor;    /* floor or gateway */
+    const char *mode; /* wrk script mode */
+    const char *path; /* URL path for the static modes */
+    double min_ratio; /* 0: no throughput target (the floor, /ping) */
+    wrk_result_t result;
+    bool ran;
+} bench_case_t;
+
+static volatile sig_atomic_t s_interrupted;
+static pid_t s_children[MAX_CHILDREN];
+static int s_child_count;
+
+static void
+s_on_signal (int sig)
+{
+    s_interrupted = 1;
+}
+
+/* Stops every child this program started, newest first, by PID. */
+static void
+s_stop_children (void)
+{
+    while (s_child_count > 0) {
+        pid_t pid = s_children[--s_child_count];
+        harness_stop (pid, SIGTERM, STOP_TIMEOUT_MS);
+    }
+}
+
+/* True while the child runs; once it has exited (and been reaped) it is
+   dropped from the list, so its PID is never signalled again. */
+static bool
+s_child_alive (pid_t pid)
+{
+    if (harness_alive (pid))
+        return true;
+    for (int i = 0; i < s_child_count; i++)
+        if (s_children[i] == pid) {
+            s_children[i] = s_children[--s_child_count];
+            break;
+        }
+    return false;
+}
+
+/* Starts a child whose output goes to <tmpdir>/<name>.log and waits until
+   it accepts TCP on port. Returns its PID or -1. */
+static pid_t
+s_start (const char *name, const char *const argv[], int port)
+{
+    char log[1024];
+    snprintf (log, sizeof log, "%s/%s.log", harness_tmpdir (), name);
+    pid_t pid = harness_spawn (argv, NULL, log, log);
+    if (pid < 0)
+        return -1;
+    s_children[s_child_count++] = pid;
+    if (harness_wait_tcp (port, START_TIMEOUT_MS) != 0 || !s_child_alive (pid)) {
+        fprintf (stderr, "bench: %s did not start on port %d; see %s\n", argv[0], port, log);
+        return -1;
+    }
+    return pid;
+}
+
+static size_t
+s_discard (char *data, size_t size, size_t nmemb, void *arg)
+{
+    return size * nmemb;
+}
+
+typedef struct {
+    char id[40];
+} seed_id_t;
+
+/* Keeps the id from a "Location: /events/{id}" header. */
+static size_t
+s_location (char *data, size_t size, size_t nmemb, void *arg)
+{
+    char *id = ((seed_id_t *)arg)->id;
+    size_t len = size * nmemb;
+    static const char prefix[] = "location: /events/";
+    if (len > sizeof prefix + 36 - 1 && strncasecmp (data, prefix, sizeof prefix - 1) == 0) {
+        memcpy (id, data + sizeof prefix - 1, 36);
+        id[36] = '\0';
+    }
+    return len;
+}
+
+static CURL *
+s_curl_new (void)
+{
+    CURL *curl = curl_easy_init ();
+    if (curl) {
+        curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_discard);
+        curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, SEED_TIMEOUT_MS);
+    }
+    return curl;
+}
+
+/* Polls GET base/readyz until 200, for up to timeout_ms. Returns 0 or -1. */
+static int
+s_wait_ready (const char *base, int timeout_ms)
+{
+    char url[256];
+    snprintf (url, sizeof url, "%s/readyz", base);
+    CURL *curl = s_curl_new ();
+    if (!curl)
+        return -1;
+    curl_easy_setopt (curl, CURLOPT_URL, url);
+    int rc = -1;
+    for (int waited = 0; waited < timeout_ms && !s_interrupted; waited += 50) {
+        long code = 0;
+        if (curl_easy_perform (curl) == CURLE_OK
+            && curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code == 200) {
+            rc = 0;
+            break;
+        }
+        usleep (50 * 1000);
+    }
+    curl_easy_cleanup (curl);
+    return rc;
+}
+
+/* Creates n events through POST base/events on one keep-alive connection and
+   writes their ids, one per line, to ids_path. Returns 0 or -1. */
+static int
+s_seed (const char *base, int n, const char *ids_path)
+{
+    char url[256];
+    seed_id_t seed_id;
+    char *id = seed_id.id;
+    snprintf (url, sizeof url, "%s/events", base);
+    FILE *ids = fopen (ids_path, "w");
+    CURL *curl = s_curl_new ();
+    struct curl_slist *headers = curl_slist_append (NULL, "Content-Type: application/json");
+    int rc = -1, i = 0;
+    if (!ids || !curl || !headers)
+        goto cleanup;
+    curl_easy_setopt (curl, CURLOPT_URL, url);
+    curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt (curl, CURLOPT_HEADERFUNCTION, s_location);
+    curl_easy_setopt (curl, CURLOPT_HEADERDATA, &seed_id);
+    for (i = 0; i < n && !s_interrupted; i++) {
+        char body[128];
+        snprintf (body, sizeof body,
+                  "{\"user_id\":\"u-seed-%d\",\"description\":\"Seeded event number %d\"}",
+                  i % 1000, i);
+        curl_easy_setopt (curl, CURLOPT_POSTFIELDS, body);
+        id[0] = '\0';
+        long code = 0;
+        CURLcode res = curl_easy_perform (curl);
+        curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &code);
+        if (res != CURLE_OK || code != 201 || strlen (id) != 36) {
+            fprintf (stderr, "bench: seeding event %d: %s, HTTP %ld\n", i, curl_easy_strerror (res),
+                     code);
+            goto cleanup;
+        }
+        fprintf (ids, "%s\n", id);
+    }
+    rc = i == n ? 0 : -1;
+cleanup:
+    curl_slist_free_all (headers);
+    if (curl)
+        curl_easy_cleanup (curl);
+    if (ids && fclose (ids) != 0)
+        rc = -1;
+    return rc;
+}
+
+/* Self-check: ids the floor will answer like any other path. */
+static int
+s_fake_ids (int n, const char *ids_path)
+{
+    FILE *ids = fopen (ids_path, "w");
+    if (!ids)
+        return -1;
+    for (int i = 0; i < n; i++)
+        fprintf (ids, "00000000-0000-4000-8000-%012d\n", i);
+    return fclose (ids) == 0 ? 0 : -1;
+}
+
+static double
+s_floor_rps (const bench_case_t *cases, int count)
+{
+    double sum = 0;
+    int n = 0;
+    for (int i = 0; i < count; i++)
+        if (cases[i].ran && cases[i].on_floor && cases[i].min_ratio == 0) {
+            sum += cases[i].result.rps;
+            n++;
+        }
+    return n ? sum / n : 0;
+}
+
+static void
+s_print_table (const bench_case_t *cases, int count)
+{
+    double floor = s_floor_rps (cases, count);
+    printf ("\n%-20s %10s %8s %8s %8s %6s %7s  %-22s %s\n", "case", "req/s", "p50 ms", "p99 ms",
+            "max ms", "ratio", "errors", "target", "verdict");
+    for (int i = 0; i < count; i++) {
+        const bench_case_t *c = &cases[i];
+        if (!c->ran) {
+            printf ("%-20s %10s\n", c->name, "(not run)");
+            continue;
+        }
+        const wrk_result_t *r = &c->result;
+        double ratio = floor > 0 ? r->rps / floor : 0;
+        long errors = r->socket_errors + r->status_errors;
+        char target[64] = "-";
+        const char *verdict = "";
+        if (c->min_ratio > 0) {
+            snprintf (target, sizeof target, ">=%.1fx floor, p99<=%.0fms", c->min_ratio,
+                      P99_TARGET_MS);
+            bool pass = ratio >= c->min_ratio && r->p99_ms <= P99_TARGET_MS && errors == 0;
+            verdict = pass ? "PASS" : "MISS";
+        }
+        printf ("%-20s %10.0f %8.3f %8.3f %8.2f %6.2f %7ld  %-22s %s\n", c->name, r->rps, r->p50_ms,
+                r->p99_ms, r->max_ms, ratio, errors, target, verdict);
+    }
+    printf ("ratio = req/s / floor req/s (mean of the floor runs: %.0f); errors = socket "
+            "errors + HTTP >= 400\n",
+            floor);
+}
+
+/* The soak's per-second RSS samples of the gateway. */
+typedef struct {
+    pid_t pid;
+    int warmup_s;
+    long warm_kib, last_kib, peak_kib, first_kib;
+} soak_t;
+
+static void
+s_soak_tick (int elapsed, void *arg)
+{
+    soak_t *soak = arg;
+    long kib = wrk_rss_kib (soak->pid);
+    if (kib < 0)
+        return;
+    if (soak->first_kib < 0)
+        soak->first_kib = kib;
+    if (elapsed == soak->warmup_s)
+        soak->warm_kib = kib;
+    if (elapsed >= soak->warmup_s && kib > soak->peak_kib)
+        soak->peak_kib = kib;
+    soak->last_kib = kib;
+    if (elapsed % 10 == 0 || elapsed == soak->warmup_s)
+        printf ("  %4d s  gateway VmRSS %8ld KiB\n", elapsed, kib);
+    fflush (stdout);
+}
+
+static int
+s_soak (const options_t *opts, const wrk_config_t *wrk, const char *gateway_url, pid_t gateway)
+{
+    soak_t soak = { gateway, opts->soak_warmup, -1, -1, -1, -1 };
+    long before = wrk_rss_kib (gateway);
+    printf ("soak: mixed load on the gateway for %d s (%d connections), RSS before load %ld "
+            "KiB\n",
+            opts->soak, opts->connections, before);
+    wrk_result_t result;
+    if (wrk_run (wrk, "mixed", gateway_url, opts->soak, s_soak_tick, &soak, &result) != 0)
+        return -1;
+    long after = wrk_rss_kib (gateway);
+    if (after >= 0)
+        soak.last_kib = after;
+    printf ("soak: %.0f req/s, p50 %.3f ms, p99 %.3f ms, max %.2f ms, %ld socket errors, "
+            "%ld HTTP >= 400 (the mix includes a 404 and a 422 in every 8)\n",
+            result.rps, result.p50_ms, result.p99_ms, result.max_ms, result.socket_errors,
+            result.status_errors);
+    if (soak.warm_kib < 0) {
+        fprintf (stderr, "bench: no RSS sample at %d s\n", opts->soak_warmup);
+        return -1;
+    }
+    long growth = soak.last_kib - soak.warm_kib;
+    printf ("soak: gateway VmRSS %ld KiB at %d s (after warm-up), %ld KiB at the end, peak %ld "
+            "KiB: growth %+ld KiB (%+.2f%%)\n",
+            soak.warm_kib, opts->soak_warmup, soak.last_kib, soak.peak_kib, growth,
+            100.0 * (double)growth / (double)soak.warm_kib);
+    return s_child_alive (gateway) ? 0 : -1;
+}
+
+static int
+s_run_cases (const options_t *opts, const wrk_config_t *wrk, const char *floor_url,
+             const char *gateway_url)
+{
+    bool sc = opts->self_check;
+    bench_case_t cases[] = {
+        { .name = "floor", .on_floor = true, .mode = "static", .path = "/" },
+        { .name = sc ? "floor-b GET /ping" : "GET /ping", .mode = "static", .path = "/ping" },
+        { .name = sc ? "floor-b GET ids" : "GET /events/{id}",
+          .mode = "get",
+          .path = "",
+          .min_ratio = 0.6 },
+        { .name = sc ? "floor-b POST" : "POST /events",
+          .mode = "post",
+          .path = "",
+          .min_ratio = 0.5 },
+        { .name = "floor (again)", .on_floor = true, .mode = "static", .path = "/" },
+    };
+    int count = (int)(sizeof cases / sizeof cases[0]);
+    printf ("wrk: %d thread(s), %d connections, %d s warm-up + %d s per case\n", opts->wrk_threads,
+            opts->connections, opts->warmup, opts->duration);
+    for (int i = 0; i < count && !s_interrupted; i++) {
+        bench_case_t *c = &cases[i];
+        char url[256];
+        snprintf (url, sizeof url, "%s%s", c->on_floor ? floor_url : gateway_url, c->path);
+        wrk_result_t warm;
+        if (opts->warmup > 0 && wrk_run (wrk, c->mode, url, opts->warmup, NULL, NULL, &warm) != 0)
+            return -1;
+        if (wrk_run (wrk, c->mode, url, opts->duration, NULL, NULL, &c->result) != 0)
+            return -1;
+        c->ran = true;
+        printf ("  %-20s %10.0f req/s  p50 %.3f ms  p99 %.3f ms\n", c->name, c->result.rps,
+                c->result.p50_ms, c->result.p99_ms);
+        fflush (stdout);
+    }
+    s_print_table (cases, count);
+    return s_interrupted ? -1 : 0;
+}
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out, "Usage: herald-bench-gateway [options] [-- herald-gateway flags...]\n"
+                  "Benchmarks herald-gateway against a bare libmicrohttpd floor with wrk, in one "
+                  "run.\n\n"
+                  "  --duration S       seconds per measured case (10)\n"
+                  "  --warmup S         seconds of warm-up load before each case, 0 = none (2)\n"
+                  "  --connections N    wrk connections (64)\n"
+                  "  --wrk-threads N    wrk threads (1: fairest on 2 cores)\n"
+                  "  --events N         events seeded for GET /events/{id} (10000)\n"
+                  "  --floor-threads N  herald-bench-floor polling threads (1)\n"
+                  "  --soak S           instead of the cases: S seconds of mixed load, gateway\n"
+                  "                     RSS sampled every second (0 = off)\n"
+                  "  --soak-warmup S    the soak's RSS baseline is taken at S seconds (10)\n"
+                  "  --self-check       a second floor stands in for the gateway (ratios ~1)\n"
+                  "  --help\n"
+                  "Flags after -- go to herald-gateway (e.g. -- --threads 2).\n"
+                  "Targets (printed as PASS/MISS, not asserted): GET /events/{id} >= 0.6 x floor,\n"
+                  "POST /events >= 0.5 x floor, p99 <= 5 ms, no errors. Needs wrk on PATH.\n"
+                  "Logs and wrk output: $TMPDIR/herald-test-herald-bench-gateway-PID/.\n");
+}
+
+static int
+s_parse_options (int argc, char *argv[], options_t *opts)
+{
+    static const struct option options[] = {
+        { "duration", required_argument, NULL, 'd' },
+        { "warmup", required_argument, NULL, 'w' },
+        { "connections", required_argument, NULL, 'c' },
+        { "wrk-threads", required_argument, NULL, 't' },
+        { "events", required_argument, NULL, 'n' },
+        { "floor-threads", required_argument, NULL, 'f' },
+        { "soak", required_argument, NULL, 's' },
+        { "soak-warmup", required_argument, NULL, 'W' },
+        { "self-check", no_argument, NULL, 'S' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int opt;
+    while ((opt = getopt_long (argc, argv, "d:w:c:t:n:f:s:W:Sh", options, NULL)) != -1) {
+        if (opt == 'S') {
+            opts->self_check = true;
+            continue;
+        }
+        if (opt == 'h' || opt == '?') {
+            s_usage (opt == 'h' ? stdout : stderr);
+            return opt == 'h' ? 0 : 2;
+        }
+        char *end = NULL;
+        long value = strtol (optarg, &end, 10);
+        if (!end || *end || value < 0 || value > 1000000) {
+            fprintf (stderr, "bench: bad value: %s (see --help)\n", optarg);
+            return 2;
+        }
+        int *field = opt == 'd'   ? &opts->duration
+                     : opt == 'w' ? &opts->warmup
+                     : opt == 'c' ? &opts->connections
+                     : opt == 't' ? &opts->wrk_threads
+                     : opt == 'n' ? &opts->events
+                     : opt == 'f' ? &opts->floor_threads
+                     : opt == 's' ? &opts->soak
+                                  : &opts->soak_warmup;
+        *field = (int)value;
+    }
+    for (int i = optind; i < argc; i++) {
+        if (opts->gateway_argc >= MAX_GATEWAY_ARGS - 1) {
+            fprintf (stderr, "bench: too many gateway flags\n");
+            return 2;
+        }
+        opts->gateway_args[opts->gateway_argc++] = argv[i];
+    }
+    if (opts->duration < 1 || opts->connections < 1 || opts->wrk_threads < 1
+        || opts->connections < opts->wrk_threads || opts->events < 1 || opts->floor_threads < 1
+        || (opts->soak > 0 && opts->soak <= opts->soak_warmup)
+        || (opts->soak && opts->self_check)) {
+        fprintf (stderr, "bench: inconsistent options (see --help)\n");
+        return 2;
+    }
+    return -1;
+}
+
+/* Starts the floor on a free port; returns its port or -1. */
+static int
+s_start_floor (const char *name, int threads)
+{
+    int port = harness_free_port ();
+    char port_s[16], threads_s[16];
+    snprintf (port_s, sizeof port_s, "%d", port);
+    snprintf (threads_s, sizeof threads_s, "%d", threads);
+    const char *argv[] = {
+        harness_bin ("herald-bench-floor"), "--port", port_s, "--threads", threads_s, NULL
+    };
+    return s_start (name, argv, port) < 0 ? -1 : port;
+}
+
+/* Starts herald-store and herald-gateway; returns the gateway's PID or -1. */
+static pid_t
+s_start_gateway (const options_t *opts, int *port)
+{
+    char bind[64], pub[64], endpoint[64], listen[64];
+    int store_port = harness_free_port ();
+    snprintf (bind, sizeof bind, "tcp://127.0.0.1:%d", store_port);
+    snprintf (pub, sizeof pub, "tcp://127.0.0.1:%d", harness_free_port ());
+    const char *store_argv[] = { harness_bin ("herald-store"),
+                                 "--bind",
+                                 bind,
+                                 "--pub-bind",
+                                 pub,
+                                 "--feed-max",
+                                 "100000000",
+                                 "--log-level",
+                                 "warn",
+                                 NULL };
+    if (s_start ("store", store_argv, store_port) < 0)
+        return -1;
+    *port = harness_free_port ();
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", store_port);
+    snprintf (listen, sizeof listen, "127.0.0.1:%d", *port);
+    const char *argv[8 + MAX_GATEWAY_ARGS] = { harness_bin ("herald-gateway"),
+                                               "--listen",
+                                               listen,
+                                               "--store-endpoint",
+                                               endpoint,
+                                               "--log-level",
+                                               "warn" };
+    int argc = 7;
+    for (int i = 0; i < opts->gateway_argc; i++)
+        argv[argc++] = opts->gateway_args[i];
+    argv[argc] = NULL;
+    printf ("herald-gateway");
+    for (int i = 1; i < argc; i++)
+        printf (" %s", argv[i]);
+    printf ("\n");
+    return s_start ("gateway", argv, *port);
+}
+
+int
+main (int argc, char *argv[])
+{
+    options_t opts = { .duration = 10,
+                       .warmup = 2,
+                       .connections = 64,
+                       .wrk_threads = 1,
+                       .events = 10000,
+                       .floor_threads = 1,
+                       .soak_warmup = 10 };
+    int parsed = s_parse_options (argc, argv, &opts);
+    if (parsed >= 0)
+        return parsed;
+
+    char wrk_path[1024], script[1100], exe[1024], ids_path[1024];
+    if (wrk_find_program ("wrk", wrk_path, sizeof wrk_path) != 0) {
+        fprintf (stderr, "bench: wrk not found on PATH (Debian package wrk)\n");
+        return 1;
+    }
+    ssize_t len = readlink ("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0)
+        return 1;
+    exe[len] = '\0';
+    snprintf (script, sizeof script, "%s/herald-bench-gateway.lua", dirname (exe));
+    snprintf (ids_path, sizeof ids_path, "%s/ids.txt", harness_tmpdir ());
+
+    signal (SIGPIPE, SIG_IGN);
+    struct sigaction action = { .sa_handler = s_on_signal };
+    sigaction (SIGINT, &action, NULL);
+    sigaction (SIGTERM, &action, NULL);
+    curl_global_init (CURL_GLOBAL_DEFAULT);
+
+    wrk_config_t wrk = { wrk_path,         script,           ids_path,      harness_tmpdir (),
+                         opts.wrk_threads, opts.connections, &s_interrupted };
+    char floor_url[64], gateway_url[64];
+    int rc = 1, floor_port, gateway_port;
+    pid_t gateway = -1;
+    if ((floor_port = s_start_floor ("floor", opts.floor_threads)) < 0)
+        goto cleanup;
+    snprintf (floor_url, sizeof floor_url, "http://127.0.0.1:%d", floor_port);
+    if (opts.self_check) {
+        if ((gateway_port = s_start_floor ("floor-b", opts.floor_threads)) < 0
+            || s_fake_ids (opts.events, ids_path) != 0)
+            goto cleanup;
+        snprintf (gateway_url, sizeof gateway_url, "http://127.0.0.1:%d", gateway_port);
+        printf ("self-check: floor-b on %s stands in for the gateway\n", gateway_url);
+    } else {
+        if ((gateway = s_start_gateway (&opts, &gateway_port)) < 0)
+            goto cleanup;
+        snprintf (gateway_url, sizeof gateway_url, "http://127.0.0.1:%d", gateway_port);
+        if (s_wait_ready (gateway_url, START_TIMEOUT_MS) != 0) {
+            fprintf (stderr, "bench: %s/readyz never answered 200\n", gateway_url);
+            goto cleanup;
+        }
+        if (s_seed (gateway_url, opts.events, ids_path) != 0)
+            goto cleanup;
+        printf ("seeded %d events through POST /events\n", opts.events);
+    }
+    printf ("floor %s (%d thread%s), gateway %s; logs in %s\n", floor_url, opts.floor_threads,
+            opts.floor_threads == 1 ? "" : "s", gateway_url, harness_tmpdir ());
+    fflush (stdout);
+    if (opts.soak > 0)
+        rc = s_soak (&opts, &wrk, gateway_url, gateway) == 0 ? 0 : 1;
+    else
+        rc = s_run_cases (&opts, &wrk, floor_url, gateway_url) == 0 ? 0 : 1;
+    if (gateway > 0 && !s_child_alive (gateway)) {
+        fprintf (stderr, "bench: herald-gateway exited during the run\n");
+        rc = 1;
+    }
+cleanup:
+    s_stop_children ();
+    curl_global_cleanup ();
+    return rc;
+}
