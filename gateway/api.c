@@ -343,10 +343,12 @@ s_parse_body (const char *body, size_t len, json_t **doc, json_t *detail, api_re
     if (!root
         && (json_error_code (&error) == json_error_invalid_utf8
             || strncmp (error.text, "invalid Unicode", 15) == 0)) {
+        /* On failure the client hears about its own bytes, not the marks. */
+        json_error_t marked_error;
         size_t mlen = 0;
         char *copy = s_mark_bad_unicode (body, len, &mlen);
         if (copy)
-            root = json_loadb (copy, mlen, JSON_DECODE_ANY | JSON_ALLOW_NUL, &error);
+            root = json_loadb (copy, mlen, JSON_DECODE_ANY | JSON_ALLOW_NUL, &marked_error);
         free (copy);
         *marked = root != NULL;
     }

@@ -201,6 +201,15 @@ test_api_create_rejects_nul_bad_unicode_and_non_objects (void **state)
     /* A bad byte outside any string is not JSON at all. */
     const char outside[] = "{\"user_id\":\"u\",\xff\"description\":\"d\"}";
     assert_null (s_create_problems (outside, sizeof outside - 1, 400));
+    /* ... and the 400 names the client's byte, not the gateway's mark. */
+    proto_request_t req;
+    json_t *doc = NULL;
+    api_reply_t reply = { 0 };
+    assert_int_equal (api_parse_create ("\xff", 1, &s_limits, &req, &doc, &reply), -1);
+    assert_int_equal (reply.status, 400);
+    assert_non_null (strstr (reply.body, "0xff"));
+    assert_null (strstr (reply.body, "FDD0"));
+    api_reply_clear (&reply);
 
     d = s_create_problems ("[1,2]", 5, 422);
     assert_true (s_has (d, "model_attributes_type", "body", NULL));
