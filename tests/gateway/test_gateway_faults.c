@@ -11,6 +11,7 @@
  */
 #include "gwclient.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,6 +200,75 @@ test_full_backlog_is_503_and_stores_nothing (void **state)
     gw_resp_clear (&resp);
 }
 
+/* Reads one response from fd within timeout_ms; its status or 0. */
+static long
+s_read_status (int fd, int timeout_ms)
+{
+    char buf[4096];
+    size_t got = 0;
+    int64_t deadline = gw_now_ms () + timeout_ms;
+    while (gw_now_ms () < deadline && got < sizeof buf - 1) {
+        struct pollfd pfd = { fd, POLLIN, 0 };
+        if (poll (&pfd, 1, 50) <= 0)
+            continue;
+        ssize_t n = recv (fd, buf + got, sizeof buf - 1 - got, 0);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+        buf[got] = '\0';
+        if (strstr (buf, "\r\n\r\n"))
+            break;
+    }
+    buf[got] = '\0';
+    long code = 0;
+    return sscanf (buf, "HTTP/1.1 %ld", &code) == 1 ? code : 0;
+}
+
+static void
+test_inflight_limit_is_503_fast (void **state)
+{
+    const char *const extra[] = { "--max-inflight", "2", "--timeout-ms", "6000", NULL };
+    assert_int_equal (gw_start_store (&s_gw, NULL), 0);
+    assert_int_equal (gw_start_gateway (&s_gw, extra), 0);
+    assert_int_equal (gw_wait_readyz (&s_gw, 200, 10000), 0);
+    /* two requests held in flight by a frozen store fill the window ... */
+    kill (s_gw.store, SIGSTOP);
+    int fds[2];
+    const char *get = "GET /events?limit=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    for (int i = 0; i < 2; i++) {
+        fds[i] = gw_raw_connect (s_gw.http_port);
+        assert_true (fds[i] >= 0);
+        assert_int_equal (send (fds[i], get, strlen (get), MSG_NOSIGNAL), (ssize_t)strlen (get));
+    }
+    /* ... once both have arrived ("received and not yet answered" counts
+       the scrape itself too) ... */
+    gw_resp_t resp = { 0 };
+    int64_t deadline = gw_now_ms () + 4000;
+    double held = 0;
+    while (held < 3 && gw_now_ms () < deadline) {
+        assert_int_equal (gw_call (&s_gw, &resp, "GET", "/metrics", NULL, NULL, 0), 200);
+        held = gw_metric (resp.body, "herald_http_inflight_requests", NULL);
+    }
+    assert_true (held >= 3);
+    /* ... so a third store request is refused at once */
+    gw_call (&s_gw, &resp, "GET", "/events?limit=1", NULL, NULL, 0);
+    assert_int_equal (resp.code, 503);
+    assert_non_null (json_string_value (json_object_get (resp.json, "detail")));
+    if (resp.elapsed_ms >= FAST_MS)
+        fail_msg ("503 over the in-flight limit took %lld ms", (long long)resp.elapsed_ms);
+    /* the store thaws: the two held requests are answered, then all is normal */
+    kill (s_gw.store, SIGCONT);
+    for (int i = 0; i < 2; i++) {
+        long code = s_read_status (fds[i], 5000);
+        if (code != 200 && code != 504)
+            fail_msg ("held request %d answered %ld", i, code);
+        close (fds[i]);
+    }
+    char id[GW_ID_LEN + 1];
+    gw_create (&s_gw, "inflight", "after the window freed", id);
+    gw_resp_clear (&resp);
+}
+
 static int
 s_run_check (void)
 {
@@ -272,6 +342,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_no_store_is_503_fast_and_recovers, s_begin, s_end),
         cmocka_unit_test_setup_teardown (test_frozen_store_is_504_and_late_reply_is_dropped,
                                          s_begin, s_end),
+        cmocka_unit_test_setup_teardown (test_inflight_limit_is_503_fast, s_begin, s_end),
         cmocka_unit_test_setup_teardown (test_full_backlog_is_503_and_stores_nothing, s_begin,
                                          s_end),
         cmocka_unit_test_setup_teardown (test_check_flag_reports_readiness, s_begin, s_end),

@@ -69,10 +69,10 @@ s_on_reply (char *data, size_t size, size_t nmemb, void *arg)
 }
 
 static void
-s_slot_start (slot_t *slot, CURLM *multi, struct curl_slist *headers, int index)
+s_slot_start (slot_t *slot, CURLM *multi, struct curl_slist *headers, const gw_t *gw, int index)
 {
     char url[128];
-    snprintf (url, sizeof url, "%s/events", s_gw.base_url);
+    snprintf (url, sizeof url, "%s/events", gw->base_url);
     snprintf (slot->body, sizeof slot->body,
               "{\"user_id\":\"load-%d\",\"description\":\"concurrent create %d\"}", index % 37,
               index);
@@ -95,10 +95,11 @@ s_cmp_id (const void *a, const void *b)
     return strcmp (a, b);
 }
 
+/* CREATES creates over PARALLEL connections to gw; asserts each is a 201
+   with the event it asked for, ids into ids (sorted, checked distinct). */
 static void
-test_1000_concurrent_creates_are_all_stored (void **state)
+s_create_concurrently (const gw_t *gw, char (*ids)[GW_ID_LEN + 1])
 {
-    static char ids[CREATES][GW_ID_LEN + 1], listed[CREATES + 1][GW_ID_LEN + 1];
     static slot_t slots[PARALLEL];
     CURLM *multi = curl_multi_init ();
     curl_multi_setopt (multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)PARALLEL);
@@ -108,7 +109,7 @@ test_1000_concurrent_creates_are_all_stored (void **state)
     int64_t start = gw_now_ms (), deadline = start + 60000;
     for (int i = 0; i < PARALLEL; i++) {
         slots[i].easy = curl_easy_init ();
-        s_slot_start (&slots[i], multi, headers, started++);
+        s_slot_start (&slots[i], multi, headers, gw, started++);
     }
     while (done < CREATES && gw_now_ms () < deadline) {
         int running = 0, left = 0;
@@ -139,7 +140,7 @@ test_1000_concurrent_creates_are_all_stored (void **state)
             done++;
             curl_multi_remove_handle (multi, slot->easy);
             if (started < CREATES)
-                s_slot_start (slot, multi, headers, started++);
+                s_slot_start (slot, multi, headers, gw, started++);
         }
         if (done < CREATES)
             curl_multi_poll (multi, NULL, 0, 100, NULL);
@@ -160,10 +161,40 @@ test_1000_concurrent_creates_are_all_stored (void **state)
     qsort (ids, CREATES, GW_ID_LEN + 1, s_cmp_id);
     for (int i = 1; i < CREATES; i++)
         assert_string_not_equal (ids[i - 1], ids[i]);
+}
+
+static void
+test_1000_concurrent_creates_are_all_stored (void **state)
+{
+    static char ids[CREATES][GW_ID_LEN + 1], listed[CREATES + 1][GW_ID_LEN + 1];
+    s_create_concurrently (&s_gw, ids);
     assert_int_equal (gw_list_all (&s_gw, "", 1000, listed[0], CREATES + 1), CREATES);
     qsort (listed, CREATES, GW_ID_LEN + 1, s_cmp_id);
     for (int i = 0; i < CREATES; i++)
         assert_string_equal (listed[i], ids[i]);
+}
+
+/* The same through a gateway running two event loops (--threads 2), each
+   with its own HTTP daemon and store socket, on the same store. */
+static void
+test_concurrent_creates_on_two_event_loops (void **state)
+{
+    enum { LISTED_MAX = 8 * CREATES };
+    static char ids[CREATES][GW_ID_LEN + 1], listed[LISTED_MAX][GW_ID_LEN + 1];
+    gw_t two = { 0 };
+    gw_init (&two);
+    snprintf (two.store_ep, sizeof two.store_ep, "%s", s_gw.store_ep);
+    const char *const extra[] = { "--threads", "2", NULL };
+    assert_int_equal (gw_start_gateway (&two, extra), 0);
+    assert_int_equal (gw_wait_readyz (&two, 200, 10000), 0);
+    s_create_concurrently (&two, ids);
+    size_t n = gw_list_all (&two, "", 1000, listed[0], LISTED_MAX);
+    qsort (listed, n, GW_ID_LEN + 1, s_cmp_id);
+    for (int i = 0; i < CREATES; i++)
+        if (!bsearch (ids[i], listed, n, GW_ID_LEN + 1, s_cmp_id))
+            fail_msg ("event %s created through --threads 2 is not listed", ids[i]);
+    two.store = 0; /* shared with s_gw */
+    gw_fini (&two);
 }
 
 /* The gateway is alive and answers a normal request correctly. */
@@ -352,6 +383,7 @@ main (void)
     curl_global_init (CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_1000_concurrent_creates_are_all_stored),
+        cmocka_unit_test (test_concurrent_creates_on_two_event_loops),
         cmocka_unit_test (test_garbage_on_the_http_port_leaves_it_serving),
         cmocka_unit_test (test_stalled_connections_do_not_block_others),
         cmocka_unit_test (test_idle_timeout_closes_stalled_connections),
