@@ -134,6 +134,7 @@ test_frozen_store_is_504_and_late_reply_is_dropped (void **state)
     gw_resp_t resp = { 0 };
     gw_json (&s_gw, &resp, "POST", "/events", "{\"user_id\":\"late\",\"description\":\"frozen\"}");
     gw_assert_detail (&resp, 504, "Store did not answer in time");
+    print_message ("504 after %lld ms (--timeout-ms %d)\n", (long long)resp.elapsed_ms, TIMEOUT_MS);
     if (resp.elapsed_ms < TIMEOUT_MS - 100 || resp.elapsed_ms > TIMEOUT_MS + 1500)
         fail_msg ("504 after %lld ms with --timeout-ms %d", (long long)resp.elapsed_ms, TIMEOUT_MS);
     gw_json (&s_gw, &resp, "PUT", path_a, "{\"description\":\"frozen put\"}");
