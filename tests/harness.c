@@ -236,6 +236,12 @@ harness_rabbit_stop (harness_rabbit_t *self)
 }
 
 int
+harness_rabbit_kill (harness_rabbit_t *self)
+{
+    return s_rabbit_script (self, "kill");
+}
+
+int
 harness_rabbit_restart (harness_rabbit_t *self)
 {
     return s_rabbit_script (self, "start");

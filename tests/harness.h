@@ -60,6 +60,8 @@ typedef struct {
 int harness_rabbit_start (harness_rabbit_t *self);
 /* Graceful stop (state kept; start again with harness_rabbit_restart). */
 int harness_rabbit_stop (harness_rabbit_t *self);
+/* SIGKILLs the node (fault tests); restart it with harness_rabbit_restart. */
+int harness_rabbit_kill (harness_rabbit_t *self);
 /* Starts a stopped node again on the same port with the same state. */
 int harness_rabbit_restart (harness_rabbit_t *self);
 /* Runs rabbitmqctl against the node with the given arguments (one shell
