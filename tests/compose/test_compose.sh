@@ -1,0 +1,216 @@
+#!/bin/bash
+# Compose integration test: Herald's images built and run for real under
+# Docker Compose, over 127.0.0.1 only.
+#
+# Installs docker.io / docker-compose / debootstrap when missing; starts
+# `dockerd --bridge=none --iptables=false` when no daemon answers (and stops
+# it afterwards, by PID); makes the base images (compose/base-image.sh:
+# registry or debootstrap); builds; brings the stack up with the host-network
+# override on free loopback ports under a project name of its own; waits for
+# every container to be healthy; creates events through the gateway, sees each
+# one `processed` (GET /events/{id}) and the worker's exact line in
+# `logs worker`; scales the workers to 2 (both consuming, per RabbitMQ) and
+# does it again; then `down -v`. Built images stay cached for the next run.
+#
+# It never skips: when Docker cannot run here, it fails and says why.
+# HERALD_COMPOSE picks the client ("docker compose" or "docker-compose");
+# by default v2 when present, else docker-compose.
+set -euo pipefail
+
+root=${HERALD_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+work=$(mktemp -d "${TMPDIR:-/tmp}/herald-compose-test.XXXXXX")
+project=heraldctest$$
+t0=$SECONDS
+dockerd_pid=""
+compose_up=0
+
+say() { printf '[%4ds] compose-test: %s\n' $((SECONDS - t0)) "$*"; }
+fail() {
+    printf 'compose-test: FAIL: %s\n' "$*" >&2
+    exit 1
+}
+
+cleanup() {
+    local rc=$? i
+    set +e
+    if [ "$compose_up" = 1 ]; then
+        if [ "$rc" != 0 ]; then
+            echo "---- $compose ps / logs (last 40 lines per service)" >&2
+            dc ps >&2
+            dc logs --no-color --tail 40 >&2
+        fi
+        say "tearing down (down -v)"
+        dc down -v --remove-orphans >"$work/down.log" 2>&1 || cat "$work/down.log" >&2
+    fi
+    if [ -n "$dockerd_pid" ]; then
+        say "stopping the dockerd this test started (pid $dockerd_pid)"
+        kill -TERM "$dockerd_pid" 2>/dev/null
+        for ((i = 0; i < 300; i++)); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.1; done
+        kill -0 "$dockerd_pid" 2>/dev/null && kill -KILL "$dockerd_pid"
+        wait "$dockerd_pid" 2>/dev/null
+    fi
+    rm -rf "$work"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- Docker itself ----------------------------------------------------------------
+say "checking packages (docker.io, docker-compose, debootstrap)"
+"$root/scripts/install-deps.sh" "$root/compose/packages.txt" >"$work/install.log" 2>&1 ||
+    { cat "$work/install.log" >&2; fail "could not install Docker packages (see above)"; }
+command -v docker >/dev/null || fail "no docker client after installing docker.io"
+
+if docker info >/dev/null 2>&1; then
+    say "using the Docker daemon that already answers"
+else
+    command -v dockerd >/dev/null || fail "no dockerd after installing docker.io"
+    say "no Docker daemon answers: starting dockerd --bridge=none --iptables=false"
+    setsid dockerd --bridge=none --iptables=false --pidfile "$work/dockerd.pid" \
+        >"$work/dockerd.log" 2>&1 </dev/null &
+    dockerd_pid=$!
+    for ((i = 0; i < 240; i++)); do
+        docker info >/dev/null 2>&1 && break
+        kill -0 "$dockerd_pid" 2>/dev/null || break
+        sleep 0.25
+    done
+    if ! docker info >/dev/null 2>&1; then
+        tail -25 "$work/dockerd.log" >&2
+        fail "Docker cannot run on this machine: dockerd did not come up (log above)"
+    fi
+fi
+
+if [ -n "${HERALD_COMPOSE:-}" ]; then
+    compose=$HERALD_COMPOSE
+elif docker compose version >/dev/null 2>&1; then
+    compose="docker compose"
+elif command -v docker-compose >/dev/null; then
+    compose=docker-compose
+else
+    fail "neither 'docker compose' nor docker-compose is available"
+fi
+say "client: $compose ($($compose version 2>/dev/null | head -1))"
+
+# --- ports and the compose command ---------------------------------------------------
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+export HERALD_HTTP_PORT=$(free_port) HERALD_STORE_PORT=$(free_port)
+export HERALD_STORE_PUB_PORT=$(free_port) HERALD_AMQP_PORT=$(free_port)
+export HERALD_EPMD_PORT=$(free_port) HERALD_RABBITMQ_DIST_PORT=$(free_port)
+api=http://127.0.0.1:$HERALD_HTTP_PORT
+dc() {
+    $compose -p "$project" -f "$root/compose/docker-compose.yml" \
+        -f "$root/compose/docker-compose.hostnet.yml" "$@"
+}
+
+# --- images ----------------------------------------------------------------------
+say "base images (compose/base-image.sh)"
+"$root/compose/base-image.sh" || fail "could not provide debian:bookworm-slim"
+say "building the Herald image"
+dc build store >"$work/build.log" 2>&1 || { tail -40 "$work/build.log" >&2; fail "image build failed"; }
+if ! docker image inspect herald-rabbitmq:latest >/dev/null 2>&1; then
+    say "building the RabbitMQ image from Debian's package"
+    dc build rabbitmq >"$work/build-rabbitmq.log" 2>&1 ||
+        { tail -40 "$work/build-rabbitmq.log" >&2; fail "RabbitMQ image build failed"; }
+fi
+
+# --- helpers ---------------------------------------------------------------------
+# Every container of the project healthy (count of them given), ≤ secs.
+wait_healthy() { # count secs
+    local want=$1 deadline=$((SECONDS + $2)) ids n healthy st
+    while :; do
+        ids=$(dc ps -q 2>/dev/null)
+        n=0 healthy=0
+        for id in $ids; do
+            n=$((n + 1))
+            st=$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$id")
+            [ "$st" = healthy ] && healthy=$((healthy + 1))
+        done
+        [ "$n" -eq "$want" ] && [ "$healthy" -eq "$want" ] && return 0
+        [ $SECONDS -lt $deadline ] || fail "$healthy of $want containers healthy ($n running) after $2 s"
+        sleep 1
+    done
+}
+
+json_field() { # field: from one JSON object on stdin
+    python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
+}
+
+ids=() users=() descs=()
+create_events() { # count tag
+    local i body id
+    for ((i = 1; i <= $1; i++)); do
+        local user="user-$2-$i" desc="Order $2/$i shipped — ünïcode ✓"
+        body=$(curl -sS -f -X POST "$api/events" -H 'Content-Type: application/json' \
+            -d "{\"user_id\":\"$user\",\"description\":\"$desc\"}") ||
+            fail "POST /events failed"
+        id=$(json_field event_id <<<"$body")
+        [ "$(json_field status <<<"$body")" = pending ] || fail "new event not pending: $body"
+        ids+=("$id") users+=("$user") descs+=("$desc")
+    done
+}
+
+# Each event so far processed, and its exact line printed exactly once.
+check_delivered() { # secs
+    local deadline=$((SECONDS + $1)) i st missing
+    for ((i = 0; i < ${#ids[@]}; i++)); do
+        while :; do
+            st=$(curl -sS "$api/events/${ids[i]}" | json_field status) || st=""
+            [ "$st" = processed ] && break
+            [ $SECONDS -lt $deadline ] || fail "event ${ids[i]} is '$st', not processed, after $1 s"
+            sleep 0.2
+        done
+    done
+    while :; do
+        # Strip the "worker_1  | " prefix compose adds; compare whole lines.
+        dc logs --no-color worker 2>/dev/null | sed 's/^[^|]*| //' >"$work/worker.lines"
+        missing=0
+        for ((i = 0; i < ${#ids[@]}; i++)); do
+            n=$(grep -cFx "Event ${ids[i]} has been sent to ${users[i]}: ${descs[i]}" \
+                "$work/worker.lines" || true)
+            [ "$n" -eq 1 ] || missing=$((missing + 1))
+        done
+        [ "$missing" -eq 0 ] && break
+        [ $SECONDS -lt $deadline ] || {
+            grep -F 'has been sent' "$work/worker.lines" >&2 || true
+            fail "$missing of ${#ids[@]} events lack exactly one worker line"
+        }
+        sleep 0.5
+    done
+}
+
+consumers() {
+    dc exec -T rabbitmq rabbitmqctl -q list_queues name consumers |
+        awk '$1 == "herald.notifications" { print $2 }'
+}
+
+# --- the stack --------------------------------------------------------------------
+say "up (project $project, gateway on $api)"
+compose_up=1
+dc up -d >"$work/up.log" 2>&1 || { cat "$work/up.log" >&2; fail "$compose up failed"; }
+wait_healthy 5 240
+say "all 5 containers healthy"
+
+create_events 5 one
+check_delivered 60
+say "5 events processed, worker lines seen"
+
+say "scaling workers to 2"
+dc up -d --scale worker=2 --no-recreate >"$work/scale.log" 2>&1 ||
+    { cat "$work/scale.log" >&2; fail "scale failed"; }
+wait_healthy 6 120
+deadline=$((SECONDS + 60))
+until [ "$(consumers)" = 2 ]; do
+    [ $SECONDS -lt $deadline ] || fail "herald.notifications has $(consumers) consumers, not 2"
+    sleep 1
+done
+say "2 workers consuming herald.notifications"
+
+create_events 20 two
+check_delivered 60
+by_worker=$(dc logs --no-color worker | grep -F 'has been sent to user-two-' |
+    sed 's/ *|.*//' | sort | uniq -c | tr -s ' \n' ' ')
+say "25 events processed in total, every line once (batch two by container:$by_worker)"
+say "PASS"
