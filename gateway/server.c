@@ -317,12 +317,30 @@ s_handle (server_t *self, s_request_t *req)
     return result;
 }
 
+/* True when the request announces a body (Content-Length > 0 or chunked). */
+static bool
+s_announces_body (struct MHD_Connection *conn)
+{
+    const char *length
+        = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *encoding = MHD_lookup_connection_value (conn, MHD_HEADER_KIND,
+                                                        MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    return (length && strcmp (length, "0") != 0) || encoding;
+}
+
 /* Headers are in: route, and refuse early what needs no body to refuse. */
 static enum MHD_Result
 s_begin (server_t *self, s_request_t *req, const char *url, const char *method)
 {
-    if (api_resolve (method, url, &req->ep, &req->id, &req->id_len, &req->reply) != 0)
-        return s_queue_reply (req);
+    if (api_resolve (method, url, &req->ep, &req->id, &req->id_len, &req->reply) != 0) {
+        /* Answering before a body is read makes MHD close the connection,
+           right for a body we refuse unread; without one the answer waits
+           for the final call and the connection stays alive. */
+        if (s_announces_body (req->conn))
+            return s_queue_reply (req);
+        req->ready = true;
+        return MHD_YES;
+    }
     if (!api_endpoint_has_body (req->ep))
         return MHD_YES;
     const char *type
