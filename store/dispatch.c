@@ -52,6 +52,22 @@ typedef struct {
     unsigned flags;    /* S_CMD_* */
 } s_command_t;
 
+/* Replies carrying events (list, feed_read) also stop at a byte budget so
+   the frame stays within PROTO_FRAME_MAX whatever the events' sizes: 1000
+   events of 4 KiB would not fit. S_ITEM_OVERHEAD bounds an item's encoding
+   beyond its strings (keys, id, timestamps, seq, kind, headers). */
+#define S_ITEM_OVERHEAD 192
+#define S_REPLY_HEADROOM 1024
+
+/* Adds item i's encoded size to *used; false when it would break the
+   budget (the first item always fits: strings are limited far below). */
+static bool
+s_fits (size_t *used, const proto_event_t *e, size_t i)
+{
+    *used += S_ITEM_OVERHEAD + e->user_id.len + e->description.len + e->status.len;
+    return i == 0 || *used <= PROTO_FRAME_MAX - S_REPLY_HEADROOM;
+}
+
 static const proto_str_t s_pending = PROTO_STR ("pending");
 
 /* ---- Handlers ------------------------------------------------------------ */
@@ -161,8 +177,17 @@ s_list (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
     bool more;
     if (event_table_list (self->table, &query, self->indices, &n, &more) != 0)
         return s_not_found (reply, "after", "Cursor 'after' names no event");
-    for (size_t i = 0; i < n; i++)
+    /* A page may hold fewer items than `limit` (byte budget, s_fits);
+       next_after then says where to go on. */
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
         event_table_view (self->table, self->indices[i], &self->items[i]);
+        if (!s_fits (&used, &self->items[i], i)) {
+            n = i;
+            more = true;
+            break;
+        }
+    }
     reply->items = self->items;
     reply->n_items = n;
     reply->has_next_after = more && n > 0;
@@ -188,10 +213,15 @@ s_feed_read (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
         max = PROTO_FEED_READ_MAX;
     uint64_t from = (req->has & PROTO_HAS_FROM) ? req->from : 0;
     size_t n = feed_read (self->feed, from, max, self->records);
+    size_t used = 0;
     for (size_t i = 0; i < n; i++) {
         self->changes[i].seq = self->records[i].seq;
         self->changes[i].kind = self->records[i].kind;
         event_table_view (self->table, self->records[i].ref, &self->changes[i].event);
+        if (!s_fits (&used, &self->changes[i].event, i)) {
+            n = i; /* the reader asks again from the next seq */
+            break;
+        }
     }
     reply->changes = self->changes;
     reply->n_changes = n;

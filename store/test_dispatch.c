@@ -288,6 +288,47 @@ test_dispatch_list_pages_with_default_limit (void **state)
 }
 
 static void
+test_dispatch_big_events_page_within_the_frame_limit (void **state)
+{
+    fixture_t *self = *state;
+    char user[PROTO_USER_ID_MAX_DEFAULT + 1], desc[PROTO_DESCRIPTION_MAX_DEFAULT + 1];
+    memset (user, 'u', sizeof user - 1);
+    user[sizeof user - 1] = '\0';
+    memset (desc, 'd', sizeof desc - 1);
+    desc[sizeof desc - 1] = '\0';
+    enum { N = 600 }; /* ~2.7 MB of strings: no single reply can carry them */
+    for (int i = 0; i < N; i++)
+        assert_int_equal (s_create (self, user, desc)->status, PROTO_OK);
+    proto_request_t req = { .op = PROTO_OP_LIST, .has = PROTO_HAS_LIMIT, .limit = 1000 };
+    size_t seen = 0, pages = 0;
+    for (;;) {
+        proto_reply_t *reply = s_call (self, &req); /* decodes: within PROTO_FRAME_MAX */
+        assert_int_equal (reply->status, PROTO_OK);
+        assert_true (self->out.size <= PROTO_FRAME_MAX);
+        assert_true (reply->n_items > 0);
+        seen += reply->n_items;
+        pages++;
+        if (!reply->has_next_after)
+            break;
+        req.has |= PROTO_HAS_AFTER;
+        memcpy (req.after, reply->next_after, 16);
+    }
+    assert_int_equal (seen, N);
+    assert_true (pages >= 3);
+    uint64_t from = 1;
+    size_t changes = 0;
+    while (changes < N) {
+        proto_reply_t *reply = s_feed_read (self, from, 1000);
+        assert_true (self->out.size <= PROTO_FRAME_MAX);
+        assert_true (reply->n_changes > 0 && reply->n_changes < N);
+        assert_int_equal (reply->changes[0].seq, from);
+        changes += reply->n_changes;
+        from = reply->changes[reply->n_changes - 1].seq + 1;
+    }
+    assert_int_equal (changes, N);
+}
+
+static void
 test_dispatch_feed_read_and_ack_cursor (void **state)
 {
     fixture_t *self = *state;
@@ -456,6 +497,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_dispatch_update_takes_next_seq, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_dispatch_list_pages_with_default_limit, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_dispatch_big_events_page_within_the_frame_limit,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_dispatch_feed_read_and_ack_cursor, s_setup,
                                          s_teardown),
         cmocka_unit_test (test_dispatch_full_feed_refuses_writes_and_changes_nothing),
