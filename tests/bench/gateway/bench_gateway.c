@@ -5,37 +5,42 @@
  * Starts, on free loopback ports: herald-bench-floor (a libmicrohttpd
  * server answering a fixed event-sized JSON body), herald-store and
  * herald-gateway (default flags, plus whatever follows `--`). Seeds --events
- * events through POST /events, keeping their ids in a file, then drives each
+ * events through POST /events, keeping their ids in a file, then runs each
  * case with Debian's wrk (--wrk-threads threads, --connections connections,
- * a --warmup run then a --duration run per case):
- *   floor            GET /  on the floor (static request)
- *   GET /ping        on the gateway (static request)
- *   GET /events/{id} on the gateway, cycling over the seeded ids
- *   POST /events     on the gateway, JSON body with Content-Type
- *   floor (again)    the floor once more: the spread of the two floor runs
- *                    shows how much the machine drifted during the run
- * and prints req/s, p50 and p99 per case and the ratio against the floor
- * (the mean of its two runs), with PASS/MISS against the issue's targets:
- * GET /events/{id} >= 0.6 x floor, POST /events >= 0.5 x floor, p99 <= 5 ms,
- * and no errors. It prints verdicts; it asserts nothing (not a CTest test).
+ * a --warmup run then a --duration run):
+ *   GET /ping         static request
+ *   GET /events/{id}  cycling over the seeded ids (a Lua request() hook)
+ *   POST /events      JSON body with Content-Type
+ * Each case is a pair: the floor under exactly the same wrk load first (same
+ * script mode: wrk's own per-request cost is then the same on both sides),
+ * then the gateway. --rounds repeats all pairs; the table shows medians over
+ * the rounds, the median of the per-pair ratios gateway/floor, the errors,
+ * the floor's spread over the rounds, and PASS/MISS against the issue's
+ * targets: GET /events/{id} >= 0.6 x floor, POST /events >= 0.5 x floor,
+ * p99 <= 5 ms, no errors. It prints verdicts; it asserts nothing (this is
+ * not a CTest test).
  *
  * --soak SECONDS instead keeps a mixed load on the gateway (creates, reads,
  * updates, lists, /ping, 404s and 422s) for that long, samples the gateway's
  * VmRSS every second, and prints the RSS after --soak-warmup seconds and at
  * the end, and the growth between them (memory must stay flat under load).
  *
- * --self-check runs the same cases with a second floor standing in for the
+ * --self-check runs the cases with a second floor standing in for the
  * gateway (no store, no gateway, synthetic ids): every ratio should be near
  * 1, which checks the driver, the wrk modes and the ratio arithmetic.
  *
  * Usage: herald-bench-gateway [options] [-- herald-gateway flags...]
- *   e.g. herald-bench-gateway --duration 10 -- --threads 2
+ *   e.g. herald-bench-gateway --rounds 2 -- --threads 2
  *        herald-bench-gateway --soak 60
- * The store runs with --feed-max 100000000: nothing acknowledges its change
- * feed here, and the default would refuse writes (503) after 100000 creates.
- * Every child is stopped by PID at the end, on failure and on SIGINT/SIGTERM.
+ * wrk's script, herald-bench-gateway.lua, is read from the directory of
+ * this binary (the build copies it into bin/). The store runs with
+ * --feed-max 100000000: nothing acknowledges its change feed here, and the
+ * default would refuse writes (503) after 100000 creates. Every child is
+ * stopped by PID at the end, on failure and on SIGINT/SIGTERM.
  */
+#include "cases.h"
 #include "harness.h"
+#include "seed.h"
 #include "wrk_run.h"
 
 #include <curl/curl.h>
@@ -51,26 +56,14 @@
 #define MAX_GATEWAY_ARGS 32
 #define START_TIMEOUT_MS 10000
 #define STOP_TIMEOUT_MS 10000
-#define P99_TARGET_MS 5.0
-#define SEED_TIMEOUT_MS 10000L
 
 typedef struct {
     int duration, warmup, connections, wrk_threads, events, floor_threads;
-    int soak, soak_warmup;
+    int soak, soak_warmup, rounds;
     bool self_check;
     const char *gateway_args[MAX_GATEWAY_ARGS];
     int gateway_argc;
 } options_t;
-
-typedef struct {
-    const char *name;
-    bool on_floor;    /* floor or gateway */
-    const char *mode; /* wrk script mode */
-    const char *path; /* URL path for the static modes */
-    double min_ratio; /* 0: no throughput target (the floor, /ping) */
-    wrk_result_t result;
-    bool ran;
-} bench_case_t;
 
 static volatile sig_atomic_t s_interrupted;
 static pid_t s_children[MAX_CHILDREN];
@@ -123,168 +116,6 @@ s_start (const char *name, const char *const argv[], int port)
         return -1;
     }
     return pid;
-}
-
-static size_t
-s_discard (char *data, size_t size, size_t nmemb, void *arg)
-{
-    return size * nmemb;
-}
-
-typedef struct {
-    char id[40];
-} seed_id_t;
-
-/* Keeps the id from a "Location: /events/{id}" header. */
-static size_t
-s_location (char *data, size_t size, size_t nmemb, void *arg)
-{
-    char *id = ((seed_id_t *)arg)->id;
-    size_t len = size * nmemb;
-    static const char prefix[] = "location: /events/";
-    if (len > sizeof prefix + 36 - 1 && strncasecmp (data, prefix, sizeof prefix - 1) == 0) {
-        memcpy (id, data + sizeof prefix - 1, 36);
-        id[36] = '\0';
-    }
-    return len;
-}
-
-static CURL *
-s_curl_new (void)
-{
-    CURL *curl = curl_easy_init ();
-    if (curl) {
-        curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_discard);
-        curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, SEED_TIMEOUT_MS);
-    }
-    return curl;
-}
-
-/* Polls GET base/readyz until 200, for up to timeout_ms. Returns 0 or -1. */
-static int
-s_wait_ready (const char *base, int timeout_ms)
-{
-    char url[256];
-    snprintf (url, sizeof url, "%s/readyz", base);
-    CURL *curl = s_curl_new ();
-    if (!curl)
-        return -1;
-    curl_easy_setopt (curl, CURLOPT_URL, url);
-    int rc = -1;
-    for (int waited = 0; waited < timeout_ms && !s_interrupted; waited += 50) {
-        long code = 0;
-        if (curl_easy_perform (curl) == CURLE_OK
-            && curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code == 200) {
-            rc = 0;
-            break;
-        }
-        usleep (50 * 1000);
-    }
-    curl_easy_cleanup (curl);
-    return rc;
-}
-
-/* Creates n events through POST base/events on one keep-alive connection and
-   writes their ids, one per line, to ids_path. Returns 0 or -1. */
-static int
-s_seed (const char *base, int n, const char *ids_path)
-{
-    char url[256];
-    seed_id_t seed_id;
-    char *id = seed_id.id;
-    snprintf (url, sizeof url, "%s/events", base);
-    FILE *ids = fopen (ids_path, "w");
-    CURL *curl = s_curl_new ();
-    struct curl_slist *headers = curl_slist_append (NULL, "Content-Type: application/json");
-    int rc = -1, i = 0;
-    if (!ids || !curl || !headers)
-        goto cleanup;
-    curl_easy_setopt (curl, CURLOPT_URL, url);
-    curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt (curl, CURLOPT_HEADERFUNCTION, s_location);
-    curl_easy_setopt (curl, CURLOPT_HEADERDATA, &seed_id);
-    for (i = 0; i < n && !s_interrupted; i++) {
-        char body[128];
-        snprintf (body, sizeof body,
-                  "{\"user_id\":\"u-seed-%d\",\"description\":\"Seeded event number %d\"}",
-                  i % 1000, i);
-        curl_easy_setopt (curl, CURLOPT_POSTFIELDS, body);
-        id[0] = '\0';
-        long code = 0;
-        CURLcode res = curl_easy_perform (curl);
-        curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &code);
-        if (res != CURLE_OK || code != 201 || strlen (id) != 36) {
-            fprintf (stderr, "bench: seeding event %d: %s, HTTP %ld\n", i, curl_easy_strerror (res),
-                     code);
-            goto cleanup;
-        }
-        fprintf (ids, "%s\n", id);
-    }
-    rc = i == n ? 0 : -1;
-cleanup:
-    curl_slist_free_all (headers);
-    if (curl)
-        curl_easy_cleanup (curl);
-    if (ids && fclose (ids) != 0)
-        rc = -1;
-    return rc;
-}
-
-/* Self-check: ids the floor will answer like any other path. */
-static int
-s_fake_ids (int n, const char *ids_path)
-{
-    FILE *ids = fopen (ids_path, "w");
-    if (!ids)
-        return -1;
-    for (int i = 0; i < n; i++)
-        fprintf (ids, "00000000-0000-4000-8000-%012d\n", i);
-    return fclose (ids) == 0 ? 0 : -1;
-}
-
-static double
-s_floor_rps (const bench_case_t *cases, int count)
-{
-    double sum = 0;
-    int n = 0;
-    for (int i = 0; i < count; i++)
-        if (cases[i].ran && cases[i].on_floor && cases[i].min_ratio == 0) {
-            sum += cases[i].result.rps;
-            n++;
-        }
-    return n ? sum / n : 0;
-}
-
-static void
-s_print_table (const bench_case_t *cases, int count)
-{
-    double floor = s_floor_rps (cases, count);
-    printf ("\n%-20s %10s %8s %8s %8s %6s %7s  %-22s %s\n", "case", "req/s", "p50 ms", "p99 ms",
-            "max ms", "ratio", "errors", "target", "verdict");
-    for (int i = 0; i < count; i++) {
-        const bench_case_t *c = &cases[i];
-        if (!c->ran) {
-            printf ("%-20s %10s\n", c->name, "(not run)");
-            continue;
-        }
-        const wrk_result_t *r = &c->result;
-        double ratio = floor > 0 ? r->rps / floor : 0;
-        long errors = r->socket_errors + r->status_errors;
-        char target[64] = "-";
-        const char *verdict = "";
-        if (c->min_ratio > 0) {
-            snprintf (target, sizeof target, ">=%.1fx floor, p99<=%.0fms", c->min_ratio,
-                      P99_TARGET_MS);
-            bool pass = ratio >= c->min_ratio && r->p99_ms <= P99_TARGET_MS && errors == 0;
-            verdict = pass ? "PASS" : "MISS";
-        }
-        printf ("%-20s %10.0f %8.3f %8.3f %8.2f %6.2f %7ld  %-22s %s\n", c->name, r->rps, r->p50_ms,
-                r->p99_ms, r->max_ms, ratio, errors, target, verdict);
-    }
-    printf ("ratio = req/s / floor req/s (mean of the floor runs: %.0f); errors = socket "
-            "errors + HTTP >= 400\n",
-            floor);
 }
 
 /* The soak's per-second RSS samples of the gateway. */
@@ -343,53 +174,15 @@ s_soak (const options_t *opts, const wrk_config_t *wrk, const char *gateway_url,
     return s_child_alive (gateway) ? 0 : -1;
 }
 
-static int
-s_run_cases (const options_t *opts, const wrk_config_t *wrk, const char *floor_url,
-             const char *gateway_url)
-{
-    bool sc = opts->self_check;
-    bench_case_t cases[] = {
-        { .name = "floor", .on_floor = true, .mode = "static", .path = "/" },
-        { .name = sc ? "floor-b GET /ping" : "GET /ping", .mode = "static", .path = "/ping" },
-        { .name = sc ? "floor-b GET ids" : "GET /events/{id}",
-          .mode = "get",
-          .path = "",
-          .min_ratio = 0.6 },
-        { .name = sc ? "floor-b POST" : "POST /events",
-          .mode = "post",
-          .path = "",
-          .min_ratio = 0.5 },
-        { .name = "floor (again)", .on_floor = true, .mode = "static", .path = "/" },
-    };
-    int count = (int)(sizeof cases / sizeof cases[0]);
-    printf ("wrk: %d thread(s), %d connections, %d s warm-up + %d s per case\n", opts->wrk_threads,
-            opts->connections, opts->warmup, opts->duration);
-    for (int i = 0; i < count && !s_interrupted; i++) {
-        bench_case_t *c = &cases[i];
-        char url[256];
-        snprintf (url, sizeof url, "%s%s", c->on_floor ? floor_url : gateway_url, c->path);
-        wrk_result_t warm;
-        if (opts->warmup > 0 && wrk_run (wrk, c->mode, url, opts->warmup, NULL, NULL, &warm) != 0)
-            return -1;
-        if (wrk_run (wrk, c->mode, url, opts->duration, NULL, NULL, &c->result) != 0)
-            return -1;
-        c->ran = true;
-        printf ("  %-20s %10.0f req/s  p50 %.3f ms  p99 %.3f ms\n", c->name, c->result.rps,
-                c->result.p50_ms, c->result.p99_ms);
-        fflush (stdout);
-    }
-    s_print_table (cases, count);
-    return s_interrupted ? -1 : 0;
-}
-
 static void
 s_usage (FILE *out)
 {
     fprintf (out, "Usage: herald-bench-gateway [options] [-- herald-gateway flags...]\n"
                   "Benchmarks herald-gateway against a bare libmicrohttpd floor with wrk, in one "
                   "run.\n\n"
-                  "  --duration S       seconds per measured case (10)\n"
-                  "  --warmup S         seconds of warm-up load before each case, 0 = none (2)\n"
+                  "  --duration S       seconds per measured run (10)\n"
+                  "  --warmup S         seconds of warm-up load before each run, 0 = none (2)\n"
+                  "  --rounds N         rounds of floor/gateway pairs, medians reported (1)\n"
                   "  --connections N    wrk connections (64)\n"
                   "  --wrk-threads N    wrk threads (1: fairest on 2 cores)\n"
                   "  --events N         events seeded for GET /events/{id} (10000)\n"
@@ -417,12 +210,13 @@ s_parse_options (int argc, char *argv[], options_t *opts)
         { "floor-threads", required_argument, NULL, 'f' },
         { "soak", required_argument, NULL, 's' },
         { "soak-warmup", required_argument, NULL, 'W' },
+        { "rounds", required_argument, NULL, 'r' },
         { "self-check", no_argument, NULL, 'S' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     int opt;
-    while ((opt = getopt_long (argc, argv, "d:w:c:t:n:f:s:W:Sh", options, NULL)) != -1) {
+    while ((opt = getopt_long (argc, argv, "d:w:c:t:n:f:s:W:r:Sh", options, NULL)) != -1) {
         if (opt == 'S') {
             opts->self_check = true;
             continue;
@@ -444,6 +238,7 @@ s_parse_options (int argc, char *argv[], options_t *opts)
                      : opt == 'n' ? &opts->events
                      : opt == 'f' ? &opts->floor_threads
                      : opt == 's' ? &opts->soak
+                     : opt == 'r' ? &opts->rounds
                                   : &opts->soak_warmup;
         *field = (int)value;
     }
@@ -456,6 +251,7 @@ s_parse_options (int argc, char *argv[], options_t *opts)
     }
     if (opts->duration < 1 || opts->connections < 1 || opts->wrk_threads < 1
         || opts->connections < opts->wrk_threads || opts->events < 1 || opts->floor_threads < 1
+        || opts->rounds < 1 || opts->rounds > CASES_MAX_ROUNDS
         || (opts->soak > 0 && opts->soak <= opts->soak_warmup)
         || (opts->soak && opts->self_check)) {
         fprintf (stderr, "bench: inconsistent options (see --help)\n");
@@ -528,7 +324,8 @@ main (int argc, char *argv[])
                        .wrk_threads = 1,
                        .events = 10000,
                        .floor_threads = 1,
-                       .soak_warmup = 10 };
+                       .soak_warmup = 10,
+                       .rounds = 1 };
     int parsed = s_parse_options (argc, argv, &opts);
     if (parsed >= 0)
         return parsed;
@@ -561,7 +358,7 @@ main (int argc, char *argv[])
     snprintf (floor_url, sizeof floor_url, "http://127.0.0.1:%d", floor_port);
     if (opts.self_check) {
         if ((gateway_port = s_start_floor ("floor-b", opts.floor_threads)) < 0
-            || s_fake_ids (opts.events, ids_path) != 0)
+            || seed_fake_ids (opts.events, ids_path) != 0)
             goto cleanup;
         snprintf (gateway_url, sizeof gateway_url, "http://127.0.0.1:%d", gateway_port);
         printf ("self-check: floor-b on %s stands in for the gateway\n", gateway_url);
@@ -569,11 +366,11 @@ main (int argc, char *argv[])
         if ((gateway = s_start_gateway (&opts, &gateway_port)) < 0)
             goto cleanup;
         snprintf (gateway_url, sizeof gateway_url, "http://127.0.0.1:%d", gateway_port);
-        if (s_wait_ready (gateway_url, START_TIMEOUT_MS) != 0) {
+        if (seed_wait_ready (gateway_url, START_TIMEOUT_MS, &s_interrupted) != 0) {
             fprintf (stderr, "bench: %s/readyz never answered 200\n", gateway_url);
             goto cleanup;
         }
-        if (s_seed (gateway_url, opts.events, ids_path) != 0)
+        if (seed_events (gateway_url, opts.events, ids_path, &s_interrupted) != 0)
             goto cleanup;
         printf ("seeded %d events through POST /events\n", opts.events);
     }
@@ -582,8 +379,10 @@ main (int argc, char *argv[])
     fflush (stdout);
     if (opts.soak > 0)
         rc = s_soak (&opts, &wrk, gateway_url, gateway) == 0 ? 0 : 1;
-    else
-        rc = s_run_cases (&opts, &wrk, floor_url, gateway_url) == 0 ? 0 : 1;
+    else {
+        cases_config_t cases = { opts.rounds, opts.warmup, opts.duration, opts.self_check };
+        rc = cases_run (&cases, &wrk, floor_url, gateway_url) == 0 ? 0 : 1;
+    }
     if (gateway > 0 && !s_child_alive (gateway)) {
         fprintf (stderr, "bench: herald-gateway exited during the run\n");
         rc = 1;

@@ -1,0 +1,161 @@
+/*
+ * cases — runs floor/target pairs with wrk and prints one row per case:
+ * the floor's and the target's req/s and latency (medians over the rounds),
+ * the median of the per-pair ratios, the errors seen, and PASS/MISS against
+ * the issue's targets. Nothing is asserted: a benchmark reports, the reader
+ * judges, and the figures are only as steady as the machine (the spread
+ * column says how steady it was).
+ */
+#include "cases.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const char *name;
+    const char *mode; /* wrk script mode, the same for both sides */
+    const char *path; /* URL path (static and post modes) */
+    double min_ratio; /* 0: no target (/ping, shown for reference) */
+    int runs;         /* rounds completed */
+    wrk_result_t floor[CASES_MAX_ROUNDS], target[CASES_MAX_ROUNDS];
+} bench_case_t;
+
+static int
+s_cmp_double (const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median of n values (mean of the middle two when n is even). */
+static double
+s_median (double *values, int n)
+{
+    qsort (values, (size_t)n, sizeof *values, s_cmp_double);
+    return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+/* The median of one field over runs; offset is the field's offsetof. */
+static double
+s_median_of (const wrk_result_t *runs, int n, size_t offset)
+{
+    double values[CASES_MAX_ROUNDS];
+    for (int i = 0; i < n; i++)
+        values[i] = *(const double *)((const char *)&runs[i] + offset);
+    return s_median (values, n);
+}
+
+/* (max - min) / median of a field, in percent. */
+static double
+s_spread_of (const wrk_result_t *runs, int n, size_t offset)
+{
+    double values[CASES_MAX_ROUNDS];
+    for (int i = 0; i < n; i++)
+        values[i] = *(const double *)((const char *)&runs[i] + offset);
+    double median = s_median (values, n);
+    return median > 0 ? 100.0 * (values[n - 1] - values[0]) / median : 0;
+}
+
+static void
+s_print_row (const bench_case_t *c)
+{
+    if (c->runs == 0) {
+        printf ("%-18s (not run)\n", c->name);
+        return;
+    }
+    int n = c->runs;
+    double ratios[CASES_MAX_ROUNDS];
+    long errors = 0;
+    for (int i = 0; i < n; i++) {
+        ratios[i] = c->floor[i].rps > 0 ? c->target[i].rps / c->floor[i].rps : 0;
+        errors += c->target[i].socket_errors + c->target[i].status_errors;
+    }
+    double ratio = s_median (ratios, n);
+    double rps = s_median_of (c->target, n, offsetof (wrk_result_t, rps));
+    double p50 = s_median_of (c->target, n, offsetof (wrk_result_t, p50_ms));
+    double p99 = s_median_of (c->target, n, offsetof (wrk_result_t, p99_ms));
+    double floor_rps = s_median_of (c->floor, n, offsetof (wrk_result_t, rps));
+    double floor_p99 = s_median_of (c->floor, n, offsetof (wrk_result_t, p99_ms));
+    double spread = s_spread_of (c->floor, n, offsetof (wrk_result_t, rps));
+    char target[40] = "-";
+    const char *verdict = "";
+    if (c->min_ratio > 0) {
+        snprintf (target, sizeof target, ">=%.1fx, p99<=%.0fms", c->min_ratio, CASES_P99_TARGET_MS);
+        bool pass = ratio >= c->min_ratio && p99 <= CASES_P99_TARGET_MS && errors == 0;
+        verdict = pass ? "PASS" : "MISS";
+    }
+    printf ("%-18s %9.0f %7.3f %6.0f%% %9.0f %7.3f %7.3f %6.2f %6ld  %-18s %s\n", c->name,
+            floor_rps, floor_p99, spread, rps, p50, p99, ratio, errors, target, verdict);
+}
+
+static void
+s_print_table (const bench_case_t *cases, int count, int rounds)
+{
+    printf ("\n%-18s %9s %7s %7s %9s %7s %7s %6s %6s  %-18s %s\n", "case", "floor/s", "fl p99",
+            "spread", "req/s", "p50 ms", "p99 ms", "ratio", "errors", "target", "verdict");
+    for (int i = 0; i < count; i++)
+        s_print_row (&cases[i]);
+    printf ("floor/s, fl p99: the floor under the same wrk load, run just before the case; "
+            "spread: (max-min)/median of the floor's req/s over the rounds.\n"
+            "Figures are medians over %d round%s; ratio = median of req/s / floor req/s per "
+            "pair; errors = socket errors + HTTP >= 400.\n",
+            rounds, rounds == 1 ? "" : "s");
+}
+
+/* One wrk run: a warm-up (discarded) then the measured run. */
+static int
+s_measure (const cases_config_t *cfg, const wrk_config_t *wrk, const char *mode, const char *url,
+           wrk_result_t *out)
+{
+    wrk_result_t warm;
+    if (cfg->warmup_s > 0 && wrk_run (wrk, mode, url, cfg->warmup_s, NULL, NULL, &warm) != 0)
+        return -1;
+    return wrk_run (wrk, mode, url, cfg->duration_s, NULL, NULL, out);
+}
+
+int
+cases_run (const cases_config_t *cfg, const wrk_config_t *wrk, const char *floor_url,
+           const char *target_url)
+{
+    bool sc = cfg->self_check;
+    bench_case_t cases[] = {
+        { .name = sc ? "floor-b GET /ping" : "GET /ping", .mode = "static", .path = "/ping" },
+        { .name = sc ? "floor-b GET ids" : "GET /events/{id}",
+          .mode = "get",
+          .path = "/",
+          .min_ratio = 0.6 },
+        { .name = sc ? "floor-b POST" : "POST /events",
+          .mode = "post",
+          .path = "/events",
+          .min_ratio = 0.5 },
+    };
+    int count = (int)(sizeof cases / sizeof cases[0]);
+    printf ("wrk: %d thread(s), %d connections; per run %d s warm-up + %d s; %d round%s of "
+            "%d floor/target pairs\n",
+            wrk->threads, wrk->connections, cfg->warmup_s, cfg->duration_s, cfg->rounds,
+            cfg->rounds == 1 ? "" : "s", count);
+    int rc = 0;
+    for (int round = 0; round < cfg->rounds && rc == 0; round++)
+        for (int i = 0; i < count && rc == 0; i++) {
+            bench_case_t *c = &cases[i];
+            char floor[256], target[256];
+            snprintf (floor, sizeof floor, "%s%s", floor_url, c->path);
+            snprintf (target, sizeof target, "%s%s", target_url, c->path);
+            wrk_result_t *f = &c->floor[c->runs], *t = &c->target[c->runs];
+            if (s_measure (cfg, wrk, c->mode, floor, f) != 0
+                || s_measure (cfg, wrk, c->mode, target, t) != 0 || *wrk->interrupted) {
+                rc = -1;
+                break;
+            }
+            c->runs++;
+            printf ("  round %d  %-18s floor %7.0f req/s p99 %7.3f ms | %7.0f req/s p50 %.3f "
+                    "ms p99 %.3f ms, %ld errors\n",
+                    round + 1, c->name, f->rps, f->p99_ms, t->rps, t->p50_ms, t->p99_ms,
+                    t->socket_errors + t->status_errors);
+            fflush (stdout);
+        }
+    s_print_table (cases, count, cfg->rounds);
+    return rc;
+}
