@@ -156,8 +156,11 @@ s_soak (const options_t *opts, const wrk_config_t *wrk, const char *gateway_url,
     if (wrk_run (wrk, "mixed", gateway_url, opts->soak, s_soak_tick, &soak, &result) != 0)
         return -1;
     long after = wrk_rss_kib (gateway);
-    if (after >= 0)
+    if (after >= 0) {
         soak.last_kib = after;
+        if (after > soak.peak_kib)
+            soak.peak_kib = after;
+    }
     printf ("soak: %.0f req/s, p50 %.3f ms, p99 %.3f ms, max %.2f ms, %ld socket errors, "
             "%ld HTTP >= 400 (the mix includes a 404 and a 422 in every 8)\n",
             result.rps, result.p50_ms, result.p99_ms, result.max_ms, result.socket_errors,
