@@ -1,12 +1,11 @@
 /*
  * consumer — see consumer.h.
  *
- * rabbitmq-c cannot put a frame back, so while a retry waits, deliveries
- * that arrive (at most `prefetch` of them) are parked in a FIFO of envelopes
- * and handled after the current message. Envelopes own their memory
- * (amqp_consume_message copies into them), so parking them is safe across
- * amqp_maybe_release_buffers. Everything parked is void when the connection
- * drops: the broker requeues those messages and delivers them again.
+ * Job i uses the gateway client's slot i, so a finished request names its
+ * job directly. Each job owns its envelope (amqp_consume_message copies the
+ * body out of the connection's pool, so it survives
+ * amqp_maybe_release_buffers) and records the connection epoch it arrived
+ * on: an ack is sent only on that same connection.
  */
 #include "consumer.h"
 
@@ -22,14 +21,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#define CONSUMER_WAIT_MS 500 /* longest single wait inside the library */
+#define CONSUMER_SERVICE_MS 200 /* the AMQP socket is read at least this often */
 
-typedef struct parked_s {
-    amqp_envelope_t envelope;
-    struct parked_s *next;
-} parked_t;
+typedef enum { JOB_FREE = 0, JOB_HTTP, JOB_WAIT } job_state_t;
+
+typedef struct {
+    job_state_t state;
+    amqp_envelope_t env;    /* owned */
+    proto_notification_t n; /* strings borrow env.message.body */
+    char id[PROTO_UUID_LEN + 1];
+    uint64_t epoch; /* connection the delivery came on */
+    bool checked;   /* GET done, or not needed (first delivery) */
+    bool printed;
+    int failures;
+    backoff_t backoff;
+    int64_t due; /* JOB_WAIT: mono ms of the next attempt */
+} job_t;
 
 typedef struct {
     const consumer_config_t *config;
@@ -37,36 +45,67 @@ typedef struct {
     broker_t *broker;
     gateway_client_t *gateway;
     proto_limits_t limits;
-    parked_t *head, *tail;
-    uint64_t printed, acked, dead;
+    job_t *jobs;
+    int n_jobs;
+    int *free_stack;
+    int n_free;
+    int waiting;    /* jobs in JOB_WAIT */
+    uint64_t epoch; /* bumped on every connect and drop */
+    bool draining;
+    int64_t connect_at, last_pump;
+    uint64_t printed, acked, dead, not_found;
 } consumer_t;
 
-static void
-s_unpark_all (consumer_t *self)
+static job_t *
+s_job_new (consumer_t *self)
 {
-    while (self->head) {
-        parked_t *p = self->head;
-        self->head = p->next;
-        amqp_destroy_envelope (&p->envelope);
-        free (p);
-    }
-    self->tail = NULL;
+    if (self->n_free == 0)
+        return NULL;
+    job_t *job = &self->jobs[self->free_stack[--self->n_free]];
+    memset (job, 0, sizeof *job);
+    return job;
 }
 
+static void
+s_job_free (consumer_t *self, job_t *job)
+{
+    assert (job->state != JOB_FREE);
+    if (job->state == JOB_WAIT)
+        self->waiting--;
+    amqp_destroy_envelope (&job->env);
+    job->state = JOB_FREE;
+    self->free_stack[self->n_free++] = (int)(job - self->jobs);
+}
+
+static int
+s_busy (consumer_t *self)
+{
+    return self->n_jobs - self->n_free;
+}
+
+/* Forgets the connection. Jobs waiting for a retry are dropped at once (the
+   broker redelivers them); jobs with a request in flight finish it, unacked. */
 static void
 s_drop (consumer_t *self, const char *why)
 {
     if (broker_connected (self->broker))
         log_warn ("dropping RabbitMQ connection: %s", why);
     broker_drop (self->broker);
-    s_unpark_all (self); /* their delivery tags died with the channel */
+    self->epoch++;
+    for (int i = 0; i < self->n_jobs; i++)
+        if (self->jobs[i].state == JOB_WAIT)
+            s_job_free (self, &self->jobs[i]);
+    self->connect_at = clock_mono_ms () + broker_retry_delay_ms (self->broker);
 }
 
-static int
+static void
 s_connect (consumer_t *self)
 {
-    if (broker_connect (self->broker) != 0)
-        return -1;
+    if (broker_connect (self->broker) != 0) {
+        self->connect_at = clock_mono_ms () + broker_retry_delay_ms (self->broker);
+        return;
+    }
+    self->epoch++;
     amqp_connection_state_t conn = broker_conn (self->broker);
     amqp_basic_qos (conn, BROKER_CHANNEL, 0, (uint16_t)self->config->prefetch, 0);
     if (broker_rpc_check (amqp_get_rpc_reply (conn), "basic.qos"))
@@ -76,221 +115,303 @@ s_connect (consumer_t *self)
     if (broker_rpc_check (amqp_get_rpc_reply (conn), "basic.consume"))
         goto failed;
     log_info ("consuming %s (prefetch %d)", BROKER_QUEUE, self->config->prefetch);
-    return 0;
+    self->last_pump = clock_mono_ms ();
+    return;
 failed:
     s_drop (self, "consumer setup failed");
-    return -1;
 }
 
-/* Waits up to timeout_ms for one delivery. Returns 1 with *out filled, 0 on
-   timeout or a frame handled, -1 when the connection was dropped. */
-static int
-s_receive (consumer_t *self, int timeout_ms, amqp_envelope_t *out)
-{
-    amqp_connection_state_t conn = broker_conn (self->broker);
-    amqp_maybe_release_buffers (conn);
-    struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
-    amqp_rpc_reply_t r = amqp_consume_message (conn, out, &tv, 0);
-    if (r.reply_type == AMQP_RESPONSE_NORMAL)
-        return 1;
-    if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && r.library_error == AMQP_STATUS_TIMEOUT)
-        return 0;
-    if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION
-        && r.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
-        amqp_frame_t frame;
-        if (amqp_simple_wait_frame (conn, &frame) != AMQP_STATUS_OK) {
-            s_drop (self, "socket error");
-            return -1;
-        }
-        if (frame.frame_type == AMQP_FRAME_METHOD
-            && frame.payload.method.id == AMQP_BASIC_CANCEL_METHOD) {
-            s_drop (self, "the broker cancelled our consumer");
-            return -1;
-        }
-        if (broker_handle_close (self->broker, &frame)) {
-            s_drop (self, "closed by the server");
-            return -1;
-        }
-        return 0; /* anything else (a stray ack) is of no interest */
-    }
-    broker_rpc_check (r, "consume");
-    s_drop (self, "consume failed");
-    return -1;
-}
-
-/* Sleeps up to ms while keeping the connection serviced; deliveries that
-   arrive meanwhile are parked. Returns 0, or -1 if the connection dropped. */
-static int
-s_wait_serviced (consumer_t *self, int64_t ms)
-{
-    int64_t until = clock_mono_ms () + ms;
-    while (!*self->stop) {
-        int64_t left = until - clock_mono_ms ();
-        if (left <= 0)
-            return 0;
-        parked_t *p = calloc (1, sizeof *p);
-        if (!p)
-            return 0;
-        int rc = s_receive (self, (int)(left < CONSUMER_WAIT_MS ? left : CONSUMER_WAIT_MS),
-                            &p->envelope);
-        if (rc == 1) {
-            if (self->tail)
-                self->tail->next = p;
-            else
-                self->head = p;
-            self->tail = p;
-        } else
-            free (p);
-        if (rc < 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* Settles a delivery: ack, or reject without requeue (dead-letter). */
+/* Settles a job and frees it: ack, or reject without requeue (RabbitMQ
+   dead-letters it). A job from an older connection is only freed: its tag
+   is void and the broker delivers the message again. */
 static void
-s_settle (consumer_t *self, uint64_t tag, bool ack)
+s_settle (consumer_t *self, job_t *job, bool ack)
 {
     amqp_connection_state_t conn = broker_conn (self->broker);
-    if (!conn)
-        return; /* tag void: the broker redelivers the message */
-    int rc = ack ? amqp_basic_ack (conn, BROKER_CHANNEL, tag, 0)
-                 : amqp_basic_reject (conn, BROKER_CHANNEL, tag, 0);
-    if (rc != AMQP_STATUS_OK)
-        s_drop (self, amqp_error_string2 (rc));
-    else if (ack)
-        self->acked++;
-    else
-        self->dead++;
+    if (conn && job->epoch == self->epoch) {
+        int rc = ack ? amqp_basic_ack (conn, BROKER_CHANNEL, job->env.delivery_tag, 0)
+                     : amqp_basic_reject (conn, BROKER_CHANNEL, job->env.delivery_tag, 0);
+        if (rc != AMQP_STATUS_OK)
+            s_drop (self, amqp_error_string2 (rc));
+        else if (ack)
+            self->acked++;
+        else
+            self->dead++;
+    }
+    s_job_free (self, job);
 }
 
 static void
-s_print (consumer_t *self, const char *id, const proto_notification_t *n)
+s_print (consumer_t *self, job_t *job)
 {
-    printf ("Event %s has been sent to %.*s: %.*s\n", id, (int)n->event.user_id.len,
+    const proto_notification_t *n = &job->n;
+    printf ("Event %s has been sent to %.*s: %.*s\n", job->id, (int)n->event.user_id.len,
             n->event.user_id.ptr, (int)n->event.description.len, n->event.description.ptr);
     fflush (stdout);
+    job->printed = true;
     self->printed++;
 }
 
-/* Handles one delivery to the end: settled, or left to the broker because
-   the connection dropped (it will come back redelivered). */
+static void s_retry (consumer_t *self, job_t *job, const char *why);
+
+/* Starts the job's next request: GET to check a redelivery, else print the
+   line (once) and PUT the status. */
 static void
-s_handle (consumer_t *self, amqp_envelope_t *env)
+s_issue (consumer_t *self, job_t *job)
 {
-    proto_notification_t n;
-    proto_error_t err;
-    if (proto_notification_decode (env->message.body.bytes, env->message.body.len, &self->limits,
-                                   &n, &err)
-        != PROTO_DECODE_OK) {
-        log_error ("undecodable message (delivery %llu, %zu bytes): %s; dead-lettering",
-                   (unsigned long long)env->delivery_tag, env->message.body.len, err.message);
-        s_settle (self, env->delivery_tag, false);
+    int slot = (int)(job - self->jobs);
+    int rc;
+    job->state = JOB_HTTP;
+    if (!job->checked)
+        rc = gateway_client_start_get (self->gateway, slot, job->id);
+    else {
+        if (!job->printed)
+            s_print (self, job);
+        rc = gateway_client_start_put (self->gateway, slot, job->id);
+    }
+    if (rc != 0)
+        s_retry (self, job, "cannot start the HTTP request");
+}
+
+/* A transient failure: wait and try again, or dead-letter once the budget
+   is spent. While stopping, the message is left to the broker instead. */
+static void
+s_retry (consumer_t *self, job_t *job, const char *why)
+{
+    job->failures++;
+    if (job->failures >= self->config->max_attempts) {
+        log_error ("event %s: giving up after %d attempts (%s); dead-lettering", job->id,
+                   job->failures, why);
+        s_settle (self, job, false);
         return;
     }
-    char id[PROTO_UUID_LEN + 1];
-    proto_uuid_format (n.event.id, id);
-    backoff_t backoff;
-    backoff_init (&backoff, self->config->retry_initial_ms, self->config->retry_max_ms);
-    bool check_first = env->redelivered;
-    bool printed = false;
-    for (int attempt = 1;; attempt++) {
-        gateway_result_t result = GATEWAY_OK;
-        if (check_first) {
-            char status[64] = "";
-            result = gateway_client_get_status (self->gateway, id, status, sizeof status);
-            if (result == GATEWAY_OK && strcmp (status, "processed") == 0) {
-                log_debug ("event %s already processed; acking without printing", id);
-                s_settle (self, env->delivery_tag, true);
+    if (self->draining || job->epoch != self->epoch) {
+        s_job_free (self, job); /* unacked: the broker delivers it again */
+        return;
+    }
+    int64_t delay = backoff_next (&job->backoff);
+    log_warn ("event %s: attempt %d failed (%s); retrying in %lld ms", job->id, job->failures, why,
+              (long long)delay);
+    job->state = JOB_WAIT;
+    job->due = clock_mono_ms () + delay;
+    self->waiting++;
+}
+
+/* A request of the job finished. */
+static void
+s_on_done (consumer_t *self, job_t *job, gateway_result_t result)
+{
+    assert (job->state == JOB_HTTP);
+    const char *error = gateway_client_error (self->gateway, (int)(job - self->jobs));
+    if (job->epoch != self->epoch) {
+        s_job_free (self, job); /* its connection is gone: redelivered later */
+        return;
+    }
+    switch (result) {
+    case GATEWAY_OK:
+        if (!job->checked) {
+            const char *status = gateway_client_status (self->gateway, (int)(job - self->jobs));
+            if (strcmp (status, "processed") == 0) {
+                log_debug ("event %s already processed; acking without printing", job->id);
+                s_settle (self, job, true);
                 return;
             }
-        }
-        if (result == GATEWAY_OK) {
-            if (!printed)
-                s_print (self, id, &n);
-            printed = true;
-            result = gateway_client_mark_processed (self->gateway, id);
-        }
-        switch (result) {
-        case GATEWAY_OK:
-            s_settle (self, env->delivery_tag, true);
-            return;
-        case GATEWAY_NOT_FOUND:
-            log_warn ("event %s not found at the gateway; acking", id);
-            s_settle (self, env->delivery_tag, true);
-            return;
-        case GATEWAY_PERMANENT:
-            log_error ("event %s: %s; dead-lettering", id, gateway_client_error (self->gateway));
-            s_settle (self, env->delivery_tag, false);
-            return;
-        case GATEWAY_TRANSIENT:
-            break;
-        }
-        if (attempt >= self->config->max_attempts) {
-            log_error ("event %s: giving up after %d attempts (%s); dead-lettering", id, attempt,
-                       gateway_client_error (self->gateway));
-            s_settle (self, env->delivery_tag, false);
+            job->checked = true;
+            if (self->draining)
+                s_job_free (self, job); /* not started: back to the queue */
+            else
+                s_issue (self, job);
             return;
         }
-        int64_t delay = backoff_next (&backoff);
-        log_warn ("event %s: attempt %d failed (%s); retrying in %lld ms", id, attempt,
-                  gateway_client_error (self->gateway), (long long)delay);
-        if (s_wait_serviced (self, delay) != 0 || *self->stop)
-            return; /* unacked: the broker delivers it again */
-        check_first = true;
+        s_settle (self, job, true);
+        return;
+    case GATEWAY_NOT_FOUND:
+        log_warn ("event %s not found at the gateway (%s); acking", job->id, error);
+        self->not_found++;
+        s_settle (self, job, true);
+        return;
+    case GATEWAY_PERMANENT:
+        log_error ("event %s: %s; dead-lettering", job->id, error);
+        s_settle (self, job, false);
+        return;
+    case GATEWAY_TRANSIENT:
+        s_retry (self, job, error);
+        return;
     }
+}
+
+/* A new delivery (ownership of env taken). */
+static void
+s_on_delivery (consumer_t *self, amqp_envelope_t *env)
+{
+    if (self->draining) {
+        amqp_destroy_envelope (env); /* unacked: requeued when we close */
+        return;
+    }
+    job_t *job = s_job_new (self);
+    if (!job) {
+        /* More deliveries than the prefetch allows: should not happen. */
+        amqp_destroy_envelope (env);
+        s_drop (self, "more deliveries than the prefetch window");
+        return;
+    }
+    job->env = *env;
+    job->epoch = self->epoch;
+    job->state = JOB_HTTP; /* owned from here: s_job_free releases it */
+    proto_error_t err;
+    if (proto_notification_decode (job->env.message.body.bytes, job->env.message.body.len,
+                                   &self->limits, &job->n, &err)
+        != PROTO_DECODE_OK) {
+        log_error ("undecodable message (delivery %llu, %zu bytes): %s; dead-lettering",
+                   (unsigned long long)job->env.delivery_tag, job->env.message.body.len,
+                   err.message);
+        s_settle (self, job, false);
+        return;
+    }
+    proto_uuid_format (job->n.event.id, job->id);
+    job->checked = !job->env.redelivered;
+    backoff_init (&job->backoff, self->config->retry_initial_ms, self->config->retry_max_ms);
+    s_issue (self, job);
+}
+
+/* Reads what the broker sent without blocking: deliveries become jobs,
+   closes drop the connection. Calling into the library is also what sends
+   our heartbeats and notices missing ones. */
+static void
+s_pump (consumer_t *self)
+{
+    self->last_pump = clock_mono_ms ();
+    for (int i = 0; i <= self->n_jobs && broker_connected (self->broker); i++) {
+        amqp_connection_state_t conn = broker_conn (self->broker);
+        amqp_maybe_release_buffers (conn);
+        amqp_envelope_t env;
+        struct timeval zero = { 0, 0 };
+        amqp_rpc_reply_t r = amqp_consume_message (conn, &env, &zero, 0);
+        if (r.reply_type == AMQP_RESPONSE_NORMAL) {
+            s_on_delivery (self, &env);
+            continue;
+        }
+        if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION
+            && r.library_error == AMQP_STATUS_TIMEOUT)
+            return;
+        if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION
+            && r.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
+            /* Not a delivery: the frame was put back; read and judge it. */
+            amqp_frame_t frame;
+            if (amqp_simple_wait_frame (conn, &frame) != AMQP_STATUS_OK) {
+                s_drop (self, "socket error");
+                return;
+            }
+            if (frame.frame_type == AMQP_FRAME_METHOD
+                && frame.payload.method.id == AMQP_BASIC_CANCEL_METHOD) {
+                s_drop (self, "the broker cancelled our consumer");
+                return;
+            }
+            if (broker_handle_close (self->broker, &frame)) {
+                s_drop (self, "closed by the server");
+                return;
+            }
+            continue; /* anything else is of no interest */
+        }
+        broker_rpc_check (r, "consume");
+        s_drop (self, "consume failed");
+        return;
+    }
+}
+
+/* Starts the retries whose time has come; returns the earliest due time of
+   those still waiting (INT64_MAX for none). */
+static int64_t
+s_run_due (consumer_t *self, int64_t now)
+{
+    int64_t next = INT64_MAX;
+    for (int i = 0; self->waiting > 0 && i < self->n_jobs; i++) {
+        job_t *job = &self->jobs[i];
+        if (job->state != JOB_WAIT)
+            continue;
+        if (job->due <= now) {
+            self->waiting--;
+            s_issue (self, job);
+        } else if (job->due < next)
+            next = job->due;
+    }
+    return next;
+}
+
+/* One pass of the loop. Returns false once stopped and drained. */
+static bool
+s_step (consumer_t *self)
+{
+    int64_t now = clock_mono_ms ();
+    if (*self->stop && !self->draining) {
+        self->draining = true;
+        log_info ("stopping: finishing %d request(s) in flight",
+                  (int)gateway_client_active (self->gateway));
+        for (int i = 0; i < self->n_jobs; i++)
+            if (self->jobs[i].state == JOB_WAIT)
+                s_job_free (self, &self->jobs[i]);
+    }
+    if (self->draining && s_busy (self) == 0)
+        return false;
+    if (!broker_connected (self->broker) && !self->draining && s_busy (self) == 0
+        && now >= self->connect_at)
+        s_connect (self);
+
+    int64_t deadline = s_run_due (self, now);
+    if (now + CONSUMER_SERVICE_MS < deadline)
+        deadline = now + CONSUMER_SERVICE_MS;
+    if (!broker_connected (self->broker) && self->connect_at < deadline)
+        deadline = self->connect_at;
+    amqp_connection_state_t conn = broker_conn (self->broker);
+    if (conn && (amqp_frames_enqueued (conn) || amqp_data_in_buffer (conn)))
+        deadline = now;
+    bool ready = false;
+    int timeout = deadline > now ? (int)(deadline - now) : 0;
+    if (gateway_client_poll (self->gateway, broker_fd (self->broker), timeout, &ready) != 0)
+        log_warn ("HTTP client poll failed");
+
+    gateway_result_t result;
+    int slot;
+    while ((slot = gateway_client_next_done (self->gateway, &result)) >= 0)
+        s_on_done (self, &self->jobs[slot], result);
+    conn = broker_conn (self->broker);
+    if (conn
+        && (ready || amqp_frames_enqueued (conn) || amqp_data_in_buffer (conn)
+            || clock_mono_ms () - self->last_pump >= CONSUMER_SERVICE_MS))
+        s_pump (self);
+    return true;
 }
 
 int
 consumer_run (const consumer_config_t *config, volatile sig_atomic_t *stop)
 {
-    assert (config && stop);
-    consumer_t self = { .config = config, .stop = stop };
+    assert (config && stop && config->prefetch > 0);
+    consumer_t self = { .config = config, .stop = stop, .n_jobs = config->prefetch };
     int rc = -1;
     if (proto_limits_from_env (&self.limits) != 0)
         return -1;
     self.broker = broker_new (config->amqp_url, config->heartbeat_s);
-    self.gateway = gateway_client_new (config->gateway_url, config->http_timeout_ms);
-    if (!self.broker || !self.gateway)
+    self.gateway = gateway_client_new (config->gateway_url, config->http_timeout_ms, self.n_jobs);
+    self.jobs = calloc ((size_t)self.n_jobs, sizeof *self.jobs);
+    self.free_stack = calloc ((size_t)self.n_jobs, sizeof *self.free_stack);
+    if (!self.broker || !self.gateway || !self.jobs || !self.free_stack)
         goto cleanup;
+    for (int i = self.n_jobs - 1; i >= 0; i--)
+        self.free_stack[self.n_free++] = i;
 
-    while (!*stop) {
-        if (!broker_connected (self.broker) && s_connect (&self) != 0) {
-            int64_t delay = broker_retry_delay_ms (self.broker);
-            int64_t until = clock_mono_ms () + delay;
-            while (!*stop && clock_mono_ms () < until) {
-                struct timespec ts = { 0, 20 * 1000 * 1000 };
-                nanosleep (&ts, NULL);
-            }
-            continue;
-        }
-        if (self.head) {
-            parked_t *p = self.head;
-            self.head = p->next;
-            if (!self.head)
-                self.tail = NULL;
-            s_handle (&self, &p->envelope);
-            amqp_destroy_envelope (&p->envelope);
-            free (p);
-            continue;
-        }
-        amqp_envelope_t env;
-        if (s_receive (&self, CONSUMER_WAIT_MS, &env) == 1) {
-            s_handle (&self, &env);
-            amqp_destroy_envelope (&env);
-        }
-    }
-    /* Stop: the message in hand is finished; parked ones go back to the
-       queue when the channel closes. */
-    s_unpark_all (&self);
+    while (s_step (&self))
+        ;
+    /* Closing the channel returns every unacked delivery to the queue. */
     broker_disconnect (self.broker);
-    log_info ("stopped: %llu printed, %llu acked, %llu dead-lettered",
+    log_info ("stopped: %llu printed, %llu acked, %llu dead-lettered, %llu not found",
               (unsigned long long)self.printed, (unsigned long long)self.acked,
-              (unsigned long long)self.dead);
+              (unsigned long long)self.dead, (unsigned long long)self.not_found);
     rc = 0;
 
 cleanup:
     gateway_client_destroy (&self.gateway);
     broker_destroy (&self.broker);
+    free (self.jobs);
+    free (self.free_stack);
     return rc;
 }

@@ -3,13 +3,22 @@
  * window and manual acks, print each notification, mark its event processed
  * through the gateway, and only then ack (DESIGN §4).
  *
- * Retries happen in process: a transient gateway failure is retried with
- * backoff (the attempt count lives with the message being handled) while the
- * AMQP connection keeps being serviced, so heartbeats flow during the wait.
- * After max_attempts the message is rejected without requeue and RabbitMQ
- * dead-letters it to herald.notifications.dead. A message that was delivered
- * before (redelivered, or a retry) is first checked with GET: if its event
- * already reads "processed" it is acked without printing again.
+ * Up to `prefetch` messages are handled at once: each delivery becomes a job
+ * whose HTTP requests run on the gateway client's multi handle, and one poll
+ * waits on those transfers and on the AMQP socket together, so the
+ * connection to RabbitMQ is serviced (deliveries, heartbeats, closes) while
+ * requests are in flight and while retries wait.
+ *
+ * A transient gateway failure is retried with backoff; after max_attempts the
+ * message is rejected without requeue and RabbitMQ dead-letters it to
+ * herald.notifications.dead. A 404 is acked and logged. A redelivered message
+ * is first checked with GET: if its event already reads "processed" it is
+ * acked without printing again. Delivery tags die with their connection: a
+ * job whose connection dropped finishes its request but is never acked (the
+ * broker redelivers it), and no new connection is opened until such jobs are
+ * gone. On stop, no new message is started; requests in flight are finished
+ * and acked, and everything else goes back to the queue when the channel
+ * closes.
  */
 #ifndef HERALD_CONSUMER_H
 #define HERALD_CONSUMER_H
@@ -19,16 +28,16 @@
 typedef struct {
     const char *amqp_url;
     const char *gateway_url;
-    int prefetch;
-    int max_attempts;
+    int prefetch;     /* unacked deliveries, also the HTTP concurrency */
+    int max_attempts; /* gateway attempts before dead-lettering */
     int http_timeout_ms;
     int heartbeat_s;
     int retry_initial_ms; /* first retry delay ceiling; doubles up to retry_max_ms */
     int retry_max_ms;
 } consumer_config_t;
 
-/* Runs until *stop becomes non-zero; the message in hand is finished first.
-   Returns 0, or -1 if it cannot start. */
+/* Runs until *stop becomes non-zero, then finishes the requests in flight
+   and returns 0. Returns -1 if it cannot start. */
 int consumer_run (const consumer_config_t *config, volatile sig_atomic_t *stop);
 
 #endif

@@ -1,7 +1,9 @@
 /*
- * gateway_client — see gateway_client.h. Response bodies are collected into
- * a small fixed buffer: the worker only ever reads one event's status, and a
- * larger body is cut off rather than allowed to grow memory.
+ * gateway_client — see gateway_client.h. Each slot owns an easy handle, a
+ * response buffer that grows on demand up to GATEWAY_BODY_MAX (a larger body
+ * is cut off rather than allowed to grow memory), and its last status and
+ * error text. Finished transfers are collected from curl_multi_info_read
+ * into a small queue of slot numbers the caller drains.
  */
 #include "gateway_client.h"
 
@@ -12,39 +14,67 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define GATEWAY_BODY_MAX (16 * 1024)
+#define GATEWAY_BODY_MAX (64 * 1024)
+#define GATEWAY_STATUS_MAX 64
+#define GATEWAY_URL_MAX 512
+
+typedef struct {
+    CURL *easy;
+    bool busy;
+    bool is_get;
+    gateway_result_t result;
+    char url[GATEWAY_URL_MAX];
+    char *body;
+    size_t body_len, body_cap;
+    char status[GATEWAY_STATUS_MAX + 1];
+    char error[GATEWAY_URL_MAX + CURL_ERROR_SIZE + 64];
+    char curl_error[CURL_ERROR_SIZE];
+} slot_t;
 
 struct _gateway_client_t {
-    CURL *curl;
+    CURLM *multi;
     struct curl_slist *headers;
     char *base_url;
-    char url[512];
-    char body[GATEWAY_BODY_MAX + 1];
-    size_t body_len;
-    char error[512 + CURL_ERROR_SIZE + 64];
-    char curl_error[CURL_ERROR_SIZE];
+    long timeout_ms;
+    slot_t *slots;
+    int n_slots;
+    int *done; /* ring of finished slots */
+    int done_head, done_count;
+    size_t active;
 };
 
 static size_t
 s_on_body (char *data, size_t size, size_t nmemb, void *arg)
 {
-    gateway_client_t *self = arg;
+    slot_t *slot = arg;
     size_t n = size * nmemb;
-    size_t room = GATEWAY_BODY_MAX - self->body_len;
+    size_t room = GATEWAY_BODY_MAX - slot->body_len;
     size_t take = n < room ? n : room;
-    memcpy (self->body + self->body_len, data, take);
-    self->body_len += take;
+    if (slot->body_len + take + 1 > slot->body_cap) {
+        size_t cap = slot->body_cap ? slot->body_cap : 1024;
+        while (cap < slot->body_len + take + 1)
+            cap *= 2;
+        char *grown = realloc (slot->body, cap);
+        if (!grown)
+            return 0; /* curl fails the transfer: a transient error */
+        slot->body = grown;
+        slot->body_cap = cap;
+    }
+    memcpy (slot->body + slot->body_len, data, take);
+    slot->body_len += take;
+    slot->body[slot->body_len] = '\0';
     return n;
 }
 
 gateway_client_t *
-gateway_client_new (const char *base_url, long timeout_ms)
+gateway_client_new (const char *base_url, long timeout_ms, int slots)
 {
-    static int s_global_init = 0;
+    static bool s_global_init = false;
+    assert (slots > 0);
     if (!s_global_init) {
         if (curl_global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK)
             return NULL;
-        s_global_init = 1;
+        s_global_init = true;
     }
     gateway_client_t *self = calloc (1, sizeof *self);
     if (!self)
@@ -52,22 +82,23 @@ gateway_client_new (const char *base_url, long timeout_ms)
     size_t len = strlen (base_url);
     while (len > 0 && base_url[len - 1] == '/')
         len--; /* "http://h:p/" and "http://h:p" name the same gateway */
+    if (len + sizeof "/events/" + 36 > GATEWAY_URL_MAX) {
+        free (self);
+        return NULL; /* a URL this long would be cut off */
+    }
     self->base_url = strndup (base_url, len);
-    self->curl = curl_easy_init ();
+    self->multi = curl_multi_init ();
     self->headers = curl_slist_append (NULL, "Content-Type: application/json");
-    if (!self->base_url || !self->curl || !self->headers) {
+    self->slots = calloc ((size_t)slots, sizeof *self->slots);
+    self->done = calloc ((size_t)slots, sizeof *self->done);
+    self->n_slots = slots;
+    self->timeout_ms = timeout_ms;
+    if (!self->base_url || !self->multi || !self->headers || !self->slots || !self->done) {
         gateway_client_destroy (&self);
         return NULL;
     }
-    curl_easy_setopt (self->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt (self->curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt (self->curl, CURLOPT_CONNECTTIMEOUT_MS,
-                      timeout_ms < 2000 ? timeout_ms : 2000L);
-    curl_easy_setopt (self->curl, CURLOPT_WRITEFUNCTION, s_on_body);
-    curl_easy_setopt (self->curl, CURLOPT_WRITEDATA, self);
-    curl_easy_setopt (self->curl, CURLOPT_ERRORBUFFER, self->curl_error);
-    curl_easy_setopt (self->curl, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt (self->curl, CURLOPT_USERAGENT, "herald-worker");
+    /* One cached connection per slot: each keeps its keep-alive socket. */
+    curl_multi_setopt (self->multi, CURLMOPT_MAXCONNECTS, (long)slots);
     return self;
 }
 
@@ -77,78 +108,198 @@ gateway_client_destroy (gateway_client_t **self_p)
     if (!self_p || !*self_p)
         return;
     gateway_client_t *self = *self_p;
-    if (self->curl)
-        curl_easy_cleanup (self->curl);
+    for (int i = 0; self->slots && i < self->n_slots; i++) {
+        slot_t *slot = &self->slots[i];
+        if (slot->easy) {
+            if (slot->busy)
+                curl_multi_remove_handle (self->multi, slot->easy);
+            curl_easy_cleanup (slot->easy);
+        }
+        free (slot->body);
+    }
+    if (self->multi)
+        curl_multi_cleanup (self->multi);
     curl_slist_free_all (self->headers);
+    free (self->slots);
+    free (self->done);
     free (self->base_url);
     free (self);
     *self_p = NULL;
 }
 
-/* Performs the prepared request. Returns the classified result. */
-static gateway_result_t
-s_perform (gateway_client_t *self, const char *event_id)
+/* The slot's easy handle, created on first use with the fixed options. */
+static CURL *
+s_easy (gateway_client_t *self, slot_t *slot)
 {
-    snprintf (self->url, sizeof self->url, "%s/events/%s", self->base_url, event_id);
-    curl_easy_setopt (self->curl, CURLOPT_URL, self->url);
-    self->body_len = 0;
-    self->curl_error[0] = '\0';
-    CURLcode rc = curl_easy_perform (self->curl);
-    self->body[self->body_len] = '\0';
+    if (slot->easy)
+        return slot->easy;
+    CURL *easy = curl_easy_init ();
+    if (!easy)
+        return NULL;
+    curl_easy_setopt (easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt (easy, CURLOPT_TIMEOUT_MS, self->timeout_ms);
+    curl_easy_setopt (easy, CURLOPT_CONNECTTIMEOUT_MS,
+                      self->timeout_ms < 2000 ? self->timeout_ms : 2000L);
+    curl_easy_setopt (easy, CURLOPT_WRITEFUNCTION, s_on_body);
+    curl_easy_setopt (easy, CURLOPT_WRITEDATA, slot);
+    curl_easy_setopt (easy, CURLOPT_PRIVATE, slot);
+    curl_easy_setopt (easy, CURLOPT_ERRORBUFFER, slot->curl_error);
+    curl_easy_setopt (easy, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt (easy, CURLOPT_USERAGENT, "herald-worker");
+    slot->easy = easy;
+    return easy;
+}
+
+static int
+s_start (gateway_client_t *self, int slot_i, const char *event_id, bool is_get)
+{
+    assert (self && slot_i >= 0 && slot_i < self->n_slots);
+    slot_t *slot = &self->slots[slot_i];
+    CURL *easy = s_easy (self, slot);
+    if (slot->busy || !easy)
+        return -1;
+    snprintf (slot->url, sizeof slot->url, "%s/events/%s", self->base_url, event_id);
+    curl_easy_setopt (easy, CURLOPT_URL, slot->url);
+    if (is_get) {
+        curl_easy_setopt (easy, CURLOPT_CUSTOMREQUEST, NULL);
+        curl_easy_setopt (easy, CURLOPT_HTTPGET, 1L);
+        curl_easy_setopt (easy, CURLOPT_HTTPHEADER, NULL);
+    } else {
+        static const char body[] = "{\"status\":\"processed\"}";
+        curl_easy_setopt (easy, CURLOPT_CUSTOMREQUEST, "PUT");
+        curl_easy_setopt (easy, CURLOPT_HTTPHEADER, self->headers);
+        curl_easy_setopt (easy, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt (easy, CURLOPT_POSTFIELDSIZE, (long)(sizeof body - 1));
+    }
+    slot->body_len = 0;
+    slot->curl_error[0] = '\0';
+    slot->status[0] = '\0';
+    slot->is_get = is_get;
+    if (curl_multi_add_handle (self->multi, easy) != CURLM_OK)
+        return -1;
+    slot->busy = true;
+    self->active++;
+    return 0;
+}
+
+int
+gateway_client_start_get (gateway_client_t *self, int slot, const char *event_id)
+{
+    return s_start (self, slot, event_id, true);
+}
+
+int
+gateway_client_start_put (gateway_client_t *self, int slot, const char *event_id)
+{
+    return s_start (self, slot, event_id, false);
+}
+
+/* Classifies a finished transfer and reads a GET's status. */
+static gateway_result_t
+s_classify (slot_t *slot, CURLcode rc)
+{
     if (rc != CURLE_OK) {
-        snprintf (self->error, sizeof self->error, "%s: %s", self->url,
-                  self->curl_error[0] ? self->curl_error : curl_easy_strerror (rc));
+        snprintf (slot->error, sizeof slot->error, "%s: %s", slot->url,
+                  slot->curl_error[0] ? slot->curl_error : curl_easy_strerror (rc));
         return GATEWAY_TRANSIENT;
     }
     long code = 0;
-    curl_easy_getinfo (self->curl, CURLINFO_RESPONSE_CODE, &code);
-    snprintf (self->error, sizeof self->error, "%s: HTTP %ld", self->url, code);
-    if (code >= 200 && code < 300)
-        return GATEWAY_OK;
+    curl_easy_getinfo (slot->easy, CURLINFO_RESPONSE_CODE, &code);
+    snprintf (slot->error, sizeof slot->error, "%s: HTTP %ld", slot->url, code);
     if (code == 404)
         return GATEWAY_NOT_FOUND;
     if (code >= 500 || code == 429 || code == 408)
         return GATEWAY_TRANSIENT;
-    return GATEWAY_PERMANENT;
-}
-
-gateway_result_t
-gateway_client_get_status (gateway_client_t *self, const char *event_id, char *status, size_t size)
-{
-    assert (self);
-    curl_easy_setopt (self->curl, CURLOPT_CUSTOMREQUEST, NULL);
-    curl_easy_setopt (self->curl, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt (self->curl, CURLOPT_HTTPHEADER, NULL);
-    gateway_result_t result = s_perform (self, event_id);
-    if (result != GATEWAY_OK)
-        return result;
-    json_t *root = json_loadb (self->body, self->body_len, 0, NULL);
+    if (code < 200 || code >= 300)
+        return GATEWAY_PERMANENT;
+    if (!slot->is_get)
+        return GATEWAY_OK;
+    json_t *root = slot->body ? json_loadb (slot->body, slot->body_len, 0, NULL) : NULL;
     const char *text = json_string_value (json_object_get (root, "status"));
-    if (!text) {
-        snprintf (self->error, sizeof self->error, "%s: 2xx without a status", self->url);
-        json_decref (root);
-        return GATEWAY_TRANSIENT;
+    gateway_result_t result = GATEWAY_OK;
+    if (text)
+        snprintf (slot->status, sizeof slot->status, "%s", text);
+    else {
+        snprintf (slot->error, sizeof slot->error, "%s: 2xx without a status", slot->url);
+        result = GATEWAY_TRANSIENT;
     }
-    snprintf (status, size, "%s", text);
     json_decref (root);
-    return GATEWAY_OK;
+    return result;
 }
 
-gateway_result_t
-gateway_client_mark_processed (gateway_client_t *self, const char *event_id)
+/* Moves finished transfers to the done queue. */
+static void
+s_collect (gateway_client_t *self)
+{
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read (self->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        slot_t *slot = NULL;
+        curl_easy_getinfo (msg->easy_handle, CURLINFO_PRIVATE, (char **)&slot);
+        CURLcode rc = msg->data.result; /* msg is void after remove_handle */
+        curl_multi_remove_handle (self->multi, msg->easy_handle);
+        slot->result = s_classify (slot, rc);
+        slot->busy = false;
+        self->active--;
+        int index = (int)(slot - self->slots);
+        self->done[(self->done_head + self->done_count++) % self->n_slots] = index;
+    }
+}
+
+int
+gateway_client_poll (gateway_client_t *self, int fd, int timeout_ms, bool *fd_ready)
 {
     assert (self);
-    static const char body[] = "{\"status\":\"processed\"}";
-    curl_easy_setopt (self->curl, CURLOPT_CUSTOMREQUEST, "PUT");
-    curl_easy_setopt (self->curl, CURLOPT_HTTPHEADER, self->headers);
-    curl_easy_setopt (self->curl, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt (self->curl, CURLOPT_POSTFIELDSIZE, (long)(sizeof body - 1));
-    return s_perform (self, event_id);
+    int running = 0;
+    *fd_ready = false;
+    if (curl_multi_perform (self->multi, &running) != CURLM_OK)
+        return -1;
+    s_collect (self);
+    if (self->done_count > 0)
+        timeout_ms = 0; /* results are waiting for the caller */
+    struct curl_waitfd extra = { .fd = fd, .events = CURL_WAIT_POLLIN };
+    if (curl_multi_poll (self->multi, fd >= 0 ? &extra : NULL, fd >= 0 ? 1 : 0, timeout_ms, NULL)
+        != CURLM_OK)
+        return -1;
+    *fd_ready = fd >= 0 && (extra.revents & CURL_WAIT_POLLIN);
+    if (curl_multi_perform (self->multi, &running) != CURLM_OK)
+        return -1;
+    s_collect (self);
+    return 0;
+}
+
+int
+gateway_client_next_done (gateway_client_t *self, gateway_result_t *result)
+{
+    assert (self);
+    if (self->done_count == 0)
+        return -1;
+    int slot = self->done[self->done_head];
+    self->done_head = (self->done_head + 1) % self->n_slots;
+    self->done_count--;
+    *result = self->slots[slot].result;
+    return slot;
 }
 
 const char *
-gateway_client_error (gateway_client_t *self)
+gateway_client_status (gateway_client_t *self, int slot)
+{
+    assert (self && slot >= 0 && slot < self->n_slots);
+    return self->slots[slot].status;
+}
+
+const char *
+gateway_client_error (gateway_client_t *self, int slot)
+{
+    assert (self && slot >= 0 && slot < self->n_slots);
+    return self->slots[slot].error;
+}
+
+size_t
+gateway_client_active (gateway_client_t *self)
 {
     assert (self);
-    return self->error;
+    return self->active;
 }

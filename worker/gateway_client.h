@@ -1,41 +1,64 @@
 /*
- * gateway_client — the worker's HTTP client for herald-gateway (libcurl).
- * One easy handle is kept for the life of the worker so the TCP connection
- * is reused from one request to the next. Every request is bounded by the
- * configured timeout, which must stay well below the AMQP heartbeat because
- * the connection to RabbitMQ is not serviced while a request runs.
+ * gateway_client — the worker's HTTP client for herald-gateway, on libcurl's
+ * multi interface: up to `slots` requests in flight at once, each slot an
+ * easy handle kept for the life of the worker, so TCP connections are reused
+ * from one request to the next (the multi handle's connection cache).
+ *
+ * Nothing here blocks for longer than the caller allows: gateway_client_poll
+ * waits on curl's sockets AND on one extra descriptor (the AMQP socket), so
+ * the worker keeps servicing RabbitMQ — heartbeats included — while requests
+ * are in flight. Every request is bounded by the configured timeout.
  *
  * Results are classified for the retry policy of DESIGN §4: a connect
- * error, a timeout, 5xx or 429 is transient (retry with backoff); 404 means
- * the event is gone; any other 4xx is permanent.
+ * error, a timeout, 5xx, 408 or 429 is transient (retry with backoff); 404
+ * means the event is gone; any other 4xx is permanent.
  */
 #ifndef HERALD_GATEWAY_CLIENT_H
 #define HERALD_GATEWAY_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef enum {
     GATEWAY_OK = 0,    /* 2xx */
     GATEWAY_NOT_FOUND, /* 404 */
-    GATEWAY_TRANSIENT, /* network error, timeout, 5xx, 429 */
-    GATEWAY_PERMANENT, /* another 4xx, or a 2xx body that makes no sense */
+    GATEWAY_TRANSIENT, /* network error, timeout, 5xx, 408, 429 */
+    GATEWAY_PERMANENT, /* another 4xx */
 } gateway_result_t;
 
 typedef struct _gateway_client_t gateway_client_t;
 
-/* base_url like "http://127.0.0.1:8000" (copied). NULL on failure. */
-gateway_client_t *gateway_client_new (const char *base_url, long timeout_ms);
+/* base_url like "http://127.0.0.1:8000" (copied); slots in [1, 65535].
+   NULL on failure. */
+gateway_client_t *gateway_client_new (const char *base_url, long timeout_ms, int slots);
+
+/* Aborts whatever is in flight and frees. No-op on NULL. */
 void gateway_client_destroy (gateway_client_t **self_p);
 
-/* GET /events/{id}; on GATEWAY_OK copies the event's status into status
-   (NUL-terminated, truncated to size). */
-gateway_result_t gateway_client_get_status (gateway_client_t *self, const char *event_id,
-                                            char *status, size_t size);
+/* Starts GET /events/{id} on an idle slot. Returns 0, or -1 (slot busy or
+   curl refused the transfer). */
+int gateway_client_start_get (gateway_client_t *self, int slot, const char *event_id);
 
-/* PUT /events/{id} {"status":"processed"}. */
-gateway_result_t gateway_client_mark_processed (gateway_client_t *self, const char *event_id);
+/* Starts PUT /events/{id} {"status":"processed"} on an idle slot. */
+int gateway_client_start_put (gateway_client_t *self, int slot, const char *event_id);
 
-/* Text of the last failure (HTTP status or curl error), for logs. Borrowed. */
-const char *gateway_client_error (gateway_client_t *self);
+/* Runs transfers, then waits up to timeout_ms for curl activity or for fd
+   (-1 for none) to become readable, and runs transfers again. Sets
+   *fd_ready when fd is readable. Returns 0, or -1 on a curl failure. */
+int gateway_client_poll (gateway_client_t *self, int fd, int timeout_ms, bool *fd_ready);
+
+/* Takes the next finished request: returns its slot (idle again) with
+   *result set, or -1 when none is finished. For a GET that returned 2xx,
+   gateway_client_status gives the event's status. */
+int gateway_client_next_done (gateway_client_t *self, gateway_result_t *result);
+
+/* Status read by the slot's last GET ("" if none). Borrowed. */
+const char *gateway_client_status (gateway_client_t *self, int slot);
+
+/* Text of the slot's last failure (HTTP status or curl error). Borrowed. */
+const char *gateway_client_error (gateway_client_t *self, int slot);
+
+/* Requests in flight. */
+size_t gateway_client_active (gateway_client_t *self);
 
 #endif

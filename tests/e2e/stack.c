@@ -7,8 +7,11 @@
 
 #include "broker.h"
 #include "log.h"
+#include "proto.h"
 
 #include <amqp.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <curl/curl.h>
 #include <jansson.h>
 #include <signal.h>
@@ -20,23 +23,59 @@
 
 #define STACK_BODY_MAX (1024 * 1024)
 
+/* One HTTP client: a libcurl handle and the body of its last response. */
 typedef struct {
+    CURL *curl;
     char *data;
     size_t len;
-} body_t;
-
-static body_t s_body;
+} client_t;
 
 static size_t
 s_on_body (char *data, size_t size, size_t nmemb, void *arg)
 {
+    client_t *client = arg;
     size_t n = size * nmemb;
-    if (s_body.len + n > STACK_BODY_MAX)
+    if (client->len + n > STACK_BODY_MAX)
         return 0;
-    memcpy (s_body.data + s_body.len, data, n);
-    s_body.len += n;
-    s_body.data[s_body.len] = '\0';
+    memcpy (client->data + client->len, data, n);
+    client->len += n;
+    client->data[client->len] = '\0';
     return n;
+}
+
+static client_t *
+s_client_new (void)
+{
+    client_t *client = calloc (1, sizeof *client);
+    if (!client)
+        return NULL;
+    client->data = malloc (STACK_BODY_MAX + 1);
+    client->curl = curl_easy_init ();
+    if (!client->data || !client->curl) {
+        free (client->data);
+        if (client->curl)
+            curl_easy_cleanup (client->curl);
+        free (client);
+        return NULL;
+    }
+    curl_easy_setopt (client->curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt (client->curl, CURLOPT_TIMEOUT_MS, 10000L);
+    curl_easy_setopt (client->curl, CURLOPT_WRITEFUNCTION, s_on_body);
+    curl_easy_setopt (client->curl, CURLOPT_WRITEDATA, client);
+    curl_easy_setopt (client->curl, CURLOPT_TCP_NODELAY, 1L);
+    return client;
+}
+
+static void
+s_client_destroy (client_t **client_p)
+{
+    client_t *client = *client_p;
+    if (!client)
+        return;
+    curl_easy_cleanup (client->curl);
+    free (client->data);
+    free (client);
+    *client_p = NULL;
 }
 
 static void
@@ -61,17 +100,29 @@ stack_init (e2e_stack_t *self)
     signal (SIGPIPE, SIG_IGN);
     log_init ("e2e", LOG_LEVEL_WARN);   /* the broker helpers log connects */
     curl_global_init (CURL_GLOBAL_DEFAULT);
-    s_body.data = malloc (STACK_BODY_MAX + 1);
-    self->curl = curl_easy_init ();
-    if (!s_body.data || !self->curl)
+    self->client = s_client_new ();
+    if (!self->client)
         return -1;
-    curl_easy_setopt (self->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt (self->curl, CURLOPT_TIMEOUT_MS, 10000L);
-    curl_easy_setopt (self->curl, CURLOPT_WRITEFUNCTION, s_on_body);
-    curl_easy_setopt (self->curl, CURLOPT_TCP_NODELAY, 1L);
     if (harness_rabbit_start (&self->rabbit) != 0)
         return -1;
     self->rabbit_up = true;
+    return 0;
+}
+
+int
+stack_group_setup (void **state)
+{
+    static e2e_stack_t stack;
+    if (stack_init (&stack) != 0)
+        return -1;
+    *state = &stack;
+    return 0;
+}
+
+int
+stack_group_teardown (void **state)
+{
+    stack_fini (*state);
     return 0;
 }
 
@@ -82,11 +133,7 @@ stack_fini (e2e_stack_t *self)
     if (self->rabbit_up)
         harness_rabbit_stop (&self->rabbit);
     self->rabbit_up = false;
-    if (self->curl)
-        curl_easy_cleanup (self->curl);
-    self->curl = NULL;
-    free (s_body.data);
-    s_body.data = NULL;
+    s_client_destroy ((client_t **)&self->client);
 }
 
 static void
@@ -236,44 +283,55 @@ stack_start_all (e2e_stack_t *self)
     return 0;
 }
 
-/* Performs a request; returns the HTTP status or 0. Body in s_body. */
+/* Performs a request on client; returns the HTTP status or 0. Body in
+   client->data. */
 static long
-s_request (e2e_stack_t *self, const char *method, const char *path, const char *body)
+s_request_on (client_t *client, const char *base, const char *method, const char *path,
+              const char *body)
 {
     char url[512];
-    snprintf (url, sizeof url, "%s%s", self->gateway_url, path);
+    snprintf (url, sizeof url, "%s%s", base, path);
     struct curl_slist *headers = curl_slist_append (NULL, "Content-Type: application/json");
-    curl_easy_setopt (self->curl, CURLOPT_URL, url);
+    CURL *curl = client->curl;
+    curl_easy_setopt (curl, CURLOPT_URL, url);
     if (body) {
-        curl_easy_setopt (self->curl, CURLOPT_CUSTOMREQUEST, method);
-        curl_easy_setopt (self->curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt (self->curl, CURLOPT_POSTFIELDSIZE, (long)strlen (body));
-        curl_easy_setopt (self->curl, CURLOPT_HTTPHEADER, headers);
+        curl_easy_setopt (curl, CURLOPT_CUSTOMREQUEST, method);
+        curl_easy_setopt (curl, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE, (long)strlen (body));
+        curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
     } else {
-        curl_easy_setopt (self->curl, CURLOPT_CUSTOMREQUEST, NULL);
-        curl_easy_setopt (self->curl, CURLOPT_HTTPGET, 1L);
-        curl_easy_setopt (self->curl, CURLOPT_HTTPHEADER, NULL);
+        curl_easy_setopt (curl, CURLOPT_CUSTOMREQUEST, NULL);
+        curl_easy_setopt (curl, CURLOPT_HTTPGET, 1L);
+        curl_easy_setopt (curl, CURLOPT_HTTPHEADER, NULL);
     }
-    s_body.len = 0;
-    s_body.data[0] = '\0';
+    client->len = 0;
+    client->data[0] = '\0';
     long code = 0;
-    if (curl_easy_perform (self->curl) == CURLE_OK)
-        curl_easy_getinfo (self->curl, CURLINFO_RESPONSE_CODE, &code);
-    curl_easy_setopt (self->curl, CURLOPT_HTTPHEADER, NULL);
+    if (curl_easy_perform (curl) == CURLE_OK)
+        curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_setopt (curl, CURLOPT_HTTPHEADER, NULL);
     curl_slist_free_all (headers);
     return code;
 }
 
-int
-stack_post (e2e_stack_t *self, const char *user_id, const char *description, char *id)
+static long
+s_request (e2e_stack_t *self, const char *method, const char *path, const char *body)
+{
+    return s_request_on (self->client, self->gateway_url, method, path, body);
+}
+
+/* POST /events on client; on 201 copies the id (37 bytes) into id. */
+static int
+s_post_on (client_t *client, const char *base, const char *user_id, const char *description,
+           char *id)
 {
     json_t *obj = json_pack ("{s:s, s:s}", "user_id", user_id, "description", description);
     char *text = json_dumps (obj, JSON_COMPACT);
-    long code = s_request (self, "POST", "/events", text);
+    long code = s_request_on (client, base, "POST", "/events", text);
     free (text);
     json_decref (obj);
     if (code == 201 && id) {
-        json_t *root = json_loads (s_body.data, 0, NULL);
+        json_t *root = json_loads (client->data, 0, NULL);
         const char *value = json_string_value (json_object_get (root, "event_id"));
         snprintf (id, STACK_ID_LEN + 1, "%s", value ? value : "");
         json_decref (root);
@@ -282,19 +340,110 @@ stack_post (e2e_stack_t *self, const char *user_id, const char *description, cha
 }
 
 int
+stack_post (e2e_stack_t *self, const char *user_id, const char *description, char *id)
+{
+    return s_post_on (self->client, self->gateway_url, user_id, description, id);
+}
+
+/* Posts event base+i as "u-<base+i>" / "order <base+i> shipped". */
+static int
+s_post_numbered (client_t *client, const char *base_url, int number, char *id)
+{
+    char user[32], desc[64];
+    snprintf (user, sizeof user, "u-%d", number);
+    snprintf (desc, sizeof desc, "order %d shipped", number);
+    id[0] = '\0';
+    return s_post_on (client, base_url, user, desc, id);
+}
+
+int
 stack_post_many (e2e_stack_t *self, int base, int n, char *ids)
 {
     int created = 0;
-    for (int i = 0; i < n; i++) {
-        char user[32], desc[64];
-        snprintf (user, sizeof user, "u-%d", base + i);
-        snprintf (desc, sizeof desc, "order %d shipped", base + i);
-        char *id = ids + (size_t)i * (STACK_ID_LEN + 1);
-        id[0] = '\0';
-        if (stack_post (self, user, desc, id) == 201)
+    for (int i = 0; i < n; i++)
+        if (s_post_numbered (self->client, self->gateway_url, base + i,
+                             ids + (size_t)i * (STACK_ID_LEN + 1))
+            == 201)
             created++;
-    }
     return created;
+}
+
+struct _stack_burst_t {
+    pthread_t thread;
+    client_t *client;
+    char url[64];
+    int base, n, rate;
+    char *ids;
+    atomic_int posted;
+};
+
+static void *
+s_burst_thread (void *arg)
+{
+    stack_burst_t *burst = arg;
+    int64_t start = s_now_ms ();
+    for (int i = 0; i < burst->n; i++) {
+        if (burst->rate > 0) {
+            int64_t wait = start + (int64_t)i * 1000 / burst->rate - s_now_ms ();
+            if (wait > 0)
+                s_nap_ms ((int)wait);
+        }
+        if (s_post_numbered (burst->client, burst->url, burst->base + i,
+                             burst->ids + (size_t)i * (STACK_ID_LEN + 1))
+            == 201)
+            atomic_fetch_add (&burst->posted, 1);
+    }
+    return NULL;
+}
+
+stack_burst_t *
+stack_burst_start (e2e_stack_t *self, int base, int n, int rate, char *ids)
+{
+    stack_burst_t *burst = calloc (1, sizeof *burst);
+    if (!burst)
+        return NULL;
+    burst->client = s_client_new ();
+    snprintf (burst->url, sizeof burst->url, "%s", self->gateway_url);
+    burst->base = base;
+    burst->n = n;
+    burst->rate = rate;
+    burst->ids = ids;
+    atomic_init (&burst->posted, 0);
+    if (!burst->client || pthread_create (&burst->thread, NULL, s_burst_thread, burst) != 0) {
+        s_client_destroy (&burst->client);
+        free (burst);
+        return NULL;
+    }
+    return burst;
+}
+
+int
+stack_burst_posted (stack_burst_t *burst)
+{
+    return atomic_load (&burst->posted);
+}
+
+int
+stack_burst_wait (stack_burst_t *burst, int n, int timeout_ms)
+{
+    int64_t until = s_now_ms () + timeout_ms;
+    while (atomic_load (&burst->posted) < n && s_now_ms () < until)
+        s_nap_ms (5);
+    return atomic_load (&burst->posted);
+}
+
+int
+stack_burst_join (stack_burst_t **burst_p)
+{
+    stack_burst_t *burst = *burst_p;
+    if (!burst)
+        return -1;
+    pthread_join (burst->thread, NULL);
+    int posted = atomic_load (&burst->posted);
+    s_client_destroy (&burst->client);
+    free (burst);
+    *burst_p = NULL;
+    return posted;
 }
 
 int
@@ -304,7 +453,7 @@ stack_get_status (e2e_stack_t *self, const char *id, char *status, size_t size)
     snprintf (path, sizeof path, "/events/%s", id);
     long code = s_request (self, "GET", path, NULL);
     if (code == 200) {
-        json_t *root = json_loads (s_body.data, 0, NULL);
+        json_t *root = json_loads (((client_t *)self->client)->data, 0, NULL);
         const char *value = json_string_value (json_object_get (root, "status"));
         snprintf (status, size, "%s", value ? value : "");
         json_decref (root);
@@ -323,7 +472,7 @@ stack_count_processed (e2e_stack_t *self)
                   after[0] ? "&after=" : "", after);
         if (s_request (self, "GET", path, NULL) != 200)
             return -1;
-        json_t *root = json_loads (s_body.data, 0, NULL);
+        json_t *root = json_loads (((client_t *)self->client)->data, 0, NULL);
         json_t *items = json_object_get (root, "items");
         const char *next = json_string_value (json_object_get (root, "next_after"));
         count += (int)json_array_size (items);
@@ -452,4 +601,55 @@ stack_check_lines (e2e_stack_t *self, int base, int n, const char *ids, unsigned
             missing++;
     free (seen);
     return missing;
+}
+
+int
+stack_publish_notification (e2e_stack_t *self, const char *id, const char *user_id,
+                            const char *description)
+{
+    proto_notification_t n = { .seq = 1, .kind = PROTO_CHANGE_CREATED };
+    if (proto_uuid_parse (id, strlen (id), n.event.id) != 0)
+        return -1;
+    n.event.user_id = (proto_str_t){ user_id, strlen (user_id) };
+    n.event.description = (proto_str_t){ description, strlen (description) };
+    n.event.status = PROTO_STR ("pending");
+    n.event.created_at = n.event.updated_at = 1764000000000;
+    n.event.seq = 1;
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    int rc = proto_notification_encode (&n, &buf) == 0
+                 ? stack_publish_raw (self, BROKER_QUEUE, buf.data, buf.size)
+                 : -1;
+    msgpack_sbuffer_destroy (&buf);
+    return rc;
+}
+
+int
+stack_requeue_one (e2e_stack_t *self, const char *queue)
+{
+    int rc = -1;
+    broker_t *broker = broker_new (self->rabbit.url, 0);
+    if (broker && broker_connect (broker) == 0) {
+        amqp_connection_state_t conn = broker_conn (broker);
+        amqp_rpc_reply_t r = amqp_basic_get (conn, BROKER_CHANNEL, amqp_cstring_bytes (queue), 0);
+        if (r.reply_type == AMQP_RESPONSE_NORMAL && r.reply.id == AMQP_BASIC_GET_OK_METHOD) {
+            amqp_message_t message;
+            if (amqp_read_message (conn, BROKER_CHANNEL, &message, 0).reply_type
+                == AMQP_RESPONSE_NORMAL) {
+                amqp_destroy_message (&message);
+                rc = 0; /* taken, never acked: closing the channel requeues it */
+            }
+        }
+        broker_disconnect (broker);
+    }
+    broker_destroy (&broker);
+    return rc;
+}
+
+const char *
+stack_log_path (e2e_stack_t *self, const char *name)
+{
+    static char path[600];
+    snprintf (path, sizeof path, "%s/run%d-%s.log", harness_tmpdir (), self->run, name);
+    return path;
 }

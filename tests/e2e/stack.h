@@ -30,13 +30,18 @@ typedef struct {
     pid_t store, gateway, gateway2, notifier;
     pid_t workers[STACK_WORKERS_MAX];
     char worker_out[STACK_WORKERS_MAX][512];
-    void *curl;
+    void *client; /* the tests' HTTP client (stack.c) */
 } e2e_stack_t;
 
 /* Boots the RabbitMQ node (once per program). */
 int stack_init (e2e_stack_t *self);
 /* Stops every service and the node. */
 void stack_fini (e2e_stack_t *self);
+
+/* cmocka group setup/teardown: one stack (one RabbitMQ node) per program,
+   passed to each test as *state. */
+int stack_group_setup (void **state);
+int stack_group_teardown (void **state);
 
 /* Starts a fresh scenario: new ports, new log files, queues purged.
    Services are then started one by one. */
@@ -64,6 +69,18 @@ int stack_post (e2e_stack_t *self, const char *user_id, const char *description,
 /* POST n events "u-<base+i>" / "order <base+i> shipped", ids into
    ids[i*37]. Returns how many got 201. */
 int stack_post_many (e2e_stack_t *self, int base, int n, char *ids);
+/* A background thread POSTing events base..base+n-1 like stack_post_many,
+   on its own connection, at rate events/s (0 = as fast as it can). */
+typedef struct _stack_burst_t stack_burst_t;
+stack_burst_t *stack_burst_start (e2e_stack_t *self, int base, int n, int rate, char *ids);
+/* Events that got 201 so far. */
+int stack_burst_posted (stack_burst_t *burst);
+/* Polls until at least n events got 201 or timeout_ms passed; returns
+   the count. */
+int stack_burst_wait (stack_burst_t *burst, int n, int timeout_ms);
+/* Waits for the thread; returns how many got 201. */
+int stack_burst_join (stack_burst_t **burst_p);
+
 /* GET /events/{id}: returns HTTP status; status string copied on 200. */
 int stack_get_status (e2e_stack_t *self, const char *id, char *status, size_t size);
 /* Number of events reading "processed" (paged GET /events), -1 on error. */
@@ -77,6 +94,18 @@ long stack_queue_depth (e2e_stack_t *self, const char *queue);
 long stack_wait_depth (e2e_stack_t *self, const char *queue, long n, int timeout_ms);
 /* Publishes body to the default exchange routed to queue. 0 or -1. */
 int stack_publish_raw (e2e_stack_t *self, const char *queue, const void *body, size_t len);
+
+/* Publishes by hand, confirmed, a well-formed notification of event id
+   (created, pending) to herald.notifications. 0 or -1. */
+int stack_publish_notification (e2e_stack_t *self, const char *id, const char *user_id,
+                                const char *description);
+/* Takes one message from queue without acking it and closes the channel,
+   so RabbitMQ requeues it marked redelivered. 0, or -1 if none was taken. */
+int stack_requeue_one (e2e_stack_t *self, const char *queue);
+
+/* Path of a service's stderr log in this scenario, e.g. "worker0".
+   Static buffer. */
+const char *stack_log_path (e2e_stack_t *self, const char *name);
 
 /* Checks the workers' output against the n events posted as
    stack_post_many(base, n): returns the number of events whose line is

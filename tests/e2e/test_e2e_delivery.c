@@ -18,23 +18,6 @@
 
 #define ID_SIZE (STACK_ID_LEN + 1)
 
-static int
-s_setup (void **state)
-{
-    static e2e_stack_t stack;
-    if (stack_init (&stack) != 0)
-        return -1;
-    *state = &stack;
-    return 0;
-}
-
-static int
-s_teardown (void **state)
-{
-    stack_fini (*state);
-    return 0;
-}
-
 static void
 test_broker_declares_topology_idempotently (void **state)
 {
@@ -156,5 +139,5 @@ main (void)
         cmocka_unit_test (test_two_workers_share_work_without_duplicates),
         cmocka_unit_test (test_poison_message_is_dead_lettered_and_worker_goes_on),
     };
-    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+    return cmocka_run_group_tests (tests, stack_group_setup, stack_group_teardown);
 }

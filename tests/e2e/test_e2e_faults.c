@@ -16,25 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #define ID_SIZE (STACK_ID_LEN + 1)
-
-static int
-s_setup (void **state)
-{
-    static e2e_stack_t stack;
-    if (stack_init (&stack) != 0)
-        return -1;
-    *state = &stack;
-    return 0;
-}
-
-static int
-s_teardown (void **state)
-{
-    stack_fini (*state);
-    return 0;
-}
 
 /* Every posted event has its line (duplicates allowed: at least once). */
 static void
@@ -50,18 +34,24 @@ static void
 test_notifier_killed_mid_burst_loses_nothing (void **state)
 {
     e2e_stack_t *stack = *state;
-    enum { N = 2000 };
+    enum { N = 2000, RATE = 1000 };
     char *ids = calloc (N, ID_SIZE);
     stack_begin (stack);
     assert_int_equal (stack_start_all (stack), 0);
-    assert_int_equal (stack_post_many (stack, 0, N / 2, ids), N / 2);
-    /* Kill it while it is relaying: something is processed, not all. */
-    assert_true (stack_wait_processed (stack, 1, 30000) >= 1);
-    harness_stop (stack->notifier, SIGKILL, 5000);
+    stack_burst_t *burst = stack_burst_start (stack, 0, N, RATE, ids);
+    assert_non_null (burst);
+    /* Kill it while it is relaying and the burst is still going. */
+    assert_true (stack_wait_processed (stack, 200, 30000) >= 200);
+    int status = harness_stop (stack->notifier, SIGKILL, 5000);
+    assert_true (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
     stack->notifier = 0;
-    assert_int_equal (stack_post_many (stack, N / 2, N / 2, ids + (size_t)(N / 2) * ID_SIZE),
-                      N / 2);
+    int at_kill = stack_burst_posted (burst);
+    assert_true (at_kill < N);
+    /* Events keep being created while no notifier runs. */
+    assert_true (stack_burst_wait (burst, at_kill + 300 < N ? at_kill + 300 : N, 30000)
+                 >= (at_kill + 300 < N ? at_kill + 300 : N));
     assert_int_equal (stack_start_notifier (stack), 0);
+    assert_int_equal (stack_burst_join (&burst), N);
     s_assert_all_delivered (stack, N, ids, 1u);
     stack_end (stack);
     free (ids);
@@ -71,16 +61,20 @@ static void
 test_rabbitmq_restart_mid_burst_loses_nothing (void **state)
 {
     e2e_stack_t *stack = *state;
-    enum { N = 1500 };
+    enum { N = 1500, RATE = 300 };
     char *ids = calloc (N, ID_SIZE);
     stack_begin (stack);
     assert_int_equal (stack_start_all (stack), 0);
-    assert_int_equal (stack_post_many (stack, 0, 500, ids), 500);
+    stack_burst_t *burst = stack_burst_start (stack, 0, N, RATE, ids);
+    assert_non_null (burst);
+    assert_true (stack_wait_processed (stack, 100, 30000) >= 100);
+    assert_true (stack_burst_posted (burst) < N);
     assert_int_equal (harness_rabbit_stop (&stack->rabbit), 0);
     /* While the broker is down the store keeps the tail. */
-    assert_int_equal (stack_post_many (stack, 500, 500, ids + 500 * ID_SIZE), 500);
+    int during = stack_burst_posted (burst);
     assert_int_equal (harness_rabbit_restart (&stack->rabbit), 0);
-    assert_int_equal (stack_post_many (stack, 1000, 500, ids + 1000 * ID_SIZE), 500);
+    assert_true (stack_burst_posted (burst) > during);
+    assert_int_equal (stack_burst_join (&burst), N);
     assert_true (harness_alive (stack->notifier));
     assert_true (harness_alive (stack->workers[0]));
     s_assert_all_delivered (stack, N, ids, 1u);
@@ -156,5 +150,5 @@ main (void)
         cmocka_unit_test (test_gateway_down_messages_retried_then_processed),
         cmocka_unit_test (test_feed_bound_refuses_with_503_and_loses_nothing),
     };
-    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+    return cmocka_run_group_tests (tests, stack_group_setup, stack_group_teardown);
 }

@@ -1,0 +1,226 @@
+/*
+ * End-to-end checks of the worker's side of DESIGN §4, each on the real
+ * binaries and a private RabbitMQ node: the retry budget ends in the
+ * dead-letter queue, a 404 is acked and logged, a redelivered message whose
+ * event is already processed is acked without printing, SIGTERM finishes
+ * the requests in flight, and heartbeats keep flowing while an HTTP request
+ * hangs. "Acked" is proven by stopping the worker afterwards: an unacked
+ * message would go back to the queue.
+ */
+#include "broker.h"
+#include "stack.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define ID_SIZE (STACK_ID_LEN + 1)
+
+/* Stops worker i with SIGTERM and checks it exited 0. */
+static void
+s_stop_worker (e2e_stack_t *stack, int i)
+{
+    int status = harness_stop (stack->workers[i], SIGTERM, 15000);
+    stack->workers[i] = 0;
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+}
+
+/* Starts store, gateway, notifier; the worker is the caller's. */
+static void
+s_start_core (e2e_stack_t *stack)
+{
+    assert_int_equal (stack_start_store (stack, 0), 0);
+    assert_int_equal (stack_start_gateway (stack), 0);
+    assert_int_equal (stack_start_notifier (stack), 0);
+}
+
+static void
+test_retry_budget_spent_then_dead_lettered (void **state)
+{
+    e2e_stack_t *stack = *state;
+    enum { N = 5, ATTEMPTS = 3 };
+    char ids[N * ID_SIZE];
+    stack_begin (stack);
+    stack_use_gateway2 (stack); /* never started: every PUT fails to connect */
+    s_start_core (stack);
+    const char *extra[] = { "--max-attempts", "3", "--retry-initial-ms", "20",
+                            "--retry-max-ms", "50", NULL };
+    assert_int_equal (stack_start_worker (stack, 0, extra), 0);
+    assert_int_equal (stack_post_many (stack, 0, N, ids), N);
+    assert_int_equal (stack_wait_depth (stack, BROKER_DEAD_QUEUE, N, 30000), N);
+    const char *log = stack_log_path (stack, "worker0");
+    assert_int_equal (harness_count_lines (log, "giving up after 3 attempts"), N);
+    assert_int_equal (harness_count_lines (log, "retrying in"), N * (ATTEMPTS - 1));
+    /* Sent once each (the retries did not print again), none processed. */
+    int dups = 0;
+    assert_int_equal (stack_check_lines (stack, 0, N, ids, 1u, &dups, NULL), 0);
+    assert_int_equal (dups, 0);
+    assert_int_equal (stack_count_processed (stack), 0);
+    s_stop_worker (stack, 0);
+    assert_int_equal (stack_queue_depth (stack, BROKER_QUEUE), 0);
+    assert_int_equal (stack_queue_depth (stack, BROKER_DEAD_QUEUE), N);
+    stack_end (stack);
+}
+
+static void
+test_event_gone_is_acked_and_logged (void **state)
+{
+    e2e_stack_t *stack = *state;
+    stack_begin (stack);
+    assert_int_equal (stack_start_all (stack), 0);
+    static const char ghost[] = "0b6e1f4c-7a52-4d0e-9c1b-3f2a8d9e5b71";
+    assert_int_equal (stack_publish_notification (stack, ghost, "u-ghost", "nobody home"), 0);
+    const char *log = stack_log_path (stack, "worker0");
+    assert_int_equal (harness_wait_lines (log, "not found", 1, 15000), 1);
+    assert_int_equal (harness_count_lines (log, ghost), 1);
+    /* The worker goes on. */
+    char ids[ID_SIZE];
+    assert_int_equal (stack_post_many (stack, 0, 1, ids), 1);
+    assert_int_equal (stack_wait_processed (stack, 1, 30000), 1);
+    s_stop_worker (stack, 0);
+    assert_int_equal (stack_queue_depth (stack, BROKER_QUEUE), 0);
+    assert_int_equal (stack_queue_depth (stack, BROKER_DEAD_QUEUE), 0);
+    stack_end (stack);
+}
+
+static void
+test_redelivered_processed_event_acked_without_printing (void **state)
+{
+    e2e_stack_t *stack = *state;
+    char ids[2 * ID_SIZE];
+    stack_begin (stack);
+    assert_int_equal (stack_start_all (stack), 0);
+    assert_int_equal (stack_post_many (stack, 0, 1, ids), 1);
+    assert_int_equal (stack_wait_processed (stack, 1, 30000), 1);
+    s_stop_worker (stack, 0);
+    assert_int_equal (harness_count_lines (stack->worker_out[0], "has been sent to"), 1);
+
+    /* The same notification again, delivered once and requeued unacked:
+       the next worker sees it with redelivered set. */
+    assert_int_equal (stack_publish_notification (stack, ids, "u-0", "order 0 shipped"), 0);
+    assert_int_equal (stack_requeue_one (stack, BROKER_QUEUE), 0);
+    assert_int_equal (stack_wait_depth (stack, BROKER_QUEUE, 1, 10000), 1);
+    /* Control: a new event is printed by the same worker. */
+    assert_int_equal (stack_post (stack, "u-1", "order 1 shipped", ids + ID_SIZE), 201);
+    const char *debug[] = { "--log-level", "debug", NULL };
+    assert_int_equal (stack_start_worker (stack, 1, debug), 0);
+    assert_int_equal (stack_wait_processed (stack, 2, 30000), 2);
+    assert_int_equal (
+        harness_wait_lines (stack_log_path (stack, "worker1"), "already processed", 1, 15000), 1);
+    s_stop_worker (stack, 1);
+    assert_int_equal (harness_count_lines (stack->worker_out[1], ids), 0);
+    assert_int_equal (harness_count_lines (stack->worker_out[1], ids + ID_SIZE), 1);
+    assert_int_equal (stack_queue_depth (stack, BROKER_QUEUE), 0);
+    assert_int_equal (stack_queue_depth (stack, BROKER_DEAD_QUEUE), 0);
+    stack_end (stack);
+}
+
+static void
+test_sigterm_finishes_requests_in_flight (void **state)
+{
+    e2e_stack_t *stack = *state;
+    enum { N = 1000 };
+    char *ids = calloc (N, ID_SIZE);
+    stack_begin (stack);
+    s_start_core (stack);
+    const char *extra[] = { "--prefetch", "64", NULL };
+    assert_int_equal (stack_start_worker (stack, 0, extra), 0);
+    stack_burst_t *burst = stack_burst_start (stack, 0, N, 0, ids);
+    assert_non_null (burst);
+    assert_true (harness_wait_lines (stack->worker_out[0], "has been sent to", 100, 30000) >= 100);
+    s_stop_worker (stack, 0);
+    assert_true (harness_count_lines (stack_log_path (stack, "worker0"), "stopping") >= 1);
+    /* Every line the stopped worker printed is an event it marked processed. */
+    FILE *out = fopen (stack->worker_out[0], "r");
+    assert_non_null (out);
+    char line[512];
+    int printed = 0;
+    while (fgets (line, sizeof line, out)) {
+        char id[ID_SIZE], status[32] = "";
+        assert_int_equal (sscanf (line, "Event %36s has been sent to", id), 1);
+        assert_int_equal (stack_get_status (stack, id, status, sizeof status), 200);
+        assert_string_equal (status, "processed");
+        printed++;
+    }
+    fclose (out);
+    assert_true (printed >= 100);
+    /* What it had not started goes to the next worker: all done, once. */
+    assert_int_equal (stack_start_worker (stack, 1, NULL), 0);
+    assert_int_equal (stack_burst_join (&burst), N);
+    assert_int_equal (stack_wait_processed (stack, N, 60000), N);
+    int dups = 0;
+    assert_int_equal (stack_check_lines (stack, 0, N, ids, 3u, &dups, NULL), 0);
+    assert_int_equal (dups, 0);
+    stack_end (stack);
+    free (ids);
+}
+
+/* A "gateway" that accepts connections (the kernel's backlog does) and
+   never answers: every request hangs until the worker's timeout. */
+static int
+s_black_hole (int *port)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = { .sin_family = AF_INET,
+                                .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+    socklen_t len = sizeof addr;
+    if (fd < 0 || bind (fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen (fd, 64) != 0
+        || getsockname (fd, (struct sockaddr *)&addr, &len) != 0)
+        return -1;
+    *port = ntohs (addr.sin_port);
+    return fd;
+}
+
+static void
+test_heartbeats_flow_while_http_hangs (void **state)
+{
+    e2e_stack_t *stack = *state;
+    int port = 0;
+    int hole = s_black_hole (&port);
+    assert_true (hole >= 0);
+    stack_begin (stack);
+    snprintf (stack->worker_gateway_url, sizeof stack->worker_gateway_url, "http://127.0.0.1:%d",
+              port);
+    s_start_core (stack);
+    /* Heartbeat 1 s: RabbitMQ drops a client silent for ~2 s. Each request
+       hangs 4 s, twice, before the message is dead-lettered. */
+    const char *extra[] = { "--heartbeat", "1", "--http-timeout-ms", "4000", "--max-attempts",
+                            "2", "--retry-initial-ms", "10", "--retry-max-ms", "20", NULL };
+    assert_int_equal (stack_start_worker (stack, 0, extra), 0);
+    char ids[ID_SIZE];
+    assert_int_equal (stack_post_many (stack, 0, 1, ids), 1);
+    assert_int_equal (stack_wait_depth (stack, BROKER_DEAD_QUEUE, 1, 30000), 1);
+    const char *log = stack_log_path (stack, "worker0");
+    assert_int_equal (harness_count_lines (log, "giving up after 2 attempts"), 1);
+    assert_int_equal (harness_count_lines (log, "timed out"), 2);
+    /* One connection all along: the broker never missed our heartbeats. */
+    assert_int_equal (harness_count_lines (log, "dropping RabbitMQ connection"), 0);
+    assert_int_equal (harness_count_lines (log, "connected to RabbitMQ"), 1);
+    assert_true (harness_alive (stack->workers[0]));
+    stack_end (stack);
+    close (hole);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_retry_budget_spent_then_dead_lettered),
+        cmocka_unit_test (test_event_gone_is_acked_and_logged),
+        cmocka_unit_test (test_redelivered_processed_event_acked_without_printing),
+        cmocka_unit_test (test_sigterm_finishes_requests_in_flight),
+        cmocka_unit_test (test_heartbeats_flow_while_http_hangs),
+    };
+    return cmocka_run_group_tests (tests, stack_group_setup, stack_group_teardown);
+}
