@@ -356,6 +356,16 @@ s_parse_body (const char *body, size_t len, json_t **doc, json_t *detail, api_re
         char msg[256];
         snprintf (msg, sizeof msg, "Body is not valid JSON: %s (line %d, column %d)", error.text,
                   error.line, error.column);
+        /* jansson quotes the bytes near the error: they may be the very
+           bytes that are not UTF-8, or a character cut in half, and the
+           detail must stay a JSON string, so such bytes read as '?'. */
+        for (size_t i = 0, n = strlen (msg); i < n;) {
+            size_t k = s_utf8_len ((const unsigned char *)msg + i, n - i);
+            if (k == 0)
+                msg[i++] = '?';
+            else
+                i += k;
+        }
         api_reply_detail (reply, 400, msg);
         return -1;
     }
@@ -445,7 +455,7 @@ api_parse_create (const char *body, size_t len, const proto_limits_t *limits,
         unsigned both = PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION;
         s_body_fields (*doc, both, both, limits, marked, req, detail);
     }
-    else if (reply->status == 400) {
+    else if (reply->status != 0) { /* 400, or 500 out of memory */
         json_decref (detail);
         return -1;
     }
@@ -473,7 +483,7 @@ api_parse_update (const char *id, size_t id_len, const char *body, size_t len,
             s_problem (detail, "at_least_one_field", "body", NULL,
                        "At least one of status, user_id, description is required", *doc);
     }
-    else if (reply->status == 400) {
+    else if (reply->status != 0) { /* 400, or 500 out of memory */
         json_decref (detail);
         return -1;
     }
@@ -525,7 +535,10 @@ s_query_limit (json_t *detail, const api_param_t *p, proto_request_t *req)
     uint64_t value = 0;
     bool negative = p->len > 1 && p->ptr[0] == '-';
     size_t start = negative ? 1 : 0;
-    bool digits = p->len > start && p->len - start <= 18;
+    size_t zeros = 0; /* leading zeros do not count toward the 18 digits */
+    while (start + zeros + 1 < p->len && p->ptr[start + zeros] == '0')
+        zeros++;
+    bool digits = p->len > start && p->len - start - zeros <= 18;
     for (size_t i = start; digits && i < p->len; i++) {
         if (p->ptr[i] < '0' || p->ptr[i] > '9')
             digits = false;
