@@ -33,6 +33,7 @@ struct _metrics_t {
     atomic_int_fast64_t inflight;
     atomic_int store_up;
     atomic_uint_fast64_t late_replies;
+    atomic_uint_fast64_t refused_connections;
 };
 
 metrics_t *
@@ -107,6 +108,12 @@ void
 metrics_late_reply (metrics_t *self)
 {
     atomic_fetch_add_explicit (&self->late_replies, 1, memory_order_relaxed);
+}
+
+void
+metrics_refused_connection (metrics_t *self)
+{
+    atomic_fetch_add_explicit (&self->refused_connections, 1, memory_order_relaxed);
 }
 
 static uint64_t
@@ -186,6 +193,11 @@ metrics_render (metrics_t *self, size_t *len)
              "request was answered 504.\n# TYPE herald_store_late_replies_total counter\n"
              "herald_store_late_replies_total %llu\n",
              (unsigned long long)s_load (&self->late_replies));
+    fprintf (out,
+             "# HELP herald_http_refused_connections_total Connections closed at once because "
+             "max-connections were open.\n# TYPE herald_http_refused_connections_total counter\n"
+             "herald_http_refused_connections_total %llu\n",
+             (unsigned long long)s_load (&self->refused_connections));
     if (fclose (out) != 0) {
         free (text);
         return NULL;

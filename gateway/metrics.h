@@ -37,6 +37,9 @@ int metrics_store_is_up (metrics_t *self);
 /* A store reply arrived for a request already answered (504) or unknown. */
 void metrics_late_reply (metrics_t *self);
 
+/* A connection was refused because the loop had max-connections open. */
+void metrics_refused_connection (metrics_t *self);
+
 /* Renders the exposition text. Returns a heap string (caller frees) and its
    length in *len, or NULL when out of memory. */
 char *metrics_render (metrics_t *self, size_t *len);

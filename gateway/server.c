@@ -65,6 +65,7 @@ struct _server_t {
     pending_t *pending;
     msgpack_sbuffer sbuf;
     struct MHD_Response *openapi, *docs, *ping, *healthz;
+    unsigned connections; /* open HTTP connections of this loop */
     bool stopping;
     int64_t stop_deadline_ms;
 };
@@ -449,6 +450,34 @@ s_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
     free (req);
 }
 
+/* ---- Connections --------------------------------------------------------- */
+
+/* The connection limit is enforced here rather than by libmicrohttpd's
+   MHD_OPTION_CONNECTION_LIMIT: in external-epoll mode 0.9.75 stops
+   accepting for good once that limit is reached (seen here: connections
+   that close do not bring the listen socket back). A connection over the
+   limit is accepted and closed at once, which a client sees as a refusal. */
+static enum MHD_Result
+s_accept_policy (void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    server_t *self = cls;
+    if (self->connections < self->config.max_connections)
+        return MHD_YES;
+    metrics_refused_connection (self->metrics);
+    return MHD_NO;
+}
+
+static void
+s_on_connection (void *cls, struct MHD_Connection *conn, void **socket_context,
+                 enum MHD_ConnectionNotificationCode code)
+{
+    server_t *self = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+        self->connections++;
+    else if (code == MHD_CONNECTION_NOTIFY_CLOSED && self->connections > 0)
+        self->connections--;
+}
+
 /* ---- Setup and the loop -------------------------------------------------- */
 
 /* Resolves "host:port" ("[v6]:port" too) to a socket address. */
@@ -498,6 +527,8 @@ s_dealer_new (void *ctx, const server_config_t *config)
     zmq_setsockopt (dealer, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt (dealer, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt (dealer, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    int64_t maxmsg = 2 * PROTO_FRAME_MAX; /* a bigger frame is no reply of ours */
+    zmq_setsockopt (dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     zmq_setsockopt (dealer, ZMQ_HEARTBEAT_IVL, &heartbeat_ivl, sizeof heartbeat_ivl);
     zmq_setsockopt (dealer, ZMQ_HEARTBEAT_TIMEOUT, &heartbeat_timeout, sizeof heartbeat_timeout);
     zmq_setsockopt (dealer, ZMQ_RECONNECT_IVL, &reconnect, sizeof reconnect);
@@ -542,9 +573,10 @@ server_new (const server_config_t *config, metrics_t *metrics, void *zmq_ctx)
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO
                      | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
     self->mhd = MHD_start_daemon (
-        flags, 0, NULL, NULL, s_access, self, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_CONNECTION_LIMIT,
-        config->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, config->idle_timeout_s,
+        flags, 0, s_accept_policy, self, s_access, self, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&addr, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
+        MHD_OPTION_CONNECTION_LIMIT, config->max_connections + 64, MHD_OPTION_NOTIFY_CONNECTION,
+        s_on_connection, self, MHD_OPTION_CONNECTION_TIMEOUT, config->idle_timeout_s,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_NOTIFY_COMPLETED,
         s_completed, self, MHD_OPTION_END);
     if (!self->mhd) {

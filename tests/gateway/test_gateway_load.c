@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <setjmp.h>
@@ -377,6 +379,106 @@ test_idle_timeout_closes_stalled_connections (void **state)
     gw_fini (&idle);
 }
 
+/* --max-connections bounds what idle clients can hold: at the limit an
+   extra connection is refused or left waiting unserved; once one closes,
+   clients are served again. */
+static void
+test_connection_limit_refuses_extra_connections (void **state)
+{
+    enum { LIMIT = 4 };
+    gw_t lim = { 0 };
+    gw_init (&lim);
+    snprintf (lim.store_ep, sizeof lim.store_ep, "%s", s_gw.store_ep);
+    const char *const extra[] = { "--max-connections", "4", NULL };
+    assert_int_equal (gw_start_gateway (&lim, extra), 0);
+    int fds[LIMIT];
+    for (int i = 0; i < LIMIT; i++) {
+        fds[i] = gw_raw_connect (lim.http_port);
+        assert_true (fds[i] >= 0);
+    }
+    /* give the gateway time to accept all four (bounded poll on a probe) */
+    int64_t until = gw_now_ms () + 5000;
+    int over = gw_raw_connect (lim.http_port);
+    assert_true (over >= 0);
+    const char *ping = "GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    assert_true (send (over, ping, strlen (ping), MSG_NOSIGNAL) == (ssize_t)strlen (ping));
+    bool refused = false;
+    while (gw_now_ms () < until - 4000) {
+        struct pollfd pfd = { over, POLLIN, 0 };
+        if (poll (&pfd, 1, 50) > 0) {
+            char buf[256];
+            ssize_t n = recv (over, buf, sizeof buf - 1, 0);
+            if (n > 0) {
+                buf[n] = '\0';
+                fail_msg ("a connection over --max-connections was served: %s", buf);
+            }
+            refused = true;
+            break;
+        }
+    }
+    for (int i = 0; i < LIMIT; i++)
+        close (fds[i]);
+    if (refused)
+        close (over);
+    else {
+        /* it waited in the backlog: a freed slot now serves it */
+        struct pollfd pfd = { over, POLLIN, 0 };
+        assert_true (poll (&pfd, 1, 5000) > 0);
+        char buf[256];
+        ssize_t n = recv (over, buf, sizeof buf - 1, 0);
+        assert_true (n > 0);
+        buf[n] = '\0';
+        assert_non_null (strstr (buf, " 200 "));
+        close (over);
+    }
+    print_message ("connection over the limit was %s\n",
+                   refused ? "refused" : "held unserved until a slot freed");
+    gw_resp_t resp = { 0 };
+    int64_t deadline = gw_now_ms () + 5000;
+    while (gw_call (&lim, &resp, "GET", "/ping", NULL, NULL, 0) != 200 && gw_now_ms () < deadline)
+        ;
+    assert_int_equal (resp.code, 200);
+    gw_resp_clear (&resp);
+    lim.store = 0; /* shared with s_gw */
+    gw_fini (&lim);
+}
+
+/* Two gateways on one port (SO_REUSEPORT): SIGKILL one, the other serves. */
+static void
+test_two_gateways_share_a_port_and_survive_one_killed (void **state)
+{
+    gw_t a = { 0 }, b = { 0 };
+    gw_init (&a);
+    snprintf (a.store_ep, sizeof a.store_ep, "%s", s_gw.store_ep);
+    assert_int_equal (gw_start_gateway (&a, NULL), 0);
+    b = a;
+    b.gateway = 0;
+    b.curl = NULL;
+    gw_init (&b);
+    b.http_port = a.http_port;
+    snprintf (b.base_url, sizeof b.base_url, "%s", a.base_url);
+    snprintf (b.store_ep, sizeof b.store_ep, "%s", s_gw.store_ep);
+    assert_int_equal (gw_start_gateway (&b, NULL), 0);
+    /* the port already accepts (a): wait until b has bound it too, seen
+       as b's line in its log (ports are fresh, so the line is b's) */
+    char log[700];
+    snprintf (log, sizeof log, "%s/gateway-%d.log", harness_tmpdir (), b.run);
+    char needle[64];
+    snprintf (needle, sizeof needle, "listening on http://127.0.0.1:%d", b.http_port);
+    assert_true (harness_wait_lines (log, needle, 1, 10000) >= 1);
+    kill (a.gateway, SIGKILL);
+    waitpid (a.gateway, NULL, 0);
+    a.gateway = 0;
+    b.fresh = true; /* new connections land on the survivor */
+    gw_resp_t resp = { 0 };
+    for (int i = 0; i < 20; i++)
+        assert_int_equal (gw_call (&b, &resp, "GET", "/readyz", NULL, NULL, 0), 200);
+    gw_resp_clear (&resp);
+    a.store = b.store = 0; /* shared with s_gw */
+    gw_fini (&a);
+    gw_fini (&b);
+}
+
 int
 main (void)
 {
@@ -387,6 +489,8 @@ main (void)
         cmocka_unit_test (test_garbage_on_the_http_port_leaves_it_serving),
         cmocka_unit_test (test_stalled_connections_do_not_block_others),
         cmocka_unit_test (test_idle_timeout_closes_stalled_connections),
+        cmocka_unit_test (test_connection_limit_refuses_extra_connections),
+        cmocka_unit_test (test_two_gateways_share_a_port_and_survive_one_killed),
     };
     int rc = cmocka_run_group_tests (tests, s_setup, s_teardown);
     curl_global_cleanup ();
