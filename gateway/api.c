@@ -386,6 +386,7 @@ static void
 s_body_fields (json_t *root, unsigned mask, unsigned required, const proto_limits_t *limits,
                bool marked, proto_request_t *req, json_t *detail)
 {
+    size_t before = json_array_size (detail);
     for (size_t i = 0; i < sizeof s_fields / sizeof s_fields[0]; i++) {
         const s_field_t *f = &s_fields[i];
         if (!(mask & f->has))
@@ -425,6 +426,11 @@ s_body_fields (json_t *root, unsigned mask, unsigned required, const proto_limit
             s_problem (detail, "extra_forbidden", "body", key, "Extra inputs are not permitted",
                        marked ? NULL : value);
     }
+    /* The bad bytes sat where no member is left to name (a value replaced
+       by a duplicate key): the body is still not Unicode. */
+    if (marked && json_array_size (detail) == before)
+        s_problem (detail, "string_unicode", "body", NULL, "Input should be a valid UTF-8 string",
+                   NULL);
 }
 
 /* Common tail: a 422 when detail holds problems, else success. */
