@@ -39,6 +39,7 @@
  * stopped by PID at the end, on failure and on SIGINT/SIGTERM.
  */
 #include "cases.h"
+#include "cpu.h"
 #include "harness.h"
 #include "seed.h"
 #include "wrk_run.h"
@@ -153,8 +154,11 @@ s_soak (const options_t *opts, const wrk_config_t *wrk, const char *gateway_url,
             "KiB\n",
             opts->soak, opts->connections, before);
     wrk_result_t result;
+    cpu_sample_t cpu_before, cpu_after;
+    cpu_sample (&cpu_before, s_children, s_child_count);
     if (wrk_run (wrk, "mixed", gateway_url, opts->soak, s_soak_tick, &soak, &result) != 0)
         return -1;
+    cpu_sample (&cpu_after, s_children, s_child_count);
     long after = wrk_rss_kib (gateway);
     if (after >= 0) {
         soak.last_kib = after;
@@ -162,9 +166,10 @@ s_soak (const options_t *opts, const wrk_config_t *wrk, const char *gateway_url,
             soak.peak_kib = after;
     }
     printf ("soak: %.0f req/s, p50 %.3f ms, p99 %.3f ms, max %.2f ms, %ld socket errors, "
-            "%ld HTTP >= 400 (the mix includes a 404 and a 422 in every 8)\n",
+            "%ld HTTP >= 400 (the mix includes a 404 and a 422 in every 8); other processes "
+            "took %.0f%% of the CPUs\n",
             result.rps, result.p50_ms, result.p99_ms, result.max_ms, result.socket_errors,
-            result.status_errors);
+            result.status_errors, cpu_others_pct (&cpu_before, &cpu_after));
     if (soak.warm_kib < 0) {
         fprintf (stderr, "bench: no RSS sample at %d s\n", opts->soak_warmup);
         return -1;
@@ -383,7 +388,8 @@ main (int argc, char *argv[])
     if (opts.soak > 0)
         rc = s_soak (&opts, &wrk, gateway_url, gateway) == 0 ? 0 : 1;
     else {
-        cases_config_t cases = { opts.rounds, opts.warmup, opts.duration, opts.self_check };
+        cases_config_t cases = { opts.rounds,     opts.warmup, opts.duration,
+                                 opts.self_check, s_children,  s_child_count };
         rc = cases_run (&cases, &wrk, floor_url, gateway_url) == 0 ? 0 : 1;
     }
     if (gateway > 0 && !s_child_alive (gateway)) {

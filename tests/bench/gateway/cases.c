@@ -8,6 +8,8 @@
  */
 #include "cases.h"
 
+#include "cpu.h"
+
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@ typedef struct {
     double min_ratio; /* 0: no target (/ping, shown for reference) */
     int runs;         /* rounds completed */
     wrk_result_t floor[CASES_MAX_ROUNDS], target[CASES_MAX_ROUNDS];
+    double others; /* the most CPU other processes took during a run, % */
 } bench_case_t;
 
 static int
@@ -86,33 +89,41 @@ s_print_row (const bench_case_t *c)
         bool pass = ratio >= c->min_ratio && p99 <= CASES_P99_TARGET_MS && errors == 0;
         verdict = pass ? "PASS" : "MISS";
     }
-    printf ("%-18s %9.0f %7.3f %6.0f%% %9.0f %7.3f %7.3f %6.2f %6ld  %-18s %s\n", c->name,
-            floor_rps, floor_p99, spread, rps, p50, p99, ratio, errors, target, verdict);
+    printf ("%-18s %9.0f %7.3f %6.0f%% %9.0f %7.3f %7.3f %6.2f %6ld %5.0f%%  %-18s %s\n", c->name,
+            floor_rps, floor_p99, spread, rps, p50, p99, ratio, errors, c->others, target, verdict);
 }
 
 static void
 s_print_table (const bench_case_t *cases, int count, int rounds)
 {
-    printf ("\n%-18s %9s %7s %7s %9s %7s %7s %6s %6s  %-18s %s\n", "case", "floor/s", "fl p99",
-            "spread", "req/s", "p50 ms", "p99 ms", "ratio", "errors", "target", "verdict");
+    printf ("\n%-18s %9s %7s %7s %9s %7s %7s %6s %6s %6s  %-18s %s\n", "case", "floor/s", "fl p99",
+            "spread", "req/s", "p50 ms", "p99 ms", "ratio", "errors", "others", "target",
+            "verdict");
     for (int i = 0; i < count; i++)
         s_print_row (&cases[i]);
     printf ("floor/s, fl p99: the floor under the same wrk load, run just before the case; "
             "spread: (max-min)/median of the floor's req/s over the rounds.\n"
             "Figures are medians over %d round%s; ratio = median of req/s / floor req/s per "
-            "pair; errors = socket errors + HTTP >= 400.\n",
+            "pair; errors = socket errors + HTTP >= 400;\nothers: the most CPU (%% of all "
+            "cores) other processes on the machine took during one of the case's runs.\n",
             rounds, rounds == 1 ? "" : "s");
 }
 
-/* One wrk run: a warm-up (discarded) then the measured run. */
+/* One wrk run: a warm-up (discarded) then the measured run, during which
+   the CPU others took is measured into *others (percent, -1 unknown). */
 static int
 s_measure (const cases_config_t *cfg, const wrk_config_t *wrk, const char *mode, const char *url,
-           wrk_result_t *out)
+           wrk_result_t *out, double *others)
 {
     wrk_result_t warm;
     if (cfg->warmup_s > 0 && wrk_run (wrk, mode, url, cfg->warmup_s, NULL, NULL, &warm) != 0)
         return -1;
-    return wrk_run (wrk, mode, url, cfg->duration_s, NULL, NULL, out);
+    cpu_sample_t before, after;
+    cpu_sample (&before, cfg->pids, cfg->npids);
+    int rc = wrk_run (wrk, mode, url, cfg->duration_s, NULL, NULL, out);
+    cpu_sample (&after, cfg->pids, cfg->npids);
+    *others = cpu_others_pct (&before, &after);
+    return rc;
 }
 
 int
@@ -144,16 +155,22 @@ cases_run (const cases_config_t *cfg, const wrk_config_t *wrk, const char *floor
             snprintf (floor, sizeof floor, "%s%s", floor_url, c->path);
             snprintf (target, sizeof target, "%s%s", target_url, c->path);
             wrk_result_t *f = &c->floor[c->runs], *t = &c->target[c->runs];
-            if (s_measure (cfg, wrk, c->mode, floor, f) != 0
-                || s_measure (cfg, wrk, c->mode, target, t) != 0 || *wrk->interrupted) {
+            double floor_others, target_others;
+            if (s_measure (cfg, wrk, c->mode, floor, f, &floor_others) != 0
+                || s_measure (cfg, wrk, c->mode, target, t, &target_others) != 0
+                || *wrk->interrupted) {
                 rc = -1;
                 break;
             }
             c->runs++;
-            printf ("  round %d  %-18s floor %7.0f req/s p99 %7.3f ms | %7.0f req/s p50 %.3f "
-                    "ms p99 %.3f ms, %ld errors\n",
-                    round + 1, c->name, f->rps, f->p99_ms, t->rps, t->p50_ms, t->p99_ms,
-                    t->socket_errors + t->status_errors);
+            if (floor_others > c->others)
+                c->others = floor_others;
+            if (target_others > c->others)
+                c->others = target_others;
+            printf ("  round %d  %-18s floor %6.0f req/s p99 %7.3f ms (others %.0f%%) | %6.0f "
+                    "req/s p50 %.3f ms p99 %.3f ms, %ld errors (others %.0f%%)\n",
+                    round + 1, c->name, f->rps, f->p99_ms, floor_others, t->rps, t->p50_ms,
+                    t->p99_ms, t->socket_errors + t->status_errors, target_others);
             fflush (stdout);
         }
     s_print_table (cases, count, cfg->rounds);

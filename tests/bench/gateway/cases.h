@@ -4,7 +4,8 @@
  * script mode, so wrk's own per-request cost is the same on both sides):
  * first against the floor, then against the target. Pairs run back to
  * back, so both sides see the same machine; the ratio is taken within each
- * pair and its median over the rounds is what the table judges.
+ * pair and its median over the rounds is what the table judges. Each run
+ * also reports how much CPU other processes on the machine took meanwhile.
  */
 #ifndef HERALD_BENCH_CASES_H
 #define HERALD_BENCH_CASES_H
@@ -12,15 +13,18 @@
 #include "wrk_run.h"
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #define CASES_MAX_ROUNDS 10
 #define CASES_P99_TARGET_MS 5.0
 
 typedef struct {
-    int rounds;      /* 1..CASES_MAX_ROUNDS */
-    int warmup_s;    /* per run, 0 = none */
-    int duration_s;  /* per measured run */
-    bool self_check; /* the target is a second floor */
+    int rounds;        /* 1..CASES_MAX_ROUNDS */
+    int warmup_s;      /* per run, 0 = none */
+    int duration_s;    /* per measured run */
+    bool self_check;   /* the target is a second floor */
+    const pid_t *pids; /* the servers under load, for the CPU accounting */
+    int npids;
 } cases_config_t;
 
 /* Runs every case for cfg->rounds rounds against floor_url and target_url

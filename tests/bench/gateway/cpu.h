@@ -1,0 +1,27 @@
+/*
+ * cpu — how much of the machine something else used while a benchmark ran.
+ * On a shared 2-core machine a run's figures mean little if another
+ * process took a core meanwhile; this measures it instead of guessing:
+ * the CPU time the whole machine spent busy (/proc/stat) minus the time
+ * spent by the benchmark's own processes (the listed PIDs from
+ * /proc/PID/stat, this process and its reaped children such as wrk).
+ */
+#ifndef HERALD_BENCH_CPU_H
+#define HERALD_BENCH_CPU_H
+
+#include <sys/types.h>
+
+typedef struct {
+    long long total; /* all CPU time, clock ticks */
+    long long busy;  /* all but idle and iowait */
+    long long ours;  /* the benchmark's processes */
+} cpu_sample_t;
+
+/* Takes a sample; pids are the benchmark's running children (n of them). */
+void cpu_sample (cpu_sample_t *self, const pid_t *pids, int n);
+
+/* Percent of the machine's capacity (all cores = 100) that other processes
+   used between two samples, or -1 if unknown. */
+double cpu_others_pct (const cpu_sample_t *before, const cpu_sample_t *after);
+
+#endif
