@@ -82,6 +82,31 @@ test_rabbitmq_restart_mid_burst_loses_nothing (void **state)
     free (ids);
 }
 
+/* The crash variant: with SIGKILL nothing is flushed, so only what the
+   broker confirmed survives; the notifier's cursor must not have moved past
+   anything else. */
+static void
+test_rabbitmq_killed_mid_burst_loses_nothing (void **state)
+{
+    e2e_stack_t *stack = *state;
+    enum { N = 1500, RATE = 300 };
+    char *ids = calloc (N, ID_SIZE);
+    stack_begin (stack);
+    assert_int_equal (stack_start_all (stack), 0);
+    stack_burst_t *burst = stack_burst_start (stack, 0, N, RATE, ids);
+    assert_non_null (burst);
+    assert_true (stack_wait_processed (stack, 100, 30000) >= 100);
+    assert_true (stack_burst_posted (burst) < N);
+    assert_int_equal (harness_rabbit_kill (&stack->rabbit), 0);
+    int during = stack_burst_posted (burst);
+    assert_int_equal (harness_rabbit_restart (&stack->rabbit), 0);
+    assert_true (stack_burst_posted (burst) > during);
+    assert_int_equal (stack_burst_join (&burst), N);
+    s_assert_all_delivered (stack, N, ids, 1u);
+    stack_end (stack);
+    free (ids);
+}
+
 static void
 test_gateway_down_messages_retried_then_processed (void **state)
 {
@@ -147,6 +172,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_notifier_killed_mid_burst_loses_nothing),
         cmocka_unit_test (test_rabbitmq_restart_mid_burst_loses_nothing),
+        cmocka_unit_test (test_rabbitmq_killed_mid_burst_loses_nothing),
         cmocka_unit_test (test_gateway_down_messages_retried_then_processed),
         cmocka_unit_test (test_feed_bound_refuses_with_503_and_loses_nothing),
     };
