@@ -5,7 +5,9 @@
  * Each input is parsed twice, under the default limits and under small
  * ones (so the fuzzer reaches both sides of every string limit), and the
  * outcome is checked against an oracle built from independent pieces:
- * jansson's strict parser and proto_check_string. The body is accepted iff
+ * jansson's parser (NUL escapes allowed: proto_check_string judges them)
+ * and proto_check_string. Duplicate keys: the last one counts, as in
+ * FastAPI. The body is accepted iff
  * it is a JSON object with exactly the members user_id and description,
  * both strings that pass the limits. An accepted request must round-trip
  * through the store codec unchanged; a refused one must be a 400 (only for
@@ -79,7 +81,7 @@ s_run (const uint8_t *data, size_t size, json_t *strict, const proto_limits_t *l
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-    json_t *strict = json_loadb ((const char *)data, size, 0, NULL);
+    json_t *strict = json_loadb ((const char *)data, size, JSON_ALLOW_NUL, NULL);
     proto_limits_t wide = proto_limits_default ();
     proto_limits_t narrow = { .user_id_max = 16, .description_max = 64, .status_max = 12 };
     bool in_narrow = s_run (data, size, strict, &narrow);

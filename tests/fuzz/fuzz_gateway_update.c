@@ -3,8 +3,8 @@
  * input is "<event_id>\n<body>" (no newline: all id, empty body), the id
  * being what api_resolve cut out of PUT /events/{event_id}.
  *
- * The oracle, from independent pieces (proto_uuid_parse, jansson's strict
- * parser, proto_check_string): accepted iff the id is a canonical UUID and
+ * The oracle, from independent pieces (proto_uuid_parse, jansson's
+ * parser with NUL escapes allowed, proto_check_string): accepted iff the id is a canonical UUID and
  * the body a non-empty JSON object whose members are among status,
  * user_id, description, each a string within its limit. An accepted
  * request carries exactly those members and round-trips through the store
@@ -109,7 +109,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     size_t id_len = nl ? (size_t)(nl - id) : size;
     const char *body = nl ? nl + 1 : id + size;
     size_t len = size - (size_t)(body - id);
-    json_t *strict = json_loadb (body, len, 0, NULL);
+    json_t *strict = json_loadb (body, len, JSON_ALLOW_NUL, NULL);
     proto_limits_t wide = proto_limits_default ();
     proto_limits_t narrow = { .user_id_max = 16, .description_max = 64, .status_max = 12 };
     bool in_narrow = s_run (id, id_len, body, len, strict, &narrow);
