@@ -4,9 +4,10 @@
  * being what api_resolve cut out of PUT /events/{event_id}.
  *
  * The oracle, from independent pieces (proto_uuid_parse, jansson's
- * parser with NUL escapes allowed, proto_check_string): accepted iff the id is a canonical UUID and
- * the body a non-empty JSON object whose members are among status,
- * user_id, description, each a string within its limit. An accepted
+ * parser with NUL escapes allowed, proto_check_string): accepted iff the
+ * id is a canonical UUID and the body a non-empty JSON object whose
+ * members are among status, user_id, description, each a string within
+ * its limit. An accepted
  * request carries exactly those members and round-trips through the store
  * codec; a refused one is a 400 (body not JSON) or a 422 that names the
  * path first when the id is bad, and never names the path when it is not.
