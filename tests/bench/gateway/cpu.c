@@ -1,6 +1,6 @@
 /*
- * cpu — machine-wide busy time from the first line of /proc/stat (so an
- * underestimate: interrupt time is not counted), and the
+ * cpu — machine-wide busy time from the first line of /proc/stat (interrupt
+ * time left out, so others' share is if anything underestimated), and the
  * benchmark's own share from /proc/PID/stat (utime + stime of the running
  * children) plus getrusage for this process and its reaped children (wrk
  * runs are reaped before the closing sample). All in USER_HZ ticks.
