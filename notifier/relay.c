@@ -269,6 +269,9 @@ s_poll_once (relay_t *self, bool reading)
     int64_t now = clock_mono_ms ();
     if (!broker_connected (self->broker) && now >= self->reconnect_at && reading)
         s_connect (self);
+    /* The cursor goes out before a read from it, so a read after a reset
+       does not publish again what was already confirmed. */
+    s_ack_store (self);
     if (reading)
         s_maybe_read (self, now);
 
