@@ -48,7 +48,8 @@ int
 main (int argc, char *argv[])
 {
     options_t opts = { "herald-worker",
-                       "Consumes " BROKER_QUEUE ", prints each notification and marks it processed.\n"
+                       "Consumes " BROKER_QUEUE
+                       ", prints each notification and marks it processed.\n"
                        "With the defaults a message is retried for at least 30 s before it is\n"
                        "dead-lettered to " BROKER_DEAD_QUEUE ".",
                        s_options, LOG_LEVEL_INFO };

@@ -5,11 +5,8 @@
  */
 #include "stack.h"
 
-#include "broker.h"
 #include "log.h"
-#include "proto.h"
 
-#include <amqp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <curl/curl.h>
@@ -98,7 +95,7 @@ stack_init (e2e_stack_t *self)
 {
     memset (self, 0, sizeof *self);
     signal (SIGPIPE, SIG_IGN);
-    log_init ("e2e", LOG_LEVEL_WARN);   /* the broker helpers log connects */
+    log_init ("e2e", LOG_LEVEL_WARN); /* the broker helpers log connects */
     curl_global_init (CURL_GLOBAL_DEFAULT);
     self->client = s_client_new ();
     if (!self->client)
@@ -136,24 +133,11 @@ stack_fini (e2e_stack_t *self)
     s_client_destroy ((client_t **)&self->client);
 }
 
-static void
-s_purge (e2e_stack_t *self)
-{
-    broker_t *broker = broker_new (self->rabbit.url, 0);
-    if (broker && broker_connect (broker) == 0) {
-        amqp_queue_purge (broker_conn (broker), BROKER_CHANNEL, amqp_cstring_bytes (BROKER_QUEUE));
-        amqp_queue_purge (broker_conn (broker), BROKER_CHANNEL,
-                          amqp_cstring_bytes (BROKER_DEAD_QUEUE));
-        broker_disconnect (broker);
-    }
-    broker_destroy (&broker);
-}
-
 void
 stack_begin (e2e_stack_t *self)
 {
     stack_end (self);
-    s_purge (self);
+    stack_purge (self);
     self->run++;
     self->store_port = harness_free_port ();
     self->pub_port = harness_free_port ();
@@ -495,63 +479,6 @@ stack_wait_processed (e2e_stack_t *self, int n, int timeout_ms)
     return count;
 }
 
-long
-stack_queue_depth (e2e_stack_t *self, const char *queue)
-{
-    long depth = -1;
-    broker_t *broker = broker_new (self->rabbit.url, 0);
-    if (broker && broker_connect (broker) == 0) {
-        amqp_queue_declare_ok_t *ok =
-            amqp_queue_declare (broker_conn (broker), BROKER_CHANNEL, amqp_cstring_bytes (queue), 1,
-                                0, 0, 0, amqp_empty_table);
-        if (ok)
-            depth = (long)ok->message_count;
-        broker_disconnect (broker);
-    }
-    broker_destroy (&broker);
-    return depth;
-}
-
-long
-stack_wait_depth (e2e_stack_t *self, const char *queue, long n, int timeout_ms)
-{
-    int64_t until = s_now_ms () + timeout_ms;
-    long depth = stack_queue_depth (self, queue);
-    while (depth < n && s_now_ms () < until) {
-        s_nap_ms (100);
-        depth = stack_queue_depth (self, queue);
-    }
-    return depth;
-}
-
-int
-stack_publish_raw (e2e_stack_t *self, const char *queue, const void *body, size_t len)
-{
-    int rc = -1;
-    broker_t *broker = broker_new (self->rabbit.url, 0);
-    if (broker && broker_connect (broker) == 0) {
-        amqp_connection_state_t conn = broker_conn (broker);
-        amqp_basic_properties_t props = { ._flags = AMQP_BASIC_DELIVERY_MODE_FLAG,
-                                          .delivery_mode = AMQP_DELIVERY_PERSISTENT };
-        amqp_bytes_t bytes = { len, (void *)body };
-        /* A confirmed publish, so the message is in the queue on return. */
-        amqp_confirm_select (conn, BROKER_CHANNEL);
-        if (amqp_basic_publish (conn, BROKER_CHANNEL, amqp_empty_bytes, amqp_cstring_bytes (queue),
-                                1, 0, &props, bytes)
-            == AMQP_STATUS_OK) {
-            amqp_frame_t frame;
-            struct timeval tv = { 5, 0 };
-            if (amqp_simple_wait_frame_noblock (conn, &frame, &tv) == AMQP_STATUS_OK
-                && frame.frame_type == AMQP_FRAME_METHOD
-                && frame.payload.method.id == AMQP_BASIC_ACK_METHOD)
-                rc = 0;
-        }
-        broker_disconnect (broker);
-    }
-    broker_destroy (&broker);
-    return rc;
-}
-
 int
 stack_check_lines (e2e_stack_t *self, int base, int n, const char *ids, unsigned mask, int *dups,
                    int per_worker[STACK_WORKERS_MAX])
@@ -601,49 +528,6 @@ stack_check_lines (e2e_stack_t *self, int base, int n, const char *ids, unsigned
             missing++;
     free (seen);
     return missing;
-}
-
-int
-stack_publish_notification (e2e_stack_t *self, const char *id, const char *user_id,
-                            const char *description)
-{
-    proto_notification_t n = { .seq = 1, .kind = PROTO_CHANGE_CREATED };
-    if (proto_uuid_parse (id, strlen (id), n.event.id) != 0)
-        return -1;
-    n.event.user_id = (proto_str_t){ user_id, strlen (user_id) };
-    n.event.description = (proto_str_t){ description, strlen (description) };
-    n.event.status = PROTO_STR ("pending");
-    n.event.created_at = n.event.updated_at = 1764000000000;
-    n.event.seq = 1;
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    int rc = proto_notification_encode (&n, &buf) == 0
-                 ? stack_publish_raw (self, BROKER_QUEUE, buf.data, buf.size)
-                 : -1;
-    msgpack_sbuffer_destroy (&buf);
-    return rc;
-}
-
-int
-stack_requeue_one (e2e_stack_t *self, const char *queue)
-{
-    int rc = -1;
-    broker_t *broker = broker_new (self->rabbit.url, 0);
-    if (broker && broker_connect (broker) == 0) {
-        amqp_connection_state_t conn = broker_conn (broker);
-        amqp_rpc_reply_t r = amqp_basic_get (conn, BROKER_CHANNEL, amqp_cstring_bytes (queue), 0);
-        if (r.reply_type == AMQP_RESPONSE_NORMAL && r.reply.id == AMQP_BASIC_GET_OK_METHOD) {
-            amqp_message_t message;
-            if (amqp_read_message (conn, BROKER_CHANNEL, &message, 0).reply_type
-                == AMQP_RESPONSE_NORMAL) {
-                amqp_destroy_message (&message);
-                rc = 0; /* taken, never acked: closing the channel requeues it */
-            }
-        }
-        broker_disconnect (broker);
-    }
-    broker_destroy (&broker);
-    return rc;
 }
 
 const char *

@@ -5,7 +5,8 @@
  * ports, each started and stopped by PID. Services are configured through
  * their HERALD_* environment (DESIGN §1) so the tests pin the contract.
  * Also the client side: POST/GET over libcurl, counting processed events,
- * reading the workers' stdout, and asking RabbitMQ for queue depths.
+ * reading the workers' stdout (stack.c), and the broker side — queue
+ * depths, publishing and requeueing by hand (stack_amqp.c).
  */
 #ifndef HERALD_STACK_H
 #define HERALD_STACK_H
@@ -88,6 +89,8 @@ int stack_count_processed (e2e_stack_t *self);
 /* Polls until at least n events read processed. Returns the last count. */
 int stack_wait_processed (e2e_stack_t *self, int n, int timeout_ms);
 
+/* Empties herald.notifications and its dead-letter queue. */
+void stack_purge (e2e_stack_t *self);
 /* Messages ready in a queue (passive declare over AMQP), -1 on error. */
 long stack_queue_depth (e2e_stack_t *self, const char *queue);
 /* Polls until queue holds at least n messages. Returns the last depth. */

@@ -54,8 +54,9 @@ test_retry_budget_spent_then_dead_lettered (void **state)
     stack_begin (stack);
     stack_use_gateway2 (stack); /* never started: every PUT fails to connect */
     s_start_core (stack);
-    const char *extra[] = { "--max-attempts", "3", "--retry-initial-ms", "20",
-                            "--retry-max-ms", "50", NULL };
+    const char *extra[] = {
+        "--max-attempts", "3", "--retry-initial-ms", "20", "--retry-max-ms", "50", NULL
+    };
     assert_int_equal (stack_start_worker (stack, 0, extra), 0);
     assert_int_equal (stack_post_many (stack, 0, N, ids), N);
     assert_int_equal (stack_wait_depth (stack, BROKER_DEAD_QUEUE, N, 30000), N);
@@ -172,8 +173,7 @@ static int
 s_black_hole (int *port)
 {
     int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = { .sin_family = AF_INET,
-                                .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
     socklen_t len = sizeof addr;
     if (fd < 0 || bind (fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen (fd, 64) != 0
         || getsockname (fd, (struct sockaddr *)&addr, &len) != 0)
@@ -195,8 +195,17 @@ test_heartbeats_flow_while_http_hangs (void **state)
     s_start_core (stack);
     /* Heartbeat 1 s: RabbitMQ drops a client silent for ~2 s. Each request
        hangs 4 s, twice, before the message is dead-lettered. */
-    const char *extra[] = { "--heartbeat", "1", "--http-timeout-ms", "4000", "--max-attempts",
-                            "2", "--retry-initial-ms", "10", "--retry-max-ms", "20", NULL };
+    const char *extra[] = { "--heartbeat",
+                            "1",
+                            "--http-timeout-ms",
+                            "4000",
+                            "--max-attempts",
+                            "2",
+                            "--retry-initial-ms",
+                            "10",
+                            "--retry-max-ms",
+                            "20",
+                            NULL };
     assert_int_equal (stack_start_worker (stack, 0, extra), 0);
     char ids[ID_SIZE];
     assert_int_equal (stack_post_many (stack, 0, 1, ids), 1);

@@ -38,10 +38,10 @@ typedef struct {
     int failed;
 } poster_t;
 
-static atomic_int s_seen;       /* bench events seen processed */
-static atomic_bool s_warm;      /* the warm-up event was seen processed */
+static atomic_int s_seen;  /* bench events seen processed */
+static atomic_bool s_warm; /* the warm-up event was seen processed */
 static atomic_bool s_sub_stop;
-static int64_t *s_done_us;      /* per event number, 0 = not yet */
+static int64_t *s_done_us; /* per event number, 0 = not yet */
 static int s_total;
 
 static int64_t
@@ -201,8 +201,8 @@ s_run (e2e_stack_t *stack, int workers, int n, int rate, int posters)
     int64_t t0 = s_now_us ();
     for (int i = 0; i < posters; i++) {
         int first = i * (n / posters);
-        p[i] = (poster_t){ stack, first, i == posters - 1 ? n - first : n / posters,
-                           rate / posters, sent, 0 };
+        p[i] = (poster_t){ stack,          first, i == posters - 1 ? n - first : n / posters,
+                           rate / posters, sent,  0 };
         pthread_create (&threads[i], NULL, s_post_thread, &p[i]);
     }
     int failed = 0;
@@ -245,8 +245,8 @@ s_run (e2e_stack_t *stack, int workers, int n, int rate, int posters)
         printf ("latency     workers=%d offered=%d/s events=%d POST->processed p50=%.1fms "
                 "p99=%.1fms max=%.1fms measured=%d processed=%d lines=%d failed_posts=%d\n",
                 workers, rate, n, m ? lat[m / 2] / 1000.0 : -1,
-                m ? lat[(m * 99) / 100] / 1000.0 : -1, m ? lat[m - 1] / 1000.0 : -1, m,
-                processed, lines, failed);
+                m ? lat[(m * 99) / 100] / 1000.0 : -1, m ? lat[m - 1] / 1000.0 : -1, m, processed,
+                lines, failed);
     fflush (stdout);
     free (lat);
     free (sent);
@@ -264,8 +264,7 @@ main (int argc, char *argv[])
     int seconds = argc > 3 ? atoi (argv[3]) : 10;
     int posters = argc > 4 ? atoi (argv[4]) : 4;
     if (n <= 0 || rate <= 0 || seconds <= 0 || posters <= 0 || posters > POSTERS_MAX) {
-        fprintf (stderr, "usage: bench_e2e [events] [rate] [seconds] [posters<=%d]\n",
-                 POSTERS_MAX);
+        fprintf (stderr, "usage: bench_e2e [events] [rate] [seconds] [posters<=%d]\n", POSTERS_MAX);
         return 2;
     }
     static e2e_stack_t stack;

@@ -1,0 +1,137 @@
+/*
+ * stack_amqp — the tests' side of RabbitMQ (see stack.h): purging the
+ * queues between scenarios, reading queue depths with a passive declare,
+ * publishing by hand (confirmed) and taking a message back unacked so the
+ * broker redelivers it. Short-lived connections through amqp/broker.h, so
+ * the tests declare exactly the topology the services do.
+ */
+#include "stack.h"
+
+#include "broker.h"
+#include "clock.h"
+#include "proto.h"
+
+#include <amqp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void
+s_nap_ms (int ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep (&ts, NULL);
+}
+
+void
+stack_purge (e2e_stack_t *self)
+{
+    broker_t *broker = broker_new (self->rabbit.url, 0);
+    if (broker && broker_connect (broker) == 0) {
+        amqp_queue_purge (broker_conn (broker), BROKER_CHANNEL, amqp_cstring_bytes (BROKER_QUEUE));
+        amqp_queue_purge (broker_conn (broker), BROKER_CHANNEL,
+                          amqp_cstring_bytes (BROKER_DEAD_QUEUE));
+        broker_disconnect (broker);
+    }
+    broker_destroy (&broker);
+}
+
+long
+stack_queue_depth (e2e_stack_t *self, const char *queue)
+{
+    long depth = -1;
+    broker_t *broker = broker_new (self->rabbit.url, 0);
+    if (broker && broker_connect (broker) == 0) {
+        amqp_queue_declare_ok_t *ok =
+            amqp_queue_declare (broker_conn (broker), BROKER_CHANNEL, amqp_cstring_bytes (queue), 1,
+                                0, 0, 0, amqp_empty_table);
+        if (ok)
+            depth = (long)ok->message_count;
+        broker_disconnect (broker);
+    }
+    broker_destroy (&broker);
+    return depth;
+}
+
+long
+stack_wait_depth (e2e_stack_t *self, const char *queue, long n, int timeout_ms)
+{
+    int64_t until = clock_mono_ms () + timeout_ms;
+    long depth = stack_queue_depth (self, queue);
+    while (depth < n && clock_mono_ms () < until) {
+        s_nap_ms (100);
+        depth = stack_queue_depth (self, queue);
+    }
+    return depth;
+}
+
+int
+stack_publish_raw (e2e_stack_t *self, const char *queue, const void *body, size_t len)
+{
+    int rc = -1;
+    broker_t *broker = broker_new (self->rabbit.url, 0);
+    if (broker && broker_connect (broker) == 0) {
+        amqp_connection_state_t conn = broker_conn (broker);
+        amqp_basic_properties_t props = { ._flags = AMQP_BASIC_DELIVERY_MODE_FLAG,
+                                          .delivery_mode = AMQP_DELIVERY_PERSISTENT };
+        amqp_bytes_t bytes = { len, (void *)body };
+        /* A confirmed publish, so the message is in the queue on return. */
+        amqp_confirm_select (conn, BROKER_CHANNEL);
+        if (amqp_basic_publish (conn, BROKER_CHANNEL, amqp_empty_bytes, amqp_cstring_bytes (queue),
+                                1, 0, &props, bytes)
+            == AMQP_STATUS_OK) {
+            amqp_frame_t frame;
+            struct timeval tv = { 5, 0 };
+            if (amqp_simple_wait_frame_noblock (conn, &frame, &tv) == AMQP_STATUS_OK
+                && frame.frame_type == AMQP_FRAME_METHOD
+                && frame.payload.method.id == AMQP_BASIC_ACK_METHOD)
+                rc = 0;
+        }
+        broker_disconnect (broker);
+    }
+    broker_destroy (&broker);
+    return rc;
+}
+
+int
+stack_publish_notification (e2e_stack_t *self, const char *id, const char *user_id,
+                            const char *description)
+{
+    proto_notification_t n = { .seq = 1, .kind = PROTO_CHANGE_CREATED };
+    if (proto_uuid_parse (id, strlen (id), n.event.id) != 0)
+        return -1;
+    n.event.user_id = (proto_str_t){ user_id, strlen (user_id) };
+    n.event.description = (proto_str_t){ description, strlen (description) };
+    n.event.status = PROTO_STR ("pending");
+    n.event.created_at = n.event.updated_at = 1764000000000;
+    n.event.seq = 1;
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    int rc = proto_notification_encode (&n, &buf) == 0
+                 ? stack_publish_raw (self, BROKER_QUEUE, buf.data, buf.size)
+                 : -1;
+    msgpack_sbuffer_destroy (&buf);
+    return rc;
+}
+
+int
+stack_requeue_one (e2e_stack_t *self, const char *queue)
+{
+    int rc = -1;
+    broker_t *broker = broker_new (self->rabbit.url, 0);
+    if (broker && broker_connect (broker) == 0) {
+        amqp_connection_state_t conn = broker_conn (broker);
+        amqp_rpc_reply_t r = amqp_basic_get (conn, BROKER_CHANNEL, amqp_cstring_bytes (queue), 0);
+        if (r.reply_type == AMQP_RESPONSE_NORMAL && r.reply.id == AMQP_BASIC_GET_OK_METHOD) {
+            amqp_message_t message;
+            if (amqp_read_message (conn, BROKER_CHANNEL, &message, 0).reply_type
+                == AMQP_RESPONSE_NORMAL) {
+                amqp_destroy_message (&message);
+                rc = 0; /* taken, never acked: closing the channel requeues it */
+            }
+        }
+        broker_disconnect (broker);
+    }
+    broker_destroy (&broker);
+    return rc;
+}
