@@ -269,7 +269,12 @@ s_on_delivery (consumer_t *self, amqp_envelope_t *env)
         return;
     }
     proto_uuid_format (job->n.event.id, job->id);
-    job->checked = !job->env.redelivered;
+    /* Check first when the broker says it delivered this before, or when
+       the notifier read the record after the event was already processed
+       (a re-publish after a notifier restart carries the current state). */
+    const proto_str_t *status = &job->n.event.status;
+    bool says_processed = status->len == 9 && memcmp (status->ptr, "processed", 9) == 0;
+    job->checked = !job->env.redelivered && !says_processed;
     backoff_init (&job->backoff, self->config->retry_initial_ms, self->config->retry_max_ms);
     s_issue (self, job);
 }

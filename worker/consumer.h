@@ -12,8 +12,9 @@
  * A transient gateway failure is retried with backoff; after max_attempts the
  * message is rejected without requeue and RabbitMQ dead-letters it to
  * herald.notifications.dead. A 404 is acked and logged. A redelivered message
- * is first checked with GET: if its event already reads "processed" it is
- * acked without printing again. Delivery tags die with their connection: a
+ * (or one whose body already says "processed": the notifier published it
+ * again after a restart) is first checked with GET: if its event reads
+ * "processed" it is acked without printing again. Delivery tags die with their connection: a
  * job whose connection dropped finishes its request but is never acked (the
  * broker redelivers it), and no new connection is opened until such jobs are
  * gone. On stop, no new message is started; requests in flight are finished

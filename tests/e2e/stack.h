@@ -98,10 +98,10 @@ long stack_wait_depth (e2e_stack_t *self, const char *queue, long n, int timeout
 /* Publishes body to the default exchange routed to queue. 0 or -1. */
 int stack_publish_raw (e2e_stack_t *self, const char *queue, const void *body, size_t len);
 
-/* Publishes by hand, confirmed, a well-formed notification of event id
-   (created, pending) to herald.notifications. 0 or -1. */
+/* Publishes by hand, confirmed, a well-formed notification (created) of
+   event id, carrying status, to herald.notifications. 0 or -1. */
 int stack_publish_notification (e2e_stack_t *self, const char *id, const char *user_id,
-                                const char *description);
+                                const char *description, const char *status);
 /* Takes one message from queue without acking it and closes the channel,
    so RabbitMQ requeues it marked redelivered. 0, or -1 if none was taken. */
 int stack_requeue_one (e2e_stack_t *self, const char *queue);

@@ -95,14 +95,14 @@ stack_publish_raw (e2e_stack_t *self, const char *queue, const void *body, size_
 
 int
 stack_publish_notification (e2e_stack_t *self, const char *id, const char *user_id,
-                            const char *description)
+                            const char *description, const char *status)
 {
     proto_notification_t n = { .seq = 1, .kind = PROTO_CHANGE_CREATED };
     if (proto_uuid_parse (id, strlen (id), n.event.id) != 0)
         return -1;
     n.event.user_id = (proto_str_t){ user_id, strlen (user_id) };
     n.event.description = (proto_str_t){ description, strlen (description) };
-    n.event.status = PROTO_STR ("pending");
+    n.event.status = (proto_str_t){ status, strlen (status) };
     n.event.created_at = n.event.updated_at = 1764000000000;
     n.event.seq = 1;
     msgpack_sbuffer buf;

@@ -81,7 +81,8 @@ test_event_gone_is_acked_and_logged (void **state)
     stack_begin (stack);
     assert_int_equal (stack_start_all (stack), 0);
     static const char ghost[] = "0b6e1f4c-7a52-4d0e-9c1b-3f2a8d9e5b71";
-    assert_int_equal (stack_publish_notification (stack, ghost, "u-ghost", "nobody home"), 0);
+    assert_int_equal (
+        stack_publish_notification (stack, ghost, "u-ghost", "nobody home", "pending"), 0);
     const char *log = stack_log_path (stack, "worker0");
     assert_int_equal (harness_wait_lines (log, "not found", 1, 15000), 1);
     assert_int_equal (harness_count_lines (log, ghost), 1);
@@ -109,7 +110,8 @@ test_redelivered_processed_event_acked_without_printing (void **state)
 
     /* The same notification again, delivered once and requeued unacked:
        the next worker sees it with redelivered set. */
-    assert_int_equal (stack_publish_notification (stack, ids, "u-0", "order 0 shipped"), 0);
+    assert_int_equal (stack_publish_notification (stack, ids, "u-0", "order 0 shipped", "pending"),
+                      0);
     assert_int_equal (stack_requeue_one (stack, BROKER_QUEUE), 0);
     assert_int_equal (stack_wait_depth (stack, BROKER_QUEUE, 1, 10000), 1);
     /* Control: a new event is printed by the same worker. */
@@ -124,6 +126,40 @@ test_redelivered_processed_event_acked_without_printing (void **state)
     assert_int_equal (harness_count_lines (stack->worker_out[1], ids + ID_SIZE), 1);
     assert_int_equal (stack_queue_depth (stack, BROKER_QUEUE), 0);
     assert_int_equal (stack_queue_depth (stack, BROKER_DEAD_QUEUE), 0);
+    stack_end (stack);
+}
+
+/* The notifier publishes again after a restart (not a broker redelivery):
+   the record then carries the event as it is now, processed. */
+static void
+test_republished_processed_event_not_printed_again (void **state)
+{
+    e2e_stack_t *stack = *state;
+    char ids[2 * ID_SIZE];
+    stack_begin (stack);
+    const char *debug[] = { "--log-level", "debug", NULL };
+    s_start_core (stack);
+    assert_int_equal (stack_start_worker (stack, 0, debug), 0);
+    assert_int_equal (stack_post_many (stack, 0, 1, ids), 1);
+    assert_int_equal (stack_wait_processed (stack, 1, 30000), 1);
+    assert_int_equal (
+        stack_publish_notification (stack, ids, "u-0", "order 0 shipped", "processed"), 0);
+    assert_int_equal (
+        harness_wait_lines (stack_log_path (stack, "worker0"), "already processed", 1, 15000), 1);
+    /* A body that says processed is only a hint: the store decides. With
+       the notifier away, a pending event announced as processed is still
+       printed and processed. */
+    assert_int_equal (harness_stop (stack->notifier, SIGTERM, 10000), 0);
+    stack->notifier = 0;
+    assert_int_equal (stack_post (stack, "u-1", "order 1 shipped", ids + ID_SIZE), 201);
+    assert_int_equal (
+        stack_publish_notification (stack, ids + ID_SIZE, "u-1", "order 1 shipped", "processed"),
+        0);
+    assert_int_equal (stack_wait_processed (stack, 2, 30000), 2);
+    s_stop_worker (stack, 0);
+    assert_int_equal (harness_count_lines (stack->worker_out[0], ids), 1);
+    assert_int_equal (harness_count_lines (stack->worker_out[0], ids + ID_SIZE), 1);
+    assert_int_equal (stack_queue_depth (stack, BROKER_QUEUE), 0);
     stack_end (stack);
 }
 
@@ -228,6 +264,7 @@ main (void)
         cmocka_unit_test (test_retry_budget_spent_then_dead_lettered),
         cmocka_unit_test (test_event_gone_is_acked_and_logged),
         cmocka_unit_test (test_redelivered_processed_event_acked_without_printing),
+        cmocka_unit_test (test_republished_processed_event_not_printed_again),
         cmocka_unit_test (test_sigterm_finishes_requests_in_flight),
         cmocka_unit_test (test_heartbeats_flow_while_http_hangs),
     };
