@@ -1,0 +1,240 @@
+/*
+ * Unit tests of gateway_client against a canned HTTP/1.1 server in a thread
+ * of this program: the last three digits of the event id choose the answer
+ * (200, 404, 422, 503, 429, 408, or 999 = never answer). They pin the retry
+ * classification of DESIGN §4, the GET status parsing, connection reuse and
+ * several requests in flight at once.
+ */
+#include "gateway_client.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ID(code) "0b6e1f4c-7a52-4d0e-9c1b-3f2a8d9e5" code
+
+static int s_listen_fd = -1;
+static int s_port;
+static atomic_int s_accepted;
+static atomic_int s_requests;
+static char s_last_method[8];
+
+/* Serves one connection: requests until the client closes. */
+static void *
+s_conn_thread (void *arg)
+{
+    int fd = (int)(intptr_t)arg;
+    char buf[8192];
+    size_t len = 0;
+    for (;;) {
+        ssize_t n = recv (fd, buf + len, sizeof buf - 1 - len, 0);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        buf[len] = '\0';
+        char *end = strstr (buf, "\r\n\r\n");
+        if (!end)
+            continue;
+        const char *cl = strstr (buf, "Content-Length: ");
+        size_t body = cl && cl < end ? (size_t)atoi (cl + 16) : 0;
+        size_t total = (size_t)(end + 4 - buf) + body;
+        if (len < total)
+            continue;
+        atomic_fetch_add (&s_requests, 1);
+        snprintf (s_last_method, sizeof s_last_method, "%.*s", (int)strcspn (buf, " "), buf);
+        const char *path = strchr (buf, ' ') + 1;
+        int code = atoi (path + strcspn (path, " ") - 3);
+        char reply[512];
+        const char *json = code == 200 ? "{\"status\":\"processed\"}" : "{\"detail\":\"x\"}";
+        int n_reply = snprintf (reply, sizeof reply,
+                                "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
+                                "Content-Length: %zu\r\n\r\n%s",
+                                code, strlen (json), json);
+        if (code != 999 && send (fd, reply, (size_t)n_reply, MSG_NOSIGNAL) < 0)
+            break;
+        memmove (buf, buf + total, len - total);
+        len -= total;
+    }
+    close (fd);
+    return NULL;
+}
+
+static void *
+s_accept_thread (void *arg)
+{
+    for (;;) {
+        int fd = accept (s_listen_fd, NULL, NULL);
+        if (fd < 0)
+            return NULL;
+        atomic_fetch_add (&s_accepted, 1);
+        pthread_t t;
+        pthread_create (&t, NULL, s_conn_thread, (void *)(intptr_t)fd);
+        pthread_detach (t);
+    }
+}
+
+static int
+s_setup (void **state)
+{
+    s_listen_fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+    socklen_t len = sizeof addr;
+    if (bind (s_listen_fd, (struct sockaddr *)&addr, sizeof addr) != 0
+        || listen (s_listen_fd, 64) != 0
+        || getsockname (s_listen_fd, (struct sockaddr *)&addr, &len) != 0)
+        return -1;
+    s_port = ntohs (addr.sin_port);
+    pthread_t t;
+    pthread_create (&t, NULL, s_accept_thread, NULL);
+    pthread_detach (t);
+    return 0;
+}
+
+static gateway_client_t *
+s_client (int slots, long timeout_ms)
+{
+    char url[64];
+    snprintf (url, sizeof url, "http://127.0.0.1:%d/", s_port);
+    gateway_client_t *client = gateway_client_new (url, timeout_ms, slots);
+    assert_non_null (client);
+    return client;
+}
+
+/* Runs the client until one request finishes; returns its slot. */
+static int
+s_wait_done (gateway_client_t *client, gateway_result_t *result)
+{
+    for (int i = 0; i < 1000; i++) {
+        bool ready;
+        assert_int_equal (gateway_client_poll (client, -1, 20, &ready), 0);
+        int slot = gateway_client_next_done (client, result);
+        if (slot >= 0)
+            return slot;
+    }
+    fail_msg ("no request finished");
+    return -1;
+}
+
+static gateway_result_t
+s_put (gateway_client_t *client, const char *id)
+{
+    gateway_result_t result;
+    assert_int_equal (gateway_client_start_put (client, 0, id), 0);
+    assert_int_equal (s_wait_done (client, &result), 0);
+    assert_string_equal (s_last_method, "PUT");
+    return result;
+}
+
+static void
+test_results_are_classified_for_retries (void **state)
+{
+    gateway_client_t *client = s_client (1, 2000);
+    assert_int_equal (s_put (client, ID ("200")), GATEWAY_OK);
+    assert_int_equal (s_put (client, ID ("404")), GATEWAY_NOT_FOUND);
+    assert_int_equal (s_put (client, ID ("422")), GATEWAY_PERMANENT);
+    assert_int_equal (s_put (client, ID ("503")), GATEWAY_TRANSIENT);
+    assert_non_null (strstr (gateway_client_error (client, 0), "HTTP 503"));
+    assert_int_equal (s_put (client, ID ("429")), GATEWAY_TRANSIENT);
+    assert_int_equal (s_put (client, ID ("408")), GATEWAY_TRANSIENT);
+    assert_int_equal (gateway_client_active (client), 0);
+    gateway_client_destroy (&client);
+    assert_null (client);
+}
+
+static void
+test_get_reads_status (void **state)
+{
+    gateway_client_t *client = s_client (1, 2000);
+    gateway_result_t result;
+    assert_int_equal (gateway_client_start_get (client, 0, ID ("200")), 0);
+    assert_int_equal (s_wait_done (client, &result), 0);
+    assert_int_equal (result, GATEWAY_OK);
+    assert_string_equal (s_last_method, "GET");
+    assert_string_equal (gateway_client_status (client, 0), "processed");
+    gateway_client_destroy (&client);
+}
+
+static void
+test_connection_reused_and_slot_busy_refused (void **state)
+{
+    gateway_client_t *client = s_client (1, 2000);
+    int accepted = atomic_load (&s_accepted);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal (s_put (client, ID ("200")), GATEWAY_OK);
+    assert_int_equal (atomic_load (&s_accepted) - accepted, 1);
+    assert_int_equal (gateway_client_start_put (client, 0, ID ("200")), 0);
+    assert_int_equal (gateway_client_start_put (client, 0, ID ("200")), -1);
+    gateway_result_t result;
+    assert_int_equal (s_wait_done (client, &result), 0);
+    gateway_client_destroy (&client);
+}
+
+static void
+test_requests_run_concurrently_and_time_out (void **state)
+{
+    enum { SLOTS = 8 };
+    gateway_client_t *client = s_client (SLOTS, 300);
+    struct timespec t0, t1;
+    clock_gettime (CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < SLOTS; i++)
+        assert_int_equal (gateway_client_start_put (client, i, ID ("999")), 0);
+    assert_int_equal (gateway_client_active (client), SLOTS);
+    bool seen[SLOTS] = { false };
+    for (int i = 0; i < SLOTS; i++) {
+        gateway_result_t result;
+        int slot = s_wait_done (client, &result);
+        assert_int_equal (result, GATEWAY_TRANSIENT);
+        assert_non_null (strstr (gateway_client_error (client, slot), "timed out"));
+        assert_false (seen[slot]);
+        seen[slot] = true;
+    }
+    clock_gettime (CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    assert_true (ms < SLOTS * 300); /* in parallel, not one after another */
+    gateway_client_destroy (&client);
+}
+
+static void
+test_refused_connection_is_transient (void **state)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+    socklen_t len = sizeof addr;
+    assert_int_equal (bind (fd, (struct sockaddr *)&addr, sizeof addr), 0);
+    assert_int_equal (getsockname (fd, (struct sockaddr *)&addr, &len), 0);
+    close (fd); /* bound once, nobody listens there now */
+    char url[64];
+    snprintf (url, sizeof url, "http://127.0.0.1:%d", ntohs (addr.sin_port));
+    gateway_client_t *client = gateway_client_new (url, 1000, 1);
+    assert_non_null (client);
+    gateway_result_t result;
+    assert_int_equal (gateway_client_start_put (client, 0, ID ("200")), 0);
+    assert_int_equal (s_wait_done (client, &result), 0);
+    assert_int_equal (result, GATEWAY_TRANSIENT);
+    gateway_client_destroy (&client);
+    gateway_client_destroy (&client); /* no-op on NULL */
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_results_are_classified_for_retries),
+        cmocka_unit_test (test_get_reads_status),
+        cmocka_unit_test (test_connection_reused_and_slot_busy_refused),
+        cmocka_unit_test (test_requests_run_concurrently_and_time_out),
+        cmocka_unit_test (test_refused_connection_is_transient),
+    };
+    return cmocka_run_group_tests (tests, s_setup, NULL);
+}
