@@ -10,6 +10,13 @@
 #include "config.h"
 #include "log.h"
 #include "options.h"
+#include "health.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 static void
 test_config_flag_beats_env_beats_default (void **state)
@@ -141,6 +148,29 @@ test_options_refuse_bad_values_with_exit_code_2 (void **state)
     assert_int_equal (s_parse (3, level), 2);
 }
 
+static void
+test_health_check_fails_when_missing_or_stale (void **state)
+{
+    char path[] = "/tmp/herald-test-health-XXXXXX";
+    int fd = mkstemp (path);
+    assert_true (fd >= 0);
+    close (fd);
+    unlink (path);
+    assert_int_equal (health_check (path, HEALTH_MAX_AGE_MS), -1);
+    health_touch (path, 1000000);
+    assert_int_equal (health_check (path, HEALTH_MAX_AGE_MS), 0);
+    /* an hour-old file: the process stopped touching it */
+    struct timespec old[2] = { { time (NULL) - 3600, 0 }, { time (NULL) - 3600, 0 } };
+    assert_int_equal (utimensat (AT_FDCWD, path, old, 0), 0);
+    assert_int_equal (health_check (path, HEALTH_MAX_AGE_MS), -1);
+    /* touches are rate-limited, then refresh it again */
+    health_touch (path, 1000000 + HEALTH_TOUCH_MS / 2);
+    assert_int_equal (health_check (path, HEALTH_MAX_AGE_MS), -1);
+    health_touch (path, 1000000 + HEALTH_TOUCH_MS);
+    assert_int_equal (health_check (path, HEALTH_MAX_AGE_MS), 0);
+    unlink (path);
+}
+
 int
 main (void)
 {
@@ -151,6 +181,7 @@ main (void)
         cmocka_unit_test (test_log_level_parse),
         cmocka_unit_test (test_options_flag_beats_env_beats_default),
         cmocka_unit_test (test_options_refuse_bad_values_with_exit_code_2),
+        cmocka_unit_test (test_health_check_fails_when_missing_or_stale),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

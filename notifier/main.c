@@ -5,6 +5,7 @@
  * HERALD_* environment, else default) and runs the relay.
  */
 #include "broker.h"
+#include "health.h"
 #include "log.h"
 #include "options.h"
 #include "proto.h"
@@ -40,7 +41,10 @@ static option_t s_options[] = {
               "feed poll interval when idle"),
     OPTION_I ("drain-ms", "HERALD_NOTIFIER_DRAIN_MS", "5000", 0, 600000, "N",
               "wait for confirms on shutdown"),
-    OPTION_F ("check", "validate the configuration and exit"),
+    OPTION_S ("health-file", "HERALD_HEALTH_FILE", "/tmp/herald-notifier.health", "PATH",
+              "touched every second while connected to the store and RabbitMQ"),
+    OPTION_F ("check", "exit 0 if the running notifier touched --health-file in the last "
+                       "10 s (connected, relaying), else 1"),
     OPTION_END,
 };
 
@@ -62,6 +66,7 @@ main (int argc, char *argv[])
         .heartbeat_s = (int)options_get (&opts, "heartbeat")->num,
         .poll_ms = (int)options_get (&opts, "poll-ms")->num,
         .drain_ms = (int)options_get (&opts, "drain-ms")->num,
+        .health_file = options_get (&opts, "health-file")->str,
     };
     char err[256];
     if (broker_url_check (config.amqp_url, err, sizeof err) != 0) {
@@ -74,10 +79,8 @@ main (int argc, char *argv[])
                  config.store_endpoint);
         return 2;
     }
-    if (options_get (&opts, "check")->set) {
-        printf ("herald-notifier: configuration ok\n");
-        return 0;
-    }
+    if (options_get (&opts, "check")->set)
+        return health_check (config.health_file, HEALTH_MAX_AGE_MS) == 0 ? 0 : 1;
 
     log_init ("herald-notifier", opts.log_level);
     zsys_handler_set (NULL); /* our own handlers: the relay drains on stop */

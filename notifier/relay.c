@@ -16,6 +16,7 @@
 
 #include "broker.h"
 #include "clock.h"
+#include "health.h"
 #include "log.h"
 #include "proto.h"
 #include "store_link.h"
@@ -44,6 +45,7 @@ typedef struct {
     uint64_t acked_sent; /* highest seq sent in a feed_ack */
     uint64_t published;  /* counters for the logs */
     int64_t last_service;
+    int64_t last_feed_at; /* mono ms of the last feed_read answered ok */
 } relay_t;
 
 static void
@@ -135,6 +137,8 @@ s_on_feed (relay_t *self, const proto_reply_t *reply)
 {
     self->read_rid = 0;
     int64_t now = clock_mono_ms ();
+    if (reply->status == PROTO_OK)
+        self->last_feed_at = now;
     if (reply->status != PROTO_OK) {
         log_warn ("feed_read refused: %s %.*s", proto_status_name (reply->status),
                   (int)reply->message.len, reply->message.ptr ? reply->message.ptr : "");
@@ -299,6 +303,10 @@ s_poll_once (relay_t *self, bool reading)
             || now - self->last_service >= RELAY_SERVICE_MS))
         s_service_broker (self);
     s_ack_store (self);
+    /* Healthy: the broker is connected and the store answers feed reads
+       (an idle relay reads every poll_ms, so this stays fresh). */
+    if (broker_connected (self->broker) && now - self->last_feed_at < HEALTH_MAX_AGE_MS / 2)
+        health_touch (self->config->health_file, now);
 }
 
 int

@@ -21,6 +21,7 @@ typedef struct {
     int heartbeat_s; /* AMQP heartbeat asked for */
     int poll_ms;     /* pause between reads while the feed is empty */
     int drain_ms;    /* on shutdown, how long to wait for pending confirms */
+    const char *health_file; /* touched while healthy (health.h); NULL none */
 } relay_config_t;
 
 /* Runs until *stop becomes non-zero, then stops reading, waits up to

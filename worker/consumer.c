@@ -12,6 +12,7 @@
 #include "backoff.h"
 #include "broker.h"
 #include "clock.h"
+#include "health.h"
 #include "gateway_client.h"
 #include "log.h"
 #include "proto.h"
@@ -384,6 +385,8 @@ s_step (consumer_t *self)
         && (ready || amqp_frames_enqueued (conn) || amqp_data_in_buffer (conn)
             || clock_mono_ms () - self->last_pump >= CONSUMER_SERVICE_MS))
         s_pump (self);
+    if (broker_connected (self->broker) && !self->draining)
+        health_touch (self->config->health_file, clock_mono_ms ());
     return true;
 }
 

@@ -35,6 +35,7 @@ typedef struct {
     int heartbeat_s;
     int retry_initial_ms; /* first retry delay ceiling; doubles up to retry_max_ms */
     int retry_max_ms;
+    const char *health_file; /* touched while consuming (health.h); NULL none */
 } consumer_config_t;
 
 /* Runs until *stop becomes non-zero, then finishes the requests in flight

@@ -7,6 +7,7 @@
  */
 #include "broker.h"
 #include "consumer.h"
+#include "health.h"
 #include "log.h"
 #include "options.h"
 
@@ -40,7 +41,10 @@ static option_t s_options[] = {
               "retry delay ceiling"),
     OPTION_I ("heartbeat", "HERALD_AMQP_HEARTBEAT", S_STR (BROKER_HEARTBEAT_DEFAULT), 0, 3600, "S",
               "AMQP heartbeat seconds, 0 = off"),
-    OPTION_F ("check", "validate the configuration and exit"),
+    OPTION_S ("health-file", "HERALD_HEALTH_FILE", "/tmp/herald-worker.health", "PATH",
+              "touched every second while consuming from RabbitMQ"),
+    OPTION_F ("check", "exit 0 if the running worker touched --health-file in the last 10 s "
+                       "(connected, consuming), else 1"),
     OPTION_END,
 };
 
@@ -65,6 +69,7 @@ main (int argc, char *argv[])
         .heartbeat_s = (int)options_get (&opts, "heartbeat")->num,
         .retry_initial_ms = (int)options_get (&opts, "retry-initial-ms")->num,
         .retry_max_ms = (int)options_get (&opts, "retry-max-ms")->num,
+        .health_file = options_get (&opts, "health-file")->str,
     };
     char err[256];
     if (broker_url_check (config.amqp_url, err, sizeof err) != 0) {
@@ -81,10 +86,8 @@ main (int argc, char *argv[])
         fprintf (stderr, "herald-worker: --retry-max-ms: must be >= --retry-initial-ms\n");
         return 2;
     }
-    if (options_get (&opts, "check")->set) {
-        printf ("herald-worker: configuration ok\n");
-        return 0;
-    }
+    if (options_get (&opts, "check")->set)
+        return health_check (config.health_file, HEALTH_MAX_AGE_MS) == 0 ? 0 : 1;
 
     log_init ("herald-worker", opts.log_level);
     struct sigaction sa;

@@ -229,13 +229,34 @@ stack_start_gateway2 (e2e_stack_t *self)
     return s_start_gateway (self, &self->gateway2, self->http2_port, "gateway2");
 }
 
+/* HERALD_HEALTH_FILE=<tmpdir>/run<N>-<name>.health for a service. */
+static void
+s_health_env (e2e_stack_t *self, const char *name, char *buf, size_t size)
+{
+    snprintf (buf, size, "HERALD_HEALTH_FILE=%s/run%d-%s.health", harness_tmpdir (), self->run,
+              name);
+}
+
+int
+stack_check_health (e2e_stack_t *self, const char *name)
+{
+    char cmd[1600];
+    const char *bin = strncmp (name, "worker", 6) == 0 ? "herald-worker" : "herald-notifier";
+    snprintf (cmd, sizeof cmd, "'%s' --check --health-file '%s/run%d-%s.health' 2>/dev/null",
+              harness_bin (bin), harness_tmpdir (), self->run, name);
+    int rc = system (cmd);
+    return rc == 0 ? 0 : -1;
+}
+
 int
 stack_start_notifier (e2e_stack_t *self)
 {
     char endpoint[96], url[160];
     snprintf (endpoint, sizeof endpoint, "HERALD_STORE_ENDPOINT=%s", self->store_ep);
     snprintf (url, sizeof url, "HERALD_AMQP_URL=%s", self->rabbit.url);
-    const char *env[] = { endpoint, url, NULL };
+    char health[600];
+    s_health_env (self, "notifier", health, sizeof health);
+    const char *env[] = { endpoint, url, health, NULL };
     const char *argv[] = { harness_bin ("herald-notifier"), NULL };
     self->notifier = s_spawn (self, "notifier", argv, env, NULL);
     return self->notifier > 0 ? 0 : -1;
@@ -248,7 +269,9 @@ stack_start_worker (e2e_stack_t *self, int i, const char *const *extra)
     snprintf (url, sizeof url, "HERALD_AMQP_URL=%s", self->rabbit.url);
     snprintf (gw, sizeof gw, "HERALD_GATEWAY_URL=%s", self->worker_gateway_url);
     snprintf (name, sizeof name, "worker%d", i);
-    const char *env[] = { url, gw, NULL };
+    char health[600];
+    s_health_env (self, name, health, sizeof health);
+    const char *env[] = { url, gw, health, NULL };
     const char *argv[16] = { harness_bin ("herald-worker") };
     int argc = 1;
     for (int k = 0; extra && extra[k] && argc < 15; k++)

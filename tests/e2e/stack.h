@@ -61,6 +61,9 @@ int stack_start_notifier (e2e_stack_t *self);
 /* Starts worker i (0..STACK_WORKERS_MAX-1); extra is NULL or a
    NULL-terminated list of extra arguments. */
 int stack_start_worker (e2e_stack_t *self, int i, const char *const *extra);
+/* Runs `<service> --check` against the health file the running "notifier"
+   or "worker<i>" of this scenario touches. 0 when healthy, else -1. */
+int stack_check_health (e2e_stack_t *self, const char *name);
 /* Starts everything with one worker. */
 int stack_start_all (e2e_stack_t *self);
 

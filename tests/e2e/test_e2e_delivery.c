@@ -55,6 +55,10 @@ test_thousand_events_each_printed_once_and_processed (void **state)
     assert_int_equal (stack_start_all (stack), 0);
     assert_int_equal (stack_post_many (stack, 0, N, ids), N);
     assert_int_equal (stack_wait_processed (stack, N, 60000), N);
+    /* --check (the compose health checks) sees both running and connected */
+    assert_int_equal (stack_check_health (stack, "notifier"), 0);
+    assert_int_equal (stack_check_health (stack, "worker0"), 0);
+    assert_int_equal (stack_check_health (stack, "worker1"), -1); /* never started */
     int dups = 0;
     assert_int_equal (stack_check_lines (stack, 0, N, ids, 1u, &dups, NULL), 0);
     assert_int_equal (dups, 0);
@@ -81,6 +85,10 @@ test_notifier_started_late_delivers_backlog (void **state)
     assert_int_equal (stack_count_processed (stack), 0);
     assert_int_equal (stack_start_notifier (stack), 0);
     assert_int_equal (stack_wait_processed (stack, N, 60000), N);
+    /* --check (the compose health checks) sees both running and connected */
+    assert_int_equal (stack_check_health (stack, "notifier"), 0);
+    assert_int_equal (stack_check_health (stack, "worker0"), 0);
+    assert_int_equal (stack_check_health (stack, "worker1"), -1); /* never started */
     int dups = 0;
     assert_int_equal (stack_check_lines (stack, 0, N, ids, 1u, &dups, NULL), 0);
     stack_end (stack);
