@@ -198,6 +198,9 @@ stack_start_store (e2e_stack_t *self, long feed_max)
     return self->store > 0 ? harness_wait_tcp (self->store_port, 10000) : -1;
 }
 
+static long s_request_on (client_t *client, const char *base, const char *method,
+                          const char *path, const char *body);
+
 static int
 s_start_gateway (e2e_stack_t *self, pid_t *pid, int port, const char *name)
 {
@@ -207,7 +210,19 @@ s_start_gateway (e2e_stack_t *self, pid_t *pid, int port, const char *name)
     const char *env[] = { listen, endpoint, NULL };
     const char *argv[] = { harness_bin ("herald-gateway"), NULL };
     *pid = s_spawn (self, name, argv, env, NULL);
-    return *pid > 0 ? harness_wait_tcp (port, 10000) : -1;
+    if (*pid <= 0 || harness_wait_tcp (port, 10000) != 0)
+        return -1;
+    /* Listening is not ready: until its DEALER has connected to the store
+       the gateway answers 503. Wait for /readyz like a deployment would. */
+    char base[64];
+    snprintf (base, sizeof base, "http://127.0.0.1:%d", port);
+    int64_t until = s_now_ms () + 10000;
+    while (s_request_on (self->client, base, "GET", "/readyz", NULL) != 200) {
+        if (s_now_ms () >= until)
+            return -1;
+        s_nap_ms (20);
+    }
+    return 0;
 }
 
 int
