@@ -90,12 +90,16 @@ done
 t0=$SECONDS
 
 # --- ports -----------------------------------------------------------------------
-# A bind without SO_REUSEADDR/SO_REUSEPORT fails on any port someone holds,
-# including one shared by SO_REUSEPORT listeners.
+# A port is busy when something listens on it, SO_REUSEPORT listeners
+# included: on Linux a bind with SO_REUSEADDR (and without SO_REUSEPORT)
+# fails exactly then. Without SO_REUSEADDR it would also fail for a minute
+# after a stop, on the connections left in TIME_WAIT, which the services
+# themselves (all SO_REUSEADDR) do not mind.
 port_busy() {
     python3 - "$1" <<'EOF'
 import socket, sys
 s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 try:
     s.bind(("127.0.0.1", int(sys.argv[1])))
 except OSError:

@@ -3,7 +3,7 @@
 # local runner: its own data dir, its own epmd, every port on 127.0.0.1.
 #
 #   rabbitmq-node.sh start DIR AMQP_PORT   # boots, waits until AMQP accepts
-#   rabbitmq-node.sh stop DIR              # graceful stop, then its epmd
+#   rabbitmq-node.sh stop DIR              # graceful stop (returns once the VM is gone), then its epmd
 #   rabbitmq-node.sh kill DIR              # SIGKILL the node (fault tests)
 #
 # DIR keeps the node's state (mnesia, logs, ports), so a stop followed by a
@@ -34,6 +34,16 @@ node_env() {
     export ERL_EPMD_PORT="$EPMD_PORT" ERL_EPMD_ADDRESS=127.0.0.1
     export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
     export HOME="$dir"
+}
+
+# Waits until process $1 is gone, at most $2 tenths of a second.
+wait_gone() {
+    n=0
+    while kill -0 "$1" 2>/dev/null; do
+        n=$((n + 1))
+        [ $n -le "$2" ] || return 1
+        sleep 0.1
+    done
 }
 
 amqp_open() {
@@ -72,14 +82,24 @@ ENV
 stop)
     [ -f "$dir/node.env" ] || exit 0
     node_env
+    # The node deletes its pid file as it begins to halt: read it first.
+    pid=$(cat "$dir/node.pid" 2>/dev/null || true)
     "$RMQ_BIN/rabbitmqctl" -q -n "$NODE" stop >/dev/null 2>&1 || true
-    # rabbitmqctl stop returns when the VM halts; its epmd is ours to stop.
+    # rabbitmqctl returns once the node has begun to halt; the VM takes a
+    # few more seconds. Stopped means the process is gone (≤ 30 s, then
+    # SIGKILL), so a start right after never meets the old node.
+    [ -z "$pid" ] || wait_gone "$pid" 300 || { kill -9 "$pid" 2>/dev/null; wait_gone "$pid" 50 || true; }
+    # Its epmd is ours to stop.
     epmd -port "$EPMD_PORT" -kill >/dev/null 2>&1 || true
     ;;
 kill)
     [ -f "$dir/node.env" ] || exit 0
     node_env
-    [ -f "$dir/node.pid" ] && kill -9 "$(cat "$dir/node.pid")" 2>/dev/null || true
+    pid=$(cat "$dir/node.pid" 2>/dev/null || true)
+    if [ -n "$pid" ]; then
+        kill -9 "$pid" 2>/dev/null || true
+        wait_gone "$pid" 50 || true
+    fi
     ;;
 *)
     echo "usage: $0 start|stop|kill DIR [AMQP_PORT]" >&2
