@@ -30,6 +30,8 @@ s_on_signal (int sig)
 static option_t s_options[] = {
     OPTION_S ("store-endpoint", "HERALD_STORE_ENDPOINT", "tcp://127.0.0.1:5555", "EP",
               "store ROUTER"),
+    OPTION_S ("store-pub-endpoint", "HERALD_STORE_PUB_ENDPOINT", "tcp://127.0.0.1:5556", "EP",
+              "store's live stream, a wake-up when a change is made (none = poll only)"),
     OPTION_S ("amqp-url", "HERALD_AMQP_URL", BROKER_URL_DEFAULT, "URL", "broker"),
     OPTION_I ("batch", "HERALD_NOTIFIER_BATCH", "500", 1, PROTO_FEED_READ_MAX, "N",
               "records per feed read"),
@@ -37,8 +39,8 @@ static option_t s_options[] = {
               "unconfirmed publishes in flight"),
     OPTION_I ("heartbeat", "HERALD_AMQP_HEARTBEAT", S_STR (BROKER_HEARTBEAT_DEFAULT), 0, 3600, "S",
               "AMQP heartbeat seconds, 0 = off"),
-    OPTION_I ("poll-ms", "HERALD_NOTIFIER_POLL_MS", "5", 1, 60000, "N",
-              "feed poll interval when idle"),
+    OPTION_I ("poll-ms", "HERALD_NOTIFIER_POLL_MS", "50", 1, 4000, "N",
+              "feed poll interval when idle and no change is announced"),
     OPTION_I ("drain-ms", "HERALD_NOTIFIER_DRAIN_MS", "5000", 0, 600000, "N",
               "wait for confirms on shutdown"),
     OPTION_S ("health-file", "HERALD_HEALTH_FILE", "/tmp/herald-notifier.health", "PATH",
@@ -60,6 +62,7 @@ main (int argc, char *argv[])
         return rc == 1 ? 0 : 2;
     relay_config_t config = {
         .store_endpoint = options_get (&opts, "store-endpoint")->str,
+        .store_pub_endpoint = options_get (&opts, "store-pub-endpoint")->str,
         .amqp_url = options_get (&opts, "amqp-url")->str,
         .batch = (int)options_get (&opts, "batch")->num,
         .window = (int)options_get (&opts, "window")->num,
@@ -77,6 +80,15 @@ main (int argc, char *argv[])
         && strncmp (config.store_endpoint, "ipc://", 6) != 0) {
         fprintf (stderr, "herald-notifier: --store-endpoint: '%s' is not tcp:// or ipc://\n",
                  config.store_endpoint);
+        return 2;
+    }
+    if (strcmp (config.store_pub_endpoint, "none") == 0)
+        config.store_pub_endpoint = NULL;
+    else if (strncmp (config.store_pub_endpoint, "tcp://", 6) != 0
+             && strncmp (config.store_pub_endpoint, "ipc://", 6) != 0) {
+        fprintf (stderr,
+                 "herald-notifier: --store-pub-endpoint: '%s' is not tcp://, ipc:// or none\n",
+                 config.store_pub_endpoint);
         return 2;
     }
     if (options_get (&opts, "check")->set)

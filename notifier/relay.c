@@ -25,15 +25,20 @@
 #include <amqp.h>
 #include <assert.h>
 #include <czmq.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #define RELAY_READ_TIMEOUT_MS 3000 /* a feed_read unanswered this long is re-sent */
 #define RELAY_SERVICE_MS 1000      /* AMQP frames are read at least this often */
+#define RELAY_RING_GAP_MS 1        /* an announced read waits this long after the previous read */
+#define RELAY_DOORBELL_HWM 64      /* announcements queued; more are dropped (harmless) */
 
 typedef struct {
     const relay_config_t *config;
     broker_t *broker;
     store_link_t *store;
+    zsock_t *doorbell; /* SUB on the store's live stream, NULL = poll only */
+    bool rung;         /* a change was announced since the last read was sent */
     window_t *window;
     msgpack_sbuffer body;
     int64_t reconnect_at; /* mono ms of the next broker attempt */
@@ -155,7 +160,9 @@ s_on_feed (relay_t *self, const proto_reply_t *reply)
     if (reply->n_changes == 0) {
         if (self->next_from == 0)
             self->next_from = reply->acked + 1;
-        self->next_read_at = now + self->config->poll_ms;
+        /* An announcement that overtook this reply may be of a change the
+           read did not see yet: read again at once. */
+        self->next_read_at = self->rung ? now : now + self->config->poll_ms;
     } else
         self->next_read_at = now;
 }
@@ -242,6 +249,44 @@ s_service_broker (relay_t *self)
         amqp_maybe_release_buffers (broker_conn (self->broker));
 }
 
+/* Opens the SUB on the store's live stream; NULL (logged) if it cannot. */
+static zsock_t *
+s_doorbell_new (const char *endpoint)
+{
+    zsock_t *sub = zsock_new (ZMQ_SUB);
+    if (!sub)
+        return NULL;
+    zsock_set_rcvhwm (sub, RELAY_DOORBELL_HWM);
+    zsock_set_reconnect_ivl (sub, 100);
+    zsock_set_reconnect_ivl_max (sub, 2000);
+    zsock_set_subscribe (sub, "");
+    if (zsock_connect (sub, "%s", endpoint) != 0) {
+        log_warn ("cannot connect to the store's live stream '%s': polling only", endpoint);
+        zsock_destroy (&sub);
+    }
+    return sub;
+}
+
+/* Empties the doorbell; a change was announced, so an idle relay reads the
+   feed now rather than at its next poll. */
+static void
+s_ring (relay_t *self, int64_t now)
+{
+    void *sub = zsock_resolve (self->doorbell);
+    char part[1];
+    while (zmq_recv (sub, part, sizeof part, ZMQ_DONTWAIT) >= 0)
+        ;
+    self->rung = true;
+    /* Not sooner than RELAY_RING_GAP_MS after the last read: under load the
+       announcements come back to back, and a read per change would cost
+       more than it saves. */
+    int64_t at = self->read_sent_at + RELAY_RING_GAP_MS;
+    if (at < now)
+        at = now;
+    if (self->next_read_at > at)
+        self->next_read_at = at;
+}
+
 static void
 s_maybe_read (relay_t *self, int64_t now)
 {
@@ -256,6 +301,7 @@ s_maybe_read (relay_t *self, int64_t now)
         (uint32_t)(room < (size_t)self->config->batch ? room : (size_t)self->config->batch);
     self->read_rid = store_link_read (self->store, self->next_from, max);
     self->read_sent_at = now;
+    self->rung = false;
     if (!self->read_rid)
         self->next_read_at = now + self->config->poll_ms;
 }
@@ -279,11 +325,17 @@ s_poll_once (relay_t *self, bool reading)
     if (reading)
         s_maybe_read (self, now);
 
-    zmq_pollitem_t items[2] = {
-        { store_link_handle (self->store), 0, ZMQ_POLLIN, 0 },
-        { NULL, broker_fd (self->broker), ZMQ_POLLIN, 0 },
-    };
-    int n_items = broker_connected (self->broker) ? 2 : 1;
+    /* The store, then the doorbell and the broker when there are any. */
+    zmq_pollitem_t items[3] = { { store_link_handle (self->store), 0, ZMQ_POLLIN, 0 } };
+    int n_items = 1, bell = -1, amqp = -1;
+    if (self->doorbell) {
+        bell = n_items++;
+        items[bell] = (zmq_pollitem_t){ zsock_resolve (self->doorbell), 0, ZMQ_POLLIN, 0 };
+    }
+    if (broker_connected (self->broker)) {
+        amqp = n_items++;
+        items[amqp] = (zmq_pollitem_t){ NULL, broker_fd (self->broker), ZMQ_POLLIN, 0 };
+    }
     int64_t deadline = now + RELAY_SERVICE_MS;
     if (!broker_connected (self->broker))
         deadline = s_min (deadline, self->reconnect_at);
@@ -298,8 +350,10 @@ s_poll_once (relay_t *self, bool reading)
     if (items[0].revents & ZMQ_POLLIN)
         s_drain_store (self);
     now = clock_mono_ms ();
+    if (bell >= 0 && (items[bell].revents & ZMQ_POLLIN))
+        s_ring (self, now);
     if (broker_connected (self->broker)
-        && ((n_items > 1 && (items[1].revents & ZMQ_POLLIN)) || timeout == 0
+        && ((amqp >= 0 && (items[amqp].revents & ZMQ_POLLIN)) || timeout == 0
             || now - self->last_service >= RELAY_SERVICE_MS))
         s_service_broker (self);
     s_ack_store (self);
@@ -321,8 +375,11 @@ relay_run (const relay_config_t *config, volatile sig_atomic_t *stop)
     self.window = window_new ((size_t)config->window);
     if (!self.broker || !self.store || !self.window)
         goto cleanup;
-    log_info ("relaying %s → %s (batch %d, window %d)", config->store_endpoint, BROKER_EXCHANGE,
-              config->batch, config->window);
+    if (config->store_pub_endpoint && *config->store_pub_endpoint)
+        self.doorbell = s_doorbell_new (config->store_pub_endpoint);
+    log_info ("relaying %s → %s (batch %d, window %d); woken by %s, else polling every %d ms",
+              config->store_endpoint, BROKER_EXCHANGE, config->batch, config->window,
+              self.doorbell ? config->store_pub_endpoint : "nothing", config->poll_ms);
 
     while (!*stop)
         s_poll_once (&self, true);
@@ -344,6 +401,7 @@ relay_run (const relay_config_t *config, volatile sig_atomic_t *stop)
 
 cleanup:
     window_destroy (&self.window);
+    zsock_destroy (&self.doorbell);
     store_link_destroy (&self.store); /* lingers so the last ack leaves */
     broker_destroy (&self.broker);
     msgpack_sbuffer_destroy (&self.body);

@@ -2,7 +2,11 @@
  * relay — the notifier's loop: change feed in, confirmed AMQP publishes out,
  * store cursor acknowledged only behind the broker's confirms (DESIGN §4).
  *
- * One thread, one zmq_poll over the store DEALER and the AMQP socket. After
+ * One thread, one zmq_poll over the store DEALER, the AMQP socket and a SUB
+ * on the store's live stream. The live stream is only a doorbell: any
+ * message on it makes an idle relay read the feed at once instead of at its
+ * next poll; what is read and published always comes from the feed, so a
+ * lost or late announcement costs at most one poll interval. After
  * every (re)connection to RabbitMQ the feed is read again from the store's
  * acked cursor, so whatever was published but not confirmed is published
  * again: duplicates are possible, loss is not. While confirms are pending the
@@ -15,12 +19,13 @@
 
 typedef struct {
     const char *store_endpoint;
+    const char *store_pub_endpoint; /* the store's live stream; NULL = poll only */
     const char *amqp_url;
-    int batch;       /* records asked per feed_read, 1..PROTO_FEED_READ_MAX */
-    int window;      /* unconfirmed publishes allowed */
-    int heartbeat_s; /* AMQP heartbeat asked for */
-    int poll_ms;     /* pause between reads while the feed is empty */
-    int drain_ms;    /* on shutdown, how long to wait for pending confirms */
+    int batch;               /* records asked per feed_read, 1..PROTO_FEED_READ_MAX */
+    int window;              /* unconfirmed publishes allowed */
+    int heartbeat_s;         /* AMQP heartbeat asked for */
+    int poll_ms;             /* pause between reads while the feed is empty and quiet */
+    int drain_ms;            /* on shutdown, how long to wait for pending confirms */
     const char *health_file; /* touched while healthy (health.h); NULL none */
 } relay_config_t;
 

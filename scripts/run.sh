@@ -240,7 +240,7 @@ for ((g = 1; g <= gateways; g++)); do
 done
 
 start notifier "$logs/notifier.out" "$bin/herald-notifier" --store-endpoint "$store_ep" \
-    --amqp-url "$amqp_url"
+    --store-pub-endpoint "tcp://127.0.0.1:$pub_port" --amqp-url "$amqp_url"
 wait_healthy notifier "${pids[-1]}" 60 broker_connections_at_least 1
 
 outs=()

@@ -198,8 +198,8 @@ stack_start_store (e2e_stack_t *self, long feed_max)
     return self->store > 0 ? harness_wait_tcp (self->store_port, 10000) : -1;
 }
 
-static long s_request_on (client_t *client, const char *base, const char *method,
-                          const char *path, const char *body);
+static long s_request_on (client_t *client, const char *base, const char *method, const char *path,
+                          const char *body);
 
 static int
 s_start_gateway (e2e_stack_t *self, pid_t *pid, int port, const char *name)
@@ -264,17 +264,26 @@ stack_check_health (e2e_stack_t *self, const char *name)
 }
 
 int
-stack_start_notifier (e2e_stack_t *self)
+stack_start_notifier_with (e2e_stack_t *self, const char *const *extra)
 {
-    char endpoint[96], url[160];
+    char endpoint[96], pub[96], url[160];
     snprintf (endpoint, sizeof endpoint, "HERALD_STORE_ENDPOINT=%s", self->store_ep);
+    snprintf (pub, sizeof pub, "HERALD_STORE_PUB_ENDPOINT=tcp://127.0.0.1:%d", self->pub_port);
     snprintf (url, sizeof url, "HERALD_AMQP_URL=%s", self->rabbit.url);
     char health[600];
     s_health_env (self, "notifier", health, sizeof health);
-    const char *env[] = { endpoint, url, health, NULL };
-    const char *argv[] = { harness_bin ("herald-notifier"), NULL };
+    const char *env[] = { endpoint, pub, url, health, NULL };
+    const char *argv[16] = { harness_bin ("herald-notifier") };
+    for (size_t i = 0; extra && extra[i] && i + 2 < sizeof argv / sizeof argv[0]; i++)
+        argv[i + 1] = extra[i];
     self->notifier = s_spawn (self, "notifier", argv, env, NULL);
     return self->notifier > 0 ? 0 : -1;
+}
+
+int
+stack_start_notifier (e2e_stack_t *self)
+{
+    return stack_start_notifier_with (self, NULL);
 }
 
 int

@@ -58,6 +58,8 @@ int stack_start_gateway (e2e_stack_t *self);
 void stack_use_gateway2 (e2e_stack_t *self);
 int stack_start_gateway2 (e2e_stack_t *self);
 int stack_start_notifier (e2e_stack_t *self);
+/* The same with extra arguments (NULL-terminated, at most 14). */
+int stack_start_notifier_with (e2e_stack_t *self, const char *const *extra);
 /* Starts worker i (0..STACK_WORKERS_MAX-1); extra is NULL or a
    NULL-terminated list of extra arguments. */
 int stack_start_worker (e2e_stack_t *self, int i, const char *const *extra);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define ID_SIZE (STACK_ID_LEN + 1)
 
@@ -69,6 +70,36 @@ test_thousand_events_each_printed_once_and_processed (void **state)
     stack_end (stack);
     assert_int_equal (stack_queue_depth (stack, BROKER_DEAD_QUEUE), 0);
     free (ids);
+}
+
+/* The store's live stream wakes an idle notifier: with the feed polled only
+   every 4 s, events created a few hundred ms apart are still each processed
+   long before the next poll (without the wake-up, all five would wait for a
+   poll, and at most one poll can fall within the second after each). */
+static void
+test_idle_notifier_woken_by_announcements (void **state)
+{
+    e2e_stack_t *stack = *state;
+    enum { N = 5 };
+    char ids[N * ID_SIZE];
+    stack_begin (stack);
+    assert_int_equal (stack_start_store (stack, 0), 0);
+    assert_int_equal (stack_start_gateway (stack), 0);
+    assert_int_equal (stack_start_worker (stack, 0, NULL), 0);
+    const char *slow[] = { "--poll-ms", "4000", NULL };
+    assert_int_equal (stack_start_notifier_with (stack, slow), 0);
+    /* Connected and idle: one event goes through first. */
+    assert_int_equal (stack_post_many (stack, 0, 1, ids), 1);
+    assert_int_equal (stack_wait_processed (stack, 1, 30000), 1);
+    for (int i = 1; i < N; i++) {
+        usleep (300 * 1000);
+        assert_int_equal (stack_post_many (stack, i, 1, ids + (size_t)i * ID_SIZE), 1);
+        assert_int_equal (stack_wait_processed (stack, i + 1, 1000), i + 1);
+    }
+    int dups = 0;
+    assert_int_equal (stack_check_lines (stack, 0, N, ids, 1u, &dups, NULL), 0);
+    assert_int_equal (dups, 0);
+    stack_end (stack);
 }
 
 static void
@@ -143,6 +174,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_broker_declares_topology_idempotently),
         cmocka_unit_test (test_thousand_events_each_printed_once_and_processed),
+        cmocka_unit_test (test_idle_notifier_woken_by_announcements),
         cmocka_unit_test (test_notifier_started_late_delivers_backlog),
         cmocka_unit_test (test_two_workers_share_work_without_duplicates),
         cmocka_unit_test (test_poison_message_is_dead_lettered_and_worker_goes_on),
