@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,16 +31,16 @@
 #define S_EVENTS_MAX 2000000
 #define S_CLIENTS_MAX 16
 #define S_BODY_MAX (1024 * 1024) /* a 1000-event list page is ~200 KB */
-#define S_GRACE_MS 5000      /* a fault window lasts until recovery + this */
-#define S_DRAIN_MS 180000    /* time allowed for the backlog after the load */
-#define S_GROWTH_MAX_KB 65536 /* a never-killed gateway may not grow more */
+#define S_GRACE_MS 5000          /* a fault window lasts until recovery + this */
+#define S_DRAIN_MS 180000        /* time allowed for the backlog after the load */
+#define S_GROWTH_MAX_KB 65536    /* a never-killed gateway may not grow more */
 
 enum { OP_CREATE, OP_GET, OP_UPDATE, OP_LIST, OP_COUNT };
 static const char *s_op_names[OP_COUNT] = { "create", "get", "update", "list" };
 /* Outcome classes of one request. */
 enum { RES_OK, RES_404, RES_4XX, RES_500, RES_503, RES_504, RES_OTHER5, RES_NET, RES_COUNT };
-static const char *s_result_names[RES_COUNT] = { "2xx", "404", "other 4xx", "500", "503",
-                                               "504", "other 5xx", "transport" };
+static const char *s_result_names[RES_COUNT] = { "2xx", "404", "other 4xx", "500",
+                                                 "503", "504", "other 5xx", "transport" };
 
 typedef struct {
     char id[STACK_ID_LEN + 1];
@@ -123,14 +124,14 @@ s_http (s_client_t *c, const char *method, const char *path, const char *body)
 static void
 s_count (int op, long code)
 {
-    int r = code == 0                ? RES_NET
-            : code < 300             ? RES_OK
-            : code == 404            ? RES_404
-            : code < 500             ? RES_4XX
-            : code == 500            ? RES_500
-            : code == 503            ? RES_503
-            : code == 504            ? RES_504
-                                     : RES_OTHER5;
+    int r = code == 0     ? RES_NET
+            : code < 300  ? RES_OK
+            : code == 404 ? RES_404
+            : code < 500  ? RES_4XX
+            : code == 500 ? RES_500
+            : code == 503 ? RES_503
+            : code == 504 ? RES_504
+                          : RES_OTHER5;
     atomic_fetch_add (&soak.results[op][r], 1);
     bool in_window = s_now_ms () <= atomic_load (&soak.window_until_ms);
     /* The load sends only valid requests for events that exist: any 4xx is
@@ -190,15 +191,13 @@ s_client (void *arg)
         else if (dice < 75) {
             snprintf (path, sizeof path, "/events/%s", e.id);
             s_count (OP_GET, s_http (c, "GET", path, NULL));
-        }
-        else if (dice < 90) {
+        } else if (dice < 90) {
             /* A real update (new sequence number, event.updated published)
                that leaves the printed fields as they were. */
             snprintf (path, sizeof path, "/events/%s", e.id);
             snprintf (body, sizeof body, "{\"description\":\"soak event %d\"}", e.n);
             s_count (OP_UPDATE, s_http (c, "PUT", path, body));
-        }
-        else {
+        } else {
             snprintf (path, sizeof path, "/events?limit=50&after=%s", e.id);
             s_count (OP_LIST, s_http (c, "GET", path, NULL));
         }
@@ -286,16 +285,17 @@ s_unprocessed (s_client_t *c, size_t *lost)
         json_t *root = json_loads (c->body, 0, NULL);
         size_t i;
         json_t *item;
-        json_array_foreach (json_object_get (root, "items"), i, item) {
+        json_array_foreach (json_object_get (root, "items"), i, item)
+        {
             s_event_t key;
             snprintf (key.id, sizeof key.id, "%s",
                       json_string_value (json_object_get (item, "event_id")));
             s_event_t *e = bsearch (&key, soak.events, soak.n_events, sizeof key, s_cmp_id);
             if (e)
-                state[e - soak.events] = strcmp (json_string_value (json_object_get (item, "status")),
-                                              "processed") == 0
-                                          ? 2
-                                          : 1;
+                state[e - soak.events] =
+                    strcmp (json_string_value (json_object_get (item, "status")), "processed") == 0
+                        ? 2
+                        : 1;
         }
         const char *next = json_string_value (json_object_get (root, "next_after"));
         snprintf (after, sizeof after, "%s", next ? next : "");
@@ -356,18 +356,30 @@ int
 main (int argc, char *argv[])
 {
     int seconds = 60, clients = 4, fault_every = 8;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp (argv[i], "--seconds") == 0)
-            seconds = atoi (argv[i + 1]);
+    bool bad = false;
+    for (int i = 1; i < argc && !bad; i += 2) {
+        const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+        char *end = NULL;
+        long n = value ? strtol (value, &end, 10) : 0;
+        if (!value || !*value || *end)
+            bad = true;
+        else if (strcmp (argv[i], "--seconds") == 0)
+            seconds = (int)n;
         else if (strcmp (argv[i], "--clients") == 0)
-            clients = atoi (argv[i + 1]);
+            clients = (int)n;
         else if (strcmp (argv[i], "--fault-every") == 0)
-            fault_every = atoi (argv[i + 1]);
+            fault_every = (int)n;
+        else
+            bad = true;
     }
-    if (seconds < 10 || clients < 1 || clients > S_CLIENTS_MAX || fault_every < 2) {
-        fprintf (stderr, "usage: herald-soak [--seconds N>=10] [--clients 1..16] "
-                         "[--fault-every S>=2]\n");
-        return 2;
+    if (bad || seconds < 10 || seconds > 86400 || clients < 1 || clients > S_CLIENTS_MAX
+        || fault_every < 2) {
+        bool help = argc == 2 && strcmp (argv[1], "--help") == 0;
+        fprintf (help ? stdout : stderr,
+                 "usage: herald-soak [--seconds N (10..86400, default 60)] [--clients 1..%d "
+                 "(default 4)] [--fault-every S (>=2, default 8)]\n",
+                 S_CLIENTS_MAX);
+        return help ? 0 : 2;
     }
     pthread_mutex_init (&soak.lock, NULL);
     soak.events = calloc (S_EVENTS_MAX, sizeof *soak.events);
