@@ -112,4 +112,11 @@ int api_render (api_endpoint_t ep, const proto_reply_t *store, api_reply_t *repl
    string is not valid UTF-8. */
 json_t *api_event_json (const proto_event_t *event);
 
+/* A list reply's page, {"items":[...],"next_after":...}, as a JSON object
+   (new reference; NULL as above). api_render writes the text of events
+   and pages directly when no string needs escaping, and through these
+   otherwise; both give the same bytes as json_dumps (JSON_COMPACT) of these
+   objects, which test_api and fuzz_gateway_render check. */
+json_t *api_page_json (const proto_reply_t *store);
+
 #endif

@@ -396,6 +396,74 @@ test_api_render_maps_store_replies_to_http (void **state)
     }
 }
 
+/* api_render's body for ep must be what jansson alone gives. */
+static void
+s_assert_same_as_jansson (api_endpoint_t ep, const proto_reply_t *store)
+{
+    api_reply_t reply = { 0 };
+    assert_int_equal (api_render (ep, store, &reply), 0);
+    json_t *tree = ep == API_EP_LIST ? api_page_json (store) : api_event_json (&store->event);
+    char *want = json_dumps (tree, JSON_COMPACT);
+    assert_non_null (want);
+    assert_int_equal (reply.len, strlen (want));
+    assert_memory_equal (reply.body, want, reply.len);
+    assert_int_equal (reply.body[reply.len], '\0');
+    free (want);
+    json_decref (tree);
+    api_reply_clear (&reply);
+}
+
+static void
+test_api_render_writes_events_as_jansson_does (void **state)
+{
+    (void)state;
+    /* Plain strings take the direct path, the others jansson's; the bytes
+       must not tell which. */
+    static const char *texts[] = {
+        "",          "u-42",        "plain text / with slash", "del \x7f is not escaped",
+        "quote \"", "back\\slash", "tab\tand\nnewline",       "\x01\x1f controls",
+        "caf\xc3\xa9 \xf0\x9f\x93\xa6", "\xe2\x80\xa8 line separator",
+    };
+    size_t n = sizeof texts / sizeof texts[0];
+    proto_event_t items[3];
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            proto_event_t e = s_event ();
+            e.user_id = (proto_str_t){ texts[i], strlen (texts[i]) };
+            e.description = (proto_str_t){ texts[j], strlen (texts[j]) };
+            e.status = (proto_str_t){ texts[(i + j) % n], strlen (texts[(i + j) % n]) };
+            e.created_at = (int64_t)(i * 86400000 * 400 + j);
+            e.updated_at = -e.created_at;
+            proto_reply_t one = { .op = PROTO_OP_GET, .status = PROTO_OK, .event = e };
+            s_assert_same_as_jansson (API_EP_GET, &one);
+            items[0] = e;
+            items[1] = s_event ();
+            items[2] = e;
+            proto_reply_t page = { .op = PROTO_OP_LIST, .status = PROTO_OK, .items = items,
+                                   .n_items = 1 + (i + j) % 3, .has_next_after = (i & 1) != 0 };
+            memcpy (page.next_after, e.id, 16);
+            s_assert_same_as_jansson (API_EP_LIST, &page);
+        }
+    proto_reply_t empty = { .op = PROTO_OP_LIST, .status = PROTO_OK };
+    s_assert_same_as_jansson (API_EP_LIST, &empty);
+
+    /* Random ASCII (every byte but NUL) at every length up to 64. */
+    srand (42);
+    char user[64], description[64];
+    for (int round = 0; round < 2000; round++) {
+        size_t ul = (size_t)rand () % sizeof user, dl = (size_t)rand () % sizeof description;
+        for (size_t k = 0; k < ul; k++)
+            user[k] = (char)(1 + rand () % 127);
+        for (size_t k = 0; k < dl; k++)
+            description[k] = (char)(round % 2 ? 1 + rand () % 127 : 32 + rand () % 95);
+        proto_event_t e = s_event ();
+        e.user_id = (proto_str_t){ user, ul };
+        e.description = (proto_str_t){ description, dl };
+        proto_reply_t one = { .op = PROTO_OP_CREATE, .status = PROTO_OK, .event = e };
+        s_assert_same_as_jansson (API_EP_CREATE, &one);
+    }
+}
+
 int
 main (void)
 {
@@ -411,6 +479,7 @@ main (void)
         cmocka_unit_test (test_api_get_rejects_malformed_ids),
         cmocka_unit_test (test_api_list_validates_every_query_value),
         cmocka_unit_test (test_api_render_maps_store_replies_to_http),
+        cmocka_unit_test (test_api_render_writes_events_as_jansson_does),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
