@@ -361,8 +361,11 @@ main (int argc, char *argv[])
     char floor_url[64], gateway_url[64];
     int rc = 1, floor_port, gateway_port;
     pid_t gateway = -1;
+    /* s_children in start order: the floor, then the target's processes
+       (herald-store and herald-gateway, or the second floor). */
     if ((floor_port = s_start_floor ("floor", opts.floor_threads)) < 0)
         goto cleanup;
+    pid_t floor_pid = s_children[s_child_count - 1];
     snprintf (floor_url, sizeof floor_url, "http://127.0.0.1:%d", floor_port);
     if (opts.self_check) {
         if ((gateway_port = s_start_floor ("floor-b", opts.floor_threads)) < 0
@@ -388,8 +391,21 @@ main (int argc, char *argv[])
     if (opts.soak > 0)
         rc = s_soak (&opts, &wrk, gateway_url, gateway) == 0 ? 0 : 1;
     else {
-        cases_config_t cases = { opts.rounds,     opts.warmup, opts.duration,
-                                 opts.self_check, s_children,  s_child_count };
+        pid_t target_pids[MAX_CHILDREN];
+        int ntarget = 0;
+        for (int i = 0; i < s_child_count; i++)
+            if (s_children[i] != floor_pid)
+                target_pids[ntarget++] = s_children[i];
+        cases_config_t cases = { .rounds = opts.rounds,
+                                 .warmup_s = opts.warmup,
+                                 .duration_s = opts.duration,
+                                 .self_check = opts.self_check,
+                                 .pids = s_children,
+                                 .npids = s_child_count,
+                                 .floor_pids = &floor_pid,
+                                 .nfloor = 1,
+                                 .target_pids = target_pids,
+                                 .ntarget = ntarget };
         rc = cases_run (&cases, &wrk, floor_url, gateway_url) == 0 ? 0 : 1;
     }
     if (gateway > 0 && !s_child_alive (gateway)) {

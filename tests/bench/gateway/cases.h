@@ -5,7 +5,10 @@
  * first against the floor, then against the target. Pairs run back to
  * back, so both sides see the same machine; the ratio is taken within each
  * pair and its median over the rounds is what the table judges. Each run
- * also reports how much CPU other processes on the machine took meanwhile.
+ * also reports how much CPU other processes on the machine took meanwhile,
+ * and a second table where each side's CPU went: microseconds of CPU per
+ * request of the server side (the floor; the gateway and the store) and of
+ * wrk, the machine's busy share, and the ratio CPU alone allows (below).
  */
 #ifndef HERALD_BENCH_CASES_H
 #define HERALD_BENCH_CASES_H
@@ -23,8 +26,12 @@ typedef struct {
     int warmup_s;      /* per run, 0 = none */
     int duration_s;    /* per measured run */
     bool self_check;   /* the target is a second floor */
-    const pid_t *pids; /* the servers under load, for the CPU accounting */
+    const pid_t *pids; /* every process the benchmark started, for "others" */
     int npids;
+    const pid_t *floor_pids; /* the floor's side (herald-bench-floor) */
+    int nfloor;
+    const pid_t *target_pids; /* the target's side (herald-gateway, herald-store) */
+    int ntarget;
 } cases_config_t;
 
 /* Runs every case for cfg->rounds rounds against floor_url and target_url

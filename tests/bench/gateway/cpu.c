@@ -44,6 +44,36 @@ s_rusage_ticks (int who, long hz)
     return us * hz / 1000000;
 }
 
+static long
+s_hz (void)
+{
+    long hz = sysconf (_SC_CLK_TCK);
+    return hz > 0 ? hz : 100;
+}
+
+long long
+cpu_ticks (const pid_t *pids, int n)
+{
+    long long ticks = 0;
+    for (int i = 0; i < n; i++)
+        ticks += s_pid_ticks (pids[i]);
+    return ticks;
+}
+
+long long
+cpu_children_ticks (void)
+{
+    return s_rusage_ticks (RUSAGE_CHILDREN, s_hz ());
+}
+
+double
+cpu_us_per_request (long long ticks, long requests)
+{
+    if (requests <= 0)
+        return -1;
+    return (double)ticks * 1e6 / (double)s_hz () / (double)requests;
+}
+
 void
 cpu_sample (cpu_sample_t *self, const pid_t *pids, int n)
 {
@@ -61,15 +91,13 @@ cpu_sample (cpu_sample_t *self, const pid_t *pids, int n)
                benchmark it is mostly our own packets, which the kernel
                may account to no process at all. */
             self->busy = (long long)(v[0] + v[1] + v[2] + v[7]);
+            self->used = self->total - (long long)(v[3] + v[4]);
         }
         fclose (file);
     }
-    long hz = sysconf (_SC_CLK_TCK);
-    if (hz <= 0)
-        hz = 100;
-    for (int i = 0; i < n; i++)
-        self->ours += s_pid_ticks (pids[i]);
-    self->ours += s_rusage_ticks (RUSAGE_SELF, hz) + s_rusage_ticks (RUSAGE_CHILDREN, hz);
+    long hz = s_hz ();
+    self->ours = cpu_ticks (pids, n) + s_rusage_ticks (RUSAGE_SELF, hz)
+                 + s_rusage_ticks (RUSAGE_CHILDREN, hz);
 }
 
 double
@@ -82,4 +110,13 @@ cpu_others_pct (const cpu_sample_t *before, const cpu_sample_t *after)
     if (others < 0)
         others = 0;
     return 100.0 * (double)others / (double)total;
+}
+
+double
+cpu_busy_pct (const cpu_sample_t *before, const cpu_sample_t *after)
+{
+    long long total = after->total - before->total;
+    if (total <= 0 || before->total == 0)
+        return -1;
+    return 100.0 * (double)(after->used - before->used) / (double)total;
 }

@@ -13,7 +13,8 @@
 
 typedef struct {
     long long total; /* all CPU time, clock ticks */
-    long long busy;  /* all but idle and iowait */
+    long long busy;  /* user, nice, system, steal */
+    long long used;  /* all but idle and iowait (busy + irq + softirq) */
     long long ours;  /* the benchmark's processes */
 } cpu_sample_t;
 
@@ -23,5 +24,22 @@ void cpu_sample (cpu_sample_t *self, const pid_t *pids, int n);
 /* Percent of the machine's capacity (all cores = 100) that other processes
    used between two samples, or -1 if unknown. */
 double cpu_others_pct (const cpu_sample_t *before, const cpu_sample_t *after);
+
+/* Percent of the machine's capacity that was in use between two samples:
+   everything but idle and iowait, interrupt time included (a loopback
+   benchmark's packets are mostly processed there), or -1 if unknown. */
+double cpu_busy_pct (const cpu_sample_t *before, const cpu_sample_t *after);
+
+/* CPU time (user + system, every thread) the listed running processes have
+   used so far, in clock ticks. */
+long long cpu_ticks (const pid_t *pids, int n);
+
+/* CPU time this process's reaped children (the wrk runs) have used so far,
+   in clock ticks. */
+long long cpu_children_ticks (void);
+
+/* Microseconds of CPU per request that a tick count over `requests` is, or
+   -1 when there were none. */
+double cpu_us_per_request (long long ticks, long requests);
 
 #endif
