@@ -6,24 +6,28 @@ can really be produced.
 Drives a real gateway and store over HTTP with requests chosen to hit every
 (operation, status) pair the document lists, including 503 (store stopped)
 and 504 (store frozen with SIGSTOP, gateway started with a short
---timeout-ms). For each answer it checks that the status is one the
+--timeout-ms) and 500 (a fake store, a ZeroMQ ROUTER in a thread of this
+test, answering with a protocol error no valid request gets). For each answer it checks that the status is one the
 document lists for that operation, that the body validates against the
 documented schema (python3-jsonschema; OpenAPI's `nullable` mapped to JSON
 Schema), that the documented headers (Location, Allow) are there and that
 the content type is the documented one. The string limits are probed at
 limit and limit+1 bytes, with multi-byte characters, since the document says
 the limits count bytes. Finally every documented pair must have been seen.
-Exits 77 (CTest SKIP) when python3-jsonschema is missing.
+Exits 77 (CTest SKIP) when python3-jsonschema, python3-zmq or
+python3-msgpack is missing.
 """
-import json, os, re, signal, sys, time
+import json, os, re, signal, sys, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from docs_stack import Stack, deref as _deref, http, load_spec, workdir  # noqa: E402
 
 try:
     import jsonschema
+    import msgpack
+    import zmq
 except ImportError as e:
-    print(f"skipping: {e} (install python3-jsonschema)")
+    print(f"skipping: {e} (install python3-jsonschema, python3-zmq, python3-msgpack)")
     sys.exit(77)
 
 spec = load_spec()
@@ -124,6 +128,39 @@ def check_event(ev, **fields):
 
 def problem_types(body):
     return [d["type"] for d in body["detail"]] if isinstance(body, dict) else []
+
+
+class FakeStore(threading.Thread):
+    """A ROUTER where herald-store was: pings are answered ok (so /readyz
+    says ready), every other request with the error status "malformed",
+    which no request of a correct gateway gets: the gateway's 500. The
+    socket is bound here and used only by the thread (PROTOCOL.md's reply
+    shape: v, rid, op, status, message)."""
+
+    def __init__(self, port):
+        super().__init__(daemon=True)
+        self.ctx = zmq.Context()
+        self.sock = self.ctx.socket(zmq.ROUTER)
+        self.sock.linger = 0
+        self.sock.bind(f"tcp://127.0.0.1:{port}")
+        self.stopping = threading.Event()
+        self.refused = 0
+
+    def run(self):
+        poller = zmq.Poller()
+        poller.register(self.sock, zmq.POLLIN)
+        while not self.stopping.is_set():
+            if not poller.poll(50):
+                continue
+            ident, frame = self.sock.recv_multipart()
+            req = msgpack.unpackb(frame, raw=False)
+            reply = {"v": 1, "rid": req["rid"], "op": req["op"], "status": "ok"}
+            if req["op"] != "ping":
+                reply.update(status="malformed", message="request is not a map")
+                self.refused += 1
+            self.sock.send_multipart([ident, msgpack.packb(reply)])
+        self.sock.close()
+        self.ctx.term()
 
 
 def main():
@@ -247,6 +284,24 @@ def main():
         c("GET", f"/events/{eid}", expect=503)
         c("PUT", f"/events/{eid}", {"status": "x"}, expect=503)
         c("GET", "/events", expect=503)
+
+        # ---- 500: what answers on the store endpoint sends an error no ----
+        # ---- valid request gets (e.g. a store of another version) --------
+        fake = FakeStore(st.store_port)
+        fake.start()
+        try:
+            deadline = time.monotonic() + 10
+            while http("GET", b + "/readyz")[0] != 200 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            c("POST", "/events", {"user_id": "u", "description": "d"}, expect=500)
+            c("GET", f"/events/{eid}", expect=500)
+            c("PUT", f"/events/{eid}", {"status": "x"}, expect=500)
+            c("GET", "/events", expect=500)
+        finally:
+            fake.stopping.set()
+            fake.join(timeout=5)
+        if fake.refused != 4:
+            fail(f"the fake store refused {fake.refused} requests, expected 4")
 
     # ---- every documented response was produced --------------------------
     for path, item in spec["paths"].items():

@@ -3,16 +3,23 @@
  * lifecycle: 503 fast while no store runs (and recovery when one appears,
  * 503 again when it dies), 504 when the store is frozen mid-request (the
  * store's late reply must not be handed to a later request), 503 when the
- * store's notification backlog is full (and nothing stored), --check, and a
- * prompt exit 0 on SIGTERM even with idle, half-sent and in-flight
- * requests open.
+ * store's notification backlog is full (and nothing stored), 500 or 504 when
+ * what answers on the store endpoint sends replies the gateway cannot use
+ * (a fake store in a thread of this test: an error status no gateway request
+ * should cause, an undecodable reply, garbage, a reply to a request never
+ * sent) and a normal answer right after, --check, and a prompt exit 0 on
+ * SIGTERM even with idle, half-sent and in-flight requests open.
  *
  * Each test starts its own store and gateway on fresh ports.
  */
 #include "gwclient.h"
+#include "proto.h"
 
+#include <msgpack.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +33,7 @@
 #include <stddef.h>
 
 #include <cmocka.h>
+#include <zmq.h>
 
 #define FAST_MS 1000   /* "well under" the 2 s default store timeout */
 #define TIMEOUT_MS 500 /* --timeout-ms for the 504 test */
@@ -270,6 +278,178 @@ test_inflight_limit_is_503_fast (void **state)
     gw_resp_clear (&resp);
 }
 
+/* ---- A misbehaving store ------------------------------------------------
+ * A ROUTER in a thread of this test, bound where herald-store would be,
+ * answers pings normally (so /readyz says ready) and every other request
+ * with the next reply of its script. */
+
+typedef enum {
+    S_REPLY_MALFORMED,      /* a well-formed error reply, status "malformed" */
+    S_REPLY_UNKNOWN_STATUS, /* v and rid right, a status no protocol version has */
+    S_REPLY_GARBAGE,        /* not MessagePack at all: no rid to route by */
+    S_REPLY_OTHER_RID,      /* a well-formed reply to a request never sent */
+    S_REPLY_EVENT,          /* a correct answer: the requested event */
+} s_reply_t;
+
+typedef struct {
+    const char *endpoint;
+    const s_reply_t *script;
+    size_t n;
+    atomic_size_t answered; /* script replies sent */
+    atomic_bool stop;
+    char error[256]; /* set when the fake itself failed */
+} s_fake_store_t;
+
+/* Encodes the reply of the given kind to req into out; 0 or -1. */
+static int
+s_fake_reply (s_reply_t kind, const proto_request_t *req, msgpack_sbuffer *out)
+{
+    static const char garbage[] = "\\xc1\\xc1 not MessagePack";
+    proto_reply_t reply = { .op = req->op, .rid = req->rid, .status = PROTO_OK };
+    msgpack_packer pk;
+    switch (kind) {
+    case S_REPLY_MALFORMED:
+        return proto_reply_encode_error (req->op, req->rid, PROTO_E_MALFORMED,
+                                         "request is not a map", NULL, out);
+    case S_REPLY_UNKNOWN_STATUS:
+        msgpack_packer_init (&pk, out, msgpack_sbuffer_write);
+        return msgpack_pack_map (&pk, 3) | msgpack_pack_str_with_body (&pk, "v", 1)
+               | msgpack_pack_uint8 (&pk, PROTO_VERSION)
+               | msgpack_pack_str_with_body (&pk, "rid", 3) | msgpack_pack_uint64 (&pk, req->rid)
+               | msgpack_pack_str_with_body (&pk, "status", 6)
+               | msgpack_pack_str_with_body (&pk, "bogus", 5);
+    case S_REPLY_GARBAGE:
+        return msgpack_sbuffer_write (out, garbage, sizeof garbage - 1);
+    case S_REPLY_OTHER_RID:
+        return proto_reply_encode_error (req->op, req->rid + 1000000, PROTO_E_NOT_FOUND,
+                                         "Event not found", NULL, out);
+    case S_REPLY_EVENT:
+        memcpy (reply.event.id, req->event_id, sizeof reply.event.id);
+        reply.event.user_id = PROTO_STR ("u-fake");
+        reply.event.description = PROTO_STR ("from the fake store");
+        reply.event.status = PROTO_STR ("pending");
+        reply.event.created_at = reply.event.updated_at = 1764000000000;
+        reply.event.seq = 1;
+        return proto_reply_encode (&reply, out);
+    }
+    return -1;
+}
+
+/* Receives one [identity, request] message and answers it; 0, or -1 with
+   fake->error set. */
+static int
+s_fake_serve_one (s_fake_store_t *fake, void *router, msgpack_sbuffer *out)
+{
+    zmq_msg_t identity, frame;
+    zmq_msg_init (&identity);
+    zmq_msg_init (&frame);
+    int rc = -1;
+    if (zmq_msg_recv (&identity, router, 0) < 0 || !zmq_msg_more (&identity)
+        || zmq_msg_recv (&frame, router, 0) < 0) {
+        snprintf (fake->error, sizeof fake->error, "fake store: bad request envelope");
+        goto done;
+    }
+    proto_limits_t limits = proto_limits_default ();
+    proto_request_t req;
+    proto_error_t err;
+    if (proto_request_decode (zmq_msg_data (&frame), zmq_msg_size (&frame), &limits, &req, &err)
+        != PROTO_DECODE_OK) {
+        snprintf (fake->error, sizeof fake->error, "fake store: gateway sent %s", err.message);
+        goto done;
+    }
+    msgpack_sbuffer_clear (out);
+    size_t next = atomic_load (&fake->answered);
+    if (req.op == PROTO_OP_PING) {
+        proto_reply_t pong = { .op = PROTO_OP_PING, .rid = req.rid, .status = PROTO_OK };
+        rc = proto_reply_encode (&pong, out);
+    } else if (next < fake->n) {
+        rc = s_fake_reply (fake->script[next], &req, out);
+        atomic_fetch_add (&fake->answered, 1);
+    } else
+        snprintf (fake->error, sizeof fake->error, "fake store: more requests than scripted");
+    if (rc == 0
+        && (zmq_send (router, zmq_msg_data (&identity), zmq_msg_size (&identity), ZMQ_SNDMORE) < 0
+            || zmq_send (router, out->data, out->size, 0) < 0)) {
+        snprintf (fake->error, sizeof fake->error, "fake store: send failed");
+        rc = -1;
+    }
+done:
+    zmq_msg_close (&identity);
+    zmq_msg_close (&frame);
+    return rc;
+}
+
+static void *
+s_fake_store_run (void *arg)
+{
+    s_fake_store_t *fake = arg;
+    void *ctx = zmq_ctx_new ();
+    void *router = ctx ? zmq_socket (ctx, ZMQ_ROUTER) : NULL;
+    int zero = 0;
+    msgpack_sbuffer out;
+    msgpack_sbuffer_init (&out);
+    if (!router || zmq_setsockopt (router, ZMQ_LINGER, &zero, sizeof zero) != 0
+        || zmq_bind (router, fake->endpoint) != 0)
+        snprintf (fake->error, sizeof fake->error, "fake store: cannot bind %s: %s", fake->endpoint,
+                  zmq_strerror (errno));
+    else
+        while (!atomic_load (&fake->stop)) {
+            zmq_pollitem_t item = { router, 0, ZMQ_POLLIN, 0 };
+            if (zmq_poll (&item, 1, 50) > 0 && s_fake_serve_one (fake, router, &out) != 0)
+                break;
+        }
+    msgpack_sbuffer_destroy (&out);
+    if (router)
+        zmq_close (router);
+    if (ctx)
+        zmq_ctx_term (ctx);
+    return NULL;
+}
+
+static void
+test_misbehaving_store_is_500_or_504_and_gateway_survives (void **state)
+{
+    static const s_reply_t script[] = { S_REPLY_MALFORMED, S_REPLY_UNKNOWN_STATUS, S_REPLY_GARBAGE,
+                                        S_REPLY_OTHER_RID, S_REPLY_EVENT };
+    static const char *const expected[] = {
+        "Store protocol error (malformed): request is not a map",
+        "Store sent an undecodable reply",
+        "Store did not answer in time",
+        "Store did not answer in time",
+    };
+    s_fake_store_t fake = { .endpoint = s_gw.store_ep, .script = script, .n = 5 };
+    pthread_t tid;
+    assert_int_equal (pthread_create (&tid, NULL, s_fake_store_run, &fake), 0);
+    const char *const extra[] = { "--timeout-ms", "500", NULL };
+    assert_int_equal (gw_start_gateway (&s_gw, extra), 0);
+    assert_int_equal (gw_wait_readyz (&s_gw, 200, 10000), 0);
+
+    gw_resp_t resp = { 0 };
+    const char *path = "/events/0b9e4c6a-2f7d-4e1b-9a3c-5d6e7f8091a2";
+    for (size_t i = 0; i < sizeof expected / sizeof *expected; i++) {
+        gw_json (&s_gw, &resp, "GET", path, NULL);
+        gw_assert_detail (&resp, i < 2 ? 500 : 504, expected[i]);
+    }
+    /* the gateway still serves, and the reply to the request never sent
+       was counted as a late reply, not handed to anyone */
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", path, NULL, NULL, 0), 200);
+    gw_assert_event (resp.json, "u-fake", "from the fake store", "pending");
+    assert_string_equal (json_string_value (json_object_get (resp.json, "event_id")), path + 8);
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", "/metrics", NULL, NULL, 0), 200);
+    assert_true (gw_metric (resp.body, "herald_store_late_replies_total", NULL) >= 1);
+    assert_true (gw_metric (resp.body, "herald_http_requests_total",
+                            "route=\"GET /events/{event_id}\"", "code=\"500\"", NULL)
+                 == 2);
+
+    atomic_store (&fake.stop, true);
+    assert_int_equal (pthread_join (tid, NULL), 0);
+    if (fake.error[0])
+        fail_msg ("%s", fake.error);
+    assert_int_equal (atomic_load (&fake.answered), 5);
+    assert_int_equal (kill (s_gw.gateway, 0), 0);
+    gw_resp_clear (&resp);
+}
+
 static int
 s_run_check (void)
 {
@@ -346,6 +526,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_inflight_limit_is_503_fast, s_begin, s_end),
         cmocka_unit_test_setup_teardown (test_full_backlog_is_503_and_stores_nothing, s_begin,
                                          s_end),
+        cmocka_unit_test_setup_teardown (test_misbehaving_store_is_500_or_504_and_gateway_survives,
+                                         s_begin, s_end),
         cmocka_unit_test_setup_teardown (test_check_flag_reports_readiness, s_begin, s_end),
         cmocka_unit_test_setup_teardown (test_sigterm_exits_zero_promptly, s_begin, s_end),
     };
