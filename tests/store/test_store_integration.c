@@ -173,7 +173,8 @@ test_store_answers_every_op (void **state)
                                .description = PROTO_STR ("Your order shipped") };
     uint8_t id[16];
     char *key = NULL;
-    for (int i = 0; i < 40 && !key; i++) {
+    uint64_t created = 0;
+    for (int i = 0; i < 40 && !key; i++, created++) {
         proto_reply_t *reply = s_call (self, &create);
         assert_int_equal (reply->status, PROTO_OK);
         assert_true (s_is (reply->event.status, "pending"));
@@ -229,7 +230,8 @@ test_store_answers_every_op (void **state)
     ack.seq = update_seq;
     assert_int_equal (s_call (self, &ack)->acked, update_seq);
     assert_int_equal (s_call (self, &read)->n_changes, 0);
-    assert_true (s_stat (self, "events") >= 2);
+    /* (the subscriber may have joined in time for the first create) */
+    assert_true (s_stat (self, "events") >= created);
     assert_true (s_stat (self, "published") >= 1);
 }
 
