@@ -279,6 +279,19 @@ test_garbage_on_the_http_port_leaves_it_serving (void **state)
     s_assert_serving ("connect storm");
     char id[GW_ID_LEN + 1];
     gw_create (&s_gw, "after-garbage", "still storing", id);
+
+    /* libmicrohttpd's notes on what it answered itself go through the
+       gateway's log at debug: at the default level none of it was logged */
+    char path[700], log[8192];
+    snprintf (path, sizeof path, "%s/gateway-%d.log", harness_tmpdir (), s_gw.run);
+    FILE *file = fopen (path, "r");
+    assert_non_null (file);
+    size_t len = fread (log, 1, sizeof log - 1, file);
+    fclose (file);
+    log[len] = '\0';
+    assert_non_null (strstr (log, "INFO herald-gateway: listening on"));
+    if (strstr (log, "libmicrohttpd") || strstr (log, "Error processing request"))
+        fail_msg ("client errors logged at the default level:\n%s", log);
 }
 
 static void
