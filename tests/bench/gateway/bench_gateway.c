@@ -155,10 +155,10 @@ s_soak (const options_t *opts, const wrk_config_t *wrk, const char *gateway_url,
             opts->soak, opts->connections, before);
     wrk_result_t result;
     cpu_sample_t cpu_before, cpu_after;
-    cpu_sample (&cpu_before, s_children, s_child_count);
+    cpu_sample (&cpu_before, s_children, s_child_count, NULL, 0);
     if (wrk_run (wrk, "mixed", gateway_url, opts->soak, s_soak_tick, &soak, &result) != 0)
         return -1;
-    cpu_sample (&cpu_after, s_children, s_child_count);
+    cpu_sample (&cpu_after, s_children, s_child_count, NULL, 0);
     long after = wrk_rss_kib (gateway);
     if (after >= 0) {
         soak.last_kib = after;

@@ -173,15 +173,13 @@ s_measure (const cases_config_t *cfg, const wrk_config_t *wrk, const char *mode,
     if (cfg->warmup_s > 0 && wrk_run (wrk, mode, url, cfg->warmup_s, NULL, NULL, &warm) != 0)
         return -1;
     cpu_sample_t before, after;
-    cpu_sample (&before, cfg->pids, cfg->npids);
-    long long server_before = cpu_ticks (server, nserver), client_before = cpu_children_ticks ();
+    cpu_sample (&before, cfg->pids, cfg->npids, server, nserver);
     int rc = wrk_run (wrk, mode, url, cfg->duration_s, NULL, NULL, out);
-    long long server_after = cpu_ticks (server, nserver), client_after = cpu_children_ticks ();
-    cpu_sample (&after, cfg->pids, cfg->npids);
+    cpu_sample (&after, cfg->pids, cfg->npids, server, nserver);
     cpu->others = cpu_others_pct (&before, &after);
     cpu->busy = cpu_busy_pct (&before, &after);
-    cpu->server_us = cpu_us_per_request (server_after - server_before, out->requests);
-    cpu->client_us = cpu_us_per_request (client_after - client_before, out->requests);
+    cpu->server_us = cpu_us_per_request (after.server - before.server, out->requests);
+    cpu->client_us = cpu_us_per_request (after.children - before.children, out->requests);
     return rc;
 }
 

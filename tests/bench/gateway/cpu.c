@@ -51,19 +51,13 @@ s_hz (void)
     return hz > 0 ? hz : 100;
 }
 
-long long
-cpu_ticks (const pid_t *pids, int n)
+static long long
+s_ticks_of (const pid_t *pids, int n)
 {
     long long ticks = 0;
     for (int i = 0; i < n; i++)
         ticks += s_pid_ticks (pids[i]);
     return ticks;
-}
-
-long long
-cpu_children_ticks (void)
-{
-    return s_rusage_ticks (RUSAGE_CHILDREN, s_hz ());
 }
 
 double
@@ -75,7 +69,7 @@ cpu_us_per_request (long long ticks, long requests)
 }
 
 void
-cpu_sample (cpu_sample_t *self, const pid_t *pids, int n)
+cpu_sample (cpu_sample_t *self, const pid_t *pids, int n, const pid_t *server, int nserver)
 {
     memset (self, 0, sizeof *self);
     FILE *file = fopen ("/proc/stat", "r");
@@ -96,8 +90,9 @@ cpu_sample (cpu_sample_t *self, const pid_t *pids, int n)
         fclose (file);
     }
     long hz = s_hz ();
-    self->ours = cpu_ticks (pids, n) + s_rusage_ticks (RUSAGE_SELF, hz)
-                 + s_rusage_ticks (RUSAGE_CHILDREN, hz);
+    self->server = s_ticks_of (server, nserver);
+    self->children = s_rusage_ticks (RUSAGE_CHILDREN, hz);
+    self->ours = s_ticks_of (pids, n) + s_rusage_ticks (RUSAGE_SELF, hz) + self->children;
 }
 
 double

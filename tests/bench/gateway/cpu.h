@@ -12,14 +12,17 @@
 #include <sys/types.h>
 
 typedef struct {
-    long long total; /* all CPU time, clock ticks */
-    long long busy;  /* user, nice, system, steal */
-    long long used;  /* all but idle and iowait (busy + irq + softirq) */
-    long long ours;  /* the benchmark's processes */
+    long long total;    /* all CPU time, clock ticks */
+    long long busy;     /* user, nice, system, steal */
+    long long used;     /* all but idle and iowait (busy + irq + softirq) */
+    long long ours;     /* the benchmark's processes */
+    long long server;   /* the processes named as the side under load */
+    long long children; /* this process's reaped children (the wrk runs) */
 } cpu_sample_t;
 
-/* Takes a sample; pids are the benchmark's running children (n of them). */
-void cpu_sample (cpu_sample_t *self, const pid_t *pids, int n);
+/* Takes a sample; pids are the benchmark's running children (n of them),
+   server those of the side under load (nserver of them, may be 0). */
+void cpu_sample (cpu_sample_t *self, const pid_t *pids, int n, const pid_t *server, int nserver);
 
 /* Percent of the machine's capacity (all cores = 100) that other processes
    used between two samples, or -1 if unknown. */
@@ -30,16 +33,9 @@ double cpu_others_pct (const cpu_sample_t *before, const cpu_sample_t *after);
    benchmark's packets are mostly processed there), or -1 if unknown. */
 double cpu_busy_pct (const cpu_sample_t *before, const cpu_sample_t *after);
 
-/* CPU time (user + system, every thread) the listed running processes have
-   used so far, in clock ticks. */
-long long cpu_ticks (const pid_t *pids, int n);
-
-/* CPU time this process's reaped children (the wrk runs) have used so far,
-   in clock ticks. */
-long long cpu_children_ticks (void);
-
-/* Microseconds of CPU per request that a tick count over `requests` is, or
-   -1 when there were none. */
+/* Microseconds of CPU per request that a tick count (e.g. the difference of
+   two samples' server or children) over `requests` is, or -1 when there
+   were none. */
 double cpu_us_per_request (long long ticks, long requests);
 
 #endif
