@@ -42,7 +42,11 @@
     X (TYPE, "type")                                                                               \
     /* the event map */                                                                            \
     X (CREATED_AT, "created_at")                                                                   \
-    X (UPDATED_AT, "updated_at")
+    X (UPDATED_AT, "updated_at")                                                                   \
+    /* journal records (proto_journal.h) */                                                        \
+    X (FORMAT, "format")                                                                           \
+    X (STORE_ID, "store_id")                                                                       \
+    X (SLOTS, "slots")
 
 typedef enum {
 #define PROTO_KEY_ENUM(id, text) PROTO_KEY_##id,
