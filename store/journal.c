@@ -69,6 +69,7 @@ struct _journal_t {
     int64_t unsynced_since; /* mono ms of the oldest unsynced write, 0 none; under mutex */
     atomic_int sync_error;
     atomic_uint_fast64_t unsynced_max_ms;
+    atomic_uint_fast64_t synced_size; /* bytes known to be on disk */
     atomic_uint_fast64_t syncs;
     atomic_uint_fast64_t sync_us_total;
     atomic_uint_fast64_t sync_us_max;
@@ -161,12 +162,11 @@ s_valid_after (const uint8_t *base, size_t from, size_t len)
     return false;
 }
 
-/* Walks the bytes of a journal: records to fn, the tail judged torn or
-   corrupt. Returns 0 or -1 (corrupt). */
-static int
-s_scan (const char *path, const uint8_t *base, size_t len, journal_record_fn *fn, void *arg,
-        journal_scan_t *scan)
+int
+journal_scan_bytes (const char *path, const uint8_t *base, size_t len, journal_record_fn *fn,
+                    void *arg, journal_scan_t *scan)
 {
+    memset (scan, 0, sizeof *scan);
     size_t off = 0;
     while (off < len) {
         journal_frame_t frame;
@@ -247,7 +247,7 @@ journal_verify (const char *path, journal_record_fn *fn, void *arg, journal_scan
     close (fd);
     if (rc != 0)
         return -1;
-    rc = s_scan (path, base, len, fn, arg, scan);
+    rc = journal_scan_bytes (path, base, len, fn, arg, scan);
     if (base)
         munmap ((void *)base, len);
     return rc;
@@ -368,7 +368,7 @@ journal_load (journal_t *self, journal_record_fn *fn, void *arg, journal_scan_t 
     size_t len;
     if (s_map (self->fd, self->path, &base, &len, scan) != 0)
         return -1;
-    int rc = s_scan (self->path, base, len, fn, arg, scan);
+    int rc = journal_scan_bytes (self->path, base, len, fn, arg, scan);
     if (base)
         munmap ((void *)base, len);
     if (rc != 0)
@@ -384,6 +384,8 @@ journal_load (journal_t *self, journal_record_fn *fn, void *arg, journal_scan_t 
         }
     }
     self->size = scan->bytes;
+    if (self->policy != JOURNAL_FSYNC_NO && fdatasync (self->fd) == 0)
+        atomic_store (&self->synced_size, self->size);
     if (self->policy == JOURNAL_FSYNC_EVERYSEC) {
         if (pthread_create (&self->thread, NULL, s_sync_thread, self) != 0) {
             snprintf (scan->message, sizeof scan->message, "cannot start the sync thread");
@@ -510,7 +512,11 @@ journal_commit (journal_t *self)
         log_info ("journal %s: writable again (%zu bytes written that waited)", self->path,
                   self->buf_len);
     self->error = 0;
+    pthread_mutex_lock (&self->mutex);
     self->size += self->buf_len;
+    pthread_mutex_unlock (&self->mutex);
+    if (self->policy == JOURNAL_FSYNC_ALWAYS)
+        atomic_store (&self->synced_size, self->size);
     self->stats.commits++;
     self->stats.records += self->buf_records;
     self->buf_len = 0;
@@ -554,6 +560,7 @@ journal_stats (journal_t *self, journal_stats_t *out)
     out->sync_us_total = atomic_load (&self->sync_us_total);
     out->sync_us_max = atomic_load (&self->sync_us_max);
     out->unsynced_max_ms = atomic_load (&self->unsynced_max_ms);
+    out->synced_bytes = atomic_load (&self->synced_size);
 }
 
 /* The everysec thread: once a second, sync what was written since the last
@@ -572,6 +579,7 @@ s_sync_thread (void *arg)
             continue;
         int64_t since = self->unsynced_since;
         self->unsynced_since = 0;
+        uint64_t size = self->size;
         int fd = dup (self->fd);
         pthread_mutex_unlock (&self->mutex);
         int64_t t0 = clock_mono_us ();
@@ -582,6 +590,7 @@ s_sync_thread (void *arg)
         if (rc == 0) {
             s_note_sync (self, t0);
             s_note_synced (self, since);
+            atomic_store (&self->synced_size, size);
             atomic_store (&self->sync_error, 0);
         } else {
             log_error ("journal %s: fdatasync failed: %s", self->path, strerror (err));
@@ -749,7 +758,11 @@ journal_rewrite_poll (journal_t *self)
     pthread_mutex_unlock (&self->mutex);
     close (old);
     uint64_t before = self->size;
+    pthread_mutex_lock (&self->mutex);
     self->size = snapshot + (self->size - self->fork_size);
+    pthread_mutex_unlock (&self->mutex);
+    if (self->policy != JOURNAL_FSYNC_NO)
+        atomic_store (&self->synced_size, self->size);
     self->stats.rewrites++;
     log_info ("compaction done: %llu -> %llu bytes (snapshot %llu in %lld ms, switch %lld us)",
               (unsigned long long)before, (unsigned long long)self->size,

@@ -99,6 +99,12 @@ typedef struct {
 typedef int (journal_record_fn) (void *arg, uint64_t seq, const uint8_t *payload, size_t len,
                                  char *why, size_t why_size);
 
+/* The load's walk over a journal's bytes held in memory (path names it in
+   messages): records to fn (NULL: none), torn tail and corruption
+   reported in scan (zeroed first). Returns 0 or -1 (corrupt). */
+int journal_scan_bytes (const char *path, const uint8_t *base, size_t len, journal_record_fn *fn,
+                        void *arg, journal_scan_t *scan);
+
 /* Reads path (a journal file) without changing it: every record to fn,
    torn tail and corruption reported in scan. Returns 0 when the file
    would load (a torn tail included), -1 when it is corrupt or cannot be
@@ -151,6 +157,7 @@ typedef struct {
     uint64_t write_errors;    /* failed writes or syncs */
     uint64_t rewrites;        /* compactions completed */
     uint64_t unsynced_max_ms; /* longest time written data waited for its sync */
+    uint64_t synced_bytes;    /* file size known to be on disk (0 under fsync no) */
 } journal_stats_t;
 
 /* Counters, copied into out. */

@@ -15,12 +15,16 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <uuid/uuid.h>
 
 struct _persist_t {
@@ -241,6 +245,7 @@ s_stats (void *arg, proto_stat_t *out, size_t room)
     S_STAT ("journal_sync_us_total", st.sync_us_total);
     S_STAT ("journal_sync_us_max", st.sync_us_max);
     S_STAT ("journal_unsynced_max_ms", st.unsynced_max_ms);
+    S_STAT ("journal_synced_bytes", st.synced_bytes);
     S_STAT ("journal_write_errors", st.write_errors);
     S_STAT ("journal_rewrites", st.rewrites);
     S_STAT ("journal_error_errno", journal_error (self->journal));
@@ -467,47 +472,78 @@ persist_tick (persist_t *self)
 }
 
 int
-persist_verify (const char *dir)
+persist_check_bytes (const char *name, const uint8_t *buf, size_t len, persist_check_t *out)
 {
+    memset (out, 0, sizeof *out);
     proto_limits_t limits = proto_limits_default ();
     persist_t scratch = { 0 };
     scratch.dispatch = dispatch_new (FEED_MAX_LIMIT, &limits);
     if (!scratch.dispatch) {
-        fprintf (stderr, "out of memory\n");
-        return 1;
+        snprintf (out->scan.message, sizeof out->scan.message, "out of memory");
+        return -1;
     }
     scratch.table = dispatch_table (scratch.dispatch);
     scratch.feed = dispatch_feed (scratch.dispatch);
-    size_t n = strlen (dir) + sizeof "/journal";
-    char *path = malloc (n);
-    if (!path) {
-        dispatch_destroy (&scratch.dispatch);
-        return 1;
-    }
-    snprintf (path, n, "%s/journal", dir);
-    journal_scan_t scan;
-    int rc = journal_verify (path, s_apply, &scratch, &scan);
+    int rc = journal_scan_bytes (name, buf, len, s_apply, &scratch, &out->scan);
     if (rc == 0 && scratch.snap_open) {
-        snprintf (scan.message, sizeof scan.message, "%s: the snapshot's feed tail is incomplete",
-                  path);
+        snprintf (out->scan.message, sizeof out->scan.message,
+                  "%s: the snapshot's feed tail stops at %" PRIu64 " of %" PRIu64, name,
+                  feed_head (scratch.feed), scratch.snap_head);
+        out->scan.corrupt = true;
         rc = -1;
     }
+    out->have_header = scratch.have_header;
+    memcpy (out->store_id, scratch.store_id, 16);
+    out->events = event_table_size (scratch.table);
+    out->acked = feed_acked (scratch.feed);
+    out->head = feed_head (scratch.feed);
+    dispatch_destroy (&scratch.dispatch);
+    return rc;
+}
+
+int
+persist_verify (const char *dir)
+{
+    size_t n = strlen (dir) + sizeof "/journal";
+    char *path = malloc (n);
+    if (!path)
+        return 1;
+    snprintf (path, n, "%s/journal", dir);
+    int rc = -1;
+    persist_check_t check = { 0 };
+    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat (fd, &st) != 0) {
+        snprintf (check.scan.message, sizeof check.scan.message, "%s: %s", path, strerror (errno));
+    } else {
+        size_t len = (size_t)st.st_size;
+        void *map = len ? mmap (NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+        if (map == MAP_FAILED)
+            snprintf (check.scan.message, sizeof check.scan.message, "%s: cannot map: %s", path,
+                      strerror (errno));
+        else {
+            rc = persist_check_bytes (path, map, len, &check);
+            if (map)
+                munmap (map, len);
+        }
+    }
+    if (fd >= 0)
+        close (fd);
     char id[PROTO_UUID_LEN + 1] = "none (no header)";
-    if (scratch.have_header)
-        proto_uuid_format (scratch.store_id, id);
+    if (check.have_header)
+        proto_uuid_format (check.store_id, id);
     printf ("journal: %s\nrecords: %" PRIu64 "\nvalid bytes: %" PRIu64 "\nstore id: %s\n"
             "events: %zu\nfeed: cursor %" PRIu64 ", head %" PRIu64 ", %" PRIu64 " unacknowledged\n",
-            path, scan.records, scan.bytes, id, event_table_size (scratch.table),
-            feed_acked (scratch.feed), feed_head (scratch.feed), feed_len (scratch.feed));
-    if (scan.torn)
+            path, check.scan.records, check.scan.bytes, id, check.events, check.acked, check.head,
+            check.head - check.acked);
+    if (check.scan.torn)
         printf ("torn tail: %" PRIu64 " bytes at offset %" PRIu64
                 " (a crash mid-write; the store cuts it off at start)\n",
-                scan.torn_bytes, scan.torn_offset);
+                check.scan.torn_bytes, check.scan.torn_offset);
     if (rc != 0)
-        printf ("ERROR: %s\n", scan.message);
+        printf ("ERROR: %s\n", check.scan.message);
     else
         printf ("ok: the store can start from this journal\n");
     free (path);
-    dispatch_destroy (&scratch.dispatch);
     return rc == 0 ? 0 : 1;
 }

@@ -58,6 +58,21 @@ int persist_commit (persist_t *self);
    finishes or starts a compaction. Returns like persist_commit. */
 int persist_tick (persist_t *self);
 
+/* What a journal's bytes replay to. */
+typedef struct {
+    journal_scan_t scan;
+    bool have_header;
+    uint8_t store_id[16];
+    size_t events;
+    uint64_t acked, head;
+} persist_check_t;
+
+/* Replays a journal held in memory into a scratch state, as start-up
+   would, without touching any file (--journal-verify, the fuzz target).
+   Returns 0 when the store would start from it, -1 with the reason in
+   out->scan.message. */
+int persist_check_bytes (const char *name, const uint8_t *buf, size_t len, persist_check_t *out);
+
 /* --journal-verify: reads DIR/journal without changing it, prints what it
    holds (records, events, feed, store id, torn tail, corruption) to
    stdout. Returns 0 when the store would start from it, 1 when not. */
