@@ -98,7 +98,7 @@ main (int argc, char *argv[])
             return 1;
         }
     } else
-        log_warn ("no --data-dir: events are kept in memory only, and a restart loses every one");
+        log_warn ("no --data-dir: events are kept in memory only, and a restart loses every event");
     server_t *server = server_new (dispatch, bind, pub_bind);
     if (!server) {
         persist_destroy (&persist);
