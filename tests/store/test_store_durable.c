@@ -303,7 +303,7 @@ s_burst_then_kill (fixture_t *self, size_t creates, int64_t *ack_times, int stat
             *f = (inflight_t){ .rid = req.rid };
             unsigned dice = (unsigned)rand_r (&seed) % 10;
             size_t pick = self->n_events ? (size_t)rand_r (&seed) % self->n_events : 0;
-            char status[16];
+            char status[16], desc[48]; /* encoded by s_send below: same scope */
             if (dice < 3 && self->n_events && self->events[pick].pending_status == 0) {
                 tracked_t *e = &self->events[pick];
                 req.op = PROTO_OP_UPDATE;
@@ -319,7 +319,6 @@ s_burst_then_kill (fixture_t *self, size_t creates, int64_t *ack_times, int stat
                 req.has = PROTO_HAS_SEQ;
                 req.seq = self->max_change_seq - self->max_change_seq / 8;
             } else {
-                char desc[48];
                 snprintf (desc, sizeof desc, "burst event %llu", (unsigned long long)req.rid);
                 req.op = PROTO_OP_CREATE;
                 req.has = PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION;
