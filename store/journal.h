@@ -105,6 +105,11 @@ typedef int (journal_record_fn) (void *arg, uint64_t seq, const uint8_t *payload
 int journal_scan_bytes (const char *path, const uint8_t *base, size_t len, journal_record_fn *fn,
                         void *arg, journal_scan_t *scan);
 
+/* Maps the open journal fd (named path in messages) read-only: *base NULL
+   and *len 0 for an empty file. Returns 0, or -1 with the reason in
+   scan->message. The caller munmaps. */
+int journal_map (int fd, const char *path, const uint8_t **base, size_t *len, journal_scan_t *scan);
+
 /* Reads path (a journal file) without changing it: every record to fn,
    torn tail and corruption reported in scan. Returns 0 when the file
    would load (a torn tail included), -1 when it is corrupt or cannot be
