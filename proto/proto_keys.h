@@ -37,6 +37,8 @@
     X (FEED_LEN, "feed_len")                                                                       \
     X (FEED_MAX, "feed_max")                                                                       \
     X (STATS, "stats")                                                                             \
+    /* the store's identity: in replies, and feed_ack's fence */                                   \
+    X (STORE_ID, "store_id")                                                                       \
     /* change records and notifications */                                                         \
     X (KIND, "kind")                                                                               \
     X (TYPE, "type")                                                                               \
