@@ -37,14 +37,17 @@
     X (FEED_LEN, "feed_len")                                                                       \
     X (FEED_MAX, "feed_max")                                                                       \
     X (STATS, "stats")                                                                             \
-    /* the store's identity: in replies, and feed_ack's fence */                                   \
+    /* the store's identity: in replies, feed_ack's fence, the journal header */                   \
     X (STORE_ID, "store_id")                                                                       \
     /* change records and notifications */                                                         \
     X (KIND, "kind")                                                                               \
     X (TYPE, "type")                                                                               \
     /* the event map */                                                                            \
     X (CREATED_AT, "created_at")                                                                   \
-    X (UPDATED_AT, "updated_at")
+    X (UPDATED_AT, "updated_at")                                                                   \
+    /* journal records (proto_journal.h; also "store_id", above) */                                \
+    X (FORMAT, "format")                                                                           \
+    X (SLOTS, "slots")
 
 typedef enum {
 #define PROTO_KEY_ENUM(id, text) PROTO_KEY_##id,

@@ -20,7 +20,8 @@
 #include <unistd.h>
 #include <uuid/uuid.h>
 
-#define S_CMD_WRITE 1u /* takes a feed slot; refused when the feed is full */
+#define S_CMD_WRITE 1u     /* takes a feed slot; refused when the feed is full */
+#define S_CMD_JOURNALED 2u /* changes journaled state; refused while writes are */
 
 struct _dispatch_t {
     event_table_t *table;
@@ -29,6 +30,12 @@ struct _dispatch_t {
     dispatch_counters_t counters;
     dispatch_change_fn *on_change;
     void *on_change_arg;
+    dispatch_journal_fn *on_journal;
+    void *on_journal_arg;
+    dispatch_stats_fn *on_stats;
+    void *on_stats_arg;
+    char refusal[256]; /* non-empty: writes refused with this message */
+    uint64_t durable;  /* highest seq feed_read may hand out */
     /* Result of the current write handler. */
     uint32_t changed;
     proto_change_kind_t changed_kind;
@@ -37,7 +44,7 @@ struct _dispatch_t {
     proto_event_t items[PROTO_LIST_LIMIT_MAX];
     feed_record_t records[PROTO_FEED_READ_MAX];
     proto_change_t changes[PROTO_FEED_READ_MAX];
-    proto_stat_t stats[16];
+    proto_stat_t stats[48];
     char message[160];
     uint8_t id_pool[4096]; /* kernel randomness for new ids */
     size_t id_pool_used;
@@ -225,6 +232,8 @@ s_feed_read (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
         max = PROTO_FEED_READ_MAX;
     uint64_t from = (req->has & PROTO_HAS_FROM) ? req->from : 0;
     size_t n = feed_read (self->feed, from, max, self->records);
+    while (n > 0 && self->records[n - 1].seq > self->durable)
+        n--; /* not on disk yet: read again after the commit */
     size_t used = 0;
     for (size_t i = 0; i < n; i++) {
         self->changes[i].seq = self->records[i].seq;
@@ -257,6 +266,7 @@ s_feed_ack (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
         reply->field = PROTO_STR ("store_id");
         return PROTO_E_INVALID;
     }
+    uint64_t before = feed_acked (self->feed);
     if (feed_ack (self->feed, req->seq) != 0) {
         snprintf (self->message, sizeof self->message, "seq %llu is beyond the feed head %llu",
                   (unsigned long long)req->seq, (unsigned long long)feed_head (self->feed));
@@ -265,6 +275,9 @@ s_feed_ack (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
         return PROTO_E_INVALID;
     }
     reply->acked = feed_acked (self->feed);
+    if (reply->acked > before && self->on_journal
+        && self->on_journal (self->on_journal_arg, true, 0, reply->acked, NULL) != 0)
+        self->counters.unjournaled++;
     s_identify (self, reply);
     return PROTO_OK;
 }
@@ -300,10 +313,14 @@ s_stats (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
     S_STAT ("unroutable", c->unroutable);
     S_STAT ("dropped", c->dropped);
     S_STAT ("published", c->published);
+    S_STAT ("unjournaled", c->unjournaled);
     S_STAT ("table_overhead_bytes", event_table_overhead_bytes (self->table));
     S_STAT ("rss_bytes", s_rss_bytes ());
 #undef S_STAT
-    assert (n <= sizeof self->stats / sizeof self->stats[0]);
+    size_t room = sizeof self->stats / sizeof self->stats[0];
+    assert (n <= room);
+    if (self->on_stats)
+        n += self->on_stats (self->on_stats_arg, stats + n, room - n);
     reply->stats = stats;
     reply->n_stats = n;
     s_identify (self, reply);
@@ -312,12 +329,13 @@ s_stats (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
 
 static const s_command_t s_commands[PROTO_OP_COUNT_] = {
     [PROTO_OP_PING] = { s_ping, 0, 0 },
-    [PROTO_OP_CREATE] = { s_create, PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION, S_CMD_WRITE },
+    [PROTO_OP_CREATE] = { s_create, PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION,
+                          S_CMD_WRITE | S_CMD_JOURNALED },
     [PROTO_OP_GET] = { s_get, PROTO_HAS_EVENT_ID, 0 },
-    [PROTO_OP_UPDATE] = { s_update, PROTO_HAS_EVENT_ID, S_CMD_WRITE },
+    [PROTO_OP_UPDATE] = { s_update, PROTO_HAS_EVENT_ID, S_CMD_WRITE | S_CMD_JOURNALED },
     [PROTO_OP_LIST] = { s_list, 0, 0 },
     [PROTO_OP_FEED_READ] = { s_feed_read, 0, 0 },
-    [PROTO_OP_FEED_ACK] = { s_feed_ack, PROTO_HAS_SEQ, 0 },
+    [PROTO_OP_FEED_ACK] = { s_feed_ack, PROTO_HAS_SEQ, S_CMD_JOURNALED },
     [PROTO_OP_STATS] = { s_stats, 0, 0 },
 };
 
@@ -333,6 +351,7 @@ dispatch_new (size_t feed_max, const proto_limits_t *limits)
     self->feed = feed_new (feed_max);
     self->limits = *limits;
     self->id_pool_used = sizeof self->id_pool; /* drawn on first use */
+    self->durable = UINT64_MAX;
     /* A fresh identity for a fresh (empty) store; a store that recovers
        its data replaces it with the one stored beside that data. */
     s_new_id (self, self->store_id);
@@ -374,6 +393,36 @@ dispatch_set_change_handler (dispatch_t *self, dispatch_change_fn *fn, void *arg
     assert (self);
     self->on_change = fn;
     self->on_change_arg = arg;
+}
+
+void
+dispatch_set_journal_handler (dispatch_t *self, dispatch_journal_fn *fn, void *arg)
+{
+    assert (self);
+    self->on_journal = fn;
+    self->on_journal_arg = arg;
+}
+
+void
+dispatch_set_stats_handler (dispatch_t *self, dispatch_stats_fn *fn, void *arg)
+{
+    assert (self);
+    self->on_stats = fn;
+    self->on_stats_arg = arg;
+}
+
+void
+dispatch_refuse_writes (dispatch_t *self, const char *message)
+{
+    assert (self);
+    snprintf (self->refusal, sizeof self->refusal, "%s", message ? message : "");
+}
+
+void
+dispatch_set_durable (dispatch_t *self, uint64_t seq)
+{
+    assert (self);
+    self->durable = seq;
 }
 
 dispatch_counters_t *
@@ -448,6 +497,10 @@ dispatch_frame (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *
                         out);
         return;
     }
+    if ((cmd->flags & S_CMD_JOURNALED) && self->refusal[0]) {
+        s_encode_error (self, req.op, req.rid, PROTO_E_INTERNAL, self->refusal, NULL, out);
+        return;
+    }
     if (cmd->flags & S_CMD_WRITE) {
         feed_room_t room = feed_reserve (self->feed);
         if (room != FEED_OK) {
@@ -471,6 +524,11 @@ dispatch_frame (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *
         proto_change_t change = { .kind = self->changed_kind, .event = reply.event };
         change.seq = feed_append (self->feed, self->changed_kind, self->changed);
         assert (change.seq == reply.event.seq);
+        if (self->on_journal
+            && self->on_journal (self->on_journal_arg, false, change.kind, change.seq,
+                                 &change.event)
+                   != 0)
+            self->counters.unjournaled++;
         if (self->on_change)
             self->on_change (self->on_change_arg, &change);
     }

@@ -26,17 +26,31 @@ typedef struct _dispatch_t dispatch_t;
 
 /* Counters reported by the stats op. The server bumps the transport ones. */
 typedef struct {
-    uint64_t requests;   /* frames handled */
-    uint64_t errors;     /* replies with a status other than ok */
-    uint64_t malformed;  /* frames that did not decode */
-    uint64_t unroutable; /* replies the ROUTER could not send (peer gone, HWM) */
-    uint64_t dropped;    /* messages that could not even be framed */
-    uint64_t published;  /* change notifications sent on PUB */
+    uint64_t requests;    /* frames handled */
+    uint64_t errors;      /* replies with a status other than ok */
+    uint64_t malformed;   /* frames that did not decode */
+    uint64_t unroutable;  /* replies the ROUTER could not send (peer gone, HWM) */
+    uint64_t dropped;     /* messages that could not even be framed */
+    uint64_t published;   /* change notifications sent on PUB */
+    uint64_t unjournaled; /* changes the journal hook failed to record (out of memory) */
 } dispatch_counters_t;
 
 /* Called after each write with the new change record; the event view is
    borrowed for the duration of the call. */
 typedef void (dispatch_change_fn) (void *arg, const proto_change_t *change);
+
+/* Called after each change of state that must be journaled: a write (kind
+   CREATED or UPDATED, seq = the change's, event = the state after it,
+   borrowed) or an acknowledgement that moved the cursor (ack true, seq =
+   the new cursor, event NULL). Returns 0, or -1 when it could not record
+   the change (the dispatcher counts it; the hook's owner refuses writes). */
+typedef int (dispatch_journal_fn) (void *arg, bool ack, proto_change_kind_t kind, uint64_t seq,
+                                   const proto_event_t *event);
+
+/* Appends the hook owner's counters to a stats reply: writes at most room
+   entries to out (names must be string literals or outlive the reply) and
+   returns how many. */
+typedef size_t (dispatch_stats_fn) (void *arg, proto_stat_t *out, size_t room);
 
 /* A dispatcher with an empty table and a feed bounded at feed_max. limits
    is copied. Returns NULL when out of memory or feed_max is out of range. */
@@ -56,6 +70,22 @@ const uint8_t *dispatch_store_id (dispatch_t *self);
 
 /* Sets (or clears, fn NULL) the change handler. */
 void dispatch_set_change_handler (dispatch_t *self, dispatch_change_fn *fn, void *arg);
+
+/* Sets (or clears, fn NULL) the journal hook. */
+void dispatch_set_journal_handler (dispatch_t *self, dispatch_journal_fn *fn, void *arg);
+
+/* Sets (or clears, fn NULL) extra counters for the stats op. */
+void dispatch_set_stats_handler (dispatch_t *self, dispatch_stats_fn *fn, void *arg);
+
+/* While message is non-NULL (copied), writes and feed acknowledgements are
+   refused before they change anything, with status internal and this
+   message (the gateway answers 503 with it). NULL lets them through. */
+void dispatch_refuse_writes (dispatch_t *self, const char *message);
+
+/* Records up to seq are durable: feed_read hands out no record above it,
+   so the notifier never publishes a change the journal could still lose.
+   Without a journal nobody calls this and every record is readable. */
+void dispatch_set_durable (dispatch_t *self, uint64_t seq);
 
 /* Handles one request frame (untrusted bytes) and writes the reply frame
    into out, which is cleared first. Never fails: out of memory while

@@ -142,3 +142,23 @@ feed_ack (feed_t *self, uint64_t seq)
         self->acked = seq;
     return 0;
 }
+
+int
+feed_set_max (feed_t *self, size_t max)
+{
+    assert (self);
+    if (max < 1 || max > FEED_MAX_LIMIT)
+        return -1;
+    self->max = max;
+    return 0;
+}
+
+int
+feed_restore (feed_t *self, uint64_t seq)
+{
+    assert (self);
+    if (self->head != 0)
+        return -1;
+    self->head = self->acked = seq;
+    return 0;
+}

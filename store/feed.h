@@ -65,6 +65,18 @@ size_t feed_read (feed_t *self, uint64_t from, size_t max, feed_record_t *out);
    seq at or below the cursor is a no-op), or -1 when seq > head. */
 int feed_ack (feed_t *self, uint64_t seq);
 
+/* Changes the bound (1 .. FEED_MAX_LIMIT; -1 otherwise). Records already
+   held stay even when more than the new bound: writes are then refused
+   until acknowledgements bring the length under it. The journal's replay
+   lifts the bound while it runs, so a store restarted with a smaller
+   --feed-max loses nothing. */
+int feed_set_max (feed_t *self, size_t max);
+
+/* Starts an empty feed (head 0) at a cursor: head = acked = seq, as a
+   journal snapshot recorded it. Returns 0, or -1 when the feed is not
+   empty. */
+int feed_restore (feed_t *self, uint64_t seq);
+
 uint64_t feed_head (feed_t *self);
 uint64_t feed_acked (feed_t *self);
 uint64_t feed_len (feed_t *self);

@@ -1,5 +1,6 @@
 /*
- * herald-store — the in-memory event store (DESIGN §3). This file parses
+ * herald-store — the event store (DESIGN §3): in memory, journaled to
+ * --data-dir. This file parses
  * flags and environment, wires the dispatcher to the server and runs the
  * loop until SIGINT/SIGTERM; `--check` pings a running store instead.
  */
@@ -8,6 +9,7 @@
 #include "herald_version.h"
 #include "log.h"
 #include "options.h"
+#include "persist.h"
 #include "proto.h"
 #include "server.h"
 
@@ -27,6 +29,19 @@ static option_t s_options[] = {
               "live change stream (PUB; observers only, not the delivery path)"),
     OPTION_I ("feed-max", "HERALD_FEED_MAX", S_XSTR (FEED_MAX_DEFAULT), 1, FEED_MAX_LIMIT, "N",
               "unacknowledged changes before writes are refused"),
+    OPTION_S ("data-dir", "HERALD_STORE_DATA_DIR", NULL, "DIR",
+              "journal directory (created if missing); unset = in memory only: a restart "
+              "loses every event"),
+    OPTION_S ("fsync", "HERALD_STORE_FSYNC", "always", "always|everysec|no",
+              "when the journal is synced: before every reply (a 201 is on disk), once a "
+              "second, or when the kernel likes"),
+    OPTION_I ("compact-factor", "HERALD_STORE_COMPACT_FACTOR", "2", 2, 1000, "N",
+              "compact the journal when it is N times the live data ..."),
+    OPTION_I ("compact-min-bytes", "HERALD_STORE_COMPACT_MIN_BYTES", "67108864", 4096, INT64_MAX,
+              "BYTES", "... and at least this big"),
+    OPTION_F ("journal-verify", "read the journal in --data-dir, report what it holds and "
+                                "whether the store can start from it, and exit 0 or 1 "
+                                "without starting or changing anything"),
     OPTION_F ("check", "ping the store at --bind (as a client) and exit 0 if it answers within "
                        "1 s, else 1"),
     OPTION_END,
@@ -46,6 +61,23 @@ main (int argc, char *argv[])
     const char *pub_bind = options_get (&opts, "pub-bind")->str;
     int64_t feed_max = options_get (&opts, "feed-max")->num;
     bool check = options_get (&opts, "check")->set;
+    persist_config_t journal = {
+        .dir = options_get (&opts, "data-dir")->str,
+        .compact_factor = (uint64_t)options_get (&opts, "compact-factor")->num,
+        .compact_min = (uint64_t)options_get (&opts, "compact-min-bytes")->num,
+    };
+    if (journal_fsync_parse (options_get (&opts, "fsync")->str, &journal.fsync) != 0) {
+        fprintf (stderr, "herald-store: --fsync must be always, everysec or no, not '%s'\n",
+                 options_get (&opts, "fsync")->str);
+        return 2;
+    }
+    if (options_get (&opts, "journal-verify")->set) {
+        if (!journal.dir) {
+            fprintf (stderr, "herald-store: --journal-verify needs --data-dir\n");
+            return 2;
+        }
+        return persist_verify (journal.dir);
+    }
     proto_limits_t limits;
     if (proto_limits_from_env (&limits) != 0)
         return 2;
@@ -58,11 +90,22 @@ main (int argc, char *argv[])
         log_error ("out of memory");
         return 1;
     }
+    persist_t *persist = NULL;
+    if (journal.dir) {
+        persist = persist_open (dispatch, &journal);
+        if (!persist) {
+            dispatch_destroy (&dispatch);
+            return 1;
+        }
+    } else
+        log_warn ("no --data-dir: events are kept in memory only, and a restart loses every event");
     server_t *server = server_new (dispatch, bind, pub_bind);
     if (!server) {
+        persist_destroy (&persist);
         dispatch_destroy (&dispatch);
         return 1;
     }
+    server_set_persist (server, persist);
     log_info ("serving requests on %s, changes on %s (feed max %lld, version %s)", bind, pub_bind,
               (long long)feed_max, HERALD_VERSION);
     char store_id[PROTO_UUID_LEN + 1];
@@ -75,6 +118,7 @@ main (int argc, char *argv[])
               (unsigned long long)c->errors, (unsigned long long)c->unroutable,
               (unsigned long long)c->dropped);
     server_destroy (&server);
+    persist_destroy (&persist);
     dispatch_destroy (&dispatch);
     return rc == 0 ? 0 : 1;
 }

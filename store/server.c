@@ -24,8 +24,21 @@
 #define S_HEARTBEAT_IVL 10000     /* ZMTP PING every 10 s ... */
 #define S_HEARTBEAT_TIMEOUT 30000 /* ... a silent peer dropped after 30 s */
 
+/* A reply held for the group commit. */
+typedef struct {
+    zmq_msg_t identity;
+    bool delimiter;
+    bool durable;    /* its request appended records: needs the commit */
+    size_t off, len; /* in held_bytes */
+} s_held_t;
+
 struct _server_t {
     dispatch_t *dispatch;
+    persist_t *persist;
+    s_held_t *held;
+    size_t n_held, cap_held;
+    msgpack_sbuffer held_bytes;
+    msgpack_sbuffer notes; /* PUB notes held: u8 key length, key, u32 length, body */
     dispatch_counters_t *counters;
     zsock_t *router;
     zsock_t *pub;
@@ -46,6 +59,15 @@ s_publish (void *arg, const proto_change_t *change)
     if (proto_notification_encode (&note, &self->note) != 0)
         return;
     const char *key = proto_change_routing_key (change->kind);
+    if (self->persist) {
+        uint8_t klen = (uint8_t)strlen (key);
+        uint32_t blen = (uint32_t)self->note.size;
+        msgpack_sbuffer_write (&self->notes, (const char *)&klen, 1);
+        msgpack_sbuffer_write (&self->notes, key, klen);
+        msgpack_sbuffer_write (&self->notes, (const char *)&blen, 4);
+        msgpack_sbuffer_write (&self->notes, self->note.data, self->note.size);
+        return;
+    }
     if (zmq_send (self->pub_raw, key, strlen (key), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         return;
     if (zmq_send (self->pub_raw, self->note.data, self->note.size, ZMQ_DONTWAIT) >= 0)
@@ -63,6 +85,8 @@ server_new (dispatch_t *dispatch, const char *bind, const char *pub_bind)
     self->counters = dispatch_counters (dispatch);
     msgpack_sbuffer_init (&self->reply);
     msgpack_sbuffer_init (&self->note);
+    msgpack_sbuffer_init (&self->held_bytes);
+    msgpack_sbuffer_init (&self->notes);
     self->router = zsock_new (ZMQ_ROUTER);
     self->pub = zsock_new (ZMQ_PUB);
     if (!self->router || !self->pub) {
@@ -105,10 +129,22 @@ server_destroy (server_t **self_p)
     dispatch_set_change_handler (self->dispatch, NULL, NULL);
     zsock_destroy (&self->router);
     zsock_destroy (&self->pub);
+    for (size_t i = 0; i < self->n_held; i++)
+        zmq_msg_close (&self->held[i].identity);
+    free (self->held);
     msgpack_sbuffer_destroy (&self->reply);
     msgpack_sbuffer_destroy (&self->note);
+    msgpack_sbuffer_destroy (&self->held_bytes);
+    msgpack_sbuffer_destroy (&self->notes);
     free (self);
     *self_p = NULL;
+}
+
+void
+server_set_persist (server_t *self, persist_t *persist)
+{
+    assert (self);
+    self->persist = persist;
 }
 
 int
@@ -118,12 +154,11 @@ server_port (server_t *self)
     return self->port;
 }
 
-/* Sends the reply in self->reply to identity (consumed), mirroring the
-   request's envelope. */
+/* Sends data to identity (consumed), mirroring the request's envelope. */
 static void
-s_reply (server_t *self, zmq_msg_t *identity, bool delimiter)
+s_send (server_t *self, zmq_msg_t *identity, bool delimiter, const void *data, size_t size)
 {
-    if (self->reply.size == 0) {
+    if (size == 0) {
         zmq_msg_close (identity); /* encoding failed (out of memory): nothing to send */
         return;
     }
@@ -137,7 +172,88 @@ s_reply (server_t *self, zmq_msg_t *identity, bool delimiter)
     /* Once the identity frame is accepted the rest of the message is too. */
     if (delimiter)
         zmq_send (self->router_raw, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-    zmq_send (self->router_raw, self->reply.data, self->reply.size, ZMQ_DONTWAIT);
+    zmq_send (self->router_raw, data, size, ZMQ_DONTWAIT);
+}
+
+/* Sends the reply in self->reply, or holds it for the group commit. */
+static void
+s_reply (server_t *self, zmq_msg_t *identity, bool delimiter, bool durable)
+{
+    if (!self->persist) {
+        s_send (self, identity, delimiter, self->reply.data, self->reply.size);
+        return;
+    }
+    if (self->n_held == self->cap_held) {
+        size_t cap = self->cap_held ? self->cap_held * 2 : 256;
+        s_held_t *held = realloc (self->held, cap * sizeof *held);
+        if (!held) {
+            zmq_msg_close (identity); /* out of memory: the client times out */
+            return;
+        }
+        self->held = held;
+        self->cap_held = cap;
+    }
+    s_held_t *h = &self->held[self->n_held++];
+    zmq_msg_init (&h->identity);
+    zmq_msg_move (&h->identity, identity);
+    zmq_msg_close (identity);
+    h->delimiter = delimiter;
+    h->durable = durable;
+    h->off = self->held_bytes.size;
+    h->len = self->reply.size;
+    msgpack_sbuffer_write (&self->held_bytes, self->reply.data, self->reply.size);
+}
+
+/* Sends the held PUB notes. */
+static void
+s_flush_notes (server_t *self)
+{
+    const uint8_t *p = (const uint8_t *)self->notes.data;
+    const uint8_t *end = p + self->notes.size;
+    while (p < end) {
+        uint8_t klen = p[0];
+        uint32_t blen;
+        memcpy (&blen, p + 1 + klen, 4);
+        if (zmq_send (self->pub_raw, p + 1, klen, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0
+            && zmq_send (self->pub_raw, p + 5 + klen, blen, ZMQ_DONTWAIT) >= 0)
+            self->counters->published++;
+        p += 5 + klen + blen;
+    }
+    msgpack_sbuffer_clear (&self->notes);
+}
+
+/* After a commit: sends every held reply when committed, else only those
+   that did not wait for the journal; the rest stay, in order. */
+static void
+s_flush_held (server_t *self, bool committed)
+{
+    size_t kept = 0;
+    msgpack_sbuffer keep;
+    msgpack_sbuffer_init (&keep);
+    for (size_t i = 0; i < self->n_held; i++) {
+        s_held_t *h = &self->held[i];
+        const char *data = self->held_bytes.data + h->off;
+        if (committed || !h->durable) {
+            s_send (self, &h->identity, h->delimiter, data, h->len);
+            continue;
+        }
+        s_held_t *k = &self->held[kept++];
+        if (k != h) {
+            zmq_msg_init (&k->identity);
+            zmq_msg_move (&k->identity, &h->identity);
+            zmq_msg_close (&h->identity);
+            k->delimiter = h->delimiter;
+            k->durable = true;
+            k->len = h->len;
+        }
+        k->off = keep.size;
+        msgpack_sbuffer_write (&keep, data, h->len);
+    }
+    self->n_held = kept;
+    msgpack_sbuffer_destroy (&self->held_bytes);
+    self->held_bytes = keep;
+    if (committed)
+        s_flush_notes (self);
 }
 
 /* Receives and handles one message. Returns 1 when one was handled (or
@@ -171,9 +287,11 @@ s_handle_one (server_t *self)
     bool framed = count == 1 || (count == 2 && zmq_msg_size (&frames[0]) == 0);
     if (framed) {
         zmq_msg_t *payload = &frames[count - 1];
+        uint64_t appended = self->persist ? persist_appended (self->persist) : 0;
         dispatch_frame (self->dispatch, zmq_msg_data (payload), zmq_msg_size (payload),
                         &self->reply);
-        s_reply (self, &identity, count == 2);
+        bool durable = self->persist && persist_appended (self->persist) != appended;
+        s_reply (self, &identity, count == 2, durable);
     } else {
         self->counters->dropped++;
         log_debug ("dropped a message of %zu frames after the identity", count);
@@ -206,6 +324,12 @@ server_run (server_t *self)
                 return -1;
             }
         }
+        /* Group commit: one write (and sync) for the whole batch, then its
+           replies. The tick also retries a failed commit and compacts. */
+        if (self->persist)
+            s_flush_held (self, persist_tick (self->persist) == 0);
     }
+    if (self->persist)
+        s_flush_held (self, persist_commit (self->persist) == 0);
     return 0;
 }

@@ -13,11 +13,20 @@
  * identity cannot be framed and is dropped and counted. Each change is
  * published on PUB as [routing key][notification body], for observers only
  * (PUB drops at its high-water mark; delivery goes through the feed).
+ *
+ * With a journal (server_set_persist) the loop group-commits: the replies
+ * and PUB notes of a batch are held while the batch is handled, the
+ * journal is written (and synced, per policy) once, then they go out. When
+ * the journal cannot be written, the replies of requests that appended
+ * records stay held until a later commit succeeds (the client may time
+ * out first: the change was not acknowledged, and is kept in memory and
+ * written when the disk recovers); the others go out at once.
  */
 #ifndef HERALD_SERVER_H
 #define HERALD_SERVER_H
 
 #include "dispatch.h"
+#include "persist.h"
 
 typedef struct _server_t server_t;
 
@@ -25,6 +34,9 @@ typedef struct _server_t server_t;
    (which must outlive the server) and installs itself as its change
    handler. Returns NULL, after logging why, when a bind fails. */
 server_t *server_new (dispatch_t *dispatch, const char *bind, const char *pub_bind);
+
+/* Journals through persist (borrowed; must outlive the server), as above. */
+void server_set_persist (server_t *self, persist_t *persist);
 
 /* Closes the sockets, letting replies already queued leave (1 s linger). */
 void server_destroy (server_t **self_p);

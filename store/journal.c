@@ -1,0 +1,773 @@
+/*
+ * journal — see journal.h.
+ *
+ * Loading maps the file read-only and walks it frame by frame, so a
+ * million records replay in the time their payloads take to decode. The
+ * write path is one growing buffer per loop iteration and pwrite at the
+ * committed size (never O_APPEND), so a failed write is undone with
+ * ftruncate to that size and retried whole.
+ *
+ * The everysec thread syncs a dup of the descriptor taken under the mutex,
+ * so no lock is held across the fdatasync and a rewrite can swap the file
+ * under it (a sync of the replaced file is harmless).
+ *
+ * HERALD_STORE_CRASH_AT (tests only, never set in production) names a step
+ * of the rewrite at which the store SIGKILLs itself, so the tests can crash
+ * it at each: rewrite-forked, rewrite-copied, rewrite-renamed, rewrite-done.
+ */
+#define _GNU_SOURCE
+#include "journal.h"
+
+#include "clock.h"
+#include "crc32c.h"
+#include "log.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define S_SYNC_EVERY_MS 1000
+#define S_COPY_CHUNK (1024 * 1024)
+#define S_WRITER_FLUSH (1024 * 1024)
+
+struct _journal_t {
+    char *dir;
+    char *path;         /* dir/journal */
+    char *rewrite_path; /* dir/journal.rewrite */
+    int dir_fd;
+    int lock_fd;
+    int fd;
+    journal_fsync_t policy;
+    uint64_t size; /* committed bytes */
+    uint8_t *buf;  /* records not yet written */
+    size_t buf_len, buf_cap;
+    uint64_t buf_records;
+    int error;
+    journal_stats_t stats;
+    const char *crash_at;
+    /* rewrite */
+    pid_t child;
+    uint64_t fork_size;
+    int64_t fork_at;
+    /* everysec thread */
+    pthread_t thread;
+    bool thread_started;
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+    bool stopping;          /* under mutex */
+    int64_t unsynced_since; /* mono ms of the oldest unsynced write, 0 none; under mutex */
+    atomic_int sync_error;
+    atomic_uint_fast64_t unsynced_max_ms;
+    atomic_uint_fast64_t synced_size; /* bytes known to be on disk */
+    atomic_uint_fast64_t syncs;
+    atomic_uint_fast64_t sync_us_total;
+    atomic_uint_fast64_t sync_us_max;
+};
+
+struct _journal_writer_t {
+    int fd;
+    uint8_t *buf;
+    size_t len, cap;
+};
+
+/* ---- Policy names -------------------------------------------------------- */
+
+static const char *s_policy_names[] = { "always", "everysec", "no" };
+
+int
+journal_fsync_parse (const char *text, journal_fsync_t *out)
+{
+    for (int i = 0; i < 3; i++)
+        if (strcmp (text, s_policy_names[i]) == 0) {
+            *out = (journal_fsync_t)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *
+journal_fsync_name (journal_fsync_t policy)
+{
+    return policy <= JOURNAL_FSYNC_NO ? s_policy_names[policy] : "?";
+}
+
+/* ---- Frames -------------------------------------------------------------- */
+
+static uint32_t
+s_get32 (const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void
+s_put32 (uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+journal_frame_status_t
+journal_frame_parse (const void *buf, size_t len, journal_frame_t *frame)
+{
+    const uint8_t *p = buf;
+    if (len < JOURNAL_FRAME_HEADER)
+        return JOURNAL_FRAME_SHORT;
+    uint32_t length = s_get32 (p + 4);
+    if (length > JOURNAL_PAYLOAD_MAX)
+        return JOURNAL_FRAME_BAD;
+    if (len - JOURNAL_FRAME_HEADER < length)
+        return JOURNAL_FRAME_SHORT;
+    if (crc32c (0, p + 4, JOURNAL_FRAME_HEADER - 4 + (size_t)length) != s_get32 (p))
+        return JOURNAL_FRAME_BAD;
+    frame->seq = (uint64_t)s_get32 (p + 8) | (uint64_t)s_get32 (p + 12) << 32;
+    frame->payload = p + JOURNAL_FRAME_HEADER;
+    frame->len = length;
+    frame->size = JOURNAL_FRAME_HEADER + (size_t)length;
+    return JOURNAL_FRAME_OK;
+}
+
+void
+journal_frame_header (uint8_t out[JOURNAL_FRAME_HEADER], uint64_t seq, const void *payload,
+                      size_t len)
+{
+    assert (len <= JOURNAL_PAYLOAD_MAX);
+    s_put32 (out + 4, (uint32_t)len);
+    s_put32 (out + 8, (uint32_t)seq);
+    s_put32 (out + 12, (uint32_t)(seq >> 32));
+    uint32_t crc = crc32c (0, out + 4, JOURNAL_FRAME_HEADER - 4);
+    s_put32 (out, crc32c (crc, payload, len));
+}
+
+/* ---- Loading ------------------------------------------------------------- */
+
+/* True when a valid frame starts anywhere in [from, len). */
+static bool
+s_valid_after (const uint8_t *base, size_t from, size_t len)
+{
+    journal_frame_t frame;
+    for (size_t at = from; at + JOURNAL_FRAME_HEADER <= len; at++)
+        if (journal_frame_parse (base + at, len - at, &frame) == JOURNAL_FRAME_OK)
+            return true;
+    return false;
+}
+
+int
+journal_scan_bytes (const char *path, const uint8_t *base, size_t len, journal_record_fn *fn,
+                    void *arg, journal_scan_t *scan)
+{
+    memset (scan, 0, sizeof *scan);
+    size_t off = 0;
+    while (off < len) {
+        journal_frame_t frame;
+        journal_frame_status_t st = journal_frame_parse (base + off, len - off, &frame);
+        if (st == JOURNAL_FRAME_OK) {
+            char why[256] = "";
+            if (fn && fn (arg, frame.seq, frame.payload, frame.len, why, sizeof why) != 0) {
+                scan->corrupt = true;
+                scan->corrupt_offset = off;
+                snprintf (scan->message, sizeof scan->message,
+                          "%s: record at offset %zu (seq %llu) cannot be applied: %s", path, off,
+                          (unsigned long long)frame.seq, why);
+                return -1;
+            }
+            scan->records++;
+            off += frame.size;
+            continue;
+        }
+        if (s_valid_after (base, off + 1, len)) {
+            scan->corrupt = true;
+            scan->corrupt_offset = off;
+            snprintf (scan->message, sizeof scan->message,
+                      "%s is corrupt at offset %zu: a record fails its %s and valid records "
+                      "follow. Nothing was changed. Keep a copy of the file; to start with the "
+                      "records before the damage only, truncate it at that offset "
+                      "(truncate -s %zu %s); herald-store --journal-verify reports without "
+                      "starting",
+                      path, off, st == JOURNAL_FRAME_BAD ? "checksum or length" : "length", off,
+                      path);
+            return -1;
+        }
+        scan->torn = true;
+        scan->torn_offset = off;
+        scan->torn_bytes = len - off;
+        break;
+    }
+    scan->bytes = off;
+    return 0;
+}
+
+/* Maps path (read-only); *base NULL for an empty file. */
+static int
+s_map (int fd, const char *path, const uint8_t **base, size_t *len, journal_scan_t *scan)
+{
+    struct stat st;
+    *base = NULL;
+    *len = 0;
+    if (fstat (fd, &st) != 0) {
+        snprintf (scan->message, sizeof scan->message, "%s: %s", path, strerror (errno));
+        return -1;
+    }
+    if (st.st_size == 0)
+        return 0;
+    void *map = mmap (NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map == MAP_FAILED) {
+        snprintf (scan->message, sizeof scan->message, "%s: cannot map: %s", path,
+                  strerror (errno));
+        return -1;
+    }
+    madvise (map, (size_t)st.st_size, MADV_SEQUENTIAL);
+    *base = map;
+    *len = (size_t)st.st_size;
+    return 0;
+}
+
+int
+journal_verify (const char *path, journal_record_fn *fn, void *arg, journal_scan_t *scan)
+{
+    memset (scan, 0, sizeof *scan);
+    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf (scan->message, sizeof scan->message, "%s: %s", path, strerror (errno));
+        return -1;
+    }
+    const uint8_t *base;
+    size_t len;
+    int rc = s_map (fd, path, &base, &len, scan);
+    close (fd);
+    if (rc != 0)
+        return -1;
+    rc = journal_scan_bytes (path, base, len, fn, arg, scan);
+    if (base)
+        munmap ((void *)base, len);
+    return rc;
+}
+
+/* ---- Opening ------------------------------------------------------------- */
+
+static char *
+s_join (const char *dir, const char *name)
+{
+    size_t n = strlen (dir) + strlen (name) + 2;
+    char *path = malloc (n);
+    if (path)
+        snprintf (path, n, "%s/%s", dir, name);
+    return path;
+}
+
+static void *s_sync_thread (void *arg);
+
+journal_t *
+journal_open (const char *dir, journal_fsync_t policy, char *why, size_t why_size)
+{
+    journal_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        snprintf (why, why_size, "out of memory");
+        return NULL;
+    }
+    self->dir_fd = self->lock_fd = self->fd = -1;
+    self->policy = policy;
+    self->crash_at = getenv ("HERALD_STORE_CRASH_AT");
+    pthread_mutex_init (&self->mutex, NULL);
+    pthread_cond_init (&self->cond, NULL);
+    self->dir = strdup (dir);
+    self->path = s_join (dir, "journal");
+    self->rewrite_path = s_join (dir, "journal.rewrite");
+    char *lock_path = s_join (dir, "LOCK");
+    if (!self->dir || !self->path || !self->rewrite_path || !lock_path) {
+        snprintf (why, why_size, "out of memory");
+        goto failed;
+    }
+    if (mkdir (dir, 0750) != 0 && errno != EEXIST) {
+        snprintf (why, why_size, "cannot create data dir %s: %s", dir, strerror (errno));
+        goto failed;
+    }
+    self->dir_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (self->dir_fd < 0) {
+        snprintf (why, why_size, "cannot open data dir %s: %s", dir, strerror (errno));
+        goto failed;
+    }
+    self->lock_fd = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (self->lock_fd < 0) {
+        snprintf (why, why_size, "data dir %s cannot be written: %s", dir, strerror (errno));
+        goto failed;
+    }
+    if (flock (self->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        snprintf (why, why_size, "data dir %s is in use by another herald-store (%s is locked)",
+                  dir, lock_path);
+        goto failed;
+    }
+    if (unlink (self->rewrite_path) == 0)
+        log_warn ("removed %s, left by a compaction that did not finish", self->rewrite_path);
+    self->fd = open (self->path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (self->fd < 0) {
+        snprintf (why, why_size, "cannot open %s for writing: %s", self->path, strerror (errno));
+        goto failed;
+    }
+    free (lock_path);
+    return self;
+failed:
+    free (lock_path);
+    journal_destroy (&self);
+    return NULL;
+}
+
+void
+journal_destroy (journal_t **self_p)
+{
+    assert (self_p);
+    journal_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->thread_started) {
+        pthread_mutex_lock (&self->mutex);
+        self->stopping = true;
+        pthread_cond_signal (&self->cond);
+        pthread_mutex_unlock (&self->mutex);
+        pthread_join (self->thread, NULL);
+    }
+    if (self->child > 0) {
+        kill (self->child, SIGKILL);
+        waitpid (self->child, NULL, 0);
+        unlink (self->rewrite_path);
+    }
+    if (self->fd >= 0 && self->policy != JOURNAL_FSYNC_NO)
+        fdatasync (self->fd);
+    if (self->fd >= 0)
+        close (self->fd);
+    if (self->lock_fd >= 0)
+        close (self->lock_fd);
+    if (self->dir_fd >= 0)
+        close (self->dir_fd);
+    pthread_mutex_destroy (&self->mutex);
+    pthread_cond_destroy (&self->cond);
+    free (self->buf);
+    free (self->dir);
+    free (self->path);
+    free (self->rewrite_path);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+journal_load (journal_t *self, journal_record_fn *fn, void *arg, journal_scan_t *scan)
+{
+    assert (self);
+    memset (scan, 0, sizeof *scan);
+    const uint8_t *base;
+    size_t len;
+    if (s_map (self->fd, self->path, &base, &len, scan) != 0)
+        return -1;
+    int rc = journal_scan_bytes (self->path, base, len, fn, arg, scan);
+    if (base)
+        munmap ((void *)base, len);
+    if (rc != 0)
+        return -1;
+    if (scan->torn) {
+        log_warn ("%s: torn record at offset %llu (%llu bytes, a crash mid-write) discarded",
+                  self->path, (unsigned long long)scan->torn_offset,
+                  (unsigned long long)scan->torn_bytes);
+        if (ftruncate (self->fd, (off_t)scan->torn_offset) != 0 || fdatasync (self->fd) != 0) {
+            snprintf (scan->message, sizeof scan->message, "%s: cannot cut the torn tail: %s",
+                      self->path, strerror (errno));
+            return -1;
+        }
+    }
+    self->size = scan->bytes;
+    if (self->policy != JOURNAL_FSYNC_NO && fdatasync (self->fd) == 0)
+        atomic_store (&self->synced_size, self->size);
+    if (self->policy == JOURNAL_FSYNC_EVERYSEC) {
+        if (pthread_create (&self->thread, NULL, s_sync_thread, self) != 0) {
+            snprintf (scan->message, sizeof scan->message, "cannot start the sync thread");
+            return -1;
+        }
+        self->thread_started = true;
+    }
+    return 0;
+}
+
+/* ---- Appending and committing -------------------------------------------- */
+
+int
+journal_append (journal_t *self, uint64_t seq, const void *payload, size_t len)
+{
+    assert (self);
+    if (len > JOURNAL_PAYLOAD_MAX)
+        return -1;
+    size_t need = self->buf_len + JOURNAL_FRAME_HEADER + len;
+    if (need > self->buf_cap) {
+        size_t cap = self->buf_cap ? self->buf_cap : 64 * 1024;
+        while (cap < need)
+            cap *= 2;
+        uint8_t *buf = realloc (self->buf, cap);
+        if (!buf)
+            return -1;
+        self->buf = buf;
+        self->buf_cap = cap;
+    }
+    journal_frame_header (self->buf + self->buf_len, seq, payload, len);
+    memcpy (self->buf + self->buf_len + JOURNAL_FRAME_HEADER, payload, len);
+    self->buf_len = need;
+    self->buf_records++;
+    return 0;
+}
+
+size_t
+journal_pending (journal_t *self)
+{
+    assert (self);
+    return self->buf_len;
+}
+
+static void
+s_crash_point (journal_t *self, const char *step)
+{
+    if (self->crash_at && strcmp (self->crash_at, step) == 0) {
+        log_warn ("HERALD_STORE_CRASH_AT=%s: killing myself (tests only)", step);
+        raise (SIGKILL);
+    }
+}
+
+/* Writes all of buf at offset; 0 or -1 with errno. */
+static int
+s_pwrite_all (int fd, const uint8_t *buf, size_t len, uint64_t offset)
+{
+    while (len > 0) {
+        ssize_t n = pwrite (fd, buf, len, (off_t)offset);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0) {
+            errno = EIO;
+            return -1;
+        }
+        buf += n;
+        len -= (size_t)n;
+        offset += (uint64_t)n;
+    }
+    return 0;
+}
+
+static void
+s_note_sync (journal_t *self, int64_t started_us)
+{
+    uint64_t us = (uint64_t)(clock_mono_us () - started_us);
+    atomic_fetch_add (&self->syncs, 1);
+    atomic_fetch_add (&self->sync_us_total, us);
+    if (us > atomic_load (&self->sync_us_max))
+        atomic_store (&self->sync_us_max, us);
+}
+
+/* The written-but-unsynced data got synced: its age joins the window. */
+static void
+s_note_synced (journal_t *self, int64_t since_ms)
+{
+    if (since_ms == 0)
+        return;
+    uint64_t age = (uint64_t)(clock_mono_ms () - since_ms);
+    if (age > atomic_load (&self->unsynced_max_ms))
+        atomic_store (&self->unsynced_max_ms, age);
+}
+
+int
+journal_commit (journal_t *self)
+{
+    assert (self);
+    if (self->buf_len == 0)
+        return 0;
+    int err = 0;
+    if (s_pwrite_all (self->fd, self->buf, self->buf_len, self->size) != 0)
+        err = errno;
+    else if (self->policy == JOURNAL_FSYNC_ALWAYS) {
+        int64_t t0 = clock_mono_us ();
+        if (fdatasync (self->fd) != 0)
+            err = errno;
+        else
+            s_note_sync (self, t0);
+    }
+    if (err) {
+        /* Nothing half-written may stay: a later good record after it would
+           make this one look like corruption. */
+        if (ftruncate (self->fd, (off_t)self->size) != 0)
+            log_debug ("ftruncate after a failed write: %s", strerror (errno));
+        if (self->error == 0)
+            log_error ("journal %s: cannot write %zu bytes: %s; writes are refused until it can",
+                       self->path, self->buf_len, strerror (err));
+        self->error = err;
+        self->stats.write_errors++;
+        return -1;
+    }
+    if (self->error != 0)
+        log_info ("journal %s: writable again (%zu bytes written that waited)", self->path,
+                  self->buf_len);
+    self->error = 0;
+    pthread_mutex_lock (&self->mutex);
+    self->size += self->buf_len;
+    pthread_mutex_unlock (&self->mutex);
+    if (self->policy == JOURNAL_FSYNC_ALWAYS)
+        atomic_store (&self->synced_size, self->size);
+    self->stats.commits++;
+    self->stats.records += self->buf_records;
+    self->buf_len = 0;
+    self->buf_records = 0;
+    if (self->policy == JOURNAL_FSYNC_EVERYSEC) {
+        pthread_mutex_lock (&self->mutex);
+        if (self->unsynced_since == 0)
+            self->unsynced_since = clock_mono_ms ();
+        pthread_mutex_unlock (&self->mutex);
+    }
+    return 0;
+}
+
+int
+journal_error (journal_t *self)
+{
+    assert (self);
+    return self->error ? self->error : atomic_load (&self->sync_error);
+}
+
+uint64_t
+journal_size (journal_t *self)
+{
+    assert (self);
+    return self->size;
+}
+
+const char *
+journal_path (journal_t *self)
+{
+    assert (self);
+    return self->path;
+}
+
+void
+journal_stats (journal_t *self, journal_stats_t *out)
+{
+    assert (self);
+    *out = self->stats;
+    out->syncs = atomic_load (&self->syncs);
+    out->sync_us_total = atomic_load (&self->sync_us_total);
+    out->sync_us_max = atomic_load (&self->sync_us_max);
+    out->unsynced_max_ms = atomic_load (&self->unsynced_max_ms);
+    out->synced_bytes = atomic_load (&self->synced_size);
+}
+
+/* The everysec thread: once a second, sync what was written since the last
+   sync. A failed sync is reported through journal_error until one works. */
+static void *
+s_sync_thread (void *arg)
+{
+    journal_t *self = arg;
+    pthread_mutex_lock (&self->mutex);
+    while (!self->stopping) {
+        struct timespec until;
+        clock_gettime (CLOCK_REALTIME, &until);
+        until.tv_sec += S_SYNC_EVERY_MS / 1000;
+        pthread_cond_timedwait (&self->cond, &self->mutex, &until);
+        if (self->stopping || self->unsynced_since == 0)
+            continue;
+        int64_t since = self->unsynced_since;
+        self->unsynced_since = 0;
+        uint64_t size = self->size;
+        int fd = dup (self->fd);
+        pthread_mutex_unlock (&self->mutex);
+        int64_t t0 = clock_mono_us ();
+        int rc = fd >= 0 ? fdatasync (fd) : -1;
+        int err = rc == 0 ? 0 : errno;
+        if (fd >= 0)
+            close (fd);
+        if (rc == 0) {
+            s_note_sync (self, t0);
+            s_note_synced (self, since);
+            atomic_store (&self->synced_size, size);
+            atomic_store (&self->sync_error, 0);
+        } else {
+            log_error ("journal %s: fdatasync failed: %s", self->path, strerror (err));
+            atomic_store (&self->sync_error, err);
+        }
+        pthread_mutex_lock (&self->mutex);
+        if (rc != 0 && self->unsynced_since == 0)
+            self->unsynced_since = since; /* try again next second */
+    }
+    pthread_mutex_unlock (&self->mutex);
+    return NULL;
+}
+
+/* ---- Compaction ---------------------------------------------------------- */
+
+static int
+s_writer_flush (journal_writer_t *w)
+{
+    if (w->len == 0)
+        return 0;
+    size_t off = 0;
+    while (off < w->len) {
+        ssize_t n = write (w->fd, w->buf + off, w->len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        off += (size_t)n;
+    }
+    w->len = 0;
+    return 0;
+}
+
+int
+journal_writer_append (journal_writer_t *w, uint64_t seq, const void *payload, size_t len)
+{
+    if (len > JOURNAL_PAYLOAD_MAX)
+        return -1;
+    size_t need = JOURNAL_FRAME_HEADER + len;
+    if (w->len + need > w->cap && s_writer_flush (w) != 0)
+        return -1;
+    if (need > w->cap) {
+        uint8_t *buf = realloc (w->buf, need);
+        if (!buf)
+            return -1;
+        w->buf = buf;
+        w->cap = need;
+    }
+    journal_frame_header (w->buf + w->len, seq, payload, len);
+    memcpy (w->buf + w->len + JOURNAL_FRAME_HEADER, payload, len);
+    w->len += need;
+    return 0;
+}
+
+/* The child: snapshot into journal.rewrite, synced. Never returns. */
+static void
+s_rewrite_child (journal_t *self, journal_snapshot_fn *fn, void *arg)
+{
+    journal_writer_t w = { .cap = S_WRITER_FLUSH };
+    w.buf = malloc (w.cap);
+    w.fd = open (self->rewrite_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    int ok = w.buf && w.fd >= 0 && fn (arg, &w) == 0 && s_writer_flush (&w) == 0
+             && fdatasync (w.fd) == 0;
+    _exit (ok ? 0 : 1);
+}
+
+int
+journal_rewrite_start (journal_t *self, journal_snapshot_fn *fn, void *arg)
+{
+    assert (self);
+    if (self->child > 0 || journal_commit (self) != 0)
+        return -1;
+    self->fork_size = self->size;
+    self->fork_at = clock_mono_ms ();
+    pid_t pid = fork ();
+    if (pid < 0) {
+        log_error ("compaction: fork failed: %s", strerror (errno));
+        return -1;
+    }
+    if (pid == 0)
+        s_rewrite_child (self, fn, arg);
+    self->child = pid;
+    log_info ("compaction started (child %d): journal is %llu bytes", (int)pid,
+              (unsigned long long)self->size);
+    s_crash_point (self, "rewrite-forked");
+    return 0;
+}
+
+bool
+journal_rewriting (journal_t *self)
+{
+    assert (self);
+    return self->child > 0;
+}
+
+/* Appends [fork_size, size) of the journal to fd at offset to. */
+static int
+s_copy_tail (journal_t *self, int fd, uint64_t to)
+{
+    uint8_t *chunk = malloc (S_COPY_CHUNK);
+    if (!chunk)
+        return -1;
+    uint64_t at = self->fork_size;
+    while (at < self->size) {
+        size_t n = self->size - at < S_COPY_CHUNK ? (size_t)(self->size - at) : S_COPY_CHUNK;
+        ssize_t got = pread (self->fd, chunk, n, (off_t)at);
+        if (got <= 0 || s_pwrite_all (fd, chunk, (size_t)got, to) != 0) {
+            free (chunk);
+            return -1;
+        }
+        at += (uint64_t)got;
+        to += (uint64_t)got;
+    }
+    free (chunk);
+    return 0;
+}
+
+static int
+s_rewrite_fail (journal_t *self, int fd, const char *what)
+{
+    log_error ("compaction failed: %s: %s; going on with %s", what, strerror (errno), self->path);
+    if (fd >= 0)
+        close (fd);
+    unlink (self->rewrite_path);
+    return -1;
+}
+
+int
+journal_rewrite_poll (journal_t *self)
+{
+    assert (self);
+    if (self->child <= 0)
+        return 0;
+    int status;
+    pid_t pid = waitpid (self->child, &status, WNOHANG);
+    if (pid == 0)
+        return 0;
+    self->child = 0;
+    if (pid < 0 || !WIFEXITED (status) || WEXITSTATUS (status) != 0) {
+        errno = EIO;
+        return s_rewrite_fail (self, -1, "the snapshot child failed");
+    }
+    assert (self->buf_len == 0);
+    int64_t t0 = clock_mono_us ();
+    int fd = open (self->rewrite_path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return s_rewrite_fail (self, fd, "open");
+    struct stat st;
+    if (fstat (fd, &st) != 0)
+        return s_rewrite_fail (self, fd, "stat");
+    uint64_t snapshot = (uint64_t)st.st_size;
+    if (s_copy_tail (self, fd, snapshot) != 0)
+        return s_rewrite_fail (self, fd, "copying the records appended since the fork");
+    if (fdatasync (fd) != 0)
+        return s_rewrite_fail (self, fd, "sync");
+    s_crash_point (self, "rewrite-copied");
+    if (rename (self->rewrite_path, self->path) != 0)
+        return s_rewrite_fail (self, fd, "rename");
+    s_crash_point (self, "rewrite-renamed");
+    if (fsync (self->dir_fd) != 0)
+        log_warn ("compaction: syncing %s: %s", self->dir, strerror (errno));
+    pthread_mutex_lock (&self->mutex);
+    int old = self->fd;
+    self->fd = fd;
+    pthread_mutex_unlock (&self->mutex);
+    close (old);
+    uint64_t before = self->size;
+    pthread_mutex_lock (&self->mutex);
+    self->size = snapshot + (self->size - self->fork_size);
+    pthread_mutex_unlock (&self->mutex);
+    if (self->policy != JOURNAL_FSYNC_NO)
+        atomic_store (&self->synced_size, self->size);
+    self->stats.rewrites++;
+    log_info ("compaction done: %llu -> %llu bytes (snapshot %llu in %lld ms, switch %lld us)",
+              (unsigned long long)before, (unsigned long long)self->size,
+              (unsigned long long)snapshot, (long long)(clock_mono_ms () - self->fork_at),
+              (long long)(clock_mono_us () - t0));
+    s_crash_point (self, "rewrite-done");
+    return 1;
+}

@@ -1,0 +1,362 @@
+/*
+ * test_persist — the store's durability through its real request path
+ * (dispatch_frame) without sockets: a reopened data dir gives back exactly
+ * the events, sequence numbers, feed tail and cursor; compaction keeps the
+ * state and shrinks the file; a journal that cannot be written refuses
+ * writes with the cause while reads go on, and writes resume once it can;
+ * the feed hands out nothing the journal has not written; a restart with a
+ * smaller feed bound loses nothing.
+ */
+#include "dispatch.h"
+#include "persist.h"
+
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+typedef struct {
+    char dir[64];
+    dispatch_t *dispatch;
+    persist_t *persist;
+    msgpack_sbuffer request, out;
+    proto_reply_t reply;
+    uint64_t rid;
+} fixture_t;
+
+static void
+s_open (fixture_t *self, size_t feed_max, uint64_t compact_min)
+{
+    proto_limits_t limits = proto_limits_default ();
+    self->dispatch = dispatch_new (feed_max, &limits);
+    assert_non_null (self->dispatch);
+    persist_config_t config = { self->dir, JOURNAL_FSYNC_ALWAYS, 2, compact_min };
+    self->persist = persist_open (self->dispatch, &config);
+    assert_non_null (self->persist);
+}
+
+static void
+s_close (fixture_t *self)
+{
+    persist_destroy (&self->persist);
+    dispatch_destroy (&self->dispatch);
+}
+
+static int
+s_setup (void **state)
+{
+    fixture_t *self = calloc (1, sizeof *self);
+    snprintf (self->dir, sizeof self->dir, "/tmp/test_persist.XXXXXX");
+    assert_non_null (mkdtemp (self->dir));
+    msgpack_sbuffer_init (&self->request);
+    msgpack_sbuffer_init (&self->out);
+    *state = self;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    fixture_t *self = *state;
+    proto_reply_clear (&self->reply);
+    s_close (self);
+    msgpack_sbuffer_destroy (&self->request);
+    msgpack_sbuffer_destroy (&self->out);
+    char cmd[128];
+    snprintf (cmd, sizeof cmd, "rm -rf '%s'", self->dir);
+    assert_int_equal (system (cmd), 0);
+    free (self);
+    return 0;
+}
+
+static proto_reply_t *
+s_call (fixture_t *self, proto_request_t *req)
+{
+    req->rid = ++self->rid;
+    msgpack_sbuffer_clear (&self->request);
+    assert_int_equal (proto_request_encode (req, &self->request), 0);
+    proto_reply_clear (&self->reply);
+    dispatch_frame (self->dispatch, self->request.data, self->request.size, &self->out);
+    proto_error_t err;
+    assert_int_equal (proto_reply_decode (self->out.data, self->out.size, &self->reply, &err),
+                      PROTO_DECODE_OK);
+    return &self->reply;
+}
+
+static proto_reply_t *
+s_create (fixture_t *self, const char *user, const char *description)
+{
+    proto_request_t req = { .op = PROTO_OP_CREATE,
+                            .has = PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION };
+    req.user_id = (proto_str_t){ user, strlen (user) };
+    req.description = (proto_str_t){ description, strlen (description) };
+    return s_call (self, &req);
+}
+
+static proto_reply_t *
+s_update_status (fixture_t *self, const uint8_t id[16], const char *status)
+{
+    proto_request_t req = { .op = PROTO_OP_UPDATE, .has = PROTO_HAS_EVENT_ID | PROTO_HAS_STATUS };
+    memcpy (req.event_id, id, 16);
+    req.status = (proto_str_t){ status, strlen (status) };
+    return s_call (self, &req);
+}
+
+static proto_reply_t *
+s_ack (fixture_t *self, uint64_t seq)
+{
+    proto_request_t req = { .op = PROTO_OP_FEED_ACK, .has = PROTO_HAS_SEQ, .seq = seq };
+    return s_call (self, &req);
+}
+
+/* The whole state as text: every event's fields and the feed. */
+static char *
+s_dump (fixture_t *self)
+{
+    event_table_t *table = dispatch_table (self->dispatch);
+    feed_t *feed = dispatch_feed (self->dispatch);
+    size_t cap = 1 << 20, len = 0;
+    char *text = malloc (cap);
+    len += (size_t)snprintf (text + len, cap - len, "feed %llu %llu\n",
+                             (unsigned long long)feed_acked (feed),
+                             (unsigned long long)feed_head (feed));
+    for (uint32_t i = 0; i < event_table_size (table); i++) {
+        proto_event_t ev;
+        event_table_view (table, i, &ev);
+        char id[PROTO_UUID_LEN + 1];
+        proto_uuid_format (ev.id, id);
+        len += (size_t)snprintf (text + len, cap - len, "%s %.*s %.*s %.*s %lld %lld %llu\n", id,
+                                 (int)ev.user_id.len, ev.user_id.ptr, (int)ev.description.len,
+                                 ev.description.ptr, (int)ev.status.len, ev.status.ptr,
+                                 (long long)ev.created_at, (long long)ev.updated_at,
+                                 (unsigned long long)ev.seq);
+        assert_true (len < cap - 512);
+    }
+    feed_record_t rec[64];
+    size_t n;
+    for (uint64_t from = feed_acked (feed) + 1; (n = feed_read (feed, from, 64, rec)) > 0;
+         from += n)
+        for (size_t i = 0; i < n; i++)
+            len += (size_t)snprintf (text + len, cap - len, "rec %llu %d %u\n",
+                                     (unsigned long long)rec[i].seq, rec[i].kind, rec[i].ref);
+    return text;
+}
+
+/* Some history: creates, updates (one user_id change), acks. */
+static void
+s_history (fixture_t *self, int events)
+{
+    uint8_t ids[200][16];
+    assert_true (events <= 200);
+    for (int i = 0; i < events; i++) {
+        char user[16], desc[32];
+        snprintf (user, sizeof user, "u%d", i % 7);
+        snprintf (desc, sizeof desc, "event number %d", i);
+        proto_reply_t *r = s_create (self, user, desc);
+        assert_int_equal (r->status, PROTO_OK);
+        memcpy (ids[i], r->event.id, 16);
+    }
+    for (int i = 0; i < events; i += 3)
+        assert_int_equal (s_update_status (self, ids[i], "processed")->status, PROTO_OK);
+    proto_request_t req = { .op = PROTO_OP_UPDATE,
+                            .has = PROTO_HAS_EVENT_ID | PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION };
+    memcpy (req.event_id, ids[1], 16);
+    req.user_id = PROTO_STR ("moved-user");
+    req.description = PROTO_STR ("a longer description than before, \xe2\x9c\x93");
+    assert_int_equal (s_call (self, &req)->status, PROTO_OK);
+    assert_int_equal (s_ack (self, (uint64_t)events / 2)->status, PROTO_OK);
+}
+
+static void
+test_reopen_restores_events_feed_and_cursor_exactly (void **state)
+{
+    fixture_t *self = *state;
+    s_open (self, 1000, 1 << 30);
+    s_history (self, 50);
+    assert_int_equal (persist_commit (self->persist), 0);
+    uint8_t id[16];
+    memcpy (id, persist_store_id (self->persist), 16);
+    char *before = s_dump (self);
+    s_close (self);
+
+    s_open (self, 1000, 1 << 30);
+    char *after = s_dump (self);
+    assert_string_equal (before, after);
+    assert_memory_equal (persist_store_id (self->persist), id, 16);
+    /* Writes go on from the next seq. */
+    proto_reply_t *r = s_create (self, "u", "after restart");
+    assert_int_equal (r->status, PROTO_OK);
+    assert_int_equal (r->event.seq, feed_head (dispatch_feed (self->dispatch)));
+    free (before);
+    free (after);
+}
+
+static void
+test_a_new_data_dir_gets_a_new_store_id (void **state)
+{
+    fixture_t *self = *state;
+    s_open (self, 1000, 1 << 30);
+    uint8_t first[16];
+    memcpy (first, persist_store_id (self->persist), 16);
+    s_close (self);
+    char path[96];
+    snprintf (path, sizeof path, "%s/journal", self->dir);
+    assert_int_equal (unlink (path), 0);
+    s_open (self, 1000, 1 << 30);
+    assert_memory_not_equal (persist_store_id (self->persist), first, 16);
+}
+
+static off_t
+s_journal_size (fixture_t *self)
+{
+    char path[96];
+    snprintf (path, sizeof path, "%s/journal", self->dir);
+    struct stat st;
+    assert_int_equal (stat (path, &st), 0);
+    return st.st_size;
+}
+
+static uint64_t
+s_stat (fixture_t *self, const char *name)
+{
+    proto_request_t req = { .op = PROTO_OP_STATS };
+    proto_reply_t *r = s_call (self, &req);
+    for (size_t i = 0; i < r->n_stats; i++)
+        if (r->stats[i].name.len == strlen (name)
+            && memcmp (r->stats[i].name.ptr, name, r->stats[i].name.len) == 0)
+            return r->stats[i].value;
+    fail_msg ("no stat %s", name);
+    return 0;
+}
+
+static void
+test_compaction_keeps_the_state_and_shrinks_the_journal (void **state)
+{
+    fixture_t *self = *state;
+    s_open (self, 100000, 4096);
+    s_history (self, 40);
+    /* Many updates of the same events: the journal outgrows the live data. */
+    proto_request_t list = { .op = PROTO_OP_LIST, .has = PROTO_HAS_LIMIT, .limit = 5 };
+    proto_reply_t *r = s_call (self, &list);
+    uint8_t ids[5][16];
+    for (int i = 0; i < 5; i++)
+        memcpy (ids[i], r->items[i].id, 16);
+    for (int round = 0; round < 200; round++)
+        assert_int_equal (s_update_status (self, ids[round % 5], round % 2 ? "a" : "b")->status,
+                          PROTO_OK);
+    assert_int_equal (persist_commit (self->persist), 0);
+    off_t grown = s_journal_size (self);
+    /* The tick starts the child; later ticks switch once it is done. */
+    struct timespec pause = { 0, 10 * 1000 * 1000 };
+    for (int i = 0; i < 500 && s_stat (self, "journal_rewrites") == 0; i++) {
+        assert_int_equal (persist_tick (self->persist), 0);
+        if (i == 0) /* written while the child runs: must be copied over */
+            assert_int_equal (s_create (self, "late", "during compaction")->status, PROTO_OK);
+        nanosleep (&pause, NULL);
+    }
+    assert_int_equal (s_stat (self, "journal_rewrites"), 1);
+    off_t compacted = s_journal_size (self);
+    assert_true (compacted < grown / 2);
+    assert_int_equal (s_create (self, "after", "compaction")->status, PROTO_OK);
+    assert_int_equal (persist_commit (self->persist), 0);
+    char *before = s_dump (self);
+    s_close (self);
+    s_open (self, 100000, 1 << 30);
+    char *after = s_dump (self);
+    assert_string_equal (before, after);
+    free (before);
+    free (after);
+}
+
+static void
+test_unwritable_journal_refuses_writes_with_the_cause_then_recovers (void **state)
+{
+    fixture_t *self = *state;
+    s_open (self, 1000, 1 << 30);
+    proto_reply_t *r = s_create (self, "u", "before");
+    uint8_t id[16];
+    memcpy (id, r->event.id, 16);
+    assert_int_equal (persist_commit (self->persist), 0);
+    signal (SIGXFSZ, SIG_IGN);
+    struct rlimit old, lim;
+    getrlimit (RLIMIT_FSIZE, &old);
+    lim = old;
+    lim.rlim_cur = (rlim_t)s_journal_size (self);
+    assert_int_equal (setrlimit (RLIMIT_FSIZE, &lim), 0);
+
+    assert_int_equal (s_create (self, "u", "in the failing batch")->status, PROTO_OK);
+    assert_int_equal (persist_commit (self->persist), -1);
+    /* Not yet on disk: the feed does not hand it out. */
+    proto_request_t read = { .op = PROTO_OP_FEED_READ };
+    r = s_call (self, &read);
+    assert_int_equal (r->n_changes, 1);
+    /* Writes and acks are refused with the cause; reads go on. */
+    r = s_create (self, "u", "refused");
+    assert_int_equal (r->status, PROTO_E_INTERNAL);
+    assert_non_null (strstr (r->message.ptr, "cannot be written"));
+    assert_int_equal (s_ack (self, 1)->status, PROTO_E_INTERNAL);
+    proto_request_t get = { .op = PROTO_OP_GET, .has = PROTO_HAS_EVENT_ID };
+    memcpy (get.event_id, id, 16);
+    assert_int_equal (s_call (self, &get)->status, PROTO_OK);
+    assert_int_equal (persist_tick (self->persist), -1);
+
+    assert_int_equal (setrlimit (RLIMIT_FSIZE, &old), 0);
+    assert_int_equal (persist_tick (self->persist), 0);
+    r = s_call (self, &read);
+    assert_int_equal (r->n_changes, 2);
+    assert_int_equal (s_create (self, "u", "after")->status, PROTO_OK);
+    assert_int_equal (persist_commit (self->persist), 0);
+    char *before = s_dump (self);
+    s_close (self);
+    s_open (self, 1000, 1 << 30);
+    char *after = s_dump (self);
+    assert_string_equal (before, after);
+    assert_int_equal (event_table_size (dispatch_table (self->dispatch)), 3);
+    free (before);
+    free (after);
+}
+
+static void
+test_restart_with_a_smaller_feed_bound_loses_nothing (void **state)
+{
+    fixture_t *self = *state;
+    s_open (self, 1000, 1 << 30);
+    for (int i = 0; i < 20; i++)
+        assert_int_equal (s_create (self, "u", "unacknowledged")->status, PROTO_OK);
+    assert_int_equal (persist_commit (self->persist), 0);
+    s_close (self);
+    s_open (self, 5, 1 << 30);
+    assert_int_equal (feed_len (dispatch_feed (self->dispatch)), 20);
+    assert_int_equal (s_create (self, "u", "refused: feed over its bound")->status,
+                      PROTO_E_FEED_FULL);
+    assert_int_equal (s_ack (self, 20)->status, PROTO_OK);
+    assert_int_equal (s_create (self, "u", "room again")->status, PROTO_OK);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_reopen_restores_events_feed_and_cursor_exactly,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_new_data_dir_gets_a_new_store_id, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_compaction_keeps_the_state_and_shrinks_the_journal,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_unwritable_journal_refuses_writes_with_the_cause_then_recovers, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (test_restart_with_a_smaller_feed_bound_loses_nothing,
+                                         s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
