@@ -29,6 +29,7 @@ typedef struct {
     char store_ep[64];
     char gateway_url[64];        /* where the tests POST */
     char worker_gateway_url[64]; /* where workers PUT (gateway or gateway2) */
+    char store_data_dir[512];    /* --data-dir of the store; "" = in memory */
     pid_t store, gateway, gateway2, notifier;
     pid_t workers[STACK_WORKERS_MAX];
     char worker_out[STACK_WORKERS_MAX][512];
@@ -51,7 +52,8 @@ void stack_begin (e2e_stack_t *self);
 /* Stops every service started in this scenario (SIGTERM, then SIGKILL). */
 void stack_end (e2e_stack_t *self);
 
-/* feed_max 0 = the store's default. */
+/* feed_max 0 = the store's default. Durable when store_data_dir is set
+   (stack_begin clears it). */
 int stack_start_store (e2e_stack_t *self, long feed_max);
 int stack_start_gateway (e2e_stack_t *self);
 /* A second gateway on its own port, for the workers only

@@ -9,7 +9,9 @@
  * they made it skip the new store's first changes (and acknowledge past
  * them), or, at or beyond the new store's --feed-max, read nothing while the
  * feed filled and every write got 503 for ever. Each scenario below fails
- * that way without the notifier's reset (notifier/relay.c).
+ * that way without the notifier's reset (notifier/relay.c). A durable store
+ * restarted on its data dir is the same store, and the notifier keeps its
+ * position.
  */
 #include "broker.h"
 #include "fake_store.h"
@@ -131,6 +133,49 @@ test_in_memory_store_restart_skips_no_change (void **state)
     assert_int_equal (harness_count_lines (log, RESET_LOG), 1);
     assert_true (harness_count_lines (log, old_id) >= 1 && harness_count_lines (log, new_id) >= 1);
     assert_true (harness_alive (stack->notifier));
+    assert_int_equal (stack_check_health (stack, "notifier"), 0);
+    stack_end (stack);
+    free (ids);
+}
+
+/* A durable store SIGKILLed and restarted on its data dir is the same
+   store: same store_id, same history. The notifier keeps its position (no
+   start-over, nothing published again that was confirmed) and relays what
+   comes next. */
+static void
+test_durable_store_restart_keeps_identity_and_position (void **state)
+{
+    e2e_stack_t *stack = *state;
+    enum { BEFORE = 5, AFTER = 6, N = BEFORE + AFTER };
+    char *ids = calloc (N, ID_SIZE);
+    stack_store_stats_t stats;
+    stack_begin (stack);
+    snprintf (stack->store_data_dir, sizeof stack->store_data_dir, "%s/run%d-data",
+              harness_tmpdir (), stack->run);
+    assert_int_equal (stack_start_all (stack), 0);
+    assert_int_equal (s_post_range (stack, 0, BEFORE, ids, 10000), BEFORE);
+    assert_int_equal (stack_wait_processed (stack, BEFORE, 30000), BEFORE);
+    assert_int_equal (stack_wait_store_settled (stack, 2 * BEFORE, 30000, &stats), 0);
+    char old_id[ID_SIZE];
+    snprintf (old_id, sizeof old_id, "%s", stats.store_id);
+
+    int status = harness_stop (stack->store, SIGKILL, 5000);
+    assert_true (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
+    stack->store = 0;
+    assert_int_equal (stack_start_store (stack, 0), 0);
+    assert_int_equal (stack_store_stats (stack, &stats), 0);
+    assert_string_equal (stats.store_id, old_id);
+    assert_int_equal (stats.head, 2 * BEFORE);
+    assert_int_equal (stats.acked, 2 * BEFORE);
+
+    assert_int_equal (s_post_range (stack, BEFORE, N, ids, 10000), AFTER);
+    assert_int_equal (stack_wait_processed (stack, N, 30000), N);
+    int dups = 0;
+    assert_int_equal (stack_check_lines (stack, 0, N, ids, 1u, &dups, NULL), 0);
+    assert_int_equal (dups, 0);
+    assert_int_equal (stack_wait_store_settled (stack, 2 * N, 30000, &stats), 0);
+    assert_int_equal (stats.head, 2 * N);
+    assert_int_equal (harness_count_lines (stack_log_path (stack, "notifier"), RESET_LOG), 0);
     assert_int_equal (stack_check_health (stack, "notifier"), 0);
     stack_end (stack);
     free (ids);
@@ -316,6 +361,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_in_memory_store_restart_skips_no_change),
+        cmocka_unit_test (test_durable_store_restart_keeps_identity_and_position),
         cmocka_unit_test (test_position_beyond_new_stores_feed_max_does_not_wedge_writes),
         cmocka_unit_test_teardown (test_check_fails_when_the_relay_stalls_with_changes_pending,
                                    s_unblock_publishers),
