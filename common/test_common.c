@@ -21,7 +21,7 @@
 static void
 test_config_flag_beats_env_beats_default (void **state)
 {
-    (void) state;
+    (void)state;
     setenv ("HERALD_TEST_X", "from-env", 1);
     assert_string_equal (config_str ("from-flag", "HERALD_TEST_X", "def"), "from-flag");
     assert_string_equal (config_str (NULL, "HERALD_TEST_X", "def"), "from-env");
@@ -34,7 +34,7 @@ test_config_flag_beats_env_beats_default (void **state)
 static void
 test_config_int_rejects_garbage_and_out_of_range (void **state)
 {
-    (void) state;
+    (void)state;
     int64_t v = 0;
     assert_int_equal (config_parse_int ("42", 0, 100, &v), 0);
     assert_int_equal (v, 42);
@@ -57,7 +57,7 @@ test_config_int_rejects_garbage_and_out_of_range (void **state)
 static void
 test_backoff_grows_within_jitter_bounds_and_resets (void **state)
 {
-    (void) state;
+    (void)state;
     backoff_t b;
     backoff_init (&b, 100, 1000);
     int64_t ceiling = 100;
@@ -76,7 +76,7 @@ test_backoff_grows_within_jitter_bounds_and_resets (void **state)
 static void
 test_log_level_parse (void **state)
 {
-    (void) state;
+    (void)state;
     log_level_t level = LOG_LEVEL_INFO;
     assert_int_equal (log_level_parse ("debug", &level), 0);
     assert_int_equal (level, LOG_LEVEL_DEBUG);
@@ -85,7 +85,6 @@ test_log_level_parse (void **state)
     assert_int_equal (log_level_parse ("loud", &level), -1);
     assert_int_equal (level, LOG_LEVEL_WARN);
 }
-
 
 static option_t s_table[] = {
     OPTION_S ("listen", "HERALD_TEST_LISTEN", "127.0.0.1:8000", "HOST:PORT", "where"),
@@ -171,6 +170,39 @@ test_health_check_fails_when_missing_or_stale (void **state)
     unlink (path);
 }
 
+static void
+test_health_fail_fails_the_check_at_once_until_the_next_touch (void **state)
+{
+    char path[] = "/tmp/herald-test-health-XXXXXX";
+    int fd = mkstemp (path);
+    assert_true (fd >= 0);
+    close (fd);
+    int64_t now = 5000000; /* after the times the test above used */
+    health_touch (path, now);
+    assert_int_equal (health_check (path, HEALTH_MAX_AGE_MS), 0);
+    /* a fresh file that says why: unhealthy however recent it is */
+    health_fail (path, now + 10, "no progress for 31 s with 4 changes pending");
+    assert_int_equal (health_check (path, HEALTH_MAX_AGE_MS), -1);
+    char text[128] = "";
+    FILE *file = fopen (path, "r");
+    assert_non_null (file);
+    assert_non_null (fgets (text, sizeof text, file));
+    fclose (file);
+    assert_string_equal (text, "no progress for 31 s with 4 changes pending\n");
+    /* the next touch clears it at once, not a touch interval later */
+    health_touch (path, now + 20);
+    assert_int_equal (health_check (path, HEALTH_MAX_AGE_MS), 0);
+    struct stat st;
+    assert_int_equal (stat (path, &st), 0);
+    assert_int_equal (st.st_size, 0);
+    /* without a reason it still fails */
+    health_fail (path, now + 30, NULL);
+    assert_int_equal (health_check (path, HEALTH_MAX_AGE_MS), -1);
+    health_touch (path, now + 40);
+    assert_int_equal (health_check (path, HEALTH_MAX_AGE_MS), 0);
+    unlink (path);
+}
+
 int
 main (void)
 {
@@ -182,6 +214,7 @@ main (void)
         cmocka_unit_test (test_options_flag_beats_env_beats_default),
         cmocka_unit_test (test_options_refuse_bad_values_with_exit_code_2),
         cmocka_unit_test (test_health_check_fails_when_missing_or_stale),
+        cmocka_unit_test (test_health_fail_fails_the_check_at_once_until_the_next_touch),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

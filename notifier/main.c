@@ -8,6 +8,7 @@
 #include "health.h"
 #include "log.h"
 #include "options.h"
+#include "progress.h"
 #include "proto.h"
 #include "relay.h"
 
@@ -45,8 +46,11 @@ static option_t s_options[] = {
               "wait for confirms on shutdown"),
     OPTION_S ("health-file", "HERALD_HEALTH_FILE", "/tmp/herald-notifier.health", "PATH",
               "touched every second while connected to the store and RabbitMQ"),
+    OPTION_I ("stall-ms", "HERALD_NOTIFIER_STALL_MS", S_STR (PROGRESS_STALL_MS_DEFAULT), 100,
+              86400000, "N",
+              "changes pending in the feed this long with none relayed: unhealthy (--check)"),
     OPTION_F ("check", "exit 0 if the running notifier touched --health-file in the last "
-                       "10 s (connected, relaying), else 1"),
+                       "10 s (connected, relaying) and is not stalled (--stall-ms), else 1"),
     OPTION_END,
 };
 
@@ -70,6 +74,7 @@ main (int argc, char *argv[])
         .poll_ms = (int)options_get (&opts, "poll-ms")->num,
         .drain_ms = (int)options_get (&opts, "drain-ms")->num,
         .health_file = options_get (&opts, "health-file")->str,
+        .stall_ms = (int)options_get (&opts, "stall-ms")->num,
     };
     char err[256];
     if (broker_url_check (config.amqp_url, err, sizeof err) != 0) {

@@ -11,6 +11,14 @@
  *     read starts from the store's acked cursor again.
  *   - a feed_read reply is used only if its rid is the one outstanding;
  *     replies to reads abandoned by a reset are ignored.
+ *   - positions (read position, confirmed, acked_sent, the window) count
+ *     seqs of ONE store: the one named by store_id. A feed reply from
+ *     another store, or from one whose head is behind them (it lost
+ *     changes), voids them all: the connection is dropped as for any doubt
+ *     (so no confirm of a publish made for the old store can count) and
+ *     they restart from that store's acked cursor. Every feed_ack carries
+ *     store_id, so an ack already on its way when the store was replaced
+ *     is refused by the new store instead of moving its cursor.
  */
 #include "relay.h"
 
@@ -18,6 +26,7 @@
 #include "clock.h"
 #include "health.h"
 #include "log.h"
+#include "progress.h"
 #include "proto.h"
 #include "store_link.h"
 #include "window.h"
@@ -27,6 +36,7 @@
 #include <czmq.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #define RELAY_READ_TIMEOUT_MS 3000 /* a feed_read unanswered this long is re-sent */
 #define RELAY_SERVICE_MS 1000      /* AMQP frames are read at least this often */
@@ -48,9 +58,13 @@ typedef struct {
     int64_t next_read_at;
     uint64_t confirmed;  /* highest seq confirmed with nothing missing below */
     uint64_t acked_sent; /* highest seq sent in a feed_ack */
-    uint64_t published;  /* counters for the logs */
+    uint64_t ack_rid;    /* rid of that feed_ack */
+    bool has_store_id;   /* the store the positions belong to is known */
+    uint8_t store_id[16];
+    uint64_t published; /* counters for the logs */
     int64_t last_service;
     int64_t last_feed_at; /* mono ms of the last feed_read answered ok */
+    progress_t *progress; /* for --check: is any of this getting anywhere */
 } relay_t;
 
 static void
@@ -85,12 +99,19 @@ s_connect (relay_t *self)
     self->last_service = clock_mono_ms ();
 }
 
-/* Sends the cursor forward if confirms moved it. */
+/* Sends the cursor forward if confirms moved it, fenced with the id of the
+   store the confirmed seqs were read from. */
 static void
 s_ack_store (relay_t *self)
 {
-    if (self->confirmed > self->acked_sent && store_link_ack (self->store, self->confirmed))
+    if (self->confirmed <= self->acked_sent)
+        return;
+    uint64_t rid =
+        store_link_ack (self->store, self->confirmed, self->has_store_id ? self->store_id : NULL);
+    if (rid) {
         self->acked_sent = self->confirmed;
+        self->ack_rid = rid;
+    }
 }
 
 /* Publishes one change. Returns 0, or -1 after resetting the channel. */
@@ -137,6 +158,57 @@ s_publish (relay_t *self, const proto_change_t *change)
     return 0;
 }
 
+/* The highest seq this relay holds a position at: read, confirmed or
+   acknowledged. The store that gave it out has a head at least as high. */
+static uint64_t
+s_position (relay_t *self)
+{
+    uint64_t at = self->next_from ? self->next_from - 1 : 0;
+    if (self->confirmed > at)
+        at = self->confirmed;
+    return self->acked_sent > at ? self->acked_sent : at;
+}
+
+/* Returns true, after starting over, when reply comes from a store the
+   relay's positions do not belong to: another store_id, or a head behind
+   them (a store that lost changes it had given out). Everything derived
+   from the old seqs goes — window, read position, confirms to come on the
+   current channel — and the relay reads again from the store's cursor. */
+static bool
+s_store_changed (relay_t *self, const proto_reply_t *reply)
+{
+    bool other = reply->has_store_id && self->has_store_id
+                 && memcmp (reply->store_id, self->store_id, 16) != 0;
+    uint64_t position = s_position (self);
+    if (!other && reply->head >= position) {
+        if (reply->has_store_id && !self->has_store_id) {
+            char id[PROTO_UUID_LEN + 1];
+            proto_uuid_format (reply->store_id, id);
+            log_info ("reading the feed of store %s (cursor %llu, head %llu)", id,
+                      (unsigned long long)reply->acked, (unsigned long long)reply->head);
+            memcpy (self->store_id, reply->store_id, 16);
+            self->has_store_id = true;
+        }
+        return false;
+    }
+    char was[PROTO_UUID_LEN + 1] = "unknown", now[PROTO_UUID_LEN + 1] = "unknown";
+    if (self->has_store_id)
+        proto_uuid_format (self->store_id, was);
+    if (reply->has_store_id)
+        proto_uuid_format (reply->store_id, now);
+    log_warn ("%s (store %s, now %s: head %llu, cursor %llu; this notifier had read up to %llu, "
+              "confirmed %llu, acknowledged %llu): starting over from the store's cursor",
+              other ? "the store was replaced" : "the store lost changes it had given out", was,
+              now, (unsigned long long)reply->head, (unsigned long long)reply->acked,
+              (unsigned long long)(self->next_from ? self->next_from - 1 : 0),
+              (unsigned long long)self->confirmed, (unsigned long long)self->acked_sent);
+    s_reset_channel (self, "its publishes were for another store");
+    self->confirmed = self->acked_sent = reply->acked;
+    self->has_store_id = reply->has_store_id;
+    memcpy (self->store_id, reply->store_id, 16);
+    return true;
+}
+
 static void
 s_on_feed (relay_t *self, const proto_reply_t *reply)
 {
@@ -150,6 +222,14 @@ s_on_feed (relay_t *self, const proto_reply_t *reply)
         self->next_read_at = now + self->config->poll_ms;
         return;
     }
+    progress_feed (self->progress, reply->feed_len, now);
+    if (s_store_changed (self, reply))
+        return;
+    /* The same store, but its cursor is behind an ack sent before this
+       read: the ack was lost (a store restarted from its journal before
+       recording it). Sending it again frees the feed; nothing else is. */
+    if (reply->acked < self->acked_sent && reply->rid > self->ack_rid)
+        self->acked_sent = reply->acked;
     if (self->next_from == 0 && reply->acked > self->confirmed)
         self->confirmed = self->acked_sent = reply->acked;
     for (size_t i = 0; i < reply->n_changes; i++) {
@@ -178,7 +258,8 @@ s_drain_store (relay_t *self)
         if (reply.op == PROTO_OP_FEED_READ && reply.rid == self->read_rid)
             s_on_feed (self, &reply);
         else if (reply.op == PROTO_OP_FEED_ACK && reply.status != PROTO_OK)
-            log_warn ("feed_ack refused: %s", proto_status_name (reply.status));
+            log_warn ("feed_ack refused: %s %.*s", proto_status_name (reply.status),
+                      (int)reply.message.len, reply.message.ptr ? reply.message.ptr : "");
     }
 }
 
@@ -197,8 +278,10 @@ s_on_frame (relay_t *self, amqp_frame_t *frame)
             return -1;
         }
         uint64_t seq;
-        if (window_advance (self->window, &seq) && seq > self->confirmed)
+        if (window_advance (self->window, &seq) && seq > self->confirmed) {
             self->confirmed = seq;
+            progress_advanced (self->progress, clock_mono_ms ());
+        }
         return 0;
     }
     case AMQP_BASIC_NACK_METHOD:
@@ -357,10 +440,12 @@ s_poll_once (relay_t *self, bool reading)
             || now - self->last_service >= RELAY_SERVICE_MS))
         s_service_broker (self);
     s_ack_store (self);
-    /* Healthy: the broker is connected and the store answers feed reads
-       (an idle relay reads every poll_ms, so this stays fresh). */
-    if (broker_connected (self->broker) && now - self->last_feed_at < HEALTH_MAX_AGE_MS / 2)
-        health_touch (self->config->health_file, now);
+    /* Relaying: the broker is connected and the store answers feed reads
+       (an idle relay reads every poll_ms, so this stays fresh). Healthy
+       only if that also gets somewhere (progress.h). */
+    bool relaying =
+        broker_connected (self->broker) && now - self->last_feed_at < HEALTH_MAX_AGE_MS / 2;
+    progress_report (self->progress, self->config->health_file, relaying, now);
 }
 
 int
@@ -373,7 +458,8 @@ relay_run (const relay_config_t *config, volatile sig_atomic_t *stop)
     self.broker = broker_new (config->amqp_url, config->heartbeat_s);
     self.store = store_link_new (config->store_endpoint);
     self.window = window_new ((size_t)config->window);
-    if (!self.broker || !self.store || !self.window)
+    self.progress = progress_new (config->stall_ms, clock_mono_ms ());
+    if (!self.broker || !self.store || !self.window || !self.progress)
         goto cleanup;
     if (config->store_pub_endpoint && *config->store_pub_endpoint)
         self.doorbell = s_doorbell_new (config->store_pub_endpoint);
@@ -400,6 +486,7 @@ relay_run (const relay_config_t *config, volatile sig_atomic_t *stop)
     rc = 0;
 
 cleanup:
+    progress_destroy (&self.progress);
     window_destroy (&self.window);
     zsock_destroy (&self.doorbell);
     store_link_destroy (&self.store); /* lingers so the last ack leaves */

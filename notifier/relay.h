@@ -11,6 +11,12 @@
  * acked cursor, so whatever was published but not confirmed is published
  * again: duplicates are possible, loss is not. While confirms are pending the
  * relay keeps reading ahead with an explicit `from`, up to the window.
+ *
+ * Its positions belong to one store, named by the store_id every feed
+ * reply carries (proto/PROTOCOL.md §4.1). A store that restarted empty (in
+ * memory) or lost changes makes the relay start over from that store's
+ * cursor, with a warning, so a store restart neither skips a change nor
+ * wedges the feed. The health file tells whether relaying gets anywhere.
  */
 #ifndef HERALD_RELAY_H
 #define HERALD_RELAY_H
@@ -27,6 +33,7 @@ typedef struct {
     int poll_ms;             /* pause between reads while the feed is empty and quiet */
     int drain_ms;            /* on shutdown, how long to wait for pending confirms */
     const char *health_file; /* touched while healthy (health.h); NULL none */
+    int stall_ms;            /* changes pending this long with no progress: unhealthy */
 } relay_config_t;
 
 /* Runs until *stop becomes non-zero, then stops reading, waits up to

@@ -8,6 +8,7 @@
 
 #include <assert.h>
 #include <czmq.h>
+#include <string.h>
 
 #define STORE_LINK_LINGER_MS 2000 /* lets the final feed_ack leave on exit */
 
@@ -93,10 +94,14 @@ store_link_read (store_link_t *self, uint64_t from, uint32_t max)
 }
 
 uint64_t
-store_link_ack (store_link_t *self, uint64_t seq)
+store_link_ack (store_link_t *self, uint64_t seq, const uint8_t *store_id)
 {
     assert (self);
     proto_request_t req = { .op = PROTO_OP_FEED_ACK, .has = PROTO_HAS_SEQ, .seq = seq };
+    if (store_id) {
+        req.has |= PROTO_HAS_STORE_ID;
+        memcpy (req.store_id, store_id, 16);
+    }
     return s_send (self, &req);
 }
 

@@ -27,8 +27,10 @@ void *store_link_handle (store_link_t *self);
    request id, or 0 when the store is not reachable right now. */
 uint64_t store_link_read (store_link_t *self, uint64_t from, uint32_t max);
 
-/* Sends feed_ack for every record <= seq. Returns the rid or 0. */
-uint64_t store_link_ack (store_link_t *self, uint64_t seq);
+/* Sends feed_ack for every record <= seq. store_id (16 bytes, NULL =
+   none) fences it: a store with another identity refuses it. Returns the
+   rid or 0. */
+uint64_t store_link_ack (store_link_t *self, uint64_t seq, const uint8_t *store_id);
 
 /* Receives one reply if one is waiting, without blocking. Returns 1 with
    reply filled (strings borrowed until the next call; arrays freed by the

@@ -146,6 +146,7 @@ enum {
     PROTO_HAS_FROM = 1u << 6,
     PROTO_HAS_MAX = 1u << 7,
     PROTO_HAS_SEQ = 1u << 8,
+    PROTO_HAS_STORE_ID = 1u << 9,
 };
 
 /* One store request. Which fields an op takes (PROTOCOL.md has the table):
@@ -155,7 +156,8 @@ enum {
      update    event_id (required) + at least one of status, user_id, description
      list      optional user_id, status (exact filters), after, limit
      feed_read optional from (first seq wanted; absent = acked cursor + 1), max
-     feed_ack  seq (required): every record with seq <= this is acknowledged
+     feed_ack  seq (required): every record with seq <= this is acknowledged;
+               optional store_id: acknowledge only if the store has this id
      stats     —                                                             */
 typedef struct {
     proto_op_t op;
@@ -170,6 +172,7 @@ typedef struct {
     uint64_t from;
     uint32_t max;
     uint64_t seq;
+    uint8_t store_id[16];
 } proto_request_t;
 
 /* ---- Replies ------------------------------------------------------------- */
@@ -220,6 +223,9 @@ typedef struct {
                             seq assigned), feed_len, feed_max
      feed_ack               acked
      stats                  stats[n_stats]
+   and any success reply    has_store_id + store_id: the store's identity
+                            (the store sends it with ping, stats, feed_read
+                            and feed_ack; absent = unknown)
    When encoding, arrays are borrowed from the caller. When decoding, the
    arrays are allocated by the decoder (free with proto_reply_clear) and
    strings are borrowed from the input buffer. */
@@ -242,6 +248,8 @@ typedef struct {
     uint64_t feed_max;
     proto_stat_t *stats;
     size_t n_stats;
+    bool has_store_id;
+    uint8_t store_id[16];
 } proto_reply_t;
 
 /* ---- Codecs -------------------------------------------------------------- */

@@ -37,15 +37,16 @@
     X (FEED_LEN, "feed_len")                                                                       \
     X (FEED_MAX, "feed_max")                                                                       \
     X (STATS, "stats")                                                                             \
+    /* the store's identity: in replies, feed_ack's fence, the journal header */                   \
+    X (STORE_ID, "store_id")                                                                       \
     /* change records and notifications */                                                         \
     X (KIND, "kind")                                                                               \
     X (TYPE, "type")                                                                               \
     /* the event map */                                                                            \
     X (CREATED_AT, "created_at")                                                                   \
     X (UPDATED_AT, "updated_at")                                                                   \
-    /* journal records (proto_journal.h) */                                                        \
+    /* journal records (proto_journal.h; also "store_id", above) */                                \
     X (FORMAT, "format")                                                                           \
-    X (STORE_ID, "store_id")                                                                       \
     X (SLOTS, "slots")
 
 typedef enum {

@@ -9,6 +9,12 @@
  * string of an event is validated (against PROTO_LIMIT_CAP, the largest
  * limit any deployment can set), arrays are bounded by the protocol's own
  * maxima, and the arrays it allocates are released on every failure path.
+ *
+ * Any success reply may also carry the store's identity, "store_id"
+ * (PROTOCOL.md §4.1): optional on the wire so that a reply without it still
+ * decodes (identity unknown), but a present value that is not a canonical
+ * UUID makes the whole reply malformed — a client that keeps state about
+ * the store must never mistake garbage for a change of store.
  */
 #include "proto_wire.h"
 
@@ -111,7 +117,7 @@ proto_reply_encode (const proto_reply_t *reply, msgpack_sbuffer *out)
     bool ok = reply->status == PROTO_OK;
     uint32_t entries = 4;
     if (ok)
-        entries += s_body_entries (reply);
+        entries += s_body_entries (reply) + (reply->has_store_id ? 1 : 0);
     else
         entries += (reply->message.ptr != NULL) + (reply->field.ptr != NULL);
     size_t start = out->size;
@@ -127,9 +133,13 @@ proto_reply_encode (const proto_reply_t *reply, msgpack_sbuffer *out)
     rc |= msgpack_pack_uint64 (&pk, reply->rid);
     rc |= wire_pack_key (&pk, PROTO_KEY_STATUS);
     rc |= wire_pack_cstr (&pk, proto_status_name (reply->status));
-    if (ok)
+    if (ok) {
         rc |= s_pack_body (&pk, reply);
-    else {
+        if (reply->has_store_id) {
+            rc |= wire_pack_key (&pk, PROTO_KEY_STORE_ID);
+            rc |= wire_pack_uuid (&pk, reply->store_id);
+        }
+    } else {
         if (reply->message.ptr) {
             rc |= wire_pack_key (&pk, PROTO_KEY_MESSAGE);
             rc |= wire_pack_str (&pk, reply->message);
@@ -381,6 +391,11 @@ s_decode_reply (const msgpack_object *root, proto_reply_t *reply, proto_error_t 
         if ((rc = s_error_text (&m, PROTO_KEY_MESSAGE, &reply->message, err)))
             return rc;
         return s_error_text (&m, PROTO_KEY_FIELD, &reply->field, err);
+    }
+    if ((o = wire_present (&m, PROTO_KEY_STORE_ID))) {
+        if (wire_read_uuid (o, PROTO_KEY_STORE_ID, reply->store_id, err) != PROTO_DECODE_OK)
+            return PROTO_DECODE_MALFORMED; /* err says why */
+        reply->has_store_id = true;
     }
     return s_decode_body (&m, reply, err);
 }

@@ -35,6 +35,7 @@ static const s_field_t s_fields[] = {
     { PROTO_HAS_FROM, PROTO_KEY_FROM, S_U64, 0 },
     { PROTO_HAS_MAX, PROTO_KEY_MAX, S_COUNT, PROTO_FEED_READ_MAX },
     { PROTO_HAS_SEQ, PROTO_KEY_SEQ, S_U64, 0 },
+    { PROTO_HAS_STORE_ID, PROTO_KEY_STORE_ID, S_UUID, 0 },
 };
 #define S_FIELD_COUNT (sizeof s_fields / sizeof s_fields[0])
 
@@ -52,7 +53,7 @@ static const struct {
     [PROTO_OP_LIST] = { PROTO_HAS_USER_ID | PROTO_HAS_STATUS | PROTO_HAS_AFTER | PROTO_HAS_LIMIT,
                         0 },
     [PROTO_OP_FEED_READ] = { PROTO_HAS_FROM | PROTO_HAS_MAX, 0 },
-    [PROTO_OP_FEED_ACK] = { PROTO_HAS_SEQ, PROTO_HAS_SEQ },
+    [PROTO_OP_FEED_ACK] = { PROTO_HAS_SEQ | PROTO_HAS_STORE_ID, PROTO_HAS_SEQ },
 };
 
 static size_t
@@ -89,6 +90,8 @@ s_slot (proto_request_t *req, unsigned bit)
         return &req->from;
     case PROTO_HAS_MAX:
         return &req->max;
+    case PROTO_HAS_STORE_ID:
+        return req->store_id;
     default:
         return &req->seq;
     }

@@ -202,6 +202,8 @@ s_request_round_trip (const proto_request_t *in)
         assert_int_equal (out.max, in->max);
     if (in->has & PROTO_HAS_SEQ)
         assert_int_equal (out.seq, in->seq);
+    if (in->has & PROTO_HAS_STORE_ID)
+        assert_memory_equal (out.store_id, in->store_id, 16);
     msgpack_sbuffer_destroy (&sb);
 }
 
@@ -242,11 +244,13 @@ test_request_every_op_round_trips (void **state)
           .max = 1 },
         { .op = PROTO_OP_FEED_ACK, .rid = 10, .has = PROTO_HAS_SEQ, .seq = 0 },
         { .op = PROTO_OP_FEED_ACK, .rid = UINT64_MAX, .has = PROTO_HAS_SEQ, .seq = UINT64_MAX },
+        { .op = PROTO_OP_FEED_ACK, .rid = 11, .has = PROTO_HAS_SEQ | PROTO_HAS_STORE_ID, .seq = 7 },
         { .op = PROTO_OP_STATS, .rid = 0 },
     };
     for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
         memcpy (reqs[i].event_id, ev.id, 16);
         memcpy (reqs[i].after, ev.id, 16);
+        memcpy (reqs[i].store_id, sample_event (7).id, 16);
         s_request_round_trip (&reqs[i]);
     }
 }
@@ -351,8 +355,17 @@ test_reply_every_kind_round_trips (void **state)
     proto_reply_t out;
     proto_event_t events[3] = { sample_event (0), sample_event (1), sample_event (2) };
 
+    /* The store's identity travels on any success reply, or not at all. */
+    proto_event_t store = sample_event (9);
     proto_reply_t ping = { .op = PROTO_OP_PING, .rid = 1 };
     s_reply_round_trip (&ping, &out, &sb);
+    assert_false (out.has_store_id);
+    proto_reply_clear (&out);
+    ping.has_store_id = true;
+    memcpy (ping.store_id, store.id, 16);
+    s_reply_round_trip (&ping, &out, &sb);
+    assert_true (out.has_store_id);
+    assert_memory_equal (out.store_id, store.id, 16);
     proto_reply_clear (&out);
 
     for (proto_op_t op = PROTO_OP_CREATE; op <= PROTO_OP_UPDATE; op++) {
@@ -391,8 +404,12 @@ test_reply_every_kind_round_trips (void **state)
                            .acked = 4,
                            .head = 6,
                            .feed_len = 2,
-                           .feed_max = 100000 };
+                           .feed_max = 100000,
+                           .has_store_id = true };
+    memcpy (feed.store_id, store.id, 16);
     s_reply_round_trip (&feed, &out, &sb);
+    assert_true (out.has_store_id);
+    assert_memory_equal (out.store_id, store.id, 16);
     assert_int_equal (out.n_changes, 2);
     assert_int_equal (out.changes[0].seq, 5);
     assert_int_equal (out.changes[0].kind, PROTO_CHANGE_CREATED);
@@ -404,15 +421,25 @@ test_reply_every_kind_round_trips (void **state)
     assert_int_equal (out.feed_max, 100000);
     proto_reply_clear (&out);
 
-    proto_reply_t ack = { .op = PROTO_OP_FEED_ACK, .rid = 5, .acked = UINT64_MAX };
+    proto_reply_t ack = {
+        .op = PROTO_OP_FEED_ACK, .rid = 5, .acked = UINT64_MAX, .has_store_id = true
+    };
+    memcpy (ack.store_id, store.id, 16);
     s_reply_round_trip (&ack, &out, &sb);
     assert_int_equal (out.acked, UINT64_MAX);
+    assert_true (out.has_store_id);
+    assert_memory_equal (out.store_id, store.id, 16);
     proto_reply_clear (&out);
 
     proto_stat_t stats[2] = { { PROTO_STR ("events"), 3 }, { PROTO_STR ("rss_bytes"), 1u << 30 } };
-    proto_reply_t st = { .op = PROTO_OP_STATS, .rid = 6, .stats = stats, .n_stats = 2 };
+    proto_reply_t st = {
+        .op = PROTO_OP_STATS, .rid = 6, .stats = stats, .n_stats = 2, .has_store_id = true
+    };
+    memcpy (st.store_id, store.id, 16);
     s_reply_round_trip (&st, &out, &sb);
     assert_int_equal (out.n_stats, 2);
+    assert_true (out.has_store_id);
+    assert_memory_equal (out.store_id, store.id, 16);
     s_assert_str (out.stats[1].name, stats[1].name);
     assert_int_equal (out.stats[1].value, 1u << 30);
     proto_reply_clear (&out);

@@ -198,6 +198,79 @@ test_reply_specific_errors (void **state)
     }
 }
 
+/* A ping reply {"v":1,"op":"ping","rid":1,"status":"ok","store_id":<w>};
+   w packs the value. */
+static proto_decode_t
+s_ping_reply_with_store_id (void (*w) (frame_t *), proto_reply_t *reply, proto_error_t *err)
+{
+    frame_t f;
+    frame_init (&f);
+    frame_request (&f, "ping", 1, 2); /* same envelope as a reply */
+    frame_str (&f, "status");
+    frame_str (&f, "ok");
+    frame_str (&f, "store_id");
+    w (&f);
+    proto_decode_t rc = proto_reply_decode (f.sb.data, f.sb.size, reply, err);
+    frame_free (&f);
+    return rc;
+}
+
+static void
+s_id_upper (frame_t *f)
+{
+    frame_str (f, "5F0C6A1E-9B2D-4C3E-8F70-0123456789AB");
+}
+static void
+s_id_nil (frame_t *f)
+{
+    msgpack_pack_nil (&f->pk);
+}
+static void
+s_id_braced (frame_t *f)
+{
+    frame_str (f, "{" UUID_TEXT "}");
+}
+static void
+s_id_short (frame_t *f)
+{
+    frame_str (f, "5f0c6a1e-9b2d-4c3e-8f70-0123456789a");
+}
+static void
+s_id_int (frame_t *f)
+{
+    msgpack_pack_uint8 (&f->pk, 7);
+}
+static void
+s_id_bin (frame_t *f)
+{
+    msgpack_pack_bin_with_body (&f->pk, "0123456789abcdef", 16);
+}
+
+static void
+test_reply_store_id_is_a_uuid_or_the_reply_is_malformed (void **state)
+{
+    proto_reply_t reply;
+    proto_error_t err;
+    /* either case is a UUID; nil is absent (identity unknown) */
+    assert_int_equal (s_ping_reply_with_store_id (s_id_upper, &reply, &err), PROTO_DECODE_OK);
+    assert_true (reply.has_store_id);
+    uint8_t want[16];
+    assert_int_equal (proto_uuid_parse (UUID_TEXT, PROTO_UUID_LEN, want), 0);
+    assert_memory_equal (reply.store_id, want, 16);
+    proto_reply_clear (&reply);
+    assert_int_equal (s_ping_reply_with_store_id (s_id_nil, &reply, &err), PROTO_DECODE_OK);
+    assert_false (reply.has_store_id);
+    proto_reply_clear (&reply);
+    /* anything else is not a store this client can compare against */
+    void (*bad[]) (frame_t *) = { s_id_braced, s_id_short, s_id_int, s_id_bin };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal (s_ping_reply_with_store_id (bad[i], &reply, &err),
+                          PROTO_DECODE_MALFORMED);
+        assert_string_equal (err.field, "store_id");
+        assert_false (reply.has_store_id);
+    }
+}
+
 static void
 test_notification_specific_errors (void **state)
 {
@@ -275,6 +348,7 @@ test_proto_hostile_run (void)
         cmocka_unit_test (test_duplicate_and_non_string_keys_are_malformed),
         cmocka_unit_test (test_frames_over_the_size_limit_are_malformed),
         cmocka_unit_test (test_reply_specific_errors),
+        cmocka_unit_test (test_reply_store_id_is_a_uuid_or_the_reply_is_malformed),
         cmocka_unit_test (test_notification_specific_errors),
         cmocka_unit_test (test_random_bytes_never_decode),
         cmocka_unit_test (test_mutated_frames_decode_or_fail_cleanly),

@@ -370,11 +370,18 @@ test_counts_and_uuids_out_of_range (void **state)
             assert_string_equal (err.field, cases[i].key);
         frame_free (&f);
     }
-    static const char *const uuid_keys[][2] = { { "get", "event_id" }, { "list", "after" } };
-    for (size_t i = 0; i < 2; i++) {
+    static const char *const uuid_keys[][2] = { { "get", "event_id" },
+                                                { "list", "after" },
+                                                { "feed_ack", "store_id" } };
+    for (size_t i = 0; i < 3; i++) {
         frame_t f;
         frame_init (&f);
-        frame_request (&f, uuid_keys[i][0], 1, 1);
+        bool ack = strcmp (uuid_keys[i][0], "feed_ack") == 0;
+        frame_request (&f, uuid_keys[i][0], 1, ack ? 2 : 1);
+        if (ack) { /* its required seq, valid */
+            frame_str (&f, "seq");
+            msgpack_pack_uint8 (&f.pk, 3);
+        }
         frame_str (&f, uuid_keys[i][1]);
         frame_str (&f, "{" UUID_TEXT "}");
         proto_error_t err;

@@ -46,7 +46,9 @@ try:
         exec(compile(example, "PROTOCOL.md example", "exec"), {})
     lines = out.getvalue().splitlines()
     print("\n".join(lines))
-    assert lines[0] == "{'v': 1, 'op': 'ping', 'rid': 1, 'status': 'ok'}", lines[0]
+    assert re.fullmatch(r"\{'v': 1, 'op': 'ping', 'rid': 1, 'status': 'ok', "
+                        r"'store_id': '[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-"
+                        r"[89ab][0-9a-f]{3}-[0-9a-f]{12}'\}", lines[0]), lines[0]
     assert re.fullmatch(r"[0-9a-f-]{36} pending", lines[1]), lines[1]
     assert lines[2] == "processed", lines[2]
     assert lines[3] == "1 None", lines[3]

@@ -48,6 +48,7 @@ struct _dispatch_t {
     char message[160];
     uint8_t id_pool[4096]; /* kernel randomness for new ids */
     size_t id_pool_used;
+    uint8_t store_id[16]; /* this store's identity (PROTOCOL.md §4.1) */
 };
 
 typedef proto_status_t (s_handler_fn) (dispatch_t *self, const proto_request_t *req,
@@ -108,9 +109,20 @@ s_not_found (proto_reply_t *reply, const char *field, const char *message)
     return PROTO_E_NOT_FOUND;
 }
 
+/* Ping, stats and the feed replies carry the store's identity: a client
+   that keeps state about the store (the notifier's read position) compares
+   it to tell a restarted, emptied store from the one it knew. */
+static void
+s_identify (dispatch_t *self, proto_reply_t *reply)
+{
+    reply->has_store_id = true;
+    memcpy (reply->store_id, self->store_id, 16);
+}
+
 static proto_status_t
 s_ping (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
 {
+    s_identify (self, reply);
     return PROTO_OK;
 }
 
@@ -235,12 +247,25 @@ s_feed_read (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
     reply->changes = self->changes;
     reply->n_changes = n;
     s_feed_state (self, reply);
+    s_identify (self, reply);
     return PROTO_OK;
 }
 
 static proto_status_t
 s_feed_ack (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
 {
+    /* A cursor position means something only in the store it was read
+       from: an ack meant for a store that has since been replaced would
+       acknowledge changes nobody relayed. */
+    if ((req->has & PROTO_HAS_STORE_ID) && memcmp (req->store_id, self->store_id, 16) != 0) {
+        char id[PROTO_UUID_LEN + 1];
+        proto_uuid_format (self->store_id, id);
+        snprintf (self->message, sizeof self->message,
+                  "store_id is not this store's (%s): nothing acknowledged", id);
+        reply->message = (proto_str_t){ self->message, strlen (self->message) };
+        reply->field = PROTO_STR ("store_id");
+        return PROTO_E_INVALID;
+    }
     uint64_t before = feed_acked (self->feed);
     if (feed_ack (self->feed, req->seq) != 0) {
         snprintf (self->message, sizeof self->message, "seq %llu is beyond the feed head %llu",
@@ -253,6 +278,7 @@ s_feed_ack (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
     if (reply->acked > before && self->on_journal
         && self->on_journal (self->on_journal_arg, true, 0, reply->acked, NULL) != 0)
         self->counters.unjournaled++;
+    s_identify (self, reply);
     return PROTO_OK;
 }
 
@@ -297,6 +323,7 @@ s_stats (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
         n += self->on_stats (self->on_stats_arg, stats + n, room - n);
     reply->stats = stats;
     reply->n_stats = n;
+    s_identify (self, reply);
     return PROTO_OK;
 }
 
@@ -325,6 +352,9 @@ dispatch_new (size_t feed_max, const proto_limits_t *limits)
     self->limits = *limits;
     self->id_pool_used = sizeof self->id_pool; /* drawn on first use */
     self->durable = UINT64_MAX;
+    /* A fresh identity for a fresh (empty) store; a store that recovers
+       its data replaces it with the one stored beside that data. */
+    s_new_id (self, self->store_id);
     if (!self->table || !self->feed)
         dispatch_destroy (&self);
     return self;
@@ -341,6 +371,20 @@ dispatch_destroy (dispatch_t **self_p)
     feed_destroy (&self->feed);
     free (self);
     *self_p = NULL;
+}
+
+void
+dispatch_set_store_id (dispatch_t *self, const uint8_t id[16])
+{
+    assert (self && id);
+    memcpy (self->store_id, id, 16);
+}
+
+const uint8_t *
+dispatch_store_id (dispatch_t *self)
+{
+    assert (self);
+    return self->store_id;
 }
 
 void

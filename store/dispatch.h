@@ -58,6 +58,16 @@ dispatch_t *dispatch_new (size_t feed_max, const proto_limits_t *limits);
 
 void dispatch_destroy (dispatch_t **self_p);
 
+/* The store's identity (PROTOCOL.md §4.1): 16 bytes sent as store_id with
+   every ok reply of ping, stats, feed_read and feed_ack, and the fence a
+   feed_ack may carry. dispatch_new draws a random one (an empty in-memory
+   store is a new store); a store that recovers its data from disk sets the
+   id it recorded with that data, before serving any request. */
+void dispatch_set_store_id (dispatch_t *self, const uint8_t id[16]);
+
+/* The current identity, 16 bytes (borrowed). */
+const uint8_t *dispatch_store_id (dispatch_t *self);
+
 /* Sets (or clears, fn NULL) the change handler. */
 void dispatch_set_change_handler (dispatch_t *self, dispatch_change_fn *fn, void *arg);
 

@@ -108,6 +108,9 @@ main (int argc, char *argv[])
     server_set_persist (server, persist);
     log_info ("serving requests on %s, changes on %s (feed max %lld, version %s)", bind, pub_bind,
               (long long)feed_max, HERALD_VERSION);
+    char store_id[PROTO_UUID_LEN + 1];
+    proto_uuid_format (dispatch_store_id (dispatch), store_id);
+    log_info ("store id %s", store_id);
     rc = server_run (server);
     dispatch_counters_t *c = dispatch_counters (dispatch);
     log_info ("stopping: %zu events, %llu requests, %llu errors, %llu unroutable, %llu dropped",

@@ -394,6 +394,9 @@ persist_open (dispatch_t *dispatch, const persist_config_t *config)
               (long long)(clock_mono_ms () - t0), event_table_size (self->table),
               feed_acked (self->feed), feed_head (self->feed), id,
               journal_fsync_name (config->fsync));
+    /* Replies name the data (PROTOCOL.md §4.1): the same store_id after
+       every restart that recovers it, so clients keep their positions. */
+    dispatch_set_store_id (dispatch, self->store_id);
     dispatch_set_durable (dispatch, feed_head (self->feed));
     dispatch_set_journal_handler (dispatch, s_on_change, self);
     dispatch_set_stats_handler (dispatch, s_stats, self);

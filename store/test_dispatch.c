@@ -1,8 +1,9 @@
 /*
  * test_dispatch — the store's logic end to end through its request codec,
  * without sockets: every op, pagination edges, sequence numbers, cursor and
- * ack semantics, the feed bound and its refusal, the change handler, and
- * error replies to frames that do not decode.
+ * ack semantics, the feed bound and its refusal, the change handler, the
+ * store's identity and the ack it fences, and error replies to frames that
+ * do not decode.
  */
 #include "dispatch.h"
 
@@ -486,6 +487,70 @@ test_dispatch_stats_report_counters (void **state)
     assert_true (seen_events && seen_rss);
 }
 
+/* Replies that carry the store's identity carry this dispatcher's. */
+static void
+s_assert_identified (fixture_t *self, const proto_reply_t *reply)
+{
+    assert_int_equal (reply->status, PROTO_OK);
+    assert_true (reply->has_store_id);
+    assert_memory_equal (reply->store_id, dispatch_store_id (self->dispatch), 16);
+}
+
+static void
+test_dispatch_store_id_on_ping_stats_and_feed_replies (void **state)
+{
+    fixture_t *self = *state;
+    /* A fresh store is a new store: a random RFC 4122 version 4 id, another
+       for each dispatcher. */
+    const uint8_t *id = dispatch_store_id (self->dispatch);
+    assert_int_equal (id[6] >> 4, 4);
+    assert_int_equal (id[8] >> 6, 2);
+    fixture_t *other = s_fixture_new (10);
+    assert_memory_not_equal (dispatch_store_id (other->dispatch), id, 16);
+    void *p = other;
+    s_teardown (&p);
+
+    s_create (self, "u", "d");
+    proto_request_t ping = { .op = PROTO_OP_PING }, stats = { .op = PROTO_OP_STATS };
+    s_assert_identified (self, s_call (self, &ping));
+    s_assert_identified (self, s_call (self, &stats));
+    s_assert_identified (self, s_feed_read (self, 0, 0));
+    s_assert_identified (self, s_ack (self, 1));
+    /* A store that recovers its data takes back the identity it had. */
+    uint8_t kept[16];
+    memset (kept, 0xab, sizeof kept);
+    dispatch_set_store_id (self->dispatch, kept);
+    assert_memory_equal (dispatch_store_id (self->dispatch), kept, 16);
+    proto_reply_t *reply = s_call (self, &ping);
+    s_assert_identified (self, reply);
+    assert_memory_equal (reply->store_id, kept, 16);
+}
+
+static void
+test_dispatch_feed_ack_meant_for_another_store_changes_nothing (void **state)
+{
+    fixture_t *self = *state;
+    for (int i = 0; i < 3; i++)
+        s_create (self, "u", "d");
+    proto_request_t ack = { .op = PROTO_OP_FEED_ACK,
+                            .has = PROTO_HAS_SEQ | PROTO_HAS_STORE_ID,
+                            .seq = 2 };
+    memcpy (ack.store_id, dispatch_store_id (self->dispatch), 16);
+    ack.store_id[15] ^= 1;
+    proto_reply_t *reply = s_call (self, &ack);
+    assert_int_equal (reply->status, PROTO_E_INVALID);
+    assert_true (s_is (reply->field, "store_id"));
+    assert_int_equal (feed_acked (dispatch_feed (self->dispatch)), 0);
+    assert_int_equal (feed_len (dispatch_feed (self->dispatch)), 3);
+    /* With this store's id, or with none, the ack applies. */
+    ack.store_id[15] ^= 1;
+    reply = s_call (self, &ack);
+    s_assert_identified (self, reply);
+    assert_int_equal (reply->acked, 2);
+    assert_int_equal (s_ack (self, 3)->acked, 3);
+    assert_int_equal (feed_len (dispatch_feed (self->dispatch)), 0);
+}
+
 int
 main (void)
 {
@@ -505,6 +570,10 @@ main (void)
         cmocka_unit_test_setup_teardown (test_dispatch_bad_frames_get_error_replies, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_dispatch_stats_report_counters, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_dispatch_store_id_on_ping_stats_and_feed_replies,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_dispatch_feed_ack_meant_for_another_store_changes_nothing, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -192,6 +192,11 @@ test_reopen_restores_events_feed_and_cursor_exactly (void **state)
     char *after = s_dump (self);
     assert_string_equal (before, after);
     assert_memory_equal (persist_store_id (self->persist), id, 16);
+    /* ... and the replies say so: the same store_id as before. */
+    proto_request_t ping = { .op = PROTO_OP_PING };
+    proto_reply_t *pong = s_call (self, &ping);
+    assert_true (pong->has_store_id);
+    assert_memory_equal (pong->store_id, id, 16);
     /* Writes go on from the next seq. */
     proto_reply_t *r = s_create (self, "u", "after restart");
     assert_int_equal (r->status, PROTO_OK);
@@ -213,6 +218,7 @@ test_a_new_data_dir_gets_a_new_store_id (void **state)
     assert_int_equal (unlink (path), 0);
     s_open (self, 1000, 1 << 30);
     assert_memory_not_equal (persist_store_id (self->persist), first, 16);
+    assert_memory_equal (dispatch_store_id (self->dispatch), persist_store_id (self->persist), 16);
 }
 
 static off_t

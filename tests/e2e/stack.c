@@ -139,6 +139,7 @@ stack_begin (e2e_stack_t *self)
     stack_end (self);
     stack_purge (self);
     self->run++;
+    self->store_data_dir[0] = '\0';
     self->store_port = harness_free_port ();
     self->pub_port = harness_free_port ();
     self->http_port = harness_free_port ();
@@ -192,8 +193,16 @@ stack_start_store (e2e_stack_t *self, long feed_max)
     snprintf (pub, sizeof pub, "HERALD_STORE_PUB_BIND=tcp://127.0.0.1:%d", self->pub_port);
     snprintf (max, sizeof max, "%ld", feed_max);
     const char *env[] = { bind, pub, "HERALD_LOG_LEVEL=info", NULL };
-    const char *argv[] = { harness_bin ("herald-store"), feed_max > 0 ? "--feed-max" : NULL, max,
-                           NULL };
+    const char *argv[6] = { harness_bin ("herald-store") };
+    int argc = 1;
+    if (self->store_data_dir[0]) {
+        argv[argc++] = "--data-dir";
+        argv[argc++] = self->store_data_dir;
+    }
+    if (feed_max > 0) {
+        argv[argc++] = "--feed-max";
+        argv[argc++] = max;
+    }
     self->store = s_spawn (self, "store", argv, env, NULL);
     return self->store > 0 ? harness_wait_tcp (self->store_port, 10000) : -1;
 }

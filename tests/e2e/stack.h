@@ -5,8 +5,9 @@
  * ports, each started and stopped by PID. Services are configured through
  * their HERALD_* environment (DESIGN §1) so the tests pin the contract.
  * Also the client side: POST/GET over libcurl, counting processed events,
- * reading the workers' stdout (stack.c), and the broker side — queue
- * depths, publishing and requeueing by hand (stack_amqp.c).
+ * reading the workers' stdout (stack.c), the broker side — queue
+ * depths, publishing and requeueing by hand (stack_amqp.c) — and the
+ * store's own counters over ZeroMQ (stack_store.c).
  */
 #ifndef HERALD_STACK_H
 #define HERALD_STACK_H
@@ -28,6 +29,7 @@ typedef struct {
     char store_ep[64];
     char gateway_url[64];        /* where the tests POST */
     char worker_gateway_url[64]; /* where workers PUT (gateway or gateway2) */
+    char store_data_dir[512];    /* --data-dir of the store; "" = in memory */
     pid_t store, gateway, gateway2, notifier;
     pid_t workers[STACK_WORKERS_MAX];
     char worker_out[STACK_WORKERS_MAX][512];
@@ -50,7 +52,8 @@ void stack_begin (e2e_stack_t *self);
 /* Stops every service started in this scenario (SIGTERM, then SIGKILL). */
 void stack_end (e2e_stack_t *self);
 
-/* feed_max 0 = the store's default. */
+/* feed_max 0 = the store's default. Durable when store_data_dir is set
+   (stack_begin clears it). */
 int stack_start_store (e2e_stack_t *self, long feed_max);
 int stack_start_gateway (e2e_stack_t *self);
 /* A second gateway on its own port, for the workers only
@@ -110,6 +113,20 @@ int stack_publish_notification (e2e_stack_t *self, const char *id, const char *u
 /* Takes one message from queue without acking it and closes the channel,
    so RabbitMQ requeues it marked redelivered. 0, or -1 if none was taken. */
 int stack_requeue_one (e2e_stack_t *self, const char *queue);
+
+/* The store's view of its feed, from the stats op (stack_store.c). */
+typedef struct {
+    uint64_t head, acked, feed_len, events;
+    char store_id[STACK_ID_LEN + 1]; /* "" when the store sends none */
+} stack_store_stats_t;
+/* Asks the scenario's store for its stats. 0, or -1 when it does not
+   answer within 2 s. */
+int stack_store_stats (e2e_stack_t *self, stack_store_stats_t *out);
+/* Polls until the store's acked cursor equals its head and head is at
+   least min_head (everything relayed). 0, or -1 on timeout; *out holds the
+   last stats read. */
+int stack_wait_store_settled (e2e_stack_t *self, uint64_t min_head, int timeout_ms,
+                              stack_store_stats_t *out);
 
 /* Path of a service's stderr log in this scenario, e.g. "worker0".
    Static buffer. */

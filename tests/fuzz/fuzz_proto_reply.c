@@ -62,6 +62,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     FUZZ_CHECK (again.n_items == reply.n_items && again.n_changes == reply.n_changes);
     FUZZ_CHECK (again.n_stats == reply.n_stats && again.has_next_after == reply.has_next_after);
     FUZZ_CHECK (again.acked == reply.acked && again.head == reply.head);
+    FUZZ_CHECK (again.has_store_id == reply.has_store_id);
+    FUZZ_CHECK (!again.has_store_id || memcmp (again.store_id, reply.store_id, 16) == 0);
     if (reply.status == PROTO_OK && reply.op >= PROTO_OP_CREATE && reply.op <= PROTO_OP_UPDATE)
         s_same_event (&again.event, &reply.event);
     for (size_t i = 0; i < reply.n_items; i++)

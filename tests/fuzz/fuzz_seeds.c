@@ -84,13 +84,17 @@ s_requests (msgpack_sbuffer *sb)
           .has = PROTO_HAS_FROM | PROTO_HAS_MAX,
           .from = 9,
           .max = 100 },
-        { .op = PROTO_OP_FEED_ACK, .rid = 7, .has = PROTO_HAS_SEQ, .seq = UINT64_MAX },
+        { .op = PROTO_OP_FEED_ACK,
+          .rid = 7,
+          .has = PROTO_HAS_SEQ | PROTO_HAS_STORE_ID,
+          .seq = UINT64_MAX },
         { .op = PROTO_OP_STATS, .rid = UINT64_MAX },
     };
     for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
         proto_event_t ev = s_event ((unsigned)i);
         memcpy (reqs[i].event_id, ev.id, 16);
         memcpy (reqs[i].after, ev.id, 16);
+        memcpy (reqs[i].store_id, ev.id, 16);
         proto_request_encode (&reqs[i], sb);
         s_write_sb (t, proto_op_name (reqs[i].op), sb);
     }
@@ -128,6 +132,12 @@ s_replies (msgpack_sbuffer *sb)
         { .op = PROTO_OP_STATS, .rid = 8, .stats = stats, .n_stats = 2 },
     };
     memcpy (replies[4].next_after, events[1].id, 16);
+    /* what the store sends: its identity on ping, feed_read, feed_ack, stats */
+    size_t with_id[] = { 0, 5, 6, 7 };
+    for (size_t i = 0; i < sizeof with_id / sizeof with_id[0]; i++) {
+        replies[with_id[i]].has_store_id = true;
+        memcpy (replies[with_id[i]].store_id, events[0].id, 16);
+    }
     for (size_t i = 0; i < sizeof replies / sizeof replies[0]; i++) {
         proto_reply_encode (&replies[i], sb);
         s_write_sb (t, proto_op_name (replies[i].op), sb);
