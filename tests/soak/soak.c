@@ -2,7 +2,8 @@
  * herald-soak — the whole system under a steady mixed load while a fault
  * loop SIGKILLs and restarts, in turn, the notifier, a worker, a gateway
  * (a second gateway shares its port through SO_REUSEPORT and keeps
- * serving) and RabbitMQ (issue 6). At the end it checks what DESIGN §4
+ * serving), RabbitMQ (issue 6) and the store, which comes back from its
+ * journal (issue 12; fsync always). At the end it checks what DESIGN §4
  * promises: every event answered 201 exists and is `processed`, every one
  * has its exact worker line, no 5xx other than 503/504 inside a fault
  * window, and no service's memory grew without bound; then prints a
@@ -57,7 +58,7 @@ static struct {
     atomic_llong window_until_ms; /* faults in effect until then */
     atomic_llong results[OP_COUNT][RES_COUNT];
     atomic_llong unexpected; /* errors outside a fault window, or never allowed */
-    int faults[4];
+    int faults[5];
 } soak;
 
 static int64_t
@@ -229,7 +230,7 @@ s_window (int64_t until_ms)
         atomic_store (&soak.window_until_ms, until_ms);
 }
 
-/* Injects fault k (0 notifier, 1 worker, 2 gateway, 3 RabbitMQ). */
+/* Injects fault k (0 notifier, 1 worker, 2 gateway, 3 RabbitMQ, 4 store). */
 static int
 s_fault (int k)
 {
@@ -256,6 +257,11 @@ s_fault (int k)
         rc = harness_rabbit_kill (&st->rabbit);
         s_nap_ms (1000);
         rc = rc || harness_rabbit_restart (&st->rabbit);
+        break;
+    case 4:
+        kill (st->store, SIGKILL);
+        harness_stop (st->store, SIGKILL, 5000);
+        rc = stack_start_store (st, 0);
         break;
     }
     atomic_store (&soak.window_until_ms, s_now_ms () + S_GRACE_MS);
@@ -391,6 +397,8 @@ main (int argc, char *argv[])
     stack_begin (st);
     /* Both gateways on one port: killing one leaves the other serving. */
     st->http2_port = st->http_port;
+    /* The store keeps its events across its kills (fsync always). */
+    snprintf (st->store_data_dir, sizeof st->store_data_dir, "%s/store-data", harness_tmpdir ());
     if (stack_start_store (st, 0) || stack_start_gateway (st) || stack_start_gateway2 (st)
         || stack_start_notifier (st) || stack_start_worker (st, 0, NULL)
         || stack_start_worker (st, 1, NULL)) {
@@ -424,7 +432,7 @@ main (int argc, char *argv[])
             store_warm = s_rss_kb (st->store);
         }
         if (s_now_ms () >= next_fault && s_now_ms () < end - 2000) {
-            fault_errors += s_fault (k % 4) != 0;
+            fault_errors += s_fault (k % 5) != 0;
             k++;
             next_fault = s_now_ms () + (int64_t)fault_every * 1000;
         }
@@ -458,9 +466,10 @@ main (int argc, char *argv[])
             printf (" %10lld", (long long)atomic_load (&soak.results[op][r]));
         printf ("\n");
     }
-    printf ("\nfaults injected: notifier %d, worker %d, gateway %d, rabbitmq %d (%d failed to "
-            "restart)\n",
-            soak.faults[0], soak.faults[1], soak.faults[2], soak.faults[3], fault_errors);
+    printf ("\nfaults injected: notifier %d, worker %d, gateway %d, rabbitmq %d, store %d (%d "
+            "failed to restart)\n",
+            soak.faults[0], soak.faults[1], soak.faults[2], soak.faults[3], soak.faults[4],
+            fault_errors);
     printf ("events created (201): %zu\n", soak.n_events);
     printf ("events lost: %zu\nevents not processed after drain: %zu\n", lost, pending);
     printf ("worker lines: missing %zu, duplicates printed %zu, malformed %zu, for events whose "
@@ -469,8 +478,9 @@ main (int argc, char *argv[])
     printf ("errors outside a fault window or never allowed: %lld\n",
             (long long)atomic_load (&soak.unexpected));
     printf ("gateway (never killed) RSS: %ld kB at warm-up, %ld kB at end\n", gw2_warm, gw2_end);
-    printf ("store RSS: %ld kB at warm-up, %ld kB at end (%zu events held)\n", store_warm,
-            store_end, soak.n_events);
+    printf ("store RSS: %ld kB at warm-up, %ld kB at end (%zu events held; restarted from its "
+            "journal %d times)\n",
+            store_warm, store_end, soak.n_events, soak.faults[4]);
 
     bool ok = lost == 0 && pending == 0 && missing == 0 && malformed == 0
               && atomic_load (&soak.unexpected) == 0 && fault_errors == 0 && soak.n_events > 0
