@@ -16,8 +16,9 @@
 #      are the events.
 #
 # The durable part of B and C needs herald-store's journal (--data-dir).
-# Until herald-store --help lists it, everything else is checked and the
-# test then exits 77, which CTest reports as skipped, saying why.
+# With a herald-store whose --help does not list it (a build from before
+# the journal), everything else is checked and the test then exits 77,
+# which CTest reports as skipped, saying why.
 set -euo pipefail
 test_name=test_run_durable
 # shellcheck source=runner_lib.sh source-path=SCRIPTDIR
@@ -123,7 +124,7 @@ stop_run C
 
 if [ "$journal" = 0 ]; then
     say "SKIPPED (exit 77): the durable restart is not checked: $bin/herald-store --help lists" \
-        "no --data-dir (the store's journal has not landed). Checked: run.sh gives the store" \
+        "no --data-dir (a build without the store's journal). Checked: run.sh gives the store" \
         "HERALD_STORE_DATA_DIR=$data, keeps it across runs, --fresh deletes it, Ctrl-C stops all."
     exit 77
 fi
