@@ -8,11 +8,12 @@
 #
 # DIR keeps the node's state (mnesia, logs, name), so a stop followed by a
 # start on the same DIR restarts the same node with its durable queues. Each
-# start listens on the AMQP_PORT it is given and takes a fresh distribution
-# port (the previous node's, in TIME_WAIT, makes a boot fail with
-# dist_port_already_used); the node's epmd port is kept while that epmd
-# still runs (after a kill) and picked afresh once it is gone (after a stop,
-# maybe days ago: the old port may have been taken since).
+# start listens on the AMQP_PORT it is given. A start after a kill finds the
+# node's epmd still running and keeps its ports, as the fault tests expect;
+# a start after a stop (epmd gone with the node, maybe days ago, as between
+# two scripts/run.sh) picks fresh epmd and distribution ports, since the old
+# ones may have been taken since (a distribution port in use makes the boot
+# fail with dist_port_already_used).
 # Runs the node as the calling user (root in CI), so no system service and
 # no shared /var/lib/rabbitmq state is involved.
 set -eu
@@ -73,12 +74,14 @@ ENV
     else
         # shellcheck source=/dev/null
         . "$dir/node.env"
-        epmd=$EPMD_PORT # still answering: the epmd our node left after a kill
-        port_open "$epmd" || epmd=$(free_port)
+        epmd=$EPMD_PORT dist=$DIST_PORT
+        if ! port_open "$epmd"; then # no epmd of ours left: not just killed
+            epmd=$(free_port) dist=$(free_port)
+        fi
         cat > "$dir/node.env.new" <<ENV
 NODE=$NODE
 AMQP_PORT=$port
-DIST_PORT=$(free_port)
+DIST_PORT=$dist
 EPMD_PORT=$epmd
 ENV
         mv "$dir/node.env.new" "$dir/node.env"
