@@ -6,38 +6,58 @@
 # herald-gateway, herald-notifier and herald-worker, waiting for each to be
 # healthy before the next. It prints where the API and its docs are, streams
 # the workers' notification lines to the terminal (service logs go to
-# .run/logs/), and on Ctrl-C or SIGTERM stops everything it started, by PID,
-# in dependency order: workers, notifier, gateways, store, RabbitMQ.
+# .run/logs/), and on Ctrl-C, SIGTERM or a hang-up stops everything it
+# started, by PID, in dependency order: workers, notifier, gateways, store,
+# RabbitMQ.
+#
+# State lives in .run/ (HERALD_RUN_DIR) and is kept from one run to the
+# next: the store's journal in .run/store (HERALD_STORE_DATA_DIR) and
+# RabbitMQ's node in .run/rabbitmq, together, so neither an event nor a
+# notification still queued for it is lost by a restart. --fresh deletes both.
 #
 # Services run in their own sessions (setsid), so Ctrl-C reaches only this
 # script and the shutdown happens in order instead of all at once. A port
 # already in use is reported before anything starts: a second gateway would
 # otherwise share the port silently (SO_REUSEPORT).
+#
+# The shutdown must happen however the output is redirected. With
+# `run.sh 2>&1 | tee run.log`, Ctrl-C kills tee too, and a shell that writes
+# to a pipe nobody reads dies of SIGPIPE, before it has stopped anything.
+# So this script catches SIGPIPE (its children keep the default), writes its
+# own output through to_out/to_err, which move a stream that has gone away
+# to .run/logs/run.log for good, and runs the shutdown with every signal
+# ignored, so a second Ctrl-C cannot cut it short either.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 usage() {
     cat <<EOF
-Usage: scripts/run.sh [--workers N] [--gateways N] [--threads N] [--no-build]
+Usage: scripts/run.sh [--workers N] [--gateways N] [--threads N] [--fresh] [--no-build]
 
   --workers N    herald-worker processes (default 1)
   --gateways N   herald-gateway processes sharing the HTTP port (default 1)
   --threads N    event loops per gateway (HERALD_GATEWAY_THREADS, default 1)
+  --fresh        delete the store's data and RabbitMQ's queues before starting:
+                 start with no events and no pending notifications
   --no-build     skip package installation and the build; use \$BUILD_DIR/bin
 
+State is kept across runs in HERALD_RUN_DIR (default .run): the store's data
+in .run/store (given to herald-store as HERALD_STORE_DATA_DIR), RabbitMQ's
+node in .run/rabbitmq, logs in .run/logs/ (this script's own: run.log).
 Ports on 127.0.0.1 (environment, default): HERALD_HTTP_PORT 8000,
 HERALD_STORE_PORT 5555, HERALD_STORE_PUB_PORT 5556, HERALD_AMQP_PORT 5672.
 BUILD_DIR (default build). Other HERALD_* variables reach the services as
-their usual fallbacks (e.g. HERALD_LOG_LEVEL=debug). Logs: .run/logs/.
+their usual fallbacks (e.g. HERALD_LOG_LEVEL=debug, HERALD_STORE_FSYNC).
 EOF
 }
 
-workers=1 gateways=1 threads=${HERALD_GATEWAY_THREADS:-1} build_it=1
+workers=1 gateways=1 threads=${HERALD_GATEWAY_THREADS:-1} build_it=1 fresh=0
 while [ $# -gt 0 ]; do
     case "$1" in
     --workers) workers=${2:?}; shift 2 ;;
     --gateways) gateways=${2:?}; shift 2 ;;
     --threads) threads=${2:?}; shift 2 ;;
+    --fresh) fresh=1; shift ;;
     --no-build) build_it=0; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
@@ -54,24 +74,99 @@ amqp_port=${HERALD_AMQP_PORT:-5672}
 build=${BUILD_DIR:-$root/build}
 [[ "$build" = /* ]] || build=$root/$build
 bin=$build/bin
-run=$root/.run
+run=${HERALD_RUN_DIR:-$root/.run}
+[[ "$run" = /* ]] || run=$PWD/$run
 logs=$run/logs
+runlog=/dev/null # $logs/run.log once this run owns $run
 rabbit_dir=$run/rabbitmq
+store_data=$run/store
 node_sh=$root/tests/rabbitmq-node.sh
 
-say() { printf 'run.sh: %s\n' "$*" >&2; }
+# --- output that survives its reader ----------------------------------------
+# A write to a pipe whose reader is gone raises SIGPIPE; caught here, it only
+# makes the write fail (children still get the default and simply die).
+# to_out/to_err then send that stream to run.log from here on, so neither a
+# closed pipe nor a hung-up terminal can stop this script between starting a
+# service and stopping it. run.log also gets a copy of every message.
+trap ':' PIPE
+out_lost=0 err_lost=0
+to_err() { # text (a newline is added)
+    printf '%s\n' "$1" >>"$runlog" 2>/dev/null || true
+    [ "$err_lost" = 0 ] || return 0
+    # >&2 first, then 2>/dev/null: printf writes to the old stderr, and its
+    # "write error" complaint goes nowhere.
+    printf '%s\n' "$1" >&2 2>/dev/null && return 0
+    err_lost=1
+    exec 2>>"$runlog"
+    printf 'run.sh: standard error is gone (closed pipe or terminal); messages continue here\n' >>"$runlog" 2>/dev/null || true
+}
+to_out() { # text (a newline is added)
+    printf '%s\n' "$1" >>"$runlog" 2>/dev/null || true
+    [ "$out_lost" = 0 ] || return 0
+    printf '%s\n' "$1" 2>/dev/null && return 0
+    out_lost=1
+    exec 1>>"$runlog"
+    printf 'run.sh: standard output is gone (closed pipe or terminal); messages continue here\n' >>"$runlog" 2>/dev/null || true
+}
+say() { to_err "run.sh: $*"; }
 die() { say "$*"; exit 1; }
+show_log() { # file lines: the end of a service's log, on stderr
+    local text
+    text=$(tail -n "$2" "$1" 2>/dev/null) || return 0
+    [ -z "$text" ] || to_err "$text"
+}
 
-# --- one runner per checkout ------------------------------------------------
+# --- one runner per state dir -------------------------------------------------
 mkdir -p "$logs"
 if [ -f "$run/run.pid" ]; then
     other=$(cat "$run/run.pid")
     if [ "$other" != $$ ] && [ -r "/proc/$other/cmdline" ] &&
         tr '\0' ' ' <"/proc/$other/cmdline" | grep -q 'scripts/run.sh'; then
-        die "another scripts/run.sh (pid $other) is running from this checkout; stop it first"
+        die "another scripts/run.sh (pid $other) is running with state in $run; stop it first"
     fi
 fi
 echo $$ >"$run/run.pid"
+runlog=$logs/run.log
+: >"$runlog"
+
+alive() { # pid: running and not a zombie
+    local state
+    state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+    [ "$state" != Z ]
+}
+
+# Sends TERM, waits up to 15 s, then KILL. Reaps it when it is our child.
+stop_pid() { # name pid
+    local i
+    [ "$2" != 0 ] || return 0
+    alive "$2" || { wait "$2" 2>/dev/null || true; return 0; }
+    kill -TERM "$2" 2>/dev/null || true
+    for ((i = 0; i < 150; i++)); do alive "$2" || break; sleep 0.1; done
+    if alive "$2"; then
+        say "$1 (pid $2) did not stop in 15 s; killing it"
+        kill -KILL "$2" 2>/dev/null || true
+    fi
+    wait "$2" 2>/dev/null || true
+}
+
+# --- leftovers of a run.sh that could not clean up (kill -9) ---------------------
+# $run/pids names every process a run started. Any still alive (and still the
+# binary it was: pids are reused) is stopped now, before anything else, so
+# that no second store ever opens the same data dir.
+if [ -f "$run/pids" ]; then
+    while read -r name pid; do
+        case "$name" in rabbitmq) continue ;; esac # its node is stopped by name below
+        if ! [[ "$pid" =~ ^[0-9]+$ ]] || ! alive "$pid"; then continue; fi
+        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'herald-' || continue
+        say "stopping $name (pid $pid), left running by an earlier run.sh"
+        stop_pid "$name" "$pid"
+    done <"$run/pids"
+    rm -f "$run/pids"
+fi
+if [ -f "$rabbit_dir/node.env" ]; then
+    # A leftover node of this state dir is stopped by its own node name.
+    "$node_sh" stop "$rabbit_dir" >>"$runlog" 2>&1 || true
+fi
 
 # --- packages and build --------------------------------------------------------
 if [ "$build_it" = 1 ]; then
@@ -79,10 +174,10 @@ if [ "$build_it" = 1 ]; then
     "$root/scripts/install-deps.sh"
     say "building into $build"
     cmake -S "$root" -B "$build" -DHERALD_WERROR=ON >"$logs/cmake.log" 2>&1 ||
-        { tail -30 "$logs/cmake.log" >&2; die "cmake configure failed (full log: $logs/cmake.log)"; }
+        { show_log "$logs/cmake.log" 30; die "cmake configure failed (full log: $logs/cmake.log)"; }
     cmake --build "$build" -j"$(nproc)" --target herald-store herald-gateway herald-notifier \
         herald-worker >>"$logs/cmake.log" 2>&1 ||
-        { tail -30 "$logs/cmake.log" >&2; die "build failed (full log: $logs/cmake.log)"; }
+        { show_log "$logs/cmake.log" 30; die "build failed (full log: $logs/cmake.log)"; }
 fi
 for b in herald-store herald-gateway herald-notifier herald-worker; do
     [ -x "$bin/$b" ] || die "$bin/$b is missing (build failed or --no-build without a build)"
@@ -96,7 +191,7 @@ t0=$SECONDS
 # after a stop, on the connections left in TIME_WAIT, which the services
 # themselves (all SO_REUSEADDR) do not mind.
 port_busy() {
-    python3 - "$1" <<'EOF'
+    python3 - "$1" <<'PY'
 import socket, sys
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -105,7 +200,7 @@ try:
 except OSError:
     sys.exit(0)
 sys.exit(1)
-EOF
+PY
 }
 busy=0
 for spec in "HERALD_HTTP_PORT:$http_port" "HERALD_STORE_PORT:$store_port" \
@@ -119,10 +214,28 @@ for spec in "HERALD_HTTP_PORT:$http_port" "HERALD_STORE_PORT:$store_port" \
 done
 [ "$busy" = 0 ] || die "not starting: ports busy"
 
+# --- state kept across runs --------------------------------------------------------
+# The store's events and RabbitMQ's queued notifications belong together:
+# keeping one without the other loses notifications (or replays them for
+# events that no longer exist), so --fresh deletes both.
+if [ "$fresh" = 1 ]; then
+    say "--fresh: deleting the store's data ($store_data) and RabbitMQ's state ($rabbit_dir)"
+    rm -rf -- "$store_data" "$rabbit_dir"
+fi
+mkdir -p "$store_data"
+store_help=$("$bin/herald-store" --help 2>&1 || true)
+if [[ "$store_help" == *--data-dir* ]]; then
+    say "store data in $store_data (kept across runs; --fresh starts empty)"
+else
+    say "warning: this herald-store has no --data-dir (no journal): its events live in memory" \
+        "and are gone when it stops"
+fi
+
 # --- process bookkeeping ------------------------------------------------------
 names=() pids=() tail_pid="" rabbit_started=0 stopping=0
 
-# Runs a service in its own session, stderr (and stdout unless given) to a log.
+# Runs a service in its own session, stderr (and stdout unless given) to a
+# log, and records it in $run/pids.
 start() { # name stdout-file command...
     local name=$1 out=$2
     shift 2
@@ -132,33 +245,18 @@ start() { # name stdout-file command...
         setsid "$@" >"$out" 2>"$logs/$name.log" </dev/null &
     fi
     names+=("$name") pids+=($!)
+    echo "$name $!" >>"$run/pids"
 }
 
-alive() { # pid: running and not a zombie
-    local state
-    state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
-    [ "$state" != Z ]
-}
-
-stop_pid() { # name pid
-    local i
-    [ "$2" != 0 ] || return 0
-    alive "$2" || { wait "$2" 2>/dev/null || true; return; }
-    kill -TERM "$2" 2>/dev/null || true
-    for ((i = 0; i < 150; i++)); do alive "$2" || break; sleep 0.1; done
-    if alive "$2"; then
-        say "$1 (pid $2) did not stop in 15 s; killing it"
-        kill -KILL "$2" 2>/dev/null || true
-    fi
-    wait "$2" 2>/dev/null || true
-}
-
-cleanup() {
-    local rc=$? i
-    [ "$stopping" = 0 ] || return
-    stopping=1
-    trap '' INT TERM
-    [ -z "$tail_pid" ] || { kill "$tail_pid" 2>/dev/null || true; wait "$tail_pid" 2>/dev/null || true; }
+cleanup() { # exit status
+    local rc=$1 i
+    # Nothing may cut the shutdown short: no second Ctrl-C, no SIGTERM, no
+    # SIGPIPE from a reader that is gone (for the commands run from here on
+    # too: they inherit the ignored signals), and no `set -e` exit on a
+    # failed command.
+    trap '' INT TERM HUP PIPE
+    set +e
+    [ -z "$tail_pid" ] || { kill "$tail_pid" 2>/dev/null; wait "$tail_pid" 2>/dev/null; }
     if [ ${#pids[@]} -gt 0 ] || [ "$rabbit_started" = 1 ]; then
         say "stopping"
     fi
@@ -167,21 +265,33 @@ cleanup() {
         stop_pid "${names[i]}" "${pids[i]}"
     done
     if [ "$rabbit_started" = 1 ]; then
-        "$node_sh" stop "$rabbit_dir" || true
         local rpid
-        rpid=$(cat "$rabbit_dir/node.pid" 2>/dev/null || true)
+        rpid=$(cat "$rabbit_dir/node.pid" 2>/dev/null)
+        "$node_sh" stop "$rabbit_dir" >>"$runlog" 2>&1
         if [ -n "$rpid" ]; then
             for ((i = 0; i < 150; i++)); do kill -0 "$rpid" 2>/dev/null || break; sleep 0.1; done
-            kill -0 "$rpid" 2>/dev/null && { say "RabbitMQ (pid $rpid) still running; killing it"; kill -KILL "$rpid" || true; }
+            if kill -0 "$rpid" 2>/dev/null; then
+                say "RabbitMQ (pid $rpid) still running; killing it"
+                kill -KILL "$rpid" 2>/dev/null
+            fi
         fi
     fi
-    rm -f "$run/run.pid"
+    rm -f "$run/pids" "$run/run.pid"
     [ ${#pids[@]} -eq 0 ] || say "stopped; logs in $logs"
     exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# A signal handler that exits runs the EXIT trap, cleanup. One that arrives
+# while cleanup runs is ignored rather than allowed to exit halfway through
+# it: `stopping` is set in the same simple command that reads the exit
+# status, so there is no point at which a handler could still exit.
+on_signal() { # exit status
+    [ "$stopping" = 0 ] || return 0
+    exit "$1"
+}
+trap 'stopping=1 rc=$?; cleanup "$rc"' EXIT
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
+trap 'on_signal 129' HUP
 
 # Polls `check` until it succeeds while the service's process lives.
 wait_healthy() { # name pid seconds check-command...
@@ -190,11 +300,11 @@ wait_healthy() { # name pid seconds check-command...
     deadline=$((SECONDS + secs))
     until "$@" >/dev/null 2>&1; do
         if ! alive "$pid"; then
-            tail -15 "$logs/$name.log" >&2 || true
+            show_log "$logs/$name.log" 15
             die "$name exited during startup; log: $logs/$name.log"
         fi
         if [ $SECONDS -ge $deadline ]; then
-            tail -15 "$logs/$name.log" >&2 || true
+            show_log "$logs/$name.log" 15
             die "$name not healthy after ${secs}s; log: $logs/$name.log"
         fi
         sleep 0.2
@@ -204,6 +314,7 @@ wait_healthy() { # name pid seconds check-command...
 
 # RabbitMQ's own view, through our node's CLI (its cookie lives in its dir).
 rabbitctl() {
+    # shellcheck source=/dev/null  # written by tests/rabbitmq-node.sh
     (. "$rabbit_dir/node.env" &&
         HOME=$rabbit_dir ERL_EPMD_PORT=$EPMD_PORT /usr/lib/rabbitmq/bin/rabbitmqctl -q -n "$NODE" "$@")
 }
@@ -213,24 +324,26 @@ queue_consumers_at_least() {
 }
 
 # --- RabbitMQ ------------------------------------------------------------------
-# A leftover node of an earlier run of this checkout (killed -9) is stopped by
-# its own node name; every run starts from an empty node.
-if [ -f "$rabbit_dir/node.env" ]; then
-    "$node_sh" stop "$rabbit_dir" >/dev/null 2>&1 || true
-fi
-rm -rf "$rabbit_dir"
+# The node keeps its state in $rabbit_dir across runs (durable queue,
+# persistent messages): notifications published but not yet processed when
+# the last run stopped are delivered in this one.
 say "starting RabbitMQ on 127.0.0.1:$amqp_port (state in $rabbit_dir)"
 rabbit_started=1
-setsid -w "$node_sh" start "$rabbit_dir" "$amqp_port" ||
-    die "RabbitMQ did not start; logs in $rabbit_dir/log"
-say "RabbitMQ healthy (pid $(cat "$rabbit_dir/node.pid" 2>/dev/null || echo '?'))"
+setsid -w "$node_sh" start "$rabbit_dir" "$amqp_port" >>"$runlog" 2>&1 ||
+    die "RabbitMQ did not start; logs in $rabbit_dir/log and $runlog"
+rabbit_pid=$(cat "$rabbit_dir/node.pid" 2>/dev/null || echo '?')
+echo "rabbitmq $rabbit_pid" >>"$run/pids"
+say "RabbitMQ healthy (pid $rabbit_pid)"
 amqp_url="amqp://guest:guest@127.0.0.1:$amqp_port/"
 store_ep="tcp://127.0.0.1:$store_port"
 
 # --- the four services ------------------------------------------------------------
-start store "$logs/store.log" "$bin/herald-store" --bind "$store_ep" \
-    --pub-bind "tcp://127.0.0.1:$pub_port"
-wait_healthy store "${pids[-1]}" 30 "$bin/herald-store" --check --bind "$store_ep"
+# The data dir goes by environment, the store's documented fallback for
+# --data-dir: a herald-store without a journal ignores it instead of failing.
+start store "$logs/store.log" env HERALD_STORE_DATA_DIR="$store_data" "$bin/herald-store" \
+    --bind "$store_ep" --pub-bind "tcp://127.0.0.1:$pub_port"
+# A long journal takes a while to replay before the store answers.
+wait_healthy store "${pids[-1]}" 120 "$bin/herald-store" --check --bind "$store_ep"
 
 for ((g = 1; g <= gateways; g++)); do
     start "gateway-$g" "$logs/gateway-$g.out" "$bin/herald-gateway" \
@@ -253,21 +366,25 @@ for ((w = 1; w <= workers; w++)); do
 done
 
 api="http://127.0.0.1:$http_port"
-cat <<EOF
-
+to_out "
 Herald is running (healthy $((SECONDS - t0)) s after the build).
   API   $api
   docs  $api/docs
   try   curl -s -X POST $api/events -H 'Content-Type: application/json' \\
-             -d '{"user_id":"u-42","description":"Your order shipped"}'
+             -d '{\"user_id\":\"u-42\",\"description\":\"Your order shipped\"}'
         curl -s $api/events
   logs  $logs/   (RabbitMQ: $rabbit_dir/log/)
+  data  $store_data   (kept across runs; --fresh starts empty)
 Notifications from the worker(s) follow. Ctrl-C stops everything.
+"
 
-EOF
-
-tail -q -n +1 -F "${outs[@]}" 2>/dev/null &
-tail_pid=$!
+# Streams the notification lines, unless nobody reads our output any more
+# (they stay in the worker-N.out files). When the reader goes later, tail
+# dies of SIGPIPE; the services do not notice.
+if [ "$out_lost" = 0 ]; then
+    tail -q -n +1 -F "${outs[@]}" 2>/dev/null &
+    tail_pid=$!
+fi
 
 # Supervise: any service exiting on its own ends the run (and stops the rest).
 set +e
@@ -279,7 +396,7 @@ while :; do
     for ((i = 0; i < ${#pids[@]}; i++)); do
         [ "${pids[i]}" = "$done_pid" ] || continue
         say "${names[i]} (pid $done_pid) exited with status $st; its log: $logs/${names[i]}.log"
-        tail -10 "$logs/${names[i]}.log" >&2
+        show_log "$logs/${names[i]}.log" 10
         pids[i]=0 # reaped: nothing left to stop
         exit 1
     done

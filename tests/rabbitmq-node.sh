@@ -6,8 +6,14 @@
 #   rabbitmq-node.sh stop DIR              # graceful stop (returns once the VM is gone), then its epmd
 #   rabbitmq-node.sh kill DIR              # SIGKILL the node (fault tests)
 #
-# DIR keeps the node's state (mnesia, logs, ports), so a stop followed by a
-# start on the same DIR restarts the same node with its durable queues.
+# DIR keeps the node's state (mnesia, logs, name), so a stop followed by a
+# start on the same DIR restarts the same node with its durable queues. Each
+# start listens on the AMQP_PORT it is given. A start after a kill finds the
+# node's epmd still running and keeps its ports, as the fault tests expect;
+# a start after a stop (epmd gone with the node, maybe days ago, as between
+# two scripts/run.sh) picks fresh epmd and distribution ports, since the old
+# ones may have been taken since (a distribution port in use makes the boot
+# fail with dist_port_already_used).
 # Runs the node as the calling user (root in CI), so no system service and
 # no shared /var/lib/rabbitmq state is involved.
 set -eu
@@ -23,6 +29,7 @@ free_port() {
 }
 
 node_env() {
+    # shellcheck source=/dev/null
     . "$dir/node.env"
     export RABBITMQ_MNESIA_BASE="$dir/mnesia" RABBITMQ_LOG_BASE="$dir/log"
     export RABBITMQ_NODENAME="$NODE" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
@@ -46,7 +53,7 @@ wait_gone() {
     done
 }
 
-amqp_open() {
+port_open() { # something accepts TCP connections on 127.0.0.1:$1
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
@@ -64,12 +71,26 @@ AMQP_PORT=$port
 DIST_PORT=$(free_port)
 EPMD_PORT=$(free_port)
 ENV
+    else
+        # shellcheck source=/dev/null
+        . "$dir/node.env"
+        epmd=$EPMD_PORT dist=$DIST_PORT
+        if ! port_open "$epmd"; then # no epmd of ours left: not just killed
+            epmd=$(free_port) dist=$(free_port)
+        fi
+        cat > "$dir/node.env.new" <<ENV
+NODE=$NODE
+AMQP_PORT=$port
+DIST_PORT=$dist
+EPMD_PORT=$epmd
+ENV
+        mv "$dir/node.env.new" "$dir/node.env"
     fi
     node_env
     nohup "$RMQ_BIN/rabbitmq-server" > "$dir/log/console.log" 2>&1 &
     # Wait until the node answers and its AMQP listener accepts (≤ 60 s).
     i=0
-    until amqp_open "$AMQP_PORT" && "$RMQ_BIN/rabbitmq-diagnostics" -q -n "$NODE" ping >/dev/null 2>&1; do
+    until port_open "$AMQP_PORT" && "$RMQ_BIN/rabbitmq-diagnostics" -q -n "$NODE" ping >/dev/null 2>&1; do
         i=$((i + 1))
         if [ $i -gt 240 ]; then
             echo "rabbitmq-node: node $NODE did not start; see $dir/log" >&2

@@ -32,8 +32,9 @@ typedef struct {
     amqp_envelope_t env;    /* owned */
     proto_notification_t n; /* strings borrow env.message.body */
     char id[PROTO_UUID_LEN + 1];
-    uint64_t epoch; /* connection the delivery came on */
-    bool checked;   /* GET done, or not needed (first delivery) */
+    uint64_t epoch;      /* connection the delivery came on */
+    bool checked;        /* GET done, or not needed (first delivery) */
+    bool says_processed; /* the message carries status "processed" */
     bool printed;
     int failures;
     backoff_t backoff;
@@ -227,6 +228,23 @@ s_on_done (consumer_t *self, job_t *job, gateway_result_t result)
         s_settle (self, job, true);
         return;
     case GATEWAY_NOT_FOUND:
+        if (!job->checked && !job->says_processed) {
+            /* The GET that checks a redelivery found no event (an in-memory
+               store restarted since). Whether an earlier delivery printed
+               the line is unknowable, and a first delivery of this very
+               message prints it, then learns of the 404 from its PUT: do
+               exactly that, so that whether the broker delivered the
+               message before changes nothing. */
+            log_debug ("event %s: not found by the check of a redelivery; handling it as a "
+                       "first delivery",
+                       job->id);
+            job->checked = true;
+            if (self->draining)
+                s_job_free (self, job); /* not started: back to the queue */
+            else
+                s_issue (self, job);
+            return;
+        }
         log_warn ("event %s not found at the gateway (%s); acking", job->id, error);
         self->not_found++;
         s_settle (self, job, true);
@@ -274,8 +292,8 @@ s_on_delivery (consumer_t *self, amqp_envelope_t *env)
        the notifier read the record after the event was already processed
        (a re-publish after a notifier restart carries the current state). */
     const proto_str_t *status = &job->n.event.status;
-    bool says_processed = status->len == 9 && memcmp (status->ptr, "processed", 9) == 0;
-    job->checked = !job->env.redelivered && !says_processed;
+    job->says_processed = status->len == 9 && memcmp (status->ptr, "processed", 9) == 0;
+    job->checked = !job->env.redelivered && !job->says_processed;
     backoff_init (&job->backoff, self->config->retry_initial_ms, self->config->retry_max_ms);
     s_issue (self, job);
 }

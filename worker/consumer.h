@@ -11,10 +11,14 @@
  *
  * A transient gateway failure is retried with backoff; after max_attempts the
  * message is rejected without requeue and RabbitMQ dead-letters it to
- * herald.notifications.dead. A 404 is acked and logged. A redelivered message
- * (or one whose body already says "processed": the notifier published it
- * again after a restart) is first checked with GET: if its event reads
- * "processed" it is acked without printing again. Delivery tags die with their connection: a
+ * herald.notifications.dead. A redelivered message (or one whose body already
+ * says "processed": the notifier published it again after a restart) is
+ * first checked with GET: if its event reads "processed" it is acked without
+ * printing again. An event the store does not know (404: an in-memory store
+ * restarted) is handled the same whether the message is redelivered or not:
+ * the line is printed, the PUT answers 404, which is logged, counted and
+ * acked. Only a message that itself says "processed" is not printed then:
+ * its line went out before. Delivery tags die with their connection: a
  * job whose connection dropped finishes its request but is never acked (the
  * broker redelivers it), and no new connection is opened until such jobs are
  * gone. On stop, no new message is started; requests in flight are finished

@@ -162,6 +162,13 @@ test_get_reads_status (void **state)
     assert_int_equal (result, GATEWAY_OK);
     assert_string_equal (s_last_method, "GET");
     assert_string_equal (gateway_client_status (client, 0), "processed");
+    /* A GET 404 is "not found" exactly like a PUT 404: the consumer then
+       handles a redelivery as a first delivery. No status is left over. */
+    assert_int_equal (gateway_client_start_get (client, 0, ID ("404")), 0);
+    assert_int_equal (s_wait_done (client, &result), 0);
+    assert_int_equal (result, GATEWAY_NOT_FOUND);
+    assert_string_equal (s_last_method, "GET");
+    assert_string_equal (gateway_client_status (client, 0), "");
     gateway_client_destroy (&client);
 }
 

@@ -1,8 +1,9 @@
 /*
  * End-to-end checks of the worker's side of DESIGN §4, each on the real
  * binaries and a private RabbitMQ node: the retry budget ends in the
- * dead-letter queue, a 404 is acked and logged, a redelivered message whose
- * event is already processed is acked without printing, SIGTERM finishes
+ * dead-letter queue, a 404 is acked and logged (printed first, on a
+ * redelivery as on a first delivery), a redelivered message whose event is
+ * already processed is acked without printing, SIGTERM finishes
  * the requests in flight, and heartbeats keep flowing while an HTTP request
  * hangs. "Acked" is proven by stopping the worker afterwards: an unacked
  * message would go back to the queue.
@@ -91,6 +92,62 @@ test_event_gone_is_acked_and_logged (void **state)
     assert_int_equal (stack_post_many (stack, 0, 1, ids), 1);
     assert_int_equal (stack_wait_processed (stack, 1, 30000), 1);
     s_stop_worker (stack, 0);
+    assert_int_equal (stack_queue_depth (stack, BROKER_QUEUE), 0);
+    assert_int_equal (stack_queue_depth (stack, BROKER_DEAD_QUEUE), 0);
+    stack_end (stack);
+}
+
+/* An event the store does not know (an in-memory store restarted since the
+   notification was queued) is handled the same on a redelivery as on a first
+   delivery: the line is printed, the 404 logged, counted and acked. Only a
+   message that itself says "processed" is not printed: its line went out
+   before. */
+static void
+test_event_gone_same_on_redelivery_as_first_delivery (void **state)
+{
+    e2e_stack_t *stack = *state;
+    static const char first[] = "0b6e1f4c-7a52-4d0e-9c1b-3f2a8d9e5b72";
+    static const char again[] = "0b6e1f4c-7a52-4d0e-9c1b-3f2a8d9e5b73";
+    static const char done[] = "0b6e1f4c-7a52-4d0e-9c1b-3f2a8d9e5b74";
+    stack_begin (stack);
+    s_start_core (stack);
+    /* `again` is delivered once and requeued unacked before any worker
+       runs, so the worker gets it with redelivered set. */
+    assert_int_equal (stack_publish_notification (stack, again, "u-again", "gone too", "pending"),
+                      0);
+    assert_int_equal (stack_requeue_one (stack, BROKER_QUEUE), 0);
+    assert_int_equal (stack_publish_notification (stack, first, "u-first", "gone", "pending"), 0);
+    assert_int_equal (stack_publish_notification (stack, done, "u-done", "gone, sent", "processed"),
+                      0);
+    assert_int_equal (stack_wait_depth (stack, BROKER_QUEUE, 3, 10000), 3);
+    const char *debug[] = { "--log-level", "debug", NULL };
+    assert_int_equal (stack_start_worker (stack, 0, debug), 0);
+    const char *log = stack_log_path (stack, "worker0");
+    assert_int_equal (harness_wait_lines (log, "not found at the gateway", 3, 15000), 3);
+    s_stop_worker (stack, 0);
+
+    /* Both pending messages printed once, redelivered or not; the one
+       that says "processed" not at all. */
+    const char *out = stack->worker_out[0];
+    assert_int_equal (harness_count_lines (out, "Event 0b6e1f4c-7a52-4d0e-9c1b-3f2a8d9e5b72 has "
+                                                "been sent to u-first: gone"),
+                      1);
+    assert_int_equal (harness_count_lines (out, "Event 0b6e1f4c-7a52-4d0e-9c1b-3f2a8d9e5b73 has "
+                                                "been sent to u-again: gone too"),
+                      1);
+    assert_int_equal (harness_count_lines (out, done), 0);
+    assert_int_equal (harness_count_lines (out, "has been sent to"), 2);
+    const char *ids[] = { first, again, done };
+    for (int i = 0; i < 3; i++) {
+        char pattern[96];
+        snprintf (pattern, sizeof pattern, "event %s not found at the gateway", ids[i]);
+        assert_int_equal (harness_count_lines (log, pattern), 1);
+    }
+    /* The redelivery took the check path (GET), and then the same path as
+       the first delivery. */
+    assert_int_equal (harness_count_lines (log, "handling it as a first delivery"), 1);
+    assert_int_equal (
+        harness_count_lines (log, "stopped: 2 printed, 3 acked, 0 dead-lettered, 3 not found"), 1);
     assert_int_equal (stack_queue_depth (stack, BROKER_QUEUE), 0);
     assert_int_equal (stack_queue_depth (stack, BROKER_DEAD_QUEUE), 0);
     stack_end (stack);
@@ -263,6 +320,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_retry_budget_spent_then_dead_lettered),
         cmocka_unit_test (test_event_gone_is_acked_and_logged),
+        cmocka_unit_test (test_event_gone_same_on_redelivery_as_first_delivery),
         cmocka_unit_test (test_redelivered_processed_event_acked_without_printing),
         cmocka_unit_test (test_republished_processed_event_not_printed_again),
         cmocka_unit_test (test_sigterm_finishes_requests_in_flight),
