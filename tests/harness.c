@@ -29,16 +29,16 @@
 
 extern char **environ;
 
-static long long
-s_now_ms (void)
+int64_t
+harness_now_ms (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void
-s_nap (int ms)
+void
+harness_nap_ms (int ms)
 {
     struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
     nanosleep (&ts, NULL);
@@ -131,14 +131,14 @@ harness_stop (pid_t pid, int sig, int timeout_ms)
         return -1;
     int status = 0;
     kill (pid, sig);
-    long long deadline = s_now_ms () + timeout_ms;
-    while (s_now_ms () < deadline) {
+    long long deadline = harness_now_ms () + timeout_ms;
+    while (harness_now_ms () < deadline) {
         pid_t r = waitpid (pid, &status, WNOHANG);
         if (r == pid)
             return status;
         if (r < 0)
             return -1;
-        s_nap (10);
+        harness_nap_ms (10);
     }
     fprintf (stderr, "harness: pid %d ignored signal %d for %d ms, killing\n", (int) pid, sig,
              timeout_ms);
@@ -158,7 +158,7 @@ harness_alive (pid_t pid)
 int
 harness_wait_tcp (int port, int timeout_ms)
 {
-    long long deadline = s_now_ms () + timeout_ms;
+    long long deadline = harness_now_ms () + timeout_ms;
     do {
         int fd = socket (AF_INET, SOCK_STREAM, 0);
         struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port) };
@@ -167,8 +167,8 @@ harness_wait_tcp (int port, int timeout_ms)
         close (fd);
         if (rc == 0)
             return 0;
-        s_nap (20);
-    } while (s_now_ms () < deadline);
+        harness_nap_ms (20);
+    } while (harness_now_ms () < deadline);
     return -1;
 }
 
@@ -192,13 +192,13 @@ harness_count_lines (const char *path, const char *needle)
 int
 harness_wait_lines (const char *path, const char *needle, int count, int timeout_ms)
 {
-    long long deadline = s_now_ms () + timeout_ms;
+    long long deadline = harness_now_ms () + timeout_ms;
     int found = 0;
     for (;;) {
         found = harness_count_lines (path, needle);
-        if (found >= count || s_now_ms () >= deadline)
+        if (found >= count || harness_now_ms () >= deadline)
             return found;
-        s_nap (50);
+        harness_nap_ms (50);
     }
 }
 

@@ -11,7 +11,14 @@
 #define HERALD_HARNESS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+/* Monotonic milliseconds, for deadlines. */
+int64_t harness_now_ms (void);
+
+/* Sleeps ms milliseconds (between polls of something with a deadline). */
+void harness_nap_ms (int ms);
 
 /* A free TCP port on 127.0.0.1 (bound, read back, released). */
 int harness_free_port (void);

@@ -75,21 +75,6 @@ s_client_destroy (client_t **client_p)
     *client_p = NULL;
 }
 
-static void
-s_nap_ms (int ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep (&ts, NULL);
-}
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int
 stack_init (e2e_stack_t *self)
 {
@@ -225,11 +210,11 @@ s_start_gateway (e2e_stack_t *self, pid_t *pid, int port, const char *name)
        the gateway answers 503. Wait for /readyz like a deployment would. */
     char base[64];
     snprintf (base, sizeof base, "http://127.0.0.1:%d", port);
-    int64_t until = s_now_ms () + 10000;
+    int64_t until = harness_now_ms () + 10000;
     while (s_request_on (self->client, base, "GET", "/readyz", NULL) != 200) {
-        if (s_now_ms () >= until)
+        if (harness_now_ms () >= until)
             return -1;
-        s_nap_ms (20);
+        harness_nap_ms (20);
     }
     return 0;
 }
@@ -421,12 +406,12 @@ static void *
 s_burst_thread (void *arg)
 {
     stack_burst_t *burst = arg;
-    int64_t start = s_now_ms ();
+    int64_t start = harness_now_ms ();
     for (int i = 0; i < burst->n; i++) {
         if (burst->rate > 0) {
-            int64_t wait = start + (int64_t)i * 1000 / burst->rate - s_now_ms ();
+            int64_t wait = start + (int64_t)i * 1000 / burst->rate - harness_now_ms ();
             if (wait > 0)
-                s_nap_ms ((int)wait);
+                harness_nap_ms ((int)wait);
         }
         if (s_post_numbered (burst->client, burst->url, burst->base + i,
                              burst->ids + (size_t)i * (STACK_ID_LEN + 1))
@@ -466,9 +451,9 @@ stack_burst_posted (stack_burst_t *burst)
 int
 stack_burst_wait (stack_burst_t *burst, int n, int timeout_ms)
 {
-    int64_t until = s_now_ms () + timeout_ms;
-    while (atomic_load (&burst->posted) < n && s_now_ms () < until)
-        s_nap_ms (5);
+    int64_t until = harness_now_ms () + timeout_ms;
+    while (atomic_load (&burst->posted) < n && harness_now_ms () < until)
+        harness_nap_ms (5);
     return atomic_load (&burst->posted);
 }
 
@@ -526,10 +511,10 @@ stack_count_processed (e2e_stack_t *self)
 int
 stack_wait_processed (e2e_stack_t *self, int n, int timeout_ms)
 {
-    int64_t until = s_now_ms () + timeout_ms;
+    int64_t until = harness_now_ms () + timeout_ms;
     int count = stack_count_processed (self);
-    while (count < n && s_now_ms () < until) {
-        s_nap_ms (100);
+    while (count < n && harness_now_ms () < until) {
+        harness_nap_ms (100);
         count = stack_count_processed (self);
     }
     return count;

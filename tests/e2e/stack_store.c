@@ -15,21 +15,6 @@
 
 #define STACK_STORE_TIMEOUT_MS 2000
 
-static void
-s_nap_ms (int ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep (&ts, NULL);
-}
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static bool
 s_is (proto_str_t name, const char *text)
 {
@@ -102,13 +87,13 @@ int
 stack_wait_store_settled (e2e_stack_t *self, uint64_t min_head, int timeout_ms,
                           stack_store_stats_t *out)
 {
-    int64_t until = s_now_ms () + timeout_ms;
+    int64_t until = harness_now_ms () + timeout_ms;
     for (;;) {
         int rc = stack_store_stats (self, out);
         if (rc == 0 && out->head >= min_head && out->acked == out->head)
             return 0;
-        if (s_now_ms () >= until)
+        if (harness_now_ms () >= until)
             return -1;
-        s_nap_ms (100);
+        harness_nap_ms (100);
     }
 }

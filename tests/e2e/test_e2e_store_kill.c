@@ -28,27 +28,12 @@
 #define KILL_AT 300 /* 201s before the kill */
 #define RATE 500    /* POSTs a second: the burst outlives the outage */
 
-static void
-s_nap_ms (int ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep (&ts, NULL);
-}
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Polls until every event with an id reads processed. Returns how many do
    not. */
 static int
 s_wait_all_processed (e2e_stack_t *stack, const char *ids, int n, int timeout_ms)
 {
-    int64_t until = s_now_ms () + timeout_ms;
+    int64_t until = harness_now_ms () + timeout_ms;
     int from = 0; /* events before it are known processed */
     for (;;) {
         while (from < n) {
@@ -60,9 +45,9 @@ s_wait_all_processed (e2e_stack_t *stack, const char *ids, int n, int timeout_ms
                 break;
             from++;
         }
-        if (from == n || s_now_ms () >= until)
+        if (from == n || harness_now_ms () >= until)
             return n - from;
-        s_nap_ms (100);
+        harness_nap_ms (100);
     }
 }
 
@@ -119,7 +104,7 @@ s_kill_store_mid_burst (e2e_stack_t *stack, const char *fsync)
     assert_true (stack_burst_wait (burst, KILL_AT, 30000) >= KILL_AT);
     assert_true (harness_alive (stack->store));
     harness_stop (stack->store, SIGKILL, 5000);
-    s_nap_ms (300); /* an outage under load: the gateway answers 503 */
+    harness_nap_ms (300); /* an outage under load: the gateway answers 503 */
     assert_int_equal (stack_start_store (stack, 0), 0);
     int posted = stack_burst_join (&burst);
     assert_true (posted > KILL_AT && posted < EVENTS); /* some were refused */

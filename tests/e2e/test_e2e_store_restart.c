@@ -32,21 +32,6 @@
 #define ID_SIZE (STACK_ID_LEN + 1)
 #define RESET_LOG "starting over from the store's cursor" /* notifier's WARN */
 
-static void
-s_nap_ms (int ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep (&ts, NULL);
-}
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* POSTs event number (as stack_post_many does), retrying a 503 (store not
    reconnected yet, or feed full while the notifier drains it) for up to
    timeout_ms. Returns the last HTTP status. */
@@ -56,12 +41,12 @@ s_post_retry (e2e_stack_t *stack, int number, char *ids, int timeout_ms)
     char user[32], desc[64];
     snprintf (user, sizeof user, "u-%d", number);
     snprintf (desc, sizeof desc, "order %d shipped", number);
-    int64_t until = s_now_ms () + timeout_ms;
+    int64_t until = harness_now_ms () + timeout_ms;
     for (;;) {
         int code = stack_post (stack, user, desc, ids + (size_t)number * ID_SIZE);
-        if (code == 201 || s_now_ms () >= until)
+        if (code == 201 || harness_now_ms () >= until)
             return code;
-        s_nap_ms (50);
+        harness_nap_ms (50);
     }
 }
 
@@ -237,13 +222,13 @@ s_unblock_publishers (void **state)
 static int
 s_wait_health (e2e_stack_t *stack, int want, int timeout_ms)
 {
-    int64_t start = s_now_ms ();
+    int64_t start = harness_now_ms ();
     while (stack_check_health (stack, "notifier") != want) {
-        if (s_now_ms () - start >= timeout_ms)
+        if (harness_now_ms () - start >= timeout_ms)
             return -1;
-        s_nap_ms (100);
+        harness_nap_ms (100);
     }
-    return (int)(s_now_ms () - start);
+    return (int)(harness_now_ms () - start);
 }
 
 static void
@@ -264,7 +249,7 @@ test_check_fails_when_the_relay_stalls_with_changes_pending (void **state)
     assert_int_equal (stack_wait_store_settled (stack, 2 * FIRST, 30000, &stats), 0);
     /* Idle, connected, nothing pending: green well past the stall bound. */
     assert_true (s_wait_health (stack, 0, 10000) >= 0);
-    s_nap_ms (2 * STALL_MS);
+    harness_nap_ms (2 * STALL_MS);
     assert_int_equal (stack_check_health (stack, "notifier"), 0);
 
     /* Up but stuck: changes pending, no confirm. --check fails after the
@@ -311,7 +296,7 @@ test_confirms_for_the_old_store_never_move_the_new_stores_cursor (void **state)
     /* Two publishes (seqs 5, 6) held unconfirmed: the window is full. */
     assert_int_equal (s_memory_watermark (stack, "0"), 0);
     assert_int_equal (s_post_range (stack, FIRST, FIRST + WINDOW, ids, 10000), WINDOW);
-    s_nap_ms (500); /* the notifier reads and publishes them */
+    harness_nap_ms (500); /* the notifier reads and publishes them */
 
     char old_id[ID_SIZE], new_id[ID_SIZE];
     s_restart_store (stack, 0, old_id, new_id);
@@ -346,9 +331,9 @@ test_an_acknowledgement_the_store_lost_is_sent_again (void **state)
     fake_store_t *store = fake_store_new (stack->store_ep, HEAD, 1);
     assert_non_null (store);
     assert_int_equal (stack_start_notifier (stack), 0);
-    int64_t until = s_now_ms () + 15000;
-    while (fake_store_acked (store) < HEAD && s_now_ms () < until)
-        s_nap_ms (50);
+    int64_t until = harness_now_ms () + 15000;
+    while (fake_store_acked (store) < HEAD && harness_now_ms () < until)
+        harness_nap_ms (50);
     assert_int_equal (fake_store_acked (store), HEAD);
     assert_true (fake_store_acks_of_head (store) >= 2); /* the lost one, then again */
     assert_int_equal (harness_count_lines (stack_log_path (stack, "notifier"), RESET_LOG), 0);

@@ -18,14 +18,6 @@
 
 #include <cmocka.h>
 
-int64_t
-dc_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int
 dc_setup (void **state)
 {

@@ -49,9 +49,6 @@ typedef struct {
     uint64_t max_change_seq;
 } fixture_t;
 
-/* Monotonic milliseconds. */
-int64_t dc_now_ms (void);
-
 /* cmocka setup/teardown: a fixture with its own data dir under the
    harness's scratch dir; teardown stops the store and unmounts. */
 int dc_setup (void **state);
