@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -55,6 +56,7 @@ struct _journal_t {
     int error;
     journal_stats_t stats;
     const char *crash_at;
+    pid_t owner; /* the store's pid, for the snapshot child */
     /* rewrite */
     pid_t child;
     uint64_t fork_size;
@@ -105,6 +107,7 @@ journal_open (const char *dir, journal_fsync_t policy, char *why, size_t why_siz
     self->dir_fd = self->lock_fd = self->fd = -1;
     self->policy = policy;
     self->crash_at = getenv ("HERALD_STORE_CRASH_AT");
+    self->owner = getpid ();
     pthread_mutex_init (&self->mutex, NULL);
     pthread_cond_init (&self->cond, NULL);
     self->dir = strdup (dir);
@@ -476,6 +479,13 @@ journal_writer_append (journal_writer_t *w, uint64_t seq, const void *payload, s
 static void
 s_rewrite_child (journal_t *self, journal_snapshot_fn *fn, void *arg)
 {
+    /* The data dir's lock is the parent's alone (a flock is shared by the
+       fork: a restarted store must not find it held by an orphan), and a
+       snapshot nobody will switch to is not worth finishing. */
+    close (self->lock_fd);
+    prctl (PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid () != self->owner)
+        _exit (1);
     journal_writer_t w = { .cap = S_WRITER_FLUSH };
     w.buf = malloc (w.cap);
     w.fd = open (self->rewrite_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
