@@ -159,7 +159,7 @@ s_usage (FILE *out)
              "Usage: herald-bench-store [options]\n"
              "  --ops N               operations per phase (200000)\n"
              "  --window W            requests in flight on the DEALER (1000)\n"
-             "  --rounds N            rounds of the fsync modes, medians reported (3)\n"
+             "  --rounds N            rounds of the fsync modes, medians reported (5)\n"
              "  --fsync-modes LIST    modes compared, comma-separated (" STORE_MODES_DEFAULT ")\n"
              "  --fsync-samples N     this disk's fdatasync samples, over all rounds (600)\n"
              "  --data-root DIR       where data dirs go (the build directory)\n"
@@ -248,7 +248,7 @@ main (int argc, char *argv[])
                        .events = 1000000,
                        .probe_samples = 600,
                        .recovery_events = 1000000,
-                       .rounds = 3,
+                       .rounds = 5,
                        .recovery_rounds = 3 };
     opts.nmodes = store_mode_parse_list (STORE_MODES_DEFAULT, opts.modes, STORE_MODE_COUNT);
     int parsed = s_parse (argc, argv, &opts);

@@ -238,9 +238,39 @@ typedef struct {
     size_t updates;
     double peak_ratio;   /* journal / live estimate, largest seen before the switch */
     store_stats_t after; /* read right after the first completed rewrite */
-    double max_ms;       /* slowest update reply of the whole update load */
     double secs;
+    /* The slowest update reply in the batch during which the child was
+       forked (journal.rewrite appeared), in the one during which the
+       switch happened, and in every other batch. */
+    double fork_batch_ms, switch_batch_ms, other_ms;
+    /* From the store's "compaction done" log line; -1 when not found. */
+    long long before_bytes, after_bytes, snapshot_bytes, rewrite_ms, switch_us;
 } compaction_t;
+
+/* Reads the store's "compaction done: ..." line. */
+static void
+s_parse_compaction (const char *log, compaction_t *out)
+{
+    out->snapshot_bytes = -1;
+    FILE *file = fopen (log, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    while (file && getline (&line, &cap, file) > 0) {
+        const char *p = strstr (line, "compaction done: ");
+        if (p
+            && sscanf (p,
+                       "compaction done: %lld -> %lld bytes (snapshot %lld in %lld ms, switch "
+                       "%lld us)",
+                       &out->before_bytes, &out->after_bytes, &out->snapshot_bytes,
+                       &out->rewrite_ms, &out->switch_us)
+                   == 5)
+            break;
+        out->snapshot_bytes = -1;
+    }
+    free (line);
+    if (file)
+        fclose (file);
+}
 
 /* Restarts the store with compaction at its lowest threshold and updates
    events until one rewrite has completed. */
@@ -256,6 +286,9 @@ s_compact (const recovery_config_t *cfg, const char *dir, load_t *load, compacti
     store_stats_t before, st;
     int rc = -1;
     memset (out, 0, sizeof *out);
+    out->fork_batch_ms = -1;
+    char rewrite[1100];
+    snprintf (rewrite, sizeof rewrite, "%s/journal.rewrite", dir);
     if (store_proc_spawn (&store, STORE_MODE_NO, dir, "info", extra, log) != 0
         || store_proc_wait (&store, RECOVERY_PING_MS) != 0 || load_reconnect (load, store.endpoint)
         || !(client = store_client_new (store.endpoint))
@@ -273,8 +306,14 @@ s_compact (const recovery_config_t *cfg, const char *dir, load_t *load, compacti
             || store_client_stats (client, &st, RECOVERY_STATS_MS) != 0)
             goto cleanup;
         out->updates += RECOVERY_UPDATE_BATCH;
-        out->max_ms = r.max_ms > out->max_ms ? r.max_ms : out->max_ms;
-        if (st.journal_rewrites > before.journal_rewrites)
+        bool switched = st.journal_rewrites > before.journal_rewrites;
+        if (out->fork_batch_ms < 0 && (switched || access (rewrite, F_OK) == 0))
+            out->fork_batch_ms = r.max_ms;
+        else if (switched)
+            out->switch_batch_ms = r.max_ms;
+        else
+            out->other_ms = r.max_ms > out->other_ms ? r.max_ms : out->other_ms;
+        if (switched)
             break;
         double ratio =
             st.journal_live_bytes ? (double)st.journal_bytes / (double)st.journal_live_bytes : 0;
@@ -289,6 +328,7 @@ cleanup:
         rc = -1;
     if (rc != 0)
         fprintf (stderr, "bench: the compaction step failed; store log %s\n", log);
+    s_parse_compaction (log, out);
     return rc;
 }
 
@@ -335,14 +375,23 @@ recovery_run (const recovery_config_t *cfg)
     double ratio = after->journal_live_bytes
                        ? (double)after->journal_bytes / (double)after->journal_live_bytes
                        : -1;
+    const compaction_t *c = &compaction;
     printf ("compaction (--compact-min-bytes 4096 --compact-factor 2, --fsync no): %zu updates "
-            "in %.1f s, in batches of %d with stats read between, until a rewrite completed\n"
-            "  journal/live peaked at %.2f before it; right after (including what the updates "
-            "appended while it ran): journal_bytes %.1f MB, live estimate %.1f MB (%.2f x); "
-            "slowest update reply %.1f ms\n",
-            compaction.updates, compaction.secs, RECOVERY_UPDATE_BATCH, compaction.peak_ratio,
+            "in %.1f s, in batches of %d with stats read between, until a rewrite completed;\n"
+            "  journal/live estimate peaked at %.2f before it\n",
+            c->updates, c->secs, RECOVERY_UPDATE_BATCH, c->peak_ratio);
+    if (c->snapshot_bytes >= 0)
+        printf ("  store log: %.1f MB -> %.1f MB: a snapshot of %.1f MB written in %lld ms by "
+                "the child, then %.1f MB the updates appended meanwhile copied on; the switch "
+                "held the loop %.1f ms\n",
+                (double)c->before_bytes / 1e6, (double)c->after_bytes / 1e6,
+                (double)c->snapshot_bytes / 1e6, c->rewrite_ms,
+                (double)(c->after_bytes - c->snapshot_bytes) / 1e6, (double)c->switch_us / 1e3);
+    printf ("  right after: journal_bytes %.1f MB, journal_live_bytes_estimate %.1f MB (%.2f x)\n"
+            "  slowest update reply (%zu in flight): %.1f ms in the batch with the fork, %.1f ms "
+            "in the one with the switch, %.1f ms in the others\n",
             (double)after->journal_bytes / 1e6, (double)after->journal_live_bytes / 1e6, ratio,
-            compaction.max_ms);
+            cfg->window, c->fork_batch_ms, c->switch_batch_ms, c->other_ms);
     fflush (stdout);
     if (s_starts (cfg, dir, cfg->events, &compacted) != 0)
         goto cleanup;
