@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define MODES_START_MS 10000
 #define MODES_STOP_MS 30000
@@ -46,6 +47,22 @@ s_median (double *v, int n)
         return -1;
     qsort (v, (size_t)n, sizeof *v, s_cmp_double);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Prints the machine's load average: the runs here are short, and on a
+   shared machine it is the cheapest sign of what else was running. */
+static void
+s_print_load (int round)
+{
+    char buf[128] = "?";
+    FILE *file = fopen ("/proc/loadavg", "r");
+    if (file) {
+        if (!fgets (buf, sizeof buf, file))
+            snprintf (buf, sizeof buf, "?");
+        fclose (file);
+    }
+    buf[strcspn (buf, "\n")] = '\0';
+    printf ("  round %d  /proc/loadavg: %s\n", round + 1, buf);
 }
 
 /* One run: a fresh store in mode, the three phases, its stats. */
@@ -252,6 +269,7 @@ modes_run (const modes_config_t *cfg)
     fflush (stdout);
     int rounds = 0;
     for (int round = 0; round < cfg->rounds && rc == 0; round++) {
+        s_print_load (round);
         if (per_round && disk_probe_run (probe, cfg->data_root, per_round) != 0)
             rc = -1;
         for (int k = 0; k < cfg->nmodes && rc == 0; k++) {
