@@ -53,6 +53,16 @@ typedef struct {
     char data_root[1024];
 } options_t;
 
+/* SIGINT/SIGTERM: the load stops, stores are stopped by PID, data dirs
+   removed. */
+static volatile sig_atomic_t s_interrupted;
+
+static void
+s_on_signal (int sig)
+{
+    s_interrupted = 1;
+}
+
 static long
 s_vmrss_kb (pid_t pid)
 {
@@ -85,7 +95,7 @@ s_memory (const char *endpoint, pid_t pid, size_t events, size_t window, size_t 
 {
     if (events <= already)
         return 0;
-    load_t *load = load_new (endpoint, 0);
+    load_t *load = load_new (endpoint, 0, &s_interrupted);
     if (!load)
         return -1;
     size_t added = events - already;
@@ -117,7 +127,7 @@ s_external (const options_t *opts)
 {
     printf ("window %zu requests in flight on one DEALER, %zu ops per phase, store at %s\n",
             opts->window, opts->ops, opts->endpoint);
-    load_t *load = load_new (opts->endpoint, opts->ops);
+    load_t *load = load_new (opts->endpoint, opts->ops, &s_interrupted);
     load_result_t create, get, update;
     int rc = -1;
     if (load && load_create (load, opts->ops, opts->window, &create) == 0 && load_ack (load) == 0
@@ -255,18 +265,21 @@ main (int argc, char *argv[])
     if (parsed >= 0)
         return parsed;
     signal (SIGPIPE, SIG_IGN);
+    struct sigaction action = { .sa_handler = s_on_signal };
+    sigaction (SIGINT, &action, NULL);
+    sigaction (SIGTERM, &action, NULL);
     int rc;
     if (opts.endpoint)
         rc = s_external (&opts);
     else if (opts.recovery) {
         recovery_config_t cfg = { opts.recovery_events, opts.window, opts.recovery_rounds,
-                                  opts.data_root };
+                                  opts.data_root, &s_interrupted };
         rc = recovery_run (&cfg);
     } else {
-        modes_config_t cfg = { opts.modes,  opts.nmodes,    opts.rounds,       opts.ops,
-                               opts.window, opts.data_root, opts.probe_samples };
+        modes_config_t cfg = { opts.modes,  opts.nmodes,    opts.rounds,        opts.ops,
+                               opts.window, opts.data_root, opts.probe_samples, &s_interrupted };
         rc = modes_run (&cfg);
-        if (rc == 0)
+        if (rc == 0 && !s_interrupted)
             rc = s_memory_own (&opts);
     }
     printf ("logs: %s\n", harness_tmpdir ());

@@ -9,6 +9,7 @@
 #include "proto.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@ struct _load_t {
     size_t updated; /* updates sent by earlier phases */
     uint64_t last_seq;
     uint64_t rid_base;
+    volatile sig_atomic_t *interrupted;
 };
 
 /* Fills req for request i of a phase; scratch holds its strings. */
@@ -54,11 +56,12 @@ s_connect (load_t *self, const char *endpoint)
 }
 
 load_t *
-load_new (const char *endpoint, size_t max_ids)
+load_new (const char *endpoint, size_t max_ids, volatile sig_atomic_t *interrupted)
 {
     load_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
+    self->interrupted = interrupted;
     msgpack_sbuffer_init (&self->buf);
     self->max_ids = max_ids;
     self->ids = max_ids ? malloc (max_ids * sizeof *self->ids) : NULL;
@@ -164,6 +167,10 @@ s_phase (load_t *self, const char *name, size_t n, size_t window, make_fn *make,
     char scratch[128];
     int64_t start = clock_mono_us ();
     while (done < n) {
+        if (self->interrupted && *self->interrupted) {
+            fprintf (stderr, "bench: %s: interrupted (%zu of %zu done)\n", name, done, n);
+            return -1;
+        }
         while (sent < n && sent - done < window) {
             proto_request_t req;
             memset (&req, 0, sizeof req);
@@ -179,7 +186,10 @@ s_phase (load_t *self, const char *name, size_t n, size_t window, make_fn *make,
         }
         /* Wait for one reply, then take every reply already queued. */
         zmq_pollitem_t item = { self->dealer, 0, ZMQ_POLLIN, 0 };
-        if (zmq_poll (&item, 1, LOAD_REPLY_WAIT_MS) <= 0) {
+        int ready = zmq_poll (&item, 1, LOAD_REPLY_WAIT_MS);
+        if (ready < 0 && zmq_errno () == EINTR)
+            continue; /* the loop's top sees the flag */
+        if (ready <= 0) {
             fprintf (stderr, "bench: %s: no reply for %d ms (%zu of %zu done)\n", name,
                      LOAD_REPLY_WAIT_MS, done, n);
             return -1;

@@ -9,6 +9,7 @@
 #ifndef HERALD_BENCH_LOAD_H
 #define HERALD_BENCH_LOAD_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,8 +27,10 @@ typedef struct {
 } load_result_t;
 
 /* Connects to endpoint. The ids of the first max_ids events created are
-   kept for the get and update phases. Returns NULL on failure. */
-load_t *load_new (const char *endpoint, size_t max_ids);
+   kept for the get and update phases. A phase stops (fails) once
+   *interrupted is set (may be NULL), so a signal never leaves a store or
+   its data dir behind. Returns NULL on failure. */
+load_t *load_new (const char *endpoint, size_t max_ids, volatile sig_atomic_t *interrupted);
 void load_destroy (load_t **self_p);
 
 /* Talks to the store at endpoint from now on (a store restarted on other
@@ -38,7 +41,8 @@ int load_reconnect (load_t *self, const char *endpoint);
    (status flipped between processed and pending, cycling over the kept
    ids) with up to window in flight; fills out (may be NULL). Blocks until
    every reply came; gives up when none comes for 10 s. Returns 0, or -1
-   on a send failure, an error reply or that timeout (reported on stderr). */
+   on a send failure, an error reply, that timeout or an interruption
+   (reported on stderr). */
 int load_create (load_t *self, size_t n, size_t window, load_result_t *out);
 int load_get (load_t *self, size_t n, size_t window, load_result_t *out);
 int load_update (load_t *self, size_t n, size_t window, load_result_t *out);

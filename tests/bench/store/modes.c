@@ -83,7 +83,7 @@ s_run (const modes_config_t *cfg, store_mode_t mode, int round, mode_run_t *out)
     if (store_proc_spawn (&store, mode, dir, "warn", NULL, log) != 0
         || store_proc_wait (&store, MODES_START_MS) != 0)
         goto cleanup;
-    load = load_new (store.endpoint, cfg->ops);
+    load = load_new (store.endpoint, cfg->ops, cfg->interrupted);
     if (!load || load_create (load, cfg->ops, cfg->window, &out->create) != 0
         || load_ack (load) != 0 || load_get (load, cfg->ops, cfg->window, &out->get) != 0
         || load_update (load, cfg->ops, cfg->window, &out->update) != 0 || load_ack (load) != 0
@@ -272,13 +272,15 @@ modes_run (const modes_config_t *cfg)
         s_print_load (round);
         if (per_round && disk_probe_run (probe, cfg->data_root, per_round) != 0)
             rc = -1;
-        for (int k = 0; k < cfg->nmodes && rc == 0; k++) {
+        for (int k = 0; k < cfg->nmodes && rc == 0 && !*cfg->interrupted; k++) {
             int m = (k + round) % cfg->nmodes;
             mode_run_t *run = &rows[m].runs[round];
             rc = s_run (cfg, cfg->modes[m], round, run);
             if (rc == 0)
                 s_print_run (round, cfg->modes[m], run);
         }
+        if (*cfg->interrupted)
+            rc = -1;
         rounds = round + 1;
     }
     if (rows)

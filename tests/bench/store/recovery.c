@@ -175,6 +175,8 @@ s_starts (const recovery_config_t *cfg, const char *dir, size_t events, journal_
 {
     for (int round = 0; round < cfg->rounds; round++)
         for (int cold = 0; cold < 2; cold++) {
+            if (*cfg->interrupted)
+                return -1;
             start_t *s = cold ? &set->cold[round] : &set->warm[round];
             store_proc_t store;
             char log[1024];
@@ -206,7 +208,7 @@ s_fill (const recovery_config_t *cfg, const char *dir, load_t **load_p)
     if (store_proc_spawn (&store, STORE_MODE_NO, dir, "info", NULL, log) != 0
         || store_proc_wait (&store, RECOVERY_PING_MS) != 0)
         goto cleanup;
-    *load_p = load_new (store.endpoint, cfg->events);
+    *load_p = load_new (store.endpoint, cfg->events, cfg->interrupted);
     if (!*load_p)
         goto cleanup;
     int64_t t0 = clock_mono_us ();

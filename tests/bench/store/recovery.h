@@ -24,15 +24,17 @@
 #ifndef HERALD_BENCH_RECOVERY_H
 #define HERALD_BENCH_RECOVERY_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #define RECOVERY_MAX_ROUNDS 20
 
 typedef struct {
-    size_t events;         /* created before the first restart */
-    size_t window;         /* requests in flight while loading */
-    int rounds;            /* timed starts per journal and cache state */
-    const char *data_root; /* the data dir goes here */
+    size_t events;                      /* created before the first restart */
+    size_t window;                      /* requests in flight while loading */
+    int rounds;                         /* timed starts per journal and cache state */
+    const char *data_root;              /* the data dir goes here */
+    volatile sig_atomic_t *interrupted; /* set by a signal: stop after cleaning up */
 } recovery_config_t;
 
 /* Runs it and prints the figures and a summary table. Blocks for about the
