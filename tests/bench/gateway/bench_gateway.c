@@ -20,6 +20,16 @@
  * p99 <= 5 ms, no errors. It prints verdicts; it asserts nothing (this is
  * not a CTest test).
  *
+ * Then the fsync columns (fsync_cases.h): POST /events against a fresh
+ * herald-store + herald-gateway per run, the store in each mode of
+ * --fsync-modes (off = no journal, no, everysec, always; `none` skips
+ * them), --rounds rounds interleaved, ratios to off beside the issue 12
+ * targets (everysec >= 0.9 x off, always >= 0.5 x off), the mean
+ * group-commit batch and fdatasync latency from the store's stats, and
+ * this disk's own fdatasync latency sampled between the runs. Data dirs go
+ * under --data-root (default: the build directory, the disk under test)
+ * and are removed after each run.
+ *
  * --soak SECONDS instead keeps a mixed load on the gateway (creates, reads,
  * updates, lists, /ping, 404s and 422s) for that long, samples the gateway's
  * VmRSS every second, and prints the RSS after --soak-warmup seconds and at
@@ -40,6 +50,8 @@
  */
 #include "cases.h"
 #include "cpu.h"
+#include "data_dir.h"
+#include "fsync_cases.h"
 #include "harness.h"
 #include "seed.h"
 #include "wrk_run.h"
@@ -60,8 +72,11 @@
 
 typedef struct {
     int duration, warmup, connections, wrk_threads, events, floor_threads;
-    int soak, soak_warmup, rounds;
+    int soak, soak_warmup, rounds, fsync_samples;
     bool self_check;
+    store_mode_t modes[STORE_MODE_COUNT];
+    int nmodes; /* 0: no fsync columns */
+    char data_root[1024];
     const char *gateway_args[MAX_GATEWAY_ARGS];
     int gateway_argc;
 } options_t;
@@ -199,10 +214,15 @@ s_usage (FILE *out)
                   "                     RSS sampled every second (0 = off)\n"
                   "  --soak-warmup S    the soak's RSS baseline is taken at S seconds (10)\n"
                   "  --self-check       a second floor stands in for the gateway (ratios ~1)\n"
+                  "  --fsync-modes LIST POST /events per store mode, comma-separated, or none\n"
+                  "                     (" STORE_MODES_DEFAULT ")\n"
+                  "  --fsync-samples N  this disk's fdatasync samples, over all rounds (300)\n"
+                  "  --data-root DIR    where the stores' data dirs go (the build directory)\n"
                   "  --help\n"
                   "Flags after -- go to herald-gateway (e.g. -- --threads 2).\n"
                   "Targets (printed as PASS/MISS, not asserted): GET /events/{id} >= 0.6 x floor,\n"
-                  "POST /events >= 0.5 x floor, p99 <= 5 ms, no errors. Needs wrk on PATH.\n"
+                  "POST /events >= 0.5 x floor, p99 <= 5 ms, no errors; POST /events with\n"
+                  "--fsync everysec >= 0.9 x off, always >= 0.5 x off. Needs wrk on PATH.\n"
                   "Logs and wrk output: $TMPDIR/herald-test-herald-bench-gateway-PID/.\n");
 }
 
@@ -220,6 +240,9 @@ s_parse_options (int argc, char *argv[], options_t *opts)
         { "soak-warmup", required_argument, NULL, 'W' },
         { "rounds", required_argument, NULL, 'r' },
         { "self-check", no_argument, NULL, 'S' },
+        { "fsync-modes", required_argument, NULL, 'm' },
+        { "fsync-samples", required_argument, NULL, 'F' },
+        { "data-root", required_argument, NULL, 'D' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -227,6 +250,18 @@ s_parse_options (int argc, char *argv[], options_t *opts)
     while ((opt = getopt_long (argc, argv, "d:w:c:t:n:f:s:W:r:Sh", options, NULL)) != -1) {
         if (opt == 'S') {
             opts->self_check = true;
+            continue;
+        }
+        if (opt == 'm') {
+            opts->nmodes = strcmp (optarg, "none") == 0
+                               ? 0
+                               : store_mode_parse_list (optarg, opts->modes, STORE_MODE_COUNT);
+            if (opts->nmodes < 0)
+                return 2;
+            continue;
+        }
+        if (opt == 'D') {
+            snprintf (opts->data_root, sizeof opts->data_root, "%s", optarg);
             continue;
         }
         if (opt == 'h' || opt == '?') {
@@ -247,6 +282,7 @@ s_parse_options (int argc, char *argv[], options_t *opts)
                      : opt == 'f' ? &opts->floor_threads
                      : opt == 's' ? &opts->soak
                      : opt == 'r' ? &opts->rounds
+                     : opt == 'F' ? &opts->fsync_samples
                                   : &opts->soak_warmup;
         *field = (int)value;
     }
@@ -260,9 +296,14 @@ s_parse_options (int argc, char *argv[], options_t *opts)
     if (opts->duration < 1 || opts->connections < 1 || opts->wrk_threads < 1
         || opts->connections < opts->wrk_threads || opts->events < 1 || opts->floor_threads < 1
         || opts->rounds < 1 || opts->rounds > CASES_MAX_ROUNDS
+        || opts->rounds > FSYNC_CASES_MAX_ROUNDS
         || (opts->soak > 0 && opts->soak <= opts->soak_warmup)
         || (opts->soak && opts->self_check)) {
         fprintf (stderr, "bench: inconsistent options (see --help)\n");
+        return 2;
+    }
+    if (!opts->data_root[0] && data_dir_root_default (opts->data_root, sizeof opts->data_root)) {
+        fprintf (stderr, "bench: cannot find the build directory; pass --data-root\n");
         return 2;
     }
     return -1;
@@ -333,7 +374,9 @@ main (int argc, char *argv[])
                        .events = 10000,
                        .floor_threads = 1,
                        .soak_warmup = 10,
-                       .rounds = 1 };
+                       .rounds = 1,
+                       .fsync_samples = 300 };
+    opts.nmodes = store_mode_parse_list (STORE_MODES_DEFAULT, opts.modes, STORE_MODE_COUNT);
     int parsed = s_parse_options (argc, argv, &opts);
     if (parsed >= 0)
         return parsed;
@@ -407,6 +450,20 @@ main (int argc, char *argv[])
                                  .target_pids = target_pids,
                                  .ntarget = ntarget };
         rc = cases_run (&cases, &wrk, floor_url, gateway_url) == 0 ? 0 : 1;
+        if (rc == 0 && opts.nmodes > 0 && !opts.self_check) {
+            fsync_cases_config_t fsync = { .modes = opts.modes,
+                                           .nmodes = opts.nmodes,
+                                           .rounds = opts.rounds,
+                                           .warmup_s = opts.warmup,
+                                           .duration_s = opts.duration,
+                                           .data_root = opts.data_root,
+                                           .probe_samples = (size_t)opts.fsync_samples,
+                                           .gateway_args = opts.gateway_args,
+                                           .gateway_argc = opts.gateway_argc,
+                                           .pids = s_children,
+                                           .npids = s_child_count };
+            rc = fsync_cases_run (&fsync, &wrk) == 0 ? 0 : 1;
+        }
     }
     if (gateway > 0 && !s_child_alive (gateway)) {
         fprintf (stderr, "bench: herald-gateway exited during the run\n");

@@ -1,167 +1,66 @@
 /*
- * herald-bench-store — how fast and how small is herald-store?
+ * herald-bench-store — how fast and how small is herald-store, and what
+ * its journal costs (DESIGN §7, issue 12 section 4).
  *
- * Starts herald-store on free loopback ports (or uses --endpoint), drives
- * it over one DEALER with a window of requests in flight (pipelining: the
- * store's loop serves every queued request per wake), and prints ops/s and
- * p50/p99 latency for create, get and update. Then it loads the store up
- * to --events events (16-byte user_id, 40-byte description, acking the
- * feed as it goes) and prints the store's RSS and the memory per event
- * beyond its strings, measured as the RSS growth over the events added.
- * Latency here is request-to-reply under a full window, so it includes
- * queueing behind the window.
+ * By default, on free loopback ports:
+ *   1. the fsync columns (modes.h): create, get and update phases over one
+ *      DEALER with --window requests in flight, against a fresh store in
+ *      each mode of --fsync-modes (off = no journal, no, everysec,
+ *      always), --rounds rounds interleaved, medians and ratios to off,
+ *      the mean group-commit batch and fdatasync latency from the store's
+ *      stats, and this disk's own fdatasync latency sampled in between;
+ *   2. memory: a fresh in-memory store loaded to --events events (16-byte
+ *      user_id, 40-byte description, acking the feed as it goes); prints
+ *      its RSS and the memory per event beyond its strings, measured as the
+ *      RSS growth over the events added.
+ * --recovery instead times restarts on a journal of --recovery-events
+ * events and measures the journal after a compaction (recovery.h).
+ * --endpoint EP drives a store that is already running: the three phases
+ * once, then the memory load (RSS from its stats).
+ *
+ * Data dirs (and the fdatasync probe's file) go under --data-root, by
+ * default the build directory: the disk under test. Every store is stopped
+ * by PID and its data dir removed. Logs: $TMPDIR/herald-test-herald-bench-
+ * store-PID/. Not a CTest test: it prints figures and asserts nothing.
  */
-#include "clock.h"
+#include "data_dir.h"
 #include "harness.h"
-#include "proto.h"
+#include "load.h"
+#include "modes.h"
+#include "recovery.h"
+#include "store_client.h"
+#include "store_proc.h"
 
-#include <czmq.h>
+#include "clock.h"
+
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define USER_LEN 16
-#define DESCRIPTION_LEN 40
-#define USERS 100000 /* distinct user_ids in the load */
-#define REPLY_WAIT_MS 10000
+#define MEMORY_CHUNK 100000 /* creates between feed acks */
+#define START_MS 10000
+#define STOP_MS 30000
 
 typedef struct {
-    void *dealer;
-    msgpack_sbuffer buf;
-    int64_t *sent_at; /* per request of the phase, us */
-    int64_t *latency;
-    uint8_t (*ids)[16]; /* ids created by the create phase */
-    size_t n_ids;
-    uint64_t last_seq;
-    uint64_t rid_base;
-} bench_t;
+    const char *endpoint;
+    size_t ops, window, events, probe_samples, recovery_events;
+    int rounds, recovery_rounds;
+    bool recovery;
+    store_mode_t modes[STORE_MODE_COUNT];
+    int nmodes;
+    char data_root[1024];
+} options_t;
 
-/* Fills req for request i of a phase. */
-typedef void (make_fn) (bench_t *self, size_t i, proto_request_t *req, char *scratch);
-
-static int
-s_cmp (const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Receives and checks one reply; returns its index in the phase or -1. */
-static long
-s_recv_one (bench_t *self, size_t n, int flags)
-{
-    zmq_msg_t msg;
-    zmq_msg_init (&msg);
-    if (zmq_msg_recv (&msg, self->dealer, flags) < 0) {
-        zmq_msg_close (&msg);
-        return -1;
-    }
-    proto_reply_t reply;
-    proto_error_t err;
-    long index = -2;
-    if (proto_reply_decode (zmq_msg_data (&msg), zmq_msg_size (&msg), &reply, &err)
-        == PROTO_DECODE_OK) {
-        if (reply.status != PROTO_OK)
-            fprintf (stderr, "bench: %s failed: %s %.*s\n", proto_op_name (reply.op),
-                     proto_status_name (reply.status), (int)reply.message.len,
-                     reply.message.ptr ? reply.message.ptr : "");
-        else if (reply.rid > self->rid_base && reply.rid <= self->rid_base + n) {
-            index = (long)(reply.rid - self->rid_base - 1);
-            if (reply.op == PROTO_OP_CREATE && self->ids)
-                memcpy (self->ids[self->n_ids++], reply.event.id, 16);
-            if (reply.event.seq > self->last_seq)
-                self->last_seq = reply.event.seq;
-        }
-        proto_reply_clear (&reply);
-    } else
-        fprintf (stderr, "bench: undecodable reply: %s\n", err.message);
-    zmq_msg_close (&msg);
-    return index;
-}
-
-/* Runs n requests with up to window in flight. Returns 0 or -1. */
-static int
-s_phase (bench_t *self, const char *name, size_t n, size_t window, make_fn *make, bool print)
-{
-    size_t sent = 0, done = 0;
-    char scratch[128];
-    int64_t start = clock_mono_us ();
-    while (done < n) {
-        while (sent < n && sent - done < window) {
-            proto_request_t req;
-            memset (&req, 0, sizeof req);
-            make (self, sent, &req, scratch);
-            req.rid = self->rid_base + sent + 1;
-            msgpack_sbuffer_clear (&self->buf);
-            proto_request_encode (&req, &self->buf);
-            self->sent_at[sent] = clock_mono_us ();
-            if (zmq_send (self->dealer, self->buf.data, self->buf.size, 0) < 0)
-                return -1;
-            sent++;
-        }
-        /* Wait for one reply, then take every reply already queued. */
-        zmq_pollitem_t item = { self->dealer, 0, ZMQ_POLLIN, 0 };
-        if (zmq_poll (&item, 1, REPLY_WAIT_MS) <= 0) {
-            fprintf (stderr, "bench: %s: no reply for %d ms (%zu of %zu done)\n", name,
-                     REPLY_WAIT_MS, done, n);
-            return -1;
-        }
-        long index;
-        while ((index = s_recv_one (self, n, ZMQ_DONTWAIT)) != -1) {
-            if (index < 0)
-                return -1;
-            self->latency[done++] = clock_mono_us () - self->sent_at[index];
-        }
-    }
-    int64_t elapsed = clock_mono_us () - start;
-    self->rid_base += n;
-    if (print) {
-        qsort (self->latency, n, sizeof *self->latency, s_cmp);
-        printf ("%-7s %9zu ops in %7.3f s: %9.0f ops/s  p50 %7.3f ms  p99 %7.3f ms\n", name, n,
-                (double)elapsed / 1e6, (double)n * 1e6 / (double)elapsed,
-                (double)self->latency[n / 2] / 1e3, (double)self->latency[n * 99 / 100] / 1e3);
-        fflush (stdout);
-    }
-    return 0;
-}
+/* SIGINT/SIGTERM: the load stops, stores are stopped by PID, data dirs
+   removed. */
+static volatile sig_atomic_t s_interrupted;
 
 static void
-s_make_create (bench_t *self, size_t i, proto_request_t *req, char *scratch)
+s_on_signal (int sig)
 {
-    /* user "user-00000000042" (16 bytes), description of 40 bytes. */
-    snprintf (scratch, 17, "user-%011zu", (i * 7919) % USERS);
-    snprintf (scratch + 17, 41, "Your order %029zu", i);
-    req->op = PROTO_OP_CREATE;
-    req->has = PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION;
-    req->user_id = (proto_str_t){ scratch, USER_LEN };
-    req->description = (proto_str_t){ scratch + 17, DESCRIPTION_LEN };
-}
-
-static void
-s_make_get (bench_t *self, size_t i, proto_request_t *req, char *scratch)
-{
-    req->op = PROTO_OP_GET;
-    req->has = PROTO_HAS_EVENT_ID;
-    memcpy (req->event_id, self->ids[(i * 104729) % self->n_ids], 16);
-}
-
-static void
-s_make_update (bench_t *self, size_t i, proto_request_t *req, char *scratch)
-{
-    req->op = PROTO_OP_UPDATE;
-    req->has = PROTO_HAS_EVENT_ID | PROTO_HAS_STATUS;
-    memcpy (req->event_id, self->ids[i % self->n_ids], 16);
-    req->status = (i / self->n_ids) % 2 ? PROTO_STR ("pending") : PROTO_STR ("processed");
-}
-
-static void
-s_make_ack (bench_t *self, size_t i, proto_request_t *req, char *scratch)
-{
-    req->op = PROTO_OP_FEED_ACK;
-    req->has = PROTO_HAS_SEQ;
-    req->seq = self->last_seq;
+    s_interrupted = 1;
 }
 
 static long
@@ -179,142 +78,210 @@ s_vmrss_kb (pid_t pid)
     return kb;
 }
 
+/* The store's RSS: from /proc when we started it, else from its stats. */
 static long
-s_stats_rss_kb (bench_t *self)
+s_rss_kb (const char *endpoint, pid_t pid)
 {
-    proto_request_t req = { .op = PROTO_OP_STATS, .rid = ++self->rid_base };
-    msgpack_sbuffer_clear (&self->buf);
-    proto_request_encode (&req, &self->buf);
-    zmq_send (self->dealer, self->buf.data, self->buf.size, 0);
-    zmq_msg_t msg;
-    zmq_msg_init (&msg);
-    long kb = -1;
-    if (zmq_msg_recv (&msg, self->dealer, 0) >= 0) {
-        proto_reply_t reply;
-        proto_error_t err;
-        if (proto_reply_decode (zmq_msg_data (&msg), zmq_msg_size (&msg), &reply, &err) == 0) {
-            for (size_t i = 0; i < reply.n_stats; i++)
-                if (reply.stats[i].name.len == 9
-                    && !memcmp (reply.stats[i].name.ptr, "rss_bytes", 9))
-                    kb = (long)(reply.stats[i].value / 1024);
-            proto_reply_clear (&reply);
-        }
-    }
-    zmq_msg_close (&msg);
-    return kb;
+    if (pid > 0)
+        return s_vmrss_kb (pid);
+    store_stats_t st;
+    return store_stats_fetch (endpoint, &st, 5000) == 0 ? (long)(st.rss_bytes / 1024) : -1;
 }
 
-static long
-s_rss_kb (bench_t *self, pid_t pid)
+/* Loads the store at endpoint up to `events` events and prints the memory
+   per event. pid: the store's, or -1 when it runs elsewhere. */
+static int
+s_memory (const char *endpoint, pid_t pid, size_t events, size_t window, size_t already)
 {
-    return pid > 0 ? s_vmrss_kb (pid) : s_stats_rss_kb (self);
+    if (events <= already)
+        return 0;
+    load_t *load = load_new (endpoint, 0, &s_interrupted);
+    if (!load)
+        return -1;
+    size_t added = events - already;
+    long before = s_rss_kb (endpoint, pid);
+    int64_t start = clock_mono_us ();
+    int rc = 0;
+    for (size_t done = 0; done < added && rc == 0; done += MEMORY_CHUNK) {
+        size_t n = added - done < MEMORY_CHUNK ? added - done : MEMORY_CHUNK;
+        rc = load_create (load, n, window, NULL) != 0 || load_ack (load) != 0 ? -1 : 0;
+    }
+    load_destroy (&load);
+    if (rc != 0)
+        return -1;
+    double secs = (double)(clock_mono_us () - start) / 1e6;
+    long after = s_rss_kb (endpoint, pid);
+    double per_event = (double)(after - before) * 1024.0 / (double)added;
+    int strings = LOAD_USER_LEN + LOAD_DESCRIPTION_LEN;
+    printf ("\nload    %9zu events in %7.3f s (%.0f/s): store RSS %.1f MB for %zu events\n", added,
+            secs, (double)added / secs, (double)after / 1024.0, events);
+    printf ("memory  %.1f bytes per event (RSS growth / events added), %.1f beyond the "
+            "%d bytes of user_id + description\n",
+            per_event, per_event - strings, strings);
+    return 0;
+}
+
+/* --endpoint: the three phases once against a running store, then memory. */
+static int
+s_external (const options_t *opts)
+{
+    printf ("window %zu requests in flight on one DEALER, %zu ops per phase, store at %s\n",
+            opts->window, opts->ops, opts->endpoint);
+    load_t *load = load_new (opts->endpoint, opts->ops, &s_interrupted);
+    load_result_t create, get, update;
+    int rc = -1;
+    if (load && load_create (load, opts->ops, opts->window, &create) == 0 && load_ack (load) == 0
+        && load_get (load, opts->ops, opts->window, &get) == 0
+        && load_update (load, opts->ops, opts->window, &update) == 0 && load_ack (load) == 0) {
+        load_print ("create", &create);
+        load_print ("get", &get);
+        load_print ("update", &update);
+        rc = 0;
+    }
+    load_destroy (&load);
+    if (rc == 0)
+        rc = s_memory (opts->endpoint, -1, opts->events, opts->window, opts->ops);
+    return rc;
+}
+
+/* The memory load on a fresh in-memory store of our own. */
+static int
+s_memory_own (const options_t *opts)
+{
+    if (opts->events == 0)
+        return 0;
+    char log[1024];
+    snprintf (log, sizeof log, "%s/store-memory.log", harness_tmpdir ());
+    store_proc_t store;
+    int rc = -1;
+    if (store_proc_spawn (&store, STORE_MODE_OFF, NULL, "warn", NULL, log) == 0
+        && store_proc_wait (&store, START_MS) == 0)
+        rc = s_memory (store.endpoint, store.pid, opts->events, opts->window, 0);
+    if (store_proc_stop (&store, STOP_MS) != 0)
+        rc = -1;
+    return rc;
+}
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+             "Usage: herald-bench-store [options]\n"
+             "  --ops N               operations per phase (200000)\n"
+             "  --window W            requests in flight on the DEALER (1000)\n"
+             "  --rounds N            rounds of the fsync modes, medians reported (5)\n"
+             "  --fsync-modes LIST    modes compared, comma-separated (" STORE_MODES_DEFAULT ")\n"
+             "  --fsync-samples N     this disk's fdatasync samples, over all rounds (600)\n"
+             "  --data-root DIR       where data dirs go (the build directory)\n"
+             "  --events N            memory: load a fresh store to N events (1000000), 0 skips\n"
+             "  --recovery            instead: restart times on a big journal, compaction\n"
+             "  --recovery-events N   events in that journal (1000000)\n"
+             "  --recovery-rounds N   timed starts per journal and cache state (3)\n"
+             "  --endpoint EP         drive a running store instead (phases once + memory)\n"
+             "  --help\n");
+}
+
+static int
+s_parse (int argc, char *argv[], options_t *opts)
+{
+    static const struct option options[] = {
+        { "endpoint", required_argument, NULL, 'e' },
+        { "ops", required_argument, NULL, 'o' },
+        { "window", required_argument, NULL, 'w' },
+        { "events", required_argument, NULL, 'n' },
+        { "rounds", required_argument, NULL, 'r' },
+        { "fsync-modes", required_argument, NULL, 'm' },
+        { "fsync-samples", required_argument, NULL, 's' },
+        { "data-root", required_argument, NULL, 'd' },
+        { "recovery", no_argument, NULL, 'R' },
+        { "recovery-events", required_argument, NULL, 'E' },
+        { "recovery-rounds", required_argument, NULL, 'N' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int opt;
+    while ((opt = getopt_long (argc, argv, "", options, NULL)) != -1) {
+        if (opt == 'h' || opt == '?') {
+            s_usage (opt == 'h' ? stdout : stderr);
+            return opt == 'h' ? 0 : 2;
+        }
+        if (opt == 'e')
+            opts->endpoint = optarg;
+        else if (opt == 'R')
+            opts->recovery = true;
+        else if (opt == 'd')
+            snprintf (opts->data_root, sizeof opts->data_root, "%s", optarg);
+        else if (opt == 'm') {
+            if ((opts->nmodes = store_mode_parse_list (optarg, opts->modes, STORE_MODE_COUNT)) < 0)
+                return 2;
+        } else {
+            char *end = NULL;
+            unsigned long long v = strtoull (optarg, &end, 10);
+            if (!end || *end || optarg[0] == '-' || v > 100000000ULL) {
+                fprintf (stderr, "bench: bad value: %s (see --help)\n", optarg);
+                return 2;
+            }
+            if (opt == 'o')
+                opts->ops = (size_t)v;
+            else if (opt == 'w')
+                opts->window = (size_t)v;
+            else if (opt == 'n')
+                opts->events = (size_t)v;
+            else if (opt == 'r')
+                opts->rounds = (int)v;
+            else if (opt == 's')
+                opts->probe_samples = (size_t)v;
+            else if (opt == 'E')
+                opts->recovery_events = (size_t)v;
+            else
+                opts->recovery_rounds = (int)v;
+        }
+    }
+    if (optind < argc || opts->ops < 1 || opts->window < 1 || opts->rounds < 1
+        || opts->rounds > MODES_MAX_ROUNDS || opts->recovery_events < 1 || opts->recovery_rounds < 1
+        || opts->recovery_rounds > RECOVERY_MAX_ROUNDS) {
+        fprintf (stderr, "bench: inconsistent options (see --help)\n");
+        return 2;
+    }
+    if (!opts->data_root[0] && data_dir_root_default (opts->data_root, sizeof opts->data_root)) {
+        fprintf (stderr, "bench: cannot find the build directory; pass --data-root\n");
+        return 2;
+    }
+    return -1;
 }
 
 int
 main (int argc, char *argv[])
 {
-    const char *endpoint = NULL;
-    size_t ops = 200000, window = 1000, events = 1000000;
-    static const struct option options[] = {
-        { "endpoint", required_argument, NULL, 'e' }, { "ops", required_argument, NULL, 'o' },
-        { "window", required_argument, NULL, 'w' },   { "events", required_argument, NULL, 'n' },
-        { "help", no_argument, NULL, 'h' },           { NULL, 0, NULL, 0 },
-    };
-    int opt;
-    while ((opt = getopt_long (argc, argv, "e:o:w:n:h", options, NULL)) != -1) {
-        if (opt == 'e')
-            endpoint = optarg;
-        else if (opt == 'o')
-            ops = strtoul (optarg, NULL, 10);
-        else if (opt == 'w')
-            window = strtoul (optarg, NULL, 10);
-        else if (opt == 'n')
-            events = strtoul (optarg, NULL, 10);
-        else {
-            printf ("Usage: herald-bench-store [--endpoint EP] [--ops N (200000)] "
-                    "[--window W (1000)] [--events N (1000000), 0 skips the load]\n");
-            return opt == 'h' ? 0 : 2;
-        }
-    }
-    if (ops < 1 || window < 1)
-        return 2;
+    options_t opts = { .ops = 200000,
+                       .window = 1000,
+                       .events = 1000000,
+                       .probe_samples = 600,
+                       .recovery_events = 1000000,
+                       .rounds = 5,
+                       .recovery_rounds = 3 };
+    opts.nmodes = store_mode_parse_list (STORE_MODES_DEFAULT, opts.modes, STORE_MODE_COUNT);
+    int parsed = s_parse (argc, argv, &opts);
+    if (parsed >= 0)
+        return parsed;
     signal (SIGPIPE, SIG_IGN);
-    pid_t pid = -1;
-    char bind[64];
-    if (!endpoint) {
-        int port = harness_free_port ();
-        char pub[64];
-        snprintf (bind, sizeof bind, "tcp://127.0.0.1:%d", port);
-        snprintf (pub, sizeof pub, "tcp://127.0.0.1:%d", harness_free_port ());
-        const char *args[] = { harness_bin ("herald-store"),
-                               "--bind",
-                               bind,
-                               "--pub-bind",
-                               pub,
-                               "--feed-max",
-                               "10000000",
-                               "--log-level",
-                               "warn",
-                               NULL };
-        pid = harness_spawn (args, NULL, NULL, NULL);
-        if (pid < 0 || harness_wait_tcp (port, 10000) != 0) {
-            fprintf (stderr, "bench: cannot start %s\n", args[0]);
-            return 1;
-        }
-        endpoint = bind;
-        printf ("herald-store pid %d on %s\n", (int)pid, bind);
+    struct sigaction action = { .sa_handler = s_on_signal };
+    sigaction (SIGINT, &action, NULL);
+    sigaction (SIGTERM, &action, NULL);
+    int rc;
+    if (opts.endpoint)
+        rc = s_external (&opts);
+    else if (opts.recovery) {
+        recovery_config_t cfg = { opts.recovery_events, opts.window, opts.recovery_rounds,
+                                  opts.data_root, &s_interrupted };
+        rc = recovery_run (&cfg);
+    } else {
+        modes_config_t cfg = { opts.modes,  opts.nmodes,    opts.rounds,        opts.ops,
+                               opts.window, opts.data_root, opts.probe_samples, &s_interrupted };
+        rc = modes_run (&cfg);
+        if (rc == 0 && !s_interrupted)
+            rc = s_memory_own (&opts);
     }
-    zsys_init ();
-    zsys_handler_set (NULL);
-    zsock_t *dealer = zsock_new (ZMQ_DEALER);
-    zsock_set_sndhwm (dealer, 0);
-    zsock_set_rcvhwm (dealer, 0);
-    zsock_connect (dealer, "%s", endpoint);
-    size_t chunk = ops > 100000 ? ops : 100000;
-    bench_t self = { .dealer = zsock_resolve (dealer) };
-    msgpack_sbuffer_init (&self.buf);
-    self.sent_at = malloc (chunk * sizeof *self.sent_at);
-    self.latency = malloc (chunk * sizeof *self.latency);
-    self.ids = malloc (ops * sizeof *self.ids);
-    int rc = -1;
-    if (!self.sent_at || !self.latency || !self.ids)
-        goto cleanup;
-    printf ("window %zu requests in flight on one DEALER, %zu ops per phase\n", window, ops);
-    if (s_phase (&self, "create", ops, window, s_make_create, true)
-        || s_phase (&self, "ack", 1, 1, s_make_ack, false)
-        || s_phase (&self, "get", ops, window, s_make_get, true)
-        || s_phase (&self, "update", ops, window, s_make_update, true)
-        || s_phase (&self, "ack", 1, 1, s_make_ack, false))
-        goto cleanup;
-    free (self.ids);
-    self.ids = NULL;
-    if (events > self.n_ids) {
-        size_t added = events - self.n_ids;
-        long before = s_rss_kb (&self, pid);
-        int64_t start = clock_mono_us ();
-        for (size_t done = 0; done < added; done += chunk) {
-            size_t n = added - done < chunk ? added - done : chunk;
-            if (s_phase (&self, "load", n, window, s_make_create, false)
-                || s_phase (&self, "ack", 1, 1, s_make_ack, false))
-                goto cleanup;
-        }
-        double secs = (double)(clock_mono_us () - start) / 1e6;
-        long after = s_rss_kb (&self, pid);
-        double per_event = (double)(after - before) * 1024.0 / (double)added;
-        printf ("load    %9zu events in %7.3f s (%.0f/s): store RSS %.1f MB for %zu events\n",
-                added, secs, (double)added / secs, (double)after / 1024.0, events);
-        printf ("memory  %.1f bytes per event (RSS growth / events added), %.1f beyond the "
-                "%d bytes of user_id + description\n",
-                per_event, per_event - (USER_LEN + DESCRIPTION_LEN), USER_LEN + DESCRIPTION_LEN);
-    }
-    rc = 0;
-cleanup:
-    zsock_destroy (&dealer);
-    msgpack_sbuffer_destroy (&self.buf);
-    free (self.sent_at);
-    free (self.latency);
-    free (self.ids);
-    if (pid > 0)
-        harness_stop (pid, SIGTERM, 10000);
+    printf ("logs: %s\n", harness_tmpdir ());
     return rc == 0 ? 0 : 1;
 }

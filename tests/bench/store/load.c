@@ -1,0 +1,305 @@
+/*
+ * load — see load.h. Request ids are numbered across phases (rid_base), so
+ * a reply is matched to its request by subtraction, and a stray reply of
+ * an earlier phase is recognised and refused.
+ */
+#include "load.h"
+
+#include "clock.h"
+#include "proto.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define LOAD_USERS 100000 /* distinct user_ids in the load */
+#define LOAD_REPLY_WAIT_MS 10000
+
+struct _load_t {
+    void *ctx;
+    void *dealer;
+    msgpack_sbuffer buf;
+    int64_t *sent_at; /* per request of the phase, us */
+    int64_t *latency;
+    size_t cap; /* of sent_at and latency */
+    uint8_t (*ids)[16];
+    size_t n_ids, max_ids;
+    size_t updated; /* updates sent by earlier phases */
+    uint64_t last_seq;
+    uint64_t rid_base;
+    volatile sig_atomic_t *interrupted;
+};
+
+/* Fills req for request i of a phase; scratch holds its strings. */
+typedef void (make_fn) (load_t *self, size_t i, proto_request_t *req, char *scratch);
+
+/* A fresh DEALER to endpoint in place of the current one. */
+static int
+s_connect (load_t *self, const char *endpoint)
+{
+    if (self->dealer)
+        zmq_close (self->dealer);
+    self->dealer = zmq_socket (self->ctx, ZMQ_DEALER);
+    /* No high-water marks: the window bounds what is queued. */
+    int zero = 0;
+    if (!self->dealer || zmq_setsockopt (self->dealer, ZMQ_SNDHWM, &zero, sizeof zero) != 0
+        || zmq_setsockopt (self->dealer, ZMQ_RCVHWM, &zero, sizeof zero) != 0
+        || zmq_setsockopt (self->dealer, ZMQ_LINGER, &zero, sizeof zero) != 0
+        || zmq_connect (self->dealer, endpoint) != 0) {
+        fprintf (stderr, "bench: cannot connect to %s\n", endpoint);
+        return -1;
+    }
+    return 0;
+}
+
+load_t *
+load_new (const char *endpoint, size_t max_ids, volatile sig_atomic_t *interrupted)
+{
+    load_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->interrupted = interrupted;
+    msgpack_sbuffer_init (&self->buf);
+    self->max_ids = max_ids;
+    self->ids = max_ids ? malloc (max_ids * sizeof *self->ids) : NULL;
+    self->ctx = zmq_ctx_new ();
+    if ((max_ids && !self->ids) || !self->ctx || s_connect (self, endpoint) != 0)
+        load_destroy (&self);
+    return self;
+}
+
+int
+load_reconnect (load_t *self, const char *endpoint)
+{
+    assert (self);
+    return s_connect (self, endpoint);
+}
+
+void
+load_destroy (load_t **self_p)
+{
+    assert (self_p);
+    load_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->dealer)
+        zmq_close (self->dealer);
+    if (self->ctx)
+        zmq_ctx_term (self->ctx);
+    msgpack_sbuffer_destroy (&self->buf);
+    free (self->sent_at);
+    free (self->latency);
+    free (self->ids);
+    free (self);
+    *self_p = NULL;
+}
+
+static int
+s_cmp (const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Receives and checks one reply; returns its index in the phase, -1 when
+   nothing is queued, -2 for an error or a stray reply. */
+static long
+s_recv_one (load_t *self, size_t n)
+{
+    zmq_msg_t msg;
+    zmq_msg_init (&msg);
+    if (zmq_msg_recv (&msg, self->dealer, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&msg);
+        return -1;
+    }
+    proto_reply_t reply;
+    proto_error_t err;
+    long index = -2;
+    if (proto_reply_decode (zmq_msg_data (&msg), zmq_msg_size (&msg), &reply, &err)
+        == PROTO_DECODE_OK) {
+        if (reply.status != PROTO_OK)
+            fprintf (stderr, "bench: %s failed: %s %.*s\n", proto_op_name (reply.op),
+                     proto_status_name (reply.status), (int)reply.message.len,
+                     reply.message.ptr ? reply.message.ptr : "");
+        else if (reply.rid > self->rid_base && reply.rid <= self->rid_base + n) {
+            index = (long)(reply.rid - self->rid_base - 1);
+            if (reply.op == PROTO_OP_CREATE && self->n_ids < self->max_ids)
+                memcpy (self->ids[self->n_ids++], reply.event.id, 16);
+            if (reply.event.seq > self->last_seq)
+                self->last_seq = reply.event.seq;
+            if (reply.op == PROTO_OP_FEED_ACK && reply.acked > self->last_seq)
+                self->last_seq = reply.acked;
+        }
+        proto_reply_clear (&reply);
+    } else
+        fprintf (stderr, "bench: undecodable reply: %s\n", err.message);
+    zmq_msg_close (&msg);
+    return index;
+}
+
+static int
+s_reserve (load_t *self, size_t n)
+{
+    if (n <= self->cap)
+        return 0;
+    int64_t *sent_at = realloc (self->sent_at, n * sizeof *sent_at);
+    if (sent_at)
+        self->sent_at = sent_at;
+    int64_t *latency = realloc (self->latency, n * sizeof *latency);
+    if (latency)
+        self->latency = latency;
+    if (!sent_at || !latency)
+        return -1;
+    self->cap = n;
+    return 0;
+}
+
+/* Runs n requests made by make with up to window in flight. */
+static int
+s_phase (load_t *self, const char *name, size_t n, size_t window, make_fn *make, load_result_t *out)
+{
+    if (n == 0 || window == 0 || s_reserve (self, n) != 0)
+        return -1;
+    size_t sent = 0, done = 0;
+    char scratch[128];
+    int64_t start = clock_mono_us ();
+    while (done < n) {
+        if (self->interrupted && *self->interrupted) {
+            fprintf (stderr, "bench: %s: interrupted (%zu of %zu done)\n", name, done, n);
+            return -1;
+        }
+        while (sent < n && sent - done < window) {
+            proto_request_t req;
+            memset (&req, 0, sizeof req);
+            make (self, sent, &req, scratch);
+            req.rid = self->rid_base + sent + 1;
+            msgpack_sbuffer_clear (&self->buf);
+            if (proto_request_encode (&req, &self->buf) != 0)
+                return -1;
+            self->sent_at[sent] = clock_mono_us ();
+            if (zmq_send (self->dealer, self->buf.data, self->buf.size, 0) < 0)
+                return -1;
+            sent++;
+        }
+        /* Wait for one reply, then take every reply already queued. */
+        zmq_pollitem_t item = { self->dealer, 0, ZMQ_POLLIN, 0 };
+        int ready = zmq_poll (&item, 1, LOAD_REPLY_WAIT_MS);
+        if (ready < 0 && zmq_errno () == EINTR)
+            continue; /* the loop's top sees the flag */
+        if (ready <= 0) {
+            fprintf (stderr, "bench: %s: no reply for %d ms (%zu of %zu done)\n", name,
+                     LOAD_REPLY_WAIT_MS, done, n);
+            return -1;
+        }
+        long index;
+        while ((index = s_recv_one (self, n)) != -1) {
+            if (index < 0)
+                return -1;
+            self->latency[done++] = clock_mono_us () - self->sent_at[index];
+        }
+    }
+    int64_t elapsed = clock_mono_us () - start;
+    self->rid_base += n;
+    if (out) {
+        qsort (self->latency, n, sizeof *self->latency, s_cmp);
+        out->ops = n;
+        out->secs = (double)elapsed / 1e6;
+        out->ops_per_s = (double)n * 1e6 / (double)elapsed;
+        out->p50_ms = (double)self->latency[n / 2] / 1e3;
+        out->p99_ms = (double)self->latency[n * 99 / 100] / 1e3;
+        out->max_ms = (double)self->latency[n - 1] / 1e3;
+    }
+    return 0;
+}
+
+static void
+s_make_create (load_t *self, size_t i, proto_request_t *req, char *scratch)
+{
+    /* user "user-00000000042" (16 bytes), description of 40 bytes. */
+    snprintf (scratch, LOAD_USER_LEN + 1, "user-%011zu", (i * 7919) % LOAD_USERS);
+    snprintf (scratch + 17, LOAD_DESCRIPTION_LEN + 1, "Your order %029zu", i);
+    req->op = PROTO_OP_CREATE;
+    req->has = PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION;
+    req->user_id = (proto_str_t){ scratch, LOAD_USER_LEN };
+    req->description = (proto_str_t){ scratch + 17, LOAD_DESCRIPTION_LEN };
+}
+
+static void
+s_make_get (load_t *self, size_t i, proto_request_t *req, char *scratch)
+{
+    req->op = PROTO_OP_GET;
+    req->has = PROTO_HAS_EVENT_ID;
+    memcpy (req->event_id, self->ids[(i * 104729) % self->n_ids], 16);
+}
+
+static void
+s_make_update (load_t *self, size_t i, proto_request_t *req, char *scratch)
+{
+    /* Counting across phases makes each update phase go on flipping
+       statuses rather than rewrite the values the last one set. */
+    size_t k = self->updated + i;
+    req->op = PROTO_OP_UPDATE;
+    req->has = PROTO_HAS_EVENT_ID | PROTO_HAS_STATUS;
+    memcpy (req->event_id, self->ids[k % self->n_ids], 16);
+    req->status = (k / self->n_ids) % 2 ? PROTO_STR ("pending") : PROTO_STR ("processed");
+}
+
+static void
+s_make_ack (load_t *self, size_t i, proto_request_t *req, char *scratch)
+{
+    req->op = PROTO_OP_FEED_ACK;
+    req->has = PROTO_HAS_SEQ;
+    req->seq = self->last_seq;
+}
+
+int
+load_create (load_t *self, size_t n, size_t window, load_result_t *out)
+{
+    assert (self);
+    return s_phase (self, "create", n, window, s_make_create, out);
+}
+
+int
+load_get (load_t *self, size_t n, size_t window, load_result_t *out)
+{
+    assert (self);
+    if (self->n_ids == 0)
+        return -1;
+    return s_phase (self, "get", n, window, s_make_get, out);
+}
+
+int
+load_update (load_t *self, size_t n, size_t window, load_result_t *out)
+{
+    assert (self);
+    if (self->n_ids == 0)
+        return -1;
+    int rc = s_phase (self, "update", n, window, s_make_update, out);
+    self->updated += n;
+    return rc;
+}
+
+int
+load_ack (load_t *self)
+{
+    assert (self);
+    return s_phase (self, "ack", 1, 1, s_make_ack, NULL);
+}
+
+size_t
+load_ids (load_t *self)
+{
+    assert (self);
+    return self->n_ids;
+}
+
+void
+load_print (const char *name, const load_result_t *r)
+{
+    printf ("%-7s %9zu ops in %7.3f s: %9.0f ops/s  p50 %7.3f ms  p99 %7.3f ms\n", name, r->ops,
+            r->secs, r->ops_per_s, r->p50_ms, r->p99_ms);
+    fflush (stdout);
+}

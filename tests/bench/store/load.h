@@ -1,0 +1,59 @@
+/*
+ * load — herald-bench-store's load generator: one DEALER with a window of
+ * requests in flight (pipelining: the store's loop serves every queued
+ * request per wake, and with a journal commits them as one group), phases
+ * of creates, gets and updates, and the feed acknowledgement a notifier
+ * would send. Latency is request-to-reply under a full window, so it
+ * includes queueing behind the window.
+ */
+#ifndef HERALD_BENCH_LOAD_H
+#define HERALD_BENCH_LOAD_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LOAD_USER_LEN 16
+#define LOAD_DESCRIPTION_LEN 40
+
+typedef struct _load_t load_t;
+
+typedef struct {
+    size_t ops;
+    double secs;
+    double ops_per_s;
+    double p50_ms, p99_ms, max_ms;
+} load_result_t;
+
+/* Connects to endpoint. The ids of the first max_ids events created are
+   kept for the get and update phases. A phase stops (fails) once
+   *interrupted is set (may be NULL), so a signal never leaves a store or
+   its data dir behind. Returns NULL on failure. */
+load_t *load_new (const char *endpoint, size_t max_ids, volatile sig_atomic_t *interrupted);
+void load_destroy (load_t **self_p);
+
+/* Talks to the store at endpoint from now on (a store restarted on other
+   ports), keeping the ids and the last change seen. Returns 0 or -1. */
+int load_reconnect (load_t *self, const char *endpoint);
+
+/* Runs n creates (16-byte user_id, 40-byte description), gets or updates
+   (status flipped between processed and pending, cycling over the kept
+   ids) with up to window in flight; fills out (may be NULL). Blocks until
+   every reply came; gives up when none comes for 10 s. Returns 0, or -1
+   on a send failure, an error reply, that timeout or an interruption
+   (reported on stderr). */
+int load_create (load_t *self, size_t n, size_t window, load_result_t *out);
+int load_get (load_t *self, size_t n, size_t window, load_result_t *out);
+int load_update (load_t *self, size_t n, size_t window, load_result_t *out);
+
+/* Acknowledges the change feed up to the last change seen. Returns 0 or -1. */
+int load_ack (load_t *self);
+
+/* Ids kept so far. */
+size_t load_ids (load_t *self);
+
+/* One line: "name  N ops in S s: R ops/s  p50 X ms  p99 Y ms". */
+void load_print (const char *name, const load_result_t *result);
+
+#endif

@@ -1,0 +1,293 @@
+/*
+ * modes — see modes.h. The order of the modes turns by one each round, so
+ * no mode always runs first (on a cold machine) or right after the same
+ * neighbour; the ratio to `off` is still taken within a round. A run's
+ * journal counters are read from the store's stats op just before it is
+ * stopped, so they cover that run's three phases and nothing else.
+ */
+#include "modes.h"
+
+#include "data_dir.h"
+#include "disk_probe.h"
+#include "harness.h"
+#include "load.h"
+#include "store_client.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MODES_START_MS 10000
+#define MODES_STOP_MS 30000
+#define MODES_STATS_MS 5000
+
+typedef struct {
+    bool done;
+    load_result_t create, get, update;
+    store_stats_t stats;
+} mode_run_t;
+
+typedef struct {
+    mode_run_t runs[MODES_MAX_ROUNDS];
+} mode_row_t;
+
+static int
+s_cmp_double (const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median of the n values (sorted in place); -1 when n is 0. */
+static double
+s_median (double *v, int n)
+{
+    if (n == 0)
+        return -1;
+    qsort (v, (size_t)n, sizeof *v, s_cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Prints the machine's load average: the runs here are short, and on a
+   shared machine it is the cheapest sign of what else was running. */
+static void
+s_print_load (int round)
+{
+    char buf[128] = "?";
+    FILE *file = fopen ("/proc/loadavg", "r");
+    if (file) {
+        if (!fgets (buf, sizeof buf, file))
+            snprintf (buf, sizeof buf, "?");
+        fclose (file);
+    }
+    buf[strcspn (buf, "\n")] = '\0';
+    printf ("  round %d  /proc/loadavg: %s\n", round + 1, buf);
+}
+
+/* One run: a fresh store in mode, the three phases, its stats. */
+static int
+s_run (const modes_config_t *cfg, store_mode_t mode, int round, mode_run_t *out)
+{
+    char dir[1024] = "", log[1024];
+    snprintf (log, sizeof log, "%s/store-%s-%d.log", harness_tmpdir (), store_mode_name (mode),
+              round + 1);
+    if (mode != STORE_MODE_OFF
+        && data_dir_make (cfg->data_root, store_mode_name (mode), dir, sizeof dir) != 0) {
+        fprintf (stderr, "bench: cannot make a data dir under %s\n", cfg->data_root);
+        return -1;
+    }
+    store_proc_t store;
+    load_t *load = NULL;
+    int rc = -1;
+    if (store_proc_spawn (&store, mode, dir, "warn", NULL, log) != 0
+        || store_proc_wait (&store, MODES_START_MS) != 0)
+        goto cleanup;
+    load = load_new (store.endpoint, cfg->ops, cfg->interrupted);
+    if (!load || load_create (load, cfg->ops, cfg->window, &out->create) != 0
+        || load_ack (load) != 0 || load_get (load, cfg->ops, cfg->window, &out->get) != 0
+        || load_update (load, cfg->ops, cfg->window, &out->update) != 0 || load_ack (load) != 0
+        || store_stats_fetch (store.endpoint, &out->stats, MODES_STATS_MS) != 0)
+        goto cleanup;
+    out->done = true;
+    rc = 0;
+cleanup:
+    load_destroy (&load);
+    if (store_proc_stop (&store, MODES_STOP_MS) != 0 && rc == 0) {
+        fprintf (stderr, "bench: herald-store (%s) did not exit cleanly; see %s\n",
+                 store_mode_name (mode), log);
+        rc = -1;
+    }
+    if (dir[0] && data_dir_remove (dir) != 0)
+        rc = -1;
+    if (rc != 0)
+        fprintf (stderr, "bench: %s run of round %d failed; store log %s\n", store_mode_name (mode),
+                 round + 1, log);
+    return rc;
+}
+
+static double
+s_batch (const store_stats_t *st)
+{
+    return st->journal_commits ? (double)st->journal_records / (double)st->journal_commits : -1;
+}
+
+static double
+s_sync_mean_ms (const store_stats_t *st)
+{
+    return st->journal_syncs ? (double)st->journal_sync_us_total / (double)st->journal_syncs / 1e3
+                             : -1;
+}
+
+static void
+s_print_run (int round, store_mode_t mode, const mode_run_t *r)
+{
+    const store_stats_t *st = &r->stats;
+    printf ("  round %d  %-8s create %7.0f/s p99 %6.2f ms | get %7.0f/s | update %7.0f/s | ",
+            round + 1, store_mode_name (mode), r->create.ops_per_s, r->create.p99_ms,
+            r->get.ops_per_s, r->update.ops_per_s);
+    if (!st->journal)
+        printf ("no journal\n");
+    else if (st->journal_syncs == 0)
+        printf ("%llu records in %llu commits, no fdatasync\n",
+                (unsigned long long)st->journal_records, (unsigned long long)st->journal_commits);
+    else
+        printf ("%llu records in %llu commits, %llu fdatasync (mean %.2f ms, max %.2f ms)\n",
+                (unsigned long long)st->journal_records, (unsigned long long)st->journal_commits,
+                (unsigned long long)st->journal_syncs, s_sync_mean_ms (st),
+                (double)st->journal_sync_us_max / 1e3);
+    fflush (stdout);
+}
+
+/* "%*.*f", or "-" in the same width when v < 0. */
+static void
+s_cell (int width, int precision, double v)
+{
+    if (v < 0)
+        printf (" %*s", width, "-");
+    else
+        printf (" %*.*f", width, precision, v);
+}
+
+typedef enum { PHASE_CREATE, PHASE_GET, PHASE_UPDATE } phase_t;
+
+/* A run's ops/s (or p99, in ms) of one phase. */
+static double
+s_value (const mode_run_t *r, phase_t phase, bool p99)
+{
+    const load_result_t *x = phase == PHASE_CREATE ? &r->create
+                             : phase == PHASE_GET  ? &r->get
+                                                   : &r->update;
+    return p99 ? x->p99_ms : x->ops_per_s;
+}
+
+/* The median over the completed rounds of a phase's ops/s (or p99). */
+static double
+s_phase_median (const mode_row_t *row, int rounds, phase_t phase, bool p99)
+{
+    double v[MODES_MAX_ROUNDS];
+    int n = 0;
+    for (int i = 0; i < rounds; i++)
+        if (row->runs[i].done)
+            v[n++] = s_value (&row->runs[i], phase, p99);
+    return s_median (v, n);
+}
+
+/* The median, over the rounds both completed, of a phase's ops/s in row
+   over the same in base (the `off` row); -1 without a base. */
+static double
+s_ratio (const mode_row_t *row, const mode_row_t *base, int rounds, phase_t phase)
+{
+    double v[MODES_MAX_ROUNDS];
+    int n = 0;
+    for (int i = 0; base && i < rounds; i++)
+        if (row->runs[i].done && base->runs[i].done)
+            v[n++] = s_value (&row->runs[i], phase, false) / s_value (&base->runs[i], phase, false);
+    return s_median (v, n);
+}
+
+static void
+s_print_row (store_mode_t mode, const mode_row_t *row, const mode_row_t *base, int rounds)
+{
+    double batch[MODES_MAX_ROUNDS], sync[MODES_MAX_ROUNDS];
+    int nb = 0, ns = 0, done = 0;
+    double sync_max = -1, unsynced = -1;
+    for (int i = 0; i < rounds; i++) {
+        const mode_run_t *r = &row->runs[i];
+        if (!r->done)
+            continue;
+        done++;
+        if (s_batch (&r->stats) >= 0)
+            batch[nb++] = s_batch (&r->stats);
+        if (s_sync_mean_ms (&r->stats) >= 0) {
+            sync[ns++] = s_sync_mean_ms (&r->stats);
+            double max = (double)r->stats.journal_sync_us_max / 1e3;
+            sync_max = max > sync_max ? max : sync_max;
+        }
+        /* Only a sync measures the wait (under no, or before everysec's
+           first sync, nothing was synced: no figure rather than 0). */
+        if (r->stats.journal_syncs > 0) {
+            double u = (double)r->stats.journal_unsynced_max_ms;
+            unsynced = u > unsynced ? u : unsynced;
+        }
+    }
+    printf ("%-9s", store_mode_name (mode));
+    if (done == 0) {
+        printf (" (no run completed)\n");
+        return;
+    }
+    s_cell (9, 0, s_phase_median (row, rounds, PHASE_CREATE, false));
+    s_cell (5, 2, s_ratio (row, base, rounds, PHASE_CREATE));
+    s_cell (6, 2, s_phase_median (row, rounds, PHASE_CREATE, true));
+    s_cell (9, 0, s_phase_median (row, rounds, PHASE_GET, false));
+    s_cell (5, 2, s_ratio (row, base, rounds, PHASE_GET));
+    s_cell (9, 0, s_phase_median (row, rounds, PHASE_UPDATE, false));
+    s_cell (5, 2, s_ratio (row, base, rounds, PHASE_UPDATE));
+    s_cell (6, 2, s_phase_median (row, rounds, PHASE_UPDATE, true));
+    s_cell (7, 1, s_median (batch, nb));
+    s_cell (9, 3, s_median (sync, ns));
+    s_cell (8, 2, sync_max);
+    s_cell (8, 0, unsynced);
+    printf ("\n");
+}
+
+static void
+s_print_table (const modes_config_t *cfg, const mode_row_t *rows, int rounds)
+{
+    const mode_row_t *base = NULL;
+    for (int m = 0; m < cfg->nmodes; m++)
+        if (cfg->modes[m] == STORE_MODE_OFF)
+            base = &rows[m];
+    printf ("\n%-9s %9s %5s %6s %9s %5s %9s %5s %6s %7s %9s %8s %8s\n", "fsync", "create/s",
+            "ratio", "p99 ms", "get/s", "ratio", "update/s", "ratio", "p99 ms", "batch", "sync ms",
+            "sync max", "unsynced");
+    for (int m = 0; m < cfg->nmodes; m++)
+        s_print_row (cfg->modes[m], &rows[m], base, rounds);
+    printf ("Medians over %d round%s of %zu ops per phase, %zu in flight on one DEALER; "
+            "ratio: median of the per-round ratios to off%s.\n"
+            "From the store's stats after each run (all three phases): batch = journal_records "
+            "/ journal_commits (the mean group commit);\nsync ms = journal_sync_us_total / "
+            "journal_syncs (median over the rounds), sync max = the largest journal_sync_us_max; "
+            "unsynced = the longest\nwritten data waited for its sync (journal_unsynced_max_ms, "
+            "largest over the rounds; never synced under no). '-': does not apply.\n",
+            rounds, rounds == 1 ? "" : "s", cfg->ops, cfg->window,
+            base ? "" : " (off was not run: no ratios)");
+}
+
+int
+modes_run (const modes_config_t *cfg)
+{
+    mode_row_t *rows = calloc ((size_t)cfg->nmodes, sizeof *rows);
+    disk_probe_t *probe = disk_probe_new ();
+    int rc = rows && probe ? 0 : -1;
+    size_t per_round = (cfg->probe_samples + (size_t)cfg->rounds - 1) / (size_t)cfg->rounds;
+    printf ("fsync modes: %d round%s of", cfg->rounds, cfg->rounds == 1 ? "" : "s");
+    for (int m = 0; m < cfg->nmodes; m++)
+        printf (" %s", store_mode_name (cfg->modes[m]));
+    printf (" (order turned by one each round), fresh store and data dir per run under %s\n",
+            cfg->data_root);
+    fflush (stdout);
+    int rounds = 0;
+    for (int round = 0; round < cfg->rounds && rc == 0; round++) {
+        s_print_load (round);
+        if (per_round && disk_probe_run (probe, cfg->data_root, per_round) != 0)
+            rc = -1;
+        for (int k = 0; k < cfg->nmodes && rc == 0 && !*cfg->interrupted; k++) {
+            int m = (k + round) % cfg->nmodes;
+            mode_run_t *run = &rows[m].runs[round];
+            rc = s_run (cfg, cfg->modes[m], round, run);
+            if (rc == 0)
+                s_print_run (round, cfg->modes[m], run);
+        }
+        if (*cfg->interrupted)
+            rc = -1;
+        rounds = round + 1;
+    }
+    if (rows)
+        s_print_table (cfg, rows, rounds);
+    if (probe)
+        disk_probe_print (probe, cfg->data_root);
+    disk_probe_destroy (&probe);
+    free (rows);
+    return rc;
+}
