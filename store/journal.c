@@ -16,7 +16,7 @@
  * it at each: rewrite-forked, rewrite-copied, rewrite-renamed, rewrite-done.
  */
 #define _GNU_SOURCE
-#include "journal.h"
+#include "journal_internal.h"
 
 #include "clock.h"
 #include "log.h"
@@ -32,55 +32,10 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define S_SYNC_EVERY_MS 1000
-#define S_COPY_CHUNK (1024 * 1024)
-#define S_WRITER_FLUSH (1024 * 1024)
-
-struct _journal_t {
-    char *dir;
-    char *path;         /* dir/journal */
-    char *rewrite_path; /* dir/journal.rewrite */
-    int dir_fd;
-    int lock_fd;
-    int fd;
-    journal_fsync_t policy;
-    uint64_t size; /* committed bytes */
-    uint8_t *buf;  /* records not yet written */
-    size_t buf_len, buf_cap;
-    uint64_t buf_records;
-    int error;
-    journal_stats_t stats;
-    const char *crash_at;
-    pid_t owner; /* the store's pid, for the snapshot child */
-    /* rewrite */
-    pid_t child;
-    uint64_t fork_size;
-    int64_t fork_at;
-    /* everysec thread */
-    pthread_t thread;
-    bool thread_started;
-    pthread_mutex_t mutex;
-    pthread_cond_t cond;
-    bool stopping;          /* under mutex */
-    int64_t unsynced_since; /* mono ms of the oldest unsynced write, 0 none; under mutex */
-    atomic_int sync_error;
-    atomic_uint_fast64_t unsynced_max_ms;
-    atomic_uint_fast64_t synced_size; /* bytes known to be on disk */
-    atomic_uint_fast64_t syncs;
-    atomic_uint_fast64_t sync_us_total;
-    atomic_uint_fast64_t sync_us_max;
-};
-
-struct _journal_writer_t {
-    int fd;
-    uint8_t *buf;
-    size_t len, cap;
-};
 
 /* ---- Opening ------------------------------------------------------------- */
 
@@ -108,6 +63,7 @@ journal_open (const char *dir, journal_fsync_t policy, char *why, size_t why_siz
     self->policy = policy;
     self->crash_at = getenv ("HERALD_STORE_CRASH_AT");
     self->owner = getpid ();
+    self->new_fd = -1;
     pthread_mutex_init (&self->mutex, NULL);
     pthread_cond_init (&self->cond, NULL);
     self->dir = strdup (dir);
@@ -166,11 +122,7 @@ journal_destroy (journal_t **self_p)
         pthread_mutex_unlock (&self->mutex);
         pthread_join (self->thread, NULL);
     }
-    if (self->child > 0) {
-        kill (self->child, SIGKILL);
-        waitpid (self->child, NULL, 0);
-        unlink (self->rewrite_path);
-    }
+    journal_rewrite_abort (self);
     if (self->fd >= 0 && self->policy != JOURNAL_FSYNC_NO)
         fdatasync (self->fd);
     if (self->fd >= 0)
@@ -259,8 +211,8 @@ journal_pending (journal_t *self)
     return self->buf_len;
 }
 
-static void
-s_crash_point (journal_t *self, const char *step)
+void
+journal_crash_point (journal_t *self, const char *step)
 {
     if (self->crash_at && strcmp (self->crash_at, step) == 0) {
         log_warn ("HERALD_STORE_CRASH_AT=%s: killing myself (tests only)", step);
@@ -268,9 +220,8 @@ s_crash_point (journal_t *self, const char *step)
     }
 }
 
-/* Writes all of buf at offset; 0 or -1 with errno. */
-static int
-s_pwrite_all (int fd, const uint8_t *buf, size_t len, uint64_t offset)
+int
+journal_pwrite_all (int fd, const uint8_t *buf, size_t len, uint64_t offset)
 {
     while (len > 0) {
         ssize_t n = pwrite (fd, buf, len, (off_t)offset);
@@ -317,7 +268,7 @@ journal_commit (journal_t *self)
     if (self->buf_len == 0)
         return 0;
     int err = 0;
-    if (s_pwrite_all (self->fd, self->buf, self->buf_len, self->size) != 0)
+    if (journal_pwrite_all (self->fd, self->buf, self->buf_len, self->size) != 0)
         err = errno;
     else if (self->policy == JOURNAL_FSYNC_ALWAYS) {
         int64_t t0 = clock_mono_us ();
@@ -432,179 +383,4 @@ s_sync_thread (void *arg)
     }
     pthread_mutex_unlock (&self->mutex);
     return NULL;
-}
-
-/* ---- Compaction ---------------------------------------------------------- */
-
-static int
-s_writer_flush (journal_writer_t *w)
-{
-    if (w->len == 0)
-        return 0;
-    size_t off = 0;
-    while (off < w->len) {
-        ssize_t n = write (w->fd, w->buf + off, w->len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        off += (size_t)n;
-    }
-    w->len = 0;
-    return 0;
-}
-
-int
-journal_writer_append (journal_writer_t *w, uint64_t seq, const void *payload, size_t len)
-{
-    if (len > JOURNAL_PAYLOAD_MAX)
-        return -1;
-    size_t need = JOURNAL_FRAME_HEADER + len;
-    if (w->len + need > w->cap && s_writer_flush (w) != 0)
-        return -1;
-    if (need > w->cap) {
-        uint8_t *buf = realloc (w->buf, need);
-        if (!buf)
-            return -1;
-        w->buf = buf;
-        w->cap = need;
-    }
-    journal_frame_header (w->buf + w->len, seq, payload, len);
-    memcpy (w->buf + w->len + JOURNAL_FRAME_HEADER, payload, len);
-    w->len += need;
-    return 0;
-}
-
-/* The child: snapshot into journal.rewrite, synced. Never returns. */
-static void
-s_rewrite_child (journal_t *self, journal_snapshot_fn *fn, void *arg)
-{
-    /* The data dir's lock is the parent's alone (a flock is shared by the
-       fork: a restarted store must not find it held by an orphan), and a
-       snapshot nobody will switch to is not worth finishing. */
-    close (self->lock_fd);
-    prctl (PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid () != self->owner)
-        _exit (1);
-    journal_writer_t w = { .cap = S_WRITER_FLUSH };
-    w.buf = malloc (w.cap);
-    w.fd = open (self->rewrite_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    int ok = w.buf && w.fd >= 0 && fn (arg, &w) == 0 && s_writer_flush (&w) == 0
-             && fdatasync (w.fd) == 0;
-    _exit (ok ? 0 : 1);
-}
-
-int
-journal_rewrite_start (journal_t *self, journal_snapshot_fn *fn, void *arg)
-{
-    assert (self);
-    if (self->child > 0 || journal_commit (self) != 0)
-        return -1;
-    self->fork_size = self->size;
-    self->fork_at = clock_mono_ms ();
-    pid_t pid = fork ();
-    if (pid < 0) {
-        log_error ("compaction: fork failed: %s", strerror (errno));
-        return -1;
-    }
-    if (pid == 0)
-        s_rewrite_child (self, fn, arg);
-    self->child = pid;
-    log_info ("compaction started (child %d): journal is %llu bytes", (int)pid,
-              (unsigned long long)self->size);
-    s_crash_point (self, "rewrite-forked");
-    return 0;
-}
-
-bool
-journal_rewriting (journal_t *self)
-{
-    assert (self);
-    return self->child > 0;
-}
-
-/* Appends [fork_size, size) of the journal to fd at offset to. */
-static int
-s_copy_tail (journal_t *self, int fd, uint64_t to)
-{
-    uint8_t *chunk = malloc (S_COPY_CHUNK);
-    if (!chunk)
-        return -1;
-    uint64_t at = self->fork_size;
-    while (at < self->size) {
-        size_t n = self->size - at < S_COPY_CHUNK ? (size_t)(self->size - at) : S_COPY_CHUNK;
-        ssize_t got = pread (self->fd, chunk, n, (off_t)at);
-        if (got <= 0 || s_pwrite_all (fd, chunk, (size_t)got, to) != 0) {
-            free (chunk);
-            return -1;
-        }
-        at += (uint64_t)got;
-        to += (uint64_t)got;
-    }
-    free (chunk);
-    return 0;
-}
-
-static int
-s_rewrite_fail (journal_t *self, int fd, const char *what)
-{
-    log_error ("compaction failed: %s: %s; going on with %s", what, strerror (errno), self->path);
-    if (fd >= 0)
-        close (fd);
-    unlink (self->rewrite_path);
-    return -1;
-}
-
-int
-journal_rewrite_poll (journal_t *self)
-{
-    assert (self);
-    if (self->child <= 0)
-        return 0;
-    int status;
-    pid_t pid = waitpid (self->child, &status, WNOHANG);
-    if (pid == 0)
-        return 0;
-    self->child = 0;
-    if (pid < 0 || !WIFEXITED (status) || WEXITSTATUS (status) != 0) {
-        errno = EIO;
-        return s_rewrite_fail (self, -1, "the snapshot child failed");
-    }
-    assert (self->buf_len == 0);
-    int64_t t0 = clock_mono_us ();
-    int fd = open (self->rewrite_path, O_RDWR | O_CLOEXEC);
-    if (fd < 0)
-        return s_rewrite_fail (self, fd, "open");
-    struct stat st;
-    if (fstat (fd, &st) != 0)
-        return s_rewrite_fail (self, fd, "stat");
-    uint64_t snapshot = (uint64_t)st.st_size;
-    if (s_copy_tail (self, fd, snapshot) != 0)
-        return s_rewrite_fail (self, fd, "copying the records appended since the fork");
-    if (fdatasync (fd) != 0)
-        return s_rewrite_fail (self, fd, "sync");
-    s_crash_point (self, "rewrite-copied");
-    if (rename (self->rewrite_path, self->path) != 0)
-        return s_rewrite_fail (self, fd, "rename");
-    s_crash_point (self, "rewrite-renamed");
-    if (fsync (self->dir_fd) != 0)
-        log_warn ("compaction: syncing %s: %s", self->dir, strerror (errno));
-    pthread_mutex_lock (&self->mutex);
-    int old = self->fd;
-    self->fd = fd;
-    pthread_mutex_unlock (&self->mutex);
-    close (old);
-    uint64_t before = self->size;
-    pthread_mutex_lock (&self->mutex);
-    self->size = snapshot + (self->size - self->fork_size);
-    pthread_mutex_unlock (&self->mutex);
-    if (self->policy != JOURNAL_FSYNC_NO)
-        atomic_store (&self->synced_size, self->size);
-    self->stats.rewrites++;
-    log_info ("compaction done: %llu -> %llu bytes (snapshot %llu in %lld ms, switch %lld us)",
-              (unsigned long long)before, (unsigned long long)self->size,
-              (unsigned long long)snapshot, (long long)(clock_mono_ms () - self->fork_at),
-              (long long)(clock_mono_us () - t0));
-    s_crash_point (self, "rewrite-done");
-    return 1;
 }

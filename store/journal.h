@@ -30,13 +30,14 @@
  * One followed by a valid record is corruption: loading stops, naming the
  * file and offset, and nothing is changed.
  *
- * Compaction (journal_rewrite_*): a forked child writes a snapshot of the
- * live state to `journal.rewrite` while the parent goes on appending to
- * `journal`; when the child is done the parent copies what it appended
- * since the fork onto the new file, syncs it, renames it over `journal`
- * and syncs the directory (Redis's BGREWRITEAOF). A crash at any step
- * leaves either the old journal or the complete new one; a left-over
- * `journal.rewrite` is removed at the next open.
+ * Compaction (journal_rewrite_*, journal_rewrite.c): a forked child writes
+ * a snapshot of the live state to `journal.rewrite` while the store goes
+ * on appending to `journal`; a thread then copies what was appended since
+ * the fork onto the new file until little is left, and the loop copies
+ * that last bit, syncs, renames the new file over `journal` and syncs the
+ * directory (Redis's BGREWRITEAOF). A crash at any step leaves either the
+ * old journal or the complete new one; a left-over `journal.rewrite` is
+ * removed at the next open.
  */
 #ifndef HERALD_JOURNAL_H
 #define HERALD_JOURNAL_H

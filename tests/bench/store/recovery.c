@@ -273,7 +273,8 @@ typedef struct {
        switch happened, and in every other batch. */
     double fork_batch_ms, switch_batch_ms, other_ms;
     /* From the store's "compaction done" log line; -1 when not found. */
-    long long before_bytes, after_bytes, snapshot_bytes, rewrite_ms, switch_us;
+    long long before_bytes, after_bytes, rewrite_ms, snapshot_bytes, caught_up, switch_us,
+        last_bytes;
 } compaction_t;
 
 /* Reads the store's "compaction done: ..." line. */
@@ -288,11 +289,11 @@ s_parse_compaction (const char *log, compaction_t *out)
         const char *p = strstr (line, "compaction done: ");
         if (p
             && sscanf (p,
-                       "compaction done: %lld -> %lld bytes (snapshot %lld in %lld ms, switch "
-                       "%lld us)",
-                       &out->before_bytes, &out->after_bytes, &out->snapshot_bytes,
-                       &out->rewrite_ms, &out->switch_us)
-                   == 5)
+                       "compaction done: %lld -> %lld bytes in %lld ms (snapshot %lld, caught up "
+                       "%lld, the switch held the loop %lld us for the last %lld bytes)",
+                       &out->before_bytes, &out->after_bytes, &out->rewrite_ms,
+                       &out->snapshot_bytes, &out->caught_up, &out->switch_us, &out->last_bytes)
+                   == 7)
             break;
         out->snapshot_bytes = -1;
     }
@@ -411,12 +412,12 @@ recovery_run (const recovery_config_t *cfg)
             "  journal/live estimate peaked at %.2f before it\n",
             c->updates, c->secs, RECOVERY_UPDATE_BATCH, c->peak_ratio);
     if (c->snapshot_bytes >= 0)
-        printf ("  store log: %.1f MB -> %.1f MB: a snapshot of %.1f MB written in %lld ms by "
-                "the child, then %.1f MB the updates appended meanwhile copied on; the switch "
-                "held the loop %.1f ms\n",
-                (double)c->before_bytes / 1e6, (double)c->after_bytes / 1e6,
-                (double)c->snapshot_bytes / 1e6, c->rewrite_ms,
-                (double)(c->after_bytes - c->snapshot_bytes) / 1e6, (double)c->switch_us / 1e3);
+        printf ("  store log: %.1f MB -> %.1f MB in %lld ms: a snapshot of %.1f MB by the child, "
+                "%.1f MB appended meanwhile copied on by the catch-up thread, then the switch "
+                "held the loop %.2f ms for the last %.1f kB\n",
+                (double)c->before_bytes / 1e6, (double)c->after_bytes / 1e6, c->rewrite_ms,
+                (double)c->snapshot_bytes / 1e6, (double)c->caught_up / 1e6,
+                (double)c->switch_us / 1e3, (double)c->last_bytes / 1e3);
     printf ("  right after: journal_bytes %.1f MB, journal_live_bytes_estimate %.1f MB (%.2f x)\n"
             "  slowest update reply (%zu in flight): %.1f ms in the batch with the fork, %.1f ms "
             "in the one with the switch, %.1f ms in the others\n",

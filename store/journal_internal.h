@@ -1,0 +1,78 @@
+/*
+ * journal_internal — the journal's state, shared by journal.c (the file's
+ * life: open, load, append, commit, the everysec thread) and
+ * journal_rewrite.c (compaction). Nothing else includes it.
+ *
+ * Threads: the loop thread owns everything but what the mutex guards
+ * (size, fd, unsynced_since, stopping) and the atomics. The everysec
+ * thread reads size and fd under the mutex; the catch-up thread reads size
+ * under it and reads the old file below that size, which nobody rewrites.
+ */
+#ifndef HERALD_JOURNAL_INTERNAL_H
+#define HERALD_JOURNAL_INTERNAL_H
+
+#include "journal.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/types.h>
+
+struct _journal_t {
+    char *dir;
+    char *path;         /* dir/journal */
+    char *rewrite_path; /* dir/journal.rewrite */
+    int dir_fd;
+    int lock_fd;
+    int fd;
+    journal_fsync_t policy;
+    uint64_t size; /* committed bytes */
+    uint8_t *buf;  /* records not yet written */
+    size_t buf_len, buf_cap;
+    uint64_t buf_records;
+    int error;
+    journal_stats_t stats;
+    const char *crash_at;
+    pid_t owner; /* the store's pid, for the snapshot child */
+    /* rewrite (journal_rewrite.c) */
+    pid_t child;        /* the snapshot child, 0 none */
+    uint64_t fork_size; /* journal size at the fork: the child's snapshot covers it */
+    int64_t fork_at;
+    bool catchup_started; /* the catch-up thread runs (or ended, not yet joined) */
+    pthread_t catchup;
+    int new_fd;               /* journal.rewrite while catching up */
+    uint64_t snapshot_size;   /* its size as the child left it */
+    uint64_t copied;          /* bytes past fork_size copied onto it */
+    atomic_int catchup_state; /* 0 copying, 1 nearly caught up, -1 failed */
+    int catchup_errno;
+    /* everysec thread */
+    pthread_t thread;
+    bool thread_started;
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+    bool stopping;          /* under mutex */
+    int64_t unsynced_since; /* mono ms of the oldest unsynced write, 0 none; under mutex */
+    atomic_int sync_error;
+    atomic_uint_fast64_t unsynced_max_ms;
+    atomic_uint_fast64_t synced_size; /* bytes known to be on disk */
+    atomic_uint_fast64_t syncs;
+    atomic_uint_fast64_t sync_us_total;
+    atomic_uint_fast64_t sync_us_max;
+};
+
+struct _journal_writer_t {
+    int fd;
+    uint8_t *buf;
+    size_t len, cap;
+};
+
+/* Writes all of buf at offset; 0 or -1 with errno. */
+int journal_pwrite_all (int fd, const uint8_t *buf, size_t len, uint64_t offset);
+
+/* HERALD_STORE_CRASH_AT (tests only): SIGKILLs the process at step. */
+void journal_crash_point (journal_t *self, const char *step);
+
+/* Stops a rewrite in progress (kills the child, joins the catch-up
+   thread) and removes journal.rewrite. For journal_destroy. */
+void journal_rewrite_abort (journal_t *self);
+
+#endif
