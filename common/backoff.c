@@ -16,7 +16,7 @@ backoff_init (backoff_t *self, int64_t initial_ms, int64_t max_ms)
     self->max_ms = max_ms;
     self->current_ms = initial_ms;
     self->attempts = 0;
-    self->rng = ((uint64_t) ts.tv_nsec << 20) ^ (uint64_t) getpid () ^ (uint64_t) (uintptr_t) self;
+    self->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)getpid () ^ (uint64_t)(uintptr_t)self;
     if (self->rng == 0)
         self->rng = 0x9e3779b97f4a7c15ULL;
 }
@@ -37,7 +37,7 @@ backoff_next (backoff_t *self)
     assert (self);
     int64_t ceiling = self->current_ms;
     int64_t half = ceiling / 2;
-    int64_t delay = half + (int64_t) (s_xorshift (&self->rng) % (uint64_t) (ceiling - half + 1));
+    int64_t delay = half + (int64_t)(s_xorshift (&self->rng) % (uint64_t)(ceiling - half + 1));
     self->attempts++;
     self->current_ms = ceiling * 2 > self->max_ms ? self->max_ms : ceiling * 2;
     return delay;

@@ -13,9 +13,9 @@
 typedef struct {
     int64_t initial_ms;
     int64_t max_ms;
-    int64_t current_ms;   /* ceiling of the next delay */
-    unsigned attempts;    /* failures since the last reset */
-    uint64_t rng;         /* xorshift state */
+    int64_t current_ms; /* ceiling of the next delay */
+    unsigned attempts;  /* failures since the last reset */
+    uint64_t rng;       /* xorshift state */
 } backoff_t;
 
 void backoff_init (backoff_t *self, int64_t initial_ms, int64_t max_ms);

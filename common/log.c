@@ -24,10 +24,12 @@ log_init (const char *service, log_level_t level)
 int
 log_level_parse (const char *text, log_level_t *level)
 {
-    static const struct { const char *name; log_level_t level; } names[] = {
-        { "debug", LOG_LEVEL_DEBUG }, { "info", LOG_LEVEL_INFO },
-        { "warn", LOG_LEVEL_WARN },   { "warning", LOG_LEVEL_WARN },
-        { "error", LOG_LEVEL_ERROR },
+    static const struct {
+        const char *name;
+        log_level_t level;
+    } names[] = {
+        { "debug", LOG_LEVEL_DEBUG },  { "info", LOG_LEVEL_INFO },   { "warn", LOG_LEVEL_WARN },
+        { "warning", LOG_LEVEL_WARN }, { "error", LOG_LEVEL_ERROR },
     };
     if (!text)
         return -1;
@@ -62,20 +64,20 @@ log_write (log_level_t level, const char *fmt, ...)
     struct tm tm;
     clock_gettime (CLOCK_REALTIME, &ts);
     gmtime_r (&ts.tv_sec, &tm);
-    int n = snprintf (line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s: ",
-                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                      tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L,
-                      labels[level], s_service);
+    int n = snprintf (line, sizeof line,
+                      "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s: ", tm.tm_year + 1900,
+                      tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                      ts.tv_nsec / 1000000L, labels[level], s_service);
     if (n < 0)
         return;
     va_list ap;
     va_start (ap, fmt);
-    int m = vsnprintf (line + n, sizeof line - (size_t) n - 1, fmt, ap);
+    int m = vsnprintf (line + n, sizeof line - (size_t)n - 1, fmt, ap);
     va_end (ap);
-    size_t len = (size_t) n + (m < 0 ? 0 : (size_t) m);
+    size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
     if (len > sizeof line - 2)
         len = sizeof line - 2;
     line[len++] = '\n';
     ssize_t rc = write (STDERR_FILENO, line, len);
-    (void) rc;
+    (void)rc;
 }

@@ -27,15 +27,23 @@ int log_level_parse (const char *text, log_level_t *level);
 void log_set_level (log_level_t level);
 log_level_t log_get_level (void);
 
-void log_write (log_level_t level, const char *fmt, ...)
-    __attribute__ ((format (printf, 2, 3)));
+void log_write (log_level_t level, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 
-#define log_debug(...) \
-    do { if (log_get_level () <= LOG_LEVEL_DEBUG) log_write (LOG_LEVEL_DEBUG, __VA_ARGS__); } while (0)
-#define log_info(...) \
-    do { if (log_get_level () <= LOG_LEVEL_INFO) log_write (LOG_LEVEL_INFO, __VA_ARGS__); } while (0)
-#define log_warn(...) \
-    do { if (log_get_level () <= LOG_LEVEL_WARN) log_write (LOG_LEVEL_WARN, __VA_ARGS__); } while (0)
+#define log_debug(...)                                                                             \
+    do {                                                                                           \
+        if (log_get_level () <= LOG_LEVEL_DEBUG)                                                   \
+            log_write (LOG_LEVEL_DEBUG, __VA_ARGS__);                                              \
+    } while (0)
+#define log_info(...)                                                                              \
+    do {                                                                                           \
+        if (log_get_level () <= LOG_LEVEL_INFO)                                                    \
+            log_write (LOG_LEVEL_INFO, __VA_ARGS__);                                               \
+    } while (0)
+#define log_warn(...)                                                                              \
+    do {                                                                                           \
+        if (log_get_level () <= LOG_LEVEL_WARN)                                                    \
+            log_write (LOG_LEVEL_WARN, __VA_ARGS__);                                               \
+    } while (0)
 #define log_error(...) log_write (LOG_LEVEL_ERROR, __VA_ARGS__)
 
 #endif

@@ -52,9 +52,9 @@ options_parse (options_t *self, int argc, char *argv[])
     int n = 0;
     for (option_t *o = self->options; o->name; o++, n++) {
         assert (n < S_OPTIONS_MAX);
-        table[n] = (struct option){ o->name, o->kind == OPTION_FLAG ? no_argument
-                                                                    : required_argument,
-                                    NULL, n };
+        table[n] =
+            (struct option){ o->name, o->kind == OPTION_FLAG ? no_argument : required_argument,
+                             NULL, n };
     }
     table[n] = (struct option){ "help", no_argument, NULL, S_HELP };
     table[n + 1] = (struct option){ "version", no_argument, NULL, S_VERSION };
@@ -78,8 +78,7 @@ options_parse (options_t *self, int argc, char *argv[])
                 self->options[opt].set = true;
             else
                 given[opt] = optarg;
-        }
-        else {
+        } else {
             s_usage (self, stderr);
             return 2;
         }
@@ -91,8 +90,8 @@ options_parse (options_t *self, int argc, char *argv[])
     }
     const char *level = config_str (log_level, "HERALD_LOG_LEVEL", "info");
     if (log_level_parse (level, &self->log_level) != 0) {
-        fprintf (stderr, "%s: --log-level / HERALD_LOG_LEVEL: invalid value '%s'\n",
-                 self->program, level);
+        fprintf (stderr, "%s: --log-level / HERALD_LOG_LEVEL: invalid value '%s'\n", self->program,
+                 level);
         return 2;
     }
     for (int i = 0; i < n; i++) {

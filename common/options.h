@@ -21,7 +21,7 @@ typedef enum {
 } option_kind_t;
 
 typedef struct {
-    const char *name;    /* flag without "--" */
+    const char *name; /* flag without "--" */
     option_kind_t kind;
     const char *env;     /* HERALD_* fallback, NULL for none */
     const char *def;     /* default as text (NULL: none) */
@@ -35,19 +35,29 @@ typedef struct {
 } option_t;
 
 /* Table entries. */
-#define OPTION_S(name_, env_, def_, metavar_, help_) \
-    { .name = (name_), .kind = OPTION_STR, .env = (env_), .def = (def_), .metavar = (metavar_), \
-      .help = (help_) }
-#define OPTION_I(name_, env_, def_, min_, max_, metavar_, help_) \
-    { .name = (name_), .kind = OPTION_INT, .env = (env_), .def = (def_), .min = (min_), \
-      .max = (max_), .metavar = (metavar_), .help = (help_) }
-#define OPTION_F(name_, help_) { .name = (name_), .kind = OPTION_FLAG, .help = (help_) }
-#define OPTION_END { .name = NULL }
+#define OPTION_S(name_, env_, def_, metavar_, help_)                                               \
+    {                                                                                              \
+        .name = (name_), .kind = OPTION_STR, .env = (env_), .def = (def_), .metavar = (metavar_),  \
+        .help = (help_)                                                                            \
+    }
+#define OPTION_I(name_, env_, def_, min_, max_, metavar_, help_)                                   \
+    {                                                                                              \
+        .name = (name_), .kind = OPTION_INT, .env = (env_), .def = (def_), .min = (min_),          \
+        .max = (max_), .metavar = (metavar_), .help = (help_)                                      \
+    }
+#define OPTION_F(name_, help_)                                                                     \
+    {                                                                                              \
+        .name = (name_), .kind = OPTION_FLAG, .help = (help_)                                      \
+    }
+#define OPTION_END                                                                                 \
+    {                                                                                              \
+        .name = NULL                                                                               \
+    }
 
 typedef struct {
-    const char *program; /* "herald-gateway" */
-    const char *summary; /* one paragraph for --help */
-    option_t *options;   /* terminated by an entry with name NULL */
+    const char *program;   /* "herald-gateway" */
+    const char *summary;   /* one paragraph for --help */
+    option_t *options;     /* terminated by an entry with name NULL */
     log_level_t log_level; /* result of the built-in --log-level */
 } options_t;
 

@@ -247,8 +247,11 @@ static size_t
 s_utf8_len (const unsigned char *p, size_t left)
 {
     unsigned char c = p[0];
-    size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-                            : (c & 0xf8) == 0xf0 ? 4 : 0;
+    size_t n = c < 0x80             ? 1
+               : (c & 0xe0) == 0xc0 ? 2
+               : (c & 0xf0) == 0xe0 ? 3
+               : (c & 0xf8) == 0xf0 ? 4
+                                    : 0;
     if (n == 0 || n > left || (n == 2 && c < 0xc2) || (n == 4 && c > 0xf4))
         return 0;
     for (size_t i = 1; i < n; i++)
@@ -269,8 +272,10 @@ s_hex4 (const char *p, size_t left)
     long v = 0;
     for (int i = 0; i < 4; i++) {
         char c = p[i];
-        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
         if (d < 0)
             return -1;
         v = v * 16 + d;
@@ -417,7 +422,8 @@ s_body_fields (json_t *root, unsigned mask, unsigned required, const proto_limit
     }
     const char *key;
     json_t *value;
-    json_object_foreach (root, key, value) {
+    json_object_foreach (root, key, value)
+    {
         bool known = false;
         for (size_t i = 0; i < sizeof s_fields / sizeof s_fields[0]; i++)
             if ((mask & s_fields[i].has) && strcmp (key, s_fields[i].name) == 0)
@@ -448,8 +454,8 @@ s_finish (json_t *detail, json_t **doc, api_reply_t *reply)
 }
 
 int
-api_parse_create (const char *body, size_t len, const proto_limits_t *limits,
-                  proto_request_t *req, json_t **doc, api_reply_t *reply)
+api_parse_create (const char *body, size_t len, const proto_limits_t *limits, proto_request_t *req,
+                  json_t **doc, api_reply_t *reply)
 {
     memset (req, 0, sizeof *req);
     req->op = PROTO_OP_CREATE;
@@ -460,8 +466,7 @@ api_parse_create (const char *body, size_t len, const proto_limits_t *limits,
     if (s_parse_body (body, len, doc, detail, reply, &marked) == 0) {
         unsigned both = PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION;
         s_body_fields (*doc, both, both, limits, marked, req, detail);
-    }
-    else if (reply->status != 0) { /* 400, or 500 out of memory */
+    } else if (reply->status != 0) { /* 400, or 500 out of memory */
         json_decref (detail);
         return -1;
     }
@@ -488,8 +493,7 @@ api_parse_update (const char *id, size_t id_len, const char *body, size_t len,
         if (json_object_size (*doc) == 0 && json_array_size (detail) == before)
             s_problem (detail, "at_least_one_field", "body", NULL,
                        "At least one of status, user_id, description is required", *doc);
-    }
-    else if (reply->status != 0) { /* 400, or 500 out of memory */
+    } else if (reply->status != 0) { /* 400, or 500 out of memory */
         json_decref (detail);
         return -1;
     }
@@ -520,8 +524,8 @@ s_param_input (const api_param_t *p)
 }
 
 static void
-s_query_string (json_t *detail, const char *name, const api_param_t *p, size_t max,
-                unsigned has, proto_str_t *out, proto_request_t *req)
+s_query_string (json_t *detail, const char *name, const api_param_t *p, size_t max, unsigned has,
+                proto_str_t *out, proto_request_t *req)
 {
     if (!p->present)
         return;
@@ -554,8 +558,7 @@ s_query_limit (json_t *detail, const api_param_t *p, proto_request_t *req)
     json_t *input = s_param_input (p);
     if (!digits)
         s_problem (detail, "int_parsing", "query", "limit",
-                   "Input should be a valid integer, unable to parse string as an integer",
-                   input);
+                   "Input should be a valid integer, unable to parse string as an integer", input);
     else if (negative || value < 1)
         s_problem (detail, "greater_than_equal", "query", "limit",
                    "Input should be greater than or equal to 1", input);
@@ -584,8 +587,7 @@ api_parse_list (const api_query_t *query, const proto_limits_t *limits, proto_re
                     &req->status, req);
     s_query_limit (detail, &query->limit, req);
     if (query->after.present
-        && s_check_uuid (detail, "query", "after", query->after.ptr, query->after.len,
-                         req->after))
+        && s_check_uuid (detail, "query", "after", query->after.ptr, query->after.len, req->after))
         req->has |= PROTO_HAS_AFTER;
     json_t *doc = NULL;
     return s_finish (detail, &doc, reply);
@@ -640,9 +642,9 @@ api_page_json (const proto_reply_t *store)
 #define S_LIT(s) s, sizeof s - 1
 
 /* Bytes of an event's text besides its three free strings. */
-#define S_EVENT_FIXED                                                                     \
-    (sizeof "{\"event_id\":\"\",\"user_id\":\"\",\"description\":\"\",\"status\":\"\","   \
-            "\"created_at\":\"\",\"updated_at\":\"\"}"                                     \
+#define S_EVENT_FIXED                                                                              \
+    (sizeof "{\"event_id\":\"\",\"user_id\":\"\",\"description\":\"\",\"status\":\"\","            \
+            "\"created_at\":\"\",\"updated_at\":\"\"}"                                             \
      - 1 + PROTO_UUID_LEN + 2 * PROTO_TIME_LEN)
 
 static bool
@@ -749,8 +751,7 @@ s_list_text (const proto_reply_t *store, char **end)
         proto_uuid_format (store->next_after, out); /* writes a NUL after, within size */
         out += PROTO_UUID_LEN;
         *out++ = '"';
-    }
-    else
+    } else
         out = s_put (out, S_LIT ("null"));
     *out++ = '}';
     *end = out;
@@ -810,7 +811,10 @@ api_render (api_endpoint_t ep, const proto_reply_t *store, api_reply_t *reply)
         field[n] = '\0';
         bool in_query = ep == API_EP_LIST;
         bool in_path = strcmp (field, "event_id") == 0;
-        s_problem (detail, "store_rejected", in_path ? "path" : in_query ? "query" : "body",
+        s_problem (detail, "store_rejected",
+                   in_path    ? "path"
+                   : in_query ? "query"
+                              : "body",
                    field[0] ? field : NULL, message[0] ? message : "Rejected by the store", NULL);
         return s_reply_problems (reply, detail);
     }

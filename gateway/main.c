@@ -69,8 +69,8 @@ main (int argc, char *argv[])
         .store_endpoint = options_get (&opts, "store-endpoint")->str,
         .timeout_ms = (int)options_get (&opts, "timeout-ms")->num,
         .max_body = (size_t)options_get (&opts, "max-body")->num,
-        .max_connections = (unsigned)((options_get (&opts, "max-connections")->num + threads - 1)
-                                      / threads),
+        .max_connections =
+            (unsigned)((options_get (&opts, "max-connections")->num + threads - 1) / threads),
         .max_inflight = (size_t)options_get (&opts, "max-inflight")->num,
         .idle_timeout_s = (unsigned)options_get (&opts, "idle-timeout")->num,
     };
@@ -102,12 +102,13 @@ main (int argc, char *argv[])
             break;
         }
     if (started == threads) {
-        log_info ("listening on http://%s (%d loop%s), store %s, timeout %d ms, version %s",
-                  listen, threads, threads > 1 ? "s" : "", config.store_endpoint,
-                  config.timeout_ms, HERALD_VERSION);
+        log_info ("listening on http://%s (%d loop%s), store %s, timeout %d ms, version %s", listen,
+                  threads, threads > 1 ? "s" : "", config.store_endpoint, config.timeout_ms,
+                  HERALD_VERSION);
         int sig = 0;
         sigwait (&signals, &sig);
-        log_info ("%s received, finishing requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        log_info ("%s received, finishing requests in flight",
+                  sig == SIGINT ? "SIGINT" : "SIGTERM");
         rc = 0;
     }
 cleanup:

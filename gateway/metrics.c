@@ -16,8 +16,8 @@ static const unsigned s_codes[] = { 200, 201, 400, 404, 405, 413, 415, 422, 500,
 #define S_CODE_OTHER S_CODES
 
 /* Upper bounds in microseconds; one more bucket for +Inf. */
-static const int64_t s_bounds_us[] = { 250,    500,    1000,   2500,    5000,    10000,  25000,
-                                       50000,  100000, 250000, 500000, 1000000, 2500000 };
+static const int64_t s_bounds_us[] = { 250,   500,    1000,   2500,   5000,    10000,  25000,
+                                       50000, 100000, 250000, 500000, 1000000, 2500000 };
 #define S_BUCKETS (sizeof s_bounds_us / sizeof s_bounds_us[0] + 1)
 
 typedef struct {

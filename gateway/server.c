@@ -83,8 +83,8 @@ struct _server_t {
 static struct MHD_Response *
 s_static_response (const void *data, size_t len, const char *type)
 {
-    struct MHD_Response *r
-        = MHD_create_response_from_buffer (len, (void *)data, MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer (len, (void *)data, MHD_RESPMEM_PERSISTENT);
     if (r)
         MHD_add_response_header (r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     return r;
@@ -193,11 +193,9 @@ s_on_reply (server_t *self, const void *data, size_t size)
         if (reply.status == PROTO_OK) {
             req->reply = (api_reply_t){ .status = 200, .body = strdup ("{\"status\":\"ready\"}") };
             req->reply.len = req->reply.body ? strlen (req->reply.body) : 0;
-        }
-        else
+        } else
             api_reply_detail (&req->reply, 503, "Store unavailable");
-    }
-    else if (api_render (req->ep, &reply, &req->reply) == 0 && req->reply.status == 201) {
+    } else if (api_render (req->ep, &reply, &req->reply) == 0 && req->reply.status == 201) {
         char id[PROTO_UUID_LEN + 1];
         proto_uuid_format (reply.event.id, id);
         snprintf (req->location, sizeof req->location, "/events/%s", id);
@@ -330,10 +328,10 @@ s_handle (server_t *self, s_request_t *req)
 static bool
 s_announces_body (struct MHD_Connection *conn)
 {
-    const char *length
-        = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    const char *encoding = MHD_lookup_connection_value (conn, MHD_HEADER_KIND,
-                                                        MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    const char *length =
+        MHD_lookup_connection_value (conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *encoding =
+        MHD_lookup_connection_value (conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
     return (length && strcmp (length, "0") != 0) || encoding;
 }
 
@@ -352,12 +350,12 @@ s_begin (server_t *self, s_request_t *req, const char *url, const char *method)
     }
     if (!api_endpoint_has_body (req->ep))
         return MHD_YES;
-    const char *type
-        = MHD_lookup_connection_value (req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    const char *type =
+        MHD_lookup_connection_value (req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (!api_content_type_is_json (type))
         return s_queue_detail (req, 415, "Content-Type must be application/json");
-    const char *length = MHD_lookup_connection_value (req->conn, MHD_HEADER_KIND,
-                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *length =
+        MHD_lookup_connection_value (req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (length) {
         char *end = NULL;
         errno = 0;
@@ -530,7 +528,8 @@ s_resolve_listen (const char *listen, struct sockaddr_storage *addr, bool *v6)
     }
     memcpy (host, listen, hlen);
     host[hlen] = '\0';
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = { .ai_family = AF_UNSPEC,
+                              .ai_socktype = SOCK_STREAM,
                               .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
     struct addrinfo *res = NULL;
     int rc = getaddrinfo (host, colon + 1, &hints, &res);
@@ -599,21 +598,19 @@ server_new (const server_config_t *config, metrics_t *metrics, void *zmq_ctx)
     self->dealer = s_dealer_new (zmq_ctx, config);
     if (!self->dealer)
         goto fail;
-    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO
-                     | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO | MHD_USE_ERROR_LOG
+                     | (v6 ? MHD_USE_IPv6 : 0);
     self->mhd = MHD_start_daemon (
         flags, 0, s_accept_policy, self, s_access, self,
         /* first, as libmicrohttpd requires, so every message goes through it */
-        MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, self, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&addr, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
-        MHD_OPTION_CONNECTION_LIMIT, config->max_connections + 64, MHD_OPTION_NOTIFY_CONNECTION,
-        s_on_connection, self, MHD_OPTION_CONNECTION_TIMEOUT, config->idle_timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)S_CONNECTION_MEMORY,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_NOTIFY_COMPLETED,
-        s_completed, self, MHD_OPTION_END);
+        MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, self, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_CONNECTION_LIMIT,
+        config->max_connections + 64, MHD_OPTION_NOTIFY_CONNECTION, s_on_connection, self,
+        MHD_OPTION_CONNECTION_TIMEOUT, config->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)S_CONNECTION_MEMORY, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
+        MHD_OPTION_NOTIFY_COMPLETED, s_completed, self, MHD_OPTION_END);
     if (!self->mhd) {
-        log_error ("cannot listen on %s (address in use, or not a local address?)",
-                   config->listen);
+        log_error ("cannot listen on %s (address in use, or not a local address?)", config->listen);
         goto fail;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info (self->mhd, MHD_DAEMON_INFO_EPOLL_FD);

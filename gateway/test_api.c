@@ -31,7 +31,8 @@ s_has (json_t *detail, const char *type, const char *a, const char *b)
 {
     size_t i;
     json_t *item;
-    json_array_foreach (detail, i, item) {
+    json_array_foreach (detail, i, item)
+    {
         json_t *loc = json_object_get (item, "loc");
         const char *t = json_string_value (json_object_get (item, "type"));
         if (!t || strcmp (t, type) != 0 || !json_is_string (json_object_get (item, "msg")))
@@ -229,9 +230,8 @@ test_api_update_needs_a_uuid_and_one_field (void **state)
     json_t *doc = NULL;
     api_reply_t reply = { 0 };
     const char ok[] = "{\"status\":\"processed\"}";
-    assert_int_equal (api_parse_update (id, strlen (id), ok, sizeof ok - 1, &s_limits, &req, &doc,
-                                        &reply),
-                      0);
+    assert_int_equal (
+        api_parse_update (id, strlen (id), ok, sizeof ok - 1, &s_limits, &req, &doc, &reply), 0);
     assert_int_equal (req.has, PROTO_HAS_EVENT_ID | PROTO_HAS_STATUS);
     assert_int_equal (req.event_id[0], 0x5f);
     json_decref (doc);
@@ -301,9 +301,13 @@ test_api_list_validates_every_query_value (void **state)
     struct {
         const char *limit;
         const char *type;
-    } limits[] = { { "0", "greater_than_equal" }, { "1001", "less_than_equal" },
-                   { "abc", "int_parsing" },      { "", "int_parsing" },
-                   { "-1", "greater_than_equal" }, { "1.5", "int_parsing" },       { "99999999999999999999", "int_parsing" } };
+    } limits[] = { { "0", "greater_than_equal" },
+                   { "1001", "less_than_equal" },
+                   { "abc", "int_parsing" },
+                   { "", "int_parsing" },
+                   { "-1", "greater_than_equal" },
+                   { "1.5", "int_parsing" },
+                   { "99999999999999999999", "int_parsing" } };
     for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
         api_query_t bad = { .limit = s_p (limits[i].limit) };
         assert_int_equal (api_parse_list (&bad, &s_limits, &req, &reply), -1);
@@ -356,8 +360,9 @@ test_api_render_maps_store_replies_to_http (void **state)
     api_reply_clear (&reply);
 
     proto_event_t items[2] = { s_event (), s_event () };
-    proto_reply_t list = { .op = PROTO_OP_LIST, .items = items, .n_items = 2,
-                           .has_next_after = true };
+    proto_reply_t list = {
+        .op = PROTO_OP_LIST, .items = items, .n_items = 2, .has_next_after = true
+    };
     memcpy (list.next_after, items[1].id, 16);
     assert_int_equal (api_render (API_EP_LIST, &list, &reply), 0);
     json_t *page = json_loadb (reply.body, reply.len, 0, NULL);
@@ -420,9 +425,16 @@ test_api_render_writes_events_as_jansson_does (void **state)
     /* Plain strings take the direct path, the others jansson's; the bytes
        must not tell which. */
     static const char *texts[] = {
-        "",          "u-42",        "plain text / with slash", "del \x7f is not escaped",
-        "quote \"", "back\\slash", "tab\tand\nnewline",       "\x01\x1f controls",
-        "caf\xc3\xa9 \xf0\x9f\x93\xa6", "\xe2\x80\xa8 line separator",
+        "",
+        "u-42",
+        "plain text / with slash",
+        "del \x7f is not escaped",
+        "quote \"",
+        "back\\slash",
+        "tab\tand\nnewline",
+        "\x01\x1f controls",
+        "caf\xc3\xa9 \xf0\x9f\x93\xa6",
+        "\xe2\x80\xa8 line separator",
     };
     size_t n = sizeof texts / sizeof texts[0];
     proto_event_t items[3];
@@ -439,8 +451,11 @@ test_api_render_writes_events_as_jansson_does (void **state)
             items[0] = e;
             items[1] = s_event ();
             items[2] = e;
-            proto_reply_t page = { .op = PROTO_OP_LIST, .status = PROTO_OK, .items = items,
-                                   .n_items = 1 + (i + j) % 3, .has_next_after = (i & 1) != 0 };
+            proto_reply_t page = { .op = PROTO_OP_LIST,
+                                   .status = PROTO_OK,
+                                   .items = items,
+                                   .n_items = 1 + (i + j) % 3,
+                                   .has_next_after = (i & 1) != 0 };
             memcpy (page.next_after, e.id, 16);
             s_assert_same_as_jansson (API_EP_LIST, &page);
         }

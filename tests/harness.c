@@ -34,13 +34,13 @@ harness_now_ms (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void
 harness_nap_ms (int ms)
 {
-    struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
     nanosleep (&ts, NULL);
 }
 
@@ -54,8 +54,8 @@ harness_free_port (void)
     addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
     socklen_t alen = sizeof addr;
     int port = -1;
-    if (bind (fd, (struct sockaddr *) &addr, sizeof addr) == 0
-        && getsockname (fd, (struct sockaddr *) &addr, &alen) == 0)
+    if (bind (fd, (struct sockaddr *)&addr, sizeof addr) == 0
+        && getsockname (fd, (struct sockaddr *)&addr, &alen) == 0)
         port = ntohs (addr.sin_port);
     close (fd);
     return port;
@@ -82,7 +82,7 @@ harness_tmpdir (void)
     if (!dir[0]) {
         const char *base = getenv ("TMPDIR");
         snprintf (dir, sizeof dir, "%s/herald-test-%s-%d", base && *base ? base : "/tmp",
-                  program_invocation_short_name, (int) getpid ());
+                  program_invocation_short_name, (int)getpid ());
         mkdir (dir, 0777);
         chmod (dir, 0777);
     }
@@ -90,8 +90,8 @@ harness_tmpdir (void)
 }
 
 pid_t
-harness_spawn (const char *const argv[], const char *const env[],
-               const char *stdout_path, const char *stderr_path)
+harness_spawn (const char *const argv[], const char *const env[], const char *stdout_path,
+               const char *stderr_path)
 {
     pid_t parent = getpid ();
     pid_t pid = fork ();
@@ -104,7 +104,7 @@ harness_spawn (const char *const argv[], const char *const env[],
     if (getppid () != parent)
         _exit (127);
     for (size_t i = 0; env && env[i]; i++)
-        putenv ((char *) env[i]);
+        putenv ((char *)env[i]);
     if (stdout_path) {
         int fd = open (stdout_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (fd >= 0) {
@@ -119,7 +119,7 @@ harness_spawn (const char *const argv[], const char *const env[],
             close (fd);
         }
     }
-    execv (argv[0], (char *const *) argv);
+    execv (argv[0], (char *const *)argv);
     fprintf (stderr, "harness: exec %s: %s\n", argv[0], strerror (errno));
     _exit (127);
 }
@@ -140,7 +140,7 @@ harness_stop (pid_t pid, int sig, int timeout_ms)
             return -1;
         harness_nap_ms (10);
     }
-    fprintf (stderr, "harness: pid %d ignored signal %d for %d ms, killing\n", (int) pid, sig,
+    fprintf (stderr, "harness: pid %d ignored signal %d for %d ms, killing\n", (int)pid, sig,
              timeout_ms);
     kill (pid, SIGKILL);
     if (waitpid (pid, &status, 0) == pid)
@@ -161,9 +161,9 @@ harness_wait_tcp (int port, int timeout_ms)
     long long deadline = harness_now_ms () + timeout_ms;
     do {
         int fd = socket (AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port) };
+        struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t)port) };
         addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-        int rc = connect (fd, (struct sockaddr *) &addr, sizeof addr);
+        int rc = connect (fd, (struct sockaddr *)&addr, sizeof addr);
         close (fd);
         if (rc == 0)
             return 0;
@@ -217,7 +217,7 @@ harness_rabbit_start (harness_rabbit_t *self)
 {
     memset (self, 0, sizeof *self);
     if (snprintf (self->dir, sizeof self->dir, "%s/rabbit", harness_tmpdir ())
-        >= (int) sizeof self->dir)
+        >= (int)sizeof self->dir)
         return -1;
     mkdir (self->dir, 0777);
     self->amqp_port = harness_free_port ();

@@ -35,8 +35,8 @@ const char *harness_tmpdir (void);
    may be NULL) to the environment. stdout/stderr go to the given files
    (NULL = inherit). Returns the child's PID or -1. The child gets its own
    process group and SIGKILL if the harness process dies. */
-pid_t harness_spawn (const char *const argv[], const char *const env[],
-                     const char *stdout_path, const char *stderr_path);
+pid_t harness_spawn (const char *const argv[], const char *const env[], const char *stdout_path,
+                     const char *stderr_path);
 
 /* Sends sig to pid and waits up to timeout_ms for it to exit; SIGKILLs it
    after that. Returns the exit status as waitpid reports it, or -1. */
@@ -60,7 +60,7 @@ int harness_count_lines (const char *path, const char *needle);
 typedef struct {
     char dir[512];
     int amqp_port;
-    char url[128];   /* amqp://guest:guest@127.0.0.1:<port>/ */
+    char url[128]; /* amqp://guest:guest@127.0.0.1:<port>/ */
 } harness_rabbit_t;
 
 /* Boots a node in a fresh dir under harness_tmpdir(). Returns 0 or -1. */

@@ -49,7 +49,8 @@ s_render (api_endpoint_t ep, const proto_reply_t *store)
         FUZZ_CHECK (reply.status == (ep == API_EP_CREATE ? 201u : 200u));
         json_t *tree = ep == API_EP_LIST ? api_page_json (store) : api_event_json (&store->event);
         char *want = json_dumps (tree, JSON_COMPACT);
-        FUZZ_CHECK (want && strlen (want) == reply.len && memcmp (want, reply.body, reply.len) == 0);
+        FUZZ_CHECK (want && strlen (want) == reply.len
+                    && memcmp (want, reply.body, reply.len) == 0);
         free (want);
         json_decref (tree);
         if (ep == API_EP_LIST) {
