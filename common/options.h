@@ -34,6 +34,11 @@ typedef struct {
     bool set;        /* OPTION_FLAG given */
 } option_t;
 
+/* The text of a numeric macro, for an OPTION_I default:
+   OPTION_XSTR (FEED_MAX_DEFAULT) is "100000". */
+#define OPTION_STR_(x) #x
+#define OPTION_XSTR(x) OPTION_STR_ (x)
+
 /* Table entries. */
 #define OPTION_S(name_, env_, def_, metavar_, help_)                                               \
     {                                                                                              \

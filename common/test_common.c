@@ -11,6 +11,7 @@
 #include "log.h"
 #include "options.h"
 #include "health.h"
+#include "stop.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -203,6 +204,34 @@ test_health_fail_fails_the_check_at_once_until_the_next_touch (void **state)
     unlink (path);
 }
 
+static void
+test_stop_flag_set_by_sigterm_and_sigint_sigpipe_ignored (void **state)
+{
+    volatile sig_atomic_t *stop = stop_on_signals ();
+    assert_non_null (stop);
+    assert_int_equal (*stop, 0);
+    raise (SIGPIPE); /* ignored: the test goes on */
+    assert_int_equal (*stop, 0);
+    raise (SIGTERM);
+    assert_int_equal (*stop, 1);
+    *stop = 0;
+    raise (SIGINT);
+    assert_int_equal (*stop, 1);
+    *stop = 0;
+    /* An interrupted blocking call returns EINTR instead of resuming. */
+    struct sigaction sa;
+    sigaction (SIGTERM, NULL, &sa);
+    assert_false (sa.sa_flags & SA_RESTART);
+}
+
+static void
+test_option_xstr_gives_a_macros_value (void **state)
+{
+#define S_ANSWER 42
+    assert_string_equal (OPTION_XSTR (S_ANSWER), "42");
+#undef S_ANSWER
+}
+
 int
 main (void)
 {
@@ -215,6 +244,8 @@ main (void)
         cmocka_unit_test (test_options_refuse_bad_values_with_exit_code_2),
         cmocka_unit_test (test_health_check_fails_when_missing_or_stale),
         cmocka_unit_test (test_health_fail_fails_the_check_at_once_until_the_next_touch),
+        cmocka_unit_test (test_stop_flag_set_by_sigterm_and_sigint_sigpipe_ignored),
+        cmocka_unit_test (test_option_xstr_gives_a_macros_value),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include "health.h"
 #include "log.h"
 #include "options.h"
+#include "stop.h"
 #include "progress.h"
 #include "proto.h"
 #include "relay.h"
@@ -16,17 +17,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-
-#define S_STR_(x) #x
-#define S_STR(x) S_STR_ (x)
-
-static volatile sig_atomic_t s_stop = 0;
-
-static void
-s_on_signal (int sig)
-{
-    s_stop = 1;
-}
 
 static option_t s_options[] = {
     OPTION_S ("store-endpoint", "HERALD_STORE_ENDPOINT", "tcp://127.0.0.1:5555", "EP",
@@ -38,15 +28,15 @@ static option_t s_options[] = {
               "records per feed read"),
     OPTION_I ("window", "HERALD_NOTIFIER_WINDOW", "2000", 1, 1000000, "N",
               "unconfirmed publishes in flight"),
-    OPTION_I ("heartbeat", "HERALD_AMQP_HEARTBEAT", S_STR (BROKER_HEARTBEAT_DEFAULT), 0, 3600, "S",
-              "AMQP heartbeat seconds, 0 = off"),
+    OPTION_I ("heartbeat", "HERALD_AMQP_HEARTBEAT", OPTION_XSTR (BROKER_HEARTBEAT_DEFAULT), 0, 3600,
+              "S", "AMQP heartbeat seconds, 0 = off"),
     OPTION_I ("poll-ms", "HERALD_NOTIFIER_POLL_MS", "50", 1, 4000, "N",
               "feed poll interval when idle and no change is announced"),
     OPTION_I ("drain-ms", "HERALD_NOTIFIER_DRAIN_MS", "5000", 0, 600000, "N",
               "wait for confirms on shutdown"),
     OPTION_S ("health-file", "HERALD_HEALTH_FILE", "/tmp/herald-notifier.health", "PATH",
               "touched every second while connected to the store and RabbitMQ"),
-    OPTION_I ("stall-ms", "HERALD_NOTIFIER_STALL_MS", S_STR (PROGRESS_STALL_MS_DEFAULT), 100,
+    OPTION_I ("stall-ms", "HERALD_NOTIFIER_STALL_MS", OPTION_XSTR (PROGRESS_STALL_MS_DEFAULT), 100,
               86400000, "N",
               "changes pending in the feed this long with none relayed: unhealthy (--check)"),
     OPTION_F ("check", "exit 0 if the running notifier touched --health-file in the last "
@@ -101,11 +91,5 @@ main (int argc, char *argv[])
 
     log_init ("herald-notifier", opts.log_level);
     zsys_handler_set (NULL); /* our own handlers: the relay drains on stop */
-    struct sigaction sa;
-    memset (&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigaction (SIGTERM, &sa, NULL);
-    sigaction (SIGINT, &sa, NULL);
-    signal (SIGPIPE, SIG_IGN);
-    return relay_run (&config, &s_stop) == 0 ? 0 : 1;
+    return relay_run (&config, stop_on_signals ()) == 0 ? 0 : 1;
 }

@@ -9,6 +9,7 @@
 #include "herald_version.h"
 #include "log.h"
 #include "options.h"
+#include "stop.h"
 #include "persist.h"
 #include "proto.h"
 #include "server.h"
@@ -20,14 +21,11 @@
 #define S_PUB_BIND_DEFAULT "tcp://127.0.0.1:5556"
 #define S_CHECK_TIMEOUT_MS 1000
 
-#define S_STR(x) #x
-#define S_XSTR(x) S_STR (x)
-
 static option_t s_options[] = {
     OPTION_S ("bind", "HERALD_STORE_BIND", S_BIND_DEFAULT, "EP", "request endpoint (ROUTER)"),
     OPTION_S ("pub-bind", "HERALD_STORE_PUB_BIND", S_PUB_BIND_DEFAULT, "EP",
               "live change stream (PUB; observers only, not the delivery path)"),
-    OPTION_I ("feed-max", "HERALD_FEED_MAX", S_XSTR (FEED_MAX_DEFAULT), 1, FEED_MAX_LIMIT, "N",
+    OPTION_I ("feed-max", "HERALD_FEED_MAX", OPTION_XSTR (FEED_MAX_DEFAULT), 1, FEED_MAX_LIMIT, "N",
               "unacknowledged changes before writes are refused"),
     OPTION_S ("data-dir", "HERALD_STORE_DATA_DIR", NULL, "DIR",
               "journal directory (created if missing); unset = in memory only: a restart "
@@ -85,6 +83,10 @@ main (int argc, char *argv[])
     if (check)
         return check_store (bind, S_CHECK_TIMEOUT_MS) == 0 ? 0 : 1;
 
+    /* SIGINT/SIGTERM set our stop flag, as in the other services; czmq must
+       not install its own handlers when the first socket is made. */
+    zsys_handler_set (NULL);
+    volatile sig_atomic_t *stop = stop_on_signals ();
     dispatch_t *dispatch = dispatch_new ((size_t)feed_max, &limits);
     if (!dispatch) {
         log_error ("out of memory");
@@ -111,7 +113,7 @@ main (int argc, char *argv[])
     char store_id[PROTO_UUID_LEN + 1];
     proto_uuid_format (dispatch_store_id (dispatch), store_id);
     log_info ("store id %s", store_id);
-    rc = server_run (server);
+    rc = server_run (server, stop);
     dispatch_counters_t *c = dispatch_counters (dispatch);
     log_info ("stopping: %zu events, %llu requests, %llu errors, %llu unroutable, %llu dropped",
               event_table_size (dispatch_table (dispatch)), (unsigned long long)c->requests,

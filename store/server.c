@@ -303,11 +303,12 @@ s_handle_one (server_t *self)
 }
 
 int
-server_run (server_t *self)
+server_run (server_t *self, volatile sig_atomic_t *stop)
 {
     assert (self);
+    assert (stop);
     zmq_pollitem_t items[] = { { self->router_raw, 0, ZMQ_POLLIN, 0 } };
-    while (!zsys_interrupted) {
+    while (!*stop) {
         int rc = zmq_poll (items, 1, S_TICK_MS);
         if (rc < 0) {
             if (zmq_errno () == EINTR)
@@ -315,7 +316,7 @@ server_run (server_t *self)
             log_error ("poll failed: %s", zmq_strerror (zmq_errno ()));
             return -1;
         }
-        for (int n = 0; n < S_BATCH_MAX && !zsys_interrupted; n++) {
+        for (int n = 0; n < S_BATCH_MAX && !*stop; n++) {
             rc = s_handle_one (self);
             if (rc == 0)
                 break;

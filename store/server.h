@@ -28,6 +28,8 @@
 #include "dispatch.h"
 #include "persist.h"
 
+#include <signal.h>
+
 typedef struct _server_t server_t;
 
 /* Binds the ROUTER to bind and the PUB to pub_bind. Borrows dispatch
@@ -44,8 +46,8 @@ void server_destroy (server_t **self_p);
 /* Port the ROUTER is bound to (useful with tcp://...:*), or -1. */
 int server_port (server_t *self);
 
-/* Runs until SIGINT/SIGTERM (czmq's zsys_interrupted), finishing the
-   message in hand. Returns 0, or -1 on a socket failure. */
-int server_run (server_t *self);
+/* Runs until *stop becomes non-zero (common/stop.h), finishing the batch
+   in hand and committing it. Returns 0, or -1 on a socket failure. */
+int server_run (server_t *self, volatile sig_atomic_t *stop);
 
 #endif

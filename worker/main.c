@@ -10,21 +10,11 @@
 #include "health.h"
 #include "log.h"
 #include "options.h"
+#include "stop.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-
-#define S_STR_(x) #x
-#define S_STR(x) S_STR_ (x)
-
-static volatile sig_atomic_t s_stop = 0;
-
-static void
-s_on_signal (int sig)
-{
-    s_stop = 1;
-}
 
 static option_t s_options[] = {
     OPTION_S ("amqp-url", "HERALD_AMQP_URL", BROKER_URL_DEFAULT, "URL", "broker"),
@@ -39,8 +29,8 @@ static option_t s_options[] = {
               "first retry delay ceiling"),
     OPTION_I ("retry-max-ms", "HERALD_WORKER_RETRY_MAX_MS", "15000", 1, 3600000, "N",
               "retry delay ceiling"),
-    OPTION_I ("heartbeat", "HERALD_AMQP_HEARTBEAT", S_STR (BROKER_HEARTBEAT_DEFAULT), 0, 3600, "S",
-              "AMQP heartbeat seconds, 0 = off"),
+    OPTION_I ("heartbeat", "HERALD_AMQP_HEARTBEAT", OPTION_XSTR (BROKER_HEARTBEAT_DEFAULT), 0, 3600,
+              "S", "AMQP heartbeat seconds, 0 = off"),
     OPTION_S ("health-file", "HERALD_HEALTH_FILE", "/tmp/herald-worker.health", "PATH",
               "touched every second while consuming from RabbitMQ"),
     OPTION_F ("check", "exit 0 if the running worker touched --health-file in the last 10 s "
@@ -90,11 +80,5 @@ main (int argc, char *argv[])
         return health_check (config.health_file, HEALTH_MAX_AGE_MS) == 0 ? 0 : 1;
 
     log_init ("herald-worker", opts.log_level);
-    struct sigaction sa;
-    memset (&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigaction (SIGTERM, &sa, NULL);
-    sigaction (SIGINT, &sa, NULL);
-    signal (SIGPIPE, SIG_IGN);
-    return consumer_run (&config, &s_stop) == 0 ? 0 : 1;
+    return consumer_run (&config, stop_on_signals ()) == 0 ? 0 : 1;
 }
