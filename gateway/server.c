@@ -25,6 +25,7 @@
 #include "clock.h"
 #include "log.h"
 #include "pending.h"
+#include "store_client.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -67,10 +68,9 @@ struct _server_t {
     metrics_t *metrics;
     struct MHD_Daemon *mhd;
     int epoll_fd;
-    void *dealer;
+    store_client_t *store;
     int wake_fd;
     pending_t *pending;
-    msgpack_sbuffer sbuf;
     struct MHD_Response *openapi, *docs, *ping, *healthz;
     unsigned connections; /* open HTTP connections of this loop */
     bool started;         /* the daemon is up: its messages are about clients */
@@ -151,10 +151,9 @@ s_send (server_t *self, s_request_t *req, proto_request_t *preq)
     if (rid == 0)
         return s_queue_detail (req, 503, "Too many requests in flight to the store, try again");
     preq->rid = rid;
-    msgpack_sbuffer_clear (&self->sbuf);
-    if (proto_request_encode (preq, &self->sbuf) != 0)
-        return s_queue_detail (req, 500, "Out of memory");
-    if (zmq_send (self->dealer, self->sbuf.data, self->sbuf.size, ZMQ_DONTWAIT) < 0) {
+    if (store_client_send (self->store, preq) != 0) {
+        if (errno == ENOMEM)
+            return s_queue_detail (req, 500, "Out of memory");
         metrics_store_up (self->metrics, 0);
         log_debug ("store send refused: %s", zmq_strerror (errno));
         return s_queue_detail (req, 503, "Store unavailable");
@@ -165,62 +164,53 @@ s_send (server_t *self, s_request_t *req, proto_request_t *preq)
     return MHD_YES;
 }
 
-/* Handles one frame from the store. */
+/* Handles one reply from the store (rc as store_client_recv: 1 decoded,
+   -1 undecodable). */
 static void
-s_on_reply (server_t *self, const void *data, size_t size)
+s_on_reply (server_t *self, int rc, proto_reply_t *reply, const proto_error_t *err)
 {
-    proto_reply_t reply;
-    proto_error_t err;
-    if (proto_reply_decode (data, size, &reply, &err) != PROTO_DECODE_OK) {
-        log_warn ("undecodable store reply (%zu bytes): %s", size, err.message);
-        s_request_t *req = err.has_rid ? pending_take (self->pending, err.rid) : NULL;
+    if (rc < 0) {
+        log_warn ("undecodable store reply: %s", err->message);
+        s_request_t *req = err->has_rid ? pending_take (self->pending, err->rid) : NULL;
         if (req) {
             api_reply_detail (&req->reply, 500, "Store sent an undecodable reply");
             s_complete (req);
         }
         return;
     }
-    s_request_t *req = pending_take (self->pending, reply.rid);
+    s_request_t *req = pending_take (self->pending, reply->rid);
     if (!req) {
         metrics_late_reply (self->metrics);
-        log_debug ("late store reply rid %llu discarded", (unsigned long long)reply.rid);
-        proto_reply_clear (&reply);
+        log_debug ("late store reply rid %llu discarded", (unsigned long long)reply->rid);
+        proto_reply_clear (reply);
         return;
     }
     metrics_store_roundtrip (self->metrics, clock_mono_us () - req->sent_us);
     metrics_store_up (self->metrics, 1);
     if (req->ep == API_EP_READYZ) {
-        if (reply.status == PROTO_OK) {
+        if (reply->status == PROTO_OK) {
             req->reply = (api_reply_t){ .status = 200, .body = strdup ("{\"status\":\"ready\"}") };
             req->reply.len = req->reply.body ? strlen (req->reply.body) : 0;
         } else
             api_reply_detail (&req->reply, 503, "Store unavailable");
-    } else if (api_render (req->ep, &reply, &req->reply) == 0 && req->reply.status == 201) {
+    } else if (api_render (req->ep, reply, &req->reply) == 0 && req->reply.status == 201) {
         char id[PROTO_UUID_LEN + 1];
-        proto_uuid_format (reply.event.id, id);
+        proto_uuid_format (reply->event.id, id);
         snprintf (req->location, sizeof req->location, "/events/%s", id);
     }
-    proto_reply_clear (&reply);
+    proto_reply_clear (reply);
     s_complete (req);
 }
 
-/* Reads every frame waiting on the DEALER. */
+/* Reads every reply waiting from the store. */
 static void
 s_drain_store (server_t *self)
 {
-    zmq_msg_t msg;
-    zmq_msg_init (&msg);
-    while (zmq_msg_recv (&msg, self->dealer, ZMQ_DONTWAIT) >= 0) {
-        bool more = zmq_msg_more (&msg);
-        if (!more)
-            s_on_reply (self, zmq_msg_data (&msg), zmq_msg_size (&msg));
-        else {
-            log_warn ("store reply with several frames dropped");
-            while (more && zmq_msg_recv (&msg, self->dealer, ZMQ_DONTWAIT) >= 0)
-                more = zmq_msg_more (&msg);
-        }
-    }
-    zmq_msg_close (&msg);
+    proto_reply_t reply;
+    proto_error_t err;
+    int rc;
+    while ((rc = store_client_recv (self->store, &reply, &err)) != 0)
+        s_on_reply (self, rc, &reply, &err);
 }
 
 /* Answers every request whose store deadline passed: 504 (readyz: 503). */
@@ -543,33 +533,6 @@ s_resolve_listen (const char *listen, struct sockaddr_storage *addr, bool *v6)
     return 0;
 }
 
-static void *
-s_dealer_new (void *ctx, const server_config_t *config)
-{
-    void *dealer = zmq_socket (ctx, ZMQ_DEALER);
-    if (!dealer)
-        return NULL;
-    int one = 1, zero = 0, hwm = (int)config->max_inflight * 2;
-    int heartbeat_ivl = 1000, heartbeat_timeout = 3000, reconnect = 100, reconnect_max = 2000;
-    zmq_setsockopt (dealer, ZMQ_IMMEDIATE, &one, sizeof one);
-    zmq_setsockopt (dealer, ZMQ_LINGER, &zero, sizeof zero);
-    zmq_setsockopt (dealer, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_setsockopt (dealer, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    int64_t maxmsg = 2 * PROTO_FRAME_MAX; /* a bigger frame is no reply of ours */
-    zmq_setsockopt (dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    zmq_setsockopt (dealer, ZMQ_HEARTBEAT_IVL, &heartbeat_ivl, sizeof heartbeat_ivl);
-    zmq_setsockopt (dealer, ZMQ_HEARTBEAT_TIMEOUT, &heartbeat_timeout, sizeof heartbeat_timeout);
-    zmq_setsockopt (dealer, ZMQ_RECONNECT_IVL, &reconnect, sizeof reconnect);
-    zmq_setsockopt (dealer, ZMQ_RECONNECT_IVL_MAX, &reconnect_max, sizeof reconnect_max);
-    if (zmq_connect (dealer, config->store_endpoint) != 0) {
-        log_error ("cannot connect to store endpoint '%s': %s", config->store_endpoint,
-                   zmq_strerror (errno));
-        zmq_close (dealer);
-        return NULL;
-    }
-    return dealer;
-}
-
 server_t *
 server_new (const server_config_t *config, metrics_t *metrics, void *zmq_ctx)
 {
@@ -585,7 +548,6 @@ server_new (const server_config_t *config, metrics_t *metrics, void *zmq_ctx)
     self->metrics = metrics;
     self->wake_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
     self->pending = pending_new (config->max_inflight);
-    msgpack_sbuffer_init (&self->sbuf);
     self->openapi = s_static_response (gateway_asset_openapi_json, gateway_asset_openapi_json_len,
                                        "application/json");
     self->docs = s_static_response (gateway_asset_docs_html, gateway_asset_docs_html_len,
@@ -595,8 +557,11 @@ server_new (const server_config_t *config, metrics_t *metrics, void *zmq_ctx)
     if (self->wake_fd < 0 || !self->pending || !self->openapi || !self->docs || !self->ping
         || !self->healthz)
         goto fail;
-    self->dealer = s_dealer_new (zmq_ctx, config);
-    if (!self->dealer)
+    store_client_config_t store = { .endpoint = config->store_endpoint,
+                                    .zmq_ctx = zmq_ctx,
+                                    .hwm = (int)config->max_inflight * 2 };
+    self->store = store_client_new (&store);
+    if (!self->store)
         goto fail;
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO | MHD_USE_ERROR_LOG
                      | (v6 ? MHD_USE_IPv6 : 0);
@@ -634,8 +599,7 @@ server_destroy (server_t **self_p)
     server_t *self = *self_p;
     if (self->mhd)
         MHD_stop_daemon (self->mhd);
-    if (self->dealer)
-        zmq_close (self->dealer);
+    store_client_destroy (&self->store);
     if (self->wake_fd >= 0)
         close (self->wake_fd);
     struct MHD_Response *statics[] = { self->openapi, self->docs, self->ping, self->healthz };
@@ -643,7 +607,6 @@ server_destroy (server_t **self_p)
         if (statics[i])
             MHD_destroy_response (statics[i]);
     pending_destroy (&self->pending);
-    msgpack_sbuffer_destroy (&self->sbuf);
     free (self);
     *self_p = NULL;
 }
@@ -700,7 +663,7 @@ server_run (server_t *self)
     assert (self);
     zmq_pollitem_t items[] = {
         { NULL, self->epoll_fd, ZMQ_POLLIN, 0 },
-        { self->dealer, 0, ZMQ_POLLIN, 0 },
+        { store_client_socket (self->store), 0, ZMQ_POLLIN, 0 },
         { NULL, self->wake_fd, ZMQ_POLLIN, 0 },
     };
     while (true) {

@@ -12,7 +12,7 @@
 #include "disk_probe.h"
 #include "harness.h"
 #include "seed.h"
-#include "store_client.h"
+#include "store_stats.h"
 
 #include <signal.h>
 #include <stdbool.h>

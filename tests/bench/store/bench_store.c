@@ -28,7 +28,7 @@
 #include "load.h"
 #include "modes.h"
 #include "recovery.h"
-#include "store_client.h"
+#include "store_stats.h"
 #include "store_proc.h"
 
 #include "clock.h"

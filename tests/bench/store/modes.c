@@ -11,7 +11,7 @@
 #include "disk_probe.h"
 #include "harness.h"
 #include "load.h"
-#include "store_client.h"
+#include "store_stats.h"
 
 #include <stdbool.h>
 #include <stdio.h>

@@ -12,7 +12,7 @@
 #include "data_dir.h"
 #include "harness.h"
 #include "load.h"
-#include "store_client.h"
+#include "store_stats.h"
 #include "store_proc.h"
 
 #include <fcntl.h>
@@ -177,12 +177,12 @@ s_timed_start (const char *dir, const char *const extra[], bool cold, const char
     int64_t t0 = clock_mono_us ();
     if (store_proc_spawn (store, STORE_MODE_NO, dir, "info", extra, log) != 0)
         return -1;
-    store_client_t *client = store_client_new (store->endpoint);
-    int rc = client ? store_client_ping (client, RECOVERY_PING_MS) : -1;
+    store_client_t *client = store_stats_client (store->endpoint);
+    int rc = client ? store_stats_ping (client, RECOVERY_PING_MS) : -1;
     out->start_s = (double)(clock_mono_us () - t0) / 1e6;
     out->cpu_s = s_cpu_s (store->pid);
     store_stats_t stats;
-    if (rc == 0 && store_client_stats (client, &stats, RECOVERY_STATS_MS) == 0
+    if (rc == 0 && store_stats_read (client, &stats, RECOVERY_STATS_MS) == 0
         && stats.events != events) {
         fprintf (stderr, "bench: the store came back with %llu events, not %zu\n",
                  (unsigned long long)stats.events, events);
@@ -321,8 +321,8 @@ s_compact (const recovery_config_t *cfg, const char *dir, load_t *load, compacti
     snprintf (rewrite, sizeof rewrite, "%s/journal.rewrite", dir);
     if (store_proc_spawn (&store, STORE_MODE_NO, dir, "info", extra, log) != 0
         || store_proc_wait (&store, RECOVERY_PING_MS) != 0 || load_reconnect (load, store.endpoint)
-        || !(client = store_client_new (store.endpoint))
-        || store_client_stats (client, &before, RECOVERY_STATS_MS) != 0)
+        || !(client = store_stats_client (store.endpoint))
+        || store_stats_read (client, &before, RECOVERY_STATS_MS) != 0)
         goto cleanup;
     int64_t t0 = clock_mono_ms ();
     size_t limit = RECOVERY_UPDATE_ROUNDS * cfg->events;
@@ -333,7 +333,7 @@ s_compact (const recovery_config_t *cfg, const char *dir, load_t *load, compacti
         }
         load_result_t r;
         if (load_update (load, RECOVERY_UPDATE_BATCH, cfg->window, &r) != 0 || load_ack (load) != 0
-            || store_client_stats (client, &st, RECOVERY_STATS_MS) != 0)
+            || store_stats_read (client, &st, RECOVERY_STATS_MS) != 0)
             goto cleanup;
         out->updates += RECOVERY_UPDATE_BATCH;
         bool switched = st.journal_rewrites > before.journal_rewrites;

@@ -1,0 +1,82 @@
+/*
+ * store_client — the client side of the store protocol (proto/PROTOCOL.md),
+ * written once: the gateway's HTTP → store edge, the notifier's feed link,
+ * `herald-store --check` and the tests and benchmarks that talk to a store
+ * all go through it.
+ *
+ * It owns one ZeroMQ DEALER connected to the store's ROUTER and tuned once
+ * the way every client of the store needs it (LIBRARY-NOTES):
+ *   - ZMQ_IMMEDIATE: a request is queued only on a completed connection, so
+ *     with the store down a send fails at once (the caller answers 503 or
+ *     retries later) instead of piling up behind a dead peer;
+ *   - ZMTP heartbeats (1 s, dead after 3 s) and a fast reconnect (100 ms,
+ *     backing off to 2 s): a restarted store is found again within a second;
+ *   - a maximum message size of two protocol frames: anything bigger is no
+ *     reply of the store's and is dropped by libzmq before it is read.
+ * It encodes requests, stamps request ids from its own counter when the
+ * caller has none, and receives and decodes replies; matching replies to
+ * requests (and giving up on them at a deadline) stays with the caller,
+ * which knows what a request is waiting for: the gateway's pending table
+ * (gateway/pending.c), the notifier's one outstanding read.
+ *
+ * Decoded replies borrow their strings from the last message received:
+ * they are valid until the next receive on the same client.
+ */
+#ifndef HERALD_STORE_CLIENT_H
+#define HERALD_STORE_CLIENT_H
+
+#include "proto.h"
+
+#include <stdint.h>
+
+typedef struct _store_client_t store_client_t;
+
+typedef struct {
+    const char *endpoint; /* the store's ROUTER, e.g. "tcp://127.0.0.1:5555" */
+    void *zmq_ctx;        /* libzmq context to use; NULL = one of the client's own */
+    int linger_ms;        /* how long requests still queued may take to leave on destroy */
+    int hwm;              /* messages queued each way; 0 = libzmq's default (1000) */
+    int reconnect_ms;     /* first reconnect interval; 0 = 100 ms (a benchmark timing a
+                             store's start asks for 1) */
+} store_client_config_t;
+
+/* Connects (asynchronously: the store need not be up). Returns NULL, after
+   logging why, when the socket cannot be made or the endpoint is invalid. */
+store_client_t *store_client_new (const store_client_config_t *config);
+
+/* Closes the socket (lingering as configured) and the client's own context
+   if it made one. No-op on NULL; sets *self_p to NULL. */
+void store_client_destroy (store_client_t **self_p);
+
+/* The DEALER, for zmq_poll (ZMQ_POLLIN means a reply may be waiting).
+   Borrowed. */
+void *store_client_socket (store_client_t *self);
+
+/* Encodes req as given (req->rid set by the caller) and sends it without
+   blocking. Returns 0, or -1 when the store is not connected or its queue
+   is full (errno EAGAIN) or encoding failed (ENOMEM). */
+int store_client_send (store_client_t *self, const proto_request_t *req);
+
+/* Stamps req->rid with the client's next request id (1, 2, ...), then
+   sends as store_client_send. Returns the rid, or 0 when not sent. */
+uint64_t store_client_request (store_client_t *self, proto_request_t *req);
+
+/* Receives one reply if one is waiting, without blocking. Returns 1 with
+   reply decoded (its strings borrowed until the next receive on this
+   client; its arrays the caller's, freed with proto_reply_clear), 0 when
+   nothing is waiting, -1 for a reply that
+   does not decode (err says why; err->has_rid tells which request it was
+   meant for, when that could be read). A message of several frames is
+   read as its last frame when the ones before it are empty (an envelope
+   delimiter), and is malformed otherwise. */
+int store_client_recv (store_client_t *self, proto_reply_t *reply, proto_error_t *err);
+
+/* Sends req with a fresh rid, once the connection is made, and waits for
+   ITS reply, skipping (and freeing) replies to anything else; all within
+   timeout_ms. Returns 0 with reply decoded as store_client_recv, or -1 when
+   it could not be sent or no reply came in time. Blocks: for tools, checks and tests, never for a
+   service's loop. */
+int store_client_call (store_client_t *self, proto_request_t *req, int timeout_ms,
+                       proto_reply_t *reply);
+
+#endif

@@ -1,0 +1,217 @@
+/*
+ * test_store_client — the shared store client against a ROUTER played by
+ * the test on inproc://: rids it stamps, a blocking call that skips other
+ * replies and gives up at its deadline, a send refused while nothing is
+ * connected (ZMQ_IMMEDIATE), replies with a leading delimiter accepted and
+ * other multi-frame or undecodable ones refused with a reason.
+ */
+#include "store_client.h"
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <zmq.h>
+
+#include <cmocka.h>
+
+typedef struct {
+    void *ctx;
+    void *router;
+    store_client_t *client;
+} fixture_t;
+
+static int
+s_setup (void **state)
+{
+    static fixture_t f;
+    static int n;
+    char endpoint[64];
+    snprintf (endpoint, sizeof endpoint, "inproc://store-%d", ++n);
+    f.ctx = zmq_ctx_new ();
+    f.router = zmq_socket (f.ctx, ZMQ_ROUTER);
+    assert_int_equal (zmq_bind (f.router, endpoint), 0);
+    store_client_config_t config = { .endpoint = endpoint, .zmq_ctx = f.ctx };
+    f.client = store_client_new (&config);
+    assert_non_null (f.client);
+    *state = &f;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    fixture_t *f = *state;
+    store_client_destroy (&f->client);
+    assert_null (f->client);
+    zmq_close (f->router);
+    zmq_ctx_term (f->ctx);
+    return 0;
+}
+
+/* The ROUTER receives one request; returns its identity (in id, size). */
+static size_t
+s_take (fixture_t *f, uint8_t *id, proto_request_t *req, char *frame, size_t cap)
+{
+    int idn = zmq_recv (f->router, id, 256, 0);
+    assert_true (idn > 0);
+    int n = zmq_recv (f->router, frame, cap, 0);
+    assert_true (n > 0);
+    proto_limits_t limits = proto_limits_default ();
+    proto_error_t err;
+    assert_int_equal (proto_request_decode (frame, (size_t)n, &limits, req, &err), PROTO_DECODE_OK);
+    return (size_t)idn;
+}
+
+static void
+s_answer (fixture_t *f, const uint8_t *id, size_t idn, const proto_reply_t *reply, bool delimiter)
+{
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    assert_int_equal (proto_reply_encode (reply, &buf), 0);
+    zmq_send (f->router, id, idn, ZMQ_SNDMORE);
+    if (delimiter)
+        zmq_send (f->router, "", 0, ZMQ_SNDMORE);
+    zmq_send (f->router, buf.data, buf.size, 0);
+    msgpack_sbuffer_destroy (&buf);
+}
+
+/* Polls the client until a reply arrives; returns store_client_recv's rc. */
+static int
+s_recv (fixture_t *f, proto_reply_t *reply, proto_error_t *err)
+{
+    zmq_pollitem_t item = { store_client_socket (f->client), 0, ZMQ_POLLIN, 0 };
+    assert_int_equal (zmq_poll (&item, 1, 2000), 1);
+    return store_client_recv (f->client, reply, err);
+}
+
+static void
+test_request_stamps_increasing_rids_and_replies_decode (void **state)
+{
+    fixture_t *f = *state;
+    proto_request_t ping = { .op = PROTO_OP_PING };
+    /* Connected? inproc connects at once, but wait for POLLOUT anyway. */
+    zmq_pollitem_t out = { store_client_socket (f->client), 0, ZMQ_POLLOUT, 0 };
+    assert_int_equal (zmq_poll (&out, 1, 2000), 1);
+    assert_int_equal (store_client_request (f->client, &ping), 1);
+    assert_int_equal (store_client_request (f->client, &ping), 2);
+    for (uint64_t rid = 1; rid <= 2; rid++) {
+        uint8_t id[256];
+        char frame[512];
+        proto_request_t req;
+        size_t idn = s_take (f, id, &req, frame, sizeof frame);
+        assert_int_equal (req.rid, rid);
+        proto_reply_t reply = { .op = PROTO_OP_PING, .rid = rid, .status = PROTO_OK };
+        s_answer (f, id, idn, &reply, rid == 2); /* the second with a delimiter */
+        proto_reply_t got;
+        proto_error_t err;
+        assert_int_equal (s_recv (f, &got, &err), 1);
+        assert_int_equal (got.rid, rid);
+        assert_int_equal (got.status, PROTO_OK);
+        proto_reply_clear (&got);
+    }
+    proto_reply_t none;
+    assert_int_equal (store_client_recv (f->client, &none, NULL), 0);
+}
+
+static void
+test_undecodable_and_multi_frame_replies_are_refused_with_a_reason (void **state)
+{
+    fixture_t *f = *state;
+    proto_request_t ping = { .op = PROTO_OP_PING, .rid = 7 };
+    zmq_pollitem_t out = { store_client_socket (f->client), 0, ZMQ_POLLOUT, 0 };
+    assert_int_equal (zmq_poll (&out, 1, 2000), 1);
+    assert_int_equal (store_client_send (f->client, &ping), 0);
+    uint8_t id[256];
+    char frame[512];
+    proto_request_t req;
+    size_t idn = s_take (f, id, &req, frame, sizeof frame);
+    zmq_send (f->router, id, idn, ZMQ_SNDMORE);
+    zmq_send (f->router, "\xc1", 1, 0); /* never valid MessagePack */
+    proto_reply_t got;
+    proto_error_t err;
+    assert_int_equal (s_recv (f, &got, &err), -1);
+    assert_true (err.message[0] != '\0');
+    zmq_send (f->router, id, idn, ZMQ_SNDMORE);
+    zmq_send (f->router, "x", 1, ZMQ_SNDMORE);
+    zmq_send (f->router, "y", 1, 0);
+    assert_int_equal (s_recv (f, &got, &err), -1);
+    assert_non_null (strstr (err.message, "several frames"));
+}
+
+/* The ROUTER's side of a call, on its own thread: a reply to another
+   request first, then the one asked for. */
+static void *
+s_answer_stale_then_right (void *arg)
+{
+    fixture_t *f = arg;
+    uint8_t id[256];
+    char frame[512];
+    proto_request_t req;
+    size_t idn = s_take (f, id, &req, frame, sizeof frame);
+    proto_reply_t stale = { .op = PROTO_OP_PING, .rid = req.rid + 1000, .status = PROTO_OK };
+    s_answer (f, id, idn, &stale, false);
+    proto_reply_t mine = { .op = PROTO_OP_PING, .rid = req.rid, .status = PROTO_OK };
+    s_answer (f, id, idn, &mine, false);
+    return NULL;
+}
+
+static void
+test_call_skips_other_replies_and_gives_up_at_its_deadline (void **state)
+{
+    fixture_t *f = *state;
+    /* Nobody answers: the call gives up at its deadline. */
+    proto_request_t ping = { .op = PROTO_OP_PING };
+    proto_reply_t got;
+    assert_int_equal (store_client_call (f->client, &ping, 100, &got), -1);
+    uint8_t id[256];
+    char frame[512];
+    proto_request_t req;
+    s_take (f, id, &req, frame, sizeof frame); /* that request, never answered */
+    /* Answered after a reply to something else: the call returns its own. */
+    pthread_t thread;
+    assert_int_equal (pthread_create (&thread, NULL, s_answer_stale_then_right, f), 0);
+    proto_request_t again = { .op = PROTO_OP_PING };
+    assert_int_equal (store_client_call (f->client, &again, 5000, &got), 0);
+    assert_int_equal (got.rid, again.rid);
+    assert_int_equal (got.status, PROTO_OK);
+    proto_reply_clear (&got);
+    pthread_join (thread, NULL);
+}
+
+static void
+test_send_refused_while_nothing_is_connected (void **state)
+{
+    void *ctx = zmq_ctx_new ();
+    store_client_config_t config = { .endpoint = "tcp://127.0.0.1:1" /* nothing listens */,
+                                     .zmq_ctx = ctx };
+    store_client_t *client = store_client_new (&config);
+    assert_non_null (client);
+    proto_request_t ping = { .op = PROTO_OP_PING };
+    assert_int_equal (store_client_request (client, &ping), 0);
+    proto_reply_t got;
+    assert_int_equal (store_client_call (client, &ping, 50, &got), -1);
+    store_client_destroy (&client);
+    zmq_ctx_term (ctx);
+    /* An endpoint libzmq cannot parse is refused at once. */
+    config.endpoint = "not-an-endpoint";
+    config.zmq_ctx = NULL;
+    assert_null (store_client_new (&config));
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_request_stamps_increasing_rids_and_replies_decode,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_undecodable_and_multi_frame_replies_are_refused_with_a_reason, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (test_call_skips_other_replies_and_gives_up_at_its_deadline,
+                                         s_setup, s_teardown),
+        cmocka_unit_test (test_send_refused_while_nothing_is_connected),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
