@@ -1,8 +1,8 @@
 /*
  * config — small helpers for the "flag, else HERALD_* environment variable,
- * else default" rule every service follows (DESIGN §1). Parsing is strict:
- * a value that does not parse entirely is an error the caller reports and
- * exits on, never silently replaced by the default.
+ * else default" rule every service follows (docs/ARCHITECTURE.md §1). Parsing
+ * is strict: a value that does not parse entirely is an error the caller
+ * reports and exits on, never silently replaced by the default.
  */
 #ifndef HERALD_CONFIG_H
 #define HERALD_CONFIG_H
