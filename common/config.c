@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 const char *
@@ -28,20 +27,4 @@ config_parse_int (const char *text, int64_t min, int64_t max, int64_t *out)
         return -1;
     *out = value;
     return 0;
-}
-
-int
-config_int (const char *flag, const char *env, int64_t def, int64_t min, int64_t max,
-            const char *name, int64_t *out)
-{
-    const char *text = config_str (flag, env, NULL);
-    if (!text) {
-        *out = def;
-        return 0;
-    }
-    if (config_parse_int (text, min, max, out) == 0)
-        return 0;
-    fprintf (stderr, "%s: invalid value '%s' (expected an integer from %lld to %lld%s%s)\n", name,
-             text, (long long)min, (long long)max, env ? ", env " : "", env ? env : "");
-    return -1;
 }

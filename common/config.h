@@ -1,8 +1,8 @@
 /*
  * config — small helpers for the "flag, else HERALD_* environment variable,
- * else default" rule every service follows (DESIGN §1). Parsing is strict:
- * a value that does not parse entirely is an error the caller reports and
- * exits on, never silently replaced by the default.
+ * else default" rule every service follows (docs/ARCHITECTURE.md §1). Parsing
+ * is strict: a value that does not parse entirely is an error the caller
+ * reports and exits on, never silently replaced by the default.
  */
 #ifndef HERALD_CONFIG_H
 #define HERALD_CONFIG_H
@@ -15,11 +15,5 @@ const char *config_str (const char *flag, const char *env, const char *def);
 
 /* Parses a whole decimal integer in [min, max]. Returns 0 or -1. */
 int config_parse_int (const char *text, int64_t min, int64_t max, int64_t *out);
-
-/* Resolves flag/env/default like config_str and parses it as an integer in
-   [min, max]; on error prints "<name>: invalid value ..." to stderr and
-   returns -1. */
-int config_int (const char *flag, const char *env, int64_t def, int64_t min, int64_t max,
-                const char *name, int64_t *out);
 
 #endif

@@ -41,12 +41,6 @@ log_level_parse (const char *text, log_level_t *level)
     return -1;
 }
 
-void
-log_set_level (log_level_t level)
-{
-    s_level = level;
-}
-
 log_level_t
 log_get_level (void)
 {

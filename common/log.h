@@ -24,7 +24,6 @@ void log_init (const char *service, log_level_t level);
    anything else (level untouched). */
 int log_level_parse (const char *text, log_level_t *level);
 
-void log_set_level (log_level_t level);
 log_level_t log_get_level (void);
 
 void log_write (log_level_t level, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));

@@ -1,9 +1,9 @@
 /*
  * options — one table per service declares every setting once: its flag,
  * its HERALD_* environment variable, its default, its range and its help
- * line. options_parse applies DESIGN §1's rule (flag, else environment,
- * else default), validates strictly, and generates --help from the same
- * table, so the documented defaults cannot drift from the real ones.
+ * line. options_parse applies docs/ARCHITECTURE.md §1's rule (flag, else
+ * environment, else default), validates strictly, and generates --help from
+ * the same table, so the documented defaults cannot drift from the real ones.
  * --help, --version and --log-level are built in.
  */
 #ifndef HERALD_OPTIONS_H

@@ -1,10 +1,10 @@
 /*
  * stop — the one way a Herald service learns it should stop: SIGINT and
- * SIGTERM set a flag that its loop reads on every pass (DESIGN §1: a clean
- * exit on either, in-flight work finished). The store, the notifier and
- * the worker poll it; the gateway, whose libmicrohttpd threads must never
- * take a signal, blocks signals in every thread and waits for them with
- * sigwait in main instead.
+ * SIGTERM set a flag that its loop reads on every pass (a clean exit on
+ * either, in-flight work finished: docs/ARCHITECTURE.md §1). The store,
+ * the notifier and the worker poll it; the gateway, whose libmicrohttpd
+ * threads must never take a signal, blocks signals in every thread and
+ * waits for them with sigwait in main instead.
  */
 #ifndef HERALD_STOP_H
 #define HERALD_STOP_H

@@ -1,8 +1,8 @@
 /*
- * api — the HTTP contract of DESIGN §2 without the HTTP server: which
- * endpoint a method and path name, how a JSON body or a query string
- * becomes a store request (every problem collected into a FastAPI-shaped
- * 422 detail list), and how a store reply becomes a status and a JSON body.
+ * api — the HTTP contract of docs/ARCHITECTURE.md §2 without the HTTP server:
+ * which endpoint a method and path name, how a JSON body or a query string
+ * becomes a store request (every problem collected into a FastAPI-shaped 422
+ * detail list), and how a store reply becomes a status and a JSON body.
  *
  * Nothing here does I/O or keeps state, so the server calls it from any
  * loop thread, the unit tests pin every error class, and the fuzz targets

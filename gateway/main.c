@@ -1,8 +1,8 @@
 /*
- * herald-gateway — the HTTP API of DESIGN §2 over the store. This file reads
- * the settings, starts --threads event loops (server.c; each binds the same
- * address with SO_REUSEPORT) and waits for SIGINT/SIGTERM, on which every
- * loop stops accepting, answers what is in flight and returns.
+ * herald-gateway — the HTTP API of docs/ARCHITECTURE.md §2 over the store.
+ * This file reads the settings, starts --threads event loops (server.c; each
+ * binds the same address with SO_REUSEPORT) and waits for SIGINT/SIGTERM, on
+ * which every loop stops accepting, answers what is in flight and returns.
  */
 #include "check.h"
 #include "herald_version.h"
@@ -52,8 +52,9 @@ int
 main (int argc, char *argv[])
 {
     options_t opts = { "herald-gateway",
-                       "Serves Herald's HTTP/JSON API (DESIGN §2) and forwards each request to\n"
-                       "the store over ZeroMQ. API docs at /docs, metrics at /metrics.",
+                       "Serves Herald's HTTP/JSON API (docs/ARCHITECTURE.md §2) and forwards\n"
+                       "each request to the store over ZeroMQ. API docs at /docs, metrics at\n"
+                       "/metrics.",
                        s_options, LOG_LEVEL_INFO };
     int rc = options_parse (&opts, argc, argv);
     if (rc != 0)

@@ -1,7 +1,7 @@
 /*
- * metrics — the gateway's Prometheus counters (DESIGN §2 /metrics):
- * requests by route and status code, a request latency histogram per
- * route, the store round-trip histogram, in-flight requests, whether the
+ * metrics — the gateway's Prometheus counters (docs/ARCHITECTURE.md §2
+ * /metrics): requests by route and status code, a request latency histogram
+ * per route, the store round-trip histogram, in-flight requests, whether the
  * store answered lately, and late store replies discarded.
  *
  * One instance is shared by every loop thread; all updates are relaxed

@@ -1,5 +1,6 @@
-/* test_api — routing, request validation (every error class of DESIGN §2)
-   and the JSON ↔ proto mapping of the gateway, without a server. */
+/* test_api — routing, request validation (every error class of
+   docs/ARCHITECTURE.md §2) and the JSON ↔ proto mapping of the gateway,
+   without a server. */
 #include "api.h"
 
 #include <setjmp.h>

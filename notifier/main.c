@@ -1,8 +1,8 @@
 /*
  * herald-notifier — relays the store's change feed to RabbitMQ with
  * publisher confirms, acknowledging the feed cursor only behind them
- * (DESIGN §4). This file reads the settings (common/options.h: flag, else
- * HERALD_* environment, else default) and runs the relay.
+ * (docs/ARCHITECTURE.md §4). This file reads the settings (common/options.h:
+ * flag, else HERALD_* environment, else default) and runs the relay.
  */
 #include "broker.h"
 #include "health.h"

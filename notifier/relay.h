@@ -1,6 +1,7 @@
 /*
  * relay — the notifier's loop: change feed in, confirmed AMQP publishes out,
- * store cursor acknowledged only behind the broker's confirms (DESIGN §4).
+ * store cursor acknowledged only behind the broker's confirms
+ * (docs/ARCHITECTURE.md §4.3, §4.5).
  *
  * One thread, one zmq_poll over the store DEALER, the AMQP socket and a SUB
  * on the store's live stream. The live stream is only a doorbell: any

@@ -28,8 +28,9 @@
 
 #define PROTO_VERSION 1
 
-/* Validation limits (DESIGN §2); defaults, overridable by the environment
-   through proto_limits_from_env so every service applies the same ones. */
+/* Validation limits (docs/ARCHITECTURE.md §2); defaults, overridable by the
+   environment through proto_limits_from_env so every service applies the
+   same ones. */
 #define PROTO_USER_ID_MAX_DEFAULT 256
 #define PROTO_DESCRIPTION_MAX_DEFAULT 4096
 #define PROTO_STATUS_MAX_DEFAULT 64

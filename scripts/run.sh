@@ -178,6 +178,9 @@ if [ "$build_it" = 1 ]; then
     cmake --build "$build" -j"$(nproc)" --target herald-store herald-gateway herald-notifier \
         herald-worker >>"$logs/cmake.log" 2>&1 ||
         { show_log "$logs/cmake.log" 30; die "build failed (full log: $logs/cmake.log)"; }
+    # Asserts stay on in what we run (docs/ARCHITECTURE.md §9).
+    "$root/scripts/check-asserts.sh" "$build" >>"$logs/cmake.log" 2>&1 ||
+        { show_log "$logs/cmake.log" 10; die "the build lost its asserts (NDEBUG)"; }
 fi
 for b in herald-store herald-gateway herald-notifier herald-worker; do
     [ -x "$bin/$b" ] || die "$bin/$b is missing (build failed or --no-build without a build)"

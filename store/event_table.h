@@ -17,8 +17,9 @@
  * change on every processed event and a chain per status would cost more
  * than it saves here.
  *
- * There is no delete (DESIGN §3), so the table only grows. Strings handed
- * in are copied; views handed out are borrowed until the next update.
+ * There is no delete (docs/ARCHITECTURE.md §3), so the table only grows.
+ * Strings handed in are copied; views handed out are borrowed until the next
+ * update.
  */
 #ifndef HERALD_EVENT_TABLE_H
 #define HERALD_EVENT_TABLE_H

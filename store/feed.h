@@ -1,6 +1,6 @@
 /*
  * feed — the store's change feed: every mutation, numbered, kept until the
- * notifier acknowledges it (DESIGN §4).
+ * notifier acknowledges it (docs/ARCHITECTURE.md §4.3).
  *
  * Sequence numbers start at 1 and every append takes the next one, so the
  * records held are exactly acked+1 .. head and a record is found by

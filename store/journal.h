@@ -1,7 +1,7 @@
 /*
- * journal — herald-store's append-only file (DESIGN §3), the way Redis's
- * AOF and Kafka's log segments are: every change is appended before its
- * reply goes out, and start-up replays the file.
+ * journal — herald-store's append-only file (docs/ARCHITECTURE.md §3), the
+ * way Redis's AOF and Kafka's log segments are: every change is appended
+ * before its reply goes out, and start-up replays the file.
  *
  * A record is a 16-byte frame header and a payload:
  *   u32 crc32c  over everything after itself (length, seq, payload)

@@ -1,8 +1,8 @@
 /*
- * herald-store — the event store (DESIGN §3): in memory, journaled to
- * --data-dir. This file parses
- * flags and environment, wires the dispatcher to the server and runs the
- * loop until SIGINT/SIGTERM; `--check` pings a running store instead.
+ * herald-store — the event store (docs/ARCHITECTURE.md §3): in memory,
+ * journaled to --data-dir. This file parses flags and environment, wires the
+ * dispatcher to the server and runs the loop until SIGINT/SIGTERM; `--check`
+ * pings a running store instead.
  */
 #include "check.h"
 #include "dispatch.h"

@@ -44,7 +44,6 @@ struct _server_t {
     zsock_t *pub;
     void *router_raw;
     void *pub_raw;
-    int port;
     msgpack_sbuffer reply;
     msgpack_sbuffer note;
 };
@@ -101,8 +100,7 @@ server_new (dispatch_t *dispatch, const char *bind, const char *pub_bind)
     zsock_set_heartbeat_timeout (self->router, S_HEARTBEAT_TIMEOUT);
     zsock_set_linger (self->router, S_LINGER_MS);
     zsock_set_sndhwm (self->pub, S_HWM);
-    self->port = zsock_bind (self->router, "%s", bind);
-    if (self->port == -1) {
+    if (zsock_bind (self->router, "%s", bind) == -1) {
         log_error ("cannot bind %s: %s", bind, zmq_strerror (zmq_errno ()));
         goto failed;
     }
@@ -145,13 +143,6 @@ server_set_persist (server_t *self, persist_t *persist)
 {
     assert (self);
     self->persist = persist;
-}
-
-int
-server_port (server_t *self)
-{
-    assert (self);
-    return self->port;
 }
 
 /* Sends data to identity (consumed), mirroring the request's envelope. */

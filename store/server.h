@@ -43,9 +43,6 @@ void server_set_persist (server_t *self, persist_t *persist);
 /* Closes the sockets, letting replies already queued leave (1 s linger). */
 void server_destroy (server_t **self_p);
 
-/* Port the ROUTER is bound to (useful with tcp://...:*), or -1. */
-int server_port (server_t *self);
-
 /* Runs until *stop becomes non-zero (common/stop.h), finishing the batch
    in hand and committing it. Returns 0, or -1 on a socket failure. */
 int server_run (server_t *self, volatile sig_atomic_t *stop);

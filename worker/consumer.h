@@ -1,7 +1,7 @@
 /*
  * consumer — the worker's loop: consume herald.notifications with a prefetch
  * window and manual acks, print each notification, mark its event processed
- * through the gateway, and only then ack (DESIGN §4).
+ * through the gateway, and only then ack (docs/ARCHITECTURE.md §4.4, §4.6).
  *
  * Up to `prefetch` messages are handled at once: each delivery becomes a job
  * whose HTTP requests run on the gateway client's multi handle, and one poll

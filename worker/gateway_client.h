@@ -9,9 +9,9 @@
  * the worker keeps servicing RabbitMQ — heartbeats included — while requests
  * are in flight. Every request is bounded by the configured timeout.
  *
- * Results are classified for the retry policy of DESIGN §4: a connect
- * error, a timeout, 5xx, 408 or 429 is transient (retry with backoff); 404
- * means the event is gone; any other 4xx is permanent.
+ * Results are classified for the retry policy of docs/ARCHITECTURE.md §4.4: a
+ * connect error, a timeout, 5xx, 408 or 429 is transient (retry with
+ * backoff); 404 means the event is gone; any other 4xx is permanent.
  */
 #ifndef HERALD_GATEWAY_CLIENT_H
 #define HERALD_GATEWAY_CLIENT_H

@@ -1,9 +1,9 @@
 /*
  * herald-worker — consumes herald.notifications, prints one line per
  * notification on stdout and marks the event processed through the gateway
- * (DESIGN §4). This file reads the settings (common/options.h: flag, else
- * HERALD_* environment, else default) and runs the consumer. stdout carries
- * only notification lines; logs go to stderr.
+ * (docs/ARCHITECTURE.md §4). This file reads the settings (common/options.h:
+ * flag, else HERALD_* environment, else default) and runs the consumer.
+ * stdout carries only notification lines; logs go to stderr.
  */
 #include "broker.h"
 #include "consumer.h"

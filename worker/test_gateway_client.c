@@ -2,8 +2,8 @@
  * Unit tests of gateway_client against a canned HTTP/1.1 server in a thread
  * of this program: the last three digits of the event id choose the answer
  * (200, 404, 422, 503, 429, 408, or 999 = never answer). They pin the retry
- * classification of DESIGN §4, the GET status parsing, connection reuse and
- * several requests in flight at once.
+ * classification of docs/ARCHITECTURE.md §4.4, the GET status parsing,
+ * connection reuse and several requests in flight at once.
  */
 #include "gateway_client.h"
 

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """test_docs_openapi — gateway/assets/openapi.json is a valid OpenAPI 3.0
-document and says what DESIGN.md section 2 and proto/ say.
+document and says what docs/ARCHITECTURE.md §2 and proto/ say.
 
 Validation is done by a third-party validator, @apidevtools/swagger-cli
 (schema validation against the official OpenAPI 3.0 JSON Schema plus $ref

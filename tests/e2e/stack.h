@@ -3,11 +3,11 @@
  * one private RabbitMQ node for the program, and herald-store,
  * herald-gateway, herald-notifier and herald-worker(s) on free loopback
  * ports, each started and stopped by PID. Services are configured through
- * their HERALD_* environment (DESIGN §1) so the tests pin the contract.
- * Also the client side: POST/GET over libcurl, counting processed events,
- * reading the workers' stdout (stack.c), the broker side — queue
- * depths, publishing and requeueing by hand (stack_amqp.c) — and the
- * store's own counters over ZeroMQ (stack_store.c).
+ * their HERALD_* environment (docs/ARCHITECTURE.md §1) so the tests pin the
+ * contract. Also the client side: POST/GET over libcurl, counting processed
+ * events, reading the workers' stdout (stack.c), the broker side — queue
+ * depths, publishing and requeueing by hand (stack_amqp.c) — and the store's
+ * own counters over ZeroMQ (stack_store.c).
  */
 #ifndef HERALD_STACK_H
 #define HERALD_STACK_H

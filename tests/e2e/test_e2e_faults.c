@@ -1,8 +1,9 @@
 /*
- * End-to-end delivery under faults (issue 4, DESIGN §4): the notifier killed
- * with SIGKILL mid-burst, RabbitMQ stopped and restarted mid-burst, the
- * gateway down while messages arrive, and the store's feed bound reached
- * while the notifier is away. In every case: every event ends processed.
+ * End-to-end delivery under faults (issue 4, docs/ARCHITECTURE.md §4): the
+ * notifier killed with SIGKILL mid-burst, RabbitMQ stopped and restarted
+ * mid-burst, the gateway down while messages arrive, and the store's feed
+ * bound reached while the notifier is away. In every case: every event ends
+ * processed.
  */
 #include "broker.h"
 #include "stack.h"

@@ -1,6 +1,6 @@
 /*
  * End-to-end: the notifier survives a store that restarts empty (issue 12,
- * DESIGN §4 last bullet), and `herald-notifier --check` tells the truth
+ * docs/ARCHITECTURE.md §4.5), and `herald-notifier --check` tells the truth
  * about a relay that makes no progress.
  *
  * An in-memory store SIGKILLed and started again on the same ports is a

@@ -1,12 +1,12 @@
 /*
- * End-to-end checks of the worker's side of DESIGN §4, each on the real
- * binaries and a private RabbitMQ node: the retry budget ends in the
+ * End-to-end checks of the worker's side of docs/ARCHITECTURE.md §4, each on
+ * the real binaries and a private RabbitMQ node: the retry budget ends in the
  * dead-letter queue, a 404 is acked and logged (printed first, on a
  * redelivery as on a first delivery), a redelivered message whose event is
- * already processed is acked without printing, SIGTERM finishes
- * the requests in flight, and heartbeats keep flowing while an HTTP request
- * hangs. "Acked" is proven by stopping the worker afterwards: an unacked
- * message would go back to the queue.
+ * already processed is acked without printing, SIGTERM finishes the requests
+ * in flight, and heartbeats keep flowing while an HTTP request hangs. "Acked"
+ * is proven by stopping the worker afterwards: an unacked message would go
+ * back to the queue.
  */
 #include "broker.h"
 #include "stack.h"

@@ -4,7 +4,8 @@
  * and path become C strings as libmicrohttpd gives them (an embedded NUL
  * ends them).
  *
- * The oracle is DESIGN §2's route table, written out here on its own: a
+ * The oracle is the API's route table (the README's, see
+ * docs/ARCHITECTURE.md §2), written out here on its own: a
  * path (one trailing slash ignored) is either one of the fixed routes or
  * /events/{x} with x non-empty and slash-free; on a known path the method
  * either resolves to the endpoint the table names (HEAD as GET) or gives a

@@ -4,8 +4,8 @@
  * stopped by PID), an HTTP client over libcurl that keeps the status, the
  * headers that matter (Location, Allow, Content-Type), the body and the body
  * parsed as JSON, a raw-socket client for bytes curl would never send, and
- * assertions for the shapes DESIGN §2 pins (an event, a {"detail":...}
- * error, a 422 list, a Prometheus sample).
+ * assertions for the shapes docs/ARCHITECTURE.md §2 pins (an event, a
+ * {"detail":...} error, a 422 list, a Prometheus sample).
  *
  * Every wait is bounded: curl requests have a 10 s ceiling, raw exchanges a
  * caller-given deadline, readiness is polled.
@@ -90,7 +90,7 @@ int gw_raw_connect (int port);
    timeout_ms passes. Returns 0 with resp filled, -1 when no response came. */
 int gw_raw_exchange (int port, const void *data, size_t len, gw_resp_t *resp, int timeout_ms);
 
-/* Shape checks (DESIGN §2). */
+/* Shape checks (docs/ARCHITECTURE.md §2). */
 bool gw_is_uuid_v4 (const char *text);
 bool gw_is_time (const char *text);
 /* Asserts ev is an event with exactly the six members, a canonical v4 id and

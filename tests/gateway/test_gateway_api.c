@@ -1,10 +1,10 @@
 /*
- * test_gateway_api — the success rows of DESIGN §2 over real HTTP against a
- * real herald-gateway and herald-store: create, read, every partial update,
- * listing (creation order, filters, default and maximum limit, cursor
- * paging to a null next_after), the operational endpoints (/ping, /healthz,
- * /readyz, /metrics whose counters must move, /openapi.json, /docs),
- * trailing slashes and keep-alive.
+ * test_gateway_api — the success rows of docs/ARCHITECTURE.md §2 over real
+ * HTTP against a real herald-gateway and herald-store: create, read, every
+ * partial update, listing (creation order, filters, default and maximum
+ * limit, cursor paging to a null next_after), the operational endpoints
+ * (/ping, /healthz, /readyz, /metrics whose counters must move,
+ * /openapi.json, /docs), trailing slashes and keep-alive.
  *
  * One store and one gateway serve the whole program; each test uses its own
  * user_id so filters isolate it, and the program counts what it creates so

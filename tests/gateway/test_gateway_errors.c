@@ -1,8 +1,8 @@
 /*
- * test_gateway_errors — every client error of DESIGN §2 over real HTTP:
- * 422 listing every problem with its type and loc (missing, wrong type,
- * empty, unknown field, over the byte limits — tested at the limit and one
- * byte over, with multi-byte UTF-8 so characters and bytes disagree —
+ * test_gateway_errors — every client error of docs/ARCHITECTURE.md §2 over
+ * real HTTP: 422 listing every problem with its type and loc (missing, wrong
+ * type, empty, unknown field, over the byte limits — tested at the limit and
+ * one byte over, with multi-byte UTF-8 so characters and bytes disagree —
  * invalid UTF-8, NUL, a body that is not an object, bad path and query
  * values), 400 for a body that is not JSON, 404, 405 with Allow, 413 with
  * Content-Length and with chunked encoding, 415, and the Content-Types that

@@ -3,11 +3,11 @@
  * loop SIGKILLs and restarts, in turn, the notifier, a worker, a gateway
  * (a second gateway shares its port through SO_REUSEPORT and keeps
  * serving), RabbitMQ (issue 6) and the store, which comes back from its
- * journal (issue 12; fsync always). At the end it checks what DESIGN §4
- * promises: every event answered 201 exists and is `processed`, every one
- * has its exact worker line, no 5xx other than 503/504 inside a fault
- * window, and no service's memory grew without bound; then prints a
- * summary table. Exit status 0 only when all of that holds.
+ * journal (issue 12; fsync always). At the end it checks what
+ * docs/ARCHITECTURE.md §4 promises: every event answered 201 exists and is
+ * `processed`, every one has its exact worker line, no 5xx other than 503/504
+ * inside a fault window, and no service's memory grew without bound; then
+ * prints a summary table. Exit status 0 only when all of that holds.
  *
  *   herald-soak [--seconds N] [--clients N] [--fault-every S]
  *

@@ -1,7 +1,7 @@
 /*
- * bench_e2e — end-to-end figures for issue 4 (DESIGN §7), measured on the
- * real binaries and a private RabbitMQ node, persistent messages and
- * publisher confirms on:
+ * bench_e2e — end-to-end figures for issue 4 (docs/ARCHITECTURE.md §8),
+ * measured on the real binaries and a private RabbitMQ node, persistent
+ * messages and publisher confirms on:
  *   1. sustained events/s from POST to `processed`, 1 and 2 workers: N
  *      events POSTed by several client threads as fast as the gateway takes
  *      them; the clock runs from the first POST until the last event reads

@@ -1,6 +1,7 @@
 /*
  * herald-bench-gateway — the gateway's throughput and latency against the
- * floor, in one run on one machine (DESIGN §7, issue 3 item 7 and Targets).
+ * floor, in one run on one machine (docs/ARCHITECTURE.md §8, issue 3 item 7
+ * and Targets).
  *
  * Starts, on free loopback ports: herald-bench-floor (a libmicrohttpd
  * server answering a fixed event-sized JSON body), herald-store and

@@ -1,12 +1,12 @@
 /*
- * herald-bench-floor — the floor the gateway is measured against (DESIGN
- * §7): a libmicrohttpd server that answers every request, whatever its
- * method and path, with one fixed JSON body the size of an event (~200
- * bytes, 200 OK, Content-Type: application/json). It does no work beyond
- * what any libmicrohttpd server must do, so the gateway's req/s divided by
- * the floor's, measured in the same run, is the share of libmicrohttpd's
- * throughput the gateway keeps after parsing, validation, the store round
- * trip and the JSON encoding.
+ * herald-bench-floor — the floor the gateway is measured against
+ * (docs/ARCHITECTURE.md §8): a libmicrohttpd server that answers every
+ * request, whatever its method and path, with one fixed JSON body the size of
+ * an event (~200 bytes, 200 OK, Content-Type: application/json). It does no
+ * work beyond what any libmicrohttpd server must do, so the gateway's req/s
+ * divided by the floor's, measured in the same run, is the share of
+ * libmicrohttpd's throughput the gateway keeps after parsing, validation, the
+ * store round trip and the JSON encoding.
  *
  * Configured the fastest way seen on this machine (LIBRARY-NOTES):
  * MHD_USE_EPOLL + MHD_USE_TURBO with libmicrohttpd's own polling thread(s),

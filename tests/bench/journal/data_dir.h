@@ -6,8 +6,8 @@
  * no writeback behind to slow the next run's fdatasync).
  *
  * They live on the disk being measured: by default the build directory
- * (DESIGN §7 compares the fsync policies on this machine's disk, and /tmp
- * may be a tmpfs whose fdatasync costs nothing).
+ * (docs/ARCHITECTURE.md §8 compares the fsync policies on this machine's
+ * disk, and /tmp may be a tmpfs whose fdatasync costs nothing).
  */
 #ifndef HERALD_BENCH_DATA_DIR_H
 #define HERALD_BENCH_DATA_DIR_H

@@ -1,10 +1,10 @@
 /*
  * disk_probe — this disk's own fdatasync latency, the price `--fsync
  * always` pays per group commit, measured in the same run as the stores so
- * the two can be read side by side (DESIGN §7). One sample is what a
- * journal commit does: append 4 KiB to a file and fdatasync it (an append
- * also makes the sync write the file's new size, as the journal's does).
- * The file is a temporary one in the directory given (the data dirs'
+ * the two can be read side by side (docs/ARCHITECTURE.md §8). One sample is
+ * what a journal commit does: append 4 KiB to a file and fdatasync it (an
+ * append also makes the sync write the file's new size, as the journal's
+ * does). The file is a temporary one in the directory given (the data dirs'
  * root), removed after each batch of samples.
  *
  * Samples accumulate over several calls, so a benchmark can take a few

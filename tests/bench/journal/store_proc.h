@@ -1,6 +1,6 @@
 /*
  * store_proc — herald-store as the benchmarks run it, in one of the modes
- * they compare (DESIGN §7, issue 12 section 4):
+ * they compare (docs/ARCHITECTURE.md §8, issue 12 section 4):
  *   off       no --data-dir: in memory, the baseline
  *   no        --fsync no: the journal is written, the kernel syncs it
  *   everysec  --fsync everysec: a background thread syncs once a second

@@ -1,6 +1,6 @@
 /*
  * herald-bench-store — how fast and how small is herald-store, and what
- * its journal costs (DESIGN §7, issue 12 section 4).
+ * its journal costs (docs/ARCHITECTURE.md §8, issue 12 section 4).
  *
  * By default, on free loopback ports:
  *   1. the fsync columns (modes.h): create, get and update phases over one
