@@ -118,9 +118,8 @@ s_ack_store (relay_t *self)
 static int
 s_publish (relay_t *self, const proto_change_t *change)
 {
-    proto_notification_t n = { .seq = change->seq, .kind = change->kind, .event = change->event };
     msgpack_sbuffer_clear (&self->body);
-    if (proto_notification_encode (&n, &self->body) != 0) {
+    if (proto_notification_encode (change, &self->body) != 0) {
         log_error ("cannot encode change %llu", (unsigned long long)change->seq);
         return -1;
     }

@@ -308,14 +308,6 @@ int proto_reply_encode_error (proto_op_t op, uint64_t rid, proto_status_t status
 
 /* ---- The AMQP notification body (notifier → RabbitMQ → worker) ---------- */
 
-/* The body of each message on herald.events: the change record, tagged
-   with type "event.created" / "event.updated". */
-typedef struct {
-    uint64_t seq;
-    proto_change_kind_t kind;
-    proto_event_t event;
-} proto_notification_t;
-
 /* Routing key / AMQP type for a change kind: "event.created" or
    "event.updated". */
 const char *proto_change_routing_key (proto_change_kind_t kind);
@@ -323,11 +315,14 @@ const char *proto_change_routing_key (proto_change_kind_t kind);
 /* Wire name of a change kind in a feed_read reply: "created" / "updated". */
 const char *proto_change_kind_name (proto_change_kind_t kind);
 
-int proto_notification_encode (const proto_notification_t *n, msgpack_sbuffer *out);
+/* The body of each message on herald.events is the change record itself
+   (proto_change_t), tagged with type "event.created" / "event.updated":
+   one record type from the feed to the worker. */
+int proto_notification_encode (const proto_change_t *n, msgpack_sbuffer *out);
 
 /* Decodes a message body (untrusted: anything can be published to the
    queue). Strings borrowed from buf; validated against limits. */
 proto_decode_t proto_notification_decode (const void *buf, size_t len, const proto_limits_t *limits,
-                                          proto_notification_t *n, proto_error_t *err);
+                                          proto_change_t *n, proto_error_t *err);
 
 #endif

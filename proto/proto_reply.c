@@ -420,7 +420,7 @@ proto_reply_decode (const void *buf, size_t len, proto_reply_t *reply, proto_err
 /* ---- Notifications ------------------------------------------------------- */
 
 int
-proto_notification_encode (const proto_notification_t *n, msgpack_sbuffer *out)
+proto_notification_encode (const proto_change_t *n, msgpack_sbuffer *out)
 {
     size_t start = out->size;
     msgpack_packer pk;
@@ -442,8 +442,8 @@ proto_notification_encode (const proto_notification_t *n, msgpack_sbuffer *out)
 }
 
 static proto_decode_t
-s_decode_notification (const msgpack_object *root, const proto_limits_t *limits,
-                       proto_notification_t *n, proto_error_t *err)
+s_decode_notification (const msgpack_object *root, const proto_limits_t *limits, proto_change_t *n,
+                       proto_error_t *err)
 {
     wire_map_t m;
     proto_decode_t rc = wire_map_index (root, "notification", &m, err);
@@ -474,7 +474,7 @@ s_decode_notification (const msgpack_object *root, const proto_limits_t *limits,
 
 proto_decode_t
 proto_notification_decode (const void *buf, size_t len, const proto_limits_t *limits,
-                           proto_notification_t *n, proto_error_t *err)
+                           proto_change_t *n, proto_error_t *err)
 {
     proto_error_t scratch;
     err = wire_error_begin (err, &scratch);

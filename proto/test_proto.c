@@ -121,7 +121,7 @@ frame_decode_kind (kind_t kind, const void *data, size_t len, proto_error_t *err
         else
             assert_null (reply.items);
     } else {
-        proto_notification_t n;
+        proto_change_t n;
         rc = proto_notification_decode (copy, len, &limits, &n, err);
     }
     free (copy);
@@ -161,7 +161,7 @@ sample_frame (kind_t kind, msgpack_sbuffer *sb)
                                 .feed_max = 9 };
         assert_int_equal (proto_reply_encode (&reply, sb), 0);
     } else {
-        proto_notification_t n = { .seq = 5, .kind = PROTO_CHANGE_UPDATED, .event = events[1] };
+        proto_change_t n = { .seq = 5, .kind = PROTO_CHANGE_UPDATED, .event = events[1] };
         assert_int_equal (proto_notification_encode (&n, sb), 0);
     }
 }
@@ -490,10 +490,10 @@ test_notification_both_kinds_round_trip (void **state)
     msgpack_sbuffer_init (&sb);
     proto_limits_t limits = proto_limits_default ();
     for (int kind = PROTO_CHANGE_CREATED; kind <= PROTO_CHANGE_UPDATED; kind++) {
-        proto_notification_t in = { .seq = 42, .kind = kind, .event = sample_event (3) };
+        proto_change_t in = { .seq = 42, .kind = kind, .event = sample_event (3) };
         msgpack_sbuffer_clear (&sb);
         assert_int_equal (proto_notification_encode (&in, &sb), 0);
-        proto_notification_t out;
+        proto_change_t out;
         proto_error_t err;
         assert_int_equal (proto_notification_decode (sb.data, sb.size, &limits, &out, &err),
                           PROTO_DECODE_OK);
@@ -510,11 +510,11 @@ test_notification_applies_the_limits_it_is_given (void **state)
 {
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
-    proto_notification_t in = { .seq = 1, .kind = PROTO_CHANGE_CREATED, .event = sample_event (0) };
+    proto_change_t in = { .seq = 1, .kind = PROTO_CHANGE_CREATED, .event = sample_event (0) };
     assert_int_equal (proto_notification_encode (&in, &sb), 0);
     proto_limits_t limits = proto_limits_default ();
     limits.user_id_max = 3; /* "u-42" is 4 bytes */
-    proto_notification_t out;
+    proto_change_t out;
     proto_error_t err;
     assert_int_equal (proto_notification_decode (sb.data, sb.size, &limits, &out, &err),
                       PROTO_DECODE_INVALID);

@@ -53,9 +53,8 @@ static void
 s_publish (void *arg, const proto_change_t *change)
 {
     server_t *self = arg;
-    proto_notification_t note = { change->seq, change->kind, change->event };
     msgpack_sbuffer_clear (&self->note);
-    if (proto_notification_encode (&note, &self->note) != 0)
+    if (proto_notification_encode (change, &self->note) != 0)
         return;
     const char *key = proto_change_routing_key (change->kind);
     if (self->persist) {

@@ -29,8 +29,8 @@ typedef enum { JOB_FREE = 0, JOB_HTTP, JOB_WAIT } job_state_t;
 
 typedef struct {
     job_state_t state;
-    amqp_envelope_t env;    /* owned */
-    proto_notification_t n; /* strings borrow env.message.body */
+    amqp_envelope_t env; /* owned */
+    proto_change_t n;    /* strings borrow env.message.body */
     char id[PROTO_UUID_LEN + 1];
     uint64_t epoch;      /* connection the delivery came on */
     bool checked;        /* GET done, or not needed (first delivery) */
@@ -146,7 +146,7 @@ s_settle (consumer_t *self, job_t *job, bool ack)
 static void
 s_print (consumer_t *self, job_t *job)
 {
-    const proto_notification_t *n = &job->n;
+    const proto_change_t *n = &job->n;
     printf ("Event %s has been sent to %.*s: %.*s\n", job->id, (int)n->event.user_id.len,
             n->event.user_id.ptr, (int)n->event.description.len, n->event.description.ptr);
     fflush (stdout);

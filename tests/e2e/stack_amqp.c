@@ -97,7 +97,7 @@ int
 stack_publish_notification (e2e_stack_t *self, const char *id, const char *user_id,
                             const char *description, const char *status)
 {
-    proto_notification_t n = { .seq = 1, .kind = PROTO_CHANGE_CREATED };
+    proto_change_t n = { .seq = 1, .kind = PROTO_CHANGE_CREATED };
     if (proto_uuid_parse (id, strlen (id), n.event.id) != 0)
         return -1;
     n.event.user_id = (proto_str_t){ user_id, strlen (user_id) };

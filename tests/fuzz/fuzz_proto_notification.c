@@ -15,7 +15,7 @@ int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     proto_limits_t limits = proto_limits_default ();
-    proto_notification_t n;
+    proto_change_t n;
     proto_error_t err;
     if (proto_notification_decode (data, size, &limits, &n, &err) != PROTO_DECODE_OK) {
         FUZZ_CHECK (err.message[0] != '\0');
@@ -31,7 +31,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
     FUZZ_CHECK (proto_notification_encode (&n, &sb) == 0);
-    proto_notification_t again;
+    proto_change_t again;
     FUZZ_CHECK (proto_notification_decode (sb.data, sb.size, &limits, &again, &err)
                 == PROTO_DECODE_OK);
     FUZZ_CHECK (again.seq == n.seq && again.kind == n.kind);

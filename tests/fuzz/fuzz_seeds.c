@@ -153,8 +153,8 @@ static void
 s_notifications (msgpack_sbuffer *sb)
 {
     const char *t = "fuzz_proto_notification";
-    proto_notification_t created = { 1, PROTO_CHANGE_CREATED, s_event (1) };
-    proto_notification_t updated = { 2, PROTO_CHANGE_UPDATED, s_event (2) };
+    proto_change_t created = { 1, PROTO_CHANGE_CREATED, s_event (1) };
+    proto_change_t updated = { 2, PROTO_CHANGE_UPDATED, s_event (2) };
     updated.event.status = PROTO_STR ("processed");
     proto_notification_encode (&created, sb);
     s_write_sb (t, "created", sb);

@@ -186,7 +186,7 @@ test_store_answers_every_op (void **state)
     zstr_free (&key);
     zframe_t *body = zframe_recv (sub);
     assert_non_null (body);
-    proto_notification_t note;
+    proto_change_t note;
     proto_error_t err;
     proto_limits_t limits = proto_limits_default ();
     assert_int_equal (

@@ -124,7 +124,7 @@ s_sub_thread (void *arg)
             zmq_getsockopt (sub, ZMQ_RCVMORE, &more, &more_size);
         } while (more && n >= 0);
         int64_t now = s_now_us ();
-        proto_notification_t note;
+        proto_change_t note;
         proto_error_t err;
         if (n < 0 || (size_t)n > sizeof buf
             || proto_notification_decode (buf, (size_t)n, &limits, &note, &err) != PROTO_DECODE_OK
