@@ -326,8 +326,9 @@ gw_raw_exchange (int port, const void *data, size_t len, gw_resp_t *resp, int ti
         if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
             if (got == cap) {
                 cap *= 2;
-                raw = realloc (raw, cap + 1);
-                assert_non_null (raw);
+                char *grown = realloc (raw, cap + 1);
+                assert_non_null (grown);
+                raw = grown;
             }
             ssize_t n = recv (fd, raw + got, cap - got, 0);
             if (n > 0)
