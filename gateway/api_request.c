@@ -86,28 +86,6 @@ s_field_max (const proto_limits_t *limits, unsigned has)
 #define S_MARK "\xEF\xB7\x90"
 #define S_MARK_ESCAPE "\\uFDD0"
 
-/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlongs,
-   no surrogates, nothing above U+10FFFF), or 0 when it is not one. */
-static size_t
-s_utf8_len (const unsigned char *p, size_t left)
-{
-    unsigned char c = p[0];
-    size_t n = c < 0x80             ? 1
-               : (c & 0xe0) == 0xc0 ? 2
-               : (c & 0xf0) == 0xe0 ? 3
-               : (c & 0xf8) == 0xf0 ? 4
-                                    : 0;
-    if (n == 0 || n > left || (n == 2 && c < 0xc2) || (n == 4 && c > 0xf4))
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-    if ((n == 3 && c == 0xe0 && p[1] < 0xa0) || (n == 3 && c == 0xed && p[1] >= 0xa0)
-        || (n == 4 && c == 0xf0 && p[1] < 0x90) || (n == 4 && c == 0xf4 && p[1] >= 0x90))
-        return 0;
-    return n;
-}
-
 /* The 4 hex digits at p as a number, or -1. */
 static long
 s_hex4 (const char *p, size_t left)
@@ -138,7 +116,6 @@ s_mark_bad_unicode (const char *body, size_t len, size_t *out_len)
         return NULL;
     size_t o = 0;
     for (size_t i = 0; i < len;) {
-        const unsigned char *p = (const unsigned char *)body + i;
         if (body[i] == '\\' && i + 1 < len && body[i + 1] == 'u') {
             long hi = s_hex4 (body + i + 2, len - i - 2);
             bool high = hi >= 0xd800 && hi <= 0xdbff, low = hi >= 0xdc00 && hi <= 0xdfff;
@@ -157,7 +134,7 @@ s_mark_bad_unicode (const char *body, size_t len, size_t *out_len)
             i += keep;
             continue;
         }
-        size_t n = s_utf8_len (p, len - i);
+        size_t n = proto_utf8_len (body + i, len - i);
         if (n == 0) {
             memcpy (out + o, S_MARK, 3);
             o += 3;
@@ -210,7 +187,7 @@ s_parse_body (const char *body, size_t len, json_t **doc, json_t *detail, api_re
            bytes that are not UTF-8, or a character cut in half, and the
            detail must stay a JSON string, so such bytes read as '?'. */
         for (size_t i = 0, n = strlen (msg); i < n;) {
-            size_t k = s_utf8_len ((const unsigned char *)msg + i, n - i);
+            size_t k = proto_utf8_len (msg + i, n - i);
             if (k == 0)
                 msg[i++] = '?';
             else
