@@ -261,6 +261,19 @@ s_body_fields (json_t *root, unsigned mask, unsigned required, const proto_limit
                      NULL);
 }
 
+/* Starts a parse: req zeroed for op, and returns the empty problem list
+   (new reference), or NULL with reply the 500 when out of memory. */
+static json_t *
+s_start (proto_request_t *req, proto_op_t op, api_reply_t *reply)
+{
+    memset (req, 0, sizeof *req);
+    req->op = op;
+    json_t *detail = json_array ();
+    if (!detail)
+        api_reply_detail (reply, 500, "Out of memory");
+    return detail;
+}
+
 /* Common tail: a 422 when detail holds problems, else success. */
 static int
 s_finish (json_t *detail, json_t **doc, api_reply_t *reply)
@@ -279,11 +292,9 @@ int
 api_parse_create (const char *body, size_t len, const proto_limits_t *limits, proto_request_t *req,
                   json_t **doc, api_reply_t *reply)
 {
-    memset (req, 0, sizeof *req);
-    req->op = PROTO_OP_CREATE;
-    json_t *detail = json_array ();
+    json_t *detail = s_start (req, PROTO_OP_CREATE, reply);
     if (!detail)
-        return api_reply_detail (reply, 500, "Out of memory"), -1;
+        return -1;
     bool marked;
     if (s_parse_body (body, len, doc, detail, reply, &marked) == 0) {
         unsigned both = PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION;
@@ -300,11 +311,9 @@ api_parse_update (const char *id, size_t id_len, const char *body, size_t len,
                   const proto_limits_t *limits, proto_request_t *req, json_t **doc,
                   api_reply_t *reply)
 {
-    memset (req, 0, sizeof *req);
-    req->op = PROTO_OP_UPDATE;
-    json_t *detail = json_array ();
+    json_t *detail = s_start (req, PROTO_OP_UPDATE, reply);
     if (!detail)
-        return api_reply_detail (reply, 500, "Out of memory"), -1;
+        return -1;
     if (s_check_uuid (detail, "path", "event_id", id, id_len, req->event_id))
         req->has |= PROTO_HAS_EVENT_ID;
     bool marked;
@@ -325,11 +334,9 @@ api_parse_update (const char *id, size_t id_len, const char *body, size_t len,
 int
 api_parse_get (const char *id, size_t id_len, proto_request_t *req, api_reply_t *reply)
 {
-    memset (req, 0, sizeof *req);
-    req->op = PROTO_OP_GET;
-    json_t *detail = json_array ();
+    json_t *detail = s_start (req, PROTO_OP_GET, reply);
     if (!detail)
-        return api_reply_detail (reply, 500, "Out of memory"), -1;
+        return -1;
     if (s_check_uuid (detail, "path", "event_id", id, id_len, req->event_id))
         req->has |= PROTO_HAS_EVENT_ID;
     json_t *doc = NULL;
@@ -407,11 +414,9 @@ int
 api_parse_list (const api_query_t *query, const proto_limits_t *limits, proto_request_t *req,
                 api_reply_t *reply)
 {
-    memset (req, 0, sizeof *req);
-    req->op = PROTO_OP_LIST;
-    json_t *detail = json_array ();
+    json_t *detail = s_start (req, PROTO_OP_LIST, reply);
     if (!detail)
-        return api_reply_detail (reply, 500, "Out of memory"), -1;
+        return -1;
     s_query_string (detail, "user_id", &query->user_id, limits->user_id_max, PROTO_HAS_USER_ID,
                     &req->user_id, req);
     s_query_string (detail, "status", &query->status, limits->status_max, PROTO_HAS_STATUS,
