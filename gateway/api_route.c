@@ -1,8 +1,9 @@
 /*
  * api_route — see api_route.h. Matching is exact and case-sensitive; the
  * one trailing slash forgiven is dropped, not answered with a redirect.
- * Each route's row spells its Allow header next to the endpoints it lists,
- * so a 405 cannot name a method the table does not route.
+ * Each route's row spells its Allow header next to the endpoints it
+ * routes, so the two are read and changed together (a 405's Allow is
+ * written by hand and must list exactly the methods with an endpoint).
  */
 #include "api_route.h"
 
