@@ -5,7 +5,7 @@
  *                                    early what needs no body (404, 405,
  *                                    415, 413 by Content-Length)
  *   upload calls                     body appended up to max_body
- *   final call                       parse (api.c); answer locally, or send
+ *   final call                       parse (api_request.c); answer locally, or send
  *                                    to the store and suspend the connection
  *   reply / deadline                 render, resume; MHD calls the handler
  *                                    once more and the response is queued

@@ -139,11 +139,11 @@ proto_change_kind_name (proto_change_kind_t kind)
 
 /* ---- Strings ------------------------------------------------------------- */
 
-/* Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0.
-   Follows the table of RFC 3629 section 4 (Unicode 15, table 3-7). */
-static size_t
-s_utf8_sequence (const unsigned char *s, size_t n)
+/* Follows the table of RFC 3629 section 4 (Unicode 15, table 3-7). */
+size_t
+proto_utf8_len (const char *ptr, size_t n)
 {
+    const unsigned char *s = (const unsigned char *)ptr;
     unsigned char c = s[0];
     if (c < 0x80)
         return 1;
@@ -183,7 +183,7 @@ proto_check_string (const char *ptr, size_t len, size_t max)
     const unsigned char *s = (const unsigned char *)ptr;
     bool has_nul = false;
     for (size_t i = 0; i < len;) {
-        size_t step = s_utf8_sequence (s + i, len - i);
+        size_t step = proto_utf8_len (ptr + i, len - i);
         if (step == 0)
             return PROTO_STR_BAD_UTF8;
         if (s[i] == 0)

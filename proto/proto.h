@@ -84,6 +84,14 @@ typedef enum {
    apply: EMPTY, TOO_LONG, BAD_UTF8, HAS_NUL. */
 proto_str_check_t proto_check_string (const char *ptr, size_t len, size_t max);
 
+/* Length of the well-formed UTF-8 sequence at ptr (1 to 4 bytes, reading
+   at most n, n >= 1), or 0 when the bytes there are not one: strict RFC
+   3629, no overlongs, no surrogates, nothing above U+10FFFF, a sequence cut
+   by n is not one. NUL counts as a sequence of 1. The step of
+   proto_check_string, for callers that must find the bad bytes (the
+   gateway marks them in a body that is not Unicode). */
+size_t proto_utf8_len (const char *ptr, size_t n);
+
 /* Human-readable message for a check result, e.g. "String should have at
    most 256 bytes". Writes into buf (NUL-terminated, truncated to size). */
 void proto_check_message (proto_str_check_t check, size_t max, char *buf, size_t size);

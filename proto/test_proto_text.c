@@ -48,8 +48,24 @@ test_utf8_accepts_every_well_formed_boundary (void **state)
         "\xe2\x82\xac",
         "\xf0\x9f\x98\x80",
     };
-    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         assert_int_equal (proto_check_string (good[i], strlen (good[i]), 16), PROTO_STR_OK);
+        /* each is one character: one sequence */
+        assert_int_equal (proto_utf8_len (good[i], strlen (good[i])), strlen (good[i]));
+    }
+}
+
+static void
+test_utf8_len_measures_one_sequence_within_its_bound (void **state)
+{
+    assert_int_equal (proto_utf8_len ("ab", 2), 1);
+    assert_int_equal (proto_utf8_len ("\xc2\x80x", 3), 2);
+    assert_int_equal (proto_utf8_len ("\0", 1), 1);               /* NUL is UTF-8 */
+    assert_int_equal (proto_utf8_len ("\xf4\x8f\xbf\xbf", 3), 0); /* cut by the bound */
+    assert_int_equal (proto_utf8_len ("\xed\xa0\x80", 3), 0);     /* surrogate */
+    assert_int_equal (proto_utf8_len ("\xc1\xbf", 2), 0);         /* overlong */
+    assert_int_equal (proto_utf8_len ("\x80", 1), 0);             /* continuation */
+    assert_int_equal (proto_utf8_len ("\xf5\x80\x80\x80", 4), 0); /* past U+10FFFF */
 }
 
 static void
@@ -222,6 +238,7 @@ test_proto_text_run (void)
         cmocka_unit_test (test_check_string_precedence_and_limits),
         cmocka_unit_test (test_check_string_counts_bytes_not_characters),
         cmocka_unit_test (test_utf8_accepts_every_well_formed_boundary),
+        cmocka_unit_test (test_utf8_len_measures_one_sequence_within_its_bound),
         cmocka_unit_test (test_utf8_rejects_overlongs_surrogates_and_out_of_range),
         cmocka_unit_test (test_check_messages_read_like_fastapi),
         cmocka_unit_test (test_uuid_parse_and_format_round_trip),
