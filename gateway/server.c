@@ -16,7 +16,9 @@
  *
  * libmicrohttpd's own connection timeout reaps idle and half-sent
  * connections; suspended ones never time out by themselves, so the store
- * deadline is ours to enforce (pending_expire).
+ * deadline is ours to enforce (pending_expire). A request's state and how
+ * its response is queued are request.c's; --listen is resolved by
+ * listen_addr.c.
  */
 #include "server.h"
 
@@ -24,13 +26,14 @@
 #include "assets.h"
 #include "clock.h"
 #include "log.h"
+#include "listen_addr.h"
 #include "pending.h"
+#include "request.h"
 #include "store_client.h"
 
 #include <assert.h>
 #include <errno.h>
 #include <microhttpd.h>
-#include <netdb.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -45,23 +48,6 @@
    every request, so its 32 KiB default cost a 32 KiB memset per request;
    16 KiB still allows ~12 KiB of headers (a bigger header block is 431). */
 #define S_CONNECTION_MEMORY (16 * 1024)
-
-typedef struct {
-    server_t *server;
-    struct MHD_Connection *conn;
-    api_endpoint_t ep;
-    const char *id; /* path segment, in MHD's connection pool (valid until completion) */
-    size_t id_len;
-    char *body;
-    size_t len, cap;
-    bool too_large;
-    bool ready;  /* reply holds the response to queue */
-    bool queued; /* a response was queued */
-    unsigned status;
-    api_reply_t reply;
-    char location[16 + PROTO_UUID_LEN];
-    int64_t start_us, sent_us;
-} s_request_t;
 
 struct _server_t {
     server_config_t config;
@@ -78,85 +64,24 @@ struct _server_t {
     int64_t stop_deadline_ms;
 };
 
-/* ---- Responses ----------------------------------------------------------- */
-
-static struct MHD_Response *
-s_static_response (const void *data, size_t len, const char *type)
-{
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer (len, (void *)data, MHD_RESPMEM_PERSISTENT);
-    if (r)
-        MHD_add_response_header (r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    return r;
-}
-
-/* Queues a response and records its status. */
-static enum MHD_Result
-s_queue_response (s_request_t *req, unsigned status, struct MHD_Response *response)
-{
-    if (!response)
-        return MHD_NO;
-    req->queued = true;
-    req->status = status;
-    return MHD_queue_response (req->conn, status, response);
-}
-
-/* Queues req->reply (JSON), handing its body to MHD. */
-static enum MHD_Result
-s_queue_reply (s_request_t *req)
-{
-    api_reply_t *reply = &req->reply;
-    struct MHD_Response *r = MHD_create_response_from_buffer (
-        reply->len, reply->body ? reply->body : (void *)"",
-        reply->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-    if (!r)
-        return MHD_NO;
-    reply->body = NULL;
-    if (reply->len)
-        MHD_add_response_header (r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    if (reply->allow)
-        MHD_add_response_header (r, MHD_HTTP_HEADER_ALLOW, reply->allow);
-    if (reply->retry_after)
-        MHD_add_response_header (r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-    if (reply->status == 201 && req->location[0])
-        MHD_add_response_header (r, MHD_HTTP_HEADER_LOCATION, req->location);
-    enum MHD_Result rc = s_queue_response (req, reply->status, r);
-    MHD_destroy_response (r);
-    return rc;
-}
-
-static enum MHD_Result
-s_queue_detail (s_request_t *req, unsigned status, const char *message)
-{
-    api_reply_detail (&req->reply, status, message);
-    return s_queue_reply (req);
-}
-
-/* Makes req->reply the response and resumes the suspended connection. */
-static void
-s_complete (s_request_t *req)
-{
-    req->ready = true;
-    MHD_resume_connection (req->conn);
-}
-
 /* ---- The store side ------------------------------------------------------ */
 
 /* Sends preq for req and suspends req's connection; answers 503 itself when
    the store cannot take it. */
 static enum MHD_Result
-s_send (server_t *self, s_request_t *req, proto_request_t *preq)
+s_send (server_t *self, request_t *req, proto_request_t *preq)
 {
     uint64_t rid = pending_reserve (self->pending);
     if (rid == 0)
-        return s_queue_detail (req, 503, "Too many requests in flight to the store, try again");
+        return request_queue_detail (req, 503,
+                                     "Too many requests in flight to the store, try again");
     preq->rid = rid;
     if (store_client_send (self->store, preq) != 0) {
         if (errno == ENOMEM)
-            return s_queue_detail (req, 500, "Out of memory");
+            return request_queue_detail (req, 500, "Out of memory");
         metrics_store_up (self->metrics, 0);
         log_debug ("store send refused: %s", zmq_strerror (errno));
-        return s_queue_detail (req, 503, "Store unavailable");
+        return request_queue_detail (req, 503, "Store unavailable");
     }
     req->sent_us = clock_mono_us ();
     pending_commit (self->pending, rid, req, req->sent_us / 1000 + self->config.timeout_ms);
@@ -171,14 +96,14 @@ s_on_reply (server_t *self, int rc, proto_reply_t *reply, const proto_error_t *e
 {
     if (rc < 0) {
         log_warn ("undecodable store reply: %s", err->message);
-        s_request_t *req = err->has_rid ? pending_take (self->pending, err->rid) : NULL;
+        request_t *req = err->has_rid ? pending_take (self->pending, err->rid) : NULL;
         if (req) {
             api_reply_detail (&req->reply, 500, "Store sent an undecodable reply");
-            s_complete (req);
+            request_complete (req);
         }
         return;
     }
-    s_request_t *req = pending_take (self->pending, reply->rid);
+    request_t *req = pending_take (self->pending, reply->rid);
     if (!req) {
         metrics_late_reply (self->metrics);
         log_debug ("late store reply rid %llu discarded", (unsigned long long)reply->rid);
@@ -199,7 +124,7 @@ s_on_reply (server_t *self, int rc, proto_reply_t *reply, const proto_error_t *e
         snprintf (req->location, sizeof req->location, "/events/%s", id);
     }
     proto_reply_clear (reply);
-    s_complete (req);
+    request_complete (req);
 }
 
 /* Reads every reply waiting from the store. */
@@ -218,14 +143,14 @@ static void
 s_expire (server_t *self)
 {
     int64_t now = clock_mono_ms ();
-    s_request_t *req;
+    request_t *req;
     while ((req = pending_expire (self->pending, now))) {
         metrics_store_up (self->metrics, 0);
         if (req->ep == API_EP_READYZ)
             api_reply_detail (&req->reply, 503, "Store unavailable");
         else
             api_reply_detail (&req->reply, 504, "Store did not answer in time");
-        s_complete (req);
+        request_complete (req);
     }
 }
 
@@ -250,25 +175,25 @@ s_param (struct MHD_Connection *conn, const char *name)
 
 /* The final call: everything is received. */
 static enum MHD_Result
-s_handle (server_t *self, s_request_t *req)
+s_handle (server_t *self, request_t *req)
 {
     proto_request_t preq;
     json_t *doc = NULL;
     int rc = 0;
     switch (req->ep) {
     case API_EP_PING:
-        return s_queue_response (req, 200, self->ping);
+        return request_queue_response (req, 200, self->ping);
     case API_EP_HEALTHZ:
-        return s_queue_response (req, 200, self->healthz);
+        return request_queue_response (req, 200, self->healthz);
     case API_EP_OPENAPI:
-        return s_queue_response (req, 200, self->openapi);
+        return request_queue_response (req, 200, self->openapi);
     case API_EP_DOCS:
-        return s_queue_response (req, 200, self->docs);
+        return request_queue_response (req, 200, self->docs);
     case API_EP_METRICS: {
         size_t len = 0;
         char *text = metrics_render (self->metrics, &len);
         if (!text)
-            return s_queue_detail (req, 500, "Out of memory");
+            return request_queue_detail (req, 500, "Out of memory");
         struct MHD_Response *r = MHD_create_response_from_buffer (len, text, MHD_RESPMEM_MUST_FREE);
         if (!r) {
             free (text);
@@ -276,7 +201,7 @@ s_handle (server_t *self, s_request_t *req)
         }
         MHD_add_response_header (r, MHD_HTTP_HEADER_CONTENT_TYPE,
                                  "text/plain; version=0.0.4; charset=utf-8");
-        enum MHD_Result result = s_queue_response (req, 200, r);
+        enum MHD_Result result = request_queue_response (req, 200, r);
         MHD_destroy_response (r);
         return result;
     }
@@ -305,10 +230,10 @@ s_handle (server_t *self, s_request_t *req)
         break;
     }
     default:
-        return s_queue_detail (req, 404, "Not Found");
+        return request_queue_detail (req, 404, "Not Found");
     }
     if (rc != 0)
-        return s_queue_reply (req);
+        return request_queue_reply (req);
     enum MHD_Result result = s_send (self, req, &preq);
     json_decref (doc); /* preq's strings were borrowed from it; encoded now */
     return result;
@@ -327,14 +252,14 @@ s_announces_body (struct MHD_Connection *conn)
 
 /* Headers are in: route, and refuse early what needs no body to refuse. */
 static enum MHD_Result
-s_begin (server_t *self, s_request_t *req, const char *url, const char *method)
+s_begin (server_t *self, request_t *req, const char *url, const char *method)
 {
     if (api_resolve (method, url, &req->ep, &req->id, &req->id_len, &req->reply) != 0) {
         /* Answering before a body is read makes MHD close the connection,
            right for a body we refuse unread; without one the answer waits
            for the final call and the connection stays alive. */
         if (s_announces_body (req->conn))
-            return s_queue_reply (req);
+            return request_queue_reply (req);
         req->ready = true;
         return MHD_YES;
     }
@@ -343,7 +268,7 @@ s_begin (server_t *self, s_request_t *req, const char *url, const char *method)
     const char *type =
         MHD_lookup_connection_value (req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (!api_content_type_is_json (type))
-        return s_queue_detail (req, 415, "Content-Type must be application/json");
+        return request_queue_detail (req, 415, "Content-Type must be application/json");
     const char *length =
         MHD_lookup_connection_value (req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (length) {
@@ -361,7 +286,7 @@ s_begin (server_t *self, s_request_t *req, const char *url, const char *method)
         char msg[96];
         snprintf (msg, sizeof msg, "Request body too large (limit %zu bytes)",
                   self->config.max_body);
-        return s_queue_detail (req, 413, msg);
+        return request_queue_detail (req, 413, msg);
     }
     return MHD_YES;
 }
@@ -369,7 +294,7 @@ s_begin (server_t *self, s_request_t *req, const char *url, const char *method)
 /* Appends upload data; past max_body the rest is read and dropped so the
    413 can be sent once the client has finished. */
 static void
-s_upload (server_t *self, s_request_t *req, const char *data, size_t size)
+s_upload (server_t *self, request_t *req, const char *data, size_t size)
 {
     if (req->too_large || req->len + size > self->config.max_body) {
         req->too_large = true;
@@ -398,7 +323,7 @@ s_access (void *cls, struct MHD_Connection *conn, const char *url, const char *m
           const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
     server_t *self = cls;
-    s_request_t *req = *con_cls;
+    request_t *req = *con_cls;
     if (!req) {
         req = calloc (1, sizeof *req);
         if (!req)
@@ -419,12 +344,12 @@ s_access (void *cls, struct MHD_Connection *conn, const char *url, const char *m
     if (req->queued)
         return MHD_YES;
     if (req->ready)
-        return s_queue_reply (req);
+        return request_queue_reply (req);
     if (req->too_large) {
         char msg[96];
         snprintf (msg, sizeof msg, "Request body too large (limit %zu bytes)",
                   self->config.max_body);
-        return s_queue_detail (req, 413, msg);
+        return request_queue_detail (req, 413, msg);
     }
     return s_handle (self, req);
 }
@@ -434,7 +359,7 @@ s_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
              enum MHD_RequestTerminationCode toe)
 {
     server_t *self = cls;
-    s_request_t *req = *con_cls;
+    request_t *req = *con_cls;
     if (!req)
         return;
     *con_cls = NULL;
@@ -497,49 +422,13 @@ s_mhd_log (void *cls, const char *fmt, va_list ap)
     log_write (level, "libmicrohttpd: %s", text);
 }
 
-/* Resolves "host:port" ("[v6]:port" too) to a socket address. */
-static int
-s_resolve_listen (const char *listen, struct sockaddr_storage *addr, bool *v6)
-{
-    const char *colon = strrchr (listen, ':');
-    if (!colon || colon == listen || colon[1] == '\0') {
-        log_error ("listen address '%s' is not host:port", listen);
-        return -1;
-    }
-    char host[256];
-    size_t hlen = (size_t)(colon - listen);
-    if (listen[0] == '[' && hlen >= 2 && listen[hlen - 1] == ']') {
-        listen++;
-        hlen -= 2;
-    }
-    if (hlen >= sizeof host) {
-        log_error ("listen host too long in '%s'", listen);
-        return -1;
-    }
-    memcpy (host, listen, hlen);
-    host[hlen] = '\0';
-    struct addrinfo hints = { .ai_family = AF_UNSPEC,
-                              .ai_socktype = SOCK_STREAM,
-                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
-    struct addrinfo *res = NULL;
-    int rc = getaddrinfo (host, colon + 1, &hints, &res);
-    if (rc != 0 || !res) {
-        log_error ("cannot resolve listen address '%s': %s", listen, gai_strerror (rc));
-        return -1;
-    }
-    memcpy (addr, res->ai_addr, res->ai_addrlen);
-    *v6 = res->ai_family == AF_INET6;
-    freeaddrinfo (res);
-    return 0;
-}
-
 server_t *
 server_new (const server_config_t *config, metrics_t *metrics, void *zmq_ctx)
 {
     static const char ping[] = "{\"ping\":\"pong\"}", healthz[] = "{\"status\":\"ok\"}";
     struct sockaddr_storage addr;
     bool v6 = false;
-    if (s_resolve_listen (config->listen, &addr, &v6) != 0)
+    if (listen_addr_resolve (config->listen, &addr, &v6) != 0)
         return NULL;
     server_t *self = calloc (1, sizeof *self);
     if (!self)
@@ -548,12 +437,12 @@ server_new (const server_config_t *config, metrics_t *metrics, void *zmq_ctx)
     self->metrics = metrics;
     self->wake_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
     self->pending = pending_new (config->max_inflight);
-    self->openapi = s_static_response (gateway_asset_openapi_json, gateway_asset_openapi_json_len,
-                                       "application/json");
-    self->docs = s_static_response (gateway_asset_docs_html, gateway_asset_docs_html_len,
-                                    "text/html; charset=utf-8");
-    self->ping = s_static_response (ping, sizeof ping - 1, "application/json");
-    self->healthz = s_static_response (healthz, sizeof healthz - 1, "application/json");
+    self->openapi = request_static_response (gateway_asset_openapi_json,
+                                             gateway_asset_openapi_json_len, "application/json");
+    self->docs = request_static_response (gateway_asset_docs_html, gateway_asset_docs_html_len,
+                                          "text/html; charset=utf-8");
+    self->ping = request_static_response (ping, sizeof ping - 1, "application/json");
+    self->healthz = request_static_response (healthz, sizeof healthz - 1, "application/json");
     if (self->wake_fd < 0 || !self->pending || !self->openapi || !self->docs || !self->ping
         || !self->healthz)
         goto fail;

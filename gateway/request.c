@@ -1,0 +1,64 @@
+/*
+ * request — see request.h.
+ */
+#include "request.h"
+
+struct MHD_Response *
+request_static_response (const void *data, size_t len, const char *type)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer (len, (void *)data, MHD_RESPMEM_PERSISTENT);
+    if (r)
+        MHD_add_response_header (r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    return r;
+}
+
+/* Queues a response and records its status. */
+enum MHD_Result
+request_queue_response (request_t *req, unsigned status, struct MHD_Response *response)
+{
+    if (!response)
+        return MHD_NO;
+    req->queued = true;
+    req->status = status;
+    return MHD_queue_response (req->conn, status, response);
+}
+
+/* Queues req->reply (JSON), handing its body to MHD. */
+enum MHD_Result
+request_queue_reply (request_t *req)
+{
+    api_reply_t *reply = &req->reply;
+    struct MHD_Response *r = MHD_create_response_from_buffer (
+        reply->len, reply->body ? reply->body : (void *)"",
+        reply->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    reply->body = NULL;
+    if (reply->len)
+        MHD_add_response_header (r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    if (reply->allow)
+        MHD_add_response_header (r, MHD_HTTP_HEADER_ALLOW, reply->allow);
+    if (reply->retry_after)
+        MHD_add_response_header (r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    if (reply->status == 201 && req->location[0])
+        MHD_add_response_header (r, MHD_HTTP_HEADER_LOCATION, req->location);
+    enum MHD_Result rc = request_queue_response (req, reply->status, r);
+    MHD_destroy_response (r);
+    return rc;
+}
+
+enum MHD_Result
+request_queue_detail (request_t *req, unsigned status, const char *message)
+{
+    api_reply_detail (&req->reply, status, message);
+    return request_queue_reply (req);
+}
+
+/* Makes req->reply the response and resumes the suspended connection. */
+void
+request_complete (request_t *req)
+{
+    req->ready = true;
+    MHD_resume_connection (req->conn);
+}

@@ -1,0 +1,55 @@
+/*
+ * request — one HTTP request's state in the gateway, from its first
+ * access-handler call to MHD's completion callback (server.c drives that
+ * life), and how its response is queued: a JSON reply from api_*, a
+ * detail error, or a static body. A request answered by the store is
+ * suspended; request_complete makes its reply ready and resumes it, and
+ * MHD then calls the handler once more to queue it.
+ */
+#ifndef HERALD_GATEWAY_REQUEST_H
+#define HERALD_GATEWAY_REQUEST_H
+
+#include "api.h"
+#include "server.h"
+
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct {
+    server_t *server;
+    struct MHD_Connection *conn;
+    api_endpoint_t ep;
+    const char *id; /* path segment, in MHD's connection pool (valid until completion) */
+    size_t id_len;
+    char *body;
+    size_t len, cap;
+    bool too_large;
+    bool ready;  /* reply holds the response to queue */
+    bool queued; /* a response was queued */
+    unsigned status;
+    api_reply_t reply;
+    char location[16 + PROTO_UUID_LEN];
+    int64_t start_us, sent_us;
+} request_t;
+
+/* A response over data that outlives it (assets, fixed bodies), with its
+   Content-Type. NULL when out of memory. */
+struct MHD_Response *request_static_response (const void *data, size_t len, const char *type);
+
+/* Queues response with status and records both on req (the response is
+   the caller's to destroy). MHD_NO when response is NULL or MHD refuses. */
+enum MHD_Result request_queue_response (request_t *req, unsigned status,
+                                        struct MHD_Response *response);
+
+/* Queues req->reply as JSON, handing its body to MHD (Allow, Retry-After
+   and Location headers as the reply says). */
+enum MHD_Result request_queue_reply (request_t *req);
+
+/* Queues a {"detail": message} reply with status. */
+enum MHD_Result request_queue_detail (request_t *req, unsigned status, const char *message);
+
+/* Makes req->reply the response and resumes the suspended connection. */
+void request_complete (request_t *req);
+
+#endif
