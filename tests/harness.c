@@ -44,6 +44,22 @@ harness_nap_ms (int ms)
     nanosleep (&ts, NULL);
 }
 
+static int
+s_cmp_double (const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double
+harness_median (double *values, int n)
+{
+    if (n <= 0)
+        return -1;
+    qsort (values, (size_t)n, sizeof *values, s_cmp_double);
+    return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
 int
 harness_free_port (void)
 {

@@ -20,6 +20,10 @@ int64_t harness_now_ms (void);
 /* Sleeps ms milliseconds (between polls of something with a deadline). */
 void harness_nap_ms (int ms);
 
+/* Median of the n values, sorted in place (the mean of the middle two
+   when n is even); -1 when n is 0. The benchmarks' medians over rounds. */
+double harness_median (double *values, int n);
+
 /* A free TCP port on 127.0.0.1 (bound, read back, released). */
 int harness_free_port (void);
 

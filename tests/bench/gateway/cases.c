@@ -9,6 +9,7 @@
 #include "cases.h"
 
 #include "cpu.h"
+#include "harness.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -34,21 +35,6 @@ typedef struct {
     double others; /* the most CPU other processes took during a run, % */
 } bench_case_t;
 
-static int
-s_cmp_double (const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Median of n values (mean of the middle two when n is even). */
-static double
-s_median (double *values, int n)
-{
-    qsort (values, (size_t)n, sizeof *values, s_cmp_double);
-    return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
-
 /* The values of one double field over n records of the given size (an
    array of wrk_result_t or run_cpu_t); offset is the field's offsetof. */
 static void
@@ -66,7 +52,7 @@ s_median_field (const void *records, size_t size, int n, size_t offset)
 {
     double values[CASES_MAX_ROUNDS];
     s_field (records, size, n, offset, values);
-    return s_median (values, n);
+    return harness_median (values, n);
 }
 
 /* (max - min) / median of the floor's req/s, in percent. */
@@ -75,7 +61,7 @@ s_spread_rps (const wrk_result_t *runs, int n)
 {
     double values[CASES_MAX_ROUNDS];
     s_field (runs, sizeof *runs, n, offsetof (wrk_result_t, rps), values);
-    double median = s_median (values, n);
+    double median = harness_median (values, n);
     return median > 0 ? 100.0 * (values[n - 1] - values[0]) / median : 0;
 }
 
@@ -93,7 +79,7 @@ s_print_row (const bench_case_t *c)
         ratios[i] = c->floor[i].rps > 0 ? c->target[i].rps / c->floor[i].rps : 0;
         errors += c->target[i].socket_errors + c->target[i].status_errors;
     }
-    double ratio = s_median (ratios, n);
+    double ratio = harness_median (ratios, n);
     double rps = S_MEDIAN (c->target, n, wrk_result_t, rps);
     double p50 = S_MEDIAN (c->target, n, wrk_result_t, p50_ms);
     double p99 = S_MEDIAN (c->target, n, wrk_result_t, p99_ms);

@@ -39,22 +39,6 @@ typedef struct {
     fsync_run_t runs[FSYNC_CASES_MAX_ROUNDS];
 } fsync_row_t;
 
-static int
-s_cmp_double (const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double
-s_median (double *v, int n)
-{
-    if (n == 0)
-        return -1;
-    qsort (v, (size_t)n, sizeof *v, s_cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* The floor for mode as a share of `off`, 0 for none. */
 static double
 s_target (store_mode_t mode)
@@ -255,18 +239,18 @@ s_print_row (store_mode_t mode, const fsync_row_t *row, const fsync_row_t *base,
         printf (" (no run completed)\n");
         return;
     }
-    double r = s_median (ratio, nr);
-    s_cell (8, 0, s_median (rps, n));
+    double r = harness_median (ratio, nr);
+    s_cell (8, 0, harness_median (rps, n));
     s_cell (5, 2, r);
-    s_cell (6, 3, s_median (p50, n));
-    s_cell (6, 3, s_median (p99, n));
+    s_cell (6, 3, harness_median (p50, n));
+    s_cell (6, 3, harness_median (p99, n));
     printf (" %6ld", errors);
-    s_cell (6, 1, s_median (batch, nb));
-    s_cell (7, 3, s_median (sync, ns));
+    s_cell (6, 1, harness_median (batch, nb));
+    s_cell (7, 3, harness_median (sync, ns));
     s_cell (8, 2, sync_max);
     s_cell (8, 0, unsynced);
-    s_cell (6, 1, s_median (us, n));
-    s_cell (4, 0, s_median (busy, n));
+    s_cell (6, 1, harness_median (us, n));
+    s_cell (4, 0, harness_median (busy, n));
     printf ("%%");
     s_cell (5, 0, others);
     printf ("%%");

@@ -32,23 +32,6 @@ typedef struct {
     mode_run_t runs[MODES_MAX_ROUNDS];
 } mode_row_t;
 
-static int
-s_cmp_double (const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Median of the n values (sorted in place); -1 when n is 0. */
-static double
-s_median (double *v, int n)
-{
-    if (n == 0)
-        return -1;
-    qsort (v, (size_t)n, sizeof *v, s_cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* Prints the machine's load average: the runs here are short, and on a
    shared machine it is the cheapest sign of what else was running. */
 static void
@@ -170,7 +153,7 @@ s_phase_median (const mode_row_t *row, int rounds, phase_t phase, bool p99)
     for (int i = 0; i < rounds; i++)
         if (row->runs[i].done)
             v[n++] = s_value (&row->runs[i], phase, p99);
-    return s_median (v, n);
+    return harness_median (v, n);
 }
 
 /* The median, over the rounds both completed, of a phase's ops/s in row
@@ -183,7 +166,7 @@ s_ratio (const mode_row_t *row, const mode_row_t *base, int rounds, phase_t phas
     for (int i = 0; base && i < rounds; i++)
         if (row->runs[i].done && base->runs[i].done)
             v[n++] = s_value (&row->runs[i], phase, false) / s_value (&base->runs[i], phase, false);
-    return s_median (v, n);
+    return harness_median (v, n);
 }
 
 static void
@@ -224,8 +207,8 @@ s_print_row (store_mode_t mode, const mode_row_t *row, const mode_row_t *base, i
     s_cell (9, 0, s_phase_median (row, rounds, PHASE_UPDATE, false));
     s_cell (5, 2, s_ratio (row, base, rounds, PHASE_UPDATE));
     s_cell (6, 2, s_phase_median (row, rounds, PHASE_UPDATE, true));
-    s_cell (7, 1, s_median (batch, nb));
-    s_cell (9, 3, s_median (sync, ns));
+    s_cell (7, 1, harness_median (batch, nb));
+    s_cell (9, 3, harness_median (sync, ns));
     s_cell (8, 2, sync_max);
     s_cell (8, 0, unsynced);
     printf ("\n");

@@ -50,22 +50,6 @@ typedef struct {
     int n;
 } journal_starts_t;
 
-static int
-s_cmp_double (const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double
-s_median (double *v, int n)
-{
-    if (n == 0)
-        return -1;
-    qsort (v, (size_t)n, sizeof *v, s_cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* Percent of path's pages in the page cache (mincore over a mapping,
    which faults nothing in), or -1. */
 static double
@@ -375,12 +359,12 @@ s_print_starts (const journal_starts_t *set, double *worst)
             resident[i] = s[i].resident_pct;
             cpu[i] = s[i].cpu_s;
         }
-        double median = s_median (start, set->n);
+        double median = harness_median (start, set->n);
         *worst = median > *worst ? median : *worst;
         printf ("%-12s %9.1f %9llu  %-5s %7.0f%% %9.3f %10.0f %7.2f\n", set->label,
                 set->n ? (double)s[0].bytes / 1e6 : 0, set->n ? s[0].records : 0ULL,
-                cold ? "cold" : "warm", s_median (resident, set->n), median,
-                s_median (replay, set->n), s_median (cpu, set->n));
+                cold ? "cold" : "warm", harness_median (resident, set->n), median,
+                harness_median (replay, set->n), harness_median (cpu, set->n));
     }
 }
 
