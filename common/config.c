@@ -18,7 +18,8 @@ config_str (const char *flag, const char *env, const char *def)
 int
 config_parse_int (const char *text, int64_t min, int64_t max, int64_t *out)
 {
-    if (!text || !*text)
+    /* strtoll alone would take leading blanks and a '+'. */
+    if (!text || !((*text >= '0' && *text <= '9') || *text == '-'))
         return -1;
     errno = 0;
     char *end = NULL;

@@ -4,11 +4,12 @@
  */
 #include "log.h"
 
+#include "clock.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 static const char *s_service = "herald";
@@ -54,14 +55,9 @@ log_write (log_level_t level, const char *fmt, ...)
     if (level < s_level)
         return;
     char line[2048];
-    struct timespec ts;
-    struct tm tm;
-    clock_gettime (CLOCK_REALTIME, &ts);
-    gmtime_r (&ts.tv_sec, &tm);
-    int n = snprintf (line, sizeof line,
-                      "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s: ", tm.tm_year + 1900,
-                      tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                      ts.tv_nsec / 1000000L, labels[level], s_service);
+    char now[CLOCK_UTC_LEN + 1];
+    clock_format_utc (clock_wall_ms (), now);
+    int n = snprintf (line, sizeof line, "%s %s %s: ", now, labels[level], s_service);
     if (n < 0)
         return;
     va_list ap;

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "backoff.h"
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "options.h"
@@ -15,9 +16,29 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+static void
+test_time_format_is_rfc3339_utc_with_milliseconds (void **state)
+{
+    char out[CLOCK_UTC_LEN + 1];
+    clock_format_utc (0, out);
+    assert_string_equal (out, "1970-01-01T00:00:00.000Z");
+    clock_format_utc (1795514400123LL, out);
+    assert_string_equal (out, "2026-11-24T10:00:00.123Z");
+    clock_format_utc (951782400000LL, out); /* leap day 2000 */
+    assert_string_equal (out, "2000-02-29T00:00:00.000Z");
+    clock_format_utc (-1, out);
+    assert_string_equal (out, "1969-12-31T23:59:59.999Z");
+    clock_format_utc (INT64_MAX, out);
+    assert_string_equal (out, "9999-12-31T23:59:59.999Z");
+    clock_format_utc (INT64_MIN, out);
+    assert_string_equal (out, "0000-01-01T00:00:00.000Z");
+    assert_int_equal (strlen (out), CLOCK_UTC_LEN);
+}
 
 static void
 test_config_flag_beats_env_beats_default (void **state)
@@ -44,6 +65,10 @@ test_config_parse_int_rejects_garbage_and_out_of_range (void **state)
     assert_int_equal (config_parse_int ("-1", 0, 100, &v), -1);
     assert_int_equal (config_parse_int ("12abc", 0, 100, &v), -1);
     assert_int_equal (config_parse_int ("", 0, 100, &v), -1);
+    assert_int_equal (config_parse_int (" 5", 0, 100, &v), -1);
+    assert_int_equal (config_parse_int ("+5", 0, 100, &v), -1);
+    assert_int_equal (config_parse_int ("-5", -10, 100, &v), 0);
+    assert_int_equal (v, -5);
     assert_int_equal (config_parse_int ("99999999999999999999999", 0, INT64_MAX, &v), -1);
 }
 
@@ -228,6 +253,7 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_time_format_is_rfc3339_utc_with_milliseconds),
         cmocka_unit_test (test_config_flag_beats_env_beats_default),
         cmocka_unit_test (test_config_parse_int_rejects_garbage_and_out_of_range),
         cmocka_unit_test (test_backoff_grows_within_jitter_bounds_and_resets),

@@ -6,6 +6,8 @@
  */
 #include "api_render.h"
 
+#include "clock.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +17,10 @@
 json_t *
 api_event_json (const proto_event_t *event)
 {
-    char id[PROTO_UUID_LEN + 1], created[PROTO_TIME_LEN + 1], updated[PROTO_TIME_LEN + 1];
+    char id[PROTO_UUID_LEN + 1], created[CLOCK_UTC_LEN + 1], updated[CLOCK_UTC_LEN + 1];
     proto_uuid_format (event->id, id);
-    proto_time_format (event->created_at, created);
-    proto_time_format (event->updated_at, updated);
+    clock_format_utc (event->created_at, created);
+    clock_format_utc (event->updated_at, updated);
     return json_pack ("{s:s,s:s%,s:s%,s:s%,s:s,s:s}", "event_id", id, "user_id",
                       event->user_id.ptr ? event->user_id.ptr : "", event->user_id.len,
                       "description", event->description.ptr ? event->description.ptr : "",
@@ -62,7 +64,7 @@ api_page_json (const proto_reply_t *store)
 #define S_EVENT_FIXED                                                                              \
     (sizeof "{\"event_id\":\"\",\"user_id\":\"\",\"description\":\"\",\"status\":\"\","            \
             "\"created_at\":\"\",\"updated_at\":\"\"}"                                             \
-     - 1 + PROTO_UUID_LEN + 2 * PROTO_TIME_LEN)
+     - 1 + PROTO_UUID_LEN + 2 * CLOCK_UTC_LEN)
 
 /* True when jansson would write s's bytes unchanged (see above). */
 static bool
@@ -98,10 +100,10 @@ s_event_text (const proto_event_t *event, char *out)
     if (!s_json_plain (&event->user_id) || !s_json_plain (&event->description)
         || !s_json_plain (&event->status))
         return NULL;
-    char id[PROTO_UUID_LEN + 1], created[PROTO_TIME_LEN + 1], updated[PROTO_TIME_LEN + 1];
+    char id[PROTO_UUID_LEN + 1], created[CLOCK_UTC_LEN + 1], updated[CLOCK_UTC_LEN + 1];
     proto_uuid_format (event->id, id);
-    proto_time_format (event->created_at, created);
-    proto_time_format (event->updated_at, updated);
+    clock_format_utc (event->created_at, created);
+    clock_format_utc (event->updated_at, updated);
     out = s_put (out, S_LIT ("{\"event_id\":\""));
     out = s_put (out, id, PROTO_UUID_LEN);
     out = s_put (out, S_LIT ("\",\"user_id\":\""));
@@ -111,9 +113,9 @@ s_event_text (const proto_event_t *event, char *out)
     out = s_put (out, S_LIT ("\",\"status\":\""));
     out = s_put (out, event->status.ptr, event->status.len);
     out = s_put (out, S_LIT ("\",\"created_at\":\""));
-    out = s_put (out, created, PROTO_TIME_LEN);
+    out = s_put (out, created, CLOCK_UTC_LEN);
     out = s_put (out, S_LIT ("\",\"updated_at\":\""));
-    out = s_put (out, updated, PROTO_TIME_LEN);
+    out = s_put (out, updated, CLOCK_UTC_LEN);
     return s_put (out, S_LIT ("\"}"));
 }
 

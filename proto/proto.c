@@ -13,7 +13,8 @@
  */
 #include "proto.h"
 
-#include <errno.h>
+#include "config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,11 +38,8 @@ s_limit_from_env (const char *name, size_t *value)
     const char *text = getenv (name);
     if (!text)
         return 0;
-    char *end = NULL;
-    errno = 0;
-    long long n = strtoll (text, &end, 10);
-    if (errno != 0 || !(text[0] >= '0' && text[0] <= '9') || end == text || *end != '\0' || n < 1
-        || n > PROTO_LIMIT_CAP) {
+    int64_t n;
+    if (config_parse_int (text, 1, PROTO_LIMIT_CAP, &n) != 0) {
         fprintf (stderr, "%s=\"%s\": expected an integer in [1, %d]\n", name, text,
                  PROTO_LIMIT_CAP);
         return -1;
@@ -222,8 +220,8 @@ proto_check_message (proto_str_check_t check, size_t max, char *buf, size_t size
 
 /* ---- UUIDs --------------------------------------------------------------- */
 
-static int
-s_hex (char c)
+int
+proto_hex_value (char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -248,7 +246,7 @@ proto_uuid_parse (const char *text, size_t len, uint8_t out[16])
             i++;
             continue;
         }
-        int hi = s_hex (text[i]), lo = s_hex (text[i + 1]);
+        int hi = proto_hex_value (text[i]), lo = proto_hex_value (text[i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         id[byte++] = (uint8_t)(hi << 4 | lo);
@@ -268,65 +266,6 @@ proto_uuid_format (const uint8_t id[16], char out[PROTO_UUID_LEN + 1])
             out[pos++] = '-';
         out[pos++] = digits[id[i] >> 4];
         out[pos++] = digits[id[i] & 0x0F];
-    }
-    out[pos] = '\0';
-}
-
-/* ---- Time ---------------------------------------------------------------- */
-
-/* Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's
-   civil_from_days); exact over the whole clamped range. */
-static void
-s_civil_from_days (int64_t z, int64_t *year, unsigned *month, unsigned *day)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *day = doy - (153 * mp + 2) / 5 + 1;
-    *month = mp < 10 ? mp + 3 : mp - 9;
-    *year = (int64_t)yoe + era * 400 + (*month <= 2);
-}
-
-void
-proto_time_format (int64_t unix_ms, char out[PROTO_TIME_LEN + 1])
-{
-    /* Four-digit years only: clamp to 0000-01-01 .. 9999-12-31T23:59:59.999. */
-    const int64_t min_ms = -62167219200000LL, max_ms = 253402300799999LL;
-    if (unix_ms < min_ms)
-        unix_ms = min_ms;
-    if (unix_ms > max_ms)
-        unix_ms = max_ms;
-    int64_t days = unix_ms >= 0 ? unix_ms / 86400000 : -((-unix_ms + 86399999) / 86400000);
-    int64_t ms_of_day = unix_ms - days * 86400000;
-    int64_t year;
-    unsigned month, day;
-    s_civil_from_days (days, &year, &month, &day);
-    unsigned secs = (unsigned)(ms_of_day / 1000);
-    unsigned fields[] = { (unsigned)year,
-                          month,
-                          day,
-                          secs / 3600,
-                          secs / 60 % 60,
-                          secs % 60,
-                          (unsigned)(ms_of_day % 1000) };
-    /* Fixed layout: digits of each field and the separator after it. */
-    static const struct {
-        unsigned digits;
-        char sep;
-    } layout[] = { { 4, '-' }, { 2, '-' }, { 2, 'T' }, { 2, ':' },
-                   { 2, ':' }, { 2, '.' }, { 3, 'Z' } };
-    size_t pos = 0;
-    for (size_t i = 0; i < sizeof layout / sizeof layout[0]; i++) {
-        unsigned value = fields[i];
-        for (unsigned d = layout[i].digits; d > 0; d--) {
-            out[pos + d - 1] = (char)('0' + value % 10);
-            value /= 10;
-        }
-        pos += layout[i].digits;
-        out[pos++] = layout[i].sep;
     }
     out[pos] = '\0';
 }

@@ -39,7 +39,6 @@
 #define PROTO_FEED_READ_MAX 1000      /* records per feed_read reply */
 #define PROTO_FRAME_MAX (1024 * 1024) /* bytes; larger frames are malformed */
 #define PROTO_UUID_LEN 36             /* canonical text form, no NUL */
-#define PROTO_TIME_LEN 24             /* "2026-11-24T10:00:00.123Z" */
 /* Largest configurable string limit; strings in replies are checked
    against it (the reply decoder takes no limits). */
 #define PROTO_LIMIT_CAP 65536
@@ -101,12 +100,11 @@ void proto_check_message (proto_str_check_t check, size_t max, char *buf, size_t
    wrong length). */
 int proto_uuid_parse (const char *text, size_t len, uint8_t out[16]);
 
+/* The value of one hexadecimal digit (either case), or -1. */
+int proto_hex_value (char c);
+
 /* Formats 16 bytes as canonical lowercase text; out gets 36 chars + NUL. */
 void proto_uuid_format (const uint8_t id[16], char out[PROTO_UUID_LEN + 1]);
-
-/* Formats Unix milliseconds as RFC 3339 UTC with milliseconds
-   ("2026-11-24T10:00:00.123Z"); out gets PROTO_TIME_LEN chars + NUL. */
-void proto_time_format (int64_t unix_ms, char out[PROTO_TIME_LEN + 1]);
 
 /* ---- The event ----------------------------------------------------------- */
 

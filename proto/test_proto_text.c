@@ -157,25 +157,6 @@ test_uuid_parse_rejects_non_canonical_forms (void **state)
 }
 
 static void
-test_time_format_is_rfc3339_utc_with_milliseconds (void **state)
-{
-    char out[PROTO_TIME_LEN + 1];
-    proto_time_format (0, out);
-    assert_string_equal (out, "1970-01-01T00:00:00.000Z");
-    proto_time_format (1795514400123LL, out);
-    assert_string_equal (out, "2026-11-24T10:00:00.123Z");
-    proto_time_format (951782400000LL, out); /* leap day 2000 */
-    assert_string_equal (out, "2000-02-29T00:00:00.000Z");
-    proto_time_format (-1, out);
-    assert_string_equal (out, "1969-12-31T23:59:59.999Z");
-    proto_time_format (INT64_MAX, out);
-    assert_string_equal (out, "9999-12-31T23:59:59.999Z");
-    proto_time_format (INT64_MIN, out);
-    assert_string_equal (out, "0000-01-01T00:00:00.000Z");
-    assert_int_equal (strlen (out), PROTO_TIME_LEN);
-}
-
-static void
 test_limits_from_env_overrides_and_rejects (void **state)
 {
     proto_limits_t limits;
@@ -243,7 +224,6 @@ test_proto_text_run (void)
         cmocka_unit_test (test_check_messages_read_like_fastapi),
         cmocka_unit_test (test_uuid_parse_and_format_round_trip),
         cmocka_unit_test (test_uuid_parse_rejects_non_canonical_forms),
-        cmocka_unit_test (test_time_format_is_rfc3339_utc_with_milliseconds),
         cmocka_unit_test (test_limits_from_env_overrides_and_rejects),
         cmocka_unit_test (test_names_map_both_ways),
     };

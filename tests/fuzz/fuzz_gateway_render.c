@@ -11,6 +11,7 @@
  * strings unchanged, and that an event or page written directly (no string
  * needing escapes) has exactly the bytes jansson alone would give.
  */
+#include "clock.h"
 #include "fuzz_gateway.h"
 
 #include <string.h>
@@ -25,8 +26,8 @@ s_check_event (json_t *json, const proto_event_t *ev)
     FUZZ_CHECK (fuzz_same_json_string (json_object_get (json, "user_id"), ev->user_id));
     FUZZ_CHECK (fuzz_same_json_string (json_object_get (json, "description"), ev->description));
     FUZZ_CHECK (fuzz_same_json_string (json_object_get (json, "status"), ev->status));
-    FUZZ_CHECK (json_string_length (json_object_get (json, "created_at")) == PROTO_TIME_LEN);
-    FUZZ_CHECK (json_string_length (json_object_get (json, "updated_at")) == PROTO_TIME_LEN);
+    FUZZ_CHECK (json_string_length (json_object_get (json, "created_at")) == CLOCK_UTC_LEN);
+    FUZZ_CHECK (json_string_length (json_object_get (json, "updated_at")) == CLOCK_UTC_LEN);
 }
 
 static void
