@@ -15,6 +15,8 @@
 #include "stop.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -221,18 +223,38 @@ test_health_fail_fails_the_check_at_once_until_the_next_touch (void **state)
     unlink (path);
 }
 
+/* Whether fd polls readable right now. */
+static bool
+s_readable (int fd)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    return poll (&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
 static void
-test_stop_flag_set_by_sigterm_and_sigint_sigpipe_ignored (void **state)
+test_stop_flag_and_fd_set_by_sigterm_and_sigint_sigpipe_ignored (void **state)
 {
     volatile sig_atomic_t *stop = stop_on_signals ();
     assert_non_null (stop);
     assert_int_equal (*stop, 0);
+    assert_true (stop_fd () >= 0);
+    assert_false (s_readable (stop_fd ()));
+    assert_null (stop_reason ());
     raise (SIGPIPE); /* ignored: the test goes on */
     assert_int_equal (*stop, 0);
+    assert_false (s_readable (stop_fd ()));
     raise (SIGTERM);
     assert_int_equal (*stop, 1);
+    assert_string_equal (stop_reason (), "SIGTERM");
+    /* Readable for every poller, and stays so: nothing drains it. */
+    assert_true (s_readable (stop_fd ()));
+    assert_true (s_readable (stop_fd ()));
     *stop = 0;
     raise (SIGINT);
+    assert_int_equal (*stop, 1);
+    assert_string_equal (stop_reason (), "SIGTERM"); /* the first cause is kept */
+    *stop = 0;
+    stop_request ();
     assert_int_equal (*stop, 1);
     *stop = 0;
     /* An interrupted blocking call returns EINTR instead of resuming. */
@@ -262,7 +284,7 @@ main (void)
         cmocka_unit_test (test_options_refuse_bad_values_with_exit_code_2),
         cmocka_unit_test (test_health_check_fails_when_missing_or_stale),
         cmocka_unit_test (test_health_fail_fails_the_check_at_once_until_the_next_touch),
-        cmocka_unit_test (test_stop_flag_set_by_sigterm_and_sigint_sigpipe_ignored),
+        cmocka_unit_test (test_stop_flag_and_fd_set_by_sigterm_and_sigint_sigpipe_ignored),
         cmocka_unit_test (test_option_xstr_gives_a_macros_value),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -1,8 +1,9 @@
 /*
  * herald-gateway — the HTTP API of docs/ARCHITECTURE.md §2 over the store.
- * This file reads the settings, starts --threads event loops (server.c; each
- * binds the same address with SO_REUSEPORT) and waits for SIGINT/SIGTERM, on
- * which every loop stops accepting, answers what is in flight and returns.
+ * This file reads the settings and starts --threads event loops (server.c;
+ * each binds the same address with SO_REUSEPORT). On SIGINT/SIGTERM
+ * (common/stop.h) every loop stops accepting, answers what is in flight and
+ * returns; main joins them.
  */
 #include "check.h"
 #include "herald_version.h"
@@ -10,10 +11,12 @@
 #include "metrics.h"
 #include "options.h"
 #include "server.h"
+#include "stop.h"
 
+#include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <zmq.h>
 
 #define S_THREADS_MAX 64
@@ -41,10 +44,15 @@ static option_t s_options[] = {
     OPTION_END,
 };
 
+/* A loop that fails takes the others down with it: the gateway then exits
+   1 instead of serving on with fewer loops than it was told. */
 static void *
 s_loop (void *arg)
 {
-    server_run (arg);
+    if (server_run (arg) != 0) {
+        stop_request ();
+        return arg;
+    }
     return NULL;
 }
 
@@ -77,14 +85,13 @@ main (int argc, char *argv[])
     };
     if (proto_limits_from_env (&config.limits) != 0)
         return 2;
-
-    /* Signals are taken by sigwait below, never by a loop thread. */
-    sigset_t signals;
-    sigemptyset (&signals);
-    sigaddset (&signals, SIGINT);
-    sigaddset (&signals, SIGTERM);
-    pthread_sigmask (SIG_BLOCK, &signals, NULL);
-    signal (SIGPIPE, SIG_IGN);
+    /* Every loop polls the stop descriptor: a signal may land in any thread. */
+    stop_on_signals ();
+    config.stop_fd = stop_fd ();
+    if (config.stop_fd < 0) {
+        log_error ("cannot make the stop descriptor: %s", strerror (errno));
+        return 1;
+    }
 
     rc = 1;
     metrics_t *metrics = metrics_new ();
@@ -100,23 +107,24 @@ main (int argc, char *argv[])
     for (; started < threads; started++)
         if (pthread_create (&tids[started], NULL, s_loop, servers[started]) != 0) {
             log_error ("cannot start loop thread %d", started);
+            stop_request ();
             break;
         }
     if (started == threads) {
         log_info ("listening on http://%s (%d loop%s), store %s, timeout %d ms, version %s", listen,
                   threads, threads > 1 ? "s" : "", config.store_endpoint, config.timeout_ms,
                   HERALD_VERSION);
-        int sig = 0;
-        sigwait (&signals, &sig);
-        log_info ("%s received, finishing requests in flight",
-                  sig == SIGINT ? "SIGINT" : "SIGTERM");
         rc = 0;
     }
 cleanup:
-    for (int i = 0; i < started; i++)
-        server_stop (servers[i]);
-    for (int i = 0; i < started; i++)
-        pthread_join (tids[i], NULL);
+    for (int i = 0; i < started; i++) {
+        void *failed = NULL;
+        pthread_join (tids[i], &failed);
+        if (failed)
+            rc = 1;
+    }
+    if (stop_reason ())
+        log_info ("stopping on %s: requests in flight were answered", stop_reason ());
     for (int i = 0; i < threads; i++)
         server_destroy (&servers[i]);
     if (ctx)

@@ -41,6 +41,8 @@ request_queue_reply (request_t *req)
         MHD_add_response_header (r, MHD_HTTP_HEADER_ALLOW, reply->allow);
     if (reply->retry_after)
         MHD_add_response_header (r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    if (req->close)
+        MHD_add_response_header (r, MHD_HTTP_HEADER_CONNECTION, "close");
     if (reply->status == 201 && req->location[0])
         MHD_add_response_header (r, MHD_HTTP_HEADER_LOCATION, req->location);
     enum MHD_Result rc = request_queue_response (req, reply->status, r);

@@ -27,6 +27,7 @@ typedef struct {
     bool too_large;
     bool ready;  /* reply holds the response to queue */
     bool queued; /* a response was queued */
+    bool close;  /* "Connection: close" on the response (the gateway is stopping) */
     unsigned status;
     api_reply_t reply;
     char location[16 + PROTO_UUID_LEN];

@@ -39,7 +39,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -55,7 +54,6 @@ struct _server_t {
     struct MHD_Daemon *mhd;
     int epoll_fd;
     store_client_t *store;
-    int wake_fd;
     pending_t *pending;
     struct MHD_Response *openapi, *docs, *ping, *healthz;
     unsigned connections; /* open HTTP connections of this loop */
@@ -71,6 +69,14 @@ struct _server_t {
 static enum MHD_Result
 s_send (server_t *self, request_t *req, proto_request_t *preq)
 {
+    if (self->stopping) {
+        /* Never suspend a connection now: the daemon must not be stopped
+           with one suspended, and this one would outlive the grace period. */
+        req->close = true;
+        api_reply_detail (&req->reply, 503, "The gateway is shutting down, try again");
+        req->reply.retry_after = true;
+        return request_queue_reply (req);
+    }
     uint64_t rid = pending_reserve (self->pending);
     if (rid == 0)
         return request_queue_detail (req, 503,
@@ -435,7 +441,6 @@ server_new (const server_config_t *config, metrics_t *metrics, void *zmq_ctx)
         return NULL;
     self->config = *config;
     self->metrics = metrics;
-    self->wake_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
     self->pending = pending_new (config->max_inflight);
     self->openapi = request_static_response (gateway_asset_openapi_json,
                                              gateway_asset_openapi_json_len, "application/json");
@@ -443,8 +448,7 @@ server_new (const server_config_t *config, metrics_t *metrics, void *zmq_ctx)
                                           "text/html; charset=utf-8");
     self->ping = request_static_response (ping, sizeof ping - 1, "application/json");
     self->healthz = request_static_response (healthz, sizeof healthz - 1, "application/json");
-    if (self->wake_fd < 0 || !self->pending || !self->openapi || !self->docs || !self->ping
-        || !self->healthz)
+    if (!self->pending || !self->openapi || !self->docs || !self->ping || !self->healthz)
         goto fail;
     store_client_config_t store = { .endpoint = config->store_endpoint,
                                     .zmq_ctx = zmq_ctx,
@@ -489,8 +493,6 @@ server_destroy (server_t **self_p)
     if (self->mhd)
         MHD_stop_daemon (self->mhd);
     store_client_destroy (&self->store);
-    if (self->wake_fd >= 0)
-        close (self->wake_fd);
     struct MHD_Response *statics[] = { self->openapi, self->docs, self->ping, self->healthz };
     for (size_t i = 0; i < sizeof statics / sizeof statics[0]; i++)
         if (statics[i])
@@ -498,14 +500,6 @@ server_destroy (server_t **self_p)
     pending_destroy (&self->pending);
     free (self);
     *self_p = NULL;
-}
-
-void
-server_stop (server_t *self)
-{
-    uint64_t one = 1;
-    ssize_t rc = write (self->wake_fd, &one, sizeof one);
-    (void)rc;
 }
 
 /* Milliseconds zmq_poll may wait: until MHD's next timeout, the next store
@@ -529,15 +523,11 @@ s_poll_timeout (server_t *self)
     return timeout;
 }
 
-/* Stops accepting; requests in flight still get their answers. */
+/* Stops accepting; requests in flight still get their answers, and a new
+   request on a connection kept alive gets a 503 that closes it (s_send). */
 static void
 s_begin_stop (server_t *self)
 {
-    uint64_t value;
-    ssize_t rc = read (self->wake_fd, &value, sizeof value);
-    (void)rc;
-    if (self->stopping)
-        return;
     self->stopping = true;
     self->stop_deadline_ms = clock_mono_ms () + self->config.timeout_ms + 100;
     MHD_socket fd = MHD_quiesce_daemon (self->mhd);
@@ -553,15 +543,17 @@ server_run (server_t *self)
     zmq_pollitem_t items[] = {
         { NULL, self->epoll_fd, ZMQ_POLLIN, 0 },
         { store_client_socket (self->store), 0, ZMQ_POLLIN, 0 },
-        { NULL, self->wake_fd, ZMQ_POLLIN, 0 },
+        { NULL, self->config.stop_fd, ZMQ_POLLIN, 0 },
     };
     while (true) {
         if (zmq_poll (items, 3, s_poll_timeout (self)) < 0 && errno != EINTR) {
             log_error ("poll failed: %s", zmq_strerror (errno));
             return -1;
         }
-        if (items[2].revents & ZMQ_POLLIN)
+        if (items[2].revents & ZMQ_POLLIN) {
             s_begin_stop (self);
+            items[2].events = 0; /* it stays readable: the stop is for good */
+        }
         s_drain_store (self);
         s_expire (self);
         MHD_run (self->mhd);

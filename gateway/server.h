@@ -28,6 +28,7 @@ typedef struct {
     size_t max_inflight;        /* store requests in flight per loop */
     unsigned idle_timeout_s;    /* idle or half-sent connection lifetime */
     proto_limits_t limits;
+    int stop_fd; /* readable once the loop should stop (common/stop.h) */
 } server_config_t;
 
 typedef struct _server_t server_t;
@@ -38,12 +39,9 @@ typedef struct _server_t server_t;
 server_t *server_new (const server_config_t *config, metrics_t *metrics, void *zmq_ctx);
 void server_destroy (server_t **self_p);
 
-/* Runs the loop in the calling thread until server_stop: then stops
-   accepting, finishes the requests in flight (each within its deadline)
-   and returns 0, or -1 on a fatal poll error. */
+/* Runs the loop in the calling thread until config->stop_fd is readable:
+   then stops accepting, finishes the requests in flight (each within its
+   deadline) and returns 0, or -1 on a fatal poll error. */
 int server_run (server_t *self);
-
-/* Asks the loop to stop. Async-signal-safe and callable from any thread. */
-void server_stop (server_t *self);
 
 #endif

@@ -12,6 +12,7 @@
  *
  * Each test starts its own store and gateway on fresh ports.
  */
+#define _GNU_SOURCE /* strcasestr */
 #include "gwclient.h"
 #include "proto.h"
 
@@ -209,9 +210,9 @@ test_full_backlog_is_503_and_stores_nothing (void **state)
     gw_resp_clear (&resp);
 }
 
-/* Reads one response from fd within timeout_ms; its status or 0. */
+/* Reads one response head from fd within timeout_ms; its status or 0. */
 static long
-s_read_status (int fd, int timeout_ms)
+s_read_head (int fd, int timeout_ms, char *head, size_t size)
 {
     char buf[4096];
     size_t got = 0;
@@ -229,8 +230,16 @@ s_read_status (int fd, int timeout_ms)
             break;
     }
     buf[got] = '\0';
+    if (head)
+        snprintf (head, size, "%s", buf);
     long code = 0;
     return sscanf (buf, "HTTP/1.1 %ld", &code) == 1 ? code : 0;
+}
+
+static long
+s_read_status (int fd, int timeout_ms)
+{
+    return s_read_head (fd, timeout_ms, NULL, 0);
 }
 
 static void
@@ -516,6 +525,48 @@ test_sigterm_exits_zero_promptly (void **state)
     gw_resp_clear (&resp);
 }
 
+/* A keep-alive client that sends a new request while the gateway stops gets
+   503 and a closed connection at once, never a connection left suspended
+   past the grace period (libmicrohttpd aborts the process when it is
+   stopped with one: exit 134 and no answer for anyone). */
+static void
+test_sigterm_answers_a_keepalive_clients_new_request_503 (void **state)
+{
+    assert_int_equal (gw_start_all (&s_gw), 0);
+    const char *get = "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    int a = gw_raw_connect (s_gw.http_port), b = gw_raw_connect (s_gw.http_port);
+    assert_true (a >= 0 && b >= 0);
+    assert_int_equal (send (a, get, strlen (get), MSG_NOSIGNAL), (ssize_t)strlen (get));
+    assert_int_equal (s_read_status (a, 2000), 200);
+    assert_int_equal (send (b, get, strlen (get), MSG_NOSIGNAL), (ssize_t)strlen (get));
+    assert_int_equal (s_read_status (b, 2000), 200);
+    /* a request in flight to a frozen store keeps the gateway in its grace period */
+    kill (s_gw.store, SIGSTOP);
+    assert_int_equal (send (a, get, strlen (get), MSG_NOSIGNAL), (ssize_t)strlen (get));
+    s_nap (100);
+    assert_int_equal (kill (s_gw.gateway, SIGTERM), 0);
+    s_nap (300);
+    /* b's next request arrives while stopping */
+    assert_int_equal (send (b, get, strlen (get), MSG_NOSIGNAL), (ssize_t)strlen (get));
+    char head[4096];
+    assert_int_equal (s_read_head (b, 1500, head, sizeof head), 503);
+    assert_non_null (strcasestr (head, "\r\nConnection: close\r\n"));
+    assert_non_null (strcasestr (head, "\r\nRetry-After: 1\r\n"));
+    /* a's request in flight still gets its answer: the store stays frozen, so 504 */
+    assert_int_equal (s_read_status (a, 4000), 504);
+    int status = s_wait_exit (s_gw.gateway, 5000);
+    kill (s_gw.store, SIGCONT);
+    if (status == -1)
+        fail_msg ("gateway still running 5 s after SIGTERM");
+    s_gw.gateway = 0;
+    if (WIFSIGNALED (status))
+        fail_msg ("gateway died of signal %d while stopping", WTERMSIG (status));
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+    close (a);
+    close (b);
+}
+
 int
 main (void)
 {
@@ -530,6 +581,8 @@ main (void)
                                          s_begin, s_end),
         cmocka_unit_test_setup_teardown (test_check_flag_reports_readiness, s_begin, s_end),
         cmocka_unit_test_setup_teardown (test_sigterm_exits_zero_promptly, s_begin, s_end),
+        cmocka_unit_test_setup_teardown (test_sigterm_answers_a_keepalive_clients_new_request_503,
+                                         s_begin, s_end),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
