@@ -33,6 +33,25 @@ s_usage (options_t *self, FILE *out)
              "debug|info|warn|error (HERALD_LOG_LEVEL, info)", "--help, --version");
 }
 
+/* text is one of the '|'-separated words of choices: its index in *index.
+   Else -1 with the reason in err. */
+static int
+s_choice (const char *choices, const char *text, int64_t *index, char *err, size_t size)
+{
+    size_t len = strlen (text);
+    int64_t i = 0;
+    for (const char *word = choices; *word; i++) {
+        size_t n = strcspn (word, "|");
+        if (n == len && strncmp (word, text, len) == 0) {
+            *index = i;
+            return 0;
+        }
+        word += n + (word[n] == '|');
+    }
+    snprintf (err, size, "'%s' is not one of %s", text, choices);
+    return -1;
+}
+
 option_t *
 options_get (options_t *self, const char *name)
 {
@@ -110,6 +129,64 @@ options_parse (options_t *self, int argc, char *argv[])
                      (long long)o->min, (long long)o->max);
             return 2;
         }
+        char why[256] = "";
+        if (o->str
+            && ((o->kind == OPTION_CHOICE
+                 && s_choice (o->metavar, o->str, &o->num, why, sizeof why))
+                || (o->kind == OPTION_STR && o->check && o->check (o->str, why, sizeof why)))) {
+            fprintf (stderr, "%s: --%s%s%s: %s\n", self->program, o->name, o->env ? " / " : "",
+                     o->env ? o->env : "", why);
+            return 2;
+        }
     }
     return 0;
+}
+
+int
+options_start (options_t *self, int argc, char *argv[])
+{
+    int rc = options_parse (self, argc, argv);
+    if (rc != 0)
+        return rc == 1 ? 0 : 2;
+    log_init (self->program, self->log_level);
+    return OPTIONS_RUN;
+}
+
+int
+options_check_endpoint (const char *value, char *err, size_t size)
+{
+    if (strncmp (value, "ipc://", 6) == 0 && value[6])
+        return 0;
+    if (strncmp (value, "tcp://", 6) == 0) {
+        const char *colon = strrchr (value + 6, ':');
+        int64_t port;
+        if (colon && colon > value + 6
+            && (strcmp (colon + 1, "*") == 0 || config_parse_int (colon + 1, 1, 65535, &port) == 0))
+            return 0;
+    }
+    snprintf (err, size, "'%s' is not tcp://HOST:PORT or ipc://PATH", value);
+    return -1;
+}
+
+int
+options_check_endpoint_or_none (const char *value, char *err, size_t size)
+{
+    if (strcmp (value, "none") == 0)
+        return 0;
+    if (options_check_endpoint (value, err, size) == 0)
+        return 0;
+    snprintf (err, size, "'%s' is not tcp://HOST:PORT, ipc://PATH or none", value);
+    return -1;
+}
+
+int
+options_check_http_url (const char *value, char *err, size_t size)
+{
+    size_t scheme = strncmp (value, "http://", 7) == 0    ? 7
+                    : strncmp (value, "https://", 8) == 0 ? 8
+                                                          : 0;
+    if (scheme && value[scheme] && value[scheme] != '/' && value[scheme] != ':')
+        return 0;
+    snprintf (err, size, "'%s' is not an http:// or https:// URL with a host", value);
+    return -1;
 }

@@ -110,6 +110,9 @@ static option_t s_table[] = {
     OPTION_S ("listen", "HERALD_TEST_LISTEN", "127.0.0.1:8000", "HOST:PORT", "where"),
     OPTION_I ("threads", "HERALD_TEST_THREADS", "1", 1, 8, "N", "loops"),
     OPTION_F ("check", "probe"),
+    OPTION_C ("mode", "HERALD_TEST_MODE", "fast", "fast|safe|off", "how"),
+    OPTION_SC ("endpoint", "HERALD_TEST_ENDPOINT", "tcp://127.0.0.1:5555", "EP", "store",
+               options_check_endpoint),
     OPTION_END,
 };
 
@@ -165,6 +168,64 @@ test_options_refuse_bad_values_with_exit_code_2 (void **state)
     unsetenv ("HERALD_TEST_THREADS");
     char *level[] = { "test", "--log-level", "loud", NULL };
     assert_int_equal (s_parse (3, level), 2);
+}
+
+static void
+test_options_check_choices_and_endpoints (void **state)
+{
+    unsetenv ("HERALD_TEST_MODE");
+    unsetenv ("HERALD_TEST_ENDPOINT");
+    char *none[] = { "test", NULL };
+    assert_int_equal (s_parse (1, none), 0);
+    assert_string_equal (s_table[3].str, "fast");
+    assert_int_equal (s_table[3].num, 0);
+    char *off[] = { "test", "--mode", "off", NULL };
+    assert_int_equal (s_parse (3, off), 0);
+    assert_int_equal (s_table[3].num, 2);
+    char *prefix[] = { "test", "--mode", "of", NULL };
+    assert_int_equal (s_parse (3, prefix), 2);
+    char *longer[] = { "test", "--mode", "offf", NULL };
+    assert_int_equal (s_parse (3, longer), 2);
+    setenv ("HERALD_TEST_ENDPOINT", "tcp://127.0.0.1", 1); /* no port */
+    assert_int_equal (s_parse (1, none), 2);
+    unsetenv ("HERALD_TEST_ENDPOINT");
+    char *ipc[] = { "test", "--endpoint", "ipc:///run/herald/store", NULL };
+    assert_int_equal (s_parse (3, ipc), 0);
+    assert_string_equal (s_table[4].str, "ipc:///run/herald/store");
+
+    char err[128];
+    const char *good[] = { "tcp://127.0.0.1:5555", "tcp://*:1", "tcp://[::1]:65535", "ipc://x" };
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        assert_int_equal (options_check_endpoint (good[i], err, sizeof err), 0);
+    const char *bad[] = { "tcp://:5555",   "tcp://h:0",   "tcp://h:65536", "tcp://h:x",
+                          "tcp://h:",      "ipc://",      "inproc://x",    "udp://h:1",
+                          "127.0.0.1:555", "tcp://h:+55", "none" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        err[0] = '\0';
+        assert_int_equal (options_check_endpoint (bad[i], err, sizeof err), -1);
+        assert_non_null (strstr (err, bad[i]));
+    }
+    assert_int_equal (options_check_endpoint_or_none ("none", err, sizeof err), 0);
+    assert_int_equal (options_check_endpoint_or_none ("None", err, sizeof err), -1);
+    assert_int_equal (options_check_http_url ("http://127.0.0.1:8000", err, sizeof err), 0);
+    assert_int_equal (options_check_http_url ("https://gw", err, sizeof err), 0);
+    assert_int_equal (options_check_http_url ("http://", err, sizeof err), -1);
+    assert_int_equal (options_check_http_url ("ftp://gw", err, sizeof err), -1);
+    assert_int_equal (options_check_http_url ("http:///path", err, sizeof err), -1);
+}
+
+static void
+test_options_start_maps_results_to_exit_codes (void **state)
+{
+    options_t opts = { "test", "summary", s_table, LOG_LEVEL_INFO };
+    char *version[] = { "test", "--version", NULL };
+    assert_int_equal (options_start (&opts, 2, version), 0);
+    char *bad[] = { "test", "--threads", "0", NULL };
+    assert_int_equal (options_start (&opts, 3, bad), 2);
+    char *level[] = { "test", "--log-level", "warn", NULL };
+    assert_int_equal (options_start (&opts, 3, level), OPTIONS_RUN);
+    assert_int_equal (log_get_level (), LOG_LEVEL_WARN);
+    log_init ("test", LOG_LEVEL_INFO);
 }
 
 static void
@@ -282,6 +343,8 @@ main (void)
         cmocka_unit_test (test_log_level_parse),
         cmocka_unit_test (test_options_flag_beats_env_beats_default),
         cmocka_unit_test (test_options_refuse_bad_values_with_exit_code_2),
+        cmocka_unit_test (test_options_check_choices_and_endpoints),
+        cmocka_unit_test (test_options_start_maps_results_to_exit_codes),
         cmocka_unit_test (test_health_check_fails_when_missing_or_stale),
         cmocka_unit_test (test_health_fail_fails_the_check_at_once_until_the_next_touch),
         cmocka_unit_test (test_stop_flag_and_fd_set_by_sigterm_and_sigint_sigpipe_ignored),

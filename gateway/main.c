@@ -25,8 +25,8 @@
 static option_t s_options[] = {
     OPTION_S ("listen", "HERALD_HTTP_LISTEN", "127.0.0.1:8000", "HOST:PORT",
               "HTTP listen address (several gateways may share it: SO_REUSEPORT)"),
-    OPTION_S ("store-endpoint", "HERALD_STORE_ENDPOINT", "tcp://127.0.0.1:5555", "EP",
-              "store request endpoint"),
+    OPTION_SC ("store-endpoint", "HERALD_STORE_ENDPOINT", "tcp://127.0.0.1:5555", "EP",
+               "store request endpoint", options_check_endpoint),
     OPTION_I ("timeout-ms", "HERALD_STORE_TIMEOUT_MS", "2000", 10, 600000, "N",
               "store round trip before a request is answered 504"),
     OPTION_I ("max-body", "HERALD_MAX_BODY", "65536", 64, 16777216, "N",
@@ -64,10 +64,9 @@ main (int argc, char *argv[])
                        "each request to the store over ZeroMQ. API docs at /docs, metrics at\n"
                        "/metrics.",
                        s_options, LOG_LEVEL_INFO };
-    int rc = options_parse (&opts, argc, argv);
-    if (rc != 0)
-        return rc == 1 ? 0 : 2;
-    log_init ("herald-gateway", opts.log_level);
+    int rc = options_start (&opts, argc, argv);
+    if (rc != OPTIONS_RUN)
+        return rc;
     const char *listen = options_get (&opts, "listen")->str;
     if (options_get (&opts, "check")->set)
         return check_gateway (listen, S_CHECK_TIMEOUT_MS) == 0 ? 0 : 1;

@@ -19,11 +19,13 @@
 #include <string.h>
 
 static option_t s_options[] = {
-    OPTION_S ("store-endpoint", "HERALD_STORE_ENDPOINT", "tcp://127.0.0.1:5555", "EP",
-              "store ROUTER"),
-    OPTION_S ("store-pub-endpoint", "HERALD_STORE_PUB_ENDPOINT", "tcp://127.0.0.1:5556", "EP",
-              "store's live stream, a wake-up when a change is made (none = poll only)"),
-    OPTION_S ("amqp-url", "HERALD_AMQP_URL", BROKER_URL_DEFAULT, "URL", "broker"),
+    OPTION_SC ("store-endpoint", "HERALD_STORE_ENDPOINT", "tcp://127.0.0.1:5555", "EP",
+               "store ROUTER", options_check_endpoint),
+    OPTION_SC ("store-pub-endpoint", "HERALD_STORE_PUB_ENDPOINT", "tcp://127.0.0.1:5556", "EP",
+               "store's live stream, a wake-up when a change is made (none = poll only)",
+               options_check_endpoint_or_none),
+    OPTION_SC ("amqp-url", "HERALD_AMQP_URL", BROKER_URL_DEFAULT, "URL", "broker",
+               broker_url_check),
     OPTION_I ("batch", "HERALD_NOTIFIER_BATCH", "500", 1, PROTO_FEED_READ_MAX, "N",
               "records per feed read"),
     OPTION_I ("window", "HERALD_NOTIFIER_WINDOW", "2000", 1, 1000000, "N",
@@ -51,9 +53,9 @@ main (int argc, char *argv[])
                        "Relays herald-store's change feed to the RabbitMQ exchange " BROKER_EXCHANGE
                        ".",
                        s_options, LOG_LEVEL_INFO };
-    int rc = options_parse (&opts, argc, argv);
-    if (rc != 0)
-        return rc == 1 ? 0 : 2;
+    int rc = options_start (&opts, argc, argv);
+    if (rc != OPTIONS_RUN)
+        return rc;
     relay_config_t config = {
         .store_endpoint = options_get (&opts, "store-endpoint")->str,
         .store_pub_endpoint = options_get (&opts, "store-pub-endpoint")->str,
@@ -66,30 +68,11 @@ main (int argc, char *argv[])
         .health_file = options_get (&opts, "health-file")->str,
         .stall_ms = (int)options_get (&opts, "stall-ms")->num,
     };
-    char err[256];
-    if (broker_url_check (config.amqp_url, err, sizeof err) != 0) {
-        fprintf (stderr, "herald-notifier: --amqp-url: %s\n", err);
-        return 2;
-    }
-    if (strncmp (config.store_endpoint, "tcp://", 6) != 0
-        && strncmp (config.store_endpoint, "ipc://", 6) != 0) {
-        fprintf (stderr, "herald-notifier: --store-endpoint: '%s' is not tcp:// or ipc://\n",
-                 config.store_endpoint);
-        return 2;
-    }
     if (strcmp (config.store_pub_endpoint, "none") == 0)
         config.store_pub_endpoint = NULL;
-    else if (strncmp (config.store_pub_endpoint, "tcp://", 6) != 0
-             && strncmp (config.store_pub_endpoint, "ipc://", 6) != 0) {
-        fprintf (stderr,
-                 "herald-notifier: --store-pub-endpoint: '%s' is not tcp://, ipc:// or none\n",
-                 config.store_pub_endpoint);
-        return 2;
-    }
     if (options_get (&opts, "check")->set)
         return health_check (config.health_file, HEALTH_MAX_AGE_MS) == 0 ? 0 : 1;
 
-    log_init ("herald-notifier", opts.log_level);
     zsys_handler_set (NULL); /* our own handlers: the relay drains on stop */
     return relay_run (&config, stop_on_signals ()) == 0 ? 0 : 1;
 }

@@ -14,6 +14,7 @@
 #include "proto.h"
 #include "server.h"
 
+#include <assert.h>
 #include <czmq.h>
 #include <stdio.h>
 
@@ -22,15 +23,17 @@
 #define S_CHECK_TIMEOUT_MS 1000
 
 static option_t s_options[] = {
-    OPTION_S ("bind", "HERALD_STORE_BIND", S_BIND_DEFAULT, "EP", "request endpoint (ROUTER)"),
-    OPTION_S ("pub-bind", "HERALD_STORE_PUB_BIND", S_PUB_BIND_DEFAULT, "EP",
-              "live change stream (PUB; observers only, not the delivery path)"),
+    OPTION_SC ("bind", "HERALD_STORE_BIND", S_BIND_DEFAULT, "EP", "request endpoint (ROUTER)",
+               options_check_endpoint),
+    OPTION_SC ("pub-bind", "HERALD_STORE_PUB_BIND", S_PUB_BIND_DEFAULT, "EP",
+               "live change stream (PUB; observers only, not the delivery path)",
+               options_check_endpoint),
     OPTION_I ("feed-max", "HERALD_FEED_MAX", OPTION_XSTR (FEED_MAX_DEFAULT), 1, FEED_MAX_LIMIT, "N",
               "unacknowledged changes before writes are refused"),
     OPTION_S ("data-dir", "HERALD_STORE_DATA_DIR", NULL, "DIR",
               "journal directory (created if missing); unset = in memory only: a restart "
               "loses every event"),
-    OPTION_S ("fsync", "HERALD_STORE_FSYNC", "always", "always|everysec|no",
+    OPTION_C ("fsync", "HERALD_STORE_FSYNC", "always", "always|everysec|no",
               "when the journal is synced: before every reply (a 201 is on disk), once a "
               "second, or when the kernel likes"),
     OPTION_I ("compact-factor", "HERALD_STORE_COMPACT_FACTOR", "2", 2, 1000, "N",
@@ -52,9 +55,9 @@ main (int argc, char *argv[])
                        "Keeps Herald's events in memory; serves requests on a ZeroMQ ROUTER and\n"
                        "publishes every change on a PUB socket.",
                        s_options, LOG_LEVEL_INFO };
-    int rc = options_parse (&opts, argc, argv);
-    if (rc != 0)
-        return rc == 1 ? 0 : 2;
+    int rc = options_start (&opts, argc, argv);
+    if (rc != OPTIONS_RUN)
+        return rc;
     const char *bind = options_get (&opts, "bind")->str;
     const char *pub_bind = options_get (&opts, "pub-bind")->str;
     int64_t feed_max = options_get (&opts, "feed-max")->num;
@@ -64,11 +67,8 @@ main (int argc, char *argv[])
         .compact_factor = (uint64_t)options_get (&opts, "compact-factor")->num,
         .compact_min = (uint64_t)options_get (&opts, "compact-min-bytes")->num,
     };
-    if (journal_fsync_parse (options_get (&opts, "fsync")->str, &journal.fsync) != 0) {
-        fprintf (stderr, "herald-store: --fsync must be always, everysec or no, not '%s'\n",
-                 options_get (&opts, "fsync")->str);
-        return 2;
-    }
+    rc = journal_fsync_parse (options_get (&opts, "fsync")->str, &journal.fsync);
+    assert (rc == 0); /* the option's choices are the parser's words */
     if (options_get (&opts, "journal-verify")->set) {
         if (!journal.dir) {
             fprintf (stderr, "herald-store: --journal-verify needs --data-dir\n");
@@ -79,7 +79,6 @@ main (int argc, char *argv[])
     proto_limits_t limits;
     if (proto_limits_from_env (&limits) != 0)
         return 2;
-    log_init ("herald-store", opts.log_level);
     if (check)
         return check_store (bind, S_CHECK_TIMEOUT_MS) == 0 ? 0 : 1;
 

@@ -17,8 +17,10 @@
 #include <string.h>
 
 static option_t s_options[] = {
-    OPTION_S ("amqp-url", "HERALD_AMQP_URL", BROKER_URL_DEFAULT, "URL", "broker"),
-    OPTION_S ("gateway-url", "HERALD_GATEWAY_URL", "http://127.0.0.1:8000", "URL", "gateway"),
+    OPTION_SC ("amqp-url", "HERALD_AMQP_URL", BROKER_URL_DEFAULT, "URL", "broker",
+               broker_url_check),
+    OPTION_SC ("gateway-url", "HERALD_GATEWAY_URL", "http://127.0.0.1:8000", "URL", "gateway",
+               options_check_http_url),
     OPTION_I ("prefetch", "HERALD_WORKER_PREFETCH", "32", 1, 65535, "N",
               "unacked deliveries, also the HTTP requests in flight"),
     OPTION_I ("max-attempts", "HERALD_WORKER_MAX_ATTEMPTS", "8", 1, 1000, "N",
@@ -47,9 +49,9 @@ main (int argc, char *argv[])
                        "With the defaults a message is retried for at least 30 s before it is\n"
                        "dead-lettered to " BROKER_DEAD_QUEUE ".",
                        s_options, LOG_LEVEL_INFO };
-    int rc = options_parse (&opts, argc, argv);
-    if (rc != 0)
-        return rc == 1 ? 0 : 2;
+    int rc = options_start (&opts, argc, argv);
+    if (rc != OPTIONS_RUN)
+        return rc;
     consumer_config_t config = {
         .amqp_url = options_get (&opts, "amqp-url")->str,
         .gateway_url = options_get (&opts, "gateway-url")->str,
@@ -61,17 +63,6 @@ main (int argc, char *argv[])
         .retry_max_ms = (int)options_get (&opts, "retry-max-ms")->num,
         .health_file = options_get (&opts, "health-file")->str,
     };
-    char err[256];
-    if (broker_url_check (config.amqp_url, err, sizeof err) != 0) {
-        fprintf (stderr, "herald-worker: --amqp-url: %s\n", err);
-        return 2;
-    }
-    if (strncmp (config.gateway_url, "http://", 7) != 0
-        && strncmp (config.gateway_url, "https://", 8) != 0) {
-        fprintf (stderr, "herald-worker: --gateway-url: '%s' is not an http:// URL\n",
-                 config.gateway_url);
-        return 2;
-    }
     if (config.retry_max_ms < config.retry_initial_ms) {
         fprintf (stderr, "herald-worker: --retry-max-ms: must be >= --retry-initial-ms\n");
         return 2;
@@ -79,6 +70,5 @@ main (int argc, char *argv[])
     if (options_get (&opts, "check")->set)
         return health_check (config.health_file, HEALTH_MAX_AGE_MS) == 0 ? 0 : 1;
 
-    log_init ("herald-worker", opts.log_level);
     return consumer_run (&config, stop_on_signals ()) == 0 ? 0 : 1;
 }
