@@ -11,7 +11,7 @@
 #include <string.h>
 
 #define S_OPTIONS_MAX 40
-enum { S_HELP = 1000, S_VERSION, S_LOG_LEVEL };
+enum { S_HELP = 1000, S_VERSION, S_LOG_LEVEL, S_CHECK };
 
 static void
 s_usage (options_t *self, FILE *out)
@@ -29,6 +29,8 @@ s_usage (options_t *self, FILE *out)
                      o->def ? o->def : "");
         fputc ('\n', out);
     }
+    if (self->check_help)
+        fprintf (out, "  %-24s %s\n", "--check", self->check_help);
     fprintf (out, "  %-24s %s\n  %-24s\n", "--log-level L",
              "debug|info|warn|error (HERALD_LOG_LEVEL, info)", "--help, --version");
 }
@@ -65,7 +67,7 @@ options_get (options_t *self, const char *name)
 int
 options_parse (options_t *self, int argc, char *argv[])
 {
-    struct option table[S_OPTIONS_MAX + 4];
+    struct option table[S_OPTIONS_MAX + 5];
     const char *given[S_OPTIONS_MAX] = { NULL };
     const char *log_level = NULL;
     int n = 0;
@@ -78,7 +80,9 @@ options_parse (options_t *self, int argc, char *argv[])
     table[n] = (struct option){ "help", no_argument, NULL, S_HELP };
     table[n + 1] = (struct option){ "version", no_argument, NULL, S_VERSION };
     table[n + 2] = (struct option){ "log-level", required_argument, NULL, S_LOG_LEVEL };
-    table[n + 3] = (struct option){ NULL, 0, NULL, 0 };
+    table[n + 3] = (struct option){ "check", no_argument, NULL, S_CHECK };
+    table[n + 3 + (self->check_help != NULL)] = (struct option){ NULL, 0, NULL, 0 };
+    self->check = false;
     optind = 1;
     int opt;
     while ((opt = getopt_long (argc, argv, "hV", table, NULL)) != -1) {
@@ -92,6 +96,8 @@ options_parse (options_t *self, int argc, char *argv[])
         }
         if (opt == S_LOG_LEVEL)
             log_level = optarg;
+        else if (opt == S_CHECK)
+            self->check = true;
         else if (opt >= 0 && opt < n) {
             if (self->options[opt].kind == OPTION_FLAG)
                 self->options[opt].set = true;

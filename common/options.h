@@ -4,7 +4,8 @@
  * line. options_parse applies docs/ARCHITECTURE.md §1's rule (flag, else
  * environment, else default), validates strictly, and generates --help from
  * the same table, so the documented defaults cannot drift from the real ones.
- * --help, --version and --log-level are built in; values are checked by
+ * --help, --version, --log-level and --check (each service's own probe of
+ * a running instance, for health checks) are built in; values are checked by
  * kind (integer ranges, choices, endpoints, URLs), so a main.c gets only
  * values it can use.
  */
@@ -78,10 +79,13 @@ typedef struct {
     }
 
 typedef struct {
-    const char *program;   /* "herald-gateway" */
-    const char *summary;   /* one paragraph for --help */
-    option_t *options;     /* terminated by an entry with name NULL */
-    log_level_t log_level; /* result of the built-in --log-level */
+    const char *program;    /* "herald-gateway" */
+    const char *summary;    /* one paragraph for --help */
+    const char *check_help; /* what the built-in --check does (NULL: no --check) */
+    option_t *options;      /* terminated by an entry with name NULL */
+    /* Results, filled by options_parse. */
+    log_level_t log_level; /* the built-in --log-level */
+    bool check;            /* --check given: probe the running service and exit */
 } options_t;
 
 /* Parses argv. Returns 0 to go on; 1 when --help or --version was printed

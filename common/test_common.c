@@ -109,7 +109,7 @@ test_log_level_parse (void **state)
 static option_t s_table[] = {
     OPTION_S ("listen", "HERALD_TEST_LISTEN", "127.0.0.1:8000", "HOST:PORT", "where"),
     OPTION_I ("threads", "HERALD_TEST_THREADS", "1", 1, 8, "N", "loops"),
-    OPTION_F ("check", "probe"),
+    OPTION_F ("dry-run", "change nothing"),
     OPTION_C ("mode", "HERALD_TEST_MODE", "fast", "fast|safe|off", "how"),
     OPTION_SC ("endpoint", "HERALD_TEST_ENDPOINT", "tcp://127.0.0.1:5555", "EP", "store",
                options_check_endpoint),
@@ -124,7 +124,7 @@ s_parse (int argc, char **argv)
         o->num = 0;
         o->set = false;
     }
-    options_t opts = { "test", "summary", s_table, LOG_LEVEL_INFO };
+    options_t opts = { .program = "test", .summary = "summary", .options = s_table };
     return options_parse (&opts, argc, argv);
 }
 
@@ -143,7 +143,7 @@ test_options_flag_beats_env_beats_default (void **state)
     assert_int_equal (s_parse (1, none), 0);
     assert_int_equal (s_table[1].num, 4);
 
-    char *flags[] = { "test", "--threads", "8", "--listen", "0.0.0.0:9", "--check", NULL };
+    char *flags[] = { "test", "--threads", "8", "--listen", "0.0.0.0:9", "--dry-run", NULL };
     assert_int_equal (s_parse (6, flags), 0);
     assert_int_equal (s_table[1].num, 8);
     assert_string_equal (s_table[0].str, "0.0.0.0:9");
@@ -217,7 +217,7 @@ test_options_check_choices_and_endpoints (void **state)
 static void
 test_options_start_maps_results_to_exit_codes (void **state)
 {
-    options_t opts = { "test", "summary", s_table, LOG_LEVEL_INFO };
+    options_t opts = { .program = "test", .summary = "summary", .options = s_table };
     char *version[] = { "test", "--version", NULL };
     assert_int_equal (options_start (&opts, 2, version), 0);
     char *bad[] = { "test", "--threads", "0", NULL };
@@ -225,6 +225,15 @@ test_options_start_maps_results_to_exit_codes (void **state)
     char *level[] = { "test", "--log-level", "warn", NULL };
     assert_int_equal (options_start (&opts, 3, level), OPTIONS_RUN);
     assert_int_equal (log_get_level (), LOG_LEVEL_WARN);
+    log_init ("test", LOG_LEVEL_INFO);
+    /* --check exists where the service says what it checks */
+    char *check[] = { "test", "--check", NULL };
+    assert_int_equal (options_start (&opts, 2, check), 2);
+    opts.check_help = "probe the running test";
+    assert_int_equal (options_start (&opts, 2, check), OPTIONS_RUN);
+    assert_true (opts.check);
+    assert_int_equal (options_start (&opts, 1, check), OPTIONS_RUN);
+    assert_false (opts.check);
     log_init ("test", LOG_LEVEL_INFO);
 }
 

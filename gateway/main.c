@@ -39,8 +39,6 @@ static option_t s_options[] = {
               "seconds an idle or half-sent connection is kept"),
     OPTION_I ("threads", "HERALD_GATEWAY_THREADS", "1", 1, S_THREADS_MAX, "N",
               "event loops, each with its own HTTP daemon and store socket"),
-    OPTION_F ("check", "probe http://<listen>/readyz as a client; exit 0 if it answers 200 "
-                       "within 2 s, else 1"),
     OPTION_END,
 };
 
@@ -59,16 +57,20 @@ s_loop (void *arg)
 int
 main (int argc, char *argv[])
 {
-    options_t opts = { "herald-gateway",
-                       "Serves Herald's HTTP/JSON API (docs/ARCHITECTURE.md §2) and forwards\n"
-                       "each request to the store over ZeroMQ. API docs at /docs, metrics at\n"
-                       "/metrics.",
-                       s_options, LOG_LEVEL_INFO };
+    options_t opts = { .program = "herald-gateway",
+                       .summary =
+                           "Serves Herald's HTTP/JSON API (docs/ARCHITECTURE.md §2) and forwards\n"
+                           "each request to the store over ZeroMQ. API docs at /docs, metrics at\n"
+                           "/metrics.",
+                       .check_help =
+                           "probe http://<listen>/readyz as a client; exit 0 if it answers 200 "
+                           "within 2 s, else 1",
+                       .options = s_options };
     int rc = options_start (&opts, argc, argv);
     if (rc != OPTIONS_RUN)
         return rc;
     const char *listen = options_get (&opts, "listen")->str;
-    if (options_get (&opts, "check")->set)
+    if (opts.check)
         return check_gateway (listen, S_CHECK_TIMEOUT_MS) == 0 ? 0 : 1;
 
     int threads = (int)options_get (&opts, "threads")->num;

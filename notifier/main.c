@@ -41,18 +41,20 @@ static option_t s_options[] = {
     OPTION_I ("stall-ms", "HERALD_NOTIFIER_STALL_MS", OPTION_XSTR (PROGRESS_STALL_MS_DEFAULT), 100,
               86400000, "N",
               "changes pending in the feed this long with none relayed: unhealthy (--check)"),
-    OPTION_F ("check", "exit 0 if the running notifier touched --health-file in the last "
-                       "10 s (connected, relaying) and is not stalled (--stall-ms), else 1"),
     OPTION_END,
 };
 
 int
 main (int argc, char *argv[])
 {
-    options_t opts = { "herald-notifier",
-                       "Relays herald-store's change feed to the RabbitMQ exchange " BROKER_EXCHANGE
-                       ".",
-                       s_options, LOG_LEVEL_INFO };
+    options_t opts = {
+        .program = "herald-notifier",
+        .summary =
+            "Relays herald-store's change feed to the RabbitMQ exchange " BROKER_EXCHANGE ".",
+        .check_help = "exit 0 if the running notifier touched --health-file in the last "
+                      "10 s (connected, relaying) and is not stalled (--stall-ms), else 1",
+        .options = s_options
+    };
     int rc = options_start (&opts, argc, argv);
     if (rc != OPTIONS_RUN)
         return rc;
@@ -70,7 +72,7 @@ main (int argc, char *argv[])
     };
     if (strcmp (config.store_pub_endpoint, "none") == 0)
         config.store_pub_endpoint = NULL;
-    if (options_get (&opts, "check")->set)
+    if (opts.check)
         return health_check (config.health_file, HEALTH_MAX_AGE_MS) == 0 ? 0 : 1;
 
     zsys_handler_set (NULL); /* our own handlers: the relay drains on stop */

@@ -43,25 +43,27 @@ static option_t s_options[] = {
     OPTION_F ("journal-verify", "read the journal in --data-dir, report what it holds and "
                                 "whether the store can start from it, and exit 0 or 1 "
                                 "without starting or changing anything"),
-    OPTION_F ("check", "ping the store at --bind (as a client) and exit 0 if it answers within "
-                       "1 s, else 1"),
     OPTION_END,
 };
 
 int
 main (int argc, char *argv[])
 {
-    options_t opts = { "herald-store",
-                       "Keeps Herald's events in memory; serves requests on a ZeroMQ ROUTER and\n"
-                       "publishes every change on a PUB socket.",
-                       s_options, LOG_LEVEL_INFO };
+    options_t opts = {
+        .program = "herald-store",
+        .summary = "Keeps Herald's events in memory; serves requests on a ZeroMQ ROUTER and\n"
+                   "publishes every change on a PUB socket.",
+        .check_help = "ping the store at --bind (as a client) and exit 0 if it answers within "
+                      "1 s, else 1",
+        .options = s_options
+    };
     int rc = options_start (&opts, argc, argv);
     if (rc != OPTIONS_RUN)
         return rc;
     const char *bind = options_get (&opts, "bind")->str;
     const char *pub_bind = options_get (&opts, "pub-bind")->str;
     int64_t feed_max = options_get (&opts, "feed-max")->num;
-    bool check = options_get (&opts, "check")->set;
+    bool check = opts.check;
     persist_config_t journal = {
         .dir = options_get (&opts, "data-dir")->str,
         .compact_factor = (uint64_t)options_get (&opts, "compact-factor")->num,

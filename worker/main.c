@@ -35,20 +35,21 @@ static option_t s_options[] = {
               "S", "AMQP heartbeat seconds, 0 = off"),
     OPTION_S ("health-file", "HERALD_HEALTH_FILE", "/tmp/herald-worker.health", "PATH",
               "touched every second while consuming from RabbitMQ"),
-    OPTION_F ("check", "exit 0 if the running worker touched --health-file in the last 10 s "
-                       "(connected, consuming), else 1"),
     OPTION_END,
 };
 
 int
 main (int argc, char *argv[])
 {
-    options_t opts = { "herald-worker",
-                       "Consumes " BROKER_QUEUE
-                       ", prints each notification and marks it processed.\n"
-                       "With the defaults a message is retried for at least 30 s before it is\n"
-                       "dead-lettered to " BROKER_DEAD_QUEUE ".",
-                       s_options, LOG_LEVEL_INFO };
+    options_t opts = {
+        .program = "herald-worker",
+        .summary = "Consumes " BROKER_QUEUE ", prints each notification and marks it processed.\n"
+                   "With the defaults a message is retried for at least 30 s before it is\n"
+                   "dead-lettered to " BROKER_DEAD_QUEUE ".",
+        .check_help = "exit 0 if the running worker touched --health-file in the last 10 s "
+                      "(connected, consuming), else 1",
+        .options = s_options
+    };
     int rc = options_start (&opts, argc, argv);
     if (rc != OPTIONS_RUN)
         return rc;
@@ -67,7 +68,7 @@ main (int argc, char *argv[])
         fprintf (stderr, "herald-worker: --retry-max-ms: must be >= --retry-initial-ms\n");
         return 2;
     }
-    if (options_get (&opts, "check")->set)
+    if (opts.check)
         return health_check (config.health_file, HEALTH_MAX_AGE_MS) == 0 ? 0 : 1;
 
     return consumer_run (&config, stop_on_signals ()) == 0 ? 0 : 1;
