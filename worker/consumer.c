@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "health.h"
 #include "gateway_client.h"
+#include "line.h"
 #include "log.h"
 #include "proto.h"
 
@@ -147,9 +148,10 @@ static void
 s_print (consumer_t *self, job_t *job)
 {
     const proto_change_t *n = &job->n;
-    printf ("Event %s has been sent to %.*s: %.*s\n", job->id, (int)n->event.user_id.len,
-            n->event.user_id.ptr, (int)n->event.description.len, n->event.description.ptr);
-    fflush (stdout);
+    if (line_print (stdout, job->id, n->event.user_id.ptr, n->event.user_id.len,
+                    n->event.description.ptr, n->event.description.len)
+        != 0)
+        log_error ("event %s: the notification line could not be written", job->id);
     job->printed = true;
     self->printed++;
 }

@@ -4,12 +4,32 @@
  *
  * Checks that failures explain themselves, that a decoded event passes the
  * limits it was decoded with and borrows from the input, and that it
- * re-encodes to a body that decodes to the same notification.
+ * re-encodes to a body that decodes to the same notification. The same
+ * bytes then go through the escaping of the line the worker prints
+ * (worker/line.c): whatever they hold, the result is one line of printable
+ * UTF-8 within the documented growth.
  */
 #include "fuzz_check.h"
+#include "line.h"
 #include "proto.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+/* line_escape on any bytes: no control character, no newline, nothing that
+   is not UTF-8, at most LINE_ESCAPE_GROWTH bytes per input byte. */
+static void
+s_check_line (const uint8_t *data, size_t size)
+{
+    char *out = malloc (LINE_ESCAPE_GROWTH * size + 1);
+    FUZZ_CHECK (out);
+    size_t n = line_escape ((const char *)data, size, out);
+    FUZZ_CHECK (n <= LINE_ESCAPE_GROWTH * size && out[n] == '\0' && strlen (out) == n);
+    for (size_t i = 0; i < n; i++)
+        FUZZ_CHECK ((unsigned char)out[i] >= 0x20 && out[i] != 0x7F);
+    FUZZ_CHECK (n == 0 || proto_check_string (out, n, n) == PROTO_STR_OK);
+    free (out);
+}
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
@@ -17,6 +37,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     proto_limits_t limits = proto_limits_default ();
     proto_change_t n;
     proto_error_t err;
+    s_check_line (data, size);
     if (proto_notification_decode (data, size, &limits, &n, &err) != PROTO_DECODE_OK) {
         FUZZ_CHECK (err.message[0] != '\0');
         return 0;
