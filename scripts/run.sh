@@ -337,7 +337,9 @@ setsid -w "$node_sh" start "$rabbit_dir" "$amqp_port" >>"$runlog" 2>&1 ||
 rabbit_pid=$(cat "$rabbit_dir/node.pid" 2>/dev/null || echo '?')
 echo "rabbitmq $rabbit_pid" >>"$run/pids"
 say "RabbitMQ healthy (pid $rabbit_pid)"
-amqp_url="amqp://guest:guest@127.0.0.1:$amqp_port/"
+# The broker URL carries a password: it goes to the notifier and the workers
+# by environment, never in argv, which any local user can read with ps.
+export HERALD_AMQP_URL="amqp://guest:guest@127.0.0.1:$amqp_port/"
 store_ep="tcp://127.0.0.1:$store_port"
 
 # --- the four services ------------------------------------------------------------
@@ -356,14 +358,14 @@ for ((g = 1; g <= gateways; g++)); do
 done
 
 start notifier "$logs/notifier.out" "$bin/herald-notifier" --store-endpoint "$store_ep" \
-    --store-pub-endpoint "tcp://127.0.0.1:$pub_port" --amqp-url "$amqp_url"
+    --store-pub-endpoint "tcp://127.0.0.1:$pub_port"
 wait_healthy notifier "${pids[-1]}" 60 broker_connections_at_least 1
 
 outs=()
 for ((w = 1; w <= workers; w++)); do
     : >"$logs/worker-$w.out"
     outs+=("$logs/worker-$w.out")
-    start "worker-$w" "$logs/worker-$w.out" "$bin/herald-worker" --amqp-url "$amqp_url" \
+    start "worker-$w" "$logs/worker-$w.out" "$bin/herald-worker" \
         --gateway-url "http://127.0.0.1:$http_port"
     wait_healthy "worker-$w" "${pids[-1]}" 60 queue_consumers_at_least "$w"
 done

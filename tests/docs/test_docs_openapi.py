@@ -5,7 +5,9 @@ document and says what docs/ARCHITECTURE.md §2 and proto/ say.
 Validation is done by a third-party validator, @apidevtools/swagger-cli
 (schema validation against the official OpenAPI 3.0 JSON Schema plus $ref
 resolution), installed from the npm registry into a build-local folder on
-first use (Debian 12 has no OpenAPI validator package). To show the
+first use (Debian 12 has no OpenAPI validator package) with `npm ci` from
+tests/docs/validator/package-lock.json, so every package is pinned by
+version and integrity hash and no install script runs. To show the
 validator is really checking, three deliberately broken copies must be
 refused. Then the document is checked against the contract: every path and
 method, the error responses each operation documents, the query limits, and
@@ -25,18 +27,26 @@ node_dir = os.environ.get("HERALD_DOCS_NODE_DIR") or os.path.join(tempfile.gette
 
 
 def validator():
+    """The validator, installed with `npm ci` from validator/package-lock.json:
+    every package pinned by version and sha512 integrity, no install scripts
+    run. Reinstalled when the lock file changes."""
     exe = os.path.join(node_dir, "node_modules", ".bin", "swagger-cli")
-    if os.path.exists(exe):
+    lock = os.path.join(here, "validator", "package-lock.json")
+    installed = os.path.join(node_dir, "package-lock.json")
+    if os.path.exists(exe) and os.path.exists(installed) \
+            and open(installed, "rb").read() == open(lock, "rb").read():
         return exe
     npm = shutil.which("npm")
     if not npm:
         print("skipping: npm is not installed (needed for the OpenAPI validator)")
         sys.exit(77)
     os.makedirs(node_dir, exist_ok=True)
-    r = subprocess.run([npm, "install", "--no-save", "--no-audit", "--no-fund", "--prefix", node_dir,
-                        VALIDATOR], capture_output=True, text=True, timeout=300)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copyfile(os.path.join(here, "validator", name), os.path.join(node_dir, name))
+    r = subprocess.run([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--prefix", node_dir],
+                       capture_output=True, text=True, timeout=300)
     if r.returncode != 0 or not os.path.exists(exe):
-        sys.exit(f"npm install {VALIDATOR} failed:\n{r.stdout}\n{r.stderr}")
+        sys.exit(f"npm ci of {VALIDATOR} (tests/docs/validator) failed:\n{r.stdout}\n{r.stderr}")
     return exe
 
 
