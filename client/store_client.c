@@ -68,6 +68,13 @@ store_client_new (const store_client_config_t *config)
                     sizeof heartbeat_timeout);
     zmq_setsockopt (self->dealer, ZMQ_RECONNECT_IVL, &reconnect, sizeof reconnect);
     zmq_setsockopt (self->dealer, ZMQ_RECONNECT_IVL_MAX, &reconnect_max, sizeof reconnect_max);
+    assert (!config->curve_keys == !config->curve_server_key);
+    if (config->curve_keys
+        && curve_make_client (self->dealer, config->curve_keys, config->curve_server_key) != 0) {
+        log_error ("cannot apply the CURVE keys: %s", zmq_strerror (errno));
+        store_client_destroy (&self);
+        return NULL;
+    }
     if (zmq_connect (self->dealer, config->endpoint) != 0) {
         log_error ("cannot connect to the store at '%s': %s", config->endpoint,
                    zmq_strerror (errno));

@@ -12,7 +12,9 @@
  *   - ZMTP heartbeats (1 s, dead after 3 s) and a fast reconnect (100 ms,
  *     backing off to 2 s): a restarted store is found again within a second;
  *   - a maximum message size of two protocol frames: anything bigger is no
- *     reply of the store's and is dropped by libzmq before it is read.
+ *     reply of the store's and is dropped by libzmq before it is read;
+ *   - CURVE keys when the store has them (a client the store does not
+ *     allow simply never connects: its sends fail as with the store down).
  * It encodes requests, stamps request ids from its own counter when the
  * caller has none, and receives and decodes replies; matching replies to
  * requests (and giving up on them at a deadline) stays with the caller,
@@ -25,6 +27,7 @@
 #ifndef HERALD_STORE_CLIENT_H
 #define HERALD_STORE_CLIENT_H
 
+#include "curve.h"
 #include "proto.h"
 
 #include <stdint.h>
@@ -38,6 +41,10 @@ typedef struct {
     int hwm;              /* messages queued each way; 0 = libzmq's default (1000) */
     int reconnect_ms;     /* first reconnect interval; 0 = 100 ms (a benchmark timing a
                              store's start asks for 1) */
+    /* CURVE (curve/curve.h), both or neither: the client's own keys and the
+       store's public key. Borrowed for store_client_new only. */
+    const curve_keypair_t *curve_keys;
+    const uint8_t *curve_server_key;
 } store_client_config_t;
 
 /* Connects (asynchronously: the store need not be up). Returns NULL, after

@@ -121,8 +121,17 @@ options_parse (options_t *self, int argc, char *argv[])
     }
     for (int i = 0; i < n; i++) {
         option_t *o = &self->options[i];
-        if (o->kind == OPTION_FLAG)
+        if (o->kind == OPTION_FLAG) {
+            const char *env = o->env && !o->set ? getenv (o->env) : NULL;
+            if (env && *env && strcmp (env, "0") != 0 && strcmp (env, "1") != 0) {
+                fprintf (stderr, "%s: %s: invalid value '%s' (want 1 or 0)\n", self->program,
+                         o->env, env);
+                return 2;
+            }
+            if (env && strcmp (env, "1") == 0)
+                o->set = true;
             continue;
+        }
         o->str = config_str (given[i], o->env, o->def);
         if (o->kind == OPTION_STR && o->str && !*o->str) {
             fprintf (stderr, "%s: --%s: empty value\n", self->program, o->name);

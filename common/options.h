@@ -21,7 +21,7 @@
 typedef enum {
     OPTION_STR,    /* non-empty text, checked by check when it is set */
     OPTION_INT,    /* decimal integer in [min, max] */
-    OPTION_FLAG,   /* no argument; set or not (no environment) */
+    OPTION_FLAG,   /* no argument; set or not; its environment variable, if any, is 1 or 0 */
     OPTION_CHOICE, /* one of the words of metavar ("always|everysec|no") */
 } option_kind_t;
 
@@ -72,6 +72,10 @@ typedef struct {
 #define OPTION_F(name_, help_)                                                                     \
     {                                                                                              \
         .name = (name_), .kind = OPTION_FLAG, .help = (help_)                                      \
+    }
+#define OPTION_FE(name_, env_, help_)                                                              \
+    {                                                                                              \
+        .name = (name_), .kind = OPTION_FLAG, .env = (env_), .help = (help_)                       \
     }
 #define OPTION_END                                                                                 \
     {                                                                                              \

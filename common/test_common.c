@@ -109,7 +109,7 @@ test_log_level_parse (void **state)
 static option_t s_table[] = {
     OPTION_S ("listen", "HERALD_TEST_LISTEN", "127.0.0.1:8000", "HOST:PORT", "where"),
     OPTION_I ("threads", "HERALD_TEST_THREADS", "1", 1, 8, "N", "loops"),
-    OPTION_F ("dry-run", "change nothing"),
+    OPTION_FE ("dry-run", "HERALD_TEST_DRY_RUN", "change nothing"),
     OPTION_C ("mode", "HERALD_TEST_MODE", "fast", "fast|safe|off", "how"),
     OPTION_SC ("endpoint", "HERALD_TEST_ENDPOINT", "tcp://127.0.0.1:5555", "EP", "store",
                options_check_endpoint),
@@ -149,6 +149,17 @@ test_options_flag_beats_env_beats_default (void **state)
     assert_string_equal (s_table[0].str, "0.0.0.0:9");
     assert_true (s_table[2].set);
     unsetenv ("HERALD_TEST_THREADS");
+
+    /* a flag's environment variable is 1 or 0, nothing else */
+    setenv ("HERALD_TEST_DRY_RUN", "1", 1);
+    assert_int_equal (s_parse (1, none), 0);
+    assert_true (s_table[2].set);
+    setenv ("HERALD_TEST_DRY_RUN", "0", 1);
+    assert_int_equal (s_parse (1, none), 0);
+    assert_false (s_table[2].set);
+    setenv ("HERALD_TEST_DRY_RUN", "yes", 1);
+    assert_int_equal (s_parse (1, none), 2);
+    unsetenv ("HERALD_TEST_DRY_RUN");
 }
 
 static void

@@ -27,6 +27,10 @@ static option_t s_options[] = {
               "HTTP listen address (several gateways may share it: SO_REUSEPORT)"),
     OPTION_SC ("store-endpoint", "HERALD_STORE_ENDPOINT", "tcp://127.0.0.1:5555", "EP",
                "store request endpoint", options_check_endpoint),
+    OPTION_S ("curve-key", "HERALD_CURVE_KEY", NULL, "FILE",
+              "this gateway's CURVE secret certificate (herald-keygen), for a store with keys"),
+    OPTION_S ("store-public-key", "HERALD_STORE_PUBLIC_KEY", NULL, "FILE",
+              "the store's CURVE public certificate (its NAME.key)"),
     OPTION_I ("timeout-ms", "HERALD_STORE_TIMEOUT_MS", "2000", 10, 600000, "N",
               "store round trip before a request is answered 504"),
     OPTION_I ("max-body", "HERALD_MAX_BODY", "65536", 64, 16777216, "N",
@@ -86,6 +90,15 @@ main (int argc, char *argv[])
     };
     if (proto_limits_from_env (&config.limits) != 0)
         return 2;
+    curve_client_t curve;
+    char err[512];
+    rc = curve_load_client (options_get (&opts, "curve-key")->str,
+                            options_get (&opts, "store-public-key")->str, &curve, err, sizeof err);
+    if (rc < 0) {
+        fprintf (stderr, "herald-gateway: --curve-key / --store-public-key: %s\n", err);
+        return 2;
+    }
+    config.curve = rc == 1 ? &curve : NULL;
     /* Every loop polls the stop descriptor: a signal may land in any thread. */
     stop_on_signals ();
     config.stop_fd = stop_fd ();

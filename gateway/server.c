@@ -452,7 +452,10 @@ server_new (const server_config_t *config, metrics_t *metrics, void *zmq_ctx)
         goto fail;
     store_client_config_t store = { .endpoint = config->store_endpoint,
                                     .zmq_ctx = zmq_ctx,
-                                    .hwm = (int)config->max_inflight * 2 };
+                                    .hwm = (int)config->max_inflight * 2,
+                                    .curve_keys = config->curve ? &config->curve->keys : NULL,
+                                    .curve_server_key =
+                                        config->curve ? config->curve->server_key : NULL };
     self->store = store_client_new (&store);
     if (!self->store)
         goto fail;

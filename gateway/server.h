@@ -15,6 +15,7 @@
 #define HERALD_SERVER_H
 
 #include "metrics.h"
+#include "curve.h"
 #include "proto.h"
 
 #include <stdint.h>
@@ -28,7 +29,8 @@ typedef struct {
     size_t max_inflight;        /* store requests in flight per loop */
     unsigned idle_timeout_s;    /* idle or half-sent connection lifetime */
     proto_limits_t limits;
-    int stop_fd; /* readable once the loop should stop (common/stop.h) */
+    int stop_fd;                 /* readable once the loop should stop (common/stop.h) */
+    const curve_client_t *curve; /* CURVE keys for the store; NULL = none */
 } server_config_t;
 
 typedef struct _server_t server_t;

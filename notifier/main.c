@@ -24,6 +24,10 @@ static option_t s_options[] = {
     OPTION_SC ("store-pub-endpoint", "HERALD_STORE_PUB_ENDPOINT", "tcp://127.0.0.1:5556", "EP",
                "store's live stream, a wake-up when a change is made (none = poll only)",
                options_check_endpoint_or_none),
+    OPTION_S ("curve-key", "HERALD_CURVE_KEY", NULL, "FILE",
+              "this notifier's CURVE secret certificate (herald-keygen), for a store with keys"),
+    OPTION_S ("store-public-key", "HERALD_STORE_PUBLIC_KEY", NULL, "FILE",
+              "the store's CURVE public certificate (its NAME.key)"),
     OPTION_SC ("amqp-url", "HERALD_AMQP_URL", BROKER_URL_DEFAULT, "URL", "broker",
                broker_url_check),
     OPTION_I ("batch", "HERALD_NOTIFIER_BATCH", "500", 1, PROTO_FEED_READ_MAX, "N",
@@ -72,6 +76,15 @@ main (int argc, char *argv[])
     };
     if (strcmp (config.store_pub_endpoint, "none") == 0)
         config.store_pub_endpoint = NULL;
+    curve_client_t curve;
+    char err[512];
+    rc = curve_load_client (options_get (&opts, "curve-key")->str,
+                            options_get (&opts, "store-public-key")->str, &curve, err, sizeof err);
+    if (rc < 0) {
+        fprintf (stderr, "herald-notifier: --curve-key / --store-public-key: %s\n", err);
+        return 2;
+    }
+    config.curve = rc == 1 ? &curve : NULL;
     if (opts.check)
         return health_check (config.health_file, HEALTH_MAX_AGE_MS) == 0 ? 0 : 1;
 

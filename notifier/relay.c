@@ -333,11 +333,16 @@ s_service_broker (relay_t *self)
 
 /* Opens the SUB on the store's live stream; NULL (logged) if it cannot. */
 static zsock_t *
-s_doorbell_new (const char *endpoint)
+s_doorbell_new (const char *endpoint, const curve_client_t *curve)
 {
     zsock_t *sub = zsock_new (ZMQ_SUB);
     if (!sub)
         return NULL;
+    if (curve && curve_make_client (zsock_resolve (sub), &curve->keys, curve->server_key) != 0) {
+        log_warn ("cannot apply the CURVE keys to the live stream: polling only");
+        zsock_destroy (&sub);
+        return NULL;
+    }
     zsock_set_rcvhwm (sub, RELAY_DOORBELL_HWM);
     zsock_set_reconnect_ivl (sub, 100);
     zsock_set_reconnect_ivl_max (sub, 2000);
@@ -455,13 +460,13 @@ relay_run (const relay_config_t *config, volatile sig_atomic_t *stop)
     int rc = -1;
     msgpack_sbuffer_init (&self.body);
     self.broker = broker_new (config->amqp_url, config->heartbeat_s);
-    self.store = store_link_new (config->store_endpoint);
+    self.store = store_link_new (config->store_endpoint, config->curve);
     self.window = window_new ((size_t)config->window);
     self.progress = progress_new (config->stall_ms, clock_mono_ms ());
     if (!self.broker || !self.store || !self.window || !self.progress)
         goto cleanup;
     if (config->store_pub_endpoint && *config->store_pub_endpoint)
-        self.doorbell = s_doorbell_new (config->store_pub_endpoint);
+        self.doorbell = s_doorbell_new (config->store_pub_endpoint, config->curve);
     log_info ("relaying %s → %s (batch %d, window %d); woken by %s, else polling every %d ms",
               config->store_endpoint, BROKER_EXCHANGE, config->batch, config->window,
               self.doorbell ? config->store_pub_endpoint : "nothing", config->poll_ms);

@@ -22,19 +22,22 @@
 #ifndef HERALD_RELAY_H
 #define HERALD_RELAY_H
 
+#include "curve.h"
+
 #include <signal.h>
 
 typedef struct {
     const char *store_endpoint;
     const char *store_pub_endpoint; /* the store's live stream; NULL = poll only */
     const char *amqp_url;
-    int batch;               /* records asked per feed_read, 1..PROTO_FEED_READ_MAX */
-    int window;              /* unconfirmed publishes allowed */
-    int heartbeat_s;         /* AMQP heartbeat asked for */
-    int poll_ms;             /* pause between reads while the feed is empty and quiet */
-    int drain_ms;            /* on shutdown, how long to wait for pending confirms */
-    const char *health_file; /* touched while healthy (health.h); NULL none */
-    int stall_ms;            /* changes pending this long with no progress: unhealthy */
+    int batch;                   /* records asked per feed_read, 1..PROTO_FEED_READ_MAX */
+    int window;                  /* unconfirmed publishes allowed */
+    int heartbeat_s;             /* AMQP heartbeat asked for */
+    int poll_ms;                 /* pause between reads while the feed is empty and quiet */
+    int drain_ms;                /* on shutdown, how long to wait for pending confirms */
+    const char *health_file;     /* touched while healthy (health.h); NULL none */
+    int stall_ms;                /* changes pending this long with no progress: unhealthy */
+    const curve_client_t *curve; /* CURVE keys for the store's two sockets; NULL = none */
 } relay_config_t;
 
 /* Runs until *stop becomes non-zero, then stops reading, waits up to

@@ -21,12 +21,15 @@ struct _store_link_t {
 };
 
 store_link_t *
-store_link_new (const char *endpoint)
+store_link_new (const char *endpoint, const curve_client_t *curve)
 {
     store_link_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
-    store_client_config_t config = { .endpoint = endpoint, .linger_ms = STORE_LINK_LINGER_MS };
+    store_client_config_t config = { .endpoint = endpoint,
+                                     .linger_ms = STORE_LINK_LINGER_MS,
+                                     .curve_keys = curve ? &curve->keys : NULL,
+                                     .curve_server_key = curve ? curve->server_key : NULL };
     self->client = store_client_new (&config);
     if (!self->client) {
         free (self);

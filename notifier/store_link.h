@@ -9,15 +9,17 @@
 #ifndef HERALD_STORE_LINK_H
 #define HERALD_STORE_LINK_H
 
+#include "curve.h"
 #include "proto.h"
 
 #include <stdint.h>
 
 typedef struct _store_link_t store_link_t;
 
-/* Connects (asynchronously) to endpoint, e.g. "tcp://127.0.0.1:5555".
-   NULL on failure. */
-store_link_t *store_link_new (const char *endpoint);
+/* Connects (asynchronously) to endpoint, e.g. "tcp://127.0.0.1:5555", as
+   a CURVE client when curve is given (borrowed for the call). NULL on
+   failure. */
+store_link_t *store_link_new (const char *endpoint, const curve_client_t *curve);
 void store_link_destroy (store_link_t **self_p);
 
 /* The libzmq socket handle, for zmq_poll (borrowed). */

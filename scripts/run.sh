@@ -176,7 +176,7 @@ if [ "$build_it" = 1 ]; then
     cmake -S "$root" -B "$build" -DHERALD_WERROR=ON >"$logs/cmake.log" 2>&1 ||
         { show_log "$logs/cmake.log" 30; die "cmake configure failed (full log: $logs/cmake.log)"; }
     cmake --build "$build" -j"$(nproc)" --target herald-store herald-gateway herald-notifier \
-        herald-worker >>"$logs/cmake.log" 2>&1 ||
+        herald-worker herald-keygen >>"$logs/cmake.log" 2>&1 ||
         { show_log "$logs/cmake.log" 30; die "build failed (full log: $logs/cmake.log)"; }
     # Asserts stay on in what we run (docs/ARCHITECTURE.md §9).
     "$root/scripts/check-asserts.sh" "$build" >>"$logs/cmake.log" 2>&1 ||
@@ -342,6 +342,19 @@ say "RabbitMQ healthy (pid $rabbit_pid)"
 export HERALD_AMQP_URL="amqp://guest:guest@127.0.0.1:$amqp_port/"
 store_ep="tcp://127.0.0.1:$store_port"
 
+# --- CurveZMQ keys ------------------------------------------------------------------
+# The store speaks CurveZMQ to the gateways' and the notifier's keys only, as
+# under compose: made once and kept in $run/keys (no setup asked of anyone).
+keys=$run/keys
+for name in store gateway notifier; do
+    [ -e "$keys/$name.key_secret" ] || "$bin/herald-keygen" "$keys" "$name" >>"$runlog" 2>&1 ||
+        die "cannot make the CURVE keys in $keys (log: $runlog)"
+done
+mkdir -p "$keys/clients" && cp "$keys/gateway.key" "$keys/notifier.key" "$keys/clients/"
+export HERALD_STORE_PUBLIC_KEY="$keys/store.key"
+
+export HERALD_STORE_CURVE_KEY="$keys/store.key_secret" HERALD_STORE_CURVE_CLIENTS="$keys/clients"
+
 # --- the four services ------------------------------------------------------------
 # The data dir goes by environment, the store's documented fallback for
 # --data-dir: a herald-store without a journal ignores it instead of failing.
@@ -351,13 +364,15 @@ start store "$logs/store.log" env HERALD_STORE_DATA_DIR="$store_data" "$bin/hera
 wait_healthy store "${pids[-1]}" 120 "$bin/herald-store" --check --bind "$store_ep"
 
 for ((g = 1; g <= gateways; g++)); do
-    start "gateway-$g" "$logs/gateway-$g.out" "$bin/herald-gateway" \
+    start "gateway-$g" "$logs/gateway-$g.out" env HERALD_CURVE_KEY="$keys/gateway.key_secret" \
+        "$bin/herald-gateway" \
         --listen "127.0.0.1:$http_port" --store-endpoint "$store_ep" --threads "$threads"
     wait_healthy "gateway-$g" "${pids[-1]}" 30 "$bin/herald-gateway" --check \
         --listen "127.0.0.1:$http_port"
 done
 
-start notifier "$logs/notifier.out" "$bin/herald-notifier" --store-endpoint "$store_ep" \
+start notifier "$logs/notifier.out" env HERALD_CURVE_KEY="$keys/notifier.key_secret" \
+    "$bin/herald-notifier" --store-endpoint "$store_ep" \
     --store-pub-endpoint "tcp://127.0.0.1:$pub_port"
 wait_healthy notifier "${pids[-1]}" 60 broker_connections_at_least 1
 

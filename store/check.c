@@ -5,9 +5,11 @@
 #include "store_client.h"
 
 int
-check_store (const char *endpoint, int timeout_ms)
+check_store (const char *endpoint, const curve_keypair_t *keys, int timeout_ms)
 {
-    store_client_config_t config = { .endpoint = endpoint };
+    store_client_config_t config = { .endpoint = endpoint,
+                                     .curve_keys = keys,
+                                     .curve_server_key = keys ? keys->public_key : NULL };
     store_client_t *client = store_client_new (&config);
     if (!client)
         return -1;

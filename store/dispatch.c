@@ -312,6 +312,7 @@ s_stats (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
     S_STAT ("malformed", c->malformed);
     S_STAT ("unroutable", c->unroutable);
     S_STAT ("dropped", c->dropped);
+    S_STAT ("refused", c->refused);
     S_STAT ("published", c->published);
     S_STAT ("unjournaled", c->unjournaled);
     S_STAT ("table_overhead_bytes", event_table_overhead_bytes (self->table));

@@ -31,6 +31,7 @@ typedef struct {
     uint64_t malformed;   /* frames that did not decode */
     uint64_t unroutable;  /* replies the ROUTER could not send (peer gone, HWM) */
     uint64_t dropped;     /* messages that could not even be framed */
+    uint64_t refused;     /* handshakes refused: CURVE key not allowed (store/zap.h) */
     uint64_t published;   /* change notifications sent on PUB */
     uint64_t unjournaled; /* changes the journal hook failed to record (out of memory) */
 } dispatch_counters_t;

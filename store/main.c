@@ -5,6 +5,7 @@
  * pings a running store instead.
  */
 #include "check.h"
+#include "curve.h"
 #include "dispatch.h"
 #include "herald_version.h"
 #include "log.h"
@@ -40,11 +41,64 @@ static option_t s_options[] = {
               "compact the journal when it is N times the live data ..."),
     OPTION_I ("compact-min-bytes", "HERALD_STORE_COMPACT_MIN_BYTES", "67108864", 4096, INT64_MAX,
               "BYTES", "... and at least this big"),
+    OPTION_S (
+        "curve-key", "HERALD_STORE_CURVE_KEY", NULL, "FILE",
+        "the store's CURVE secret certificate (herald-keygen DIR store: DIR/store.key_secret); "
+        "with --curve-clients, only allowed clients get in and all traffic is encrypted"),
+    OPTION_S ("curve-clients", "HERALD_STORE_CURVE_CLIENTS", NULL, "DIR",
+              "the public certificates (NAME.key) of the clients allowed in; read again when it "
+              "changes"),
+    OPTION_FE ("insecure", "HERALD_INSECURE",
+               "bind a non-loopback endpoint without CURVE keys (anyone who reaches it can read "
+               "and change every event)"),
     OPTION_F ("journal-verify", "read the journal in --data-dir, report what it holds and "
                                 "whether the store can start from it, and exit 0 or 1 "
                                 "without starting or changing anything"),
     OPTION_END,
 };
+
+/* Loads the CURVE keys into *keys and points curve->keys at them, or
+   applies protected mode when there are none: a store reachable beyond
+   this machine without keys refuses to start unless --insecure. Returns
+   OPTIONS_RUN to go on, else the exit code. */
+static int
+s_security (options_t *opts, const char *bind, const char *pub_bind, curve_keypair_t *keys,
+            server_curve_t *curve)
+{
+    const char *key_file = options_get (opts, "curve-key")->str;
+    if (!key_file != !curve->clients_dir) {
+        fprintf (stderr, "herald-store: --curve-key and --curve-clients go together\n");
+        return 2;
+    }
+    if (key_file) {
+        char err[512];
+        if (!curve_available ()) {
+            fprintf (stderr, "herald-store: --curve-key: this libzmq has no CURVE\n");
+            return 2;
+        }
+        if (curve_load_keypair (key_file, keys, err, sizeof err) != 0) {
+            fprintf (stderr, "herald-store: --curve-key: %s\n", err);
+            return 2;
+        }
+        curve->keys = keys;
+        return OPTIONS_RUN;
+    }
+    const char *open = !curve_endpoint_is_local (bind)       ? bind
+                       : !curve_endpoint_is_local (pub_bind) ? pub_bind
+                                                             : NULL;
+    if (open && !options_get (opts, "insecure")->set) {
+        fprintf (stderr,
+                 "herald-store: refusing to bind %s without CURVE keys: anyone who can reach it "
+                 "could read and change every event. Give --curve-key and --curve-clients (make "
+                 "the keys with herald-keygen), bind 127.0.0.1 or ipc://, or say --insecure "
+                 "(HERALD_INSECURE=1) on a network you trust.\n",
+                 open);
+        return 2;
+    }
+    if (open)
+        log_warn ("--insecure: %s is reachable beyond this machine without CURVE keys", open);
+    return OPTIONS_RUN;
+}
 
 int
 main (int argc, char *argv[])
@@ -81,12 +135,18 @@ main (int argc, char *argv[])
     proto_limits_t limits;
     if (proto_limits_from_env (&limits) != 0)
         return 2;
-    if (check)
-        return check_store (bind, S_CHECK_TIMEOUT_MS) == 0 ? 0 : 1;
-
-    /* SIGINT/SIGTERM set our stop flag, as in the other services; czmq must
-       not install its own handlers when the first socket is made. */
+    /* czmq must not install its own signal handlers with the first socket
+       (zcert makes none, but the store's check and server do). */
     zsys_handler_set (NULL);
+    curve_keypair_t keys;
+    server_curve_t curve = { NULL, options_get (&opts, "curve-clients")->str };
+    rc = s_security (&opts, bind, pub_bind, &keys, &curve);
+    if (rc != OPTIONS_RUN)
+        return rc;
+    if (check)
+        return check_store (bind, curve.keys, S_CHECK_TIMEOUT_MS) == 0 ? 0 : 1;
+
+    /* SIGINT/SIGTERM set our stop flag, as in the other services. */
     volatile sig_atomic_t *stop = stop_on_signals ();
     dispatch_t *dispatch = dispatch_new ((size_t)feed_max, &limits);
     if (!dispatch) {
@@ -102,7 +162,7 @@ main (int argc, char *argv[])
         }
     } else
         log_warn ("no --data-dir: events are kept in memory only, and a restart loses every event");
-    server_t *server = server_new (dispatch, bind, pub_bind);
+    server_t *server = server_new (dispatch, bind, pub_bind, &curve);
     if (!server) {
         persist_destroy (&persist);
         dispatch_destroy (&dispatch);

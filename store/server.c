@@ -10,6 +10,7 @@
 #include "server.h"
 
 #include "log.h"
+#include "zap.h"
 
 #include <assert.h>
 #include <czmq.h>
@@ -40,6 +41,7 @@ struct _server_t {
     msgpack_sbuffer held_bytes;
     msgpack_sbuffer notes; /* PUB notes held: u8 key length, key, u32 length, body */
     dispatch_counters_t *counters;
+    zap_t *zap; /* with CURVE: who may connect */
     zsock_t *router;
     zsock_t *pub;
     void *router_raw;
@@ -73,7 +75,8 @@ s_publish (void *arg, const proto_change_t *change)
 }
 
 server_t *
-server_new (dispatch_t *dispatch, const char *bind, const char *pub_bind)
+server_new (dispatch_t *dispatch, const char *bind, const char *pub_bind,
+            const server_curve_t *curve)
 {
     assert (dispatch);
     server_t *self = calloc (1, sizeof *self);
@@ -99,6 +102,19 @@ server_new (dispatch_t *dispatch, const char *bind, const char *pub_bind)
     zsock_set_heartbeat_timeout (self->router, S_HEARTBEAT_TIMEOUT);
     zsock_set_linger (self->router, S_LINGER_MS);
     zsock_set_sndhwm (self->pub, S_HWM);
+    if (curve && curve->keys) {
+        /* The handler must be bound before the first handshake. */
+        self->zap = zap_new (curve->clients_dir, curve->keys->public_key);
+        if (!self->zap)
+            goto failed;
+        if (curve_make_server (zsock_resolve (self->router), curve->keys) != 0
+            || curve_make_server (zsock_resolve (self->pub), curve->keys) != 0) {
+            log_error ("cannot apply the CURVE keys: %s", zmq_strerror (zmq_errno ()));
+            goto failed;
+        }
+        log_info ("CURVE on: %zu client key(s) allowed from %s", zap_allowed (self->zap),
+                  curve->clients_dir);
+    }
     if (zsock_bind (self->router, "%s", bind) == -1) {
         log_error ("cannot bind %s: %s", bind, zmq_strerror (zmq_errno ()));
         goto failed;
@@ -126,6 +142,7 @@ server_destroy (server_t **self_p)
     dispatch_set_change_handler (self->dispatch, NULL, NULL);
     zsock_destroy (&self->router);
     zsock_destroy (&self->pub);
+    zap_destroy (&self->zap);
     for (size_t i = 0; i < self->n_held; i++)
         zmq_msg_close (&self->held[i].identity);
     free (self->held);
@@ -297,15 +314,18 @@ server_run (server_t *self, volatile sig_atomic_t *stop)
 {
     assert (self);
     assert (stop);
-    zmq_pollitem_t items[] = { { self->router_raw, 0, ZMQ_POLLIN, 0 } };
+    zmq_pollitem_t items[] = { { self->router_raw, 0, ZMQ_POLLIN, 0 },
+                               { self->zap ? zap_socket (self->zap) : NULL, 0, ZMQ_POLLIN, 0 } };
     while (!*stop) {
-        int rc = zmq_poll (items, 1, S_TICK_MS);
+        int rc = zmq_poll (items, self->zap ? 2 : 1, S_TICK_MS);
         if (rc < 0) {
             if (zmq_errno () == EINTR)
                 continue;
             log_error ("poll failed: %s", zmq_strerror (zmq_errno ()));
             return -1;
         }
+        if (self->zap)
+            self->counters->refused += zap_handle (self->zap);
         for (int n = 0; n < S_BATCH_MAX && !*stop; n++) {
             rc = s_handle_one (self);
             if (rc == 0)

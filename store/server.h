@@ -25,6 +25,7 @@
 #ifndef HERALD_SERVER_H
 #define HERALD_SERVER_H
 
+#include "curve.h"
 #include "dispatch.h"
 #include "persist.h"
 
@@ -32,10 +33,19 @@
 
 typedef struct _server_t server_t;
 
-/* Binds the ROUTER to bind and the PUB to pub_bind. Borrows dispatch
-   (which must outlive the server) and installs itself as its change
-   handler. Returns NULL, after logging why, when a bind fails. */
-server_t *server_new (dispatch_t *dispatch, const char *bind, const char *pub_bind);
+/* How the store's sockets are secured. */
+typedef struct {
+    const curve_keypair_t *keys; /* the store's CURVE keys; NULL = none (plain ZMTP) */
+    const char *clients_dir;     /* with keys: the allowed clients' public keys (store/zap.h) */
+} server_curve_t;
+
+/* Binds the ROUTER to bind and the PUB to pub_bind, both as CURVE servers
+   that let in only allowed clients when curve->keys is set (curve may be
+   NULL). Borrows dispatch (which must outlive the server) and installs
+   itself as its change handler. Returns NULL, after logging why, when a
+   bind fails or the keys cannot be applied. */
+server_t *server_new (dispatch_t *dispatch, const char *bind, const char *pub_bind,
+                      const server_curve_t *curve);
 
 /* Journals through persist (borrowed; must outlive the server), as above. */
 void server_set_persist (server_t *self, persist_t *persist);
