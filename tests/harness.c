@@ -29,14 +29,6 @@
 
 extern char **environ;
 
-int64_t
-harness_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 harness_nap_ms (int ms)
 {
@@ -147,8 +139,8 @@ harness_stop (pid_t pid, int sig, int timeout_ms)
         return -1;
     int status = 0;
     kill (pid, sig);
-    long long deadline = harness_now_ms () + timeout_ms;
-    while (harness_now_ms () < deadline) {
+    long long deadline = clock_mono_ms () + timeout_ms;
+    while (clock_mono_ms () < deadline) {
         pid_t r = waitpid (pid, &status, WNOHANG);
         if (r == pid)
             return status;
@@ -174,7 +166,7 @@ harness_alive (pid_t pid)
 int
 harness_wait_tcp (int port, int timeout_ms)
 {
-    long long deadline = harness_now_ms () + timeout_ms;
+    long long deadline = clock_mono_ms () + timeout_ms;
     do {
         int fd = socket (AF_INET, SOCK_STREAM, 0);
         struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t)port) };
@@ -184,7 +176,7 @@ harness_wait_tcp (int port, int timeout_ms)
         if (rc == 0)
             return 0;
         harness_nap_ms (20);
-    } while (harness_now_ms () < deadline);
+    } while (clock_mono_ms () < deadline);
     return -1;
 }
 
@@ -208,14 +200,64 @@ harness_count_lines (const char *path, const char *needle)
 int
 harness_wait_lines (const char *path, const char *needle, int count, int timeout_ms)
 {
-    long long deadline = harness_now_ms () + timeout_ms;
+    long long deadline = clock_mono_ms () + timeout_ms;
     int found = 0;
     for (;;) {
         found = harness_count_lines (path, needle);
-        if (found >= count || harness_now_ms () >= deadline)
+        if (found >= count || clock_mono_ms () >= deadline)
             return found;
         harness_nap_ms (50);
     }
+}
+
+long
+harness_rss_kib (pid_t pid)
+{
+    char path[64], line[256];
+    snprintf (path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return -1;
+    long kib = -1;
+    while (fgets (line, sizeof line, file))
+        if (sscanf (line, "VmRSS: %ld kB", &kib) == 1)
+            break;
+    fclose (file);
+    return kib;
+}
+
+long long
+harness_cpu_ticks (pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf (path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return -1;
+    size_t len = fread (buf, 1, sizeof buf - 1, file);
+    fclose (file);
+    buf[len] = '\0';
+    /* The command name may hold spaces; fields resume after its ')'. */
+    const char *p = strrchr (buf, ')');
+    unsigned long long utime, stime;
+    if (!p
+        || sscanf (p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime)
+               != 2)
+        return -1;
+    return (long long)(utime + stime);
+}
+
+size_t
+harness_body_append (char *data, size_t size, size_t nmemb, void *body)
+{
+    harness_body_t *self = body;
+    size_t n = size * nmemb;
+    if (self->len + n > self->cap)
+        return 0;
+    memcpy (self->data + self->len, data, n);
+    self->len += n;
+    self->data[self->len] = '\0';
+    return n;
 }
 
 static int

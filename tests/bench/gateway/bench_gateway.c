@@ -146,7 +146,7 @@ static void
 s_soak_tick (int elapsed, void *arg)
 {
     soak_t *soak = arg;
-    long kib = wrk_rss_kib (soak->pid);
+    long kib = harness_rss_kib (soak->pid);
     if (kib < 0)
         return;
     if (soak->first_kib < 0)
@@ -165,7 +165,7 @@ static int
 s_soak (const options_t *opts, const wrk_config_t *wrk, const char *gateway_url, pid_t gateway)
 {
     soak_t soak = { gateway, opts->soak_warmup, -1, -1, -1, -1 };
-    long before = wrk_rss_kib (gateway);
+    long before = harness_rss_kib (gateway);
     printf ("soak: mixed load on the gateway for %d s (%d connections), RSS before load %ld "
             "KiB\n",
             opts->soak, opts->connections, before);
@@ -175,7 +175,7 @@ s_soak (const options_t *opts, const wrk_config_t *wrk, const char *gateway_url,
     if (wrk_run (wrk, "mixed", gateway_url, opts->soak, s_soak_tick, &soak, &result) != 0)
         return -1;
     cpu_sample (&cpu_after, s_children, s_child_count, NULL, 0);
-    long after = wrk_rss_kib (gateway);
+    long after = harness_rss_kib (gateway);
     if (after >= 0) {
         soak.last_kib = after;
         if (after > soak.peak_kib)

@@ -63,27 +63,12 @@ s_on_signal (int sig)
     s_interrupted = 1;
 }
 
-static long
-s_vmrss_kb (pid_t pid)
-{
-    char path[64], line[256];
-    snprintf (path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *file = fopen (path, "r");
-    long kb = -1;
-    while (file && fgets (line, sizeof line, file))
-        if (sscanf (line, "VmRSS: %ld kB", &kb) == 1)
-            break;
-    if (file)
-        fclose (file);
-    return kb;
-}
-
 /* The store's RSS: from /proc when we started it, else from its stats. */
 static long
 s_rss_kb (const char *endpoint, pid_t pid)
 {
     if (pid > 0)
-        return s_vmrss_kb (pid);
+        return harness_rss_kib (pid);
     store_stats_t st;
     return store_stats_fetch (endpoint, &st, 5000) == 0 ? (long)(st.rss_bytes / 1024) : -1;
 }

@@ -85,23 +85,9 @@ s_resident_pct (const char *path)
 static double
 s_cpu_s (pid_t pid)
 {
-    char path[64], buf[1024];
-    snprintf (path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *file = fopen (path, "r");
-    if (!file)
-        return -1;
-    size_t len = fread (buf, 1, sizeof buf - 1, file);
-    fclose (file);
-    buf[len] = '\0';
-    /* The command name may hold spaces; fields resume after its ')'. */
-    const char *p = strrchr (buf, ')');
-    unsigned long long utime, stime;
-    if (!p
-        || sscanf (p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime)
-               != 2)
-        return -1;
+    long long ticks = harness_cpu_ticks (pid);
     long hz = sysconf (_SC_CLK_TCK);
-    return (double)(utime + stime) / (double)(hz > 0 ? hz : 100);
+    return ticks < 0 ? -1 : (double)ticks / (double)(hz > 0 ? hz : 100);
 }
 
 /* Drops path's pages from the page cache: synced first, because only
