@@ -25,6 +25,7 @@
  */
 #include "data_dir.h"
 #include "harness.h"
+#include "stop.h"
 #include "load.h"
 #include "modes.h"
 #include "recovery.h"
@@ -55,13 +56,7 @@ typedef struct {
 
 /* SIGINT/SIGTERM: the load stops, stores are stopped by PID, data dirs
    removed. */
-static volatile sig_atomic_t s_interrupted;
-
-static void
-s_on_signal (int sig)
-{
-    s_interrupted = 1;
-}
+static volatile sig_atomic_t *s_interrupted; /* stop_on_signals () */
 
 /* The store's RSS: from /proc when we started it, else from its stats. */
 static long
@@ -80,7 +75,7 @@ s_memory (const char *endpoint, pid_t pid, size_t events, size_t window, size_t 
 {
     if (events <= already)
         return 0;
-    load_t *load = load_new (endpoint, 0, &s_interrupted);
+    load_t *load = load_new (endpoint, 0, s_interrupted);
     if (!load)
         return -1;
     size_t added = events - already;
@@ -112,7 +107,7 @@ s_external (const options_t *opts)
 {
     printf ("window %zu requests in flight on one DEALER, %zu ops per phase, store at %s\n",
             opts->window, opts->ops, opts->endpoint);
-    load_t *load = load_new (opts->endpoint, opts->ops, &s_interrupted);
+    load_t *load = load_new (opts->endpoint, opts->ops, s_interrupted);
     load_result_t create, get, update;
     int rc = -1;
     if (load && load_create (load, opts->ops, opts->window, &create) == 0 && load_ack (load) == 0
@@ -228,11 +223,7 @@ s_parse (int argc, char *argv[], options_t *opts)
         fprintf (stderr, "bench: inconsistent options (see --help)\n");
         return 2;
     }
-    if (!opts->data_root[0] && data_dir_root_default (opts->data_root, sizeof opts->data_root)) {
-        fprintf (stderr, "bench: cannot find the build directory; pass --data-root\n");
-        return 2;
-    }
-    return -1;
+    return data_dir_root_option (opts->data_root, sizeof opts->data_root) == 0 ? -1 : 2;
 }
 
 int
@@ -249,22 +240,25 @@ main (int argc, char *argv[])
     int parsed = s_parse (argc, argv, &opts);
     if (parsed >= 0)
         return parsed;
-    signal (SIGPIPE, SIG_IGN);
-    struct sigaction action = { .sa_handler = s_on_signal };
-    sigaction (SIGINT, &action, NULL);
-    sigaction (SIGTERM, &action, NULL);
+    s_interrupted = stop_on_signals ();
     int rc;
     if (opts.endpoint)
         rc = s_external (&opts);
     else if (opts.recovery) {
         recovery_config_t cfg = { opts.recovery_events, opts.window, opts.recovery_rounds,
-                                  opts.data_root, &s_interrupted };
+                                  opts.data_root, s_interrupted };
         rc = recovery_run (&cfg);
     } else {
-        modes_config_t cfg = { opts.modes,  opts.nmodes,    opts.rounds,        opts.ops,
-                               opts.window, opts.data_root, opts.probe_samples, &s_interrupted };
+        modes_config_t cfg = { .fsync = { .modes = opts.modes,
+                                          .nmodes = opts.nmodes,
+                                          .rounds = opts.rounds,
+                                          .data_root = opts.data_root,
+                                          .probe_samples = opts.probe_samples,
+                                          .interrupted = s_interrupted },
+                               .ops = opts.ops,
+                               .window = opts.window };
         rc = modes_run (&cfg);
-        if (rc == 0 && !s_interrupted)
+        if (rc == 0 && !*s_interrupted)
             rc = s_memory_own (&opts);
     }
     printf ("logs: %s\n", harness_tmpdir ());
