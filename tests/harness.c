@@ -180,21 +180,42 @@ harness_wait_tcp (int port, int timeout_ms)
     return -1;
 }
 
-int
-harness_count_lines (const char *path, const char *needle)
+bool
+harness_find_line (const char *path, bool (*match) (const char *line, void *arg), void *arg)
 {
     FILE *file = fopen (path, "r");
     if (!file)
-        return 0;
-    int count = 0;
+        return false;
+    bool found = false;
     char *line = NULL;
     size_t cap = 0;
-    while (getline (&line, &cap, file) > 0)
-        if (strstr (line, needle))
-            count++;
+    while (!found && getline (&line, &cap, file) > 0)
+        found = match (line, arg);
     free (line);
     fclose (file);
-    return count;
+    return found;
+}
+
+typedef struct {
+    const char *needle;
+    int count;
+} s_counter_t;
+
+static bool
+s_count_line (const char *line, void *arg)
+{
+    s_counter_t *counter = arg;
+    if (strstr (line, counter->needle))
+        counter->count++;
+    return false; /* every line */
+}
+
+int
+harness_count_lines (const char *path, const char *needle)
+{
+    s_counter_t counter = { needle, 0 };
+    harness_find_line (path, s_count_line, &counter);
+    return counter.count;
 }
 
 int
@@ -210,33 +231,39 @@ harness_wait_lines (const char *path, const char *needle, int count, int timeout
     }
 }
 
-long
-harness_rss_kib (pid_t pid)
+/* Reads /proc/<pid>/<name> into buf (NUL-terminated, truncated to fit).
+   Returns 0 or -1. */
+static int
+s_proc_read (pid_t pid, const char *name, char *buf, size_t size)
 {
-    char path[64], line[256];
-    snprintf (path, sizeof path, "/proc/%d/status", (int)pid);
+    char path[64];
+    snprintf (path, sizeof path, "/proc/%d/%s", (int)pid, name);
     FILE *file = fopen (path, "r");
     if (!file)
         return -1;
-    long kib = -1;
-    while (fgets (line, sizeof line, file))
-        if (sscanf (line, "VmRSS: %ld kB", &kib) == 1)
-            break;
+    size_t len = fread (buf, 1, size - 1, file);
     fclose (file);
-    return kib;
+    buf[len] = '\0';
+    return 0;
+}
+
+long
+harness_rss_kib (pid_t pid)
+{
+    char buf[4096];
+    long kib;
+    if (s_proc_read (pid, "status", buf, sizeof buf) != 0)
+        return -1;
+    const char *line = strstr (buf, "\nVmRSS:");
+    return line && sscanf (line + 1, "VmRSS: %ld kB", &kib) == 1 ? kib : -1;
 }
 
 long long
 harness_cpu_ticks (pid_t pid)
 {
-    char path[64], buf[1024];
-    snprintf (path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *file = fopen (path, "r");
-    if (!file)
+    char buf[1024];
+    if (s_proc_read (pid, "stat", buf, sizeof buf) != 0)
         return -1;
-    size_t len = fread (buf, 1, sizeof buf - 1, file);
-    fclose (file);
-    buf[len] = '\0';
     /* The command name may hold spaces; fields resume after its ')'. */
     const char *p = strrchr (buf, ')');
     unsigned long long utime, stime;

@@ -60,6 +60,11 @@ int harness_wait_lines (const char *path, const char *needle, int count, int tim
 /* Counts lines of a file containing needle (0 when the file is missing). */
 int harness_count_lines (const char *path, const char *needle);
 
+/* Calls match on each line of the file (its newline kept), in order, until
+   it returns true. Returns true when a line matched; false when none did
+   or the file is missing. */
+bool harness_find_line (const char *path, bool (*match) (const char *line, void *arg), void *arg);
+
 /* VmRSS of pid in KiB, from /proc/PID/status, or -1. */
 long harness_rss_kib (pid_t pid);
 
