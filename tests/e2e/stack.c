@@ -286,10 +286,25 @@ stack_start_worker (e2e_stack_t *self, int i, const char *const *extra)
 }
 
 int
+stack_start_all_with (e2e_stack_t *self, const char *const *notifier_extra)
+{
+    if (stack_start_store (self, 0) || stack_start_gateway (self)
+        || stack_start_notifier_with (self, notifier_extra) || stack_start_worker (self, 0, NULL))
+        return -1;
+    return 0;
+}
+
+int
 stack_start_all (e2e_stack_t *self)
 {
-    if (stack_start_store (self, 0) || stack_start_gateway (self) || stack_start_notifier (self)
-        || stack_start_worker (self, 0, NULL))
+    return stack_start_all_with (self, NULL);
+}
+
+int
+stack_start_all_delivering (e2e_stack_t *self, char *ids)
+{
+    if (stack_start_all (self) != 0 || stack_post_many (self, 0, 1, ids) != 1
+        || stack_wait_processed (self, 1, 30000) != 1)
         return -1;
     return 0;
 }
@@ -563,4 +578,11 @@ stack_log_path (e2e_stack_t *self, const char *name)
     static char path[600];
     snprintf (path, sizeof path, "%s/run%d-%s.log", harness_tmpdir (), self->run, name);
     return path;
+}
+
+bool
+stack_lines_exactly_once (e2e_stack_t *self, int base, int n, const char *ids, unsigned mask)
+{
+    int dups = 0;
+    return stack_check_lines (self, base, n, ids, mask, &dups, NULL) == 0 && dups == 0;
 }
