@@ -107,7 +107,10 @@ s_measure (const fsync_cases_config_t *cfg, const wrk_config_t *wrk, const char 
     return 0;
 }
 
-/* One run: a fresh store in mode and a gateway, warm-up, measured run. */
+static void s_print_run (int round, store_mode_t mode, const fsync_run_t *r);
+
+/* One run: a fresh store in mode and a gateway, warm-up, measured run; its
+   line printed when it completed. */
 static int
 s_run (const fsync_cases_config_t *cfg, const wrk_config_t *wrk, store_mode_t mode, int round,
        fsync_run_t *out)
@@ -154,6 +157,8 @@ cleanup:
     }
     if (dir[0] && data_dir_remove (dir) != 0)
         rc = -1;
+    if (rc == 0)
+        s_print_run (round, mode, out);
     return rc;
 }
 
@@ -292,12 +297,8 @@ static int
 s_round_run (void *arg, int m, int round)
 {
     fsync_cases_t *self = arg;
-    store_mode_t mode = self->cfg->fsync.modes[m];
-    fsync_run_t *run = &self->rows[m].runs[round];
-    int rc = s_run (self->cfg, self->wrk, mode, round, run);
-    if (rc == 0)
-        s_print_run (round, mode, run);
-    return rc;
+    return s_run (self->cfg, self->wrk, self->cfg->fsync.modes[m], round,
+                  &self->rows[m].runs[round]);
 }
 
 static void

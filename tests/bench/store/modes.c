@@ -47,7 +47,10 @@ s_print_load (int round)
     printf ("  round %d  /proc/loadavg: %s\n", round + 1, buf);
 }
 
-/* One run: a fresh store in mode, the three phases, its stats. */
+static void s_print_run (int round, store_mode_t mode, const mode_run_t *r);
+
+/* One run: a fresh store in mode, the three phases, its stats; its line
+   printed when it completed. */
 static int
 s_run (const modes_config_t *cfg, store_mode_t mode, int round, mode_run_t *out)
 {
@@ -85,6 +88,8 @@ cleanup:
     if (rc != 0)
         fprintf (stderr, "bench: %s run of round %d failed; store log %s\n", store_mode_name (mode),
                  round + 1, log);
+    else
+        s_print_run (round, mode, out);
     return rc;
 }
 
@@ -242,12 +247,7 @@ static int
 s_round_run (void *arg, int m, int round)
 {
     modes_t *self = arg;
-    store_mode_t mode = self->cfg->fsync.modes[m];
-    mode_run_t *run = &self->rows[m].runs[round];
-    int rc = s_run (self->cfg, mode, round, run);
-    if (rc == 0)
-        s_print_run (round, mode, run);
-    return rc;
+    return s_run (self->cfg, self->cfg->fsync.modes[m], round, &self->rows[m].runs[round]);
 }
 
 static void
