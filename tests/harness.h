@@ -1,8 +1,10 @@
 /*
  * harness — what integration tests and benchmarks need to drive the real
- * binaries: free loopback ports, starting and stopping processes by PID,
- * waiting on TCP readiness with deadlines (never a blind sleep), and a
- * private RabbitMQ node (tests/rabbitmq-node.sh) per test program.
+ * binaries: free loopback ports, starting and stopping processes by PID
+ * (and reading their memory and CPU time from /proc), waiting on TCP
+ * readiness or log lines with deadlines (never a blind sleep), response
+ * bodies gathered for libcurl, and a private RabbitMQ node
+ * (tests/rabbitmq-node.sh) per test program.
  *
  * Binaries are looked up in HERALD_BIN_DIR (CTest sets it to the build
  * tree), falling back to the compile-time build directory.
