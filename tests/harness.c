@@ -29,14 +29,6 @@
 
 extern char **environ;
 
-int64_t
-harness_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 harness_nap_ms (int ms)
 {
@@ -147,8 +139,8 @@ harness_stop (pid_t pid, int sig, int timeout_ms)
         return -1;
     int status = 0;
     kill (pid, sig);
-    long long deadline = harness_now_ms () + timeout_ms;
-    while (harness_now_ms () < deadline) {
+    long long deadline = clock_mono_ms () + timeout_ms;
+    while (clock_mono_ms () < deadline) {
         pid_t r = waitpid (pid, &status, WNOHANG);
         if (r == pid)
             return status;
@@ -174,7 +166,7 @@ harness_alive (pid_t pid)
 int
 harness_wait_tcp (int port, int timeout_ms)
 {
-    long long deadline = harness_now_ms () + timeout_ms;
+    long long deadline = clock_mono_ms () + timeout_ms;
     do {
         int fd = socket (AF_INET, SOCK_STREAM, 0);
         struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t)port) };
@@ -184,38 +176,115 @@ harness_wait_tcp (int port, int timeout_ms)
         if (rc == 0)
             return 0;
         harness_nap_ms (20);
-    } while (harness_now_ms () < deadline);
+    } while (clock_mono_ms () < deadline);
     return -1;
+}
+
+bool
+harness_find_line (const char *path, bool (*match) (const char *line, void *arg), void *arg)
+{
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return false;
+    bool found = false;
+    char *line = NULL;
+    size_t cap = 0;
+    while (!found && getline (&line, &cap, file) > 0)
+        found = match (line, arg);
+    free (line);
+    fclose (file);
+    return found;
+}
+
+typedef struct {
+    const char *needle;
+    int count;
+} s_counter_t;
+
+static bool
+s_count_line (const char *line, void *arg)
+{
+    s_counter_t *counter = arg;
+    if (strstr (line, counter->needle))
+        counter->count++;
+    return false; /* every line */
 }
 
 int
 harness_count_lines (const char *path, const char *needle)
 {
-    FILE *file = fopen (path, "r");
-    if (!file)
-        return 0;
-    int count = 0;
-    char *line = NULL;
-    size_t cap = 0;
-    while (getline (&line, &cap, file) > 0)
-        if (strstr (line, needle))
-            count++;
-    free (line);
-    fclose (file);
-    return count;
+    s_counter_t counter = { needle, 0 };
+    harness_find_line (path, s_count_line, &counter);
+    return counter.count;
 }
 
 int
 harness_wait_lines (const char *path, const char *needle, int count, int timeout_ms)
 {
-    long long deadline = harness_now_ms () + timeout_ms;
+    long long deadline = clock_mono_ms () + timeout_ms;
     int found = 0;
     for (;;) {
         found = harness_count_lines (path, needle);
-        if (found >= count || harness_now_ms () >= deadline)
+        if (found >= count || clock_mono_ms () >= deadline)
             return found;
         harness_nap_ms (50);
     }
+}
+
+/* Reads /proc/<pid>/<name> into buf (NUL-terminated, truncated to fit).
+   Returns 0 or -1. */
+static int
+s_proc_read (pid_t pid, const char *name, char *buf, size_t size)
+{
+    char path[64];
+    snprintf (path, sizeof path, "/proc/%d/%s", (int)pid, name);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return -1;
+    size_t len = fread (buf, 1, size - 1, file);
+    fclose (file);
+    buf[len] = '\0';
+    return 0;
+}
+
+long
+harness_rss_kib (pid_t pid)
+{
+    char buf[4096];
+    long kib;
+    if (s_proc_read (pid, "status", buf, sizeof buf) != 0)
+        return -1;
+    const char *line = strstr (buf, "\nVmRSS:");
+    return line && sscanf (line + 1, "VmRSS: %ld kB", &kib) == 1 ? kib : -1;
+}
+
+long long
+harness_cpu_ticks (pid_t pid)
+{
+    char buf[1024];
+    if (s_proc_read (pid, "stat", buf, sizeof buf) != 0)
+        return -1;
+    /* The command name may hold spaces; fields resume after its ')'. */
+    const char *p = strrchr (buf, ')');
+    unsigned long long utime, stime;
+    if (!p
+        || sscanf (p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime)
+               != 2)
+        return -1;
+    return (long long)(utime + stime);
+}
+
+size_t
+harness_body_append (char *data, size_t size, size_t nmemb, void *body)
+{
+    harness_body_t *self = body;
+    size_t n = size * nmemb;
+    if (self->len + n > self->cap)
+        return 0;
+    memcpy (self->data + self->len, data, n);
+    self->len += n;
+    self->data[self->len] = '\0';
+    return n;
 }
 
 static int

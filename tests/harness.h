@@ -1,8 +1,10 @@
 /*
  * harness — what integration tests and benchmarks need to drive the real
- * binaries: free loopback ports, starting and stopping processes by PID,
- * waiting on TCP readiness with deadlines (never a blind sleep), and a
- * private RabbitMQ node (tests/rabbitmq-node.sh) per test program.
+ * binaries: free loopback ports, starting and stopping processes by PID
+ * (and reading their memory and CPU time from /proc), waiting on TCP
+ * readiness or log lines with deadlines (never a blind sleep), response
+ * bodies gathered for libcurl, and a private RabbitMQ node
+ * (tests/rabbitmq-node.sh) per test program.
  *
  * Binaries are looked up in HERALD_BIN_DIR (CTest sets it to the build
  * tree), falling back to the compile-time build directory.
@@ -10,12 +12,12 @@
 #ifndef HERALD_HARNESS_H
 #define HERALD_HARNESS_H
 
+#include "clock.h" /* clock_mono_ms: the deadlines' clock */
+
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-
-/* Monotonic milliseconds, for deadlines. */
-int64_t harness_now_ms (void);
 
 /* Sleeps ms milliseconds (between polls of something with a deadline). */
 void harness_nap_ms (int ms);
@@ -59,6 +61,31 @@ int harness_wait_lines (const char *path, const char *needle, int count, int tim
 
 /* Counts lines of a file containing needle (0 when the file is missing). */
 int harness_count_lines (const char *path, const char *needle);
+
+/* Calls match on each line of the file (its newline kept), in order, until
+   it returns true. Returns true when a line matched; false when none did
+   or the file is missing. */
+bool harness_find_line (const char *path, bool (*match) (const char *line, void *arg), void *arg);
+
+/* VmRSS of pid in KiB, from /proc/PID/status, or -1. */
+long harness_rss_kib (pid_t pid);
+
+/* CPU time pid has used (user + system, all its threads), in clock ticks
+   (sysconf (_SC_CLK_TCK) a second), from /proc/PID/stat, or -1. */
+long long harness_cpu_ticks (pid_t pid);
+
+/* A response body gathered in memory, kept NUL-terminated: data holds cap
+   bytes plus the NUL. The caller owns data. */
+typedef struct {
+    char *data;
+    size_t len, cap;
+} harness_body_t;
+
+/* A libcurl CURLOPT_WRITEFUNCTION (CURLOPT_WRITEDATA: a harness_body_t):
+   appends the chunk, or returns 0 (libcurl then fails the transfer) when
+   the body would pass cap. Reset len to 0 and data[0] to NUL between
+   transfers. */
+size_t harness_body_append (char *data, size_t size, size_t nmemb, void *body);
 
 /* A private RabbitMQ node. */
 typedef struct {

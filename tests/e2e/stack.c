@@ -23,22 +23,8 @@
 /* One HTTP client: a libcurl handle and the body of its last response. */
 typedef struct {
     CURL *curl;
-    char *data;
-    size_t len;
+    harness_body_t body;
 } client_t;
-
-static size_t
-s_on_body (char *data, size_t size, size_t nmemb, void *arg)
-{
-    client_t *client = arg;
-    size_t n = size * nmemb;
-    if (client->len + n > STACK_BODY_MAX)
-        return 0;
-    memcpy (client->data + client->len, data, n);
-    client->len += n;
-    client->data[client->len] = '\0';
-    return n;
-}
 
 static client_t *
 s_client_new (void)
@@ -46,10 +32,10 @@ s_client_new (void)
     client_t *client = calloc (1, sizeof *client);
     if (!client)
         return NULL;
-    client->data = malloc (STACK_BODY_MAX + 1);
+    client->body = (harness_body_t){ malloc (STACK_BODY_MAX + 1), 0, STACK_BODY_MAX };
     client->curl = curl_easy_init ();
-    if (!client->data || !client->curl) {
-        free (client->data);
+    if (!client->body.data || !client->curl) {
+        free (client->body.data);
         if (client->curl)
             curl_easy_cleanup (client->curl);
         free (client);
@@ -57,8 +43,8 @@ s_client_new (void)
     }
     curl_easy_setopt (client->curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt (client->curl, CURLOPT_TIMEOUT_MS, 10000L);
-    curl_easy_setopt (client->curl, CURLOPT_WRITEFUNCTION, s_on_body);
-    curl_easy_setopt (client->curl, CURLOPT_WRITEDATA, client);
+    curl_easy_setopt (client->curl, CURLOPT_WRITEFUNCTION, harness_body_append);
+    curl_easy_setopt (client->curl, CURLOPT_WRITEDATA, &client->body);
     curl_easy_setopt (client->curl, CURLOPT_TCP_NODELAY, 1L);
     return client;
 }
@@ -70,7 +56,7 @@ s_client_destroy (client_t **client_p)
     if (!client)
         return;
     curl_easy_cleanup (client->curl);
-    free (client->data);
+    free (client->body.data);
     free (client);
     *client_p = NULL;
 }
@@ -210,9 +196,9 @@ s_start_gateway (e2e_stack_t *self, pid_t *pid, int port, const char *name)
        the gateway answers 503. Wait for /readyz like a deployment would. */
     char base[64];
     snprintf (base, sizeof base, "http://127.0.0.1:%d", port);
-    int64_t until = harness_now_ms () + 10000;
+    int64_t until = clock_mono_ms () + 10000;
     while (s_request_on (self->client, base, "GET", "/readyz", NULL) != 200) {
-        if (harness_now_ms () >= until)
+        if (clock_mono_ms () >= until)
             return -1;
         harness_nap_ms (20);
     }
@@ -300,16 +286,31 @@ stack_start_worker (e2e_stack_t *self, int i, const char *const *extra)
 }
 
 int
+stack_start_all_with (e2e_stack_t *self, const char *const *notifier_extra)
+{
+    if (stack_start_store (self, 0) || stack_start_gateway (self)
+        || stack_start_notifier_with (self, notifier_extra) || stack_start_worker (self, 0, NULL))
+        return -1;
+    return 0;
+}
+
+int
 stack_start_all (e2e_stack_t *self)
 {
-    if (stack_start_store (self, 0) || stack_start_gateway (self) || stack_start_notifier (self)
-        || stack_start_worker (self, 0, NULL))
+    return stack_start_all_with (self, NULL);
+}
+
+int
+stack_start_all_delivering (e2e_stack_t *self, char *ids)
+{
+    if (stack_start_all (self) != 0 || stack_post_many (self, 0, 1, ids) != 1
+        || stack_wait_processed (self, 1, 30000) != 1)
         return -1;
     return 0;
 }
 
 /* Performs a request on client; returns the HTTP status or 0. Body in
-   client->data. */
+   client->body. */
 static long
 s_request_on (client_t *client, const char *base, const char *method, const char *path,
               const char *body)
@@ -329,8 +330,8 @@ s_request_on (client_t *client, const char *base, const char *method, const char
         curl_easy_setopt (curl, CURLOPT_HTTPGET, 1L);
         curl_easy_setopt (curl, CURLOPT_HTTPHEADER, NULL);
     }
-    client->len = 0;
-    client->data[0] = '\0';
+    client->body.len = 0;
+    client->body.data[0] = '\0';
     long code = 0;
     if (curl_easy_perform (curl) == CURLE_OK)
         curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &code);
@@ -356,7 +357,7 @@ s_post_on (client_t *client, const char *base, const char *user_id, const char *
     free (text);
     json_decref (obj);
     if (code == 201 && id) {
-        json_t *root = json_loads (client->data, 0, NULL);
+        json_t *root = json_loads (client->body.data, 0, NULL);
         const char *value = json_string_value (json_object_get (root, "event_id"));
         snprintf (id, STACK_ID_LEN + 1, "%s", value ? value : "");
         json_decref (root);
@@ -406,10 +407,10 @@ static void *
 s_burst_thread (void *arg)
 {
     stack_burst_t *burst = arg;
-    int64_t start = harness_now_ms ();
+    int64_t start = clock_mono_ms ();
     for (int i = 0; i < burst->n; i++) {
         if (burst->rate > 0) {
-            int64_t wait = start + (int64_t)i * 1000 / burst->rate - harness_now_ms ();
+            int64_t wait = start + (int64_t)i * 1000 / burst->rate - clock_mono_ms ();
             if (wait > 0)
                 harness_nap_ms ((int)wait);
         }
@@ -451,8 +452,8 @@ stack_burst_posted (stack_burst_t *burst)
 int
 stack_burst_wait (stack_burst_t *burst, int n, int timeout_ms)
 {
-    int64_t until = harness_now_ms () + timeout_ms;
-    while (atomic_load (&burst->posted) < n && harness_now_ms () < until)
+    int64_t until = clock_mono_ms () + timeout_ms;
+    while (atomic_load (&burst->posted) < n && clock_mono_ms () < until)
         harness_nap_ms (5);
     return atomic_load (&burst->posted);
 }
@@ -478,7 +479,7 @@ stack_get_status (e2e_stack_t *self, const char *id, char *status, size_t size)
     snprintf (path, sizeof path, "/events/%s", id);
     long code = s_request (self, "GET", path, NULL);
     if (code == 200) {
-        json_t *root = json_loads (((client_t *)self->client)->data, 0, NULL);
+        json_t *root = json_loads (((client_t *)self->client)->body.data, 0, NULL);
         const char *value = json_string_value (json_object_get (root, "status"));
         snprintf (status, size, "%s", value ? value : "");
         json_decref (root);
@@ -497,7 +498,7 @@ stack_count_processed (e2e_stack_t *self)
                   after[0] ? "&after=" : "", after);
         if (s_request (self, "GET", path, NULL) != 200)
             return -1;
-        json_t *root = json_loads (((client_t *)self->client)->data, 0, NULL);
+        json_t *root = json_loads (((client_t *)self->client)->body.data, 0, NULL);
         json_t *items = json_object_get (root, "items");
         const char *next = json_string_value (json_object_get (root, "next_after"));
         count += (int)json_array_size (items);
@@ -511,9 +512,9 @@ stack_count_processed (e2e_stack_t *self)
 int
 stack_wait_processed (e2e_stack_t *self, int n, int timeout_ms)
 {
-    int64_t until = harness_now_ms () + timeout_ms;
+    int64_t until = clock_mono_ms () + timeout_ms;
     int count = stack_count_processed (self);
-    while (count < n && harness_now_ms () < until) {
+    while (count < n && clock_mono_ms () < until) {
         harness_nap_ms (100);
         count = stack_count_processed (self);
     }
@@ -577,4 +578,11 @@ stack_log_path (e2e_stack_t *self, const char *name)
     static char path[600];
     snprintf (path, sizeof path, "%s/run%d-%s.log", harness_tmpdir (), self->run, name);
     return path;
+}
+
+bool
+stack_lines_exactly_once (e2e_stack_t *self, int base, int n, const char *ids, unsigned mask)
+{
+    int dups = 0;
+    return stack_check_lines (self, base, n, ids, mask, &dups, NULL) == 0 && dups == 0;
 }

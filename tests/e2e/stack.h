@@ -71,6 +71,12 @@ int stack_start_worker (e2e_stack_t *self, int i, const char *const *extra);
 int stack_check_health (e2e_stack_t *self, const char *name);
 /* Starts everything with one worker. */
 int stack_start_all (e2e_stack_t *self);
+/* The same, the notifier with extra arguments (as stack_start_notifier_with). */
+int stack_start_all_with (e2e_stack_t *self, const char *const *notifier_extra);
+/* stack_start_all, then one event through: event 0 posted (as
+   stack_post_many, its id into ids) and the only one processed within 30 s.
+   0 or -1. */
+int stack_start_all_delivering (e2e_stack_t *self, char *ids);
 
 /* POST /events. Returns the HTTP status (0 on transport error); on 201
    copies the event id into id (37 bytes). */
@@ -138,5 +144,8 @@ const char *stack_log_path (e2e_stack_t *self, const char *name);
    workers in mask (bit i = worker i); per_worker[i] gets each one's count. */
 int stack_check_lines (e2e_stack_t *self, int base, int n, const char *ids, unsigned mask,
                        int *dups, int per_worker[STACK_WORKERS_MAX]);
+/* stack_check_lines for events that must each have exactly one line: true
+   when none is missing or malformed and there is no extra line. */
+bool stack_lines_exactly_once (e2e_stack_t *self, int base, int n, const char *ids, unsigned mask);
 
 #endif

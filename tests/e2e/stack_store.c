@@ -1,17 +1,16 @@
 /*
  * stack_store — the tests' direct line to herald-store (see stack.h): the
- * stats op over a short-lived DEALER, for what the HTTP API does not show
- * (the feed's head and acknowledged cursor, the store's identity). One
- * request per call with a deadline, so a store that is down or restarting
- * is an answer (-1), never a hang.
+ * stats op over a short-lived store client (client/store_client.h), for
+ * what the HTTP API does not show (the feed's head and acknowledged cursor,
+ * the store's identity). One request per call with a deadline, so a store
+ * that is down or restarting is an answer (-1), never a hang.
  */
 #include "stack.h"
 
 #include "proto.h"
+#include "store_client.h"
 
 #include <string.h>
-#include <time.h>
-#include <zmq.h>
 
 #define STACK_STORE_TIMEOUT_MS 2000
 
@@ -49,37 +48,18 @@ int
 stack_store_stats (e2e_stack_t *self, stack_store_stats_t *out)
 {
     memset (out, 0, sizeof *out);
-    void *ctx = zmq_ctx_new ();
-    void *sock = ctx ? zmq_socket (ctx, ZMQ_DEALER) : NULL;
-    int rc = -1;
-    char buf[65536];
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init (&sb);
-    if (!sock)
-        goto cleanup;
-    int linger = 0, timeout = STACK_STORE_TIMEOUT_MS;
-    zmq_setsockopt (sock, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt (sock, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
-    zmq_setsockopt (sock, ZMQ_SNDTIMEO, &timeout, sizeof timeout);
-    proto_request_t req = { .op = PROTO_OP_STATS, .rid = 1 };
-    if (zmq_connect (sock, self->store_ep) != 0 || proto_request_encode (&req, &sb) != 0
-        || zmq_send (sock, sb.data, sb.size, 0) < 0)
-        goto cleanup;
-    int n = zmq_recv (sock, buf, sizeof buf, 0);
-    if (n <= 0 || (size_t)n > sizeof buf)
-        goto cleanup;
+    store_client_config_t config = { .endpoint = self->store_ep };
+    store_client_t *client = store_client_new (&config);
+    if (!client)
+        return -1;
+    proto_request_t req = { .op = PROTO_OP_STATS };
     proto_reply_t reply;
-    if (proto_reply_decode (buf, (size_t)n, &reply, NULL) != PROTO_DECODE_OK)
-        goto cleanup;
-    rc = reply.rid == 1 ? s_read_stats (&reply, out) : -1;
-    proto_reply_clear (&reply);
-
-cleanup:
-    msgpack_sbuffer_destroy (&sb);
-    if (sock)
-        zmq_close (sock);
-    if (ctx)
-        zmq_ctx_term (ctx);
+    int rc = -1;
+    if (store_client_call (client, &req, STACK_STORE_TIMEOUT_MS, &reply) == 0) {
+        rc = s_read_stats (&reply, out);
+        proto_reply_clear (&reply);
+    }
+    store_client_destroy (&client);
     return rc;
 }
 
@@ -87,12 +67,12 @@ int
 stack_wait_store_settled (e2e_stack_t *self, uint64_t min_head, int timeout_ms,
                           stack_store_stats_t *out)
 {
-    int64_t until = harness_now_ms () + timeout_ms;
+    int64_t until = clock_mono_ms () + timeout_ms;
     for (;;) {
         int rc = stack_store_stats (self, out);
         if (rc == 0 && out->head >= min_head && out->acked == out->head)
             return 0;
-        if (harness_now_ms () >= until)
+        if (clock_mono_ms () >= until)
             return -1;
         harness_nap_ms (100);
     }

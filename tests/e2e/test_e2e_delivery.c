@@ -46,6 +46,16 @@ test_broker_declares_topology_idempotently (void **state)
     broker_destroy (&broker);
 }
 
+/* --check (the compose health checks) sees the notifier and worker 0
+   running and connected, and fails for worker 1, never started. */
+static void
+s_assert_checks_pass (e2e_stack_t *stack)
+{
+    assert_int_equal (stack_check_health (stack, "notifier"), 0);
+    assert_int_equal (stack_check_health (stack, "worker0"), 0);
+    assert_int_equal (stack_check_health (stack, "worker1"), -1);
+}
+
 static void
 test_thousand_events_each_printed_once_and_processed (void **state)
 {
@@ -56,13 +66,8 @@ test_thousand_events_each_printed_once_and_processed (void **state)
     assert_int_equal (stack_start_all (stack), 0);
     assert_int_equal (stack_post_many (stack, 0, N, ids), N);
     assert_int_equal (stack_wait_processed (stack, N, 60000), N);
-    /* --check (the compose health checks) sees both running and connected */
-    assert_int_equal (stack_check_health (stack, "notifier"), 0);
-    assert_int_equal (stack_check_health (stack, "worker0"), 0);
-    assert_int_equal (stack_check_health (stack, "worker1"), -1); /* never started */
-    int dups = 0;
-    assert_int_equal (stack_check_lines (stack, 0, N, ids, 1u, &dups, NULL), 0);
-    assert_int_equal (dups, 0);
+    s_assert_checks_pass (stack);
+    assert_true (stack_lines_exactly_once (stack, 0, N, ids, 1u));
     assert_int_equal (harness_count_lines (stack->worker_out[0], ""), N);
     char status[32];
     assert_int_equal (stack_get_status (stack, ids, status, sizeof status), 200);
@@ -96,9 +101,7 @@ test_idle_notifier_woken_by_announcements (void **state)
         assert_int_equal (stack_post_many (stack, i, 1, ids + (size_t)i * ID_SIZE), 1);
         assert_int_equal (stack_wait_processed (stack, i + 1, 1000), i + 1);
     }
-    int dups = 0;
-    assert_int_equal (stack_check_lines (stack, 0, N, ids, 1u, &dups, NULL), 0);
-    assert_int_equal (dups, 0);
+    assert_true (stack_lines_exactly_once (stack, 0, N, ids, 1u));
     stack_end (stack);
 }
 
@@ -116,10 +119,7 @@ test_notifier_started_late_delivers_backlog (void **state)
     assert_int_equal (stack_count_processed (stack), 0);
     assert_int_equal (stack_start_notifier (stack), 0);
     assert_int_equal (stack_wait_processed (stack, N, 60000), N);
-    /* --check (the compose health checks) sees both running and connected */
-    assert_int_equal (stack_check_health (stack, "notifier"), 0);
-    assert_int_equal (stack_check_health (stack, "worker0"), 0);
-    assert_int_equal (stack_check_health (stack, "worker1"), -1); /* never started */
+    s_assert_checks_pass (stack);
     int dups = 0;
     assert_int_equal (stack_check_lines (stack, 0, N, ids, 1u, &dups, NULL), 0);
     stack_end (stack);
@@ -153,9 +153,7 @@ test_poison_message_is_dead_lettered_and_worker_goes_on (void **state)
     e2e_stack_t *stack = *state;
     char ids[2 * ID_SIZE];
     stack_begin (stack);
-    assert_int_equal (stack_start_all (stack), 0);
-    assert_int_equal (stack_post_many (stack, 0, 1, ids), 1);
-    assert_int_equal (stack_wait_processed (stack, 1, 30000), 1);
+    assert_int_equal (stack_start_all_delivering (stack, ids), 0);
     static const char poison[] = "\xc1 this is not MessagePack";
     assert_int_equal (stack_publish_raw (stack, BROKER_QUEUE, poison, sizeof poison - 1), 0);
     assert_int_equal (stack_wait_depth (stack, BROKER_DEAD_QUEUE, 1, 10000), 1);

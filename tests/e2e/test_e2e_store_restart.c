@@ -41,10 +41,10 @@ s_post_retry (e2e_stack_t *stack, int number, char *ids, int timeout_ms)
     char user[32], desc[64];
     snprintf (user, sizeof user, "u-%d", number);
     snprintf (desc, sizeof desc, "order %d shipped", number);
-    int64_t until = harness_now_ms () + timeout_ms;
+    int64_t until = clock_mono_ms () + timeout_ms;
     for (;;) {
         int code = stack_post (stack, user, desc, ids + (size_t)number * ID_SIZE);
-        if (code == 201 || harness_now_ms () >= until)
+        if (code == 201 || clock_mono_ms () >= until)
             return code;
         harness_nap_ms (50);
     }
@@ -58,6 +58,17 @@ s_post_range (e2e_stack_t *stack, int from, int to, char *ids, int timeout_ms)
     for (int i = from; i < to; i++)
         created += s_post_retry (stack, i, ids, timeout_ms) == 201;
     return created;
+}
+
+/* The first n events posted (s_post_range), processed and relayed: the
+   store's feed settled at 2n changes (n creates, n updates); *stats is its
+   last view. */
+static void
+s_post_first_relayed (e2e_stack_t *stack, int n, char *ids, stack_store_stats_t *stats)
+{
+    assert_int_equal (s_post_range (stack, 0, n, ids, 10000), n);
+    assert_int_equal (stack_wait_processed (stack, n, 30000), n);
+    assert_int_equal (stack_wait_store_settled (stack, 2 * n, 30000, stats), 0);
 }
 
 /* SIGKILLs the store and starts a new one (in memory: empty) on the same
@@ -97,10 +108,8 @@ test_in_memory_store_restart_skips_no_change (void **state)
     stack_store_stats_t stats;
     stack_begin (stack);
     assert_int_equal (stack_start_all (stack), 0);
-    assert_int_equal (s_post_range (stack, 0, BEFORE, ids, 10000), BEFORE);
-    assert_int_equal (stack_wait_processed (stack, BEFORE, 30000), BEFORE);
     /* 5 creates and 5 updates relayed: the notifier's position is 10. */
-    assert_int_equal (stack_wait_store_settled (stack, 2 * BEFORE, 30000, &stats), 0);
+    s_post_first_relayed (stack, BEFORE, ids, &stats);
 
     char old_id[ID_SIZE], new_id[ID_SIZE];
     s_restart_store (stack, 0, old_id, new_id);
@@ -138,9 +147,7 @@ test_durable_store_restart_keeps_identity_and_position (void **state)
     snprintf (stack->store_data_dir, sizeof stack->store_data_dir, "%s/run%d-data",
               harness_tmpdir (), stack->run);
     assert_int_equal (stack_start_all (stack), 0);
-    assert_int_equal (s_post_range (stack, 0, BEFORE, ids, 10000), BEFORE);
-    assert_int_equal (stack_wait_processed (stack, BEFORE, 30000), BEFORE);
-    assert_int_equal (stack_wait_store_settled (stack, 2 * BEFORE, 30000, &stats), 0);
+    s_post_first_relayed (stack, BEFORE, ids, &stats);
     char old_id[ID_SIZE];
     snprintf (old_id, sizeof old_id, "%s", stats.store_id);
 
@@ -155,9 +162,7 @@ test_durable_store_restart_keeps_identity_and_position (void **state)
 
     assert_int_equal (s_post_range (stack, BEFORE, N, ids, 10000), AFTER);
     assert_int_equal (stack_wait_processed (stack, N, 30000), N);
-    int dups = 0;
-    assert_int_equal (stack_check_lines (stack, 0, N, ids, 1u, &dups, NULL), 0);
-    assert_int_equal (dups, 0);
+    assert_true (stack_lines_exactly_once (stack, 0, N, ids, 1u));
     assert_int_equal (stack_wait_store_settled (stack, 2 * N, 30000, &stats), 0);
     assert_int_equal (stats.head, 2 * N);
     assert_int_equal (harness_count_lines (stack_log_path (stack, "notifier"), RESET_LOG), 0);
@@ -180,9 +185,7 @@ test_position_beyond_new_stores_feed_max_does_not_wedge_writes (void **state)
     assert_int_equal (stack_start_worker (stack, 0, NULL), 0);
     /* More changes than the feed holds, so the notifier's position (16)
        ends beyond what a new store's feed can ever hold unacknowledged. */
-    assert_int_equal (s_post_range (stack, 0, BEFORE, ids, 10000), BEFORE);
-    assert_int_equal (stack_wait_processed (stack, BEFORE, 30000), BEFORE);
-    assert_int_equal (stack_wait_store_settled (stack, 2 * BEFORE, 30000, &stats), 0);
+    s_post_first_relayed (stack, BEFORE, ids, &stats);
 
     char old_id[ID_SIZE], new_id[ID_SIZE];
     s_restart_store (stack, FEED_MAX, old_id, new_id);
@@ -222,13 +225,13 @@ s_unblock_publishers (void **state)
 static int
 s_wait_health (e2e_stack_t *stack, int want, int timeout_ms)
 {
-    int64_t start = harness_now_ms ();
+    int64_t start = clock_mono_ms ();
     while (stack_check_health (stack, "notifier") != want) {
-        if (harness_now_ms () - start >= timeout_ms)
+        if (clock_mono_ms () - start >= timeout_ms)
             return -1;
         harness_nap_ms (100);
     }
-    return (int)(harness_now_ms () - start);
+    return (int)(clock_mono_ms () - start);
 }
 
 static void
@@ -240,13 +243,8 @@ test_check_fails_when_the_relay_stalls_with_changes_pending (void **state)
     stack_store_stats_t stats;
     stack_begin (stack);
     const char *const args[] = { "--stall-ms", "2000", NULL };
-    assert_int_equal (stack_start_store (stack, 0), 0);
-    assert_int_equal (stack_start_gateway (stack), 0);
-    assert_int_equal (stack_start_notifier_with (stack, args), 0);
-    assert_int_equal (stack_start_worker (stack, 0, NULL), 0);
-    assert_int_equal (s_post_range (stack, 0, FIRST, ids, 10000), FIRST);
-    assert_int_equal (stack_wait_processed (stack, FIRST, 30000), FIRST);
-    assert_int_equal (stack_wait_store_settled (stack, 2 * FIRST, 30000, &stats), 0);
+    assert_int_equal (stack_start_all_with (stack, args), 0);
+    s_post_first_relayed (stack, FIRST, ids, &stats);
     /* Idle, connected, nothing pending: green well past the stall bound. */
     assert_true (s_wait_health (stack, 0, 10000) >= 0);
     harness_nap_ms (2 * STALL_MS);
@@ -286,13 +284,8 @@ test_confirms_for_the_old_store_never_move_the_new_stores_cursor (void **state)
     stack_store_stats_t stats;
     stack_begin (stack);
     const char *const args[] = { "--window", "2", NULL };
-    assert_int_equal (stack_start_store (stack, 0), 0);
-    assert_int_equal (stack_start_gateway (stack), 0);
-    assert_int_equal (stack_start_notifier_with (stack, args), 0);
-    assert_int_equal (stack_start_worker (stack, 0, NULL), 0);
-    assert_int_equal (s_post_range (stack, 0, FIRST, ids, 10000), FIRST);
-    assert_int_equal (stack_wait_processed (stack, FIRST, 30000), FIRST);
-    assert_int_equal (stack_wait_store_settled (stack, 2 * FIRST, 30000, &stats), 0);
+    assert_int_equal (stack_start_all_with (stack, args), 0);
+    s_post_first_relayed (stack, FIRST, ids, &stats);
     /* Two publishes (seqs 5, 6) held unconfirmed: the window is full. */
     assert_int_equal (s_memory_watermark (stack, "0"), 0);
     assert_int_equal (s_post_range (stack, FIRST, FIRST + WINDOW, ids, 10000), WINDOW);
@@ -331,8 +324,8 @@ test_an_acknowledgement_the_store_lost_is_sent_again (void **state)
     fake_store_t *store = fake_store_new (stack->store_ep, HEAD, 1);
     assert_non_null (store);
     assert_int_equal (stack_start_notifier (stack), 0);
-    int64_t until = harness_now_ms () + 15000;
-    while (fake_store_acked (store) < HEAD && harness_now_ms () < until)
+    int64_t until = clock_mono_ms () + 15000;
+    while (fake_store_acked (store) < HEAD && clock_mono_ms () < until)
         harness_nap_ms (50);
     assert_int_equal (fake_store_acked (store), HEAD);
     assert_true (fake_store_acks_of_head (store) >= 2); /* the lost one, then again */

@@ -29,14 +29,6 @@
 
 #define GW_BODY_MAX (8 * 1024 * 1024)
 
-int64_t
-gw_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 gw_init (gw_t *self)
 {
@@ -108,7 +100,7 @@ gw_start_gateway (gw_t *self, const char *const *extra)
 int
 gw_wait_readyz (gw_t *self, long code, int timeout_ms)
 {
-    int64_t deadline = gw_now_ms () + timeout_ms;
+    int64_t deadline = clock_mono_ms () + timeout_ms;
     gw_resp_t resp = { 0 };
     long got;
     do {
@@ -117,7 +109,7 @@ gw_wait_readyz (gw_t *self, long code, int timeout_ms)
             break;
         struct timespec nap = { 0, 20 * 1000000L };
         nanosleep (&nap, NULL);
-    } while (gw_now_ms () < deadline);
+    } while (clock_mono_ms () < deadline);
     gw_resp_clear (&resp);
     return got == code ? 0 : -1;
 }
@@ -128,6 +120,36 @@ gw_start_all (gw_t *self)
     if (gw_start_store (self, NULL) || gw_start_gateway (self, NULL))
         return -1;
     return gw_wait_readyz (self, 200, 10000);
+}
+
+int
+gw_start_gateway_on (gw_t *self, const gw_t *other, const char *const *extra)
+{
+    memset (self, 0, sizeof *self);
+    gw_init (self);
+    snprintf (self->store_ep, sizeof self->store_ep, "%s", other->store_ep);
+    return gw_start_gateway (self, extra);
+}
+
+gw_t *
+gw_shared (void)
+{
+    static gw_t gw;
+    return &gw;
+}
+
+int
+gw_shared_setup (void **state)
+{
+    gw_init (gw_shared ());
+    return gw_start_all (gw_shared ());
+}
+
+int
+gw_shared_teardown (void **state)
+{
+    gw_fini (gw_shared ());
+    return 0;
 }
 
 void
@@ -234,12 +256,12 @@ gw_call (gw_t *self, gw_resp_t *resp, const char *method, const char *path, cons
         curl_easy_setopt (curl, CURLOPT_HTTPGET, 1L);
     if (strcmp (method, body ? "POST" : "GET") != 0)
         curl_easy_setopt (curl, CURLOPT_CUSTOMREQUEST, method);
-    int64_t start = gw_now_ms ();
+    int64_t start = clock_mono_ms ();
     if (curl_easy_perform (curl) == CURLE_OK) {
         curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &resp->code);
         curl_easy_getinfo (curl, CURLINFO_NUM_CONNECTS, &resp->num_connects);
     }
-    resp->elapsed_ms = gw_now_ms () - start;
+    resp->elapsed_ms = clock_mono_ms () - start;
     curl_slist_free_all (headers);
     s_parse_json (resp);
     return resp->code;
@@ -310,9 +332,9 @@ gw_raw_exchange (int port, const void *data, size_t len, gw_resp_t *resp, int ti
     size_t sent = 0, got = 0, cap = 1 << 16;
     char *raw = malloc (cap + 1);
     assert_non_null (raw);
-    int64_t deadline = gw_now_ms () + timeout_ms;
+    int64_t deadline = clock_mono_ms () + timeout_ms;
     bool open = true;
-    while (open && gw_now_ms () < deadline && !(got && s_complete (raw, got))) {
+    while (open && clock_mono_ms () < deadline && !(got && s_complete (raw, got))) {
         struct pollfd pfd = { fd, POLLIN | (sent < len ? POLLOUT : 0), 0 };
         if (poll (&pfd, 1, 50) <= 0)
             continue;

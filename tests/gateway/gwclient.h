@@ -62,6 +62,17 @@ int gw_start_gateway (gw_t *self, const char *const *extra);
 int gw_start_all (gw_t *self);
 /* Polls GET /readyz until it answers code. Returns 0 or -1 on timeout. */
 int gw_wait_readyz (gw_t *self, long code, int timeout_ms);
+/* A second herald-gateway (fresh ports, extra flags) on other's store,
+   which self never stops. self is overwritten. Returns gw_start_gateway's
+   answer (it does not wait for /readyz). */
+int gw_start_gateway_on (gw_t *self, const gw_t *other, const char *const *extra);
+
+/* The store and gateway a program's tests share: gw_shared_setup and
+   gw_shared_teardown are the cmocka group setup and teardown that start
+   (gw_start_all) and stop them; gw_shared is them, in between. */
+gw_t *gw_shared (void);
+int gw_shared_setup (void **state);
+int gw_shared_teardown (void **state);
 
 /* One request on self's curl handle. ctype NULL sends no Content-Type at
    all; body NULL sends no body (body "" with len 0 sends an empty one).
@@ -110,7 +121,5 @@ const char *gw_check_422 (gw_resp_t *resp, size_t n, ...);
    every given string (NULL-terminated list, e.g. "code=\"200\""); 0 when
    none (a counter that has not moved yet). */
 double gw_metric (const char *text, const char *name, ...);
-
-int64_t gw_now_ms (void);
 
 #endif

@@ -26,27 +26,12 @@
 
 #include <cmocka.h>
 
-static gw_t s_gw;
 static size_t s_created; /* events this program created */
-
-static int
-s_setup (void **state)
-{
-    gw_init (&s_gw);
-    return gw_start_all (&s_gw);
-}
-
-static int
-s_teardown (void **state)
-{
-    gw_fini (&s_gw);
-    return 0;
-}
 
 static void
 s_create (const char *user_id, const char *description, char *id)
 {
-    gw_create (&s_gw, user_id, description, id);
+    gw_create (gw_shared (), user_id, description, id);
     s_created++;
 }
 
@@ -64,7 +49,7 @@ test_post_returns_event_location_and_get_returns_it (void **state)
 {
     gw_resp_t post = { 0 }, get = { 0 };
     const char *body = "{\"user_id\":\"u-42\",\"description\":\"Your order shipped\"}";
-    assert_int_equal (gw_json (&s_gw, &post, "POST", "/events", body), 201);
+    assert_int_equal (gw_json (gw_shared (), &post, "POST", "/events", body), 201);
     s_created++;
     gw_assert_event (post.json, "u-42", "Your order shipped", "pending");
     assert_true (strncasecmp (post.content_type, "application/json", 16) == 0);
@@ -75,7 +60,7 @@ test_post_returns_event_location_and_get_returns_it (void **state)
     assert_string_equal (json_string_value (json_object_get (post.json, "created_at")),
                          json_string_value (json_object_get (post.json, "updated_at")));
 
-    assert_int_equal (gw_call (&s_gw, &get, "GET", post.location, NULL, NULL, 0), 200);
+    assert_int_equal (gw_call (gw_shared (), &get, "GET", post.location, NULL, NULL, 0), 200);
     assert_true (json_equal (get.json, post.json));
     assert_true (strncasecmp (get.content_type, "application/json", 16) == 0);
     gw_resp_clear (&post);
@@ -97,11 +82,13 @@ static void
 test_get_unknown_id_is_404_and_malformed_is_422 (void **state)
 {
     gw_resp_t resp = { 0 };
-    gw_call (&s_gw, &resp, "GET", "/events/0b9e4c6a-2f7d-4e1b-9a3c-5d6e7f8091a2", NULL, NULL, 0);
+    gw_call (gw_shared (), &resp, "GET", "/events/0b9e4c6a-2f7d-4e1b-9a3c-5d6e7f8091a2", NULL, NULL,
+             0);
     gw_assert_detail (&resp, 404, "Event not found");
-    gw_call (&s_gw, &resp, "GET", "/events/not-a-uuid", NULL, NULL, 0);
+    gw_call (gw_shared (), &resp, "GET", "/events/not-a-uuid", NULL, NULL, 0);
     gw_assert_422 (&resp, 1, "uuid_parsing", "path/event_id");
-    gw_call (&s_gw, &resp, "GET", "/events/0b9e4c6a-2f7d-4e1b-9a3c-5d6e7f8091a", NULL, NULL, 0);
+    gw_call (gw_shared (), &resp, "GET", "/events/0b9e4c6a-2f7d-4e1b-9a3c-5d6e7f8091a", NULL, NULL,
+             0);
     gw_assert_422 (&resp, 1, "uuid_parsing", "path/event_id");
     gw_resp_clear (&resp);
 }
@@ -128,12 +115,12 @@ test_put_every_subset_updates_exactly_those_fields (void **state)
         char *text = json_dumps (body, JSON_COMPACT);
         char path[64];
         snprintf (path, sizeof path, "/events/%s", id);
-        if (gw_json (&s_gw, &resp, "PUT", path, text) != 200)
+        if (gw_json (gw_shared (), &resp, "PUT", path, text) != 200)
             fail_msg ("PUT %s: %ld %s", text, resp.code, resp.body);
         gw_assert_event (resp.json, want[1], want[2], want[0]);
         assert_string_equal (json_string_value (json_object_get (resp.json, "event_id")), id);
         json_t *put = json_incref (resp.json);
-        assert_int_equal (gw_call (&s_gw, &resp, "GET", path, NULL, NULL, 0), 200);
+        assert_int_equal (gw_call (gw_shared (), &resp, "GET", path, NULL, NULL, 0), 200);
         assert_true (json_equal (resp.json, put));
         json_decref (put);
         free (text);
@@ -149,12 +136,12 @@ test_put_moves_updated_at_and_keeps_created_at (void **state)
     s_create (s_user ("stamp"), "d", id);
     snprintf (path, sizeof path, "/events/%s", id);
     gw_resp_t resp = { 0 };
-    assert_int_equal (gw_call (&s_gw, &resp, "GET", path, NULL, NULL, 0), 200);
+    assert_int_equal (gw_call (gw_shared (), &resp, "GET", path, NULL, NULL, 0), 200);
     char created[32];
     snprintf (created, sizeof created, "%s",
               json_string_value (json_object_get (resp.json, "created_at")));
     /* Wait (bounded) until the wall clock has left created_at's millisecond. */
-    int64_t deadline = gw_now_ms () + 2000;
+    int64_t deadline = clock_mono_ms () + 2000;
     for (;;) {
         struct timespec now;
         clock_gettime (CLOCK_REALTIME, &now);
@@ -163,10 +150,11 @@ test_put_moves_updated_at_and_keeps_created_at (void **state)
         gmtime_r (&now.tv_sec, &tm);
         size_t n = strftime (stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
         snprintf (stamp + n, sizeof stamp - n, ".%03ldZ", now.tv_nsec / 1000000);
-        if (strcmp (stamp, created) > 0 || gw_now_ms () > deadline)
+        if (strcmp (stamp, created) > 0 || clock_mono_ms () > deadline)
             break;
     }
-    assert_int_equal (gw_json (&s_gw, &resp, "PUT", path, "{\"status\":\"processed\"}"), 200);
+    assert_int_equal (gw_json (gw_shared (), &resp, "PUT", path, "{\"status\":\"processed\"}"),
+                      200);
     const char *updated = json_string_value (json_object_get (resp.json, "updated_at"));
     assert_string_equal (json_string_value (json_object_get (resp.json, "created_at")), created);
     assert_true (gw_is_time (updated));
@@ -184,7 +172,7 @@ test_list_keeps_creation_order_and_filters (void **state)
         s_create (user, "d", ids[i]);
     char query[128];
     snprintf (query, sizeof query, "user_id=%s", user);
-    assert_int_equal (gw_list_all (&s_gw, query, 100, got[0], 16), 6);
+    assert_int_equal (gw_list_all (gw_shared (), query, 100, got[0], 16), 6);
     for (int i = 0; i < 6; i++)
         assert_string_equal (got[i], ids[i]);
 
@@ -192,24 +180,25 @@ test_list_keeps_creation_order_and_filters (void **state)
     for (int i = 1; i < 6; i += 2) {
         char path[64];
         snprintf (path, sizeof path, "/events/%s", ids[i]);
-        assert_int_equal (gw_json (&s_gw, &resp, "PUT", path, "{\"status\":\"processed\"}"), 200);
+        assert_int_equal (gw_json (gw_shared (), &resp, "PUT", path, "{\"status\":\"processed\"}"),
+                          200);
     }
     snprintf (query, sizeof query, "user_id=%s&status=processed", user);
-    assert_int_equal (gw_list_all (&s_gw, query, 100, got[0], 16), 3);
+    assert_int_equal (gw_list_all (gw_shared (), query, 100, got[0], 16), 3);
     for (int i = 0; i < 3; i++)
         assert_string_equal (got[i], ids[2 * i + 1]);
     snprintf (query, sizeof query, "status=pending&user_id=%s", user);
-    assert_int_equal (gw_list_all (&s_gw, query, 2, got[0], 16), 3);
+    assert_int_equal (gw_list_all (gw_shared (), query, 2, got[0], 16), 3);
     for (int i = 0; i < 3; i++)
         assert_string_equal (got[i], ids[2 * i]);
     /* exact filters: a prefix of the user id or an unknown status match nothing */
     char path[160];
     snprintf (path, sizeof path, "/events?user_id=%.*s", (int)strlen (user) - 1, user);
-    assert_int_equal (gw_call (&s_gw, &resp, "GET", path, NULL, NULL, 0), 200);
+    assert_int_equal (gw_call (gw_shared (), &resp, "GET", path, NULL, NULL, 0), 200);
     assert_int_equal (json_array_size (json_object_get (resp.json, "items")), 0);
     assert_true (json_is_null (json_object_get (resp.json, "next_after")));
     snprintf (path, sizeof path, "/events?user_id=%s&status=nope", user);
-    assert_int_equal (gw_call (&s_gw, &resp, "GET", path, NULL, NULL, 0), 200);
+    assert_int_equal (gw_call (gw_shared (), &resp, "GET", path, NULL, NULL, 0), 200);
     assert_int_equal (json_array_size (json_object_get (resp.json, "items")), 0);
     gw_resp_clear (&resp);
 }
@@ -225,13 +214,13 @@ test_list_limit_defaults_to_100_and_allows_1000 (void **state)
         s_create (user, "d", ids[i]);
     gw_resp_t resp = { 0 };
     snprintf (path, sizeof path, "/events?user_id=%s", user);
-    assert_int_equal (gw_call (&s_gw, &resp, "GET", path, NULL, NULL, 0), 200);
+    assert_int_equal (gw_call (gw_shared (), &resp, "GET", path, NULL, NULL, 0), 200);
     json_t *items = json_object_get (resp.json, "items");
     assert_int_equal (json_array_size (items), 100);
     assert_string_equal (json_string_value (json_object_get (resp.json, "next_after")), ids[99]);
 
     snprintf (path, sizeof path, "/events?user_id=%s&limit=1000", user);
-    assert_int_equal (gw_call (&s_gw, &resp, "GET", path, NULL, NULL, 0), 200);
+    assert_int_equal (gw_call (gw_shared (), &resp, "GET", path, NULL, NULL, 0), 200);
     items = json_object_get (resp.json, "items");
     assert_int_equal (json_array_size (items), 1000);
     for (int i = 0; i < 1000; i++)
@@ -239,7 +228,7 @@ test_list_limit_defaults_to_100_and_allows_1000 (void **state)
             json_string_value (json_object_get (json_array_get (items, i), "event_id")), ids[i]);
     assert_string_equal (json_string_value (json_object_get (resp.json, "next_after")), ids[999]);
     snprintf (path, sizeof path, "/events?user_id=%s&limit=1000&after=%s", user, ids[999]);
-    assert_int_equal (gw_call (&s_gw, &resp, "GET", path, NULL, NULL, 0), 200);
+    assert_int_equal (gw_call (gw_shared (), &resp, "GET", path, NULL, NULL, 0), 200);
     items = json_object_get (resp.json, "items");
     assert_int_equal (json_array_size (items), 1);
     assert_string_equal (
@@ -247,7 +236,7 @@ test_list_limit_defaults_to_100_and_allows_1000 (void **state)
     assert_true (json_is_null (json_object_get (resp.json, "next_after")));
 
     snprintf (path, sizeof path, "/events?user_id=%s&limit=1", user);
-    assert_int_equal (gw_call (&s_gw, &resp, "GET", path, NULL, NULL, 0), 200);
+    assert_int_equal (gw_call (gw_shared (), &resp, "GET", path, NULL, NULL, 0), 200);
     assert_int_equal (json_array_size (json_object_get (resp.json, "items")), 1);
     gw_resp_clear (&resp);
     free (ids);
@@ -264,14 +253,14 @@ test_after_cursor_pages_through_everything (void **state)
     char query[128];
     snprintf (query, sizeof query, "user_id=%s", user);
     for (int limit = 1; limit <= 25; limit += 4) {
-        assert_int_equal (gw_list_all (&s_gw, query, limit, got[0], N + 1), N);
+        assert_int_equal (gw_list_all (gw_shared (), query, limit, got[0], N + 1), N);
         for (int i = 0; i < N; i++)
             assert_string_equal (got[i], ids[i]);
     }
     /* unfiltered: every event this program created, each once */
     size_t total = s_created;
     char (*all)[GW_ID_LEN + 1] = calloc (total + 1, GW_ID_LEN + 1);
-    assert_int_equal (gw_list_all (&s_gw, "", 1000, all[0], total + 1), total);
+    assert_int_equal (gw_list_all (gw_shared (), "", 1000, all[0], total + 1), total);
     for (int i = 0, j = 0; i < (int)total && j < N; i++)
         if (strcmp (all[i], ids[j]) == 0)
             j++;
@@ -285,11 +274,11 @@ static void
 test_ping_healthz_readyz (void **state)
 {
     gw_resp_t resp = { 0 };
-    assert_int_equal (gw_call (&s_gw, &resp, "GET", "/ping", NULL, NULL, 0), 200);
+    assert_int_equal (gw_call (gw_shared (), &resp, "GET", "/ping", NULL, NULL, 0), 200);
     assert_string_equal (json_string_value (json_object_get (resp.json, "ping")), "pong");
-    assert_int_equal (gw_call (&s_gw, &resp, "GET", "/healthz", NULL, NULL, 0), 200);
+    assert_int_equal (gw_call (gw_shared (), &resp, "GET", "/healthz", NULL, NULL, 0), 200);
     assert_string_equal (json_string_value (json_object_get (resp.json, "status")), "ok");
-    assert_int_equal (gw_call (&s_gw, &resp, "GET", "/readyz", NULL, NULL, 0), 200);
+    assert_int_equal (gw_call (gw_shared (), &resp, "GET", "/readyz", NULL, NULL, 0), 200);
     assert_string_equal (json_string_value (json_object_get (resp.json, "status")), "ready");
     gw_resp_clear (&resp);
 }
@@ -298,7 +287,7 @@ static void
 test_metrics_counters_move (void **state)
 {
     gw_resp_t resp = { 0 };
-    assert_int_equal (gw_call (&s_gw, &resp, "GET", "/metrics", NULL, NULL, 0), 200);
+    assert_int_equal (gw_call (gw_shared (), &resp, "GET", "/metrics", NULL, NULL, 0), 200);
     assert_true (strncmp (resp.content_type, "text/plain", 10) == 0);
     assert_non_null (strstr (resp.content_type, "version=0.0.4"));
     double before =
@@ -306,11 +295,11 @@ test_metrics_counters_move (void **state)
     double missing_before =
         gw_metric (resp.body, "herald_http_requests_total", "code=\"404\"", NULL);
     for (int i = 0; i < 3; i++)
-        assert_int_equal (gw_call (&s_gw, &resp, "GET", "/ping", NULL, NULL, 0), 200);
-    assert_int_equal (gw_call (&s_gw, &resp, "GET", "/events/0b9e4c6a-2f7d-4e1b-9a3c-5d6e7f8091a2",
-                               NULL, NULL, 0),
+        assert_int_equal (gw_call (gw_shared (), &resp, "GET", "/ping", NULL, NULL, 0), 200);
+    assert_int_equal (gw_call (gw_shared (), &resp, "GET",
+                               "/events/0b9e4c6a-2f7d-4e1b-9a3c-5d6e7f8091a2", NULL, NULL, 0),
                       404);
-    assert_int_equal (gw_call (&s_gw, &resp, "GET", "/metrics", NULL, NULL, 0), 200);
+    assert_int_equal (gw_call (gw_shared (), &resp, "GET", "/metrics", NULL, NULL, 0), 200);
     const char *text = resp.body;
     double after = gw_metric (text, "herald_http_requests_total", "/ping\"", "code=\"200\"", NULL);
     if (after < before + 3)
@@ -337,7 +326,7 @@ static void
 test_openapi_and_docs (void **state)
 {
     gw_resp_t resp = { 0 };
-    assert_int_equal (gw_call (&s_gw, &resp, "GET", "/openapi.json", NULL, NULL, 0), 200);
+    assert_int_equal (gw_call (gw_shared (), &resp, "GET", "/openapi.json", NULL, NULL, 0), 200);
     assert_true (strncasecmp (resp.content_type, "application/json", 16) == 0);
     assert_non_null (resp.json);
     const char *version = json_string_value (json_object_get (resp.json, "openapi"));
@@ -353,7 +342,7 @@ test_openapi_and_docs (void **state)
     assert_non_null (json_object_get (json_object_get (paths, "/events"), "post"));
     assert_non_null (json_object_get (json_object_get (paths, "/events/{event_id}"), "put"));
 
-    assert_int_equal (gw_call (&s_gw, &resp, "GET", "/docs", NULL, NULL, 0), 200);
+    assert_int_equal (gw_call (gw_shared (), &resp, "GET", "/docs", NULL, NULL, 0), 200);
     assert_true (strncasecmp (resp.content_type, "text/html", 9) == 0);
     assert_non_null (strcasestr (resp.body, "<html"));
     /* it documents every route, written in the page or read from the
@@ -375,22 +364,23 @@ test_trailing_slash_is_accepted_everywhere (void **state)
 {
     gw_resp_t resp = { 0 };
     const char *body = "{\"user_id\":\"slash\",\"description\":\"d\"}";
-    assert_int_equal (gw_json (&s_gw, &resp, "POST", "/events/", body), 201);
+    assert_int_equal (gw_json (gw_shared (), &resp, "POST", "/events/", body), 201);
     s_created++;
     gw_assert_event (resp.json, "slash", "d", "pending");
     char path[64];
     snprintf (path, sizeof path, "/events/%s/",
               json_string_value (json_object_get (resp.json, "event_id")));
-    assert_int_equal (gw_call (&s_gw, &resp, "GET", path, NULL, NULL, 0), 200);
+    assert_int_equal (gw_call (gw_shared (), &resp, "GET", path, NULL, NULL, 0), 200);
     gw_assert_event (resp.json, "slash", "d", "pending");
-    assert_int_equal (gw_json (&s_gw, &resp, "PUT", path, "{\"status\":\"seen\"}"), 200);
+    assert_int_equal (gw_json (gw_shared (), &resp, "PUT", path, "{\"status\":\"seen\"}"), 200);
     gw_assert_event (resp.json, "slash", "d", "seen");
-    assert_int_equal (gw_call (&s_gw, &resp, "GET", "/events/?user_id=slash", NULL, NULL, 0), 200);
+    assert_int_equal (gw_call (gw_shared (), &resp, "GET", "/events/?user_id=slash", NULL, NULL, 0),
+                      200);
     assert_int_equal (json_array_size (json_object_get (resp.json, "items")), 1);
     static const char *const paths[] = { "/ping/",    "/healthz/",      "/readyz/",
                                          "/metrics/", "/openapi.json/", "/docs/" };
     for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
-        if (gw_call (&s_gw, &resp, "GET", paths[i], NULL, NULL, 0) != 200)
+        if (gw_call (gw_shared (), &resp, "GET", paths[i], NULL, NULL, 0) != 200)
             fail_msg ("GET %s: %ld", paths[i], resp.code);
     gw_resp_clear (&resp);
 }
@@ -398,11 +388,11 @@ test_trailing_slash_is_accepted_everywhere (void **state)
 static void
 test_keepalive_reuses_one_connection (void **state)
 {
-    gw_t client = s_gw;
+    gw_t client = *gw_shared ();
     client.curl = NULL;
-    gw_init (&client);                 /* a fresh curl handle ... */
-    client.http_port = s_gw.http_port; /* ... on the same gateway */
-    snprintf (client.base_url, sizeof client.base_url, "%s", s_gw.base_url);
+    gw_init (&client);                          /* a fresh curl handle ... */
+    client.http_port = gw_shared ()->http_port; /* ... on the same gateway */
+    snprintf (client.base_url, sizeof client.base_url, "%s", gw_shared ()->base_url);
     gw_resp_t resp = { 0 };
     assert_int_equal (gw_call (&client, &resp, "GET", "/ping", NULL, NULL, 0), 200);
     assert_int_equal (resp.num_connects, 1);
@@ -438,5 +428,5 @@ main (void)
         cmocka_unit_test (test_keepalive_reuses_one_connection),
         cmocka_unit_test (test_after_cursor_pages_through_everything),
     };
-    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+    return cmocka_run_group_tests (tests, gw_shared_setup, gw_shared_teardown);
 }

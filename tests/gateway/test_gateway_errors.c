@@ -23,25 +23,16 @@
 
 #define MAX_BODY 65536
 
-static gw_t s_gw;
 static char s_id[GW_ID_LEN + 1]; /* an existing event */
 static char s_path[64];          /* /events/<s_id> */
 
 static int
 s_setup (void **state)
 {
-    gw_init (&s_gw);
-    if (gw_start_all (&s_gw))
+    if (gw_shared_setup (state))
         return -1;
-    gw_create (&s_gw, "errors", "the one event", s_id);
+    gw_create (gw_shared (), "errors", "the one event", s_id);
     snprintf (s_path, sizeof s_path, "/events/%s", s_id);
-    return 0;
-}
-
-static int
-s_teardown (void **state)
-{
-    gw_fini (&s_gw);
     return 0;
 }
 
@@ -50,13 +41,13 @@ static size_t
 s_count (void)
 {
     static char ids[4096][GW_ID_LEN + 1];
-    return gw_list_all (&s_gw, "", 1000, ids[0], 4096);
+    return gw_list_all (gw_shared (), "", 1000, ids[0], 4096);
 }
 
 static void
 s_post (gw_resp_t *resp, const char *body)
 {
-    gw_call (&s_gw, resp, "POST", "/events", "application/json", body, strlen (body));
+    gw_call (gw_shared (), resp, "POST", "/events", "application/json", body, strlen (body));
 }
 
 /* `reps` copies of unit followed by tail. Caller frees. */
@@ -110,7 +101,7 @@ test_limits_accept_at_limit_and_refuse_one_byte_over (void **state)
     char *status_over = s_repeat ("\xf0\x9f\x98\x80", 16, "a"); /* 65 bytes */
 
     char id[GW_ID_LEN + 1];
-    gw_create (&s_gw, user, desc, id);
+    gw_create (gw_shared (), user, desc, id);
     size_t before = s_count ();
     json_t *body = json_pack ("{s:s, s:s}", "user_id", user_over, "description", desc);
     char *text = json_dumps (body, JSON_COMPACT);
@@ -131,19 +122,19 @@ test_limits_accept_at_limit_and_refuse_one_byte_over (void **state)
     snprintf (path, sizeof path, "/events/%s", id);
     body = json_pack ("{s:s}", "status", status);
     text = json_dumps (body, JSON_COMPACT);
-    assert_int_equal (gw_json (&s_gw, &resp, "PUT", path, text), 200);
+    assert_int_equal (gw_json (gw_shared (), &resp, "PUT", path, text), 200);
     gw_assert_event (resp.json, user, desc, status);
     free (text);
     json_decref (body);
     body = json_pack ("{s:s, s:s, s:s}", "status", status_over, "user_id", user_over, "description",
                       desc_over);
     text = json_dumps (body, JSON_COMPACT);
-    gw_json (&s_gw, &resp, "PUT", path, text);
+    gw_json (gw_shared (), &resp, "PUT", path, text);
     gw_assert_422 (&resp, 3, "string_too_long", "body/status", "string_too_long", "body/user_id",
                    "string_too_long", "body/description");
     free (text);
     json_decref (body);
-    assert_int_equal (gw_call (&s_gw, &resp, "GET", path, NULL, NULL, 0), 200);
+    assert_int_equal (gw_call (gw_shared (), &resp, "GET", path, NULL, NULL, 0), 200);
     gw_assert_event (resp.json, user, desc, status); /* unchanged */
 
     free (user);
@@ -166,7 +157,7 @@ test_invalid_utf8_is_422_at_its_field (void **state)
     s_post (&resp, "{\"user_id\":\"\xc0\xaf\",\"description\":\"cut \xe2\x82\"}");
     gw_assert_422 (&resp, 2, "string_unicode", "body/user_id", "string_unicode",
                    "body/description");
-    gw_json (&s_gw, &resp, "PUT", s_path, "{\"status\":\"\xed\xa0\x80\"}"); /* a surrogate */
+    gw_json (gw_shared (), &resp, "PUT", s_path, "{\"status\":\"\xed\xa0\x80\"}"); /* a surrogate */
     gw_assert_422 (&resp, 1, "string_unicode", "body/status");
     assert_int_equal (s_count (), before);
     gw_resp_clear (&resp);
@@ -181,10 +172,10 @@ test_nul_in_a_string_is_422 (void **state)
     gw_assert_422 (&resp, 1, "string_contains_nul", "body/user_id");
     s_post (&resp, "{\"user_id\":\"u\",\"description\":\"\\u0000\"}");
     gw_assert_422 (&resp, 1, "string_contains_nul", "body/description");
-    gw_json (&s_gw, &resp, "PUT", s_path, "{\"status\":\"p\\u0000\"}");
+    gw_json (gw_shared (), &resp, "PUT", s_path, "{\"status\":\"p\\u0000\"}");
     gw_assert_422 (&resp, 1, "string_contains_nul", "body/status");
     assert_int_equal (s_count (), before);
-    assert_int_equal (gw_call (&s_gw, &resp, "GET", s_path, NULL, NULL, 0), 200);
+    assert_int_equal (gw_call (gw_shared (), &resp, "GET", s_path, NULL, NULL, 0), 200);
     gw_assert_event (resp.json, "errors", "the one event", "pending");
     gw_resp_clear (&resp);
 }
@@ -193,21 +184,21 @@ static void
 test_put_validation (void **state)
 {
     gw_resp_t resp = { 0 };
-    gw_json (&s_gw, &resp, "PUT", s_path, "{}");
+    gw_json (gw_shared (), &resp, "PUT", s_path, "{}");
     gw_assert_422 (&resp, 1, "at_least_one_field", "body");
-    gw_json (&s_gw, &resp, "PUT", s_path, "{\"x\":1}");
+    gw_json (gw_shared (), &resp, "PUT", s_path, "{\"x\":1}");
     gw_assert_422 (&resp, 1, "extra_forbidden", "body/x");
-    gw_json (&s_gw, &resp, "PUT", s_path, "{\"status\":5,\"user_id\":\"\",\"y\":null}");
+    gw_json (gw_shared (), &resp, "PUT", s_path, "{\"status\":5,\"user_id\":\"\",\"y\":null}");
     gw_assert_422 (&resp, 3, "string_type", "body/status", "string_too_short", "body/user_id",
                    "extra_forbidden", "body/y");
-    gw_json (&s_gw, &resp, "PUT", s_path, "[]");
+    gw_json (gw_shared (), &resp, "PUT", s_path, "[]");
     gw_assert_422 (&resp, 1, "model_attributes_type", "body");
-    gw_json (&s_gw, &resp, "PUT", "/events/not-a-uuid", "{\"status\":\"x\"}");
+    gw_json (gw_shared (), &resp, "PUT", "/events/not-a-uuid", "{\"status\":\"x\"}");
     gw_assert_422 (&resp, 1, "uuid_parsing", "path/event_id");
-    gw_json (&s_gw, &resp, "PUT", "/events/0b9e4c6a-2f7d-4e1b-9a3c-5d6e7f8091a2",
+    gw_json (gw_shared (), &resp, "PUT", "/events/0b9e4c6a-2f7d-4e1b-9a3c-5d6e7f8091a2",
              "{\"status\":\"x\"}");
     gw_assert_detail (&resp, 404, "Event not found");
-    assert_int_equal (gw_call (&s_gw, &resp, "GET", s_path, NULL, NULL, 0), 200);
+    assert_int_equal (gw_call (gw_shared (), &resp, "GET", s_path, NULL, NULL, 0), 200);
     gw_assert_event (resp.json, "errors", "the one event", "pending");
     gw_resp_clear (&resp);
 }
@@ -232,7 +223,7 @@ test_query_validation (void **state)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char path[128];
         snprintf (path, sizeof path, "/events?%s", cases[i].query);
-        gw_call (&s_gw, &resp, "GET", path, NULL, NULL, 0);
+        gw_call (gw_shared (), &resp, "GET", path, NULL, NULL, 0);
         const char *why = gw_check_422 (&resp, 1, cases[i].type, cases[i].loc);
         size_t used = strlen (failures);
         if (why)
@@ -240,9 +231,10 @@ test_query_validation (void **state)
     }
     if (failures[0])
         fail_msg ("%s", failures);
-    gw_call (&s_gw, &resp, "GET", "/events?limit=abc&after=xyz", NULL, NULL, 0);
+    gw_call (gw_shared (), &resp, "GET", "/events?limit=abc&after=xyz", NULL, NULL, 0);
     gw_assert_422 (&resp, 2, "int_parsing", "query/limit", "uuid_parsing", "query/after");
-    assert_int_equal (gw_call (&s_gw, &resp, "GET", "/events?limit=1000", NULL, NULL, 0), 200);
+    assert_int_equal (gw_call (gw_shared (), &resp, "GET", "/events?limit=1000", NULL, NULL, 0),
+                      200);
     gw_resp_clear (&resp);
 }
 
@@ -258,7 +250,7 @@ test_body_not_json_is_400 (void **state)
         const char *detail = json_string_value (json_object_get (resp.json, "detail"));
         if (!detail || strncmp (detail, "Body is not valid JSON", 22) != 0)
             fail_msg ("POST %s: detail %s", bodies[i], resp.body);
-        gw_json (&s_gw, &resp, "PUT", s_path, bodies[i]);
+        gw_json (gw_shared (), &resp, "PUT", s_path, bodies[i]);
         assert_int_equal (resp.code, 400);
     }
     assert_int_equal (s_count (), before);
@@ -271,7 +263,7 @@ test_unknown_path_is_404_and_wrong_method_is_405 (void **state)
     gw_resp_t resp = { 0 };
     static const char *const unknown[] = { "/nope", "/events/x/y", "/eventsx", "/pingpong" };
     for (size_t i = 0; i < sizeof unknown / sizeof *unknown; i++) {
-        gw_call (&s_gw, &resp, "GET", unknown[i], NULL, NULL, 0);
+        gw_call (gw_shared (), &resp, "GET", unknown[i], NULL, NULL, 0);
         gw_assert_detail (&resp, 404, "Not Found");
     }
     static const struct {
@@ -286,7 +278,7 @@ test_unknown_path_is_404_and_wrong_method_is_405 (void **state)
         { "POST", "/metrics", { "GET", NULL } },
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        gw_call (&s_gw, &resp, cases[i].method, cases[i].path, NULL, NULL, 0);
+        gw_call (gw_shared (), &resp, cases[i].method, cases[i].path, NULL, NULL, 0);
         gw_assert_detail (&resp, 405, "Method Not Allowed");
         for (int k = 0; k < 2; k++)
             if (cases[i].allow[k] && !strstr (resp.allow, cases[i].allow[k]))
@@ -345,7 +337,7 @@ test_body_over_64k_is_413 (void **state)
         }
         memcpy (raw + n, "0\r\n\r\n", 5);
         n += 5;
-        assert_int_equal (gw_raw_exchange (s_gw.http_port, raw, n, &resp, 5000), 0);
+        assert_int_equal (gw_raw_exchange (gw_shared ()->http_port, raw, n, &resp, 5000), 0);
         if (size == MAX_BODY)
             gw_assert_422 (&resp, 1, "string_too_long", "body/description");
         else
@@ -356,7 +348,8 @@ test_body_over_64k_is_413 (void **state)
     /* a Content-Length far above the limit is refused without waiting for it */
     const char *huge = "POST /events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                        "Content-Type: application/json\r\nContent-Length: 10000000\r\n\r\n{";
-    assert_int_equal (gw_raw_exchange (s_gw.http_port, huge, strlen (huge), &resp, 5000), 0);
+    assert_int_equal (gw_raw_exchange (gw_shared ()->http_port, huge, strlen (huge), &resp, 5000),
+                      0);
     gw_assert_detail (&resp, 413, "Request body too large (limit 65536 bytes)");
     assert_int_equal (s_count (), before);
     gw_resp_clear (&resp);
@@ -371,7 +364,7 @@ test_chunked_body_within_limit_is_accepted (void **state)
         "c\r\n{\"user_id\":\"\r\n"
         "22\r\nchunked\",\"description\":\"in parts\"}\r\n0\r\n\r\n";
     gw_resp_t resp = { 0 };
-    assert_int_equal (gw_raw_exchange (s_gw.http_port, raw, strlen (raw), &resp, 5000), 0);
+    assert_int_equal (gw_raw_exchange (gw_shared ()->http_port, raw, strlen (raw), &resp, 5000), 0);
     assert_int_equal (resp.code, 201);
     gw_assert_event (resp.json, "chunked", "in parts", "pending");
     gw_resp_clear (&resp);
@@ -386,16 +379,17 @@ test_content_type_must_be_json (void **state)
     static const char *const refused[] = { "text/plain", "application/x-www-form-urlencoded",
                                            "application/jsonx", "multipart/form-data" };
     for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
-        gw_call (&s_gw, &resp, "POST", "/events", refused[i], body, strlen (body));
+        gw_call (gw_shared (), &resp, "POST", "/events", refused[i], body, strlen (body));
         gw_assert_detail (&resp, 415, "Content-Type must be application/json");
-        gw_call (&s_gw, &resp, "PUT", s_path, refused[i], "{\"status\":\"x\"}", 14);
+        gw_call (gw_shared (), &resp, "PUT", s_path, refused[i], "{\"status\":\"x\"}", 14);
         gw_assert_detail (&resp, 415, "Content-Type must be application/json");
     }
     assert_int_equal (s_count (), before);
     static const char *const accepted[] = { "application/json", "application/json; charset=utf-8",
                                             "Application/JSON", NULL };
     for (size_t i = 0; i < sizeof accepted / sizeof *accepted; i++) {
-        if (gw_call (&s_gw, &resp, "POST", "/events", accepted[i], body, strlen (body)) != 201)
+        if (gw_call (gw_shared (), &resp, "POST", "/events", accepted[i], body, strlen (body))
+            != 201)
             fail_msg ("Content-Type %s: %ld %s", accepted[i] ? accepted[i] : "(none)", resp.code,
                       resp.body);
         gw_assert_event (resp.json, "ct", "d", "pending");
@@ -420,5 +414,5 @@ main (void)
         cmocka_unit_test (test_chunked_body_within_limit_is_accepted),
         cmocka_unit_test (test_content_type_must_be_json),
     };
-    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+    return cmocka_run_group_tests (tests, s_setup, gw_shared_teardown);
 }

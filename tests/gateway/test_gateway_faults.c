@@ -67,13 +67,13 @@ s_nap (int ms)
 static int
 s_wait_exit (pid_t pid, int timeout_ms)
 {
-    int64_t deadline = gw_now_ms () + timeout_ms;
+    int64_t deadline = clock_mono_ms () + timeout_ms;
     int status;
     do {
         if (waitpid (pid, &status, WNOHANG) == pid)
             return status;
         s_nap (10);
-    } while (gw_now_ms () < deadline);
+    } while (clock_mono_ms () < deadline);
     return -1;
 }
 
@@ -155,9 +155,9 @@ test_frozen_store_is_504_and_late_reply_is_dropped (void **state)
     /* the store wakes up and answers all three, too late: the gateway must
        count and drop those replies, and later requests get their own */
     assert_int_equal (kill (s_gw.store, SIGCONT), 0);
-    int64_t deadline = gw_now_ms () + 10000;
+    int64_t deadline = clock_mono_ms () + 10000;
     double late = 0;
-    while (late < 3 && gw_now_ms () < deadline) {
+    while (late < 3 && clock_mono_ms () < deadline) {
         assert_int_equal (gw_call (&s_gw, &resp, "GET", "/metrics", NULL, NULL, 0), 200);
         late = gw_metric (resp.body, "herald_store_late_replies_total", NULL);
         if (late < 3)
@@ -216,8 +216,8 @@ s_read_head (int fd, int timeout_ms, char *head, size_t size)
 {
     char buf[4096];
     size_t got = 0;
-    int64_t deadline = gw_now_ms () + timeout_ms;
-    while (gw_now_ms () < deadline && got < sizeof buf - 1) {
+    int64_t deadline = clock_mono_ms () + timeout_ms;
+    while (clock_mono_ms () < deadline && got < sizeof buf - 1) {
         struct pollfd pfd = { fd, POLLIN, 0 };
         if (poll (&pfd, 1, 50) <= 0)
             continue;
@@ -261,9 +261,9 @@ test_inflight_limit_is_503_fast (void **state)
     /* ... once both have arrived ("received and not yet answered" counts
        the scrape itself too) ... */
     gw_resp_t resp = { 0 };
-    int64_t deadline = gw_now_ms () + 4000;
+    int64_t deadline = clock_mono_ms () + 4000;
     double held = 0;
-    while (held < 3 && gw_now_ms () < deadline) {
+    while (held < 3 && clock_mono_ms () < deadline) {
         assert_int_equal (gw_call (&s_gw, &resp, "GET", "/metrics", NULL, NULL, 0), 200);
         held = gw_metric (resp.body, "herald_http_inflight_requests", NULL);
     }
@@ -508,10 +508,10 @@ test_sigterm_exits_zero_promptly (void **state)
     assert_int_equal (send (inflight, get, strlen (get), MSG_NOSIGNAL), (ssize_t)strlen (get));
     assert_int_equal (gw_call (&s_gw, &resp, "GET", "/healthz", NULL, NULL, 0), 200);
 
-    int64_t start = gw_now_ms ();
+    int64_t start = clock_mono_ms ();
     assert_int_equal (kill (s_gw.gateway, SIGTERM), 0);
     int status = s_wait_exit (s_gw.gateway, 5000);
-    int64_t took = gw_now_ms () - start;
+    int64_t took = clock_mono_ms () - start;
     if (status == -1)
         fail_msg ("gateway still running 5 s after SIGTERM");
     s_gw.gateway = 0;

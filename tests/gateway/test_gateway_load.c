@@ -33,42 +33,13 @@
 #define STALLED 300
 #define NORMAL 50
 
-static gw_t s_gw;
-
-static int
-s_setup (void **state)
-{
-    gw_init (&s_gw);
-    return gw_start_all (&s_gw);
-}
-
-static int
-s_teardown (void **state)
-{
-    gw_fini (&s_gw);
-    return 0;
-}
-
 typedef struct {
     CURL *easy;
     char body[128];
     char reply[4096];
-    size_t len;
+    harness_body_t gathered; /* into reply */
     int index;
 } slot_t;
-
-static size_t
-s_on_reply (char *data, size_t size, size_t nmemb, void *arg)
-{
-    slot_t *slot = arg;
-    size_t n = size * nmemb;
-    if (slot->len + n >= sizeof slot->reply)
-        return 0;
-    memcpy (slot->reply + slot->len, data, n);
-    slot->len += n;
-    slot->reply[slot->len] = '\0';
-    return n;
-}
 
 static void
 s_slot_start (slot_t *slot, CURLM *multi, struct curl_slist *headers, const gw_t *gw, int index)
@@ -78,13 +49,14 @@ s_slot_start (slot_t *slot, CURLM *multi, struct curl_slist *headers, const gw_t
     snprintf (slot->body, sizeof slot->body,
               "{\"user_id\":\"load-%d\",\"description\":\"concurrent create %d\"}", index % 37,
               index);
-    slot->len = 0;
+    slot->gathered = (harness_body_t){ slot->reply, 0, sizeof slot->reply - 1 };
+    slot->reply[0] = '\0';
     slot->index = index;
     curl_easy_setopt (slot->easy, CURLOPT_URL, url);
     curl_easy_setopt (slot->easy, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt (slot->easy, CURLOPT_POSTFIELDS, slot->body);
-    curl_easy_setopt (slot->easy, CURLOPT_WRITEFUNCTION, s_on_reply);
-    curl_easy_setopt (slot->easy, CURLOPT_WRITEDATA, slot);
+    curl_easy_setopt (slot->easy, CURLOPT_WRITEFUNCTION, harness_body_append);
+    curl_easy_setopt (slot->easy, CURLOPT_WRITEDATA, &slot->gathered);
     curl_easy_setopt (slot->easy, CURLOPT_PRIVATE, slot);
     curl_easy_setopt (slot->easy, CURLOPT_TIMEOUT_MS, (long)GW_REQUEST_TIMEOUT_MS);
     curl_easy_setopt (slot->easy, CURLOPT_NOSIGNAL, 1L);
@@ -108,12 +80,12 @@ s_create_concurrently (const gw_t *gw, char (*ids)[GW_ID_LEN + 1])
     struct curl_slist *headers = curl_slist_append (NULL, "Content-Type: application/json");
     int started = 0, done = 0, created = 0;
     long connects = 0;
-    int64_t start = gw_now_ms (), deadline = start + 60000;
+    int64_t start = clock_mono_ms (), deadline = start + 60000;
     for (int i = 0; i < PARALLEL; i++) {
         slots[i].easy = curl_easy_init ();
         s_slot_start (&slots[i], multi, headers, gw, started++);
     }
-    while (done < CREATES && gw_now_ms () < deadline) {
+    while (done < CREATES && clock_mono_ms () < deadline) {
         int running = 0, left = 0;
         curl_multi_perform (multi, &running);
         CURLMsg *msg;
@@ -147,7 +119,7 @@ s_create_concurrently (const gw_t *gw, char (*ids)[GW_ID_LEN + 1])
         if (done < CREATES)
             curl_multi_poll (multi, NULL, 0, 100, NULL);
     }
-    int64_t took = gw_now_ms () - start;
+    int64_t took = clock_mono_ms () - start;
     for (int i = 0; i < PARALLEL; i++) {
         curl_multi_remove_handle (multi, slots[i].easy);
         curl_easy_cleanup (slots[i].easy);
@@ -169,8 +141,8 @@ static void
 test_1000_concurrent_creates_are_all_stored (void **state)
 {
     static char ids[CREATES][GW_ID_LEN + 1], listed[CREATES + 1][GW_ID_LEN + 1];
-    s_create_concurrently (&s_gw, ids);
-    assert_int_equal (gw_list_all (&s_gw, "", 1000, listed[0], CREATES + 1), CREATES);
+    s_create_concurrently (gw_shared (), ids);
+    assert_int_equal (gw_list_all (gw_shared (), "", 1000, listed[0], CREATES + 1), CREATES);
     qsort (listed, CREATES, GW_ID_LEN + 1, s_cmp_id);
     for (int i = 0; i < CREATES; i++)
         assert_string_equal (listed[i], ids[i]);
@@ -183,11 +155,9 @@ test_concurrent_creates_on_two_event_loops (void **state)
 {
     enum { LISTED_MAX = 8 * CREATES };
     static char ids[CREATES][GW_ID_LEN + 1], listed[LISTED_MAX][GW_ID_LEN + 1];
-    gw_t two = { 0 };
-    gw_init (&two);
-    snprintf (two.store_ep, sizeof two.store_ep, "%s", s_gw.store_ep);
     const char *const extra[] = { "--threads", "2", NULL };
-    assert_int_equal (gw_start_gateway (&two, extra), 0);
+    gw_t two;
+    assert_int_equal (gw_start_gateway_on (&two, gw_shared (), extra), 0);
     assert_int_equal (gw_wait_readyz (&two, 200, 10000), 0);
     s_create_concurrently (&two, ids);
     size_t n = gw_list_all (&two, "", 1000, listed[0], LISTED_MAX);
@@ -195,7 +165,6 @@ test_concurrent_creates_on_two_event_loops (void **state)
     for (int i = 0; i < CREATES; i++)
         if (!bsearch (ids[i], listed, n, GW_ID_LEN + 1, s_cmp_id))
             fail_msg ("event %s created through --threads 2 is not listed", ids[i]);
-    two.store = 0; /* shared with s_gw */
     gw_fini (&two);
 }
 
@@ -203,9 +172,9 @@ test_concurrent_creates_on_two_event_loops (void **state)
 static void
 s_assert_serving (const char *after)
 {
-    assert_true (harness_alive (s_gw.gateway));
+    assert_true (harness_alive (gw_shared ()->gateway));
     gw_resp_t resp = { 0 };
-    if (gw_call (&s_gw, &resp, "GET", "/ping", NULL, NULL, 0) != 200)
+    if (gw_call (gw_shared (), &resp, "GET", "/ping", NULL, NULL, 0) != 200)
         fail_msg ("after %s: GET /ping gave %ld", after, resp.code);
     assert_string_equal (json_string_value (json_object_get (resp.json, "ping")), "pong");
     gw_resp_clear (&resp);
@@ -217,7 +186,7 @@ static void
 s_garbage (const char *name, const void *data, size_t len)
 {
     gw_resp_t resp = { 0 };
-    if (gw_raw_exchange (s_gw.http_port, data, len, &resp, 3000) == 0
+    if (gw_raw_exchange (gw_shared ()->http_port, data, len, &resp, 3000) == 0
         && (resp.code < 400 || resp.code > 499) && resp.code != 505)
         fail_msg ("%s: answered %ld", name, resp.code);
     gw_resp_clear (&resp);
@@ -264,7 +233,7 @@ test_garbage_on_the_http_port_leaves_it_serving (void **state)
     const char *half = "POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                        "Content-Length: 60\r\n\r\n{\"user_id\":\"ha";
     for (size_t cut = 5; cut <= strlen (half); cut += 17) {
-        int fd = gw_raw_connect (s_gw.http_port);
+        int fd = gw_raw_connect (gw_shared ()->http_port);
         assert_true (fd >= 0);
         assert_true (send (fd, half, cut, MSG_NOSIGNAL) == (ssize_t)cut);
         close (fd);
@@ -272,18 +241,18 @@ test_garbage_on_the_http_port_leaves_it_serving (void **state)
     s_assert_serving ("half-sent requests");
     /* connect-and-close storm */
     for (int i = 0; i < 200; i++) {
-        int fd = gw_raw_connect (s_gw.http_port);
+        int fd = gw_raw_connect (gw_shared ()->http_port);
         assert_true (fd >= 0);
         close (fd);
     }
     s_assert_serving ("connect storm");
     char id[GW_ID_LEN + 1];
-    gw_create (&s_gw, "after-garbage", "still storing", id);
+    gw_create (gw_shared (), "after-garbage", "still storing", id);
 
     /* libmicrohttpd's notes on what it answered itself go through the
        gateway's log at debug: at the default level none of it was logged */
     char path[700], log[8192];
-    snprintf (path, sizeof path, "%s/gateway-%d.log", harness_tmpdir (), s_gw.run);
+    snprintf (path, sizeof path, "%s/gateway-%d.log", harness_tmpdir (), gw_shared ()->run);
     FILE *file = fopen (path, "r");
     assert_non_null (file);
     size_t len = fread (log, 1, sizeof log - 1, file);
@@ -302,17 +271,17 @@ test_stalled_connections_do_not_block_others (void **state)
         "POST /events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         "Content-Length: 60\r\n\r\n{\"user_id\":";
     for (int i = 0; i < STALLED; i++) {
-        fds[i] = gw_raw_connect (s_gw.http_port);
+        fds[i] = gw_raw_connect (gw_shared ()->http_port);
         assert_true (fds[i] >= 0);
         assert_true (send (fds[i], half, strlen (half), MSG_NOSIGNAL) == (ssize_t)strlen (half));
     }
     gw_t client = { 0 };
     gw_init (&client);
-    client.http_port = s_gw.http_port;
-    snprintf (client.base_url, sizeof client.base_url, "%s", s_gw.base_url);
+    client.http_port = gw_shared ()->http_port;
+    snprintf (client.base_url, sizeof client.base_url, "%s", gw_shared ()->base_url);
     client.fresh = true; /* each request on its own new connection */
     gw_resp_t resp = { 0 };
-    int64_t start = gw_now_ms (), slowest = 0;
+    int64_t start = clock_mono_ms (), slowest = 0;
     for (int i = 0; i < NORMAL; i++) {
         if (i % 2) {
             if (gw_call (&client, &resp, "GET", "/ping", NULL, NULL, 0) != 200)
@@ -328,7 +297,7 @@ test_stalled_connections_do_not_block_others (void **state)
             slowest = resp.elapsed_ms;
     }
     print_message ("%d requests beside %d stalled connections in %lld ms (slowest %lld ms)\n",
-                   NORMAL, STALLED, (long long)(gw_now_ms () - start), (long long)slowest);
+                   NORMAL, STALLED, (long long)(clock_mono_ms () - start), (long long)slowest);
     char ids[NORMAL][GW_ID_LEN + 1];
     assert_int_equal (gw_list_all (&client, "user_id=beside-stalled", 100, ids[0], NORMAL),
                       NORMAL / 2);
@@ -351,14 +320,14 @@ test_stalled_connections_do_not_block_others (void **state)
 static int64_t
 s_wait_closed (int fd, int timeout_ms)
 {
-    int64_t start = gw_now_ms ();
-    while (gw_now_ms () - start < timeout_ms) {
+    int64_t start = clock_mono_ms ();
+    while (clock_mono_ms () - start < timeout_ms) {
         struct pollfd pfd = { fd, POLLIN, 0 };
         if (poll (&pfd, 1, 50) > 0) {
             char buf[512];
             ssize_t n = recv (fd, buf, sizeof buf, 0);
             if (n <= 0)
-                return gw_now_ms () - start;
+                return clock_mono_ms () - start;
         }
     }
     return -1;
@@ -367,11 +336,9 @@ s_wait_closed (int fd, int timeout_ms)
 static void
 test_idle_timeout_closes_stalled_connections (void **state)
 {
-    gw_t idle = { 0 };
-    gw_init (&idle);
-    snprintf (idle.store_ep, sizeof idle.store_ep, "%s", s_gw.store_ep);
     const char *const extra[] = { "--idle-timeout", "1", NULL };
-    assert_int_equal (gw_start_gateway (&idle, extra), 0);
+    gw_t idle;
+    assert_int_equal (gw_start_gateway_on (&idle, gw_shared (), extra), 0);
     assert_int_equal (gw_wait_readyz (&idle, 200, 10000), 0);
     int silent = gw_raw_connect (idle.http_port);
     int half = gw_raw_connect (idle.http_port);
@@ -388,7 +355,6 @@ test_idle_timeout_closes_stalled_connections (void **state)
     gw_resp_t resp = { 0 };
     assert_int_equal (gw_call (&idle, &resp, "GET", "/ping", NULL, NULL, 0), 200);
     gw_resp_clear (&resp);
-    idle.store = 0; /* shared with s_gw */
     gw_fini (&idle);
 }
 
@@ -399,24 +365,22 @@ static void
 test_connection_limit_refuses_extra_connections (void **state)
 {
     enum { LIMIT = 4 };
-    gw_t lim = { 0 };
-    gw_init (&lim);
-    snprintf (lim.store_ep, sizeof lim.store_ep, "%s", s_gw.store_ep);
     const char *const extra[] = { "--max-connections", "4", NULL };
-    assert_int_equal (gw_start_gateway (&lim, extra), 0);
+    gw_t lim;
+    assert_int_equal (gw_start_gateway_on (&lim, gw_shared (), extra), 0);
     int fds[LIMIT];
     for (int i = 0; i < LIMIT; i++) {
         fds[i] = gw_raw_connect (lim.http_port);
         assert_true (fds[i] >= 0);
     }
     /* give the gateway time to accept all four (bounded poll on a probe) */
-    int64_t until = gw_now_ms () + 5000;
+    int64_t until = clock_mono_ms () + 5000;
     int over = gw_raw_connect (lim.http_port);
     assert_true (over >= 0);
     const char *ping = "GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     assert_true (send (over, ping, strlen (ping), MSG_NOSIGNAL) == (ssize_t)strlen (ping));
     bool refused = false;
-    while (gw_now_ms () < until - 4000) {
+    while (clock_mono_ms () < until - 4000) {
         struct pollfd pfd = { over, POLLIN, 0 };
         if (poll (&pfd, 1, 50) > 0) {
             char buf[256];
@@ -447,12 +411,12 @@ test_connection_limit_refuses_extra_connections (void **state)
     print_message ("connection over the limit was %s\n",
                    refused ? "refused" : "held unserved until a slot freed");
     gw_resp_t resp = { 0 };
-    int64_t deadline = gw_now_ms () + 5000;
-    while (gw_call (&lim, &resp, "GET", "/ping", NULL, NULL, 0) != 200 && gw_now_ms () < deadline)
+    int64_t deadline = clock_mono_ms () + 5000;
+    while (gw_call (&lim, &resp, "GET", "/ping", NULL, NULL, 0) != 200
+           && clock_mono_ms () < deadline)
         ;
     assert_int_equal (resp.code, 200);
     gw_resp_clear (&resp);
-    lim.store = 0; /* shared with s_gw */
     gw_fini (&lim);
 }
 
@@ -460,17 +424,15 @@ test_connection_limit_refuses_extra_connections (void **state)
 static void
 test_two_gateways_share_a_port_and_survive_one_killed (void **state)
 {
-    gw_t a = { 0 }, b = { 0 };
-    gw_init (&a);
-    snprintf (a.store_ep, sizeof a.store_ep, "%s", s_gw.store_ep);
-    assert_int_equal (gw_start_gateway (&a, NULL), 0);
+    gw_t a, b;
+    assert_int_equal (gw_start_gateway_on (&a, gw_shared (), NULL), 0);
     b = a;
     b.gateway = 0;
     b.curl = NULL;
     gw_init (&b);
     b.http_port = a.http_port;
     snprintf (b.base_url, sizeof b.base_url, "%s", a.base_url);
-    snprintf (b.store_ep, sizeof b.store_ep, "%s", s_gw.store_ep);
+    snprintf (b.store_ep, sizeof b.store_ep, "%s", gw_shared ()->store_ep);
     assert_int_equal (gw_start_gateway (&b, NULL), 0);
     /* the port already accepts (a): wait until b has bound it too, seen
        as b's line in its log (ports are fresh, so the line is b's) */
@@ -487,7 +449,6 @@ test_two_gateways_share_a_port_and_survive_one_killed (void **state)
     for (int i = 0; i < 20; i++)
         assert_int_equal (gw_call (&b, &resp, "GET", "/readyz", NULL, NULL, 0), 200);
     gw_resp_clear (&resp);
-    a.store = b.store = 0; /* shared with s_gw */
     gw_fini (&a);
     gw_fini (&b);
 }
@@ -505,7 +466,7 @@ main (void)
         cmocka_unit_test (test_connection_limit_refuses_extra_connections),
         cmocka_unit_test (test_two_gateways_share_a_port_and_survive_one_killed),
     };
-    int rc = cmocka_run_group_tests (tests, s_setup, s_teardown);
+    int rc = cmocka_run_group_tests (tests, gw_shared_setup, gw_shared_teardown);
     curl_global_cleanup ();
     return rc;
 }

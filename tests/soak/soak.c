@@ -61,42 +61,13 @@ static struct {
     int faults[5];
 } soak;
 
-static int64_t
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-s_nap_ms (int ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep (&ts, NULL);
-}
-
 /* ---- Clients ------------------------------------------------------------- */
 
 typedef struct {
     CURL *curl;
-    char *body; /* S_BODY_MAX + 1 bytes */
-    size_t len;
+    harness_body_t body; /* S_BODY_MAX */
     unsigned seed;
 } s_client_t;
-
-static size_t
-s_on_body (char *data, size_t size, size_t nmemb, void *arg)
-{
-    s_client_t *c = arg;
-    size_t n = size * nmemb;
-    if (c->len + n > S_BODY_MAX)
-        return 0;
-    memcpy (c->body + c->len, data, n);
-    c->len += n;
-    c->body[c->len] = '\0';
-    return n;
-}
 
 /* One request; returns the HTTP status or 0 on a transport error. */
 static long
@@ -111,8 +82,8 @@ s_http (s_client_t *c, const char *method, const char *path, const char *body)
     if (!body)
         curl_easy_setopt (c->curl, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt (c->curl, CURLOPT_HTTPHEADER, body ? headers : NULL);
-    c->len = 0;
-    c->body[0] = '\0';
+    c->body.len = 0;
+    c->body.data[0] = '\0';
     long code = 0;
     if (curl_easy_perform (c->curl) == CURLE_OK)
         curl_easy_getinfo (c->curl, CURLINFO_RESPONSE_CODE, &code);
@@ -134,7 +105,7 @@ s_count (int op, long code)
             : code == 504 ? RES_504
                           : RES_OTHER5;
     atomic_fetch_add (&soak.results[op][r], 1);
-    bool in_window = s_now_ms () <= atomic_load (&soak.window_until_ms);
+    bool in_window = clock_mono_ms () <= atomic_load (&soak.window_until_ms);
     /* The load sends only valid requests for events that exist: any 4xx is
        a bug or a lost event; 500 is never allowed; 503/504 and dropped
        connections only while a fault is in effect. */
@@ -142,7 +113,7 @@ s_count (int op, long code)
     if (!allowed && atomic_fetch_add (&soak.unexpected, 1) < 20)
         fprintf (stderr, "soak: unexpected %s -> %ld, %lld ms after the last fault window\n",
                  s_op_names[op], code,
-                 (long long)(s_now_ms () - atomic_load (&soak.window_until_ms)));
+                 (long long)(clock_mono_ms () - atomic_load (&soak.window_until_ms)));
 }
 
 /* A random event created so far; returns 0 or -1 when none yet. */
@@ -169,7 +140,7 @@ s_create (s_client_t *c)
     s_count (OP_CREATE, code);
     if (code != 201)
         return;
-    json_t *root = json_loads (c->body, 0, NULL);
+    json_t *root = json_loads (c->body.data, 0, NULL);
     const char *id = json_string_value (json_object_get (root, "event_id"));
     pthread_mutex_lock (&soak.lock);
     if (id && soak.n_events < S_EVENTS_MAX) {
@@ -210,21 +181,6 @@ s_client (void *arg)
 
 /* ---- Faults and memory --------------------------------------------------- */
 
-static long
-s_rss_kb (pid_t pid)
-{
-    char path[64], line[256];
-    snprintf (path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen (path, "r");
-    long kb = -1;
-    while (f && fgets (line, sizeof line, f))
-        if (sscanf (line, "VmRSS: %ld kB", &kb) == 1)
-            break;
-    if (f)
-        fclose (f);
-    return kb;
-}
-
 static void
 s_window (int64_t until_ms)
 {
@@ -237,7 +193,7 @@ static int
 s_fault (int k)
 {
     e2e_stack_t *st = &soak.stack;
-    s_window (s_now_ms () + 600000); /* open until recovery */
+    s_window (clock_mono_ms () + 600000); /* open until recovery */
     int rc = 0;
     switch (k) {
     case 0:
@@ -257,7 +213,7 @@ s_fault (int k)
         break;
     case 3:
         rc = harness_rabbit_kill (&st->rabbit);
-        s_nap_ms (1000);
+        harness_nap_ms (1000);
         rc = rc || harness_rabbit_restart (&st->rabbit);
         break;
     case 4:
@@ -266,7 +222,7 @@ s_fault (int k)
         rc = stack_start_store (st, 0);
         break;
     }
-    atomic_store (&soak.window_until_ms, s_now_ms () + S_GRACE_MS);
+    atomic_store (&soak.window_until_ms, clock_mono_ms () + S_GRACE_MS);
     soak.faults[k]++;
     return rc;
 }
@@ -290,7 +246,7 @@ s_unprocessed (s_client_t *c, size_t *lost)
         snprintf (path, sizeof path, "/events?limit=1000%s%s", after[0] ? "&after=" : "", after);
         if (s_http (c, "GET", path, NULL) != 200)
             break;
-        json_t *root = json_loads (c->body, 0, NULL);
+        json_t *root = json_loads (c->body.data, 0, NULL);
         size_t i;
         json_t *item;
         json_array_foreach (json_object_get (root, "items"), i, item)
@@ -412,49 +368,49 @@ main (int argc, char *argv[])
     pthread_t tids[S_CLIENTS_MAX];
     for (int i = 0; i <= clients; i++) {
         cs[i].curl = curl_easy_init ();
-        cs[i].body = malloc (S_BODY_MAX + 1);
+        cs[i].body = (harness_body_t){ malloc (S_BODY_MAX + 1), 0, S_BODY_MAX };
         cs[i].seed = (unsigned)(i * 7919 + 1);
         curl_easy_setopt (cs[i].curl, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt (cs[i].curl, CURLOPT_TIMEOUT_MS, 10000L);
-        curl_easy_setopt (cs[i].curl, CURLOPT_WRITEFUNCTION, s_on_body);
-        curl_easy_setopt (cs[i].curl, CURLOPT_WRITEDATA, &cs[i]);
+        curl_easy_setopt (cs[i].curl, CURLOPT_WRITEFUNCTION, harness_body_append);
+        curl_easy_setopt (cs[i].curl, CURLOPT_WRITEDATA, &cs[i].body);
     }
     for (int i = 0; i < clients; i++)
         pthread_create (&tids[i], NULL, s_client, &cs[i]);
 
-    int64_t start = s_now_ms (), end = start + (int64_t)seconds * 1000;
+    int64_t start = clock_mono_ms (), end = start + (int64_t)seconds * 1000;
     int64_t warm = start + (int64_t)seconds * 100; /* 10 % in */
     long gw2_warm = -1, store_warm = -1;
     int fault_errors = 0, k = 0;
     int64_t next_fault = start + (int64_t)fault_every * 1000;
-    while (s_now_ms () < end) {
-        s_nap_ms (200);
-        if (gw2_warm < 0 && s_now_ms () >= warm) {
-            gw2_warm = s_rss_kb (st->gateway2);
-            store_warm = s_rss_kb (st->store);
+    while (clock_mono_ms () < end) {
+        harness_nap_ms (200);
+        if (gw2_warm < 0 && clock_mono_ms () >= warm) {
+            gw2_warm = harness_rss_kib (st->gateway2);
+            store_warm = harness_rss_kib (st->store);
         }
-        if (s_now_ms () >= next_fault && s_now_ms () < end - 2000) {
+        if (clock_mono_ms () >= next_fault && clock_mono_ms () < end - 2000) {
             /* The store second: a short run still kills it. */
             static const int order[5] = { 0, 4, 1, 2, 3 };
             fault_errors += s_fault (order[k % 5]) != 0;
             k++;
-            next_fault = s_now_ms () + (int64_t)fault_every * 1000;
+            next_fault = clock_mono_ms () + (int64_t)fault_every * 1000;
         }
     }
     atomic_store (&soak.stop, true);
     for (int i = 0; i < clients; i++)
         pthread_join (tids[i], NULL);
-    long gw2_end = s_rss_kb (st->gateway2), store_end = s_rss_kb (st->store);
+    long gw2_end = harness_rss_kib (st->gateway2), store_end = harness_rss_kib (st->store);
 
     qsort (soak.events, soak.n_events, sizeof *soak.events, s_cmp_id);
     size_t lost = 0, pending = s_unprocessed (&cs[clients], &lost);
-    int64_t drain_until = s_now_ms () + S_DRAIN_MS;
-    while (pending > 0 && lost == 0 && s_now_ms () < drain_until) {
-        s_nap_ms (500);
+    int64_t drain_until = clock_mono_ms () + S_DRAIN_MS;
+    while (pending > 0 && lost == 0 && clock_mono_ms () < drain_until) {
+        harness_nap_ms (500);
         pending = s_unprocessed (&cs[clients], &lost);
     }
     /* Let the last lines of a redelivery land before counting them. */
-    s_nap_ms (500);
+    harness_nap_ms (500);
     size_t missing, dups, malformed, unknown;
     s_lines (&missing, &dups, &malformed, &unknown);
 
@@ -492,7 +448,7 @@ main (int argc, char *argv[])
     printf ("\nresult: %s\n", ok ? "PASS" : "FAIL");
     for (int i = 0; i <= clients; i++) {
         curl_easy_cleanup (cs[i].curl);
-        free (cs[i].body);
+        free (cs[i].body.data);
     }
     free (cs);
     stack_fini (st);

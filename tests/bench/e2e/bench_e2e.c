@@ -44,14 +44,6 @@ static atomic_bool s_sub_stop;
 static int64_t *s_done_us; /* per event number, 0 = not yet */
 static int s_total;
 
-static int64_t
-s_now_us (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static size_t
 s_discard (char *data, size_t size, size_t nmemb, void *arg)
 {
@@ -72,11 +64,11 @@ s_post_thread (void *arg)
     curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt (curl, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, 10000L);
-    int64_t start = s_now_us ();
+    int64_t start = clock_mono_us ();
     for (int i = 0; i < p->count; i++) {
         int k = p->first + i;
         if (p->rate > 0) {
-            int64_t wait = start + (int64_t)i * 1000000 / p->rate - s_now_us ();
+            int64_t wait = start + (int64_t)i * 1000000 / p->rate - clock_mono_us ();
             if (wait > 0) {
                 struct timespec ts = { wait / 1000000, (wait % 1000000) * 1000 };
                 nanosleep (&ts, NULL);
@@ -84,7 +76,7 @@ s_post_thread (void *arg)
         }
         snprintf (body, sizeof body, "{\"user_id\":\"bench\",\"description\":\"bench %d\"}", k);
         curl_easy_setopt (curl, CURLOPT_POSTFIELDS, body);
-        p->sent_us[k] = s_now_us ();
+        p->sent_us[k] = clock_mono_us ();
         long code = 0;
         if (curl_easy_perform (curl) == CURLE_OK)
             curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &code);
@@ -123,7 +115,7 @@ s_sub_thread (void *arg)
             n = zmq_recv (sub, buf, sizeof buf, ZMQ_DONTWAIT);
             zmq_getsockopt (sub, ZMQ_RCVMORE, &more, &more_size);
         } while (more && n >= 0);
-        int64_t now = s_now_us ();
+        int64_t now = clock_mono_us ();
         proto_change_t note;
         proto_error_t err;
         if (n < 0 || (size_t)n > sizeof buf
@@ -189,8 +181,8 @@ s_run (e2e_stack_t *stack, int workers, int n, int rate, int posters)
     /* Warm up: one event through the whole path, seen on the subscriber,
        before the clock starts (also proves the subscription is live). */
     char id[STACK_ID_LEN + 1];
-    int64_t warm_deadline = s_now_us () + 30 * 1000000LL;
-    while (!atomic_load (&s_warm) && s_now_us () < warm_deadline) {
+    int64_t warm_deadline = clock_mono_us () + 30 * 1000000LL;
+    while (!atomic_load (&s_warm) && clock_mono_us () < warm_deadline) {
         stack_post (stack, "warmup", "warmup", id);
         for (int i = 0; i < 100 && !atomic_load (&s_warm); i++)
             s_wait_us (10000);
@@ -198,7 +190,7 @@ s_run (e2e_stack_t *stack, int workers, int n, int rate, int posters)
     int warm = stack_count_processed (stack);
 
     poster_t p[POSTERS_MAX];
-    int64_t t0 = s_now_us ();
+    int64_t t0 = clock_mono_us ();
     for (int i = 0; i < posters; i++) {
         int first = i * (n / posters);
         p[i] = (poster_t){ stack,          first, i == posters - 1 ? n - first : n / posters,
@@ -210,11 +202,11 @@ s_run (e2e_stack_t *stack, int workers, int n, int rate, int posters)
         pthread_join (threads[i], NULL);
         failed += p[i].failed;
     }
-    int64_t t_posted = s_now_us ();
+    int64_t t_posted = clock_mono_us ();
     int64_t deadline = t_posted + 120 * 1000000LL;
-    while (atomic_load (&s_seen) < n - failed && s_now_us () < deadline)
+    while (atomic_load (&s_seen) < n - failed && clock_mono_us () < deadline)
         s_wait_us (1000);
-    int64_t t1 = s_now_us ();
+    int64_t t1 = clock_mono_us ();
     atomic_store (&s_sub_stop, true);
     pthread_join (sub, NULL);
     int seen = atomic_load (&s_seen);

@@ -54,6 +54,7 @@
 #include "data_dir.h"
 #include "fsync_cases.h"
 #include "harness.h"
+#include "stop.h"
 #include "seed.h"
 #include "wrk_run.h"
 
@@ -82,15 +83,9 @@ typedef struct {
     int gateway_argc;
 } options_t;
 
-static volatile sig_atomic_t s_interrupted;
+static volatile sig_atomic_t *s_interrupted; /* stop_on_signals () */
 static pid_t s_children[MAX_CHILDREN];
 static int s_child_count;
-
-static void
-s_on_signal (int sig)
-{
-    s_interrupted = 1;
-}
 
 /* Stops every child this program started, newest first, by PID. */
 static void
@@ -146,7 +141,7 @@ static void
 s_soak_tick (int elapsed, void *arg)
 {
     soak_t *soak = arg;
-    long kib = wrk_rss_kib (soak->pid);
+    long kib = harness_rss_kib (soak->pid);
     if (kib < 0)
         return;
     if (soak->first_kib < 0)
@@ -165,7 +160,7 @@ static int
 s_soak (const options_t *opts, const wrk_config_t *wrk, const char *gateway_url, pid_t gateway)
 {
     soak_t soak = { gateway, opts->soak_warmup, -1, -1, -1, -1 };
-    long before = wrk_rss_kib (gateway);
+    long before = harness_rss_kib (gateway);
     printf ("soak: mixed load on the gateway for %d s (%d connections), RSS before load %ld "
             "KiB\n",
             opts->soak, opts->connections, before);
@@ -175,7 +170,7 @@ s_soak (const options_t *opts, const wrk_config_t *wrk, const char *gateway_url,
     if (wrk_run (wrk, "mixed", gateway_url, opts->soak, s_soak_tick, &soak, &result) != 0)
         return -1;
     cpu_sample (&cpu_after, s_children, s_child_count, NULL, 0);
-    long after = wrk_rss_kib (gateway);
+    long after = harness_rss_kib (gateway);
     if (after >= 0) {
         soak.last_kib = after;
         if (after > soak.peak_kib)
@@ -303,11 +298,7 @@ s_parse_options (int argc, char *argv[], options_t *opts)
         fprintf (stderr, "bench: inconsistent options (see --help)\n");
         return 2;
     }
-    if (!opts->data_root[0] && data_dir_root_default (opts->data_root, sizeof opts->data_root)) {
-        fprintf (stderr, "bench: cannot find the build directory; pass --data-root\n");
-        return 2;
-    }
-    return -1;
+    return data_dir_root_option (opts->data_root, sizeof opts->data_root) == 0 ? -1 : 2;
 }
 
 /* Starts the floor on a free port; returns its port or -1. */
@@ -394,14 +385,11 @@ main (int argc, char *argv[])
     snprintf (script, sizeof script, "%s/herald-bench-gateway.lua", dirname (exe));
     snprintf (ids_path, sizeof ids_path, "%s/ids.txt", harness_tmpdir ());
 
-    signal (SIGPIPE, SIG_IGN);
-    struct sigaction action = { .sa_handler = s_on_signal };
-    sigaction (SIGINT, &action, NULL);
-    sigaction (SIGTERM, &action, NULL);
+    s_interrupted = stop_on_signals ();
     curl_global_init (CURL_GLOBAL_DEFAULT);
 
-    wrk_config_t wrk = { wrk_path,         script,           ids_path,      harness_tmpdir (),
-                         opts.wrk_threads, opts.connections, &s_interrupted };
+    wrk_config_t wrk = { wrk_path,         script,           ids_path,     harness_tmpdir (),
+                         opts.wrk_threads, opts.connections, s_interrupted };
     char floor_url[64], gateway_url[64];
     int rc = 1, floor_port, gateway_port;
     pid_t gateway = -1;
@@ -421,11 +409,11 @@ main (int argc, char *argv[])
         if ((gateway = s_start_gateway (&opts, &gateway_port)) < 0)
             goto cleanup;
         snprintf (gateway_url, sizeof gateway_url, "http://127.0.0.1:%d", gateway_port);
-        if (seed_wait_ready (gateway_url, START_TIMEOUT_MS, &s_interrupted) != 0) {
+        if (seed_wait_ready (gateway_url, START_TIMEOUT_MS, s_interrupted) != 0) {
             fprintf (stderr, "bench: %s/readyz never answered 200\n", gateway_url);
             goto cleanup;
         }
-        if (seed_events (gateway_url, opts.events, ids_path, &s_interrupted) != 0)
+        if (seed_events (gateway_url, opts.events, ids_path, s_interrupted) != 0)
             goto cleanup;
         printf ("seeded %d events through POST /events\n", opts.events);
     }
@@ -452,13 +440,14 @@ main (int argc, char *argv[])
                                  .ntarget = ntarget };
         rc = cases_run (&cases, &wrk, floor_url, gateway_url) == 0 ? 0 : 1;
         if (rc == 0 && opts.nmodes > 0 && !opts.self_check) {
-            fsync_cases_config_t fsync = { .modes = opts.modes,
-                                           .nmodes = opts.nmodes,
-                                           .rounds = opts.rounds,
+            fsync_cases_config_t fsync = { .fsync = { .modes = opts.modes,
+                                                      .nmodes = opts.nmodes,
+                                                      .rounds = opts.rounds,
+                                                      .data_root = opts.data_root,
+                                                      .probe_samples = (size_t)opts.fsync_samples,
+                                                      .interrupted = s_interrupted },
                                            .warmup_s = opts.warmup,
                                            .duration_s = opts.duration,
-                                           .data_root = opts.data_root,
-                                           .probe_samples = (size_t)opts.fsync_samples,
                                            .gateway_args = opts.gateway_args,
                                            .gateway_argc = opts.gateway_argc,
                                            .pids = s_children,

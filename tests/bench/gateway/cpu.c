@@ -7,31 +7,12 @@
  */
 #include "cpu.h"
 
+#include "harness.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
-
-static long long
-s_pid_ticks (pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf (path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *file = fopen (path, "r");
-    if (!file)
-        return 0;
-    size_t len = fread (buf, 1, sizeof buf - 1, file);
-    fclose (file);
-    buf[len] = '\0';
-    /* The command name may hold spaces; fields resume after its ')'. */
-    const char *p = strrchr (buf, ')');
-    unsigned long long utime = 0, stime = 0;
-    if (!p
-        || sscanf (p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime)
-               != 2)
-        return 0;
-    return (long long)(utime + stime);
-}
 
 static long long
 s_rusage_ticks (int who, long hz)
@@ -55,8 +36,10 @@ static long long
 s_ticks_of (const pid_t *pids, int n)
 {
     long long ticks = 0;
-    for (int i = 0; i < n; i++)
-        ticks += s_pid_ticks (pids[i]);
+    for (int i = 0; i < n; i++) {
+        long long t = harness_cpu_ticks (pids[i]);
+        ticks += t > 0 ? t : 0;
+    }
     return ticks;
 }
 

@@ -9,7 +9,6 @@
 
 #include "cpu.h"
 #include "data_dir.h"
-#include "disk_probe.h"
 #include "harness.h"
 #include "seed.h"
 #include "store_stats.h"
@@ -108,7 +107,10 @@ s_measure (const fsync_cases_config_t *cfg, const wrk_config_t *wrk, const char 
     return 0;
 }
 
-/* One run: a fresh store in mode and a gateway, warm-up, measured run. */
+static void s_print_run (int round, store_mode_t mode, const fsync_run_t *r);
+
+/* One run: a fresh store in mode and a gateway, warm-up, measured run; its
+   line printed when it completed. */
 static int
 s_run (const fsync_cases_config_t *cfg, const wrk_config_t *wrk, store_mode_t mode, int round,
        fsync_run_t *out)
@@ -119,8 +121,9 @@ s_run (const fsync_cases_config_t *cfg, const wrk_config_t *wrk, store_mode_t mo
               round + 1);
     snprintf (gateway_log, sizeof gateway_log, "%s/gateway-%s-%d.log", harness_tmpdir (), name,
               round + 1);
-    if (mode != STORE_MODE_OFF && data_dir_make (cfg->data_root, name, dir, sizeof dir) != 0) {
-        fprintf (stderr, "bench: cannot make a data dir under %s\n", cfg->data_root);
+    if (mode != STORE_MODE_OFF
+        && data_dir_make (cfg->fsync.data_root, name, dir, sizeof dir) != 0) {
+        fprintf (stderr, "bench: cannot make a data dir under %s\n", cfg->fsync.data_root);
         return -1;
     }
     store_proc_t store;
@@ -154,6 +157,8 @@ cleanup:
     }
     if (dir[0] && data_dir_remove (dir) != 0)
         rc = -1;
+    if (rc == 0)
+        s_print_run (round, mode, out);
     return rc;
 }
 
@@ -188,15 +193,6 @@ s_print_run (int round, store_mode_t mode, const fsync_run_t *r)
                 (unsigned long long)d.journal_syncs,
                 (double)d.journal_sync_us_total / (double)d.journal_syncs / 1e3);
     fflush (stdout);
-}
-
-static void
-s_cell (int width, int precision, double v)
-{
-    if (v < 0)
-        printf (" %*s", width, "-");
-    else
-        printf (" %*.*f", width, precision, v);
 }
 
 /* Medians (and maxima) of one mode's completed runs. */
@@ -240,19 +236,19 @@ s_print_row (store_mode_t mode, const fsync_row_t *row, const fsync_row_t *base,
         return;
     }
     double r = harness_median (ratio, nr);
-    s_cell (8, 0, harness_median (rps, n));
-    s_cell (5, 2, r);
-    s_cell (6, 3, harness_median (p50, n));
-    s_cell (6, 3, harness_median (p99, n));
+    fsync_rounds_cell (8, 0, harness_median (rps, n));
+    fsync_rounds_cell (5, 2, r);
+    fsync_rounds_cell (6, 3, harness_median (p50, n));
+    fsync_rounds_cell (6, 3, harness_median (p99, n));
     printf (" %6ld", errors);
-    s_cell (6, 1, harness_median (batch, nb));
-    s_cell (7, 3, harness_median (sync, ns));
-    s_cell (8, 2, sync_max);
-    s_cell (8, 0, unsynced);
-    s_cell (6, 1, harness_median (us, n));
-    s_cell (4, 0, harness_median (busy, n));
+    fsync_rounds_cell (6, 1, harness_median (batch, nb));
+    fsync_rounds_cell (7, 3, harness_median (sync, ns));
+    fsync_rounds_cell (8, 2, sync_max);
+    fsync_rounds_cell (8, 0, unsynced);
+    fsync_rounds_cell (6, 1, harness_median (us, n));
+    fsync_rounds_cell (4, 0, harness_median (busy, n));
     printf ("%%");
-    s_cell (5, 0, others);
+    fsync_rounds_cell (5, 0, others);
     printf ("%%");
     double target = s_target (mode);
     if (target > 0 && r >= 0)
@@ -267,14 +263,14 @@ s_print_table (const fsync_cases_config_t *cfg, const fsync_row_t *rows, int rou
                const wrk_config_t *wrk)
 {
     const fsync_row_t *base = NULL;
-    for (int m = 0; m < cfg->nmodes; m++)
-        if (cfg->modes[m] == STORE_MODE_OFF)
+    for (int m = 0; m < cfg->fsync.nmodes; m++)
+        if (cfg->fsync.modes[m] == STORE_MODE_OFF)
             base = &rows[m];
     printf ("\n%-9s %8s %5s %6s %6s %6s %6s %7s %8s %8s %6s %5s %6s  %-12s %s\n", "POST fsync",
             "req/s", "ratio", "p50 ms", "p99 ms", "errors", "batch", "sync ms", "sync max",
             "unsynced", "us/req", "busy", "others", "target", "verdict");
-    for (int m = 0; m < cfg->nmodes; m++)
-        s_print_row (cfg->modes[m], &rows[m], base, rounds);
+    for (int m = 0; m < cfg->fsync.nmodes; m++)
+        s_print_row (cfg->fsync.modes[m], &rows[m], base, rounds);
     printf ("POST /events at %d connections (wrk, %d thread%s), a fresh store + gateway per run; "
             "medians over %d round%s; ratio: median of the\nper-round ratios to off; errors: "
             "socket errors + HTTP >= 400, all rounds. From the store's stats over the measured "
@@ -290,40 +286,40 @@ s_print_table (const fsync_cases_config_t *cfg, const fsync_row_t *rows, int rou
             rounds == 1 ? "" : "s");
 }
 
+/* What the rounds' callbacks work on. */
+typedef struct {
+    const fsync_cases_config_t *cfg;
+    const wrk_config_t *wrk;
+    fsync_row_t *rows;
+} fsync_cases_t;
+
+static int
+s_round_run (void *arg, int m, int round)
+{
+    fsync_cases_t *self = arg;
+    return s_run (self->cfg, self->wrk, self->cfg->fsync.modes[m], round,
+                  &self->rows[m].runs[round]);
+}
+
+static void
+s_round_table (void *arg, int rounds)
+{
+    fsync_cases_t *self = arg;
+    s_print_table (self->cfg, self->rows, rounds, self->wrk);
+}
+
 int
 fsync_cases_run (const fsync_cases_config_t *cfg, const wrk_config_t *wrk)
 {
-    fsync_row_t *rows = calloc ((size_t)cfg->nmodes, sizeof *rows);
-    disk_probe_t *probe = disk_probe_new ();
-    int rc = rows && probe ? 0 : -1;
-    size_t per_round = (cfg->probe_samples + (size_t)cfg->rounds - 1) / (size_t)cfg->rounds;
-    printf ("\nfsync modes, POST /events: %d round%s of", cfg->rounds, cfg->rounds == 1 ? "" : "s");
-    for (int m = 0; m < cfg->nmodes; m++)
-        printf (" %s", store_mode_name (cfg->modes[m]));
-    printf (" (order turned by one each round); per run %d s warm-up + %d s; data dirs under "
-            "%s\n",
-            cfg->warmup_s, cfg->duration_s, cfg->data_root);
+    fsync_cases_t self = { cfg, wrk, calloc ((size_t)cfg->fsync.nmodes, sizeof (fsync_row_t)) };
+    if (!self.rows)
+        return -1;
+    fsync_rounds_print_plan (&cfg->fsync, "\nfsync modes, POST /events");
+    printf ("; per run %d s warm-up + %d s; data dirs under %s\n", cfg->warmup_s, cfg->duration_s,
+            cfg->fsync.data_root);
     fflush (stdout);
-    int rounds = 0;
-    for (int round = 0; round < cfg->rounds && rc == 0; round++) {
-        if (per_round && disk_probe_run (probe, cfg->data_root, per_round) != 0)
-            rc = -1;
-        for (int k = 0; k < cfg->nmodes && rc == 0 && !*wrk->interrupted; k++) {
-            int m = (k + round) % cfg->nmodes;
-            fsync_run_t *run = &rows[m].runs[round];
-            rc = s_run (cfg, wrk, cfg->modes[m], round, run);
-            if (rc == 0)
-                s_print_run (round, cfg->modes[m], run);
-        }
-        if (*wrk->interrupted)
-            rc = -1;
-        rounds = round + 1;
-    }
-    if (rows)
-        s_print_table (cfg, rows, rounds, wrk);
-    if (probe)
-        disk_probe_print (probe, cfg->data_root);
-    disk_probe_destroy (&probe);
-    free (rows);
+    fsync_rounds_fns_t fns = { &self, NULL, s_round_run, s_round_table };
+    int rc = fsync_rounds_run (&cfg->fsync, &fns);
+    free (self.rows);
     return rc;
 }

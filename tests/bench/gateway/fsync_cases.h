@@ -15,7 +15,7 @@
 #ifndef HERALD_BENCH_FSYNC_CASES_H
 #define HERALD_BENCH_FSYNC_CASES_H
 
-#include "store_proc.h"
+#include "fsync_rounds.h"
 #include "wrk_run.h"
 
 #include <stddef.h>
@@ -24,12 +24,8 @@
 #define FSYNC_CASES_MAX_ROUNDS 10
 
 typedef struct {
-    const store_mode_t *modes; /* in the order given; `off` is the baseline */
-    int nmodes;
-    int rounds; /* 1..FSYNC_CASES_MAX_ROUNDS */
+    fsync_rounds_config_t fsync; /* rounds at most FSYNC_CASES_MAX_ROUNDS */
     int warmup_s, duration_s;
-    const char *data_root;           /* data dirs and the fdatasync probe */
-    size_t probe_samples;            /* in all, spread over the rounds */
     const char *const *gateway_args; /* extra herald-gateway flags */
     int gateway_argc;
     const pid_t *pids; /* the benchmark's other running children, for "others" */
@@ -39,7 +35,7 @@ typedef struct {
 /* Runs every round and prints the table. Starts and stops its own stores
    and gateways (by PID, before it returns, interrupted or not). Blocks for
    about rounds x modes x (warmup + duration + a start) seconds. Returns 0,
-   or -1 when a run failed or *wrk->interrupted was set (the table then
+   or -1 when a run failed or *cfg->fsync.interrupted was set (the table then
    shows the runs that completed). */
 int fsync_cases_run (const fsync_cases_config_t *cfg, const wrk_config_t *wrk);
 

@@ -140,19 +140,3 @@ wrk_find_program (const char *name, char *buf, size_t size)
     }
     return -1;
 }
-
-long
-wrk_rss_kib (pid_t pid)
-{
-    char path[64], line[256];
-    snprintf (path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *file = fopen (path, "r");
-    if (!file)
-        return -1;
-    long kib = -1;
-    while (fgets (line, sizeof line, file))
-        if (sscanf (line, "VmRSS: %ld kB", &kib) == 1)
-            break;
-    fclose (file);
-    return kib;
-}

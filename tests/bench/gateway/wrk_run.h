@@ -47,7 +47,4 @@ int wrk_run (const wrk_config_t *cfg, const char *mode, const char *url, int sec
    contains a slash and is executable), into buf. Returns 0 or -1. */
 int wrk_find_program (const char *name, char *buf, size_t size);
 
-/* VmRSS of pid in KiB from /proc/PID/status, or -1. */
-long wrk_rss_kib (pid_t pid);
-
 #endif

@@ -34,6 +34,15 @@ data_dir_root_default (char *buf, size_t size)
 }
 
 int
+data_dir_root_option (char *buf, size_t size)
+{
+    if (buf[0] || data_dir_root_default (buf, size) == 0)
+        return 0;
+    fprintf (stderr, "bench: cannot find the build directory; pass --data-root\n");
+    return -1;
+}
+
+int
 data_dir_make (const char *root, const char *tag, char *out, size_t size)
 {
     if (snprintf (out, size, "%s/" DATA_DIR_PREFIX "%s-XXXXXX", root, tag) >= (int)size) {

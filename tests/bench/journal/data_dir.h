@@ -18,6 +18,10 @@
    build tree, for build/bin/herald-bench-*). Returns 0 or -1. */
 int data_dir_root_default (char *buf, size_t size);
 
+/* A benchmark's --data-root: left as given, or, when buf is empty, the
+   default root; when there is none it says so on stderr. Returns 0 or -1. */
+int data_dir_root_option (char *buf, size_t size);
+
 /* Creates a fresh, empty directory root/herald-bench-<tag>-XXXXXX and puts
    its path in out. Returns 0 or -1 (errno set). */
 int data_dir_make (const char *root, const char *tag, char *out, size_t size);

@@ -25,6 +25,7 @@
  */
 #include "data_dir.h"
 #include "harness.h"
+#include "stop.h"
 #include "load.h"
 #include "modes.h"
 #include "recovery.h"
@@ -55,35 +56,14 @@ typedef struct {
 
 /* SIGINT/SIGTERM: the load stops, stores are stopped by PID, data dirs
    removed. */
-static volatile sig_atomic_t s_interrupted;
-
-static void
-s_on_signal (int sig)
-{
-    s_interrupted = 1;
-}
-
-static long
-s_vmrss_kb (pid_t pid)
-{
-    char path[64], line[256];
-    snprintf (path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *file = fopen (path, "r");
-    long kb = -1;
-    while (file && fgets (line, sizeof line, file))
-        if (sscanf (line, "VmRSS: %ld kB", &kb) == 1)
-            break;
-    if (file)
-        fclose (file);
-    return kb;
-}
+static volatile sig_atomic_t *s_interrupted; /* stop_on_signals () */
 
 /* The store's RSS: from /proc when we started it, else from its stats. */
 static long
 s_rss_kb (const char *endpoint, pid_t pid)
 {
     if (pid > 0)
-        return s_vmrss_kb (pid);
+        return harness_rss_kib (pid);
     store_stats_t st;
     return store_stats_fetch (endpoint, &st, 5000) == 0 ? (long)(st.rss_bytes / 1024) : -1;
 }
@@ -95,7 +75,7 @@ s_memory (const char *endpoint, pid_t pid, size_t events, size_t window, size_t 
 {
     if (events <= already)
         return 0;
-    load_t *load = load_new (endpoint, 0, &s_interrupted);
+    load_t *load = load_new (endpoint, 0, s_interrupted);
     if (!load)
         return -1;
     size_t added = events - already;
@@ -127,7 +107,7 @@ s_external (const options_t *opts)
 {
     printf ("window %zu requests in flight on one DEALER, %zu ops per phase, store at %s\n",
             opts->window, opts->ops, opts->endpoint);
-    load_t *load = load_new (opts->endpoint, opts->ops, &s_interrupted);
+    load_t *load = load_new (opts->endpoint, opts->ops, s_interrupted);
     load_result_t create, get, update;
     int rc = -1;
     if (load && load_create (load, opts->ops, opts->window, &create) == 0 && load_ack (load) == 0
@@ -243,11 +223,7 @@ s_parse (int argc, char *argv[], options_t *opts)
         fprintf (stderr, "bench: inconsistent options (see --help)\n");
         return 2;
     }
-    if (!opts->data_root[0] && data_dir_root_default (opts->data_root, sizeof opts->data_root)) {
-        fprintf (stderr, "bench: cannot find the build directory; pass --data-root\n");
-        return 2;
-    }
-    return -1;
+    return data_dir_root_option (opts->data_root, sizeof opts->data_root) == 0 ? -1 : 2;
 }
 
 int
@@ -264,22 +240,25 @@ main (int argc, char *argv[])
     int parsed = s_parse (argc, argv, &opts);
     if (parsed >= 0)
         return parsed;
-    signal (SIGPIPE, SIG_IGN);
-    struct sigaction action = { .sa_handler = s_on_signal };
-    sigaction (SIGINT, &action, NULL);
-    sigaction (SIGTERM, &action, NULL);
+    s_interrupted = stop_on_signals ();
     int rc;
     if (opts.endpoint)
         rc = s_external (&opts);
     else if (opts.recovery) {
         recovery_config_t cfg = { opts.recovery_events, opts.window, opts.recovery_rounds,
-                                  opts.data_root, &s_interrupted };
+                                  opts.data_root, s_interrupted };
         rc = recovery_run (&cfg);
     } else {
-        modes_config_t cfg = { opts.modes,  opts.nmodes,    opts.rounds,        opts.ops,
-                               opts.window, opts.data_root, opts.probe_samples, &s_interrupted };
+        modes_config_t cfg = { .fsync = { .modes = opts.modes,
+                                          .nmodes = opts.nmodes,
+                                          .rounds = opts.rounds,
+                                          .data_root = opts.data_root,
+                                          .probe_samples = opts.probe_samples,
+                                          .interrupted = s_interrupted },
+                               .ops = opts.ops,
+                               .window = opts.window };
         rc = modes_run (&cfg);
-        if (rc == 0 && !s_interrupted)
+        if (rc == 0 && !*s_interrupted)
             rc = s_memory_own (&opts);
     }
     printf ("logs: %s\n", harness_tmpdir ());

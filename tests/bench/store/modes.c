@@ -8,7 +8,6 @@
 #include "modes.h"
 
 #include "data_dir.h"
-#include "disk_probe.h"
 #include "harness.h"
 #include "load.h"
 #include "store_stats.h"
@@ -48,7 +47,10 @@ s_print_load (int round)
     printf ("  round %d  /proc/loadavg: %s\n", round + 1, buf);
 }
 
-/* One run: a fresh store in mode, the three phases, its stats. */
+static void s_print_run (int round, store_mode_t mode, const mode_run_t *r);
+
+/* One run: a fresh store in mode, the three phases, its stats; its line
+   printed when it completed. */
 static int
 s_run (const modes_config_t *cfg, store_mode_t mode, int round, mode_run_t *out)
 {
@@ -56,8 +58,8 @@ s_run (const modes_config_t *cfg, store_mode_t mode, int round, mode_run_t *out)
     snprintf (log, sizeof log, "%s/store-%s-%d.log", harness_tmpdir (), store_mode_name (mode),
               round + 1);
     if (mode != STORE_MODE_OFF
-        && data_dir_make (cfg->data_root, store_mode_name (mode), dir, sizeof dir) != 0) {
-        fprintf (stderr, "bench: cannot make a data dir under %s\n", cfg->data_root);
+        && data_dir_make (cfg->fsync.data_root, store_mode_name (mode), dir, sizeof dir) != 0) {
+        fprintf (stderr, "bench: cannot make a data dir under %s\n", cfg->fsync.data_root);
         return -1;
     }
     store_proc_t store;
@@ -66,7 +68,7 @@ s_run (const modes_config_t *cfg, store_mode_t mode, int round, mode_run_t *out)
     if (store_proc_spawn (&store, mode, dir, "warn", NULL, log) != 0
         || store_proc_wait (&store, MODES_START_MS) != 0)
         goto cleanup;
-    load = load_new (store.endpoint, cfg->ops, cfg->interrupted);
+    load = load_new (store.endpoint, cfg->ops, cfg->fsync.interrupted);
     if (!load || load_create (load, cfg->ops, cfg->window, &out->create) != 0
         || load_ack (load) != 0 || load_get (load, cfg->ops, cfg->window, &out->get) != 0
         || load_update (load, cfg->ops, cfg->window, &out->update) != 0 || load_ack (load) != 0
@@ -86,6 +88,8 @@ cleanup:
     if (rc != 0)
         fprintf (stderr, "bench: %s run of round %d failed; store log %s\n", store_mode_name (mode),
                  round + 1, log);
+    else
+        s_print_run (round, mode, out);
     return rc;
 }
 
@@ -120,16 +124,6 @@ s_print_run (int round, store_mode_t mode, const mode_run_t *r)
                 (unsigned long long)st->journal_syncs, s_sync_mean_ms (st),
                 (double)st->journal_sync_us_max / 1e3);
     fflush (stdout);
-}
-
-/* "%*.*f", or "-" in the same width when v < 0. */
-static void
-s_cell (int width, int precision, double v)
-{
-    if (v < 0)
-        printf (" %*s", width, "-");
-    else
-        printf (" %*.*f", width, precision, v);
 }
 
 typedef enum { PHASE_CREATE, PHASE_GET, PHASE_UPDATE } phase_t;
@@ -199,18 +193,18 @@ s_print_row (store_mode_t mode, const mode_row_t *row, const mode_row_t *base, i
         printf (" (no run completed)\n");
         return;
     }
-    s_cell (9, 0, s_phase_median (row, rounds, PHASE_CREATE, false));
-    s_cell (5, 2, s_ratio (row, base, rounds, PHASE_CREATE));
-    s_cell (6, 2, s_phase_median (row, rounds, PHASE_CREATE, true));
-    s_cell (9, 0, s_phase_median (row, rounds, PHASE_GET, false));
-    s_cell (5, 2, s_ratio (row, base, rounds, PHASE_GET));
-    s_cell (9, 0, s_phase_median (row, rounds, PHASE_UPDATE, false));
-    s_cell (5, 2, s_ratio (row, base, rounds, PHASE_UPDATE));
-    s_cell (6, 2, s_phase_median (row, rounds, PHASE_UPDATE, true));
-    s_cell (7, 1, harness_median (batch, nb));
-    s_cell (9, 3, harness_median (sync, ns));
-    s_cell (8, 2, sync_max);
-    s_cell (8, 0, unsynced);
+    fsync_rounds_cell (9, 0, s_phase_median (row, rounds, PHASE_CREATE, false));
+    fsync_rounds_cell (5, 2, s_ratio (row, base, rounds, PHASE_CREATE));
+    fsync_rounds_cell (6, 2, s_phase_median (row, rounds, PHASE_CREATE, true));
+    fsync_rounds_cell (9, 0, s_phase_median (row, rounds, PHASE_GET, false));
+    fsync_rounds_cell (5, 2, s_ratio (row, base, rounds, PHASE_GET));
+    fsync_rounds_cell (9, 0, s_phase_median (row, rounds, PHASE_UPDATE, false));
+    fsync_rounds_cell (5, 2, s_ratio (row, base, rounds, PHASE_UPDATE));
+    fsync_rounds_cell (6, 2, s_phase_median (row, rounds, PHASE_UPDATE, true));
+    fsync_rounds_cell (7, 1, harness_median (batch, nb));
+    fsync_rounds_cell (9, 3, harness_median (sync, ns));
+    fsync_rounds_cell (8, 2, sync_max);
+    fsync_rounds_cell (8, 0, unsynced);
     printf ("\n");
 }
 
@@ -218,14 +212,14 @@ static void
 s_print_table (const modes_config_t *cfg, const mode_row_t *rows, int rounds)
 {
     const mode_row_t *base = NULL;
-    for (int m = 0; m < cfg->nmodes; m++)
-        if (cfg->modes[m] == STORE_MODE_OFF)
+    for (int m = 0; m < cfg->fsync.nmodes; m++)
+        if (cfg->fsync.modes[m] == STORE_MODE_OFF)
             base = &rows[m];
     printf ("\n%-9s %9s %5s %6s %9s %5s %9s %5s %6s %7s %9s %8s %8s\n", "fsync", "create/s",
             "ratio", "p99 ms", "get/s", "ratio", "update/s", "ratio", "p99 ms", "batch", "sync ms",
             "sync max", "unsynced");
-    for (int m = 0; m < cfg->nmodes; m++)
-        s_print_row (cfg->modes[m], &rows[m], base, rounds);
+    for (int m = 0; m < cfg->fsync.nmodes; m++)
+        s_print_row (cfg->fsync.modes[m], &rows[m], base, rounds);
     printf ("Medians over %d round%s of %zu ops per phase, %zu in flight on one DEALER; "
             "ratio: median of the per-round ratios to off%s.\n"
             "From the store's stats after each run (all three phases): batch = journal_records "
@@ -237,40 +231,43 @@ s_print_table (const modes_config_t *cfg, const mode_row_t *rows, int rounds)
             base ? "" : " (off was not run: no ratios)");
 }
 
+/* What the rounds' callbacks work on. */
+typedef struct {
+    const modes_config_t *cfg;
+    mode_row_t *rows;
+} modes_t;
+
+static void
+s_round_start (void *arg, int round)
+{
+    s_print_load (round);
+}
+
+static int
+s_round_run (void *arg, int m, int round)
+{
+    modes_t *self = arg;
+    return s_run (self->cfg, self->cfg->fsync.modes[m], round, &self->rows[m].runs[round]);
+}
+
+static void
+s_round_table (void *arg, int rounds)
+{
+    modes_t *self = arg;
+    s_print_table (self->cfg, self->rows, rounds);
+}
+
 int
 modes_run (const modes_config_t *cfg)
 {
-    mode_row_t *rows = calloc ((size_t)cfg->nmodes, sizeof *rows);
-    disk_probe_t *probe = disk_probe_new ();
-    int rc = rows && probe ? 0 : -1;
-    size_t per_round = (cfg->probe_samples + (size_t)cfg->rounds - 1) / (size_t)cfg->rounds;
-    printf ("fsync modes: %d round%s of", cfg->rounds, cfg->rounds == 1 ? "" : "s");
-    for (int m = 0; m < cfg->nmodes; m++)
-        printf (" %s", store_mode_name (cfg->modes[m]));
-    printf (" (order turned by one each round), fresh store and data dir per run under %s\n",
-            cfg->data_root);
+    modes_t self = { cfg, calloc ((size_t)cfg->fsync.nmodes, sizeof (mode_row_t)) };
+    if (!self.rows)
+        return -1;
+    fsync_rounds_print_plan (&cfg->fsync, "fsync modes");
+    printf (", fresh store and data dir per run under %s\n", cfg->fsync.data_root);
     fflush (stdout);
-    int rounds = 0;
-    for (int round = 0; round < cfg->rounds && rc == 0; round++) {
-        s_print_load (round);
-        if (per_round && disk_probe_run (probe, cfg->data_root, per_round) != 0)
-            rc = -1;
-        for (int k = 0; k < cfg->nmodes && rc == 0 && !*cfg->interrupted; k++) {
-            int m = (k + round) % cfg->nmodes;
-            mode_run_t *run = &rows[m].runs[round];
-            rc = s_run (cfg, cfg->modes[m], round, run);
-            if (rc == 0)
-                s_print_run (round, cfg->modes[m], run);
-        }
-        if (*cfg->interrupted)
-            rc = -1;
-        rounds = round + 1;
-    }
-    if (rows)
-        s_print_table (cfg, rows, rounds);
-    if (probe)
-        disk_probe_print (probe, cfg->data_root);
-    disk_probe_destroy (&probe);
-    free (rows);
+    fsync_rounds_fns_t fns = { &self, s_round_start, s_round_run, s_round_table };
+    int rc = fsync_rounds_run (&cfg->fsync, &fns);
+    free (self.rows);
     return rc;
 }

@@ -13,22 +13,16 @@
 #ifndef HERALD_BENCH_MODES_H
 #define HERALD_BENCH_MODES_H
 
-#include "store_proc.h"
+#include "fsync_rounds.h"
 
-#include <signal.h>
 #include <stddef.h>
 
 #define MODES_MAX_ROUNDS 20
 
 typedef struct {
-    const store_mode_t *modes; /* in the order given; `off` is the baseline */
-    int nmodes;
-    int rounds;                         /* 1..MODES_MAX_ROUNDS */
-    size_t ops;                         /* per phase */
-    size_t window;                      /* requests in flight */
-    const char *data_root;              /* where data dirs and the fdatasync probe go */
-    size_t probe_samples;               /* fdatasync samples in all, spread over the rounds */
-    volatile sig_atomic_t *interrupted; /* set by a signal: stop after cleaning up */
+    fsync_rounds_config_t fsync; /* rounds at most MODES_MAX_ROUNDS */
+    size_t ops;                  /* per phase */
+    size_t window;               /* requests in flight */
 } modes_config_t;
 
 /* Runs every round and prints the table. Blocks for about rounds x modes

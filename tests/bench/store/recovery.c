@@ -85,23 +85,9 @@ s_resident_pct (const char *path)
 static double
 s_cpu_s (pid_t pid)
 {
-    char path[64], buf[1024];
-    snprintf (path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *file = fopen (path, "r");
-    if (!file)
-        return -1;
-    size_t len = fread (buf, 1, sizeof buf - 1, file);
-    fclose (file);
-    buf[len] = '\0';
-    /* The command name may hold spaces; fields resume after its ')'. */
-    const char *p = strrchr (buf, ')');
-    unsigned long long utime, stime;
-    if (!p
-        || sscanf (p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime)
-               != 2)
-        return -1;
+    long long ticks = harness_cpu_ticks (pid);
     long hz = sysconf (_SC_CLK_TCK);
-    return (double)(utime + stime) / (double)(hz > 0 ? hz : 100);
+    return ticks < 0 ? -1 : (double)ticks / (double)(hz > 0 ? hz : 100);
 }
 
 /* Drops path's pages from the page cache: synced first, because only
@@ -117,31 +103,32 @@ s_evict (const char *path)
     return rc;
 }
 
-/* Reads "N records (B bytes) replayed in T ms" from the store's log. */
+/* A "N records (B bytes) replayed in T ms" line, into the start_t. */
+static bool
+s_replay_line (const char *line, void *arg)
+{
+    start_t *out = arg;
+    const char *replayed = strstr (line, " replayed in ");
+    const char *records = strstr (line, " records (");
+    if (!replayed || !records || records > replayed)
+        return false;
+    /* The count is the word before " records (". */
+    const char *p = records;
+    while (p > line && p[-1] >= '0' && p[-1] <= '9')
+        p--;
+    if (sscanf (p, "%llu records (%llu bytes)", &out->records, &out->bytes) == 2
+        && sscanf (replayed, " replayed in %lld ms", &out->replay_ms) == 1)
+        return true;
+    out->replay_ms = -1;
+    return false;
+}
+
+/* Reads the replay line from the store's log (replay_ms -1 without one). */
 static void
 s_parse_replay (const char *log, start_t *out)
 {
     out->replay_ms = -1;
-    FILE *file = fopen (log, "r");
-    char *line = NULL;
-    size_t cap = 0;
-    while (file && getline (&line, &cap, file) > 0) {
-        char *replayed = strstr (line, " replayed in ");
-        char *records = strstr (line, " records (");
-        if (!replayed || !records || records > replayed)
-            continue;
-        /* The count is the word before " records (". */
-        char *p = records;
-        while (p > line && p[-1] >= '0' && p[-1] <= '9')
-            p--;
-        if (sscanf (p, "%llu records (%llu bytes)", &out->records, &out->bytes) == 2
-            && sscanf (replayed, " replayed in %lld ms", &out->replay_ms) == 1)
-            break;
-        out->replay_ms = -1;
-    }
-    free (line);
-    if (file)
-        fclose (file);
+    harness_find_line (log, s_replay_line, out);
 }
 
 /* Starts the store on dir (cold: with the journal's pages dropped first)
@@ -261,29 +248,31 @@ typedef struct {
         last_bytes;
 } compaction_t;
 
-/* Reads the store's "compaction done: ..." line. */
+/* A "compaction done: ..." line, into the compaction_t. */
+static bool
+s_compaction_line (const char *line, void *arg)
+{
+    compaction_t *out = arg;
+    const char *p = strstr (line, "compaction done: ");
+    if (p
+        && sscanf (p,
+                   "compaction done: %lld -> %lld bytes in %lld ms (snapshot %lld, caught up "
+                   "%lld, the switch held the loop %lld us for the last %lld bytes)",
+                   &out->before_bytes, &out->after_bytes, &out->rewrite_ms, &out->snapshot_bytes,
+                   &out->caught_up, &out->switch_us, &out->last_bytes)
+               == 7)
+        return true;
+    out->snapshot_bytes = -1;
+    return false;
+}
+
+/* Reads the store's "compaction done: ..." line (snapshot_bytes -1 without
+   one). */
 static void
 s_parse_compaction (const char *log, compaction_t *out)
 {
     out->snapshot_bytes = -1;
-    FILE *file = fopen (log, "r");
-    char *line = NULL;
-    size_t cap = 0;
-    while (file && getline (&line, &cap, file) > 0) {
-        const char *p = strstr (line, "compaction done: ");
-        if (p
-            && sscanf (p,
-                       "compaction done: %lld -> %lld bytes in %lld ms (snapshot %lld, caught up "
-                       "%lld, the switch held the loop %lld us for the last %lld bytes)",
-                       &out->before_bytes, &out->after_bytes, &out->rewrite_ms,
-                       &out->snapshot_bytes, &out->caught_up, &out->switch_us, &out->last_bytes)
-                   == 7)
-            break;
-        out->snapshot_bytes = -1;
-    }
-    free (line);
-    if (file)
-        fclose (file);
+    harness_find_line (log, s_compaction_line, out);
 }
 
 /* Restarts the store with compaction at its lowest threshold and updates
