@@ -3,7 +3,9 @@
  * This file reads the settings, starts --threads event loops (server.c; each
  * binds the same address with SO_REUSEPORT) and waits for SIGINT/SIGTERM, on
  * which every loop stops accepting, answers what is in flight and returns.
+ * SIGHUP reloads the API tokens file (auth.h).
  */
+#include "auth.h"
 #include "check.h"
 #include "herald_version.h"
 #include "log.h"
@@ -14,6 +16,8 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <zmq.h>
 
 #define S_THREADS_MAX 64
@@ -36,6 +40,11 @@ static option_t s_options[] = {
               "seconds an idle or half-sent connection is kept"),
     OPTION_I ("threads", "HERALD_GATEWAY_THREADS", "1", 1, S_THREADS_MAX, "N",
               "event loops, each with its own HTTP daemon and store socket"),
+    OPTION_S ("tokens-file", "HERALD_TOKENS_FILE", NULL, "PATH",
+              "API tokens (NAME SCOPES SHA256 lines, herald-token makes them); reloaded on "
+              "SIGHUP. Without it: protected mode (loopback only)"),
+    OPTION_F ("insecure", "no tokens file and a non-loopback --listen: serve every client "
+                          "without authentication (also HERALD_INSECURE=1)"),
     OPTION_F ("check", "probe http://<listen>/readyz as a client; exit 0 if it answers 200 "
                        "within 2 s, else 1"),
     OPTION_END,
@@ -77,12 +86,20 @@ main (int argc, char *argv[])
     };
     if (proto_limits_from_env (&config.limits) != 0)
         return 2;
+    const char *insecure_env = getenv ("HERALD_INSECURE");
+    bool insecure =
+        options_get (&opts, "insecure")->set || (insecure_env && strcmp (insecure_env, "1") == 0);
+    auth_t *auth = auth_new (options_get (&opts, "tokens-file")->str, insecure);
+    if (!auth)
+        return 2;
+    config.auth = auth;
 
     /* Signals are taken by sigwait below, never by a loop thread. */
     sigset_t signals;
     sigemptyset (&signals);
     sigaddset (&signals, SIGINT);
     sigaddset (&signals, SIGTERM);
+    sigaddset (&signals, SIGHUP);
     pthread_sigmask (SIG_BLOCK, &signals, NULL);
     signal (SIGPIPE, SIG_IGN);
 
@@ -107,7 +124,8 @@ main (int argc, char *argv[])
                   threads, threads > 1 ? "s" : "", config.store_endpoint, config.timeout_ms,
                   HERALD_VERSION);
         int sig = 0;
-        sigwait (&signals, &sig);
+        while (sigwait (&signals, &sig) == 0 && sig == SIGHUP)
+            auth_reload (auth);
         log_info ("%s received, finishing requests in flight",
                   sig == SIGINT ? "SIGINT" : "SIGTERM");
         rc = 0;
@@ -122,6 +140,7 @@ cleanup:
     if (ctx)
         zmq_ctx_term (ctx);
     metrics_destroy (&metrics);
+    auth_destroy (&auth);
     if (rc == 0)
         log_info ("stopped");
     return rc;

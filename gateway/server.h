@@ -14,6 +14,7 @@
 #ifndef HERALD_SERVER_H
 #define HERALD_SERVER_H
 
+#include "auth.h"
 #include "metrics.h"
 #include "proto.h"
 
@@ -28,6 +29,7 @@ typedef struct {
     size_t max_inflight;        /* store requests in flight per loop */
     unsigned idle_timeout_s;    /* idle or half-sent connection lifetime */
     proto_limits_t limits;
+    auth_t *auth; /* who may call what (shared by every loop, borrowed) */
 } server_config_t;
 
 typedef struct _server_t server_t;
