@@ -92,11 +92,11 @@ s_request (int port, const char *method, const char *path, const char *token,
     char url[256], header[512];
     snprintf (url, sizeof url, "http://127.0.0.1:%d%s", port, path);
     struct curl_slist *headers = curl_slist_append (NULL, "Content-Type: application/json");
-    if (token || authorization) {
-        if (token)
-            snprintf (header, sizeof header, "Authorization: Bearer %s", token);
-        else
-            snprintf (header, sizeof header, "Authorization: %s", authorization);
+    if (token) {
+        snprintf (header, sizeof header, "Authorization: Bearer %s", token);
+        headers = curl_slist_append (headers, header);
+    } else if (authorization) {
+        snprintf (header, sizeof header, "Authorization: %s", authorization);
         headers = curl_slist_append (headers, header);
     }
     curl_easy_setopt (curl, CURLOPT_URL, url);
@@ -346,6 +346,7 @@ static void
 test_auth_sighup_reloads_the_tokens_file (void **state)
 {
     s_token_t late;
+    memset (&late, 0, sizeof late);
     s_make_token ("late", "read", &late);
     assert_int_equal (s_wait_code (late.secret, 401), 401);
 
