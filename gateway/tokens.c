@@ -6,6 +6,7 @@
 #include "tokens.h"
 
 #include <errno.h>
+#include <nettle/base16.h>
 #include <nettle/memops.h>
 #include <nettle/sha2.h>
 #include <stdarg.h>
@@ -90,31 +91,20 @@ tokens_name_valid (const char *name)
     return s_name_valid (name, strlen (name));
 }
 
-static int
-s_hex_digit (char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes exactly TOKENS_HASH_HEX hex digits. 0 or -1. */
+/* Decodes exactly TOKENS_HASH_HEX hex digits (either case) with nettle's
+   base16 decoder, which skips white space: the decoded length catches a
+   field that holds any. 0 or -1. */
 static int
 s_hash_decode (const char *hex, size_t len, uint8_t hash[TOKENS_HASH_LEN])
 {
     if (len != TOKENS_HASH_HEX)
         return -1;
-    for (size_t i = 0; i < TOKENS_HASH_LEN; i++) {
-        int hi = s_hex_digit (hex[2 * i]), lo = s_hex_digit (hex[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
-        hash[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return 0;
+    struct base16_decode_ctx ctx;
+    size_t out = TOKENS_HASH_LEN;
+    base16_decode_init (&ctx);
+    if (!base16_decode_update (&ctx, &out, hash, len, hex) || !base16_decode_final (&ctx))
+        return -1;
+    return out == TOKENS_HASH_LEN ? 0 : -1;
 }
 
 void
@@ -129,11 +119,7 @@ tokens_hash (const char *secret, size_t len, uint8_t hash[TOKENS_HASH_LEN])
 void
 tokens_hash_hex (const uint8_t hash[TOKENS_HASH_LEN], char hex[TOKENS_HASH_HEX + 1])
 {
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < TOKENS_HASH_LEN; i++) {
-        hex[2 * i] = digits[hash[i] >> 4];
-        hex[2 * i + 1] = digits[hash[i] & 15];
-    }
+    base16_encode_update (hex, TOKENS_HASH_LEN, hash);
     hex[TOKENS_HASH_HEX] = '\0';
 }
 

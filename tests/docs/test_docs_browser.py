@@ -87,6 +87,16 @@ def try_it(driver, key, fields):
     return int(status.get_attribute("data-status")), sec.find_element(By.CSS_SELECTOR, "pre.result").text
 
 
+def load_docs(driver, base):
+    """Opens base/docs and waits until the page says it is no longer loading;
+    returns its data-state ("ready" or "error")."""
+    driver.set_page_load_timeout(20)
+    driver.get(base + "/docs")
+    WebDriverWait(driver, 20).until(
+        lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-state") != "loading")
+    return driver.find_element(By.TAG_NAME, "body").get_attribute("data-state")
+
+
 def request_headers(driver, base):
     """(method, url, headers) of every request the page sent to base."""
     out = []
@@ -109,10 +119,7 @@ def check_token_field():
             spec = load_spec()
             driver = browser(tmp)
             try:
-                driver.set_page_load_timeout(20)
-                driver.get(base + "/docs")
-                WebDriverWait(driver, 20).until(
-                    lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-state") == "ready")
+                assert load_docs(driver, base) == "ready"
                 token = driver.find_element(By.ID, "api-token")
                 assert token.get_attribute("type") == "password", token.get_attribute("type")
                 for path, item in spec["paths"].items():
@@ -171,11 +178,7 @@ def main():
 
         driver = browser(tmp)
         try:
-            driver.set_page_load_timeout(20)
-            driver.get(base + "/docs")
-            WebDriverWait(driver, 20).until(
-                lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-state") != "loading")
-            state = driver.find_element(By.TAG_NAME, "body").get_attribute("data-state")
+            state = load_docs(driver, base)
             assert state == "ready", f"page state {state}: {driver.find_element(By.ID, 'load-error').text}"
             assert driver.title.startswith(spec["info"]["title"]), driver.title
             print(f"ok    /docs loads and renders ({driver.title})")

@@ -122,12 +122,20 @@ s_start_token_gateway (e2e_stack_t *stack, const char *tokens_path)
     assert_int_equal (s_status (events, NULL), 401);
 }
 
+/* A new scenario: a worker token with scopes (its secret file into
+   secret, its line into line), a tokens file holding it (its path into
+   tokens), then store, both gateways and the notifier; the worker is the
+   caller's. */
 static void
-s_start_core (e2e_stack_t *stack, const char *tokens_path)
+s_begin (e2e_stack_t *stack, const char *scopes, char secret[600], char line[256], char tokens[600])
 {
+    stack_begin (stack);
+    s_make_token (stack, "worker", scopes, secret, 600, line, 256);
+    snprintf (tokens, 600, "%s/run%d-tokens", harness_tmpdir (), stack->run);
+    s_write (tokens, line);
     assert_int_equal (stack_start_store (stack, 0), 0);
     assert_int_equal (stack_start_gateway (stack), 0);
-    s_start_token_gateway (stack, tokens_path);
+    s_start_token_gateway (stack, tokens);
     assert_int_equal (stack_start_notifier (stack), 0);
 }
 
@@ -137,11 +145,7 @@ test_worker_with_its_token_processes_events (void **state)
     e2e_stack_t *stack = *state;
     enum { N = 20 };
     char ids[N * ID_SIZE], secret[600], line[256], tokens[600];
-    stack_begin (stack);
-    s_make_token (stack, "worker", "read,write", secret, sizeof secret, line, sizeof line);
-    snprintf (tokens, sizeof tokens, "%s/run%d-tokens", harness_tmpdir (), stack->run);
-    s_write (tokens, line);
-    s_start_core (stack, tokens);
+    s_begin (stack, "read,write", secret, line, tokens);
     const char *extra[] = { "--gateway-token-file", secret, NULL };
     assert_int_equal (stack_start_worker (stack, 0, extra), 0);
     assert_int_equal (stack_post_many (stack, 0, N, ids), N);
@@ -160,11 +164,7 @@ test_worker_refused_keeps_messages_until_the_token_is_fixed (void **state)
     e2e_stack_t *stack = *state;
     enum { N = 5 };
     char ids[N * ID_SIZE], secret[600], line[256], tokens[600];
-    stack_begin (stack);
-    s_make_token (stack, "worker", "read", secret, sizeof secret, line, sizeof line);
-    snprintf (tokens, sizeof tokens, "%s/run%d-tokens", harness_tmpdir (), stack->run);
-    s_write (tokens, line);
-    s_start_core (stack, tokens);
+    s_begin (stack, "read", secret, line, tokens);
     const char *extra[] = { "--gateway-token-file",
                             secret,
                             "--max-attempts",
