@@ -20,13 +20,15 @@
 
 /* A response the server sends as is. body is heap memory (malloc) owned by
    the struct until api_reply_clear or until the server hands it to MHD;
-   allow is a literal (the Allow header of a 405) or NULL. */
+   allow is a literal (the Allow header of a 405) or NULL; so is
+   www_authenticate (the challenge of a 401 or 403, auth.h). */
 typedef struct {
     unsigned status;
     char *body;
     size_t len;
     const char *allow;
     bool retry_after; /* add "Retry-After: 1" (503 when the backlog is full) */
+    const char *www_authenticate;
 } api_reply_t;
 
 /* Frees the body and zeroes the reply; a no-op on a zeroed reply. */

@@ -4,7 +4,9 @@
  * each binds the same address with SO_REUSEPORT). On SIGINT/SIGTERM
  * (common/stop.h) every loop stops accepting, answers what is in flight and
  * returns; main joins them.
+ * SIGHUP reloads the API tokens file (auth.h).
  */
+#include "auth.h"
 #include "check.h"
 #include "herald_version.h"
 #include "log.h"
@@ -16,11 +18,14 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zmq.h>
 
 #define S_THREADS_MAX 64
 #define S_CHECK_TIMEOUT_MS 2000
+#define S_HUP_TICK_NS (200 * 1000000L) /* main looks at the stop flag this often */
 
 static option_t s_options[] = {
     OPTION_S ("listen", "HERALD_HTTP_LISTEN", "127.0.0.1:8000", "HOST:PORT",
@@ -43,6 +48,12 @@ static option_t s_options[] = {
               "seconds an idle or half-sent connection is kept"),
     OPTION_I ("threads", "HERALD_GATEWAY_THREADS", "1", 1, S_THREADS_MAX, "N",
               "event loops, each with its own HTTP daemon and store socket"),
+    OPTION_S ("tokens-file", "HERALD_TOKENS_FILE", NULL, "PATH",
+              "API tokens (NAME SCOPES SHA256 lines, herald-token makes them); reloaded on "
+              "SIGHUP. Without it: protected mode (loopback only)"),
+    OPTION_FE ("insecure", "HERALD_INSECURE",
+               "no tokens file and a non-loopback --listen: serve every client without "
+               "authentication"),
     OPTION_END,
 };
 
@@ -99,11 +110,24 @@ main (int argc, char *argv[])
         return 2;
     }
     config.curve = rc == 1 ? &curve : NULL;
-    /* Every loop polls the stop descriptor: a signal may land in any thread. */
-    stop_on_signals ();
+    auth_t *auth =
+        auth_new (options_get (&opts, "tokens-file")->str, options_get (&opts, "insecure")->set);
+    if (!auth)
+        return 2;
+    config.auth = auth;
+
+    /* Every loop polls the stop descriptor: a signal may land in any
+       thread. SIGHUP is main's alone (blocked before the loops start, so
+       they inherit the block): it reloads the tokens. */
+    sigset_t hup;
+    sigemptyset (&hup);
+    sigaddset (&hup, SIGHUP);
+    pthread_sigmask (SIG_BLOCK, &hup, NULL);
+    volatile sig_atomic_t *stop = stop_on_signals ();
     config.stop_fd = stop_fd ();
     if (config.stop_fd < 0) {
         log_error ("cannot make the stop descriptor: %s", strerror (errno));
+        auth_destroy (&auth);
         return 1;
     }
 
@@ -128,6 +152,11 @@ main (int argc, char *argv[])
         log_info ("listening on http://%s (%d loop%s), store %s, timeout %d ms, version %s", listen,
                   threads, threads > 1 ? "s" : "", config.store_endpoint, config.timeout_ms,
                   HERALD_VERSION);
+        while (!*stop) {
+            struct timespec tick = { 0, S_HUP_TICK_NS };
+            if (sigtimedwait (&hup, NULL, &tick) == SIGHUP)
+                auth_reload (auth);
+        }
         rc = 0;
     }
 cleanup:
@@ -144,6 +173,7 @@ cleanup:
     if (ctx)
         zmq_ctx_term (ctx);
     metrics_destroy (&metrics);
+    auth_destroy (&auth);
     if (rc == 0)
         log_info ("stopped");
     return rc;

@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static const unsigned s_codes[] = { 200, 201, 400, 404, 405, 413, 415, 422, 500, 503, 504 };
+static const unsigned s_codes[] = {
+    200, 201, 400, 401, 403, 404, 405, 413, 415, 422, 500, 503, 504
+};
 #define S_CODES (sizeof s_codes / sizeof s_codes[0])
 #define S_CODE_OTHER S_CODES
 

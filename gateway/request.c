@@ -39,6 +39,8 @@ request_queue_reply (request_t *req)
         MHD_add_response_header (r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     if (reply->allow)
         MHD_add_response_header (r, MHD_HTTP_HEADER_ALLOW, reply->allow);
+    if (reply->www_authenticate)
+        MHD_add_response_header (r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, reply->www_authenticate);
     if (reply->retry_after)
         MHD_add_response_header (r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
     if (req->close)

@@ -44,7 +44,7 @@ enum MHD_Result request_queue_response (request_t *req, unsigned status,
                                         struct MHD_Response *response);
 
 /* Queues req->reply as JSON, handing its body to MHD (Allow, Retry-After
-   and Location headers as the reply says). */
+   WWW-Authenticate and Location headers as the reply says). */
 enum MHD_Result request_queue_reply (request_t *req);
 
 /* Queues a {"detail": message} reply with status. */

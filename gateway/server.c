@@ -256,19 +256,40 @@ s_announces_body (struct MHD_Connection *conn)
     return (length && strcmp (length, "0") != 0) || encoding;
 }
 
-/* Headers are in: route, and refuse early what needs no body to refuse. */
+/* Answers req->reply (a refusal decided from the headers alone). Answering
+   before a body is read makes MHD close the connection, right for a body
+   we refuse unread; without one the answer waits for the final call and
+   the connection stays alive. */
+static enum MHD_Result
+s_refuse (request_t *req)
+{
+    if (s_announces_body (req->conn))
+        return request_queue_reply (req);
+    req->ready = true;
+    return MHD_YES;
+}
+
+/* The one place access is decided (auth.h), before any handler runs:
+   0, or -1 with req->reply the 401 / 403. */
+static int
+s_authorize (server_t *self, request_t *req)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info (req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const char *authorization =
+        MHD_lookup_connection_value (req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    return auth_check (self->config.auth, req->ep, authorization, info ? info->client_addr : NULL,
+                       &req->reply);
+}
+
+/* Headers are in: route, authorize, and refuse early what needs no body to refuse. */
 static enum MHD_Result
 s_begin (server_t *self, request_t *req, const char *url, const char *method)
 {
-    if (api_resolve (method, url, &req->ep, &req->id, &req->id_len, &req->reply) != 0) {
-        /* Answering before a body is read makes MHD close the connection,
-           right for a body we refuse unread; without one the answer waits
-           for the final call and the connection stays alive. */
-        if (s_announces_body (req->conn))
-            return request_queue_reply (req);
-        req->ready = true;
-        return MHD_YES;
-    }
+    if (api_resolve (method, url, &req->ep, &req->id, &req->id_len, &req->reply) != 0)
+        return s_refuse (req);
+    if (s_authorize (self, req) != 0)
+        return s_refuse (req);
     if (!api_endpoint_has_body (req->ep))
         return MHD_YES;
     const char *type =
@@ -434,7 +455,8 @@ server_new (const server_config_t *config, metrics_t *metrics, void *zmq_ctx)
     static const char ping[] = "{\"ping\":\"pong\"}", healthz[] = "{\"status\":\"ok\"}";
     struct sockaddr_storage addr;
     bool v6 = false;
-    if (listen_addr_resolve (config->listen, &addr, &v6) != 0)
+    if (listen_addr_resolve (config->listen, &addr, &v6) != 0
+        || auth_check_listen (config->auth, (struct sockaddr *)&addr) != 0)
         return NULL;
     server_t *self = calloc (1, sizeof *self);
     if (!self)

@@ -14,6 +14,7 @@
 #ifndef HERALD_SERVER_H
 #define HERALD_SERVER_H
 
+#include "auth.h"
 #include "metrics.h"
 #include "curve.h"
 #include "proto.h"
@@ -31,6 +32,7 @@ typedef struct {
     proto_limits_t limits;
     int stop_fd;                 /* readable once the loop should stop (common/stop.h) */
     const curve_client_t *curve; /* CURVE keys for the store; NULL = none */
+    auth_t *auth;                /* who may call what (shared by every loop, borrowed) */
 } server_config_t;
 
 typedef struct _server_t server_t;

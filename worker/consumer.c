@@ -424,6 +424,9 @@ consumer_run (const consumer_config_t *config, volatile sig_atomic_t *stop)
     self.free_stack = calloc ((size_t)self.n_jobs, sizeof *self.free_stack);
     if (!self.broker || !self.gateway || !self.jobs || !self.free_stack)
         goto cleanup;
+    if (config->gateway_token
+        && gateway_client_set_token (self.gateway, config->gateway_token) != 0)
+        goto cleanup;
     for (int i = self.n_jobs - 1; i >= 0; i--)
         self.free_stack[self.n_free++] = i;
 

@@ -33,8 +33,9 @@
 typedef struct {
     const char *amqp_url;
     const char *gateway_url;
-    int prefetch;     /* unacked deliveries, also the HTTP concurrency */
-    int max_attempts; /* gateway attempts before dead-lettering */
+    const char *gateway_token; /* bearer token for the gateway, NULL for none */
+    int prefetch;              /* unacked deliveries, also the HTTP concurrency */
+    int max_attempts;          /* gateway attempts before dead-lettering */
     int http_timeout_ms;
     int heartbeat_s;
     int retry_initial_ms; /* first retry delay ceiling; doubles up to retry_max_ms */

@@ -33,7 +33,9 @@ typedef struct {
 
 struct _gateway_client_t {
     CURLM *multi;
-    struct curl_slist *headers;
+    struct curl_slist *headers;     /* PUT: Content-Type (and Authorization) */
+    struct curl_slist *get_headers; /* GET: Authorization, or NULL */
+    bool has_token;
     char *base_url;
     long timeout_ms;
     slot_t *slots;
@@ -120,6 +122,7 @@ gateway_client_destroy (gateway_client_t **self_p)
     if (self->multi)
         curl_multi_cleanup (self->multi);
     curl_slist_free_all (self->headers);
+    curl_slist_free_all (self->get_headers);
     free (self->slots);
     free (self->done);
     free (self->base_url);
@@ -163,7 +166,7 @@ s_start (gateway_client_t *self, int slot_i, const char *event_id, bool is_get)
     if (is_get) {
         curl_easy_setopt (easy, CURLOPT_CUSTOMREQUEST, NULL);
         curl_easy_setopt (easy, CURLOPT_HTTPGET, 1L);
-        curl_easy_setopt (easy, CURLOPT_HTTPHEADER, NULL);
+        curl_easy_setopt (easy, CURLOPT_HTTPHEADER, self->get_headers);
     } else {
         static const char body[] = "{\"status\":\"processed\"}";
         curl_easy_setopt (easy, CURLOPT_CUSTOMREQUEST, "PUT");
@@ -194,9 +197,39 @@ gateway_client_start_put (gateway_client_t *self, int slot, const char *event_id
     return s_start (self, slot, event_id, false);
 }
 
-/* Classifies a finished transfer and reads a GET's status. */
+int
+gateway_client_set_token (gateway_client_t *self, const char *token)
+{
+    assert (self && token);
+    char header[GATEWAY_TOKEN_MAX + 32];
+    size_t len = strlen (token);
+    if (len == 0 || len > GATEWAY_TOKEN_MAX || strpbrk (token, "\r\n"))
+        return -1;
+    snprintf (header, sizeof header, "Authorization: Bearer %s", token);
+    struct curl_slist *put = curl_slist_append (NULL, "Content-Type: application/json");
+    struct curl_slist *put_all = put ? curl_slist_append (put, header) : NULL;
+    struct curl_slist *get = curl_slist_append (NULL, header);
+    if (!put_all || !get) {
+        curl_slist_free_all (put);
+        curl_slist_free_all (get);
+        return -1;
+    }
+    curl_slist_free_all (self->headers);
+    curl_slist_free_all (self->get_headers);
+    self->headers = put_all;
+    self->get_headers = get;
+    self->has_token = true;
+    /* The header is in curl's copies now; ours goes. */
+    memset (header, 0, sizeof header);
+    return 0;
+}
+
+/* Classifies a finished transfer and reads a GET's status. A 401 or 403 is
+   the worker's configuration, not the message's fault: transient, so the
+   message waits (retries, then the dead-letter queue) for the operator to
+   fix the token rather than being dropped. */
 static gateway_result_t
-s_classify (slot_t *slot, CURLcode rc)
+s_classify (const gateway_client_t *self, slot_t *slot, CURLcode rc)
 {
     if (rc != CURLE_OK) {
         snprintf (slot->error, sizeof slot->error, "%s: %s", slot->url,
@@ -210,6 +243,14 @@ s_classify (slot_t *slot, CURLcode rc)
         return GATEWAY_NOT_FOUND;
     if (code >= 500 || code == 429 || code == 408)
         return GATEWAY_TRANSIENT;
+    if (code == 401 || code == 403) {
+        snprintf (slot->error, sizeof slot->error,
+                  "%s: HTTP %ld: the gateway refused %s (configuration: check "
+                  "--gateway-token-file / HERALD_GATEWAY_TOKEN_FILE and the token's scopes)",
+                  slot->url, code,
+                  self->has_token ? "this worker's token" : "a request without a token");
+        return GATEWAY_TRANSIENT;
+    }
     if (code < 200 || code >= 300)
         return GATEWAY_PERMANENT;
     if (!slot->is_get)
@@ -240,7 +281,7 @@ s_collect (gateway_client_t *self)
         curl_easy_getinfo (msg->easy_handle, CURLINFO_PRIVATE, (char **)&slot);
         CURLcode rc = msg->data.result; /* msg is void after remove_handle */
         curl_multi_remove_handle (self->multi, msg->easy_handle);
-        slot->result = s_classify (slot, rc);
+        slot->result = s_classify (self, slot, rc);
         slot->busy = false;
         self->active--;
         int index = (int)(slot - self->slots);

@@ -11,7 +11,10 @@
  *
  * Results are classified for the retry policy of docs/ARCHITECTURE.md §4.4: a
  * connect error, a timeout, 5xx, 408 or 429 is transient (retry with
- * backoff); 404 means the event is gone; any other 4xx is permanent.
+ * backoff); 404 means the event is gone; any other 4xx is permanent, but
+ * 401 and 403: the gateway refused the worker's token, a configuration error
+ * an operator fixes (a token file, a SIGHUP), so those are transient too and
+ * the message is retried, then dead-lettered, never dropped.
  */
 #ifndef HERALD_GATEWAY_CLIENT_H
 #define HERALD_GATEWAY_CLIENT_H
@@ -19,10 +22,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* Longest bearer token accepted (the gateway's TOKENS_SECRET_MAX). */
+#define GATEWAY_TOKEN_MAX 256
+
 typedef enum {
     GATEWAY_OK = 0,    /* 2xx */
     GATEWAY_NOT_FOUND, /* 404 */
-    GATEWAY_TRANSIENT, /* network error, timeout, 5xx, 408, 429 */
+    GATEWAY_TRANSIENT, /* network error, timeout, 5xx, 408, 429, 401, 403 */
     GATEWAY_PERMANENT, /* another 4xx */
 } gateway_result_t;
 
@@ -31,6 +37,11 @@ typedef struct _gateway_client_t gateway_client_t;
 /* base_url like "http://127.0.0.1:8000" (copied); slots in [1, 65535].
    NULL on failure. */
 gateway_client_t *gateway_client_new (const char *base_url, long timeout_ms, int slots);
+
+/* Sends "Authorization: Bearer <token>" on every later request (token is
+   copied). Returns 0, or -1 for an empty or over-long token, one holding a
+   line break, or out of memory. */
+int gateway_client_set_token (gateway_client_t *self, const char *token);
 
 /* Aborts whatever is in flight and frees. No-op on NULL. */
 void gateway_client_destroy (gateway_client_t **self_p);

@@ -2,14 +2,17 @@
  * herald-worker — consumes herald.notifications, prints one line per
  * notification on stdout and marks the event processed through the gateway
  * (docs/ARCHITECTURE.md §4). This file reads the settings (common/options.h:
- * flag, else HERALD_* environment, else default) and runs the consumer.
+ * flag, else HERALD_* environment, else default), reads the gateway token
+ * from its file (never argv) and runs the consumer.
  * stdout carries only notification lines; logs go to stderr.
  */
 #include "broker.h"
 #include "consumer.h"
+#include "gateway_client.h"
 #include "health.h"
 #include "log.h"
 #include "options.h"
+#include "secret.h"
 #include "stop.h"
 
 #include <signal.h>
@@ -21,6 +24,9 @@ static option_t s_options[] = {
                broker_url_check),
     OPTION_SC ("gateway-url", "HERALD_GATEWAY_URL", "http://127.0.0.1:8000", "URL", "gateway",
                options_check_http_url),
+    OPTION_S ("gateway-token-file", "HERALD_GATEWAY_TOKEN_FILE", NULL, "PATH",
+              "file holding this worker's API token (scopes read,write), sent as "
+              "Authorization: Bearer; unset sends none (a gateway in protected mode)"),
     OPTION_I ("prefetch", "HERALD_WORKER_PREFETCH", "32", 1, 65535, "N",
               "unacked deliveries, also the HTTP requests in flight"),
     OPTION_I ("max-attempts", "HERALD_WORKER_MAX_ATTEMPTS", "8", 1, 1000, "N",
@@ -71,5 +77,19 @@ main (int argc, char *argv[])
     if (opts.check)
         return health_check (config.health_file, HEALTH_MAX_AGE_MS) == 0 ? 0 : 1;
 
+    char err[512];
+    const char *token_file = options_get (&opts, "gateway-token-file")->str;
+    char token[GATEWAY_TOKEN_MAX + 1];
+    if (token_file) {
+        bool world_readable = false;
+        if (secret_file_read (token_file, token, sizeof token, &world_readable, err, sizeof err)
+            != 0) {
+            fprintf (stderr, "herald-worker: --gateway-token-file: %s\n", err);
+            return 2;
+        }
+        if (world_readable)
+            log_warn ("%s is readable by every user: chmod o-r it, it holds a secret", token_file);
+        config.gateway_token = token;
+    }
     return consumer_run (&config, stop_on_signals ()) == 0 ? 0 : 1;
 }

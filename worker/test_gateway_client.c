@@ -1,9 +1,10 @@
 /*
  * Unit tests of gateway_client against a canned HTTP/1.1 server in a thread
  * of this program: the last three digits of the event id choose the answer
- * (200, 404, 422, 503, 429, 408, or 999 = never answer). They pin the retry
- * classification of docs/ARCHITECTURE.md §4.4, the GET status parsing,
- * connection reuse and several requests in flight at once.
+ * (200, 401, 403, 404, 422, 503, 429, 408, or 999 = never answer). They pin
+ * the retry classification of docs/ARCHITECTURE.md §4.4, the GET status
+ * parsing, connection reuse, several requests in flight at once and the
+ * bearer token on every request.
  */
 #include "gateway_client.h"
 
@@ -29,6 +30,7 @@ static int s_port;
 static atomic_int s_accepted;
 static atomic_int s_requests;
 static char s_last_method[8];
+static char s_last_auth[512]; /* the last request's Authorization value, "" if none */
 
 /* Serves one connection: requests until the client closes. */
 static void *
@@ -53,6 +55,11 @@ s_conn_thread (void *arg)
             continue;
         atomic_fetch_add (&s_requests, 1);
         snprintf (s_last_method, sizeof s_last_method, "%.*s", (int)strcspn (buf, " "), buf);
+        const char *auth = strstr (buf, "\r\nAuthorization: ");
+        s_last_auth[0] = '\0';
+        if (auth && auth < end)
+            snprintf (s_last_auth, sizeof s_last_auth, "%.*s", (int)strcspn (auth + 17, "\r\n"),
+                      auth + 17);
         const char *path = strchr (buf, ' ') + 1;
         int code = atoi (path + strcspn (path, " ") - 3);
         char reply[512];
@@ -153,6 +160,47 @@ test_results_are_classified_for_retries (void **state)
 }
 
 static void
+test_token_is_sent_on_get_and_put_and_a_refusal_is_transient (void **state)
+{
+    gateway_client_t *client = s_client (1, 2000);
+    assert_int_equal (s_put (client, ID ("200")), GATEWAY_OK);
+    assert_string_equal (s_last_auth, "");
+    /* Without a token a 401 says so. */
+    assert_int_equal (s_put (client, ID ("401")), GATEWAY_TRANSIENT);
+    assert_non_null (strstr (gateway_client_error (client, 0),
+                             "HTTP 401: the gateway refused a request without a token"));
+
+    assert_int_equal (gateway_client_set_token (client, "herald_s3cret"), 0);
+    assert_int_equal (s_put (client, ID ("200")), GATEWAY_OK);
+    assert_string_equal (s_last_auth, "Bearer herald_s3cret");
+    gateway_result_t result;
+    assert_int_equal (gateway_client_start_get (client, 0, ID ("200")), 0);
+    assert_int_equal (s_wait_done (client, &result), 0);
+    assert_int_equal (result, GATEWAY_OK);
+    assert_string_equal (s_last_method, "GET");
+    assert_string_equal (s_last_auth, "Bearer herald_s3cret");
+
+    assert_int_equal (s_put (client, ID ("401")), GATEWAY_TRANSIENT);
+    assert_non_null (strstr (gateway_client_error (client, 0),
+                             "HTTP 401: the gateway refused this worker's token"));
+    assert_non_null (strstr (gateway_client_error (client, 0), "--gateway-token-file"));
+    assert_int_equal (s_put (client, ID ("403")), GATEWAY_TRANSIENT);
+    assert_non_null (strstr (gateway_client_error (client, 0), "HTTP 403"));
+    /* A token that would break the header is refused. */
+    assert_int_equal (gateway_client_set_token (client, "a\r\nX-Evil: 1"), -1);
+    assert_int_equal (gateway_client_set_token (client, ""), -1);
+    char long_token[GATEWAY_TOKEN_MAX + 2];
+    memset (long_token, 'a', sizeof long_token - 1);
+    long_token[GATEWAY_TOKEN_MAX + 1] = '\0';
+    assert_int_equal (gateway_client_set_token (client, long_token), -1);
+    long_token[GATEWAY_TOKEN_MAX] = '\0';
+    assert_int_equal (gateway_client_set_token (client, long_token), 0);
+    assert_int_equal (s_put (client, ID ("200")), GATEWAY_OK);
+    assert_int_equal (strlen (s_last_auth), 7 + GATEWAY_TOKEN_MAX);
+    gateway_client_destroy (&client);
+}
+
+static void
 test_get_reads_status (void **state)
 {
     gateway_client_t *client = s_client (1, 2000);
@@ -239,6 +287,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_results_are_classified_for_retries),
         cmocka_unit_test (test_get_reads_status),
+        cmocka_unit_test (test_token_is_sent_on_get_and_put_and_a_refusal_is_transient),
         cmocka_unit_test (test_connection_reused_and_slot_busy_refused),
         cmocka_unit_test (test_requests_run_concurrently_and_time_out),
         cmocka_unit_test (test_refused_connection_is_transient),

@@ -7,8 +7,10 @@
 # it afterwards, by PID); makes the base images (compose/base-image.sh:
 # registry or debootstrap); builds; brings the stack up with the host-network
 # override on free loopback ports under a project name of its own; waits for
-# every container to be healthy; creates events through the gateway, sees each
-# one `processed` (GET /events/{id}) and the worker's exact line in
+# every container to be healthy; reads the client API token the `secrets`
+# service made on first start (the gateway answers 401 without it, and the
+# tokens are nowhere in the image); creates events through the gateway with
+# it, sees each one `processed` (GET /events/{id}) and the worker's exact line in
 # `logs worker`; scales the workers to 2 (both consuming, per RabbitMQ) and
 # does it again; then `down -v`. Built images stay cached for the next run.
 #
@@ -117,20 +119,16 @@ if ! docker image inspect herald-rabbitmq:latest >/dev/null 2>&1; then
 fi
 
 # --- helpers ---------------------------------------------------------------------
-# Every container of the project healthy (count of them given), ≤ secs.
+# Every long-running container of the project healthy (count of them given),
+# ≤ secs. The one-shot `secrets` container is not counted.
 wait_healthy() { # count secs
     local want=$1 deadline=$((SECONDS + $2)) ids n healthy st
     while :; do
         ids=$(dc ps -q 2>/dev/null)
         n=0 healthy=0
         for id in $ids; do
-            # the one-shot key maker is done, not unhealthy: it must have exited 0
-            if [ "$(docker inspect -f '{{index .Config.Labels "com.docker.compose.service"}}' "$id")" = keys ]; then
-                [ "$(docker inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$id")" = "exited 0" ] ||
-                    { [ $SECONDS -lt $deadline ] && continue; } ||
-                    fail "the keys service did not exit 0: $(dc logs --no-color keys 2>&1 | tail -5)"
+            [ "$(docker inspect -f '{{index .Config.Labels "com.docker.compose.service"}}' "$id")" = secrets ] &&
                 continue
-            fi
             n=$((n + 1))
             st=$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$id")
             [ "$st" = healthy ] && healthy=$((healthy + 1))
@@ -150,7 +148,7 @@ create_events() { # count tag
     local i body id
     for ((i = 1; i <= $1; i++)); do
         local user="user-$2-$i" desc="Order $2/$i shipped — ünïcode ✓"
-        body=$(curl -sS -f -X POST "$api/events" -H 'Content-Type: application/json' \
+        body=$(curl -sS -f -X POST "$api/events" -H 'Content-Type: application/json' -H "$auth" \
             -d "{\"user_id\":\"$user\",\"description\":\"$desc\"}") ||
             fail "POST /events failed"
         id=$(json_field event_id <<<"$body")
@@ -164,7 +162,7 @@ check_delivered() { # secs
     local deadline=$((SECONDS + $1)) i st missing
     for ((i = 0; i < ${#ids[@]}; i++)); do
         while :; do
-            st=$(curl -sS "$api/events/${ids[i]}" | json_field status) || st=""
+            st=$(curl -sS -H "$auth" "$api/events/${ids[i]}" | json_field status) || st=""
             [ "$st" = processed ] && break
             [ $SECONDS -lt $deadline ] || fail "event ${ids[i]} is '$st', not processed, after $1 s"
             sleep 0.2
@@ -202,6 +200,18 @@ say "all 5 containers healthy"
 dc logs --no-color store 2>&1 | grep -q 'CURVE on: 2 client key' ||
     fail "the store is not running with CURVE keys for the gateway and the notifier"
 say "the store speaks CurveZMQ, to the gateway's and the notifier's keys only"
+
+# The API requires the tokens the secrets service made into its volume.
+code=$(curl -sS -o /dev/null -w '%{http_code}' "$api/events")
+[ "$code" = 401 ] || fail "GET /events without a token answered $code, not 401"
+token=$(dc exec -T gateway cat /var/lib/herald-secrets/client.token) || fail "no client.token in the secrets volume"
+auth="Authorization: Bearer $token"
+code=$(curl -sS -o /dev/null -w '%{http_code}' -H "$auth" "$api/events")
+[ "$code" = 200 ] || fail "GET /events with client.token answered $code, not 200"
+docker run --rm --entrypoint sh "${HERALD_IMAGE:-herald:latest}" -c 'ls -A /var/lib/herald-secrets' \
+    >"$work/image-secrets" 2>&1 || fail "cannot list the image's secrets directory"
+[ ! -s "$work/image-secrets" ] || fail "the image holds files in /var/lib/herald-secrets: $(cat "$work/image-secrets")"
+say "401 without a token, 200 with client.token; the image holds no token"
 
 create_events 5 one
 check_delivered 60

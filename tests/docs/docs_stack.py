@@ -130,3 +130,22 @@ def _tcp_open(port):
 
 def workdir(prefix):
     return tempfile.TemporaryDirectory(prefix=prefix)
+
+
+def make_token(workdir, name, scopes):
+    """A token made by the real herald-token: (secret, tokens-file line)."""
+    bindir = os.environ.get("HERALD_BIN_DIR")
+    if not bindir:
+        raise SystemExit("HERALD_BIN_DIR is not set (run through ctest)")
+    out = subprocess.run([os.path.join(bindir, "herald-token"), "--name", name, "--scopes", scopes],
+                         capture_output=True, text=True, timeout=10, check=True).stdout
+    secret, line = out.splitlines()
+    return secret, line + "\n"
+
+
+def write_tokens(workdir, lines):
+    """Writes a tokens file (mode 0600) of the given lines; returns its path."""
+    path = os.path.join(workdir, "tokens")
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+        f.write("".join(lines))
+    return path

@@ -10,6 +10,10 @@ page's resource timing entries); that the page raises no JavaScript error;
 and that its "Try it" forms really work: POST /events shows a 201 with an
 event_id that a plain HTTP GET then finds, GET and PUT /events/{event_id}
 and GET /events show that event, and bad input shows the gateway's 400/422.
+Against a gateway with a tokens file, the page's API token field is sent as
+"Authorization: Bearer" by the forms of the operations that need it (401
+without it, 403 with a token lacking the scope, 201 with the right one) and
+never by the open ones (DevTools' record of the request headers).
 
 Needs Debian's chromium, chromium-driver and python3-selenium
 (scripts/packages.txt); exits 77 (CTest SKIP) when one is missing.
@@ -17,7 +21,8 @@ Needs Debian's chromium, chromium-driver and python3-selenium
 import json, os, re, shutil, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from docs_stack import ASSETS, Stack, free_port, http, load_spec, workdir  # noqa: E402
+from docs_stack import (ASSETS, Stack, free_port, http, load_spec, make_token, workdir,  # noqa: E402
+                        write_tokens)
 
 try:
     from selenium import webdriver
@@ -82,6 +87,82 @@ def try_it(driver, key, fields):
     return int(status.get_attribute("data-status")), sec.find_element(By.CSS_SELECTOR, "pre.result").text
 
 
+def load_docs(driver, base):
+    """Opens base/docs and waits until the page says it is no longer loading;
+    returns its data-state ("ready" or "error")."""
+    driver.set_page_load_timeout(20)
+    driver.get(base + "/docs")
+    WebDriverWait(driver, 20).until(
+        lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-state") != "loading")
+    return driver.find_element(By.TAG_NAME, "body").get_attribute("data-state")
+
+
+def request_headers(driver, base):
+    """(method, url, headers) of every request the page sent to base."""
+    out = []
+    for entry in driver.get_log("performance"):
+        msg = json.loads(entry["message"])["message"]
+        if msg.get("method") == "Network.requestWillBeSent":
+            req = msg["params"]["request"]
+            if req["url"].startswith(base + "/"):
+                out.append((req["method"], req["url"], {k.lower(): v for k, v in req["headers"].items()}))
+    return out
+
+
+def check_token_field():
+    with workdir("herald-docs-auth-") as tmp:
+        reader, r_line = make_token(tmp, "reader", "read")
+        writer, w_line = make_token(tmp, "writer", "read,write")
+        tokens = write_tokens(tmp, [r_line, w_line])
+        with Stack(tmp, ["--tokens-file", tokens]) as stack:
+            base = stack.base
+            spec = load_spec()
+            driver = browser(tmp)
+            try:
+                assert load_docs(driver, base) == "ready"
+                token = driver.find_element(By.ID, "api-token")
+                assert token.get_attribute("type") == "password", token.get_attribute("type")
+                for path, item in spec["paths"].items():
+                    for method, op in item.items():
+                        if method == "parameters":
+                            continue
+                        badge = op_section(driver, f"{method.upper()} {path}").find_elements(
+                            By.CSS_SELECTOR, "h2 .auth")
+                        assert bool(badge) == bool(op.get("security")), f"{method} {path}: badge {badge}"
+                print("ok    the page has an API token field; operations needing a token are marked")
+
+                fields = {"user_id": "u-docs-auth", "description": "with a token"}
+                status, text = try_it(driver, "POST /events", fields)
+                assert status == 401 and json.loads(text)["detail"] == "Not authenticated", (status, text)
+                sec = op_section(driver, "POST /events")
+                assert 'www-authenticate: Bearer realm="herald"' in \
+                    sec.find_element(By.CSS_SELECTOR, "pre.headers").get_attribute("textContent"), "no challenge shown"
+                token.send_keys(reader)
+                status, text = try_it(driver, "POST /events", fields)
+                assert status == 403 and "write" in json.loads(text)["detail"], (status, text)
+                token.clear()
+                token.send_keys(writer)
+                status, text = try_it(driver, "POST /events", fields)
+                assert status == 201, (status, text)
+                eid = json.loads(text)["event_id"]
+                status, text = try_it(driver, "GET /events/{event_id}", {"event_id": eid})
+                assert status == 200 and json.loads(text)["event_id"] == eid, (status, text)
+                status, text = try_it(driver, "GET /ping", {})
+                assert status == 200, (status, text)
+                print("ok    Try it: 401 without the token, 403 with a read token, 201 and 200 with a write token")
+
+                sent = request_headers(driver, base)
+                with_token = [(m, u) for m, u, h in sent if h.get("authorization") == f"Bearer {writer}"]
+                assert ("POST", base + "/events") in with_token, sent
+                assert ("GET", f"{base}/events/{eid}") in with_token, sent
+                leaked = [(m, u) for m, u, h in sent if "authorization" in h and "/events" not in u]
+                assert not leaked, f"token sent to open operations: {leaked}"
+                assert any(u == base + "/ping" for _, u, _ in sent), sent
+                print("ok    the token went to /events only, never to /ping or /openapi.json")
+            finally:
+                driver.quit()
+
+
 def main():
     with workdir("herald-docs-") as tmp, Stack(tmp) as stack:
         base = stack.base
@@ -97,11 +178,7 @@ def main():
 
         driver = browser(tmp)
         try:
-            driver.set_page_load_timeout(20)
-            driver.get(base + "/docs")
-            WebDriverWait(driver, 20).until(
-                lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-state") != "loading")
-            state = driver.find_element(By.TAG_NAME, "body").get_attribute("data-state")
+            state = load_docs(driver, base)
             assert state == "ready", f"page state {state}: {driver.find_element(By.ID, 'load-error').text}"
             assert driver.title.startswith(spec["info"]["title"]), driver.title
             print(f"ok    /docs loads and renders ({driver.title})")
@@ -211,6 +288,7 @@ def main():
             print("ok    the network check does catch a request to another origin")
         finally:
             driver.quit()
+    check_token_field()
     print("test_docs_browser: all checks passed")
 
 

@@ -20,7 +20,7 @@ python3-msgpack is missing.
 import json, os, re, signal, sys, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from docs_stack import Stack, deref as _deref, http, load_spec, workdir  # noqa: E402
+from docs_stack import Stack, deref as _deref, http, load_spec, make_token, workdir, write_tokens  # noqa: E402
 
 try:
     import jsonschema
@@ -302,6 +302,38 @@ def main():
             fake.join(timeout=5)
         if fake.refused != 4:
             fail(f"the fake store refused {fake.refused} requests, expected 4")
+
+    # ---- tokens: a gateway with --tokens-file -----------------------------
+    with workdir("herald-conf-auth-") as tmp:
+        reader, r_line = make_token(tmp, "reader", "read")
+        writer, w_line = make_token(tmp, "writer", "read,write")
+        ops, o_line = make_token(tmp, "ops", "admin")
+        tokens = write_tokens(tmp, [r_line, w_line, o_line])
+        with Stack(tmp, ["--tokens-file", tokens]) as st:
+            b = st.base
+            c = lambda *a, **k: call(*a, base=b, **k)  # noqa: E731
+            bearer = lambda t: {"Authorization": f"Bearer {t}"}  # noqa: E731
+            _, ev, _ = c("POST", "/events", {"user_id": "u-auth", "description": "d"},
+                         headers=bearer(writer), expect=201)
+            eid = ev["event_id"]
+            cases = (("POST", "/events", {"user_id": "u", "description": "d"}, reader, writer),
+                     ("GET", "/events", None, ops, reader),
+                     ("GET", f"/events/{eid}", None, ops, reader),
+                     ("PUT", f"/events/{eid}", {"status": "processed"}, reader, writer),
+                     ("GET", "/metrics", None, writer, ops))
+            for method, path, body, wrong, right in cases:
+                _, got, h = c(method, path, body, expect=401)
+                if h.get("WWW-Authenticate") != 'Bearer realm="herald"':
+                    fail(f"{method} {path} without a token: WWW-Authenticate {h.get('WWW-Authenticate')!r}")
+                _, got, h = c(method, path, body, headers=bearer("herald_0000"), expect=401)
+                if 'error="invalid_token"' not in (h.get("WWW-Authenticate") or ""):
+                    fail(f"{method} {path} with a bad token: WWW-Authenticate {h.get('WWW-Authenticate')!r}")
+                _, got, h = c(method, path, body, headers=bearer(wrong), expect=403)
+                if 'error="insufficient_scope"' not in (h.get("WWW-Authenticate") or ""):
+                    fail(f"{method} {path} without the scope: WWW-Authenticate {h.get('WWW-Authenticate')!r}")
+                c(method, path, body, headers=bearer(right), expect=201 if method == "POST" else 200)
+            for path in ("/ping", "/healthz", "/readyz", "/openapi.json", "/docs"):
+                c("GET", path, expect=200)
 
     # ---- every documented response was produced --------------------------
     for path, item in spec["paths"].items():

@@ -163,6 +163,26 @@ for field in ("user_id", "status"):
 check(set(schemas["EventCreate"]["required"]) == {"user_id", "description"}, "EventCreate requires both fields")
 check(schemas["EventUpdate"].get("minProperties") == 1, "EventUpdate needs at least one field")
 check(schemas["EventList"]["properties"]["next_after"].get("nullable") is True, "next_after is nullable")
+# Bearer tokens (gateway/auth.h): the scheme, which operations need it, and
+# their 401 / 403 with the challenge header; the open ones need nothing.
+scheme = doc["components"].get("securitySchemes", {}).get("bearerAuth", {})
+check((scheme.get("type"), scheme.get("scheme")) == ("http", "bearer"), "bearerAuth is an http bearer scheme")
+protected = {("/events", "post"), ("/events", "get"), ("/events/{event_id}", "get"),
+             ("/events/{event_id}", "put"), ("/metrics", "get")}
+for path, methods in expected.items():
+    for m in methods:
+        sec = paths[path][m].get("security")
+        if (path, m) in protected:
+            check(sec == [{"bearerAuth": []}], f"{m.upper()} {path} requires bearerAuth")
+            got = responses(path, m)
+            check({"401", "403"} <= set(got), f"{m.upper()} {path} documents 401 and 403")
+            for code in ("401", "403"):
+                check("WWW-Authenticate" in got.get(code, {}).get("headers", {}),
+                      f"{m.upper()} {path} {code} documents WWW-Authenticate")
+        else:
+            check(sec == [], f"{m.upper()} {path} is open (security: [])")
+            check("401" not in responses(path, m), f"{m.upper()} {path} documents no 401")
+
 for name in ("Event", "EventCreate", "EventUpdate", "EventList", "HTTPValidationError",
              "ValidationError", "ErrorDetail"):
     check(name in schemas, f"schema {name} defined")
