@@ -57,7 +57,7 @@ main (int argc, char *argv[])
     relay_config_t config = {
         .store_endpoint = options_get (&opts, "store-endpoint")->str,
         .store_pub_endpoint = options_get (&opts, "store-pub-endpoint")->str,
-        .amqp_url = options_get (&opts, "amqp-url")->str,
+        .broker_url = options_get (&opts, "amqp-url")->str,
         .batch = (int)options_get (&opts, "batch")->num,
         .window = (int)options_get (&opts, "window")->num,
         .heartbeat_s = (int)options_get (&opts, "heartbeat")->num,
@@ -67,7 +67,7 @@ main (int argc, char *argv[])
         .stall_ms = (int)options_get (&opts, "stall-ms")->num,
     };
     char err[256];
-    if (broker_url_check (config.amqp_url, err, sizeof err) != 0) {
+    if (broker_url_check (config.broker_url, err, sizeof err) != 0) {
         fprintf (stderr, "herald-notifier: --amqp-url: %s\n", err);
         return 2;
     }

@@ -51,7 +51,7 @@ main (int argc, char *argv[])
     if (rc != 0)
         return rc == 1 ? 0 : 2;
     consumer_config_t config = {
-        .amqp_url = options_get (&opts, "amqp-url")->str,
+        .broker_url = options_get (&opts, "amqp-url")->str,
         .gateway_url = options_get (&opts, "gateway-url")->str,
         .prefetch = (int)options_get (&opts, "prefetch")->num,
         .max_attempts = (int)options_get (&opts, "max-attempts")->num,
@@ -62,7 +62,7 @@ main (int argc, char *argv[])
         .health_file = options_get (&opts, "health-file")->str,
     };
     char err[256];
-    if (broker_url_check (config.amqp_url, err, sizeof err) != 0) {
+    if (broker_url_check (config.broker_url, err, sizeof err) != 0) {
         fprintf (stderr, "herald-worker: --amqp-url: %s\n", err);
         return 2;
     }
