@@ -1,8 +1,9 @@
 /*
  * broker — see broker.h. Connection setup and teardown for rabbitmq-c 0.11,
- * which leaves heartbeats, timeouts and recovery to the caller.
+ * which leaves heartbeats, timeouts and recovery to the caller, and the
+ * frame handling publisher.c and subscription.c share (amqp_raw.h).
  */
-#include "broker.h"
+#include "amqp_raw.h"
 
 #include "backoff.h"
 #include "log.h"
@@ -245,6 +246,13 @@ broker_fd (broker_t *self)
     return self->conn ? amqp_get_sockfd (self->conn) : -1;
 }
 
+bool
+broker_has_buffered (broker_t *self)
+{
+    assert (self);
+    return self->conn && (amqp_frames_enqueued (self->conn) || amqp_data_in_buffer (self->conn));
+}
+
 int64_t
 broker_retry_delay_ms (broker_t *self)
 {
@@ -252,11 +260,46 @@ broker_retry_delay_ms (broker_t *self)
     return backoff_next (&self->retry);
 }
 
+broker_frame_t
+broker_frame_kind (const amqp_frame_t *frame, uint64_t *tag, bool *multiple)
+{
+    assert (frame);
+    if (frame->frame_type != AMQP_FRAME_METHOD)
+        return BROKER_FRAME_OTHER;
+    switch (frame->payload.method.id) {
+    case AMQP_BASIC_ACK_METHOD: {
+        const amqp_basic_ack_t *m = frame->payload.method.decoded;
+        if (tag)
+            *tag = m->delivery_tag;
+        if (multiple)
+            *multiple = m->multiple;
+        return BROKER_FRAME_ACK;
+    }
+    case AMQP_BASIC_NACK_METHOD: {
+        const amqp_basic_nack_t *m = frame->payload.method.decoded;
+        if (tag)
+            *tag = m->delivery_tag;
+        if (multiple)
+            *multiple = m->multiple;
+        return BROKER_FRAME_NACK;
+    }
+    case AMQP_BASIC_RETURN_METHOD:
+        return BROKER_FRAME_RETURN;
+    case AMQP_BASIC_CANCEL_METHOD:
+        return BROKER_FRAME_CANCEL;
+    case AMQP_CHANNEL_CLOSE_METHOD:
+    case AMQP_CONNECTION_CLOSE_METHOD:
+        return BROKER_FRAME_CLOSE;
+    default:
+        return BROKER_FRAME_OTHER;
+    }
+}
+
 int
 broker_handle_close (broker_t *self, const amqp_frame_t *frame)
 {
     assert (self);
-    if (!self->conn || frame->frame_type != AMQP_FRAME_METHOD)
+    if (!self->conn || broker_frame_kind (frame, NULL, NULL) != BROKER_FRAME_CLOSE)
         return 0;
     if (frame->payload.method.id == AMQP_CHANNEL_CLOSE_METHOD) {
         const amqp_channel_close_t *m = frame->payload.method.decoded;
@@ -266,15 +309,12 @@ broker_handle_close (broker_t *self, const amqp_frame_t *frame)
         amqp_send_method (self->conn, frame->channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
         return 1;
     }
-    if (frame->payload.method.id == AMQP_CONNECTION_CLOSE_METHOD) {
-        const amqp_connection_close_t *m = frame->payload.method.decoded;
-        log_warn ("RabbitMQ closed the connection: %u %.*s", m->reply_code, (int)m->reply_text.len,
-                  (const char *)m->reply_text.bytes);
-        amqp_connection_close_ok_t ok = { 0 };
-        amqp_send_method (self->conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
-        return 1;
-    }
-    return 0;
+    const amqp_connection_close_t *m = frame->payload.method.decoded;
+    log_warn ("RabbitMQ closed the connection: %u %.*s", m->reply_code, (int)m->reply_text.len,
+              (const char *)m->reply_text.bytes);
+    amqp_connection_close_ok_t ok = { 0 };
+    amqp_send_method (self->conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
+    return 1;
 }
 
 const char *

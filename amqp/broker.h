@@ -2,13 +2,17 @@
  * broker — one AMQP connection to RabbitMQ as both herald-notifier and
  * herald-worker use it: parse the URL, open the socket with a timeout, log in
  * asking for heartbeats, open channel 1 and declare Herald's topology.
+ * amqp/publisher.h (the notifier's confirmed publishes) and
+ * amqp/subscription.h (the worker's deliveries and acks) work on a connected
+ * broker; rabbitmq-c itself stays inside amqp/ (broker_raw.h is the door
+ * for amqp/'s own files and the tests' harness).
  *
  * rabbitmq-c 0.11 has no background thread and no automatic recovery: the
- * caller's loop must call into the connection (a zero-timeout frame read or a
- * consume with a timeout) at least every heartbeat/2, and on any error it
- * calls broker_disconnect, waits broker_retry_delay_ms and connects again.
- * Everything the old connection handed out (delivery tags, publish sequence
- * numbers) is void after that.
+ * caller's loop must read from the connection (publisher_poll or
+ * subscription_next) at least every heartbeat/2, which is also what sends
+ * our heartbeats, and on any error it calls broker_drop, waits
+ * broker_retry_delay_ms and connects again. Everything the old connection
+ * handed out (delivery tags, publish tags) is void after that.
  *
  * The topology is declared by both services with identical arguments, so
  * whichever starts first creates it and nothing is ever unroutable:
@@ -20,7 +24,6 @@
 #ifndef HERALD_BROKER_H
 #define HERALD_BROKER_H
 
-#include <amqp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -68,29 +71,17 @@ void broker_drop (broker_t *self);
 
 bool broker_connected (broker_t *self);
 
-/* The live connection (borrowed; NULL when disconnected). */
-amqp_connection_state_t broker_conn (broker_t *self);
-
 /* Socket descriptor to poll for readability, or -1. Before polling, check
-   amqp_frames_enqueued / amqp_data_in_buffer: buffered frames never wake a
-   poll. */
+   broker_has_buffered: buffered frames never wake a poll. */
 int broker_fd (broker_t *self);
+
+/* True when the library already holds frames or bytes read from the socket
+   (so a poll on broker_fd would wait for nothing): read them first. False
+   when disconnected. */
+bool broker_has_buffered (broker_t *self);
 
 /* Delay before the next connection attempt (backoff with jitter). */
 int64_t broker_retry_delay_ms (broker_t *self);
-
-/* Declares the topology on an open channel. Idempotent. Returns 0 or -1. */
-int broker_declare_topology (amqp_connection_state_t conn, amqp_channel_t channel);
-
-/* Turns an RPC reply into 0 (normal) or -1, logging what failed as
-   "<what>: <reason>". */
-int broker_rpc_check (amqp_rpc_reply_t reply, const char *what);
-
-/* Handles a method frame that is not for the caller's own flow: answers
-   channel.close / connection.close with their close-ok and logs the reason.
-   Returns 1 if the frame closed the channel or connection (the caller must
-   broker_drop and reconnect), 0 otherwise. */
-int broker_handle_close (broker_t *self, const amqp_frame_t *frame);
 
 /* Host and port the URL names (borrowed), for logs. */
 const char *broker_host (broker_t *self);

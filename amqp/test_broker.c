@@ -1,7 +1,9 @@
-/* Unit tests for broker.c that need no RabbitMQ: URL handling and the
-   disconnected state. Connecting and the topology are exercised against a
-   real node in tests/e2e/test_e2e_delivery.c. */
-#include "broker.h"
+/* Unit tests for broker.c that need no RabbitMQ: URL handling, the
+   disconnected state and what a frame means (broker_frame_kind, on frames
+   built here as rabbitmq-c decodes them). Connecting and the topology are
+   exercised against a real node in tests/e2e/test_e2e_delivery.c and
+   tests/amqp/test_amqp_live.c. */
+#include "amqp_raw.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -41,6 +43,7 @@ test_broker_parses_host_port_and_starts_disconnected (void **state)
     assert_false (broker_connected (broker));
     assert_null (broker_conn (broker));
     assert_int_equal (broker_fd (broker), -1);
+    assert_false (broker_has_buffered (broker));
     broker_disconnect (broker); /* harmless when not connected */
     int64_t first = broker_retry_delay_ms (broker);
     assert_true (first >= BROKER_RETRY_INITIAL_MS / 2 && first <= BROKER_RETRY_INITIAL_MS);
@@ -51,6 +54,72 @@ test_broker_parses_host_port_and_starts_disconnected (void **state)
     broker_destroy (&broker);
 }
 
+static amqp_frame_t
+s_method (amqp_method_number_t id, void *decoded)
+{
+    amqp_frame_t frame = { .frame_type = AMQP_FRAME_METHOD, .channel = BROKER_CHANNEL };
+    frame.payload.method.id = id;
+    frame.payload.method.decoded = decoded;
+    return frame;
+}
+
+static void
+test_broker_reads_tag_and_multiple_of_acks_and_nacks (void **state)
+{
+    amqp_basic_ack_t ack = { .delivery_tag = 7, .multiple = 1 };
+    amqp_frame_t frame = s_method (AMQP_BASIC_ACK_METHOD, &ack);
+    uint64_t tag = 0;
+    bool multiple = false;
+    assert_int_equal (broker_frame_kind (&frame, &tag, &multiple), BROKER_FRAME_ACK);
+    assert_int_equal (tag, 7);
+    assert_true (multiple);
+
+    amqp_basic_nack_t nack = { .delivery_tag = 9, .multiple = 0, .requeue = 1 };
+    frame = s_method (AMQP_BASIC_NACK_METHOD, &nack);
+    assert_int_equal (broker_frame_kind (&frame, &tag, &multiple), BROKER_FRAME_NACK);
+    assert_int_equal (tag, 9);
+    assert_false (multiple);
+    /* The out parameters are optional. */
+    assert_int_equal (broker_frame_kind (&frame, NULL, NULL), BROKER_FRAME_NACK);
+}
+
+static void
+test_broker_tells_returns_cancels_and_closes_from_the_rest (void **state)
+{
+    amqp_basic_return_t ret = { .reply_code = 312 };
+    amqp_basic_cancel_t cancel = { 0 };
+    amqp_channel_close_t channel_close = { .reply_code = 406 };
+    amqp_connection_close_t connection_close = { .reply_code = 320 };
+    amqp_basic_deliver_t deliver = { .delivery_tag = 3 };
+    amqp_frame_t frame = s_method (AMQP_BASIC_RETURN_METHOD, &ret);
+    assert_int_equal (broker_frame_kind (&frame, NULL, NULL), BROKER_FRAME_RETURN);
+    frame = s_method (AMQP_BASIC_CANCEL_METHOD, &cancel);
+    assert_int_equal (broker_frame_kind (&frame, NULL, NULL), BROKER_FRAME_CANCEL);
+    frame = s_method (AMQP_CHANNEL_CLOSE_METHOD, &channel_close);
+    assert_int_equal (broker_frame_kind (&frame, NULL, NULL), BROKER_FRAME_CLOSE);
+    frame = s_method (AMQP_CONNECTION_CLOSE_METHOD, &connection_close);
+    assert_int_equal (broker_frame_kind (&frame, NULL, NULL), BROKER_FRAME_CLOSE);
+
+    /* A delivery is not an ack, whatever its tag; content frames are not
+       methods at all. Neither touches the out parameters. */
+    uint64_t tag = 55;
+    bool multiple = true;
+    frame = s_method (AMQP_BASIC_DELIVER_METHOD, &deliver);
+    assert_int_equal (broker_frame_kind (&frame, &tag, &multiple), BROKER_FRAME_OTHER);
+    amqp_frame_t header = { .frame_type = AMQP_FRAME_HEADER, .channel = BROKER_CHANNEL };
+    assert_int_equal (broker_frame_kind (&header, &tag, &multiple), BROKER_FRAME_OTHER);
+    amqp_frame_t body = { .frame_type = AMQP_FRAME_BODY, .channel = BROKER_CHANNEL };
+    assert_int_equal (broker_frame_kind (&body, &tag, &multiple), BROKER_FRAME_OTHER);
+    assert_int_equal (tag, 55);
+    assert_true (multiple);
+
+    /* Without a connection there is nobody to answer a close. */
+    broker_t *broker = broker_new ("amqp://u:p@example.invalid:5999/", 30);
+    frame = s_method (AMQP_CHANNEL_CLOSE_METHOD, &channel_close);
+    assert_int_equal (broker_handle_close (broker, &frame), 0);
+    broker_destroy (&broker);
+}
+
 int
 main (void)
 {
@@ -58,6 +127,8 @@ main (void)
         cmocka_unit_test (test_broker_accepts_amqp_urls),
         cmocka_unit_test (test_broker_rejects_non_amqp_urls),
         cmocka_unit_test (test_broker_parses_host_port_and_starts_disconnected),
+        cmocka_unit_test (test_broker_reads_tag_and_multiple_of_acks_and_nacks),
+        cmocka_unit_test (test_broker_tells_returns_cancels_and_closes_from_the_rest),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

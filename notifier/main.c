@@ -65,7 +65,7 @@ main (int argc, char *argv[])
     relay_config_t config = {
         .store_endpoint = options_get (&opts, "store-endpoint")->str,
         .store_pub_endpoint = options_get (&opts, "store-pub-endpoint")->str,
-        .amqp_url = options_get (&opts, "amqp-url")->str,
+        .broker_url = options_get (&opts, "amqp-url")->str,
         .batch = (int)options_get (&opts, "batch")->num,
         .window = (int)options_get (&opts, "window")->num,
         .heartbeat_s = (int)options_get (&opts, "heartbeat")->num,

@@ -28,10 +28,10 @@
 #include "log.h"
 #include "progress.h"
 #include "proto.h"
+#include "publisher.h"
 #include "store_link.h"
 #include "window.h"
 
-#include <amqp.h>
 #include <assert.h>
 #include <czmq.h>
 #include <stdbool.h>
@@ -46,6 +46,7 @@
 typedef struct {
     const relay_config_t *config;
     broker_t *broker;
+    publisher_t *publisher; /* confirmed publishes on broker */
     store_link_t *store;
     zsock_t *doorbell; /* SUB on the store's live stream, NULL = poll only */
     bool rung;         /* a change was announced since the last read was sent */
@@ -86,9 +87,7 @@ s_connect (relay_t *self)
         self->reconnect_at = clock_mono_ms () + broker_retry_delay_ms (self->broker);
         return;
     }
-    amqp_connection_state_t conn = broker_conn (self->broker);
-    amqp_confirm_select (conn, BROKER_CHANNEL);
-    if (broker_rpc_check (amqp_get_rpc_reply (conn), "confirm.select")) {
+    if (publisher_start (self->publisher) != 0) {
         s_reset_channel (self, "confirm.select failed");
         return;
     }
@@ -127,32 +126,28 @@ s_publish (relay_t *self, const proto_change_t *change)
     proto_uuid_format (change->event.id, id);
     char message_id[PROTO_UUID_LEN + 32];
     snprintf (message_id, sizeof message_id, "%s:%llu", id, (unsigned long long)change->seq);
-    const char *key = proto_change_routing_key (change->kind);
-
-    amqp_basic_properties_t props;
-    props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG
-                   | AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_TYPE_FLAG | AMQP_BASIC_TIMESTAMP_FLAG
-                   | AMQP_BASIC_APP_ID_FLAG;
-    props.content_type = amqp_cstring_bytes ("application/msgpack");
-    props.delivery_mode = AMQP_DELIVERY_PERSISTENT;
-    props.message_id = amqp_cstring_bytes (message_id);
-    props.type = amqp_cstring_bytes (key);
-    props.timestamp = (uint64_t)(clock_wall_ms () / 1000);
-    props.app_id = amqp_cstring_bytes ("herald-notifier");
-    amqp_bytes_t body = { self->body.size, self->body.data };
-
-    /* Only event.created is bound to a queue: an unroutable created event is
-       a loss, so it is mandatory; updates have no consumer by design. */
-    int mandatory = change->kind == PROTO_CHANGE_CREATED;
-    if (window_push (self->window, change->seq) == 0)
+    publisher_message_t message = {
+        .routing_key = proto_change_routing_key (change->kind),
+        .body = self->body.data,
+        .len = self->body.size,
+        .message_id = message_id,
+        .timestamp = (uint64_t)(clock_wall_ms () / 1000),
+        /* Only event.created is bound to a queue: an unroutable created
+           event is a loss, so it is mandatory; updates have no consumer by
+           design. */
+        .mandatory = change->kind == PROTO_CHANGE_CREATED,
+    };
+    uint64_t tag = window_push (self->window, change->seq);
+    if (tag == 0)
         return -1; /* caller never asks for more than the room */
-    int rc = amqp_basic_publish (broker_conn (self->broker), BROKER_CHANNEL,
-                                 amqp_cstring_bytes (BROKER_EXCHANGE), amqp_cstring_bytes (key),
-                                 mandatory, 0, &props, body);
-    if (rc != AMQP_STATUS_OK) {
-        s_reset_channel (self, amqp_error_string2 (rc));
+    const char *why;
+    int64_t sent = publisher_publish (self->publisher, &message, &why);
+    if (sent < 0) {
+        s_reset_channel (self, why);
         return -1;
     }
+    /* Both count the publishes on this channel from 1. */
+    assert ((uint64_t)sent == tag);
     self->published++;
     return 0;
 }
@@ -262,17 +257,13 @@ s_drain_store (relay_t *self)
     }
 }
 
-/* Handles one frame from the broker. Returns 0, or -1 after a reset. */
+/* Handles one confirm event. Returns 0, or -1 after a reset. */
 static int
-s_on_frame (relay_t *self, amqp_frame_t *frame)
+s_on_confirm (relay_t *self, const publisher_event_t *event)
 {
-    if (frame->frame_type != AMQP_FRAME_METHOD)
-        return 0;
-    amqp_connection_state_t conn = broker_conn (self->broker);
-    switch (frame->payload.method.id) {
-    case AMQP_BASIC_ACK_METHOD: {
-        const amqp_basic_ack_t *ack = frame->payload.method.decoded;
-        if (window_ack (self->window, ack->delivery_tag, ack->multiple) != 0) {
+    switch (event->kind) {
+    case PUBLISHER_ACK: {
+        if (window_ack (self->window, event->tag, event->multiple) != 0) {
             s_reset_channel (self, "basic.ack for an unknown publish");
             return -1;
         }
@@ -283,52 +274,35 @@ s_on_frame (relay_t *self, amqp_frame_t *frame)
         }
         return 0;
     }
-    case AMQP_BASIC_NACK_METHOD:
+    case PUBLISHER_NACK:
         s_reset_channel (self, "RabbitMQ nacked a publish");
         return -1;
-    case AMQP_BASIC_RETURN_METHOD: {
-        const amqp_basic_return_t *ret = frame->payload.method.decoded;
-        log_error ("RabbitMQ returned a publish as unroutable: %u %.*s", ret->reply_code,
-                   (int)ret->reply_text.len, (const char *)ret->reply_text.bytes);
-        amqp_message_t message;
-        amqp_rpc_reply_t r = amqp_read_message (conn, frame->channel, &message, 0);
-        if (r.reply_type == AMQP_RESPONSE_NORMAL)
-            amqp_destroy_message (&message);
+    case PUBLISHER_RETURNED:
         /* Reconnecting redeclares the topology and publishes it again. */
         s_reset_channel (self, "unroutable event.created");
         return -1;
     }
-    default:
-        if (broker_handle_close (self->broker, frame)) {
-            s_reset_channel (self, "closed by the server");
-            return -1;
-        }
-        return 0;
-    }
+    return 0;
 }
 
-/* Reads every frame already available, without blocking. Servicing the
+/* Reads every confirm already available, without blocking. Servicing the
    connection this way is also what sends our heartbeats. */
 static void
 s_service_broker (relay_t *self)
 {
     self->last_service = clock_mono_ms ();
-    while (broker_connected (self->broker)) {
-        amqp_connection_state_t conn = broker_conn (self->broker);
-        amqp_frame_t frame;
-        struct timeval zero = { 0, 0 };
-        int rc = amqp_simple_wait_frame_noblock (conn, &frame, &zero);
-        if (rc == AMQP_STATUS_TIMEOUT)
-            break;
-        if (rc != AMQP_STATUS_OK) {
-            s_reset_channel (self, amqp_error_string2 (rc));
+    publisher_event_t event;
+    const char *why;
+    int rc;
+    while (broker_connected (self->broker)
+           && (rc = publisher_poll (self->publisher, &event, &why)) != 0) {
+        if (rc < 0) {
+            s_reset_channel (self, why);
             break;
         }
-        if (s_on_frame (self, &frame) != 0)
+        if (s_on_confirm (self, &event) != 0)
             break;
     }
-    if (broker_connected (self->broker))
-        amqp_maybe_release_buffers (broker_conn (self->broker));
 }
 
 /* Opens the SUB on the store's live stream; NULL (logged) if it cannot. */
@@ -429,8 +403,7 @@ s_poll_once (relay_t *self, bool reading)
     else if (reading && !self->read_rid && window_room (self->window) > 0)
         deadline = s_min (deadline, self->next_read_at);
     int64_t timeout = deadline > now ? deadline - now : 0;
-    amqp_connection_state_t conn = broker_conn (self->broker);
-    if (conn && (amqp_frames_enqueued (conn) || amqp_data_in_buffer (conn)))
+    if (broker_has_buffered (self->broker))
         timeout = 0;
     zmq_poll (items, n_items, (long)timeout);
 
@@ -459,11 +432,12 @@ relay_run (const relay_config_t *config, volatile sig_atomic_t *stop)
     relay_t self = { .config = config };
     int rc = -1;
     msgpack_sbuffer_init (&self.body);
-    self.broker = broker_new (config->amqp_url, config->heartbeat_s);
+    self.broker = broker_new (config->broker_url, config->heartbeat_s);
+    self.publisher = self.broker ? publisher_new (self.broker, "herald-notifier") : NULL;
     self.store = store_link_new (config->store_endpoint, config->curve);
     self.window = window_new ((size_t)config->window);
     self.progress = progress_new (config->stall_ms, clock_mono_ms ());
-    if (!self.broker || !self.store || !self.window || !self.progress)
+    if (!self.broker || !self.publisher || !self.store || !self.window || !self.progress)
         goto cleanup;
     if (config->store_pub_endpoint && *config->store_pub_endpoint)
         self.doorbell = s_doorbell_new (config->store_pub_endpoint, config->curve);
@@ -494,6 +468,7 @@ cleanup:
     window_destroy (&self.window);
     zsock_destroy (&self.doorbell);
     store_link_destroy (&self.store); /* lingers so the last ack leaves */
+    publisher_destroy (&self.publisher);
     broker_destroy (&self.broker);
     msgpack_sbuffer_destroy (&self.body);
     return rc;

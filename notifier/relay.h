@@ -12,6 +12,8 @@
  * acked cursor, so whatever was published but not confirmed is published
  * again: duplicates are possible, loss is not. While confirms are pending the
  * relay keeps reading ahead with an explicit `from`, up to the window.
+ * RabbitMQ is spoken through amqp/publisher.h (publishes out, confirm
+ * events in); window.h maps their tags back to feed records.
  *
  * Its positions belong to one store, named by the store_id every feed
  * reply carries (proto/PROTOCOL.md §4.1). A store that restarted empty (in
@@ -29,7 +31,7 @@
 typedef struct {
     const char *store_endpoint;
     const char *store_pub_endpoint; /* the store's live stream; NULL = poll only */
-    const char *amqp_url;
+    const char *broker_url;
     int batch;                   /* records asked per feed_read, 1..PROTO_FEED_READ_MAX */
     int window;                  /* unconfirmed publishes allowed */
     int heartbeat_s;             /* AMQP heartbeat asked for */

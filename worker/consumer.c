@@ -2,10 +2,9 @@
  * consumer — see consumer.h.
  *
  * Job i uses the gateway client's slot i, so a finished request names its
- * job directly. Each job owns its envelope (amqp_consume_message copies the
- * body out of the connection's pool, so it survives
- * amqp_maybe_release_buffers) and records the connection epoch it arrived
- * on: an ack is sent only on that same connection.
+ * job directly. Each job owns its delivery (a copy, independent of the
+ * connection's buffers; amqp/subscription.h) and records the connection
+ * epoch it arrived on: an ack is sent only on that same connection.
  */
 #include "consumer.h"
 
@@ -17,8 +16,8 @@
 #include "line.h"
 #include "log.h"
 #include "proto.h"
+#include "subscription.h"
 
-#include <amqp.h>
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +29,8 @@ typedef enum { JOB_FREE = 0, JOB_HTTP, JOB_WAIT } job_state_t;
 
 typedef struct {
     job_state_t state;
-    amqp_envelope_t env; /* owned */
-    proto_change_t n;    /* strings borrow env.message.body */
+    delivery_t delivery; /* owned */
+    proto_change_t n;    /* strings borrow delivery.body */
     char id[PROTO_UUID_LEN + 1];
     uint64_t epoch;      /* connection the delivery came on */
     bool checked;        /* GET done, or not needed (first delivery) */
@@ -46,6 +45,7 @@ typedef struct {
     const consumer_config_t *config;
     volatile sig_atomic_t *stop;
     broker_t *broker;
+    subscription_t *subscription; /* BROKER_QUEUE on broker */
     gateway_client_t *gateway;
     proto_limits_t limits;
     job_t *jobs;
@@ -75,7 +75,7 @@ s_job_free (consumer_t *self, job_t *job)
     assert (job->state != JOB_FREE);
     if (job->state == JOB_WAIT)
         self->waiting--;
-    amqp_destroy_envelope (&job->env);
+    delivery_release (&job->delivery);
     job->state = JOB_FREE;
     self->free_stack[self->n_free++] = (int)(job - self->jobs);
 }
@@ -109,19 +109,11 @@ s_connect (consumer_t *self)
         return;
     }
     self->epoch++;
-    amqp_connection_state_t conn = broker_conn (self->broker);
-    amqp_basic_qos (conn, BROKER_CHANNEL, 0, (uint16_t)self->config->prefetch, 0);
-    if (broker_rpc_check (amqp_get_rpc_reply (conn), "basic.qos"))
-        goto failed;
-    amqp_basic_consume (conn, BROKER_CHANNEL, amqp_cstring_bytes (BROKER_QUEUE), amqp_empty_bytes,
-                        0, 0, 0, amqp_empty_table);
-    if (broker_rpc_check (amqp_get_rpc_reply (conn), "basic.consume"))
-        goto failed;
-    log_info ("consuming %s (prefetch %d)", BROKER_QUEUE, self->config->prefetch);
+    if (subscription_start (self->subscription) != 0) {
+        s_drop (self, "consumer setup failed");
+        return;
+    }
     self->last_pump = clock_mono_ms ();
-    return;
-failed:
-    s_drop (self, "consumer setup failed");
 }
 
 /* Settles a job and frees it: ack, or reject without requeue (RabbitMQ
@@ -130,12 +122,12 @@ failed:
 static void
 s_settle (consumer_t *self, job_t *job, bool ack)
 {
-    amqp_connection_state_t conn = broker_conn (self->broker);
-    if (conn && job->epoch == self->epoch) {
-        int rc = ack ? amqp_basic_ack (conn, BROKER_CHANNEL, job->env.delivery_tag, 0)
-                     : amqp_basic_reject (conn, BROKER_CHANNEL, job->env.delivery_tag, 0);
-        if (rc != AMQP_STATUS_OK)
-            s_drop (self, amqp_error_string2 (rc));
+    if (broker_connected (self->broker) && job->epoch == self->epoch) {
+        const char *why;
+        int rc = ack ? subscription_ack (self->subscription, job->delivery.tag, &why)
+                     : subscription_reject (self->subscription, job->delivery.tag, &why);
+        if (rc != 0)
+            s_drop (self, why);
         else if (ack)
             self->acked++;
         else
@@ -201,6 +193,18 @@ s_retry (consumer_t *self, job_t *job, const char *why)
     self->waiting++;
 }
 
+/* The check of a redelivery is over and did not settle the job: go on to
+   print and PUT, or, while stopping, leave the message to the broker. */
+static void
+s_checked (consumer_t *self, job_t *job)
+{
+    job->checked = true;
+    if (self->draining)
+        s_job_free (self, job); /* not started: back to the queue */
+    else
+        s_issue (self, job);
+}
+
 /* A request of the job finished. */
 static void
 s_on_done (consumer_t *self, job_t *job, gateway_result_t result)
@@ -220,11 +224,7 @@ s_on_done (consumer_t *self, job_t *job, gateway_result_t result)
                 s_settle (self, job, true);
                 return;
             }
-            job->checked = true;
-            if (self->draining)
-                s_job_free (self, job); /* not started: back to the queue */
-            else
-                s_issue (self, job);
+            s_checked (self, job);
             return;
         }
         s_settle (self, job, true);
@@ -240,11 +240,7 @@ s_on_done (consumer_t *self, job_t *job, gateway_result_t result)
             log_debug ("event %s: not found by the check of a redelivery; handling it as a "
                        "first delivery",
                        job->id);
-            job->checked = true;
-            if (self->draining)
-                s_job_free (self, job); /* not started: back to the queue */
-            else
-                s_issue (self, job);
+            s_checked (self, job);
             return;
         }
         log_warn ("event %s not found at the gateway (%s); acking", job->id, error);
@@ -261,31 +257,30 @@ s_on_done (consumer_t *self, job_t *job, gateway_result_t result)
     }
 }
 
-/* A new delivery (ownership of env taken). */
+/* A new delivery (ownership taken). */
 static void
-s_on_delivery (consumer_t *self, amqp_envelope_t *env)
+s_on_delivery (consumer_t *self, delivery_t *delivery)
 {
     if (self->draining) {
-        amqp_destroy_envelope (env); /* unacked: requeued when we close */
+        delivery_release (delivery); /* unacked: requeued when we close */
         return;
     }
     job_t *job = s_job_new (self);
     if (!job) {
         /* More deliveries than the prefetch allows: should not happen. */
-        amqp_destroy_envelope (env);
+        delivery_release (delivery);
         s_drop (self, "more deliveries than the prefetch window");
         return;
     }
-    job->env = *env;
+    job->delivery = *delivery;
     job->epoch = self->epoch;
     job->state = JOB_HTTP; /* owned from here: s_job_free releases it */
     proto_error_t err;
-    if (proto_notification_decode (job->env.message.body.bytes, job->env.message.body.len,
-                                   &self->limits, &job->n, &err)
+    if (proto_notification_decode (job->delivery.body, job->delivery.len, &self->limits, &job->n,
+                                   &err)
         != PROTO_DECODE_OK) {
         log_error ("undecodable message (delivery %llu, %zu bytes): %s; dead-lettering",
-                   (unsigned long long)job->env.delivery_tag, job->env.message.body.len,
-                   err.message);
+                   (unsigned long long)job->delivery.tag, job->delivery.len, err.message);
         s_settle (self, job, false);
         return;
     }
@@ -295,53 +290,30 @@ s_on_delivery (consumer_t *self, amqp_envelope_t *env)
        (a re-publish after a notifier restart carries the current state). */
     const proto_str_t *status = &job->n.event.status;
     job->says_processed = status->len == 9 && memcmp (status->ptr, "processed", 9) == 0;
-    job->checked = !job->env.redelivered && !job->says_processed;
+    job->checked = !job->delivery.redelivered && !job->says_processed;
     backoff_init (&job->backoff, self->config->retry_initial_ms, self->config->retry_max_ms);
     s_issue (self, job);
 }
 
-/* Reads what the broker sent without blocking: deliveries become jobs,
-   closes drop the connection. Calling into the library is also what sends
-   our heartbeats and notices missing ones. */
+/* Takes what the broker sent without blocking, at most one delivery per job
+   and one more: deliveries become jobs, cancels and closes drop the
+   connection. Reading is also what sends our heartbeats and notices
+   missing ones. */
 static void
 s_pump (consumer_t *self)
 {
     self->last_pump = clock_mono_ms ();
     for (int i = 0; i <= self->n_jobs && broker_connected (self->broker); i++) {
-        amqp_connection_state_t conn = broker_conn (self->broker);
-        amqp_maybe_release_buffers (conn);
-        amqp_envelope_t env;
-        struct timeval zero = { 0, 0 };
-        amqp_rpc_reply_t r = amqp_consume_message (conn, &env, &zero, 0);
-        if (r.reply_type == AMQP_RESPONSE_NORMAL) {
-            s_on_delivery (self, &env);
-            continue;
-        }
-        if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION
-            && r.library_error == AMQP_STATUS_TIMEOUT)
+        delivery_t delivery;
+        const char *why;
+        int rc = subscription_next (self->subscription, &delivery, &why);
+        if (rc == 0)
             return;
-        if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION
-            && r.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
-            /* Not a delivery: the frame was put back; read and judge it. */
-            amqp_frame_t frame;
-            if (amqp_simple_wait_frame (conn, &frame) != AMQP_STATUS_OK) {
-                s_drop (self, "socket error");
-                return;
-            }
-            if (frame.frame_type == AMQP_FRAME_METHOD
-                && frame.payload.method.id == AMQP_BASIC_CANCEL_METHOD) {
-                s_drop (self, "the broker cancelled our consumer");
-                return;
-            }
-            if (broker_handle_close (self->broker, &frame)) {
-                s_drop (self, "closed by the server");
-                return;
-            }
-            continue; /* anything else is of no interest */
+        if (rc < 0) {
+            s_drop (self, why);
+            return;
         }
-        broker_rpc_check (r, "consume");
-        s_drop (self, "consume failed");
-        return;
+        s_on_delivery (self, &delivery);
     }
 }
 
@@ -388,8 +360,7 @@ s_step (consumer_t *self)
         deadline = now + CONSUMER_SERVICE_MS;
     if (!broker_connected (self->broker) && self->connect_at < deadline)
         deadline = self->connect_at;
-    amqp_connection_state_t conn = broker_conn (self->broker);
-    if (conn && (amqp_frames_enqueued (conn) || amqp_data_in_buffer (conn)))
+    if (broker_has_buffered (self->broker))
         deadline = now;
     bool ready = false;
     int timeout = deadline > now ? (int)(deadline - now) : 0;
@@ -400,9 +371,8 @@ s_step (consumer_t *self)
     int slot;
     while ((slot = gateway_client_next_done (self->gateway, &result)) >= 0)
         s_on_done (self, &self->jobs[slot], result);
-    conn = broker_conn (self->broker);
-    if (conn
-        && (ready || amqp_frames_enqueued (conn) || amqp_data_in_buffer (conn)
+    if (broker_connected (self->broker)
+        && (ready || broker_has_buffered (self->broker)
             || clock_mono_ms () - self->last_pump >= CONSUMER_SERVICE_MS))
         s_pump (self);
     if (broker_connected (self->broker) && !self->draining)
@@ -418,11 +388,13 @@ consumer_run (const consumer_config_t *config, volatile sig_atomic_t *stop)
     int rc = -1;
     if (proto_limits_from_env (&self.limits) != 0)
         return -1;
-    self.broker = broker_new (config->amqp_url, config->heartbeat_s);
+    self.broker = broker_new (config->broker_url, config->heartbeat_s);
+    self.subscription =
+        self.broker ? subscription_new (self.broker, BROKER_QUEUE, self.n_jobs) : NULL;
     self.gateway = gateway_client_new (config->gateway_url, config->http_timeout_ms, self.n_jobs);
     self.jobs = calloc ((size_t)self.n_jobs, sizeof *self.jobs);
     self.free_stack = calloc ((size_t)self.n_jobs, sizeof *self.free_stack);
-    if (!self.broker || !self.gateway || !self.jobs || !self.free_stack)
+    if (!self.broker || !self.subscription || !self.gateway || !self.jobs || !self.free_stack)
         goto cleanup;
     if (config->gateway_token
         && gateway_client_set_token (self.gateway, config->gateway_token) != 0)
@@ -441,6 +413,7 @@ consumer_run (const consumer_config_t *config, volatile sig_atomic_t *stop)
 
 cleanup:
     gateway_client_destroy (&self.gateway);
+    subscription_destroy (&self.subscription);
     broker_destroy (&self.broker);
     free (self.jobs);
     free (self.free_stack);

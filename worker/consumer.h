@@ -7,7 +7,8 @@
  * whose HTTP requests run on the gateway client's multi handle, and one poll
  * waits on those transfers and on the AMQP socket together, so the
  * connection to RabbitMQ is serviced (deliveries, heartbeats, closes) while
- * requests are in flight and while retries wait.
+ * requests are in flight and while retries wait. Deliveries, acks and
+ * rejects go through amqp/subscription.h; no AMQP frame is seen here.
  *
  * A transient gateway failure is retried with backoff; after max_attempts the
  * message is rejected without requeue and RabbitMQ dead-letters it to
@@ -31,7 +32,7 @@
 #include <signal.h>
 
 typedef struct {
-    const char *amqp_url;
+    const char *broker_url;
     const char *gateway_url;
     const char *gateway_token; /* bearer token for the gateway, NULL for none */
     int prefetch;              /* unacked deliveries, also the HTTP concurrency */

@@ -60,7 +60,7 @@ main (int argc, char *argv[])
     if (rc != OPTIONS_RUN)
         return rc;
     consumer_config_t config = {
-        .amqp_url = options_get (&opts, "amqp-url")->str,
+        .broker_url = options_get (&opts, "amqp-url")->str,
         .gateway_url = options_get (&opts, "gateway-url")->str,
         .prefetch = (int)options_get (&opts, "prefetch")->num,
         .max_attempts = (int)options_get (&opts, "max-attempts")->num,

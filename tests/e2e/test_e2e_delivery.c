@@ -4,7 +4,7 @@
  * broker. One node serves every scenario; each scenario starts its own
  * services on fresh ports and empty queues.
  */
-#include "broker.h"
+#include "amqp_raw.h"
 #include "stack.h"
 
 #include <setjmp.h>

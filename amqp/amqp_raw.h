@@ -1,0 +1,57 @@
+/*
+ * amqp_raw — the rabbitmq-c side of amqp/: the live connection of a broker,
+ * RPC replies, what a frame means to Herald, and turning a consumed envelope
+ * into a delivery. Only amqp/'s own files, their unit tests and the tests'
+ * harness (which purges queues and publishes by hand) include this header;
+ * herald-notifier and herald-worker speak in publishes, confirms and
+ * deliveries (publisher.h, subscription.h) and never see a frame.
+ *
+ * Frame and reply contents live in the connection's pool until the next
+ * amqp_maybe_release_buffers: whatever is kept is copied out first.
+ */
+#ifndef HERALD_AMQP_RAW_H
+#define HERALD_AMQP_RAW_H
+
+#include "broker.h"
+#include "subscription.h"
+
+#include <amqp.h>
+
+/* The live connection (borrowed; NULL when disconnected). */
+amqp_connection_state_t broker_conn (broker_t *self);
+
+/* Declares the topology on an open channel. Idempotent. Returns 0 or -1. */
+int broker_declare_topology (amqp_connection_state_t conn, amqp_channel_t channel);
+
+/* Turns an RPC reply into 0 (normal) or -1, logging what failed as
+   "<what>: <reason>". */
+int broker_rpc_check (amqp_rpc_reply_t reply, const char *what);
+
+/* What a frame read from the connection means to a publisher or a
+   consumer. */
+typedef enum {
+    BROKER_FRAME_OTHER = 0, /* nothing to act on: content frames, other methods */
+    BROKER_FRAME_ACK,       /* basic.ack: tag and multiple set */
+    BROKER_FRAME_NACK,      /* basic.nack: tag and multiple set */
+    BROKER_FRAME_RETURN,    /* basic.return: its header and body follow */
+    BROKER_FRAME_CANCEL,    /* basic.cancel: the server ended our consumer */
+    BROKER_FRAME_CLOSE,     /* channel.close or connection.close */
+} broker_frame_t;
+
+/* Classifies frame; for an ack or a nack, sets *tag and *multiple (either
+   may be NULL). Pure: sends nothing. */
+broker_frame_t broker_frame_kind (const amqp_frame_t *frame, uint64_t *tag, bool *multiple);
+
+/* Handles a method frame that is not for the caller's own flow: answers
+   channel.close / connection.close with their close-ok and logs the reason.
+   Returns 1 if the frame closed the channel or connection (the caller must
+   broker_drop and reconnect), 0 otherwise. */
+int broker_handle_close (broker_t *self, const amqp_frame_t *frame);
+
+/* Fills *self from a consumed envelope and destroys the envelope (takes
+   ownership of env, whatever the outcome). The body is copied, so the
+   delivery outlives the connection's buffers. Returns 0, or -1 when out of
+   memory (self is then empty). */
+int delivery_take (delivery_t *self, amqp_envelope_t *env);
+
+#endif

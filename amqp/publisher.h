@@ -1,0 +1,81 @@
+/*
+ * publisher — persistent publishes with publisher confirms on a broker's
+ * channel, as herald-notifier makes them (docs/ARCHITECTURE.md §4.3).
+ *
+ * rabbitmq-c 0.11 has no confirm helper, so this is it: publisher_start
+ * puts a freshly connected channel in confirm mode, publisher_publish
+ * numbers the publishes 1, 2, 3, ... as RabbitMQ does, and publisher_poll
+ * reads what came back, without blocking, as confirm events: ack and nack
+ * (for a tag, or every tag up to it with multiple; acks may come out of
+ * order) and returned (a mandatory publish nothing was bound to take; its
+ * ack follows). Reading is also what services the connection, heartbeats
+ * included, so the caller polls at least every heartbeat/2. What a confirm
+ * means is the caller's business: the notifier maps tags to feed records
+ * (notifier/window.h).
+ *
+ * The publisher borrows its broker and keeps no connection of its own:
+ * connect and drop stay with broker.h. Tags are void once the connection
+ * drops; after every broker_connect, publisher_start again.
+ */
+#ifndef HERALD_PUBLISHER_H
+#define HERALD_PUBLISHER_H
+
+#include "broker.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PUBLISHER_CONTENT_TYPE "application/msgpack"
+
+typedef struct _publisher_t publisher_t;
+
+/* One message for BROKER_EXCHANGE, sent persistent with content type
+   PUBLISHER_CONTENT_TYPE. Everything is borrowed for the call only. */
+typedef struct {
+    const char *routing_key; /* also sent as the message's type */
+    const void *body;
+    size_t len;
+    const char *message_id;
+    uint64_t timestamp; /* seconds since the epoch */
+    bool mandatory;     /* returned by the broker if no queue takes it */
+} publisher_message_t;
+
+typedef enum {
+    PUBLISHER_ACK = 1, /* the broker has the publish(es) */
+    PUBLISHER_NACK,    /* the broker lost the publish(es) */
+    PUBLISHER_RETURNED /* a mandatory publish was unroutable (logged); its ack follows */
+} publisher_event_kind_t;
+
+typedef struct {
+    publisher_event_kind_t kind;
+    uint64_t tag;  /* ack, nack: the publish tag; 0 for returned */
+    bool multiple; /* ack, nack: every tag <= tag */
+} publisher_event_t;
+
+/* A publisher on broker (borrowed, must outlive it) whose messages carry
+   app_id (copied). NULL when out of memory. */
+publisher_t *publisher_new (broker_t *broker, const char *app_id);
+
+/* Frees. No-op on NULL. The broker is left as it is. */
+void publisher_destroy (publisher_t **self_p);
+
+/* Puts the broker's freshly opened channel in confirm mode; the next
+   publish is tag 1. Blocks for at most the RPC timeout. Returns 0, or -1
+   (logged): the caller drops the connection. */
+int publisher_start (publisher_t *self);
+
+/* Publishes msg. Returns its publish tag (1, 2, ... since publisher_start),
+   or -1 with the reason in *why (static text) when the connection failed or
+   is gone: the caller drops it. Does not wait for the confirm. */
+int64_t publisher_publish (publisher_t *self, const publisher_message_t *msg, const char **why);
+
+/* Reads what the broker sent, without blocking, up to the next confirm
+   event. Returns 1 with *event set; 0 when nothing more is waiting (the
+   connection's buffers are then released); -1 with the reason in *why
+   (static text) when the connection is unusable: socket error, heartbeat
+   timeout, channel or connection closed by the server (answered and
+   logged). After -1 the caller drops the connection. */
+int publisher_poll (publisher_t *self, publisher_event_t *event, const char **why);
+
+#endif

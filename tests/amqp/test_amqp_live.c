@@ -1,0 +1,271 @@
+/*
+ * amqp/ against a private RabbitMQ node, without the services: publish tags
+ * and the confirms that name them, a mandatory publish returned, deliveries
+ * acked, rejected into the dead-letter queue and redelivered after a drop,
+ * and a channel the server closes turned into an error. The e2e tests see
+ * these only through the notifier's and the worker's behaviour; here each
+ * is pinned where it is implemented. One node serves every test; each test
+ * starts from empty queues.
+ */
+#include "amqp_raw.h"
+#include "harness.h"
+#include "publisher.h"
+#include "subscription.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <poll.h>
+#include <string.h>
+
+#define WAIT_MS 10000
+
+static harness_rabbit_t s_rabbit;
+
+static int
+s_setup (void **state)
+{
+    return harness_rabbit_start (&s_rabbit);
+}
+
+static int
+s_teardown (void **state)
+{
+    return harness_rabbit_stop (&s_rabbit);
+}
+
+/* A connected broker with both of Herald's queues empty. */
+static broker_t *
+s_broker (void)
+{
+    broker_t *broker = broker_new (s_rabbit.url, 10);
+    assert_non_null (broker);
+    assert_int_equal (broker_connect (broker), 0);
+    amqp_connection_state_t conn = broker_conn (broker);
+    amqp_queue_purge (conn, BROKER_CHANNEL, amqp_cstring_bytes (BROKER_QUEUE));
+    assert_int_equal (broker_rpc_check (amqp_get_rpc_reply (conn), "purge"), 0);
+    amqp_queue_purge (conn, BROKER_CHANNEL, amqp_cstring_bytes (BROKER_DEAD_QUEUE));
+    assert_int_equal (broker_rpc_check (amqp_get_rpc_reply (conn), "purge"), 0);
+    return broker;
+}
+
+/* Messages in queue, read on a connection of its own. */
+static long
+s_depth (const char *queue)
+{
+    broker_t *broker = broker_new (s_rabbit.url, 10);
+    long depth = -1;
+    if (broker_connect (broker) == 0) {
+        amqp_queue_declare_ok_t *ok =
+            amqp_queue_declare (broker_conn (broker), BROKER_CHANNEL, amqp_cstring_bytes (queue), 1,
+                                0, 0, 0, amqp_empty_table);
+        depth = ok ? (long)ok->message_count : -1;
+        broker_disconnect (broker);
+    }
+    broker_destroy (&broker);
+    return depth;
+}
+
+/* Waits for the broker's socket (or buffered frames), at most ms. */
+static void
+s_wait_readable (broker_t *broker, int ms)
+{
+    if (broker_has_buffered (broker))
+        return;
+    struct pollfd item = { broker_fd (broker), POLLIN, 0 };
+    poll (&item, 1, ms);
+}
+
+/* The next confirm event within WAIT_MS: 1, or what publisher_poll said. */
+static int
+s_next_event (broker_t *broker, publisher_t *publisher, publisher_event_t *event, const char **why)
+{
+    int64_t until = clock_mono_ms () + WAIT_MS;
+    int rc;
+    while ((rc = publisher_poll (publisher, event, why)) == 0 && clock_mono_ms () < until)
+        s_wait_readable (broker, 50);
+    return rc;
+}
+
+/* The next delivery within WAIT_MS: 1, or what subscription_next said. */
+static int
+s_next_delivery (broker_t *broker, subscription_t *subscription, delivery_t *delivery,
+                 const char **why)
+{
+    int64_t until = clock_mono_ms () + WAIT_MS;
+    int rc;
+    while ((rc = subscription_next (subscription, delivery, why)) == 0 && clock_mono_ms () < until)
+        s_wait_readable (broker, 50);
+    return rc;
+}
+
+static int64_t
+s_publish (publisher_t *publisher, const char *key, const char *body, bool mandatory)
+{
+    publisher_message_t message = { .routing_key = key,
+                                    .body = body,
+                                    .len = strlen (body),
+                                    .message_id = "test:1",
+                                    .timestamp = 1764000000,
+                                    .mandatory = mandatory };
+    const char *why = NULL;
+    int64_t tag = publisher_publish (publisher, &message, &why);
+    if (tag < 0)
+        print_error ("publish failed: %s\n", why);
+    return tag;
+}
+
+static void
+test_publishes_are_numbered_from_one_per_connection_and_confirmed (void **state)
+{
+    broker_t *broker = s_broker ();
+    publisher_t *publisher = publisher_new (broker, "herald-test");
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal (publisher_start (publisher), 0);
+        for (int64_t i = 1; i <= 3; i++)
+            assert_int_equal (s_publish (publisher, BROKER_CREATED_KEY, "x", true), i);
+        /* Acks (single or multiple, in any order) cover 1..3 and nothing
+           else. */
+        bool acked[4] = { false };
+        while (!(acked[1] && acked[2] && acked[3])) {
+            publisher_event_t event;
+            const char *why = NULL;
+            assert_int_equal (s_next_event (broker, publisher, &event, &why), 1);
+            assert_int_equal (event.kind, PUBLISHER_ACK);
+            assert_in_range (event.tag, 1, 3);
+            for (uint64_t t = event.multiple ? 1 : event.tag; t <= event.tag; t++)
+                acked[t] = true;
+        }
+        /* A new connection starts the numbering again. */
+        broker_drop (broker);
+        assert_int_equal (broker_connect (broker), 0);
+    }
+    publisher_destroy (&publisher);
+    broker_disconnect (broker);
+    broker_destroy (&broker);
+    assert_int_equal (s_depth (BROKER_QUEUE), 6);
+}
+
+static void
+test_an_unroutable_mandatory_publish_comes_back_returned_then_acked (void **state)
+{
+    broker_t *broker = s_broker ();
+    publisher_t *publisher = publisher_new (broker, "herald-test");
+    assert_int_equal (publisher_start (publisher), 0);
+    /* Nothing is bound to this key: not mandatory, it is just acked. */
+    assert_int_equal (s_publish (publisher, "nobody.listens", "lost", false), 1);
+    publisher_event_t event;
+    const char *why = NULL;
+    assert_int_equal (s_next_event (broker, publisher, &event, &why), 1);
+    assert_int_equal (event.kind, PUBLISHER_ACK);
+    assert_int_equal (event.tag, 1);
+    /* Mandatory, it comes back first, then its ack. */
+    assert_int_equal (s_publish (publisher, "nobody.listens", "returned", true), 2);
+    assert_int_equal (s_next_event (broker, publisher, &event, &why), 1);
+    assert_int_equal (event.kind, PUBLISHER_RETURNED);
+    assert_int_equal (s_next_event (broker, publisher, &event, &why), 1);
+    assert_int_equal (event.kind, PUBLISHER_ACK);
+    assert_int_equal (event.tag, 2);
+    publisher_destroy (&publisher);
+    broker_disconnect (broker);
+    broker_destroy (&broker);
+    assert_int_equal (s_depth (BROKER_QUEUE), 0);
+}
+
+static void
+test_deliveries_are_acked_dead_lettered_or_redelivered_after_a_drop (void **state)
+{
+    broker_t *broker = s_broker ();
+    publisher_t *publisher = publisher_new (broker, "herald-test");
+    assert_int_equal (publisher_start (publisher), 0);
+    assert_int_equal (s_publish (publisher, BROKER_CREATED_KEY, "one", true), 1);
+    assert_int_equal (s_publish (publisher, BROKER_CREATED_KEY, "two", true), 2);
+    assert_int_equal (s_publish (publisher, BROKER_CREATED_KEY, "three", true), 3);
+    publisher_destroy (&publisher);
+    broker_disconnect (broker);
+    assert_int_equal (broker_connect (broker), 0);
+
+    subscription_t *subscription = subscription_new (broker, BROKER_QUEUE, 8);
+    assert_int_equal (subscription_start (subscription), 0);
+    const char *bodies[] = { "one", "two", "three" };
+    delivery_t d[3];
+    const char *why = NULL;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal (s_next_delivery (broker, subscription, &d[i], &why), 1);
+        assert_int_equal (d[i].len, strlen (bodies[i]));
+        assert_memory_equal (d[i].body, bodies[i], d[i].len);
+        assert_false (d[i].redelivered);
+    }
+    assert_int_equal (subscription_ack (subscription, d[0].tag, &why), 0);
+    assert_int_equal (subscription_reject (subscription, d[1].tag, &why), 0);
+    uint64_t void_tag = d[2].tag;
+    for (int i = 0; i < 3; i++)
+        delivery_release (&d[i]);
+
+    /* "three" was never settled: after a drop it comes again, redelivered. */
+    broker_drop (broker);
+    assert_int_equal (broker_connect (broker), 0);
+    assert_int_equal (subscription_start (subscription), 0);
+    delivery_t again;
+    assert_int_equal (s_next_delivery (broker, subscription, &again, &why), 1);
+    assert_true (again.redelivered);
+    assert_memory_equal (again.body, "three", again.len);
+    assert_int_equal (subscription_ack (subscription, again.tag, &why), 0);
+    delivery_release (&again);
+
+    /* A tag this channel never gave out (as a stale tag from an older
+       connection would be): the server closes the channel, which reads as
+       an error. */
+    assert_int_equal (subscription_ack (subscription, void_tag + 100, &why), 0);
+    why = NULL;
+    delivery_t none = { 0 };
+    assert_int_equal (s_next_delivery (broker, subscription, &none, &why), -1);
+    assert_string_equal (why, "closed by the server");
+    assert_null (none.body);
+    broker_drop (broker);
+    subscription_destroy (&subscription);
+    broker_destroy (&broker);
+    assert_int_equal (s_depth (BROKER_QUEUE), 0);
+    assert_int_equal (s_depth (BROKER_DEAD_QUEUE), 1);
+}
+
+static void
+test_a_channel_closed_under_the_publisher_is_an_error (void **state)
+{
+    broker_t *broker = s_broker ();
+    publisher_t *publisher = publisher_new (broker, "herald-test");
+    assert_int_equal (publisher_start (publisher), 0);
+    /* Without the exchange, the server closes the channel (404). */
+    broker_t *other = broker_new (s_rabbit.url, 10);
+    assert_int_equal (broker_connect (other), 0);
+    amqp_exchange_delete (broker_conn (other), BROKER_CHANNEL, amqp_cstring_bytes (BROKER_EXCHANGE),
+                          0);
+    assert_int_equal (broker_rpc_check (amqp_get_rpc_reply (broker_conn (other)), "delete"), 0);
+    broker_disconnect (other);
+    assert_int_equal (s_publish (publisher, BROKER_CREATED_KEY, "x", true), 1);
+    publisher_event_t event;
+    const char *why = NULL;
+    assert_int_equal (s_next_event (broker, publisher, &event, &why), -1);
+    assert_string_equal (why, "closed by the server");
+    broker_drop (broker);
+    /* Connecting declares the topology again, binding included. */
+    assert_int_equal (broker_connect (other), 0);
+    broker_disconnect (other);
+    broker_destroy (&other);
+    publisher_destroy (&publisher);
+    broker_destroy (&broker);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_publishes_are_numbered_from_one_per_connection_and_confirmed),
+        cmocka_unit_test (test_an_unroutable_mandatory_publish_comes_back_returned_then_acked),
+        cmocka_unit_test (test_deliveries_are_acked_dead_lettered_or_redelivered_after_a_drop),
+        cmocka_unit_test (test_a_channel_closed_under_the_publisher_is_an_error),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}
