@@ -42,6 +42,17 @@
 #define BROKER_RETRY_INITIAL_MS 100
 #define BROKER_RETRY_MAX_MS 5000
 
+/* The two settings every broker client takes (common/options.h entries),
+   written once for the notifier and the worker. The URL holds a password:
+   give it by environment or file, never in argv, where ps shows it. */
+#define BROKER_OPTION_URL                                                                          \
+    OPTION_SC ("amqp-url", "HERALD_AMQP_URL", BROKER_URL_DEFAULT, "URL",                           \
+               "broker (holds a password: prefer the environment, argv is visible in ps)",         \
+               broker_url_check)
+#define BROKER_OPTION_HEARTBEAT                                                                    \
+    OPTION_I ("heartbeat", "HERALD_AMQP_HEARTBEAT", OPTION_XSTR (BROKER_HEARTBEAT_DEFAULT), 0,     \
+              3600, "S", "AMQP heartbeat seconds, 0 = off")
+
 typedef struct _broker_t broker_t;
 
 /* Checks that url parses as amqp://user:pass@host:port/vhost. Returns 0, or

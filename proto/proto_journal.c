@@ -158,7 +158,6 @@ proto_journal_decode (const void *buf, size_t len, proto_journal_record_t *rec, 
     err = wire_error_begin (err, &scratch);
     memset (rec, 0, sizeof *rec);
     msgpack_unpacked unpacked;
-    msgpack_unpacked_init (&unpacked);
     wire_map_t m;
     proto_str_t type;
     proto_decode_t rc = wire_unpack (buf, len, S_DEPTH, &unpacked, err);

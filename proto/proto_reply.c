@@ -407,7 +407,6 @@ proto_reply_decode (const void *buf, size_t len, proto_reply_t *reply, proto_err
     err = wire_error_begin (err, &scratch);
     memset (reply, 0, sizeof *reply);
     msgpack_unpacked unpacked;
-    msgpack_unpacked_init (&unpacked);
     proto_decode_t rc = wire_unpack (buf, len, WIRE_DEPTH_REPLY, &unpacked, err);
     if (rc == PROTO_DECODE_OK)
         rc = s_decode_reply (&unpacked.data, reply, err);
@@ -483,7 +482,6 @@ proto_notification_decode (const void *buf, size_t len, const proto_limits_t *li
     if (!limits)
         limits = &defaults;
     msgpack_unpacked unpacked;
-    msgpack_unpacked_init (&unpacked);
     proto_decode_t rc = wire_unpack (buf, len, WIRE_DEPTH_NOTIFICATION, &unpacked, err);
     if (rc == PROTO_DECODE_OK)
         rc = s_decode_notification (&unpacked.data, limits, n, err);

@@ -228,7 +228,6 @@ proto_request_decode (const void *buf, size_t len, const proto_limits_t *limits,
     if (!limits)
         limits = &defaults;
     msgpack_unpacked unpacked;
-    msgpack_unpacked_init (&unpacked);
     proto_decode_t rc = wire_unpack (buf, len, WIRE_DEPTH_REQUEST, &unpacked, err);
     if (rc == PROTO_DECODE_OK)
         rc = s_decode_map (&unpacked.data, limits, req, err);

@@ -234,6 +234,7 @@ s_scan (const uint8_t *p, size_t len, int max_depth, proto_error_t *err)
 proto_decode_t
 wire_unpack (const void *buf, size_t len, int max_depth, msgpack_unpacked *out, proto_error_t *err)
 {
+    msgpack_unpacked_init (out);
     if (!buf || len == 0)
         return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_, "empty frame");
     if (len > PROTO_FRAME_MAX)

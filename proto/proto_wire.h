@@ -32,8 +32,9 @@ proto_decode_t wire_fail (proto_error_t *err, proto_decode_t code, proto_key_t k
 
 /* Checks the raw bytes (size, structure, declared counts against the bytes
    left, nesting, trailing bytes) and only then unpacks them with msgpack-c
-   into out (caller inits and destroys it). The root must be a map. Strings
-   in out point into buf. */
+   into out, which it initializes: the caller destroys it
+   (msgpack_unpacked_destroy) whatever the result. The root must be a map.
+   Strings in out point into buf. */
 proto_decode_t wire_unpack (const void *buf, size_t len, int max_depth, msgpack_unpacked *out,
                             proto_error_t *err);
 

@@ -20,8 +20,7 @@
 #include <string.h>
 
 static option_t s_options[] = {
-    OPTION_SC ("amqp-url", "HERALD_AMQP_URL", BROKER_URL_DEFAULT, "URL", "broker",
-               broker_url_check),
+    BROKER_OPTION_URL,
     OPTION_SC ("gateway-url", "HERALD_GATEWAY_URL", "http://127.0.0.1:8000", "URL", "gateway",
                options_check_http_url),
     OPTION_S ("gateway-token-file", "HERALD_GATEWAY_TOKEN_FILE", NULL, "PATH",
@@ -37,8 +36,7 @@ static option_t s_options[] = {
               "first retry delay ceiling"),
     OPTION_I ("retry-max-ms", "HERALD_WORKER_RETRY_MAX_MS", "15000", 1, 3600000, "N",
               "retry delay ceiling"),
-    OPTION_I ("heartbeat", "HERALD_AMQP_HEARTBEAT", OPTION_XSTR (BROKER_HEARTBEAT_DEFAULT), 0, 3600,
-              "S", "AMQP heartbeat seconds, 0 = off"),
+    BROKER_OPTION_HEARTBEAT,
     OPTION_S ("health-file", "HERALD_HEALTH_FILE", "/tmp/herald-worker.health", "PATH",
               "touched every second while consuming from RabbitMQ"),
     OPTION_END,
