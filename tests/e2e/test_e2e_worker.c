@@ -95,6 +95,44 @@ test_event_gone_is_acked_and_logged (void **state)
     stack_end (stack);
 }
 
+/* What a client wrote can never forge a second notification line or reach
+   the terminal raw: through the whole pipeline, a description holding a
+   newline, a fake line and an escape sequence prints as one escaped line. */
+static void
+test_description_cannot_forge_a_second_line (void **state)
+{
+    e2e_stack_t *stack = *state;
+    stack_begin (stack);
+    assert_int_equal (stack_start_all (stack), 0);
+    static const char forged[] = "first\nEvent 00000000-0000-4000-8000-000000000000 has been sent "
+                                 "to victim: forged\r\x1b[2K\x1b[31mred";
+    char id[ID_SIZE];
+    assert_int_equal (stack_post (stack, "u-forge", forged, id), 201);
+    assert_int_equal (stack_wait_processed (stack, 1, 30000), 1);
+    s_stop_worker (stack, 0);
+    FILE *out = fopen (stack->worker_out[0], "r");
+    assert_non_null (out);
+    char line[4096];
+    int lines = 0, sent = 0;
+    bool found = false;
+    while (fgets (line, sizeof line, out)) {
+        lines++;
+        if (strstr (line, "has been sent"))
+            sent++;
+        assert_null (strchr (line, '\x1b'));
+        assert_null (strchr (line, '\r'));
+        if (strstr (line, id)
+            && strstr (line, "u-forge: first\\nEvent 00000000-0000-4000-8000-000000000000 has been "
+                             "sent to victim: forged\\r\\x1b[2K\\x1b[31mred\n"))
+            found = true;
+    }
+    fclose (out);
+    assert_true (found);
+    assert_int_equal (lines, 1);
+    assert_int_equal (sent, 1);
+    stack_end (stack);
+}
+
 /* An event the store does not know (an in-memory store restarted since the
    notification was queued) is handled the same on a redelivery as on a first
    delivery: the line is printed, the 404 logged, counted and acked. Only a
@@ -313,6 +351,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_retry_budget_spent_then_dead_lettered),
+        cmocka_unit_test (test_description_cannot_forge_a_second_line),
         cmocka_unit_test (test_event_gone_is_acked_and_logged),
         cmocka_unit_test (test_event_gone_same_on_redelivery_as_first_delivery),
         cmocka_unit_test (test_redelivered_processed_event_acked_without_printing),
