@@ -7,6 +7,20 @@
 
 #include <stdlib.h>
 
+/* The code point of the UTF-8 sequence of step bytes at p if it is a C1
+   control (U+0080..U+009F: NEL, CSI, ...) or a line or paragraph separator
+   (U+2028, U+2029), else 0. */
+static unsigned
+s_separator (const char *p, size_t step)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    if (step == 2 && u[0] == 0xC2 && u[1] < 0xA0)
+        return u[1];
+    if (step == 3 && u[0] == 0xE2 && u[1] == 0x80 && (u[2] == 0xA8 || u[2] == 0xA9))
+        return 0x2000u | (u[2] == 0xA8 ? 0x28u : 0x29u);
+    return 0;
+}
+
 size_t
 line_escape (const char *text, size_t len, char *out)
 {
@@ -15,15 +29,12 @@ line_escape (const char *text, size_t len, char *out)
     for (size_t i = 0; i < len;) {
         unsigned char c = (unsigned char)text[i];
         size_t step = proto_utf8_len (text + i, len - i);
-        if (step == 2 && c == 0xC2 && (unsigned char)text[i + 1] < 0xA0) {
-            /* C1 control U+0080..U+009F (NEL, CSI, ...) */
-            unsigned char cp = (unsigned char)text[i + 1];
+        unsigned cp = s_separator (text + i, step);
+        if (cp) {
             out[o++] = '\\';
             out[o++] = 'u';
-            out[o++] = '0';
-            out[o++] = '0';
-            out[o++] = hex[cp >> 4];
-            out[o++] = hex[cp & 0x0F];
+            for (int shift = 12; shift >= 0; shift -= 4)
+                out[o++] = hex[(cp >> shift) & 0x0F];
         } else if (step > 1) {
             for (size_t k = 0; k < step; k++)
                 out[o++] = text[i + k];

@@ -6,10 +6,11 @@
  * The user id and the description are whatever a client sent, so they are
  * printed escaped: a newline could otherwise forge a second notification
  * line on stdout (which carries nothing else), and an escape sequence would
- * reach the operator's terminal raw. Control characters (C0, DEL, C1),
- * bytes that are not UTF-8 and the backslash itself are written as C-style
- * escapes (\n, \r, \t, \\, \x1b, \u0085); every other character, non-ASCII
- * text included, is printed as it is. Text without any of them prints
+ * reach the operator's terminal raw. Control characters (C0, DEL, C1), the
+ * Unicode line and paragraph separators (U+2028, U+2029: a line break to
+ * many log viewers), bytes that are not UTF-8 and the backslash itself are
+ * written as C-style escapes (\n, \r, \t, \\, \x1b, \u0085, \u2028);
+ * every other character, non-ASCII text included, is printed as it is. Text without any of them prints
  * exactly as before.
  */
 #ifndef HERALD_WORKER_LINE_H

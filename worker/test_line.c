@@ -52,6 +52,10 @@ test_line_escape_escapes_every_control_character (void **state)
     S_EXPECT ("nel\xC2\x85"
               "csi\xC2\x9b",
               "nel\\u0085csi\\u009b");
+    S_EXPECT ("ls\xE2\x80\xA8"
+              "ps\xE2\x80\xA9"
+              "dash\xE2\x80\x94",
+              "ls\\u2028ps\\u2029dash\xE2\x80\x94"); /* U+2014 is text */
     for (int c = 0; c < 0x20; c++) {
         char in[1] = { (char)c }, out[LINE_ESCAPE_GROWTH + 1];
         line_escape (in, 1, out);

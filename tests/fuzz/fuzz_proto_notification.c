@@ -9,6 +9,7 @@
  * (worker/line.c): whatever they hold, the result is one line of printable
  * UTF-8 within the documented growth.
  */
+#define _GNU_SOURCE /* memmem */
 #include "fuzz_check.h"
 #include "line.h"
 #include "proto.h"
@@ -16,8 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* line_escape on any bytes: no control character, no newline, nothing that
-   is not UTF-8, at most LINE_ESCAPE_GROWTH bytes per input byte. */
+/* line_escape on any bytes: no control character, no newline or Unicode
+   line separator, nothing that is not UTF-8, at most LINE_ESCAPE_GROWTH
+   bytes per input byte. */
 static void
 s_check_line (const uint8_t *data, size_t size)
 {
@@ -28,6 +30,8 @@ s_check_line (const uint8_t *data, size_t size)
     for (size_t i = 0; i < n; i++)
         FUZZ_CHECK ((unsigned char)out[i] >= 0x20 && out[i] != 0x7F);
     FUZZ_CHECK (n == 0 || proto_check_string (out, n, n) == PROTO_STR_OK);
+    FUZZ_CHECK (!memmem (out, n, "\xE2\x80\xA8", 3) && !memmem (out, n, "\xE2\x80\xA9", 3));
+    FUZZ_CHECK (!memmem (out, n, "\xC2\x85", 2)); /* NEL, the one C1 a terminal breaks on */
     free (out);
 }
 
