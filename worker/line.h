@@ -10,8 +10,8 @@
  * Unicode line and paragraph separators (U+2028, U+2029: a line break to
  * many log viewers), bytes that are not UTF-8 and the backslash itself are
  * written as C-style escapes (\n, \r, \t, \\, \x1b, \u0085, \u2028);
- * every other character, non-ASCII text included, is printed as it is. Text without any of them
- * prints exactly as before.
+ * every other character, non-ASCII text included, is printed as it is.
+ * Text without any of them prints exactly as before.
  */
 #ifndef HERALD_WORKER_LINE_H
 #define HERALD_WORKER_LINE_H
