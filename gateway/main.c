@@ -42,6 +42,11 @@ static option_t s_options[] = {
               "request body bytes before 413"),
     OPTION_I ("max-connections", "HERALD_MAX_CONNECTIONS", "1024", 1, 1000000, "N",
               "open HTTP connections (all loops together); more are refused"),
+    OPTION_I ("max-connections-per-client", "HERALD_MAX_CONNECTIONS_PER_CLIENT", "256", 1, 1000000,
+              "N", "open HTTP connections from one client address; more are refused"),
+    OPTION_I ("request-timeout", "HERALD_HTTP_REQUEST_TIMEOUT", "30", 1, 3600, "S",
+              "seconds a client has to send a whole request (headers and body), from its "
+              "connection or its previous response; a slower one is disconnected"),
     OPTION_I ("max-inflight", "HERALD_MAX_INFLIGHT", "4096", 1, 1048576, "N",
               "store requests in flight per loop before 503"),
     OPTION_I ("idle-timeout", "HERALD_HTTP_IDLE_TIMEOUT", "30", 1, 3600, "S",
@@ -98,6 +103,10 @@ main (int argc, char *argv[])
             (unsigned)((options_get (&opts, "max-connections")->num + threads - 1) / threads),
         .max_inflight = (size_t)options_get (&opts, "max-inflight")->num,
         .idle_timeout_s = (unsigned)options_get (&opts, "idle-timeout")->num,
+        .max_per_client =
+            (unsigned)((options_get (&opts, "max-connections-per-client")->num + threads - 1)
+                       / threads),
+        .request_timeout_s = (unsigned)options_get (&opts, "request-timeout")->num,
     };
     if (proto_limits_from_env (&config.limits) != 0)
         return 2;

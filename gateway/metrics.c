@@ -36,6 +36,7 @@ struct _metrics_t {
     atomic_int store_up;
     atomic_uint_fast64_t late_replies;
     atomic_uint_fast64_t refused_connections;
+    atomic_uint_fast64_t cut_connections;
 };
 
 metrics_t *
@@ -118,6 +119,12 @@ metrics_refused_connection (metrics_t *self)
     atomic_fetch_add_explicit (&self->refused_connections, 1, memory_order_relaxed);
 }
 
+void
+metrics_cut_connections (metrics_t *self, unsigned n)
+{
+    atomic_fetch_add_explicit (&self->cut_connections, n, memory_order_relaxed);
+}
+
 static uint64_t
 s_load (atomic_uint_fast64_t *v)
 {
@@ -197,9 +204,15 @@ metrics_render (metrics_t *self, size_t *len)
              (unsigned long long)s_load (&self->late_replies));
     fprintf (out,
              "# HELP herald_http_refused_connections_total Connections closed at once because "
-             "max-connections were open.\n# TYPE herald_http_refused_connections_total counter\n"
-             "herald_http_refused_connections_total %llu\n",
-             (unsigned long long)s_load (&self->refused_connections));
+             "max-connections (in all, or from that client) were open.\n"
+             "# TYPE herald_http_refused_connections_total counter\n"
+             "herald_http_refused_connections_total %llu\n"
+             "# HELP herald_http_cut_connections_total Connections shut down because their "
+             "request did not arrive within request-timeout.\n"
+             "# TYPE herald_http_cut_connections_total counter\n"
+             "herald_http_cut_connections_total %llu\n",
+             (unsigned long long)s_load (&self->refused_connections),
+             (unsigned long long)s_load (&self->cut_connections));
     if (fclose (out) != 0) {
         free (text);
         return NULL;

@@ -40,6 +40,9 @@ void metrics_late_reply (metrics_t *self);
 /* A connection was refused because the loop had max-connections open. */
 void metrics_refused_connection (metrics_t *self);
 
+/* n connections were shut down for missing their request deadline. */
+void metrics_cut_connections (metrics_t *self, unsigned n);
+
 /* Renders the exposition text. Returns a heap string (caller frees) and its
    length in *len, or NULL when out of memory. */
 char *metrics_render (metrics_t *self, size_t *len);

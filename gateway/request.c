@@ -3,6 +3,9 @@
  */
 #include "request.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 struct MHD_Response *
 request_static_response (const void *data, size_t len, const char *type)
 {
@@ -65,4 +68,45 @@ request_complete (request_t *req)
 {
     req->ready = true;
     MHD_resume_connection (req->conn);
+}
+
+api_param_t
+request_param (struct MHD_Connection *conn, const char *name)
+{
+    api_param_t p = { NULL, 0, false };
+    const char *value = NULL;
+    size_t len = 0;
+    if (MHD_lookup_connection_value_n (conn, MHD_GET_ARGUMENT_KIND, name, strlen (name), &value,
+                                       &len)
+        == MHD_YES) {
+        p.ptr = value ? value : "";
+        p.len = value ? len : 0;
+        p.present = true;
+    }
+    return p;
+}
+
+void
+request_append (request_t *req, const char *data, size_t size, size_t max_body)
+{
+    if (req->too_large || req->len + size > max_body) {
+        req->too_large = true;
+        return;
+    }
+    if (req->len + size > req->cap) {
+        size_t cap = req->cap ? req->cap : 1024;
+        while (cap < req->len + size)
+            cap *= 2;
+        if (cap > max_body)
+            cap = max_body;
+        char *body = realloc (req->body, cap);
+        if (!body) {
+            req->too_large = true; /* answered 413; the limit is what we can hold */
+            return;
+        }
+        req->body = body;
+        req->cap = cap;
+    }
+    memcpy (req->body + req->len, data, size);
+    req->len += size;
 }

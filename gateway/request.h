@@ -25,9 +25,10 @@ typedef struct {
     char *body;
     size_t len, cap;
     bool too_large;
-    bool ready;  /* reply holds the response to queue */
-    bool queued; /* a response was queued */
-    bool close;  /* "Connection: close" on the response (the gateway is stopping) */
+    bool ready;    /* reply holds the response to queue */
+    bool queued;   /* a response was queued */
+    bool received; /* the whole request is in (its deadline is off) */
+    bool close;    /* "Connection: close" on the response (the gateway is stopping) */
     unsigned status;
     api_reply_t reply;
     char location[16 + PROTO_UUID_LEN];
@@ -52,5 +53,14 @@ enum MHD_Result request_queue_detail (request_t *req, unsigned status, const cha
 
 /* Makes req->reply the response and resumes the suspended connection. */
 void request_complete (request_t *req);
+
+/* A query parameter of req's connection (percent-decoded by MHD,
+   length-aware; borrowed from the connection's pool). */
+api_param_t request_param (struct MHD_Connection *conn, const char *name);
+
+/* Appends upload data to req->body; past max_body the rest is read and
+   dropped (too_large set) so the 413 can be sent once the client has
+   finished. */
+void request_append (request_t *req, const char *data, size_t size, size_t max_body);
 
 #endif

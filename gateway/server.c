@@ -17,13 +17,14 @@
  * libmicrohttpd's own connection timeout reaps idle and half-sent
  * connections; suspended ones never time out by themselves, so the store
  * deadline is ours to enforce (pending_expire). A request's state and how
- * its response is queued are request.c's; --listen is resolved by
- * listen_addr.c.
+ * its response is queued are request.c's, the limits and deadlines per
+ * client clients.c's; --listen is resolved by listen_addr.c.
  */
 #include "server.h"
 
 #include "api.h"
 #include "assets.h"
+#include "clients.h"
 #include "clock.h"
 #include "log.h"
 #include "listen_addr.h"
@@ -56,8 +57,8 @@ struct _server_t {
     store_client_t *store;
     pending_t *pending;
     struct MHD_Response *openapi, *docs, *ping, *healthz;
-    unsigned connections; /* open HTTP connections of this loop */
-    bool started;         /* the daemon is up: its messages are about clients */
+    clients_t *clients; /* connection limits and request deadlines */
+    bool started;       /* the daemon is up: its messages are about clients */
     bool stopping;
     int64_t stop_deadline_ms;
 };
@@ -162,23 +163,6 @@ s_expire (server_t *self)
 
 /* ---- The HTTP side ------------------------------------------------------- */
 
-/* Reads a query parameter (percent-decoded by MHD, length-aware). */
-static api_param_t
-s_param (struct MHD_Connection *conn, const char *name)
-{
-    api_param_t p = { NULL, 0, false };
-    const char *value = NULL;
-    size_t len = 0;
-    if (MHD_lookup_connection_value_n (conn, MHD_GET_ARGUMENT_KIND, name, strlen (name), &value,
-                                       &len)
-        == MHD_YES) {
-        p.ptr = value ? value : "";
-        p.len = value ? len : 0;
-        p.present = true;
-    }
-    return p;
-}
-
 /* The final call: everything is received. */
 static enum MHD_Result
 s_handle (server_t *self, request_t *req)
@@ -227,10 +211,10 @@ s_handle (server_t *self, request_t *req)
         break;
     case API_EP_LIST: {
         api_query_t query = {
-            .user_id = s_param (req->conn, "user_id"),
-            .status = s_param (req->conn, "status"),
-            .limit = s_param (req->conn, "limit"),
-            .after = s_param (req->conn, "after"),
+            .user_id = request_param (req->conn, "user_id"),
+            .status = request_param (req->conn, "status"),
+            .limit = request_param (req->conn, "limit"),
+            .after = request_param (req->conn, "after"),
         };
         rc = api_parse_list (&query, &self->config.limits, &preq, &req->reply);
         break;
@@ -318,33 +302,6 @@ s_begin (server_t *self, request_t *req, const char *url, const char *method)
     return MHD_YES;
 }
 
-/* Appends upload data; past max_body the rest is read and dropped so the
-   413 can be sent once the client has finished. */
-static void
-s_upload (server_t *self, request_t *req, const char *data, size_t size)
-{
-    if (req->too_large || req->len + size > self->config.max_body) {
-        req->too_large = true;
-        return;
-    }
-    if (req->len + size > req->cap) {
-        size_t cap = req->cap ? req->cap : 1024;
-        while (cap < req->len + size)
-            cap *= 2;
-        if (cap > self->config.max_body)
-            cap = self->config.max_body;
-        char *body = realloc (req->body, cap);
-        if (!body) {
-            req->too_large = true; /* answered 413; the limit is what we can hold */
-            return;
-        }
-        req->body = body;
-        req->cap = cap;
-    }
-    memcpy (req->body + req->len, data, size);
-    req->len += size;
-}
-
 static enum MHD_Result
 s_access (void *cls, struct MHD_Connection *conn, const char *url, const char *method,
           const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -364,9 +321,15 @@ s_access (void *cls, struct MHD_Connection *conn, const char *url, const char *m
     }
     if (*upload_data_size > 0) {
         if (!req->queued)
-            s_upload (self, req, upload_data, *upload_data_size);
+            request_append (req, upload_data, *upload_data_size, self->config.max_body);
         *upload_data_size = 0;
         return MHD_YES;
+    }
+    if (!req->received) { /* the final call: the whole request is in */
+        req->received = true;
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info (conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        clients_request_in (info ? info->socket_context : NULL);
     }
     if (req->queued)
         return MHD_YES;
@@ -392,6 +355,9 @@ s_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
     if (req->queued)
         metrics_request (self->metrics, req->ep, req->status, clock_mono_us () - req->start_us);
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info (conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    clients_response_out (self->clients, info ? info->socket_context : NULL, clock_mono_ms ());
     metrics_inflight (self->metrics, -1);
     api_reply_clear (&req->reply);
     free (req->body);
@@ -409,7 +375,7 @@ static enum MHD_Result
 s_accept_policy (void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
     server_t *self = cls;
-    if (self->connections < self->config.max_connections)
+    if (clients_admit (self->clients, addr))
         return MHD_YES;
     metrics_refused_connection (self->metrics);
     return MHD_NO;
@@ -421,9 +387,11 @@ s_on_connection (void *cls, struct MHD_Connection *conn, void **socket_context,
 {
     server_t *self = cls;
     if (code == MHD_CONNECTION_NOTIFY_STARTED)
-        self->connections++;
-    else if (code == MHD_CONNECTION_NOTIFY_CLOSED && self->connections > 0)
-        self->connections--;
+        *socket_context = clients_open (self->clients, conn, clock_mono_ms ());
+    else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        clients_close (self->clients, *socket_context);
+        *socket_context = NULL;
+    }
 }
 
 /* ---- Setup and the loop -------------------------------------------------- */
@@ -464,13 +432,16 @@ server_new (const server_config_t *config, metrics_t *metrics, void *zmq_ctx)
     self->config = *config;
     self->metrics = metrics;
     self->pending = pending_new (config->max_inflight);
+    self->clients = clients_new (config->max_connections, config->max_per_client,
+                                 (int64_t)config->request_timeout_s * 1000);
     self->openapi = request_static_response (gateway_asset_openapi_json,
                                              gateway_asset_openapi_json_len, "application/json");
     self->docs = request_static_response (gateway_asset_docs_html, gateway_asset_docs_html_len,
                                           "text/html; charset=utf-8");
     self->ping = request_static_response (ping, sizeof ping - 1, "application/json");
     self->healthz = request_static_response (healthz, sizeof healthz - 1, "application/json");
-    if (!self->pending || !self->openapi || !self->docs || !self->ping || !self->healthz)
+    if (!self->pending || !self->clients || !self->openapi || !self->docs || !self->ping
+        || !self->healthz)
         goto fail;
     store_client_config_t store = { .endpoint = config->store_endpoint,
                                     .zmq_ctx = zmq_ctx,
@@ -523,6 +494,7 @@ server_destroy (server_t **self_p)
         if (statics[i])
             MHD_destroy_response (statics[i]);
     pending_destroy (&self->pending);
+    clients_destroy (&self->clients); /* after the daemon: its last notices use it */
     free (self);
     *self_p = NULL;
 }
@@ -537,6 +509,9 @@ s_poll_timeout (server_t *self)
     MHD_UNSIGNED_LONG_LONG mhd_ms;
     if (MHD_get_timeout (self->mhd, &mhd_ms) == MHD_YES)
         timeout = mhd_ms > 60000 ? 60000 : (long)mhd_ms;
+    long sweep = clients_timeout (self->clients, now);
+    if (sweep >= 0 && (timeout < 0 || sweep < timeout))
+        timeout = sweep;
     int64_t deadline = pending_next_deadline (self->pending);
     if (self->stopping && (deadline < 0 || self->stop_deadline_ms < deadline))
         deadline = self->stop_deadline_ms;
@@ -581,6 +556,9 @@ server_run (server_t *self)
         }
         s_drain_store (self);
         s_expire (self);
+        unsigned cut = clients_sweep (self->clients, clock_mono_ms ());
+        if (cut)
+            metrics_cut_connections (self->metrics, cut);
         MHD_run (self->mhd);
         if (self->stopping
             && (pending_size (self->pending) == 0 || clock_mono_ms () >= self->stop_deadline_ms))

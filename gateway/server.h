@@ -27,6 +27,8 @@ typedef struct {
     int timeout_ms;             /* store round trip before 504 */
     size_t max_body;            /* bytes before 413 */
     unsigned max_connections;   /* per loop */
+    unsigned max_per_client;    /* per loop, from one client address */
+    unsigned request_timeout_s; /* to deliver a whole request (clients.h) */
     size_t max_inflight;        /* store requests in flight per loop */
     unsigned idle_timeout_s;    /* idle or half-sent connection lifetime */
     proto_limits_t limits;

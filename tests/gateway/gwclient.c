@@ -296,9 +296,22 @@ gw_resp_parse (gw_resp_t *resp, const char *raw, size_t len)
 int
 gw_raw_connect (int port)
 {
+    return gw_raw_connect_from (port, NULL);
+}
+
+int
+gw_raw_connect_from (int port, const char *from)
+{
     int fd = socket (AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t)port) };
     addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    struct sockaddr_in source = { .sin_family = AF_INET };
+    if (fd >= 0 && from
+        && (inet_pton (AF_INET, from, &source.sin_addr) != 1
+            || bind (fd, (struct sockaddr *)&source, sizeof source) != 0)) {
+        close (fd);
+        return -1;
+    }
     if (fd >= 0 && connect (fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
         close (fd);
         fd = -1;

@@ -96,6 +96,9 @@ size_t gw_list_all (gw_t *self, const char *query, int limit, char *ids, size_t 
 
 /* Raw TCP to 127.0.0.1:port, blocking, -1 on failure. */
 int gw_raw_connect (int port);
+/* The same from source address from ("127.0.0.2": another client to the
+   gateway, still on loopback). */
+int gw_raw_connect_from (int port, const char *from);
 /* Sends data (while also reading, so an early answer is never lost to a
    reset) and reads one response until it is complete, the peer closes or
    timeout_ms passes. Returns 0 with resp filled, -1 when no response came. */

@@ -13,6 +13,7 @@
 #include "gwclient.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,7 @@
 
 #define CREATES 1000
 #define PARALLEL 100
-#define STALLED 300
+#define STALLED 200 /* under the default per-client limit (256): one client */
 #define NORMAL 50
 
 typedef struct {
@@ -453,6 +454,147 @@ test_two_gateways_share_a_port_and_survive_one_killed (void **state)
     gw_fini (&b);
 }
 
+/* Sends a ping on fd and reads its status; 0 if none came within 5 s. */
+static long
+s_ping_on (int fd)
+{
+    const char *ping = "GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    if (send (fd, ping, strlen (ping), MSG_NOSIGNAL) != (ssize_t)strlen (ping))
+        return 0;
+    char buf[512];
+    size_t got = 0;
+    int64_t until = clock_mono_ms () + 5000;
+    while (clock_mono_ms () < until && got < sizeof buf - 1) {
+        struct pollfd pfd = { fd, POLLIN, 0 };
+        if (poll (&pfd, 1, 50) <= 0)
+            continue;
+        ssize_t n = recv (fd, buf + got, sizeof buf - 1 - got, 0);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+        buf[got] = '\0';
+        if (strstr (buf, "\r\n\r\n"))
+            break;
+    }
+    buf[got] = '\0';
+    long code = 0;
+    return sscanf (buf, "HTTP/1.1 %ld", &code) == 1 ? code : 0;
+}
+
+/* --max-connections-per-client: one client address holds at most its share;
+   its next connection is refused, while another client is still served. */
+static void
+test_one_client_cannot_take_every_connection (void **state)
+{
+    enum { PER_CLIENT = 4 };
+    const char *const extra[] = { "--max-connections", "16", "--max-connections-per-client", "4",
+                                  NULL };
+    gw_t lim;
+    assert_int_equal (gw_start_gateway_on (&lim, gw_shared (), extra), 0);
+    int fds[PER_CLIENT];
+    for (int i = 0; i < PER_CLIENT; i++) {
+        fds[i] = gw_raw_connect_from (lim.http_port, "127.0.0.2");
+        assert_true (fds[i] >= 0);
+        assert_int_equal (s_ping_on (fds[i]), 200); /* served, and kept open */
+    }
+    int over = gw_raw_connect_from (lim.http_port, "127.0.0.2");
+    assert_true (over >= 0);
+    assert_int_equal (s_ping_on (over), 0); /* refused: closed unanswered */
+    assert_true (s_wait_closed (over, 5000) >= 0 || errno == ECONNRESET);
+    close (over);
+    int other = gw_raw_connect_from (lim.http_port, "127.0.0.3");
+    assert_true (other >= 0);
+    assert_int_equal (s_ping_on (other), 200); /* another client is served */
+    close (other);
+    gw_resp_t resp = { 0 };
+    assert_int_equal (gw_call (&lim, &resp, "GET", "/metrics", NULL, NULL, 0), 200);
+    assert_true (gw_metric (resp.body, "herald_http_refused_connections_total", NULL) >= 1);
+    /* a slot freed is the client's again */
+    close (fds[0]);
+    int64_t until = clock_mono_ms () + 5000;
+    long code = 0;
+    while (code != 200 && clock_mono_ms () < until) {
+        int again = gw_raw_connect_from (lim.http_port, "127.0.0.2");
+        code = again >= 0 ? s_ping_on (again) : 0;
+        if (again >= 0)
+            close (again);
+    }
+    assert_int_equal (code, 200);
+    for (int i = 1; i < PER_CLIENT; i++)
+        close (fds[i]);
+    gw_resp_clear (&resp);
+    gw_fini (&lim);
+}
+
+/* --request-timeout: clients that trickle a request one byte at a time
+   (never idle, so the idle timeout never fires) are disconnected at the
+   request deadline, while a normal client is served meanwhile. */
+static void
+test_slow_clients_are_cut_at_the_request_deadline (void **state)
+{
+    enum { SLOW = 5 };
+    const char *const extra[] = { "--request-timeout", "2", "--idle-timeout", "120", NULL };
+    gw_t gw;
+    assert_int_equal (gw_start_gateway_on (&gw, gw_shared (), extra), 0);
+    static const char request[] = "POST /events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                  "Content-Type: application/json\r\nContent-Length: 4000\r\n\r\n";
+    int fds[SLOW];
+    int64_t closed[SLOW];
+    size_t sent[SLOW];
+    for (int i = 0; i < SLOW; i++) {
+        fds[i] = gw_raw_connect_from (gw.http_port, "127.0.0.2");
+        assert_true (fds[i] >= 0);
+        closed[i] = -1;
+        sent[i] = 0;
+    }
+    gw_resp_t resp = { 0 };
+    int64_t start = clock_mono_ms (), served = 0;
+    int open = SLOW;
+    while (open > 0 && clock_mono_ms () - start < 20000) {
+        for (int i = 0; i < SLOW; i++) {
+            if (closed[i] >= 0)
+                continue;
+            /* one byte of the head, then of the body: never complete */
+            char byte = sent[i] < sizeof request - 1 ? request[sent[i]] : 'x';
+            char buf[256];
+            ssize_t n = recv (fds[i], buf, sizeof buf, MSG_DONTWAIT);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+                || send (fds[i], &byte, 1, MSG_NOSIGNAL) != 1) {
+                closed[i] = clock_mono_ms () - start;
+                open--;
+                continue;
+            }
+            if (n > 0)
+                fail_msg ("a slow client got an answer before its request was complete");
+            sent[i]++;
+        }
+        /* the normal client meanwhile */
+        if (gw_call (&gw, &resp, "GET", "/ping", NULL, NULL, 0) == 200)
+            served++;
+        harness_nap_ms (200);
+    }
+    for (int i = 0; i < SLOW; i++) {
+        print_message ("slow client %d: %zu bytes sent, cut after %lld ms\n", i, sent[i],
+                       (long long)closed[i]);
+        if (closed[i] < 0)
+            fail_msg ("slow client %d still connected after 20 s (--request-timeout 2)", i);
+        close (fds[i]);
+    }
+    assert_true (served > 0);
+    assert_int_equal (gw_call (&gw, &resp, "GET", "/metrics", NULL, NULL, 0), 200);
+    assert_true (gw_metric (resp.body, "herald_http_cut_connections_total", NULL) >= SLOW);
+    /* a keep-alive client pausing between requests is not cut mid-request */
+    int keep = gw_raw_connect (gw.http_port);
+    assert_true (keep >= 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal (s_ping_on (keep), 200);
+        harness_nap_ms (500);
+    }
+    close (keep);
+    gw_resp_clear (&resp);
+    gw_fini (&gw);
+}
+
 int
 main (void)
 {
@@ -464,6 +606,8 @@ main (void)
         cmocka_unit_test (test_stalled_connections_do_not_block_others),
         cmocka_unit_test (test_idle_timeout_closes_stalled_connections),
         cmocka_unit_test (test_connection_limit_refuses_extra_connections),
+        cmocka_unit_test (test_one_client_cannot_take_every_connection),
+        cmocka_unit_test (test_slow_clients_are_cut_at_the_request_deadline),
         cmocka_unit_test (test_two_gateways_share_a_port_and_survive_one_killed),
     };
     int rc = cmocka_run_group_tests (tests, gw_shared_setup, gw_shared_teardown);
