@@ -33,6 +33,8 @@
 #define BROKER_CHANNEL 1
 
 #define BROKER_URL_DEFAULT "amqp://guest:guest@127.0.0.1:5672/"
+#define BROKER_URL_MAX 1024         /* a URL with the password of a file put in */
+#define BROKER_PASSWORD_MAX 256     /* bytes of a password file, line break excluded */
 #define BROKER_HEARTBEAT_DEFAULT 30 /* seconds */
 #define BROKER_CONNECT_TIMEOUT_MS 5000
 #define BROKER_RPC_TIMEOUT_MS 10000 /* declares, qos, confirm.select */
@@ -44,6 +46,16 @@ typedef struct _broker_t broker_t;
 /* Checks that url parses as amqp://user:pass@host:port/vhost. Returns 0, or
    -1 with the reason in err. */
 int broker_url_check (const char *url, char *err, size_t size);
+
+/* The URL to connect with, into out (size bytes): url itself when
+   password_file is NULL, else url with its password replaced by the one in
+   password_file (HERALD_AMQP_PASSWORD_FILE: a secret in a file, never in
+   argv or in the environment of a container). The file holds the password
+   alone; one final line break is not part of it. The URL must name a user.
+   Returns 0, or -1 after logging why (naming the file, never quoting its
+   content or the URL's password). Blocks on reading the file. */
+int broker_url_with_password_file (const char *url, const char *password_file, char *out,
+                                   size_t size);
 
 /* Creates a disconnected broker for url (copied). heartbeat_s 0 disables
    heartbeats (not recommended). Returns NULL if the URL does not parse. */

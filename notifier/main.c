@@ -26,6 +26,8 @@ static option_t s_options[] = {
                options_check_endpoint_or_none),
     OPTION_SC ("amqp-url", "HERALD_AMQP_URL", BROKER_URL_DEFAULT, "URL", "broker",
                broker_url_check),
+    OPTION_S ("amqp-password-file", "HERALD_AMQP_PASSWORD_FILE", NULL, "PATH",
+              "the broker password, read from this file instead of --amqp-url"),
     OPTION_I ("batch", "HERALD_NOTIFIER_BATCH", "500", 1, PROTO_FEED_READ_MAX, "N",
               "records per feed read"),
     OPTION_I ("window", "HERALD_NOTIFIER_WINDOW", "2000", 1, 1000000, "N",
@@ -74,6 +76,12 @@ main (int argc, char *argv[])
         config.store_pub_endpoint = NULL;
     if (opts.check)
         return health_check (config.health_file, HEALTH_MAX_AGE_MS) == 0 ? 0 : 1;
+    char amqp_url[BROKER_URL_MAX];
+    if (broker_url_with_password_file (config.amqp_url,
+                                       options_get (&opts, "amqp-password-file")->str, amqp_url,
+                                       sizeof amqp_url))
+        return 2;
+    config.amqp_url = amqp_url;
 
     zsys_handler_set (NULL); /* our own handlers: the relay drains on stop */
     return relay_run (&config, stop_on_signals ()) == 0 ? 0 : 1;

@@ -19,6 +19,8 @@
 static option_t s_options[] = {
     OPTION_SC ("amqp-url", "HERALD_AMQP_URL", BROKER_URL_DEFAULT, "URL", "broker",
                broker_url_check),
+    OPTION_S ("amqp-password-file", "HERALD_AMQP_PASSWORD_FILE", NULL, "PATH",
+              "the broker password, read from this file instead of --amqp-url"),
     OPTION_SC ("gateway-url", "HERALD_GATEWAY_URL", "http://127.0.0.1:8000", "URL", "gateway",
                options_check_http_url),
     OPTION_I ("prefetch", "HERALD_WORKER_PREFETCH", "32", 1, 65535, "N",
@@ -70,6 +72,12 @@ main (int argc, char *argv[])
     }
     if (opts.check)
         return health_check (config.health_file, HEALTH_MAX_AGE_MS) == 0 ? 0 : 1;
+    char amqp_url[BROKER_URL_MAX];
+    if (broker_url_with_password_file (config.amqp_url,
+                                       options_get (&opts, "amqp-password-file")->str, amqp_url,
+                                       sizeof amqp_url))
+        return 2;
+    config.amqp_url = amqp_url;
 
     return consumer_run (&config, stop_on_signals ()) == 0 ? 0 : 1;
 }
