@@ -155,6 +155,16 @@ broker_url_with_password_file (const char *url, const char *password_file, char 
     return 0;
 }
 
+const char *
+broker_url_from_options (options_t *opts, char *out, size_t size)
+{
+    assert (opts);
+    if (broker_url_with_password_file (options_get (opts, "amqp-url")->str,
+                                       options_get (opts, "amqp-password-file")->str, out, size))
+        return NULL;
+    return out;
+}
+
 broker_t *
 broker_new (const char *url, int heartbeat_s)
 {

@@ -20,6 +20,8 @@
 #ifndef HERALD_BROKER_H
 #define HERALD_BROKER_H
 
+#include "options.h"
+
 #include <amqp.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -56,6 +58,11 @@ int broker_url_check (const char *url, char *err, size_t size);
    content or the URL's password). Blocks on reading the file. */
 int broker_url_with_password_file (const char *url, const char *password_file, char *out,
                                    size_t size);
+
+/* The same for a service's options: its "amqp-url" and
+   "amqp-password-file" (both must be in its table). Returns out, or NULL
+   after logging why. */
+const char *broker_url_from_options (options_t *opts, char *out, size_t size);
 
 /* Creates a disconnected broker for url (copied). heartbeat_s 0 disables
    heartbeats (not recommended). Returns NULL if the URL does not parse. */

@@ -77,11 +77,8 @@ main (int argc, char *argv[])
     if (opts.check)
         return health_check (config.health_file, HEALTH_MAX_AGE_MS) == 0 ? 0 : 1;
     char amqp_url[BROKER_URL_MAX];
-    if (broker_url_with_password_file (config.amqp_url,
-                                       options_get (&opts, "amqp-password-file")->str, amqp_url,
-                                       sizeof amqp_url))
+    if (!(config.amqp_url = broker_url_from_options (&opts, amqp_url, sizeof amqp_url)))
         return 2;
-    config.amqp_url = amqp_url;
 
     zsys_handler_set (NULL); /* our own handlers: the relay drains on stop */
     return relay_run (&config, stop_on_signals ()) == 0 ? 0 : 1;
