@@ -3,14 +3,17 @@
 # RabbitMQ node imports at boot (definitions.import_backend =
 # local_filesystem), so that no service logs in as guest:
 #
-#   scripts/broker-users.sh [--rotate] [--notifier-owner UID] [--worker-owner UID] DIR
+#   scripts/broker-users.sh [--rotate] [--notifier-owner UID] [--worker-owner UID] [DIR]
 #
-# DIR (created mode 0700) gets
+# DIR (default $HERALD_BROKER_USERS_DIR; created mode 0700, 0711 when owners
+# are given so that those uids can reach their file, and no one can list it)
+# gets
 #   herald-notifier.password, herald-worker.password
 #       a random password each (48 bytes from /dev/urandom, base64url: 64
 #       characters, safe in an AMQP URL), mode 0400, made once and kept;
 #       --rotate makes new ones. With --notifier-owner / --worker-owner (as
-#       root) the file belongs to that uid, for a container running as it.
+#       root; defaults $HERALD_BROKER_NOTIFIER_OWNER, $HERALD_BROKER_WORKER_OWNER)
+#       the file belongs to that uid, for a container running as it.
 #   definitions.json
 #       rewritten at every call: vhost /, the two users with salted SHA-256
 #       hashes of those passwords (rabbit_password_hashing_sha256:
@@ -37,7 +40,8 @@ usage() {
     exit 2
 }
 
-rotate=0 notifier_owner="" worker_owner=""
+rotate=0
+notifier_owner=${HERALD_BROKER_NOTIFIER_OWNER:-} worker_owner=${HERALD_BROKER_WORKER_OWNER:-}
 while [ $# -gt 0 ]; do
     case "$1" in
     --rotate) rotate=1; shift ;;
@@ -48,10 +52,11 @@ while [ $# -gt 0 ]; do
     *) break ;;
     esac
 done
-[ $# -eq 1 ] || usage
-dir=$1
+[ $# -le 1 ] || usage
+dir=${1:-${HERALD_BROKER_USERS_DIR:-}}
+[ -n "$dir" ] || usage
 mkdir -p "$dir"
-chmod 0700 "$dir"
+if [ -n "$notifier_owner$worker_owner" ]; then chmod 0711 "$dir"; else chmod 0700 "$dir"; fi
 
 # Permissions, as RabbitMQ checks them for what each service does
 # (amqp/broker.c declares the topology; see README "RabbitMQ users"):

@@ -7,7 +7,11 @@
 # it afterwards, by PID); makes the base images (compose/base-image.sh:
 # registry or debootstrap); builds; brings the stack up with the host-network
 # override on free loopback ports under a project name of its own; waits for
-# every container to be healthy; creates events through the gateway, sees each
+# every container to be healthy; checks RabbitMQ's users (only
+# herald-notifier and herald-worker, made by the one-shot broker-users
+# service; guest refused; each service connected as its own user, its
+# password in no container's environment, the worker unable to read the
+# notifier's); creates events through the gateway, sees each
 # one `processed` (GET /events/{id}) and the worker's exact line in
 # `logs worker`; scales the workers to 2 (both consuming, per RabbitMQ) and
 # does it again; then `down -v`. Built images stay cached for the next run.
@@ -110,7 +114,12 @@ say "base images (compose/base-image.sh)"
 "$root/compose/base-image.sh" || fail "could not provide debian:bookworm-slim"
 say "building the Herald image"
 dc build store >"$work/build.log" 2>&1 || { tail -40 "$work/build.log" >&2; fail "image build failed"; }
-if ! docker image inspect herald-rabbitmq:latest >/dev/null 2>&1; then
+# Built again (from cache when unchanged) unless it is the official image
+# compose/base-image.sh re-tagged: an image of an older rabbitmq.Dockerfile
+# must not be tested.
+if ! docker image inspect herald-rabbitmq:latest >/dev/null 2>&1 ||
+    docker image inspect -f '{{json .Config.Cmd}}' herald-rabbitmq:latest |
+    grep -qF /usr/lib/rabbitmq/bin/rabbitmq-server; then
     say "building the RabbitMQ image from Debian's package"
     dc build rabbitmq >"$work/build-rabbitmq.log" 2>&1 ||
         { tail -40 "$work/build-rabbitmq.log" >&2; fail "RabbitMQ image build failed"; }
@@ -118,12 +127,18 @@ fi
 
 # --- helpers ---------------------------------------------------------------------
 # Every container of the project healthy (count of them given), ≤ secs.
+# The one-shot broker-users is not counted; it must have exited 0.
 wait_healthy() { # count secs
     local want=$1 deadline=$((SECONDS + $2)) ids n healthy st
     while :; do
         ids=$(dc ps -q 2>/dev/null)
         n=0 healthy=0
         for id in $ids; do
+            if [ "$(docker inspect -f '{{index .Config.Labels "com.docker.compose.service"}}' "$id")" = broker-users ]; then
+                st=$(docker inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$id")
+                [ "$st" != "exited 0" ] || continue
+                [ "$st" = "running 0" ] || [ "$st" = "created 0" ] || fail "broker-users: $st"
+            fi
             n=$((n + 1))
             st=$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$id")
             [ "$st" = healthy ] && healthy=$((healthy + 1))
@@ -192,6 +207,29 @@ compose_up=1
 dc up -d >"$work/up.log" 2>&1 || { cat "$work/up.log" >&2; fail "$compose up failed"; }
 wait_healthy 5 240
 say "all 5 containers healthy"
+
+# --- RabbitMQ's users --------------------------------------------------------------
+rabbitctl() { dc exec -T rabbitmq rabbitmqctl -q "$@"; }
+listed=$(rabbitctl list_users | awk 'NR > 1 { print $1 }' | sort | tr '\n' ' ')
+[ "$listed" = "herald-notifier herald-worker " ] || fail "RabbitMQ's users: '$listed'"
+if rabbitctl authenticate_user guest guest >/dev/null 2>&1; then fail "guest/guest authenticates"; fi
+conns=$(rabbitctl list_connections user | awk 'NR > 1' | sort | tr '\n' ' ')
+[ "$conns" = "herald-notifier herald-worker " ] || fail "RabbitMQ's connections by user: '$conns'"
+for svc in notifier worker; do
+    pw=$(dc exec -T "$svc" cat "/run/herald-broker-users/herald-$svc.password") ||
+        fail "$svc cannot read its password file"
+    [ "${#pw}" -ge 32 ] || fail "$svc's password is ${#pw} characters"
+    for id in $(dc ps -q); do
+        if docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}{{range .Config.Cmd}}{{println .}}{{end}}' "$id" |
+            grep -qF -- "$pw"; then
+            fail "herald-$svc's password is in the environment or command of container $id"
+        fi
+    done
+done
+if dc exec -T worker cat /run/herald-broker-users/herald-notifier.password >/dev/null 2>&1; then
+    fail "the worker can read the notifier's password"
+fi
+say "RabbitMQ: users herald-notifier and herald-worker only, each service connected as its own, guest refused"
 
 create_events 5 one
 check_delivered 60
