@@ -13,7 +13,8 @@
 # password in no container's environment, the worker unable to read the
 # notifier's); creates events through the gateway, sees each
 # one `processed` (GET /events/{id}) and the worker's exact line in
-# `logs worker`; scales the workers to 2 (both consuming, per RabbitMQ) and
+# `logs worker`; rotates the passwords as the README says (old one refused,
+# events still delivered); scales the workers to 2 (both consuming, per RabbitMQ) and
 # does it again; then `down -v`. Built images stay cached for the next run.
 #
 # It never skips: when Docker cannot run here, it fails and says why.
@@ -235,6 +236,28 @@ create_events 5 one
 check_delivered 60
 say "5 events processed, worker lines seen"
 
+# --- rotating the passwords, as the README says -------------------------------------
+old=$(dc exec -T worker cat /run/herald-broker-users/herald-worker.password)
+dc run --rm broker-users broker-users.sh --rotate >"$work/rotate.log" 2>&1 ||
+    { cat "$work/rotate.log" >&2; fail "broker-users.sh --rotate failed"; }
+[ "$(dc exec -T worker cat /run/herald-broker-users/herald-worker.password)" != "$old" ] ||
+    fail "--rotate kept the worker's password"
+dc restart rabbitmq notifier worker >"$work/restart.log" 2>&1 ||
+    { cat "$work/restart.log" >&2; fail "restart after --rotate failed"; }
+wait_healthy 5 240
+deadline=$((SECONDS + 60))
+until [ "$(rabbitctl list_connections user 2>/dev/null | awk 'NR > 1' | sort | tr '\n' ' ')" = \
+    "herald-notifier herald-worker " ]; do
+    [ $SECONDS -lt $deadline ] || fail "notifier and worker not connected again after --rotate"
+    sleep 1
+done
+if rabbitctl authenticate_user herald-worker "$old" >/dev/null 2>&1; then
+    fail "the worker's old password still authenticates after --rotate"
+fi
+create_events 5 rotated
+check_delivered 60
+say "passwords rotated: the old one refused, 10 events processed"
+
 say "scaling workers to 2"
 dc up -d --scale worker=2 --no-recreate >"$work/scale.log" 2>&1 ||
     { cat "$work/scale.log" >&2; fail "scale failed"; }
@@ -250,5 +273,5 @@ create_events 20 two
 check_delivered 60
 by_worker=$(dc logs --no-color worker | grep -F 'has been sent to user-two-' |
     sed 's/ *|.*//' | sort | uniq -c | tr -s ' \n' ' ')
-say "25 events processed in total, every line once (batch two by container:$by_worker)"
+say "30 events processed in total, every line once (batch two by container:$by_worker)"
 say "PASS"
