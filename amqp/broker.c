@@ -10,6 +10,7 @@
 
 #include <amqp_tcp_socket.h>
 #include <assert.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,129 @@ broker_url_check (const char *url, char *err, size_t size)
         snprintf (err, size, "amqps:// is not supported");
     free (copy);
     return rc == AMQP_STATUS_OK && !info.ssl ? 0 : -1;
+}
+
+/* The password of the len bytes in buf, checked, into out. 0, or -1 logged. */
+static int
+s_password_take (const char *path, const char *buf, size_t len, char *out)
+{
+    if (len > 0 && buf[len - 1] == '\n')
+        len--;
+    if (len > 0 && buf[len - 1] == '\r')
+        len--;
+    if (len == 0 || len > BROKER_PASSWORD_MAX) {
+        if (len == 0)
+            log_error ("--amqp-password-file %s: empty", path);
+        else
+            log_error ("--amqp-password-file %s: longer than %d bytes", path, BROKER_PASSWORD_MAX);
+        return -1;
+    }
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f) {
+            log_error ("--amqp-password-file %s: holds a control character or a second line", path);
+            return -1;
+        }
+    memcpy (out, buf, len);
+    out[len] = '\0';
+    return 0;
+}
+
+/* Reads the password of path into out (BROKER_PASSWORD_MAX + 1 bytes).
+   0, or -1 logged. */
+static int
+s_password_read (const char *path, char *out)
+{
+    FILE *file = fopen (path, "rb");
+    if (!file) {
+        log_error ("--amqp-password-file %s: %s", path, strerror (errno));
+        return -1;
+    }
+    char buf[BROKER_PASSWORD_MAX + 3];
+    size_t len = fread (buf, 1, sizeof buf, file);
+    int failed = ferror (file);
+    fclose (file);
+    int rc = -1;
+    if (failed)
+        log_error ("--amqp-password-file %s: read error", path);
+    else
+        rc = s_password_take (path, buf, len, out);
+    explicit_bzero (buf, sizeof buf);
+    return rc;
+}
+
+int
+broker_url_with_password_file (const char *url, const char *password_file, char *out, size_t size)
+{
+    assert (url && out);
+    size_t url_len = strlen (url);
+    if (!password_file) {
+        if (url_len >= size) {
+            log_error ("--amqp-url: longer than %zu bytes", size - 1);
+            return -1;
+        }
+        memcpy (out, url, url_len + 1);
+        return 0;
+    }
+    /* amqp://USER[:PASSWORD]@HOST...: the user info ends at the last '@'
+       before the path. */
+    const char *scheme = "amqp://";
+    const char *auth = strncmp (url, scheme, strlen (scheme)) == 0 ? url + strlen (scheme) : NULL;
+    const char *at = NULL;
+    for (const char *p = auth; p && *p && *p != '/'; p++)
+        if (*p == '@')
+            at = p;
+    size_t user_len = 0;
+    while (auth && auth + user_len < at && auth[user_len] != ':')
+        user_len++;
+    if (!at || user_len == 0) {
+        log_error ("--amqp-password-file needs an --amqp-url that names a user "
+                   "(amqp://USER@HOST:PORT/)");
+        return -1;
+    }
+    char password[BROKER_PASSWORD_MAX + 1];
+    if (s_password_read (password_file, password))
+        return -1;
+    /* The password goes into the URL percent-encoded, but for the
+       characters RFC 3986 leaves unreserved. */
+    size_t n = (size_t)(auth - url) + user_len;
+    int fits = n + 1 < size;
+    if (fits) {
+        memcpy (out, url, n);
+        out[n++] = ':';
+    }
+    for (const char *p = password; fits && *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+                     || strchr ("-._~", c);
+        if (n + (plain ? 1 : 3) >= size)
+            fits = 0;
+        else if (plain)
+            out[n++] = (char)c;
+        else
+            n += (size_t)snprintf (out + n, 4, "%%%02X", c);
+    }
+    size_t rest = strlen (at);
+    fits = fits && n + rest < size;
+    if (fits)
+        memcpy (out + n, at, rest + 1);
+    explicit_bzero (password, sizeof password);
+    if (!fits) {
+        explicit_bzero (out, size);
+        log_error ("--amqp-url with the password of %s: longer than %zu bytes", password_file,
+                   size - 1);
+        return -1;
+    }
+    return 0;
+}
+
+const char *
+broker_url_from_options (options_t *opts, char *out, size_t size)
+{
+    assert (opts);
+    if (broker_url_with_password_file (options_get (opts, "amqp-url")->str,
+                                       options_get (opts, "amqp-password-file")->str, out, size))
+        return NULL;
+    return out;
 }
 
 broker_t *

@@ -24,6 +24,8 @@
 #ifndef HERALD_BROKER_H
 #define HERALD_BROKER_H
 
+#include "options.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,6 +38,8 @@
 #define BROKER_CHANNEL 1
 
 #define BROKER_URL_DEFAULT "amqp://guest:guest@127.0.0.1:5672/"
+#define BROKER_URL_MAX 1024         /* a URL with the password of a file put in */
+#define BROKER_PASSWORD_MAX 256     /* bytes of a password file, line break excluded */
 #define BROKER_HEARTBEAT_DEFAULT 30 /* seconds */
 #define BROKER_CONNECT_TIMEOUT_MS 5000
 #define BROKER_RPC_TIMEOUT_MS 10000 /* declares, qos, confirm.select */
@@ -49,6 +53,9 @@
     OPTION_SC ("amqp-url", "HERALD_AMQP_URL", BROKER_URL_DEFAULT, "URL",                           \
                "broker (holds a password: prefer the environment, argv is visible in ps)",         \
                broker_url_check)
+#define BROKER_OPTION_PASSWORD_FILE                                                                \
+    OPTION_S ("amqp-password-file", "HERALD_AMQP_PASSWORD_FILE", NULL, "PATH",                     \
+              "the broker password, read from this file instead of --amqp-url")
 #define BROKER_OPTION_HEARTBEAT                                                                    \
     OPTION_I ("heartbeat", "HERALD_AMQP_HEARTBEAT", OPTION_XSTR (BROKER_HEARTBEAT_DEFAULT), 0,     \
               3600, "S", "AMQP heartbeat seconds, 0 = off")
@@ -58,6 +65,21 @@ typedef struct _broker_t broker_t;
 /* Checks that url parses as amqp://user:pass@host:port/vhost. Returns 0, or
    -1 with the reason in err. */
 int broker_url_check (const char *url, char *err, size_t size);
+
+/* The URL to connect with, into out (size bytes): url itself when
+   password_file is NULL, else url with its password replaced by the one in
+   password_file (HERALD_AMQP_PASSWORD_FILE: a secret in a file, never in
+   argv or in the environment of a container). The file holds the password
+   alone; one final line break is not part of it. The URL must name a user.
+   Returns 0, or -1 after logging why (naming the file, never quoting its
+   content or the URL's password). Blocks on reading the file. */
+int broker_url_with_password_file (const char *url, const char *password_file, char *out,
+                                   size_t size);
+
+/* The same for a service's options: its "amqp-url" and
+   "amqp-password-file" (both must be in its table). Returns out, or NULL
+   after logging why. */
+const char *broker_url_from_options (options_t *opts, char *out, size_t size);
 
 /* Creates a disconnected broker for url (copied). heartbeat_s 0 disables
    heartbeats (not recommended). Returns NULL if the URL does not parse. */

@@ -1,8 +1,9 @@
-/* Unit tests for broker.c that need no RabbitMQ: URL handling, the
-   disconnected state and what a frame means (broker_frame_kind, on frames
-   built here as rabbitmq-c decodes them). Connecting and the topology are
-   exercised against a real node in tests/e2e/test_e2e_delivery.c and
-   tests/amqp/test_amqp_live.c. */
+/* Unit tests for broker.c that need no RabbitMQ: URL handling, the password
+   file, the disconnected state and what a frame means (broker_frame_kind,
+   on frames built here as rabbitmq-c decodes them). Connecting and the
+   topology are exercised against a real node in tests/e2e/test_e2e_delivery.c
+   and tests/amqp/test_amqp_live.c, the password file and the per-service
+   users in tests/broker/test_broker_users.sh. */
 #include "amqp_raw.h"
 
 #include <setjmp.h>
@@ -10,7 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void
 test_broker_accepts_amqp_urls (void **state)
@@ -120,6 +124,86 @@ test_broker_tells_returns_cancels_and_closes_from_the_rest (void **state)
     broker_destroy (&broker);
 }
 
+/* Writes len bytes of text into a new temporary file; its path into path. */
+static void
+s_password_file (char *path, const char *text, size_t len)
+{
+    strcpy (path, "/tmp/herald-test-broker-XXXXXX");
+    int fd = mkstemp (path);
+    assert_true (fd >= 0);
+    assert_int_equal (write (fd, text, len), (ssize_t)len);
+    close (fd);
+}
+
+static void
+test_broker_url_takes_the_password_of_a_file (void **state)
+{
+    char path[64], url[BROKER_URL_MAX];
+    /* Reserved characters are percent-encoded; one final line break is not
+       part of the password. */
+    s_password_file (path, "s3cr:t/@%x\n", 11);
+    assert_int_equal (broker_url_with_password_file ("amqp://herald-notifier@rabbit:5672/%2F", path,
+                                                     url, sizeof url),
+                      0);
+    assert_string_equal (url, "amqp://herald-notifier:s3cr%3At%2F%40%25x@rabbit:5672/%2F");
+    /* What rabbitmq-c logs in with is the file's password, decoded. */
+    struct amqp_connection_info info;
+    assert_int_equal (amqp_parse_url (url, &info), AMQP_STATUS_OK);
+    assert_string_equal (info.user, "herald-notifier");
+    assert_string_equal (info.password, "s3cr:t/@%x");
+    assert_string_equal (info.host, "rabbit");
+    /* A password in the URL is replaced; the rest is kept as written. */
+    assert_int_equal (
+        broker_url_with_password_file ("amqp://w:old@127.0.0.1:5999/", path, url, sizeof url), 0);
+    assert_string_equal (url, "amqp://w:s3cr%3At%2F%40%25x@127.0.0.1:5999/");
+    unlink (path);
+    s_password_file (path, "Ab-_.~9\r\n", 9);
+    assert_int_equal (broker_url_with_password_file ("amqp://u@h/", path, url, sizeof url), 0);
+    assert_string_equal (url, "amqp://u:Ab-_.~9@h/");
+    unlink (path);
+    /* Without a file the URL is used as it is. */
+    assert_int_equal (broker_url_with_password_file ("amqp://u:p@h/", NULL, url, sizeof url), 0);
+    assert_string_equal (url, "amqp://u:p@h/");
+}
+
+static void
+test_broker_url_password_file_refusals (void **state)
+{
+    char path[64], url[BROKER_URL_MAX];
+    /* No such file. */
+    assert_int_equal (
+        broker_url_with_password_file ("amqp://u@h/", "/nonexistent/herald-pw", url, sizeof url),
+        -1);
+    /* Empty, or only a line break. */
+    s_password_file (path, "\n", 1);
+    assert_int_equal (broker_url_with_password_file ("amqp://u@h/", path, url, sizeof url), -1);
+    unlink (path);
+    /* Two lines, or a control character: not a password. */
+    s_password_file (path, "one\ntwo\n", 8);
+    assert_int_equal (broker_url_with_password_file ("amqp://u@h/", path, url, sizeof url), -1);
+    unlink (path);
+    s_password_file (path, "a\tb", 3);
+    assert_int_equal (broker_url_with_password_file ("amqp://u@h/", path, url, sizeof url), -1);
+    unlink (path);
+    /* BROKER_PASSWORD_MAX bytes pass, one more does not. */
+    char big[BROKER_PASSWORD_MAX + 2];
+    memset (big, 'p', sizeof big);
+    s_password_file (path, big, BROKER_PASSWORD_MAX);
+    assert_int_equal (broker_url_with_password_file ("amqp://u@h/", path, url, sizeof url), 0);
+    unlink (path);
+    s_password_file (path, big, BROKER_PASSWORD_MAX + 1);
+    assert_int_equal (broker_url_with_password_file ("amqp://u@h/", path, url, sizeof url), -1);
+    unlink (path);
+    /* A URL without a user, or a result that does not fit. */
+    s_password_file (path, "pw", 2);
+    assert_int_equal (broker_url_with_password_file ("amqp://h:5672/", path, url, sizeof url), -1);
+    assert_int_equal (broker_url_with_password_file ("amqp://:x@h/", path, url, sizeof url), -1);
+    assert_int_equal (broker_url_with_password_file ("amqp://user@h/", path, url, 14), -1);
+    assert_int_equal (broker_url_with_password_file ("amqp://user@h/", path, url, 18), 0);
+    assert_string_equal (url, "amqp://user:pw@h/");
+    unlink (path);
+}
+
 int
 main (void)
 {
@@ -129,6 +213,8 @@ main (void)
         cmocka_unit_test (test_broker_parses_host_port_and_starts_disconnected),
         cmocka_unit_test (test_broker_reads_tag_and_multiple_of_acks_and_nacks),
         cmocka_unit_test (test_broker_tells_returns_cancels_and_closes_from_the_rest),
+        cmocka_unit_test (test_broker_url_takes_the_password_of_a_file),
+        cmocka_unit_test (test_broker_url_password_file_refusals),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -1,15 +1,18 @@
 # RabbitMQ from Debian's rabbitmq-server package, for machines that cannot
 # pull the official image (compose/base-image.sh re-tags that one as
 # herald-rabbitmq:latest when a registry answers). Same contract as the
-# official image where Herald relies on it: RABBITMQ_* environment, guest
-# usable from other containers, `rabbitmq-diagnostics ping` as health check.
+# official image where Herald relies on it: RABBITMQ_* environment,
+# /etc/rabbitmq/conf.d read (compose mounts Herald's settings there: the
+# users come from definitions imported at boot), `rabbitmq-diagnostics ping`
+# as health check. guest keeps RabbitMQ's default: loopback only.
 ARG BASE=debian:bookworm-slim
 FROM ${BASE}
 RUN printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d \
  && apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends rabbitmq-server \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/lib/rabbitmq/mnesia/* \
- && printf 'loopback_users = none\ndisk_free_limit.absolute = 50MB\n' > /etc/rabbitmq/rabbitmq.conf \
+ && printf 'disk_free_limit.absolute = 50MB\n' > /etc/rabbitmq/rabbitmq.conf \
+ && mkdir -p /etc/rabbitmq/conf.d \
  && printf '[].\n' > /etc/rabbitmq/enabled_plugins \
  && chown -R rabbitmq:rabbitmq /var/lib/rabbitmq /var/log/rabbitmq
 ENV RABBITMQ_NODENAME=rabbit@localhost HOME=/var/lib/rabbitmq \

@@ -29,6 +29,7 @@ static option_t s_options[] = {
     OPTION_S ("store-public-key", "HERALD_STORE_PUBLIC_KEY", NULL, "FILE",
               "the store's CURVE public certificate (its NAME.key)"),
     BROKER_OPTION_URL,
+    BROKER_OPTION_PASSWORD_FILE,
     OPTION_I ("batch", "HERALD_NOTIFIER_BATCH", "500", 1, PROTO_FEED_READ_MAX, "N",
               "records per feed read"),
     OPTION_I ("window", "HERALD_NOTIFIER_WINDOW", "2000", 1, 1000000, "N",
@@ -63,7 +64,6 @@ main (int argc, char *argv[])
     relay_config_t config = {
         .store_endpoint = options_get (&opts, "store-endpoint")->str,
         .store_pub_endpoint = options_get (&opts, "store-pub-endpoint")->str,
-        .broker_url = options_get (&opts, "amqp-url")->str,
         .batch = (int)options_get (&opts, "batch")->num,
         .window = (int)options_get (&opts, "window")->num,
         .heartbeat_s = (int)options_get (&opts, "heartbeat")->num,
@@ -85,6 +85,9 @@ main (int argc, char *argv[])
     config.curve = rc == 1 ? &curve : NULL;
     if (opts.check)
         return health_check (config.health_file, HEALTH_MAX_AGE_MS) == 0 ? 0 : 1;
+    char amqp_url[BROKER_URL_MAX];
+    if (!(config.broker_url = broker_url_from_options (&opts, amqp_url, sizeof amqp_url)))
+        return 2;
 
     zsys_handler_set (NULL); /* our own handlers: the relay drains on stop */
     return relay_run (&config, stop_on_signals ()) == 0 ? 0 : 1;

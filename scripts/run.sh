@@ -2,7 +2,9 @@
 # Sets up and runs the whole Herald system on this machine, on 127.0.0.1:
 # installs missing Debian packages (scripts/install-deps.sh), builds the four
 # services (cmake, build dir `build`), starts a private RabbitMQ node
-# (tests/rabbitmq-node.sh, state in .run/rabbitmq), then herald-store,
+# (tests/rabbitmq-node.sh, state in .run/rabbitmq) whose only users are the
+# notifier's and the worker's (scripts/broker-users.sh: passwords made once in
+# .run/broker-users, imported at the node's boot; no guest), then herald-store,
 # herald-gateway, herald-notifier and herald-worker, waiting for each to be
 # healthy before the next. It prints where the API and its docs are, streams
 # the workers' notification lines to the terminal (service logs go to
@@ -43,7 +45,8 @@ Usage: scripts/run.sh [--workers N] [--gateways N] [--threads N] [--fresh] [--no
 
 State is kept across runs in HERALD_RUN_DIR (default .run): the store's data
 in .run/store (given to herald-store as HERALD_STORE_DATA_DIR), RabbitMQ's
-node in .run/rabbitmq, logs in .run/logs/ (this script's own: run.log).
+node in .run/rabbitmq, the RabbitMQ users' passwords in .run/broker-users
+(scripts/broker-users.sh), logs in .run/logs/ (this script's own: run.log).
 Ports on 127.0.0.1 (environment, default): HERALD_HTTP_PORT 8000,
 HERALD_STORE_PORT 5555, HERALD_STORE_PUB_PORT 5556, HERALD_AMQP_PORT 5672.
 BUILD_DIR (default build). Other HERALD_* variables reach the services as
@@ -79,6 +82,7 @@ run=${HERALD_RUN_DIR:-$root/.run}
 logs=$run/logs
 runlog=/dev/null # $logs/run.log once this run owns $run
 rabbit_dir=$run/rabbitmq
+broker_users=$run/broker-users
 store_data=$run/store
 node_sh=$root/tests/rabbitmq-node.sh
 
@@ -329,17 +333,24 @@ queue_consumers_at_least() {
 # --- RabbitMQ ------------------------------------------------------------------
 # The node keeps its state in $rabbit_dir across runs (durable queue,
 # persistent messages): notifications published but not yet processed when
-# the last run stopped are delivered in this one.
-say "starting RabbitMQ on 127.0.0.1:$amqp_port (state in $rabbit_dir)"
+# the last run stopped are delivered in this one. Its users are the
+# notifier's and the worker's, with the passwords kept in $broker_users
+# (made on the first run) and the definitions the node imports at boot
+# (rewritten at every run); a node from before them loses guest.
+"$root/scripts/broker-users.sh" "$broker_users" >>"$runlog" 2>&1 ||
+    die "could not make the RabbitMQ users in $broker_users; see $runlog"
+say "starting RabbitMQ on 127.0.0.1:$amqp_port (state in $rabbit_dir, users herald-notifier" \
+    "and herald-worker, passwords in $broker_users)"
 rabbit_started=1
-setsid -w "$node_sh" start "$rabbit_dir" "$amqp_port" >>"$runlog" 2>&1 ||
-    die "RabbitMQ did not start; logs in $rabbit_dir/log and $runlog"
+setsid -w "$node_sh" start "$rabbit_dir" "$amqp_port" "$broker_users/definitions.json" \
+    >>"$runlog" 2>&1 || die "RabbitMQ did not start; logs in $rabbit_dir/log and $runlog"
 rabbit_pid=$(cat "$rabbit_dir/node.pid" 2>/dev/null || echo '?')
 echo "rabbitmq $rabbit_pid" >>"$run/pids"
 say "RabbitMQ healthy (pid $rabbit_pid)"
-# The broker URL carries a password: it goes to the notifier and the workers
-# by environment, never in argv, which any local user can read with ps.
-export HERALD_AMQP_URL="amqp://guest:guest@127.0.0.1:$amqp_port/"
+# Each service logs in as its own user. The password stays in its file,
+# named by environment: never in argv (any local user reads it with ps),
+# never in an environment variable.
+amqp_url() { echo "amqp://$1@127.0.0.1:$amqp_port/"; }
 store_ep="tcp://127.0.0.1:$store_port"
 
 # --- CurveZMQ keys ------------------------------------------------------------------
@@ -371,7 +382,9 @@ for ((g = 1; g <= gateways; g++)); do
         --listen "127.0.0.1:$http_port"
 done
 
-start notifier "$logs/notifier.out" env HERALD_CURVE_KEY="$keys/notifier.key_secret" \
+HERALD_AMQP_URL=$(amqp_url herald-notifier) \
+    HERALD_AMQP_PASSWORD_FILE=$broker_users/herald-notifier.password \
+    start notifier "$logs/notifier.out" env HERALD_CURVE_KEY="$keys/notifier.key_secret" \
     "$bin/herald-notifier" --store-endpoint "$store_ep" \
     --store-pub-endpoint "tcp://127.0.0.1:$pub_port"
 wait_healthy notifier "${pids[-1]}" 60 broker_connections_at_least 1
@@ -380,7 +393,9 @@ outs=()
 for ((w = 1; w <= workers; w++)); do
     : >"$logs/worker-$w.out"
     outs+=("$logs/worker-$w.out")
-    start "worker-$w" "$logs/worker-$w.out" "$bin/herald-worker" \
+    HERALD_AMQP_URL=$(amqp_url herald-worker) \
+        HERALD_AMQP_PASSWORD_FILE=$broker_users/herald-worker.password \
+        start "worker-$w" "$logs/worker-$w.out" "$bin/herald-worker" \
         --gateway-url "http://127.0.0.1:$http_port"
     wait_healthy "worker-$w" "${pids[-1]}" 60 queue_consumers_at_least "$w"
 done

@@ -2,7 +2,7 @@
 # Starts and stops a private RabbitMQ node for tests, benchmarks and the
 # local runner: its own data dir, its own epmd, every port on 127.0.0.1.
 #
-#   rabbitmq-node.sh start DIR AMQP_PORT   # boots, waits until AMQP accepts
+#   rabbitmq-node.sh start DIR AMQP_PORT [DEFINITIONS]  # boots, waits until AMQP accepts
 #   rabbitmq-node.sh stop DIR              # graceful stop (returns once the VM is gone), then its epmd
 #   rabbitmq-node.sh kill DIR              # SIGKILL the node (fault tests)
 #
@@ -14,6 +14,12 @@
 # two scripts/run.sh) picks fresh epmd and distribution ports, since the old
 # ones may have been taken since (a distribution port in use makes the boot
 # fail with dist_port_already_used).
+# Without DEFINITIONS the node has RabbitMQ's default user guest/guest,
+# allowed from any address (loopback_users = none): the test harness's
+# broker. With DEFINITIONS (a file from scripts/broker-users.sh) the node
+# imports it at every boot (users, permissions, topology), guest is never
+# created on a new node and is deleted from an old one, so only the users of
+# the definitions can log in (scripts/run.sh, tests/broker).
 # Runs the node as the calling user (root in CI), so no system service and
 # no shared /var/lib/rabbitmq state is involved.
 set -eu
@@ -63,8 +69,6 @@ start)
     if [ ! -f "$dir/node.env" ]; then
         mkdir -p "$dir/mnesia" "$dir/log"
         echo '[].' > "$dir/enabled_plugins"
-        # Quiet, small-footprint node: no disk alarm surprises on busy CI disks.
-        printf 'disk_free_limit.absolute = 50MB\nloopback_users = none\n' > "$dir/rabbitmq.conf"
         cat > "$dir/node.env" <<ENV
 NODE=herald-$(basename "$dir" | tr -c 'a-zA-Z0-9\n' '-')-$$@localhost
 AMQP_PORT=$port
@@ -86,6 +90,16 @@ EPMD_PORT=$epmd
 ENV
         mv "$dir/node.env.new" "$dir/node.env"
     fi
+    # Quiet, small-footprint node: no disk alarm surprises on busy CI disks.
+    # Written at every start: a node may move from guest to definitions.
+    definitions=${4:-}
+    if [ -n "$definitions" ]; then
+        definitions=$(cd "$(dirname "$definitions")" && pwd)/$(basename "$definitions")
+        printf 'disk_free_limit.absolute = 50MB\ndefinitions.import_backend = local_filesystem\ndefinitions.local.path = %s\n' \
+            "$definitions" > "$dir/rabbitmq.conf"
+    else
+        printf 'disk_free_limit.absolute = 50MB\nloopback_users = none\n' > "$dir/rabbitmq.conf"
+    fi
     node_env
     nohup "$RMQ_BIN/rabbitmq-server" > "$dir/log/console.log" 2>&1 &
     # Wait until the node answers and its AMQP listener accepts (≤ 60 s).
@@ -99,6 +113,11 @@ ENV
         fi
         sleep 0.25
     done
+    # A node made before it had definitions still has guest: delete it.
+    if [ -n "$definitions" ] &&
+        "$RMQ_BIN/rabbitmqctl" -q -n "$NODE" list_users 2>/dev/null | grep -q '^guest[[:space:]]'; then
+        "$RMQ_BIN/rabbitmqctl" -q -n "$NODE" delete_user guest >/dev/null
+    fi
     ;;
 stop)
     [ -f "$dir/node.env" ] || exit 0

@@ -21,6 +21,7 @@
 
 static option_t s_options[] = {
     BROKER_OPTION_URL,
+    BROKER_OPTION_PASSWORD_FILE,
     OPTION_SC ("gateway-url", "HERALD_GATEWAY_URL", "http://127.0.0.1:8000", "URL", "gateway",
                options_check_http_url),
     OPTION_S ("gateway-token-file", "HERALD_GATEWAY_TOKEN_FILE", NULL, "PATH",
@@ -58,7 +59,6 @@ main (int argc, char *argv[])
     if (rc != OPTIONS_RUN)
         return rc;
     consumer_config_t config = {
-        .broker_url = options_get (&opts, "amqp-url")->str,
         .gateway_url = options_get (&opts, "gateway-url")->str,
         .prefetch = (int)options_get (&opts, "prefetch")->num,
         .max_attempts = (int)options_get (&opts, "max-attempts")->num,
@@ -74,6 +74,9 @@ main (int argc, char *argv[])
     }
     if (opts.check)
         return health_check (config.health_file, HEALTH_MAX_AGE_MS) == 0 ? 0 : 1;
+    char amqp_url[BROKER_URL_MAX];
+    if (!(config.broker_url = broker_url_from_options (&opts, amqp_url, sizeof amqp_url)))
+        return 2;
 
     char err[512];
     const char *token_file = options_get (&opts, "gateway-token-file")->str;

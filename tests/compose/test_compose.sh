@@ -7,11 +7,17 @@
 # it afterwards, by PID); makes the base images (compose/base-image.sh:
 # registry or debootstrap); builds; brings the stack up with the host-network
 # override on free loopback ports under a project name of its own; waits for
-# every container to be healthy; reads the client API token the `secrets`
-# service made on first start (the gateway answers 401 without it, and the
-# tokens are nowhere in the image); creates events through the gateway with
-# it, sees each one `processed` (GET /events/{id}) and the worker's exact line in
-# `logs worker`; scales the workers to 2 (both consuming, per RabbitMQ) and
+# every container to be healthy; checks RabbitMQ's users (only
+# herald-notifier and herald-worker, made by the one-shot broker-users
+# service; guest refused; each service connected as its own user, its
+# password in no container's environment, the worker unable to read the
+# notifier's); reads the client API token the `secrets` service made on
+# first start (the gateway answers 401 without it, and the tokens are
+# nowhere in the image); checks the store runs with CURVE keys; creates
+# events through the gateway with it, sees each one `processed` (GET
+# /events/{id}) and the worker's exact line in `logs worker`; rotates the
+# passwords as the README says (old one refused, events still delivered);
+# scales the workers to 2 (both consuming, per RabbitMQ) and
 # does it again; then `down -v`. Built images stay cached for the next run.
 #
 # It never skips: when Docker cannot run here, it fails and says why.
@@ -112,23 +118,33 @@ say "base images (compose/base-image.sh)"
 "$root/compose/base-image.sh" || fail "could not provide debian:bookworm-slim"
 say "building the Herald image"
 dc build store >"$work/build.log" 2>&1 || { tail -40 "$work/build.log" >&2; fail "image build failed"; }
-if ! docker image inspect herald-rabbitmq:latest >/dev/null 2>&1; then
+# Built again (from cache when unchanged) unless it is the official image
+# compose/base-image.sh re-tagged: an image of an older rabbitmq.Dockerfile
+# must not be tested.
+if ! docker image inspect herald-rabbitmq:latest >/dev/null 2>&1 ||
+    docker image inspect -f '{{json .Config.Cmd}}' herald-rabbitmq:latest |
+    grep -qF /usr/lib/rabbitmq/bin/rabbitmq-server; then
     say "building the RabbitMQ image from Debian's package"
     dc build rabbitmq >"$work/build-rabbitmq.log" 2>&1 ||
         { tail -40 "$work/build-rabbitmq.log" >&2; fail "RabbitMQ image build failed"; }
 fi
 
 # --- helpers ---------------------------------------------------------------------
-# Every long-running container of the project healthy (count of them given),
-# ≤ secs. The one-shot `secrets` container is not counted.
+# Every long-running container of the project healthy (count of them
+# given), ≤ secs. The one-shot `secrets` and `broker-users` containers are
+# not counted; they must have exited 0.
 wait_healthy() { # count secs
     local want=$1 deadline=$((SECONDS + $2)) ids n healthy st
     while :; do
         ids=$(dc ps -q 2>/dev/null)
         n=0 healthy=0
         for id in $ids; do
-            [ "$(docker inspect -f '{{index .Config.Labels "com.docker.compose.service"}}' "$id")" = secrets ] &&
-                continue
+            service=$(docker inspect -f '{{index .Config.Labels "com.docker.compose.service"}}' "$id")
+            if [ "$service" = broker-users ] || [ "$service" = secrets ]; then
+                st=$(docker inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$id")
+                [ "$st" != "exited 0" ] || continue
+                [ "$st" = "running 0" ] || [ "$st" = "created 0" ] || fail "$service: $st"
+            fi
             n=$((n + 1))
             st=$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$id")
             [ "$st" = healthy ] && healthy=$((healthy + 1))
@@ -213,9 +229,54 @@ docker run --rm --entrypoint sh "${HERALD_IMAGE:-herald:latest}" -c 'ls -A /var/
 [ ! -s "$work/image-secrets" ] || fail "the image holds files in /var/lib/herald-secrets: $(cat "$work/image-secrets")"
 say "401 without a token, 200 with client.token; the image holds no token"
 
+# --- RabbitMQ's users --------------------------------------------------------------
+rabbitctl() { dc exec -T rabbitmq rabbitmqctl -q "$@"; }
+listed=$(rabbitctl list_users | awk 'NR > 1 { print $1 }' | sort | tr '\n' ' ')
+[ "$listed" = "herald-notifier herald-worker " ] || fail "RabbitMQ's users: '$listed'"
+if rabbitctl authenticate_user guest guest >/dev/null 2>&1; then fail "guest/guest authenticates"; fi
+conns=$(rabbitctl list_connections user | awk 'NR > 1' | sort | tr '\n' ' ')
+[ "$conns" = "herald-notifier herald-worker " ] || fail "RabbitMQ's connections by user: '$conns'"
+for svc in notifier worker; do
+    pw=$(dc exec -T "$svc" cat "/run/herald-broker-users/herald-$svc.password") ||
+        fail "$svc cannot read its password file"
+    [ "${#pw}" -ge 32 ] || fail "$svc's password is ${#pw} characters"
+    for id in $(dc ps -q); do
+        if docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}{{range .Config.Cmd}}{{println .}}{{end}}' "$id" |
+            grep -qF -- "$pw"; then
+            fail "herald-$svc's password is in the environment or command of container $id"
+        fi
+    done
+done
+if dc exec -T worker cat /run/herald-broker-users/herald-notifier.password >/dev/null 2>&1; then
+    fail "the worker can read the notifier's password"
+fi
+say "RabbitMQ: users herald-notifier and herald-worker only, each service connected as its own, guest refused"
+
 create_events 5 one
 check_delivered 60
 say "5 events processed, worker lines seen"
+
+# --- rotating the passwords, as the README says -------------------------------------
+old=$(dc exec -T worker cat /run/herald-broker-users/herald-worker.password)
+dc run --rm broker-users broker-users.sh --rotate >"$work/rotate.log" 2>&1 ||
+    { cat "$work/rotate.log" >&2; fail "broker-users.sh --rotate failed"; }
+[ "$(dc exec -T worker cat /run/herald-broker-users/herald-worker.password)" != "$old" ] ||
+    fail "--rotate kept the worker's password"
+dc restart rabbitmq notifier worker >"$work/restart.log" 2>&1 ||
+    { cat "$work/restart.log" >&2; fail "restart after --rotate failed"; }
+wait_healthy 5 240
+deadline=$((SECONDS + 60))
+until [ "$(rabbitctl list_connections user 2>/dev/null | awk 'NR > 1' | sort | tr '\n' ' ')" = \
+    "herald-notifier herald-worker " ]; do
+    [ $SECONDS -lt $deadline ] || fail "notifier and worker not connected again after --rotate"
+    sleep 1
+done
+if rabbitctl authenticate_user herald-worker "$old" >/dev/null 2>&1; then
+    fail "the worker's old password still authenticates after --rotate"
+fi
+create_events 5 rotated
+check_delivered 60
+say "passwords rotated: the old one refused, 10 events processed"
 
 say "scaling workers to 2"
 dc up -d --scale worker=2 --no-recreate >"$work/scale.log" 2>&1 ||
@@ -232,5 +293,5 @@ create_events 20 two
 check_delivered 60
 by_worker=$(dc logs --no-color worker | grep -F 'has been sent to user-two-' |
     sed 's/ *|.*//' | sort | uniq -c | tr -s ' \n' ' ')
-say "25 events processed in total, every line once (batch two by container:$by_worker)"
+say "30 events processed in total, every line once (batch two by container:$by_worker)"
 say "PASS"

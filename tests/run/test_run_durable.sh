@@ -6,7 +6,9 @@
 #
 #   A  --fresh: the store runs with HERALD_STORE_DATA_DIR=<state>/store (read
 #      from the running process's environment); three events are created
-#      and processed.
+#      and processed, by a notifier and a worker logged in as their own
+#      RabbitMQ users (password files in the state dir, never in argv or
+#      the environment); guest is refused.
 #   B  no option: the data dir is kept (a marker file left in it between
 #      runs is still there); with a journal the three events are back,
 #      processed, with their fields; without one they answer 404 (an
@@ -81,6 +83,28 @@ for i in 1 2 3; do
 done
 for id in "${ids[@]}"; do wait_processed "$id" 60; done
 say "A: 3 events created and processed: ${ids[*]}"
+# ... by a notifier and a worker logged in as their own RabbitMQ users, the
+# password in a file of the state dir, neither in argv nor in the
+# environment; guest is refused.
+for svc in notifier:herald-notifier worker-1:herald-worker; do
+    name=${svc%%:*} user=${svc#*:}
+    pid=$(awk -v n="$name" '$1 == n { print $2 }' "$work/pids.seen")
+    pw=$state/broker-users/$user.password
+    environ=$(tr '\0' '\n' <"/proc/$pid/environ")
+    grep -qxF "HERALD_AMQP_URL=amqp://$user@127.0.0.1:$HERALD_AMQP_PORT/" <<<"$environ" ||
+        fail "A: $name does not log in as $user: $(grep '^HERALD_AMQP_URL=' <<<"$environ" | sed 's/:[^:@]*@/:***@/')"
+    grep -qxF "HERALD_AMQP_PASSWORD_FILE=$pw" <<<"$environ" || fail "A: $name has no HERALD_AMQP_PASSWORD_FILE=$pw"
+    [ "$(stat -c %a "$pw")" = 400 ] || fail "A: $pw is not mode 0400"
+    if grep -qF -f "$pw" <<<"$environ" || tr '\0' '\n' <"/proc/$pid/cmdline" | grep -qF -f "$pw"; then
+        fail "A: $name has its password in its environment or argv"
+    fi
+done
+printf guest >"$work/guest.password"
+rc=0
+HERALD_AMQP_URL="amqp://guest@127.0.0.1:$HERALD_AMQP_PORT/" HERALD_AMQP_PASSWORD_FILE=$work/guest.password \
+    "$bin/herald-broker-probe" login >"$work/guest.out" 2>&1 || rc=$?
+[ "$rc" = 3 ] || fail "A: guest/guest was not refused (herald-broker-probe exit $rc: $(cat "$work/guest.out"))"
+say "A: notifier and worker ran as herald-notifier and herald-worker; guest refused"
 stop_run A
 touch "$marker"
 
