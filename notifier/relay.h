@@ -35,6 +35,7 @@ typedef struct {
     int batch;                   /* records asked per feed_read, 1..PROTO_FEED_READ_MAX */
     int window;                  /* unconfirmed publishes allowed */
     int heartbeat_s;             /* AMQP heartbeat asked for */
+    long queue_max;              /* x-max-length of the queue (broker_set_queue_max) */
     int poll_ms;                 /* pause between reads while the feed is empty and quiet */
     int drain_ms;                /* on shutdown, how long to wait for pending confirms */
     const char *health_file;     /* touched while healthy (health.h); NULL none */
