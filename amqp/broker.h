@@ -25,7 +25,7 @@
  * The length bound makes a backlog with no worker push back instead of
  * growing RabbitMQ until its memory or disk alarm blocks every publisher:
  * a full queue nacks the notifier's publishes, the notifier holds the feed,
- * the feed fills and the API answers 503 (docs/ARCHITECTURE.md §4.6). The
+ * the feed fills and the API answers 503 (docs/ARCHITECTURE.md §4.7). The
  * bound is a queue argument, not a policy, so a fresh broker needs no
  * rabbitmqctl step; a queue that exists with other arguments fails the
  * declare with PRECONDITION_FAILED, which broker_connect reports with what

@@ -1,7 +1,7 @@
 /*
  * relay — the notifier's loop: change feed in, confirmed AMQP publishes out,
  * store cursor acknowledged only behind the broker's confirms
- * (docs/ARCHITECTURE.md §4.3, §4.5).
+ * (docs/ARCHITECTURE.md §4.3, §4.5, §4.7).
  *
  * One thread, one zmq_poll over the store DEALER, the AMQP socket and a SUB
  * on the store's live stream. The live stream is only a doorbell: any

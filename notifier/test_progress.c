@@ -56,14 +56,21 @@ test_progress_an_advance_or_a_drained_feed_ends_the_stall (void **state)
     progress_destroy (&p);
 }
 
+/* Makes path (a mkstemp template) a name no file has yet. */
 static void
-test_progress_report_keeps_the_health_file_truthful (void **state)
+s_fresh_path (char *path)
 {
-    char path[] = "/tmp/herald-test-progress-XXXXXX";
     int fd = mkstemp (path);
     assert_true (fd >= 0);
     close (fd);
     unlink (path);
+}
+
+static void
+test_progress_report_keeps_the_health_file_truthful (void **state)
+{
+    char path[] = "/tmp/herald-test-progress-XXXXXX";
+    s_fresh_path (path);
     int64_t t = 1000000;
     progress_t *p = progress_new (STALL_MS, t);
     /* not relaying (disconnected): the file is left to age out */
@@ -101,10 +108,7 @@ static void
 test_progress_names_a_full_queue_in_the_stall (void **state)
 {
     char path[] = "/tmp/herald-test-progress-XXXXXX";
-    int fd = mkstemp (path);
-    assert_true (fd >= 0);
-    close (fd);
-    unlink (path);
+    s_fresh_path (path);
     int64_t t = 1000000;
     progress_t *p = progress_new (STALL_MS, t);
     progress_feed (p, 7, t);
