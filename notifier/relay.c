@@ -301,11 +301,14 @@ s_refused (relay_t *self)
     }
     if (self->refusals++ == 0) {
         self->refused_since = self->refused_logged = now;
-        log_warn ("RabbitMQ refused a publish (basic.nack): queue %s is full (x-max-length %ld, "
-                  "overflow reject-publish; is a worker consuming it?). The store's feed keeps "
-                  "the changes; publishing again with backoff up to %d ms. If the feed fills, "
-                  "the API answers 503.",
-                  BROKER_QUEUE, self->config->queue_max, RELAY_REFUSED_MAX_MS);
+        char bound[64] = "bounded by a policy";
+        if (self->config->queue_max > 0)
+            snprintf (bound, sizeof bound, "x-max-length %ld, overflow reject-publish",
+                      self->config->queue_max);
+        log_warn ("RabbitMQ refused a publish (basic.nack): queue %s is full (%s; is a worker "
+                  "consuming it?). The store's feed keeps the changes; publishing again with "
+                  "backoff up to %d ms. If the feed fills, the API answers 503.",
+                  BROKER_QUEUE, bound, RELAY_REFUSED_MAX_MS);
         progress_blocked (self->progress, "RabbitMQ refuses publishes: " BROKER_QUEUE " is full");
     } else if (now - self->refused_logged >= RELAY_REFUSED_LOG_MS) {
         self->refused_logged = now;
