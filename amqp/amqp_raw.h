@@ -20,8 +20,11 @@
 /* The live connection (borrowed; NULL when disconnected). */
 amqp_connection_state_t broker_conn (broker_t *self);
 
-/* Declares the topology on an open channel. Idempotent. Returns 0 or -1. */
-int broker_declare_topology (amqp_connection_state_t conn, amqp_channel_t channel);
+/* Declares the topology on an open channel, BROKER_QUEUE bounded by
+   queue_max (0: no bound argument). Idempotent. Returns 0 or -1 (logged;
+   a PRECONDITION_FAILED on BROKER_QUEUE is explained as such, and the
+   channel is then closed). */
+int broker_declare_topology (amqp_connection_state_t conn, amqp_channel_t channel, long queue_max);
 
 /* Turns an RPC reply into 0 (normal) or -1, logging what failed as
    "<what>: <reason>". */

@@ -19,6 +19,7 @@ struct _broker_t {
     char *url_text;                   /* the mutable copy amqp_parse_url cut up */
     struct amqp_connection_info info; /* points into url_text */
     int heartbeat_s;
+    long queue_max;               /* x-max-length of BROKER_QUEUE, 0 = none */
     amqp_connection_state_t conn; /* NULL when disconnected */
     backoff_t retry;
 };
@@ -189,8 +190,23 @@ broker_new (const char *url, int heartbeat_s)
     if (!self->info.vhost || !*self->info.vhost)
         self->info.vhost = "/";
     self->heartbeat_s = heartbeat_s;
+    self->queue_max = BROKER_QUEUE_MAX_DEFAULT;
     backoff_init (&self->retry, BROKER_RETRY_INITIAL_MS, BROKER_RETRY_MAX_MS);
     return self;
+}
+
+void
+broker_set_queue_max (broker_t *self, long queue_max)
+{
+    assert (self && queue_max >= 0);
+    self->queue_max = queue_max;
+}
+
+long
+broker_queue_max (broker_t *self)
+{
+    assert (self);
+    return self->queue_max;
 }
 
 void
@@ -242,8 +258,20 @@ s_status_check (int status, const char *what)
     return -1;
 }
 
+/* True when reply is the channel.close of a declare whose arguments differ
+   from the existing queue's (406 PRECONDITION_FAILED). */
+static bool
+s_is_precondition_failed (amqp_rpc_reply_t reply)
+{
+    if (reply.reply_type != AMQP_RESPONSE_SERVER_EXCEPTION
+        || reply.reply.id != AMQP_CHANNEL_CLOSE_METHOD)
+        return false;
+    const amqp_channel_close_t *m = reply.reply.decoded;
+    return m->reply_code == AMQP_PRECONDITION_FAILED;
+}
+
 int
-broker_declare_topology (amqp_connection_state_t conn, amqp_channel_t channel)
+broker_declare_topology (amqp_connection_state_t conn, amqp_channel_t channel, long queue_max)
 {
     assert (conn);
     amqp_exchange_declare (conn, channel, amqp_cstring_bytes (BROKER_EXCHANGE),
@@ -267,13 +295,46 @@ broker_declare_topology (amqp_connection_state_t conn, amqp_channel_t channel)
 
     /* Both services must pass exactly these arguments, or the second declare
        fails with PRECONDITION_FAILED: that is why they live here only. */
-    amqp_table_entry_t entries[1];
+    amqp_table_entry_t entries[3];
     entries[0].key = amqp_cstring_bytes ("x-dead-letter-exchange");
     entries[0].value.kind = AMQP_FIELD_KIND_UTF8;
     entries[0].value.value.bytes = amqp_cstring_bytes (BROKER_DEAD_EXCHANGE);
-    amqp_table_t args = { 1, entries };
+    int n_entries = 1;
+    if (queue_max > 0) {
+        /* reject-publish: a full queue nacks the publish (confirms on) and
+           keeps what it holds. The default, drop-head, would silently drop
+           the oldest notification, and dead-lettering it would only move the
+           backlog to an unbounded queue. */
+        entries[1].key = amqp_cstring_bytes ("x-max-length");
+        entries[1].value.kind = AMQP_FIELD_KIND_I64;
+        entries[1].value.value.i64 = queue_max;
+        entries[2].key = amqp_cstring_bytes ("x-overflow");
+        entries[2].value.kind = AMQP_FIELD_KIND_UTF8;
+        entries[2].value.value.bytes = amqp_cstring_bytes ("reject-publish");
+        n_entries = 3;
+    }
+    amqp_table_t args = { n_entries, entries };
     amqp_queue_declare (conn, channel, amqp_cstring_bytes (BROKER_QUEUE), 0, 1, 0, 0, args);
-    if (broker_rpc_check (amqp_get_rpc_reply (conn), "declare queue " BROKER_QUEUE))
+    amqp_rpc_reply_t reply = amqp_get_rpc_reply (conn);
+    if (s_is_precondition_failed (reply)) {
+        const amqp_channel_close_t *m = reply.reply.decoded;
+        char bound[64] = "no x-max-length";
+        if (queue_max > 0)
+            snprintf (bound, sizeof bound, "x-max-length %ld, x-overflow reject-publish",
+                      queue_max);
+        log_error ("queue " BROKER_QUEUE " exists with other arguments than this service "
+                   "declares (%s): RabbitMQ says \"%.*s\". Give every notifier and worker the same "
+                   "--queue-max (HERALD_QUEUE_MAX). A queue made by an older Herald has no bound: "
+                   "once it is empty, delete it (rabbitmqctl delete_queue " BROKER_QUEUE
+                   ") and it is declared again with the bound; or keep it, run with --queue-max 0 "
+                   "and bound it with a policy (rabbitmqctl set_policy herald-bound "
+                   "'^herald\\.notifications$' '{\"max-length\":%ld,\"overflow\":"
+                   "\"reject-publish\"}' --apply-to queues). Retrying with backoff.",
+                   bound, (int)m->reply_text.len, (const char *)m->reply_text.bytes,
+                   queue_max > 0 ? queue_max : (long)BROKER_QUEUE_MAX_DEFAULT);
+        return -1;
+    }
+    if (broker_rpc_check (reply, "declare queue " BROKER_QUEUE))
         return -1;
     amqp_queue_bind (conn, channel, amqp_cstring_bytes (BROKER_QUEUE),
                      amqp_cstring_bytes (BROKER_EXCHANGE), amqp_cstring_bytes (BROKER_CREATED_KEY),
@@ -314,7 +375,7 @@ broker_connect (broker_t *self)
     amqp_channel_open (conn, BROKER_CHANNEL);
     if (broker_rpc_check (amqp_get_rpc_reply (conn), "open channel"))
         goto failed;
-    if (broker_declare_topology (conn, BROKER_CHANNEL))
+    if (broker_declare_topology (conn, BROKER_CHANNEL, self->queue_max))
         goto failed;
     self->conn = conn;
     backoff_reset (&self->retry);

@@ -18,8 +18,19 @@
  * whichever starts first creates it and nothing is ever unroutable:
  *   exchange herald.events (topic, durable)
  *     └─ event.created → queue herald.notifications (durable,
- *                          x-dead-letter-exchange herald.dead)
+ *                          x-dead-letter-exchange herald.dead,
+ *                          x-max-length N, x-overflow reject-publish)
  *   exchange herald.dead (fanout, durable) → queue herald.notifications.dead
+ *
+ * The length bound makes a backlog with no worker push back instead of
+ * growing RabbitMQ until its memory or disk alarm blocks every publisher:
+ * a full queue nacks the notifier's publishes, the notifier holds the feed,
+ * the feed fills and the API answers 503 (docs/ARCHITECTURE.md §4.7). The
+ * bound is a queue argument, not a policy, so a fresh broker needs no
+ * rabbitmqctl step; a queue that exists with other arguments fails the
+ * declare with PRECONDITION_FAILED, which broker_connect reports with what
+ * to do (delete the empty queue, or --queue-max 0 and a policy) and the
+ * caller retries with its backoff like any failed connection.
  */
 #ifndef HERALD_BROKER_H
 #define HERALD_BROKER_H
@@ -45,6 +56,15 @@
 #define BROKER_RPC_TIMEOUT_MS 10000 /* declares, qos, confirm.select */
 #define BROKER_RETRY_INITIAL_MS 100
 #define BROKER_RETRY_MAX_MS 5000
+/* Ready messages herald.notifications holds before it refuses publishes.
+   As many as the store's feed holds by default (store/feed.h
+   FEED_MAX_DEFAULT): a worker outage then has twice the feed's room before
+   the API answers 503, and 100,000 persistent notifications of a few
+   hundred bytes are tens of MB, far below RabbitMQ's default memory
+   watermark (40 % of RAM) and disk limit, so the bound, not an alarm that
+   blocks every publisher, is what stops a backlog. */
+#define BROKER_QUEUE_MAX_DEFAULT 100000
+#define BROKER_QUEUE_MAX_MAX 100000000
 
 /* The two settings every broker client takes (common/options.h entries),
    written once for the notifier and the worker. The URL holds a password:
@@ -59,6 +79,14 @@
 #define BROKER_OPTION_HEARTBEAT                                                                    \
     OPTION_I ("heartbeat", "HERALD_AMQP_HEARTBEAT", OPTION_XSTR (BROKER_HEARTBEAT_DEFAULT), 0,     \
               3600, "S", "AMQP heartbeat seconds, 0 = off")
+/* Both services declare the queue, with identical arguments: give both the
+   same value. */
+#define BROKER_OPTION_QUEUE_MAX                                                                    \
+    OPTION_I ("queue-max", "HERALD_QUEUE_MAX", OPTION_XSTR (BROKER_QUEUE_MAX_DEFAULT), 0,          \
+              BROKER_QUEUE_MAX_MAX, "N",                                                           \
+              "messages " BROKER_QUEUE " holds before refusing publishes (x-max-length, "          \
+              "reject-publish); 0 = no argument (bound it with a policy); same on notifier and "   \
+              "worker")
 
 typedef struct _broker_t broker_t;
 
@@ -85,13 +113,21 @@ const char *broker_url_from_options (options_t *opts, char *out, size_t size);
    heartbeats (not recommended). Returns NULL if the URL does not parse. */
 broker_t *broker_new (const char *url, int heartbeat_s);
 
+/* Sets the x-max-length declared on BROKER_QUEUE from the next
+   broker_connect (BROKER_QUEUE_MAX_DEFAULT until then); 0 declares no bound
+   and no overflow behaviour at all, for a queue bounded by a policy. */
+void broker_set_queue_max (broker_t *self, long queue_max);
+long broker_queue_max (broker_t *self);
+
 /* Disconnects (without waiting on a dead peer) and frees. No-op on NULL. */
 void broker_destroy (broker_t **self_p);
 
 /* Opens a new connection: socket with BROKER_CONNECT_TIMEOUT_MS, login with
    the heartbeat, channel BROKER_CHANNEL, RPC timeout, topology. Blocks for at
    most a few seconds. Returns 0, or -1 (logged) leaving self disconnected.
-   On success the retry backoff is reset. */
+   On success the retry backoff is reset. A BROKER_QUEUE that exists with
+   other arguments is logged as an error saying how to fix it; it is a
+   failure like any other, retried by the caller after broker_retry_delay_ms. */
 int broker_connect (broker_t *self);
 
 /* Closes the channel and connection politely if still connected, then frees

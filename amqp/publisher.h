@@ -43,7 +43,8 @@ typedef struct {
 
 typedef enum {
     PUBLISHER_ACK = 1, /* the broker has the publish(es) */
-    PUBLISHER_NACK,    /* the broker lost the publish(es) */
+    PUBLISHER_NACK,    /* the broker refused the publish(es): a full queue with
+                          x-overflow reject-publish, or an internal error */
     PUBLISHER_RETURNED /* a mandatory publish was unroutable (logged); its ack follows */
 } publisher_event_kind_t;
 

@@ -10,9 +10,10 @@
 
 struct _progress_t {
     int64_t stall_ms;
-    int64_t since;    /* mono ms of the last progress */
-    uint64_t pending; /* feed_len of the last feed reply */
-    bool stalled;     /* a stall was reported (logged once per stall) */
+    int64_t since;       /* mono ms of the last progress */
+    uint64_t pending;    /* feed_len of the last feed reply */
+    bool stalled;        /* a stall was reported (logged once per stall) */
+    const char *blocked; /* progress_blocked's reason, NULL none */
 };
 
 progress_t *
@@ -52,6 +53,13 @@ progress_advanced (progress_t *self, int64_t now_ms)
     self->since = now_ms;
 }
 
+void
+progress_blocked (progress_t *self, const char *why)
+{
+    assert (self);
+    self->blocked = why;
+}
+
 int64_t
 progress_stalled_ms (progress_t *self, int64_t now_ms)
 {
@@ -66,13 +74,14 @@ progress_report (progress_t *self, const char *health_file, bool relaying, int64
     assert (self);
     int64_t stalled = progress_stalled_ms (self, now_ms);
     if (stalled) {
-        char why[200];
+        char why[256];
         snprintf (why, sizeof why,
                   "no progress for %lld s with %llu changes pending in the store's feed "
                   "(%s)",
                   (long long)(stalled / 1000), (unsigned long long)self->pending,
-                  relaying ? "connected, but nothing confirmed"
-                           : "RabbitMQ or the store unreachable");
+                  self->blocked ? self->blocked
+                  : relaying    ? "connected, but nothing confirmed"
+                                : "RabbitMQ or the store unreachable");
         if (!self->stalled)
             log_warn ("%s: --check fails until a change is relayed", why);
         self->stalled = true;

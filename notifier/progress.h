@@ -38,6 +38,12 @@ void progress_feed (progress_t *self, uint64_t feed_len, int64_t now_ms);
 /* The confirmed cursor moved forward (or the store's cursor did). */
 void progress_advanced (progress_t *self, int64_t now_ms);
 
+/* Why the relay cannot make progress although connected (borrowed, a
+   literal: e.g. RabbitMQ refusing publishes because the queue is full), or
+   NULL when nothing is known to block it. Only names the stall in the
+   health file and the log; what is a stall does not change. */
+void progress_blocked (progress_t *self, const char *why);
+
 /* How long the relay has been stalled at now_ms: the time since its last
    progress when changes are pending and that is at least stall_ms, else 0. */
 int64_t progress_stalled_ms (progress_t *self, int64_t now_ms);

@@ -5,10 +5,18 @@
  *   - `window` holds every publish not yet confirmed, in feed order; the
  *     store is acked only with the seq window_advance returns, i.e. the
  *     highest seq with everything before it confirmed on this channel.
- *   - any doubt about the channel (nack, return of an event.created, socket
+ *   - any doubt about the channel (return of an event.created, socket
  *     error, heartbeat timeout, channel or connection close) drops the
  *     connection and resets the window and the read position, so the next
  *     read starts from the store's acked cursor again.
+ *   - a nack is no doubt: RabbitMQ says exactly which publish it refused
+ *     (herald.notifications full: x-max-length with reject-publish). The
+ *     relay stops reading, waits until every publish in flight is acked or
+ *     nacked, rewinds the window (window.h: what was acked behind the hole
+ *     is not published again) and, after a backoff that grows while the
+ *     queue stays full, reads again from the store's cursor on the same
+ *     connection. The feed keeps the refused records meanwhile, so a queue
+ *     that stays full fills the feed and the API answers 503.
  *   - a feed_read reply is used only if its rid is the one outstanding;
  *     replies to reads abandoned by a reset are ignored.
  *   - positions (read position, confirmed, acked_sent, the window) count
@@ -22,6 +30,7 @@
  */
 #include "relay.h"
 
+#include "backoff.h"
 #include "broker.h"
 #include "clock.h"
 #include "health.h"
@@ -38,10 +47,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#define RELAY_READ_TIMEOUT_MS 3000 /* a feed_read unanswered this long is re-sent */
-#define RELAY_SERVICE_MS 1000      /* AMQP frames are read at least this often */
-#define RELAY_RING_GAP_MS 1        /* an announced read waits this long after the previous read */
-#define RELAY_DOORBELL_HWM 64      /* announcements queued; more are dropped (harmless) */
+#define RELAY_READ_TIMEOUT_MS 3000   /* a feed_read unanswered this long is re-sent */
+#define RELAY_SERVICE_MS 1000        /* AMQP frames are read at least this often */
+#define RELAY_RING_GAP_MS 1          /* an announced read waits this long after the previous read */
+#define RELAY_DOORBELL_HWM 64        /* announcements queued; more are dropped (harmless) */
+#define RELAY_REFUSED_INITIAL_MS 200 /* first wait after a nack before publishing again */
+#define RELAY_REFUSED_MAX_MS 5000    /* ceiling of that wait while the queue stays full */
+#define RELAY_REFUSED_LOG_MS 30000   /* a queue that stays full is logged this often */
+#define RELAY_UNRESOLVED_WAIT_MS 100 /* re-check for confirms after a nack at least this often */
 
 typedef struct {
     const relay_config_t *config;
@@ -66,6 +79,13 @@ typedef struct {
     int64_t last_service;
     int64_t last_feed_at; /* mono ms of the last feed_read answered ok */
     progress_t *progress; /* for --check: is any of this getting anywhere */
+    /* Refused publishes (nacks): the episode lasts from the first nack to
+       the first confirm of a publish made after a rewind. */
+    bool rewinding;          /* a nack seen: no reads until the window rewinds */
+    backoff_t refused_delay; /* wait before reading again; reset when the episode ends */
+    uint64_t refusals;       /* nacks in this episode, 0 = none */
+    int64_t refused_since;   /* mono ms of the episode's first nack */
+    int64_t refused_logged;  /* mono ms of its last log line */
 } relay_t;
 
 static void
@@ -75,6 +95,7 @@ s_reset_channel (relay_t *self, const char *why)
         log_warn ("dropping RabbitMQ connection: %s; re-reading from the store's cursor", why);
     broker_drop (self->broker);
     window_reset (self->window);
+    self->rewinding = false;
     self->next_from = 0;
     self->read_rid = 0;
     self->reconnect_at = clock_mono_ms () + broker_retry_delay_ms (self->broker);
@@ -92,6 +113,7 @@ s_connect (relay_t *self)
         return;
     }
     window_reset (self->window);
+    self->rewinding = false;
     self->next_from = 0;
     self->read_rid = 0;
     self->next_read_at = 0;
@@ -227,9 +249,16 @@ s_on_feed (relay_t *self, const proto_reply_t *reply)
     if (self->next_from == 0 && reply->acked > self->confirmed)
         self->confirmed = self->acked_sent = reply->acked;
     for (size_t i = 0; i < reply->n_changes; i++) {
-        if (!broker_connected (self->broker) || s_publish (self, &reply->changes[i]) != 0)
+        uint64_t seq = reply->changes[i].seq, at;
+        int skip = window_skip (self->window, seq, &at);
+        if (skip == 2 && at > self->confirmed) {
+            self->confirmed = at; /* acked by RabbitMQ before a nack's rewind */
+            progress_advanced (self->progress, now);
+        }
+        if (!skip
+            && (!broker_connected (self->broker) || s_publish (self, &reply->changes[i]) != 0))
             return;
-        self->next_from = reply->changes[i].seq + 1;
+        self->next_from = seq + 1;
     }
     if (reply->n_changes == 0) {
         if (self->next_from == 0)
@@ -257,6 +286,63 @@ s_drain_store (relay_t *self)
     }
 }
 
+/* RabbitMQ nacked a publish: the queue is full (or the broker could not
+   take it). Stop reading, forget the outstanding read, and read again from
+   the store's cursor once the window has rewound and the backoff passed.
+   Logged at the first nack, then every RELAY_REFUSED_LOG_MS. */
+static void
+s_refused (relay_t *self)
+{
+    int64_t now = clock_mono_ms ();
+    if (!self->rewinding) {
+        self->rewinding = true;
+        self->read_rid = 0; /* its reply would publish behind the hole */
+        self->next_read_at = now + backoff_next (&self->refused_delay);
+    }
+    if (self->refusals++ == 0) {
+        self->refused_since = self->refused_logged = now;
+        char bound[64] = "bounded by a policy";
+        if (self->config->queue_max > 0)
+            snprintf (bound, sizeof bound, "x-max-length %ld, overflow reject-publish",
+                      self->config->queue_max);
+        log_warn ("RabbitMQ refused a publish (basic.nack): queue %s is full (%s; is a worker "
+                  "consuming it?). The store's feed keeps the changes; publishing again with "
+                  "backoff up to %d ms. If the feed fills, the API answers 503.",
+                  BROKER_QUEUE, bound, RELAY_REFUSED_MAX_MS);
+        progress_blocked (self->progress, "RabbitMQ refuses publishes: " BROKER_QUEUE " is full");
+    } else if (now - self->refused_logged >= RELAY_REFUSED_LOG_MS) {
+        self->refused_logged = now;
+        log_warn ("queue %s still full: %llu publishes refused in %lld s", BROKER_QUEUE,
+                  (unsigned long long)self->refusals,
+                  (long long)((now - self->refused_since) / 1000));
+    }
+}
+
+/* A publish made after a rewind was confirmed: the queue takes them again. */
+static void
+s_refused_end (relay_t *self)
+{
+    log_info ("queue %s takes publishes again (%llu refused in %lld s)", BROKER_QUEUE,
+              (unsigned long long)self->refusals,
+              (long long)((clock_mono_ms () - self->refused_since) / 1000));
+    self->refusals = 0;
+    backoff_reset (&self->refused_delay);
+    progress_blocked (self->progress, NULL);
+}
+
+/* Once nothing is in flight after a nack: rewind the window and read from
+   the store's cursor (s_poll_once acks the confirmed prefix before it). */
+static void
+s_rewind (relay_t *self)
+{
+    uint64_t read_upto = self->next_from ? self->next_from - 1 : 0;
+    if (window_rewind (self->window, read_upto) != 0)
+        log_warn ("out of memory remembering what RabbitMQ took: those may be published twice");
+    self->rewinding = false;
+    self->next_from = 0;
+    self->read_rid = 0;
+}
+
 /* Handles one confirm event. Returns 0, or -1 after a reset. */
 static int
 s_on_confirm (relay_t *self, const publisher_event_t *event)
@@ -271,12 +357,18 @@ s_on_confirm (relay_t *self, const publisher_event_t *event)
         if (window_advance (self->window, &seq) && seq > self->confirmed) {
             self->confirmed = seq;
             progress_advanced (self->progress, clock_mono_ms ());
+            if (self->refusals && !self->rewinding)
+                s_refused_end (self);
         }
         return 0;
     }
     case PUBLISHER_NACK:
-        s_reset_channel (self, "RabbitMQ nacked a publish");
-        return -1;
+        if (window_nack (self->window, event->tag, event->multiple) != 0) {
+            s_reset_channel (self, "basic.nack for an unknown publish");
+            return -1;
+        }
+        s_refused (self);
+        return 0;
     case PUBLISHER_RETURNED:
         /* Reconnecting redeclares the topology and publishes it again. */
         s_reset_channel (self, "unroutable event.created");
@@ -353,6 +445,15 @@ s_maybe_read (relay_t *self, int64_t now)
 {
     if (!broker_connected (self->broker))
         return;
+    if (self->rewinding) {
+        if (window_unresolved (self->window) > 0) {
+            /* Confirms wake the poll; this only bounds the wait. */
+            if (self->next_read_at <= now)
+                self->next_read_at = now + RELAY_UNRESOLVED_WAIT_MS;
+            return;
+        }
+        s_rewind (self);
+    }
     if (self->read_rid && now - self->read_sent_at < RELAY_READ_TIMEOUT_MS)
         return;
     size_t room = window_room (self->window);
@@ -433,6 +534,9 @@ relay_run (const relay_config_t *config, volatile sig_atomic_t *stop)
     int rc = -1;
     msgpack_sbuffer_init (&self.body);
     self.broker = broker_new (config->broker_url, config->heartbeat_s);
+    if (self.broker)
+        broker_set_queue_max (self.broker, config->queue_max);
+    backoff_init (&self.refused_delay, RELAY_REFUSED_INITIAL_MS, RELAY_REFUSED_MAX_MS);
     self.publisher = self.broker ? publisher_new (self.broker, "herald-notifier") : NULL;
     self.store = store_link_new (config->store_endpoint, config->curve);
     self.window = window_new ((size_t)config->window);
@@ -451,7 +555,7 @@ relay_run (const relay_config_t *config, volatile sig_atomic_t *stop)
     /* Shutdown: no new reads; give outstanding confirms a bounded time. */
     log_info ("stopping: %zu publishes awaiting confirms", window_size (self.window));
     int64_t drain_until = clock_mono_ms () + config->drain_ms;
-    while (broker_connected (self.broker) && window_size (self.window) > 0
+    while (broker_connected (self.broker) && window_unresolved (self.window) > 0
            && clock_mono_ms () < drain_until)
         s_poll_once (&self, false);
     s_ack_store (&self);

@@ -1,7 +1,7 @@
 /*
  * relay — the notifier's loop: change feed in, confirmed AMQP publishes out,
  * store cursor acknowledged only behind the broker's confirms
- * (docs/ARCHITECTURE.md §4.3, §4.5).
+ * (docs/ARCHITECTURE.md §4.3, §4.5, §4.7).
  *
  * One thread, one zmq_poll over the store DEALER, the AMQP socket and a SUB
  * on the store's live stream. The live stream is only a doorbell: any
@@ -35,6 +35,7 @@ typedef struct {
     int batch;                   /* records asked per feed_read, 1..PROTO_FEED_READ_MAX */
     int window;                  /* unconfirmed publishes allowed */
     int heartbeat_s;             /* AMQP heartbeat asked for */
+    long queue_max;              /* x-max-length of the queue (broker_set_queue_max) */
     int poll_ms;                 /* pause between reads while the feed is empty and quiet */
     int drain_ms;                /* on shutdown, how long to wait for pending confirms */
     const char *health_file;     /* touched while healthy (health.h); NULL none */

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -54,14 +56,21 @@ test_progress_an_advance_or_a_drained_feed_ends_the_stall (void **state)
     progress_destroy (&p);
 }
 
+/* Makes path (a mkstemp template) a name no file has yet. */
 static void
-test_progress_report_keeps_the_health_file_truthful (void **state)
+s_fresh_path (char *path)
 {
-    char path[] = "/tmp/herald-test-progress-XXXXXX";
     int fd = mkstemp (path);
     assert_true (fd >= 0);
     close (fd);
     unlink (path);
+}
+
+static void
+test_progress_report_keeps_the_health_file_truthful (void **state)
+{
+    char path[] = "/tmp/herald-test-progress-XXXXXX";
+    s_fresh_path (path);
     int64_t t = 1000000;
     progress_t *p = progress_new (STALL_MS, t);
     /* not relaying (disconnected): the file is left to age out */
@@ -93,6 +102,37 @@ test_progress_report_keeps_the_health_file_truthful (void **state)
     unlink (path);
 }
 
+/* A relay blocked by a full queue is connected and stalled: --check fails
+   once the stall is long enough, and the health file says why. */
+static void
+test_progress_names_a_full_queue_in_the_stall (void **state)
+{
+    char path[] = "/tmp/herald-test-progress-XXXXXX";
+    s_fresh_path (path);
+    int64_t t = 1000000;
+    progress_t *p = progress_new (STALL_MS, t);
+    progress_feed (p, 7, t);
+    progress_blocked (p, "RabbitMQ refuses publishes: the queue is full");
+    progress_report (p, path, true, t + STALL_MS - 1);
+    assert_int_equal (health_check (path, HEALTH_MAX_AGE_MS), 0);
+    progress_report (p, path, true, t + STALL_MS);
+    assert_int_equal (health_check (path, HEALTH_MAX_AGE_MS), -1);
+    char text[512] = "";
+    FILE *f = fopen (path, "r");
+    assert_non_null (f);
+    size_t n = fread (text, 1, sizeof text - 1, f);
+    fclose (f);
+    text[n] = 0;
+    assert_non_null (strstr (text, "the queue is full"));
+    /* the queue takes publishes again: healthy at the next report */
+    progress_blocked (p, NULL);
+    progress_advanced (p, t + STALL_MS + 5);
+    progress_report (p, path, true, t + STALL_MS + 5);
+    assert_int_equal (health_check (path, HEALTH_MAX_AGE_MS), 0);
+    progress_destroy (&p);
+    unlink (path);
+}
+
 int
 main (void)
 {
@@ -102,6 +142,7 @@ main (void)
         cmocka_unit_test (test_progress_changes_pending_without_an_advance_stall_after_the_bound),
         cmocka_unit_test (test_progress_an_advance_or_a_drained_feed_ends_the_stall),
         cmocka_unit_test (test_progress_report_keeps_the_health_file_truthful),
+        cmocka_unit_test (test_progress_names_a_full_queue_in_the_stall),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -389,6 +389,8 @@ consumer_run (const consumer_config_t *config, volatile sig_atomic_t *stop)
     if (proto_limits_from_env (&self.limits) != 0)
         return -1;
     self.broker = broker_new (config->broker_url, config->heartbeat_s);
+    if (self.broker)
+        broker_set_queue_max (self.broker, config->queue_max);
     self.subscription =
         self.broker ? subscription_new (self.broker, BROKER_QUEUE, self.n_jobs) : NULL;
     self.gateway = gateway_client_new (config->gateway_url, config->http_timeout_ms, self.n_jobs);

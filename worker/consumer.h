@@ -39,6 +39,7 @@ typedef struct {
     int max_attempts;          /* gateway attempts before dead-lettering */
     int http_timeout_ms;
     int heartbeat_s;
+    long queue_max;       /* x-max-length declared on the queue (broker_set_queue_max) */
     int retry_initial_ms; /* first retry delay ceiling; doubles up to retry_max_ms */
     int retry_max_ms;
     const char *health_file; /* touched while consuming (health.h); NULL none */

@@ -31,7 +31,9 @@ test_broker_declares_topology_idempotently (void **state)
         broker_t *broker = broker_new (stack->rabbit.url, 10);
         assert_non_null (broker);
         assert_int_equal (broker_connect (broker), 0);
-        assert_int_equal (broker_declare_topology (broker_conn (broker), BROKER_CHANNEL), 0);
+        assert_int_equal (broker_declare_topology (broker_conn (broker), BROKER_CHANNEL,
+                                                   broker_queue_max (broker)),
+                          0);
         broker_disconnect (broker);
         broker_destroy (&broker);
     }
