@@ -19,7 +19,9 @@
 #       hashes of those passwords (rabbit_password_hashing_sha256:
 #       base64(salt[4] + sha256(salt + password)), a new salt each time), their
 #       permissions, and Herald's topology (exchanges, queues, bindings, the
-#       same arguments as amqp/broker.c declares). Mode 0444: hashes only, and
+#       same arguments as amqp/broker.c declares: herald.notifications bounded
+#       at $HERALD_QUEUE_MAX messages, default 100000, 0 = unbounded, as the
+#       services' --queue-max must say too). Mode 0444: hashes only, and
 #       the broker may run as another user; DIR's own mode guards it.
 #
 # Why the topology is in the definitions: RabbitMQ asks for read permission
@@ -54,6 +56,15 @@ while [ $# -gt 0 ]; do
 done
 [ $# -le 1 ] || usage
 dir=${1:-${HERALD_BROKER_USERS_DIR:-}}
+queue_max=${HERALD_QUEUE_MAX:-100000}
+if ! [[ "$queue_max" =~ ^[0-9]{1,9}$ ]] || [ "$((10#$queue_max))" -gt 100000000 ]; then
+    echo "broker-users.sh: HERALD_QUEUE_MAX must be 0..100000000, not '$queue_max'" >&2
+    exit 2
+fi
+queue_max=$((10#$queue_max))
+notifications_args='{"x-dead-letter-exchange": "herald.dead"}'
+[ "$queue_max" -eq 0 ] ||
+    notifications_args="{\"x-dead-letter-exchange\": \"herald.dead\", \"x-max-length\": $queue_max, \"x-overflow\": \"reject-publish\"}"
 [ -n "$dir" ] || usage
 mkdir -p "$dir"
 if [ -n "$notifier_owner$worker_owner" ]; then chmod 0711 "$dir"; else chmod 0700 "$dir"; fi
@@ -125,7 +136,7 @@ rm -f "$tmp"
     perm_json herald-notifier "$configure" "$notifier_write" "$notifier_read"
     printf ',\n'
     perm_json herald-worker "$configure" "$worker_write" "$worker_read"
-    cat <<'JSON'
+    cat <<JSON
 
   ],
   "exchanges": [
@@ -136,7 +147,7 @@ rm -f "$tmp"
   ],
   "queues": [
     {"name": "herald.notifications", "vhost": "/", "durable": true, "auto_delete": false,
-     "arguments": {"x-dead-letter-exchange": "herald.dead"}},
+     "arguments": $notifications_args},
     {"name": "herald.notifications.dead", "vhost": "/", "durable": true, "auto_delete": false,
      "arguments": {}}
   ],
