@@ -347,6 +347,22 @@ setsid -w "$node_sh" start "$rabbit_dir" "$amqp_port" "$broker_users/definitions
 rabbit_pid=$(cat "$rabbit_dir/node.pid" 2>/dev/null || echo '?')
 echo "rabbitmq $rabbit_pid" >>"$run/pids"
 say "RabbitMQ healthy (pid $rabbit_pid)"
+# A node made before herald.notifications was bounded (--queue-max) keeps
+# the queue it has: the definitions do not change an existing queue, and
+# the services' declarations with the bound would be refused. Empty, it is
+# deleted and the definitions make it anew; holding notifications, it is
+# left alone and the user told how to go on.
+if rabbitctl list_queues name arguments messages |
+    awk '$1 == "herald.notifications" && !/x-max-length/ { found = 1 } END { exit !found }'; then
+    held=$(rabbitctl list_queues name messages | awk '$1 == "herald.notifications" { print $2 }')
+    [ "$held" = 0 ] || die "herald.notifications was made without its length bound and holds" \
+        "$held notification(s): run an older Herald to deliver them, or start over with --fresh"
+    say "herald.notifications predates its length bound and is empty: making it again"
+    if ! rabbitctl delete_queue herald.notifications >>"$runlog" 2>&1 ||
+        ! rabbitctl import_definitions "$broker_users/definitions.json" >>"$runlog" 2>&1; then
+        die "could not remake herald.notifications; see $runlog"
+    fi
+fi
 # Each service logs in as its own user. The password stays in its file,
 # named by environment: never in argv (any local user reads it with ps),
 # never in an environment variable.
