@@ -22,6 +22,7 @@
 
 #define S_CMD_WRITE 1u     /* takes a feed slot; refused when the feed is full */
 #define S_CMD_JOURNALED 2u /* changes journaled state; refused while writes are */
+#define S_CMD_GROWS 4u     /* adds an event; refused when the store is full */
 
 struct _dispatch_t {
     event_table_t *table;
@@ -34,8 +35,9 @@ struct _dispatch_t {
     void *on_journal_arg;
     dispatch_stats_fn *on_stats;
     void *on_stats_arg;
-    char refusal[256]; /* non-empty: writes refused with this message */
-    uint64_t durable;  /* highest seq feed_read may hand out */
+    char refusal[256];              /* non-empty: writes refused with this message */
+    uint64_t durable;               /* highest seq feed_read may hand out */
+    uint64_t max_events, max_bytes; /* the store's caps; 0 = none */
     /* Result of the current write handler. */
     uint32_t changed;
     proto_change_kind_t changed_kind;
@@ -317,6 +319,9 @@ s_stats (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
     S_STAT ("unjournaled", c->unjournaled);
     S_STAT ("table_overhead_bytes", event_table_overhead_bytes (self->table));
     S_STAT ("rss_bytes", s_rss_bytes ());
+    S_STAT ("table_bytes", event_table_bytes (self->table));
+    S_STAT ("max_events", self->max_events);
+    S_STAT ("max_memory", self->max_bytes);
 #undef S_STAT
     size_t room = sizeof self->stats / sizeof self->stats[0];
     assert (n <= room);
@@ -331,7 +336,7 @@ s_stats (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
 static const s_command_t s_commands[PROTO_OP_COUNT_] = {
     [PROTO_OP_PING] = { s_ping, 0, 0 },
     [PROTO_OP_CREATE] = { s_create, PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION,
-                          S_CMD_WRITE | S_CMD_JOURNALED },
+                          S_CMD_WRITE | S_CMD_JOURNALED | S_CMD_GROWS },
     [PROTO_OP_GET] = { s_get, PROTO_HAS_EVENT_ID, 0 },
     [PROTO_OP_UPDATE] = { s_update, PROTO_HAS_EVENT_ID, S_CMD_WRITE | S_CMD_JOURNALED },
     [PROTO_OP_LIST] = { s_list, 0, 0 },
@@ -420,6 +425,14 @@ dispatch_refuse_writes (dispatch_t *self, const char *message)
 }
 
 void
+dispatch_set_capacity (dispatch_t *self, uint64_t max_events, uint64_t max_bytes)
+{
+    assert (self);
+    self->max_events = max_events;
+    self->max_bytes = max_bytes;
+}
+
+void
 dispatch_set_durable (dispatch_t *self, uint64_t seq)
 {
     assert (self);
@@ -455,6 +468,29 @@ s_encode_error (dispatch_t *self, proto_op_t op, uint64_t rid, proto_status_t st
     msgpack_sbuffer_clear (out);
     if (proto_reply_encode_error (op, rid, status, message, field, out) != 0)
         msgpack_sbuffer_clear (out);
+}
+
+/* True, with the reason in self->message, when a create must be refused:
+   the table holds max_events events or max_bytes bytes (event_table_bytes,
+   so the create that crosses the byte cap is the last one let in). */
+static bool
+s_full (dispatch_t *self)
+{
+    size_t events = event_table_size (self->table);
+    if (self->max_events && events >= self->max_events) {
+        snprintf (self->message, sizeof self->message,
+                  "store is full (%zu events, max-events %llu): create refused", events,
+                  (unsigned long long)self->max_events);
+        return true;
+    }
+    size_t bytes = event_table_bytes (self->table);
+    if (self->max_bytes && bytes >= self->max_bytes) {
+        snprintf (self->message, sizeof self->message,
+                  "store is full (%zu bytes of events, max-memory %llu): create refused", bytes,
+                  (unsigned long long)self->max_bytes);
+        return true;
+    }
+    return false;
 }
 
 /* Decode failures map onto the reply statuses one to one. */
@@ -500,6 +536,10 @@ dispatch_frame (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *
     }
     if ((cmd->flags & S_CMD_JOURNALED) && self->refusal[0]) {
         s_encode_error (self, req.op, req.rid, PROTO_E_INTERNAL, self->refusal, NULL, out);
+        return;
+    }
+    if ((cmd->flags & S_CMD_GROWS) && s_full (self)) {
+        s_encode_error (self, req.op, req.rid, PROTO_E_STORE_FULL, self->message, NULL, out);
         return;
     }
     if (cmd->flags & S_CMD_WRITE) {
