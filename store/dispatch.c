@@ -38,6 +38,7 @@ struct _dispatch_t {
     char refusal[256];              /* non-empty: writes refused with this message */
     uint64_t durable;               /* highest seq feed_read may hand out */
     uint64_t max_events, max_bytes; /* the store's caps; 0 = none */
+    size_t reply_budget;            /* bytes a list / feed_read reply may take */
     /* Result of the current write handler. */
     uint32_t changed;
     proto_change_kind_t changed_kind;
@@ -70,12 +71,15 @@ typedef struct {
 #define S_REPLY_HEADROOM 1024
 
 /* Adds item i's encoded size to *used; false when it would break the
-   budget (the first item always fits: strings are limited far below). */
+   budget: the frame limit, or less when the server says the peer has less
+   room (dispatch_set_reply_budget). The first item always fits: strings
+   are limited far below the frame, and a page must make progress. */
 static bool
-s_fits (size_t *used, const proto_event_t *e, size_t i)
+s_fits (dispatch_t *self, size_t *used, const proto_event_t *e, size_t i)
 {
     *used += S_ITEM_OVERHEAD + e->user_id.len + e->description.len + e->status.len;
-    return i == 0 || *used <= PROTO_FRAME_MAX - S_REPLY_HEADROOM;
+    size_t budget = self->reply_budget < PROTO_FRAME_MAX ? self->reply_budget : PROTO_FRAME_MAX;
+    return i == 0 || *used + S_REPLY_HEADROOM <= budget;
 }
 
 static const proto_str_t s_pending = PROTO_STR ("pending");
@@ -203,7 +207,7 @@ s_list (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
     size_t used = 0;
     for (size_t i = 0; i < n; i++) {
         event_table_view (self->table, self->indices[i], &self->items[i]);
-        if (!s_fits (&used, &self->items[i], i)) {
+        if (!s_fits (self, &used, &self->items[i], i)) {
             n = i;
             more = true;
             break;
@@ -241,7 +245,7 @@ s_feed_read (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
         self->changes[i].seq = self->records[i].seq;
         self->changes[i].kind = self->records[i].kind;
         event_table_view (self->table, self->records[i].ref, &self->changes[i].event);
-        if (!s_fits (&used, &self->changes[i].event, i)) {
+        if (!s_fits (self, &used, &self->changes[i].event, i)) {
             n = i; /* the reader asks again from the next seq */
             break;
         }
@@ -358,6 +362,7 @@ dispatch_new (size_t feed_max, const proto_limits_t *limits)
     self->limits = *limits;
     self->id_pool_used = sizeof self->id_pool; /* drawn on first use */
     self->durable = UINT64_MAX;
+    self->reply_budget = PROTO_FRAME_MAX;
     /* A fresh identity for a fresh (empty) store; a store that recovers
        its data replaces it with the one stored beside that data. */
     s_new_id (self, self->store_id);
@@ -430,6 +435,13 @@ dispatch_set_capacity (dispatch_t *self, uint64_t max_events, uint64_t max_bytes
     assert (self);
     self->max_events = max_events;
     self->max_bytes = max_bytes;
+}
+
+void
+dispatch_set_reply_budget (dispatch_t *self, size_t bytes)
+{
+    assert (self);
+    self->reply_budget = bytes;
 }
 
 void

@@ -92,6 +92,13 @@ void dispatch_refuse_writes (dispatch_t *self, const char *message);
    just takes no new events. */
 void dispatch_set_capacity (dispatch_t *self, uint64_t max_events, uint64_t max_bytes);
 
+/* Bytes the next replies to list and feed_read may take (frame limit
+   included; at least one item always goes, so a page makes progress): the
+   server sets it before each frame from what the requesting peer may still
+   have queued (store/server.c). PROTO_FRAME_MAX (the default) or more
+   means the frame limit alone. */
+void dispatch_set_reply_budget (dispatch_t *self, size_t bytes);
+
 /* Records up to seq are durable: feed_read hands out no record above it,
    so the notifier never publishes a change the journal could still lose.
    Without a journal nobody calls this and every record is readable. */

@@ -621,6 +621,37 @@ test_dispatch_memory_cap_refuses_creates_once_reached (void **state)
     assert_int_equal (s_feed_read (self, 0, 0)->n_changes, 2);
 }
 
+static void
+test_dispatch_reply_budget_shortens_pages_never_below_one_item (void **state)
+{
+    fixture_t *self = *state;
+    char description[101];
+    memset (description, 'd', 100);
+    description[100] = '\0';
+    for (int i = 0; i < 10; i++)
+        assert_int_equal (s_create (self, "u", description)->status, PROTO_OK);
+    /* An item counts 192 + its strings (1 + 100 + 7) = 300, a reply 1024. */
+    proto_request_t list = { .op = PROTO_OP_LIST, .has = PROTO_HAS_LIMIT, .limit = 1000 };
+    dispatch_set_reply_budget (self->dispatch, 1024 + 3 * 300);
+    proto_reply_t *reply = s_call (self, &list);
+    assert_int_equal (reply->n_items, 3);
+    assert_true (reply->has_next_after);
+    assert_true (self->out.size <= 1024 + 3 * 300);
+    dispatch_set_reply_budget (self->dispatch, 1024 + 3 * 300 - 1);
+    assert_int_equal (s_call (self, &list)->n_items, 2);
+    assert_int_equal (s_feed_read (self, 0, 0)->n_changes, 2);
+    dispatch_set_reply_budget (self->dispatch, 0);
+    reply = s_call (self, &list);
+    assert_int_equal (reply->n_items, 1);
+    assert_true (reply->has_next_after);
+    assert_int_equal (s_feed_read (self, 0, 0)->n_changes, 1);
+    dispatch_set_reply_budget (self->dispatch, PROTO_FRAME_MAX);
+    reply = s_call (self, &list);
+    assert_int_equal (reply->n_items, 10);
+    assert_false (reply->has_next_after);
+    assert_int_equal (s_feed_read (self, 0, 0)->n_changes, 10);
+}
+
 int
 main (void)
 {
@@ -648,6 +679,8 @@ main (void)
             test_dispatch_event_cap_refuses_creates_past_it_and_nothing_else, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_dispatch_memory_cap_refuses_creates_once_reached,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_dispatch_reply_budget_shortens_pages_never_below_one_item, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

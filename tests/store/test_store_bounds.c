@@ -4,7 +4,12 @@
  *   - the event cap (--max-events) and the memory cap (--max-memory):
  *     creates past it get store_full and change nothing, updates and reads
  *     go on; a journal holding more than a lowered cap still loads whole,
- *     and the store then refuses creates only.
+ *     and the store then refuses creates only;
+ *   - a peer that sends many list requests (each reply ~1 MiB) and never
+ *     reads: the store's RSS stays within the per-peer bound
+ *     (store/server.c) while another client is served, and the stalled
+ *     peer, when it reads at last, finds every reply, the later ones short
+ *     pages it can go on from.
  */
 #include "durable_client.h"
 
@@ -117,6 +122,113 @@ test_store_memory_cap_refuses_creates_once_reached (void **state)
     assert_int_equal (s_stat (self, "events"), 2);
 }
 
+#define BIG_EVENTS 1000
+#define BIG_DESCRIPTION 1000
+#define STALLED_LISTS 400
+/* The per-peer bound (store/server.c: about 5 MB) plus allocator slack. */
+#define STALLED_RSS_BOUND_KIB (12 * 1024)
+
+static proto_reply_t *
+s_list (fixture_t *self, uint32_t limit)
+{
+    proto_request_t req = { .op = PROTO_OP_LIST, .has = PROTO_HAS_LIMIT, .limit = limit };
+    return dc_call (self, &req);
+}
+
+static void
+test_store_peer_that_never_reads_stays_within_its_bound (void **state)
+{
+    fixture_t *self = *state;
+    const char *const args[] = { "--fsync", "no", NULL };
+    dc_start (self, args);
+    /* Events big enough that a page of 1000 fills a reply (~1 MiB). */
+    char description[BIG_DESCRIPTION + 1];
+    memset (description, 'd', BIG_DESCRIPTION);
+    description[BIG_DESCRIPTION] = '\0';
+    proto_request_t create = { .op = PROTO_OP_CREATE,
+                               .has = PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION,
+                               .user_id = PROTO_STR ("u"),
+                               .description = { description, BIG_DESCRIPTION } };
+    for (int i = 0; i < BIG_EVENTS; i++) {
+        create.rid = ++self->rid;
+        dc_send (self, &create);
+    }
+    for (int i = 0; i < BIG_EVENTS; i++)
+        assert_int_equal (dc_recv (self)->status, PROTO_OK);
+    proto_reply_t *page = s_list (self, 1000);
+    assert_int_equal (page->status, PROTO_OK);
+    size_t full_page = page->n_items;
+    uint8_t first[16];
+    memcpy (first, page->items[0].id, 16);
+    assert_true (full_page > 500 && full_page < 1000); /* cut at the 1 MiB frame */
+    long rss_before = harness_rss_kib (self->pid);
+    uint64_t requests = s_stat (self, "requests");
+
+    /* The stalled peer: a one-message receive queue and a small kernel
+       buffer, so replies stay on the store's side. */
+    zsock_t *stalled = zsock_new (ZMQ_DEALER);
+    assert_non_null (stalled);
+    zsock_set_rcvhwm (stalled, 1);
+    zsock_set_rcvbuf (stalled, 4096);
+    zsock_set_sndhwm (stalled, STALLED_LISTS * 2);
+    assert_int_equal (zsock_connect (stalled, "%s", self->endpoint), 0);
+    proto_request_t list = { .op = PROTO_OP_LIST, .has = PROTO_HAS_LIMIT, .limit = 1000 };
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    for (int i = 0; i < STALLED_LISTS; i++) {
+        list.rid = 1000000 + (uint64_t)i;
+        msgpack_sbuffer_clear (&buf);
+        assert_int_equal (proto_request_encode (&list, &buf), 0);
+        assert_int_equal (zmq_send (zsock_resolve (stalled), buf.data, buf.size, 0), (int)buf.size);
+    }
+    msgpack_sbuffer_destroy (&buf);
+
+    /* Meanwhile another client is served, until the store has handled
+       every stalled request (the counter counts ours too). */
+    uint64_t mine = 0;
+    int64_t deadline = clock_mono_ms () + 30000;
+    for (;;) {
+        mine += 2;
+        assert_int_equal (dc_get (self, first)->status, PROTO_OK);
+        if (s_stat (self, "requests") >= requests + STALLED_LISTS + mine)
+            break;
+        assert_true (clock_mono_ms () < deadline);
+    }
+    assert_int_equal (s_list (self, 1000)->n_items, full_page);
+    long rss_after = harness_rss_kib (self->pid);
+    print_message ("store RSS %ld KiB before the stalled peer, %ld KiB after %d unread lists "
+                   "(bound %d KiB more)\n",
+                   rss_before, rss_after, STALLED_LISTS, STALLED_RSS_BOUND_KIB);
+    assert_true (rss_before > 0 && rss_after > 0);
+    assert_true (rss_after - rss_before < STALLED_RSS_BOUND_KIB);
+
+    /* When it reads at last, every reply is there: full pages first, then
+       short ones that still say where to go on. */
+    zsock_set_rcvtimeo (stalled, TIMEOUT_MS);
+    size_t total = 0, short_pages = 0;
+    for (int i = 0; i < STALLED_LISTS; i++) {
+        zframe_t *frame = zframe_recv (stalled);
+        assert_non_null (frame);
+        proto_reply_t reply;
+        proto_error_t err;
+        assert_int_equal (
+            proto_reply_decode (zframe_data (frame), zframe_size (frame), &reply, &err),
+            PROTO_DECODE_OK);
+        assert_int_equal (reply.status, PROTO_OK);
+        assert_int_equal (reply.rid, 1000000 + (uint64_t)i);
+        assert_true (reply.n_items >= 1 && reply.has_next_after);
+        short_pages += reply.n_items < full_page;
+        total += zframe_size (frame);
+        proto_reply_clear (&reply);
+        zframe_destroy (&frame);
+    }
+    print_message ("the stalled peer got %zu bytes in %d replies, %zu of them short pages\n", total,
+                   STALLED_LISTS, short_pages);
+    assert_true (total < 6u << 20);
+    assert_true (short_pages >= STALLED_LISTS - 8);
+    zsock_destroy (&stalled);
+}
+
 int
 main (void)
 {
@@ -125,6 +237,8 @@ main (void)
             test_store_event_cap_refuses_creates_only_and_survives_a_lowered_cap, dc_setup,
             dc_teardown),
         cmocka_unit_test_setup_teardown (test_store_memory_cap_refuses_creates_once_reached,
+                                         dc_setup, dc_teardown),
+        cmocka_unit_test_setup_teardown (test_store_peer_that_never_reads_stays_within_its_bound,
                                          dc_setup, dc_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

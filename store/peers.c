@@ -1,0 +1,154 @@
+/*
+ * peers — see peers.h.
+ *
+ * A czmq hash keyed by the routing id in hex (ids are binary, up to 255
+ * bytes; libzmq's own are 5) to a ring of the last `window` reply sizes
+ * and their running sum, so room and accounting are O(1) per request.
+ * An entry costs 4 bytes per window slot (4 KiB at the store's 1002).
+ */
+#include "peers.h"
+
+#include <assert.h>
+#include <czmq.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    size_t oldest; /* ring slot the next reply replaces */
+    size_t sum;    /* bytes of the replies in the ring */
+    int64_t seen_ms;
+    uint32_t sizes[]; /* window slots */
+} s_peer_t;
+
+struct _peers_t {
+    zhashx_t *peers; /* hex routing id -> s_peer_t */
+    size_t window;
+    size_t budget;
+    s_peer_t *current; /* the peer peers_room last named, or NULL */
+};
+
+static void
+s_peer_free (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+peers_t *
+peers_new (size_t window, size_t budget)
+{
+    assert (window >= 1);
+    peers_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->peers = zhashx_new ();
+    if (!self->peers) {
+        free (self);
+        return NULL;
+    }
+    zhashx_set_destructor (self->peers, s_peer_free);
+    self->window = window;
+    self->budget = budget;
+    return self;
+}
+
+void
+peers_destroy (peers_t **self_p)
+{
+    assert (self_p);
+    peers_t *self = *self_p;
+    if (!self)
+        return;
+    zhashx_destroy (&self->peers);
+    free (self);
+    *self_p = NULL;
+}
+
+/* The hex key of a routing id, in key (room for 2 * 255 + 1). */
+static void
+s_key (const void *id, size_t len, char *key)
+{
+    static const char hex[] = "0123456789abcdef";
+    const uint8_t *bytes = id;
+    if (len > 255)
+        len = 255;
+    for (size_t i = 0; i < len; i++) {
+        key[2 * i] = hex[bytes[i] >> 4];
+        key[2 * i + 1] = hex[bytes[i] & 15];
+    }
+    key[2 * len] = '\0';
+}
+
+size_t
+peers_room (peers_t *self, const void *id, size_t len, int64_t now_ms)
+{
+    assert (self);
+    char key[2 * 255 + 1];
+    s_key (id, len, key);
+    s_peer_t *peer = zhashx_lookup (self->peers, key);
+    if (!peer) {
+        peer = calloc (1, sizeof *peer + self->window * sizeof peer->sizes[0]);
+        if (peer && zhashx_insert (self->peers, key, peer) != 0) {
+            free (peer);
+            peer = NULL;
+        }
+    }
+    self->current = peer;
+    if (!peer)
+        return 0;
+    peer->seen_ms = now_ms;
+    size_t staying = peer->sum - peer->sizes[peer->oldest];
+    return staying < self->budget ? self->budget - staying : 0;
+}
+
+void
+peers_sent (peers_t *self, size_t size)
+{
+    assert (self);
+    s_peer_t *peer = self->current;
+    if (!peer)
+        return;
+    uint32_t bytes = size < UINT32_MAX ? (uint32_t)size : UINT32_MAX;
+    peer->sum = peer->sum - peer->sizes[peer->oldest] + bytes;
+    peer->sizes[peer->oldest] = bytes;
+    peer->oldest = (peer->oldest + 1) % self->window;
+}
+
+size_t
+peers_queued (peers_t *self, const void *id, size_t len)
+{
+    assert (self);
+    char key[2 * 255 + 1];
+    s_key (id, len, key);
+    s_peer_t *peer = zhashx_lookup (self->peers, key);
+    return peer ? peer->sum : 0;
+}
+
+void
+peers_touch (peers_t *self, const void *id, size_t len, int64_t now_ms)
+{
+    assert (self);
+    char key[2 * 255 + 1];
+    s_key (id, len, key);
+    s_peer_t *peer = zhashx_lookup (self->peers, key);
+    if (peer)
+        peer->seen_ms = now_ms;
+}
+
+size_t
+peers_expire (peers_t *self, int64_t now_ms, int64_t idle_ms)
+{
+    assert (self);
+    self->current = NULL;
+    /* zhashx cannot delete while it iterates: collect the keys first. */
+    zlistx_t *stale = zlistx_new ();
+    if (!stale)
+        return zhashx_size (self->peers);
+    for (s_peer_t *peer = zhashx_first (self->peers); peer; peer = zhashx_next (self->peers))
+        if (peer->seen_ms < now_ms - idle_ms)
+            zlistx_add_end (stale, (void *)zhashx_cursor (self->peers));
+    for (const char *key = zlistx_first (stale); key; key = zlistx_next (stale))
+        zhashx_delete (self->peers, key);
+    zlistx_destroy (&stale);
+    return zhashx_size (self->peers);
+}
