@@ -482,27 +482,25 @@ s_encode_error (dispatch_t *self, proto_op_t op, uint64_t rid, proto_status_t st
         msgpack_sbuffer_clear (out);
 }
 
-/* True, with the reason in self->message, when a create must be refused:
-   the table holds max_events events or max_bytes bytes (event_table_bytes,
-   so the create that crosses the byte cap is the last one let in). */
-static bool
-s_full (dispatch_t *self)
+const char *
+dispatch_full (dispatch_t *self)
 {
+    assert (self);
     size_t events = event_table_size (self->table);
     if (self->max_events && events >= self->max_events) {
         snprintf (self->message, sizeof self->message,
                   "store is full (%zu events, max-events %llu): create refused", events,
                   (unsigned long long)self->max_events);
-        return true;
+        return self->message;
     }
     size_t bytes = event_table_bytes (self->table);
     if (self->max_bytes && bytes >= self->max_bytes) {
         snprintf (self->message, sizeof self->message,
                   "store is full (%zu bytes of events, max-memory %llu): create refused", bytes,
                   (unsigned long long)self->max_bytes);
-        return true;
+        return self->message;
     }
-    return false;
+    return NULL;
 }
 
 /* Decode failures map onto the reply statuses one to one. */
@@ -550,8 +548,9 @@ dispatch_frame (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *
         s_encode_error (self, req.op, req.rid, PROTO_E_INTERNAL, self->refusal, NULL, out);
         return;
     }
-    if ((cmd->flags & S_CMD_GROWS) && s_full (self)) {
-        s_encode_error (self, req.op, req.rid, PROTO_E_STORE_FULL, self->message, NULL, out);
+    const char *full = (cmd->flags & S_CMD_GROWS) ? dispatch_full (self) : NULL;
+    if (full) {
+        s_encode_error (self, req.op, req.rid, PROTO_E_STORE_FULL, full, NULL, out);
         return;
     }
     if (cmd->flags & S_CMD_WRITE) {

@@ -92,6 +92,12 @@ void dispatch_refuse_writes (dispatch_t *self, const char *message);
    just takes no new events. */
 void dispatch_set_capacity (dispatch_t *self, uint64_t max_events, uint64_t max_bytes);
 
+/* NULL while a create would be let in, else why not (borrowed: valid
+   until the next call on self). The table holds max_events events or
+   event_table_bytes reached max_bytes, so the create that crosses the byte
+   cap is the last one let in. */
+const char *dispatch_full (dispatch_t *self);
+
 /* Bytes the next replies to list and feed_read may take (frame limit
    included; at least one item always goes, so a page makes progress): the
    server sets it before each frame from what the requesting peer may still

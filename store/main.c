@@ -176,13 +176,9 @@ main (int argc, char *argv[])
     /* The caps apply to creates only: a journal holding more than a
        lowered cap is loaded whole, and the store then takes no new event. */
     dispatch_set_capacity (dispatch, max_events, max_memory);
-    event_table_t *table = dispatch_table (dispatch);
-    if ((max_events && event_table_size (table) >= max_events)
-        || (max_memory && event_table_bytes (table) >= max_memory))
-        log_warn ("the store is full (%zu events, %zu bytes; --max-events %llu, --max-memory "
-                  "%llu): creates are refused until the caps are raised",
-                  event_table_size (table), event_table_bytes (table),
-                  (unsigned long long)max_events, (unsigned long long)max_memory);
+    const char *full = dispatch_full (dispatch);
+    if (full)
+        log_warn ("at start: %s until --max-events / --max-memory are raised", full);
     server_t *server = server_new (dispatch, bind, pub_bind, &curve);
     if (!server) {
         persist_destroy (&persist);

@@ -79,13 +79,20 @@ s_key (const void *id, size_t len, char *key)
     key[2 * len] = '\0';
 }
 
+/* The entry of the peer named by id, or NULL; its hex key in key. */
+static s_peer_t *
+s_lookup (peers_t *self, const void *id, size_t len, char *key)
+{
+    s_key (id, len, key);
+    return zhashx_lookup (self->peers, key);
+}
+
 size_t
 peers_room (peers_t *self, const void *id, size_t len, int64_t now_ms)
 {
     assert (self);
     char key[2 * 255 + 1];
-    s_key (id, len, key);
-    s_peer_t *peer = zhashx_lookup (self->peers, key);
+    s_peer_t *peer = s_lookup (self, id, len, key);
     if (!peer) {
         peer = calloc (1, sizeof *peer + self->window * sizeof peer->sizes[0]);
         if (peer && zhashx_insert (self->peers, key, peer) != 0) {
@@ -119,8 +126,7 @@ peers_queued (peers_t *self, const void *id, size_t len)
 {
     assert (self);
     char key[2 * 255 + 1];
-    s_key (id, len, key);
-    s_peer_t *peer = zhashx_lookup (self->peers, key);
+    s_peer_t *peer = s_lookup (self, id, len, key);
     return peer ? peer->sum : 0;
 }
 
@@ -129,8 +135,7 @@ peers_touch (peers_t *self, const void *id, size_t len, int64_t now_ms)
 {
     assert (self);
     char key[2 * 255 + 1];
-    s_key (id, len, key);
-    s_peer_t *peer = zhashx_lookup (self->peers, key);
+    s_peer_t *peer = s_lookup (self, id, len, key);
     if (peer)
         peer->seen_ms = now_ms;
 }
