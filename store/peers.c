@@ -4,7 +4,7 @@
  * A czmq hash keyed by the routing id in hex (ids are binary, up to 255
  * bytes; libzmq's own are 5) to a ring of the last `window` reply sizes
  * and their running sum, so room and accounting are O(1) per request.
- * An entry costs 4 bytes per window slot (4 KiB at the store's 1002).
+ * An entry costs 4 bytes per window slot (32 KiB at the store's 8194).
  */
 #include "peers.h"
 

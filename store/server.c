@@ -11,23 +11,34 @@
  * queue are dropped and counted (unroutable), so the question is only how
  * much one peer's queue can hold. libzmq bounds it in messages: S_SNDHWM
  * replies (the issue measured 100,000 of them, each list reply ~1 MiB: 8 MB
- * to 399 MB of RSS from one peer sending 400 lists). S_SNDHWM is 1000, as
- * many as a benchmark pipelines, and a gateway's DEALER reads replies as
- * they come into its own 2 x --max-inflight receive queue, so the store's
- * queue to it stays short. That alone would still allow 1000 x 1 MiB, so
- * the bytes are bounded by the store itself (store/peers.h): the queue is
- * FIFO and holds at most S_SNDHWM messages, plus the one or two libzmq's
- * I/O thread is writing, so anything a peer has not taken is among the last
- * S_PEER_WINDOW replies sent to it; list and feed_read replies are cut to
- * fit S_PEER_BYTES minus the others in that window (a shorter page, never
- * a refusal: the client follows next_after / the next seq). Other replies
- * carry at most one event (~4.6 KB with the default field limits), so the
- * bound per peer is max(S_PEER_BYTES + one event, S_PEER_WINDOW x one
- * event) = about 5 MB with the defaults (raising HERALD_DESCRIPTION_MAX
- * raises the second term), plus kernel socket buffers, which are not the
- * store's RSS. The price: a peer that took many big pages lately gets
- * shorter pages until newer replies push the old ones out of its window.
- * PUB gets the same message bound (S_PUB_HWM): its notes are one event each.
+ * to 399 MB of RSS from one peer sending 400 lists). S_SNDHWM is 8192,
+ * twice the gateway's default --max-inflight (its own DEALER's HWM): a
+ * burst of 4096 small replies to a client that reads them all must not
+ * hit it while libzmq's I/O thread is late (on two busy cores it is, and
+ * 2048 or 4096 dropped replies of a 4096-deep benchmark); libzmq also
+ * tells this thread what the I/O thread took only every "low-water mark"
+ * messages, so after a failed send s_drained processes those notices and
+ * the send is tried once more. The message bound alone would still allow
+ * 8192 x 1 MiB, so the bytes are bounded by the store itself
+ * (store/peers.h): the queue is FIFO and holds at most S_SNDHWM messages,
+ * plus the one or two libzmq's I/O thread is writing, so anything a peer
+ * has not taken is among the last S_PEER_WINDOW replies sent to it; list
+ * and feed_read replies are cut to fit S_PEER_BYTES minus the others in
+ * that window (a shorter page, never a refusal: the client follows
+ * next_after / the next seq). A reply that gets no room still carries one
+ * event (a page's first item, or a get / create / update), so the bound per
+ * peer is S_PEER_BYTES + one event per reply in the window: 8 MiB and a few
+ * hundred KB for a peer flooding lists; at worst (8192 unread replies of
+ * the largest events the default limits allow, ~4.6 KB each) ~46 MB; plus
+ * kernel socket buffers, which are not the store's RSS. Measured
+ * (tests/store/test_store_bounds): 400 unread lists of ~1 MiB grew the RSS
+ * by 383 MB with the old HWM of 100,000 and no byte bound, by 5.5 MB now
+ * (8.9 MB queued, part of it in the kernel's socket buffers).
+ * The price: while a peer's last 8194 replies add up to more than 8 MiB
+ * (a peer that took many big pages lately, or only large events), its
+ * pages are short until newer, smaller replies push those out.
+ * PUB has a message bound of its own (S_PUB_HWM): its notes are one event
+ * each.
  */
 #include "server.h"
 
@@ -43,10 +54,10 @@
 
 #define S_TICK_MS 1000                 /* loop wakes at least this often */
 #define S_BATCH_MAX 4096               /* messages per wake before polling again */
-#define S_SNDHWM 1000                  /* replies queued per peer (messages) */
+#define S_SNDHWM 8192                  /* replies queued per peer (messages) */
 #define S_RCVHWM 100000                /* requests queued per peer, read as fast as they come */
 #define S_PUB_HWM 1000                 /* notes queued per subscriber, then dropped */
-#define S_PEER_BYTES (4u << 20)        /* reply bytes a peer may have queued (peers.h) */
+#define S_PEER_BYTES (8u << 20)        /* reply bytes a peer may have queued (peers.h) */
 #define S_PEER_WINDOW (S_SNDHWM + 2)   /* replies that may still be queued: the HWM + I/O */
 #define S_PEER_IDLE_MS (2 * 60 * 1000) /* forget a silent peer (heartbeats closed it) */
 #define S_LINGER_MS 1000               /* lets the last replies leave on exit */
@@ -193,6 +204,22 @@ server_set_persist (server_t *self, persist_t *persist)
     self->persist = persist;
 }
 
+/* After a send failed: true when it may be worth one more try. libzmq
+   learns what the I/O thread took from a peer's queue only when this
+   thread processes its commands, which sends do at most once a
+   millisecond; meanwhile the queue looks fuller than it is, and a burst
+   of small replies to a peer that reads them all would hit S_SNDHWM.
+   Asking for ZMQ_EVENTS processes them now. */
+static bool
+s_drained (server_t *self)
+{
+    if (zmq_errno () != EAGAIN)
+        return false;
+    int events;
+    size_t size = sizeof events;
+    return zmq_getsockopt (self->router_raw, ZMQ_EVENTS, &events, &size) == 0;
+}
+
 /* Sends data to identity (consumed), mirroring the request's envelope. */
 static void
 s_send (server_t *self, zmq_msg_t *identity, bool delimiter, const void *data, size_t size)
@@ -201,7 +228,9 @@ s_send (server_t *self, zmq_msg_t *identity, bool delimiter, const void *data, s
         zmq_msg_close (identity); /* encoding failed (out of memory): nothing to send */
         return;
     }
-    if (zmq_msg_send (identity, self->router_raw, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+    if (zmq_msg_send (identity, self->router_raw, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
+        && s_drained (self)
+        && zmq_msg_send (identity, self->router_raw, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
         /* EHOSTUNREACH: peer gone; EAGAIN: its queue is full. Never wait. */
         self->counters->unroutable++;
         log_debug ("reply unroutable: %s", zmq_strerror (zmq_errno ()));
