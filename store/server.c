@@ -15,11 +15,9 @@
  * twice the gateway's default --max-inflight (its own DEALER's HWM): a
  * burst of 4096 small replies to a client that reads them all must not
  * hit it while libzmq's I/O thread is late (on two busy cores it is, and
- * 2048 or 4096 dropped replies of a 4096-deep benchmark); libzmq also
- * tells this thread what the I/O thread took only every "low-water mark"
- * messages, so after a failed send s_drained processes those notices and
- * the send is tried once more. The message bound alone would still allow
- * 8192 x 1 MiB, so the bytes are bounded by the store itself
+ * 2048 or 4096 dropped replies of a 4096-deep benchmark). The message
+ * bound alone would still allow 8192 x 1 MiB, so the bytes are bounded by
+ * the store itself
  * (store/peers.h): the queue is FIFO and holds at most S_SNDHWM messages,
  * plus the one or two libzmq's I/O thread is writing, so anything a peer
  * has not taken is among the last S_PEER_WINDOW replies sent to it; list
@@ -204,22 +202,6 @@ server_set_persist (server_t *self, persist_t *persist)
     self->persist = persist;
 }
 
-/* After a send failed: true when it may be worth one more try. libzmq
-   learns what the I/O thread took from a peer's queue only when this
-   thread processes its commands, which sends do at most once a
-   millisecond; meanwhile the queue looks fuller than it is, and a burst
-   of small replies to a peer that reads them all would hit S_SNDHWM.
-   Asking for ZMQ_EVENTS processes them now. */
-static bool
-s_drained (server_t *self)
-{
-    if (zmq_errno () != EAGAIN)
-        return false;
-    int events;
-    size_t size = sizeof events;
-    return zmq_getsockopt (self->router_raw, ZMQ_EVENTS, &events, &size) == 0;
-}
-
 /* Sends data to identity (consumed), mirroring the request's envelope. */
 static void
 s_send (server_t *self, zmq_msg_t *identity, bool delimiter, const void *data, size_t size)
@@ -228,9 +210,7 @@ s_send (server_t *self, zmq_msg_t *identity, bool delimiter, const void *data, s
         zmq_msg_close (identity); /* encoding failed (out of memory): nothing to send */
         return;
     }
-    if (zmq_msg_send (identity, self->router_raw, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
-        && s_drained (self)
-        && zmq_msg_send (identity, self->router_raw, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+    if (zmq_msg_send (identity, self->router_raw, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
         /* EHOSTUNREACH: peer gone; EAGAIN: its queue is full. Never wait. */
         self->counters->unroutable++;
         log_debug ("reply unroutable: %s", zmq_strerror (zmq_errno ()));
