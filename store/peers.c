@@ -2,9 +2,15 @@
  * peers — see peers.h.
  *
  * A czmq hash keyed by the routing id in hex (ids are binary, up to 255
- * bytes; libzmq's own are 5) to a ring of the last `window` reply sizes
- * and their running sum, so room and accounting are O(1) per request.
- * An entry costs 4 bytes per window slot (32 KiB at the store's 8194).
+ * bytes; libzmq's own are 5) to a ring of reply byte counts and their
+ * running sum, so room and accounting are O(1) per request. A slot per
+ * reply would cost 32 KiB per peer at the store's window of 8194, and an
+ * entry is made for every connection that sends anything, so replies are
+ * counted in groups of `group` (window / 128) per slot: ceil((window - 1)
+ * / group) full slots and the one being filled cover at least the last
+ * `window` replies, and a group leaves only once all of it is older than
+ * that (a reply counts up to group - 1 replies longer than it must). An
+ * entry is then ~1 KiB.
  */
 #include "peers.h"
 
@@ -14,15 +20,17 @@
 #include <string.h>
 
 typedef struct {
-    size_t oldest; /* ring slot the next reply replaces */
-    size_t sum;    /* bytes of the replies in the ring */
+    size_t filling; /* the slot replies go into */
+    size_t in_slot; /* replies counted in it */
+    size_t sum;     /* bytes of all slots */
     int64_t seen_ms;
-    uint32_t sizes[]; /* window slots */
+    size_t bytes[]; /* per slot */
 } s_peer_t;
 
 struct _peers_t {
     zhashx_t *peers; /* hex routing id -> s_peer_t */
-    size_t window;
+    size_t group;    /* replies per slot */
+    size_t slots;    /* slots per peer */
     size_t budget;
     s_peer_t *current; /* the peer peers_room last named, or NULL */
 };
@@ -47,7 +55,8 @@ peers_new (size_t window, size_t budget)
         return NULL;
     }
     zhashx_set_destructor (self->peers, s_peer_free);
-    self->window = window;
+    self->group = window / 128 ? window / 128 : 1;
+    self->slots = (window - 1 + self->group - 1) / self->group + 1;
     self->budget = budget;
     return self;
 }
@@ -94,7 +103,7 @@ peers_room (peers_t *self, const void *id, size_t len, int64_t now_ms)
     char key[2 * 255 + 1];
     s_peer_t *peer = s_lookup (self, id, len, key);
     if (!peer) {
-        peer = calloc (1, sizeof *peer + self->window * sizeof peer->sizes[0]);
+        peer = calloc (1, sizeof *peer + self->slots * sizeof peer->bytes[0]);
         if (peer && zhashx_insert (self->peers, key, peer) != 0) {
             free (peer);
             peer = NULL;
@@ -104,7 +113,10 @@ peers_room (peers_t *self, const void *id, size_t len, int64_t now_ms)
     if (!peer)
         return 0;
     peer->seen_ms = now_ms;
-    size_t staying = peer->sum - peer->sizes[peer->oldest];
+    /* A full slot makes the next reply start the oldest one over. */
+    size_t leaving =
+        peer->in_slot == self->group ? peer->bytes[(peer->filling + 1) % self->slots] : 0;
+    size_t staying = peer->sum - leaving;
     return staying < self->budget ? self->budget - staying : 0;
 }
 
@@ -115,10 +127,15 @@ peers_sent (peers_t *self, size_t size)
     s_peer_t *peer = self->current;
     if (!peer)
         return;
-    uint32_t bytes = size < UINT32_MAX ? (uint32_t)size : UINT32_MAX;
-    peer->sum = peer->sum - peer->sizes[peer->oldest] + bytes;
-    peer->sizes[peer->oldest] = bytes;
-    peer->oldest = (peer->oldest + 1) % self->window;
+    if (peer->in_slot == self->group) {
+        peer->filling = (peer->filling + 1) % self->slots;
+        peer->sum -= peer->bytes[peer->filling];
+        peer->bytes[peer->filling] = 0;
+        peer->in_slot = 0;
+    }
+    peer->bytes[peer->filling] += size;
+    peer->sum += size;
+    peer->in_slot++;
 }
 
 size_t

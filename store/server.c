@@ -17,10 +17,9 @@
  * hit it while libzmq's I/O thread is late (on two busy cores it is, and
  * 2048 or 4096 dropped replies of a 4096-deep benchmark). The message
  * bound alone would still allow 8192 x 1 MiB, so the bytes are bounded by
- * the store itself
- * (store/peers.h): the queue is FIFO and holds at most S_SNDHWM messages,
- * plus the one or two libzmq's I/O thread is writing, so anything a peer
- * has not taken is among the last S_PEER_WINDOW replies sent to it; list
+ * the store itself (store/peers.h): the queue is FIFO and holds at most
+ * S_SNDHWM messages, plus the one or two libzmq's I/O thread is writing,
+ * so anything a peer has not taken is among the last S_PEER_WINDOW replies sent to it; list
  * and feed_read replies are cut to fit S_PEER_BYTES minus the others in
  * that window (a shorter page, never a refusal: the client follows
  * next_after / the next seq). A reply that gets no room still carries one

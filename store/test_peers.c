@@ -1,7 +1,7 @@
 /*
  * test_peers — the per-peer reply window: room at the budget and one byte
- * past it, the oldest reply leaving the window, peers kept apart, idle
- * peers forgotten.
+ * past it, the oldest reply leaving the window (one by one, or in groups for
+ * a large window), peers kept apart, idle peers forgotten.
  */
 #include "peers.h"
 
@@ -71,6 +71,26 @@ test_peers_idle_entries_are_forgotten (void **state)
     peers_destroy (&peers);
 }
 
+static void
+test_peers_a_reply_counts_for_at_least_the_window_in_groups (void **state)
+{
+    /* A window of 1000 counts replies in groups of 7 (143 slots + 1). */
+    enum { WINDOW = 1000 };
+    peers_t *peers = peers_new (WINDOW, 1000);
+    assert_int_equal (peers_room (peers, s_a, sizeof s_a, 0), 1000);
+    peers_sent (peers, 1000); /* the big one, then empty replies */
+    size_t replies = 1;
+    while (peers_room (peers, s_a, sizeof s_a, 0) == 0) {
+        peers_sent (peers, 0);
+        replies++;
+        assert_true (replies <= WINDOW + 2 * 7); /* a group and its rounding longer at most */
+    }
+    /* It stayed counted while it could be among the last WINDOW. */
+    assert_true (replies >= WINDOW);
+    assert_int_equal (peers_room (peers, s_a, sizeof s_a, 0), 1000);
+    peers_destroy (&peers);
+}
+
 int
 main (void)
 {
@@ -78,6 +98,7 @@ main (void)
         cmocka_unit_test (test_peers_room_is_the_budget_minus_what_stays_in_the_window),
         cmocka_unit_test (test_peers_small_replies_push_big_ones_out),
         cmocka_unit_test (test_peers_idle_entries_are_forgotten),
+        cmocka_unit_test (test_peers_a_reply_counts_for_at_least_the_window_in_groups),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
