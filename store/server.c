@@ -13,29 +13,28 @@
  * replies (the issue measured 100,000 of them, each list reply ~1 MiB: 8 MB
  * to 399 MB of RSS from one peer sending 400 lists). S_SNDHWM is 8192,
  * twice the gateway's default --max-inflight (its own DEALER's HWM): a
- * burst of 4096 small replies to a client that reads them all must not
- * hit it while libzmq's I/O thread is late (on two busy cores it is, and
- * 2048 or 4096 dropped replies of a 4096-deep benchmark). The message
- * bound alone would still allow 8192 x 1 MiB, so the bytes are bounded by
- * the store itself (store/peers.h): the queue is FIFO and holds at most
- * S_SNDHWM messages, plus the one or two libzmq's I/O thread is writing,
- * so anything a peer has not taken is among the last S_PEER_WINDOW replies sent to it; list
- * and feed_read replies are cut to fit S_PEER_BYTES minus the others in
- * that window (a shorter page, never a refusal: the client follows
- * next_after / the next seq). A reply that gets no room still carries one
- * event (a page's first item, or a get / create / update), so the bound per
- * peer is S_PEER_BYTES + one event per reply in the window: 8 MiB and a few
- * hundred KB for a peer flooding lists; at worst (8192 unread replies of
- * the largest events the default limits allow, ~4.6 KB each) ~46 MB; plus
- * kernel socket buffers, which are not the store's RSS. Measured
+ * burst of 4096 small replies to a client that reads them all must not hit
+ * it while libzmq's I/O thread is late (on two busy cores it is, and 2048
+ * or 4096 dropped replies of a 4096-deep benchmark). The message bound
+ * alone would still allow 8192 x 1 MiB, so the bytes are bounded by the
+ * store itself (store/peers.h): the queue is FIFO and holds at most
+ * S_SNDHWM messages, plus the one or two libzmq's I/O thread is writing, so
+ * anything a peer has not taken is among the last S_PEER_WINDOW replies
+ * sent to it; list and feed_read replies are cut to fit S_PEER_BYTES minus
+ * the others in that window (a shorter page, never a refusal: the client
+ * follows next_after / the next seq). A reply that gets no room still
+ * carries one event (a page's first item, or a get / create / update), so
+ * the bound per peer is S_PEER_BYTES + one event per reply in the window: 8
+ * MiB and a few hundred KB for a peer flooding lists; at worst (8192 unread
+ * replies of the largest events the default limits allow, ~4.6 KB each) ~46
+ * MB; plus kernel socket buffers, which are not the store's RSS. Measured
  * (tests/store/test_store_bounds): 400 unread lists of ~1 MiB grew the RSS
  * by 383 MB with the old HWM of 100,000 and no byte bound, by 5.5 MB now
- * (8.9 MB queued, part of it in the kernel's socket buffers).
- * The price: while a peer's last 8194 replies add up to more than 8 MiB
- * (a peer that took many big pages lately, or only large events), its
- * pages are short until newer, smaller replies push those out.
- * PUB has a message bound of its own (S_PUB_HWM): its notes are one event
- * each.
+ * (8.9 MB queued, part of it in the kernel's socket buffers). The price:
+ * while a peer's last 8194 replies add up to more than 8 MiB (a peer that
+ * took many big pages lately, or only large events), its pages are short
+ * until newer, smaller replies push those out. PUB has a message bound of
+ * its own (S_PUB_HWM): its notes are one event each.
  */
 #include "server.h"
 
