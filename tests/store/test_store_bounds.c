@@ -9,7 +9,10 @@
  *     reads: the store's RSS stays within the per-peer bound
  *     (store/server.c) while another client is served, and the stalled
  *     peer, when it reads at last, finds every reply, the later ones short
- *     pages it can go on from.
+ *     pages it can go on from;
+ *   - a live-stream subscriber that never reads: the store's RSS stays
+ *     within the PUB bound (1000 notes) while 20,000 changes of 4 KiB are
+ *     published.
  */
 #include "durable_client.h"
 
@@ -232,6 +235,72 @@ test_store_peer_that_never_reads_stays_within_its_bound (void **state)
     zsock_destroy (&stalled);
 }
 
+#define SUB_UPDATES 20000
+#define SUB_DESCRIPTION 4000
+/* 1000 notes of ~4 KB (store/server.c S_PUB_HWM) plus allocator slack;
+   20,000 queued would be ~80 MB. */
+#define SUB_RSS_BOUND_KIB (16 * 1024)
+
+static void
+test_store_subscriber_that_never_reads_stays_within_its_bound (void **state)
+{
+    fixture_t *self = *state;
+    const char *const args[] = { "--fsync", "no", NULL };
+    dc_start (self, args);
+    char pub[64];
+    snprintf (pub, sizeof pub, "tcp://127.0.0.1:%d", self->pub_port);
+    zsock_t *sub = zsock_new (ZMQ_SUB);
+    assert_non_null (sub);
+    zsock_set_rcvhwm (sub, 1);
+    zsock_set_rcvbuf (sub, 4096);
+    zsock_set_subscribe (sub, "");
+    assert_int_equal (zsock_connect (sub, "%s", pub), 0);
+    proto_reply_t *reply = dc_create (self, "u", "watched");
+    assert_int_equal (reply->status, PROTO_OK);
+    uint8_t id[16];
+    memcpy (id, reply->event.id, 16);
+    /* The subscription is in place once a note arrives. */
+    zsock_set_rcvtimeo (sub, 200);
+    zmsg_t *note = NULL;
+    for (int i = 0; i < 50 && !note; i++) {
+        assert_int_equal (s_update (self, id, "subscribed?")->status, PROTO_OK);
+        note = zmsg_recv (sub);
+    }
+    assert_non_null (note);
+    zmsg_destroy (&note);
+    long rss_before = harness_rss_kib (self->pid);
+    /* Same-size descriptions: the table does not grow, only the notes. */
+    char description[2][SUB_DESCRIPTION + 1];
+    memset (description[0], 'a', SUB_DESCRIPTION);
+    memset (description[1], 'b', SUB_DESCRIPTION);
+    description[0][SUB_DESCRIPTION] = description[1][SUB_DESCRIPTION] = '\0';
+    proto_request_t update = { .op = PROTO_OP_UPDATE,
+                               .has = PROTO_HAS_EVENT_ID | PROTO_HAS_DESCRIPTION };
+    memcpy (update.event_id, id, 16);
+    for (int sent = 0, done = 0; done < SUB_UPDATES;) {
+        while (sent < SUB_UPDATES && sent - done < WINDOW) {
+            update.description = (proto_str_t){ description[sent % 2], SUB_DESCRIPTION };
+            update.rid = ++self->rid;
+            dc_send (self, &update);
+            sent++;
+        }
+        reply = dc_recv (self);
+        assert_non_null (reply);
+        assert_int_equal (reply->status, PROTO_OK);
+        done++;
+    }
+    uint64_t published = s_stat (self, "published");
+    long rss_after = harness_rss_kib (self->pid);
+    print_message ("store RSS %ld KiB before, %ld KiB after %d notes of 4 KB to a subscriber "
+                   "that does not read (%llu published; bound %d KiB more)\n",
+                   rss_before, rss_after, SUB_UPDATES, (unsigned long long)published,
+                   SUB_RSS_BOUND_KIB);
+    assert_true (published >= SUB_UPDATES);
+    assert_true (rss_before > 0 && rss_after > 0);
+    assert_true (rss_after - rss_before < SUB_RSS_BOUND_KIB);
+    zsock_destroy (&sub);
+}
+
 int
 main (void)
 {
@@ -243,6 +312,8 @@ main (void)
                                          dc_setup, dc_teardown),
         cmocka_unit_test_setup_teardown (test_store_peer_that_never_reads_stays_within_its_bound,
                                          dc_setup, dc_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_store_subscriber_that_never_reads_stays_within_its_bound, dc_setup, dc_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
