@@ -224,6 +224,12 @@ api_render (api_endpoint_t ep, const proto_reply_t *store, api_reply_t *reply)
             return -1;
         reply->retry_after = true;
         return 0;
+    case PROTO_E_STORE_FULL: {
+        /* Not transient: no Retry-After, the operator must raise the cap. */
+        char text[PROTO_MESSAGE_MAX + 64];
+        snprintf (text, sizeof text, "Store is full, no new events accepted: %s", message);
+        return api_reply_detail (reply, 503, text);
+    }
     case PROTO_E_INVALID: {
         /* The store applies its own limits (its environment may differ). */
         json_t *detail = json_array ();

@@ -386,6 +386,7 @@ test_api_render_maps_store_replies_to_http (void **state)
         { PROTO_E_NOT_FOUND, API_EP_GET, "event_id", 404 },
         { PROTO_E_NOT_FOUND, API_EP_LIST, "after", 422 },
         { PROTO_E_FEED_FULL, API_EP_CREATE, NULL, 503 },
+        { PROTO_E_STORE_FULL, API_EP_CREATE, NULL, 503 },
         { PROTO_E_INTERNAL, API_EP_CREATE, NULL, 503 },
         { PROTO_E_INVALID, API_EP_CREATE, "user_id", 422 },
         { PROTO_E_VERSION, API_EP_GET, NULL, 500 },
@@ -400,6 +401,14 @@ test_api_render_maps_store_replies_to_http (void **state)
         assert_int_equal (reply.retry_after, cases[i].status == PROTO_E_FEED_FULL);
         api_reply_clear (&reply);
     }
+    /* The store's cap says so in the detail, with the store's reason. */
+    proto_reply_t full = { .status = PROTO_E_STORE_FULL,
+                           .message = PROTO_STR ("store is full (3 events, max-events 3)") };
+    assert_int_equal (api_render (API_EP_CREATE, &full, &reply), 0);
+    assert_int_equal (reply.status, 503);
+    assert_non_null (strstr (reply.body, "Store is full, no new events accepted: store is full (3 "
+                                         "events, max-events 3)"));
+    api_reply_clear (&reply);
 }
 
 /* api_render's body for ep must be what jansson alone gives. */

@@ -101,6 +101,7 @@ static const char *const s_status_names[PROTO_E_COUNT_] = {
     [PROTO_E_INVALID] = "invalid",
     [PROTO_E_NOT_FOUND] = "not_found",
     [PROTO_E_FEED_FULL] = "feed_full",
+    [PROTO_E_STORE_FULL] = "store_full",
     [PROTO_E_INTERNAL] = "internal",
 };
 

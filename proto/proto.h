@@ -192,12 +192,13 @@ typedef enum {
     PROTO_E_INVALID,    /* well-formed but a field fails validation */
     PROTO_E_NOT_FOUND,  /* no such event (or list cursor) */
     PROTO_E_FEED_FULL,  /* change feed full: write refused */
+    PROTO_E_STORE_FULL, /* the store's event cap reached: create refused */
     PROTO_E_INTERNAL,   /* out of memory or another server-side failure */
     PROTO_E_COUNT_
 } proto_status_t;
 
 /* Wire name of a status ("ok", "malformed", "version", "unknown_op",
-   "invalid", "not_found", "feed_full", "internal"). */
+   "invalid", "not_found", "feed_full", "store_full", "internal"). */
 const char *proto_status_name (proto_status_t status);
 
 /* The status named by a wire string. Returns 0, or -1 for an unknown name. */

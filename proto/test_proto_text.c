@@ -208,6 +208,7 @@ test_names_map_both_ways (void **state)
     proto_status_t back;
     assert_int_equal (proto_status_lookup ("okay", 4, &back), -1);
     assert_string_equal (proto_status_name (PROTO_E_FEED_FULL), "feed_full");
+    assert_string_equal (proto_status_name (PROTO_E_STORE_FULL), "store_full");
     assert_string_equal (proto_change_routing_key (PROTO_CHANGE_CREATED), "event.created");
     assert_string_equal (proto_change_routing_key (PROTO_CHANGE_UPDATED), "event.updated");
 }

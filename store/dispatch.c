@@ -22,6 +22,7 @@
 
 #define S_CMD_WRITE 1u     /* takes a feed slot; refused when the feed is full */
 #define S_CMD_JOURNALED 2u /* changes journaled state; refused while writes are */
+#define S_CMD_GROWS 4u     /* adds an event; refused when the store is full */
 
 struct _dispatch_t {
     event_table_t *table;
@@ -34,8 +35,10 @@ struct _dispatch_t {
     void *on_journal_arg;
     dispatch_stats_fn *on_stats;
     void *on_stats_arg;
-    char refusal[256]; /* non-empty: writes refused with this message */
-    uint64_t durable;  /* highest seq feed_read may hand out */
+    char refusal[256];              /* non-empty: writes refused with this message */
+    uint64_t durable;               /* highest seq feed_read may hand out */
+    uint64_t max_events, max_bytes; /* the store's caps; 0 = none */
+    size_t reply_budget;            /* bytes a list / feed_read reply may take */
     /* Result of the current write handler. */
     uint32_t changed;
     proto_change_kind_t changed_kind;
@@ -68,12 +71,15 @@ typedef struct {
 #define S_REPLY_HEADROOM 1024
 
 /* Adds item i's encoded size to *used; false when it would break the
-   budget (the first item always fits: strings are limited far below). */
+   budget: the frame limit, or less when the server says the peer has less
+   room (dispatch_set_reply_budget). The first item always fits: strings
+   are limited far below the frame, and a page must make progress. */
 static bool
-s_fits (size_t *used, const proto_event_t *e, size_t i)
+s_fits (dispatch_t *self, size_t *used, const proto_event_t *e, size_t i)
 {
     *used += S_ITEM_OVERHEAD + e->user_id.len + e->description.len + e->status.len;
-    return i == 0 || *used <= PROTO_FRAME_MAX - S_REPLY_HEADROOM;
+    size_t budget = self->reply_budget < PROTO_FRAME_MAX ? self->reply_budget : PROTO_FRAME_MAX;
+    return i == 0 || *used + S_REPLY_HEADROOM <= budget;
 }
 
 static const proto_str_t s_pending = PROTO_STR ("pending");
@@ -201,7 +207,7 @@ s_list (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
     size_t used = 0;
     for (size_t i = 0; i < n; i++) {
         event_table_view (self->table, self->indices[i], &self->items[i]);
-        if (!s_fits (&used, &self->items[i], i)) {
+        if (!s_fits (self, &used, &self->items[i], i)) {
             n = i;
             more = true;
             break;
@@ -239,7 +245,7 @@ s_feed_read (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
         self->changes[i].seq = self->records[i].seq;
         self->changes[i].kind = self->records[i].kind;
         event_table_view (self->table, self->records[i].ref, &self->changes[i].event);
-        if (!s_fits (&used, &self->changes[i].event, i)) {
+        if (!s_fits (self, &used, &self->changes[i].event, i)) {
             n = i; /* the reader asks again from the next seq */
             break;
         }
@@ -317,6 +323,9 @@ s_stats (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
     S_STAT ("unjournaled", c->unjournaled);
     S_STAT ("table_overhead_bytes", event_table_overhead_bytes (self->table));
     S_STAT ("rss_bytes", s_rss_bytes ());
+    S_STAT ("table_bytes", event_table_bytes (self->table));
+    S_STAT ("max_events", self->max_events);
+    S_STAT ("max_memory", self->max_bytes);
 #undef S_STAT
     size_t room = sizeof self->stats / sizeof self->stats[0];
     assert (n <= room);
@@ -331,7 +340,7 @@ s_stats (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
 static const s_command_t s_commands[PROTO_OP_COUNT_] = {
     [PROTO_OP_PING] = { s_ping, 0, 0 },
     [PROTO_OP_CREATE] = { s_create, PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION,
-                          S_CMD_WRITE | S_CMD_JOURNALED },
+                          S_CMD_WRITE | S_CMD_JOURNALED | S_CMD_GROWS },
     [PROTO_OP_GET] = { s_get, PROTO_HAS_EVENT_ID, 0 },
     [PROTO_OP_UPDATE] = { s_update, PROTO_HAS_EVENT_ID, S_CMD_WRITE | S_CMD_JOURNALED },
     [PROTO_OP_LIST] = { s_list, 0, 0 },
@@ -353,6 +362,7 @@ dispatch_new (size_t feed_max, const proto_limits_t *limits)
     self->limits = *limits;
     self->id_pool_used = sizeof self->id_pool; /* drawn on first use */
     self->durable = UINT64_MAX;
+    self->reply_budget = PROTO_FRAME_MAX;
     /* A fresh identity for a fresh (empty) store; a store that recovers
        its data replaces it with the one stored beside that data. */
     s_new_id (self, self->store_id);
@@ -420,6 +430,21 @@ dispatch_refuse_writes (dispatch_t *self, const char *message)
 }
 
 void
+dispatch_set_capacity (dispatch_t *self, uint64_t max_events, uint64_t max_bytes)
+{
+    assert (self);
+    self->max_events = max_events;
+    self->max_bytes = max_bytes;
+}
+
+void
+dispatch_set_reply_budget (dispatch_t *self, size_t bytes)
+{
+    assert (self);
+    self->reply_budget = bytes;
+}
+
+void
 dispatch_set_durable (dispatch_t *self, uint64_t seq)
 {
     assert (self);
@@ -455,6 +480,27 @@ s_encode_error (dispatch_t *self, proto_op_t op, uint64_t rid, proto_status_t st
     msgpack_sbuffer_clear (out);
     if (proto_reply_encode_error (op, rid, status, message, field, out) != 0)
         msgpack_sbuffer_clear (out);
+}
+
+const char *
+dispatch_full (dispatch_t *self)
+{
+    assert (self);
+    size_t events = event_table_size (self->table);
+    if (self->max_events && events >= self->max_events) {
+        snprintf (self->message, sizeof self->message,
+                  "store is full (%zu events, max-events %llu): create refused", events,
+                  (unsigned long long)self->max_events);
+        return self->message;
+    }
+    size_t bytes = event_table_bytes (self->table);
+    if (self->max_bytes && bytes >= self->max_bytes) {
+        snprintf (self->message, sizeof self->message,
+                  "store is full (%zu bytes of events, max-memory %llu): create refused", bytes,
+                  (unsigned long long)self->max_bytes);
+        return self->message;
+    }
+    return NULL;
 }
 
 /* Decode failures map onto the reply statuses one to one. */
@@ -500,6 +546,11 @@ dispatch_frame (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *
     }
     if ((cmd->flags & S_CMD_JOURNALED) && self->refusal[0]) {
         s_encode_error (self, req.op, req.rid, PROTO_E_INTERNAL, self->refusal, NULL, out);
+        return;
+    }
+    const char *full = (cmd->flags & S_CMD_GROWS) ? dispatch_full (self) : NULL;
+    if (full) {
+        s_encode_error (self, req.op, req.rid, PROTO_E_STORE_FULL, full, NULL, out);
         return;
     }
     if (cmd->flags & S_CMD_WRITE) {

@@ -8,7 +8,8 @@
  * Every frame gets exactly one reply, including garbage: a frame that does
  * not decode gets an error reply echoing its rid when one could be read.
  * Writes (create, update) first reserve a slot in the feed; a full feed
- * refuses the write with feed_full and changes nothing. After a write the
+ * refuses the write with feed_full and changes nothing; a store at its
+ * memory cap (dispatch_set_capacity) refuses creates with store_full. After a write the
  * change handler (if set) sees the new record, which the server publishes
  * on its PUB socket.
  */
@@ -82,6 +83,27 @@ void dispatch_set_stats_handler (dispatch_t *self, dispatch_stats_fn *fn, void *
    refused before they change anything, with status internal and this
    message (the gateway answers 503 with it). NULL lets them through. */
 void dispatch_refuse_writes (dispatch_t *self, const char *message);
+
+/* Caps the store's memory: while the table holds max_events events or
+   event_table_bytes reaches max_bytes, a create is refused with
+   store_full (the gateway answers 503) and changes nothing; updates,
+   reads and acknowledgements go on. 0 = no cap. Checked per request only,
+   so a table loaded above a lowered cap (journal replay) stays whole and
+   just takes no new events. */
+void dispatch_set_capacity (dispatch_t *self, uint64_t max_events, uint64_t max_bytes);
+
+/* NULL while a create would be let in, else why not (borrowed: valid
+   until the next call on self). The table holds max_events events or
+   event_table_bytes reached max_bytes, so the create that crosses the byte
+   cap is the last one let in. */
+const char *dispatch_full (dispatch_t *self);
+
+/* Bytes the next replies to list and feed_read may take (frame limit
+   included; at least one item always goes, so a page makes progress): the
+   server sets it before each frame from what the requesting peer may still
+   have queued (store/server.c). PROTO_FRAME_MAX (the default) or more
+   means the frame limit alone. */
+void dispatch_set_reply_budget (dispatch_t *self, size_t bytes);
 
 /* Records up to seq are durable: feed_read hands out no record above it,
    so the notifier never publishes a change the journal could still lose.

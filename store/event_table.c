@@ -46,6 +46,7 @@ struct _event_table_t {
     user_slot_t *users;
     size_t users_mask;
     size_t users_count;
+    size_t string_bytes; /* the events' strings, for event_table_bytes */
 };
 
 #define S_INITIAL_SLOTS 1024
@@ -356,6 +357,7 @@ event_table_create (event_table_t *self, const uint8_t id[16], proto_str_t user_
     self->order[at] = event;
     *slot = s_ids_entry (id, at);
     s_user_link (self, at);
+    self->string_bytes += user_id.len + description.len + status.len;
     *index = at;
     return 0;
 }
@@ -399,6 +401,8 @@ event_table_update (event_table_t *self, uint32_t index, proto_str_t user_id,
     if (user_changes)
         s_user_unlink (self, index); /* reads the user_id still in old */
     if (event != old) {
+        self->string_bytes += event->user_len + event->description_len + event->status_len;
+        self->string_bytes -= old->user_len + old->description_len + old->status_len;
         self->order[index] = event;
         free (old);
     } else if (user_id.ptr)
@@ -495,4 +499,11 @@ event_table_overhead_bytes (event_table_t *self)
     return self->count * sizeof (event_t) + self->order_cap * sizeof (event_t *)
            + (self->ids_mask + 1) * sizeof (uint64_t)
            + (self->users_mask + 1) * sizeof (user_slot_t);
+}
+
+size_t
+event_table_bytes (event_table_t *self)
+{
+    assert (self);
+    return event_table_overhead_bytes (self) + self->string_bytes;
 }

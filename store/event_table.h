@@ -87,4 +87,9 @@ int event_table_list (event_table_t *self, const event_query_t *query, uint32_t 
    fixed part, arrays, hashes), for stats and the benchmark's report. */
 size_t event_table_overhead_bytes (event_table_t *self);
 
+/* Bytes the whole table uses: its overhead plus every event's strings
+   (what the store's --max-memory caps). Kept up to date by create and
+   update, so reading it costs nothing. */
+size_t event_table_bytes (event_table_t *self);
+
 #endif

@@ -22,6 +22,8 @@
 #define S_BIND_DEFAULT "tcp://127.0.0.1:5555"
 #define S_PUB_BIND_DEFAULT "tcp://127.0.0.1:5556"
 #define S_CHECK_TIMEOUT_MS 1000
+#define S_MAX_EVENTS_DEFAULT "10000000"   /* events before creates get 503 ... */
+#define S_MAX_MEMORY_DEFAULT "4294967296" /* ... or bytes of events (4 GiB) */
 
 static option_t s_options[] = {
     OPTION_SC ("bind", "HERALD_STORE_BIND", S_BIND_DEFAULT, "EP", "request endpoint (ROUTER)",
@@ -31,6 +33,13 @@ static option_t s_options[] = {
                options_check_endpoint),
     OPTION_I ("feed-max", "HERALD_FEED_MAX", OPTION_XSTR (FEED_MAX_DEFAULT), 1, FEED_MAX_LIMIT, "N",
               "unacknowledged changes before writes are refused"),
+    OPTION_I ("max-events", "HERALD_STORE_MAX_EVENTS", S_MAX_EVENTS_DEFAULT, 0, EVENT_TABLE_MAX,
+              "N",
+              "events held before a create is refused (503 store full; updates and reads go "
+              "on); 0 = no cap"),
+    OPTION_I ("max-memory", "HERALD_STORE_MAX_MEMORY", S_MAX_MEMORY_DEFAULT, 0, INT64_MAX, "BYTES",
+              "bytes of events (strings and the table's own structures) before a create is "
+              "refused, as above; 0 = no cap"),
     OPTION_S ("data-dir", "HERALD_STORE_DATA_DIR", NULL, "DIR",
               "journal directory (created if missing); unset = in memory only: a restart "
               "loses every event"),
@@ -117,6 +126,8 @@ main (int argc, char *argv[])
     const char *bind = options_get (&opts, "bind")->str;
     const char *pub_bind = options_get (&opts, "pub-bind")->str;
     int64_t feed_max = options_get (&opts, "feed-max")->num;
+    uint64_t max_events = (uint64_t)options_get (&opts, "max-events")->num;
+    uint64_t max_memory = (uint64_t)options_get (&opts, "max-memory")->num;
     bool check = opts.check;
     persist_config_t journal = {
         .dir = options_get (&opts, "data-dir")->str,
@@ -162,6 +173,12 @@ main (int argc, char *argv[])
         }
     } else
         log_warn ("no --data-dir: events are kept in memory only, and a restart loses every event");
+    /* The caps apply to creates only: a journal holding more than a
+       lowered cap is loaded whole, and the store then takes no new event. */
+    dispatch_set_capacity (dispatch, max_events, max_memory);
+    const char *full = dispatch_full (dispatch);
+    if (full)
+        log_warn ("at start: %s until --max-events / --max-memory are raised", full);
     server_t *server = server_new (dispatch, bind, pub_bind, &curve);
     if (!server) {
         persist_destroy (&persist);

@@ -6,10 +6,40 @@
  * payload is decoded in place, and the reply is encoded into one
  * msgpack_sbuffer reused for every request. Per request the only heap
  * traffic is libzmq's own for frames over its 33-byte inline size.
+ *
+ * What a peer that never reads costs (issue 14). Replies the ROUTER cannot
+ * queue are dropped and counted (unroutable), so the question is only how
+ * much one peer's queue can hold. libzmq bounds it in messages: S_SNDHWM
+ * replies (the issue measured 100,000 of them, each list reply ~1 MiB: 8 MB
+ * to 399 MB of RSS from one peer sending 400 lists). S_SNDHWM is 8192,
+ * twice the gateway's default --max-inflight (its own DEALER's HWM): a
+ * burst of 4096 small replies to a client that reads them all must not hit
+ * it while libzmq's I/O thread is late (on two busy cores it is, and 2048
+ * or 4096 dropped replies of a 4096-deep benchmark). The message bound
+ * alone would still allow 8192 x 1 MiB, so the bytes are bounded by the
+ * store itself (store/peers.h): the queue is FIFO and holds at most
+ * S_SNDHWM messages, plus the one or two libzmq's I/O thread is writing, so
+ * anything a peer has not taken is among the last S_PEER_WINDOW replies
+ * sent to it; list and feed_read replies are cut to fit S_PEER_BYTES minus
+ * the others in that window (a shorter page, never a refusal: the client
+ * follows next_after / the next seq). A reply that gets no room still
+ * carries one event (a page's first item, or a get / create / update), so
+ * the bound per peer is S_PEER_BYTES + one event per reply in the window: 8
+ * MiB and a few hundred KB for a peer flooding lists; at worst (8192 unread
+ * replies of the largest events the default limits allow, ~4.6 KB each) ~46
+ * MB; plus kernel socket buffers, which are not the store's RSS. Measured
+ * (tests/store/test_store_bounds): 400 unread lists of ~1 MiB grew the RSS
+ * by 383 MB with the old HWM of 100,000 and no byte bound, by 5.5 MB now
+ * (8.9 MB queued, part of it in the kernel's socket buffers). The price:
+ * while a peer's last 8194 replies add up to more than 8 MiB (a peer that
+ * took many big pages lately, or only large events), its pages are short
+ * until newer, smaller replies push those out. PUB has a message bound of
+ * its own (S_PUB_HWM): its notes are one event each.
  */
 #include "server.h"
 
 #include "log.h"
+#include "peers.h"
 #include "zap.h"
 
 #include <assert.h>
@@ -18,12 +48,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_TICK_MS 1000            /* loop wakes at least this often */
-#define S_BATCH_MAX 4096          /* messages per wake before polling again */
-#define S_HWM 100000              /* queued messages per peer, each way */
-#define S_LINGER_MS 1000          /* lets the last replies leave on exit */
-#define S_HEARTBEAT_IVL 10000     /* ZMTP PING every 10 s ... */
-#define S_HEARTBEAT_TIMEOUT 30000 /* ... a silent peer dropped after 30 s */
+#define S_TICK_MS 1000                 /* loop wakes at least this often */
+#define S_BATCH_MAX 4096               /* messages per wake before polling again */
+#define S_SNDHWM 8192                  /* replies queued per peer (messages) */
+#define S_RCVHWM 100000                /* requests queued per peer, read as fast as they come */
+#define S_PUB_HWM 1000                 /* notes queued per subscriber, then dropped */
+#define S_PEER_BYTES (8u << 20)        /* reply bytes a peer may have queued (peers.h) */
+#define S_PEER_WINDOW (S_SNDHWM + 2)   /* replies that may still be queued: the HWM + I/O */
+#define S_PEER_IDLE_MS (2 * 60 * 1000) /* forget a silent peer (heartbeats closed it) */
+#define S_LINGER_MS 1000               /* lets the last replies leave on exit */
+#define S_HEARTBEAT_IVL 10000          /* ZMTP PING every 10 s ... */
+#define S_HEARTBEAT_TIMEOUT 30000      /* ... a silent peer dropped after 30 s */
 
 /* A reply held for the group commit. */
 typedef struct {
@@ -41,7 +76,9 @@ struct _server_t {
     msgpack_sbuffer held_bytes;
     msgpack_sbuffer notes; /* PUB notes held: u8 key length, key, u32 length, body */
     dispatch_counters_t *counters;
-    zap_t *zap; /* with CURVE: who may connect */
+    zap_t *zap;         /* with CURVE: who may connect */
+    peers_t *peers;     /* reply bytes each peer may have queued */
+    int64_t expired_ms; /* last peers_expire */
     zsock_t *router;
     zsock_t *pub;
     void *router_raw;
@@ -88,20 +125,21 @@ server_new (dispatch_t *dispatch, const char *bind, const char *pub_bind,
     msgpack_sbuffer_init (&self->note);
     msgpack_sbuffer_init (&self->held_bytes);
     msgpack_sbuffer_init (&self->notes);
+    self->peers = peers_new (S_PEER_WINDOW, S_PEER_BYTES);
     self->router = zsock_new (ZMQ_ROUTER);
     self->pub = zsock_new (ZMQ_PUB);
-    if (!self->router || !self->pub) {
+    if (!self->router || !self->pub || !self->peers) {
         log_error ("cannot create sockets: %s", zmq_strerror (zmq_errno ()));
         goto failed;
     }
     zsock_set_router_mandatory (self->router, 1);
-    zsock_set_sndhwm (self->router, S_HWM);
-    zsock_set_rcvhwm (self->router, S_HWM);
+    zsock_set_sndhwm (self->router, S_SNDHWM);
+    zsock_set_rcvhwm (self->router, S_RCVHWM);
     zsock_set_maxmsgsize (self->router, 2 * PROTO_FRAME_MAX);
     zsock_set_heartbeat_ivl (self->router, S_HEARTBEAT_IVL);
     zsock_set_heartbeat_timeout (self->router, S_HEARTBEAT_TIMEOUT);
     zsock_set_linger (self->router, S_LINGER_MS);
-    zsock_set_sndhwm (self->pub, S_HWM);
+    zsock_set_sndhwm (self->pub, S_PUB_HWM);
     if (curve && curve->keys) {
         /* The handler must be bound before the first handshake. */
         self->zap = zap_new (curve->clients_dir, curve->keys->public_key);
@@ -143,6 +181,7 @@ server_destroy (server_t **self_p)
     zsock_destroy (&self->router);
     zsock_destroy (&self->pub);
     zap_destroy (&self->zap);
+    peers_destroy (&self->peers);
     for (size_t i = 0; i < self->n_held; i++)
         zmq_msg_close (&self->held[i].identity);
     free (self->held);
@@ -292,14 +331,22 @@ s_handle_one (server_t *self)
     }
     size_t kept = count < 2 ? count : 2;
     bool framed = count == 1 || (count == 2 && zmq_msg_size (&frames[0]) == 0);
+    int64_t now = zclock_mono ();
     if (framed) {
         zmq_msg_t *payload = &frames[count - 1];
         uint64_t appended = self->persist ? persist_appended (self->persist) : 0;
+        /* Counted when made, held or not: held replies go out in order. */
+        dispatch_set_reply_budget (
+            self->dispatch,
+            peers_room (self->peers, zmq_msg_data (&identity), zmq_msg_size (&identity), now));
         dispatch_frame (self->dispatch, zmq_msg_data (payload), zmq_msg_size (payload),
                         &self->reply);
+        if (self->reply.size)
+            peers_sent (self->peers, self->reply.size);
         bool durable = self->persist && persist_appended (self->persist) != appended;
         s_reply (self, &identity, count == 2, durable);
     } else {
+        peers_touch (self->peers, zmq_msg_data (&identity), zmq_msg_size (&identity), now);
         self->counters->dropped++;
         log_debug ("dropped a message of %zu frames after the identity", count);
         zmq_msg_close (&identity);
@@ -334,6 +381,11 @@ server_run (server_t *self, volatile sig_atomic_t *stop)
                 log_error ("receive failed: %s", zmq_strerror (zmq_errno ()));
                 return -1;
             }
+        }
+        int64_t now = zclock_mono ();
+        if (now - self->expired_ms >= S_TICK_MS) {
+            peers_expire (self->peers, now, S_PEER_IDLE_MS);
+            self->expired_ms = now;
         }
         /* Group commit: one write (and sync) for the whole batch, then its
            replies. The tick also retries a failed commit and compacts. */

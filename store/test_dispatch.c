@@ -1,7 +1,8 @@
 /*
  * test_dispatch — the store's logic end to end through its request codec,
  * without sockets: every op, pagination edges, sequence numbers, cursor and
- * ack semantics, the feed bound and its refusal, the change handler, the
+ * ack semantics, the feed bound and its refusal, the store's event and
+ * memory caps, the change handler, the
  * store's identity and the ack it fences, and error replies to frames that
  * do not decode.
  */
@@ -551,6 +552,106 @@ test_dispatch_feed_ack_meant_for_another_store_changes_nothing (void **state)
     assert_int_equal (feed_len (dispatch_feed (self->dispatch)), 0);
 }
 
+/* The stat named name in a stats reply; fails when absent. */
+static uint64_t
+s_stat (fixture_t *self, const char *name)
+{
+    proto_request_t req = { .op = PROTO_OP_STATS };
+    proto_reply_t *reply = s_call (self, &req);
+    assert_int_equal (reply->status, PROTO_OK);
+    for (size_t i = 0; i < reply->n_stats; i++)
+        if (s_is (reply->stats[i].name, name))
+            return reply->stats[i].value;
+    fail_msg ("no stat %s", name);
+    return 0;
+}
+
+static void
+test_dispatch_event_cap_refuses_creates_past_it_and_nothing_else (void **state)
+{
+    fixture_t *self = *state;
+    dispatch_set_capacity (self->dispatch, 3, 0);
+    uint8_t id[16];
+    memcpy (id, s_create (self, "u", "one")->event.id, 16);
+    assert_int_equal (s_create (self, "u", "two")->status, PROTO_OK);
+    assert_int_equal (s_create (self, "u", "three")->status, PROTO_OK); /* the limit */
+    proto_reply_t *reply = s_create (self, "u", "four");                /* limit + 1 */
+    assert_int_equal (reply->status, PROTO_E_STORE_FULL);
+    assert_true (reply->message.ptr && strstr (reply->message.ptr, "max-events 3"));
+    /* Nothing changed: no event, no seq, no change announced. */
+    assert_int_equal (event_table_size (dispatch_table (self->dispatch)), 3);
+    assert_int_equal (feed_head (dispatch_feed (self->dispatch)), 3);
+    assert_int_equal (self->changes_seen, 3);
+    /* Updates, reads and acks go on. */
+    reply = s_update_status (self, id, "processed");
+    assert_int_equal (reply->status, PROTO_OK);
+    assert_int_equal (reply->event.seq, 4);
+    assert_int_equal (s_get (self, id)->status, PROTO_OK);
+    assert_int_equal (s_feed_read (self, 0, 0)->n_changes, 4);
+    assert_int_equal (s_ack (self, 4)->status, PROTO_OK);
+    assert_int_equal (s_stat (self, "max_events"), 3);
+    assert_int_equal (s_stat (self, "events"), 3);
+    /* A raised cap lets creates in again. */
+    dispatch_set_capacity (self->dispatch, 4, 0);
+    assert_int_equal (s_create (self, "u", "four")->status, PROTO_OK);
+    assert_int_equal (s_create (self, "u", "five")->status, PROTO_E_STORE_FULL);
+}
+
+static void
+test_dispatch_memory_cap_refuses_creates_once_reached (void **state)
+{
+    fixture_t *self = *state;
+    event_table_t *table = dispatch_table (self->dispatch);
+    assert_int_equal (s_create (self, "u", "one")->status, PROTO_OK);
+    size_t bytes = event_table_bytes (table);
+    /* One byte below the cap: the create goes in (and crosses it). */
+    dispatch_set_capacity (self->dispatch, 0, bytes + 1);
+    assert_int_equal (s_create (self, "u", "two")->status, PROTO_OK);
+    assert_true (event_table_bytes (table) >= bytes + 1);
+    /* At the cap: refused, with the reason, and nothing changed. */
+    bytes = event_table_bytes (table);
+    dispatch_set_capacity (self->dispatch, 0, bytes);
+    proto_reply_t *reply = s_create (self, "u", "three");
+    assert_int_equal (reply->status, PROTO_E_STORE_FULL);
+    assert_true (reply->message.ptr && strstr (reply->message.ptr, "max-memory"));
+    assert_int_equal (event_table_size (table), 2);
+    assert_int_equal (event_table_bytes (table), bytes);
+    assert_int_equal (s_stat (self, "max_memory"), bytes);
+    assert_int_equal (s_stat (self, "table_bytes"), bytes);
+    assert_int_equal (s_feed_read (self, 0, 0)->n_changes, 2);
+}
+
+static void
+test_dispatch_reply_budget_shortens_pages_never_below_one_item (void **state)
+{
+    fixture_t *self = *state;
+    char description[101];
+    memset (description, 'd', 100);
+    description[100] = '\0';
+    for (int i = 0; i < 10; i++)
+        assert_int_equal (s_create (self, "u", description)->status, PROTO_OK);
+    /* An item counts 192 + its strings (1 + 100 + 7) = 300, a reply 1024. */
+    proto_request_t list = { .op = PROTO_OP_LIST, .has = PROTO_HAS_LIMIT, .limit = 1000 };
+    dispatch_set_reply_budget (self->dispatch, 1024 + 3 * 300);
+    proto_reply_t *reply = s_call (self, &list);
+    assert_int_equal (reply->n_items, 3);
+    assert_true (reply->has_next_after);
+    assert_true (self->out.size <= 1024 + 3 * 300);
+    dispatch_set_reply_budget (self->dispatch, 1024 + 3 * 300 - 1);
+    assert_int_equal (s_call (self, &list)->n_items, 2);
+    assert_int_equal (s_feed_read (self, 0, 0)->n_changes, 2);
+    dispatch_set_reply_budget (self->dispatch, 0);
+    reply = s_call (self, &list);
+    assert_int_equal (reply->n_items, 1);
+    assert_true (reply->has_next_after);
+    assert_int_equal (s_feed_read (self, 0, 0)->n_changes, 1);
+    dispatch_set_reply_budget (self->dispatch, PROTO_FRAME_MAX);
+    reply = s_call (self, &list);
+    assert_int_equal (reply->n_items, 10);
+    assert_false (reply->has_next_after);
+    assert_int_equal (s_feed_read (self, 0, 0)->n_changes, 10);
+}
+
 int
 main (void)
 {
@@ -574,6 +675,12 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_dispatch_feed_ack_meant_for_another_store_changes_nothing, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_dispatch_event_cap_refuses_creates_past_it_and_nothing_else, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_dispatch_memory_cap_refuses_creates_once_reached,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_dispatch_reply_budget_shortens_pages_never_below_one_item, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

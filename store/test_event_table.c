@@ -322,10 +322,41 @@ test_event_table_grows_through_many_resizes (void **state)
     assert_true (event_table_overhead_bytes (table) > (size_t)N * 56);
 }
 
+static void
+test_event_table_bytes_follow_the_strings (void **state)
+{
+    event_table_t *table = *state;
+    size_t empty = event_table_bytes (table);
+    uint8_t id[16] = { 1 };
+    uint32_t index;
+    assert_int_equal (event_table_create (table, id, PROTO_STR ("user"), PROTO_STR ("twelve bytes"),
+                                          PROTO_STR ("pending"), 1, 1, &index),
+                      0);
+    size_t overhead = event_table_overhead_bytes (table);
+    assert_int_equal (event_table_bytes (table), overhead + 4 + 12 + 7);
+    assert_true (event_table_bytes (table) > empty);
+    /* A longer description grows it, a same-size rewrite does not. */
+    assert_int_equal (event_table_update (table, index, PROTO_STR_NONE,
+                                          PROTO_STR ("twenty-two bytes long!"), PROTO_STR_NONE, 2,
+                                          2),
+                      0);
+    assert_int_equal (event_table_bytes (table), overhead + 4 + 22 + 7);
+    assert_int_equal (event_table_update (table, index, PROTO_STR_NONE, PROTO_STR_NONE,
+                                          PROTO_STR ("handled"), 3, 3),
+                      0);
+    assert_int_equal (event_table_bytes (table), overhead + 4 + 22 + 7);
+    assert_int_equal (event_table_update (table, index, PROTO_STR ("u"), PROTO_STR_NONE,
+                                          PROTO_STR ("done"), 4, 4),
+                      0);
+    assert_int_equal (event_table_bytes (table), event_table_overhead_bytes (table) + 1 + 22 + 4);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_event_table_bytes_follow_the_strings, s_setup,
+                                         s_teardown),
         cmocka_unit_test_setup_teardown (test_event_table_create_then_find_and_view, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_event_table_find_unknown_id_is_none, s_setup,

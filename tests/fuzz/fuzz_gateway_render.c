@@ -68,6 +68,7 @@ s_render (api_endpoint_t ep, const proto_reply_t *store)
         FUZZ_CHECK (reply.status == 404 || (reply.status == 422 && ep == API_EP_LIST));
         break;
     case PROTO_E_FEED_FULL:
+    case PROTO_E_STORE_FULL:
         FUZZ_CHECK (reply.status == 503);
         break;
     case PROTO_E_INVALID:

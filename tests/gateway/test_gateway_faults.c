@@ -210,6 +210,31 @@ test_full_backlog_is_503_and_stores_nothing (void **state)
     gw_resp_clear (&resp);
 }
 
+static void
+test_full_store_is_503_on_create_only (void **state)
+{
+    const char *const extra[] = { "--max-events", "2", NULL };
+    assert_int_equal (gw_start_store (&s_gw, extra), 0);
+    assert_int_equal (gw_start_gateway (&s_gw, NULL), 0);
+    assert_int_equal (gw_wait_readyz (&s_gw, 200, 10000), 0);
+    char ids[2][GW_ID_LEN + 1];
+    for (int i = 0; i < 2; i++)
+        gw_create (&s_gw, "capped", "within the cap", ids[i]);
+    gw_resp_t resp = { 0 };
+    gw_json (&s_gw, &resp, "POST", "/events", "{\"user_id\":\"capped\",\"description\":\"3rd\"}");
+    gw_assert_detail (&resp, 503,
+                      "Store is full, no new events accepted: store is full (2 events, max-events "
+                      "2): create refused");
+    /* updates and reads go on */
+    char path[64];
+    snprintf (path, sizeof path, "/events/%s", ids[0]);
+    gw_json (&s_gw, &resp, "PUT", path, "{\"status\":\"processed\"}");
+    assert_int_equal (resp.code, 200);
+    char listed[8][GW_ID_LEN + 1];
+    assert_int_equal (gw_list_all (&s_gw, "user_id=capped", 100, listed[0], 8), 2);
+    gw_resp_clear (&resp);
+}
+
 /* Reads one response head from fd within timeout_ms; its status or 0. */
 static long
 s_read_head (int fd, int timeout_ms, char *head, size_t size)
@@ -575,6 +600,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_frozen_store_is_504_and_late_reply_is_dropped,
                                          s_begin, s_end),
         cmocka_unit_test_setup_teardown (test_inflight_limit_is_503_fast, s_begin, s_end),
+        cmocka_unit_test_setup_teardown (test_full_store_is_503_on_create_only, s_begin, s_end),
         cmocka_unit_test_setup_teardown (test_full_backlog_is_503_and_stores_nothing, s_begin,
                                          s_end),
         cmocka_unit_test_setup_teardown (test_misbehaving_store_is_500_or_504_and_gateway_survives,

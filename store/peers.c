@@ -1,0 +1,176 @@
+/*
+ * peers — see peers.h.
+ *
+ * A czmq hash keyed by the routing id in hex (ids are binary, up to 255
+ * bytes; libzmq's own are 5) to a ring of reply byte counts and their
+ * running sum, so room and accounting are O(1) per request. A slot per
+ * reply would cost 32 KiB per peer at the store's window of 8194, and an
+ * entry is made for every connection that sends anything, so replies are
+ * counted in groups of `group` (window / 128) per slot: ceil((window - 1)
+ * / group) full slots and the one being filled cover at least the last
+ * `window` replies, and a group leaves only once all of it is older than
+ * that (a reply counts up to group - 1 replies longer than it must). An
+ * entry is then ~1 KiB.
+ */
+#include "peers.h"
+
+#include <assert.h>
+#include <czmq.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    size_t filling; /* the slot replies go into */
+    size_t in_slot; /* replies counted in it */
+    size_t sum;     /* bytes of all slots */
+    int64_t seen_ms;
+    size_t bytes[]; /* per slot */
+} s_peer_t;
+
+struct _peers_t {
+    zhashx_t *peers; /* hex routing id -> s_peer_t */
+    size_t group;    /* replies per slot */
+    size_t slots;    /* slots per peer */
+    size_t budget;
+    s_peer_t *current; /* the peer peers_room last named, or NULL */
+};
+
+static void
+s_peer_free (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+peers_t *
+peers_new (size_t window, size_t budget)
+{
+    assert (window >= 1);
+    peers_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->peers = zhashx_new ();
+    if (!self->peers) {
+        free (self);
+        return NULL;
+    }
+    zhashx_set_destructor (self->peers, s_peer_free);
+    self->group = window / 128 ? window / 128 : 1;
+    self->slots = (window - 1 + self->group - 1) / self->group + 1;
+    self->budget = budget;
+    return self;
+}
+
+void
+peers_destroy (peers_t **self_p)
+{
+    assert (self_p);
+    peers_t *self = *self_p;
+    if (!self)
+        return;
+    zhashx_destroy (&self->peers);
+    free (self);
+    *self_p = NULL;
+}
+
+/* The hex key of a routing id, in key (room for 2 * 255 + 1). */
+static void
+s_key (const void *id, size_t len, char *key)
+{
+    static const char hex[] = "0123456789abcdef";
+    const uint8_t *bytes = id;
+    if (len > 255)
+        len = 255;
+    for (size_t i = 0; i < len; i++) {
+        key[2 * i] = hex[bytes[i] >> 4];
+        key[2 * i + 1] = hex[bytes[i] & 15];
+    }
+    key[2 * len] = '\0';
+}
+
+/* The entry of the peer named by id, or NULL; its hex key in key. */
+static s_peer_t *
+s_lookup (peers_t *self, const void *id, size_t len, char *key)
+{
+    s_key (id, len, key);
+    return zhashx_lookup (self->peers, key);
+}
+
+size_t
+peers_room (peers_t *self, const void *id, size_t len, int64_t now_ms)
+{
+    assert (self);
+    char key[2 * 255 + 1];
+    s_peer_t *peer = s_lookup (self, id, len, key);
+    if (!peer) {
+        peer = calloc (1, sizeof *peer + self->slots * sizeof peer->bytes[0]);
+        if (peer && zhashx_insert (self->peers, key, peer) != 0) {
+            free (peer);
+            peer = NULL;
+        }
+    }
+    self->current = peer;
+    if (!peer)
+        return 0;
+    peer->seen_ms = now_ms;
+    /* A full slot makes the next reply start the oldest one over. */
+    size_t leaving =
+        peer->in_slot == self->group ? peer->bytes[(peer->filling + 1) % self->slots] : 0;
+    size_t staying = peer->sum - leaving;
+    return staying < self->budget ? self->budget - staying : 0;
+}
+
+void
+peers_sent (peers_t *self, size_t size)
+{
+    assert (self);
+    s_peer_t *peer = self->current;
+    if (!peer)
+        return;
+    if (peer->in_slot == self->group) {
+        peer->filling = (peer->filling + 1) % self->slots;
+        peer->sum -= peer->bytes[peer->filling];
+        peer->bytes[peer->filling] = 0;
+        peer->in_slot = 0;
+    }
+    peer->bytes[peer->filling] += size;
+    peer->sum += size;
+    peer->in_slot++;
+}
+
+size_t
+peers_queued (peers_t *self, const void *id, size_t len)
+{
+    assert (self);
+    char key[2 * 255 + 1];
+    s_peer_t *peer = s_lookup (self, id, len, key);
+    return peer ? peer->sum : 0;
+}
+
+void
+peers_touch (peers_t *self, const void *id, size_t len, int64_t now_ms)
+{
+    assert (self);
+    char key[2 * 255 + 1];
+    s_peer_t *peer = s_lookup (self, id, len, key);
+    if (peer)
+        peer->seen_ms = now_ms;
+}
+
+size_t
+peers_expire (peers_t *self, int64_t now_ms, int64_t idle_ms)
+{
+    assert (self);
+    self->current = NULL;
+    /* zhashx cannot delete while it iterates: collect the keys first. */
+    zlistx_t *stale = zlistx_new ();
+    if (!stale)
+        return zhashx_size (self->peers);
+    for (s_peer_t *peer = zhashx_first (self->peers); peer; peer = zhashx_next (self->peers))
+        if (peer->seen_ms < now_ms - idle_ms)
+            zlistx_add_end (stale, (void *)zhashx_cursor (self->peers));
+    for (const char *key = zlistx_first (stale); key; key = zlistx_next (stale))
+        zhashx_delete (self->peers, key);
+    zlistx_destroy (&stale);
+    return zhashx_size (self->peers);
+}
