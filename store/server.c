@@ -33,8 +33,11 @@
  * (8.9 MB queued, part of it in the kernel's socket buffers). The price:
  * while a peer's last 8194 replies add up to more than 8 MiB (a peer that
  * took many big pages lately, or only large events), its pages are short
- * until newer, smaller replies push those out. PUB has a message bound of
- * its own (S_PUB_HWM): its notes are one event each.
+ * until newer, smaller replies push those out. A client let in by its
+ * CURVE key (store/zap.h) is one of Herald's own services and is never
+ * cut: with keys the budget only ever applies to a store run --insecure
+ * or on loopback without them. PUB has a message bound of its own
+ * (S_PUB_HWM): its notes are one event each.
  */
 #include "server.h"
 
@@ -335,13 +338,18 @@ s_handle_one (server_t *self)
     if (framed) {
         zmq_msg_t *payload = &frames[count - 1];
         uint64_t appended = self->persist ? persist_appended (self->persist) : 0;
-        /* Counted when made, held or not: held replies go out in order. */
-        dispatch_set_reply_budget (
-            self->dispatch,
-            peers_room (self->peers, zmq_msg_data (&identity), zmq_msg_size (&identity), now));
+        /* A client our ZAP handler let in by its CURVE key (it names the
+           key as the message's User-Id) is one of our own services: its
+           pages are never cut. Any other peer's replies are counted when
+           made, held or not (held replies go out in order). */
+        bool trusted = self->zap && zmq_msg_gets (payload, "User-Id");
+        dispatch_set_reply_budget (self->dispatch,
+                                   trusted ? PROTO_FRAME_MAX
+                                           : peers_room (self->peers, zmq_msg_data (&identity),
+                                                         zmq_msg_size (&identity), now));
         dispatch_frame (self->dispatch, zmq_msg_data (payload), zmq_msg_size (payload),
                         &self->reply);
-        if (self->reply.size)
+        if (self->reply.size && !trusted)
             peers_sent (self->peers, self->reply.size);
         bool durable = self->persist && persist_appended (self->persist) != appended;
         s_reply (self, &identity, count == 2, durable);
