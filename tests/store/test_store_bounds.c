@@ -133,6 +133,17 @@ test_store_memory_cap_refuses_creates_once_reached (void **state)
    slack. */
 #define STALLED_RSS_BOUND_KIB (16 * 1024)
 
+/* Under AddressSanitizer (scripts/test.sh --asan builds the store with it
+   too) freed memory sits in ASan's quarantine and every allocation has
+   redzones, so RSS says nothing about what the store holds: the RSS bounds
+   are checked in the normal build only; the rest of each test runs in
+   both. */
+#ifdef __SANITIZE_ADDRESS__
+#define S_RSS_CHECKED 0
+#else
+#define S_RSS_CHECKED 1
+#endif
+
 static proto_reply_t *
 s_list (fixture_t *self, uint32_t limit)
 {
@@ -205,7 +216,8 @@ test_store_peer_that_never_reads_stays_within_its_bound (void **state)
                    "(bound %d KiB more)\n",
                    rss_before, rss_after, STALLED_LISTS, STALLED_RSS_BOUND_KIB);
     assert_true (rss_before > 0 && rss_after > 0);
-    assert_true (rss_after - rss_before < STALLED_RSS_BOUND_KIB);
+    if (S_RSS_CHECKED)
+        assert_true (rss_after - rss_before < STALLED_RSS_BOUND_KIB);
 
     /* When it reads at last, every reply is there: full pages first, then
        short ones that still say where to go on. */
@@ -297,7 +309,8 @@ test_store_subscriber_that_never_reads_stays_within_its_bound (void **state)
                    SUB_RSS_BOUND_KIB);
     assert_true (published >= SUB_UPDATES);
     assert_true (rss_before > 0 && rss_after > 0);
-    assert_true (rss_after - rss_before < SUB_RSS_BOUND_KIB);
+    if (S_RSS_CHECKED)
+        assert_true (rss_after - rss_before < SUB_RSS_BOUND_KIB);
     zsock_destroy (&sub);
 }
 
