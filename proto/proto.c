@@ -182,11 +182,14 @@ proto_check_string (const char *ptr, size_t len, size_t max)
     const unsigned char *s = (const unsigned char *)ptr;
     bool has_nul = false;
     for (size_t i = 0; i < len;) {
+        if (s[i] < 0x80) { /* ASCII, nearly every byte: no call (it is not inlined) */
+            has_nul |= s[i] == 0;
+            i++;
+            continue;
+        }
         size_t step = proto_utf8_len (ptr + i, len - i);
         if (step == 0)
             return PROTO_STR_BAD_UTF8;
-        if (s[i] == 0)
-            has_nul = true;
         i += step;
     }
     return has_nul ? PROTO_STR_HAS_NUL : PROTO_STR_OK;
