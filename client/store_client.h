@@ -81,8 +81,9 @@ int store_client_recv (store_client_t *self, proto_reply_t *reply, proto_error_t
 /* Sends req with a fresh rid, once the connection is made, and waits for
    ITS reply, skipping (and freeing) replies to anything else; all within
    timeout_ms. Returns 0 with reply decoded as store_client_recv, or -1 when
-   it could not be sent or no reply came in time. Blocks: for tools, checks and tests, never for a
-   service's loop. */
+   it could not be sent or no reply came in time. Blocks: for tools, checks,
+   tests and a service's start, never inside a service's loop. A reply that
+   comes after the timeout is read by the next receive. */
 int store_client_call (store_client_t *self, proto_request_t *req, int timeout_ms,
                        proto_reply_t *reply);
 

@@ -48,6 +48,7 @@
    every request, so its 32 KiB default cost a 32 KiB memset per request;
    16 KiB still allows ~12 KiB of headers (a bigger header block is 431). */
 #define S_CONNECTION_MEMORY (16 * 1024)
+#define S_STORE_WAIT_MS 2000 /* for the store before the port opens (s_await_store) */
 
 struct _server_t {
     server_config_t config;
@@ -417,6 +418,31 @@ s_mhd_log (void *cls, const char *fmt, va_list ap)
     log_write (level, "libmicrohttpd: %s", text);
 }
 
+/* Waits, at most S_STORE_WAIT_MS, for the store to answer a ping before the
+   HTTP port opens: a gateway joining others on a shared port (SO_REUSEPORT)
+   takes connections as soon as it binds, and would answer its first
+   requests 503 while its store connection is still being made. A store
+   that does not answer in time is no reason not to start: the gateway then
+   serves 503 and /readyz says so until it does. */
+static int
+s_await_store (server_t *self, const store_client_config_t *config)
+{
+    proto_request_t ping = { .op = PROTO_OP_PING };
+    proto_reply_t reply;
+    if (store_client_call (self->store, &ping, S_STORE_WAIT_MS, &reply) == 0) {
+        metrics_store_up (self->metrics, reply.status == PROTO_OK);
+        proto_reply_clear (&reply);
+        return 0;
+    }
+    log_warn ("the store at %s did not answer within %d ms: serving 503 until it does",
+              self->config.store_endpoint, S_STORE_WAIT_MS);
+    /* A fresh socket: the ping's late reply must not meet a request that
+       reuses its id. */
+    store_client_destroy (&self->store);
+    self->store = store_client_new (config);
+    return self->store ? 0 : -1;
+}
+
 server_t *
 server_new (const server_config_t *config, metrics_t *metrics, void *zmq_ctx)
 {
@@ -450,7 +476,7 @@ server_new (const server_config_t *config, metrics_t *metrics, void *zmq_ctx)
                                     .curve_server_key =
                                         config->curve ? config->curve->server_key : NULL };
     self->store = store_client_new (&store);
-    if (!self->store)
+    if (!self->store || s_await_store (self, &store) != 0)
         goto fail;
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO | MHD_USE_ERROR_LOG
                      | (v6 ? MHD_USE_IPv6 : 0);
