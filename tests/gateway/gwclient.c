@@ -601,3 +601,28 @@ gw_list_all (gw_t *self, const char *query, int limit, char *ids, size_t n_max)
     gw_resp_clear (&resp);
     return count;
 }
+
+long
+gw_read_head (int fd, int timeout_ms, char *head, size_t size)
+{
+    char buf[4096];
+    size_t got = 0;
+    int64_t deadline = clock_mono_ms () + timeout_ms;
+    while (clock_mono_ms () < deadline && got < sizeof buf - 1) {
+        struct pollfd pfd = { fd, POLLIN, 0 };
+        if (poll (&pfd, 1, 50) <= 0)
+            continue;
+        ssize_t n = recv (fd, buf + got, sizeof buf - 1 - got, 0);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+        buf[got] = '\0';
+        if (strstr (buf, "\r\n\r\n"))
+            break;
+    }
+    buf[got] = '\0';
+    if (head)
+        snprintf (head, size, "%s", buf);
+    long code = 0;
+    return sscanf (buf, "HTTP/1.1 %ld", &code) == 1 ? code : 0;
+}

@@ -99,6 +99,9 @@ int gw_raw_connect (int port);
 /* The same from source address from ("127.0.0.2": another client to the
    gateway, still on loopback). */
 int gw_raw_connect_from (int port, const char *from);
+/* Reads one response head from fd within timeout_ms: its status, or 0 when
+   none came; the head's text into head (size bytes) unless NULL. */
+long gw_read_head (int fd, int timeout_ms, char *head, size_t size);
 /* Sends data (while also reading, so an early answer is never lost to a
    reset) and reads one response until it is complete, the peer closes or
    timeout_ms passes. Returns 0 with resp filled, -1 when no response came. */

@@ -235,36 +235,10 @@ test_full_store_is_503_on_create_only (void **state)
     gw_resp_clear (&resp);
 }
 
-/* Reads one response head from fd within timeout_ms; its status or 0. */
-static long
-s_read_head (int fd, int timeout_ms, char *head, size_t size)
-{
-    char buf[4096];
-    size_t got = 0;
-    int64_t deadline = clock_mono_ms () + timeout_ms;
-    while (clock_mono_ms () < deadline && got < sizeof buf - 1) {
-        struct pollfd pfd = { fd, POLLIN, 0 };
-        if (poll (&pfd, 1, 50) <= 0)
-            continue;
-        ssize_t n = recv (fd, buf + got, sizeof buf - 1 - got, 0);
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-        buf[got] = '\0';
-        if (strstr (buf, "\r\n\r\n"))
-            break;
-    }
-    buf[got] = '\0';
-    if (head)
-        snprintf (head, size, "%s", buf);
-    long code = 0;
-    return sscanf (buf, "HTTP/1.1 %ld", &code) == 1 ? code : 0;
-}
-
 static long
 s_read_status (int fd, int timeout_ms)
 {
-    return s_read_head (fd, timeout_ms, NULL, 0);
+    return gw_read_head (fd, timeout_ms, NULL, 0);
 }
 
 static void
@@ -576,7 +550,7 @@ test_sigterm_answers_a_keepalive_clients_new_request_503 (void **state)
     /* b's next request arrives while stopping */
     assert_int_equal (send (b, get, strlen (get), MSG_NOSIGNAL), (ssize_t)strlen (get));
     char head[4096];
-    assert_int_equal (s_read_head (b, 1500, head, sizeof head), 503);
+    assert_int_equal (gw_read_head (b, 1500, head, sizeof head), 503);
     assert_non_null (strcasestr (head, "\r\nConnection: close\r\n"));
     assert_non_null (strcasestr (head, "\r\nRetry-After: 1\r\n"));
     /* a's request in flight still gets its answer: the store stays frozen, so 504 */

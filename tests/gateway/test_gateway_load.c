@@ -461,24 +461,7 @@ s_ping_on (int fd)
     const char *ping = "GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     if (send (fd, ping, strlen (ping), MSG_NOSIGNAL) != (ssize_t)strlen (ping))
         return 0;
-    char buf[512];
-    size_t got = 0;
-    int64_t until = clock_mono_ms () + 5000;
-    while (clock_mono_ms () < until && got < sizeof buf - 1) {
-        struct pollfd pfd = { fd, POLLIN, 0 };
-        if (poll (&pfd, 1, 50) <= 0)
-            continue;
-        ssize_t n = recv (fd, buf + got, sizeof buf - 1 - got, 0);
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-        buf[got] = '\0';
-        if (strstr (buf, "\r\n\r\n"))
-            break;
-    }
-    buf[got] = '\0';
-    long code = 0;
-    return sscanf (buf, "HTTP/1.1 %ld", &code) == 1 ? code : 0;
+    return gw_read_head (fd, 5000, NULL, 0);
 }
 
 /* --max-connections-per-client: one client address holds at most its share;
