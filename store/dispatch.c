@@ -554,7 +554,8 @@ dispatch_frame (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *
         return;
     }
     if (cmd->flags & S_CMD_WRITE) {
-        feed_room_t room = feed_reserve (self->feed);
+        feed_room_t room = feed_reserve (
+            self->feed, (cmd->flags & S_CMD_GROWS) ? PROTO_CHANGE_CREATED : PROTO_CHANGE_UPDATED);
         if (room != FEED_OK) {
             snprintf (self->message, sizeof self->message,
                       room == FEED_FULL

@@ -84,12 +84,20 @@ feed_next_seq (feed_t *self)
     return self->head + 1;
 }
 
+/* Updates' room past the bound (feed.h). */
+static uint64_t
+s_headroom (const feed_t *self)
+{
+    return self->max > FEED_UPDATE_HEADROOM_MIN ? self->max : FEED_UPDATE_HEADROOM_MIN;
+}
+
 feed_room_t
-feed_reserve (feed_t *self)
+feed_reserve (feed_t *self, proto_change_kind_t kind)
 {
     assert (self);
     uint64_t len = self->head - self->acked;
-    if (len >= self->max)
+    uint64_t bound = kind == PROTO_CHANGE_CREATED ? self->max : self->max + s_headroom (self);
+    if (len >= bound)
         return FEED_FULL;
     if (len < self->cap)
         return FEED_OK;
@@ -109,7 +117,8 @@ uint64_t
 feed_append (feed_t *self, proto_change_kind_t kind, uint32_t ref)
 {
     assert (self);
-    assert (self->head - self->acked < self->cap && self->head - self->acked < self->max);
+    assert (self->head - self->acked < self->cap
+            && self->head - self->acked < self->max + s_headroom (self));
     assert (ref < S_KIND_BIT);
     uint64_t seq = ++self->head;
     self->ring[(seq - 1) & (self->cap - 1)] = ref | (kind == PROTO_CHANGE_UPDATED ? S_KIND_BIT : 0);

@@ -10,8 +10,20 @@
  * the bound, so a large --feed-max costs memory only when used.
  *
  * The bound is the backpressure of the whole system: when head - acked
- * reaches it, feed_reserve says FULL and the store refuses the write
+ * reaches it, feed_reserve says FULL to a create and the store refuses it
  * (feed_full) instead of dropping a change. Acknowledging frees slots.
+ * Updates have a headroom above the bound, the bound again or
+ * FEED_UPDATE_HEADROOM_MIN if that is more: a worker marking `processed` an
+ * event whose notification it has already printed must not be refused
+ * because creates filled the feed, or its message is retried and
+ * dead-lettered after the line went out. Creates can never take that
+ * headroom. While creates fill the feed (the notifier cannot publish: the
+ * queue is full), workers may drain the whole queue, each delivery making
+ * an update, so the headroom covers the queue's default bound
+ * (--queue-max, 100,000 in amqp/broker.h); a larger --queue-max wants a
+ * --feed-max at least as large. Clients' own PUTs can exhaust it and are
+ * then refused like creates. Records are 4 bytes: the headroom costs
+ * memory only when used (400 KB at the minimum).
  */
 #ifndef HERALD_FEED_H
 #define HERALD_FEED_H
@@ -22,13 +34,14 @@
 #include <stdint.h>
 
 #define FEED_MAX_DEFAULT 100000
-#define FEED_MAX_LIMIT 100000000 /* 400 MB of ring at most */
+#define FEED_MAX_LIMIT 100000000        /* 800 MB of ring at most, updates' headroom included */
+#define FEED_UPDATE_HEADROOM_MIN 100000 /* updates past the bound: the queue's default bound */
 
 typedef struct _feed_t feed_t;
 
 typedef enum {
     FEED_OK = 0,
-    FEED_FULL,  /* head - acked == max: refuse the write */
+    FEED_FULL,  /* head - acked reached the bound for this kind: refuse */
     FEED_NOMEM, /* the ring could not grow */
 } feed_room_t;
 
@@ -44,9 +57,11 @@ feed_t *feed_new (size_t max);
 
 void feed_destroy (feed_t **self_p);
 
-/* Ensures feed_append has a slot: call before mutating anything, so a
-   refused write changes nothing. */
-feed_room_t feed_reserve (feed_t *self);
+/* Ensures feed_append has a slot for a change of this kind: call before
+   mutating anything, so a refused write changes nothing. A create is
+   refused at max unacknowledged records, an update at max + the larger of
+   max and FEED_UPDATE_HEADROOM_MIN. */
+feed_room_t feed_reserve (feed_t *self, proto_change_kind_t kind);
 
 /* The seq the next append will take (head + 1). */
 uint64_t feed_next_seq (feed_t *self);

@@ -32,7 +32,8 @@ static option_t s_options[] = {
                "live change stream (PUB; observers only, not the delivery path)",
                options_check_endpoint),
     OPTION_I ("feed-max", "HERALD_FEED_MAX", OPTION_XSTR (FEED_MAX_DEFAULT), 1, FEED_MAX_LIMIT, "N",
-              "unacknowledged changes before writes are refused"),
+              "unacknowledged changes before creates are refused (updates: as many again past it, "
+              "at least 100000)"),
     OPTION_I ("max-events", "HERALD_STORE_MAX_EVENTS", S_MAX_EVENTS_DEFAULT, 0, EVENT_TABLE_MAX,
               "N",
               "events held before a create is refused (503 store full; updates and reads go "

@@ -78,7 +78,7 @@ s_restore_event (persist_t *self, const proto_event_t *ev, uint64_t seq, uint32_
 static int
 s_append_feed (persist_t *self, proto_change_kind_t kind, uint32_t index, char *why, size_t size)
 {
-    if (feed_reserve (self->feed) != FEED_OK)
+    if (feed_reserve (self->feed, kind) != FEED_OK)
         return s_fail (why, size, "out of memory growing the change feed");
     feed_append (self->feed, kind, index);
     return 0;

@@ -387,22 +387,28 @@ test_dispatch_full_feed_refuses_writes_and_changes_nothing (void **state)
     proto_reply_t *reply = s_create (self, "u", "three");
     assert_int_equal (reply->status, PROTO_E_FEED_FULL);
     assert_non_null (reply->message.ptr);
-    reply = s_update_status (self, id, "processed");
-    assert_int_equal (reply->status, PROTO_E_FEED_FULL);
     assert_int_equal (event_table_size (dispatch_table (self->dispatch)), 2);
+    /* Updates (a worker's `processed`) have their headroom past the bound. */
+    for (uint32_t i = 0; i < FEED_UPDATE_HEADROOM_MIN; i++)
+        assert_int_equal (s_update_status (self, id, i % 2 ? "sent" : "processed")->status,
+                          PROTO_OK);
+    reply = s_update_status (self, id, "refused");
+    assert_int_equal (reply->status, PROTO_E_FEED_FULL);
+    uint64_t head = 2 + FEED_UPDATE_HEADROOM_MIN;
     reply = s_get (self, id);
-    assert_true (s_is (reply->event.status, "pending"));
-    assert_int_equal (reply->event.seq, 1);
+    assert_true (s_is (reply->event.status, "sent"));
+    assert_int_equal (reply->event.seq, head);
     reply = s_feed_read (self, 0, 0);
-    assert_int_equal (reply->head, 2);
-    assert_int_equal (reply->n_changes, 2);
-    assert_int_equal (self->changes_seen, 2);
-    /* Reads still work; an ack makes room again. */
-    assert_int_equal (s_ack (self, 1)->status, PROTO_OK);
-    reply = s_update_status (self, id, "processed");
-    assert_int_equal (reply->status, PROTO_OK);
-    assert_int_equal (reply->event.seq, 3);
+    assert_int_equal (reply->head, head);
+    assert_int_equal (self->changes_seen, head);
+    /* Reads still work; creates need the feed under its bound again. */
+    assert_int_equal (s_ack (self, head - 2)->status, PROTO_OK);
     assert_int_equal (s_create (self, "u", "four")->status, PROTO_E_FEED_FULL);
+    assert_int_equal (s_ack (self, head - 1)->status, PROTO_OK);
+    reply = s_create (self, "u", "five");
+    assert_int_equal (reply->status, PROTO_OK);
+    assert_int_equal (reply->event.seq, head + 1);
+    assert_int_equal (s_create (self, "u", "six")->status, PROTO_E_FEED_FULL);
     void *p = self;
     s_teardown (&p);
 }

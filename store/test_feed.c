@@ -15,7 +15,7 @@
 static uint64_t
 s_append (feed_t *feed, proto_change_kind_t kind, uint32_t ref)
 {
-    assert_int_equal (feed_reserve (feed), FEED_OK);
+    assert_int_equal (feed_reserve (feed, kind), FEED_OK);
     return feed_append (feed, kind, ref);
 }
 
@@ -111,20 +111,61 @@ test_feed_refuses_write_when_full (void **state)
     feed_t *feed = feed_new (3);
     for (uint32_t i = 0; i < 3; i++)
         s_append (feed, PROTO_CHANGE_CREATED, i);
-    assert_int_equal (feed_reserve (feed), FEED_FULL);
-    assert_int_equal (feed_reserve (feed), FEED_FULL);
+    assert_int_equal (feed_reserve (feed, PROTO_CHANGE_CREATED), FEED_FULL);
+    assert_int_equal (feed_reserve (feed, PROTO_CHANGE_CREATED), FEED_FULL);
     assert_int_equal (feed_head (feed), 3);
     assert_int_equal (feed_next_seq (feed), 4);
     assert_int_equal (feed_len (feed), 3);
     assert_int_equal (feed_max (feed), 3);
     assert_int_equal (feed_ack (feed, 1), 0);
-    assert_int_equal (s_append (feed, PROTO_CHANGE_UPDATED, 0), 4);
-    assert_int_equal (feed_reserve (feed), FEED_FULL);
+    assert_int_equal (s_append (feed, PROTO_CHANGE_CREATED, 3), 4);
+    assert_int_equal (feed_reserve (feed, PROTO_CHANGE_CREATED), FEED_FULL);
     feed_record_t out[4];
     assert_int_equal (feed_read (feed, 0, 4, out), 3);
     assert_int_equal (out[0].seq, 2);
     assert_int_equal (out[2].seq, 4);
-    assert_int_equal (out[2].kind, PROTO_CHANGE_UPDATED);
+    feed_destroy (&feed);
+}
+
+static void
+test_feed_keeps_headroom_for_updates_when_creates_filled_it (void **state)
+{
+    feed_t *feed = feed_new (3);
+    for (uint32_t i = 0; i < 3; i++)
+        s_append (feed, PROTO_CHANGE_CREATED, i);
+    /* Full for creates; updates have FEED_UPDATE_HEADROOM_MIN more slots
+       (more than 3), and creates never get into them. */
+    for (uint32_t i = 0; i < FEED_UPDATE_HEADROOM_MIN; i++) {
+        if (i % 1000 == 0)
+            assert_int_equal (feed_reserve (feed, PROTO_CHANGE_CREATED), FEED_FULL);
+        assert_int_equal (s_append (feed, PROTO_CHANGE_UPDATED, i), 4 + (uint64_t)i);
+    }
+    assert_int_equal (feed_reserve (feed, PROTO_CHANGE_UPDATED), FEED_FULL);
+    assert_int_equal (feed_reserve (feed, PROTO_CHANGE_CREATED), FEED_FULL);
+    assert_int_equal (feed_len (feed), 3 + FEED_UPDATE_HEADROOM_MIN);
+    feed_record_t out[8];
+    assert_int_equal (feed_read (feed, 0, 8, out), 8);
+    assert_int_equal (out[2].kind, PROTO_CHANGE_CREATED);
+    assert_int_equal (out[3].kind, PROTO_CHANGE_UPDATED);
+    /* Acknowledging makes room again: for creates once under the bound. */
+    assert_int_equal (feed_ack (feed, 3), 0);
+    assert_int_equal (feed_reserve (feed, PROTO_CHANGE_CREATED), FEED_FULL);
+    assert_int_equal (feed_reserve (feed, PROTO_CHANGE_UPDATED), FEED_OK);
+    assert_int_equal (feed_ack (feed, feed_head (feed) - 2), 0);
+    assert_int_equal (s_append (feed, PROTO_CHANGE_CREATED, 3), feed_head (feed) + 1);
+    assert_int_equal (feed_reserve (feed, PROTO_CHANGE_CREATED), FEED_FULL);
+    feed_destroy (&feed);
+}
+
+static void
+test_feed_headroom_for_updates_is_the_bound_when_larger (void **state)
+{
+    enum { MAX = FEED_UPDATE_HEADROOM_MIN + 5 };
+    feed_t *feed = feed_new (MAX);
+    for (uint32_t i = 0; i < 2 * MAX; i++)
+        s_append (feed, i < MAX ? PROTO_CHANGE_CREATED : PROTO_CHANGE_UPDATED, i);
+    assert_int_equal (feed_reserve (feed, PROTO_CHANGE_UPDATED), FEED_FULL);
+    assert_int_equal (feed_len (feed), 2 * MAX);
     feed_destroy (&feed);
 }
 
@@ -138,13 +179,13 @@ test_feed_ring_growth_and_wrap_keep_records (void **state)
     uint64_t acked = 0;
     /* Append and ack in uneven steps so the ring wraps at every size. */
     for (uint32_t i = 0; i < 40000; i++) {
-        if (feed_reserve (feed) == FEED_FULL) {
+        if (feed_reserve (feed, PROTO_CHANGE_CREATED) == FEED_FULL) {
             acked += 777;
             if (acked > feed_head (feed))
                 acked = feed_head (feed);
             assert_int_equal (feed_ack (feed, acked), 0);
         }
-        assert_int_equal (feed_reserve (feed), FEED_OK);
+        assert_int_equal (feed_reserve (feed, PROTO_CHANGE_CREATED), FEED_OK);
         assert_int_equal (feed_append (feed, PROTO_CHANGE_CREATED, i), (uint64_t)i + 1);
         if (i % 3001 == 0) {
             size_t n = feed_read (feed, 0, MAX, out);
@@ -173,6 +214,8 @@ main (void)
         cmocka_unit_test (test_feed_read_without_from_starts_after_acked),
         cmocka_unit_test (test_feed_ack_semantics),
         cmocka_unit_test (test_feed_refuses_write_when_full),
+        cmocka_unit_test (test_feed_keeps_headroom_for_updates_when_creates_filled_it),
+        cmocka_unit_test (test_feed_headroom_for_updates_is_the_bound_when_larger),
         cmocka_unit_test (test_feed_ring_growth_and_wrap_keep_records),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -207,6 +207,11 @@ test_full_queue_turns_into_503_and_drains_when_a_worker_starts (void **state)
     assert_int_equal (stack_wait_store_settled (stack, (uint64_t)created, 30000, &stats), 0);
     assert_true (stack_lines_exactly_once (stack, 0, created, ids, 1u));
     assert_int_equal (s_depth (stack), 0);
+    /* The worker's `processed` found room in the feed the creates had
+       filled (updates' headroom, store/feed.h): not one attempt refused. */
+    char worker_log[600];
+    snprintf (worker_log, sizeof worker_log, "%s", stack_log_path (stack, "worker0"));
+    assert_int_equal (harness_count_lines (worker_log, "failed ("), 0);
     until = clock_mono_ms () + 20000;
     while (stack_check_health (stack, "notifier") != 0 && clock_mono_ms () < until)
         harness_nap_ms (200);
