@@ -47,7 +47,7 @@ static option_t s_options[] = {
     OPTION_I ("request-timeout", "HERALD_HTTP_REQUEST_TIMEOUT", "30", 1, 3600, "S",
               "seconds a client has to send a whole request (headers and body), from its "
               "connection or its previous response; a slower one is disconnected"),
-    OPTION_I ("max-inflight", "HERALD_MAX_INFLIGHT", "4096", 1, 1048576, "N",
+    OPTION_I ("max-inflight", "HERALD_MAX_INFLIGHT", "1024", 1, 1048576, "N",
               "store requests in flight per loop before 503"),
     OPTION_I ("idle-timeout", "HERALD_HTTP_IDLE_TIMEOUT", "30", 1, 3600, "S",
               "seconds an idle or half-sent connection is kept"),

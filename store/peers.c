@@ -4,13 +4,13 @@
  * A czmq hash keyed by the routing id in hex (ids are binary, up to 255
  * bytes; libzmq's own are 5) to a ring of reply byte counts and their
  * running sum, so room and accounting are O(1) per request. A slot per
- * reply would cost 32 KiB per peer at the store's window of 8194, and an
+ * reply would cost 16 KiB per peer at the store's window of 2050, and an
  * entry is made for every connection that sends anything, so replies are
  * counted in groups of `group` (window / 128) per slot: ceil((window - 1)
  * / group) full slots and the one being filled cover at least the last
  * `window` replies, and a group leaves only once all of it is older than
  * that (a reply counts up to group - 1 replies longer than it must). An
- * entry is then ~1 KiB.
+ * entry is then ~1 KiB (groups of 16).
  */
 #include "peers.h"
 

@@ -11,29 +11,32 @@
  * queue are dropped and counted (unroutable), so the question is only how
  * much one peer's queue can hold. libzmq bounds it in messages: S_SNDHWM
  * replies (the issue measured 100,000 of them, each list reply ~1 MiB: 8 MB
- * to 399 MB of RSS from one peer sending 400 lists). S_SNDHWM is 8192,
- * twice the gateway's default --max-inflight (its own DEALER's HWM): a
- * burst of 4096 small replies to a client that reads them all must not hit
- * it while libzmq's I/O thread is late (on two busy cores it is, and 2048
- * or 4096 dropped replies of a 4096-deep benchmark). The message bound
- * alone would still allow 8192 x 1 MiB, so the bytes are bounded by the
- * store itself (store/peers.h): the queue is FIFO and holds at most
- * S_SNDHWM messages, plus the one or two libzmq's I/O thread is writing, so
- * anything a peer has not taken is among the last S_PEER_WINDOW replies
- * sent to it; list and feed_read replies are cut to fit S_PEER_BYTES minus
- * the others in that window (a shorter page, never a refusal: the client
- * follows next_after / the next seq). A reply that gets no room still
- * carries one event (a page's first item, or a get / create / update), so
- * the bound per peer is S_PEER_BYTES + one event per reply in the window: 8
- * MiB and a few hundred KB for a peer flooding lists; at worst (8192 unread
- * replies of the largest events the default limits allow, ~4.6 KB each) ~46
- * MB; plus kernel socket buffers, which are not the store's RSS. Measured
+ * to 399 MB of RSS from one peer sending 400 lists). libzmq's writer learns
+ * of the reader's progress in steps of up to 1024 messages, so a peer
+ * reading as fast as it can still sees drops once it keeps more than about
+ * S_SNDHWM - 1024 requests in flight (measured: a 2048-deep benchmark lost
+ * replies at 2048, a 1024-deep one none); S_SNDHWM is 2048, twice the
+ * gateway's default --max-inflight of 1024 (which is also its default
+ * --max-connections: it cannot have more in flight) and of the store
+ * benchmark's window of 1000. The message bound alone would still allow
+ * 2048 x 1 MiB, so the bytes are bounded by the store itself
+ * (store/peers.h): the queue is FIFO and holds at most S_SNDHWM messages,
+ * plus the one or two libzmq's I/O thread is writing, so anything a peer
+ * has not taken is among the last S_PEER_WINDOW replies sent to it; list
+ * and feed_read replies are cut to fit S_PEER_BYTES minus the others in
+ * that window (a shorter page, never a refusal: the client follows
+ * next_after / the next seq). A reply that gets no room still carries one
+ * event (a page's first item, or a get / create / update), so the bound per
+ * peer is S_PEER_BYTES + one event per reply in the window: 4 MiB and a
+ * few hundred KB for a peer flooding lists; at worst (2048 unread replies
+ * of the largest event the default limits allow, ~4.5 KB each) ~9 MB; plus
+ * kernel socket buffers, which are not the store's RSS. Measured
  * (tests/store/test_store_bounds): 400 unread lists of ~1 MiB grew the RSS
- * by 383 MB with the old HWM of 100,000 and no byte bound, by 5.5 MB now
- * (8.9 MB queued, part of it in the kernel's socket buffers). The price:
- * while a peer's last 8194 replies add up to more than 8 MiB (a peer that
- * took many big pages lately, or only large events), its pages are short
- * until newer, smaller replies push those out. A client let in by its
+ * by 383 MB with the old HWM of 100,000 and no byte bound; the figures for
+ * the lists and for 4000 unread gets of the largest event are printed by
+ * that test. The price: while a peer's last 2050 replies add up to more
+ * than 4 MiB (a peer that took several big pages lately), its pages are
+ * short until newer, smaller replies push those out. A client let in by its
  * CURVE key (store/zap.h) is one of Herald's own services and is never
  * cut: with keys the budget only ever applies to a store run --insecure
  * or on loopback without them. PUB has a message bound of its own
@@ -53,10 +56,10 @@
 
 #define S_TICK_MS 1000                 /* loop wakes at least this often */
 #define S_BATCH_MAX 4096               /* messages per wake before polling again */
-#define S_SNDHWM 8192                  /* replies queued per peer (messages) */
+#define S_SNDHWM 2048                  /* replies queued per peer (messages) */
 #define S_RCVHWM 100000                /* requests queued per peer, read as fast as they come */
 #define S_PUB_HWM 1000                 /* notes queued per subscriber, then dropped */
-#define S_PEER_BYTES (8u << 20)        /* reply bytes a peer may have queued (peers.h) */
+#define S_PEER_BYTES (4u << 20)        /* reply bytes a peer may have queued (peers.h) */
 #define S_PEER_WINDOW (S_SNDHWM + 2)   /* replies that may still be queued: the HWM + I/O */
 #define S_PEER_IDLE_MS (2 * 60 * 1000) /* forget a silent peer (heartbeats closed it) */
 #define S_LINGER_MS 1000               /* lets the last replies leave on exit */

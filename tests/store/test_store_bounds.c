@@ -10,6 +10,9 @@
  *     (store/server.c) while another client is served, and the stalled
  *     peer, when it reads at last, finds every reply, the later ones short
  *     pages it can go on from;
+ *   - a peer that sends 4000 gets of the largest event and never reads:
+ *     the RSS stays within the message bound times that event, the
+ *     replies past it are dropped and counted;
  *   - a live-stream subscriber that never reads: the store's RSS stays
  *     within the PUB bound (1000 notes) while 20,000 changes of 4 KiB are
  *     published.
@@ -129,9 +132,14 @@ test_store_memory_cap_refuses_creates_once_reached (void **state)
 #define BIG_EVENTS 1000
 #define BIG_DESCRIPTION 1000
 #define STALLED_LISTS 400
-/* The per-peer bound for pages (store/server.c: 8 MiB) plus allocator
+/* The per-peer bound for pages (store/server.c: 4 MiB) plus allocator
    slack. */
-#define STALLED_RSS_BOUND_KIB (16 * 1024)
+#define STALLED_RSS_BOUND_KIB (8 * 1024)
+/* Gets of the largest event: the store queues 2048 of them at most (its
+   SNDHWM, store/server.c), ~4.5 KB each: ~9 MB, plus allocator slack. The
+   old HWM of 8192 let them grow to ~37 MB. */
+#define STALLED_GETS 4000
+#define STALLED_GETS_RSS_BOUND_KIB (14 * 1024)
 
 /* Under AddressSanitizer (scripts/test.sh --asan builds the store with it
    too) freed memory sits in ASan's quarantine and every allocation has
@@ -242,8 +250,70 @@ test_store_peer_that_never_reads_stays_within_its_bound (void **state)
     print_message ("the stalled peer got %zu bytes in %d replies, %zu of them short pages\n", total,
                    STALLED_LISTS, short_pages);
     /* the page budget, then one item per reply past it */
-    assert_true (total < (8u << 20) + STALLED_LISTS * (BIG_DESCRIPTION + 512));
-    assert_true (short_pages >= STALLED_LISTS - 10); /* 8 MiB of full pages at most */
+    assert_true (total < (4u << 20) + STALLED_LISTS * (BIG_DESCRIPTION + 512));
+    assert_true (short_pages >= STALLED_LISTS - 5); /* 4 MiB of full pages at most */
+    zsock_destroy (&stalled);
+}
+
+static void
+test_store_peer_flooding_gets_and_never_reading_stays_within_its_bound (void **state)
+{
+    fixture_t *self = *state;
+    const char *const args[] = { "--fsync", "no", NULL };
+    dc_start (self, args);
+    /* The largest event the default limits allow. */
+    char user[PROTO_USER_ID_MAX_DEFAULT + 1], description[PROTO_DESCRIPTION_MAX_DEFAULT + 1];
+    memset (user, 'u', PROTO_USER_ID_MAX_DEFAULT);
+    user[PROTO_USER_ID_MAX_DEFAULT] = '\0';
+    memset (description, 'd', PROTO_DESCRIPTION_MAX_DEFAULT);
+    description[PROTO_DESCRIPTION_MAX_DEFAULT] = '\0';
+    proto_reply_t *reply = dc_create (self, user, description);
+    assert_int_equal (reply->status, PROTO_OK);
+    uint8_t id[16];
+    memcpy (id, reply->event.id, 16);
+    long rss_before = harness_rss_kib (self->pid);
+    uint64_t requests = s_stat (self, "requests");
+
+    zsock_t *stalled = zsock_new (ZMQ_DEALER);
+    assert_non_null (stalled);
+    zsock_set_rcvhwm (stalled, 1);
+    zsock_set_rcvbuf (stalled, 4096);
+    zsock_set_sndhwm (stalled, STALLED_GETS * 2);
+    assert_int_equal (zsock_connect (stalled, "%s", self->endpoint), 0);
+    proto_request_t get = { .op = PROTO_OP_GET, .has = PROTO_HAS_EVENT_ID };
+    memcpy (get.event_id, id, 16);
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    for (int i = 0; i < STALLED_GETS; i++) {
+        get.rid = 1000000 + (uint64_t)i;
+        msgpack_sbuffer_clear (&buf);
+        assert_int_equal (proto_request_encode (&get, &buf), 0);
+        assert_int_equal (zmq_send (zsock_resolve (stalled), buf.data, buf.size, 0), (int)buf.size);
+    }
+    msgpack_sbuffer_destroy (&buf);
+
+    uint64_t mine = 0;
+    int64_t deadline = clock_mono_ms () + 30000;
+    for (;;) {
+        mine += 2;
+        assert_int_equal (dc_get (self, id)->status, PROTO_OK);
+        if (s_stat (self, "requests") >= requests + STALLED_GETS + mine)
+            break;
+        assert_true (clock_mono_ms () < deadline);
+    }
+    long rss_after = harness_rss_kib (self->pid);
+    uint64_t unroutable = s_stat (self, "unroutable");
+    print_message ("store RSS %ld KiB before the stalled peer, %ld KiB after %d unread gets of "
+                   "a %d-byte event (bound %d KiB more); %llu replies dropped as unroutable\n",
+                   rss_before, rss_after, STALLED_GETS, PROTO_DESCRIPTION_MAX_DEFAULT,
+                   STALLED_GETS_RSS_BOUND_KIB, (unsigned long long)unroutable);
+    assert_true (rss_before > 0 && rss_after > 0);
+    if (S_RSS_CHECKED)
+        assert_true (rss_after - rss_before < STALLED_GETS_RSS_BOUND_KIB);
+    /* Past the queue's bound replies are dropped and counted, and the
+       store serves on. */
+    assert_true (unroutable > 0);
+    assert_int_equal (dc_get (self, id)->status, PROTO_OK);
     zsock_destroy (&stalled);
 }
 
@@ -323,6 +393,9 @@ main (void)
             dc_teardown),
         cmocka_unit_test_setup_teardown (test_store_memory_cap_refuses_creates_once_reached,
                                          dc_setup, dc_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_store_peer_flooding_gets_and_never_reading_stays_within_its_bound, dc_setup,
+            dc_teardown),
         cmocka_unit_test_setup_teardown (test_store_peer_that_never_reads_stays_within_its_bound,
                                          dc_setup, dc_teardown),
         cmocka_unit_test_setup_teardown (
