@@ -159,6 +159,42 @@ s_list (fixture_t *self, uint32_t limit)
     return dc_call (self, &req);
 }
 
+/* A peer that sends n copies of req (rids 1000000 + i) and does not read:
+   a one-message receive queue and a small kernel buffer, so replies stay
+   on the store's side. Then, while the store works through them, another
+   client (self) is served, until the store has handled all n (its
+   request counter counts them too). Returns the stalled socket. */
+static zsock_t *
+s_stall (fixture_t *self, proto_request_t *req, int n, const uint8_t served_id[16])
+{
+    uint64_t requests = s_stat (self, "requests");
+    zsock_t *stalled = zsock_new (ZMQ_DEALER);
+    assert_non_null (stalled);
+    zsock_set_rcvhwm (stalled, 1);
+    zsock_set_rcvbuf (stalled, 4096);
+    zsock_set_sndhwm (stalled, n * 2);
+    assert_int_equal (zsock_connect (stalled, "%s", self->endpoint), 0);
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    for (int i = 0; i < n; i++) {
+        req->rid = 1000000 + (uint64_t)i;
+        msgpack_sbuffer_clear (&buf);
+        assert_int_equal (proto_request_encode (req, &buf), 0);
+        assert_int_equal (zmq_send (zsock_resolve (stalled), buf.data, buf.size, 0), (int)buf.size);
+    }
+    msgpack_sbuffer_destroy (&buf);
+    uint64_t mine = 0;
+    int64_t deadline = clock_mono_ms () + 30000;
+    for (;;) {
+        mine += 2;
+        assert_int_equal (dc_get (self, served_id)->status, PROTO_OK);
+        if (s_stat (self, "requests") >= requests + (uint64_t)n + mine)
+            break;
+        assert_true (clock_mono_ms () < deadline);
+    }
+    return stalled;
+}
+
 static void
 test_store_peer_that_never_reads_stays_within_its_bound (void **state)
 {
@@ -186,38 +222,8 @@ test_store_peer_that_never_reads_stays_within_its_bound (void **state)
     memcpy (first, page->items[0].id, 16);
     assert_true (full_page > 500 && full_page < 1000); /* cut at the 1 MiB frame */
     long rss_before = harness_rss_kib (self->pid);
-    uint64_t requests = s_stat (self, "requests");
-
-    /* The stalled peer: a one-message receive queue and a small kernel
-       buffer, so replies stay on the store's side. */
-    zsock_t *stalled = zsock_new (ZMQ_DEALER);
-    assert_non_null (stalled);
-    zsock_set_rcvhwm (stalled, 1);
-    zsock_set_rcvbuf (stalled, 4096);
-    zsock_set_sndhwm (stalled, STALLED_LISTS * 2);
-    assert_int_equal (zsock_connect (stalled, "%s", self->endpoint), 0);
     proto_request_t list = { .op = PROTO_OP_LIST, .has = PROTO_HAS_LIMIT, .limit = 1000 };
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    for (int i = 0; i < STALLED_LISTS; i++) {
-        list.rid = 1000000 + (uint64_t)i;
-        msgpack_sbuffer_clear (&buf);
-        assert_int_equal (proto_request_encode (&list, &buf), 0);
-        assert_int_equal (zmq_send (zsock_resolve (stalled), buf.data, buf.size, 0), (int)buf.size);
-    }
-    msgpack_sbuffer_destroy (&buf);
-
-    /* Meanwhile another client is served, until the store has handled
-       every stalled request (the counter counts ours too). */
-    uint64_t mine = 0;
-    int64_t deadline = clock_mono_ms () + 30000;
-    for (;;) {
-        mine += 2;
-        assert_int_equal (dc_get (self, first)->status, PROTO_OK);
-        if (s_stat (self, "requests") >= requests + STALLED_LISTS + mine)
-            break;
-        assert_true (clock_mono_ms () < deadline);
-    }
+    zsock_t *stalled = s_stall (self, &list, STALLED_LISTS, first);
     assert_int_equal (s_list (self, 1000)->n_items, full_page);
     long rss_after = harness_rss_kib (self->pid);
     print_message ("store RSS %ld KiB before the stalled peer, %ld KiB after %d unread lists "
@@ -272,35 +278,9 @@ test_store_peer_flooding_gets_and_never_reading_stays_within_its_bound (void **s
     uint8_t id[16];
     memcpy (id, reply->event.id, 16);
     long rss_before = harness_rss_kib (self->pid);
-    uint64_t requests = s_stat (self, "requests");
-
-    zsock_t *stalled = zsock_new (ZMQ_DEALER);
-    assert_non_null (stalled);
-    zsock_set_rcvhwm (stalled, 1);
-    zsock_set_rcvbuf (stalled, 4096);
-    zsock_set_sndhwm (stalled, STALLED_GETS * 2);
-    assert_int_equal (zsock_connect (stalled, "%s", self->endpoint), 0);
     proto_request_t get = { .op = PROTO_OP_GET, .has = PROTO_HAS_EVENT_ID };
     memcpy (get.event_id, id, 16);
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    for (int i = 0; i < STALLED_GETS; i++) {
-        get.rid = 1000000 + (uint64_t)i;
-        msgpack_sbuffer_clear (&buf);
-        assert_int_equal (proto_request_encode (&get, &buf), 0);
-        assert_int_equal (zmq_send (zsock_resolve (stalled), buf.data, buf.size, 0), (int)buf.size);
-    }
-    msgpack_sbuffer_destroy (&buf);
-
-    uint64_t mine = 0;
-    int64_t deadline = clock_mono_ms () + 30000;
-    for (;;) {
-        mine += 2;
-        assert_int_equal (dc_get (self, id)->status, PROTO_OK);
-        if (s_stat (self, "requests") >= requests + STALLED_GETS + mine)
-            break;
-        assert_true (clock_mono_ms () < deadline);
-    }
+    zsock_t *stalled = s_stall (self, &get, STALLED_GETS, id);
     long rss_after = harness_rss_kib (self->pid);
     uint64_t unroutable = s_stat (self, "unroutable");
     print_message ("store RSS %ld KiB before the stalled peer, %ld KiB after %d unread gets of "
