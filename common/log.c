@@ -71,3 +71,16 @@ log_write (log_level_t level, const char *fmt, ...)
     ssize_t rc = write (STDERR_FILENO, line, len);
     (void)rc;
 }
+
+void
+log_library (log_level_t level, const char *source, const char *fmt, va_list ap)
+{
+    if (level < s_level)
+        return;
+    char text[512];
+    vsnprintf (text, sizeof text, fmt, ap);
+    size_t len = strlen (text);
+    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+        text[--len] = '\0';
+    log_write (level, "%s: %s", source, text);
+}

@@ -10,6 +10,8 @@
 #ifndef HERALD_LOG_H
 #define HERALD_LOG_H
 
+#include <stdarg.h>
+
 typedef enum {
     LOG_LEVEL_DEBUG = 0,
     LOG_LEVEL_INFO = 1,
@@ -27,6 +29,11 @@ int log_level_parse (const char *text, log_level_t *level);
 log_level_t log_get_level (void);
 
 void log_write (log_level_t level, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+/* Writes a library's own message (libmicrohttpd's logger callback) as
+   "source: message", its trailing line breaks dropped, if level passes. */
+void log_library (log_level_t level, const char *source, const char *fmt, va_list ap)
+    __attribute__ ((format (printf, 3, 0)));
 
 #define log_debug(...)                                                                             \
     do {                                                                                           \

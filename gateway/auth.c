@@ -4,6 +4,8 @@
  */
 #include "auth.h"
 
+#include "listen_addr.h"
+
 #include "log.h"
 #include "tokens.h"
 
@@ -116,15 +118,7 @@ auth_reload (auth_t *self)
 bool
 auth_is_loopback (const struct sockaddr *addr)
 {
-    if (addr->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)addr;
-        return (ntohl (in->sin_addr.s_addr) >> 24) == 127;
-    }
-    if (addr->sa_family == AF_INET6) {
-        const struct in6_addr *a = &((const struct sockaddr_in6 *)addr)->sin6_addr;
-        return IN6_IS_ADDR_LOOPBACK (a) || (IN6_IS_ADDR_V4MAPPED (a) && a->s6_addr[12] == 127);
-    }
-    return false;
+    return listen_addr_is_loopback (addr);
 }
 
 int

@@ -1,11 +1,11 @@
 /*
- * metrics — see metrics.h. Histograms keep cumulative-free bucket counts
- * (each observation lands in exactly one bucket) and are summed into
- * Prometheus' cumulative form when rendered. Status codes outside the
- * fixed list are counted under code "other" so the label set stays bounded
- * whatever clients send.
+ * metrics — see metrics.h. Histograms and the text format are common/prom.h.
+ * Status codes outside the fixed list are counted under code "other" so the
+ * label set stays bounded whatever clients send.
  */
 #include "metrics.h"
+
+#include "prom.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -17,21 +17,10 @@ static const unsigned s_codes[] = {
 #define S_CODES (sizeof s_codes / sizeof s_codes[0])
 #define S_CODE_OTHER S_CODES
 
-/* Upper bounds in microseconds; one more bucket for +Inf. */
-static const int64_t s_bounds_us[] = { 250,   500,    1000,   2500,   5000,    10000,  25000,
-                                       50000, 100000, 250000, 500000, 1000000, 2500000 };
-#define S_BUCKETS (sizeof s_bounds_us / sizeof s_bounds_us[0] + 1)
-
-typedef struct {
-    atomic_uint_fast64_t buckets[S_BUCKETS];
-    atomic_uint_fast64_t count;
-    atomic_uint_fast64_t sum_us;
-} s_histogram_t;
-
 struct _metrics_t {
     atomic_uint_fast64_t requests[API_EP_COUNT_][S_CODES + 1];
-    s_histogram_t latency[API_EP_COUNT_];
-    s_histogram_t store_rtt;
+    prom_histogram_t latency[API_EP_COUNT_];
+    prom_histogram_t store_rtt;
     atomic_int_fast64_t inflight;
     atomic_int store_up;
     atomic_uint_fast64_t late_replies;
@@ -57,19 +46,6 @@ metrics_destroy (metrics_t **self_p)
     }
 }
 
-static void
-s_observe (s_histogram_t *h, int64_t us)
-{
-    if (us < 0)
-        us = 0;
-    size_t i = 0;
-    while (i < S_BUCKETS - 1 && us > s_bounds_us[i])
-        i++;
-    atomic_fetch_add_explicit (&h->buckets[i], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit (&h->count, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit (&h->sum_us, (uint64_t)us, memory_order_relaxed);
-}
-
 void
 metrics_request (metrics_t *self, api_endpoint_t ep, unsigned status, int64_t duration_us)
 {
@@ -80,13 +56,13 @@ metrics_request (metrics_t *self, api_endpoint_t ep, unsigned status, int64_t du
         if (s_codes[i] == status)
             code = i;
     atomic_fetch_add_explicit (&self->requests[ep][code], 1, memory_order_relaxed);
-    s_observe (&self->latency[ep], duration_us);
+    prom_observe_us (&self->latency[ep], duration_us);
 }
 
 void
 metrics_store_roundtrip (metrics_t *self, int64_t duration_us)
 {
-    s_observe (&self->store_rtt, duration_us);
+    prom_observe_us (&self->store_rtt, duration_us);
 }
 
 void
@@ -131,29 +107,6 @@ s_load (atomic_uint_fast64_t *v)
     return atomic_load_explicit (v, memory_order_relaxed);
 }
 
-/* Writes one histogram's series; labels is "" or `route="..."`. */
-static void
-s_histogram (FILE *out, const char *name, const char *labels, s_histogram_t *h)
-{
-    const char *sep = labels[0] ? "," : "";
-    uint64_t cumulative = 0;
-    for (size_t i = 0; i < S_BUCKETS; i++) {
-        cumulative += s_load (&h->buckets[i]);
-        char le[32];
-        if (i < S_BUCKETS - 1)
-            snprintf (le, sizeof le, "%g", (double)s_bounds_us[i] / 1e6);
-        else
-            snprintf (le, sizeof le, "+Inf");
-        fprintf (out, "%s_bucket{%s%sle=\"%s\"} %llu\n", name, labels, sep, le,
-                 (unsigned long long)cumulative);
-    }
-    const char *open = labels[0] ? "{" : "", *close = labels[0] ? "}" : "";
-    fprintf (out, "%s_sum%s%s%s %.6f\n", name, open, labels, close,
-             (double)s_load (&h->sum_us) / 1e6);
-    fprintf (out, "%s_count%s%s%s %llu\n", name, open, labels, close,
-             (unsigned long long)s_load (&h->count));
-}
-
 char *
 metrics_render (metrics_t *self, size_t *len)
 {
@@ -161,8 +114,8 @@ metrics_render (metrics_t *self, size_t *len)
     FILE *out = open_memstream (&text, len);
     if (!out)
         return NULL;
-    fprintf (out, "# HELP herald_http_requests_total HTTP requests answered, by route and "
-                  "status code.\n# TYPE herald_http_requests_total counter\n");
+    prom_family (out, "herald_http_requests_total", "counter",
+                 "HTTP requests answered, by route and status code.");
     for (int ep = 0; ep < API_EP_COUNT_; ep++)
         for (size_t c = 0; c <= S_CODES; c++) {
             uint64_t n = s_load (&self->requests[ep][c]);
@@ -173,22 +126,24 @@ metrics_render (metrics_t *self, size_t *len)
                 snprintf (code, sizeof code, "other");
             else
                 snprintf (code, sizeof code, "%u", s_codes[c]);
-            fprintf (out, "herald_http_requests_total{route=\"%s\",code=\"%s\"} %llu\n",
-                     api_endpoint_name ((api_endpoint_t)ep), code, (unsigned long long)n);
+            char labels[96];
+            snprintf (labels, sizeof labels, "route=\"%s\",code=\"%s\"",
+                      api_endpoint_name ((api_endpoint_t)ep), code);
+            prom_sample (out, "herald_http_requests_total", labels, n);
         }
-    fprintf (out, "# HELP herald_http_request_duration_seconds Time from a request's headers "
-                  "to its response, by route.\n"
-                  "# TYPE herald_http_request_duration_seconds histogram\n");
+    prom_family (out, "herald_http_request_duration_seconds", "histogram",
+                 "Time from a request's headers to its response, by route.");
     for (int ep = 0; ep < API_EP_COUNT_; ep++) {
-        if (s_load (&self->latency[ep].count) == 0)
+        if (prom_histogram_count (&self->latency[ep]) == 0)
             continue;
         char labels[64];
         snprintf (labels, sizeof labels, "route=\"%s\"", api_endpoint_name ((api_endpoint_t)ep));
-        s_histogram (out, "herald_http_request_duration_seconds", labels, &self->latency[ep]);
+        prom_histogram_write (out, "herald_http_request_duration_seconds", labels,
+                              &self->latency[ep]);
     }
-    fprintf (out, "# HELP herald_store_roundtrip_seconds Time from sending a store request to "
-                  "its reply.\n# TYPE herald_store_roundtrip_seconds histogram\n");
-    s_histogram (out, "herald_store_roundtrip_seconds", "", &self->store_rtt);
+    prom_family (out, "herald_store_roundtrip_seconds", "histogram",
+                 "Time from sending a store request to its reply.");
+    prom_histogram_write (out, "herald_store_roundtrip_seconds", NULL, &self->store_rtt);
     fprintf (out,
              "# HELP herald_http_inflight_requests Requests received and not yet answered.\n"
              "# TYPE herald_http_inflight_requests gauge\nherald_http_inflight_requests %lld\n",

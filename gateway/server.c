@@ -407,15 +407,7 @@ __attribute__ ((format (printf, 2, 0))) static void
 s_mhd_log (void *cls, const char *fmt, va_list ap)
 {
     server_t *self = cls;
-    log_level_t level = self->started ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR;
-    if (log_get_level () > level)
-        return;
-    char text[512];
-    vsnprintf (text, sizeof text, fmt, ap);
-    size_t len = strlen (text);
-    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
-        text[--len] = '\0';
-    log_write (level, "libmicrohttpd: %s", text);
+    log_library (self->started ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR, "libmicrohttpd", fmt, ap);
 }
 
 /* Waits, at most S_STORE_WAIT_MS, for the store to answer a ping before the

@@ -39,6 +39,10 @@ struct _dispatch_t {
     uint64_t durable;               /* highest seq feed_read may hand out */
     uint64_t max_events, max_bytes; /* the store's caps; 0 = none */
     size_t reply_budget;            /* bytes a list / feed_read reply may take */
+    /* The frame being handled: its op and reply status, for the counters. */
+    proto_op_t last_op;
+    proto_status_t last_status;
+    prom_histogram_t op_latency[PROTO_OP_COUNT_];
     /* Result of the current write handler. */
     uint32_t changed;
     proto_change_kind_t changed_kind;
@@ -301,9 +305,10 @@ s_rss_bytes (void)
     return got == 2 ? pages_resident * (uint64_t)sysconf (_SC_PAGESIZE) : 0;
 }
 
-static proto_status_t
-s_stats (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
+const proto_stat_t *
+dispatch_stats (dispatch_t *self, size_t *n_out)
 {
+    assert (self);
     proto_stat_t *stats = self->stats;
     const dispatch_counters_t *c = &self->counters;
     size_t n = 0;
@@ -331,8 +336,16 @@ s_stats (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
     assert (n <= room);
     if (self->on_stats)
         n += self->on_stats (self->on_stats_arg, stats + n, room - n);
-    reply->stats = stats;
-    reply->n_stats = n;
+    *n_out = n;
+    return stats;
+}
+
+static proto_status_t
+s_stats (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
+{
+    (void)req;
+    dispatch_stats (self, &reply->n_stats);
+    reply->stats = self->stats; /* what dispatch_stats returned, writable */
     s_identify (self, reply);
     return PROTO_OK;
 }
@@ -477,6 +490,8 @@ s_encode_error (dispatch_t *self, proto_op_t op, uint64_t rid, proto_status_t st
                 const char *message, const char *field, msgpack_sbuffer *out)
 {
     self->counters.errors++;
+    self->last_op = op;
+    self->last_status = status;
     msgpack_sbuffer_clear (out);
     if (proto_reply_encode_error (op, rid, status, message, field, out) != 0)
         msgpack_sbuffer_clear (out);
@@ -519,11 +534,10 @@ s_decode_status (proto_decode_t rc)
     }
 }
 
-void
-dispatch_frame (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *out)
+/* dispatch_frame's work; every way out sets last_op and last_status. */
+static void
+s_frame (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *out)
 {
-    assert (self);
-    self->counters.requests++;
     proto_request_t req;
     proto_error_t err = { .has_rid = false };
     proto_decode_t rc = proto_request_decode (buf, len, &self->limits, &req, &err);
@@ -590,7 +604,33 @@ dispatch_frame (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *
             reply.message = PROTO_STR ("out of memory");
         self->counters.errors++;
     }
+    self->last_op = req.op;
+    self->last_status = reply.status;
     msgpack_sbuffer_clear (out);
     if (proto_reply_encode (&reply, out) != 0)
         msgpack_sbuffer_clear (out);
+}
+
+void
+dispatch_frame (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *out)
+{
+    assert (self);
+    int64_t start = clock_mono_us ();
+    self->counters.requests++;
+    self->last_op = PROTO_OP_NONE;
+    self->last_status = PROTO_E_INTERNAL;
+    s_frame (self, buf, len, out);
+    proto_op_t op = self->last_op < PROTO_OP_COUNT_ ? self->last_op : PROTO_OP_NONE;
+    proto_status_t status =
+        self->last_status < PROTO_E_COUNT_ ? self->last_status : PROTO_E_INTERNAL;
+    self->counters.ops[op][status]++;
+    prom_observe_us (&self->op_latency[op], clock_mono_us () - start);
+}
+
+prom_histogram_t *
+dispatch_op_latency (dispatch_t *self, proto_op_t op)
+{
+    assert (self);
+    assert (op < PROTO_OP_COUNT_);
+    return &self->op_latency[op];
 }

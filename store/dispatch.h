@@ -18,6 +18,7 @@
 
 #include "event_table.h"
 #include "feed.h"
+#include "prom.h"
 #include "proto.h"
 
 #include <msgpack.h>
@@ -35,6 +36,9 @@ typedef struct {
     uint64_t refused;     /* handshakes refused: CURVE key not allowed (store/zap.h) */
     uint64_t published;   /* change notifications sent on PUB */
     uint64_t unjournaled; /* changes the journal hook failed to record (out of memory) */
+    /* Frames handled by operation (PROTO_OP_NONE: did not decode to one)
+       and the status of their reply. */
+    uint64_t ops[PROTO_OP_COUNT_][PROTO_E_COUNT_];
 } dispatch_counters_t;
 
 /* Called after each write with the new change record; the event view is
@@ -117,6 +121,14 @@ void dispatch_frame (dispatch_t *self, const void *buf, size_t len, msgpack_sbuf
 
 /* The counters, for the server to bump its own. Borrowed. */
 dispatch_counters_t *dispatch_counters (dispatch_t *self);
+
+/* The time dispatch_frame took for frames of op (decode to encoded
+   reply; the group commit's wait is not in it). Borrowed. */
+prom_histogram_t *dispatch_op_latency (dispatch_t *self, proto_op_t op);
+
+/* What the stats op reports, name by name: points at an array of
+ *n entries, valid until the next call on self. */
+const proto_stat_t *dispatch_stats (dispatch_t *self, size_t *n);
 
 /* The state, for tests and the stats op. Borrowed. */
 event_table_t *dispatch_table (dispatch_t *self);

@@ -77,6 +77,7 @@ typedef struct {
 struct _server_t {
     dispatch_t *dispatch;
     persist_t *persist;
+    metrics_http_t *metrics; /* --metrics-listen, or NULL */
     s_held_t *held;
     size_t n_held, cap_held;
     msgpack_sbuffer held_bytes;
@@ -204,6 +205,13 @@ server_set_persist (server_t *self, persist_t *persist)
 {
     assert (self);
     self->persist = persist;
+}
+
+void
+server_set_metrics (server_t *self, metrics_http_t *metrics)
+{
+    assert (self);
+    self->metrics = metrics;
 }
 
 /* Sends data to identity (consumed), mirroring the request's envelope. */
@@ -372,10 +380,18 @@ server_run (server_t *self, volatile sig_atomic_t *stop)
 {
     assert (self);
     assert (stop);
-    zmq_pollitem_t items[] = { { self->router_raw, 0, ZMQ_POLLIN, 0 },
-                               { self->zap ? zap_socket (self->zap) : NULL, 0, ZMQ_POLLIN, 0 } };
+    zmq_pollitem_t items[3] = { { self->router_raw, 0, ZMQ_POLLIN, 0 } };
+    int n_items = 1, zap = -1, metrics = -1;
+    if (self->zap) {
+        zap = n_items++;
+        items[zap] = (zmq_pollitem_t){ zap_socket (self->zap), 0, ZMQ_POLLIN, 0 };
+    }
+    if (self->metrics) {
+        metrics = n_items++;
+        items[metrics] = (zmq_pollitem_t){ NULL, metrics_http_fd (self->metrics), ZMQ_POLLIN, 0 };
+    }
     while (!*stop) {
-        int rc = zmq_poll (items, self->zap ? 2 : 1, S_TICK_MS);
+        int rc = zmq_poll (items, n_items, S_TICK_MS);
         if (rc < 0) {
             if (zmq_errno () == EINTR)
                 continue;
@@ -384,6 +400,8 @@ server_run (server_t *self, volatile sig_atomic_t *stop)
         }
         if (self->zap)
             self->counters->refused += zap_handle (self->zap);
+        if (metrics >= 0 && (items[metrics].revents & ZMQ_POLLIN))
+            metrics_http_serve (self->metrics);
         for (int n = 0; n < S_BATCH_MAX && !*stop; n++) {
             rc = s_handle_one (self);
             if (rc == 0)

@@ -27,6 +27,7 @@
 
 #include "curve.h"
 #include "dispatch.h"
+#include "metrics_http.h"
 #include "persist.h"
 
 #include <signal.h>
@@ -49,6 +50,10 @@ server_t *server_new (dispatch_t *dispatch, const char *bind, const char *pub_bi
 
 /* Journals through persist (borrowed; must outlive the server), as above. */
 void server_set_persist (server_t *self, persist_t *persist);
+
+/* Serves the scrapes of metrics (common/metrics_http.h) from the loop: its
+   fd is polled with the sockets. Borrowed; NULL for none. */
+void server_set_metrics (server_t *self, metrics_http_t *metrics);
 
 /* Closes the sockets, letting replies already queued leave (1 s linger). */
 void server_destroy (server_t **self_p);

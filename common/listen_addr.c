@@ -5,7 +5,9 @@
 
 #include "log.h"
 
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <string.h>
 
 /* Resolves "host:port" ("[v6]:port" too) to a socket address. */
@@ -42,4 +44,18 @@ listen_addr_resolve (const char *listen, struct sockaddr_storage *addr, bool *v6
     *v6 = res->ai_family == AF_INET6;
     freeaddrinfo (res);
     return 0;
+}
+
+bool
+listen_addr_is_loopback (const struct sockaddr *addr)
+{
+    if (addr->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)addr;
+        return (ntohl (in->sin_addr.s_addr) >> 24) == 127;
+    }
+    if (addr->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)addr)->sin6_addr;
+        return IN6_IS_ADDR_LOOPBACK (a) || (IN6_IS_ADDR_V4MAPPED (a) && a->s6_addr[12] == 127);
+    }
+    return false;
 }

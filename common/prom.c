@@ -1,0 +1,84 @@
+/*
+ * prom — see prom.h.
+ */
+#include "prom.h"
+
+#include <assert.h>
+
+/* Upper bounds in microseconds; the last bucket is +Inf. */
+static const int64_t s_bounds_us[PROM_BUCKETS - 1] = { 10,      25,      50,     100,    250,
+                                                       500,     1000,    2500,   5000,   10000,
+                                                       25000,   50000,   100000, 250000, 500000,
+                                                       1000000, 2500000, 5000000 };
+
+void
+prom_observe_us (prom_histogram_t *h, int64_t us)
+{
+    assert (h);
+    if (us < 0)
+        us = 0;
+    size_t i = 0;
+    while (i < PROM_BUCKETS - 1 && us > s_bounds_us[i])
+        i++;
+    atomic_fetch_add_explicit (&h->buckets[i], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit (&h->count, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit (&h->sum_us, (uint64_t)us, memory_order_relaxed);
+}
+
+uint64_t
+prom_histogram_count (prom_histogram_t *h)
+{
+    assert (h);
+    return atomic_load_explicit (&h->count, memory_order_relaxed);
+}
+
+void
+prom_family (FILE *out, const char *name, const char *type, const char *help)
+{
+    fprintf (out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+void
+prom_sample (FILE *out, const char *name, const char *labels, uint64_t value)
+{
+    if (labels && labels[0])
+        fprintf (out, "%s{%s} %llu\n", name, labels, (unsigned long long)value);
+    else
+        fprintf (out, "%s %llu\n", name, (unsigned long long)value);
+}
+
+void
+prom_sample_double (FILE *out, const char *name, const char *labels, double value)
+{
+    if (labels && labels[0])
+        fprintf (out, "%s{%s} %.6f\n", name, labels, value);
+    else
+        fprintf (out, "%s %.6f\n", name, value);
+}
+
+void
+prom_histogram_write (FILE *out, const char *name, const char *labels, prom_histogram_t *h)
+{
+    assert (h);
+    const char *sep = labels && labels[0] ? "," : "";
+    if (!labels)
+        labels = "";
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < PROM_BUCKETS; i++) {
+        cumulative += atomic_load_explicit (&h->buckets[i], memory_order_relaxed);
+        if (i < PROM_BUCKETS - 1)
+            fprintf (out, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, labels, sep,
+                     (double)s_bounds_us[i] / 1e6, (unsigned long long)cumulative);
+        else
+            fprintf (out, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, sep,
+                     (unsigned long long)cumulative);
+    }
+    char sample[160];
+    snprintf (sample, sizeof sample, "%s_sum", name);
+    prom_sample_double (out, sample, labels,
+                        (double)atomic_load_explicit (&h->sum_us, memory_order_relaxed) / 1e6);
+    snprintf (sample, sizeof sample, "%s_count", name);
+    /* _count is the +Inf bucket as read, so a scrape racing an observation
+       still shows the two equal. */
+    prom_sample (out, sample, labels, cumulative);
+}
