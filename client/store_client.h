@@ -45,6 +45,8 @@ typedef struct {
        store's public key. Borrowed for store_client_new only. */
     const curve_keypair_t *curve_keys;
     const uint8_t *curve_server_key;
+    bool monitor; /* count connections (store_client_connections); the owner
+                     must then call it regularly */
 } store_client_config_t;
 
 /* Connects (asynchronously: the store need not be up). Returns NULL, after
@@ -86,5 +88,11 @@ int store_client_recv (store_client_t *self, proto_reply_t *reply, proto_error_t
    comes after the timeout is read by the next receive. */
 int store_client_call (store_client_t *self, proto_request_t *req, int timeout_ms,
                        proto_reply_t *reply);
+
+/* Connections to the store made and lost since the client was made (ZeroMQ
+   connects and reconnects, from a socket monitor); either pointer may be
+   NULL. Never blocks; call it now and then (the loop's tick) so the
+   monitor's events do not pile up. */
+void store_client_connections (store_client_t *self, uint64_t *connects, uint64_t *disconnects);
 
 #endif

@@ -247,3 +247,18 @@ metrics_http_port (metrics_http_t *self)
     assert (self);
     return self->port;
 }
+
+int
+metrics_http_from_options (options_t *opts, bool insecure, metrics_render_fn *render, void *arg,
+                           metrics_http_t **out)
+{
+    *out = NULL;
+    const char *listen = options_get (opts, "metrics-listen")->str;
+    if (!listen)
+        return 0;
+    *out = metrics_http_new (listen, insecure, render, arg);
+    if (!*out)
+        return -1;
+    log_info ("metrics at http://%s/metrics (port %u)", listen, (unsigned)metrics_http_port (*out));
+    return 0;
+}

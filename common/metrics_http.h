@@ -21,6 +21,8 @@
 #ifndef HERALD_METRICS_HTTP_H
 #define HERALD_METRICS_HTTP_H
 
+#include "options.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,6 +30,12 @@
 #define METRICS_HTTP_WAIT_MS 2000   /* a scrape waits this long for the loop */
 #define METRICS_HTTP_CONNECTIONS 16 /* scrapers served at once */
 #define METRICS_HTTP_TIMEOUT_S 10   /* an idle scrape connection is closed */
+
+/* The flag every service takes for it. */
+#define METRICS_HTTP_OPTION                                                                        \
+    OPTION_S ("metrics-listen", "HERALD_METRICS_LISTEN", NULL, "HOST:PORT",                        \
+              "serve Prometheus metrics at http://HOST:PORT/metrics (a loopback address unless "   \
+              "--insecure; port 0 picks a free one); unset = off")
 
 typedef struct _metrics_http_t metrics_http_t;
 
@@ -40,6 +48,12 @@ typedef char *(metrics_render_fn)(void *arg, size_t *len);
    host:port, non-loopback without insecure, cannot bind). */
 metrics_http_t *metrics_http_new (const char *listen, bool insecure, metrics_render_fn *render,
                                   void *arg);
+
+/* metrics_http_new on what --metrics-listen (METRICS_HTTP_OPTION) says, and
+   a log line naming the port. Sets *out (NULL when the option is unset) and
+   returns 0, or -1 after logging why it could not. */
+int metrics_http_from_options (options_t *opts, bool insecure, metrics_render_fn *render, void *arg,
+                               metrics_http_t **out);
 
 /* Stops the HTTP thread (a scrape waiting is answered 503) and frees. */
 void metrics_http_destroy (metrics_http_t **self_p);

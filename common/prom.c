@@ -4,6 +4,7 @@
 #include "prom.h"
 
 #include <assert.h>
+#include <stdlib.h>
 
 /* Upper bounds in microseconds; the last bucket is +Inf. */
 static const int64_t s_bounds_us[PROM_BUCKETS - 1] = { 10,      25,      50,     100,    250,
@@ -81,4 +82,33 @@ prom_histogram_write (FILE *out, const char *name, const char *labels, prom_hist
     /* _count is the +Inf bucket as read, so a scrape racing an observation
        still shows the two equal. */
     prom_sample (out, sample, labels, cumulative);
+}
+
+void
+prom_counter (FILE *out, const char *name, const char *help, uint64_t value)
+{
+    prom_family (out, name, "counter", help);
+    prom_sample (out, name, NULL, value);
+}
+
+void
+prom_gauge (FILE *out, const char *name, const char *help, uint64_t value)
+{
+    prom_family (out, name, "gauge", help);
+    prom_sample (out, name, NULL, value);
+}
+
+char *
+prom_text (prom_write_fn *write, void *arg, size_t *len)
+{
+    char *text = NULL;
+    FILE *out = open_memstream (&text, len);
+    if (!out)
+        return NULL;
+    write (out, arg);
+    if (fclose (out) != 0) {
+        free (text);
+        return NULL;
+    }
+    return text;
 }

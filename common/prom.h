@@ -18,6 +18,7 @@
 #define HERALD_PROM_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -36,6 +37,12 @@ void prom_observe_us (prom_histogram_t *h, int64_t us);
 /* Observations so far. */
 uint64_t prom_histogram_count (prom_histogram_t *h);
 
+/* Writes the exposition into a heap string: calls write (out, arg) on a
+   memory stream and returns the text (caller frees) with its length in
+   *len, or NULL when out of memory. */
+typedef void (prom_write_fn) (FILE *out, void *arg);
+char *prom_text (prom_write_fn *write, void *arg, size_t *len);
+
 /* Writes the "# HELP" and "# TYPE" lines of a metric family; type is
    "counter", "gauge" or "histogram". help must not hold a newline. */
 void prom_family (FILE *out, const char *name, const char *type, const char *help);
@@ -46,6 +53,10 @@ void prom_sample (FILE *out, const char *name, const char *labels, uint64_t valu
 
 /* The same for a value in seconds or another fraction. */
 void prom_sample_double (FILE *out, const char *name, const char *labels, double value);
+
+/* A family of one sample: its HELP and TYPE lines and the value. */
+void prom_counter (FILE *out, const char *name, const char *help, uint64_t value);
+void prom_gauge (FILE *out, const char *name, const char *help, uint64_t value);
 
 /* Writes a histogram's _bucket, _sum and _count samples (not its family
    lines); labels as for prom_sample. */

@@ -107,13 +107,10 @@ s_load (atomic_uint_fast64_t *v)
     return atomic_load_explicit (v, memory_order_relaxed);
 }
 
-char *
-metrics_render (metrics_t *self, size_t *len)
+static void
+s_write (FILE *out, void *arg)
 {
-    char *text = NULL;
-    FILE *out = open_memstream (&text, len);
-    if (!out)
-        return NULL;
+    metrics_t *self = arg;
     prom_family (out, "herald_http_requests_total", "counter",
                  "HTTP requests answered, by route and status code.");
     for (int ep = 0; ep < API_EP_COUNT_; ep++)
@@ -168,9 +165,10 @@ metrics_render (metrics_t *self, size_t *len)
              "herald_http_cut_connections_total %llu\n",
              (unsigned long long)s_load (&self->refused_connections),
              (unsigned long long)s_load (&self->cut_connections));
-    if (fclose (out) != 0) {
-        free (text);
-        return NULL;
-    }
-    return text;
+}
+
+char *
+metrics_render (metrics_t *self, size_t *len)
+{
+    return prom_text (s_write, self, len);
 }

@@ -45,6 +45,10 @@ static option_t s_options[] = {
     OPTION_I ("stall-ms", "HERALD_NOTIFIER_STALL_MS", OPTION_XSTR (PROGRESS_STALL_MS_DEFAULT), 100,
               86400000, "N",
               "changes pending in the feed this long with none relayed: unhealthy (--check)"),
+    METRICS_HTTP_OPTION,
+    OPTION_FE ("insecure", "HERALD_INSECURE",
+               "serve --metrics-listen on a non-loopback address (anyone who reaches it reads "
+               "the notifier's rates and backlog)"),
     OPTION_END,
 };
 
@@ -92,5 +96,13 @@ main (int argc, char *argv[])
         return 2;
 
     zsys_handler_set (NULL); /* our own handlers: the relay drains on stop */
-    return relay_run (&config, stop_on_signals ()) == 0 ? 0 : 1;
+    notifier_metrics_t metrics = { 0 };
+    config.metrics = &metrics;
+    if (metrics_http_from_options (&opts, options_get (&opts, "insecure")->set,
+                                   notifier_metrics_render, &metrics, &config.metrics_http)
+        != 0)
+        return 1;
+    rc = relay_run (&config, stop_on_signals ()) == 0 ? 0 : 1;
+    metrics_http_destroy (&config.metrics_http);
+    return rc;
 }

@@ -33,8 +33,10 @@
 #include "backoff.h"
 #include "broker.h"
 #include "clock.h"
+#include "doorbell.h"
 #include "health.h"
 #include "log.h"
+#include "metrics.h"
 #include "progress.h"
 #include "proto.h"
 #include "publisher.h"
@@ -50,7 +52,6 @@
 #define RELAY_READ_TIMEOUT_MS 3000   /* a feed_read unanswered this long is re-sent */
 #define RELAY_SERVICE_MS 1000        /* AMQP frames are read at least this often */
 #define RELAY_RING_GAP_MS 1          /* an announced read waits this long after the previous read */
-#define RELAY_DOORBELL_HWM 64        /* announcements queued; more are dropped (harmless) */
 #define RELAY_REFUSED_INITIAL_MS 200 /* first wait after a nack before publishing again */
 #define RELAY_REFUSED_MAX_MS 5000    /* ceiling of that wait while the queue stays full */
 #define RELAY_REFUSED_LOG_MS 30000   /* a queue that stays full is logged this often */
@@ -58,6 +59,8 @@
 
 typedef struct {
     const relay_config_t *config;
+    notifier_metrics_t *m;   /* config->metrics */
+    uint64_t published_upto; /* highest seq this process published: more is new */
     broker_t *broker;
     publisher_t *publisher; /* confirmed publishes on broker */
     store_link_t *store;
@@ -91,8 +94,10 @@ typedef struct {
 static void
 s_reset_channel (relay_t *self, const char *why)
 {
-    if (broker_connected (self->broker))
+    if (broker_connected (self->broker)) {
         log_warn ("dropping RabbitMQ connection: %s; re-reading from the store's cursor", why);
+        self->m->broker_losses++;
+    }
     broker_drop (self->broker);
     window_reset (self->window);
     self->rewinding = false;
@@ -118,6 +123,7 @@ s_connect (relay_t *self)
     self->read_rid = 0;
     self->next_read_at = 0;
     self->last_service = clock_mono_ms ();
+    self->m->broker_connects++;
 }
 
 /* Sends the cursor forward if confirms moved it, fenced with the id of the
@@ -159,7 +165,7 @@ s_publish (relay_t *self, const proto_change_t *change)
            design. */
         .mandatory = change->kind == PROTO_CHANGE_CREATED,
     };
-    uint64_t tag = window_push (self->window, change->seq);
+    uint64_t tag = window_push_at (self->window, change->seq, clock_mono_us ());
     if (tag == 0)
         return -1; /* caller never asks for more than the room */
     const char *why;
@@ -171,6 +177,14 @@ s_publish (relay_t *self, const proto_change_t *change)
     /* Both count the publishes on this channel from 1. */
     assert ((uint64_t)sent == tag);
     self->published++;
+    if (change->kind == PROTO_CHANGE_CREATED)
+        self->m->published_created++;
+    else
+        self->m->published_updated++;
+    if (change->seq <= self->published_upto)
+        self->m->republished++;
+    else
+        self->published_upto = change->seq;
     return 0;
 }
 
@@ -207,6 +221,7 @@ s_store_changed (relay_t *self, const proto_reply_t *reply)
         }
         return false;
     }
+    self->m->store_replaced++;
     char was[PROTO_UUID_LEN + 1] = "unknown", now[PROTO_UUID_LEN + 1] = "unknown";
     if (self->has_store_id)
         proto_uuid_format (self->store_id, was);
@@ -239,6 +254,9 @@ s_on_feed (relay_t *self, const proto_reply_t *reply)
         return;
     }
     progress_feed (self->progress, reply->feed_len, now);
+    self->m->feed_length = reply->feed_len;
+    self->m->feed_lag_ms =
+        reply->n_changes ? clock_wall_ms () - reply->changes[0].event.updated_at : 0;
     if (s_store_changed (self, reply))
         return;
     /* The same store, but its cursor is behind an ack sent before this
@@ -343,13 +361,26 @@ s_rewind (relay_t *self)
     self->read_rid = 0;
 }
 
+/* window_settled_fn: a confirm settled a publish made at `at` (mono us). */
+static void
+s_settled (void *arg, bool acked, int64_t at)
+{
+    relay_t *self = arg;
+    if (!acked) {
+        self->m->nacked++;
+        return;
+    }
+    self->m->confirmed++;
+    prom_observe_us (&self->m->confirm_latency, clock_mono_us () - at);
+}
+
 /* Handles one confirm event. Returns 0, or -1 after a reset. */
 static int
 s_on_confirm (relay_t *self, const publisher_event_t *event)
 {
     switch (event->kind) {
     case PUBLISHER_ACK: {
-        if (window_ack (self->window, event->tag, event->multiple) != 0) {
+        if (window_ack_each (self->window, event->tag, event->multiple, s_settled, self) != 0) {
             s_reset_channel (self, "basic.ack for an unknown publish");
             return -1;
         }
@@ -363,7 +394,7 @@ s_on_confirm (relay_t *self, const publisher_event_t *event)
         return 0;
     }
     case PUBLISHER_NACK:
-        if (window_nack (self->window, event->tag, event->multiple) != 0) {
+        if (window_nack_each (self->window, event->tag, event->multiple, s_settled, self) != 0) {
             s_reset_channel (self, "basic.nack for an unknown publish");
             return -1;
         }
@@ -371,6 +402,7 @@ s_on_confirm (relay_t *self, const publisher_event_t *event)
         return 0;
     case PUBLISHER_RETURNED:
         /* Reconnecting redeclares the topology and publishes it again. */
+        self->m->returned++;
         s_reset_channel (self, "unroutable event.created");
         return -1;
     }
@@ -397,38 +429,12 @@ s_service_broker (relay_t *self)
     }
 }
 
-/* Opens the SUB on the store's live stream; NULL (logged) if it cannot. */
-static zsock_t *
-s_doorbell_new (const char *endpoint, const curve_client_t *curve)
-{
-    zsock_t *sub = zsock_new (ZMQ_SUB);
-    if (!sub)
-        return NULL;
-    if (curve && curve_make_client (zsock_resolve (sub), &curve->keys, curve->server_key) != 0) {
-        log_warn ("cannot apply the CURVE keys to the live stream: polling only");
-        zsock_destroy (&sub);
-        return NULL;
-    }
-    zsock_set_rcvhwm (sub, RELAY_DOORBELL_HWM);
-    zsock_set_reconnect_ivl (sub, 100);
-    zsock_set_reconnect_ivl_max (sub, 2000);
-    zsock_set_subscribe (sub, "");
-    if (zsock_connect (sub, "%s", endpoint) != 0) {
-        log_warn ("cannot connect to the store's live stream '%s': polling only", endpoint);
-        zsock_destroy (&sub);
-    }
-    return sub;
-}
-
 /* Empties the doorbell; a change was announced, so an idle relay reads the
    feed now rather than at its next poll. */
 static void
 s_ring (relay_t *self, int64_t now)
 {
-    void *sub = zsock_resolve (self->doorbell);
-    char part[1];
-    while (zmq_recv (sub, part, sizeof part, ZMQ_DONTWAIT) >= 0)
-        ;
+    doorbell_drain (self->doorbell);
     self->rung = true;
     /* Not sooner than RELAY_RING_GAP_MS after the last read: under load the
        announcements come back to back, and a read per change would cost
@@ -456,6 +462,8 @@ s_maybe_read (relay_t *self, int64_t now)
     }
     if (self->read_rid && now - self->read_sent_at < RELAY_READ_TIMEOUT_MS)
         return;
+    if (self->read_rid)
+        self->m->store_read_timeouts++;
     size_t room = window_room (self->window);
     if (now < self->next_read_at || room == 0)
         return;
@@ -487,9 +495,10 @@ s_poll_once (relay_t *self, bool reading)
     if (reading)
         s_maybe_read (self, now);
 
-    /* The store, then the doorbell and the broker when there are any. */
-    zmq_pollitem_t items[3] = { { store_link_handle (self->store), 0, ZMQ_POLLIN, 0 } };
-    int n_items = 1, bell = -1, amqp = -1;
+    /* The store, then the doorbell, the broker and the metrics scrapes
+       when there are any. */
+    zmq_pollitem_t items[4] = { { store_link_handle (self->store), 0, ZMQ_POLLIN, 0 } };
+    int n_items = 1, bell = -1, amqp = -1, scrape = -1;
     if (self->doorbell) {
         bell = n_items++;
         items[bell] = (zmq_pollitem_t){ zsock_resolve (self->doorbell), 0, ZMQ_POLLIN, 0 };
@@ -497,6 +506,11 @@ s_poll_once (relay_t *self, bool reading)
     if (broker_connected (self->broker)) {
         amqp = n_items++;
         items[amqp] = (zmq_pollitem_t){ NULL, broker_fd (self->broker), ZMQ_POLLIN, 0 };
+    }
+    if (self->config->metrics_http) {
+        scrape = n_items++;
+        items[scrape] =
+            (zmq_pollitem_t){ NULL, metrics_http_fd (self->config->metrics_http), ZMQ_POLLIN, 0 };
     }
     int64_t deadline = now + RELAY_SERVICE_MS;
     if (!broker_connected (self->broker))
@@ -513,6 +527,13 @@ s_poll_once (relay_t *self, bool reading)
     now = clock_mono_ms ();
     if (bell >= 0 && (items[bell].revents & ZMQ_POLLIN))
         s_ring (self, now);
+    store_link_connections (self->store, &self->m->store_connects, &self->m->store_disconnects);
+    if (scrape >= 0 && (items[scrape].revents & ZMQ_POLLIN)) {
+        self->m->confirmed_seq = self->confirmed;
+        self->m->acked_seq = self->acked_sent;
+        self->m->inflight = window_unresolved (self->window);
+        metrics_http_serve (self->config->metrics_http);
+    }
     if (broker_connected (self->broker)
         && ((amqp >= 0 && (items[amqp].revents & ZMQ_POLLIN)) || timeout == 0
             || now - self->last_service >= RELAY_SERVICE_MS))
@@ -529,8 +550,8 @@ s_poll_once (relay_t *self, bool reading)
 int
 relay_run (const relay_config_t *config, volatile sig_atomic_t *stop)
 {
-    assert (config && stop);
-    relay_t self = { .config = config };
+    assert (config && stop && config->metrics);
+    relay_t self = { .config = config, .m = config->metrics };
     int rc = -1;
     msgpack_sbuffer_init (&self.body);
     self.broker = broker_new (config->broker_url, config->heartbeat_s);
@@ -544,7 +565,7 @@ relay_run (const relay_config_t *config, volatile sig_atomic_t *stop)
     if (!self.broker || !self.publisher || !self.store || !self.window || !self.progress)
         goto cleanup;
     if (config->store_pub_endpoint && *config->store_pub_endpoint)
-        self.doorbell = s_doorbell_new (config->store_pub_endpoint, config->curve);
+        self.doorbell = doorbell_new (config->store_pub_endpoint, config->curve);
     log_info ("relaying %s → %s (batch %d, window %d); woken by %s, else polling every %d ms",
               config->store_endpoint, BROKER_EXCHANGE, config->batch, config->window,
               self.doorbell ? config->store_pub_endpoint : "nothing", config->poll_ms);

@@ -25,6 +25,8 @@
 #define HERALD_RELAY_H
 
 #include "curve.h"
+#include "metrics.h"
+#include "metrics_http.h"
 
 #include <signal.h>
 
@@ -32,15 +34,17 @@ typedef struct {
     const char *store_endpoint;
     const char *store_pub_endpoint; /* the store's live stream; NULL = poll only */
     const char *broker_url;
-    int batch;                   /* records asked per feed_read, 1..PROTO_FEED_READ_MAX */
-    int window;                  /* unconfirmed publishes allowed */
-    int heartbeat_s;             /* AMQP heartbeat asked for */
-    long queue_max;              /* x-max-length of the queue (broker_set_queue_max) */
-    int poll_ms;                 /* pause between reads while the feed is empty and quiet */
-    int drain_ms;                /* on shutdown, how long to wait for pending confirms */
-    const char *health_file;     /* touched while healthy (health.h); NULL none */
-    int stall_ms;                /* changes pending this long with no progress: unhealthy */
-    const curve_client_t *curve; /* CURVE keys for the store's two sockets; NULL = none */
+    int batch;                    /* records asked per feed_read, 1..PROTO_FEED_READ_MAX */
+    int window;                   /* unconfirmed publishes allowed */
+    int heartbeat_s;              /* AMQP heartbeat asked for */
+    long queue_max;               /* x-max-length of the queue (broker_set_queue_max) */
+    int poll_ms;                  /* pause between reads while the feed is empty and quiet */
+    int drain_ms;                 /* on shutdown, how long to wait for pending confirms */
+    const char *health_file;      /* touched while healthy (health.h); NULL none */
+    int stall_ms;                 /* changes pending this long with no progress: unhealthy */
+    const curve_client_t *curve;  /* CURVE keys for the store's two sockets; NULL = none */
+    notifier_metrics_t *metrics;  /* counters the relay keeps (required) */
+    metrics_http_t *metrics_http; /* --metrics-listen: scrapes served from the loop; NULL = off */
 } relay_config_t;
 
 /* Runs until *stop becomes non-zero, then stops reading, waits up to

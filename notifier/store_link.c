@@ -29,7 +29,8 @@ store_link_new (const char *endpoint, const curve_client_t *curve)
     store_client_config_t config = { .endpoint = endpoint,
                                      .linger_ms = STORE_LINK_LINGER_MS,
                                      .curve_keys = curve ? &curve->keys : NULL,
-                                     .curve_server_key = curve ? curve->server_key : NULL };
+                                     .curve_server_key = curve ? curve->server_key : NULL,
+                                     .monitor = true };
     self->client = store_client_new (&config);
     if (!self->client) {
         free (self);
@@ -95,4 +96,11 @@ store_link_recv (store_link_t *self, proto_reply_t *reply)
     if (rc == 1)
         *reply = self->reply;
     return rc;
+}
+
+void
+store_link_connections (store_link_t *self, uint64_t *connects, uint64_t *disconnects)
+{
+    assert (self);
+    store_client_connections (self->client, connects, disconnects);
 }

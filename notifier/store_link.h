@@ -40,4 +40,7 @@ uint64_t store_link_ack (store_link_t *self, uint64_t seq, const uint8_t *store_
    (logged and dropped). */
 int store_link_recv (store_link_t *self, proto_reply_t *reply);
 
+/* Connections to the store made and lost (store_client_connections). */
+void store_link_connections (store_link_t *self, uint64_t *connects, uint64_t *disconnects);
+
 #endif

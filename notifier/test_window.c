@@ -257,11 +257,49 @@ test_window_reset_forgets_skips (void **state)
     window_destroy (&w);
 }
 
+typedef struct {
+    int acked, nacked;
+    int64_t at_sum;
+} s_settled_t;
+
+static void
+s_on_settled (void *arg, bool acked, int64_t at)
+{
+    s_settled_t *seen = arg;
+    if (acked)
+        seen->acked++;
+    else
+        seen->nacked++;
+    seen->at_sum += at;
+}
+
+static void
+test_window_reports_each_settled_publish_once_with_its_time (void **state)
+{
+    window_t *w = window_new (8);
+    for (uint64_t seq = 1; seq <= 5; seq++)
+        assert_int_equal (window_push_at (w, seq * 10, (int64_t)seq * 1000), seq);
+    s_settled_t seen = { 0 };
+    /* tag 2 alone, then everything up to 4 (2 again is not reported) */
+    assert_int_equal (window_ack_each (w, 2, false, s_on_settled, &seen), 0);
+    assert_int_equal (window_ack_each (w, 4, true, s_on_settled, &seen), 0);
+    assert_int_equal (seen.acked, 4);
+    assert_int_equal (seen.at_sum, 1000 + 2000 + 3000 + 4000);
+    assert_int_equal (window_nack_each (w, 5, false, s_on_settled, &seen), 0);
+    assert_int_equal (seen.nacked, 1);
+    assert_int_equal (seen.at_sum, 15000);
+    /* settling again reports nothing */
+    assert_int_equal (window_ack_each (w, 5, true, s_on_settled, &seen), 0);
+    assert_int_equal (seen.acked + seen.nacked, 5);
+    window_destroy (&w);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_window_tags_start_at_one_and_increase),
+        cmocka_unit_test (test_window_reports_each_settled_publish_once_with_its_time),
         cmocka_unit_test (test_window_refuses_push_when_full),
         cmocka_unit_test (test_window_hole_holds_cursor_back),
         cmocka_unit_test (test_window_multiple_ack_confirms_prefix_only),

@@ -15,6 +15,7 @@ typedef struct {
     uint64_t seq;  /* the record published */
     uint64_t upto; /* highest seq this slot stands for: seq, or a skipped seq after it */
     slot_state_t state;
+    int64_t at; /* window_push_at's time */
 } slot_t;
 
 typedef struct {
@@ -110,19 +111,26 @@ s_slot (window_t *self, size_t i)
 }
 
 uint64_t
-window_push (window_t *self, uint64_t seq)
+window_push_at (window_t *self, uint64_t seq, int64_t at)
 {
     assert (self);
     if (self->count == self->capacity)
         return 0;
     slot_t *slot = s_slot (self, self->count);
-    *slot = (slot_t){ seq, seq, SLOT_PENDING };
+    *slot = (slot_t){ seq, seq, SLOT_PENDING, at };
     self->unresolved++;
     return self->head_tag + self->count++;
 }
 
+uint64_t
+window_push (window_t *self, uint64_t seq)
+{
+    return window_push_at (self, seq, 0);
+}
+
 static int
-s_settle (window_t *self, uint64_t tag, bool multiple, slot_state_t state)
+s_settle (window_t *self, uint64_t tag, bool multiple, slot_state_t state, window_settled_fn *fn,
+          void *arg)
 {
     if (tag >= self->head_tag + self->count)
         return -1;
@@ -137,22 +145,36 @@ s_settle (window_t *self, uint64_t tag, bool multiple, slot_state_t state)
         self->unresolved--;
         if (state == SLOT_NACKED)
             self->nacked++;
+        if (fn)
+            fn (arg, state == SLOT_ACKED, slot->at);
     }
     return 0;
 }
 
 int
-window_ack (window_t *self, uint64_t tag, bool multiple)
+window_ack_each (window_t *self, uint64_t tag, bool multiple, window_settled_fn *fn, void *arg)
 {
     assert (self);
-    return s_settle (self, tag, multiple, SLOT_ACKED);
+    return s_settle (self, tag, multiple, SLOT_ACKED, fn, arg);
+}
+
+int
+window_nack_each (window_t *self, uint64_t tag, bool multiple, window_settled_fn *fn, void *arg)
+{
+    assert (self);
+    return s_settle (self, tag, multiple, SLOT_NACKED, fn, arg);
+}
+
+int
+window_ack (window_t *self, uint64_t tag, bool multiple)
+{
+    return window_ack_each (self, tag, multiple, NULL, NULL);
 }
 
 int
 window_nack (window_t *self, uint64_t tag, bool multiple)
 {
-    assert (self);
-    return s_settle (self, tag, multiple, SLOT_NACKED);
+    return window_nack_each (self, tag, multiple, NULL, NULL);
 }
 
 bool

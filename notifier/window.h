@@ -50,6 +50,19 @@ size_t window_unresolved (window_t *self);
    window_rewind. */
 bool window_nacked (window_t *self);
 
+/* Called for each publish a basic.ack or basic.nack settles, with the time
+   window_push_at was given for it (the notifier's confirm latency). */
+typedef void (window_settled_fn) (void *arg, bool acked, int64_t at);
+
+/* window_push, remembering at (any clock) for the window_settled_fn. */
+uint64_t window_push_at (window_t *self, uint64_t seq, int64_t at);
+
+/* window_ack and window_nack, calling fn (may be NULL) for each publish
+   they settle. */
+int window_ack_each (window_t *self, uint64_t tag, bool multiple, window_settled_fn *fn, void *arg);
+int window_nack_each (window_t *self, uint64_t tag, bool multiple, window_settled_fn *fn,
+                      void *arg);
+
 /* Records a publish carrying feed record seq (seqs must increase). Returns
    its publish tag, or 0 when the window is full. */
 uint64_t window_push (window_t *self, uint64_t seq);

@@ -48,7 +48,9 @@ in .run/store (given to herald-store as HERALD_STORE_DATA_DIR), RabbitMQ's
 node in .run/rabbitmq, the RabbitMQ users' passwords in .run/broker-users
 (scripts/broker-users.sh), logs in .run/logs/ (this script's own: run.log).
 Ports on 127.0.0.1 (environment, default): HERALD_HTTP_PORT 8000,
-HERALD_STORE_PORT 5555, HERALD_STORE_PUB_PORT 5556, HERALD_AMQP_PORT 5672.
+HERALD_STORE_PORT 5555, HERALD_STORE_PUB_PORT 5556, HERALD_AMQP_PORT 5672,
+and /metrics from HERALD_METRICS_PORT 9100 up: the store on +1, the
+notifier on +2, worker N on +10+N (the gateways' is on the API port).
 BUILD_DIR (default build). Other HERALD_* variables reach the services as
 their usual fallbacks (e.g. HERALD_LOG_LEVEL=debug, HERALD_STORE_FSYNC).
 EOF
@@ -74,6 +76,7 @@ http_port=${HERALD_HTTP_PORT:-8000}
 store_port=${HERALD_STORE_PORT:-5555}
 pub_port=${HERALD_STORE_PUB_PORT:-5556}
 amqp_port=${HERALD_AMQP_PORT:-5672}
+metrics_port=${HERALD_METRICS_PORT:-9100}
 build=${BUILD_DIR:-$root/build}
 [[ "$build" = /* ]] || build=$root/$build
 bin=$build/bin
@@ -210,8 +213,12 @@ sys.exit(1)
 PY
 }
 busy=0
+metrics_specs=("HERALD_METRICS_PORT:$((metrics_port + 1))" "HERALD_METRICS_PORT:$((metrics_port + 2))")
+for ((w = 1; w <= workers; w++)); do
+    metrics_specs+=("HERALD_METRICS_PORT:$((metrics_port + 10 + w))")
+done
 for spec in "HERALD_HTTP_PORT:$http_port" "HERALD_STORE_PORT:$store_port" \
-    "HERALD_STORE_PUB_PORT:$pub_port" "HERALD_AMQP_PORT:$amqp_port"; do
+    "HERALD_STORE_PUB_PORT:$pub_port" "HERALD_AMQP_PORT:$amqp_port" "${metrics_specs[@]}"; do
     var=${spec%%:*} port=${spec#*:}
     if port_busy "$port"; then
         busy=1
@@ -385,7 +392,8 @@ export HERALD_STORE_CURVE_KEY="$keys/store.key_secret" HERALD_STORE_CURVE_CLIENT
 # --- the four services ------------------------------------------------------------
 # The data dir goes by environment, the store's documented fallback for
 # --data-dir: a herald-store without a journal ignores it instead of failing.
-start store "$logs/store.log" env HERALD_STORE_DATA_DIR="$store_data" "$bin/herald-store" \
+start store "$logs/store.log" env HERALD_STORE_DATA_DIR="$store_data" \
+    HERALD_METRICS_LISTEN="127.0.0.1:$((metrics_port + 1))" "$bin/herald-store" \
     --bind "$store_ep" --pub-bind "tcp://127.0.0.1:$pub_port"
 # A long journal takes a while to replay before the store answers.
 wait_healthy store "${pids[-1]}" 120 "$bin/herald-store" --check --bind "$store_ep"
@@ -401,6 +409,7 @@ done
 HERALD_AMQP_URL=$(amqp_url herald-notifier) \
     HERALD_AMQP_PASSWORD_FILE=$broker_users/herald-notifier.password \
     start notifier "$logs/notifier.out" env HERALD_CURVE_KEY="$keys/notifier.key_secret" \
+    HERALD_METRICS_LISTEN="127.0.0.1:$((metrics_port + 2))" \
     "$bin/herald-notifier" --store-endpoint "$store_ep" \
     --store-pub-endpoint "tcp://127.0.0.1:$pub_port"
 wait_healthy notifier "${pids[-1]}" 60 broker_connections_at_least 1
@@ -411,6 +420,7 @@ for ((w = 1; w <= workers; w++)); do
     outs+=("$logs/worker-$w.out")
     HERALD_AMQP_URL=$(amqp_url herald-worker) \
         HERALD_AMQP_PASSWORD_FILE=$broker_users/herald-worker.password \
+        HERALD_METRICS_LISTEN="127.0.0.1:$((metrics_port + 10 + w))" \
         start "worker-$w" "$logs/worker-$w.out" "$bin/herald-worker" \
         --gateway-url "http://127.0.0.1:$http_port"
     wait_healthy "worker-$w" "${pids[-1]}" 60 queue_consumers_at_least "$w"
@@ -424,6 +434,8 @@ Herald is running (healthy $((SECONDS - t0)) s after the build).
   try   curl -s -X POST $api/events -H 'Content-Type: application/json' \\
              -d '{\"user_id\":\"u-42\",\"description\":\"Your order shipped\"}'
         curl -s $api/events
+  metrics $api/metrics (gateway), http://127.0.0.1:$((metrics_port + 1))/metrics (store),
+        :$((metrics_port + 2)) (notifier), :$((metrics_port + 11)).. (workers)
   logs  $logs/   (RabbitMQ: $rabbit_dir/log/)
   data  $store_data   (kept across runs; --fresh starts empty)
 Notifications from the worker(s) follow. Ctrl-C stops everything.

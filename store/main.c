@@ -60,9 +60,7 @@ static option_t s_options[] = {
     OPTION_S ("curve-clients", "HERALD_STORE_CURVE_CLIENTS", NULL, "DIR",
               "the public certificates (NAME.key) of the clients allowed in; read again when it "
               "changes"),
-    OPTION_S ("metrics-listen", "HERALD_METRICS_LISTEN", NULL, "HOST:PORT",
-              "serve Prometheus metrics at http://HOST:PORT/metrics (a loopback address unless "
-              "--insecure; port 0 picks a free one); unset = off"),
+    METRICS_HTTP_OPTION,
     OPTION_FE ("insecure", "HERALD_INSECURE",
                "bind a non-loopback endpoint without CURVE keys (anyone who reaches it can read "
                "and change every event)"),
@@ -193,20 +191,15 @@ main (int argc, char *argv[])
     }
     server_set_persist (server, persist);
     metrics_http_t *metrics = NULL;
-    const char *metrics_listen = options_get (&opts, "metrics-listen")->str;
-    if (metrics_listen) {
-        metrics = metrics_http_new (metrics_listen, options_get (&opts, "insecure")->set,
-                                    store_metrics_render, dispatch);
-        if (!metrics) {
-            server_destroy (&server);
-            persist_destroy (&persist);
-            dispatch_destroy (&dispatch);
-            return 1;
-        }
-        server_set_metrics (server, metrics);
-        log_info ("metrics at http://%s/metrics (port %u)", metrics_listen,
-                  (unsigned)metrics_http_port (metrics));
+    if (metrics_http_from_options (&opts, options_get (&opts, "insecure")->set,
+                                   store_metrics_render, dispatch, &metrics)
+        != 0) {
+        server_destroy (&server);
+        persist_destroy (&persist);
+        dispatch_destroy (&dispatch);
+        return 1;
     }
+    server_set_metrics (server, metrics);
     log_info ("serving requests on %s, changes on %s (feed max %lld, version %s)", bind, pub_bind,
               (long long)feed_max, HERALD_VERSION);
     char store_id[PROTO_UUID_LEN + 1];

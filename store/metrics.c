@@ -97,15 +97,10 @@ store_metrics_knows (const char *stat, size_t len)
     return s_find (stat, len) != NULL;
 }
 
-char *
-store_metrics_render (void *arg, size_t *len)
+static void
+s_write (FILE *out, void *arg)
 {
     dispatch_t *dispatch = arg;
-    assert (dispatch);
-    char *text = NULL;
-    FILE *out = open_memstream (&text, len);
-    if (!out)
-        return NULL;
     size_t n = 0;
     const proto_stat_t *stats = dispatch_stats (dispatch, &n);
     for (size_t i = 0; i < n; i++) {
@@ -144,9 +139,11 @@ store_metrics_render (void *arg, size_t *len)
                   op == PROTO_OP_NONE ? "none" : proto_op_name ((proto_op_t)op));
         prom_histogram_write (out, "herald_store_operation_duration_seconds", labels, h);
     }
-    if (fclose (out) != 0) {
-        free (text);
-        return NULL;
-    }
-    return text;
+}
+
+char *
+store_metrics_render (void *arg, size_t *len)
+{
+    assert (arg);
+    return prom_text (s_write, arg, len);
 }

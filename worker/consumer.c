@@ -15,6 +15,7 @@
 #include "gateway_client.h"
 #include "line.h"
 #include "log.h"
+#include "metrics.h"
 #include "proto.h"
 #include "subscription.h"
 
@@ -37,12 +38,14 @@ typedef struct {
     bool says_processed; /* the message carries status "processed" */
     bool printed;
     int failures;
+    int64_t http_started; /* mono us of the request in flight */
     backoff_t backoff;
     int64_t due; /* JOB_WAIT: mono ms of the next attempt */
 } job_t;
 
 typedef struct {
     const consumer_config_t *config;
+    worker_metrics_t *m; /* config->metrics */
     volatile sig_atomic_t *stop;
     broker_t *broker;
     subscription_t *subscription; /* BROKER_QUEUE on broker */
@@ -91,8 +94,10 @@ s_busy (consumer_t *self)
 static void
 s_drop (consumer_t *self, const char *why)
 {
-    if (broker_connected (self->broker))
+    if (broker_connected (self->broker)) {
         log_warn ("dropping RabbitMQ connection: %s", why);
+        self->m->broker_losses++;
+    }
     broker_drop (self->broker);
     self->epoch++;
     for (int i = 0; i < self->n_jobs; i++)
@@ -109,6 +114,7 @@ s_connect (consumer_t *self)
         return;
     }
     self->epoch++;
+    self->m->broker_connects++;
     if (subscription_start (self->subscription) != 0) {
         s_drop (self, "consumer setup failed");
         return;
@@ -128,10 +134,13 @@ s_settle (consumer_t *self, job_t *job, bool ack)
                      : subscription_reject (self->subscription, job->delivery.tag, &why);
         if (rc != 0)
             s_drop (self, why);
-        else if (ack)
+        else if (ack) {
             self->acked++;
-        else
+            self->m->acked++;
+        } else {
             self->dead++;
+            self->m->dead_lettered++;
+        }
     }
     s_job_free (self, job);
 }
@@ -146,6 +155,7 @@ s_print (consumer_t *self, job_t *job)
         log_error ("event %s: the notification line could not be written", job->id);
     job->printed = true;
     self->printed++;
+    self->m->printed++;
 }
 
 static void s_retry (consumer_t *self, job_t *job, const char *why);
@@ -158,6 +168,7 @@ s_issue (consumer_t *self, job_t *job)
     int slot = (int)(job - self->jobs);
     int rc;
     job->state = JOB_HTTP;
+    job->http_started = clock_mono_us ();
     if (!job->checked)
         rc = gateway_client_start_get (self->gateway, slot, job->id);
     else {
@@ -186,6 +197,7 @@ s_retry (consumer_t *self, job_t *job, const char *why)
         return;
     }
     int64_t delay = backoff_next (&job->backoff);
+    self->m->retried++;
     log_warn ("event %s: attempt %d failed (%s); retrying in %lld ms", job->id, job->failures, why,
               (long long)delay);
     job->state = JOB_WAIT;
@@ -211,6 +223,9 @@ s_on_done (consumer_t *self, job_t *job, gateway_result_t result)
 {
     assert (job->state == JOB_HTTP);
     const char *error = gateway_client_error (self->gateway, (int)(job - self->jobs));
+    prom_observe_us (&self->m->http_latency, clock_mono_us () - job->http_started);
+    if (result != GATEWAY_OK)
+        self->m->http_errors++;
     if (job->epoch != self->epoch) {
         s_job_free (self, job); /* its connection is gone: redelivered later */
         return;
@@ -221,6 +236,7 @@ s_on_done (consumer_t *self, job_t *job, gateway_result_t result)
             const char *status = gateway_client_status (self->gateway, (int)(job - self->jobs));
             if (strcmp (status, "processed") == 0) {
                 log_debug ("event %s already processed; acking without printing", job->id);
+                self->m->already_processed++;
                 s_settle (self, job, true);
                 return;
             }
@@ -245,6 +261,7 @@ s_on_done (consumer_t *self, job_t *job, gateway_result_t result)
         }
         log_warn ("event %s not found at the gateway (%s); acking", job->id, error);
         self->not_found++;
+        self->m->not_found++;
         s_settle (self, job, true);
         return;
     case GATEWAY_PERMANENT:
@@ -274,11 +291,15 @@ s_on_delivery (consumer_t *self, delivery_t *delivery)
     }
     job->delivery = *delivery;
     job->epoch = self->epoch;
+    self->m->deliveries++;
+    if (delivery->redelivered)
+        self->m->redelivered++;
     job->state = JOB_HTTP; /* owned from here: s_job_free releases it */
     proto_error_t err;
     if (proto_notification_decode (job->delivery.body, job->delivery.len, &self->limits, &job->n,
                                    &err)
         != PROTO_DECODE_OK) {
+        self->m->undecodable++;
         log_error ("undecodable message (delivery %llu, %zu bytes): %s; dead-lettering",
                    (unsigned long long)job->delivery.tag, job->delivery.len, err.message);
         s_settle (self, job, false);
@@ -362,17 +383,23 @@ s_step (consumer_t *self)
         deadline = self->connect_at;
     if (broker_has_buffered (self->broker))
         deadline = now;
-    bool ready = false;
     int timeout = deadline > now ? (int)(deadline - now) : 0;
-    if (gateway_client_poll (self->gateway, broker_fd (self->broker), timeout, &ready) != 0)
+    int fds[2] = { broker_fd (self->broker),
+                   self->config->metrics_http ? metrics_http_fd (self->config->metrics_http) : -1 };
+    bool ready[2];
+    if (gateway_client_poll (self->gateway, fds, ready, 2, timeout) != 0)
         log_warn ("HTTP client poll failed");
+    if (ready[1]) {
+        self->m->inflight = (uint64_t)s_busy (self);
+        metrics_http_serve (self->config->metrics_http);
+    }
 
     gateway_result_t result;
     int slot;
     while ((slot = gateway_client_next_done (self->gateway, &result)) >= 0)
         s_on_done (self, &self->jobs[slot], result);
     if (broker_connected (self->broker)
-        && (ready || broker_has_buffered (self->broker)
+        && (ready[0] || broker_has_buffered (self->broker)
             || clock_mono_ms () - self->last_pump >= CONSUMER_SERVICE_MS))
         s_pump (self);
     if (broker_connected (self->broker) && !self->draining)
@@ -383,8 +410,10 @@ s_step (consumer_t *self)
 int
 consumer_run (const consumer_config_t *config, volatile sig_atomic_t *stop)
 {
-    assert (config && stop && config->prefetch > 0);
-    consumer_t self = { .config = config, .stop = stop, .n_jobs = config->prefetch };
+    assert (config && stop && config->prefetch > 0 && config->metrics);
+    consumer_t self = {
+        .config = config, .m = config->metrics, .stop = stop, .n_jobs = config->prefetch
+    };
     int rc = -1;
     if (proto_limits_from_env (&self.limits) != 0)
         return -1;

@@ -29,6 +29,9 @@
 #ifndef HERALD_CONSUMER_H
 #define HERALD_CONSUMER_H
 
+#include "metrics.h"
+#include "metrics_http.h"
+
 #include <signal.h>
 
 typedef struct {
@@ -42,7 +45,9 @@ typedef struct {
     long queue_max;       /* x-max-length declared on the queue (broker_set_queue_max) */
     int retry_initial_ms; /* first retry delay ceiling; doubles up to retry_max_ms */
     int retry_max_ms;
-    const char *health_file; /* touched while consuming (health.h); NULL none */
+    const char *health_file;      /* touched while consuming (health.h); NULL none */
+    worker_metrics_t *metrics;    /* counters the consumer keeps (required) */
+    metrics_http_t *metrics_http; /* --metrics-listen: scrapes served from the loop; NULL = off */
 } consumer_config_t;
 
 /* Runs until *stop becomes non-zero, then finishes the requests in flight

@@ -290,21 +290,30 @@ s_collect (gateway_client_t *self)
 }
 
 int
-gateway_client_poll (gateway_client_t *self, int fd, int timeout_ms, bool *fd_ready)
+gateway_client_poll (gateway_client_t *self, const int fds[], bool ready[], int n_fds,
+                     int timeout_ms)
 {
     assert (self);
+    assert (n_fds >= 0 && n_fds <= GATEWAY_CLIENT_POLL_FDS);
     int running = 0;
-    *fd_ready = false;
+    struct curl_waitfd extra[GATEWAY_CLIENT_POLL_FDS];
+    unsigned n_extra = 0;
+    for (int i = 0; i < n_fds; i++) {
+        ready[i] = false;
+        if (fds[i] >= 0)
+            extra[n_extra++] = (struct curl_waitfd){ .fd = fds[i], .events = CURL_WAIT_POLLIN };
+    }
     if (curl_multi_perform (self->multi, &running) != CURLM_OK)
         return -1;
     s_collect (self);
     if (self->done_count > 0)
         timeout_ms = 0; /* results are waiting for the caller */
-    struct curl_waitfd extra = { .fd = fd, .events = CURL_WAIT_POLLIN };
-    if (curl_multi_poll (self->multi, fd >= 0 ? &extra : NULL, fd >= 0 ? 1 : 0, timeout_ms, NULL)
+    if (curl_multi_poll (self->multi, n_extra ? extra : NULL, n_extra, timeout_ms, NULL)
         != CURLM_OK)
         return -1;
-    *fd_ready = fd >= 0 && (extra.revents & CURL_WAIT_POLLIN);
+    for (int i = 0, k = 0; i < n_fds; i++)
+        if (fds[i] >= 0)
+            ready[i] = (extra[k++].revents & CURL_WAIT_POLLIN) != 0;
     if (curl_multi_perform (self->multi, &running) != CURLM_OK)
         return -1;
     s_collect (self);

@@ -53,10 +53,14 @@ int gateway_client_start_get (gateway_client_t *self, int slot, const char *even
 /* Starts PUT /events/{id} {"status":"processed"} on an idle slot. */
 int gateway_client_start_put (gateway_client_t *self, int slot, const char *event_id);
 
-/* Runs transfers, then waits up to timeout_ms for curl activity or for fd
-   (-1 for none) to become readable, and runs transfers again. Sets
-   *fd_ready when fd is readable. Returns 0, or -1 on a curl failure. */
-int gateway_client_poll (gateway_client_t *self, int fd, int timeout_ms, bool *fd_ready);
+#define GATEWAY_CLIENT_POLL_FDS 4 /* other fds gateway_client_poll waits on at most */
+
+/* Runs transfers, then waits up to timeout_ms for curl activity or for one
+   of the n_fds fds (-1 entries are skipped) to become readable, and runs
+   transfers again. Sets ready[i] when fds[i] is readable. Returns 0, or -1
+   on a curl failure. */
+int gateway_client_poll (gateway_client_t *self, const int fds[], bool ready[], int n_fds,
+                         int timeout_ms);
 
 /* Takes the next finished request: returns its slot (idle again) with
    *result set, or -1 when none is finished. For a GET that returned 2xx,

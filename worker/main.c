@@ -41,6 +41,10 @@ static option_t s_options[] = {
     BROKER_OPTION_QUEUE_MAX,
     OPTION_S ("health-file", "HERALD_HEALTH_FILE", "/tmp/herald-worker.health", "PATH",
               "touched every second while consuming from RabbitMQ"),
+    METRICS_HTTP_OPTION,
+    OPTION_FE ("insecure", "HERALD_INSECURE",
+               "serve --metrics-listen on a non-loopback address (anyone who reaches it reads "
+               "the worker's rates)"),
     OPTION_END,
 };
 
@@ -94,5 +98,13 @@ main (int argc, char *argv[])
             log_warn ("%s is readable by every user: chmod o-r it, it holds a secret", token_file);
         config.gateway_token = token;
     }
-    return consumer_run (&config, stop_on_signals ()) == 0 ? 0 : 1;
+    worker_metrics_t metrics = { 0 };
+    config.metrics = &metrics;
+    if (metrics_http_from_options (&opts, options_get (&opts, "insecure")->set,
+                                   worker_metrics_render, &metrics, &config.metrics_http)
+        != 0)
+        return 1;
+    rc = consumer_run (&config, stop_on_signals ()) == 0 ? 0 : 1;
+    metrics_http_destroy (&config.metrics_http);
+    return rc;
 }

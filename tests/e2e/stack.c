@@ -115,6 +115,10 @@ stack_begin (e2e_stack_t *self)
     self->pub_port = harness_free_port ();
     self->http_port = harness_free_port ();
     self->http2_port = harness_free_port ();
+    self->store_metrics_port = harness_free_port ();
+    self->notifier_metrics_port = harness_free_port ();
+    for (int i = 0; i < STACK_WORKERS_MAX; i++)
+        self->worker_metrics_port[i] = harness_free_port ();
     snprintf (self->store_ep, sizeof self->store_ep, "tcp://127.0.0.1:%d", self->store_port);
     snprintf (self->gateway_url, sizeof self->gateway_url, "http://127.0.0.1:%d", self->http_port);
     snprintf (self->worker_gateway_url, sizeof self->worker_gateway_url, "%s", self->gateway_url);
@@ -144,13 +148,44 @@ stack_end (e2e_stack_t *self)
     s_stop (&self->store);
 }
 
+int
+stack_metrics_port (e2e_stack_t *self, const char *name)
+{
+    if (strcmp (name, "store") == 0)
+        return self->store_metrics_port;
+    if (strcmp (name, "notifier") == 0)
+        return self->notifier_metrics_port;
+    if (strcmp (name, "gateway") == 0)
+        return self->http_port;
+    if (strcmp (name, "gateway2") == 0)
+        return self->http2_port;
+    int i;
+    if (sscanf (name, "worker%d", &i) == 1 && i >= 0 && i < STACK_WORKERS_MAX)
+        return self->worker_metrics_port[i];
+    return 0;
+}
+
 static pid_t
 s_spawn (e2e_stack_t *self, const char *name, const char *const argv[], const char *const env[],
          const char *out)
 {
     char err[600];
     snprintf (err, sizeof err, "%s/run%d-%s.log", harness_tmpdir (), self->run, name);
-    pid_t pid = harness_spawn (argv, env, out ? out : err, err);
+    /* With metrics on, every service but the gateways (theirs is on the
+       API port) serves /metrics on its own port. */
+    const char *all[16];
+    size_t n = 0;
+    for (; env && env[n] && n < 14; n++)
+        all[n] = env[n];
+    char metrics[64];
+    int port =
+        self->metrics && strncmp (name, "gateway", 7) != 0 ? stack_metrics_port (self, name) : 0;
+    if (port > 0) {
+        snprintf (metrics, sizeof metrics, "HERALD_METRICS_LISTEN=127.0.0.1:%d", port);
+        all[n++] = metrics;
+    }
+    all[n] = NULL;
+    pid_t pid = harness_spawn (argv, all, out ? out : err, err);
     if (pid < 0)
         fprintf (stderr, "stack: cannot start %s\n", name);
     return pid;

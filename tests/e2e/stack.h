@@ -33,6 +33,8 @@ typedef struct {
     pid_t store, gateway, gateway2, notifier;
     pid_t workers[STACK_WORKERS_MAX];
     char worker_out[STACK_WORKERS_MAX][512];
+    bool metrics; /* services started with --metrics-listen (stack_metrics_port) */
+    int store_metrics_port, notifier_metrics_port, worker_metrics_port[STACK_WORKERS_MAX];
     void *client; /* the tests' HTTP client (stack.c) */
 } e2e_stack_t;
 
@@ -69,6 +71,10 @@ int stack_start_worker (e2e_stack_t *self, int i, const char *const *extra);
 /* Runs `<service> --check` against the health file the running "notifier"
    or "worker<i>" of this scenario touches. 0 when healthy, else -1. */
 int stack_check_health (e2e_stack_t *self, const char *name);
+/* Where the service started as name ("store", "notifier", "worker0",
+   "gateway", ...) serves /metrics when self->metrics is set (a gateway: its
+   API port); 0 for an unknown name. */
+int stack_metrics_port (e2e_stack_t *self, const char *name);
 /* Starts everything with one worker. */
 int stack_start_all (e2e_stack_t *self);
 /* The same, the notifier with extra arguments (as stack_start_notifier_with). */
@@ -107,6 +113,10 @@ int stack_wait_processed (e2e_stack_t *self, int n, int timeout_ms);
 void stack_purge (e2e_stack_t *self);
 /* Messages ready in a queue (passive declare over AMQP), -1 on error. */
 long stack_queue_depth (e2e_stack_t *self, const char *queue);
+/* Messages in queue as rabbitmqctl lists them, without declaring anything
+   (stack_queue_depth declares the topology, arguments included). -1 when
+   rabbitmqctl fails or there is no such queue. */
+long stack_queue_messages (e2e_stack_t *self, const char *queue);
 /* Polls until queue holds at least n messages. Returns the last depth. */
 long stack_wait_depth (e2e_stack_t *self, const char *queue, long n, int timeout_ms);
 /* Publishes body to the default exchange routed to queue. 0 or -1. */

@@ -135,3 +135,21 @@ stack_requeue_one (e2e_stack_t *self, const char *queue)
     broker_destroy (&broker);
     return rc;
 }
+
+long
+stack_queue_messages (e2e_stack_t *self, const char *queue)
+{
+    char out[4096];
+    if (harness_rabbitmqctl (&self->rabbit, "list_queues -q --no-table-headers name messages", out,
+                             sizeof out)
+        != 0)
+        return -1;
+    char *save = NULL;
+    for (char *line = strtok_r (out, "\n", &save); line; line = strtok_r (NULL, "\n", &save)) {
+        char name[128];
+        long n;
+        if (sscanf (line, "%127s %ld", name, &n) == 2 && strcmp (name, queue) == 0)
+            return n;
+    }
+    return -1;
+}

@@ -45,27 +45,6 @@ s_delete_queue (e2e_stack_t *stack)
         harness_rabbitmqctl (&stack->rabbit, "delete_queue " BROKER_QUEUE, out, sizeof out), 0);
 }
 
-/* Messages in herald.notifications, read without declaring it (a passive
-   declare through broker.h would declare the whole topology, arguments
-   included). -1 when rabbitmqctl fails. */
-static long
-s_depth (e2e_stack_t *stack)
-{
-    char out[4096];
-    if (harness_rabbitmqctl (&stack->rabbit, "list_queues -q --no-table-headers name messages", out,
-                             sizeof out)
-        != 0)
-        return -1;
-    char *save = NULL;
-    for (char *line = strtok_r (out, "\n", &save); line; line = strtok_r (NULL, "\n", &save)) {
-        char name[128];
-        long n;
-        if (sscanf (line, "%127s %ld", name, &n) == 2 && strcmp (name, BROKER_QUEUE) == 0)
-            return n;
-    }
-    return -1;
-}
-
 /* A connection that declared the topology with queue_max. */
 static broker_t *
 s_connect (e2e_stack_t *stack, long queue_max)
@@ -127,7 +106,7 @@ test_full_bounded_queue_nacks_a_confirmed_publish (void **state)
     broker_disconnect (broker);
     publisher_destroy (&publisher);
     broker_destroy (&broker);
-    assert_int_equal (s_depth (stack), 2);
+    assert_int_equal (stack_queue_messages (stack, BROKER_QUEUE), 2);
     s_delete_queue (stack);
     stack_end (stack);
 }
@@ -162,13 +141,14 @@ test_full_queue_turns_into_503_and_drains_when_a_worker_starts (void **state)
         refused++;
         /* Full for good only once the notifier has acknowledged all the
            queue took: until then an ack on its way frees the feed. */
-        if (s_depth (stack) == QUEUE_MAX && stack_store_stats (stack, &stats) == 0
-            && stats.feed_len >= FEED_MAX && stats.acked == QUEUE_MAX)
+        if (stack_queue_messages (stack, BROKER_QUEUE) == QUEUE_MAX
+            && stack_store_stats (stack, &stats) == 0 && stats.feed_len >= FEED_MAX
+            && stats.acked == QUEUE_MAX)
             break;
         harness_nap_ms (100);
     }
     assert_true (refused > 0);
-    assert_int_equal (s_depth (stack), QUEUE_MAX);
+    assert_int_equal (stack_queue_messages (stack, BROKER_QUEUE), QUEUE_MAX);
     assert_int_equal (stats.feed_len, FEED_MAX);
     assert_int_equal (stats.acked, QUEUE_MAX);
     /* The queue took QUEUE_MAX, the feed holds the rest: nothing was lost
@@ -206,7 +186,7 @@ test_full_queue_turns_into_503_and_drains_when_a_worker_starts (void **state)
     assert_int_equal (stack_wait_processed (stack, created, 60000), created);
     assert_int_equal (stack_wait_store_settled (stack, (uint64_t)created, 30000, &stats), 0);
     assert_true (stack_lines_exactly_once (stack, 0, created, ids, 1u));
-    assert_int_equal (s_depth (stack), 0);
+    assert_int_equal (stack_queue_messages (stack, BROKER_QUEUE), 0);
     /* The worker's `processed` found room in the feed the creates had
        filled (updates' headroom, store/feed.h): not one attempt refused. */
     char worker_log[600];

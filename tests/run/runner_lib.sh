@@ -39,8 +39,25 @@ HERALD_HTTP_PORT=$(free_port)
 HERALD_STORE_PORT=$(free_port)
 HERALD_STORE_PUB_PORT=$(free_port)
 HERALD_AMQP_PORT=$(free_port)
-export HERALD_HTTP_PORT HERALD_STORE_PORT HERALD_STORE_PUB_PORT HERALD_AMQP_PORT
-ports=("$HERALD_HTTP_PORT" "$HERALD_STORE_PORT" "$HERALD_STORE_PUB_PORT" "$HERALD_AMQP_PORT")
+# run.sh's /metrics ports: base+1 (store), +2 (notifier), +11.. (workers).
+# A base whose ports are all free now.
+free_metrics_base() {
+    python3 -c '
+import random, socket
+for _ in range(200):
+    base = random.randrange(20000, 40000)
+    try:
+        for off in (1, 2, 11, 12, 13, 14):
+            s = socket.socket(); s.bind(("127.0.0.1", base + off)); s.close()
+    except OSError:
+        continue
+    print(base); break'
+}
+HERALD_METRICS_PORT=$(free_metrics_base)
+export HERALD_HTTP_PORT HERALD_STORE_PORT HERALD_STORE_PUB_PORT HERALD_AMQP_PORT HERALD_METRICS_PORT
+ports=("$HERALD_HTTP_PORT" "$HERALD_STORE_PORT" "$HERALD_STORE_PUB_PORT" "$HERALD_AMQP_PORT"
+    $((HERALD_METRICS_PORT + 1)) $((HERALD_METRICS_PORT + 2)) $((HERALD_METRICS_PORT + 11))
+    $((HERALD_METRICS_PORT + 12)) $((HERALD_METRICS_PORT + 13)) $((HERALD_METRICS_PORT + 14)))
 api=http://127.0.0.1:$HERALD_HTTP_PORT
 
 alive() { # pid: running and not a zombie

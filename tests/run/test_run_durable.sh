@@ -105,6 +105,20 @@ HERALD_AMQP_URL="amqp://guest@127.0.0.1:$HERALD_AMQP_PORT/" HERALD_AMQP_PASSWORD
     "$bin/herald-broker-probe" login >"$work/guest.out" 2>&1 || rc=$?
 [ "$rc" = 3 ] || fail "A: guest/guest was not refused (herald-broker-probe exit $rc: $(cat "$work/guest.out"))"
 say "A: notifier and worker ran as herald-notifier and herald-worker; guest refused"
+# Each service's /metrics on the loopback port run.sh says, counting the 3.
+metric() { # port series: the series' value
+    curl -sS -f "http://127.0.0.1:$1/metrics" | awk -v s="$2" '$1 == s { print $2 }'
+}
+for spec in "$((HERALD_METRICS_PORT + 1)):herald_store_events:3" \
+    "$((HERALD_METRICS_PORT + 2)):herald_notifier_published_total{kind=\"created\"}:3" \
+    "$((HERALD_METRICS_PORT + 11)):herald_worker_printed_total:3"; do
+    IFS=: read -r port series want <<<"$spec"
+    got=$(metric "$port" "$series") || fail "A: no /metrics on 127.0.0.1:$port"
+    [ "$got" = "$want" ] || fail "A: $series on :$port is '$got', expected $want"
+done
+grep -q "metrics.*:$((HERALD_METRICS_PORT + 1))/metrics (store)" "$work/A.out" ||
+    fail "A: run.sh does not say where the store's metrics are"
+say "A: the store's, notifier's and worker's /metrics count the 3 events"
 stop_run A
 touch "$marker"
 

@@ -1,0 +1,198 @@
+/*
+ * test_e2e_metrics — every service's /metrics (issue 18), scraped over HTTP
+ * and parsed by prometheus_client's strict text parser (tests/promparse.py),
+ * says exactly what a known workload did:
+ *   - N events posted and processed: the gateway answered N 201s, the store
+ *     handled N creates and N updates, the notifier published and had
+ *     confirmed N created and N updated changes with nothing nacked or
+ *     published twice, the worker took N deliveries, printed N lines and
+ *     acked N, and nothing is left in flight;
+ *   - a message the worker cannot decode is dead-lettered and counted once;
+ *   - a full queue (no worker, x-max-length) shows as nacks and, once a
+ *     worker drains it, as re-publishes of exactly what was refused.
+ */
+#include "broker.h"
+#include "scrape.h"
+#include "stack.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ID_SIZE (STACK_ID_LEN + 1)
+#define EVENTS 40
+
+/* Scrapes name's /metrics; the scrape must parse. */
+static void
+s_scrape (e2e_stack_t *stack, const char *name, scrape_t *m)
+{
+    int port = stack_metrics_port (stack, name);
+    assert_true (port > 0);
+    if (scrape_metrics (port, m) != 0)
+        fail_msg ("the %s's /metrics did not parse", name);
+}
+
+/* Scrapes name until series reaches want (counters only grow) or 30 s
+   pass; returns the last value. */
+static double
+s_wait_value (e2e_stack_t *stack, const char *name, const char *series, double want)
+{
+    scrape_t m = { 0 };
+    double value = NAN;
+    int64_t until = clock_mono_ms () + 30000;
+    for (;;) {
+        s_scrape (stack, name, &m);
+        value = scrape_value (&m, series);
+        if (value >= want || clock_mono_ms () >= until)
+            break;
+        harness_nap_ms (100);
+    }
+    scrape_clear (&m);
+    return value;
+}
+
+static void
+s_expect (const scrape_t *m, const char *series, double want)
+{
+    double got = scrape_value (m, series);
+    if (got != want)
+        fail_msg ("%s is %g, expected %g", series, got, want);
+}
+
+static void
+test_every_service_counts_a_known_workload_exactly (void **state)
+{
+    e2e_stack_t *stack = *state;
+    static char ids[EVENTS * ID_SIZE];
+    stack_begin (stack);
+    stack->metrics = true;
+    assert_int_equal (stack_start_all (stack), 0);
+    assert_int_equal (stack_post_many (stack, 0, EVENTS, ids), EVENTS);
+    assert_int_equal (stack_wait_processed (stack, EVENTS, 60000), EVENTS);
+    stack_store_stats_t stats;
+    assert_int_equal (stack_wait_store_settled (stack, 2 * EVENTS, 30000, &stats), 0);
+    assert_true (s_wait_value (stack, "worker0", "herald_worker_acked_total", EVENTS) == EVENTS);
+    assert_true (s_wait_value (stack, "notifier", "herald_notifier_confirmed_total", 2 * EVENTS)
+                 == 2 * EVENTS);
+
+    scrape_t m = { 0 };
+    s_scrape (stack, "gateway", &m);
+    s_expect (&m, "herald_http_requests_total{code=\"201\",route=\"POST /events\"}", EVENTS);
+    s_expect (&m, "herald_http_requests_total{code=\"200\",route=\"PUT /events/{event_id}\"}",
+              EVENTS);
+
+    s_scrape (stack, "store", &m);
+    s_expect (&m, "herald_store_operations_total{op=\"create\",result=\"ok\"}", EVENTS);
+    s_expect (&m, "herald_store_operations_total{op=\"update\",result=\"ok\"}", EVENTS);
+    s_expect (&m, "herald_store_events", EVENTS);
+    s_expect (&m, "herald_store_feed_head", 2 * EVENTS);
+    s_expect (&m, "herald_store_feed_acknowledged", 2 * EVENTS);
+    s_expect (&m, "herald_store_feed_length", 0);
+    s_expect (&m, "herald_store_operation_duration_seconds_count{op=\"create\"}", EVENTS);
+
+    s_scrape (stack, "notifier", &m);
+    s_expect (&m, "herald_notifier_published_total{kind=\"created\"}", EVENTS);
+    s_expect (&m, "herald_notifier_published_total{kind=\"updated\"}", EVENTS);
+    s_expect (&m, "herald_notifier_confirmed_total", 2 * EVENTS);
+    s_expect (&m, "herald_notifier_confirm_duration_seconds_count", 2 * EVENTS);
+    s_expect (&m, "herald_notifier_nacked_total", 0);
+    s_expect (&m, "herald_notifier_republished_total", 0);
+    s_expect (&m, "herald_notifier_broker_connects_total", 1);
+    s_expect (&m, "herald_notifier_broker_connection_losses_total", 0);
+    s_expect (&m, "herald_notifier_store_connects_total", 1);
+    s_expect (&m, "herald_notifier_confirmed_seq", 2 * EVENTS);
+    s_expect (&m, "herald_notifier_acknowledged_seq", 2 * EVENTS);
+    s_expect (&m, "herald_notifier_inflight_publishes", 0);
+
+    s_scrape (stack, "worker0", &m);
+    s_expect (&m, "herald_worker_deliveries_total", EVENTS);
+    s_expect (&m, "herald_worker_redelivered_total", 0);
+    s_expect (&m, "herald_worker_printed_total", EVENTS);
+    s_expect (&m, "herald_worker_acked_total", EVENTS);
+    s_expect (&m, "herald_worker_dead_lettered_total", 0);
+    s_expect (&m, "herald_worker_retries_total", 0);
+    /* first deliveries: one PUT each, no GET */
+    s_expect (&m, "herald_worker_http_request_duration_seconds_count", EVENTS);
+    s_expect (&m, "herald_worker_inflight_deliveries", 0);
+    s_expect (&m, "herald_worker_broker_connects_total", 1);
+    assert_true (stack_lines_exactly_once (stack, 0, EVENTS, ids, 1u));
+
+    /* A body that is no notification: dead-lettered, counted once. */
+    static const char poison[] = "\xc1 not msgpack";
+    assert_int_equal (stack_publish_raw (stack, BROKER_QUEUE, poison, sizeof poison - 1), 0);
+    assert_true (s_wait_value (stack, "worker0", "herald_worker_dead_lettered_total", 1) == 1);
+    assert_int_equal (stack_wait_depth (stack, BROKER_DEAD_QUEUE, 1, 10000), 1);
+    s_scrape (stack, "worker0", &m);
+    s_expect (&m, "herald_worker_deliveries_total", EVENTS + 1);
+    s_expect (&m, "herald_worker_undecodable_total", 1);
+    s_expect (&m, "herald_worker_dead_lettered_total", 1);
+    s_expect (&m, "herald_worker_acked_total", EVENTS);
+    s_expect (&m, "herald_worker_printed_total", EVENTS);
+    scrape_clear (&m);
+    stack_end (stack);
+}
+
+#define QUEUE_MAX 5
+#define QUEUE_MAX_TEXT "5"
+#define REFUSED_EVENTS 12
+
+static void
+test_a_full_queue_shows_as_nacks_then_republishes (void **state)
+{
+    e2e_stack_t *stack = *state;
+    static char ids[REFUSED_EVENTS * ID_SIZE];
+    char out[512];
+    stack_begin (stack); /* declares the queue unbounded: make it afresh */
+    harness_rabbitmqctl (&stack->rabbit, "delete_queue " BROKER_QUEUE, out, sizeof out);
+    stack->metrics = true;
+    assert_int_equal (stack_start_store (stack, 0), 0);
+    assert_int_equal (stack_start_gateway (stack), 0);
+    const char *args[] = { "--queue-max", QUEUE_MAX_TEXT, NULL };
+    assert_int_equal (stack_start_notifier_with (stack, args), 0);
+    assert_int_equal (stack_post_many (stack, 0, REFUSED_EVENTS, ids), REFUSED_EVENTS);
+    assert_true (s_wait_value (stack, "notifier", "herald_notifier_nacked_total", 1) >= 1);
+    assert_int_equal (stack_queue_messages (stack, BROKER_QUEUE), QUEUE_MAX);
+    scrape_t m = { 0 };
+    s_scrape (stack, "notifier", &m);
+    double nacked = scrape_value (&m, "herald_notifier_nacked_total");
+    s_expect (&m, "herald_notifier_confirmed_total", QUEUE_MAX);
+    s_expect (&m, "herald_notifier_confirmed_seq", QUEUE_MAX);
+    assert_true (scrape_value (&m, "herald_notifier_feed_length") >= REFUSED_EVENTS - QUEUE_MAX);
+
+    /* A worker drains it: every refused change is published again. */
+    assert_int_equal (
+        stack_start_worker (stack, 0, (const char *[]){ "--queue-max", QUEUE_MAX_TEXT, NULL }), 0);
+    assert_int_equal (stack_wait_processed (stack, REFUSED_EVENTS, 60000), REFUSED_EVENTS);
+    stack_store_stats_t stats;
+    assert_int_equal (stack_wait_store_settled (stack, 2 * REFUSED_EVENTS, 30000, &stats), 0);
+    s_scrape (stack, "notifier", &m);
+    /* published = first tries + re-publishes of the refused; each created
+       change reached the queue exactly once */
+    double created = scrape_value (&m, "herald_notifier_published_total{kind=\"created\"}");
+    double republished = scrape_value (&m, "herald_notifier_republished_total");
+    assert_true (republished >= 1);
+    assert_true (created == REFUSED_EVENTS + republished);
+    assert_true (scrape_value (&m, "herald_notifier_nacked_total") >= nacked);
+    assert_true (stack_lines_exactly_once (stack, 0, REFUSED_EVENTS, ids, 1u));
+    s_scrape (stack, "worker0", &m);
+    s_expect (&m, "herald_worker_printed_total", REFUSED_EVENTS);
+    scrape_clear (&m);
+    stack_end (stack);
+    harness_rabbitmqctl (&stack->rabbit, "delete_queue " BROKER_QUEUE, out, sizeof out);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_every_service_counts_a_known_workload_exactly),
+        cmocka_unit_test (test_a_full_queue_shows_as_nacks_then_republishes),
+    };
+    return cmocka_run_group_tests (tests, stack_group_setup, stack_group_teardown);
+}
