@@ -183,7 +183,7 @@ if [ "$build_it" = 1 ]; then
     cmake -S "$root" -B "$build" -DHERALD_WERROR=ON >"$logs/cmake.log" 2>&1 ||
         { show_log "$logs/cmake.log" 30; die "cmake configure failed (full log: $logs/cmake.log)"; }
     cmake --build "$build" -j"$(nproc)" --target herald-store herald-gateway herald-notifier \
-        herald-worker herald-keygen >>"$logs/cmake.log" 2>&1 ||
+        herald-worker herald-keygen herald-stat >>"$logs/cmake.log" 2>&1 ||
         { show_log "$logs/cmake.log" 30; die "build failed (full log: $logs/cmake.log)"; }
     # Asserts stay on in what we run (docs/ARCHITECTURE.md §9).
     "$root/scripts/check-asserts.sh" "$build" >>"$logs/cmake.log" 2>&1 ||
@@ -427,6 +427,10 @@ for ((w = 1; w <= workers; w++)); do
 done
 
 api="http://127.0.0.1:$http_port"
+stat_workers=""
+for ((w = 1; w <= workers; w++)); do
+    stat_workers+="${stat_workers:+,}http://127.0.0.1:$((metrics_port + 10 + w))/metrics"
+done
 to_out "
 Herald is running (healthy $((SECONDS - t0)) s after the build).
   API   $api
@@ -436,6 +440,9 @@ Herald is running (healthy $((SECONDS - t0)) s after the build).
         curl -s $api/events
   metrics $api/metrics (gateway), http://127.0.0.1:$((metrics_port + 1))/metrics (store),
         :$((metrics_port + 2)) (notifier), :$((metrics_port + 11)).. (workers)
+  watch $bin/herald-stat --gateway $api/metrics \\
+          --store http://127.0.0.1:$((metrics_port + 1))/metrics \\
+          --notifier http://127.0.0.1:$((metrics_port + 2))/metrics --workers $stat_workers
   logs  $logs/   (RabbitMQ: $rabbit_dir/log/)
   data  $store_data   (kept across runs; --fresh starts empty)
 Notifications from the worker(s) follow. Ctrl-C stops everything.

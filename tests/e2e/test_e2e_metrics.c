@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #define ID_SIZE (STACK_ID_LEN + 1)
 #define EVENTS 40
@@ -187,12 +188,123 @@ test_a_full_queue_shows_as_nacks_then_republishes (void **state)
     harness_rabbitmqctl (&stack->rabbit, "delete_queue " BROKER_QUEUE, out, sizeof out);
 }
 
+#define STAT_EVENTS 400
+#define STAT_LINES 4
+
+/* Runs herald-stat against the stack (its metrics ports, RabbitMQ for the
+   queue column) for STAT_LINES lines; returns its output's path. */
+static const char *
+s_run_stat (e2e_stack_t *stack, const char *name)
+{
+    static char path[600];
+    snprintf (path, sizeof path, "%s/run%d-%s.out", harness_tmpdir (), stack->run, name);
+    char gateway[80], store[80], notifier[80], worker[80], amqp[200];
+    snprintf (gateway, sizeof gateway, "--gateway=http://127.0.0.1:%d/metrics",
+              stack_metrics_port (stack, "gateway"));
+    snprintf (store, sizeof store, "--store=http://127.0.0.1:%d/metrics",
+              stack_metrics_port (stack, "store"));
+    snprintf (notifier, sizeof notifier, "--notifier=http://127.0.0.1:%d/metrics",
+              stack_metrics_port (stack, "notifier"));
+    snprintf (worker, sizeof worker, "--workers=http://127.0.0.1:%d/metrics",
+              stack_metrics_port (stack, "worker0"));
+    snprintf (amqp, sizeof amqp, "HERALD_STAT_AMQP_URL=%s", stack->rabbit.url);
+    const char *argv[] = { harness_bin ("herald-stat"),
+                           gateway,
+                           store,
+                           notifier,
+                           worker,
+                           "--interval-ms",
+                           "500",
+                           "--count",
+                           "4",
+                           NULL };
+    const char *env[] = { amqp, NULL };
+    pid_t pid = harness_spawn (argv, env, path, NULL);
+    assert_true (pid > 0);
+    int status = 0;
+    assert_int_equal (waitpid (pid, &status, 0), pid);
+    assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+    return path;
+}
+
+/* The data lines of herald-stat's output, split into columns. */
+typedef struct {
+    int n;
+    char cols[STAT_LINES][10][16];
+} s_stat_lines_t;
+
+static void
+s_read_stat (const char *path, s_stat_lines_t *out)
+{
+    FILE *f = fopen (path, "r");
+    assert_non_null (f);
+    char line[512];
+    out->n = 0;
+    bool header = false;
+    while (fgets (line, sizeof line, f)) {
+        if (strncmp (line, "time ", 5) == 0) {
+            assert_non_null (strstr (line, "creates/s"));
+            header = true;
+            continue;
+        }
+        assert_true (out->n < STAT_LINES);
+        char (*c)[16] = out->cols[out->n];
+        assert_int_equal (sscanf (line, "%15s %15s %15s %15s %15s %15s %15s %15s %15s %15s", c[0],
+                                  c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9]),
+                          10);
+        out->n++;
+    }
+    fclose (f);
+    assert_true (header);
+}
+
+static void
+test_herald_stat_shows_a_burst_and_blanks_a_service_that_is_down (void **state)
+{
+    e2e_stack_t *stack = *state;
+    static char ids[STAT_EVENTS * ID_SIZE];
+    stack_begin (stack);
+    stack->metrics = true;
+    assert_int_equal (stack_start_all (stack), 0);
+    stack_burst_t *burst = stack_burst_start (stack, 0, STAT_EVENTS, 200, ids);
+    assert_non_null (burst);
+    assert_true (stack_burst_wait (burst, 20, 30000) >= 20);
+    s_stat_lines_t lines;
+    s_read_stat (s_run_stat (stack, "stat"), &lines);
+    int posted = stack_burst_join (&burst);
+    assert_int_equal (lines.n, STAT_LINES);
+    int creating = 0;
+    for (int i = 0; i < lines.n; i++) {
+        /* every column known: all services up, RabbitMQ asked */
+        for (int c = 1; c < 10; c++)
+            if (strcmp (lines.cols[i][c], "-") == 0)
+                fail_msg ("line %d column %d is -", i, c);
+        creating += atoi (lines.cols[i][1]) > 0;
+    }
+    /* the burst ran through the lines (posting started before, ended after) */
+    assert_true (creating >= 1);
+    assert_int_equal (stack_wait_processed (stack, posted, 60000), posted);
+    /* the notifier down: its columns (published/s, lag) read -, the rest go on */
+    harness_stop (stack->notifier, SIGTERM, 10000);
+    stack->notifier = 0;
+    s_read_stat (s_run_stat (stack, "stat2"), &lines);
+    assert_int_equal (lines.n, STAT_LINES);
+    for (int i = 0; i < lines.n; i++) {
+        assert_string_equal (lines.cols[i][3], "-");
+        assert_string_equal (lines.cols[i][5], "-");
+        assert_string_not_equal (lines.cols[i][4], "-");
+        assert_string_not_equal (lines.cols[i][2], "-");
+    }
+    stack_end (stack);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_every_service_counts_a_known_workload_exactly),
         cmocka_unit_test (test_a_full_queue_shows_as_nacks_then_republishes),
+        cmocka_unit_test (test_herald_stat_shows_a_burst_and_blanks_a_service_that_is_down),
     };
     return cmocka_run_group_tests (tests, stack_group_setup, stack_group_teardown);
 }
