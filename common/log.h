@@ -6,11 +6,19 @@
  * left alone: the worker's stdout carries only notification lines.
  * The level comes from --log-level / HERALD_LOG_LEVEL (debug, info, warn,
  * error); messages below it cost one integer compare.
+ *
+ * With --log-format json (HERALD_LOG_FORMAT) each line is one JSON object
+ * instead: {"time","level","service","message"}, plus "event_id" and
+ * "request_id" while the calling thread has set them (log_context_set), so
+ * a machine can select one event's lines without parsing messages. The
+ * message is escaped (quotes, backslashes, control characters; invalid
+ * UTF-8 becomes U+FFFD), so every line parses whatever was logged.
  */
 #ifndef HERALD_LOG_H
 #define HERALD_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 typedef enum {
     LOG_LEVEL_DEBUG = 0,
@@ -21,6 +29,17 @@ typedef enum {
 
 /* Sets the service name printed on each line (borrowed: pass a literal). */
 void log_init (const char *service, log_level_t level);
+
+/* Text lines (the default) or one JSON object per line. */
+void log_set_json (bool json);
+
+/* Parses "text" / "json" into *json. 0, or -1 for anything else. */
+int log_format_parse (const char *text, bool *json);
+
+/* The event and request the calling thread is working on, added to its
+   JSON lines until changed; NULL for none. Borrowed: they must stay valid
+   until the next call (clear with NULLs before they go). */
+void log_context_set (const char *event_id, const char *request_id);
 
 /* Parses "debug", "info", "warn"/"warning", "error". Returns 0, or -1 for
    anything else (level untouched). */

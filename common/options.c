@@ -11,7 +11,7 @@
 #include <string.h>
 
 #define S_OPTIONS_MAX 40
-enum { S_HELP = 1000, S_VERSION, S_LOG_LEVEL, S_CHECK };
+enum { S_HELP = 1000, S_VERSION, S_LOG_LEVEL, S_LOG_FORMAT, S_CHECK };
 
 static void
 s_usage (options_t *self, FILE *out)
@@ -31,8 +31,10 @@ s_usage (options_t *self, FILE *out)
     }
     if (self->check_help)
         fprintf (out, "  %-24s %s\n", "--check", self->check_help);
-    fprintf (out, "  %-24s %s\n  %-24s\n", "--log-level L",
-             "debug|info|warn|error (HERALD_LOG_LEVEL, info)", "--help, --version");
+    fprintf (out, "  %-24s %s\n  %-24s %s\n  %-24s\n", "--log-level L",
+             "debug|info|warn|error (HERALD_LOG_LEVEL, info)", "--log-format F",
+             "text|json: one JSON object per log line (HERALD_LOG_FORMAT, text)",
+             "--help, --version");
 }
 
 /* text is one of the '|'-separated words of choices: its index in *index.
@@ -67,9 +69,9 @@ options_get (options_t *self, const char *name)
 int
 options_parse (options_t *self, int argc, char *argv[])
 {
-    struct option table[S_OPTIONS_MAX + 5];
+    struct option table[S_OPTIONS_MAX + 6];
     const char *given[S_OPTIONS_MAX] = { NULL };
-    const char *log_level = NULL;
+    const char *log_level = NULL, *log_format = NULL;
     int n = 0;
     for (option_t *o = self->options; o->name; o++, n++) {
         assert (n < S_OPTIONS_MAX);
@@ -80,8 +82,9 @@ options_parse (options_t *self, int argc, char *argv[])
     table[n] = (struct option){ "help", no_argument, NULL, S_HELP };
     table[n + 1] = (struct option){ "version", no_argument, NULL, S_VERSION };
     table[n + 2] = (struct option){ "log-level", required_argument, NULL, S_LOG_LEVEL };
-    table[n + 3] = (struct option){ "check", no_argument, NULL, S_CHECK };
-    table[n + 3 + (self->check_help != NULL)] = (struct option){ NULL, 0, NULL, 0 };
+    table[n + 3] = (struct option){ "log-format", required_argument, NULL, S_LOG_FORMAT };
+    table[n + 4] = (struct option){ "check", no_argument, NULL, S_CHECK };
+    table[n + 4 + (self->check_help != NULL)] = (struct option){ NULL, 0, NULL, 0 };
     self->check = false;
     optind = 1;
     int opt;
@@ -96,6 +99,8 @@ options_parse (options_t *self, int argc, char *argv[])
         }
         if (opt == S_LOG_LEVEL)
             log_level = optarg;
+        else if (opt == S_LOG_FORMAT)
+            log_format = optarg;
         else if (opt == S_CHECK)
             self->check = true;
         else if (opt >= 0 && opt < n) {
@@ -117,6 +122,13 @@ options_parse (options_t *self, int argc, char *argv[])
     if (log_level_parse (level, &self->log_level) != 0) {
         fprintf (stderr, "%s: --log-level / HERALD_LOG_LEVEL: invalid value '%s'\n", self->program,
                  level);
+        return 2;
+    }
+    const char *format = config_str (log_format, "HERALD_LOG_FORMAT", "text");
+    if (log_format_parse (format, &self->log_json) != 0) {
+        fprintf (stderr,
+                 "%s: --log-format / HERALD_LOG_FORMAT: invalid value '%s' (text or json)\n",
+                 self->program, format);
         return 2;
     }
     for (int i = 0; i < n; i++) {
@@ -164,6 +176,7 @@ options_start (options_t *self, int argc, char *argv[])
     if (rc != 0)
         return rc == 1 ? 0 : 2;
     log_init (self->program, self->log_level);
+    log_set_json (self->log_json);
     return OPTIONS_RUN;
 }
 

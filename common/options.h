@@ -89,6 +89,7 @@ typedef struct {
     option_t *options;      /* terminated by an entry with name NULL */
     /* Results, filled by options_parse. */
     log_level_t log_level; /* the built-in --log-level */
+    bool log_json;         /* the built-in --log-format json */
     bool check;            /* --check given: probe the running service and exit */
 } options_t;
 

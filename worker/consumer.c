@@ -306,6 +306,7 @@ s_on_delivery (consumer_t *self, delivery_t *delivery)
         return;
     }
     proto_uuid_format (job->n.event.id, job->id);
+    log_context_set (job->id, NULL); /* s_pump clears it */
     /* Check first when the broker says it delivered this before, or when
        the notifier read the record after the event was already processed
        (a re-publish after a notifier restart carries the current state). */
@@ -335,6 +336,7 @@ s_pump (consumer_t *self)
             return;
         }
         s_on_delivery (self, &delivery);
+        log_context_set (NULL, NULL);
     }
 }
 
@@ -350,7 +352,9 @@ s_run_due (consumer_t *self, int64_t now)
             continue;
         if (job->due <= now) {
             self->waiting--;
+            log_context_set (job->id, NULL);
             s_issue (self, job);
+            log_context_set (NULL, NULL);
         } else if (job->due < next)
             next = job->due;
     }
@@ -396,8 +400,11 @@ s_step (consumer_t *self)
 
     gateway_result_t result;
     int slot;
-    while ((slot = gateway_client_next_done (self->gateway, &result)) >= 0)
+    while ((slot = gateway_client_next_done (self->gateway, &result)) >= 0) {
+        log_context_set (self->jobs[slot].id, NULL);
         s_on_done (self, &self->jobs[slot], result);
+        log_context_set (NULL, NULL);
+    }
     if (broker_connected (self->broker)
         && (ready[0] || broker_has_buffered (self->broker)
             || clock_mono_ms () - self->last_pump >= CONSUMER_SERVICE_MS))

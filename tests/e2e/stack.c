@@ -115,6 +115,7 @@ stack_begin (e2e_stack_t *self)
     self->pub_port = harness_free_port ();
     self->http_port = harness_free_port ();
     self->http2_port = harness_free_port ();
+    self->metrics = self->json_logs = false; /* the scenario sets them after this */
     self->store_metrics_port = harness_free_port ();
     self->notifier_metrics_port = harness_free_port ();
     for (int i = 0; i < STACK_WORKERS_MAX; i++)
@@ -175,7 +176,7 @@ s_spawn (e2e_stack_t *self, const char *name, const char *const argv[], const ch
        API port) serves /metrics on its own port. */
     const char *all[16];
     size_t n = 0;
-    for (; env && env[n] && n < 14; n++)
+    for (; env && env[n] && n < 13; n++)
         all[n] = env[n];
     char metrics[64];
     int port =
@@ -184,6 +185,8 @@ s_spawn (e2e_stack_t *self, const char *name, const char *const argv[], const ch
         snprintf (metrics, sizeof metrics, "HERALD_METRICS_LISTEN=127.0.0.1:%d", port);
         all[n++] = metrics;
     }
+    if (self->json_logs)
+        all[n++] = "HERALD_LOG_FORMAT=json";
     all[n] = NULL;
     pid_t pid = harness_spawn (argv, all, out ? out : err, err);
     if (pid < 0)

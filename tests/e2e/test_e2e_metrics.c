@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -298,6 +299,66 @@ test_herald_stat_shows_a_burst_and_blanks_a_service_that_is_down (void **state)
     stack_end (stack);
 }
 
+/* Every line of path parses as a JSON log object of service; returns how
+   many lines have event_id == event_id and a message holding needle. */
+static int
+s_check_json_log (const char *path, const char *service, const char *event_id, const char *needle)
+{
+    FILE *f = fopen (path, "r");
+    assert_non_null (f);
+    char line[8192];
+    int lines = 0, matching = 0;
+    while (fgets (line, sizeof line, f)) {
+        json_error_t err;
+        json_t *o = json_loads (line, 0, &err);
+        if (!o || !json_is_object (o))
+            fail_msg ("%s line %d is not a JSON object: %s", path, lines + 1, line);
+        const char *level = json_string_value (json_object_get (o, "level"));
+        assert_non_null (json_string_value (json_object_get (o, "time")));
+        assert_non_null (level);
+        assert_true (strcmp (level, "debug") == 0 || strcmp (level, "info") == 0
+                     || strcmp (level, "warn") == 0 || strcmp (level, "error") == 0);
+        assert_string_equal (json_string_value (json_object_get (o, "service")), service);
+        const char *message = json_string_value (json_object_get (o, "message"));
+        assert_non_null (message);
+        const char *id = json_string_value (json_object_get (o, "event_id"));
+        if (id && strcmp (id, event_id) == 0 && strstr (message, needle))
+            matching++;
+        json_decref (o);
+        lines++;
+    }
+    fclose (f);
+    assert_true (lines > 0);
+    return matching;
+}
+
+static void
+test_json_logs_parse_line_by_line_and_name_the_event (void **state)
+{
+    e2e_stack_t *stack = *state;
+    static char ids[5 * ID_SIZE];
+    stack_begin (stack);
+    stack->json_logs = true;
+    assert_int_equal (stack_start_all (stack), 0);
+    assert_int_equal (stack_post_many (stack, 0, 5, ids), 5);
+    assert_int_equal (stack_wait_processed (stack, 5, 60000), 5);
+    /* a notification for an event the store never had: the worker prints
+       it, its PUT gets 404, and it says so on a line naming the event */
+    static const char ghost[] = "7d1f0a52-9b3c-4e8d-a6f1-0c2b3d4e5f60";
+    assert_int_equal (
+        stack_publish_notification (stack, ghost, "u-ghost", "never stored", "pending"), 0);
+    char worker_log[600];
+    snprintf (worker_log, sizeof worker_log, "%s", stack_log_path (stack, "worker0"));
+    assert_true (harness_wait_lines (worker_log, "not found at the gateway", 1, 30000) >= 1);
+    stack_end (stack);
+    assert_int_equal (s_check_json_log (worker_log, "herald-worker", ghost, "not found"), 1);
+    const char *services[][2] = { { "store", "herald-store" },
+                                  { "gateway", "herald-gateway" },
+                                  { "notifier", "herald-notifier" } };
+    for (size_t i = 0; i < 3; i++)
+        s_check_json_log (stack_log_path (stack, services[i][0]), services[i][1], "", "");
+}
+
 int
 main (void)
 {
@@ -305,6 +366,7 @@ main (void)
         cmocka_unit_test (test_every_service_counts_a_known_workload_exactly),
         cmocka_unit_test (test_a_full_queue_shows_as_nacks_then_republishes),
         cmocka_unit_test (test_herald_stat_shows_a_burst_and_blanks_a_service_that_is_down),
+        cmocka_unit_test (test_json_logs_parse_line_by_line_and_name_the_event),
     };
     return cmocka_run_group_tests (tests, stack_group_setup, stack_group_teardown);
 }
