@@ -77,6 +77,10 @@ publisher_publish (publisher_t *self, const publisher_message_t *msg, const char
     props.type = amqp_cstring_bytes (msg->routing_key);
     props.timestamp = msg->timestamp;
     props.app_id = amqp_cstring_bytes (self->app_id);
+    if (msg->correlation_id) {
+        props._flags |= AMQP_BASIC_CORRELATION_ID_FLAG;
+        props.correlation_id = amqp_cstring_bytes (msg->correlation_id);
+    }
     amqp_bytes_t body = { msg->len, (void *)msg->body };
     int rc =
         amqp_basic_publish (conn, BROKER_CHANNEL, amqp_cstring_bytes (BROKER_EXCHANGE),

@@ -37,8 +37,9 @@ typedef struct {
     const void *body;
     size_t len;
     const char *message_id;
-    uint64_t timestamp; /* seconds since the epoch */
-    bool mandatory;     /* returned by the broker if no queue takes it */
+    const char *correlation_id; /* the request that made the change (X-Request-Id); NULL none */
+    uint64_t timestamp;         /* seconds since the epoch */
+    bool mandatory;             /* returned by the broker if no queue takes it */
 } publisher_message_t;
 
 typedef enum {

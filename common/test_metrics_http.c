@@ -30,6 +30,7 @@ typedef struct {
     pthread_t loop;
     atomic_bool stop;
     atomic_bool serving; /* false: the loop polls but never serves */
+    atomic_bool paused;  /* the loop saw serving false and will not serve */
     pthread_t render_thread;
     int renders;
 } s_fixture_t;
@@ -56,9 +57,11 @@ s_loop (void *arg)
     s_fixture_t *self = arg;
     struct pollfd pfd = { .fd = metrics_http_fd (self->http), .events = POLLIN };
     while (!atomic_load (&self->stop)) {
-        if (atomic_load (&self->serving) && poll (&pfd, 1, 20) > 0)
+        bool serving = atomic_load (&self->serving);
+        atomic_store (&self->paused, !serving);
+        if (serving && poll (&pfd, 1, 20) > 0)
             metrics_http_serve (self->http);
-        else if (!atomic_load (&self->serving))
+        else if (!serving)
             usleep (20000);
     }
     return NULL;
@@ -149,6 +152,8 @@ test_a_loop_that_does_not_serve_makes_the_scrape_503_not_hang (void **state)
 {
     s_fixture_t *self = *state;
     atomic_store (&self->serving, false);
+    while (!atomic_load (&self->paused))
+        usleep (1000);
     char *resp = s_request (metrics_http_port (self->http), "GET", "/metrics");
     assert_non_null (strstr (resp, " 503 "));
     free (resp);

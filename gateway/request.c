@@ -3,8 +3,13 @@
  */
 #include "request.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 struct MHD_Response *
 request_static_response (const void *data, size_t len, const char *type)
@@ -50,6 +55,8 @@ request_queue_reply (request_t *req)
         MHD_add_response_header (r, MHD_HTTP_HEADER_CONNECTION, "close");
     if (reply->status == 201 && req->location[0])
         MHD_add_response_header (r, MHD_HTTP_HEADER_LOCATION, req->location);
+    if (req->request_id[0])
+        MHD_add_response_header (r, REQUEST_ID_HEADER, req->request_id);
     enum MHD_Result rc = request_queue_response (req, reply->status, r);
     MHD_destroy_response (r);
     return rc;
@@ -109,4 +116,30 @@ request_append (request_t *req, const char *data, size_t size, size_t max_body)
     }
     memcpy (req->body + req->len, data, size);
     req->len += size;
+}
+
+static char s_prefix[17];
+static pthread_once_t s_prefix_once = PTHREAD_ONCE_INIT;
+static atomic_uint_fast64_t s_counter;
+
+static void
+s_make_prefix (void)
+{
+    uint64_t r = 0;
+    if (getrandom (&r, sizeof r, 0) != (ssize_t)sizeof r)
+        r = (uint64_t)getpid () << 32 ^ (uint64_t)(uintptr_t)&r;
+    snprintf (s_prefix, sizeof s_prefix, "%016llx", (unsigned long long)r);
+}
+
+void
+request_identify (request_t *req)
+{
+    const char *given = MHD_lookup_connection_value (req->conn, MHD_HEADER_KIND, REQUEST_ID_HEADER);
+    if (given && proto_request_id_valid (given, strlen (given))) {
+        snprintf (req->request_id, sizeof req->request_id, "%s", given);
+        return;
+    }
+    pthread_once (&s_prefix_once, s_make_prefix);
+    uint64_t n = atomic_fetch_add_explicit (&s_counter, 1, memory_order_relaxed) + 1;
+    snprintf (req->request_id, sizeof req->request_id, "%s-%llx", s_prefix, (unsigned long long)n);
 }

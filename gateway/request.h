@@ -32,8 +32,16 @@ typedef struct {
     unsigned status;
     api_reply_t reply;
     char location[16 + PROTO_UUID_LEN];
+    char request_id[PROTO_REQUEST_ID_MAX + 1]; /* X-Request-Id: the client's, or one made */
     int64_t start_us, sent_us;
 } request_t;
+
+#define REQUEST_ID_HEADER "X-Request-Id"
+
+/* Sets req->request_id: the client's X-Request-Id when it is a valid one
+   (proto_request_id_valid), else a new one, unique in this process and
+   across processes (a random prefix made once, then a counter). */
+void request_identify (request_t *req);
 
 /* A response over data that outlives it (assets, fixed bodies), with its
    Content-Type. NULL when out of memory. */
@@ -45,7 +53,8 @@ enum MHD_Result request_queue_response (request_t *req, unsigned status,
                                         struct MHD_Response *response);
 
 /* Queues req->reply as JSON, handing its body to MHD (Allow, Retry-After
-   WWW-Authenticate and Location headers as the reply says). */
+   WWW-Authenticate and Location headers as the reply says, X-Request-Id
+   always). */
 enum MHD_Result request_queue_reply (request_t *req);
 
 /* Queues a {"detail": message} reply with status. */

@@ -84,6 +84,10 @@ s_send (server_t *self, request_t *req, proto_request_t *preq)
         return request_queue_detail (req, 503,
                                      "Too many requests in flight to the store, try again");
     preq->rid = rid;
+    if (preq->op == PROTO_OP_CREATE || preq->op == PROTO_OP_UPDATE) {
+        preq->has |= PROTO_HAS_REQUEST_ID; /* the event records it (issue 18) */
+        preq->request_id = (proto_str_t){ req->request_id, strlen (req->request_id) };
+    }
     if (store_client_send (self->store, preq) != 0) {
         if (errno == ENOMEM)
             return request_queue_detail (req, 500, "Out of memory");
@@ -316,6 +320,7 @@ s_access (void *cls, struct MHD_Connection *conn, const char *url, const char *m
         req->server = self;
         req->conn = conn;
         req->start_us = clock_mono_us ();
+        request_identify (req);
         metrics_inflight (self->metrics, 1);
         *con_cls = req;
         return s_begin (self, req, url, method);
@@ -354,8 +359,21 @@ s_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!req)
         return;
     *con_cls = NULL;
-    if (req->queued)
-        metrics_request (self->metrics, req->ep, req->status, clock_mono_us () - req->start_us);
+    if (req->queued) {
+        int64_t took_us = clock_mono_us () - req->start_us;
+        metrics_request (self->metrics, req->ep, req->status, took_us);
+        /* One line per request at debug: grep a request id (X-Request-Id)
+           over the services' logs to follow an event. */
+        log_debug ("%s %u%s%.*s request %s %.3f ms", api_endpoint_name (req->ep), req->status,
+                   req->location[0] ? " "
+                   : req->id        ? " /events/"
+                                    : "",
+                   req->location[0] ? (int)strlen (req->location) : (int)req->id_len,
+                   req->location[0] ? req->location
+                   : req->id        ? req->id
+                                    : "",
+                   req->request_id, (double)took_us / 1000);
+    }
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info (conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     clients_response_out (self->clients, info ? info->socket_context : NULL, clock_mono_ms ());

@@ -36,6 +36,7 @@
 #include "doorbell.h"
 #include "health.h"
 #include "log.h"
+#include "message.h"
 #include "metrics.h"
 #include "progress.h"
 #include "proto.h"
@@ -145,31 +146,16 @@ s_ack_store (relay_t *self)
 static int
 s_publish (relay_t *self, const proto_change_t *change)
 {
-    msgpack_sbuffer_clear (&self->body);
-    if (proto_notification_encode (change, &self->body) != 0) {
+    message_t msg;
+    if (message_make (&msg, change, &self->body) != 0) {
         log_error ("cannot encode change %llu", (unsigned long long)change->seq);
         return -1;
     }
-    char id[PROTO_UUID_LEN + 1];
-    proto_uuid_format (change->event.id, id);
-    char message_id[PROTO_UUID_LEN + 32];
-    snprintf (message_id, sizeof message_id, "%s:%llu", id, (unsigned long long)change->seq);
-    publisher_message_t message = {
-        .routing_key = proto_change_routing_key (change->kind),
-        .body = self->body.data,
-        .len = self->body.size,
-        .message_id = message_id,
-        .timestamp = (uint64_t)(clock_wall_ms () / 1000),
-        /* Only event.created is bound to a queue: an unroutable created
-           event is a loss, so it is mandatory; updates have no consumer by
-           design. */
-        .mandatory = change->kind == PROTO_CHANGE_CREATED,
-    };
     uint64_t tag = window_push_at (self->window, change->seq, clock_mono_us ());
     if (tag == 0)
         return -1; /* caller never asks for more than the room */
     const char *why;
-    int64_t sent = publisher_publish (self->publisher, &message, &why);
+    int64_t sent = publisher_publish (self->publisher, &msg.message, &why);
     if (sent < 0) {
         s_reset_channel (self, why);
         return -1;
@@ -177,6 +163,9 @@ s_publish (relay_t *self, const proto_change_t *change)
     /* Both count the publishes on this channel from 1. */
     assert ((uint64_t)sent == tag);
     self->published++;
+    log_debug ("published %s event %s seq %llu request %s", proto_change_kind_name (change->kind),
+               msg.event_id, (unsigned long long)change->seq,
+               msg.request_id[0] ? msg.request_id : "-");
     if (change->kind == PROTO_CHANGE_CREATED)
         self->m->published_created++;
     else

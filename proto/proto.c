@@ -273,3 +273,14 @@ proto_uuid_format (const uint8_t id[16], char out[PROTO_UUID_LEN + 1])
     }
     out[pos] = '\0';
 }
+
+bool
+proto_request_id_valid (const char *text, size_t len)
+{
+    if (!text || len == 0 || len > PROTO_REQUEST_ID_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (text[i] < 0x21 || text[i] > 0x7e)
+            return false;
+    return true;
+}

@@ -39,6 +39,7 @@
 #define PROTO_FEED_READ_MAX 1000      /* records per feed_read reply */
 #define PROTO_FRAME_MAX (1024 * 1024) /* bytes; larger frames are malformed */
 #define PROTO_UUID_LEN 36             /* canonical text form, no NUL */
+#define PROTO_REQUEST_ID_MAX 64       /* bytes of a request id (X-Request-Id) */
 /* Largest configurable string limit; strings in replies are checked
    against it (the reply decoder takes no limits). */
 #define PROTO_LIMIT_CAP 65536
@@ -115,10 +116,16 @@ typedef struct {
     proto_str_t user_id;
     proto_str_t description;
     proto_str_t status;
-    int64_t created_at; /* Unix ms */
-    int64_t updated_at; /* Unix ms */
-    uint64_t seq;       /* sequence number of the event's latest mutation */
+    int64_t created_at;     /* Unix ms */
+    int64_t updated_at;     /* Unix ms */
+    uint64_t seq;           /* sequence number of the event's latest mutation */
+    proto_str_t request_id; /* the request of that mutation (X-Request-Id); ptr NULL: none */
 } proto_event_t;
+
+/* Whether text is a request id: 1..PROTO_REQUEST_ID_MAX bytes of printable
+   ASCII without spaces (0x21..0x7e), so it is safe in a header, a log line
+   and an AMQP property as it is. */
+bool proto_request_id_valid (const char *text, size_t len);
 
 /* ---- Requests ------------------------------------------------------------ */
 
@@ -154,13 +161,15 @@ enum {
     PROTO_HAS_MAX = 1u << 7,
     PROTO_HAS_SEQ = 1u << 8,
     PROTO_HAS_STORE_ID = 1u << 9,
+    PROTO_HAS_REQUEST_ID = 1u << 10,
 };
 
 /* One store request. Which fields an op takes (PROTOCOL.md has the table):
      ping      —
-     create    user_id, description (both required)
+     create    user_id, description (both required); optional request_id
      get       event_id (required)
-     update    event_id (required) + at least one of status, user_id, description
+     update    event_id (required) + at least one of status, user_id, description;
+               optional request_id
      list      optional user_id, status (exact filters), after, limit
      feed_read optional from (first seq wanted; absent = acked cursor + 1), max
      feed_ack  seq (required): every record with seq <= this is acknowledged;
@@ -180,6 +189,7 @@ typedef struct {
     uint32_t max;
     uint64_t seq;
     uint8_t store_id[16];
+    proto_str_t request_id; /* create / update: recorded on the event (proto_request_id_valid) */
 } proto_request_t;
 
 /* ---- Replies ------------------------------------------------------------- */

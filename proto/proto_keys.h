@@ -39,6 +39,7 @@
     X (STATS, "stats")                                                                             \
     /* the store's identity: in replies, feed_ack's fence, the journal header */                   \
     X (STORE_ID, "store_id")                                                                       \
+    X (REQUEST_ID, "request_id")                                                                   \
     /* change records and notifications */                                                         \
     X (KIND, "kind")                                                                               \
     X (TYPE, "type")                                                                               \

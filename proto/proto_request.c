@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef enum { S_UUID, S_TEXT, S_COUNT, S_U64 } s_kind_t;
+typedef enum { S_UUID, S_TEXT, S_COUNT, S_U64, S_REQUEST_ID } s_kind_t;
 
 typedef struct {
     unsigned bit; /* PROTO_HAS_* */
@@ -36,6 +36,7 @@ static const s_field_t s_fields[] = {
     { PROTO_HAS_MAX, PROTO_KEY_MAX, S_COUNT, PROTO_FEED_READ_MAX },
     { PROTO_HAS_SEQ, PROTO_KEY_SEQ, S_U64, 0 },
     { PROTO_HAS_STORE_ID, PROTO_KEY_STORE_ID, S_UUID, 0 },
+    { PROTO_HAS_REQUEST_ID, PROTO_KEY_REQUEST_ID, S_REQUEST_ID, 0 },
 };
 #define S_FIELD_COUNT (sizeof s_fields / sizeof s_fields[0])
 
@@ -44,11 +45,11 @@ static const struct {
     unsigned takes;
     unsigned requires;
 } s_ops[PROTO_OP_COUNT_] = {
-    [PROTO_OP_CREATE] = { PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION,
+    [PROTO_OP_CREATE] = { PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION | PROTO_HAS_REQUEST_ID,
                           PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION },
     [PROTO_OP_GET] = { PROTO_HAS_EVENT_ID, PROTO_HAS_EVENT_ID },
     [PROTO_OP_UPDATE] = { PROTO_HAS_EVENT_ID | PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION
-                              | PROTO_HAS_STATUS,
+                              | PROTO_HAS_STATUS | PROTO_HAS_REQUEST_ID,
                           PROTO_HAS_EVENT_ID },
     [PROTO_OP_LIST] = { PROTO_HAS_USER_ID | PROTO_HAS_STATUS | PROTO_HAS_AFTER | PROTO_HAS_LIMIT,
                         0 },
@@ -92,6 +93,8 @@ s_slot (proto_request_t *req, unsigned bit)
         return &req->max;
     case PROTO_HAS_STORE_ID:
         return req->store_id;
+    case PROTO_HAS_REQUEST_ID:
+        return &req->request_id;
     default:
         return &req->seq;
     }
@@ -109,6 +112,8 @@ s_read_field (const s_field_t *f, const msgpack_object *o, const proto_limits_t 
         return wire_read_uuid (o, f->key, slot, err);
     case S_TEXT:
         return wire_read_text (o, f->key, s_text_max (limits, f->bit), slot, err);
+    case S_REQUEST_ID:
+        return wire_read_request_id (o, f->key, slot, err);
     case S_U64:
         return wire_read_uint (o, f->key, slot, err);
     case S_COUNT:
@@ -271,6 +276,7 @@ proto_request_encode (const proto_request_t *req, msgpack_sbuffer *out)
             rc |= wire_pack_uuid (&pk, slot);
             break;
         case S_TEXT:
+        case S_REQUEST_ID:
             rc |= wire_pack_str (&pk, *(proto_str_t *)slot);
             break;
         case S_COUNT:

@@ -380,6 +380,20 @@ wire_read_text (const msgpack_object *o, proto_key_t key, size_t max, proto_str_
 }
 
 proto_decode_t
+wire_read_request_id (const msgpack_object *o, proto_key_t key, proto_str_t *out,
+                      proto_error_t *err)
+{
+    proto_decode_t rc = wire_read_str (o, key, out, err);
+    if (rc != PROTO_DECODE_OK)
+        return rc;
+    if (!proto_request_id_valid (out->ptr, out->len))
+        return wire_fail (err, PROTO_DECODE_INVALID, key,
+                          "a request id is 1 to %d printable ASCII characters without spaces",
+                          PROTO_REQUEST_ID_MAX);
+    return PROTO_DECODE_OK;
+}
+
+proto_decode_t
 wire_read_uuid (const msgpack_object *o, proto_key_t key, uint8_t out[16], proto_error_t *err)
 {
     proto_str_t text = PROTO_STR_NONE;
@@ -424,6 +438,11 @@ wire_event_decode (const msgpack_object *o, const proto_limits_t *limits, proto_
                                 err))
         || (rc = wire_read_uint (m.val[PROTO_KEY_SEQ], PROTO_KEY_SEQ, &ev->seq, err)))
         return rc;
+    /* Optional: events recorded before request ids, or without one. */
+    if (wire_present (&m, PROTO_KEY_REQUEST_ID)
+        && (rc = wire_read_request_id (m.val[PROTO_KEY_REQUEST_ID], PROTO_KEY_REQUEST_ID,
+                                       &ev->request_id, err)))
+        return rc;
     return PROTO_DECODE_OK;
 }
 
@@ -461,7 +480,8 @@ wire_pack_uuid (msgpack_packer *pk, const uint8_t id[16])
 int
 wire_pack_event (msgpack_packer *pk, const proto_event_t *ev)
 {
-    int rc = msgpack_pack_map (pk, 7);
+    bool has_request_id = ev->request_id.ptr && ev->request_id.len > 0;
+    int rc = msgpack_pack_map (pk, has_request_id ? 8 : 7);
     rc |= wire_pack_key (pk, PROTO_KEY_EVENT_ID);
     rc |= wire_pack_uuid (pk, ev->id);
     rc |= wire_pack_key (pk, PROTO_KEY_USER_ID);
@@ -476,5 +496,9 @@ wire_pack_event (msgpack_packer *pk, const proto_event_t *ev)
     rc |= msgpack_pack_int64 (pk, ev->updated_at);
     rc |= wire_pack_key (pk, PROTO_KEY_SEQ);
     rc |= msgpack_pack_uint64 (pk, ev->seq);
+    if (has_request_id) {
+        rc |= wire_pack_key (pk, PROTO_KEY_REQUEST_ID);
+        rc |= wire_pack_str (pk, ev->request_id);
+    }
     return rc ? -1 : 0;
 }

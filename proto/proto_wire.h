@@ -66,6 +66,9 @@ proto_decode_t wire_read_str (const msgpack_object *o, proto_key_t key, proto_st
 /* A string that must pass proto_check_string against max (INVALID if not). */
 proto_decode_t wire_read_text (const msgpack_object *o, proto_key_t key, size_t max,
                                proto_str_t *out, proto_error_t *err);
+/* A request id (proto_request_id_valid; INVALID if the text is not one). */
+proto_decode_t wire_read_request_id (const msgpack_object *o, proto_key_t key, proto_str_t *out,
+                                     proto_error_t *err);
 /* A canonical UUID string (INVALID if the text is not one). */
 proto_decode_t wire_read_uuid (const msgpack_object *o, proto_key_t key, uint8_t out[16],
                                proto_error_t *err);

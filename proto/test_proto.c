@@ -89,6 +89,10 @@ s_assert_event (const proto_event_t *got, const proto_event_t *want)
     assert_int_equal (got->created_at, want->created_at);
     assert_int_equal (got->updated_at, want->updated_at);
     assert_int_equal (got->seq, want->seq);
+    if (want->request_id.ptr && want->request_id.len)
+        s_assert_str (got->request_id, want->request_id);
+    else
+        assert_null (got->request_id.ptr);
 }
 
 /* True when the slice lies inside [buf, buf + len). */
@@ -204,6 +208,8 @@ s_request_round_trip (const proto_request_t *in)
         assert_int_equal (out.seq, in->seq);
     if (in->has & PROTO_HAS_STORE_ID)
         assert_memory_equal (out.store_id, in->store_id, 16);
+    if (in->has & PROTO_HAS_REQUEST_ID)
+        s_assert_str (out.request_id, in->request_id);
     msgpack_sbuffer_destroy (&sb);
 }
 
@@ -218,6 +224,18 @@ test_request_every_op_round_trips (void **state)
           .has = PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION,
           .user_id = ev.user_id,
           .description = ev.description },
+        { .op = PROTO_OP_CREATE,
+          .rid = 12,
+          .has = PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION | PROTO_HAS_REQUEST_ID,
+          .user_id = ev.user_id,
+          .description = ev.description,
+          .request_id = PROTO_STR ("req-7f3a:9") },
+        { .op = PROTO_OP_UPDATE,
+          .rid = 13,
+          .has = PROTO_HAS_EVENT_ID | PROTO_HAS_STATUS | PROTO_HAS_REQUEST_ID,
+          .status = PROTO_STR ("processed"),
+          .request_id =
+              PROTO_STR ("0123456789012345678901234567890123456789012345678901234567890123") },
         { .op = PROTO_OP_GET, .rid = 3, .has = PROTO_HAS_EVENT_ID },
         { .op = PROTO_OP_UPDATE,
           .rid = 4,
@@ -491,6 +509,8 @@ test_notification_both_kinds_round_trip (void **state)
     proto_limits_t limits = proto_limits_default ();
     for (int kind = PROTO_CHANGE_CREATED; kind <= PROTO_CHANGE_UPDATED; kind++) {
         proto_change_t in = { .seq = 42, .kind = kind, .event = sample_event (3) };
+        if (kind == PROTO_CHANGE_UPDATED)
+            in.event.request_id = PROTO_STR ("gw-1:2"); /* the created one has none */
         msgpack_sbuffer_clear (&sb);
         assert_int_equal (proto_notification_encode (&in, &sb), 0);
         proto_change_t out;
@@ -502,6 +522,37 @@ test_notification_both_kinds_round_trip (void **state)
         s_assert_event (&out.event, &in.event);
         assert_true (s_borrowed (out.event.user_id, sb.data, sb.size));
     }
+    msgpack_sbuffer_destroy (&sb);
+}
+
+static void
+test_request_id_is_printable_ascii_without_spaces_up_to_64_bytes (void **state)
+{
+    assert_true (proto_request_id_valid ("a", 1));
+    assert_true (proto_request_id_valid ("!~", 2));
+    char long_id[PROTO_REQUEST_ID_MAX + 1];
+    memset (long_id, 'x', sizeof long_id);
+    assert_true (proto_request_id_valid (long_id, PROTO_REQUEST_ID_MAX));
+    assert_false (proto_request_id_valid (long_id, PROTO_REQUEST_ID_MAX + 1));
+    assert_false (proto_request_id_valid ("", 0));
+    assert_false (proto_request_id_valid ("a b", 3));
+    assert_false (proto_request_id_valid ("a\nb", 3));
+    assert_false (proto_request_id_valid ("\xc3\xa9", 2));
+    /* on the wire: a create with a bad one is refused, naming the field */
+    proto_request_t req = { .op = PROTO_OP_CREATE,
+                            .rid = 1,
+                            .has = PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION | PROTO_HAS_REQUEST_ID,
+                            .user_id = PROTO_STR ("u"),
+                            .description = PROTO_STR ("d"),
+                            .request_id = PROTO_STR ("has space") };
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    assert_int_equal (proto_request_encode (&req, &sb), 0);
+    proto_request_t out;
+    proto_error_t err;
+    assert_int_equal (proto_request_decode (sb.data, sb.size, NULL, &out, &err),
+                      PROTO_DECODE_INVALID);
+    assert_string_equal (err.field, "request_id");
     msgpack_sbuffer_destroy (&sb);
 }
 
@@ -528,6 +579,7 @@ test_proto_codec_run (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_request_every_op_round_trips),
+        cmocka_unit_test (test_request_id_is_printable_ascii_without_spaces_up_to_64_bytes),
         cmocka_unit_test (test_request_encode_refuses_invalid_op),
         cmocka_unit_test (test_request_ignores_unknown_keys_and_fields_the_op_does_not_take),
         cmocka_unit_test (test_request_nil_means_absent),

@@ -142,7 +142,8 @@ s_create (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
     uint8_t id[16];
     s_new_id (self, id);
     uint64_t seq = feed_next_seq (self->feed);
-    if (event_table_create (self->table, id, req->user_id, req->description, s_pending,
+    proto_str_t request_id = (req->has & PROTO_HAS_REQUEST_ID) ? req->request_id : PROTO_STR_NONE;
+    if (event_table_create (self->table, id, req->user_id, req->description, s_pending, request_id,
                             clock_wall_ms (), seq, &self->changed)
         != 0)
         return PROTO_E_INTERNAL;
@@ -176,7 +177,8 @@ s_update (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
     proto_str_t description =
         (req->has & PROTO_HAS_DESCRIPTION) ? req->description : PROTO_STR_NONE;
     proto_str_t status = (req->has & PROTO_HAS_STATUS) ? req->status : PROTO_STR_NONE;
-    if (event_table_update (self->table, index, user_id, description, status, now,
+    proto_str_t request_id = (req->has & PROTO_HAS_REQUEST_ID) ? req->request_id : PROTO_STR_NONE;
+    if (event_table_update (self->table, index, user_id, description, status, request_id, now,
                             feed_next_seq (self->feed))
         != 0)
         return PROTO_E_INTERNAL;

@@ -27,7 +27,8 @@ typedef struct {
     uint32_t user_len;
     uint32_t description_len;
     uint32_t status_len;
-    char data[]; /* user_id, description, status */
+    uint8_t request_id_len; /* PROTO_REQUEST_ID_MAX fits; 0: none */
+    char data[];            /* user_id, description, status, request_id */
 } event_t;
 
 /* A user_id's chain. The key is read from the last event's block. */
@@ -306,14 +307,17 @@ s_user_unlink (event_table_t *self, uint32_t index)
 /* ---- Events ---------------------------------------------------------------- */
 
 static event_t *
-s_block_new (proto_str_t user_id, proto_str_t description, proto_str_t status)
+s_block_new (proto_str_t user_id, proto_str_t description, proto_str_t status,
+             proto_str_t request_id)
 {
-    event_t *event = malloc (sizeof *event + user_id.len + description.len + status.len);
+    size_t rid_len = request_id.ptr && request_id.len <= PROTO_REQUEST_ID_MAX ? request_id.len : 0;
+    event_t *event = malloc (sizeof *event + user_id.len + description.len + status.len + rid_len);
     if (!event)
         return NULL;
     event->user_len = (uint32_t)user_id.len;
     event->description_len = (uint32_t)description.len;
     event->status_len = (uint32_t)status.len;
+    event->request_id_len = (uint8_t)rid_len;
     char *p = event->data;
     if (user_id.len)
         memcpy (p, user_id.ptr, user_id.len);
@@ -323,13 +327,24 @@ s_block_new (proto_str_t user_id, proto_str_t description, proto_str_t status)
     p += description.len;
     if (status.len)
         memcpy (p, status.ptr, status.len);
+    p += status.len;
+    if (rid_len)
+        memcpy (p, request_id.ptr, rid_len);
     return event;
+}
+
+/* Bytes of an event's strings. */
+static size_t
+s_strings (const event_t *event)
+{
+    return (size_t)event->user_len + event->description_len + event->status_len
+           + event->request_id_len;
 }
 
 int
 event_table_create (event_table_t *self, const uint8_t id[16], proto_str_t user_id,
-                    proto_str_t description, proto_str_t status, int64_t now_ms, uint64_t seq,
-                    uint32_t *index)
+                    proto_str_t description, proto_str_t status, proto_str_t request_id,
+                    int64_t now_ms, uint64_t seq, uint32_t *index)
 {
     assert (self);
     if (self->count >= EVENT_TABLE_MAX)
@@ -347,7 +362,7 @@ event_table_create (event_table_t *self, const uint8_t id[16], proto_str_t user_
     uint64_t *slot = s_ids_slot (self, id);
     if (*slot != S_EMPTY)
         return -1; /* the id exists */
-    event_t *event = s_block_new (user_id, description, status);
+    event_t *event = s_block_new (user_id, description, status, request_id);
     if (!event)
         return -1;
     memcpy (event->id, id, 16);
@@ -357,14 +372,15 @@ event_table_create (event_table_t *self, const uint8_t id[16], proto_str_t user_
     self->order[at] = event;
     *slot = s_ids_entry (id, at);
     s_user_link (self, at);
-    self->string_bytes += user_id.len + description.len + status.len;
+    self->string_bytes += s_strings (event);
     *index = at;
     return 0;
 }
 
 int
 event_table_update (event_table_t *self, uint32_t index, proto_str_t user_id,
-                    proto_str_t description, proto_str_t status, int64_t now_ms, uint64_t seq)
+                    proto_str_t description, proto_str_t status, proto_str_t request_id,
+                    int64_t now_ms, uint64_t seq)
 {
     assert (self);
     assert (index < self->count);
@@ -375,9 +391,11 @@ event_table_update (event_table_t *self, uint32_t index, proto_str_t user_id,
     bool user_changes =
         user_id.ptr
         && (user_id.len != cur_user.len || memcmp (user_id.ptr, cur_user.ptr, user_id.len) != 0);
+    size_t rid_len = request_id.ptr && request_id.len <= PROTO_REQUEST_ID_MAX ? request_id.len : 0;
     bool same_size = (!user_id.ptr || user_id.len == cur_user.len)
                      && (!description.ptr || description.len == cur_desc.len)
-                     && (!status.ptr || status.len == cur_status.len);
+                     && (!status.ptr || status.len == cur_status.len)
+                     && rid_len == old->request_id_len;
     event_t *event = old;
     if (user_changes && s_users_reserve (self) != 0)
         return -1;
@@ -387,7 +405,7 @@ event_table_update (event_table_t *self, uint32_t index, proto_str_t user_id,
            nothing forbids it), so build before freeing. */
         event =
             s_block_new (user_id.ptr ? user_id : cur_user, description.ptr ? description : cur_desc,
-                         status.ptr ? status : cur_status);
+                         status.ptr ? status : cur_status, request_id);
         if (!event)
             return -1;
         memcpy (event, old, offsetof (event_t, user_len));
@@ -397,12 +415,15 @@ event_table_update (event_table_t *self, uint32_t index, proto_str_t user_id,
             memmove (old->data + old->user_len, description.ptr, description.len);
         if (status.ptr)
             memmove (old->data + old->user_len + old->description_len, status.ptr, status.len);
+        if (rid_len)
+            memmove (old->data + old->user_len + old->description_len + old->status_len,
+                     request_id.ptr, rid_len);
     }
     if (user_changes)
         s_user_unlink (self, index); /* reads the user_id still in old */
     if (event != old) {
-        self->string_bytes += event->user_len + event->description_len + event->status_len;
-        self->string_bytes -= old->user_len + old->description_len + old->status_len;
+        self->string_bytes += s_strings (event);
+        self->string_bytes -= s_strings (old);
         self->order[index] = event;
         free (old);
     } else if (user_id.ptr)
@@ -427,6 +448,9 @@ event_table_view (event_table_t *self, uint32_t index, proto_event_t *out)
     out->created_at = event->created_at;
     out->updated_at = event->updated_at;
     out->seq = event->seq;
+    out->request_id = event->request_id_len ? (proto_str_t){ out->status.ptr + event->status_len,
+                                                             event->request_id_len }
+                                            : PROTO_STR_NONE;
 }
 
 /* ---- Listing --------------------------------------------------------------- */

@@ -53,23 +53,26 @@ void event_table_destroy (event_table_t **self_p);
 /* Number of events. */
 size_t event_table_size (event_table_t *self);
 
-/* Creates an event with the given id (copying the strings), created_at =
-   updated_at = now_ms and the given seq. On success stores its index in
+/* Creates an event with the given id (copying the strings; request_id, the
+   request that made it, may be PROTO_STR_NONE), created_at = updated_at =
+   now_ms and the given seq. On success stores its index in
    *index and returns 0; returns -1 when out of memory, when the id already
    exists or the table is full — the table is then unchanged. */
 int event_table_create (event_table_t *self, const uint8_t id[16], proto_str_t user_id,
-                        proto_str_t description, proto_str_t status, int64_t now_ms, uint64_t seq,
-                        uint32_t *index);
+                        proto_str_t description, proto_str_t status, proto_str_t request_id,
+                        int64_t now_ms, uint64_t seq, uint32_t *index);
 
 /* Index of the event with this id, or EVENT_TABLE_NONE. */
 uint32_t event_table_find (event_table_t *self, const uint8_t id[16]);
 
-/* Replaces the fields whose ptr is non-NULL, sets updated_at = now_ms and
+/* Replaces the fields whose ptr is non-NULL, the request id always (the
+   update's own, PROTO_STR_NONE for none), sets updated_at = now_ms and
    seq. Changing user_id moves the event to the new user's chain (a walk of
    both chains: user_id changes are rare). Returns 0, or -1 when out of
    memory, the event then unchanged. index must be valid. */
 int event_table_update (event_table_t *self, uint32_t index, proto_str_t user_id,
-                        proto_str_t description, proto_str_t status, int64_t now_ms, uint64_t seq);
+                        proto_str_t description, proto_str_t status, proto_str_t request_id,
+                        int64_t now_ms, uint64_t seq);
 
 /* Fills out with the event's current state. Strings are borrowed from the
    table until the next update of this event. index must be valid. */

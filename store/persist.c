@@ -66,12 +66,12 @@ static int
 s_restore_event (persist_t *self, const proto_event_t *ev, uint64_t seq, uint32_t *index)
 {
     if (event_table_create (self->table, ev->id, ev->user_id, ev->description, ev->status,
-                            ev->created_at, seq, index)
+                            ev->request_id, ev->created_at, seq, index)
         != 0)
         return -1;
     if (ev->updated_at != ev->created_at)
         event_table_update (self->table, *index, PROTO_STR_NONE, PROTO_STR_NONE, PROTO_STR_NONE,
-                            ev->updated_at, seq);
+                            ev->request_id, ev->updated_at, seq);
     return 0;
 }
 
@@ -101,7 +101,7 @@ s_apply_change (persist_t *self, const proto_journal_record_t *rec, uint64_t seq
     if (index == EVENT_TABLE_NONE)
         return s_fail (why, size, "update of an event never created");
     if (event_table_update (self->table, index, rec->event.user_id, rec->event.description,
-                            rec->event.status, rec->event.updated_at, seq)
+                            rec->event.status, rec->event.request_id, rec->event.updated_at, seq)
         != 0)
         return s_fail (why, size, "out of memory");
     return s_append_feed (self, PROTO_CHANGE_UPDATED, index, why, size);

@@ -36,7 +36,7 @@ s_add (event_table_t *table, uint32_t n, const char *user, const char *status)
     s_id (id, n);
     uint32_t index = EVENT_TABLE_NONE;
     assert_int_equal (event_table_create (table, id, s_str (user), s_str ("desc"), s_str (status),
-                                          1000 + n, n, &index),
+                                          PROTO_STR_NONE, 1000 + n, n, &index),
                       0);
     return index;
 }
@@ -65,7 +65,7 @@ test_event_table_create_then_find_and_view (void **state)
     s_id (id, 7);
     uint32_t index;
     assert_int_equal (event_table_create (table, id, s_str ("u-42"), s_str ("Your order shipped"),
-                                          s_str ("pending"), 1234, 9, &index),
+                                          s_str ("pending"), PROTO_STR_NONE, 1234, 9, &index),
                       0);
     assert_int_equal (event_table_size (table), 1);
     assert_int_equal (event_table_find (table, id), index);
@@ -102,8 +102,9 @@ test_event_table_refuses_duplicate_id (void **state)
     uint8_t id[16];
     s_id (id, 3);
     uint32_t index;
-    assert_int_equal (
-        event_table_create (table, id, s_str ("v"), s_str ("d"), s_str ("s"), 1, 1, &index), -1);
+    assert_int_equal (event_table_create (table, id, s_str ("v"), s_str ("d"), s_str ("s"),
+                                          PROTO_STR_NONE, 1, 1, &index),
+                      -1);
     assert_int_equal (event_table_size (table), 1);
 }
 
@@ -114,7 +115,7 @@ test_event_table_update_changes_only_given_fields (void **state)
     uint32_t index = s_add (table, 1, "alice", "pending");
     /* Same-size status change, then a longer description (new block). */
     assert_int_equal (event_table_update (table, index, PROTO_STR_NONE, PROTO_STR_NONE,
-                                          s_str ("sending"), 5000, 20),
+                                          s_str ("sending"), PROTO_STR_NONE, 5000, 20),
                       0);
     proto_event_t view;
     event_table_view (table, index, &view);
@@ -125,7 +126,7 @@ test_event_table_update_changes_only_given_fields (void **state)
     assert_int_equal (view.seq, 20);
     assert_int_equal (event_table_update (table, index, PROTO_STR_NONE,
                                           s_str ("a much longer description than before"),
-                                          s_str ("processed"), 6000, 21),
+                                          s_str ("processed"), PROTO_STR_NONE, 6000, 21),
                       0);
     event_table_view (table, index, &view);
     assert_int_equal (view.description.len, 37);
@@ -271,8 +272,9 @@ test_event_table_user_change_moves_event_between_chains (void **state)
     uint32_t moves[] = { 3, 0, 5, 1 };
     for (size_t m = 0; m < 4; m++) {
         proto_str_t to = moves[m] == 0 ? s_str ("zed") : s_str ("even");
-        assert_int_equal (
-            event_table_update (table, moves[m], to, PROTO_STR_NONE, PROTO_STR_NONE, 1, 50 + m), 0);
+        assert_int_equal (event_table_update (table, moves[m], to, PROTO_STR_NONE, PROTO_STR_NONE,
+                                              PROTO_STR_NONE, 1, 50 + m),
+                          0);
     }
     s_list (table, "odd", NULL, NULL, 10, out, &n, &more, 0);
     assert_int_equal (n, 0);
@@ -284,8 +286,9 @@ test_event_table_user_change_moves_event_between_chains (void **state)
     uint32_t want[] = { 1, 2, 3, 4, 5 };
     assert_memory_equal (out, want, sizeof want);
     /* And back: a user whose chain emptied is found again. */
-    assert_int_equal (
-        event_table_update (table, 2, s_str ("odd"), PROTO_STR_NONE, PROTO_STR_NONE, 1, 60), 0);
+    assert_int_equal (event_table_update (table, 2, s_str ("odd"), PROTO_STR_NONE, PROTO_STR_NONE,
+                                          PROTO_STR_NONE, 1, 60),
+                      0);
     s_list (table, "odd", NULL, NULL, 10, out, &n, &more, 0);
     assert_int_equal (n, 1);
     assert_int_equal (out[0], 2);
@@ -330,23 +333,23 @@ test_event_table_bytes_follow_the_strings (void **state)
     uint8_t id[16] = { 1 };
     uint32_t index;
     assert_int_equal (event_table_create (table, id, PROTO_STR ("user"), PROTO_STR ("twelve bytes"),
-                                          PROTO_STR ("pending"), 1, 1, &index),
+                                          PROTO_STR ("pending"), PROTO_STR_NONE, 1, 1, &index),
                       0);
     size_t overhead = event_table_overhead_bytes (table);
     assert_int_equal (event_table_bytes (table), overhead + 4 + 12 + 7);
     assert_true (event_table_bytes (table) > empty);
     /* A longer description grows it, a same-size rewrite does not. */
     assert_int_equal (event_table_update (table, index, PROTO_STR_NONE,
-                                          PROTO_STR ("twenty-two bytes long!"), PROTO_STR_NONE, 2,
-                                          2),
+                                          PROTO_STR ("twenty-two bytes long!"), PROTO_STR_NONE,
+                                          PROTO_STR_NONE, 2, 2),
                       0);
     assert_int_equal (event_table_bytes (table), overhead + 4 + 22 + 7);
     assert_int_equal (event_table_update (table, index, PROTO_STR_NONE, PROTO_STR_NONE,
-                                          PROTO_STR ("handled"), 3, 3),
+                                          PROTO_STR ("handled"), PROTO_STR_NONE, 3, 3),
                       0);
     assert_int_equal (event_table_bytes (table), overhead + 4 + 22 + 7);
     assert_int_equal (event_table_update (table, index, PROTO_STR ("u"), PROTO_STR_NONE,
-                                          PROTO_STR ("done"), 4, 4),
+                                          PROTO_STR ("done"), PROTO_STR_NONE, 4, 4),
                       0);
     assert_int_equal (event_table_bytes (table), event_table_overhead_bytes (table) + 1 + 22 + 4);
 }

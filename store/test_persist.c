@@ -134,11 +134,12 @@ s_dump (fixture_t *self)
         event_table_view (table, i, &ev);
         char id[PROTO_UUID_LEN + 1];
         proto_uuid_format (ev.id, id);
-        len += (size_t)snprintf (text + len, cap - len, "%s %.*s %.*s %.*s %lld %lld %llu\n", id,
-                                 (int)ev.user_id.len, ev.user_id.ptr, (int)ev.description.len,
+        len += (size_t)snprintf (text + len, cap - len, "%s %.*s %.*s %.*s %lld %lld %llu [%.*s]\n",
+                                 id, (int)ev.user_id.len, ev.user_id.ptr, (int)ev.description.len,
                                  ev.description.ptr, (int)ev.status.len, ev.status.ptr,
                                  (long long)ev.created_at, (long long)ev.updated_at,
-                                 (unsigned long long)ev.seq);
+                                 (unsigned long long)ev.seq, (int)ev.request_id.len,
+                                 ev.request_id.ptr ? ev.request_id.ptr : "");
         assert_true (len < cap - 512);
     }
     feed_record_t rec[64];
@@ -173,6 +174,23 @@ s_history (fixture_t *self, int events)
     req.user_id = PROTO_STR ("moved-user");
     req.description = PROTO_STR ("a longer description than before, \xe2\x9c\x93");
     assert_int_equal (s_call (self, &req)->status, PROTO_OK);
+    /* request ids (X-Request-Id) on a create and on updates come back too */
+    proto_request_t create = { .op = PROTO_OP_CREATE,
+                               .has =
+                                   PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION | PROTO_HAS_REQUEST_ID,
+                               .user_id = PROTO_STR ("u-rid"),
+                               .description = PROTO_STR ("traced"),
+                               .request_id = PROTO_STR ("req-create-1") };
+    proto_reply_t *r = s_call (self, &create);
+    assert_int_equal (r->status, PROTO_OK);
+    memcpy (req.event_id, r->event.id, 16);
+    req.has = PROTO_HAS_EVENT_ID | PROTO_HAS_STATUS | PROTO_HAS_REQUEST_ID;
+    req.status = PROTO_STR ("processed");
+    req.request_id = PROTO_STR ("req-update-22");
+    assert_int_equal (s_call (self, &req)->status, PROTO_OK);
+    memcpy (req.event_id, ids[2], 16);
+    req.request_id = PROTO_STR ("req-3");
+    assert_int_equal (s_call (self, &req)->status, PROTO_OK);
     assert_int_equal (s_ack (self, (uint64_t)events / 2)->status, PROTO_OK);
 }
 
@@ -191,6 +209,8 @@ test_reopen_restores_events_feed_and_cursor_exactly (void **state)
     s_open (self, 1000, 1 << 30);
     char *after = s_dump (self);
     assert_string_equal (before, after);
+    assert_non_null (strstr (after, " [req-update-22]\n"));
+    assert_non_null (strstr (after, " [req-3]\n"));
     assert_memory_equal (persist_store_id (self->persist), id, 16);
     /* ... and the replies say so: the same store_id as before. */
     proto_request_t ping = { .op = PROTO_OP_PING };

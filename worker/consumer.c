@@ -33,9 +33,10 @@ typedef struct {
     delivery_t delivery; /* owned */
     proto_change_t n;    /* strings borrow delivery.body */
     char id[PROTO_UUID_LEN + 1];
-    uint64_t epoch;      /* connection the delivery came on */
-    bool checked;        /* GET done, or not needed (first delivery) */
-    bool says_processed; /* the message carries status "processed" */
+    char request_id[PROTO_REQUEST_ID_MAX + 1]; /* the change's (X-Request-Id), "" none */
+    uint64_t epoch;                            /* connection the delivery came on */
+    bool checked;                              /* GET done, or not needed (first delivery) */
+    bool says_processed;                       /* the message carries status "processed" */
     bool printed;
     int failures;
     int64_t http_started; /* mono us of the request in flight */
@@ -154,6 +155,8 @@ s_print (consumer_t *self, job_t *job)
         != 0)
         log_error ("event %s: the notification line could not be written", job->id);
     job->printed = true;
+    log_debug ("event %s printed (request %s)", job->id,
+               job->request_id[0] ? job->request_id : "-");
     self->printed++;
     self->m->printed++;
 }
@@ -169,12 +172,13 @@ s_issue (consumer_t *self, job_t *job)
     int rc;
     job->state = JOB_HTTP;
     job->http_started = clock_mono_us ();
+    const char *rid = job->request_id[0] ? job->request_id : NULL;
     if (!job->checked)
-        rc = gateway_client_start_get (self->gateway, slot, job->id);
+        rc = gateway_client_start_get (self->gateway, slot, job->id, rid);
     else {
         if (!job->printed)
             s_print (self, job);
-        rc = gateway_client_start_put (self->gateway, slot, job->id);
+        rc = gateway_client_start_put (self->gateway, slot, job->id, rid);
     }
     if (rc != 0)
         s_retry (self, job, "cannot start the HTTP request");
@@ -306,7 +310,11 @@ s_on_delivery (consumer_t *self, delivery_t *delivery)
         return;
     }
     proto_uuid_format (job->n.event.id, job->id);
-    log_context_set (job->id, NULL); /* s_pump clears it */
+    job->request_id[0] = '\0';
+    if (job->n.event.request_id.ptr)
+        snprintf (job->request_id, sizeof job->request_id, "%.*s", (int)job->n.event.request_id.len,
+                  job->n.event.request_id.ptr);
+    log_context_set (job->id, job->request_id[0] ? job->request_id : NULL); /* s_pump clears it */
     /* Check first when the broker says it delivered this before, or when
        the notifier read the record after the event was already processed
        (a re-publish after a notifier restart carries the current state). */
@@ -352,7 +360,7 @@ s_run_due (consumer_t *self, int64_t now)
             continue;
         if (job->due <= now) {
             self->waiting--;
-            log_context_set (job->id, NULL);
+            log_context_set (job->id, job->request_id[0] ? job->request_id : NULL);
             s_issue (self, job);
             log_context_set (NULL, NULL);
         } else if (job->due < next)
@@ -401,8 +409,9 @@ s_step (consumer_t *self)
     gateway_result_t result;
     int slot;
     while ((slot = gateway_client_next_done (self->gateway, &result)) >= 0) {
-        log_context_set (self->jobs[slot].id, NULL);
-        s_on_done (self, &self->jobs[slot], result);
+        job_t *job = &self->jobs[slot];
+        log_context_set (job->id, job->request_id[0] ? job->request_id : NULL);
+        s_on_done (self, job, result);
         log_context_set (NULL, NULL);
     }
     if (broker_connected (self->broker)

@@ -7,6 +7,8 @@
  */
 #include "gateway_client.h"
 
+#include "proto.h"
+
 #include <assert.h>
 #include <curl/curl.h>
 #include <jansson.h>
@@ -29,6 +31,7 @@ typedef struct {
     char status[GATEWAY_STATUS_MAX + 1];
     char error[GATEWAY_URL_MAX + CURL_ERROR_SIZE + 64];
     char curl_error[CURL_ERROR_SIZE];
+    struct curl_slist *headers; /* this request's, with its X-Request-Id; NULL: the shared ones */
 } slot_t;
 
 struct _gateway_client_t {
@@ -117,6 +120,7 @@ gateway_client_destroy (gateway_client_t **self_p)
                 curl_multi_remove_handle (self->multi, slot->easy);
             curl_easy_cleanup (slot->easy);
         }
+        curl_slist_free_all (slot->headers);
         free (slot->body);
     }
     if (self->multi)
@@ -153,24 +157,52 @@ s_easy (gateway_client_t *self, slot_t *slot)
     return easy;
 }
 
+/* The shared headers plus "X-Request-Id: request_id", for one request
+   (caller frees); NULL when out of memory. */
+static struct curl_slist *
+s_with_request_id (const struct curl_slist *shared, const char *request_id)
+{
+    struct curl_slist *list = NULL, *grown;
+    for (; shared; shared = shared->next) {
+        if (!(grown = curl_slist_append (list, shared->data)))
+            goto failed;
+        list = grown;
+    }
+    char header[32 + PROTO_REQUEST_ID_MAX];
+    snprintf (header, sizeof header, "X-Request-Id: %s", request_id);
+    if ((grown = curl_slist_append (list, header)))
+        return grown;
+failed:
+    curl_slist_free_all (list);
+    return NULL;
+}
+
 static int
-s_start (gateway_client_t *self, int slot_i, const char *event_id, bool is_get)
+s_start (gateway_client_t *self, int slot_i, const char *event_id, const char *request_id,
+         bool is_get)
 {
     assert (self && slot_i >= 0 && slot_i < self->n_slots);
     slot_t *slot = &self->slots[slot_i];
     CURL *easy = s_easy (self, slot);
     if (slot->busy || !easy)
         return -1;
+    curl_slist_free_all (slot->headers);
+    slot->headers = NULL;
+    if (request_id && proto_request_id_valid (request_id, strlen (request_id))
+        && !(slot->headers =
+                 s_with_request_id (is_get ? self->get_headers : self->headers, request_id)))
+        return -1;
     snprintf (slot->url, sizeof slot->url, "%s/events/%s", self->base_url, event_id);
     curl_easy_setopt (easy, CURLOPT_URL, slot->url);
     if (is_get) {
         curl_easy_setopt (easy, CURLOPT_CUSTOMREQUEST, NULL);
         curl_easy_setopt (easy, CURLOPT_HTTPGET, 1L);
-        curl_easy_setopt (easy, CURLOPT_HTTPHEADER, self->get_headers);
+        curl_easy_setopt (easy, CURLOPT_HTTPHEADER,
+                          slot->headers ? slot->headers : self->get_headers);
     } else {
         static const char body[] = "{\"status\":\"processed\"}";
         curl_easy_setopt (easy, CURLOPT_CUSTOMREQUEST, "PUT");
-        curl_easy_setopt (easy, CURLOPT_HTTPHEADER, self->headers);
+        curl_easy_setopt (easy, CURLOPT_HTTPHEADER, slot->headers ? slot->headers : self->headers);
         curl_easy_setopt (easy, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt (easy, CURLOPT_POSTFIELDSIZE, (long)(sizeof body - 1));
     }
@@ -186,15 +218,17 @@ s_start (gateway_client_t *self, int slot_i, const char *event_id, bool is_get)
 }
 
 int
-gateway_client_start_get (gateway_client_t *self, int slot, const char *event_id)
+gateway_client_start_get (gateway_client_t *self, int slot, const char *event_id,
+                          const char *request_id)
 {
-    return s_start (self, slot, event_id, true);
+    return s_start (self, slot, event_id, request_id, true);
 }
 
 int
-gateway_client_start_put (gateway_client_t *self, int slot, const char *event_id)
+gateway_client_start_put (gateway_client_t *self, int slot, const char *event_id,
+                          const char *request_id)
 {
-    return s_start (self, slot, event_id, false);
+    return s_start (self, slot, event_id, request_id, false);
 }
 
 int

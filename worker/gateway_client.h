@@ -46,12 +46,17 @@ int gateway_client_set_token (gateway_client_t *self, const char *token);
 /* Aborts whatever is in flight and frees. No-op on NULL. */
 void gateway_client_destroy (gateway_client_t **self_p);
 
-/* Starts GET /events/{id} on an idle slot. Returns 0, or -1 (slot busy or
-   curl refused the transfer). */
-int gateway_client_start_get (gateway_client_t *self, int slot, const char *event_id);
+/* Starts GET /events/{id} on an idle slot, with X-Request-Id: request_id
+   when that is a valid request id (NULL: none). Returns 0, or -1 (slot busy
+   or curl refused the transfer). */
+int gateway_client_start_get (gateway_client_t *self, int slot, const char *event_id,
+                              const char *request_id);
 
-/* Starts PUT /events/{id} {"status":"processed"} on an idle slot. */
-int gateway_client_start_put (gateway_client_t *self, int slot, const char *event_id);
+/* Starts PUT /events/{id} {"status":"processed"} on an idle slot, the same
+   way: the gateway records the request id on the event, so the update the
+   notifier publishes carries the id of the notification it closes. */
+int gateway_client_start_put (gateway_client_t *self, int slot, const char *event_id,
+                              const char *request_id);
 
 #define GATEWAY_CLIENT_POLL_FDS 4 /* other fds gateway_client_poll waits on at most */
 

@@ -31,6 +31,7 @@ static atomic_int s_accepted;
 static atomic_int s_requests;
 static char s_last_method[8];
 static char s_last_auth[512]; /* the last request's Authorization value, "" if none */
+static char s_last_rid[128];  /* the last request's X-Request-Id, "" if none */
 
 /* Serves one connection: requests until the client closes. */
 static void *
@@ -60,6 +61,11 @@ s_conn_thread (void *arg)
         if (auth && auth < end)
             snprintf (s_last_auth, sizeof s_last_auth, "%.*s", (int)strcspn (auth + 17, "\r\n"),
                       auth + 17);
+        const char *rid = strstr (buf, "\r\nX-Request-Id: ");
+        s_last_rid[0] = '\0';
+        if (rid && rid < end)
+            snprintf (s_last_rid, sizeof s_last_rid, "%.*s", (int)strcspn (rid + 16, "\r\n"),
+                      rid + 16);
         const char *path = strchr (buf, ' ') + 1;
         int code = atoi (path + strcspn (path, " ") - 3);
         char reply[512];
@@ -136,7 +142,7 @@ static gateway_result_t
 s_put (gateway_client_t *client, const char *id)
 {
     gateway_result_t result;
-    assert_int_equal (gateway_client_start_put (client, 0, id), 0);
+    assert_int_equal (gateway_client_start_put (client, 0, id, NULL), 0);
     assert_int_equal (s_wait_done (client, &result), 0);
     assert_string_equal (s_last_method, "PUT");
     return result;
@@ -173,7 +179,7 @@ test_token_is_sent_on_get_and_put_and_a_refusal_is_transient (void **state)
     assert_int_equal (s_put (client, ID ("200")), GATEWAY_OK);
     assert_string_equal (s_last_auth, "Bearer herald_s3cret");
     gateway_result_t result;
-    assert_int_equal (gateway_client_start_get (client, 0, ID ("200")), 0);
+    assert_int_equal (gateway_client_start_get (client, 0, ID ("200"), NULL), 0);
     assert_int_equal (s_wait_done (client, &result), 0);
     assert_int_equal (result, GATEWAY_OK);
     assert_string_equal (s_last_method, "GET");
@@ -204,14 +210,14 @@ test_get_reads_status (void **state)
 {
     gateway_client_t *client = s_client (1, 2000);
     gateway_result_t result;
-    assert_int_equal (gateway_client_start_get (client, 0, ID ("200")), 0);
+    assert_int_equal (gateway_client_start_get (client, 0, ID ("200"), NULL), 0);
     assert_int_equal (s_wait_done (client, &result), 0);
     assert_int_equal (result, GATEWAY_OK);
     assert_string_equal (s_last_method, "GET");
     assert_string_equal (gateway_client_status (client, 0), "processed");
     /* A GET 404 is "not found" exactly like a PUT 404: the consumer then
        handles a redelivery as a first delivery. No status is left over. */
-    assert_int_equal (gateway_client_start_get (client, 0, ID ("404")), 0);
+    assert_int_equal (gateway_client_start_get (client, 0, ID ("404"), NULL), 0);
     assert_int_equal (s_wait_done (client, &result), 0);
     assert_int_equal (result, GATEWAY_NOT_FOUND);
     assert_string_equal (s_last_method, "GET");
@@ -227,8 +233,8 @@ test_connection_reused_and_slot_busy_refused (void **state)
     for (int i = 0; i < 10; i++)
         assert_int_equal (s_put (client, ID ("200")), GATEWAY_OK);
     assert_int_equal (atomic_load (&s_accepted) - accepted, 1);
-    assert_int_equal (gateway_client_start_put (client, 0, ID ("200")), 0);
-    assert_int_equal (gateway_client_start_put (client, 0, ID ("200")), -1);
+    assert_int_equal (gateway_client_start_put (client, 0, ID ("200"), NULL), 0);
+    assert_int_equal (gateway_client_start_put (client, 0, ID ("200"), NULL), -1);
     gateway_result_t result;
     assert_int_equal (s_wait_done (client, &result), 0);
     gateway_client_destroy (&client);
@@ -242,7 +248,7 @@ test_requests_run_concurrently_and_time_out (void **state)
     struct timespec t0, t1;
     clock_gettime (CLOCK_MONOTONIC, &t0);
     for (int i = 0; i < SLOTS; i++)
-        assert_int_equal (gateway_client_start_put (client, i, ID ("999")), 0);
+        assert_int_equal (gateway_client_start_put (client, i, ID ("999"), NULL), 0);
     assert_int_equal (gateway_client_active (client), SLOTS);
     bool seen[SLOTS] = { false };
     for (int i = 0; i < SLOTS; i++) {
@@ -273,11 +279,34 @@ test_refused_connection_is_transient (void **state)
     gateway_client_t *client = gateway_client_new (url, 1000, 1);
     assert_non_null (client);
     gateway_result_t result;
-    assert_int_equal (gateway_client_start_put (client, 0, ID ("200")), 0);
+    assert_int_equal (gateway_client_start_put (client, 0, ID ("200"), NULL), 0);
     assert_int_equal (s_wait_done (client, &result), 0);
     assert_int_equal (result, GATEWAY_TRANSIENT);
     gateway_client_destroy (&client);
     gateway_client_destroy (&client); /* no-op on NULL */
+}
+
+static void
+test_request_id_is_sent_on_its_request_only (void **state)
+{
+    gateway_client_t *client = s_client (1, 2000);
+    assert_int_equal (gateway_client_set_token (client, "herald_t0ken"), 0);
+    gateway_result_t result;
+    assert_int_equal (gateway_client_start_put (client, 0, ID ("200"), "req-77:a"), 0);
+    assert_int_equal (s_wait_done (client, &result), 0);
+    assert_string_equal (s_last_rid, "req-77:a");
+    assert_string_equal (s_last_auth, "Bearer herald_t0ken"); /* the shared headers too */
+    assert_int_equal (gateway_client_start_get (client, 0, ID ("200"), "req-78"), 0);
+    assert_int_equal (s_wait_done (client, &result), 0);
+    assert_string_equal (s_last_method, "GET");
+    assert_string_equal (s_last_rid, "req-78");
+    /* the next request without one sends none; an invalid one is not sent */
+    assert_int_equal (s_put (client, ID ("200")), GATEWAY_OK);
+    assert_string_equal (s_last_rid, "");
+    assert_int_equal (gateway_client_start_put (client, 0, ID ("200"), "a b\r\nX-Evil: 1"), 0);
+    assert_int_equal (s_wait_done (client, &result), 0);
+    assert_string_equal (s_last_rid, "");
+    gateway_client_destroy (&client);
 }
 
 int
@@ -287,6 +316,7 @@ main (void)
         cmocka_unit_test (test_results_are_classified_for_retries),
         cmocka_unit_test (test_get_reads_status),
         cmocka_unit_test (test_token_is_sent_on_get_and_put_and_a_refusal_is_transient),
+        cmocka_unit_test (test_request_id_is_sent_on_its_request_only),
         cmocka_unit_test (test_connection_reused_and_slot_busy_refused),
         cmocka_unit_test (test_requests_run_concurrently_and_time_out),
         cmocka_unit_test (test_refused_connection_is_transient),

@@ -115,7 +115,7 @@ stack_begin (e2e_stack_t *self)
     self->pub_port = harness_free_port ();
     self->http_port = harness_free_port ();
     self->http2_port = harness_free_port ();
-    self->metrics = self->json_logs = false; /* the scenario sets them after this */
+    self->metrics = self->json_logs = self->debug_logs = false; /* set after this */
     self->store_metrics_port = harness_free_port ();
     self->notifier_metrics_port = harness_free_port ();
     for (int i = 0; i < STACK_WORKERS_MAX; i++)
@@ -176,7 +176,7 @@ s_spawn (e2e_stack_t *self, const char *name, const char *const argv[], const ch
        API port) serves /metrics on its own port. */
     const char *all[16];
     size_t n = 0;
-    for (; env && env[n] && n < 13; n++)
+    for (; env && env[n] && n < 12; n++)
         all[n] = env[n];
     char metrics[64];
     int port =
@@ -187,6 +187,8 @@ s_spawn (e2e_stack_t *self, const char *name, const char *const argv[], const ch
     }
     if (self->json_logs)
         all[n++] = "HERALD_LOG_FORMAT=json";
+    if (self->debug_logs)
+        all[n++] = "HERALD_LOG_LEVEL=debug"; /* after the list: it wins */
     all[n] = NULL;
     pid_t pid = harness_spawn (argv, all, out ? out : err, err);
     if (pid < 0)

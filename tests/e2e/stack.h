@@ -33,8 +33,9 @@ typedef struct {
     pid_t store, gateway, gateway2, notifier;
     pid_t workers[STACK_WORKERS_MAX];
     char worker_out[STACK_WORKERS_MAX][512];
-    bool metrics;   /* services started with --metrics-listen (stack_metrics_port) */
-    bool json_logs; /* services started with HERALD_LOG_FORMAT=json */
+    bool metrics;    /* services started with --metrics-listen (stack_metrics_port) */
+    bool json_logs;  /* services started with HERALD_LOG_FORMAT=json */
+    bool debug_logs; /* services started with HERALD_LOG_LEVEL=debug */
     int store_metrics_port, notifier_metrics_port, worker_metrics_port[STACK_WORKERS_MAX];
     void *client; /* the tests' HTTP client (stack.c) */
 } e2e_stack_t;

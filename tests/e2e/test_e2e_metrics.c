@@ -20,7 +20,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <curl/curl.h>
 #include <jansson.h>
+#include <strings.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -359,6 +361,93 @@ test_json_logs_parse_line_by_line_and_name_the_event (void **state)
         s_check_json_log (stack_log_path (stack, services[i][0]), services[i][1], "", "");
 }
 
+static size_t
+s_header (char *data, size_t size, size_t nmemb, void *arg)
+{
+    size_t n = size * nmemb;
+    static const char name[] = "X-Request-Id: ";
+    if (n > sizeof name - 1 && strncasecmp (data, name, sizeof name - 1) == 0)
+        snprintf (arg, 128, "%.*s", (int)strcspn (data + sizeof name - 1, "\r\n"),
+                  data + sizeof name - 1);
+    return n;
+}
+
+/* POSTs an event with X-Request-Id: rid; returns the HTTP status, and the
+   X-Request-Id answered in echoed (128 bytes). */
+static long
+s_post_traced (e2e_stack_t *stack, const char *rid, char *echoed)
+{
+    CURL *curl = curl_easy_init ();
+    char url[128], header[128];
+    snprintf (url, sizeof url, "%s/events", stack->gateway_url);
+    snprintf (header, sizeof header, "X-Request-Id: %s", rid);
+    struct curl_slist *headers = curl_slist_append (NULL, "Content-Type: application/json");
+    headers = curl_slist_append (headers, header);
+    curl_easy_setopt (curl, CURLOPT_URL, url);
+    curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt (curl, CURLOPT_POSTFIELDS,
+                      "{\"user_id\":\"u-traced\",\"description\":\"follow me\"}");
+    curl_easy_setopt (curl, CURLOPT_HEADERFUNCTION, s_header);
+    curl_easy_setopt (curl, CURLOPT_HEADERDATA, echoed);
+    curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, fwrite);
+    FILE *devnull = fopen ("/dev/null", "w");
+    curl_easy_setopt (curl, CURLOPT_WRITEDATA, devnull);
+    long code = 0;
+    if (curl_easy_perform (curl) == CURLE_OK)
+        curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &code);
+    fclose (devnull);
+    curl_slist_free_all (headers);
+    curl_easy_cleanup (curl);
+    return code;
+}
+
+/* Waits until the log of name has a line holding both a and b. */
+static bool
+s_log_has (e2e_stack_t *stack, const char *name, const char *a, const char *b)
+{
+    char path[600];
+    snprintf (path, sizeof path, "%s", stack_log_path (stack, name));
+    int64_t until = clock_mono_ms () + 20000;
+    do {
+        FILE *f = fopen (path, "r");
+        char line[4096];
+        bool found = false;
+        while (f && !found && fgets (line, sizeof line, f))
+            found = strstr (line, a) && strstr (line, b);
+        if (f)
+            fclose (f);
+        if (found)
+            return true;
+        harness_nap_ms (100);
+    } while (clock_mono_ms () < until);
+    return false;
+}
+
+static void
+test_a_request_id_follows_its_event_through_every_log (void **state)
+{
+    e2e_stack_t *stack = *state;
+    stack_begin (stack);
+    stack->debug_logs = true;
+    assert_int_equal (stack_start_all (stack), 0);
+    char rid[64], echoed[128] = "";
+    snprintf (rid, sizeof rid, "trace-%d-%lld", stack->run, (long long)clock_mono_ms ());
+    assert_int_equal (s_post_traced (stack, rid, echoed), 201);
+    assert_string_equal (echoed, rid);
+    assert_int_equal (stack_wait_processed (stack, 1, 60000), 1);
+    stack_store_stats_t stats;
+    assert_int_equal (stack_wait_store_settled (stack, 2, 30000, &stats), 0);
+    /* grep the id over the logs: the gateway's POST and the worker's PUT,
+       the notifier's two publishes (created, and the update the PUT made),
+       the worker's printed line */
+    assert_true (s_log_has (stack, "gateway", "POST /events 201 /events/", rid));
+    assert_true (s_log_has (stack, "gateway", "PUT /events/{event_id} 200", rid));
+    assert_true (s_log_has (stack, "notifier", "published created event", rid));
+    assert_true (s_log_has (stack, "notifier", "published updated event", rid));
+    assert_true (s_log_has (stack, "worker0", "printed (request", rid));
+    stack_end (stack);
+}
+
 int
 main (void)
 {
@@ -367,6 +456,7 @@ main (void)
         cmocka_unit_test (test_a_full_queue_shows_as_nacks_then_republishes),
         cmocka_unit_test (test_herald_stat_shows_a_burst_and_blanks_a_service_that_is_down),
         cmocka_unit_test (test_json_logs_parse_line_by_line_and_name_the_event),
+        cmocka_unit_test (test_a_request_id_follows_its_event_through_every_log),
     };
     return cmocka_run_group_tests (tests, stack_group_setup, stack_group_teardown);
 }

@@ -64,9 +64,10 @@ s_requests (msgpack_sbuffer *sb)
         { .op = PROTO_OP_PING, .rid = 1 },
         { .op = PROTO_OP_CREATE,
           .rid = 2,
-          .has = PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION,
+          .has = PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION | PROTO_HAS_REQUEST_ID,
           .user_id = PROTO_STR ("u-42"),
-          .description = PROTO_STR ("hello \xc3\xa9") },
+          .description = PROTO_STR ("hello \xc3\xa9"),
+          .request_id = PROTO_STR ("req-7f3a:2") },
         { .op = PROTO_OP_GET, .rid = 3, .has = PROTO_HAS_EVENT_ID },
         { .op = PROTO_OP_UPDATE,
           .rid = 4,
@@ -111,6 +112,7 @@ s_replies (msgpack_sbuffer *sb)
 {
     const char *t = "fuzz_proto_reply";
     proto_event_t events[2] = { s_event (1), s_event (2) };
+    events[1].request_id = PROTO_STR ("gw-0001-2a"); /* one event with, one without */
     proto_change_t changes[2] = { { 1, PROTO_CHANGE_CREATED, events[0] },
                                   { 2, PROTO_CHANGE_UPDATED, events[1] } };
     proto_stat_t stats[2] = { { PROTO_STR ("events"), 2 }, { PROTO_STR ("head"), 2 } };
