@@ -145,8 +145,8 @@ metrics_http_new (const char *listen, bool insecure, metrics_render_fn *render, 
         return NULL;
     if (!insecure && !listen_addr_is_loopback ((struct sockaddr *)&addr)) {
         log_error ("protected mode: refusing to serve metrics on the non-loopback address %s. "
-                   "Listen on 127.0.0.1, or give --insecure (HERALD_INSECURE=1) to serve them "
-                   "to anyone who can reach that address",
+                   "Listen on 127.0.0.1, or give --metrics-insecure (HERALD_METRICS_INSECURE=1) "
+                   "to serve them to anyone who can reach that address",
                    listen);
         return NULL;
     }
@@ -249,14 +249,14 @@ metrics_http_port (metrics_http_t *self)
 }
 
 int
-metrics_http_from_options (options_t *opts, bool insecure, metrics_render_fn *render, void *arg,
+metrics_http_from_options (options_t *opts, metrics_render_fn *render, void *arg,
                            metrics_http_t **out)
 {
     *out = NULL;
     const char *listen = options_get (opts, "metrics-listen")->str;
     if (!listen)
         return 0;
-    *out = metrics_http_new (listen, insecure, render, arg);
+    *out = metrics_http_new (listen, options_get (opts, "metrics-insecure")->set, render, arg);
     if (!*out)
         return -1;
     log_info ("metrics at http://%s/metrics (port %u)", listen, (unsigned)metrics_http_port (*out));

@@ -15,8 +15,10 @@
  * that moment, never an older copy.
  *
  * Same protected mode as the services' other ports: a non-loopback address
- * is refused unless insecure is set (the metrics hold no event data, but
- * their rates and sizes are the operator's business).
+ * is refused unless insecure is set (--metrics-insecure: the metrics hold
+ * no event data, but their rates and sizes are the operator's business, and
+ * they are served without authentication). It is a flag of its own, so
+ * opening the metrics never relaxes a service's other protections.
  */
 #ifndef HERALD_METRICS_HTTP_H
 #define HERALD_METRICS_HTTP_H
@@ -31,11 +33,14 @@
 #define METRICS_HTTP_CONNECTIONS 16 /* scrapers served at once */
 #define METRICS_HTTP_TIMEOUT_S 10   /* an idle scrape connection is closed */
 
-/* The flag every service takes for it. */
+/* The flags every service takes for it (two table entries). */
 #define METRICS_HTTP_OPTION                                                                        \
     OPTION_S ("metrics-listen", "HERALD_METRICS_LISTEN", NULL, "HOST:PORT",                        \
               "serve Prometheus metrics at http://HOST:PORT/metrics (a loopback address unless "   \
-              "--insecure; port 0 picks a free one); unset = off")
+              "--metrics-insecure; port 0 picks a free one); unset = off"),                        \
+        OPTION_FE ("metrics-insecure", "HERALD_METRICS_INSECURE",                                  \
+                   "serve --metrics-listen on a non-loopback address too (no authentication: "     \
+                   "anyone who reaches it reads the service's rates and sizes)")
 
 typedef struct _metrics_http_t metrics_http_t;
 
@@ -49,10 +54,11 @@ typedef char *(metrics_render_fn)(void *arg, size_t *len);
 metrics_http_t *metrics_http_new (const char *listen, bool insecure, metrics_render_fn *render,
                                   void *arg);
 
-/* metrics_http_new on what --metrics-listen (METRICS_HTTP_OPTION) says, and
-   a log line naming the port. Sets *out (NULL when the option is unset) and
-   returns 0, or -1 after logging why it could not. */
-int metrics_http_from_options (options_t *opts, bool insecure, metrics_render_fn *render, void *arg,
+/* metrics_http_new on what --metrics-listen and --metrics-insecure
+   (METRICS_HTTP_OPTION) say, and a log line naming the port. Sets *out
+   (NULL when the option is unset) and returns 0, or -1 after logging why
+   it could not. */
+int metrics_http_from_options (options_t *opts, metrics_render_fn *render, void *arg,
                                metrics_http_t **out);
 
 /* Stops the HTTP thread (a scrape waiting is answered 503) and frees. */

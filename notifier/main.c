@@ -46,9 +46,6 @@ static option_t s_options[] = {
               86400000, "N",
               "changes pending in the feed this long with none relayed: unhealthy (--check)"),
     METRICS_HTTP_OPTION,
-    OPTION_FE ("insecure", "HERALD_INSECURE",
-               "serve --metrics-listen on a non-loopback address (anyone who reaches it reads "
-               "the notifier's rates and backlog)"),
     OPTION_END,
 };
 
@@ -98,8 +95,7 @@ main (int argc, char *argv[])
     zsys_handler_set (NULL); /* our own handlers: the relay drains on stop */
     notifier_metrics_t metrics = { 0 };
     config.metrics = &metrics;
-    if (metrics_http_from_options (&opts, options_get (&opts, "insecure")->set,
-                                   notifier_metrics_render, &metrics, &config.metrics_http)
+    if (metrics_http_from_options (&opts, notifier_metrics_render, &metrics, &config.metrics_http)
         != 0)
         return 1;
     rc = relay_run (&config, stop_on_signals ()) == 0 ? 0 : 1;

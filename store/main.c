@@ -191,9 +191,7 @@ main (int argc, char *argv[])
     }
     server_set_persist (server, persist);
     metrics_http_t *metrics = NULL;
-    if (metrics_http_from_options (&opts, options_get (&opts, "insecure")->set,
-                                   store_metrics_render, dispatch, &metrics)
-        != 0) {
+    if (metrics_http_from_options (&opts, store_metrics_render, dispatch, &metrics) != 0) {
         server_destroy (&server);
         persist_destroy (&persist);
         dispatch_destroy (&dispatch);

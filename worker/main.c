@@ -42,9 +42,6 @@ static option_t s_options[] = {
     OPTION_S ("health-file", "HERALD_HEALTH_FILE", "/tmp/herald-worker.health", "PATH",
               "touched every second while consuming from RabbitMQ"),
     METRICS_HTTP_OPTION,
-    OPTION_FE ("insecure", "HERALD_INSECURE",
-               "serve --metrics-listen on a non-loopback address (anyone who reaches it reads "
-               "the worker's rates)"),
     OPTION_END,
 };
 
@@ -100,8 +97,7 @@ main (int argc, char *argv[])
     }
     worker_metrics_t metrics = { 0 };
     config.metrics = &metrics;
-    if (metrics_http_from_options (&opts, options_get (&opts, "insecure")->set,
-                                   worker_metrics_render, &metrics, &config.metrics_http)
+    if (metrics_http_from_options (&opts, worker_metrics_render, &metrics, &config.metrics_http)
         != 0)
         return 1;
     rc = consumer_run (&config, stop_on_signals ()) == 0 ? 0 : 1;

@@ -4,7 +4,7 @@
  * after a known workload the counters say exactly what happened (creates,
  * not-found gets, a malformed frame, events held, the feed, the journal);
  * a non-loopback metrics address is refused in protected mode with a
- * clear message and exit 1.
+ * clear message and exit 1, and served with --metrics-insecure.
  */
 #include "durable_client.h"
 #include "scrape.h"
@@ -86,6 +86,17 @@ test_store_refuses_a_public_metrics_address_without_insecure (void **state)
     assert_int_equal (dc_wait_exit (self), 1);
     assert_int_equal (harness_count_lines (self->log, "protected mode: refusing to serve metrics"),
                       1);
+    /* --metrics-insecure opens it (and nothing else: the store's own binds
+       stay on loopback here) */
+    int port = harness_free_port ();
+    snprintf (listen, sizeof listen, "0.0.0.0:%d", port);
+    const char *const open_args[] = { "--metrics-listen", listen, "--metrics-insecure", NULL };
+    dc_start (self, open_args);
+    assert_int_equal (harness_wait_tcp (port, TIMEOUT_MS), 0);
+    scrape_t m = { 0 };
+    assert_int_equal (scrape_metrics (port, &m), 0);
+    assert_true (scrape_value (&m, "herald_store_events") == 0);
+    scrape_clear (&m);
 }
 
 int
