@@ -4,6 +4,9 @@
 #include "prom.h"
 
 #include <assert.h>
+#include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
 #include <stdlib.h>
 
 /* Upper bounds in microseconds; the last bucket is +Inf. */
@@ -111,4 +114,55 @@ prom_text (prom_write_fn *write, void *arg, size_t *len)
         return NULL;
     }
     return text;
+}
+
+void
+prom_process (FILE *out)
+{
+    long ticks = sysconf (_SC_CLK_TCK), page = sysconf (_SC_PAGESIZE);
+    char stat[1024] = "";
+    FILE *f = fopen ("/proc/self/stat", "r");
+    size_t n = f ? fread (stat, 1, sizeof stat - 1, f) : 0;
+    if (f)
+        fclose (f);
+    stat[n] = '\0';
+    /* After the command's closing parenthesis: state is field 3, utime 14,
+       stime 15, starttime 22. */
+    const char *p = strrchr (stat, ')');
+    unsigned long long utime = 0, stime = 0, start = 0, btime = 0;
+    bool have_stat = p && ticks > 0
+                     && sscanf (p + 2,
+                                "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d "
+                                "%*d %*d %*d %*d %llu",
+                                &utime, &stime, &start)
+                            == 3;
+    f = fopen ("/proc/stat", "r");
+    char line[256];
+    while (f && fgets (line, sizeof line, f))
+        if (sscanf (line, "btime %llu", &btime) == 1)
+            break;
+    if (f)
+        fclose (f);
+    if (have_stat && btime) {
+        prom_family (out, "process_start_time_seconds", "gauge",
+                     "Start time of the process since the Unix epoch in seconds.");
+        prom_sample_double (out, "process_start_time_seconds", NULL,
+                            (double)btime + (double)start / (double)ticks);
+    }
+    if (have_stat) {
+        prom_family (out, "process_cpu_seconds_total", "counter",
+                     "Total user and system CPU time spent in seconds.");
+        prom_sample_double (out, "process_cpu_seconds_total", NULL,
+                            (double)(utime + stime) / (double)ticks);
+    }
+    unsigned long long size = 0, resident = 0;
+    f = fopen ("/proc/self/statm", "r");
+    bool have_statm = f && fscanf (f, "%llu %llu", &size, &resident) == 2 && page > 0;
+    if (f)
+        fclose (f);
+    if (have_statm) {
+        prom_family (out, "process_resident_memory_bytes", "gauge",
+                     "Resident memory size in bytes.");
+        prom_sample (out, "process_resident_memory_bytes", NULL, resident * (uint64_t)page);
+    }
 }

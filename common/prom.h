@@ -58,6 +58,12 @@ void prom_sample_double (FILE *out, const char *name, const char *labels, double
 void prom_counter (FILE *out, const char *name, const char *help, uint64_t value);
 void prom_gauge (FILE *out, const char *name, const char *help, uint64_t value);
 
+/* The process families every Prometheus client exposes, from /proc:
+   process_start_time_seconds (a restart shows as a new value),
+   process_cpu_seconds_total and process_resident_memory_bytes. A value
+   /proc does not give is left out. */
+void prom_process (FILE *out);
+
 /* Writes a histogram's _bucket, _sum and _count samples (not its family
    lines); labels as for prom_sample. */
 void prom_histogram_write (FILE *out, const char *name, const char *labels, prom_histogram_t *h);

@@ -165,6 +165,7 @@ s_write (FILE *out, void *arg)
              "herald_http_cut_connections_total %llu\n",
              (unsigned long long)s_load (&self->refused_connections),
              (unsigned long long)s_load (&self->cut_connections));
+    prom_process (out);
 }
 
 char *

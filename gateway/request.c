@@ -3,6 +3,8 @@
  */
 #include "request.h"
 
+#include "log.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -142,4 +144,22 @@ request_identify (request_t *req)
     pthread_once (&s_prefix_once, s_make_prefix);
     uint64_t n = atomic_fetch_add_explicit (&s_counter, 1, memory_order_relaxed) + 1;
     snprintf (req->request_id, sizeof req->request_id, "%s-%llx", s_prefix, (unsigned long long)n);
+}
+
+void
+request_log (const request_t *req, int64_t took_us)
+{
+    if (log_get_level () > LOG_LEVEL_DEBUG)
+        return;
+    const char *path = req->location[0] ? req->location : NULL;
+    char by_id[16 + PROTO_UUID_LEN] = "";
+    if (!path && req->id) {
+        snprintf (by_id, sizeof by_id, "/events/%.*s",
+                  (int)(req->id_len < PROTO_UUID_LEN ? req->id_len : PROTO_UUID_LEN), req->id);
+        path = by_id;
+    }
+    log_context_set (NULL, req->request_id);
+    log_debug ("%s %u%s%s request %s %.3f ms", api_endpoint_name (req->ep), req->status,
+               path ? " " : "", path ? path : "", req->request_id, (double)took_us / 1000);
+    log_context_set (NULL, NULL);
 }

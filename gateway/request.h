@@ -43,6 +43,11 @@ typedef struct {
    across processes (a random prefix made once, then a counter). */
 void request_identify (request_t *req);
 
+/* At --log-level debug, one line for the answered request: route, status,
+   the event's path, its request id (also the JSON line's request_id) and
+   how long it took. The line to grep a request id by. */
+void request_log (const request_t *req, int64_t took_us);
+
 /* A response over data that outlives it (assets, fixed bodies), with its
    Content-Type. NULL when out of memory. */
 struct MHD_Response *request_static_response (const void *data, size_t len, const char *type);

@@ -362,17 +362,7 @@ s_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
     if (req->queued) {
         int64_t took_us = clock_mono_us () - req->start_us;
         metrics_request (self->metrics, req->ep, req->status, took_us);
-        /* One line per request at debug: grep a request id (X-Request-Id)
-           over the services' logs to follow an event. */
-        log_debug ("%s %u%s%.*s request %s %.3f ms", api_endpoint_name (req->ep), req->status,
-                   req->location[0] ? " "
-                   : req->id        ? " /events/"
-                                    : "",
-                   req->location[0] ? (int)strlen (req->location) : (int)req->id_len,
-                   req->location[0] ? req->location
-                   : req->id        ? req->id
-                                    : "",
-                   req->request_id, (double)took_us / 1000);
+        request_log (req, took_us);
     }
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info (conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);

@@ -64,6 +64,7 @@ s_write (FILE *out, void *arg)
                 "Highest change seq acknowledged to the store (its cursor).", m->acked_seq);
     prom_gauge (out, "herald_notifier_inflight_publishes",
                 "Publishes waiting for RabbitMQ's confirm.", m->inflight);
+    prom_process (out);
 }
 
 char *

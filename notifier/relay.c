@@ -163,9 +163,11 @@ s_publish (relay_t *self, const proto_change_t *change)
     /* Both count the publishes on this channel from 1. */
     assert ((uint64_t)sent == tag);
     self->published++;
+    log_context_set (msg.event_id, msg.request_id[0] ? msg.request_id : NULL);
     log_debug ("published %s event %s seq %llu request %s", proto_change_kind_name (change->kind),
                msg.event_id, (unsigned long long)change->seq,
                msg.request_id[0] ? msg.request_id : "-");
+    log_context_set (NULL, NULL);
     if (change->kind == PROTO_CHANGE_CREATED)
         self->m->published_created++;
     else

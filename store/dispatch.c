@@ -8,7 +8,7 @@
  * arrays point into buffers preallocated here, so a request costs no
  * allocation beyond what the table itself needs for a new event.
  */
-#include "dispatch.h"
+#include "dispatch_internal.h"
 
 #include "clock.h"
 
@@ -19,53 +19,6 @@
 #include <sys/random.h>
 #include <unistd.h>
 #include <uuid/uuid.h>
-
-#define S_CMD_WRITE 1u     /* takes a feed slot; refused when the feed is full */
-#define S_CMD_JOURNALED 2u /* changes journaled state; refused while writes are */
-#define S_CMD_GROWS 4u     /* adds an event; refused when the store is full */
-
-struct _dispatch_t {
-    event_table_t *table;
-    feed_t *feed;
-    proto_limits_t limits;
-    dispatch_counters_t counters;
-    dispatch_change_fn *on_change;
-    void *on_change_arg;
-    dispatch_journal_fn *on_journal;
-    void *on_journal_arg;
-    dispatch_stats_fn *on_stats;
-    void *on_stats_arg;
-    char refusal[256];              /* non-empty: writes refused with this message */
-    uint64_t durable;               /* highest seq feed_read may hand out */
-    uint64_t max_events, max_bytes; /* the store's caps; 0 = none */
-    size_t reply_budget;            /* bytes a list / feed_read reply may take */
-    /* The frame being handled: its op and reply status, for the counters. */
-    proto_op_t last_op;
-    proto_status_t last_status;
-    prom_histogram_t op_latency[PROTO_OP_COUNT_];
-    /* Result of the current write handler. */
-    uint32_t changed;
-    proto_change_kind_t changed_kind;
-    /* Reply arrays, sized for the largest reply. */
-    uint32_t indices[PROTO_LIST_LIMIT_MAX];
-    proto_event_t items[PROTO_LIST_LIMIT_MAX];
-    feed_record_t records[PROTO_FEED_READ_MAX];
-    proto_change_t changes[PROTO_FEED_READ_MAX];
-    proto_stat_t stats[48];
-    char message[160];
-    uint8_t id_pool[4096]; /* kernel randomness for new ids */
-    size_t id_pool_used;
-    uint8_t store_id[16]; /* this store's identity (PROTOCOL.md §4.1) */
-};
-
-typedef proto_status_t (s_handler_fn) (dispatch_t *self, const proto_request_t *req,
-                                       proto_reply_t *reply);
-
-typedef struct {
-    s_handler_fn *handler;
-    unsigned required; /* PROTO_HAS_* bits */
-    unsigned flags;    /* S_CMD_* */
-} s_command_t;
 
 /* Replies carrying events (list, feed_read) also stop at a byte budget so
    the frame stays within PROTO_FRAME_MAX whatever the events' sizes: 1000
@@ -352,15 +305,16 @@ s_stats (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
     return PROTO_OK;
 }
 
-static const s_command_t s_commands[PROTO_OP_COUNT_] = {
+const dispatch_command_t dispatch_commands[PROTO_OP_COUNT_] = {
     [PROTO_OP_PING] = { s_ping, 0, 0 },
     [PROTO_OP_CREATE] = { s_create, PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION,
-                          S_CMD_WRITE | S_CMD_JOURNALED | S_CMD_GROWS },
+                          DISPATCH_CMD_WRITE | DISPATCH_CMD_JOURNALED | DISPATCH_CMD_GROWS },
     [PROTO_OP_GET] = { s_get, PROTO_HAS_EVENT_ID, 0 },
-    [PROTO_OP_UPDATE] = { s_update, PROTO_HAS_EVENT_ID, S_CMD_WRITE | S_CMD_JOURNALED },
+    [PROTO_OP_UPDATE] = { s_update, PROTO_HAS_EVENT_ID,
+                          DISPATCH_CMD_WRITE | DISPATCH_CMD_JOURNALED },
     [PROTO_OP_LIST] = { s_list, 0, 0 },
     [PROTO_OP_FEED_READ] = { s_feed_read, 0, 0 },
-    [PROTO_OP_FEED_ACK] = { s_feed_ack, PROTO_HAS_SEQ, S_CMD_JOURNALED },
+    [PROTO_OP_FEED_ACK] = { s_feed_ack, PROTO_HAS_SEQ, DISPATCH_CMD_JOURNALED },
     [PROTO_OP_STATS] = { s_stats, 0, 0 },
 };
 
@@ -487,18 +441,6 @@ dispatch_feed (dispatch_t *self)
     return self->feed;
 }
 
-static void
-s_encode_error (dispatch_t *self, proto_op_t op, uint64_t rid, proto_status_t status,
-                const char *message, const char *field, msgpack_sbuffer *out)
-{
-    self->counters.errors++;
-    self->last_op = op;
-    self->last_status = status;
-    msgpack_sbuffer_clear (out);
-    if (proto_reply_encode_error (op, rid, status, message, field, out) != 0)
-        msgpack_sbuffer_clear (out);
-}
-
 const char *
 dispatch_full (dispatch_t *self)
 {
@@ -521,118 +463,3 @@ dispatch_full (dispatch_t *self)
 }
 
 /* Decode failures map onto the reply statuses one to one. */
-static proto_status_t
-s_decode_status (proto_decode_t rc)
-{
-    switch (rc) {
-    case PROTO_DECODE_VERSION:
-        return PROTO_E_VERSION;
-    case PROTO_DECODE_UNKNOWN_OP:
-        return PROTO_E_UNKNOWN_OP;
-    case PROTO_DECODE_INVALID:
-        return PROTO_E_INVALID;
-    default:
-        return PROTO_E_MALFORMED;
-    }
-}
-
-/* dispatch_frame's work; every way out sets last_op and last_status. */
-static void
-s_frame (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *out)
-{
-    proto_request_t req;
-    proto_error_t err = { .has_rid = false };
-    proto_decode_t rc = proto_request_decode (buf, len, &self->limits, &req, &err);
-    if (rc != PROTO_DECODE_OK) {
-        if (rc == PROTO_DECODE_MALFORMED)
-            self->counters.malformed++;
-        s_encode_error (self, PROTO_OP_NONE, err.has_rid ? err.rid : 0, s_decode_status (rc),
-                        err.message, err.field[0] ? err.field : NULL, out);
-        return;
-    }
-    const s_command_t *cmd = req.op < PROTO_OP_COUNT_ ? &s_commands[req.op] : NULL;
-    if (!cmd || !cmd->handler) {
-        s_encode_error (self, req.op, req.rid, PROTO_E_UNKNOWN_OP, "unknown operation", NULL, out);
-        return;
-    }
-    if ((req.has & cmd->required) != cmd->required) {
-        s_encode_error (self, req.op, req.rid, PROTO_E_INVALID, "a required field is missing", NULL,
-                        out);
-        return;
-    }
-    if ((cmd->flags & S_CMD_JOURNALED) && self->refusal[0]) {
-        s_encode_error (self, req.op, req.rid, PROTO_E_INTERNAL, self->refusal, NULL, out);
-        return;
-    }
-    const char *full = (cmd->flags & S_CMD_GROWS) ? dispatch_full (self) : NULL;
-    if (full) {
-        s_encode_error (self, req.op, req.rid, PROTO_E_STORE_FULL, full, NULL, out);
-        return;
-    }
-    if (cmd->flags & S_CMD_WRITE) {
-        feed_room_t room = feed_reserve (
-            self->feed, (cmd->flags & S_CMD_GROWS) ? PROTO_CHANGE_CREATED : PROTO_CHANGE_UPDATED);
-        if (room != FEED_OK) {
-            snprintf (self->message, sizeof self->message,
-                      room == FEED_FULL
-                          ? "change feed full (%llu unacknowledged changes): write refused"
-                          : "out of memory growing the change feed (%llu changes)",
-                      (unsigned long long)feed_len (self->feed));
-            s_encode_error (self, req.op, req.rid,
-                            room == FEED_FULL ? PROTO_E_FEED_FULL : PROTO_E_INTERNAL, self->message,
-                            NULL, out);
-            return;
-        }
-    }
-    proto_reply_t reply;
-    memset (&reply, 0, sizeof reply);
-    reply.op = req.op;
-    reply.rid = req.rid;
-    reply.status = cmd->handler (self, &req, &reply);
-    if (reply.status == PROTO_OK && (cmd->flags & S_CMD_WRITE)) {
-        proto_change_t change = { .kind = self->changed_kind, .event = reply.event };
-        change.seq = feed_append (self->feed, self->changed_kind, self->changed);
-        assert (change.seq == reply.event.seq);
-        if (self->on_journal
-            && self->on_journal (self->on_journal_arg, false, change.kind, change.seq,
-                                 &change.event)
-                   != 0)
-            self->counters.unjournaled++;
-        if (self->on_change)
-            self->on_change (self->on_change_arg, &change);
-    }
-    if (reply.status != PROTO_OK) {
-        if (!reply.message.ptr)
-            reply.message = PROTO_STR ("out of memory");
-        self->counters.errors++;
-    }
-    self->last_op = req.op;
-    self->last_status = reply.status;
-    msgpack_sbuffer_clear (out);
-    if (proto_reply_encode (&reply, out) != 0)
-        msgpack_sbuffer_clear (out);
-}
-
-void
-dispatch_frame (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *out)
-{
-    assert (self);
-    int64_t start = clock_mono_us ();
-    self->counters.requests++;
-    self->last_op = PROTO_OP_NONE;
-    self->last_status = PROTO_E_INTERNAL;
-    s_frame (self, buf, len, out);
-    proto_op_t op = self->last_op < PROTO_OP_COUNT_ ? self->last_op : PROTO_OP_NONE;
-    proto_status_t status =
-        self->last_status < PROTO_E_COUNT_ ? self->last_status : PROTO_E_INTERNAL;
-    self->counters.ops[op][status]++;
-    prom_observe_us (&self->op_latency[op], clock_mono_us () - start);
-}
-
-prom_histogram_t *
-dispatch_op_latency (dispatch_t *self, proto_op_t op)
-{
-    assert (self);
-    assert (op < PROTO_OP_COUNT_);
-    return &self->op_latency[op];
-}

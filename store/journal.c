@@ -248,6 +248,14 @@ s_note_sync (journal_t *self, int64_t started_us)
     atomic_fetch_add (&self->sync_us_total, us);
     if (us > atomic_load (&self->sync_us_max))
         atomic_store (&self->sync_us_max, us);
+    prom_observe_us (&self->sync_latency, (int64_t)us);
+}
+
+prom_histogram_t *
+journal_sync_histogram (journal_t *self)
+{
+    assert (self);
+    return &self->sync_latency;
 }
 
 /* The written-but-unsynced data got synced: its age joins the window. */

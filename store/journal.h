@@ -42,6 +42,8 @@
 #ifndef HERALD_JOURNAL_H
 #define HERALD_JOURNAL_H
 
+#include "prom.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -168,6 +170,9 @@ typedef struct {
 
 /* Counters, copied into out. */
 void journal_stats (journal_t *self, journal_stats_t *out);
+
+/* Every fdatasync's duration (the everysec thread's too). Borrowed. */
+prom_histogram_t *journal_sync_histogram (journal_t *self);
 
 /* ---- Compaction ---------------------------------------------------------- */
 

@@ -57,6 +57,7 @@ struct _journal_t {
     atomic_uint_fast64_t syncs;
     atomic_uint_fast64_t sync_us_total;
     atomic_uint_fast64_t sync_us_max;
+    prom_histogram_t sync_latency; /* each fdatasync, for /metrics */
 };
 
 struct _journal_writer_t {

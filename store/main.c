@@ -191,7 +191,8 @@ main (int argc, char *argv[])
     }
     server_set_persist (server, persist);
     metrics_http_t *metrics = NULL;
-    if (metrics_http_from_options (&opts, store_metrics_render, dispatch, &metrics) != 0) {
+    store_metrics_t sources = { dispatch, persist };
+    if (metrics_http_from_options (&opts, store_metrics_render, &sources, &metrics) != 0) {
         server_destroy (&server);
         persist_destroy (&persist);
         dispatch_destroy (&dispatch);

@@ -100,7 +100,8 @@ store_metrics_knows (const char *stat, size_t len)
 static void
 s_write (FILE *out, void *arg)
 {
-    dispatch_t *dispatch = arg;
+    const store_metrics_t *sources = arg;
+    dispatch_t *dispatch = sources->dispatch;
     size_t n = 0;
     const proto_stat_t *stats = dispatch_stats (dispatch, &n);
     for (size_t i = 0; i < n; i++) {
@@ -139,6 +140,13 @@ s_write (FILE *out, void *arg)
                   op == PROTO_OP_NONE ? "none" : proto_op_name ((proto_op_t)op));
         prom_histogram_write (out, "herald_store_operation_duration_seconds", labels, h);
     }
+    if (sources->persist) {
+        prom_family (out, "herald_store_journal_sync_duration_seconds", "histogram",
+                     "Time of each fdatasync of the journal.");
+        prom_histogram_write (out, "herald_store_journal_sync_duration_seconds", NULL,
+                              persist_sync_histogram (sources->persist));
+    }
+    prom_process (out);
 }
 
 char *

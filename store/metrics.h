@@ -12,11 +12,18 @@
 #define HERALD_STORE_METRICS_H
 
 #include "dispatch.h"
+#include "persist.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 
-/* metrics_render_fn: arg is the dispatch_t. */
+/* What the store's metrics are read from (borrowed). */
+typedef struct {
+    dispatch_t *dispatch;
+    persist_t *persist; /* NULL without a data dir */
+} store_metrics_t;
+
+/* metrics_render_fn: arg is a store_metrics_t. */
 char *store_metrics_render (void *arg, size_t *len);
 
 /* Whether the stats op's stat name has a Prometheus name here. */

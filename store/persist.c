@@ -550,3 +550,10 @@ persist_verify (const char *dir)
     free (path);
     return rc == 0 ? 0 : 1;
 }
+
+prom_histogram_t *
+persist_sync_histogram (persist_t *self)
+{
+    assert (self);
+    return journal_sync_histogram (self->journal);
+}

@@ -38,6 +38,9 @@ typedef struct {
    with file and offset, ...). Borrows dispatch, which must outlive it. */
 persist_t *persist_open (dispatch_t *dispatch, const persist_config_t *config);
 
+/* The journal's fdatasync durations (journal_sync_histogram). Borrowed. */
+prom_histogram_t *persist_sync_histogram (persist_t *self);
+
 /* Commits what is pending, unhooks the dispatcher, closes the journal. */
 void persist_destroy (persist_t **self_p);
 

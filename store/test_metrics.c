@@ -70,7 +70,7 @@ static char *
 s_render (fixture_t *self)
 {
     size_t len = 0;
-    char *text = store_metrics_render (self->dispatch, &len);
+    char *text = store_metrics_render (&(store_metrics_t){ self->dispatch, self->persist }, &len);
     assert_non_null (text);
     assert_int_equal (strlen (text), len);
     return text;

@@ -51,6 +51,7 @@ s_write (FILE *out, void *arg)
     prom_gauge (out, "herald_worker_inflight_deliveries",
                 "Deliveries held unacked: in a request to the gateway or waiting to retry.",
                 m->inflight);
+    prom_process (out);
 }
 
 char *

@@ -18,7 +18,10 @@
 # /events/{id}) and the worker's exact line in `logs worker`; rotates the
 # passwords as the README says (old one refused, events still delivered);
 # scales the workers to 2 (both consuming, per RabbitMQ) and
-# does it again; then `down -v`. Built images stay cached for the next run.
+# does it again; runs herald-stat inside the image and the `observe`
+# profile's Prometheus, which must see the gateway (through the metrics
+# token), the store and the notifier up and count the 30 events; then
+# `down -v`. Built images stay cached for the next run.
 #
 # It never skips: when Docker cannot run here, it fails and says why.
 # HERALD_COMPOSE picks the client ("docker compose" or "docker-compose");
@@ -48,7 +51,8 @@ cleanup() {
             dc logs --no-color --tail 40 >&2
         fi
         say "tearing down (down -v)"
-        dc down -v --remove-orphans >"$work/down.log" 2>&1 || cat "$work/down.log" >&2
+        dc --profile observe down -v --remove-orphans >"$work/down.log" 2>&1 ||
+            cat "$work/down.log" >&2
     fi
     if [ -n "$dockerd_pid" ]; then
         say "stopping the dockerd this test started (pid $dockerd_pid)"
@@ -107,6 +111,8 @@ free_port() {
 export HERALD_HTTP_PORT=$(free_port) HERALD_STORE_PORT=$(free_port)
 export HERALD_STORE_PUB_PORT=$(free_port) HERALD_AMQP_PORT=$(free_port)
 export HERALD_EPMD_PORT=$(free_port) HERALD_RABBITMQ_DIST_PORT=$(free_port)
+export HERALD_STORE_METRICS_PORT=$(free_port) HERALD_NOTIFIER_METRICS_PORT=$(free_port)
+export HERALD_PROMETHEUS_PORT=$(free_port)
 api=http://127.0.0.1:$HERALD_HTTP_PORT
 dc() {
     $compose -p "$project" -f "$root/compose/docker-compose.yml" \
@@ -118,6 +124,9 @@ say "base images (compose/base-image.sh)"
 "$root/compose/base-image.sh" || fail "could not provide debian:bookworm-slim"
 say "building the Herald image"
 dc build store >"$work/build.log" 2>&1 || { tail -40 "$work/build.log" >&2; fail "image build failed"; }
+say "building the Prometheus image (profile observe)"
+dc --profile observe build prometheus >"$work/build-prometheus.log" 2>&1 ||
+    { tail -40 "$work/build-prometheus.log" >&2; fail "Prometheus image build failed"; }
 # Built again (from cache when unchanged) unless it is the official image
 # compose/base-image.sh re-tagged: an image of an older rabbitmq.Dockerfile
 # must not be tested.
@@ -294,4 +303,41 @@ check_delivered 60
 by_worker=$(dc logs --no-color worker | grep -F 'has been sent to user-two-' |
     sed 's/ *|.*//' | sort | uniq -c | tr -s ' \n' ' ')
 say "30 events processed in total, every line once (batch two by container:$by_worker)"
+
+# --- observing it: herald-stat in the image, Prometheus (profile observe) ----------
+dc exec -T gateway herald-stat --count 2 --interval-ms 500 \
+    --gateway-token-file /var/lib/herald-secrets/metrics.token \
+    --gateway "$api/metrics" --store "http://127.0.0.1:$HERALD_STORE_METRICS_PORT/metrics" \
+    --notifier "http://127.0.0.1:$HERALD_NOTIFIER_METRICS_PORT/metrics" \
+    --workers http://127.0.0.1:1/metrics >"$work/stat.out" 2>&1 || {
+    cat "$work/stat.out" >&2
+    fail "herald-stat failed in the gateway's container"
+}
+# the workers' metrics are on ports of their own here: that column reads -
+[ "$(grep -c '^[0-9]' "$work/stat.out")" = 2 ] && grep -q '^time .*creates/s' "$work/stat.out" &&
+    awk '/^[0-9]/ { if ($5 != "0" || $2 == "-" || $4 == "-") bad = 1 } END { exit bad }' \
+        "$work/stat.out" || { cat "$work/stat.out" >&2; fail "herald-stat's lines are wrong"; }
+say "herald-stat runs in the image: store, gateway and notifier columns read, feed empty"
+dc --profile observe up -d prometheus >"$work/prometheus.log" 2>&1 ||
+    { cat "$work/prometheus.log" >&2; fail "up --profile observe failed"; }
+prom=http://127.0.0.1:$HERALD_PROMETHEUS_PORT
+prom_value() { # query: the first result's value, "" when none
+    curl -sS -G "$prom/api/v1/query" --data-urlencode "query=$1" 2>/dev/null | python3 -c '
+import json, sys
+r = json.load(sys.stdin)["data"]["result"]
+print(r[0]["value"][1] if r else "")' 2>/dev/null || true
+}
+deadline=$((SECONDS + 90))
+until [ "$(prom_value 'sum(up{job=~"gateway|store|notifier"})')" = 3 ] &&
+    [ "$(prom_value 'herald_store_events')" = 30 ] &&
+    [ "$(prom_value 'sum(herald_http_requests_total{route="POST /events",code="201"})')" = 30 ] &&
+    [ -n "$(prom_value 'herald_notifier_confirmed_total > 0')" ]; do
+    [ $SECONDS -lt $deadline ] || {
+        curl -sS "$prom/api/v1/targets" >&2 || true
+        dc logs --no-color --tail 20 prometheus >&2
+        fail "Prometheus does not see the 3 targets up with 30 events (up: $(prom_value 'sum(up)'), events: $(prom_value herald_store_events))"
+    }
+    sleep 2
+done
+say "Prometheus (profile observe) scrapes the gateway (with metrics.token), the store and the notifier: 30 events, 30 201s"
 say "PASS"

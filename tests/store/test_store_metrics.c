@@ -67,6 +67,8 @@ test_store_metrics_count_exactly_what_happened (void **state)
     /* fsync always: one sync per commit, each create its own commit here */
     assert_true (scrape_value (&m, "herald_store_journal_syncs_total") >= 1);
     assert_true (scrape_value (&m, "herald_store_journal_sync_seconds_total") > 0);
+    assert_true (scrape_value (&m, "herald_store_journal_sync_duration_seconds_count")
+                 == scrape_value (&m, "herald_store_journal_syncs_total"));
     assert_true (scrape_value (&m, "herald_store_resident_memory_bytes") > 1000000);
     /* each scrape renders afresh */
     assert_int_equal (dc_create (self, "u", "one more")->status, PROTO_OK);

@@ -1,0 +1,145 @@
+/*
+ * dispatch_frame — one request frame through the dispatcher (see
+ * dispatch.h, dispatch_frame): decode, look the op up in the command table,
+ * check what it needs (fields, writes not refused, room in the store and
+ * in the feed), run its handler, append the change to the feed and the
+ * journal, encode the reply; and count every frame by op and result with
+ * its duration, for /metrics (store/metrics.h).
+ */
+#include "dispatch_internal.h"
+
+#include "clock.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <string.h>
+
+void
+dispatch_encode_error (dispatch_t *self, proto_op_t op, uint64_t rid, proto_status_t status,
+                       const char *message, const char *field, msgpack_sbuffer *out)
+{
+    self->counters.errors++;
+    self->last_op = op;
+    self->last_status = status;
+    msgpack_sbuffer_clear (out);
+    if (proto_reply_encode_error (op, rid, status, message, field, out) != 0)
+        msgpack_sbuffer_clear (out);
+}
+
+static proto_status_t
+s_decode_status (proto_decode_t rc)
+{
+    switch (rc) {
+    case PROTO_DECODE_VERSION:
+        return PROTO_E_VERSION;
+    case PROTO_DECODE_UNKNOWN_OP:
+        return PROTO_E_UNKNOWN_OP;
+    case PROTO_DECODE_INVALID:
+        return PROTO_E_INVALID;
+    default:
+        return PROTO_E_MALFORMED;
+    }
+}
+
+/* dispatch_frame's work; every way out sets last_op and last_status. */
+static void
+s_frame (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *out)
+{
+    proto_request_t req;
+    proto_error_t err = { .has_rid = false };
+    proto_decode_t rc = proto_request_decode (buf, len, &self->limits, &req, &err);
+    if (rc != PROTO_DECODE_OK) {
+        if (rc == PROTO_DECODE_MALFORMED)
+            self->counters.malformed++;
+        dispatch_encode_error (self, PROTO_OP_NONE, err.has_rid ? err.rid : 0, s_decode_status (rc),
+                               err.message, err.field[0] ? err.field : NULL, out);
+        return;
+    }
+    const dispatch_command_t *cmd = req.op < PROTO_OP_COUNT_ ? &dispatch_commands[req.op] : NULL;
+    if (!cmd || !cmd->handler) {
+        dispatch_encode_error (self, req.op, req.rid, PROTO_E_UNKNOWN_OP, "unknown operation", NULL,
+                               out);
+        return;
+    }
+    if ((req.has & cmd->required) != cmd->required) {
+        dispatch_encode_error (self, req.op, req.rid, PROTO_E_INVALID,
+                               "a required field is missing", NULL, out);
+        return;
+    }
+    if ((cmd->flags & DISPATCH_CMD_JOURNALED) && self->refusal[0]) {
+        dispatch_encode_error (self, req.op, req.rid, PROTO_E_INTERNAL, self->refusal, NULL, out);
+        return;
+    }
+    const char *full = (cmd->flags & DISPATCH_CMD_GROWS) ? dispatch_full (self) : NULL;
+    if (full) {
+        dispatch_encode_error (self, req.op, req.rid, PROTO_E_STORE_FULL, full, NULL, out);
+        return;
+    }
+    if (cmd->flags & DISPATCH_CMD_WRITE) {
+        feed_room_t room =
+            feed_reserve (self->feed, (cmd->flags & DISPATCH_CMD_GROWS) ? PROTO_CHANGE_CREATED
+                                                                        : PROTO_CHANGE_UPDATED);
+        if (room != FEED_OK) {
+            snprintf (self->message, sizeof self->message,
+                      room == FEED_FULL
+                          ? "change feed full (%llu unacknowledged changes): write refused"
+                          : "out of memory growing the change feed (%llu changes)",
+                      (unsigned long long)feed_len (self->feed));
+            dispatch_encode_error (self, req.op, req.rid,
+                                   room == FEED_FULL ? PROTO_E_FEED_FULL : PROTO_E_INTERNAL,
+                                   self->message, NULL, out);
+            return;
+        }
+    }
+    proto_reply_t reply;
+    memset (&reply, 0, sizeof reply);
+    reply.op = req.op;
+    reply.rid = req.rid;
+    reply.status = cmd->handler (self, &req, &reply);
+    if (reply.status == PROTO_OK && (cmd->flags & DISPATCH_CMD_WRITE)) {
+        proto_change_t change = { .kind = self->changed_kind, .event = reply.event };
+        change.seq = feed_append (self->feed, self->changed_kind, self->changed);
+        assert (change.seq == reply.event.seq);
+        if (self->on_journal
+            && self->on_journal (self->on_journal_arg, false, change.kind, change.seq,
+                                 &change.event)
+                   != 0)
+            self->counters.unjournaled++;
+        if (self->on_change)
+            self->on_change (self->on_change_arg, &change);
+    }
+    if (reply.status != PROTO_OK) {
+        if (!reply.message.ptr)
+            reply.message = PROTO_STR ("out of memory");
+        self->counters.errors++;
+    }
+    self->last_op = req.op;
+    self->last_status = reply.status;
+    msgpack_sbuffer_clear (out);
+    if (proto_reply_encode (&reply, out) != 0)
+        msgpack_sbuffer_clear (out);
+}
+
+void
+dispatch_frame (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *out)
+{
+    assert (self);
+    int64_t start = clock_mono_us ();
+    self->counters.requests++;
+    self->last_op = PROTO_OP_NONE;
+    self->last_status = PROTO_E_INTERNAL;
+    s_frame (self, buf, len, out);
+    proto_op_t op = self->last_op < PROTO_OP_COUNT_ ? self->last_op : PROTO_OP_NONE;
+    proto_status_t status =
+        self->last_status < PROTO_E_COUNT_ ? self->last_status : PROTO_E_INTERNAL;
+    self->counters.ops[op][status]++;
+    prom_observe_us (&self->op_latency[op], clock_mono_us () - start);
+}
+
+prom_histogram_t *
+dispatch_op_latency (dispatch_t *self, proto_op_t op)
+{
+    assert (self);
+    assert (op < PROTO_OP_COUNT_);
+    return &self->op_latency[op];
+}
