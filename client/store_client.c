@@ -8,6 +8,7 @@
 #include "store_client.h"
 
 #include "clock.h"
+#include "conn_monitor.h"
 #include "log.h"
 
 #include <assert.h>
@@ -27,8 +28,7 @@ struct _store_client_t {
     void *ctx;
     bool own_ctx;
     void *dealer;
-    void *monitor; /* the DEALER's connect / disconnect events, NULL none */
-    uint64_t connects, disconnects;
+    conn_monitor_t *monitor; /* the DEALER's connects and disconnects, NULL none */
     uint64_t next_rid;
     msgpack_sbuffer buf;
     zmq_msg_t last; /* the frame the last decoded reply borrows from */
@@ -79,24 +79,10 @@ store_client_new (const store_client_config_t *config)
         store_client_destroy (&self);
         return NULL;
     }
-    /* Connections made and lost, for the metrics: a socket monitor in the
-       same context (inproc), its queue unbounded (RCVHWM 0) so libzmq's
-       I/O thread never waits on it; store_client_connections drains it. */
-    char monitor[64];
-    snprintf (monitor, sizeof monitor, "inproc://herald-store-client-%p", (void *)self);
-    if (config->monitor
-        && zmq_socket_monitor (self->dealer, monitor, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED)
-               == 0) {
-        int unbounded = 0;
-        self->monitor = zmq_socket (self->ctx, ZMQ_PAIR);
-        if (self->monitor
-            && (zmq_setsockopt (self->monitor, ZMQ_RCVHWM, &unbounded, sizeof unbounded) != 0
-                || zmq_setsockopt (self->monitor, ZMQ_LINGER, &unbounded, sizeof unbounded) != 0
-                || zmq_connect (self->monitor, monitor) != 0)) {
-            zmq_close (self->monitor);
-            self->monitor = NULL;
-        }
-    }
+    /* Connections made and lost, for the metrics (conn_monitor.h). */
+    if (config->monitor)
+        self->monitor =
+            conn_monitor_new (self->ctx, self->dealer, ZMQ_EVENT_CONNECTED, ZMQ_EVENT_DISCONNECTED);
     if (zmq_connect (self->dealer, config->endpoint) != 0) {
         log_error ("cannot connect to the store at '%s': %s", config->endpoint,
                    zmq_strerror (errno));
@@ -114,8 +100,7 @@ store_client_destroy (store_client_t **self_p)
     if (!self)
         return;
     zmq_msg_close (&self->last);
-    if (self->monitor)
-        zmq_close (self->monitor);
+    conn_monitor_destroy (&self->monitor);
     if (self->dealer)
         zmq_close (self->dealer);
     if (self->own_ctx && self->ctx)
@@ -215,32 +200,13 @@ void
 store_client_connections (store_client_t *self, uint64_t *connects, uint64_t *disconnects)
 {
     assert (self);
-    while (self->monitor) {
-        /* An event is two frames: 2 bytes of event and 4 of value, then
-           the endpoint. */
-        zmq_msg_t frame;
-        zmq_msg_init (&frame);
-        if (zmq_msg_recv (&frame, self->monitor, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close (&frame);
-            break;
-        }
-        uint16_t event = 0;
-        if (zmq_msg_size (&frame) >= 2)
-            memcpy (&event, zmq_msg_data (&frame), 2);
-        bool more = zmq_msg_more (&frame);
-        zmq_msg_close (&frame);
-        while (more) {
-            zmq_msg_init (&frame);
-            more = zmq_msg_recv (&frame, self->monitor, ZMQ_DONTWAIT) >= 0 && zmq_msg_more (&frame);
-            zmq_msg_close (&frame);
-        }
-        if (event == ZMQ_EVENT_CONNECTED)
-            self->connects++;
-        else if (event == ZMQ_EVENT_DISCONNECTED)
-            self->disconnects++;
+    uint64_t none = 0;
+    if (self->monitor)
+        conn_monitor_drain (self->monitor, connects, disconnects);
+    else {
+        if (connects)
+            *connects = none;
+        if (disconnects)
+            *disconnects = none;
     }
-    if (connects)
-        *connects = self->connects;
-    if (disconnects)
-        *disconnects = self->disconnects;
 }

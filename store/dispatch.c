@@ -211,6 +211,12 @@ s_feed_read (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
     }
     reply->changes = self->changes;
     reply->n_changes = n;
+    /* Records given out before: a reader that lost its place (restarted,
+       reconnected, refused) reads its unconfirmed tail again. */
+    for (size_t i = 0; i < n && self->changes[i].seq <= self->handed_upto; i++)
+        self->counters.feed_rereads++;
+    if (n > 0 && self->changes[n - 1].seq > self->handed_upto)
+        self->handed_upto = self->changes[n - 1].seq;
     s_feed_state (self, reply);
     s_identify (self, reply);
     return PROTO_OK;
@@ -281,6 +287,9 @@ dispatch_stats (dispatch_t *self, size_t *n_out)
     S_STAT ("refused", c->refused);
     S_STAT ("published", c->published);
     S_STAT ("unjournaled", c->unjournaled);
+    S_STAT ("connections", c->connections);
+    S_STAT ("disconnections", c->disconnections);
+    S_STAT ("feed_rereads", c->feed_rereads);
     S_STAT ("table_overhead_bytes", event_table_overhead_bytes (self->table));
     S_STAT ("rss_bytes", s_rss_bytes ());
     S_STAT ("table_bytes", event_table_bytes (self->table));

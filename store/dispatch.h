@@ -36,6 +36,8 @@ typedef struct {
     uint64_t refused;     /* handshakes refused: CURVE key not allowed (store/zap.h) */
     uint64_t published;   /* change notifications sent on PUB */
     uint64_t unjournaled; /* changes the journal hook failed to record (out of memory) */
+    uint64_t connections, disconnections; /* the ROUTER's, as the server's monitor saw them */
+    uint64_t feed_rereads; /* change records feed_read handed out again (a reader restarted) */
     /* Frames handled by operation (PROTO_OP_NONE: did not decode to one)
        and the status of their reply. */
     uint64_t ops[PROTO_OP_COUNT_][PROTO_E_COUNT_];

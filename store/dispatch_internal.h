@@ -28,6 +28,7 @@ struct _dispatch_t {
     uint64_t durable;               /* highest seq feed_read may hand out */
     uint64_t max_events, max_bytes; /* the store's caps; 0 = none */
     size_t reply_budget;            /* bytes a list / feed_read reply may take */
+    uint64_t handed_upto;           /* highest seq a feed_read reply gave out */
     /* The frame being handled: its op and reply status, for the counters. */
     proto_op_t last_op;
     proto_status_t last_status;

@@ -47,6 +47,13 @@ static const s_family_t s_families[] = {
       "Change notes sent on the live PUB stream." },
     { "unjournaled", "herald_store_unjournaled_changes_total", "counter", 0,
       "Changes the journal could not record (out of memory)." },
+    { "connections", "herald_store_connections_total", "counter", 0,
+      "Client connections accepted (a service that reconnects or restarts makes a new one)." },
+    { "disconnections", "herald_store_disconnections_total", "counter", 0,
+      "Client connections lost." },
+    { "feed_rereads", "herald_store_feed_reread_records_total", "counter", 0,
+      "Change records feed_read gave out again: a notifier that restarted, reconnected or "
+      "was refused by RabbitMQ reads its unconfirmed tail again (the at-least-once duplicates)." },
     { "table_overhead_bytes", "herald_store_table_overhead_bytes", "gauge", 0,
       "Bytes of the event table beyond the events' strings." },
     { "rss_bytes", "herald_store_resident_memory_bytes", "gauge", 0,

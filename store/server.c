@@ -45,6 +45,7 @@
 #include "server.h"
 
 #include "log.h"
+#include "conn_monitor.h"
 #include "peers.h"
 #include "zap.h"
 
@@ -78,6 +79,7 @@ struct _server_t {
     dispatch_t *dispatch;
     persist_t *persist;
     metrics_http_t *metrics; /* --metrics-listen, or NULL */
+    conn_monitor_t *monitor; /* the ROUTER's connections, NULL when unmonitored */
     s_held_t *held;
     size_t n_held, cap_held;
     msgpack_sbuffer held_bytes;
@@ -147,6 +149,10 @@ server_new (dispatch_t *dispatch, const char *bind, const char *pub_bind,
     zsock_set_heartbeat_timeout (self->router, S_HEARTBEAT_TIMEOUT);
     zsock_set_linger (self->router, S_LINGER_MS);
     zsock_set_sndhwm (self->pub, S_PUB_HWM);
+    /* Connections accepted and lost, for /metrics: a service that
+       reconnects or restarts shows here (conn_monitor.h). */
+    self->monitor = conn_monitor_new (zsys_init (), zsock_resolve (self->router),
+                                      ZMQ_EVENT_ACCEPTED, ZMQ_EVENT_DISCONNECTED);
     if (curve && curve->keys) {
         /* The handler must be bound before the first handshake. */
         self->zap = zap_new (curve->clients_dir, curve->keys->public_key);
@@ -189,6 +195,7 @@ server_destroy (server_t **self_p)
     zsock_destroy (&self->pub);
     zap_destroy (&self->zap);
     peers_destroy (&self->peers);
+    conn_monitor_destroy (&self->monitor);
     for (size_t i = 0; i < self->n_held; i++)
         zmq_msg_close (&self->held[i].identity);
     free (self->held);
@@ -400,6 +407,9 @@ server_run (server_t *self, volatile sig_atomic_t *stop)
         }
         if (self->zap)
             self->counters->refused += zap_handle (self->zap);
+        if (self->monitor)
+            conn_monitor_drain (self->monitor, &self->counters->connections,
+                                &self->counters->disconnections);
         if (metrics >= 0 && (items[metrics].revents & ZMQ_POLLIN))
             metrics_http_serve (self->metrics);
         for (int n = 0; n < S_BATCH_MAX && !*stop; n++) {

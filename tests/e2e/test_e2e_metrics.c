@@ -9,7 +9,12 @@
  *     acked N, and nothing is left in flight;
  *   - a message the worker cannot decode is dead-lettered and counted once;
  *   - a full queue (no worker, x-max-length) shows as nacks and, once a
- *     worker drains it, as re-publishes of exactly what was refused.
+ *     worker drains it, as re-publishes of exactly what was refused;
+ *   - a notifier killed with its tail unconfirmed shows at the store as a
+ *     new connection and records read again, and restarted (its
+ *     process_start_time_seconds);
+ *   - herald-stat through a burst and with a service down; JSON logs; one
+ *     request id through the gateway's, notifier's and worker's logs.
  */
 #include "broker.h"
 #include "scrape.h"
@@ -27,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
 
 #define ID_SIZE (STACK_ID_LEN + 1)
@@ -186,6 +192,53 @@ test_a_full_queue_shows_as_nacks_then_republishes (void **state)
     assert_true (stack_lines_exactly_once (stack, 0, REFUSED_EVENTS, ids, 1u));
     s_scrape (stack, "worker0", &m);
     s_expect (&m, "herald_worker_printed_total", REFUSED_EVENTS);
+    scrape_clear (&m);
+    stack_end (stack);
+    harness_rabbitmqctl (&stack->rabbit, "delete_queue " BROKER_QUEUE, out, sizeof out);
+}
+
+static void
+test_a_killed_notifier_shows_as_a_new_connection_and_a_reread_tail (void **state)
+{
+    e2e_stack_t *stack = *state;
+    static char ids[REFUSED_EVENTS * ID_SIZE];
+    char out[512];
+    stack_begin (stack);
+    harness_rabbitmqctl (&stack->rabbit, "delete_queue " BROKER_QUEUE, out, sizeof out);
+    stack->metrics = true;
+    assert_int_equal (stack_start_store (stack, 0), 0);
+    assert_int_equal (stack_start_gateway (stack), 0);
+    const char *args[] = { "--queue-max", QUEUE_MAX_TEXT, NULL };
+    assert_int_equal (stack_start_notifier_with (stack, args), 0);
+    /* no worker and a bounded queue: the notifier holds a tail it could
+       not get confirmed, whatever the timing */
+    assert_int_equal (stack_post_many (stack, 0, REFUSED_EVENTS, ids), REFUSED_EVENTS);
+    assert_true (s_wait_value (stack, "notifier", "herald_notifier_nacked_total", 1) >= 1);
+    scrape_t m = { 0 };
+    s_scrape (stack, "store", &m);
+    double connections = scrape_value (&m, "herald_store_connections_total");
+    double rereads = scrape_value (&m, "herald_store_feed_reread_records_total");
+    assert_true (connections >= 3); /* gateway, notifier, its doorbell */
+    s_scrape (stack, "notifier", &m);
+    double started = scrape_value (&m, "process_start_time_seconds");
+    assert_true (started > 1.7e9);
+
+    assert_int_equal (harness_stop (stack->notifier, SIGKILL, 10000) != -1, 1);
+    stack->notifier = 0;
+    assert_int_equal (stack_start_notifier_with (stack, args), 0);
+    /* the store saw it come back and read its tail again */
+    assert_true (s_wait_value (stack, "store", "herald_store_connections_total", connections + 1)
+                 > connections);
+    assert_true (
+        s_wait_value (stack, "store", "herald_store_feed_reread_records_total", rereads + 1)
+        > rereads);
+    s_scrape (stack, "notifier", &m);
+    assert_true (scrape_value (&m, "process_start_time_seconds") >= started);
+    s_expect (&m, "herald_notifier_broker_connects_total", 1);
+    /* and nothing is lost */
+    assert_int_equal (
+        stack_start_worker (stack, 0, (const char *[]){ "--queue-max", QUEUE_MAX_TEXT, NULL }), 0);
+    assert_int_equal (stack_wait_processed (stack, REFUSED_EVENTS, 60000), REFUSED_EVENTS);
     scrape_clear (&m);
     stack_end (stack);
     harness_rabbitmqctl (&stack->rabbit, "delete_queue " BROKER_QUEUE, out, sizeof out);
@@ -454,6 +507,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_every_service_counts_a_known_workload_exactly),
         cmocka_unit_test (test_a_full_queue_shows_as_nacks_then_republishes),
+        cmocka_unit_test (test_a_killed_notifier_shows_as_a_new_connection_and_a_reread_tail),
         cmocka_unit_test (test_herald_stat_shows_a_burst_and_blanks_a_service_that_is_down),
         cmocka_unit_test (test_json_logs_parse_line_by_line_and_name_the_event),
         cmocka_unit_test (test_a_request_id_follows_its_event_through_every_log),
