@@ -152,21 +152,32 @@ test_every_service_counts_a_known_workload_exactly (void **state)
 #define QUEUE_MAX_TEXT "5"
 #define REFUSED_EVENTS 12
 
+static const char *const s_bounded[] = { "--queue-max", QUEUE_MAX_TEXT, NULL };
+
+/* A scenario with metrics on, herald.notifications made afresh with
+   x-max-length QUEUE_MAX, no worker, REFUSED_EVENTS posted (ids into ids):
+   the queue fills and the notifier holds a tail RabbitMQ refused. */
 static void
-test_a_full_queue_shows_as_nacks_then_republishes (void **state)
+s_begin_full_queue (e2e_stack_t *stack, char *ids)
 {
-    e2e_stack_t *stack = *state;
-    static char ids[REFUSED_EVENTS * ID_SIZE];
     char out[512];
     stack_begin (stack); /* declares the queue unbounded: make it afresh */
     harness_rabbitmqctl (&stack->rabbit, "delete_queue " BROKER_QUEUE, out, sizeof out);
     stack->metrics = true;
     assert_int_equal (stack_start_store (stack, 0), 0);
     assert_int_equal (stack_start_gateway (stack), 0);
-    const char *args[] = { "--queue-max", QUEUE_MAX_TEXT, NULL };
-    assert_int_equal (stack_start_notifier_with (stack, args), 0);
+    assert_int_equal (stack_start_notifier_with (stack, s_bounded), 0);
     assert_int_equal (stack_post_many (stack, 0, REFUSED_EVENTS, ids), REFUSED_EVENTS);
     assert_true (s_wait_value (stack, "notifier", "herald_notifier_nacked_total", 1) >= 1);
+}
+
+static void
+test_a_full_queue_shows_as_nacks_then_republishes (void **state)
+{
+    e2e_stack_t *stack = *state;
+    static char ids[REFUSED_EVENTS * ID_SIZE];
+    char out[512];
+    s_begin_full_queue (stack, ids);
     assert_int_equal (stack_queue_messages (stack, BROKER_QUEUE), QUEUE_MAX);
     scrape_t m = { 0 };
     s_scrape (stack, "notifier", &m);
@@ -176,8 +187,7 @@ test_a_full_queue_shows_as_nacks_then_republishes (void **state)
     assert_true (scrape_value (&m, "herald_notifier_feed_length") >= REFUSED_EVENTS - QUEUE_MAX);
 
     /* A worker drains it: every refused change is published again. */
-    assert_int_equal (
-        stack_start_worker (stack, 0, (const char *[]){ "--queue-max", QUEUE_MAX_TEXT, NULL }), 0);
+    assert_int_equal (stack_start_worker (stack, 0, s_bounded), 0);
     assert_int_equal (stack_wait_processed (stack, REFUSED_EVENTS, 60000), REFUSED_EVENTS);
     stack_store_stats_t stats;
     assert_int_equal (stack_wait_store_settled (stack, 2 * REFUSED_EVENTS, 30000, &stats), 0);
@@ -203,17 +213,9 @@ test_a_killed_notifier_shows_as_a_new_connection_and_a_reread_tail (void **state
     e2e_stack_t *stack = *state;
     static char ids[REFUSED_EVENTS * ID_SIZE];
     char out[512];
-    stack_begin (stack);
-    harness_rabbitmqctl (&stack->rabbit, "delete_queue " BROKER_QUEUE, out, sizeof out);
-    stack->metrics = true;
-    assert_int_equal (stack_start_store (stack, 0), 0);
-    assert_int_equal (stack_start_gateway (stack), 0);
-    const char *args[] = { "--queue-max", QUEUE_MAX_TEXT, NULL };
-    assert_int_equal (stack_start_notifier_with (stack, args), 0);
     /* no worker and a bounded queue: the notifier holds a tail it could
        not get confirmed, whatever the timing */
-    assert_int_equal (stack_post_many (stack, 0, REFUSED_EVENTS, ids), REFUSED_EVENTS);
-    assert_true (s_wait_value (stack, "notifier", "herald_notifier_nacked_total", 1) >= 1);
+    s_begin_full_queue (stack, ids);
     scrape_t m = { 0 };
     s_scrape (stack, "store", &m);
     double connections = scrape_value (&m, "herald_store_connections_total");
@@ -225,7 +227,7 @@ test_a_killed_notifier_shows_as_a_new_connection_and_a_reread_tail (void **state
 
     assert_int_equal (harness_stop (stack->notifier, SIGKILL, 10000) != -1, 1);
     stack->notifier = 0;
-    assert_int_equal (stack_start_notifier_with (stack, args), 0);
+    assert_int_equal (stack_start_notifier_with (stack, s_bounded), 0);
     /* the store saw it come back and read its tail again */
     assert_true (s_wait_value (stack, "store", "herald_store_connections_total", connections + 1)
                  > connections);
@@ -236,8 +238,7 @@ test_a_killed_notifier_shows_as_a_new_connection_and_a_reread_tail (void **state
     assert_true (scrape_value (&m, "process_start_time_seconds") >= started);
     s_expect (&m, "herald_notifier_broker_connects_total", 1);
     /* and nothing is lost */
-    assert_int_equal (
-        stack_start_worker (stack, 0, (const char *[]){ "--queue-max", QUEUE_MAX_TEXT, NULL }), 0);
+    assert_int_equal (stack_start_worker (stack, 0, s_bounded), 0);
     assert_int_equal (stack_wait_processed (stack, REFUSED_EVENTS, 60000), REFUSED_EVENTS);
     scrape_clear (&m);
     stack_end (stack);
