@@ -9,6 +9,9 @@
  *      always), --rounds rounds interleaved, medians and ratios to off,
  *      the mean group-commit batch and fdatasync latency from the store's
  *      stats, and this disk's own fdatasync latency sampled in between;
+ *      Beside it, once per round, Redis measured by redis-benchmark the same
+ *      way (one connection, 1000 in flight, same value size and keyspace;
+ *      peer_redis.h), and herald-store's ratio to it (issue 15);
  *   2. memory: a fresh in-memory store loaded to --events events (16-byte
  *      user_id, 40-byte description, acking the feed as it goes); prints
  *      its RSS and the memory per event beyond its strings, measured as the
@@ -48,7 +51,7 @@ typedef struct {
     const char *endpoint;
     size_t ops, window, events, probe_samples, recovery_events;
     int rounds, recovery_rounds;
-    bool recovery;
+    bool recovery, no_peers;
     store_mode_t modes[STORE_MODE_COUNT];
     int nmodes;
     char data_root[1024];
@@ -158,6 +161,7 @@ s_usage (FILE *out)
              "  --recovery-events N   events in that journal (1000000)\n"
              "  --recovery-rounds N   timed starts per journal and cache state (3)\n"
              "  --endpoint EP         drive a running store instead (phases once + memory)\n"
+             "  --no-peers            without Redis beside it (redis-server, redis-benchmark)\n"
              "  --help\n");
 }
 
@@ -174,6 +178,7 @@ s_parse (int argc, char *argv[], options_t *opts)
         { "fsync-samples", required_argument, NULL, 's' },
         { "data-root", required_argument, NULL, 'd' },
         { "recovery", no_argument, NULL, 'R' },
+        { "no-peers", no_argument, NULL, 'P' },
         { "recovery-events", required_argument, NULL, 'E' },
         { "recovery-rounds", required_argument, NULL, 'N' },
         { "help", no_argument, NULL, 'h' },
@@ -189,6 +194,8 @@ s_parse (int argc, char *argv[], options_t *opts)
             opts->endpoint = optarg;
         else if (opt == 'R')
             opts->recovery = true;
+        else if (opt == 'P')
+            opts->no_peers = true;
         else if (opt == 'd')
             snprintf (opts->data_root, sizeof opts->data_root, "%s", optarg);
         else if (opt == 'm') {
@@ -256,7 +263,8 @@ main (int argc, char *argv[])
                                           .probe_samples = opts.probe_samples,
                                           .interrupted = s_interrupted },
                                .ops = opts.ops,
-                               .window = opts.window };
+                               .window = opts.window,
+                               .peers = !opts.no_peers };
         rc = modes_run (&cfg);
         if (rc == 0 && !*s_interrupted)
             rc = s_memory_own (&opts);

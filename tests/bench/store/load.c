@@ -15,7 +15,6 @@
 #include <string.h>
 #include <zmq.h>
 
-#define LOAD_USERS 100000 /* distinct user_ids in the load */
 #define LOAD_REPLY_WAIT_MS 10000
 
 struct _load_t {

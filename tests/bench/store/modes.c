@@ -10,6 +10,7 @@
 #include "data_dir.h"
 #include "harness.h"
 #include "load.h"
+#include "peer_redis.h"
 #include "store_stats.h"
 
 #include <stdbool.h>
@@ -235,12 +236,61 @@ s_print_table (const modes_config_t *cfg, const mode_row_t *rows, int rounds)
 typedef struct {
     const modes_config_t *cfg;
     mode_row_t *rows;
+    peer_redis_t redis;                                              /* pid 0: no peer */
+    double redis_set[MODES_MAX_ROUNDS], redis_get[MODES_MAX_ROUNDS]; /* <= 0: no run */
 } modes_t;
 
+/* Redis in the same round, with the same ops, window, value size and
+   keyspace as the herald runs (peer_redis.h). */
 static void
 s_round_start (void *arg, int round)
 {
+    modes_t *self = arg;
     s_print_load (round);
+    if (self->redis.pid <= 0)
+        return;
+    if (peer_redis_run (&self->redis, self->cfg->ops, LOAD_USER_LEN + LOAD_DESCRIPTION_LEN,
+                        LOAD_USERS, &self->redis_set[round], &self->redis_get[round])
+        == 0)
+        printf ("  round %d  redis    SET %9.0f/s | GET %9.0f/s (redis-benchmark -c 1 -P 1000)\n",
+                round + 1, self->redis_set[round], self->redis_get[round]);
+    fflush (stdout);
+}
+
+/* Herald (no journal) against Redis: medians, and the median of the
+   per-round ratios (rounds where both ran). */
+static void
+s_print_peer (const modes_t *self, const mode_row_t *off, int rounds)
+{
+    if (self->redis.pid <= 0 || !off)
+        return;
+    double set[MODES_MAX_ROUNDS], get[MODES_MAX_ROUNDS], r_create[MODES_MAX_ROUNDS],
+        r_get[MODES_MAX_ROUNDS];
+    int n = 0, nr = 0;
+    for (int i = 0; i < rounds; i++) {
+        if (self->redis_set[i] <= 0)
+            continue;
+        set[n] = self->redis_set[i];
+        get[n++] = self->redis_get[i];
+        if (!off->runs[i].done)
+            continue;
+        r_create[nr] = off->runs[i].create.ops_per_s / self->redis_set[i];
+        r_get[nr++] = off->runs[i].get.ops_per_s / self->redis_get[i];
+    }
+    if (n == 0)
+        return;
+    printf ("\npeer: Redis, same run     herald off   redis   ratio (target >= 0.50)\n");
+    printf ("create / SET        %12.0f %9.0f %7.2f\n",
+            s_phase_median (off, rounds, PHASE_CREATE, false), harness_median (set, n),
+            nr ? harness_median (r_create, nr) : -1);
+    printf ("get / GET           %12.0f %9.0f %7.2f\n",
+            s_phase_median (off, rounds, PHASE_GET, false), harness_median (get, n),
+            nr ? harness_median (r_get, nr) : -1);
+    printf (
+        "Redis: redis-server --save '' --appendonly no, redis-benchmark -c 1 -P 1000 -d %d -r %d "
+        "-n %zu, once per round;\nratio: median of the per-round ratios of herald-store (no "
+        "journal) to Redis.\n",
+        LOAD_USER_LEN + LOAD_DESCRIPTION_LEN, LOAD_USERS, self->cfg->ops);
 }
 
 static int
@@ -255,19 +305,25 @@ s_round_table (void *arg, int rounds)
 {
     modes_t *self = arg;
     s_print_table (self->cfg, self->rows, rounds);
+    for (int m = 0; m < self->cfg->fsync.nmodes; m++)
+        if (self->cfg->fsync.modes[m] == STORE_MODE_OFF)
+            s_print_peer (self, &self->rows[m], rounds);
 }
 
 int
 modes_run (const modes_config_t *cfg)
 {
-    modes_t self = { cfg, calloc ((size_t)cfg->fsync.nmodes, sizeof (mode_row_t)) };
+    modes_t self = { .cfg = cfg, .rows = calloc ((size_t)cfg->fsync.nmodes, sizeof (mode_row_t)) };
     if (!self.rows)
         return -1;
+    if (cfg->peers)
+        peer_redis_start (&self.redis);
     fsync_rounds_print_plan (&cfg->fsync, "fsync modes");
     printf (", fresh store and data dir per run under %s\n", cfg->fsync.data_root);
     fflush (stdout);
     fsync_rounds_fns_t fns = { &self, s_round_start, s_round_run, s_round_table };
     int rc = fsync_rounds_run (&cfg->fsync, &fns);
+    peer_redis_stop (&self.redis);
     free (self.rows);
     return rc;
 }

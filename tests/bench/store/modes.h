@@ -15,6 +15,7 @@
 
 #include "fsync_rounds.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define MODES_MAX_ROUNDS 20
@@ -23,6 +24,7 @@ typedef struct {
     fsync_rounds_config_t fsync; /* rounds at most MODES_MAX_ROUNDS */
     size_t ops;                  /* per phase */
     size_t window;               /* requests in flight */
+    bool peers;                  /* Redis beside herald-store (peer_redis.h) */
 } modes_config_t;
 
 /* Runs every round and prints the table. Blocks for about rounds x modes

@@ -1,0 +1,124 @@
+/*
+ * peer_redis — see peer_redis.h.
+ */
+#include "peer_redis.h"
+
+#include "harness.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define S_START_MS 10000
+#define S_RUN_TIMEOUT_S 600
+
+/* The first of the PATH directories holding name, into out. */
+static int
+s_which (const char *name, char *out, size_t size)
+{
+    const char *path = getenv ("PATH");
+    char dirs[4096];
+    snprintf (dirs, sizeof dirs, "%s:/usr/bin:/usr/sbin", path ? path : "");
+    char *save = NULL;
+    for (char *dir = strtok_r (dirs, ":", &save); dir; dir = strtok_r (NULL, ":", &save)) {
+        snprintf (out, size, "%s/%s", dir, name);
+        if (access (out, X_OK) == 0)
+            return 0;
+    }
+    return -1;
+}
+
+int
+peer_redis_start (peer_redis_t *self)
+{
+    memset (self, 0, sizeof *self);
+    if (s_which ("redis-server", self->server, sizeof self->server) != 0
+        || s_which ("redis-benchmark", self->benchmark, sizeof self->benchmark) != 0) {
+        printf ("peer: redis-server or redis-benchmark not installed: the Redis column is skipped "
+                "(apt-get install redis-server redis-tools)\n");
+        return -1;
+    }
+    self->port = harness_free_port ();
+    char port[16], log[600];
+    snprintf (port, sizeof port, "%d", self->port);
+    snprintf (log, sizeof log, "%s/redis-server.log", harness_tmpdir ());
+    const char *argv[] = { self->server, "--port",       port, "--bind",      "127.0.0.1", "--save",
+                           "",           "--appendonly", "no", "--daemonize", "no",        NULL };
+    self->pid = harness_spawn (argv, NULL, log, log);
+    if (self->pid <= 0 || harness_wait_tcp (self->port, S_START_MS) != 0) {
+        printf ("peer: redis-server did not start (log %s): the Redis column is skipped\n", log);
+        peer_redis_stop (self);
+        return -1;
+    }
+    return 0;
+}
+
+/* The requests per second redis-benchmark -q printed for kind ("SET"). */
+static double
+s_rps (const char *path, const char *kind)
+{
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return -1;
+    char line[512], prefix[16];
+    snprintf (prefix, sizeof prefix, "%s: ", kind);
+    double rps = -1;
+    while (fgets (line, sizeof line, file)) {
+        /* -q prints progress lines ending in \r, then "SET: 123.45
+           requests per second, p50=..." */
+        char *at = strstr (line, prefix);
+        while (at) {
+            char *next = strstr (at + 1, prefix);
+            double v;
+            if (sscanf (at + strlen (prefix), "%lf requests per second", &v) == 1
+                && strstr (at, "requests per second"))
+                rps = v;
+            at = next;
+        }
+    }
+    fclose (file);
+    return rps;
+}
+
+int
+peer_redis_run (peer_redis_t *self, size_t ops, size_t value_len, size_t keyspace, double *set_rps,
+                double *get_rps)
+{
+    if (self->pid <= 0)
+        return -1;
+    static int s_runs;
+    char port[16], n[32], d[32], r[32], out[600];
+    snprintf (port, sizeof port, "%d", self->port);
+    snprintf (n, sizeof n, "%zu", ops);
+    snprintf (d, sizeof d, "%zu", value_len);
+    snprintf (r, sizeof r, "%zu", keyspace);
+    snprintf (out, sizeof out, "%s/redis-benchmark-%d.out", harness_tmpdir (), ++s_runs);
+    const char *argv[] = { self->benchmark, "-h", "127.0.0.1", "-p", port, "-c", "1", "-P",
+                           "1000",          "-n", n,           "-d", d,    "-r", r,   "-t",
+                           "set,get",       "-q", NULL };
+    pid_t pid = harness_spawn (argv, NULL, out, out);
+    int status = 0;
+    if (pid <= 0 || waitpid (pid, &status, 0) != pid || !WIFEXITED (status)
+        || WEXITSTATUS (status) != 0) {
+        printf ("peer: redis-benchmark failed (output %s)\n", out);
+        return -1;
+    }
+    *set_rps = s_rps (out, "SET");
+    *get_rps = s_rps (out, "GET");
+    if (*set_rps <= 0 || *get_rps <= 0) {
+        printf ("peer: no SET/GET figures in %s\n", out);
+        return -1;
+    }
+    return 0;
+}
+
+void
+peer_redis_stop (peer_redis_t *self)
+{
+    if (self->pid > 0)
+        harness_stop (self->pid, SIGTERM, 10000);
+    self->pid = 0;
+}
