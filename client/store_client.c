@@ -200,13 +200,12 @@ void
 store_client_connections (store_client_t *self, uint64_t *connects, uint64_t *disconnects)
 {
     assert (self);
-    uint64_t none = 0;
     if (self->monitor)
         conn_monitor_drain (self->monitor, connects, disconnects);
     else {
         if (connects)
-            *connects = none;
+            *connects = 0;
         if (disconnects)
-            *disconnects = none;
+            *disconnects = 0;
     }
 }

@@ -116,10 +116,23 @@ prom_text (prom_write_fn *write, void *arg, size_t *len)
     return text;
 }
 
+uint64_t
+prom_resident_bytes (void)
+{
+    FILE *f = fopen ("/proc/self/statm", "r");
+    if (!f)
+        return 0;
+    unsigned long long size = 0, resident = 0;
+    int got = fscanf (f, "%llu %llu", &size, &resident);
+    fclose (f);
+    long page = sysconf (_SC_PAGESIZE);
+    return got == 2 && page > 0 ? resident * (uint64_t)page : 0;
+}
+
 void
 prom_process (FILE *out)
 {
-    long ticks = sysconf (_SC_CLK_TCK), page = sysconf (_SC_PAGESIZE);
+    long ticks = sysconf (_SC_CLK_TCK);
     char stat[1024] = "";
     FILE *f = fopen ("/proc/self/stat", "r");
     size_t n = f ? fread (stat, 1, sizeof stat - 1, f) : 0;
@@ -155,14 +168,10 @@ prom_process (FILE *out)
         prom_sample_double (out, "process_cpu_seconds_total", NULL,
                             (double)(utime + stime) / (double)ticks);
     }
-    unsigned long long size = 0, resident = 0;
-    f = fopen ("/proc/self/statm", "r");
-    bool have_statm = f && fscanf (f, "%llu %llu", &size, &resident) == 2 && page > 0;
-    if (f)
-        fclose (f);
-    if (have_statm) {
+    uint64_t resident = prom_resident_bytes ();
+    if (resident) {
         prom_family (out, "process_resident_memory_bytes", "gauge",
                      "Resident memory size in bytes.");
-        prom_sample (out, "process_resident_memory_bytes", NULL, resident * (uint64_t)page);
+        prom_sample (out, "process_resident_memory_bytes", NULL, resident);
     }
 }

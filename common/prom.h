@@ -58,6 +58,10 @@ void prom_sample_double (FILE *out, const char *name, const char *labels, double
 void prom_counter (FILE *out, const char *name, const char *help, uint64_t value);
 void prom_gauge (FILE *out, const char *name, const char *help, uint64_t value);
 
+/* This process's resident memory in bytes (/proc/self/statm); 0 when
+   /proc does not say. */
+uint64_t prom_resident_bytes (void);
+
 /* The process families every Prometheus client exposes, from /proc:
    process_start_time_seconds (a restart shows as a new value),
    process_cpu_seconds_total and process_resident_memory_bytes. A value

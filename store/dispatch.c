@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <unistd.h>
 #include <uuid/uuid.h>
 
 /* Replies carrying events (list, feed_read) also stop at a byte budget so
@@ -253,19 +252,6 @@ s_feed_ack (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
     return PROTO_OK;
 }
 
-/* Resident set size from /proc/self/statm; 0 when unavailable. */
-static uint64_t
-s_rss_bytes (void)
-{
-    FILE *file = fopen ("/proc/self/statm", "r");
-    if (!file)
-        return 0;
-    unsigned long long pages_total = 0, pages_resident = 0;
-    int got = fscanf (file, "%llu %llu", &pages_total, &pages_resident);
-    fclose (file);
-    return got == 2 ? pages_resident * (uint64_t)sysconf (_SC_PAGESIZE) : 0;
-}
-
 const proto_stat_t *
 dispatch_stats (dispatch_t *self, size_t *n_out)
 {
@@ -291,7 +277,7 @@ dispatch_stats (dispatch_t *self, size_t *n_out)
     S_STAT ("disconnections", c->disconnections);
     S_STAT ("feed_rereads", c->feed_rereads);
     S_STAT ("table_overhead_bytes", event_table_overhead_bytes (self->table));
-    S_STAT ("rss_bytes", s_rss_bytes ());
+    S_STAT ("rss_bytes", prom_resident_bytes ());
     S_STAT ("table_bytes", event_table_bytes (self->table));
     S_STAT ("max_events", self->max_events);
     S_STAT ("max_memory", self->max_bytes);
