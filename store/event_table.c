@@ -14,6 +14,9 @@
  */
 #include "event_table.h"
 
+#include "status_index.h"
+#include "str_hash.h"
+
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +50,7 @@ struct _event_table_t {
     user_slot_t *users;
     size_t users_mask;
     size_t users_count;
+    status_index_t *statuses;
     size_t string_bytes; /* the events' strings, for event_table_bytes */
 };
 
@@ -65,16 +69,6 @@ s_hash_id (const uint8_t id[16])
     memcpy (&b, id + 8, 8);
     uint64_t h = (a ^ (b * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
     return h ^ (h >> 29);
-}
-
-static uint32_t
-s_hash_str (const char *ptr, size_t len)
-{
-    /* FNV-1a, 32 bits. */
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (uint8_t)ptr[i]) * 16777619u;
-    return h;
 }
 
 static uint64_t *
@@ -103,7 +97,8 @@ event_table_new (void)
         return NULL;
     self->ids = s_slots_new (S_INITIAL_SLOTS);
     self->users = s_users_new (S_INITIAL_SLOTS);
-    if (!self->ids || !self->users) {
+    self->statuses = status_index_new ();
+    if (!self->ids || !self->users || !self->statuses) {
         event_table_destroy (&self);
         return NULL;
     }
@@ -123,6 +118,7 @@ event_table_destroy (event_table_t **self_p)
     free (self->order);
     free (self->ids);
     free (self->users);
+    status_index_destroy (&self->statuses);
     free (self);
     *self_p = NULL;
 }
@@ -259,7 +255,7 @@ static void
 s_user_link (event_table_t *self, uint32_t index)
 {
     event_t *event = self->order[index];
-    uint32_t hash = s_hash_str (event->data, event->user_len);
+    uint32_t hash = str_hash (event->data, event->user_len);
     user_slot_t *slot = s_user_find (self, event->data, event->user_len, hash);
     if (slot->first == EVENT_TABLE_NONE) {
         *slot = (user_slot_t){ index, index, hash };
@@ -286,7 +282,7 @@ static void
 s_user_unlink (event_table_t *self, uint32_t index)
 {
     event_t *event = self->order[index];
-    uint32_t hash = s_hash_str (event->data, event->user_len);
+    uint32_t hash = str_hash (event->data, event->user_len);
     user_slot_t *slot = s_user_find (self, event->data, event->user_len, hash);
     assert (slot->first != EVENT_TABLE_NONE);
     if (slot->first == index) {
@@ -365,10 +361,15 @@ event_table_create (event_table_t *self, const uint8_t id[16], proto_str_t user_
     event_t *event = s_block_new (user_id, description, status, request_id);
     if (!event)
         return -1;
+    uint32_t at = (uint32_t)self->count;
+    if (status_index_add (self->statuses, status, at) != 0) {
+        free (event);
+        return -1;
+    }
     memcpy (event->id, id, 16);
     event->created_at = event->updated_at = now_ms;
     event->seq = seq;
-    uint32_t at = (uint32_t)self->count++;
+    self->count++;
     self->order[at] = event;
     *slot = s_ids_entry (id, at);
     s_user_link (self, at);
@@ -396,20 +397,35 @@ event_table_update (event_table_t *self, uint32_t index, proto_str_t user_id,
                      && (!description.ptr || description.len == cur_desc.len)
                      && (!status.ptr || status.len == cur_status.len)
                      && rid_len == old->request_id_len;
+    bool status_changes =
+        status.ptr
+        && (status.len != cur_status.len || memcmp (status.ptr, cur_status.ptr, status.len) != 0);
     event_t *event = old;
     if (user_changes && s_users_reserve (self) != 0)
         return -1;
+    /* Everything that can fail comes first (the new status's place in the
+       index, then the new block), so a failure leaves everything as it
+       was. */
+    if (status_changes && status_index_add (self->statuses, status, index) != 0)
+        return -1;
     if (!same_size) {
-        /* New block first, so a failure leaves everything as it was. The
-           new strings may point into the old block (they do not here, but
-           nothing forbids it), so build before freeing. */
+        /* The new strings may point into the old block (they do not here,
+           but nothing forbids it), so build before freeing. */
         event =
             s_block_new (user_id.ptr ? user_id : cur_user, description.ptr ? description : cur_desc,
                          status.ptr ? status : cur_status, request_id);
-        if (!event)
+        if (!event) {
+            if (status_changes)
+                status_index_remove (self->statuses, status, index);
             return -1;
+        }
         memcpy (event, old, offsetof (event_t, user_len));
-    } else {
+    }
+    /* The old status is read from the old block: before it is rewritten
+       or freed. */
+    if (status_changes)
+        status_index_remove (self->statuses, cur_status, index);
+    if (same_size) {
         /* Same lengths: rewrite in place (memmove tolerates overlap). */
         if (description.ptr)
             memmove (old->data + old->user_len, description.ptr, description.len);
@@ -483,7 +499,7 @@ event_table_list (event_table_t *self, const event_query_t *query, uint32_t *out
     bool by_user = query->user_id.ptr != NULL;
     if (by_user) {
         user_slot_t *slot = s_user_find (self, query->user_id.ptr, query->user_id.len,
-                                         s_hash_str (query->user_id.ptr, query->user_id.len));
+                                         str_hash (query->user_id.ptr, query->user_id.len));
         next = slot->first;
         if (after != EVENT_TABLE_NONE && next != EVENT_TABLE_NONE) {
             const event_t *cursor = self->order[after];
@@ -494,6 +510,11 @@ event_table_list (event_table_t *self, const event_query_t *query, uint32_t *out
                 while (next != EVENT_TABLE_NONE && next <= after)
                     next = self->order[next]->user_next;
         }
+    } else if (query->status.ptr) {
+        /* A status alone: its index lists without reading other events. */
+        uint32_t from = after == EVENT_TABLE_NONE ? 0 : after + 1;
+        *n = status_index_collect (self->statuses, query->status, from, out, query->limit, more);
+        return 0;
     } else {
         next = after == EVENT_TABLE_NONE ? 0 : after + 1;
         if (next >= self->count)
@@ -522,7 +543,7 @@ event_table_overhead_bytes (event_table_t *self)
     assert (self);
     return self->count * sizeof (event_t) + self->order_cap * sizeof (event_t *)
            + (self->ids_mask + 1) * sizeof (uint64_t)
-           + (self->users_mask + 1) * sizeof (user_slot_t);
+           + (self->users_mask + 1) * sizeof (user_slot_t) + status_index_bytes (self->statuses);
 }
 
 size_t

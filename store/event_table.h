@@ -12,10 +12,11 @@
  *     and update;
  *   - a per-user_id chain: a hash from user_id to the first and last index
  *     of that user's events, each event linking to the user's next one in
- *     creation order, so a user_id filter walks only that user's events.
- * A status filter alone scans creation order from the cursor: statuses
- * change on every processed event and a chain per status would cost more
- * than it saves here.
+ *     creation order, so a user_id filter walks only that user's events;
+ *   - a status index (status_index.h): per status, the indices of its
+ *     events in creation order, so a status filter alone lists without a
+ *     scan. A status and a user_id together walk the user's chain and
+ *     check each event's status.
  *
  * There is no delete (docs/ARCHITECTURE.md §3), so the table only grows.
  * Strings handed in are copied; views handed out are borrowed until the next

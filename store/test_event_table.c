@@ -258,6 +258,55 @@ test_event_table_list_filters_user_and_status (void **state)
     assert_false (more);
 }
 
+/* Status-only listing goes through the status index: after updates that
+   rewrite in place ("pending" -> "handled", same length), reallocate
+   ("processed"), change the user too, or set the status it already has,
+   every page from every cursor is what a scan of the views finds. */
+static void
+test_event_table_status_list_follows_every_kind_of_update (void **state)
+{
+    event_table_t *table = *state;
+    enum { EVENTS = 1500 };
+    const char *statuses[] = { "pending", "handled", "processed" };
+    for (uint32_t i = 0; i < EVENTS; i++)
+        s_add (table, i + 1, i % 2 ? "ann" : "bob", "pending");
+    for (uint32_t i = 0; i < EVENTS; i++) {
+        uint32_t k = (i * 7) % 5;
+        if (k == 4)
+            continue;
+        proto_str_t status = s_str (statuses[k % 3]);
+        proto_str_t user = k == 3 ? s_str ("carol") : PROTO_STR_NONE;
+        assert_int_equal (event_table_update (table, i, user, PROTO_STR_NONE, status,
+                                              PROTO_STR_NONE, 5000 + i, EVENTS + i),
+                          0);
+    }
+    for (size_t s = 0; s < 3; s++) {
+        proto_str_t want = s_str (statuses[s]);
+        for (uint32_t cursor = 0; cursor <= EVENTS; cursor += 97) {
+            uint8_t after[16];
+            s_id (after, cursor);
+            uint32_t out[40];
+            size_t n;
+            bool more;
+            s_list (table, NULL, statuses[s], cursor ? after : NULL, 40, out, &n, &more, 0);
+            size_t k = 0, total = 0;
+            for (uint32_t i = cursor; i < EVENTS; i++) {
+                proto_event_t view;
+                event_table_view (table, i, &view);
+                if (view.status.len != want.len || memcmp (view.status.ptr, want.ptr, want.len))
+                    continue;
+                if (k < 40) {
+                    assert_true (k < n);
+                    assert_int_equal (out[k++], i);
+                }
+                total++;
+            }
+            assert_int_equal (n, k);
+            assert_int_equal (more, total > 40);
+        }
+    }
+}
+
 static void
 test_event_table_user_change_moves_event_between_chains (void **state)
 {
@@ -373,6 +422,8 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_event_table_list_filters_user_and_status, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_event_table_status_list_follows_every_kind_of_update,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_event_table_user_change_moves_event_between_chains,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_event_table_grows_through_many_resizes, s_setup,

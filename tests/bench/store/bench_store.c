@@ -15,7 +15,9 @@
  *   2. memory: a fresh in-memory store loaded to --events events (16-byte
  *      user_id, 40-byte description, acking the feed as it goes); prints
  *      its RSS and the memory per event beyond its strings, measured as the
- *      RSS growth over the events added.
+ *      RSS growth over the events added;
+ *   3. list by status (list_pages.h): the time per page of status-filtered
+ *      lists at 1,000 events and at --list-events, in one growing store.
  * --recovery instead times restarts on a journal of --recovery-events
  * events and measures the journal after a compaction (recovery.h).
  * --endpoint EP drives a store that is already running: the three phases
@@ -29,6 +31,7 @@
 #include "data_dir.h"
 #include "harness.h"
 #include "stop.h"
+#include "list_pages.h"
 #include "load.h"
 #include "modes.h"
 #include "recovery.h"
@@ -49,7 +52,7 @@
 
 typedef struct {
     const char *endpoint;
-    size_t ops, window, events, probe_samples, recovery_events;
+    size_t ops, window, events, probe_samples, recovery_events, list_events, list_pages;
     int rounds, recovery_rounds;
     bool recovery, no_peers;
     store_mode_t modes[STORE_MODE_COUNT];
@@ -157,6 +160,9 @@ s_usage (FILE *out)
              "  --fsync-samples N     this disk's fdatasync samples, over all rounds (600)\n"
              "  --data-root DIR       where data dirs go (the build directory)\n"
              "  --events N            memory: load a fresh store to N events (1000000), 0 skips\n"
+             "  --list-events N       list by status: pages at 1000 and at N events (1000000),\n"
+             "                        0 skips\n"
+             "  --list-pages N        pages timed per query and size, at most 150 (150)\n"
              "  --recovery            instead: restart times on a big journal, compaction\n"
              "  --recovery-events N   events in that journal (1000000)\n"
              "  --recovery-rounds N   timed starts per journal and cache state (3)\n"
@@ -181,6 +187,8 @@ s_parse (int argc, char *argv[], options_t *opts)
         { "no-peers", no_argument, NULL, 'P' },
         { "recovery-events", required_argument, NULL, 'E' },
         { "recovery-rounds", required_argument, NULL, 'N' },
+        { "list-events", required_argument, NULL, 'L' },
+        { "list-pages", required_argument, NULL, 'p' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -220,13 +228,19 @@ s_parse (int argc, char *argv[], options_t *opts)
                 opts->probe_samples = (size_t)v;
             else if (opt == 'E')
                 opts->recovery_events = (size_t)v;
+            else if (opt == 'L')
+                opts->list_events = (size_t)v;
+            else if (opt == 'p')
+                opts->list_pages = (size_t)v;
             else
                 opts->recovery_rounds = (int)v;
         }
     }
     if (optind < argc || opts->ops < 1 || opts->window < 1 || opts->rounds < 1
         || opts->rounds > MODES_MAX_ROUNDS || opts->recovery_events < 1 || opts->recovery_rounds < 1
-        || opts->recovery_rounds > RECOVERY_MAX_ROUNDS) {
+        || opts->recovery_rounds > RECOVERY_MAX_ROUNDS || opts->list_pages < 1
+        || opts->list_pages > LIST_PAGES_MAX
+        || (opts->list_events > 0 && opts->list_events <= LIST_PAGES_SMALL)) {
         fprintf (stderr, "bench: inconsistent options (see --help)\n");
         return 2;
     }
@@ -242,7 +256,9 @@ main (int argc, char *argv[])
                        .probe_samples = 600,
                        .recovery_events = 1000000,
                        .rounds = 5,
-                       .recovery_rounds = 3 };
+                       .recovery_rounds = 3,
+                       .list_events = 1000000,
+                       .list_pages = LIST_PAGES_MAX };
     opts.nmodes = store_mode_parse_list (STORE_MODES_DEFAULT, opts.modes, STORE_MODE_COUNT);
     int parsed = s_parse (argc, argv, &opts);
     if (parsed >= 0)
@@ -268,6 +284,11 @@ main (int argc, char *argv[])
         rc = modes_run (&cfg);
         if (rc == 0 && !*s_interrupted)
             rc = s_memory_own (&opts);
+        if (rc == 0 && !*s_interrupted && opts.list_events > 0) {
+            list_pages_config_t list = { opts.list_events, opts.list_pages, opts.window,
+                                         s_interrupted };
+            rc = list_pages_run (&list);
+        }
     }
     printf ("logs: %s\n", harness_tmpdir ());
     return rc == 0 ? 0 : 1;

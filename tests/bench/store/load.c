@@ -30,6 +30,11 @@ struct _load_t {
     uint64_t last_seq;
     uint64_t rid_base;
     volatile sig_atomic_t *interrupted;
+    /* The mark and list phases' parameters, read by their make_fn. */
+    size_t mark_first;
+    const char *mark_status;
+    const load_query_t *query;
+    size_t items_min, items_max; /* the list phase's page sizes seen */
 };
 
 /* Fills req for request i of a phase; scratch holds its strings. */
@@ -131,6 +136,12 @@ s_recv_one (load_t *self, size_t n)
                 self->last_seq = reply.event.seq;
             if (reply.op == PROTO_OP_FEED_ACK && reply.acked > self->last_seq)
                 self->last_seq = reply.acked;
+            if (reply.op == PROTO_OP_LIST) {
+                if (reply.n_items < self->items_min)
+                    self->items_min = reply.n_items;
+                if (reply.n_items > self->items_max)
+                    self->items_max = reply.n_items;
+            }
         }
         proto_reply_clear (&reply);
     } else
@@ -247,6 +258,32 @@ s_make_update (load_t *self, size_t i, proto_request_t *req, char *scratch)
 }
 
 static void
+s_make_mark (load_t *self, size_t i, proto_request_t *req, char *scratch)
+{
+    req->op = PROTO_OP_UPDATE;
+    req->has = PROTO_HAS_EVENT_ID | PROTO_HAS_STATUS;
+    memcpy (req->event_id, self->ids[self->mark_first + i], 16);
+    req->status = (proto_str_t){ self->mark_status, strlen (self->mark_status) };
+}
+
+static void
+s_make_list (load_t *self, size_t i, proto_request_t *req, char *scratch)
+{
+    const load_query_t *q = self->query;
+    req->op = PROTO_OP_LIST;
+    req->has = PROTO_HAS_LIMIT;
+    req->limit = q->limit;
+    if (q->status) {
+        req->has |= PROTO_HAS_STATUS;
+        req->status = (proto_str_t){ q->status, strlen (q->status) };
+    }
+    if (q->after != LOAD_NO_CURSOR) {
+        req->has |= PROTO_HAS_AFTER;
+        memcpy (req->after, self->ids[q->after], 16);
+    }
+}
+
+static void
 s_make_ack (load_t *self, size_t i, proto_request_t *req, char *scratch)
 {
     req->op = PROTO_OP_FEED_ACK;
@@ -278,6 +315,35 @@ load_update (load_t *self, size_t n, size_t window, load_result_t *out)
         return -1;
     int rc = s_phase (self, "update", n, window, s_make_update, out);
     self->updated += n;
+    return rc;
+}
+
+int
+load_mark (load_t *self, size_t first, size_t n, const char *status, size_t window)
+{
+    assert (self);
+    if (n == 0)
+        return 0;
+    if (first + n > self->n_ids)
+        return -1;
+    self->mark_first = first;
+    self->mark_status = status;
+    return s_phase (self, "mark", n, window, s_make_mark, NULL);
+}
+
+int
+load_list (load_t *self, const load_query_t *query, size_t n, load_result_t *out, size_t *items_min,
+           size_t *items_max)
+{
+    assert (self);
+    if (query->after != LOAD_NO_CURSOR && query->after >= self->n_ids)
+        return -1;
+    self->query = query;
+    self->items_min = SIZE_MAX;
+    self->items_max = 0;
+    int rc = s_phase (self, "list", n, 1, s_make_list, out);
+    *items_min = self->items_min;
+    *items_max = self->items_max;
     return rc;
 }
 

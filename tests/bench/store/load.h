@@ -48,6 +48,26 @@ int load_create (load_t *self, size_t n, size_t window, load_result_t *out);
 int load_get (load_t *self, size_t n, size_t window, load_result_t *out);
 int load_update (load_t *self, size_t n, size_t window, load_result_t *out);
 
+/* Sets the status of the kept events first .. first + n - 1 (creation
+   order), window in flight. Returns 0 or -1 (as the phases above). */
+int load_mark (load_t *self, size_t first, size_t n, const char *status, size_t window);
+
+#define LOAD_NO_CURSOR SIZE_MAX
+
+/* A list request: status filter (NULL: none), limit, and the cursor as the
+   number of a kept event (LOAD_NO_CURSOR: from the start). */
+typedef struct {
+    const char *status;
+    uint32_t limit;
+    size_t after;
+} load_query_t;
+
+/* Sends the same list request n times, one at a time, so each latency is
+   the time the store takes to answer one page; fills out, and the fewest
+   and most items a reply carried. Returns 0 or -1 (as the phases above). */
+int load_list (load_t *self, const load_query_t *query, size_t n, load_result_t *out,
+               size_t *items_min, size_t *items_max);
+
 /* Acknowledges the change feed up to the last change seen. Returns 0 or -1. */
 int load_ack (load_t *self);
 
