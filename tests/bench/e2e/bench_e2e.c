@@ -1,25 +1,40 @@
 /*
- * bench_e2e — end-to-end figures for issue 4 (docs/ARCHITECTURE.md §8),
- * measured on the real binaries and a private RabbitMQ node, persistent
+ * bench_e2e — end-to-end figures for issues 4 and 15 (docs/ARCHITECTURE.md
+ * §8), measured on the real binaries and a private RabbitMQ node, persistent
  * messages and publisher confirms on:
  *   1. sustained events/s from POST to `processed`, 1 and 2 workers: N
- *      events POSTed by several client threads as fast as the gateway takes
- *      them; the clock runs from the first POST until the last event reads
- *      processed;
- *   2. p50/p99/max latency POST → processed at a fixed offered rate
+ *      events POSTed as fast as the gateway takes them by `posters` client
+ *      threads, each with `connections` keep-alive connections in flight
+ *      (poster.h); the clock runs from the first POST until the last event
+ *      reads processed. Beside it, the POST side's own rate (201s per second
+ *      of the posting phase), so a reader sees whether the clients and the
+ *      gateway or what is behind them (notifier, broker, workers) set the
+ *      pace;
+ *   2. the bare broker's ceiling on the same node (broker_ceiling.h): a
+ *      rabbitmq-c publisher with confirms and a consumer with manual acks,
+ *      N persistent messages of the size Herald's notifier sends
+ *      (notification_sample.h). The machine is shared and drifts, so the
+ *      ceiling is measured before, between and after the two throughput
+ *      runs, and Herald's rate is reported as a ratio to their median;
+ *   3. p50/p99/max latency POST → processed at a fixed offered rate
  *      (default 500 events/s), 1 and 2 workers.
+ * A summary closes the run: each figure against issue 15's targets, as
+ * PASS or MISS (printed, never asserted: this is a benchmark, not a test).
+ *
  * "Processed" is observed on the store's live PUB stream (an observer, which
  * is what it is for): the moment the store applies the worker's PUT
  * {"status":"processed"} is the moment the event is processed, stamped in a
  * subscriber thread. PUB may drop under load, so every run also checks the
  * count through the API and the workers' lines, and says how many latencies
- * were measured.
- * Usage: bench_e2e [events=20000] [rate=500] [seconds=10] [posters=4]
+ * were measured. Every wait is bounded, so the program always ends by itself.
  */
+#include "broker.h"
+#include "broker_ceiling.h"
+#include "notification_sample.h"
+#include "poster.h"
 #include "proto.h"
 #include "stack.h"
 
-#include <curl/curl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -28,15 +43,42 @@
 #include <time.h>
 #include <zmq.h>
 
-#define POSTERS_MAX 16
+#define USAGE                                                                                      \
+    "usage: bench_e2e [events=20000] [rate=500] [seconds=10] [posters=2] [connections=16]\n"       \
+    "  events       N: events per throughput run, and messages per broker-ceiling run\n"           \
+    "  rate         events/s offered in the latency runs (issue 15's target is for 500)\n"         \
+    "  seconds      length of each latency run\n"                                                  \
+    "  posters      client threads POSTing (at most %d)\n"                                         \
+    "  connections  keep-alive connections in flight per poster thread (at most %d)\n"
 
+#define POSTERS_MAX 16
+#define CEILING_ROUNDS 3 /* before, between and after the throughput runs */
+/* The bare publisher and consumer run with the defaults of the services they
+   stand for: herald-notifier's --window and herald-worker's --prefetch. */
+#define CEILING_WINDOW 2000
+#define CEILING_PREFETCH 32
+#define CEILING_TIMEOUT_MS 300000
+#define POST_DEADLINE_S 300  /* the whole posting phase of one run */
+#define PROCESSED_WAIT_S 120 /* after the last POST, for the last processed */
+/* Issue 15's targets. */
+#define TARGET_RATIO 0.5              /* end to end ≥ 0.5 × the ceiling */
+#define TARGET_RATE 3000.0            /* ≥ 3,000 events/s ... */
+#define TARGET_RATE_IF_CEILING 6000.0 /* ... whenever the ceiling is ≥ 6,000/s */
+#define TARGET_LATENCY_RATE 500       /* p99 at 500 events/s ... */
+#define TARGET_P99_MS 50.0            /* ... ≤ 50 ms */
+/* POST side faster than processing by this factor: what is behind the
+   gateway set the pace, not the clients. */
+#define BOUND_FACTOR 1.25
+
+/* What one measured run found. */
 typedef struct {
-    e2e_stack_t *stack;
-    int first, count; /* event numbers this poster sends */
-    int rate;         /* events/s for this poster, 0 = as fast as possible */
-    int64_t *sent_us; /* per event number */
-    int failed;
-} poster_t;
+    int workers, events, rate; /* rate 0: a throughput run */
+    double processed_rate;     /* events/s first POST → last processed */
+    double post_rate;          /* 201s/s first POST → last POST answer */
+    double p50_ms, p99_ms, max_ms;
+    int measured; /* latencies measured (PUB may drop some) */
+    bool ok;      /* every posted event processed, and printed by a worker */
+} s_figures_t;
 
 static atomic_int s_seen;  /* bench events seen processed */
 static atomic_bool s_warm; /* the warm-up event was seen processed */
@@ -44,51 +86,8 @@ static atomic_bool s_sub_stop;
 static int64_t *s_done_us; /* per event number, 0 = not yet */
 static int s_total;
 
-static size_t
-s_discard (char *data, size_t size, size_t nmemb, void *arg)
-{
-    return size * nmemb;
-}
-
-static void *
-s_post_thread (void *arg)
-{
-    poster_t *p = arg;
-    CURL *curl = curl_easy_init ();
-    struct curl_slist *headers = curl_slist_append (NULL, "Content-Type: application/json");
-    char url[128], body[128];
-    snprintf (url, sizeof url, "%s/events", p->stack->gateway_url);
-    curl_easy_setopt (curl, CURLOPT_URL, url);
-    curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_discard);
-    curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt (curl, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, 10000L);
-    int64_t start = clock_mono_us ();
-    for (int i = 0; i < p->count; i++) {
-        int k = p->first + i;
-        if (p->rate > 0) {
-            int64_t wait = start + (int64_t)i * 1000000 / p->rate - clock_mono_us ();
-            if (wait > 0) {
-                struct timespec ts = { wait / 1000000, (wait % 1000000) * 1000 };
-                nanosleep (&ts, NULL);
-            }
-        }
-        snprintf (body, sizeof body, "{\"user_id\":\"bench\",\"description\":\"bench %d\"}", k);
-        curl_easy_setopt (curl, CURLOPT_POSTFIELDS, body);
-        p->sent_us[k] = clock_mono_us ();
-        long code = 0;
-        if (curl_easy_perform (curl) == CURLE_OK)
-            curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &code);
-        if (code != 201)
-            p->failed++;
-    }
-    curl_slist_free_all (headers);
-    curl_easy_cleanup (curl);
-    return NULL;
-}
-
-/* Stamps each "bench <k>" event when the store publishes it processed. */
+/* Stamps each "bench <k>" event when the store publishes it processed.
+   Runs until s_sub_stop; owns its ZeroMQ context and socket. */
 static void *
 s_sub_thread (void *arg)
 {
@@ -151,32 +150,74 @@ s_cmp (const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void
-s_wait_us (int64_t us)
+/* POSTs events 0..n-1 from `posters` threads of `connections` each, at
+   rate events/s in all (0 = as fast as they go); sent gets each POST's
+   start. Returns the 201s; *failed the rest, *last_us the last answer. */
+static int
+s_post_all (e2e_stack_t *stack, int n, int rate, int posters, int connections, int64_t *sent,
+            int *failed, int64_t *last_us)
 {
-    struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
-    nanosleep (&ts, NULL);
+    char url[128];
+    snprintf (url, sizeof url, "%s/events", stack->gateway_url);
+    poster_t *p[POSTERS_MAX] = { NULL };
+    int64_t deadline = clock_mono_us () + POST_DEADLINE_S * 1000000LL;
+    int created = 0;
+    *failed = 0;
+    *last_us = 0;
+    for (int i = 0; i < posters; i++) {
+        int first = i * (n / posters);
+        poster_config_t c = { .url = url,
+                              .first = first,
+                              .count = i == posters - 1 ? n - first : n / posters,
+                              .rate = rate / posters,
+                              .connections = connections,
+                              .sent_us = sent,
+                              .deadline_us = deadline };
+        p[i] = poster_start (&c);
+        if (!p[i])
+            *failed += c.count;
+    }
+    for (int i = 0; i < posters; i++) {
+        poster_result_t r = { 0 };
+        if (!p[i])
+            continue;
+        poster_join (&p[i], &r);
+        created += r.created;
+        *failed += r.failed;
+        if (r.last_us > *last_us)
+            *last_us = r.last_us;
+    }
+    return created;
 }
 
-/* One measured run. rate 0 = throughput; else latency at that rate. */
-static int
-s_run (e2e_stack_t *stack, int workers, int n, int rate, int posters)
+/* One measured run of Herald, printed as one line. rate 0 = throughput;
+   else latency at that rate. Starts and ends its own scenario of stack. */
+static s_figures_t
+s_run (e2e_stack_t *stack, int workers, int n, int rate, int posters, int connections)
 {
+    s_figures_t f = { .workers = workers, .events = n, .rate = rate };
     stack_begin (stack);
     const char *quiet[] = { "--log-level", "warn", NULL };
     if (stack_start_store (stack, 1000000) || stack_start_gateway (stack)
         || stack_start_notifier (stack))
-        return -1;
+        return f;
     for (int w = 0; w < workers; w++)
         if (stack_start_worker (stack, w, quiet))
-            return -1;
+            return f;
     s_total = n;
     int64_t *sent = calloc ((size_t)n, sizeof *sent);
     s_done_us = calloc ((size_t)n, sizeof *s_done_us);
+    int64_t *lat = calloc ((size_t)n, sizeof *lat);
+    if (!sent || !s_done_us || !lat) {
+        free (sent);
+        free (s_done_us);
+        free (lat);
+        return f;
+    }
     atomic_store (&s_seen, 0);
     atomic_store (&s_warm, false);
     atomic_store (&s_sub_stop, false);
-    pthread_t sub, threads[POSTERS_MAX];
+    pthread_t sub;
     pthread_create (&sub, NULL, s_sub_thread, stack);
     /* Warm up: one event through the whole path, seen on the subscriber,
        before the clock starts (also proves the subscription is live). */
@@ -185,37 +226,27 @@ s_run (e2e_stack_t *stack, int workers, int n, int rate, int posters)
     while (!atomic_load (&s_warm) && clock_mono_us () < warm_deadline) {
         stack_post (stack, "warmup", "warmup", id);
         for (int i = 0; i < 100 && !atomic_load (&s_warm); i++)
-            s_wait_us (10000);
+            harness_nap_ms (10);
     }
     int warm = stack_count_processed (stack);
 
-    poster_t p[POSTERS_MAX];
-    int64_t t0 = clock_mono_us ();
-    for (int i = 0; i < posters; i++) {
-        int first = i * (n / posters);
-        p[i] = (poster_t){ stack,          first, i == posters - 1 ? n - first : n / posters,
-                           rate / posters, sent,  0 };
-        pthread_create (&threads[i], NULL, s_post_thread, &p[i]);
-    }
-    int failed = 0;
-    for (int i = 0; i < posters; i++) {
-        pthread_join (threads[i], NULL);
-        failed += p[i].failed;
-    }
-    int64_t t_posted = clock_mono_us ();
-    int64_t deadline = t_posted + 120 * 1000000LL;
-    while (atomic_load (&s_seen) < n - failed && clock_mono_us () < deadline)
-        s_wait_us (1000);
+    int64_t t0 = clock_mono_us (), t_posted;
+    int failed;
+    int created = s_post_all (stack, n, rate, posters, connections, sent, &failed, &t_posted);
+    if (!t_posted)
+        t_posted = clock_mono_us ();
+    int64_t deadline = clock_mono_us () + PROCESSED_WAIT_S * 1000000LL;
+    while (atomic_load (&s_seen) < created && clock_mono_us () < deadline)
+        harness_nap_ms (1);
     int64_t t1 = clock_mono_us ();
     atomic_store (&s_sub_stop, true);
     pthread_join (sub, NULL);
     int seen = atomic_load (&s_seen);
-    int processed = stack_wait_processed (stack, n + warm - failed, 30000) - warm;
+    int processed = stack_wait_processed (stack, created + warm, 30000) - warm;
     int lines = 0;
     for (int w = 0; w < workers; w++)
         lines += harness_count_lines (stack->worker_out[w], ": bench ");
 
-    int64_t *lat = calloc ((size_t)n, sizeof *lat);
     int m = 0;
     int64_t last = 0;
     for (int k = 0; k < n; k++)
@@ -225,27 +256,126 @@ s_run (e2e_stack_t *stack, int workers, int n, int rate, int posters)
                 last = s_done_us[k];
         }
     qsort (lat, (size_t)m, sizeof *lat, s_cmp);
-    double secs = (double)((seen == n - failed ? last : t1) - t0) / 1e6;
+    double secs = (double)((seen == created ? last : t1) - t0) / 1e6;
+    double post_secs = (double)(t_posted - t0) / 1e6;
+    f.processed_rate = secs > 0 ? seen / secs : 0;
+    f.post_rate = post_secs > 0 ? created / post_secs : 0;
+    f.measured = m;
+    f.p50_ms = m ? lat[m / 2] / 1000.0 : -1;
+    f.p99_ms = m ? lat[(m * 99) / 100] / 1000.0 : -1;
+    f.max_ms = m ? lat[m - 1] / 1000.0 : -1;
+    f.ok = created > 0 && processed == created && lines >= processed;
     if (rate == 0)
-        printf ("throughput  workers=%d posters=%d events=%d posted_in=%.2fs processed_in=%.2fs "
-                "=> %.0f events/s POST->processed (POST alone %.0f/s); processed=%d lines=%d "
+        printf ("throughput  workers=%d posters=%dx%d events=%d posted_in=%.2fs processed_in=%.2fs "
+                "=> %.0f events/s POST->processed, POST side %.0f 201s/s; processed=%d lines=%d "
                 "failed_posts=%d%s\n",
-                workers, posters, n, (double)(t_posted - t0) / 1e6, secs, seen / secs,
-                n / ((double)(t_posted - t0) / 1e6), processed, lines, failed,
-                seen < n - failed ? " (PUB dropped some: time is an upper bound)" : "");
+                workers, posters, connections, n, post_secs, secs, f.processed_rate, f.post_rate,
+                processed, lines, failed,
+                seen < created ? " (PUB dropped some: time is an upper bound)" : "");
     else
         printf ("latency     workers=%d offered=%d/s events=%d POST->processed p50=%.1fms "
                 "p99=%.1fms max=%.1fms measured=%d processed=%d lines=%d failed_posts=%d\n",
-                workers, rate, n, m ? lat[m / 2] / 1000.0 : -1,
-                m ? lat[(m * 99) / 100] / 1000.0 : -1, m ? lat[m - 1] / 1000.0 : -1, m, processed,
-                lines, failed);
+                workers, rate, n, f.p50_ms, f.p99_ms, f.max_ms, m, processed, lines, failed);
     fflush (stdout);
     free (lat);
     free (sent);
     free (s_done_us);
     s_done_us = NULL;
     stack_end (stack);
-    return processed == n - failed && lines >= processed ? 0 : -1;
+    return f;
+}
+
+/* One broker-ceiling run of n messages shaped like sample, printed as one
+   line. Returns its rate, or 0 when it failed. */
+static double
+s_ceiling (e2e_stack_t *stack, const notification_sample_t *sample, int n, const char *when)
+{
+    broker_ceiling_config_t config = { .url = stack->rabbit.url,
+                                       .messages = n,
+                                       .body_len = sample->body_len,
+                                       .message_id_len = sample->message_id_len,
+                                       .correlation_id_len = sample->correlation_id_len,
+                                       .window = CEILING_WINDOW,
+                                       .prefetch = CEILING_PREFETCH,
+                                       .queue_max = BROKER_QUEUE_MAX_DEFAULT,
+                                       .timeout_ms = CEILING_TIMEOUT_MS };
+    broker_ceiling_result_t r;
+    int rc = broker_ceiling_run (&config, &r);
+    printf ("ceiling     %-7s  messages=%d acked=%d in %.2fs (all confirmed in %.2fs) => %.0f "
+            "msg/s publish->ack, bare broker; nacked=%d%s\n",
+            when, n, r.acked, r.seconds, r.confirm_seconds, r.rate, r.nacked, rc ? " FAILED" : "");
+    fflush (stdout);
+    return rc ? 0 : r.rate;
+}
+
+static const char *
+s_verdict (bool pass)
+{
+    return pass ? "PASS" : "MISS";
+}
+
+/* The closing table: each throughput run against the median ceiling, each
+   latency run against the p99 target. */
+static void
+s_summary (const double *ceilings, int n_ceilings, const s_figures_t *tput, int n_tput,
+           const s_figures_t *lat, int n_lat)
+{
+    double sorted[CEILING_ROUNDS];
+    int n_ok = 0;
+    double lo = 0, hi = 0;
+    for (int i = 0; i < n_ceilings; i++)
+        if (ceilings[i] > 0) {
+            lo = n_ok == 0 || ceilings[i] < lo ? ceilings[i] : lo;
+            hi = ceilings[i] > hi ? ceilings[i] : hi;
+            sorted[n_ok++] = ceilings[i];
+        }
+    double ceiling = harness_median (sorted, n_ok);
+    printf ("\nsummary (issue 15 targets; printed, not asserted)\n");
+    if (n_ok == 0)
+        printf ("  broker ceiling: no run succeeded; ratios not available\n");
+    else
+        printf ("  broker ceiling: median %.0f msg/s of %d runs (spread %.0f..%.0f)\n", ceiling,
+                n_ok, lo, hi);
+    printf ("  %-20s %10s %12s %-10s %8s  %s\n", "run", "events/s", "POST 201s/s", "bound by",
+            "x ceil", "targets");
+    for (int i = 0; i < n_tput; i++) {
+        const s_figures_t *f = &tput[i];
+        char run[32];
+        snprintf (run, sizeof run, "throughput %d worker%s", f->workers, f->workers > 1 ? "s" : "");
+        const char *bound = f->post_rate > BOUND_FACTOR * f->processed_rate ? "relay" : "POST side";
+        char targets[160];
+        if (n_ok == 0)
+            snprintf (targets, sizeof targets, "n/a (no ceiling)");
+        else {
+            double ratio = f->processed_rate / ceiling;
+            int at = snprintf (targets, sizeof targets, ">=%.1fx ceiling %s; ", TARGET_RATIO,
+                               s_verdict (ratio >= TARGET_RATIO));
+            if (ceiling >= TARGET_RATE_IF_CEILING)
+                snprintf (targets + at, sizeof targets - (size_t)at, ">=%.0f/s %s", TARGET_RATE,
+                          s_verdict (f->processed_rate >= TARGET_RATE));
+            else
+                snprintf (targets + at, sizeof targets - (size_t)at,
+                          ">=%.0f/s n/a (ceiling < %.0f/s)", TARGET_RATE, TARGET_RATE_IF_CEILING);
+        }
+        char ratio[16] = "-";
+        if (n_ok)
+            snprintf (ratio, sizeof ratio, "%.2f", f->processed_rate / ceiling);
+        printf ("  %-20s %10.0f %12.0f %-10s %8s  %s%s\n", run, f->processed_rate, f->post_rate,
+                bound, ratio, targets, f->ok ? "" : " (run incomplete)");
+    }
+    for (int i = 0; i < n_lat; i++) {
+        const s_figures_t *f = &lat[i];
+        char run[32];
+        snprintf (run, sizeof run, "latency %d worker%s", f->workers, f->workers > 1 ? "s" : "");
+        if (f->rate == TARGET_LATENCY_RATE)
+            printf ("  %-20s p99 %.1f ms at %d/s: <=%.0f ms %s%s\n", run, f->p99_ms, f->rate,
+                    TARGET_P99_MS, s_verdict (f->measured > 0 && f->p99_ms <= TARGET_P99_MS),
+                    f->ok ? "" : " (run incomplete)");
+        else
+            printf ("  %-20s p99 %.1f ms at %d/s: n/a (the target is for %d/s)\n", run, f->p99_ms,
+                    f->rate, TARGET_LATENCY_RATE);
+    }
+    fflush (stdout);
 }
 
 int
@@ -254,9 +384,11 @@ main (int argc, char *argv[])
     int n = argc > 1 ? atoi (argv[1]) : 20000;
     int rate = argc > 2 ? atoi (argv[2]) : 500;
     int seconds = argc > 3 ? atoi (argv[3]) : 10;
-    int posters = argc > 4 ? atoi (argv[4]) : 4;
-    if (n <= 0 || rate <= 0 || seconds <= 0 || posters <= 0 || posters > POSTERS_MAX) {
-        fprintf (stderr, "usage: bench_e2e [events] [rate] [seconds] [posters<=%d]\n", POSTERS_MAX);
+    int posters = argc > 4 ? atoi (argv[4]) : 2;
+    int connections = argc > 5 ? atoi (argv[5]) : 16;
+    if (argc > 6 || n <= 0 || rate <= 0 || seconds <= 0 || posters <= 0 || posters > POSTERS_MAX
+        || connections <= 0 || connections > POSTER_CONNECTIONS_MAX) {
+        fprintf (stderr, USAGE, POSTERS_MAX, POSTER_CONNECTIONS_MAX);
         return 2;
     }
     static e2e_stack_t stack;
@@ -265,11 +397,39 @@ main (int argc, char *argv[])
         return 1;
     }
     printf ("bench_e2e: persistent messages, publisher confirms, logs in %s\n", harness_tmpdir ());
+    /* The largest event number gives the longest description: the sample is
+       the size of the bench's largest notification. */
+    char description[32];
+    snprintf (description, sizeof description, "bench %d", n - 1);
+    notification_sample_t sample;
     int rc = 0;
-    rc |= s_run (&stack, 1, n, 0, posters);
-    rc |= s_run (&stack, 2, n, 0, posters);
-    rc |= s_run (&stack, 1, rate * seconds, rate, 2);
-    rc |= s_run (&stack, 2, rate * seconds, rate, 2);
+    if (notification_sample_take (&stack, "bench", description, &sample) != 0) {
+        fprintf (stderr, "bench_e2e: could not measure Herald's notification size\n");
+        stack_fini (&stack);
+        return 1;
+    }
+    printf (
+        "notification: body %zu B MessagePack, message_id %zu B, correlation_id %zu B; "
+        "ceiling: 1 publisher (window %d) + 1 consumer (prefetch %d), queue " BROKER_CEILING_QUEUE
+        "\n",
+        sample.body_len, sample.message_id_len, sample.correlation_id_len, CEILING_WINDOW,
+        CEILING_PREFETCH);
+    double ceilings[CEILING_ROUNDS];
+    s_figures_t tput[2], lat[2];
+    ceilings[0] = s_ceiling (&stack, &sample, n, "before");
+    tput[0] = s_run (&stack, 1, n, 0, posters, connections);
+    ceilings[1] = s_ceiling (&stack, &sample, n, "between");
+    tput[1] = s_run (&stack, 2, n, 0, posters, connections);
+    ceilings[2] = s_ceiling (&stack, &sample, n, "after");
+    lat[0] = s_run (&stack, 1, rate * seconds, rate, 2, connections);
+    lat[1] = s_run (&stack, 2, rate * seconds, rate, 2, connections);
+    s_summary (ceilings, CEILING_ROUNDS, tput, 2, lat, 2);
+    for (int i = 0; i < 2; i++)
+        if (!tput[i].ok || !lat[i].ok)
+            rc = 1;
+    for (int i = 0; i < CEILING_ROUNDS; i++)
+        if (ceilings[i] <= 0)
+            rc = 1;
     stack_fini (&stack);
-    return rc ? 1 : 0;
+    return rc;
 }
