@@ -92,6 +92,7 @@ struct _server_t {
     zsock_t *pub;
     void *router_raw;
     void *pub_raw;
+    size_t subscriptions; /* distinct topics subscribed on PUB (s_read_subscriptions) */
     msgpack_sbuffer reply;
     msgpack_sbuffer note;
 };
@@ -101,6 +102,9 @@ static void
 s_publish (void *arg, const proto_change_t *change)
 {
     server_t *self = arg;
+    /* Nobody listening: nothing to encode (libzmq would drop it anyway). */
+    if (self->subscriptions == 0)
+        return;
     msgpack_sbuffer_clear (&self->note);
     if (proto_notification_encode (change, &self->note) != 0)
         return;
@@ -136,7 +140,9 @@ server_new (dispatch_t *dispatch, const char *bind, const char *pub_bind,
     msgpack_sbuffer_init (&self->notes);
     self->peers = peers_new (S_PEER_WINDOW, S_PEER_BYTES);
     self->router = zsock_new (ZMQ_ROUTER);
-    self->pub = zsock_new (ZMQ_PUB);
+    /* XPUB rather than PUB: the same stream for subscribers, and it tells
+       the store whether anyone subscribes (s_read_subscriptions). */
+    self->pub = zsock_new (ZMQ_XPUB);
     if (!self->router || !self->pub || !self->peers) {
         log_error ("cannot create sockets: %s", zmq_strerror (zmq_errno ()));
         goto failed;
@@ -323,6 +329,27 @@ s_flush_held (server_t *self, bool committed)
         s_flush_notes (self);
 }
 
+/* Takes every subscription message XPUB queued. Without XPUB_VERBOSE
+   libzmq passes on only a topic's first subscription and its last
+   unsubscription (a subscriber that disconnects unsubscribes from
+   everything it had), so the count is the number of distinct topics
+   someone subscribes to, and 0 means nobody listens. */
+static void
+s_read_subscriptions (server_t *self)
+{
+    uint8_t head[1];
+    int len;
+    while ((len = zmq_recv (self->pub_raw, head, sizeof head, ZMQ_DONTWAIT)) >= 0) {
+        if (len < 1)
+            continue;
+        if (head[0] == 1)
+            self->subscriptions++;
+        else if (head[0] == 0 && self->subscriptions > 0)
+            self->subscriptions--;
+        log_debug ("live stream: %zu topic(s) subscribed", self->subscriptions);
+    }
+}
+
 /* Receives and handles one message. Returns 1 when one was handled (or
    dropped), 0 when none is queued, -1 on a socket error. */
 static int
@@ -387,8 +414,9 @@ server_run (server_t *self, volatile sig_atomic_t *stop)
 {
     assert (self);
     assert (stop);
-    zmq_pollitem_t items[3] = { { self->router_raw, 0, ZMQ_POLLIN, 0 } };
-    int n_items = 1, zap = -1, metrics = -1;
+    zmq_pollitem_t items[4] = { { self->router_raw, 0, ZMQ_POLLIN, 0 },
+                                { self->pub_raw, 0, ZMQ_POLLIN, 0 } };
+    int n_items = 2, zap = -1, metrics = -1;
     if (self->zap) {
         zap = n_items++;
         items[zap] = (zmq_pollitem_t){ zap_socket (self->zap), 0, ZMQ_POLLIN, 0 };
@@ -412,6 +440,8 @@ server_run (server_t *self, volatile sig_atomic_t *stop)
                                 &self->counters->disconnections);
         if (metrics >= 0 && (items[metrics].revents & ZMQ_POLLIN))
             metrics_http_serve (self->metrics);
+        if (items[1].revents & ZMQ_POLLIN)
+            s_read_subscriptions (self);
         for (int n = 0; n < S_BATCH_MAX && !*stop; n++) {
             rc = s_handle_one (self);
             if (rc == 0)

@@ -235,6 +235,74 @@ test_store_answers_every_op (void **state)
     assert_true (s_stat (self, "published") >= 1);
 }
 
+/* Creates one event, acknowledges the feed (FEED_MAX is small) and
+   returns the store's published count after it. */
+static uint64_t
+s_create_one (fixture_t *self)
+{
+    proto_request_t create = { .op = PROTO_OP_CREATE,
+                               .has = PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION,
+                               .user_id = PROTO_STR ("u-live"),
+                               .description = PROTO_STR ("d") };
+    assert_int_equal (s_call (self, &create)->status, PROTO_OK);
+    s_ack_all (self);
+    return s_stat (self, "published");
+}
+
+/* Creates events until one publishes nothing (a subscriber's leaving
+   reaches the store asynchronously); returns the published count then. */
+static uint64_t
+s_until_unheard (fixture_t *self)
+{
+    uint64_t last = s_stat (self, "published");
+    for (int64_t deadline = zclock_mono () + 5000; zclock_mono () < deadline;) {
+        uint64_t now = s_create_one (self);
+        if (now == last)
+            return now;
+        last = now;
+    }
+    fail_msg ("the store went on publishing with no subscriber");
+    return 0;
+}
+
+/* The live stream is encoded only while someone subscribes (the store's
+   XPUB counts subscriptions): without a subscriber a change publishes
+   nothing; a subscriber to everything gets each change made after its
+   subscription arrived; once it leaves, nothing is published again. */
+static void
+test_store_publishes_only_while_someone_subscribes (void **state)
+{
+    fixture_t *self = *state;
+    uint64_t quiet = s_until_unheard (self);
+    for (int i = 0; i < 20; i++)
+        assert_int_equal (s_create_one (self), quiet);
+    char pub[64];
+    snprintf (pub, sizeof pub, "tcp://127.0.0.1:%d", self->pub_port);
+    zsock_t *sub = zsock_new_sub (pub, "");
+    assert_non_null (sub);
+    zsock_set_rcvtimeo (sub, 100);
+    char *key = NULL;
+    for (int i = 0; i < 40 && !key; i++) {
+        s_create_one (self);
+        key = zstr_recv (sub);
+    }
+    assert_non_null (key);
+    zstr_free (&key);
+    zframe_t *body = zframe_recv (sub);
+    assert_non_null (body);
+    zframe_destroy (&body);
+    /* Subscribed now: every create is published. */
+    uint64_t heard = s_stat (self, "published");
+    assert_true (heard > quiet);
+    for (int i = 1; i <= 5; i++)
+        assert_int_equal (s_create_one (self), heard + (uint64_t)i);
+    zsock_destroy (&sub);
+    quiet = s_until_unheard (self);
+    for (int i = 0; i < 20; i++)
+        assert_int_equal (s_create_one (self), quiet);
+    s_ack_all (self);
+}
+
 static void
 test_store_refuses_writes_when_feed_full (void **state)
 {
@@ -436,6 +504,7 @@ main (void)
     zsys_handler_set (NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_store_answers_every_op),
+        cmocka_unit_test (test_store_publishes_only_while_someone_subscribes),
         cmocka_unit_test (test_store_refuses_writes_when_feed_full),
         cmocka_unit_test (test_store_answers_garbage_frames_with_errors),
         cmocka_unit_test (test_store_survives_raw_bytes_on_its_port),
