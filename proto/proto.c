@@ -224,16 +224,22 @@ proto_check_message (proto_str_check_t check, size_t max, char *buf, size_t size
 
 /* ---- UUIDs --------------------------------------------------------------- */
 
+/* Where byte i of a UUID starts in its canonical text
+   (8-4-4-4-12 hex digits): formatting and parsing without a branch per
+   character, as every event id crosses them on every message. */
+static const uint8_t s_uuid_pos[16] = { 0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34 };
+
+/* Each hex digit's value + 1; 0 for every other byte. */
+static const uint8_t s_hex_plus_one[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
+    ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
 int
 proto_hex_value (char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    return (int)s_hex_plus_one[(uint8_t)c] - 1;
 }
 
 int
@@ -241,21 +247,18 @@ proto_uuid_parse (const char *text, size_t len, uint8_t out[16])
 {
     if (!text || len != PROTO_UUID_LEN)
         return -1;
+    if (text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-')
+        return -1;
     uint8_t id[16];
-    size_t byte = 0;
-    for (size_t i = 0; i < PROTO_UUID_LEN;) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (text[i] != '-')
-                return -1;
-            i++;
-            continue;
-        }
-        int hi = proto_hex_value (text[i]), lo = proto_hex_value (text[i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
-        id[byte++] = (uint8_t)(hi << 4 | lo);
-        i += 2;
+    int bad = 0;
+    for (size_t i = 0; i < 16; i++) {
+        int hi = proto_hex_value (text[s_uuid_pos[i]]);
+        int lo = proto_hex_value (text[s_uuid_pos[i] + 1]);
+        bad |= hi | lo; /* negative when either is not a hex digit */
+        id[i] = (uint8_t)((hi & 0x0F) << 4 | (lo & 0x0F));
     }
+    if (bad < 0)
+        return -1;
     memcpy (out, id, 16);
     return 0;
 }
@@ -264,14 +267,12 @@ void
 proto_uuid_format (const uint8_t id[16], char out[PROTO_UUID_LEN + 1])
 {
     static const char digits[] = "0123456789abcdef";
-    size_t pos = 0;
     for (size_t i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[pos++] = '-';
-        out[pos++] = digits[id[i] >> 4];
-        out[pos++] = digits[id[i] & 0x0F];
+        out[s_uuid_pos[i]] = digits[id[i] >> 4];
+        out[s_uuid_pos[i] + 1] = digits[id[i] & 0x0F];
     }
-    out[pos] = '\0';
+    out[8] = out[13] = out[18] = out[23] = '-';
+    out[PROTO_UUID_LEN] = '\0';
 }
 
 bool

@@ -83,7 +83,12 @@ int wire_pack_key (msgpack_packer *pk, proto_key_t key);
 int wire_pack_cstr (msgpack_packer *pk, const char *text);
 int wire_pack_str (msgpack_packer *pk, proto_str_t s); /* nil when s.ptr is NULL */
 int wire_pack_uuid (msgpack_packer *pk, const uint8_t id[16]);
+/* An event map; ordinary-sized events are packed by hand in one write
+   (the bytes msgpack-c would produce), bigger ones as _generic does. */
 int wire_pack_event (msgpack_packer *pk, const proto_event_t *ev);
+/* The event through msgpack-c call by call: the fallback, and for tests
+   the reference wire_pack_event must match byte for byte. */
+int wire_pack_event_generic (msgpack_packer *pk, const proto_event_t *ev);
 
 /* Starts the error record of a decode: err may be NULL (then scratch is
    used); returns the record to write to, zeroed. */

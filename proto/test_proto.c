@@ -600,5 +600,6 @@ main (void)
     failed += test_proto_codec_run ();
     failed += test_proto_malformed_run ();
     failed += test_proto_hostile_run ();
+    failed += test_proto_pack_run ();
     return failed ? 1 : 0;
 }

@@ -56,5 +56,6 @@ int test_proto_text_run (void);
 int test_proto_codec_run (void);
 int test_proto_malformed_run (void);
 int test_proto_hostile_run (void);
+int test_proto_pack_run (void);
 
 #endif

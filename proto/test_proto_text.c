@@ -154,6 +154,13 @@ test_uuid_parse_rejects_non_canonical_forms (void **state)
     /* right text, wrong length given */
     assert_int_equal (proto_uuid_parse ("5f0c6a1e-9b2d-4c3e-8f70-0123456789ab", 35, id), -1);
     assert_int_equal (proto_uuid_parse (NULL, 36, id), -1);
+    /* Every position: a non-hex digit where a digit goes, a digit where a
+       dash goes. */
+    for (size_t at = 0; at < PROTO_UUID_LEN; at++) {
+        char text[] = "5f0c6a1e-9b2d-4c3e-8f70-0123456789ab";
+        text[at] = text[at] == '-' ? '0' : 'g';
+        assert_int_equal (proto_uuid_parse (text, PROTO_UUID_LEN, id), -1);
+    }
 }
 
 static void
