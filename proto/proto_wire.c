@@ -240,10 +240,11 @@ s_scan (const uint8_t *p, size_t len, int max_depth, proto_error_t *err)
     return PROTO_DECODE_OK;
 }
 
-proto_decode_t
-wire_unpack (const void *buf, size_t len, int max_depth, msgpack_unpacked *out, proto_error_t *err)
+/* The checks every frame passes before anything reads it: size, a map at
+   the root, then the pre-scan. */
+static proto_decode_t
+s_check_frame (const void *buf, size_t len, int max_depth, proto_error_t *err)
 {
-    msgpack_unpacked_init (out);
     if (!buf || len == 0)
         return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_, "empty frame");
     if (len > PROTO_FRAME_MAX)
@@ -255,7 +256,14 @@ wire_unpack (const void *buf, size_t len, int max_depth, msgpack_unpacked *out, 
                           "frame is not a MessagePack map");
     if (max_depth > WIRE_DEPTH_LIMIT)
         max_depth = WIRE_DEPTH_LIMIT;
-    proto_decode_t rc = s_scan (p, len, max_depth, err);
+    return s_scan (p, len, max_depth, err);
+}
+
+proto_decode_t
+wire_unpack (const void *buf, size_t len, int max_depth, msgpack_unpacked *out, proto_error_t *err)
+{
+    msgpack_unpacked_init (out);
+    proto_decode_t rc = s_check_frame (buf, len, max_depth, err);
     if (rc != PROTO_DECODE_OK)
         return rc;
     size_t off = 0;
@@ -265,6 +273,134 @@ wire_unpack (const void *buf, size_t len, int max_depth, msgpack_unpacked *out, 
     if (ret != MSGPACK_UNPACK_SUCCESS || off != len || out->data.type != MSGPACK_OBJECT_MAP)
         return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_,
                           "frame is not one MessagePack map");
+    return PROTO_DECODE_OK;
+}
+
+/* ---- Flat maps without msgpack-c ------------------------------------------
+
+   A request is one map of scalars (a value may be a container of scalars
+   under a key nobody reads: WIRE_DEPTH_REQUEST). After the pre-scan has
+   checked every length, its entries are read straight into a kv array on
+   the caller's stack, as the msgpack_object values msgpack-c would make:
+   no zone, no allocation. What msgpack-c does that matters is copied:
+   a signed encoding of a non-negative integer is POSITIVE_INTEGER, an
+   empty str has a NULL pointer. Containers are typed but empty (size 0):
+   no request field is one, so nothing reads inside. */
+
+/* The object starting at p[*pos]; advances *pos past it (and past a
+   container's scalar children). The pre-scan vouched for the bytes. */
+static void
+s_flat_object (const uint8_t *p, size_t *pos, msgpack_object *o)
+{
+    uint8_t b = p[(*pos)++];
+    memset (o, 0, sizeof *o);
+    s_shape_t sh;
+    s_shape (b, &sh);
+    if (sh.count_bytes) {
+        sh.count = s_be (p + *pos, sh.count_bytes);
+        *pos += sh.count_bytes;
+    }
+    if (sh.container) {
+        o->type = sh.is_map ? MSGPACK_OBJECT_MAP : MSGPACK_OBJECT_ARRAY;
+        uint64_t children = sh.is_map ? sh.count * 2 : sh.count;
+        for (uint64_t i = 0; i < children; i++) {
+            msgpack_object skipped;
+            s_flat_object (p, pos, &skipped); /* scalars only: no recursion below */
+        }
+        return;
+    }
+    const uint8_t *payload = p + *pos + sh.extra;
+    *pos += sh.extra + (size_t)sh.count;
+    int64_t signed_value;
+    if (b <= 0x7f || b == 0xcc || b == 0xcd || b == 0xce || b == 0xcf) {
+        o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+        o->via.u64 = b <= 0x7f ? b : s_be (payload, (size_t)sh.count);
+        return;
+    }
+    if (b >= 0xe0 || (b >= 0xd0 && b <= 0xd3)) {
+        if (b >= 0xe0)
+            signed_value = (int8_t)b;
+        else {
+            uint64_t raw = s_be (payload, (size_t)sh.count);
+            int bits = (int)sh.count * 8;
+            /* Sign-extend the big-endian two's complement value. */
+            signed_value = bits == 64 ? (int64_t)raw
+                                      : (int64_t)(raw ^ (1ull << (bits - 1))) - (1ll << (bits - 1));
+        }
+        o->type =
+            signed_value >= 0 ? MSGPACK_OBJECT_POSITIVE_INTEGER : MSGPACK_OBJECT_NEGATIVE_INTEGER;
+        o->via.i64 = signed_value;
+        return;
+    }
+    if (b == 0xc0) {
+        o->type = MSGPACK_OBJECT_NIL;
+        return;
+    }
+    if (b == 0xc2 || b == 0xc3) {
+        o->type = MSGPACK_OBJECT_BOOLEAN;
+        o->via.boolean = b == 0xc3;
+        return;
+    }
+    if (b == 0xca || b == 0xcb) {
+        uint64_t raw = s_be (payload, (size_t)sh.count);
+        if (b == 0xca) {
+            uint32_t raw32 = (uint32_t)raw;
+            float f;
+            memcpy (&f, &raw32, sizeof f);
+            o->type = MSGPACK_OBJECT_FLOAT32;
+            o->via.f64 = f;
+        } else {
+            double d;
+            memcpy (&d, &raw, sizeof d);
+            o->type = MSGPACK_OBJECT_FLOAT64;
+            o->via.f64 = d;
+        }
+        return;
+    }
+    if ((b >= 0xa0 && b <= 0xbf) || b == 0xd9 || b == 0xda || b == 0xdb) {
+        o->type = MSGPACK_OBJECT_STR;
+        o->via.str.size = (uint32_t)sh.count;
+        o->via.str.ptr = sh.count ? (const char *)payload : NULL;
+        return;
+    }
+    if (b == 0xc4 || b == 0xc5 || b == 0xc6) {
+        o->type = MSGPACK_OBJECT_BIN;
+        o->via.bin.size = (uint32_t)sh.count;
+        o->via.bin.ptr = (const char *)payload;
+        return;
+    }
+    /* ext and fixext: the type byte, then the data. */
+    o->type = MSGPACK_OBJECT_EXT;
+    o->via.ext.type = (int8_t)payload[-1];
+    o->via.ext.size = (uint32_t)sh.count - (b >= 0xd4 && b <= 0xd8 ? 1 : 0);
+    o->via.ext.ptr = (const char *)(b >= 0xd4 && b <= 0xd8 ? payload + 1 : payload);
+}
+
+proto_decode_t
+wire_unpack_flat (const void *buf, size_t len, msgpack_object_kv kv[WIRE_MAP_ENTRIES_MAX],
+                  msgpack_object *root, proto_error_t *err)
+{
+    memset (root, 0, sizeof *root);
+    proto_decode_t rc = s_check_frame (buf, len, WIRE_DEPTH_REQUEST, err);
+    if (rc != PROTO_DECODE_OK)
+        return rc;
+    const uint8_t *p = buf;
+    s_shape_t sh;
+    s_shape (p[0], &sh);
+    size_t pos = 1;
+    if (sh.count_bytes) {
+        sh.count = s_be (p + pos, sh.count_bytes);
+        pos += sh.count_bytes;
+    }
+    if (sh.count > WIRE_MAP_ENTRIES_MAX)
+        return PROTO_DECODE_OK; /* root stays NIL: the caller unpacks it the general way */
+    for (uint32_t i = 0; i < sh.count; i++) {
+        s_flat_object (p, &pos, &kv[i].key);
+        s_flat_object (p, &pos, &kv[i].val);
+    }
+    root->type = MSGPACK_OBJECT_MAP;
+    root->via.map.size = (uint32_t)sh.count;
+    root->via.map.ptr = kv;
     return PROTO_DECODE_OK;
 }
 

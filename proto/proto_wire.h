@@ -3,7 +3,8 @@
  * pre-scan and unpack of an untrusted frame, the keyed view of a map, typed
  * field readers that fill a proto_error_t, and the event map codec.
  *
- * Not part of the public API; only the proto sources include it.
+ * Not part of the public API; only the proto sources, their tests and the
+ * proto fuzz targets include it.
  */
 #ifndef HERALD_PROTO_WIRE_H
 #define HERALD_PROTO_WIRE_H
@@ -37,6 +38,21 @@ proto_decode_t wire_fail (proto_error_t *err, proto_decode_t code, proto_key_t k
    Strings in out point into buf. */
 proto_decode_t wire_unpack (const void *buf, size_t len, int max_depth, msgpack_unpacked *out,
                             proto_error_t *err);
+
+/* A request frame read without msgpack-c (see proto_wire.c): the same
+   checks as wire_unpack, then the top map's entries into kv and root (a
+   MAP over kv). When the map has more than WIRE_MAP_ENTRIES_MAX entries,
+   returns OK with root NIL: unpack it with wire_unpack (indexing refuses
+   it). Only for frames of WIRE_DEPTH_REQUEST. Strings point into buf. */
+proto_decode_t wire_unpack_flat (const void *buf, size_t len,
+                                 msgpack_object_kv kv[WIRE_MAP_ENTRIES_MAX], msgpack_object *root,
+                                 proto_error_t *err);
+
+/* proto_request_decode always through msgpack-c: the reference the flat
+   path must agree with (tests and fuzz_proto_request check it). */
+proto_decode_t wire_request_decode_generic (const void *buf, size_t len,
+                                            const proto_limits_t *limits, proto_request_t *req,
+                                            proto_error_t *err);
 
 /* A map viewed by key: val[k] is the value of key k or NULL if absent. */
 typedef struct {

@@ -4,11 +4,14 @@
  *
  * Beyond memory safety (ASan, UBSan, libFuzzer's malloc limit) it checks
  * the codec's contract: a failure always explains itself; decoded strings
- * point into the input and pass the string checks; and a decoded request
- * re-encodes into a frame that decodes to the same request.
+ * point into the input and pass the string checks; a decoded request
+ * re-encodes into a frame that decodes to the same request; and the flat
+ * decoder (no msgpack-c) agrees with msgpack-c's on every input: the same
+ * result, the same error, the same request.
  */
 #include "fuzz_check.h"
 #include "proto.h"
+#include "proto_wire.h"
 
 #include <string.h>
 
@@ -26,6 +29,24 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     proto_request_t req;
     proto_error_t err;
     proto_decode_t rc = proto_request_decode (data, size, &limits, &req, &err);
+    proto_request_t generic;
+    proto_error_t generic_err;
+    FUZZ_CHECK (wire_request_decode_generic (data, size, &limits, &generic, &generic_err) == rc);
+    FUZZ_CHECK (strcmp (err.message, generic_err.message) == 0);
+    FUZZ_CHECK (strcmp (err.field, generic_err.field) == 0);
+    FUZZ_CHECK (err.has_rid == generic_err.has_rid && err.rid == generic_err.rid);
+    FUZZ_CHECK (req.op == generic.op && req.rid == generic.rid && req.has == generic.has);
+    FUZZ_CHECK (memcmp (req.event_id, generic.event_id, 16) == 0);
+    FUZZ_CHECK (memcmp (req.after, generic.after, 16) == 0);
+    FUZZ_CHECK (memcmp (req.store_id, generic.store_id, 16) == 0);
+    FUZZ_CHECK (req.limit == generic.limit && req.max == generic.max);
+    FUZZ_CHECK (req.from == generic.from && req.seq == generic.seq);
+    FUZZ_CHECK (req.user_id.ptr == generic.user_id.ptr && req.user_id.len == generic.user_id.len);
+    FUZZ_CHECK (req.description.ptr == generic.description.ptr
+                && req.description.len == generic.description.len);
+    FUZZ_CHECK (req.status.ptr == generic.status.ptr && req.status.len == generic.status.len);
+    FUZZ_CHECK (req.request_id.ptr == generic.request_id.ptr
+                && req.request_id.len == generic.request_id.len);
     if (rc != PROTO_DECODE_OK) {
         FUZZ_CHECK (err.message[0] != '\0');
         FUZZ_CHECK (memchr (err.message, '\0', sizeof err.message) != NULL);
