@@ -1,25 +1,36 @@
 /*
- * herald-bench-gateway — the gateway's throughput and latency against the
- * floor, in one run on one machine (docs/ARCHITECTURE.md §8, issue 3 item 7
- * and Targets).
+ * herald-bench-gateway — the gateway's throughput, latency and CPU per
+ * request against the floor and against the peers a user would pick
+ * instead, in one run on one machine (docs/ARCHITECTURE.md §8, issue 3
+ * item 7, issue 15).
  *
  * Starts, on free loopback ports: herald-bench-floor (a libmicrohttpd
  * server answering a fixed event-sized JSON body), herald-store and
  * herald-gateway (default flags, plus whatever follows `--`). Seeds --events
- * events through POST /events, keeping their ids in a file, then runs each
- * case with Debian's wrk (--wrk-threads threads, --connections connections,
- * a --warmup run then a --duration run):
- *   GET /ping         static request
- *   GET /events/{id}  cycling over the seeded ids (a Lua request() hook)
- *   POST /events      JSON body with Content-Type
- * Each case is a pair: the floor under exactly the same wrk load first (same
- * script mode: wrk's own per-request cost is then the same on both sides),
- * then the gateway. --rounds repeats all pairs; the table shows medians over
- * the rounds, the median of the per-pair ratios gateway/floor, the errors,
- * the floor's spread over the rounds, and PASS/MISS against the issue's
- * targets: GET /events/{id} >= 0.6 x floor, POST /events >= 0.5 x floor,
- * p99 <= 5 ms, no errors. It prints verdicts; it asserts nothing (this is
- * not a CTest test).
+ * events through POST /events, keeping their ids in a file. Then the peers
+ * (--no-peers skips them): webdis + a private redis-server, the same ids
+ * seeded as keys holding the event (peer_webdis.h), and nginx proxying to
+ * the floor (peer_nginx.h), --peer-threads each (webdis's HTTP threads,
+ * nginx's workers; by default the gateway's --threads). A peer whose
+ * package is missing is skipped with a message; Herald's figures never
+ * are. Then runs each case with Debian's wrk (--wrk-threads threads,
+ * --connections connections, a --warmup run then a --duration run):
+ *   GET /ping         static request (webdis: GET /PING)
+ *   GET /events/{id}  cycling over the seeded ids (a Lua request() hook;
+ *                     webdis: GET /GET/<id>)
+ *   POST /events      JSON body with Content-Type (webdis: PUT /SET/<key>,
+ *                     the event as the body)
+ * Each case runs on every side back to back under the same wrk load (same
+ * script mode: wrk's own per-request cost is then the same everywhere): the
+ * floor, the gateway, webdis, nginx (cases.h). --rounds repeats them all;
+ * the tables (cases_report.h) show medians over the rounds, the median of
+ * the per-round ratios gateway/floor with the floor's spread, the errors,
+ * CPU per request, the peers' figures with the gateway's ratios to webdis,
+ * and PASS/MISS against the issues' targets: GET /events/{id} >= 0.6 x
+ * floor, POST /events >= 0.5 x floor, p99 <= 5 ms, no errors (issue 3);
+ * against webdis + Redis, GET and POST >= 1.25 x its req/s, p99 <= its
+ * p99, CPU per request <= 0.8 x its (issue 15). It prints verdicts; it
+ * asserts nothing (this is not a CTest test).
  *
  * Then the fsync columns (fsync_cases.h): POST /events against a fresh
  * herald-store + herald-gateway per run, the store in each mode of
@@ -37,8 +48,9 @@
  * the end, and the growth between them (memory must stay flat under load).
  *
  * --self-check runs the cases with a second floor standing in for the
- * gateway (no store, no gateway, synthetic ids): every ratio should be near
- * 1, which checks the driver, the wrk modes and the ratio arithmetic.
+ * gateway (no store, no gateway, synthetic ids): every ratio to the floor
+ * should be near 1, which checks the driver, the wrk modes and the ratio
+ * arithmetic; the peers run too (seeded with the synthetic ids).
  *
  * Usage: herald-bench-gateway [options] [-- herald-gateway flags...]
  *   e.g. herald-bench-gateway --rounds 2 -- --threads 2
@@ -46,16 +58,19 @@
  * wrk's script, herald-bench-gateway.lua, is read from the directory of
  * this binary (the build copies it into bin/). The store runs with
  * --feed-max 100000000: nothing acknowledges its change feed here, and the
- * default would refuse writes (503) after 100000 creates. Every child is
- * stopped by PID at the end, on failure and on SIGINT/SIGTERM.
+ * default would refuse writes (503) after 100000 creates. Every child (the
+ * peers' too) is stopped by PID at the end, on failure and on
+ * SIGINT/SIGTERM.
  */
 #include "cases.h"
 #include "cpu.h"
 #include "data_dir.h"
 #include "fsync_cases.h"
 #include "harness.h"
-#include "stop.h"
+#include "peer_bin.h"
+#include "peer_sides.h"
 #include "seed.h"
+#include "stop.h"
 #include "wrk_run.h"
 
 #include <curl/curl.h>
@@ -68,6 +83,7 @@
 #include <unistd.h>
 
 #define MAX_CHILDREN 4
+#define MAX_PIDS (MAX_CHILDREN + PEER_SIDES_MAX_PIDS)
 #define MAX_GATEWAY_ARGS 32
 #define START_TIMEOUT_MS 10000
 #define STOP_TIMEOUT_MS 10000
@@ -75,7 +91,8 @@
 typedef struct {
     int duration, warmup, connections, wrk_threads, events, floor_threads;
     int soak, soak_warmup, rounds, fsync_samples;
-    bool self_check;
+    int peer_threads; /* 0: the gateway's --threads */
+    bool self_check, no_peers;
     store_mode_t modes[STORE_MODE_COUNT];
     int nmodes; /* 0: no fsync columns */
     char data_root[1024];
@@ -86,11 +103,13 @@ typedef struct {
 static volatile sig_atomic_t *s_interrupted; /* stop_on_signals () */
 static pid_t s_children[MAX_CHILDREN];
 static int s_child_count;
+static peer_sides_t s_peers; /* stopped with the children */
 
 /* Stops every child this program started, newest first, by PID. */
 static void
 s_stop_children (void)
 {
+    peer_sides_stop (&s_peers);
     while (s_child_count > 0) {
         pid_t pid = s_children[--s_child_count];
         harness_stop (pid, SIGTERM, STOP_TIMEOUT_MS);
@@ -197,11 +216,11 @@ static void
 s_usage (FILE *out)
 {
     fprintf (out, "Usage: herald-bench-gateway [options] [-- herald-gateway flags...]\n"
-                  "Benchmarks herald-gateway against a bare libmicrohttpd floor with wrk, in one "
-                  "run.\n\n"
+                  "Benchmarks herald-gateway against a bare libmicrohttpd floor, webdis + Redis\n"
+                  "and nginx proxying to the floor, with wrk, in one run.\n\n"
                   "  --duration S       seconds per measured run (10)\n"
                   "  --warmup S         seconds of warm-up load before each run, 0 = none (2)\n"
-                  "  --rounds N         rounds of floor/gateway pairs, medians reported (1)\n"
+                  "  --rounds N         rounds of all cases on all sides, medians reported (1)\n"
                   "  --connections N    wrk connections (64)\n"
                   "  --wrk-threads N    wrk threads (1: fairest on 2 cores)\n"
                   "  --events N         events seeded for GET /events/{id} (10000)\n"
@@ -210,6 +229,9 @@ s_usage (FILE *out)
                   "                     RSS sampled every second (0 = off)\n"
                   "  --soak-warmup S    the soak's RSS baseline is taken at S seconds (10)\n"
                   "  --self-check       a second floor stands in for the gateway (ratios ~1)\n"
+                  "  --no-peers         no webdis + Redis, no nginx: the floor and the gateway\n"
+                  "  --peer-threads N   webdis's HTTP threads and nginx's worker processes\n"
+                  "                     (the gateway's --threads, or 1)\n"
                   "  --fsync-modes LIST POST /events per store mode, comma-separated, or none\n"
                   "                     (" STORE_MODES_DEFAULT ")\n"
                   "  --fsync-samples N  this disk's fdatasync samples, over all rounds (300)\n"
@@ -217,8 +239,11 @@ s_usage (FILE *out)
                   "  --help\n"
                   "Flags after -- go to herald-gateway (e.g. -- --threads 2).\n"
                   "Targets (printed as PASS/MISS, not asserted): GET /events/{id} >= 0.6 x floor,\n"
-                  "POST /events >= 0.5 x floor, p99 <= 5 ms, no errors; POST /events with\n"
-                  "--fsync everysec >= 0.9 x off, always >= 0.5 x off. Needs wrk on PATH.\n"
+                  "POST /events >= 0.5 x floor, p99 <= 5 ms, no errors; GET /events/{id} and\n"
+                  "POST /events >= 1.25 x webdis + Redis, p99 <= its, CPU/request <= 0.8 x its;\n"
+                  "POST /events with --fsync everysec >= 0.9 x off, always >= 0.5 x off.\n"
+                  "Needs wrk on PATH; the peers need webdis, redis-server and nginx(-light),\n"
+                  "each skipped with a message when missing.\n"
                   "Logs and wrk output: $TMPDIR/herald-test-herald-bench-gateway-PID/.\n");
 }
 
@@ -239,13 +264,15 @@ s_parse_options (int argc, char *argv[], options_t *opts)
         { "fsync-modes", required_argument, NULL, 'm' },
         { "fsync-samples", required_argument, NULL, 'F' },
         { "data-root", required_argument, NULL, 'D' },
+        { "no-peers", no_argument, NULL, 'P' },
+        { "peer-threads", required_argument, NULL, 'T' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     int opt;
     while ((opt = getopt_long (argc, argv, "d:w:c:t:n:f:s:W:r:Sh", options, NULL)) != -1) {
-        if (opt == 'S') {
-            opts->self_check = true;
+        if (opt == 'S' || opt == 'P') {
+            *(opt == 'S' ? &opts->self_check : &opts->no_peers) = true;
             continue;
         }
         if (opt == 'm') {
@@ -279,6 +306,7 @@ s_parse_options (int argc, char *argv[], options_t *opts)
                      : opt == 's' ? &opts->soak
                      : opt == 'r' ? &opts->rounds
                      : opt == 'F' ? &opts->fsync_samples
+                     : opt == 'T' ? &opts->peer_threads
                                   : &opts->soak_warmup;
         *field = (int)value;
     }
@@ -292,7 +320,7 @@ s_parse_options (int argc, char *argv[], options_t *opts)
     if (opts->duration < 1 || opts->connections < 1 || opts->wrk_threads < 1
         || opts->connections < opts->wrk_threads || opts->events < 1 || opts->floor_threads < 1
         || opts->rounds < 1 || opts->rounds > CASES_MAX_ROUNDS
-        || opts->rounds > FSYNC_CASES_MAX_ROUNDS
+        || opts->rounds > FSYNC_CASES_MAX_ROUNDS || opts->peer_threads > PEER_NGINX_MAX_WORKERS
         || (opts->soak > 0 && opts->soak <= opts->soak_warmup)
         || (opts->soak && opts->self_check)) {
         fprintf (stderr, "bench: inconsistent options (see --help)\n");
@@ -356,6 +384,56 @@ s_start_gateway (const options_t *opts, int *port)
     return s_start ("gateway", argv, *port);
 }
 
+/* The gateway's event loops: --threads N (or --threads=N) among the flags
+   after --, else HERALD_GATEWAY_THREADS (the gateway inherits this
+   process's environment), else its default, 1. */
+static int
+s_gateway_threads (const options_t *opts)
+{
+    const char *value = getenv ("HERALD_GATEWAY_THREADS");
+    for (int i = 0; i < opts->gateway_argc; i++) {
+        const char *arg = opts->gateway_args[i];
+        if (strcmp (arg, "--threads") == 0 && i + 1 < opts->gateway_argc)
+            value = opts->gateway_args[++i];
+        else if (strncmp (arg, "--threads=", 10) == 0)
+            value = arg + 10;
+    }
+    int threads = value ? atoi (value) : 1;
+    return threads >= 1 && threads <= PEER_NGINX_MAX_WORKERS ? threads : 1;
+}
+
+/* The cases, on the floor, the target (the children started after the
+   floor) and the peers, which are stopped afterwards. Returns 0 or -1. */
+static int
+s_run_cases (const options_t *opts, const wrk_config_t *wrk, pid_t floor_pid, int floor_port,
+             const char *target_url)
+{
+    char floor_url[64];
+    pid_t target_pids[MAX_CHILDREN], all_pids[MAX_PIDS];
+    int ntarget = 0;
+    for (int i = 0; i < s_child_count; i++) {
+        all_pids[i] = s_children[i];
+        if (s_children[i] != floor_pid)
+            target_pids[ntarget++] = s_children[i];
+    }
+    snprintf (floor_url, sizeof floor_url, "http://127.0.0.1:%d", floor_port);
+    cases_config_t cfg = { .rounds = opts->rounds,
+                           .warmup_s = opts->warmup,
+                           .duration_s = opts->duration,
+                           .self_check = opts->self_check,
+                           .pids = all_pids,
+                           .npids = s_child_count,
+                           .sides = {
+                               [CASES_FLOOR] = { floor_url, NULL, &floor_pid, 1 },
+                               [CASES_TARGET] = { target_url, NULL, target_pids, ntarget } } };
+    int threads = opts->peer_threads > 0 ? opts->peer_threads : s_gateway_threads (opts);
+    peer_sides_start (&s_peers, opts->no_peers, threads, floor_port, opts->connections,
+                      wrk->ids_path, &cfg, all_pids);
+    int rc = cases_run (&cfg, wrk);
+    peer_sides_stop (&s_peers);
+    return rc;
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -374,7 +452,7 @@ main (int argc, char *argv[])
         return parsed;
 
     char wrk_path[1024], script[1100], exe[1024], ids_path[1024];
-    if (wrk_find_program ("wrk", wrk_path, sizeof wrk_path) != 0) {
+    if (peer_bin_find ("wrk", wrk_path, sizeof wrk_path) != 0) {
         fprintf (stderr, "bench: wrk not found on PATH (Debian package wrk)\n");
         return 1;
     }
@@ -423,22 +501,7 @@ main (int argc, char *argv[])
     if (opts.soak > 0)
         rc = s_soak (&opts, &wrk, gateway_url, gateway) == 0 ? 0 : 1;
     else {
-        pid_t target_pids[MAX_CHILDREN];
-        int ntarget = 0;
-        for (int i = 0; i < s_child_count; i++)
-            if (s_children[i] != floor_pid)
-                target_pids[ntarget++] = s_children[i];
-        cases_config_t cases = { .rounds = opts.rounds,
-                                 .warmup_s = opts.warmup,
-                                 .duration_s = opts.duration,
-                                 .self_check = opts.self_check,
-                                 .pids = s_children,
-                                 .npids = s_child_count,
-                                 .floor_pids = &floor_pid,
-                                 .nfloor = 1,
-                                 .target_pids = target_pids,
-                                 .ntarget = ntarget };
-        rc = cases_run (&cases, &wrk, floor_url, gateway_url) == 0 ? 0 : 1;
+        rc = s_run_cases (&opts, &wrk, floor_pid, floor_port, gateway_url) == 0 ? 0 : 1;
         if (rc == 0 && opts.nmodes > 0 && !opts.self_check) {
             fsync_cases_config_t fsync = { .fsync = { .modes = opts.modes,
                                                       .nmodes = opts.nmodes,

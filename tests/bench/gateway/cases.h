@@ -1,14 +1,16 @@
 /*
- * cases — the benchmark cases of herald-bench-gateway and their table.
- * Each case is a pair of wrk runs with the same client load (same wrk
- * script mode, so wrk's own per-request cost is the same on both sides):
- * first against the floor, then against the target. Pairs run back to
- * back, so both sides see the same machine; the ratio is taken within each
- * pair and its median over the rounds is what the table judges. Each run
- * also reports how much CPU other processes on the machine took meanwhile,
- * and a second table where each side's CPU went: microseconds of CPU per
- * request of the server side (the floor; the gateway and the store) and of
- * wrk, the machine's busy share, and the ratio CPU alone allows (below).
+ * cases — the benchmark cases of herald-bench-gateway. Each case (GET
+ * /ping, GET /events/{id}, POST /events) runs on every side, back to back
+ * in each round: the floor, the target (herald-gateway + herald-store, or
+ * a second floor under --self-check), then the peers a user would pick
+ * instead (issue 15): webdis + Redis doing the same operation, and nginx
+ * proxying to the floor. Every side gets the same wrk load in the same
+ * script mode (static or Lua-per-request), so wrk's own per-request cost is
+ * the same on all of them. Rounds repeat the whole sequence; ratios are
+ * taken within each round and their median over the rounds is what the
+ * tables judge (cases_report.h prints them). Each run also reports how much
+ * CPU other processes on the machine took meanwhile, and where each side's
+ * CPU went per request.
  */
 #ifndef HERALD_BENCH_CASES_H
 #define HERALD_BENCH_CASES_H
@@ -20,26 +22,43 @@
 
 #define CASES_MAX_ROUNDS 10
 #define CASES_P99_TARGET_MS 5.0
+/* Issue 15's targets against webdis + Redis (GET /events/{id} and POST
+   /events): req/s >= 1.25 x webdis's, p99 <= webdis's, server CPU per
+   request <= 0.8 x webdis + redis-server's. */
+#define CASES_WEBDIS_MIN_RATIO 1.25
+#define CASES_WEBDIS_MAX_CPU_RATIO 0.8
+
+/* The sides of every case, in the order each round runs them. */
+typedef enum {
+    CASES_FLOOR,  /* herald-bench-floor */
+    CASES_TARGET, /* herald-gateway + herald-store (or floor-b) */
+    CASES_WEBDIS, /* webdis + redis-server (peer_webdis.h) */
+    CASES_NGINX,  /* nginx proxying to the floor (peer_nginx.h) */
+    CASES_SIDES
+} cases_side_id_t;
+
+typedef struct {
+    const char *url;   /* base URL, "http://127.0.0.1:PORT"; NULL: not run */
+    const char *skip;  /* when url is NULL: why, shown in its columns */
+    const pid_t *pids; /* the side's server processes, for its CPU per request */
+    int npids;
+} cases_side_t;
 
 typedef struct {
     int rounds;        /* 1..CASES_MAX_ROUNDS */
     int warmup_s;      /* per run, 0 = none */
     int duration_s;    /* per measured run */
     bool self_check;   /* the target is a second floor */
-    const pid_t *pids; /* every process the benchmark started, for "others" */
+    const pid_t *pids; /* every process the benchmark started (nginx's
+                          workers too), for "others" */
     int npids;
-    const pid_t *floor_pids; /* the floor's side (herald-bench-floor) */
-    int nfloor;
-    const pid_t *target_pids; /* the target's side (herald-gateway, herald-store) */
-    int ntarget;
+    cases_side_t sides[CASES_SIDES]; /* the floor and the target always run */
 } cases_config_t;
 
-/* Runs every case for cfg->rounds rounds against floor_url and target_url
-   (base URLs, "http://127.0.0.1:PORT") and prints the table. Blocks for
-   about 2 x cases x rounds x (warmup + duration) seconds. Returns 0, or -1
-   if a wrk run failed or *wrk->interrupted was set (the table then shows
-   what ran). */
-int cases_run (const cases_config_t *cfg, const wrk_config_t *wrk, const char *floor_url,
-               const char *target_url);
+/* Runs every case for cfg->rounds rounds on every side that has a URL and
+   prints the tables. Blocks for about sides x cases x rounds x (warmup +
+   duration) seconds. Returns 0, or -1 if a wrk run failed or
+   *wrk->interrupted was set (the tables then show what ran). */
+int cases_run (const cases_config_t *cfg, const wrk_config_t *wrk);
 
 #endif

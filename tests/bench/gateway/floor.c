@@ -17,6 +17,8 @@
  * Usage: herald-bench-floor [--port N (0 = any, printed)] [--threads N (1)]
  * Listens on 127.0.0.1 only; runs until SIGINT or SIGTERM.
  */
+#include "event_json.h"
+
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <microhttpd.h>
@@ -29,11 +31,8 @@
 #define FLOOR_MAX_THREADS 64
 #define FLOOR_CONNECTION_LIMIT 4096
 
-/* An event as the gateway returns it: 220 bytes. */
-static const char s_body[] =
-    "{\"event_id\":\"5f0c2a7e-8d1b-4c3a-9e6f-1a2b3c4d5e6f\",\"user_id\":\"u-bench-0042\","
-    "\"description\":\"Your order #1234 has shipped\",\"status\":\"pending\","
-    "\"created_at\":\"2026-11-24T10:00:00.123Z\",\"updated_at\":\"2026-11-24T10:00:00.123Z\"}";
+/* An event as the gateway returns it: 220 bytes (event_json.h). */
+static const char s_body[] = EVENT_JSON (EVENT_JSON_FLOOR_ID);
 
 /* Marks a request after its first callback. */
 static int s_seen;

@@ -3,13 +3,21 @@
 -- because wrk decides once, from the script's top level, whether requests
 -- are static (built once by wrk, no Lua per request) or dynamic (a Lua
 -- `request` function called for every request):
---   HERALD_BENCH_MODE=static  the URL's GET, built once (floor, /ping)
---   HERALD_BENCH_MODE=get     GET /events/{id}, cycling over the ids in
---                             HERALD_BENCH_IDS (one per line), each thread
---                             from its own offset; requests are formatted
+--   HERALD_BENCH_MODE=static  the URL's GET, built once (floor, /ping,
+--                             webdis's /PING)
+--   HERALD_BENCH_MODE=get     GET <the URL's path><id>, cycling over the ids
+--                             in HERALD_BENCH_IDS (one per line), each
+--                             thread from its own offset; the path is the
+--                             prefix (/events/ for Herald and the floor,
+--                             /GET/ for webdis); requests are formatted
 --                             once in init, request() only returns them
---   HERALD_BENCH_MODE=post    POST /events, JSON body, Content-Type set
---                             (static: one user_id, one description)
+--   HERALD_BENCH_MODE=post    POST to the URL's path (/events), JSON body
+--                             for a new event, Content-Type set (static:
+--                             one user_id, one description)
+--   HERALD_BENCH_MODE=put     PUT to the URL's path, an event-sized JSON
+--                             body (the floor's event, event_json.h),
+--                             Content-Type set (static): webdis's
+--                             PUT /SET/<key>, the body as the value
 --   HERALD_BENCH_MODE=mixed   the soak mix, cycled: creates, reads, updates,
 --                             lists, /ping, a 404 and a 422 (ids as for get)
 -- Every mode prints one machine-readable line from done():
@@ -22,6 +30,10 @@ local ids_path = os.getenv("HERALD_BENCH_IDS")
 
 local POST_BODY = '{"user_id":"u-bench-0042","description":"Your order #1234 has shipped"}'
 local JSON = { ["Content-Type"] = "application/json" }
+-- The floor's event (tests/bench/gateway/event_json.h), 220 bytes.
+local EVENT = '{"event_id":"5f0c2a7e-8d1b-4c3a-9e6f-1a2b3c4d5e6f","user_id":"u-bench-0042",'
+   .. '"description":"Your order #1234 has shipped","status":"pending",'
+   .. '"created_at":"2026-11-24T10:00:00.123Z","updated_at":"2026-11-24T10:00:00.123Z"}'
 
 local function read_ids()
    local ids = {}
@@ -36,10 +48,10 @@ local function read_ids()
    return ids
 end
 
-if mode == "post" then
-   wrk.method = "POST"
-   wrk.path = "/events"
-   wrk.body = POST_BODY
+if mode == "post" or mode == "put" then
+   -- wrk.path stays the URL's: the driver names the path.
+   wrk.method = mode == "post" and "POST" or "PUT"
+   wrk.body = mode == "post" and POST_BODY or EVENT
    wrk.headers["Content-Type"] = "application/json"
 elseif mode == "get" or mode == "mixed" then
    local requests, next_index
@@ -56,8 +68,10 @@ elseif mode == "get" or mode == "mixed" then
       local ids = read_ids()
       requests = {}
       if mode == "get" then
+         -- Each thread's state has wrk.path from the URL: the prefix.
+         local prefix = wrk.path
          for i = 1, #ids do
-            requests[i] = wrk.format("GET", "/events/" .. ids[i])
+            requests[i] = wrk.format("GET", prefix .. ids[i])
          end
       else
          local missing = "00000000-0000-4000-8000-000000000000"

@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -116,27 +115,4 @@ wrk_run (const wrk_config_t *cfg, const char *mode, const char *url, int seconds
         return -1;
     }
     return 0;
-}
-
-int
-wrk_find_program (const char *name, char *buf, size_t size)
-{
-    if (strchr (name, '/')) {
-        if (access (name, X_OK) != 0 || (size_t)snprintf (buf, size, "%s", name) >= size)
-            return -1;
-        return 0;
-    }
-    const char *path = getenv ("PATH");
-    if (!path || !*path)
-        path = "/usr/local/bin:/usr/bin:/bin";
-    while (*path) {
-        size_t len = strcspn (path, ":");
-        if (len > 0 && (size_t)snprintf (buf, size, "%.*s/%s", (int)len, path, name) < size
-            && access (buf, X_OK) == 0)
-            return 0;
-        path += len;
-        if (*path == ':')
-            path++;
-    }
-    return -1;
 }

@@ -1,8 +1,7 @@
 /*
  * wrk_run — runs Debian's wrk as a child process for one benchmark case and
  * reads back the one machine-readable line herald-bench-gateway.lua's done()
- * hook prints. Also finds wrk and the script, and reads a process's RSS, the
- * two other things herald-bench-gateway needs from the system.
+ * hook prints (wrk itself is found with peer_bin.h).
  */
 #ifndef HERALD_BENCH_WRK_RUN_H
 #define HERALD_BENCH_WRK_RUN_H
@@ -42,9 +41,5 @@ typedef void (wrk_tick_fn) (int elapsed_s, void *arg);
    file is named on stderr). */
 int wrk_run (const wrk_config_t *cfg, const char *mode, const char *url, int seconds,
              wrk_tick_fn *tick, void *tick_arg, wrk_result_t *out);
-
-/* Absolute path of an executable named `name` on PATH (or name itself if it
-   contains a slash and is executable), into buf. Returns 0 or -1. */
-int wrk_find_program (const char *name, char *buf, size_t size);
 
 #endif

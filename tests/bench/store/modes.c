@@ -236,7 +236,7 @@ s_print_table (const modes_config_t *cfg, const mode_row_t *rows, int rounds)
 typedef struct {
     const modes_config_t *cfg;
     mode_row_t *rows;
-    peer_redis_t redis;                                              /* pid 0: no peer */
+    peer_redis_t redis;                                              /* server.pid 0: no peer */
     double redis_set[MODES_MAX_ROUNDS], redis_get[MODES_MAX_ROUNDS]; /* <= 0: no run */
 } modes_t;
 
@@ -247,7 +247,7 @@ s_round_start (void *arg, int round)
 {
     modes_t *self = arg;
     s_print_load (round);
-    if (self->redis.pid <= 0)
+    if (self->redis.server.pid <= 0)
         return;
     if (peer_redis_run (&self->redis, self->cfg->ops, LOAD_USER_LEN + LOAD_DESCRIPTION_LEN,
                         LOAD_USERS, &self->redis_set[round], &self->redis_get[round])
@@ -262,7 +262,7 @@ s_round_start (void *arg, int round)
 static void
 s_print_peer (const modes_t *self, const mode_row_t *off, int rounds)
 {
-    if (self->redis.pid <= 0 || !off)
+    if (self->redis.server.pid <= 0 || !off)
         return;
     double set[MODES_MAX_ROUNDS], get[MODES_MAX_ROUNDS], r_create[MODES_MAX_ROUNDS],
         r_get[MODES_MAX_ROUNDS];

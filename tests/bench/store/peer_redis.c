@@ -4,53 +4,27 @@
 #include "peer_redis.h"
 
 #include "harness.h"
+#include "peer_bin.h"
 
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#define S_START_MS 10000
 #define S_RUN_TIMEOUT_S 600
-
-/* The first of the PATH directories holding name, into out. */
-static int
-s_which (const char *name, char *out, size_t size)
-{
-    const char *path = getenv ("PATH");
-    char dirs[4096];
-    snprintf (dirs, sizeof dirs, "%s:/usr/bin:/usr/sbin", path ? path : "");
-    char *save = NULL;
-    for (char *dir = strtok_r (dirs, ":", &save); dir; dir = strtok_r (NULL, ":", &save)) {
-        snprintf (out, size, "%s/%s", dir, name);
-        if (access (out, X_OK) == 0)
-            return 0;
-    }
-    return -1;
-}
 
 int
 peer_redis_start (peer_redis_t *self)
 {
     memset (self, 0, sizeof *self);
-    if (s_which ("redis-server", self->server, sizeof self->server) != 0
-        || s_which ("redis-benchmark", self->benchmark, sizeof self->benchmark) != 0) {
+    char server[256];
+    if (peer_bin_find ("redis-server", server, sizeof server) != 0
+        || peer_bin_find ("redis-benchmark", self->benchmark, sizeof self->benchmark) != 0) {
         printf ("peer: redis-server or redis-benchmark not installed: the Redis column is skipped "
                 "(apt-get install redis-server redis-tools)\n");
         return -1;
     }
-    self->port = harness_free_port ();
-    char port[16], log[600];
-    snprintf (port, sizeof port, "%d", self->port);
-    snprintf (log, sizeof log, "%s/redis-server.log", harness_tmpdir ());
-    const char *argv[] = { self->server, "--port",       port, "--bind",      "127.0.0.1", "--save",
-                           "",           "--appendonly", "no", "--daemonize", "no",        NULL };
-    self->pid = harness_spawn (argv, NULL, log, log);
-    if (self->pid <= 0 || harness_wait_tcp (self->port, S_START_MS) != 0) {
-        printf ("peer: redis-server did not start (log %s): the Redis column is skipped\n", log);
-        peer_redis_stop (self);
+    if (redis_server_start (&self->server, server, "redis-server") != 0) {
+        printf ("peer: the Redis column is skipped\n");
         return -1;
     }
     return 0;
@@ -87,11 +61,11 @@ int
 peer_redis_run (peer_redis_t *self, size_t ops, size_t value_len, size_t keyspace, double *set_rps,
                 double *get_rps)
 {
-    if (self->pid <= 0)
+    if (self->server.pid <= 0)
         return -1;
     static int s_runs;
     char port[16], n[32], d[32], r[32], out[600];
-    snprintf (port, sizeof port, "%d", self->port);
+    snprintf (port, sizeof port, "%d", self->server.port);
     snprintf (n, sizeof n, "%zu", ops);
     snprintf (d, sizeof d, "%zu", value_len);
     snprintf (r, sizeof r, "%zu", keyspace);
@@ -118,7 +92,5 @@ peer_redis_run (peer_redis_t *self, size_t ops, size_t value_len, size_t keyspac
 void
 peer_redis_stop (peer_redis_t *self)
 {
-    if (self->pid > 0)
-        harness_stop (self->pid, SIGTERM, 10000);
-    self->pid = 0;
+    redis_server_stop (&self->server);
 }

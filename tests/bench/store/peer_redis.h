@@ -6,21 +6,21 @@
  * the bench's event strings, random keys over the bench's keyspace.
  *
  * A private redis-server on a free loopback port, memory only (--save ''
- * --appendonly no), started once and stopped by PID. Debian's redis-server
+ * --appendonly no: redis_server.h, shared with herald-bench-gateway's
+ * webdis peer), started once and stopped by PID. Debian's redis-server
  * and redis-tools are bench-only packages: when either is missing the peer
  * is skipped with a message and Herald's figures are reported alone.
  */
 #ifndef HERALD_BENCH_PEER_REDIS_H
 #define HERALD_BENCH_PEER_REDIS_H
 
-#include <stdbool.h>
+#include "redis_server.h"
+
 #include <stddef.h>
-#include <sys/types.h>
 
 typedef struct {
-    pid_t pid;
-    int port;
-    char server[256], benchmark[256]; /* the binaries found */
+    redis_server_t server; /* server.pid 0: no peer */
+    char benchmark[256];   /* redis-benchmark's path */
 } peer_redis_t;
 
 /* Starts redis-server. Returns 0, or -1 after printing why the peer is
