@@ -157,11 +157,13 @@ proto_journal_decode (const void *buf, size_t len, proto_journal_record_t *rec, 
     proto_error_t scratch;
     err = wire_error_begin (err, &scratch);
     memset (rec, 0, sizeof *rec);
+    wire_pool_t pool;
     msgpack_unpacked unpacked;
+    const msgpack_object *root;
     wire_map_t m;
     proto_str_t type;
-    proto_decode_t rc = wire_unpack (buf, len, S_DEPTH, &unpacked, err);
-    if (rc || (rc = wire_map_index (&unpacked.data, "journal record", &m, err))
+    proto_decode_t rc = wire_unpack_any (buf, len, S_DEPTH, &pool, &unpacked, &root, err);
+    if (rc || (rc = wire_map_index (root, "journal record", &m, err))
         || (rc = wire_version (&m, err)))
         goto done;
     const msgpack_object *o = wire_present (&m, PROTO_KEY_TYPE);

@@ -406,10 +406,12 @@ proto_reply_decode (const void *buf, size_t len, proto_reply_t *reply, proto_err
     proto_error_t scratch;
     err = wire_error_begin (err, &scratch);
     memset (reply, 0, sizeof *reply);
+    wire_pool_t pool;
     msgpack_unpacked unpacked;
-    proto_decode_t rc = wire_unpack (buf, len, WIRE_DEPTH_REPLY, &unpacked, err);
+    const msgpack_object *root;
+    proto_decode_t rc = wire_unpack_any (buf, len, WIRE_DEPTH_REPLY, &pool, &unpacked, &root, err);
     if (rc == PROTO_DECODE_OK)
-        rc = s_decode_reply (&unpacked.data, reply, err);
+        rc = s_decode_reply (root, reply, err);
     msgpack_unpacked_destroy (&unpacked);
     if (rc != PROTO_DECODE_OK)
         proto_reply_clear (reply);
@@ -481,10 +483,13 @@ proto_notification_decode (const void *buf, size_t len, const proto_limits_t *li
     proto_limits_t defaults = proto_limits_default ();
     if (!limits)
         limits = &defaults;
+    wire_pool_t pool;
     msgpack_unpacked unpacked;
-    proto_decode_t rc = wire_unpack (buf, len, WIRE_DEPTH_NOTIFICATION, &unpacked, err);
+    const msgpack_object *root;
+    proto_decode_t rc =
+        wire_unpack_any (buf, len, WIRE_DEPTH_NOTIFICATION, &pool, &unpacked, &root, err);
     if (rc == PROTO_DECODE_OK)
-        rc = s_decode_notification (&unpacked.data, limits, n, err);
+        rc = s_decode_notification (root, limits, n, err);
     msgpack_unpacked_destroy (&unpacked);
     if (rc != PROTO_DECODE_OK)
         memset (n, 0, sizeof *n);

@@ -222,11 +222,9 @@ s_decode_map (const msgpack_object *root, const proto_limits_t *limits, proto_re
     return PROTO_DECODE_OK;
 }
 
-/* Decodes buf; flat: read the map without msgpack-c when it can
-   (wire_unpack_flat), else always through msgpack-c. */
-static proto_decode_t
-s_decode (const void *buf, size_t len, const proto_limits_t *limits, proto_request_t *req,
-          proto_error_t *err, bool flat)
+proto_decode_t
+proto_request_decode (const void *buf, size_t len, const proto_limits_t *limits,
+                      proto_request_t *req, proto_error_t *err)
 {
     proto_error_t scratch;
     err = wire_error_begin (err, &scratch);
@@ -234,40 +232,20 @@ s_decode (const void *buf, size_t len, const proto_limits_t *limits, proto_reque
     proto_limits_t defaults = proto_limits_default ();
     if (!limits)
         limits = &defaults;
-    proto_decode_t rc;
-    msgpack_object_kv kv[WIRE_MAP_ENTRIES_MAX];
-    msgpack_object root;
-    if (flat && (rc = wire_unpack_flat (buf, len, kv, &root, err)) == PROTO_DECODE_OK
-        && root.type == MSGPACK_OBJECT_MAP)
-        rc = s_decode_map (&root, limits, req, err);
-    else if (!flat || rc == PROTO_DECODE_OK) {
-        /* Not flat, or a map too big to read flat (it fails indexing). */
-        msgpack_unpacked unpacked;
-        rc = wire_unpack (buf, len, WIRE_DEPTH_REQUEST, &unpacked, err);
-        if (rc == PROTO_DECODE_OK)
-            rc = s_decode_map (&unpacked.data, limits, req, err);
-        msgpack_unpacked_destroy (&unpacked);
-    }
+    wire_pool_t pool;
+    msgpack_unpacked unpacked;
+    const msgpack_object *root;
+    proto_decode_t rc =
+        wire_unpack_any (buf, len, WIRE_DEPTH_REQUEST, &pool, &unpacked, &root, err);
+    if (rc == PROTO_DECODE_OK)
+        rc = s_decode_map (root, limits, req, err);
+    msgpack_unpacked_destroy (&unpacked);
     if (rc != PROTO_DECODE_OK) {
         uint64_t rid = req->rid;
         memset (req, 0, sizeof *req);
         req->rid = rid;
     }
     return rc;
-}
-
-proto_decode_t
-proto_request_decode (const void *buf, size_t len, const proto_limits_t *limits,
-                      proto_request_t *req, proto_error_t *err)
-{
-    return s_decode (buf, len, limits, req, err, true);
-}
-
-proto_decode_t
-wire_request_decode_generic (const void *buf, size_t len, const proto_limits_t *limits,
-                             proto_request_t *req, proto_error_t *err)
-{
-    return s_decode (buf, len, limits, req, err, false);
 }
 
 int

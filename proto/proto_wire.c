@@ -84,111 +84,69 @@ s_be (const uint8_t *p, size_t n)
 typedef struct {
     bool container;
     bool is_map;
-    size_t count_bytes; /* container: bytes of count; scalar: bytes of length */
-    uint64_t count;     /* inline count or fixed payload size */
-    size_t extra;       /* scalar: bytes after the length field, before the payload */
+    uint8_t count_bytes; /* container: bytes of count; scalar: bytes of length */
+    uint8_t extra;       /* scalar: bytes after the length field, before the payload */
+    uint64_t count;      /* inline count or fixed payload size */
 } s_shape_t;
+
+/* Every byte's shape, looked up rather than worked out: the scan and the
+   small-frame reader ask for it once per object of every frame. A count
+   of 0xff in a container or str entry means "the count is in the byte"
+   (fixmap, fixarray: low 4 bits; fixstr: low 5 bits); 0xc1, never used
+   by MessagePack, is refused. The GNU range designators are understood by
+   gcc and clang alike. */
+#define S_INLINE 0xff
+static const s_shape_t s_shapes[256] = {
+    [0x80 ... 0x8f] = { .container = true, .is_map = true, .count = S_INLINE },
+    [0x90 ... 0x9f] = { .container = true, .count = S_INLINE },
+    [0xa0 ... 0xbf] = { .count = S_INLINE },
+    [0xc4] = { .count_bytes = 1 },             /* bin8 */
+    [0xc5] = { .count_bytes = 2 },             /* bin16 */
+    [0xc6] = { .count_bytes = 4 },             /* bin32 */
+    [0xc7] = { .count_bytes = 1, .extra = 1 }, /* ext8: length, type */
+    [0xc8] = { .count_bytes = 2, .extra = 1 }, /* ext16 */
+    [0xc9] = { .count_bytes = 4, .extra = 1 }, /* ext32 */
+    [0xca] = { .count = 4 },                   /* float32 */
+    [0xcb] = { .count = 8 },                   /* float64 */
+    [0xcc] = { .count = 1 },                   /* uint8 */
+    [0xcd] = { .count = 2 },
+    [0xce] = { .count = 4 },
+    [0xcf] = { .count = 8 },
+    [0xd0] = { .count = 1 }, /* int8 */
+    [0xd1] = { .count = 2 },
+    [0xd2] = { .count = 4 },
+    [0xd3] = { .count = 8 },
+    [0xd4] = { .count = 2 }, /* fixext 1: type + data */
+    [0xd5] = { .count = 3 },
+    [0xd6] = { .count = 5 },
+    [0xd7] = { .count = 9 },
+    [0xd8] = { .count = 17 },
+    [0xd9] = { .count_bytes = 1 }, /* str8 */
+    [0xda] = { .count_bytes = 2 }, /* str16 */
+    [0xdb] = { .count_bytes = 4 }, /* str32 */
+    [0xdc] = { .container = true, .count_bytes = 2 },
+    [0xdd] = { .container = true, .count_bytes = 4 },
+    [0xde] = { .container = true, .is_map = true, .count_bytes = 2 },
+    [0xdf] = { .container = true, .is_map = true, .count_bytes = 4 },
+    /* every other byte (fixint, nil, bool, negative fixint): no payload */
+};
 
 static int
 s_shape (uint8_t b, s_shape_t *sh)
 {
-    memset (sh, 0, sizeof *sh);
-    if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
-        return 0; /* fixint, nil, bool: no payload */
-    if (b >= 0x80 && b <= 0x8f) {
-        *sh = (s_shape_t){ .container = true, .is_map = true, .count = b & 0x0f };
-        return 0;
-    }
-    if (b >= 0x90 && b <= 0x9f) {
-        *sh = (s_shape_t){ .container = true, .count = b & 0x0f };
-        return 0;
-    }
-    if (b >= 0xa0 && b <= 0xbf) {
-        sh->count = b & 0x1f;
-        return 0;
-    }
-    switch (b) {
-    case 0xc4:
-    case 0xd9:
-        sh->count_bytes = 1;
-        return 0; /* bin8, str8 */
-    case 0xc5:
-    case 0xda:
-        sh->count_bytes = 2;
-        return 0; /* bin16, str16 */
-    case 0xc6:
-    case 0xdb:
-        sh->count_bytes = 4;
-        return 0; /* bin32, str32 */
-    case 0xc7:
-        sh->count_bytes = 1;
-        sh->extra = 1;
-        return 0; /* ext8 */
-    case 0xc8:
-        sh->count_bytes = 2;
-        sh->extra = 1;
-        return 0; /* ext16 */
-    case 0xc9:
-        sh->count_bytes = 4;
-        sh->extra = 1;
-        return 0; /* ext32 */
-    case 0xca:
-        sh->count = 4;
-        return 0; /* float32 */
-    case 0xcb:
-        sh->count = 8;
-        return 0; /* float64 */
-    case 0xcc:
-    case 0xd0:
-        sh->count = 1;
-        return 0;
-    case 0xcd:
-    case 0xd1:
-        sh->count = 2;
-        return 0;
-    case 0xce:
-    case 0xd2:
-        sh->count = 4;
-        return 0;
-    case 0xcf:
-    case 0xd3:
-        sh->count = 8;
-        return 0;
-    case 0xd4:
-        sh->count = 2;
-        return 0; /* fixext 1 + type */
-    case 0xd5:
-        sh->count = 3;
-        return 0;
-    case 0xd6:
-        sh->count = 5;
-        return 0;
-    case 0xd7:
-        sh->count = 9;
-        return 0;
-    case 0xd8:
-        sh->count = 17;
-        return 0;
-    case 0xdc:
-        *sh = (s_shape_t){ .container = true, .count_bytes = 2 };
-        return 0;
-    case 0xdd:
-        *sh = (s_shape_t){ .container = true, .count_bytes = 4 };
-        return 0;
-    case 0xde:
-        *sh = (s_shape_t){ .container = true, .is_map = true, .count_bytes = 2 };
-        return 0;
-    case 0xdf:
-        *sh = (s_shape_t){ .container = true, .is_map = true, .count_bytes = 4 };
-        return 0;
-    default:
-        return -1; /* 0xc1: never used */
-    }
+    *sh = s_shapes[b];
+    if (sh->count == S_INLINE)
+        sh->count = b >= 0xa0 ? (uint64_t)(b & 0x1f) : (uint64_t)(b & 0x0f);
+    return b == 0xc1 ? -1 : 0; /* never used by MessagePack */
 }
 
+/* Walks the frame; on success *entries and *elements (may be NULL) are
+   the map entries and array elements it holds at every level. */
 static proto_decode_t
-s_scan (const uint8_t *p, size_t len, int max_depth, proto_error_t *err)
+s_scan (const uint8_t *p, size_t len, int max_depth, size_t *entries, size_t *elements,
+        proto_error_t *err)
 {
+    size_t n_entries = 0, n_elements = 0;
     /* left[d]: items still expected in the container open at level d; level
        0 is a virtual container holding the one top-level item. */
     uint64_t left[WIRE_DEPTH_LIMIT + 1];
@@ -224,6 +182,10 @@ s_scan (const uint8_t *p, size_t len, int max_depth, proto_error_t *err)
             continue;
         }
         uint64_t items = sh.is_map ? sh.count * 2 : sh.count;
+        if (sh.is_map)
+            n_entries += (size_t)sh.count;
+        else
+            n_elements += (size_t)sh.count;
         if (items > len - pos)
             return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_,
                               "%s at offset %zu declares %llu elements but %zu bytes follow",
@@ -237,13 +199,18 @@ s_scan (const uint8_t *p, size_t len, int max_depth, proto_error_t *err)
     if (pos != len)
         return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_,
                           "%zu trailing bytes after the map", len - pos);
+    if (entries)
+        *entries = n_entries;
+    if (elements)
+        *elements = n_elements;
     return PROTO_DECODE_OK;
 }
 
 /* The checks every frame passes before anything reads it: size, a map at
    the root, then the pre-scan. */
 static proto_decode_t
-s_check_frame (const void *buf, size_t len, int max_depth, proto_error_t *err)
+s_check_frame (const void *buf, size_t len, int max_depth, size_t *entries, size_t *elements,
+               proto_error_t *err)
 {
     if (!buf || len == 0)
         return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_, "empty frame");
@@ -256,14 +223,14 @@ s_check_frame (const void *buf, size_t len, int max_depth, proto_error_t *err)
                           "frame is not a MessagePack map");
     if (max_depth > WIRE_DEPTH_LIMIT)
         max_depth = WIRE_DEPTH_LIMIT;
-    return s_scan (p, len, max_depth, err);
+    return s_scan (p, len, max_depth, entries, elements, err);
 }
 
 proto_decode_t
 wire_unpack (const void *buf, size_t len, int max_depth, msgpack_unpacked *out, proto_error_t *err)
 {
     msgpack_unpacked_init (out);
-    proto_decode_t rc = s_check_frame (buf, len, max_depth, err);
+    proto_decode_t rc = s_check_frame (buf, len, max_depth, NULL, NULL, err);
     if (rc != PROTO_DECODE_OK)
         return rc;
     size_t off = 0;
@@ -276,21 +243,31 @@ wire_unpack (const void *buf, size_t len, int max_depth, msgpack_unpacked *out, 
     return PROTO_DECODE_OK;
 }
 
-/* ---- Flat maps without msgpack-c ------------------------------------------
+/* ---- Small frames without msgpack-c ---------------------------------------
 
-   A request is one map of scalars (a value may be a container of scalars
-   under a key nobody reads: WIRE_DEPTH_REQUEST). After the pre-scan has
-   checked every length, its entries are read straight into a kv array on
-   the caller's stack, as the msgpack_object values msgpack-c would make:
-   no zone, no allocation. What msgpack-c does that matters is copied:
-   a signed encoding of a non-negative integer is POSITIVE_INTEGER, an
-   empty str has a NULL pointer. Containers are typed but empty (size 0):
-   no request field is one, so nothing reads inside. */
+   Most frames are small: a request, a reply or a notification carrying one
+   event, a journal record. After the pre-scan has checked every length
+   and counted the containers' children, such a frame is read straight
+   into msgpack_object values held by a pool on the caller's stack, as
+   msgpack-c would make them, with no zone and no allocation. What
+   msgpack-c does that the decoders can see is copied: a signed encoding
+   of a non-negative integer is POSITIVE_INTEGER, and an empty str has a
+   NULL pointer. A frame with more children than the pool holds (a list
+   page, a feed_read reply, a stats map) goes through msgpack-c. */
 
-/* The object starting at p[*pos]; advances *pos past it (and past a
-   container's scalar children). The pre-scan vouched for the bytes. */
+static bool s_generic_only; /* wire_set_generic_only */
+
+void
+wire_set_generic_only (bool on)
+{
+    s_generic_only = on;
+}
+
+/* The object starting at p[*pos], its children taken from pool; advances
+   *pos past it. The pre-scan vouched for the bytes and the depth (at most
+   WIRE_DEPTH_LIMIT), and the pool was checked to hold every child. */
 static void
-s_flat_object (const uint8_t *p, size_t *pos, msgpack_object *o)
+s_build (const uint8_t *p, size_t *pos, msgpack_object *o, wire_pool_t *pool)
 {
     uint8_t b = p[(*pos)++];
     memset (o, 0, sizeof *o);
@@ -300,36 +277,48 @@ s_flat_object (const uint8_t *p, size_t *pos, msgpack_object *o)
         sh.count = s_be (p + *pos, sh.count_bytes);
         *pos += sh.count_bytes;
     }
-    if (sh.container) {
-        o->type = sh.is_map ? MSGPACK_OBJECT_MAP : MSGPACK_OBJECT_ARRAY;
-        uint64_t children = sh.is_map ? sh.count * 2 : sh.count;
-        for (uint64_t i = 0; i < children; i++) {
-            msgpack_object skipped;
-            s_flat_object (p, pos, &skipped); /* scalars only: no recursion below */
+    if (sh.container && sh.is_map) {
+        msgpack_object_kv *kv = &pool->kv[pool->kv_used];
+        pool->kv_used += (size_t)sh.count;
+        o->type = MSGPACK_OBJECT_MAP;
+        o->via.map.size = (uint32_t)sh.count;
+        o->via.map.ptr = kv;
+        for (uint64_t i = 0; i < sh.count; i++) {
+            s_build (p, pos, &kv[i].key, pool);
+            s_build (p, pos, &kv[i].val, pool);
         }
+        return;
+    }
+    if (sh.container) {
+        msgpack_object *items = &pool->objects[pool->objects_used];
+        pool->objects_used += (size_t)sh.count;
+        o->type = MSGPACK_OBJECT_ARRAY;
+        o->via.array.size = (uint32_t)sh.count;
+        o->via.array.ptr = items;
+        for (uint64_t i = 0; i < sh.count; i++)
+            s_build (p, pos, &items[i], pool);
         return;
     }
     const uint8_t *payload = p + *pos + sh.extra;
     *pos += sh.extra + (size_t)sh.count;
-    int64_t signed_value;
     if (b <= 0x7f || b == 0xcc || b == 0xcd || b == 0xce || b == 0xcf) {
         o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
         o->via.u64 = b <= 0x7f ? b : s_be (payload, (size_t)sh.count);
         return;
     }
     if (b >= 0xe0 || (b >= 0xd0 && b <= 0xd3)) {
+        int64_t value;
         if (b >= 0xe0)
-            signed_value = (int8_t)b;
+            value = (int8_t)b;
         else {
             uint64_t raw = s_be (payload, (size_t)sh.count);
             int bits = (int)sh.count * 8;
             /* Sign-extend the big-endian two's complement value. */
-            signed_value = bits == 64 ? (int64_t)raw
-                                      : (int64_t)(raw ^ (1ull << (bits - 1))) - (1ll << (bits - 1));
+            value = bits == 64 ? (int64_t)raw
+                               : (int64_t)(raw ^ (1ull << (bits - 1))) - (1ll << (bits - 1));
         }
-        o->type =
-            signed_value >= 0 ? MSGPACK_OBJECT_POSITIVE_INTEGER : MSGPACK_OBJECT_NEGATIVE_INTEGER;
-        o->via.i64 = signed_value;
+        o->type = value >= 0 ? MSGPACK_OBJECT_POSITIVE_INTEGER : MSGPACK_OBJECT_NEGATIVE_INTEGER;
+        o->via.i64 = value;
         return;
     }
     if (b == 0xc0) {
@@ -341,20 +330,18 @@ s_flat_object (const uint8_t *p, size_t *pos, msgpack_object *o)
         o->via.boolean = b == 0xc3;
         return;
     }
-    if (b == 0xca || b == 0xcb) {
-        uint64_t raw = s_be (payload, (size_t)sh.count);
-        if (b == 0xca) {
-            uint32_t raw32 = (uint32_t)raw;
-            float f;
-            memcpy (&f, &raw32, sizeof f);
-            o->type = MSGPACK_OBJECT_FLOAT32;
-            o->via.f64 = f;
-        } else {
-            double d;
-            memcpy (&d, &raw, sizeof d);
-            o->type = MSGPACK_OBJECT_FLOAT64;
-            o->via.f64 = d;
-        }
+    if (b == 0xca) {
+        uint32_t raw = (uint32_t)s_be (payload, 4);
+        float f;
+        memcpy (&f, &raw, sizeof f);
+        o->type = MSGPACK_OBJECT_FLOAT32;
+        o->via.f64 = f;
+        return;
+    }
+    if (b == 0xcb) {
+        uint64_t raw = s_be (payload, 8);
+        memcpy (&o->via.f64, &raw, sizeof raw);
+        o->type = MSGPACK_OBJECT_FLOAT64;
         return;
     }
     if ((b >= 0xa0 && b <= 0xbf) || b == 0xd9 || b == 0xda || b == 0xdb) {
@@ -369,39 +356,44 @@ s_flat_object (const uint8_t *p, size_t *pos, msgpack_object *o)
         o->via.bin.ptr = (const char *)payload;
         return;
     }
-    /* ext and fixext: the type byte, then the data. */
+    /* ext (length, type, data) and fixext (type, data). */
+    bool fixed = b >= 0xd4 && b <= 0xd8;
     o->type = MSGPACK_OBJECT_EXT;
-    o->via.ext.type = (int8_t)payload[-1];
-    o->via.ext.size = (uint32_t)sh.count - (b >= 0xd4 && b <= 0xd8 ? 1 : 0);
-    o->via.ext.ptr = (const char *)(b >= 0xd4 && b <= 0xd8 ? payload + 1 : payload);
+    o->via.ext.type = (int8_t)(fixed ? payload[0] : payload[-1]);
+    o->via.ext.size = (uint32_t)sh.count - (fixed ? 1 : 0);
+    o->via.ext.ptr = (const char *)(fixed ? payload + 1 : payload);
 }
 
 proto_decode_t
-wire_unpack_flat (const void *buf, size_t len, msgpack_object_kv kv[WIRE_MAP_ENTRIES_MAX],
-                  msgpack_object *root, proto_error_t *err)
+wire_unpack_small (const void *buf, size_t len, int max_depth, wire_pool_t *pool,
+                   msgpack_object *root, proto_error_t *err)
 {
     memset (root, 0, sizeof *root);
-    proto_decode_t rc = s_check_frame (buf, len, WIRE_DEPTH_REQUEST, err);
-    if (rc != PROTO_DECODE_OK)
-        return rc;
-    const uint8_t *p = buf;
-    s_shape_t sh;
-    s_shape (p[0], &sh);
-    size_t pos = 1;
-    if (sh.count_bytes) {
-        sh.count = s_be (p + pos, sh.count_bytes);
-        pos += sh.count_bytes;
-    }
-    if (sh.count > WIRE_MAP_ENTRIES_MAX)
-        return PROTO_DECODE_OK; /* root stays NIL: the caller unpacks it the general way */
-    for (uint32_t i = 0; i < sh.count; i++) {
-        s_flat_object (p, &pos, &kv[i].key);
-        s_flat_object (p, &pos, &kv[i].val);
-    }
-    root->type = MSGPACK_OBJECT_MAP;
-    root->via.map.size = (uint32_t)sh.count;
-    root->via.map.ptr = kv;
+    size_t entries, elements;
+    proto_decode_t rc = s_check_frame (buf, len, max_depth, &entries, &elements, err);
+    if (rc != PROTO_DECODE_OK || s_generic_only || entries > WIRE_POOL_KV
+        || elements > WIRE_POOL_OBJECTS)
+        return rc; /* root NIL when OK: too big for the pool */
+    pool->kv_used = pool->objects_used = 0;
+    size_t pos = 0;
+    s_build (buf, &pos, root, pool);
     return PROTO_DECODE_OK;
+}
+
+proto_decode_t
+wire_unpack_any (const void *buf, size_t len, int max_depth, wire_pool_t *pool,
+                 msgpack_unpacked *unpacked, const msgpack_object **root, proto_error_t *err)
+{
+    msgpack_unpacked_init (unpacked);
+    proto_decode_t rc = wire_unpack_small (buf, len, max_depth, pool, &pool->root, err);
+    *root = &pool->root;
+    if (rc != PROTO_DECODE_OK || pool->root.type != MSGPACK_OBJECT_NIL)
+        return rc;
+    /* Checked again by wire_unpack: a big frame pays the scan twice, which
+       is small beside msgpack-c's unpacking of it. */
+    rc = wire_unpack (buf, len, max_depth, unpacked, err);
+    *root = &unpacked->data;
+    return rc;
 }
 
 /* ---- Maps and fields ----------------------------------------------------- */
@@ -426,7 +418,8 @@ wire_map_index (const msgpack_object *obj, const char *parent, wire_map_t *map, 
         uint32_t size = key->via.str.size;
         int known = -1;
         for (int k = 0; k < PROTO_KEY_COUNT_; k++)
-            if (s_key_lens[k] == size && memcmp (s_key_names[k], name, size) == 0) {
+            if (s_key_lens[k] == size && s_key_names[k][0] == name[0]
+                && memcmp (s_key_names[k], name, size) == 0) {
                 known = k;
                 break;
             }

@@ -39,20 +39,38 @@ proto_decode_t wire_fail (proto_error_t *err, proto_decode_t code, proto_key_t k
 proto_decode_t wire_unpack (const void *buf, size_t len, int max_depth, msgpack_unpacked *out,
                             proto_error_t *err);
 
-/* A request frame read without msgpack-c (see proto_wire.c): the same
-   checks as wire_unpack, then the top map's entries into kv and root (a
-   MAP over kv). When the map has more than WIRE_MAP_ENTRIES_MAX entries,
-   returns OK with root NIL: unpack it with wire_unpack (indexing refuses
-   it). Only for frames of WIRE_DEPTH_REQUEST. Strings point into buf. */
-proto_decode_t wire_unpack_flat (const void *buf, size_t len,
-                                 msgpack_object_kv kv[WIRE_MAP_ENTRIES_MAX], msgpack_object *root,
-                                 proto_error_t *err);
+/* Objects wire_unpack_small may hand out: a frame whose maps hold more
+   entries, or whose arrays more elements, goes through msgpack-c. Enough
+   for any request, any single-event reply, notification or journal
+   record. ~7 KB: meant for the stack. */
+#define WIRE_POOL_KV 128
+#define WIRE_POOL_OBJECTS 64
+typedef struct {
+    msgpack_object root;
+    msgpack_object_kv kv[WIRE_POOL_KV];
+    msgpack_object objects[WIRE_POOL_OBJECTS];
+    size_t kv_used, objects_used;
+} wire_pool_t;
 
-/* proto_request_decode always through msgpack-c: the reference the flat
-   path must agree with (tests and fuzz_proto_request check it). */
-proto_decode_t wire_request_decode_generic (const void *buf, size_t len,
-                                            const proto_limits_t *limits, proto_request_t *req,
-                                            proto_error_t *err);
+/* A small frame read without msgpack-c (see proto_wire.c): the same
+   checks as wire_unpack, then its objects from pool, root the top map.
+   When the frame needs more than the pool holds, returns OK with root
+   NIL. Strings point into buf; objects live as long as pool. */
+proto_decode_t wire_unpack_small (const void *buf, size_t len, int max_depth, wire_pool_t *pool,
+                                  msgpack_object *root, proto_error_t *err);
+
+/* What every decoder calls: wire_unpack_small, and wire_unpack when the
+   frame is too big for the pool. *root is the top map, in pool or in
+   unpacked; the caller destroys unpacked (msgpack_unpacked_destroy)
+   whatever the result. */
+proto_decode_t wire_unpack_any (const void *buf, size_t len, int max_depth, wire_pool_t *pool,
+                                msgpack_unpacked *unpacked, const msgpack_object **root,
+                                proto_error_t *err);
+
+/* For tests and fuzz targets: with on, every frame goes through msgpack-c
+   (the reference the small-frame reader must agree with). Process-wide,
+   not thread-safe; never set by the services. */
+void wire_set_generic_only (bool on);
 
 /* A map viewed by key: val[k] is the value of key k or NULL if absent. */
 typedef struct {

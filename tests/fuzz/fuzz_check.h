@@ -25,6 +25,20 @@
     ((const uint8_t *)(ptr) >= (const uint8_t *)(base)                                             \
      && (const uint8_t *)(ptr) + (len) <= (const uint8_t *)(base) + (size))
 
+/* Checks that encode (a proto_*_encode function) gives the same bytes for
+   two decoded values a and b: the small-frame reader and msgpack-c agree
+   (proto_wire.h, wire_set_generic_only). Needs msgpack.h and string.h. */
+#define FUZZ_SAME_ENCODING(encode, a, b)                                                           \
+    do {                                                                                           \
+        msgpack_sbuffer x_, y_;                                                                    \
+        msgpack_sbuffer_init (&x_);                                                                \
+        msgpack_sbuffer_init (&y_);                                                                \
+        FUZZ_CHECK (encode ((a), &x_) == 0 && encode ((b), &y_) == 0);                             \
+        FUZZ_CHECK (x_.size == y_.size && memcmp (x_.data, y_.data, x_.size) == 0);                \
+        msgpack_sbuffer_destroy (&x_);                                                             \
+        msgpack_sbuffer_destroy (&y_);                                                             \
+    } while (0)
+
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
 #endif

@@ -13,6 +13,7 @@
 #include "fuzz_check.h"
 #include "line.h"
 #include "proto.h"
+#include "proto_wire.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,18 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     proto_change_t n;
     proto_error_t err;
     s_check_line (data, size);
-    if (proto_notification_decode (data, size, &limits, &n, &err) != PROTO_DECODE_OK) {
+    /* The small-frame reader and msgpack-c agree (wire_unpack_small). */
+    proto_change_t generic;
+    proto_error_t generic_err;
+    proto_decode_t rc = proto_notification_decode (data, size, &limits, &n, &err);
+    wire_set_generic_only (true);
+    FUZZ_CHECK (proto_notification_decode (data, size, &limits, &generic, &generic_err) == rc);
+    wire_set_generic_only (false);
+    FUZZ_CHECK (strcmp (err.message, generic_err.message) == 0);
+    if (rc == PROTO_DECODE_OK) {
+        FUZZ_SAME_ENCODING (proto_notification_encode, &n, &generic);
+    }
+    if (rc != PROTO_DECODE_OK) {
         FUZZ_CHECK (err.message[0] != '\0');
         return 0;
     }

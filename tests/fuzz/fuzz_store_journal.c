@@ -18,6 +18,7 @@
 #include "journal.h"
 #include "persist.h"
 #include "proto_journal.h"
+#include "proto_wire.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +26,18 @@
 static void
 s_check_payload (const uint8_t *payload, size_t len)
 {
-    proto_journal_record_t rec, again;
-    proto_error_t err;
-    if (proto_journal_decode (payload, len, &rec, &err) != PROTO_DECODE_OK) {
+    proto_journal_record_t rec, again, generic;
+    proto_error_t err, generic_err;
+    /* The small-frame reader and msgpack-c agree (wire_unpack_small). */
+    proto_decode_t rc = proto_journal_decode (payload, len, &rec, &err);
+    wire_set_generic_only (true);
+    FUZZ_CHECK (proto_journal_decode (payload, len, &generic, &generic_err) == rc);
+    wire_set_generic_only (false);
+    FUZZ_CHECK (strcmp (err.message, generic_err.message) == 0);
+    if (rc == PROTO_DECODE_OK) {
+        FUZZ_SAME_ENCODING (proto_journal_encode, &rec, &generic);
+    }
+    if (rc != PROTO_DECODE_OK) {
         FUZZ_CHECK (err.message[0] != '\0');
         return;
     }
