@@ -20,11 +20,12 @@
 /* The live connection (borrowed; NULL when disconnected). */
 amqp_connection_state_t broker_conn (broker_t *self);
 
-/* Declares the topology on an open channel, BROKER_QUEUE bounded by
-   queue_max (0: no bound argument). Idempotent. Returns 0 or -1 (logged;
-   a PRECONDITION_FAILED on BROKER_QUEUE is explained as such, and the
+/* Declares the topology on an open channel, the queues with the arguments
+   of q. Idempotent. Returns 0, or -1 / BROKER_CONFLICT (logged; a
+   PRECONDITION_FAILED is explained as such, as broker_connect says, and the
    channel is then closed). */
-int broker_declare_topology (amqp_connection_state_t conn, amqp_channel_t channel, long queue_max);
+int broker_declare_topology (amqp_connection_state_t conn, amqp_channel_t channel,
+                             const broker_queue_args_t *q);
 
 /* Turns an RPC reply into 0 (normal) or -1, logging what failed as
    "<what>: <reason>". */

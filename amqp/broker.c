@@ -16,155 +16,33 @@
 #include <string.h>
 
 struct _broker_t {
-    char *url_text;                   /* the mutable copy amqp_parse_url cut up */
-    struct amqp_connection_info info; /* points into url_text */
+    char *url_text; /* the mutable copy amqp_parse_url cut up, a NUL per comma */
+    struct amqp_connection_info nodes[BROKER_URLS_MAX]; /* point into url_text */
+    int n_nodes;
+    int node; /* the one the next attempt goes to, or the connection is on */
     int heartbeat_s;
-    long queue_max;               /* x-max-length of BROKER_QUEUE, 0 = none */
+    broker_queue_args_t queue;    /* what BROKER_QUEUE is declared with */
     amqp_connection_state_t conn; /* NULL when disconnected */
     backoff_t retry;
+    bool lost; /* a connection was dropped since the last retry delay */
 };
 
-int
-broker_url_check (const char *url, char *err, size_t size)
+broker_queue_args_t
+broker_queue_args_from_options (options_t *opts)
 {
-    char *copy = strdup (url ? url : "");
-    if (!copy) {
-        snprintf (err, size, "out of memory");
-        return -1;
-    }
-    struct amqp_connection_info info;
-    amqp_default_connection_info (&info);
-    int rc = amqp_parse_url (copy, &info);
-    if (rc != AMQP_STATUS_OK)
-        snprintf (err, size, "'%s' is not an AMQP URL (amqp://user:pass@host:port/vhost): %s",
-                  url ? url : "", amqp_error_string2 (rc));
-    else if (info.ssl)
-        snprintf (err, size, "amqps:// is not supported");
-    free (copy);
-    return rc == AMQP_STATUS_OK && !info.ssl ? 0 : -1;
-}
-
-/* The password of the len bytes in buf, checked, into out. 0, or -1 logged. */
-static int
-s_password_take (const char *path, const char *buf, size_t len, char *out)
-{
-    if (len > 0 && buf[len - 1] == '\n')
-        len--;
-    if (len > 0 && buf[len - 1] == '\r')
-        len--;
-    if (len == 0 || len > BROKER_PASSWORD_MAX) {
-        if (len == 0)
-            log_error ("--amqp-password-file %s: empty", path);
-        else
-            log_error ("--amqp-password-file %s: longer than %d bytes", path, BROKER_PASSWORD_MAX);
-        return -1;
-    }
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f) {
-            log_error ("--amqp-password-file %s: holds a control character or a second line", path);
-            return -1;
-        }
-    memcpy (out, buf, len);
-    out[len] = '\0';
-    return 0;
-}
-
-/* Reads the password of path into out (BROKER_PASSWORD_MAX + 1 bytes).
-   0, or -1 logged. */
-static int
-s_password_read (const char *path, char *out)
-{
-    FILE *file = fopen (path, "rb");
-    if (!file) {
-        log_error ("--amqp-password-file %s: %s", path, strerror (errno));
-        return -1;
-    }
-    char buf[BROKER_PASSWORD_MAX + 3];
-    size_t len = fread (buf, 1, sizeof buf, file);
-    int failed = ferror (file);
-    fclose (file);
-    int rc = -1;
-    if (failed)
-        log_error ("--amqp-password-file %s: read error", path);
-    else
-        rc = s_password_take (path, buf, len, out);
-    explicit_bzero (buf, sizeof buf);
-    return rc;
-}
-
-int
-broker_url_with_password_file (const char *url, const char *password_file, char *out, size_t size)
-{
-    assert (url && out);
-    size_t url_len = strlen (url);
-    if (!password_file) {
-        if (url_len >= size) {
-            log_error ("--amqp-url: longer than %zu bytes", size - 1);
-            return -1;
-        }
-        memcpy (out, url, url_len + 1);
-        return 0;
-    }
-    /* amqp://USER[:PASSWORD]@HOST...: the user info ends at the last '@'
-       before the path. */
-    const char *scheme = "amqp://";
-    const char *auth = strncmp (url, scheme, strlen (scheme)) == 0 ? url + strlen (scheme) : NULL;
-    const char *at = NULL;
-    for (const char *p = auth; p && *p && *p != '/'; p++)
-        if (*p == '@')
-            at = p;
-    size_t user_len = 0;
-    while (auth && auth + user_len < at && auth[user_len] != ':')
-        user_len++;
-    if (!at || user_len == 0) {
-        log_error ("--amqp-password-file needs an --amqp-url that names a user "
-                   "(amqp://USER@HOST:PORT/)");
-        return -1;
-    }
-    char password[BROKER_PASSWORD_MAX + 1];
-    if (s_password_read (password_file, password))
-        return -1;
-    /* The password goes into the URL percent-encoded, but for the
-       characters RFC 3986 leaves unreserved. */
-    size_t n = (size_t)(auth - url) + user_len;
-    int fits = n + 1 < size;
-    if (fits) {
-        memcpy (out, url, n);
-        out[n++] = ':';
-    }
-    for (const char *p = password; fits && *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
-                     || strchr ("-._~", c);
-        if (n + (plain ? 1 : 3) >= size)
-            fits = 0;
-        else if (plain)
-            out[n++] = (char)c;
-        else
-            n += (size_t)snprintf (out + n, 4, "%%%02X", c);
-    }
-    size_t rest = strlen (at);
-    fits = fits && n + rest < size;
-    if (fits)
-        memcpy (out + n, at, rest + 1);
-    explicit_bzero (password, sizeof password);
-    if (!fits) {
-        explicit_bzero (out, size);
-        log_error ("--amqp-url with the password of %s: longer than %zu bytes", password_file,
-                   size - 1);
-        return -1;
-    }
-    return 0;
+    assert (opts);
+    return (broker_queue_args_t){
+        .max = (long)options_get (opts, "queue-max")->num,
+        .type =
+            options_get (opts, "queue-type")->num == 1 ? BROKER_QUEUE_QUORUM : BROKER_QUEUE_CLASSIC,
+        .delivery_limit = (long)options_get (opts, "delivery-limit")->num,
+    };
 }
 
 const char *
-broker_url_from_options (options_t *opts, char *out, size_t size)
+broker_queue_type_name (broker_queue_type_t type)
 {
-    assert (opts);
-    if (broker_url_with_password_file (options_get (opts, "amqp-url")->str,
-                                       options_get (opts, "amqp-password-file")->str, out, size))
-        return NULL;
-    return out;
+    return type == BROKER_QUEUE_QUORUM ? "quorum" : "classic";
 }
 
 broker_t *
@@ -183,14 +61,24 @@ broker_new (const char *url, int heartbeat_s)
         free (self);
         return NULL;
     }
-    amqp_default_connection_info (&self->info);
-    amqp_parse_url (self->url_text, &self->info);
-    /* The AMQP URI spec reads "amqp://host/" as the empty vhost; every
-       client people use (pika, the Java client's defaults) means "/". */
-    if (!self->info.vhost || !*self->info.vhost)
-        self->info.vhost = "/";
+    /* Checked above: at most BROKER_URLS_MAX entries, each parses. */
+    for (char *entry = self->url_text; entry && self->n_nodes < BROKER_URLS_MAX;) {
+        char *comma = strchr (entry, ',');
+        if (comma)
+            *comma = '\0';
+        struct amqp_connection_info *info = &self->nodes[self->n_nodes++];
+        amqp_default_connection_info (info);
+        amqp_parse_url (entry, info);
+        /* The AMQP URI spec reads "amqp://host/" as the empty vhost; every
+           client people use (pika, the Java client's defaults) means "/". */
+        if (!info->vhost || !*info->vhost)
+            info->vhost = "/";
+        entry = comma ? comma + 1 : NULL;
+    }
     self->heartbeat_s = heartbeat_s;
-    self->queue_max = BROKER_QUEUE_MAX_DEFAULT;
+    self->queue = (broker_queue_args_t){ .max = BROKER_QUEUE_MAX_DEFAULT,
+                                         .type = BROKER_QUEUE_CLASSIC,
+                                         .delivery_limit = BROKER_DELIVERY_LIMIT_DEFAULT };
     backoff_init (&self->retry, BROKER_RETRY_INITIAL_MS, BROKER_RETRY_MAX_MS);
     return self;
 }
@@ -199,14 +87,21 @@ void
 broker_set_queue_max (broker_t *self, long queue_max)
 {
     assert (self && queue_max >= 0);
-    self->queue_max = queue_max;
+    self->queue.max = queue_max;
 }
 
-long
-broker_queue_max (broker_t *self)
+void
+broker_set_queue_args (broker_t *self, const broker_queue_args_t *args)
+{
+    assert (self && args && args->max >= 0 && args->delivery_limit > 0);
+    self->queue = *args;
+}
+
+const broker_queue_args_t *
+broker_queue_args (broker_t *self)
 {
     assert (self);
-    return self->queue_max;
+    return &self->queue;
 }
 
 void
@@ -249,31 +144,110 @@ broker_rpc_check (amqp_rpc_reply_t reply, const char *what)
     return -1;
 }
 
-static int
-s_status_check (int status, const char *what)
-{
-    if (status >= 0)
-        return 0;
-    log_warn ("%s: %s", what, amqp_error_string2 (status));
-    return -1;
-}
-
-/* True when reply is the channel.close of a declare whose arguments differ
-   from the existing queue's (406 PRECONDITION_FAILED). */
-static bool
-s_is_precondition_failed (amqp_rpc_reply_t reply)
+/* The channel.close of a declare whose arguments differ from the existing
+   queue's (406 PRECONDITION_FAILED), or NULL for any other reply. */
+static const amqp_channel_close_t *
+s_precondition_failed (amqp_rpc_reply_t reply)
 {
     if (reply.reply_type != AMQP_RESPONSE_SERVER_EXCEPTION
         || reply.reply.id != AMQP_CHANNEL_CLOSE_METHOD)
-        return false;
+        return NULL;
     const amqp_channel_close_t *m = reply.reply.decoded;
-    return m->reply_code == AMQP_PRECONDITION_FAILED;
+    return m->reply_code == AMQP_PRECONDITION_FAILED ? m : NULL;
+}
+
+/* The type of the existing queue a 406 on x-queue-type names, into out:
+   RabbitMQ 3.10 says "... but current is the value 'quorum' of type ..." or
+   "... but current is none" (a classic queue declared without the
+   argument). */
+static void
+s_current_type (const char *text, broker_queue_type_t asked, char *out, size_t size)
+{
+    const char *value = strstr (text, "current is the value '");
+    if (value) {
+        value += strlen ("current is the value '");
+        snprintf (out, size, "%.*s", (int)strcspn (value, "'"), value);
+    } else
+        snprintf (out, size, "%s",
+                  strstr (text, "current is none") || asked == BROKER_QUEUE_QUORUM ? "classic"
+                                                                                   : "quorum");
+}
+
+/* Logs why a declare of queue name failed with 406 (m) and returns
+   BROKER_CONFLICT for the differences only an operator can settle (type,
+   delivery limit), -1 for the others (x-max-length: see broker.h). */
+static int
+s_explain_mismatch (const char *name, const amqp_channel_close_t *m, const broker_queue_args_t *q)
+{
+    char text[512];
+    snprintf (text, sizeof text, "%.*s", (int)m->reply_text.len, (const char *)m->reply_text.bytes);
+    const char *asked = broker_queue_type_name (q->type);
+    if (strstr (text, "'x-queue-type'")) {
+        char current[32];
+        s_current_type (text, q->type, current, sizeof current);
+        log_error ("queue %s exists as %s; this service declares it %s (--queue-type %s). Start "
+                   "every notifier and worker with --queue-type %s (HERALD_QUEUE_TYPE), or "
+                   "delete the queues once they are drained (rabbitmqctl delete_queue " BROKER_QUEUE
+                   "; rabbitmqctl delete_queue " BROKER_DEAD_QUEUE
+                   ") so they are declared again as %s. Not retrying: only an operator can change "
+                   "a queue's type. RabbitMQ says \"%s\"",
+                   name, current, asked, asked, current, asked, text);
+        return BROKER_CONFLICT;
+    }
+    if (strstr (text, "'x-delivery-limit'")) {
+        log_error ("queue %s exists with another x-delivery-limit than this service's "
+                   "--delivery-limit %ld. Give every notifier and worker the same --delivery-limit "
+                   "(HERALD_DELIVERY_LIMIT), or delete the queue once it is drained (rabbitmqctl "
+                   "delete_queue %s). Not retrying. RabbitMQ says \"%s\"",
+                   name, q->delivery_limit, name, text);
+        return BROKER_CONFLICT;
+    }
+    char bound[64] = "no x-max-length";
+    if (q->max > 0)
+        snprintf (bound, sizeof bound, "x-max-length %ld, x-overflow reject-publish", q->max);
+    log_error (
+        "queue %s exists with other arguments than this service declares (%s): RabbitMQ "
+        "says \"%s\". Give every notifier and worker the same --queue-max "
+        "(HERALD_QUEUE_MAX). A queue made by an older Herald has no bound: once it is empty, "
+        "delete it (rabbitmqctl delete_queue %s) and it is declared again with the bound; "
+        "or keep it, run with --queue-max 0 and bound it with a policy (rabbitmqctl "
+        "set_policy herald-bound '^herald\\.notifications$' '{\"max-length\":%ld,"
+        "\"overflow\":\"reject-publish\"}' --apply-to queues). Retrying with backoff.",
+        name, bound, text, name, q->max > 0 ? q->max : (long)BROKER_QUEUE_MAX_DEFAULT);
+    return -1;
+}
+
+/* Declares queue name (durable) with the n entries of args, plus
+   x-queue-type quorum when q asks for it. 0, -1 or BROKER_CONFLICT, logged. */
+static int
+s_declare_queue (amqp_connection_state_t conn, amqp_channel_t channel, const char *name,
+                 amqp_table_entry_t *entries, int n, const broker_queue_args_t *q)
+{
+    /* A classic queue is declared without x-queue-type, as every Herald
+       before quorum queues did: naming it would make a queue those made
+       differ in arguments (PRECONDITION_FAILED) on some RabbitMQ versions. */
+    if (q->type == BROKER_QUEUE_QUORUM) {
+        entries[n].key = amqp_cstring_bytes ("x-queue-type");
+        entries[n].value.kind = AMQP_FIELD_KIND_UTF8;
+        entries[n].value.value.bytes = amqp_cstring_bytes ("quorum");
+        n++;
+    }
+    amqp_table_t args = { n, entries };
+    amqp_queue_declare (conn, channel, amqp_cstring_bytes (name), 0, 1, 0, 0, args);
+    amqp_rpc_reply_t reply = amqp_get_rpc_reply (conn);
+    const amqp_channel_close_t *mismatch = s_precondition_failed (reply);
+    if (mismatch)
+        return s_explain_mismatch (name, mismatch, q);
+    char what[128];
+    snprintf (what, sizeof what, "declare queue %s", name);
+    return broker_rpc_check (reply, what);
 }
 
 int
-broker_declare_topology (amqp_connection_state_t conn, amqp_channel_t channel, long queue_max)
+broker_declare_topology (amqp_connection_state_t conn, amqp_channel_t channel,
+                         const broker_queue_args_t *q)
 {
-    assert (conn);
+    assert (conn && q);
     amqp_exchange_declare (conn, channel, amqp_cstring_bytes (BROKER_EXCHANGE),
                            amqp_cstring_bytes ("topic"), 0, 1, 0, 0, amqp_empty_table);
     if (broker_rpc_check (amqp_get_rpc_reply (conn), "declare exchange " BROKER_EXCHANGE))
@@ -283,65 +257,56 @@ broker_declare_topology (amqp_connection_state_t conn, amqp_channel_t channel, l
     if (broker_rpc_check (amqp_get_rpc_reply (conn), "declare exchange " BROKER_DEAD_EXCHANGE))
         return -1;
 
-    amqp_queue_declare (conn, channel, amqp_cstring_bytes (BROKER_DEAD_QUEUE), 0, 1, 0, 0,
-                        amqp_empty_table);
-    if (broker_rpc_check (amqp_get_rpc_reply (conn), "declare queue " BROKER_DEAD_QUEUE))
-        return -1;
-    amqp_queue_bind (conn, channel, amqp_cstring_bytes (BROKER_DEAD_QUEUE),
-                     amqp_cstring_bytes (BROKER_DEAD_EXCHANGE), amqp_cstring_bytes (""),
-                     amqp_empty_table);
-    if (broker_rpc_check (amqp_get_rpc_reply (conn), "bind " BROKER_DEAD_QUEUE))
-        return -1;
-
     /* Both services must pass exactly these arguments, or the second declare
-       fails with PRECONDITION_FAILED: that is why they live here only. */
-    amqp_table_entry_t entries[3];
+       fails with PRECONDITION_FAILED: that is why they live here only. The
+       work queue first, so a conflict is reported on the queue people know. */
+    amqp_table_entry_t entries[5];
     entries[0].key = amqp_cstring_bytes ("x-dead-letter-exchange");
     entries[0].value.kind = AMQP_FIELD_KIND_UTF8;
     entries[0].value.value.bytes = amqp_cstring_bytes (BROKER_DEAD_EXCHANGE);
-    int n_entries = 1;
-    if (queue_max > 0) {
+    int n = 1;
+    if (q->max > 0) {
         /* reject-publish: a full queue nacks the publish (confirms on) and
            keeps what it holds. The default, drop-head, would silently drop
            the oldest notification, and dead-lettering it would only move the
            backlog to an unbounded queue. */
-        entries[1].key = amqp_cstring_bytes ("x-max-length");
-        entries[1].value.kind = AMQP_FIELD_KIND_I64;
-        entries[1].value.value.i64 = queue_max;
-        entries[2].key = amqp_cstring_bytes ("x-overflow");
-        entries[2].value.kind = AMQP_FIELD_KIND_UTF8;
-        entries[2].value.value.bytes = amqp_cstring_bytes ("reject-publish");
-        n_entries = 3;
+        entries[n].key = amqp_cstring_bytes ("x-max-length");
+        entries[n].value.kind = AMQP_FIELD_KIND_I64;
+        entries[n++].value.value.i64 = q->max;
+        entries[n].key = amqp_cstring_bytes ("x-overflow");
+        entries[n].value.kind = AMQP_FIELD_KIND_UTF8;
+        entries[n++].value.value.bytes = amqp_cstring_bytes ("reject-publish");
     }
-    amqp_table_t args = { n_entries, entries };
-    amqp_queue_declare (conn, channel, amqp_cstring_bytes (BROKER_QUEUE), 0, 1, 0, 0, args);
-    amqp_rpc_reply_t reply = amqp_get_rpc_reply (conn);
-    if (s_is_precondition_failed (reply)) {
-        const amqp_channel_close_t *m = reply.reply.decoded;
-        char bound[64] = "no x-max-length";
-        if (queue_max > 0)
-            snprintf (bound, sizeof bound, "x-max-length %ld, x-overflow reject-publish",
-                      queue_max);
-        log_error ("queue " BROKER_QUEUE " exists with other arguments than this service "
-                   "declares (%s): RabbitMQ says \"%.*s\". Give every notifier and worker the same "
-                   "--queue-max (HERALD_QUEUE_MAX). A queue made by an older Herald has no bound: "
-                   "once it is empty, delete it (rabbitmqctl delete_queue " BROKER_QUEUE
-                   ") and it is declared again with the bound; or keep it, run with --queue-max 0 "
-                   "and bound it with a policy (rabbitmqctl set_policy herald-bound "
-                   "'^herald\\.notifications$' '{\"max-length\":%ld,\"overflow\":"
-                   "\"reject-publish\"}' --apply-to queues). Retrying with backoff.",
-                   bound, (int)m->reply_text.len, (const char *)m->reply_text.bytes,
-                   queue_max > 0 ? queue_max : (long)BROKER_QUEUE_MAX_DEFAULT);
-        return -1;
+    if (q->type == BROKER_QUEUE_QUORUM) {
+        entries[n].key = amqp_cstring_bytes ("x-delivery-limit");
+        entries[n].value.kind = AMQP_FIELD_KIND_I64;
+        entries[n++].value.value.i64 = q->delivery_limit;
     }
-    if (broker_rpc_check (reply, "declare queue " BROKER_QUEUE))
-        return -1;
+    int rc = s_declare_queue (conn, channel, BROKER_QUEUE, entries, n, q);
+    if (rc != 0)
+        return rc;
     amqp_queue_bind (conn, channel, amqp_cstring_bytes (BROKER_QUEUE),
                      amqp_cstring_bytes (BROKER_EXCHANGE), amqp_cstring_bytes (BROKER_CREATED_KEY),
                      amqp_empty_table);
     if (broker_rpc_check (amqp_get_rpc_reply (conn), "bind " BROKER_QUEUE))
         return -1;
+
+    rc = s_declare_queue (conn, channel, BROKER_DEAD_QUEUE, entries, 0, q);
+    if (rc != 0)
+        return rc;
+    amqp_queue_bind (conn, channel, amqp_cstring_bytes (BROKER_DEAD_QUEUE),
+                     amqp_cstring_bytes (BROKER_DEAD_EXCHANGE), amqp_cstring_bytes (""),
+                     amqp_empty_table);
+    if (broker_rpc_check (amqp_get_rpc_reply (conn), "bind " BROKER_DEAD_QUEUE))
+        return -1;
     return 0;
+}
+
+/* Moves on to the next node of the list (no-op with one). */
+static void
+s_next_node (broker_t *self)
+{
+    self->node = (self->node + 1) % self->n_nodes;
 }
 
 int
@@ -349,6 +314,10 @@ broker_connect (broker_t *self)
 {
     assert (self);
     broker_drop (self);
+    const struct amqp_connection_info *info = &self->nodes[self->node];
+    char where[300] = "";
+    if (self->n_nodes > 1)
+        snprintf (where, sizeof where, " (node %d of %d)", self->node + 1, self->n_nodes);
     amqp_connection_state_t conn = amqp_new_connection ();
     if (!conn)
         return -1;
@@ -360,32 +329,40 @@ broker_connect (broker_t *self)
     struct timeval connect_tv = { BROKER_CONNECT_TIMEOUT_MS / 1000,
                                   (BROKER_CONNECT_TIMEOUT_MS % 1000) * 1000 };
     struct timeval rpc_tv = { BROKER_RPC_TIMEOUT_MS / 1000, (BROKER_RPC_TIMEOUT_MS % 1000) * 1000 };
-    int status = amqp_socket_open_noblock (socket, self->info.host, self->info.port, &connect_tv);
-    if (s_status_check (status, "connect to RabbitMQ")) {
-        amqp_destroy_connection (conn);
-        return -1;
+    int rc = -1;
+    int status = amqp_socket_open_noblock (socket, info->host, info->port, &connect_tv);
+    if (status < 0) {
+        log_warn ("connect to RabbitMQ at %s:%d%s: %s", info->host, info->port, where,
+                  amqp_error_string2 (status));
+        goto failed;
     }
     amqp_set_handshake_timeout (conn, &connect_tv);
     amqp_set_rpc_timeout (conn, &rpc_tv);
     amqp_rpc_reply_t reply =
-        amqp_login (conn, self->info.vhost, 0, AMQP_DEFAULT_FRAME_SIZE, self->heartbeat_s,
-                    AMQP_SASL_METHOD_PLAIN, self->info.user, self->info.password);
+        amqp_login (conn, info->vhost, 0, AMQP_DEFAULT_FRAME_SIZE, self->heartbeat_s,
+                    AMQP_SASL_METHOD_PLAIN, info->user, info->password);
     if (broker_rpc_check (reply, "login to RabbitMQ"))
         goto failed;
     amqp_channel_open (conn, BROKER_CHANNEL);
     if (broker_rpc_check (amqp_get_rpc_reply (conn), "open channel"))
         goto failed;
-    if (broker_declare_topology (conn, BROKER_CHANNEL, self->queue_max))
+    rc = broker_declare_topology (conn, BROKER_CHANNEL, &self->queue);
+    if (rc != 0)
         goto failed;
     self->conn = conn;
     backoff_reset (&self->retry);
-    log_info ("connected to RabbitMQ at %s:%d (heartbeat %d s)", self->info.host, self->info.port,
-              self->heartbeat_s);
+    log_info ("connected to RabbitMQ at %s:%d%s (heartbeat %d s, %s queues)", info->host,
+              info->port, where, self->heartbeat_s, broker_queue_type_name (self->queue.type));
     return 0;
 
 failed:
     amqp_destroy_connection (conn);
-    return -1;
+    if (self->n_nodes > 1 && rc != BROKER_CONFLICT) {
+        s_next_node (self);
+        log_info ("next RabbitMQ node to try: %s:%d", self->nodes[self->node].host,
+                  self->nodes[self->node].port);
+    }
+    return rc;
 }
 
 void
@@ -408,6 +385,10 @@ broker_drop (broker_t *self)
         return;
     amqp_destroy_connection (self->conn);
     self->conn = NULL;
+    self->lost = true;
+    /* The node we were on failed us (or we are leaving): the next attempt
+       goes to the next one. */
+    s_next_node (self);
 }
 
 bool
@@ -442,7 +423,11 @@ int64_t
 broker_retry_delay_ms (broker_t *self)
 {
     assert (self);
-    return backoff_next (&self->retry);
+    int64_t delay = backoff_next (&self->retry);
+    if (self->lost)
+        delay += BROKER_LOST_DELAY_MS;
+    self->lost = false;
+    return delay;
 }
 
 broker_frame_t
@@ -506,12 +491,26 @@ const char *
 broker_host (broker_t *self)
 {
     assert (self);
-    return self->info.host;
+    return self->nodes[self->node].host;
 }
 
 int
 broker_port (broker_t *self)
 {
     assert (self);
-    return self->info.port;
+    return self->nodes[self->node].port;
+}
+
+int
+broker_nodes (broker_t *self)
+{
+    assert (self);
+    return self->n_nodes;
+}
+
+int
+broker_node (broker_t *self)
+{
+    assert (self);
+    return self->node;
 }

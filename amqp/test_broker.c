@@ -1,6 +1,8 @@
-/* Unit tests for broker.c that need no RabbitMQ: URL handling, the password
-   file, the disconnected state and what a frame means (broker_frame_kind,
-   on frames built here as rabbitmq-c decodes them). Connecting and the
+/* Unit tests for broker.c that need no RabbitMQ: the node list and the
+   round robin over it (attempts at closed loopback ports), the retry
+   delays, the disconnected state and what a frame means (broker_frame_kind,
+   on frames built here as rabbitmq-c decodes them). URLs and the password
+   file: test_broker_url.c. Connecting and the
    topology are exercised against a real node in tests/e2e/test_e2e_delivery.c
    and tests/amqp/test_amqp_live.c, the password file and the per-service
    users in tests/broker/test_broker_users.sh. */
@@ -14,27 +16,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static void
-test_broker_accepts_amqp_urls (void **state)
+test_broker_refuses_what_is_not_a_url_list (void **state)
 {
-    char err[256];
-    assert_int_equal (broker_url_check ("amqp://guest:guest@127.0.0.1:5672/", err, sizeof err), 0);
-    assert_int_equal (broker_url_check ("amqp://u:p@rabbit:5673/herald", err, sizeof err), 0);
-    assert_int_equal (broker_url_check ("amqp://localhost", err, sizeof err), 0);
-}
-
-static void
-test_broker_rejects_non_amqp_urls (void **state)
-{
-    char err[256] = "";
-    assert_int_equal (broker_url_check ("http://127.0.0.1:5672/", err, sizeof err), -1);
-    assert_non_null (strstr (err, "not an AMQP URL"));
-    assert_int_equal (broker_url_check ("", err, sizeof err), -1);
-    assert_int_equal (broker_url_check ("amqp://h:notaport/", err, sizeof err), -1);
-    assert_int_equal (broker_url_check ("amqps://h/", err, sizeof err), -1);
     assert_null (broker_new ("nope", 30));
+    assert_null (broker_new ("amqp://h/,,amqp://h2/", 30));
 }
 
 static void
@@ -124,97 +115,94 @@ test_broker_tells_returns_cancels_and_closes_from_the_rest (void **state)
     broker_destroy (&broker);
 }
 
-/* Writes len bytes of text into a new temporary file; its path into path. */
 static void
-s_password_file (char *path, const char *text, size_t len)
+test_broker_fails_over_round_robin (void **state)
 {
-    strcpy (path, "/tmp/herald-test-broker-XXXXXX");
-    int fd = mkstemp (path);
-    assert_true (fd >= 0);
-    assert_int_equal (write (fd, text, len), (ssize_t)len);
-    close (fd);
+    /* Three nodes, none listening: each failed attempt moves to the next,
+       and after the last comes the first again. */
+    int ports[3];
+    for (int i = 0; i < 3; i++) {
+        int fd = socket (AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in addr = { .sin_family = AF_INET,
+                                    .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+        socklen_t len = sizeof addr;
+        assert_int_equal (bind (fd, (struct sockaddr *)&addr, len), 0);
+        assert_int_equal (getsockname (fd, (struct sockaddr *)&addr, &len), 0);
+        ports[i] = ntohs (addr.sin_port);
+        close (fd); /* bound, never listening: connections are refused */
+    }
+    char list[256];
+    snprintf (list, sizeof list,
+              "amqp://u:p@127.0.0.1:%d/,amqp://u:p@127.0.0.1:%d/herald,"
+              "amqp://u:p@localhost:%d",
+              ports[0], ports[1], ports[2]);
+    broker_t *broker = broker_new (list, 30);
+    assert_non_null (broker);
+    assert_int_equal (broker_nodes (broker), 3);
+    const int expected[] = { 0, 1, 2, 0, 1 };
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal (broker_node (broker), expected[i]);
+        assert_int_equal (broker_port (broker), ports[expected[i]]);
+        assert_string_equal (broker_host (broker), expected[i] == 2 ? "localhost" : "127.0.0.1");
+        assert_int_equal (broker_connect (broker), -1);
+        assert_false (broker_connected (broker));
+    }
+    broker_destroy (&broker);
+
+    /* One URL: always that node. */
+    snprintf (list, sizeof list, "amqp://u:p@127.0.0.1:%d/", ports[0]);
+    broker = broker_new (list, 30);
+    assert_int_equal (broker_nodes (broker), 1);
+    assert_int_equal (broker_connect (broker), -1);
+    assert_int_equal (broker_node (broker), 0);
+    broker_drop (broker);
+    assert_int_equal (broker_node (broker), 0);
+    broker_destroy (&broker);
 }
 
 static void
-test_broker_url_takes_the_password_of_a_file (void **state)
+test_broker_waits_longer_after_a_lost_connection (void **state)
 {
-    char path[64], url[BROKER_URL_MAX];
-    /* Reserved characters are percent-encoded; one final line break is not
-       part of the password. */
-    s_password_file (path, "s3cr:t/@%x\n", 11);
-    assert_int_equal (broker_url_with_password_file ("amqp://herald-notifier@rabbit:5672/%2F", path,
-                                                     url, sizeof url),
-                      0);
-    assert_string_equal (url, "amqp://herald-notifier:s3cr%3At%2F%40%25x@rabbit:5672/%2F");
-    /* What rabbitmq-c logs in with is the file's password, decoded. */
-    struct amqp_connection_info info;
-    assert_int_equal (amqp_parse_url (url, &info), AMQP_STATUS_OK);
-    assert_string_equal (info.user, "herald-notifier");
-    assert_string_equal (info.password, "s3cr:t/@%x");
-    assert_string_equal (info.host, "rabbit");
-    /* A password in the URL is replaced; the rest is kept as written. */
-    assert_int_equal (
-        broker_url_with_password_file ("amqp://w:old@127.0.0.1:5999/", path, url, sizeof url), 0);
-    assert_string_equal (url, "amqp://w:s3cr%3At%2F%40%25x@127.0.0.1:5999/");
-    unlink (path);
-    s_password_file (path, "Ab-_.~9\r\n", 9);
-    assert_int_equal (broker_url_with_password_file ("amqp://u@h/", path, url, sizeof url), 0);
-    assert_string_equal (url, "amqp://u:Ab-_.~9@h/");
-    unlink (path);
-    /* Without a file the URL is used as it is. */
-    assert_int_equal (broker_url_with_password_file ("amqp://u:p@h/", NULL, url, sizeof url), 0);
-    assert_string_equal (url, "amqp://u:p@h/");
+    /* Without a connection lost, the first delays are the backoff's alone
+       (100, 200, 400, 800 ms ceilings). The extra wait after a loss needs a
+       connection: test_e2e_cluster fails without it (a channel opened on a
+       survivor before the quorum queue's new leader is known stays stuck). */
+    broker_t *broker = broker_new ("amqp://u:p@example.invalid:5999/", 30);
+    for (int i = 0; i < 4; i++)
+        assert_true (broker_retry_delay_ms (broker) <= BROKER_RETRY_INITIAL_MS << i);
+    broker_destroy (&broker);
 }
 
 static void
-test_broker_url_password_file_refusals (void **state)
+test_broker_queue_args_default_to_classic (void **state)
 {
-    char path[64], url[BROKER_URL_MAX];
-    /* No such file. */
-    assert_int_equal (
-        broker_url_with_password_file ("amqp://u@h/", "/nonexistent/herald-pw", url, sizeof url),
-        -1);
-    /* Empty, or only a line break. */
-    s_password_file (path, "\n", 1);
-    assert_int_equal (broker_url_with_password_file ("amqp://u@h/", path, url, sizeof url), -1);
-    unlink (path);
-    /* Two lines, or a control character: not a password. */
-    s_password_file (path, "one\ntwo\n", 8);
-    assert_int_equal (broker_url_with_password_file ("amqp://u@h/", path, url, sizeof url), -1);
-    unlink (path);
-    s_password_file (path, "a\tb", 3);
-    assert_int_equal (broker_url_with_password_file ("amqp://u@h/", path, url, sizeof url), -1);
-    unlink (path);
-    /* BROKER_PASSWORD_MAX bytes pass, one more does not. */
-    char big[BROKER_PASSWORD_MAX + 2];
-    memset (big, 'p', sizeof big);
-    s_password_file (path, big, BROKER_PASSWORD_MAX);
-    assert_int_equal (broker_url_with_password_file ("amqp://u@h/", path, url, sizeof url), 0);
-    unlink (path);
-    s_password_file (path, big, BROKER_PASSWORD_MAX + 1);
-    assert_int_equal (broker_url_with_password_file ("amqp://u@h/", path, url, sizeof url), -1);
-    unlink (path);
-    /* A URL without a user, or a result that does not fit. */
-    s_password_file (path, "pw", 2);
-    assert_int_equal (broker_url_with_password_file ("amqp://h:5672/", path, url, sizeof url), -1);
-    assert_int_equal (broker_url_with_password_file ("amqp://:x@h/", path, url, sizeof url), -1);
-    assert_int_equal (broker_url_with_password_file ("amqp://user@h/", path, url, 14), -1);
-    assert_int_equal (broker_url_with_password_file ("amqp://user@h/", path, url, 18), 0);
-    assert_string_equal (url, "amqp://user:pw@h/");
-    unlink (path);
+    broker_t *broker = broker_new ("amqp://u:p@example.invalid:5999/", 30);
+    const broker_queue_args_t *args = broker_queue_args (broker);
+    assert_int_equal (args->type, BROKER_QUEUE_CLASSIC);
+    assert_int_equal (args->max, BROKER_QUEUE_MAX_DEFAULT);
+    assert_int_equal (args->delivery_limit, BROKER_DELIVERY_LIMIT_DEFAULT);
+    broker_queue_args_t quorum = { .max = 0, .type = BROKER_QUEUE_QUORUM, .delivery_limit = 3 };
+    broker_set_queue_args (broker, &quorum);
+    assert_int_equal (broker_queue_args (broker)->type, BROKER_QUEUE_QUORUM);
+    assert_int_equal (broker_queue_args (broker)->delivery_limit, 3);
+    broker_set_queue_max (broker, 7);
+    assert_int_equal (broker_queue_args (broker)->max, 7);
+    assert_string_equal (broker_queue_type_name (BROKER_QUEUE_QUORUM), "quorum");
+    assert_string_equal (broker_queue_type_name (BROKER_QUEUE_CLASSIC), "classic");
+    broker_destroy (&broker);
 }
 
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_broker_accepts_amqp_urls),
-        cmocka_unit_test (test_broker_rejects_non_amqp_urls),
+        cmocka_unit_test (test_broker_refuses_what_is_not_a_url_list),
         cmocka_unit_test (test_broker_parses_host_port_and_starts_disconnected),
         cmocka_unit_test (test_broker_reads_tag_and_multiple_of_acks_and_nacks),
         cmocka_unit_test (test_broker_tells_returns_cancels_and_closes_from_the_rest),
-        cmocka_unit_test (test_broker_url_takes_the_password_of_a_file),
-        cmocka_unit_test (test_broker_url_password_file_refusals),
+        cmocka_unit_test (test_broker_fails_over_round_robin),
+        cmocka_unit_test (test_broker_waits_longer_after_a_lost_connection),
+        cmocka_unit_test (test_broker_queue_args_default_to_classic),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

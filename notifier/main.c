@@ -36,6 +36,8 @@ static option_t s_options[] = {
               "unconfirmed publishes in flight"),
     BROKER_OPTION_HEARTBEAT,
     BROKER_OPTION_QUEUE_MAX,
+    BROKER_OPTION_QUEUE_TYPE,
+    BROKER_OPTION_DELIVERY_LIMIT,
     OPTION_I ("poll-ms", "HERALD_NOTIFIER_POLL_MS", "50", 1, 4000, "N",
               "feed poll interval when idle and no change is announced"),
     OPTION_I ("drain-ms", "HERALD_NOTIFIER_DRAIN_MS", "5000", 0, 600000, "N",
@@ -69,7 +71,7 @@ main (int argc, char *argv[])
         .batch = (int)options_get (&opts, "batch")->num,
         .window = (int)options_get (&opts, "window")->num,
         .heartbeat_s = (int)options_get (&opts, "heartbeat")->num,
-        .queue_max = (long)options_get (&opts, "queue-max")->num,
+        .queue = broker_queue_args_from_options (&opts),
         .poll_ms = (int)options_get (&opts, "poll-ms")->num,
         .drain_ms = (int)options_get (&opts, "drain-ms")->num,
         .health_file = options_get (&opts, "health-file")->str,
@@ -88,7 +90,7 @@ main (int argc, char *argv[])
     config.curve = rc == 1 ? &curve : NULL;
     if (opts.check)
         return health_check (config.health_file, HEALTH_MAX_AGE_MS) == 0 ? 0 : 1;
-    char amqp_url[BROKER_URL_MAX];
+    static char amqp_url[BROKER_URL_LIST_MAX];
     if (!(config.broker_url = broker_url_from_options (&opts, amqp_url, sizeof amqp_url)))
         return 2;
 

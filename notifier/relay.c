@@ -70,6 +70,7 @@ typedef struct {
     window_t *window;
     msgpack_sbuffer body;
     int64_t reconnect_at; /* mono ms of the next broker attempt */
+    bool conflict;        /* the queue exists with another type: stop (broker.h) */
     uint64_t next_from;   /* next seq to read; 0 = from the store's cursor */
     uint64_t read_rid;    /* outstanding feed_read, 0 none */
     int64_t read_sent_at;
@@ -110,7 +111,12 @@ s_reset_channel (relay_t *self, const char *why)
 static void
 s_connect (relay_t *self)
 {
-    if (broker_connect (self->broker) != 0) {
+    int rc = broker_connect (self->broker);
+    /* A queue of the other type cannot change by waiting: exiting non-zero
+       with the one message that says what to do beats a log that repeats
+       it every 5 s while the feed fills and the API starts answering 503. */
+    self->conflict = rc == BROKER_CONFLICT;
+    if (rc != 0) {
         self->reconnect_at = clock_mono_ms () + broker_retry_delay_ms (self->broker);
         return;
     }
@@ -311,9 +317,9 @@ s_refused (relay_t *self)
     if (self->refusals++ == 0) {
         self->refused_since = self->refused_logged = now;
         char bound[64] = "bounded by a policy";
-        if (self->config->queue_max > 0)
+        if (self->config->queue.max > 0)
             snprintf (bound, sizeof bound, "x-max-length %ld, overflow reject-publish",
-                      self->config->queue_max);
+                      self->config->queue.max);
         log_warn ("RabbitMQ refused a publish (basic.nack): queue %s is full (%s; is a worker "
                   "consuming it?). The store's feed keeps the changes; publishing again with "
                   "backoff up to %d ms. If the feed fills, the API answers 503.",
@@ -547,7 +553,7 @@ relay_run (const relay_config_t *config, volatile sig_atomic_t *stop)
     msgpack_sbuffer_init (&self.body);
     self.broker = broker_new (config->broker_url, config->heartbeat_s);
     if (self.broker)
-        broker_set_queue_max (self.broker, config->queue_max);
+        broker_set_queue_args (self.broker, &config->queue);
     backoff_init (&self.refused_delay, RELAY_REFUSED_INITIAL_MS, RELAY_REFUSED_MAX_MS);
     self.publisher = self.broker ? publisher_new (self.broker, "herald-notifier") : NULL;
     self.store = store_link_new (config->store_endpoint, config->curve);
@@ -561,8 +567,10 @@ relay_run (const relay_config_t *config, volatile sig_atomic_t *stop)
               config->store_endpoint, BROKER_EXCHANGE, config->batch, config->window,
               self.doorbell ? config->store_pub_endpoint : "nothing", config->poll_ms);
 
-    while (!*stop)
+    while (!*stop && !self.conflict)
         s_poll_once (&self, true);
+    if (self.conflict)
+        goto cleanup;
 
     /* Shutdown: no new reads; give outstanding confirms a bounded time. */
     log_info ("stopping: %zu publishes awaiting confirms", window_size (self.window));

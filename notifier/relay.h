@@ -24,6 +24,7 @@
 #ifndef HERALD_RELAY_H
 #define HERALD_RELAY_H
 
+#include "broker.h"
 #include "curve.h"
 #include "metrics.h"
 #include "metrics_http.h"
@@ -37,7 +38,7 @@ typedef struct {
     int batch;                    /* records asked per feed_read, 1..PROTO_FEED_READ_MAX */
     int window;                   /* unconfirmed publishes allowed */
     int heartbeat_s;              /* AMQP heartbeat asked for */
-    long queue_max;               /* x-max-length of the queue (broker_set_queue_max) */
+    broker_queue_args_t queue;    /* how the queues are declared (broker_set_queue_args) */
     int poll_ms;                  /* pause between reads while the feed is empty and quiet */
     int drain_ms;                 /* on shutdown, how long to wait for pending confirms */
     const char *health_file;      /* touched while healthy (health.h); NULL none */

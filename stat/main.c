@@ -138,11 +138,17 @@ main (int argc, char *argv[])
     queue_t *queue = NULL;
     const char *amqp_url = options_get (&opts, "amqp-url")->str;
     if (amqp_url) {
-        char url[BROKER_URL_MAX];
+        static char url[BROKER_URL_LIST_MAX];
         if (broker_url_with_password_file (amqp_url, options_get (&opts, "amqp-password-file")->str,
                                            url, sizeof url)
-                != 0
-            || !(queue = queue_new (url))) {
+            != 0) {
+            fprintf (stderr, "herald-stat: --amqp-url: not a usable AMQP URL\n");
+            return 2;
+        }
+        /* The services' list of cluster nodes: the queue depth is the same
+           on every node, the first one is asked. */
+        url[strcspn (url, ",")] = '\0';
+        if (!(queue = queue_new (url))) {
             fprintf (stderr, "herald-stat: --amqp-url: not a usable AMQP URL\n");
             return 2;
         }

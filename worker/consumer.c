@@ -59,6 +59,7 @@ typedef struct {
     int waiting;    /* jobs in JOB_WAIT */
     uint64_t epoch; /* bumped on every connect and drop */
     bool draining;
+    bool conflict; /* the queue exists with another type: stop (broker.h) */
     int64_t connect_at, last_pump;
     uint64_t printed, acked, dead, not_found;
 } consumer_t;
@@ -110,7 +111,11 @@ s_drop (consumer_t *self, const char *why)
 static void
 s_connect (consumer_t *self)
 {
-    if (broker_connect (self->broker) != 0) {
+    int rc = broker_connect (self->broker);
+    /* A queue of the other type cannot change by waiting: exit non-zero
+       with the one message that says what to do (see relay.c). */
+    self->conflict = rc == BROKER_CONFLICT;
+    if (rc != 0) {
         self->connect_at = clock_mono_ms () + broker_retry_delay_ms (self->broker);
         return;
     }
@@ -385,8 +390,11 @@ s_step (consumer_t *self)
     if (self->draining && s_busy (self) == 0)
         return false;
     if (!broker_connected (self->broker) && !self->draining && s_busy (self) == 0
-        && now >= self->connect_at)
+        && now >= self->connect_at) {
         s_connect (self);
+        if (self->conflict)
+            return false;
+    }
 
     int64_t deadline = s_run_due (self, now);
     if (now + CONSUMER_SERVICE_MS < deadline)
@@ -435,7 +443,7 @@ consumer_run (const consumer_config_t *config, volatile sig_atomic_t *stop)
         return -1;
     self.broker = broker_new (config->broker_url, config->heartbeat_s);
     if (self.broker)
-        broker_set_queue_max (self.broker, config->queue_max);
+        broker_set_queue_args (self.broker, &config->queue);
     self.subscription =
         self.broker ? subscription_new (self.broker, BROKER_QUEUE, self.n_jobs) : NULL;
     self.gateway = gateway_client_new (config->gateway_url, config->http_timeout_ms, self.n_jobs);
@@ -451,6 +459,8 @@ consumer_run (const consumer_config_t *config, volatile sig_atomic_t *stop)
 
     while (s_step (&self))
         ;
+    if (self.conflict)
+        goto cleanup;
     /* Closing the channel returns every unacked delivery to the queue. */
     broker_disconnect (self.broker);
     log_info ("stopped: %llu printed, %llu acked, %llu dead-lettered, %llu not found",

@@ -29,6 +29,7 @@
 #ifndef HERALD_CONSUMER_H
 #define HERALD_CONSUMER_H
 
+#include "broker.h"
 #include "metrics.h"
 #include "metrics_http.h"
 
@@ -42,8 +43,8 @@ typedef struct {
     int max_attempts;          /* gateway attempts before dead-lettering */
     int http_timeout_ms;
     int heartbeat_s;
-    long queue_max;       /* x-max-length declared on the queue (broker_set_queue_max) */
-    int retry_initial_ms; /* first retry delay ceiling; doubles up to retry_max_ms */
+    broker_queue_args_t queue; /* how the queues are declared (broker_set_queue_args) */
+    int retry_initial_ms;      /* first retry delay ceiling; doubles up to retry_max_ms */
     int retry_max_ms;
     const char *health_file;      /* touched while consuming (health.h); NULL none */
     worker_metrics_t *metrics;    /* counters the consumer keeps (required) */

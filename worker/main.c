@@ -39,6 +39,8 @@ static option_t s_options[] = {
               "retry delay ceiling"),
     BROKER_OPTION_HEARTBEAT,
     BROKER_OPTION_QUEUE_MAX,
+    BROKER_OPTION_QUEUE_TYPE,
+    BROKER_OPTION_DELIVERY_LIMIT,
     OPTION_S ("health-file", "HERALD_HEALTH_FILE", "/tmp/herald-worker.health", "PATH",
               "touched every second while consuming from RabbitMQ"),
     METRICS_HTTP_OPTION,
@@ -66,7 +68,7 @@ main (int argc, char *argv[])
         .max_attempts = (int)options_get (&opts, "max-attempts")->num,
         .http_timeout_ms = (int)options_get (&opts, "http-timeout-ms")->num,
         .heartbeat_s = (int)options_get (&opts, "heartbeat")->num,
-        .queue_max = (long)options_get (&opts, "queue-max")->num,
+        .queue = broker_queue_args_from_options (&opts),
         .retry_initial_ms = (int)options_get (&opts, "retry-initial-ms")->num,
         .retry_max_ms = (int)options_get (&opts, "retry-max-ms")->num,
         .health_file = options_get (&opts, "health-file")->str,
@@ -77,7 +79,7 @@ main (int argc, char *argv[])
     }
     if (opts.check)
         return health_check (config.health_file, HEALTH_MAX_AGE_MS) == 0 ? 0 : 1;
-    char amqp_url[BROKER_URL_MAX];
+    static char amqp_url[BROKER_URL_LIST_MAX];
     if (!(config.broker_url = broker_url_from_options (&opts, amqp_url, sizeof amqp_url)))
         return 2;
 

@@ -32,7 +32,7 @@ test_broker_declares_topology_idempotently (void **state)
         assert_non_null (broker);
         assert_int_equal (broker_connect (broker), 0);
         assert_int_equal (broker_declare_topology (broker_conn (broker), BROKER_CHANNEL,
-                                                   broker_queue_max (broker)),
+                                                   broker_queue_args (broker)),
                           0);
         broker_disconnect (broker);
         broker_destroy (&broker);
