@@ -332,6 +332,60 @@ harness_rabbit_restart (harness_rabbit_t *self)
     return s_rabbit_script (self, "start");
 }
 
+/* Runs tests/rabbitmq-cluster.sh VERB DIR ARGS, logging into DIR. */
+static int
+s_cluster_script (harness_cluster_t *self, const char *verb, const char *args)
+{
+    char cmd[2048];
+    snprintf (cmd, sizeof cmd, "%s/tests/rabbitmq-cluster.sh %s '%s' %s >>'%s/harness.log' 2>&1",
+              HERALD_SOURCE_DIR, verb, self->dir, args, self->dir);
+    return system (cmd) == 0 ? 0 : -1;
+}
+
+int
+harness_cluster_start (harness_cluster_t *self, int n)
+{
+    memset (self, 0, sizeof *self);
+    if (n < 1 || n > HARNESS_CLUSTER_MAX
+        || snprintf (self->dir, sizeof self->dir, "%s/cluster", harness_tmpdir ())
+               >= (int)sizeof self->dir - 8)
+        return -1;
+    mkdir (self->dir, 0777);
+    self->n = n;
+    char ports[64] = "";
+    size_t used = 0;
+    for (int i = 0; i < n; i++) {
+        harness_rabbit_t *node = &self->nodes[i];
+        node->amqp_port = harness_free_port ();
+        if (snprintf (node->dir, sizeof node->dir, "%s/h%d", self->dir, i + 1)
+            >= (int)sizeof node->dir)
+            return -1;
+        snprintf (node->url, sizeof node->url, "amqp://guest:guest@127.0.0.1:%d/", node->amqp_port);
+        used += (size_t)snprintf (ports + used, sizeof ports - used, " %d", node->amqp_port);
+        size_t len = strlen (self->urls);
+        snprintf (self->urls + len, sizeof self->urls - len, "%s%s", i ? "," : "", node->url);
+    }
+    if (s_cluster_script (self, "start", ports) != 0) {
+        fprintf (stderr, "harness: the RabbitMQ cluster did not start; logs in %s\n", self->dir);
+        return -1;
+    }
+    return 0;
+}
+
+int
+harness_cluster_stop (harness_cluster_t *self)
+{
+    return self->n ? s_cluster_script (self, "stop", "") : 0;
+}
+
+int
+harness_cluster_kill (harness_cluster_t *self, int i)
+{
+    char arg[16];
+    snprintf (arg, sizeof arg, "%d", i + 1);
+    return i >= 0 && i < self->n ? s_cluster_script (self, "kill", arg) : -1;
+}
+
 int
 harness_rabbitmqctl (harness_rabbit_t *self, const char *args, char *out, size_t size)
 {

@@ -107,4 +107,23 @@ int harness_rabbit_restart (harness_rabbit_t *self);
    (NUL-terminated, truncated). Returns its exit status. */
 int harness_rabbitmqctl (harness_rabbit_t *self, const char *args, char *out, size_t size);
 
+/* A private RabbitMQ cluster (tests/rabbitmq-cluster.sh): nodes h1..hN on
+   loopback, one Erlang cookie made for it. Each node is a harness_rabbit_t
+   (its url that node alone; harness_rabbitmqctl works on it). */
+#define HARNESS_CLUSTER_MAX 3
+typedef struct {
+    char dir[512];
+    int n;
+    harness_rabbit_t nodes[HARNESS_CLUSTER_MAX];
+    char urls[HARNESS_CLUSTER_MAX * 64]; /* every node's URL, h1 first, comma-separated */
+} harness_cluster_t;
+
+/* Boots n (1..HARNESS_CLUSTER_MAX) nodes clustered, in a fresh dir under
+   harness_tmpdir(); returns once all run as one cluster. 0 or -1. */
+int harness_cluster_start (harness_cluster_t *self, int n);
+/* Stops every node still running, then the cluster's epmd. */
+int harness_cluster_stop (harness_cluster_t *self);
+/* SIGKILLs node i (0-based: h1 is 0). */
+int harness_cluster_kill (harness_cluster_t *self, int i);
+
 #endif

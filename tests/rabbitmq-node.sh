@@ -22,6 +22,10 @@
 # the definitions can log in (scripts/run.sh, tests/broker).
 # Runs the node as the calling user (root in CI), so no system service and
 # no shared /var/lib/rabbitmq state is involved.
+# A member of a cluster (tests/rabbitmq-cluster.sh) has DIR/cluster.conf:
+# its lines (peer discovery) are added to the node's rabbitmq.conf, its
+# node.env and Erlang cookie were written by the cluster script, and the
+# epmd all members share is the cluster script's to stop, not the node's.
 set -eu
 RMQ_BIN=/usr/lib/rabbitmq/bin
 cmd=${1:?usage: $0 start|stop|kill DIR [AMQP_PORT]}
@@ -100,6 +104,7 @@ ENV
     else
         printf 'disk_free_limit.absolute = 50MB\nloopback_users = none\n' > "$dir/rabbitmq.conf"
     fi
+    [ ! -f "$dir/cluster.conf" ] || cat "$dir/cluster.conf" >> "$dir/rabbitmq.conf"
     node_env
     nohup "$RMQ_BIN/rabbitmq-server" > "$dir/log/console.log" 2>&1 &
     # Wait until the node answers and its AMQP listener accepts (≤ 60 s).
@@ -129,8 +134,8 @@ stop)
     # few more seconds. Stopped means the process is gone (≤ 30 s, then
     # SIGKILL), so a start right after never meets the old node.
     [ -z "$pid" ] || wait_gone "$pid" 300 || { kill -9 "$pid" 2>/dev/null; wait_gone "$pid" 50 || true; }
-    # Its epmd is ours to stop.
-    epmd -port "$EPMD_PORT" -kill >/dev/null 2>&1 || true
+    # Its epmd is ours to stop, unless the cluster's members share it.
+    [ -f "$dir/cluster.conf" ] || epmd -port "$EPMD_PORT" -kill >/dev/null 2>&1 || true
     ;;
 kill)
     [ -f "$dir/node.env" ] || exit 0

@@ -62,7 +62,7 @@ s_client_destroy (client_t **client_p)
 }
 
 int
-stack_init (e2e_stack_t *self)
+stack_init_on (e2e_stack_t *self, const harness_rabbit_t *rabbit)
 {
     memset (self, 0, sizeof *self);
     signal (SIGPIPE, SIG_IGN);
@@ -71,7 +71,15 @@ stack_init (e2e_stack_t *self)
     self->client = s_client_new ();
     if (!self->client)
         return -1;
-    if (harness_rabbit_start (&self->rabbit) != 0)
+    if (rabbit)
+        self->rabbit = *rabbit;
+    return 0;
+}
+
+int
+stack_init (e2e_stack_t *self)
+{
+    if (stack_init_on (self, NULL) != 0 || harness_rabbit_start (&self->rabbit) != 0)
         return -1;
     self->rabbit_up = true;
     return 0;

@@ -23,8 +23,12 @@
 
 typedef struct {
     harness_rabbit_t rabbit;
-    bool rabbit_up;
-    int run; /* scenario counter, names log files */
+    bool rabbit_up; /* started by stack_init, stopped by stack_fini */
+    /* How the tests' own broker connections (stack_amqp.c) declare the
+       queues: as the services were told (--queue-type, --delivery-limit). */
+    bool quorum;
+    int delivery_limit; /* 0 = the default */
+    int run;            /* scenario counter, names log files */
     int store_port, pub_port, http_port, http2_port;
     char store_ep[64];
     char gateway_url[64];        /* where the tests POST */
@@ -42,6 +46,9 @@ typedef struct {
 
 /* Boots the RabbitMQ node (once per program). */
 int stack_init (e2e_stack_t *self);
+/* The same on a node that runs already (a member of a cluster), which
+   stack_fini leaves running. */
+int stack_init_on (e2e_stack_t *self, const harness_rabbit_t *rabbit);
 /* Stops every service and the node. */
 void stack_fini (e2e_stack_t *self);
 
@@ -119,6 +126,9 @@ long stack_queue_depth (e2e_stack_t *self, const char *queue);
    (stack_queue_depth declares the topology, arguments included). -1 when
    rabbitmqctl fails or there is no such queue. */
 long stack_queue_messages (e2e_stack_t *self, const char *queue);
+/* The node leading quorum queue queue, as rabbitmqctl lists it: 0 for
+   h1@..., the names tests/rabbitmq-cluster.sh gives; -1 when unknown. */
+int stack_queue_leader (e2e_stack_t *self, const char *queue);
 /* Polls until queue holds at least n messages. Returns the last depth. */
 long stack_wait_depth (e2e_stack_t *self, const char *queue, long n, int timeout_ms);
 /* Publishes body to the default exchange routed to queue. 0 or -1. */

@@ -23,10 +23,27 @@ s_nap_ms (int ms)
     nanosleep (&ts, NULL);
 }
 
+/* A disconnected broker for the tests' node that declares the queues as
+   the services of this stack do. */
+static broker_t *
+s_broker (e2e_stack_t *self)
+{
+    broker_t *broker = broker_new (self->rabbit.url, 0);
+    if (broker && self->quorum) {
+        broker_queue_args_t args = { .max = BROKER_QUEUE_MAX_DEFAULT,
+                                     .type = BROKER_QUEUE_QUORUM,
+                                     .delivery_limit = self->delivery_limit
+                                                           ? self->delivery_limit
+                                                           : BROKER_DELIVERY_LIMIT_DEFAULT };
+        broker_set_queue_args (broker, &args);
+    }
+    return broker;
+}
+
 void
 stack_purge (e2e_stack_t *self)
 {
-    broker_t *broker = broker_new (self->rabbit.url, 0);
+    broker_t *broker = s_broker (self);
     if (broker && broker_connect (broker) == 0) {
         amqp_queue_purge (broker_conn (broker), BROKER_CHANNEL, amqp_cstring_bytes (BROKER_QUEUE));
         amqp_queue_purge (broker_conn (broker), BROKER_CHANNEL,
@@ -40,7 +57,7 @@ long
 stack_queue_depth (e2e_stack_t *self, const char *queue)
 {
     long depth = -1;
-    broker_t *broker = broker_new (self->rabbit.url, 0);
+    broker_t *broker = s_broker (self);
     if (broker && broker_connect (broker) == 0) {
         amqp_queue_declare_ok_t *ok =
             amqp_queue_declare (broker_conn (broker), BROKER_CHANNEL, amqp_cstring_bytes (queue), 1,
@@ -69,7 +86,7 @@ int
 stack_publish_raw (e2e_stack_t *self, const char *queue, const void *body, size_t len)
 {
     int rc = -1;
-    broker_t *broker = broker_new (self->rabbit.url, 0);
+    broker_t *broker = s_broker (self);
     if (broker && broker_connect (broker) == 0) {
         amqp_connection_state_t conn = broker_conn (broker);
         amqp_basic_properties_t props = { ._flags = AMQP_BASIC_DELIVERY_MODE_FLAG,
@@ -118,7 +135,7 @@ int
 stack_requeue_one (e2e_stack_t *self, const char *queue)
 {
     int rc = -1;
-    broker_t *broker = broker_new (self->rabbit.url, 0);
+    broker_t *broker = s_broker (self);
     if (broker && broker_connect (broker) == 0) {
         amqp_connection_state_t conn = broker_conn (broker);
         amqp_rpc_reply_t r = amqp_basic_get (conn, BROKER_CHANNEL, amqp_cstring_bytes (queue), 0);
@@ -136,20 +153,45 @@ stack_requeue_one (e2e_stack_t *self, const char *queue)
     return rc;
 }
 
-long
-stack_queue_messages (e2e_stack_t *self, const char *queue)
+/* The column of queue in `rabbitmqctl list_queues name COLUMN`, into
+   value (size bytes). 0, or -1 when rabbitmqctl fails or lists no such
+   queue. */
+static int
+s_list_queues (e2e_stack_t *self, const char *column, const char *queue, char *value, size_t size)
 {
-    char out[4096];
-    if (harness_rabbitmqctl (&self->rabbit, "list_queues -q --no-table-headers name messages", out,
-                             sizeof out)
-        != 0)
+    char args[128], out[4096];
+    snprintf (args, sizeof args, "list_queues -q --no-table-headers name %s", column);
+    if (harness_rabbitmqctl (&self->rabbit, args, out, sizeof out) != 0)
         return -1;
     char *save = NULL;
     for (char *line = strtok_r (out, "\n", &save); line; line = strtok_r (NULL, "\n", &save)) {
-        char name[128];
-        long n;
-        if (sscanf (line, "%127s %ld", name, &n) == 2 && strcmp (name, queue) == 0)
-            return n;
+        size_t len = strcspn (line, " \t");
+        if (strncmp (line, queue, len) == 0 && queue[len] == '\0') {
+            snprintf (value, size, "%s", line + len + strspn (line + len, " \t"));
+            return 0;
+        }
     }
     return -1;
+}
+
+long
+stack_queue_messages (e2e_stack_t *self, const char *queue)
+{
+    char value[64];
+    long n;
+    return s_list_queues (self, "messages", queue, value, sizeof value) == 0
+                   && sscanf (value, "%ld", &n) == 1
+               ? n
+               : -1;
+}
+
+int
+stack_queue_leader (e2e_stack_t *self, const char *queue)
+{
+    char value[128];
+    int node;
+    return s_list_queues (self, "leader", queue, value, sizeof value) == 0
+                   && sscanf (value, "h%d@", &node) == 1
+               ? node - 1
+               : -1;
 }
