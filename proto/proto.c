@@ -103,6 +103,7 @@ static const char *const s_status_names[PROTO_E_COUNT_] = {
     [PROTO_E_FEED_FULL] = "feed_full",
     [PROTO_E_STORE_FULL] = "store_full",
     [PROTO_E_INTERNAL] = "internal",
+    [PROTO_E_MOVED] = "moved",
 };
 
 const char *

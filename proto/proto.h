@@ -204,11 +204,12 @@ typedef enum {
     PROTO_E_FEED_FULL,  /* change feed full: write refused */
     PROTO_E_STORE_FULL, /* the store's event cap reached: create refused */
     PROTO_E_INTERNAL,   /* out of memory or another server-side failure */
+    PROTO_E_MOVED,      /* the event id's slot is another shard's (reply.moved says whose) */
     PROTO_E_COUNT_
 } proto_status_t;
 
 /* Wire name of a status ("ok", "malformed", "version", "unknown_op",
-   "invalid", "not_found", "feed_full", "store_full", "internal"). */
+   "invalid", "not_found", "feed_full", "store_full", "internal", "moved"). */
 const char *proto_status_name (proto_status_t status);
 
 /* The status named by a wire string. Returns 0, or -1 for an unknown name. */
@@ -235,6 +236,9 @@ typedef struct {
 /* One store reply. Which members are meaningful depends on op and status:
      error (status != OK)   message (human readable), field (which request
                             field failed, for INVALID; may be absent)
+     error MOVED            moved: the endpoint of the shard that owns the
+                            id's slot (shard_map_endpoint_valid), the
+                            replying shard's map epoch and the slot
      create, get, update    event
      list                   items[n_items], has_next_after + next_after
      feed_read              changes[n_changes], acked (cursor), head (last
@@ -268,6 +272,11 @@ typedef struct {
     size_t n_stats;
     bool has_store_id;
     uint8_t store_id[16];
+    struct {
+        proto_str_t endpoint; /* the owner's, e.g. "tcp://10.0.0.2:5555" */
+        uint64_t epoch;       /* of the map the replying shard holds */
+        uint32_t slot;        /* the id's slot, < SHARD_MAP_SLOTS */
+    } moved;
 } proto_reply_t;
 
 /* ---- Codecs -------------------------------------------------------------- */
@@ -315,7 +324,9 @@ proto_decode_t proto_reply_decode (const void *buf, size_t len, proto_reply_t *r
    the struct. Safe on a zeroed struct. */
 void proto_reply_clear (proto_reply_t *reply);
 
-/* Appends the encoding of reply to out. Returns 0 or -1. */
+/* Appends the encoding of reply to out. Returns 0, or -1 on allocation
+   failure or a reply the decoder would refuse (a MOVED one without a
+   valid endpoint or slot). */
 int proto_reply_encode (const proto_reply_t *reply, msgpack_sbuffer *out);
 
 /* Convenience: encodes an error reply. message is a NUL-terminated string,

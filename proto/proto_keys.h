@@ -37,6 +37,10 @@
     X (FEED_LEN, "feed_len")                                                                       \
     X (FEED_MAX, "feed_max")                                                                       \
     X (STATS, "stats")                                                                             \
+    /* a "moved" error reply: the slot's owner and the map's epoch */                              \
+    X (ENDPOINT, "endpoint")                                                                       \
+    X (EPOCH, "epoch")                                                                             \
+    X (SLOT, "slot")                                                                               \
     /* the store's identity: in replies, feed_ack's fence, the journal header */                   \
     X (STORE_ID, "store_id")                                                                       \
     X (REQUEST_ID, "request_id")                                                                   \

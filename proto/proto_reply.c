@@ -15,8 +15,13 @@
  * decodes (identity unknown), but a present value that is not a canonical
  * UUID makes the whole reply malformed — a client that keeps state about
  * the store must never mistake garbage for a change of store.
+ *
+ * A "moved" error reply (a sharded store asked about an id in a slot it
+ * does not own) also carries "endpoint", "epoch" and "slot", all required:
+ * a client that follows the redirect must never connect to garbage.
  */
 #include "proto_wire.h"
+#include "shard_map.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -114,12 +119,17 @@ proto_reply_encode (const proto_reply_t *reply, msgpack_sbuffer *out)
 {
     if ((unsigned)reply->status >= PROTO_E_COUNT_ || (unsigned)reply->op >= PROTO_OP_COUNT_)
         return -1;
+    if (reply->status == PROTO_E_MOVED
+        && (!shard_map_endpoint_valid (reply->moved.endpoint.ptr, reply->moved.endpoint.len)
+            || reply->moved.slot >= SHARD_MAP_SLOTS))
+        return -1; /* what the decoder would refuse */
     bool ok = reply->status == PROTO_OK;
     uint32_t entries = 4;
     if (ok)
         entries += s_body_entries (reply) + (reply->has_store_id ? 1 : 0);
     else
-        entries += (reply->message.ptr != NULL) + (reply->field.ptr != NULL);
+        entries += (reply->message.ptr != NULL) + (reply->field.ptr != NULL)
+                   + (reply->status == PROTO_E_MOVED ? 3 : 0);
     size_t start = out->size;
     msgpack_packer pk;
     msgpack_packer_init (&pk, out, msgpack_sbuffer_write);
@@ -147,6 +157,14 @@ proto_reply_encode (const proto_reply_t *reply, msgpack_sbuffer *out)
         if (reply->field.ptr) {
             rc |= wire_pack_key (&pk, PROTO_KEY_FIELD);
             rc |= wire_pack_str (&pk, reply->field);
+        }
+        if (reply->status == PROTO_E_MOVED) {
+            rc |= wire_pack_key (&pk, PROTO_KEY_ENDPOINT);
+            rc |= wire_pack_str (&pk, reply->moved.endpoint);
+            rc |= wire_pack_key (&pk, PROTO_KEY_EPOCH);
+            rc |= msgpack_pack_uint64 (&pk, reply->moved.epoch);
+            rc |= wire_pack_key (&pk, PROTO_KEY_SLOT);
+            rc |= msgpack_pack_uint32 (&pk, reply->moved.slot);
         }
     }
     if (rc != 0) {
@@ -359,6 +377,31 @@ s_error_text (const wire_map_t *m, proto_key_t key, proto_str_t *out, proto_erro
     return PROTO_DECODE_OK;
 }
 
+/* The redirect of a "moved" reply: every member required and checked. */
+static proto_decode_t
+s_decode_moved (const wire_map_t *m, proto_reply_t *reply, proto_error_t *err)
+{
+    const msgpack_object *o = wire_present (m, PROTO_KEY_ENDPOINT);
+    proto_decode_t rc;
+    if (!o)
+        return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_ENDPOINT,
+                          "field 'endpoint' is required");
+    if ((rc = wire_read_str (o, PROTO_KEY_ENDPOINT, &reply->moved.endpoint, err)))
+        return rc;
+    if (!shard_map_endpoint_valid (reply->moved.endpoint.ptr, reply->moved.endpoint.len))
+        return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_ENDPOINT,
+                          "field 'endpoint': not tcp://HOST:PORT or ipc://PATH");
+    uint64_t slot;
+    if ((rc = s_uint (m, PROTO_KEY_EPOCH, &reply->moved.epoch, err))
+        || (rc = s_uint (m, PROTO_KEY_SLOT, &slot, err)))
+        return rc;
+    if (slot >= SHARD_MAP_SLOTS)
+        return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_SLOT, "field 'slot': not below %d",
+                          SHARD_MAP_SLOTS);
+    reply->moved.slot = (uint32_t)slot;
+    return PROTO_DECODE_OK;
+}
+
 static proto_decode_t
 s_decode_reply (const msgpack_object *root, proto_reply_t *reply, proto_error_t *err)
 {
@@ -388,9 +431,10 @@ s_decode_reply (const msgpack_object *root, proto_reply_t *reply, proto_error_t 
     if (proto_status_lookup (name.ptr, name.len, &reply->status) != 0)
         return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_STATUS, "reply: unknown status");
     if (reply->status != PROTO_OK) {
-        if ((rc = s_error_text (&m, PROTO_KEY_MESSAGE, &reply->message, err)))
+        if ((rc = s_error_text (&m, PROTO_KEY_MESSAGE, &reply->message, err))
+            || (rc = s_error_text (&m, PROTO_KEY_FIELD, &reply->field, err)))
             return rc;
-        return s_error_text (&m, PROTO_KEY_FIELD, &reply->field, err);
+        return reply->status == PROTO_E_MOVED ? s_decode_moved (&m, reply, err) : PROTO_DECODE_OK;
     }
     if ((o = wire_present (&m, PROTO_KEY_STORE_ID))) {
         if (wire_read_uuid (o, PROTO_KEY_STORE_ID, reply->store_id, err) != PROTO_DECODE_OK)

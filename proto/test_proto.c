@@ -472,6 +472,8 @@ test_reply_errors_round_trip_with_and_without_field_and_op (void **state)
     proto_reply_t out;
     proto_error_t err;
     for (proto_status_t s = PROTO_E_MALFORMED; s < PROTO_E_COUNT_; s++) {
+        if (s == PROTO_E_MOVED)
+            continue; /* needs its redirect too: test_proto_moved.c */
         msgpack_sbuffer_clear (&sb);
         assert_int_equal (
             proto_reply_encode_error (PROTO_OP_GET, 9, s, "Event not found", "event_id", &sb), 0);
@@ -601,5 +603,6 @@ main (void)
     failed += test_proto_malformed_run ();
     failed += test_proto_hostile_run ();
     failed += test_proto_pack_run ();
+    failed += test_proto_moved_run ();
     return failed ? 1 : 0;
 }

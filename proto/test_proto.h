@@ -57,5 +57,6 @@ int test_proto_codec_run (void);
 int test_proto_malformed_run (void);
 int test_proto_hostile_run (void);
 int test_proto_pack_run (void);
+int test_proto_moved_run (void);
 
 #endif

@@ -63,6 +63,22 @@ s_new_id (dispatch_t *self, uint8_t id[16])
     id[8] = (uint8_t)((id[8] & 0x3f) | 0x80); /* variant 10 */
 }
 
+/* A new event's id: random, and in a sharded store put in one of our
+   slots, picked with 32 more random bits so that the id's own random bits
+   do not choose their own replacement (shard_map.h). */
+static void
+s_new_event_id (dispatch_t *self, uint8_t id[16])
+{
+    s_new_id (self, id);
+    if (!self->shard_map)
+        return;
+    uint8_t extra[16];
+    s_new_id (self, extra);
+    uint32_t random;
+    memcpy (&random, extra, sizeof random);
+    shard_map_mint (self->shard_map, self->shard, random, id);
+}
+
 static proto_status_t
 s_not_found (proto_reply_t *reply, const char *field, const char *message)
 {
@@ -92,7 +108,7 @@ static proto_status_t
 s_create (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
 {
     uint8_t id[16];
-    s_new_id (self, id);
+    s_new_event_id (self, id);
     uint64_t seq = feed_next_seq (self->feed);
     proto_str_t request_id = (req->has & PROTO_HAS_REQUEST_ID) ? req->request_id : PROTO_STR_NONE;
     if (event_table_create (self->table, id, req->user_id, req->description, s_pending, request_id,
@@ -281,6 +297,10 @@ dispatch_stats (dispatch_t *self, size_t *n_out)
     S_STAT ("table_bytes", event_table_bytes (self->table));
     S_STAT ("max_events", self->max_events);
     S_STAT ("max_memory", self->max_bytes);
+    S_STAT ("shard_id", self->shard);
+    S_STAT ("shard_epoch", self->shard_map ? shard_map_epoch (self->shard_map) : 0);
+    S_STAT ("shard_slots", self->shard_map ? shard_map_slot_count (self->shard_map, self->shard)
+                                           : SHARD_MAP_SLOTS);
 #undef S_STAT
     size_t room = sizeof self->stats / sizeof self->stats[0];
     assert (n <= room);
@@ -304,9 +324,9 @@ const dispatch_command_t dispatch_commands[PROTO_OP_COUNT_] = {
     [PROTO_OP_PING] = { s_ping, 0, 0 },
     [PROTO_OP_CREATE] = { s_create, PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION,
                           DISPATCH_CMD_WRITE | DISPATCH_CMD_JOURNALED | DISPATCH_CMD_GROWS },
-    [PROTO_OP_GET] = { s_get, PROTO_HAS_EVENT_ID, 0 },
+    [PROTO_OP_GET] = { s_get, PROTO_HAS_EVENT_ID, DISPATCH_CMD_KEYED },
     [PROTO_OP_UPDATE] = { s_update, PROTO_HAS_EVENT_ID,
-                          DISPATCH_CMD_WRITE | DISPATCH_CMD_JOURNALED },
+                          DISPATCH_CMD_WRITE | DISPATCH_CMD_JOURNALED | DISPATCH_CMD_KEYED },
     [PROTO_OP_LIST] = { s_list, 0, 0 },
     [PROTO_OP_FEED_READ] = { s_feed_read, 0, 0 },
     [PROTO_OP_FEED_ACK] = { s_feed_ack, PROTO_HAS_SEQ, DISPATCH_CMD_JOURNALED },
@@ -344,6 +364,7 @@ dispatch_destroy (dispatch_t **self_p)
         return;
     event_table_destroy (&self->table);
     feed_destroy (&self->feed);
+    shard_map_destroy (&self->shard_map);
     free (self);
     *self_p = NULL;
 }
@@ -360,6 +381,23 @@ dispatch_store_id (dispatch_t *self)
 {
     assert (self);
     return self->store_id;
+}
+
+void
+dispatch_set_shard (dispatch_t *self, shard_map_t *map, size_t shard)
+{
+    assert (self);
+    assert (!map || shard < shard_map_shards (map));
+    shard_map_destroy (&self->shard_map);
+    self->shard_map = map;
+    self->shard = map ? shard : 0;
+}
+
+const shard_map_t *
+dispatch_shard_map (dispatch_t *self)
+{
+    assert (self);
+    return self->shard_map;
 }
 
 void

@@ -12,6 +12,12 @@
  * memory cap (dispatch_set_capacity) refuses creates with store_full. After a write the
  * change handler (if set) sees the new record, which the server publishes
  * on its PUB socket.
+ *
+ * A sharded store (dispatch_set_shard) mints every new id in one of its own
+ * slots and answers a get or update naming an id of another shard's slot
+ * with status moved (the owner's endpoint, the map's epoch), before looking
+ * at its table: it never serves an event it does not own. list and the
+ * feed ops are the shard's own.
  */
 #ifndef HERALD_DISPATCH_H
 #define HERALD_DISPATCH_H
@@ -20,6 +26,7 @@
 #include "feed.h"
 #include "prom.h"
 #include "proto.h"
+#include "shard_map.h"
 
 #include <msgpack.h>
 #include <stdint.h>
@@ -75,6 +82,14 @@ void dispatch_set_store_id (dispatch_t *self, const uint8_t id[16]);
 
 /* The current identity, 16 bytes (borrowed). */
 const uint8_t *dispatch_store_id (dispatch_t *self);
+
+/* Makes the store shard number shard (< shard_map_shards (map)) of map;
+   takes ownership of map (NULL: unsharded, the default, every id ours).
+   Call before serving requests. */
+void dispatch_set_shard (dispatch_t *self, shard_map_t *map, size_t shard);
+
+/* The map set by dispatch_set_shard (borrowed), or NULL. */
+const shard_map_t *dispatch_shard_map (dispatch_t *self);
 
 /* Sets (or clears, fn NULL) the change handler. */
 void dispatch_set_change_handler (dispatch_t *self, dispatch_change_fn *fn, void *arg);

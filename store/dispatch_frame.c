@@ -1,8 +1,8 @@
 /*
  * dispatch_frame — one request frame through the dispatcher (see
  * dispatch.h, dispatch_frame): decode, look the op up in the command table,
- * check what it needs (fields, writes not refused, room in the store and
- * in the feed), run its handler, append the change to the feed and the
+ * check what it needs (fields, the id's slot ours, writes not refused,
+ * room in the store and in the feed), run its handler, append the change to the feed and the
  * journal, encode the reply; and count every frame by op and result with
  * its duration, for /metrics (store/metrics.h).
  */
@@ -41,6 +41,42 @@ s_decode_status (proto_decode_t rc)
     }
 }
 
+/* When req names an id in a slot another shard owns, encodes the moved
+   reply into out and returns true; the table is not looked at, so a stale
+   map on either side never serves another shard's event as ours. */
+static bool
+s_moved (dispatch_t *self, const proto_request_t *req, msgpack_sbuffer *out)
+{
+    if (!self->shard_map)
+        return false;
+    uint16_t slot = shard_map_slot_of (req->event_id);
+    size_t owner = shard_map_owner (self->shard_map, slot);
+    if (owner == self->shard)
+        return false;
+    const char *endpoint = shard_map_endpoint (self->shard_map, owner);
+    uint64_t epoch = shard_map_epoch (self->shard_map);
+    snprintf (self->message, sizeof self->message,
+              "event_id is in slot %u, owned by shard %zu at %s (map epoch %llu)", (unsigned)slot,
+              owner, endpoint, (unsigned long long)epoch);
+    proto_reply_t reply;
+    memset (&reply, 0, sizeof reply);
+    reply.op = req->op;
+    reply.rid = req->rid;
+    reply.status = PROTO_E_MOVED;
+    reply.message = (proto_str_t){ self->message, strlen (self->message) };
+    reply.field = PROTO_STR ("event_id");
+    reply.moved.endpoint = (proto_str_t){ endpoint, strlen (endpoint) };
+    reply.moved.epoch = epoch;
+    reply.moved.slot = slot;
+    self->counters.errors++;
+    self->last_op = req->op;
+    self->last_status = PROTO_E_MOVED;
+    msgpack_sbuffer_clear (out);
+    if (proto_reply_encode (&reply, out) != 0)
+        msgpack_sbuffer_clear (out);
+    return true;
+}
+
 /* dispatch_frame's work; every way out sets last_op and last_status. */
 static void
 s_frame (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *out)
@@ -66,6 +102,8 @@ s_frame (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *out)
                                "a required field is missing", NULL, out);
         return;
     }
+    if ((cmd->flags & DISPATCH_CMD_KEYED) && s_moved (self, &req, out))
+        return;
     if ((cmd->flags & DISPATCH_CMD_JOURNALED) && self->refusal[0]) {
         dispatch_encode_error (self, req.op, req.rid, PROTO_E_INTERNAL, self->refusal, NULL, out);
         return;

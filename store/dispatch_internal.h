@@ -12,6 +12,7 @@
 #define DISPATCH_CMD_WRITE 1u     /* takes a feed slot; refused when the feed is full */
 #define DISPATCH_CMD_JOURNALED 2u /* changes journaled state; refused while writes are */
 #define DISPATCH_CMD_GROWS 4u     /* adds an event; refused when the store is full */
+#define DISPATCH_CMD_KEYED 8u     /* names an event by id: moved when its slot is not ours */
 
 struct _dispatch_t {
     event_table_t *table;
@@ -45,7 +46,9 @@ struct _dispatch_t {
     char message[160];
     uint8_t id_pool[4096]; /* kernel randomness for new ids */
     size_t id_pool_used;
-    uint8_t store_id[16]; /* this store's identity (PROTOCOL.md §4.1) */
+    uint8_t store_id[16];   /* this store's identity (PROTOCOL.md §4.1) */
+    shard_map_t *shard_map; /* NULL: unsharded, every id is ours */
+    size_t shard;           /* our shard id in shard_map */
 };
 
 typedef proto_status_t (dispatch_handler_fn) (dispatch_t *self, const proto_request_t *req,

@@ -1,8 +1,9 @@
 /*
  * herald-store — the event store (docs/ARCHITECTURE.md §3): in memory,
- * journaled to --data-dir. This file parses flags and environment, wires the
- * dispatcher to the server and runs the loop until SIGINT/SIGTERM; `--check`
- * pings a running store instead.
+ * journaled to --data-dir, one shard of a sharded store with --shard-map.
+ * This file parses flags and environment, wires the dispatcher to the
+ * server and runs the loop until SIGINT/SIGTERM; `--check` pings a running
+ * store instead.
  */
 #include "check.h"
 #include "curve.h"
@@ -16,6 +17,7 @@
 #include "persist.h"
 #include "proto.h"
 #include "server.h"
+#include "shard_map.h"
 
 #include <assert.h>
 #include <czmq.h>
@@ -60,6 +62,12 @@ static option_t s_options[] = {
     OPTION_S ("curve-clients", "HERALD_STORE_CURVE_CLIENTS", NULL, "DIR",
               "the public certificates (NAME.key) of the clients allowed in; read again when it "
               "changes"),
+    OPTION_S ("shard-map", "HERALD_SHARD_MAP", NULL, "FILE",
+              "the shard map (proto/PROTOCOL.md §9): this store is shard --shard-id of it, mints "
+              "ids in its own slots and answers `moved` for the others'; unset = one store owning "
+              "every id"),
+    OPTION_I ("shard-id", "HERALD_SHARD_ID", NULL, 0, SHARD_MAP_SHARDS_MAX - 1, "N",
+              "this store's shard in --shard-map (its Nth shard line, from 0)"),
     METRICS_HTTP_OPTION,
     OPTION_FE ("insecure", "HERALD_INSECURE",
                "bind a non-loopback endpoint without CURVE keys (anyone who reaches it can read "
@@ -113,6 +121,38 @@ s_security (options_t *opts, const char *bind, const char *pub_bind, curve_keypa
     return OPTIONS_RUN;
 }
 
+/* Loads --shard-map into *map when given (NULL when not: unsharded), with
+   --shard-id checked against it. Returns OPTIONS_RUN, else the exit code
+   (2: the map or the id is wrong, said on stderr). */
+static int
+s_shard_map (options_t *opts, shard_map_t **map, size_t *shard)
+{
+    const char *path = options_get (opts, "shard-map")->str;
+    option_t *id = options_get (opts, "shard-id");
+    *map = NULL;
+    *shard = 0;
+    if (!path != !id->str) {
+        fprintf (stderr, "herald-store: --shard-map and --shard-id go together\n");
+        return 2;
+    }
+    if (!path)
+        return OPTIONS_RUN;
+    char err[512];
+    *map = shard_map_load (path, err, sizeof err);
+    if (!*map) {
+        fprintf (stderr, "herald-store: --shard-map: %s\n", err);
+        return 2;
+    }
+    *shard = (size_t)id->num;
+    if (*shard >= shard_map_shards (*map)) {
+        fprintf (stderr, "herald-store: --shard-id %zu: %s has shards 0 to %zu only\n", *shard,
+                 path, shard_map_shards (*map) - 1);
+        shard_map_destroy (map);
+        return 2;
+    }
+    return OPTIONS_RUN;
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -161,12 +201,25 @@ main (int argc, char *argv[])
     if (check)
         return check_store (bind, curve.keys, S_CHECK_TIMEOUT_MS) == 0 ? 0 : 1;
 
+    shard_map_t *map;
+    size_t shard;
+    rc = s_shard_map (&opts, &map, &shard);
+    if (rc != OPTIONS_RUN)
+        return rc;
+
     /* SIGINT/SIGTERM set our stop flag, as in the other services. */
     volatile sig_atomic_t *stop = stop_on_signals ();
     dispatch_t *dispatch = dispatch_new ((size_t)feed_max, &limits);
     if (!dispatch) {
+        shard_map_destroy (&map);
         log_error ("out of memory");
         return 1;
+    }
+    if (map) {
+        log_info ("shard %zu of %zu (%s in the map, %u slots, map epoch %llu)", shard,
+                  shard_map_shards (map), shard_map_endpoint (map, shard),
+                  shard_map_slot_count (map, shard), (unsigned long long)shard_map_epoch (map));
+        dispatch_set_shard (dispatch, map, shard); /* takes the map */
     }
     persist_t *persist = NULL;
     if (journal.dir) {

@@ -8,11 +8,13 @@
  * decoded reply gives a frame that decodes to the same counts and values;
  * and that the small-frame reader (no msgpack-c, wire_unpack_small) and
  * msgpack-c agree: the same result and error, and decoded replies that
- * re-encode to the same bytes.
+ * re-encode to the same bytes. A "moved" reply's redirect (endpoint,
+ * epoch, slot) is valid and survives the round trip.
  */
 #include "fuzz_check.h"
 #include "proto.h"
 #include "proto_wire.h"
+#include "shard_map.h"
 
 #include <string.h>
 
@@ -78,6 +80,17 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     FUZZ_CHECK (again.acked == reply.acked && again.head == reply.head);
     FUZZ_CHECK (again.has_store_id == reply.has_store_id);
     FUZZ_CHECK (!again.has_store_id || memcmp (again.store_id, reply.store_id, 16) == 0);
+    if (reply.status == PROTO_E_MOVED) {
+        FUZZ_CHECK (shard_map_endpoint_valid (reply.moved.endpoint.ptr, reply.moved.endpoint.len));
+        FUZZ_CHECK (FUZZ_INSIDE (reply.moved.endpoint.ptr, reply.moved.endpoint.len, data, size));
+        FUZZ_CHECK (reply.moved.slot < SHARD_MAP_SLOTS);
+        FUZZ_CHECK (again.moved.endpoint.len == reply.moved.endpoint.len);
+        FUZZ_CHECK (
+            memcmp (again.moved.endpoint.ptr, reply.moved.endpoint.ptr, reply.moved.endpoint.len)
+            == 0);
+        FUZZ_CHECK (again.moved.epoch == reply.moved.epoch);
+        FUZZ_CHECK (again.moved.slot == reply.moved.slot);
+    }
     if (reply.status == PROTO_OK && reply.op >= PROTO_OP_CREATE && reply.op <= PROTO_OP_UPDATE)
         s_same_event (&again.event, &reply.event);
     for (size_t i = 0; i < reply.n_items; i++)

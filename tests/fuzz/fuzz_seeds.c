@@ -149,6 +149,15 @@ s_replies (msgpack_sbuffer *sb)
     s_write_sb (t, "error_not_found", sb);
     proto_reply_encode_error (PROTO_OP_NONE, 0, PROTO_E_MALFORMED, "truncated frame", NULL, sb);
     s_write_sb (t, "error_malformed", sb);
+    /* a sharded store's redirect */
+    proto_reply_t moved = { .op = PROTO_OP_UPDATE, .rid = 10, .status = PROTO_E_MOVED };
+    moved.message = PROTO_STR ("event_id is in slot 9000, owned by shard 1");
+    moved.field = PROTO_STR ("event_id");
+    moved.moved.endpoint = PROTO_STR ("tcp://127.0.0.1:5565");
+    moved.moved.epoch = 7;
+    moved.moved.slot = 9000;
+    proto_reply_encode (&moved, sb);
+    s_write_sb (t, "error_moved", sb);
 }
 
 static void
