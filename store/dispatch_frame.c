@@ -2,9 +2,9 @@
  * dispatch_frame — one request frame through the dispatcher (see
  * dispatch.h, dispatch_frame): decode, look the op up in the command table,
  * check what it needs (fields, the id's slot ours, writes not refused,
- * room in the store and in the feed), run its handler, append the change to the feed and the
- * journal, encode the reply; and count every frame by op and result with
- * its duration, for /metrics (store/metrics.h).
+ * room in the store and in the feed), run its handler, append the change
+ * to the feed and the journal, encode the reply; and count every frame by
+ * op and result with its duration, for /metrics (store/metrics.h).
  */
 #include "dispatch_internal.h"
 
