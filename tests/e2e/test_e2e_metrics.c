@@ -49,7 +49,9 @@ s_scrape (e2e_stack_t *stack, const char *name, scrape_t *m)
 }
 
 /* Scrapes name until series reaches want (counters only grow) or 30 s
-   pass; returns the last value. */
+   pass; returns the last value. A service just started may not listen
+   yet (a loaded machine, a sanitizer build): a scrape that fails is
+   tried again until the deadline, then fails the test. */
 static double
 s_wait_value (e2e_stack_t *stack, const char *name, const char *series, double want)
 {
@@ -57,7 +59,14 @@ s_wait_value (e2e_stack_t *stack, const char *name, const char *series, double w
     double value = NAN;
     int64_t until = clock_mono_ms () + 30000;
     for (;;) {
-        s_scrape (stack, name, &m);
+        int port = stack_metrics_port (stack, name);
+        assert_true (port > 0);
+        if (scrape_metrics (port, &m) != 0) {
+            if (clock_mono_ms () >= until)
+                fail_msg ("the %s's /metrics did not parse", name);
+            harness_nap_ms (100);
+            continue;
+        }
         value = scrape_value (&m, series);
         if (value >= want || clock_mono_ms () >= until)
             break;
