@@ -133,16 +133,9 @@ proto_reply_encode (const proto_reply_t *reply, msgpack_sbuffer *out)
     size_t start = out->size;
     msgpack_packer pk;
     msgpack_packer_init (&pk, out, msgpack_sbuffer_write);
-    int rc = msgpack_pack_map (&pk, entries);
-    rc |= wire_pack_key (&pk, PROTO_KEY_V);
-    rc |= msgpack_pack_uint8 (&pk, PROTO_VERSION);
-    rc |= wire_pack_key (&pk, PROTO_KEY_OP);
-    rc |= reply->op == PROTO_OP_NONE ? msgpack_pack_nil (&pk)
-                                     : wire_pack_cstr (&pk, proto_op_name (reply->op));
-    rc |= wire_pack_key (&pk, PROTO_KEY_RID);
-    rc |= msgpack_pack_uint64 (&pk, reply->rid);
-    rc |= wire_pack_key (&pk, PROTO_KEY_STATUS);
-    rc |= wire_pack_cstr (&pk, proto_status_name (reply->status));
+    int rc =
+        wire_pack_head (&pk, entries, reply->op == PROTO_OP_NONE ? NULL : proto_op_name (reply->op),
+                        reply->rid, proto_status_name (reply->status));
     if (ok) {
         rc |= s_pack_body (&pk, reply);
         if (reply->has_store_id) {

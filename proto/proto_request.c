@@ -260,13 +260,7 @@ proto_request_encode (const proto_request_t *req, msgpack_sbuffer *out)
     for (size_t i = 0; i < S_FIELD_COUNT; i++)
         if (req->has & s_fields[i].bit)
             entries++;
-    int rc = msgpack_pack_map (&pk, entries);
-    rc |= wire_pack_key (&pk, PROTO_KEY_V);
-    rc |= msgpack_pack_uint8 (&pk, PROTO_VERSION);
-    rc |= wire_pack_key (&pk, PROTO_KEY_OP);
-    rc |= wire_pack_cstr (&pk, proto_op_name (req->op));
-    rc |= wire_pack_key (&pk, PROTO_KEY_RID);
-    rc |= msgpack_pack_uint64 (&pk, req->rid);
+    int rc = wire_pack_head (&pk, entries, proto_op_name (req->op), req->rid, NULL);
     proto_request_t copy = *req; /* s_slot wants a mutable request */
     for (size_t i = 0; i < S_FIELD_COUNT; i++) {
         const s_field_t *f = &s_fields[i];

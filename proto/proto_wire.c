@@ -765,3 +765,32 @@ wire_pack_event (msgpack_packer *pk, const proto_event_t *ev)
     assert ((size_t)(p - buf) <= sizeof buf);
     return pk->callback (pk->data, (const char *)buf, (size_t)(p - buf)) == 0 ? 0 : -1;
 }
+
+/* ---- The common head of requests and replies ---------------------------- */
+
+int
+wire_pack_head (msgpack_packer *pk, uint32_t entries, const char *op, uint64_t rid,
+                const char *status)
+{
+    /* map32 + "v" 1 + "op" nil/str + "rid" uint64 + "status" str: the
+       names are the protocol's own, all under 32 bytes. */
+    uint8_t buf[128], *p = buf;
+    if (entries < 16)
+        *p++ = (uint8_t)(0x80 | entries);
+    else if (entries < 65536)
+        p = s_put_be (p, 0xde, entries, 2);
+    else
+        p = s_put_be (p, 0xdf, entries, 4);
+    p = s_put_key (p, PROTO_KEY_V);
+    p = s_put_uint (p, PROTO_VERSION);
+    p = s_put_key (p, PROTO_KEY_OP);
+    p = s_put_text (p, op ? (proto_str_t){ op, strlen (op) } : PROTO_STR_NONE);
+    p = s_put_key (p, PROTO_KEY_RID);
+    p = s_put_uint (p, rid);
+    if (status) {
+        p = s_put_key (p, PROTO_KEY_STATUS);
+        p = s_put_text (p, (proto_str_t){ status, strlen (status) });
+    }
+    assert ((size_t)(p - buf) <= sizeof buf);
+    return pk->callback (pk->data, (const char *)buf, (size_t)(p - buf)) == 0 ? 0 : -1;
+}

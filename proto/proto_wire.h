@@ -117,6 +117,12 @@ int wire_pack_key (msgpack_packer *pk, proto_key_t key);
 int wire_pack_cstr (msgpack_packer *pk, const char *text);
 int wire_pack_str (msgpack_packer *pk, proto_str_t s); /* nil when s.ptr is NULL */
 int wire_pack_uuid (msgpack_packer *pk, const uint8_t id[16]);
+/* The map header and the members every request (v, op, rid: status
+   NULL) or reply (and status) starts with, packed by hand in one write;
+   op NULL packs nil. Names are the protocol's own (< 32 bytes). */
+int wire_pack_head (msgpack_packer *pk, uint32_t entries, const char *op, uint64_t rid,
+                    const char *status);
+
 /* An event map; ordinary-sized events are packed by hand in one write
    (the bytes msgpack-c would produce), bigger ones as _generic does. */
 int wire_pack_event (msgpack_packer *pk, const proto_event_t *ev);

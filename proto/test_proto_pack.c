@@ -3,7 +3,8 @@
  * msgpack-c's own packing of it (wire_pack_event_generic), byte for byte:
  * strings at every header boundary (fixstr, str8, str16), absent strings
  * (nil), integers at every width boundary of both signs, with and without
- * a request id, and events too big for the fast path.
+ * a request id, and events too big for the fast path; and the common head
+ * of requests and replies (wire_pack_head) the same way.
  */
 #include "proto_wire.h"
 #include "test_proto.h"
@@ -95,12 +96,63 @@ test_pack_event_matches_msgpack_c_at_every_integer_width (void **state)
     s_assert_same (&ev);
 }
 
+/* msgpack-c's own packing of the common head, call by call: what
+   wire_pack_head replaced in the request and reply encoders. */
+static void
+s_head_generic (msgpack_packer *pk, uint32_t entries, const char *op, uint64_t rid,
+                const char *status)
+{
+    msgpack_pack_map (pk, entries);
+    wire_pack_key (pk, PROTO_KEY_V);
+    msgpack_pack_uint8 (pk, PROTO_VERSION);
+    wire_pack_key (pk, PROTO_KEY_OP);
+    if (op)
+        wire_pack_cstr (pk, op);
+    else
+        msgpack_pack_nil (pk);
+    wire_pack_key (pk, PROTO_KEY_RID);
+    msgpack_pack_uint64 (pk, rid);
+    if (status) {
+        wire_pack_key (pk, PROTO_KEY_STATUS);
+        wire_pack_cstr (pk, status);
+    }
+}
+
+static void
+test_pack_head_matches_msgpack_c (void **state)
+{
+    const uint32_t entries[] = { 3, 4, 15, 16, 65535, 65536 };
+    const char *ops[] = { NULL, "ping", "feed_read" };
+    const char *statuses[] = { NULL, "ok", "feed_full" };
+    const uint64_t rids[] = { 0,     127,   128,           255,           256,
+                              65535, 65536, 4294967295ull, 4294967296ull, UINT64_MAX };
+    for (size_t e = 0; e < sizeof entries / sizeof entries[0]; e++)
+        for (size_t o = 0; o < 3; o++)
+            for (size_t s = 0; s < 3; s++)
+                for (size_t r = 0; r < sizeof rids / sizeof rids[0]; r++) {
+                    msgpack_sbuffer fast, generic;
+                    msgpack_sbuffer_init (&fast);
+                    msgpack_sbuffer_init (&generic);
+                    msgpack_packer pf, pg;
+                    msgpack_packer_init (&pf, &fast, msgpack_sbuffer_write);
+                    msgpack_packer_init (&pg, &generic, msgpack_sbuffer_write);
+                    assert_int_equal (
+                        wire_pack_head (&pf, entries[e], ops[o], rids[r], statuses[s]), 0);
+                    s_head_generic (&pg, entries[e], ops[o], rids[r], statuses[s]);
+                    assert_int_equal (fast.size, generic.size);
+                    assert_memory_equal (fast.data, generic.data, fast.size);
+                    msgpack_sbuffer_destroy (&fast);
+                    msgpack_sbuffer_destroy (&generic);
+                }
+}
+
 int
 test_proto_pack_run (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_pack_event_matches_msgpack_c_at_every_string_boundary),
         cmocka_unit_test (test_pack_event_matches_msgpack_c_at_every_integer_width),
+        cmocka_unit_test (test_pack_head_matches_msgpack_c),
     };
     return cmocka_run_group_tests_name ("proto_pack", tests, NULL, NULL);
 }
