@@ -18,22 +18,40 @@
 
 #include <cmocka.h>
 
+/* Two buffers with their packers: the hand-packed side and msgpack-c's. */
+typedef struct {
+    msgpack_sbuffer fast, generic;
+    msgpack_packer pf, pg;
+} pair_t;
+
+static void
+s_pair_init (pair_t *pair)
+{
+    msgpack_sbuffer_init (&pair->fast);
+    msgpack_sbuffer_init (&pair->generic);
+    msgpack_packer_init (&pair->pf, &pair->fast, msgpack_sbuffer_write);
+    msgpack_packer_init (&pair->pg, &pair->generic, msgpack_sbuffer_write);
+}
+
+/* Checks both sides hold the same bytes, and frees them. */
+static void
+s_pair_check (pair_t *pair)
+{
+    assert_int_equal (pair->fast.size, pair->generic.size);
+    assert_memory_equal (pair->fast.data, pair->generic.data, pair->fast.size);
+    msgpack_sbuffer_destroy (&pair->fast);
+    msgpack_sbuffer_destroy (&pair->generic);
+}
+
 /* Packs ev both ways and checks the bytes are the same. */
 static void
 s_assert_same (const proto_event_t *ev)
 {
-    msgpack_sbuffer fast, generic;
-    msgpack_sbuffer_init (&fast);
-    msgpack_sbuffer_init (&generic);
-    msgpack_packer pf, pg;
-    msgpack_packer_init (&pf, &fast, msgpack_sbuffer_write);
-    msgpack_packer_init (&pg, &generic, msgpack_sbuffer_write);
-    assert_int_equal (wire_pack_event (&pf, ev), 0);
-    assert_int_equal (wire_pack_event_generic (&pg, ev), 0);
-    assert_int_equal (fast.size, generic.size);
-    assert_memory_equal (fast.data, generic.data, fast.size);
-    msgpack_sbuffer_destroy (&fast);
-    msgpack_sbuffer_destroy (&generic);
+    pair_t pair;
+    s_pair_init (&pair);
+    assert_int_equal (wire_pack_event (&pair.pf, ev), 0);
+    assert_int_equal (wire_pack_event_generic (&pair.pg, ev), 0);
+    s_pair_check (&pair);
 }
 
 static void
@@ -130,19 +148,12 @@ test_pack_head_matches_msgpack_c (void **state)
         for (size_t o = 0; o < 3; o++)
             for (size_t s = 0; s < 3; s++)
                 for (size_t r = 0; r < sizeof rids / sizeof rids[0]; r++) {
-                    msgpack_sbuffer fast, generic;
-                    msgpack_sbuffer_init (&fast);
-                    msgpack_sbuffer_init (&generic);
-                    msgpack_packer pf, pg;
-                    msgpack_packer_init (&pf, &fast, msgpack_sbuffer_write);
-                    msgpack_packer_init (&pg, &generic, msgpack_sbuffer_write);
+                    pair_t pair;
+                    s_pair_init (&pair);
                     assert_int_equal (
-                        wire_pack_head (&pf, entries[e], ops[o], rids[r], statuses[s]), 0);
-                    s_head_generic (&pg, entries[e], ops[o], rids[r], statuses[s]);
-                    assert_int_equal (fast.size, generic.size);
-                    assert_memory_equal (fast.data, generic.data, fast.size);
-                    msgpack_sbuffer_destroy (&fast);
-                    msgpack_sbuffer_destroy (&generic);
+                        wire_pack_head (&pair.pf, entries[e], ops[o], rids[r], statuses[s]), 0);
+                    s_head_generic (&pair.pg, entries[e], ops[o], rids[r], statuses[s]);
+                    s_pair_check (&pair);
                 }
 }
 
