@@ -21,7 +21,10 @@
 #       permissions, and Herald's topology (exchanges, queues, bindings, the
 #       same arguments as amqp/broker.c declares: herald.notifications bounded
 #       at $HERALD_QUEUE_MAX messages, default 100000, 0 = unbounded, as the
-#       services' --queue-max must say too). Mode 0444: hashes only, and
+#       services' --queue-max must say too; with HERALD_QUEUE_TYPE=quorum both
+#       queues are quorum queues and herald.notifications has
+#       x-delivery-limit $HERALD_DELIVERY_LIMIT, default 20, as the services'
+#       --queue-type and --delivery-limit must say). Mode 0444: hashes only, and
 #       the broker may run as another user; DIR's own mode guards it.
 #
 # Why the topology is in the definitions: RabbitMQ asks for read permission
@@ -62,9 +65,31 @@ if ! [[ "$queue_max" =~ ^[0-9]{1,9}$ ]] || [ "$((10#$queue_max))" -gt 100000000 
     exit 2
 fi
 queue_max=$((10#$queue_max))
-notifications_args='{"x-dead-letter-exchange": "herald.dead"}'
+queue_type=${HERALD_QUEUE_TYPE:-classic}
+delivery_limit=${HERALD_DELIVERY_LIMIT:-20}
+case "$queue_type" in
+classic | quorum) ;;
+*)
+    echo "broker-users.sh: HERALD_QUEUE_TYPE must be classic or quorum, not '$queue_type'" >&2
+    exit 2
+    ;;
+esac
+if ! [[ "$delivery_limit" =~ ^[0-9]{1,7}$ ]] || [ "$((10#$delivery_limit))" -lt 1 ] ||
+    [ "$((10#$delivery_limit))" -gt 1000000 ]; then
+    echo "broker-users.sh: HERALD_DELIVERY_LIMIT must be 1..1000000, not '$delivery_limit'" >&2
+    exit 2
+fi
+# The same arguments, in the same cases, as amqp/broker.c declares.
+notifications_args='"x-dead-letter-exchange": "herald.dead"'
 [ "$queue_max" -eq 0 ] ||
-    notifications_args="{\"x-dead-letter-exchange\": \"herald.dead\", \"x-max-length\": $queue_max, \"x-overflow\": \"reject-publish\"}"
+    notifications_args+=", \"x-max-length\": $queue_max, \"x-overflow\": \"reject-publish\""
+dead_args=""
+if [ "$queue_type" = quorum ]; then
+    notifications_args+=", \"x-delivery-limit\": $((10#$delivery_limit)), \"x-queue-type\": \"quorum\""
+    dead_args='"x-queue-type": "quorum"'
+fi
+notifications_args="{$notifications_args}"
+dead_args="{$dead_args}"
 [ -n "$dir" ] || usage
 mkdir -p "$dir"
 if [ -n "$notifier_owner$worker_owner" ]; then chmod 0711 "$dir"; else chmod 0700 "$dir"; fi
@@ -149,7 +174,7 @@ rm -f "$tmp"
     {"name": "herald.notifications", "vhost": "/", "durable": true, "auto_delete": false,
      "arguments": $notifications_args},
     {"name": "herald.notifications.dead", "vhost": "/", "durable": true, "auto_delete": false,
-     "arguments": {}}
+     "arguments": $dead_args}
   ],
   "bindings": [
     {"source": "herald.events", "vhost": "/", "destination": "herald.notifications",
