@@ -347,10 +347,15 @@ harness_cluster_start (harness_cluster_t *self, int n)
 {
     memset (self, 0, sizeof *self);
     if (n < 1 || n > HARNESS_CLUSTER_MAX
-        || snprintf (self->dir, sizeof self->dir, "%s/cluster", harness_tmpdir ())
+        || snprintf (self->dir, sizeof self->dir, "%s/cluster-XXXXXX", harness_tmpdir ())
                >= (int)sizeof self->dir - 8)
         return -1;
-    mkdir (self->dir, 0777);
+    /* A directory of its own every time: the tmpdir is named by PID, and a
+       PID reused by a later run found a kept "cluster" of an earlier one
+       ("already holds a cluster"). */
+    if (!mkdtemp (self->dir))
+        return -1;
+    chmod (self->dir, 0755); /* as mkdir under the usual umask made it */
     self->n = n;
     char ports[64] = "";
     size_t used = 0;

@@ -60,6 +60,8 @@ static int
 s_group_teardown (void **state)
 {
     cluster_fixture_t *fixture = *state;
+    if (!fixture)
+        return 0; /* the setup failed and cleaned up after itself */
     stack_fini (&fixture->stack);
     harness_cluster_stop (&fixture->cluster);
     return 0;
