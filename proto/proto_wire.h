@@ -23,8 +23,10 @@
 #define WIRE_DEPTH_REPLY 4
 #define WIRE_DEPTH_LIMIT 4
 
-/* Key name, for encoders and error messages. */
+/* Key name, for encoders and error messages ("" for no key), and its
+   length. */
 const char *wire_key_name (proto_key_t key);
+size_t wire_key_len (proto_key_t key);
 
 /* Records a failure in err (message printf-style, field = the key's name
    unless key is PROTO_KEY_COUNT_) and returns code. */
