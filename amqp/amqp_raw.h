@@ -27,6 +27,21 @@ amqp_connection_state_t broker_conn (broker_t *self);
 int broker_declare_topology (amqp_connection_state_t conn, amqp_channel_t channel,
                              const broker_queue_args_t *q);
 
+/* The arguments herald.notifications is declared with as q says, the
+   dead-letter exchange being dead_exchange (borrowed, as is every value
+   filled in): x-dead-letter-exchange, x-max-length and x-overflow
+   reject-publish when q->max > 0, x-delivery-limit for a quorum queue;
+   x-queue-type is broker_queue_type_argument's. Returns how many entries
+   were filled. The tests' bench ceiling declares its own queue with these
+   too, so the bare broker is measured on the queue Herald uses. */
+#define BROKER_QUEUE_ARGUMENTS_MAX 4
+int broker_queue_arguments (const broker_queue_args_t *q, const char *dead_exchange,
+                            amqp_table_entry_t entries[BROKER_QUEUE_ARGUMENTS_MAX]);
+/* Appends x-queue-type quorum at entries[n] for a quorum queue (a classic
+   queue is declared without it); entries must have room for one more.
+   Returns the new count. */
+int broker_queue_type_argument (const broker_queue_args_t *q, amqp_table_entry_t *entries, int n);
+
 /* Turns an RPC reply into 0 (normal) or -1, logging what failed as
    "<what>: <reason>". */
 int broker_rpc_check (amqp_rpc_reply_t reply, const char *what);

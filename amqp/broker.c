@@ -217,11 +217,37 @@ s_explain_mismatch (const char *name, const amqp_channel_close_t *m, const broke
     return -1;
 }
 
-/* Declares queue name (durable) with the n entries of args, plus
-   x-queue-type quorum when q asks for it. 0, -1 or BROKER_CONFLICT, logged. */
-static int
-s_declare_queue (amqp_connection_state_t conn, amqp_channel_t channel, const char *name,
-                 amqp_table_entry_t *entries, int n, const broker_queue_args_t *q)
+int
+broker_queue_arguments (const broker_queue_args_t *q, const char *dead_exchange,
+                        amqp_table_entry_t entries[BROKER_QUEUE_ARGUMENTS_MAX])
+{
+    assert (q && dead_exchange);
+    entries[0].key = amqp_cstring_bytes ("x-dead-letter-exchange");
+    entries[0].value.kind = AMQP_FIELD_KIND_UTF8;
+    entries[0].value.value.bytes = amqp_cstring_bytes (dead_exchange);
+    int n = 1;
+    if (q->max > 0) {
+        /* reject-publish: a full queue nacks the publish (confirms on) and
+           keeps what it holds. The default, drop-head, would silently drop
+           the oldest notification, and dead-lettering it would only move the
+           backlog to an unbounded queue. */
+        entries[n].key = amqp_cstring_bytes ("x-max-length");
+        entries[n].value.kind = AMQP_FIELD_KIND_I64;
+        entries[n++].value.value.i64 = q->max;
+        entries[n].key = amqp_cstring_bytes ("x-overflow");
+        entries[n].value.kind = AMQP_FIELD_KIND_UTF8;
+        entries[n++].value.value.bytes = amqp_cstring_bytes ("reject-publish");
+    }
+    if (q->type == BROKER_QUEUE_QUORUM) {
+        entries[n].key = amqp_cstring_bytes ("x-delivery-limit");
+        entries[n].value.kind = AMQP_FIELD_KIND_I64;
+        entries[n++].value.value.i64 = q->delivery_limit;
+    }
+    return n;
+}
+
+int
+broker_queue_type_argument (const broker_queue_args_t *q, amqp_table_entry_t *entries, int n)
 {
     /* A classic queue is declared without x-queue-type, as every Herald
        before quorum queues did: naming it would make a queue those made
@@ -232,6 +258,16 @@ s_declare_queue (amqp_connection_state_t conn, amqp_channel_t channel, const cha
         entries[n].value.value.bytes = amqp_cstring_bytes ("quorum");
         n++;
     }
+    return n;
+}
+
+/* Declares queue name (durable) with the n entries of args, plus
+   x-queue-type quorum when q asks for it. 0, -1 or BROKER_CONFLICT, logged. */
+static int
+s_declare_queue (amqp_connection_state_t conn, amqp_channel_t channel, const char *name,
+                 amqp_table_entry_t *entries, int n, const broker_queue_args_t *q)
+{
+    n = broker_queue_type_argument (q, entries, n);
     amqp_table_t args = { n, entries };
     amqp_queue_declare (conn, channel, amqp_cstring_bytes (name), 0, 1, 0, 0, args);
     amqp_rpc_reply_t reply = amqp_get_rpc_reply (conn);
@@ -260,28 +296,8 @@ broker_declare_topology (amqp_connection_state_t conn, amqp_channel_t channel,
     /* Both services must pass exactly these arguments, or the second declare
        fails with PRECONDITION_FAILED: that is why they live here only. The
        work queue first, so a conflict is reported on the queue people know. */
-    amqp_table_entry_t entries[5];
-    entries[0].key = amqp_cstring_bytes ("x-dead-letter-exchange");
-    entries[0].value.kind = AMQP_FIELD_KIND_UTF8;
-    entries[0].value.value.bytes = amqp_cstring_bytes (BROKER_DEAD_EXCHANGE);
-    int n = 1;
-    if (q->max > 0) {
-        /* reject-publish: a full queue nacks the publish (confirms on) and
-           keeps what it holds. The default, drop-head, would silently drop
-           the oldest notification, and dead-lettering it would only move the
-           backlog to an unbounded queue. */
-        entries[n].key = amqp_cstring_bytes ("x-max-length");
-        entries[n].value.kind = AMQP_FIELD_KIND_I64;
-        entries[n++].value.value.i64 = q->max;
-        entries[n].key = amqp_cstring_bytes ("x-overflow");
-        entries[n].value.kind = AMQP_FIELD_KIND_UTF8;
-        entries[n++].value.value.bytes = amqp_cstring_bytes ("reject-publish");
-    }
-    if (q->type == BROKER_QUEUE_QUORUM) {
-        entries[n].key = amqp_cstring_bytes ("x-delivery-limit");
-        entries[n].value.kind = AMQP_FIELD_KIND_I64;
-        entries[n++].value.value.i64 = q->delivery_limit;
-    }
+    amqp_table_entry_t entries[BROKER_QUEUE_ARGUMENTS_MAX + 1]; /* + x-queue-type */
+    int n = broker_queue_arguments (q, BROKER_DEAD_EXCHANGE, entries);
     int rc = s_declare_queue (conn, channel, BROKER_QUEUE, entries, n, q);
     if (rc != 0)
         return rc;

@@ -21,27 +21,23 @@
  * A summary closes the run: each figure against issue 15's targets, as
  * PASS or MISS (printed, never asserted: this is a benchmark, not a test).
  *
- * "Processed" is observed on the store's live PUB stream (an observer, which
- * is what it is for): the moment the store applies the worker's PUT
- * {"status":"processed"} is the moment the event is processed, stamped in a
- * subscriber thread. PUB may drop under load, so every run also checks the
- * count through the API and the workers' lines, and says how many latencies
- * were measured. Every wait is bounded, so the program always ends by itself.
+ * "Processed" is observed on the store's live PUB stream (processed_watch.h):
+ * the moment the store applies the worker's PUT {"status":"processed"} is
+ * the moment the event is processed. PUB may drop under load, so every run
+ * also checks the count through the API and the workers' lines, and says
+ * how many latencies were measured. Every wait is bounded, so the program always ends by itself.
  */
 #include "broker.h"
 #include "broker_ceiling.h"
 #include "notification_sample.h"
 #include "poster.h"
-#include "proto.h"
+#include "processed_watch.h"
 #include "stack.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <zmq.h>
 
 #define USAGE                                                                                      \
     "usage: bench_e2e [events=20000] [rate=500] [seconds=10] [posters=2] [connections=16]\n"       \
@@ -51,7 +47,6 @@
     "  posters      client threads POSTing (at most %d)\n"                                         \
     "  connections  keep-alive connections in flight per poster thread (at most %d)\n"
 
-#define POSTERS_MAX 16
 #define CEILING_ROUNDS 3 /* before, between and after the throughput runs */
 /* The bare publisher and consumer run with the defaults of the services they
    stand for: herald-notifier's --window and herald-worker's --prefetch. */
@@ -80,114 +75,11 @@ typedef struct {
     bool ok;      /* every posted event processed, and printed by a worker */
 } s_figures_t;
 
-static atomic_int s_seen;  /* bench events seen processed */
-static atomic_bool s_warm; /* the warm-up event was seen processed */
-static atomic_bool s_sub_stop;
-static int64_t *s_done_us; /* per event number, 0 = not yet */
-static int s_total;
-
-/* Stamps each "bench <k>" event when the store publishes it processed.
-   Runs until s_sub_stop; owns its ZeroMQ context and socket. */
-static void *
-s_sub_thread (void *arg)
-{
-    e2e_stack_t *stack = arg;
-    void *ctx = zmq_ctx_new ();
-    void *sub = zmq_socket (ctx, ZMQ_SUB);
-    int hwm = 0, linger = 0;
-    zmq_setsockopt (sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    zmq_setsockopt (sub, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt (sub, ZMQ_SUBSCRIBE, "event.updated", 13);
-    char endpoint[64];
-    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", stack->pub_port);
-    zmq_connect (sub, endpoint);
-    proto_limits_t limits = proto_limits_default ();
-    char buf[8192];
-    while (!atomic_load (&s_sub_stop)) {
-        zmq_pollitem_t item = { sub, 0, ZMQ_POLLIN, 0 };
-        if (zmq_poll (&item, 1, 50) <= 0)
-            continue;
-        int more = 0;
-        size_t more_size = sizeof more;
-        int n;
-        do { /* frame 1 topic, frame 2 the notification: keep the last */
-            n = zmq_recv (sub, buf, sizeof buf, ZMQ_DONTWAIT);
-            zmq_getsockopt (sub, ZMQ_RCVMORE, &more, &more_size);
-        } while (more && n >= 0);
-        int64_t now = clock_mono_us ();
-        proto_change_t note;
-        proto_error_t err;
-        if (n < 0 || (size_t)n > sizeof buf
-            || proto_notification_decode (buf, (size_t)n, &limits, &note, &err) != PROTO_DECODE_OK
-            || note.event.status.len != 9 || memcmp (note.event.status.ptr, "processed", 9) != 0)
-            continue;
-        const char *d = note.event.description.ptr;
-        size_t len = note.event.description.len;
-        if (len == 6 && memcmp (d, "warmup", 6) == 0) {
-            atomic_store (&s_warm, true);
-            continue;
-        }
-        if (len < 7 || len > 20 || memcmp (d, "bench ", 6) != 0)
-            continue;
-        char number[16];
-        memcpy (number, d + 6, len - 6);
-        number[len - 6] = '\0';
-        int k = atoi (number);
-        if (k >= 0 && k < s_total && !s_done_us[k]) {
-            s_done_us[k] = now;
-            atomic_fetch_add (&s_seen, 1);
-        }
-    }
-    zmq_close (sub);
-    zmq_ctx_term (ctx);
-    return NULL;
-}
-
 static int
 s_cmp (const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return x < y ? -1 : x > y;
-}
-
-/* POSTs events 0..n-1 from `posters` threads of `connections` each, at
-   rate events/s in all (0 = as fast as they go); sent gets each POST's
-   start. Returns the 201s; *failed the rest, *last_us the last answer. */
-static int
-s_post_all (e2e_stack_t *stack, int n, int rate, int posters, int connections, int64_t *sent,
-            int *failed, int64_t *last_us)
-{
-    char url[128];
-    snprintf (url, sizeof url, "%s/events", stack->gateway_url);
-    poster_t *p[POSTERS_MAX] = { NULL };
-    int64_t deadline = clock_mono_us () + POST_DEADLINE_S * 1000000LL;
-    int created = 0;
-    *failed = 0;
-    *last_us = 0;
-    for (int i = 0; i < posters; i++) {
-        int first = i * (n / posters);
-        poster_config_t c = { .url = url,
-                              .first = first,
-                              .count = i == posters - 1 ? n - first : n / posters,
-                              .rate = rate / posters,
-                              .connections = connections,
-                              .sent_us = sent,
-                              .deadline_us = deadline };
-        p[i] = poster_start (&c);
-        if (!p[i])
-            *failed += c.count;
-    }
-    for (int i = 0; i < posters; i++) {
-        poster_result_t r = { 0 };
-        if (!p[i])
-            continue;
-        poster_join (&p[i], &r);
-        created += r.created;
-        *failed += r.failed;
-        if (r.last_us > *last_us)
-            *last_us = r.last_us;
-    }
-    return created;
 }
 
 /* One measured run of Herald, printed as one line. rate 0 = throughput;
@@ -204,44 +96,34 @@ s_run (e2e_stack_t *stack, int workers, int n, int rate, int posters, int connec
     for (int w = 0; w < workers; w++)
         if (stack_start_worker (stack, w, quiet))
             return f;
-    s_total = n;
     int64_t *sent = calloc ((size_t)n, sizeof *sent);
-    s_done_us = calloc ((size_t)n, sizeof *s_done_us);
     int64_t *lat = calloc ((size_t)n, sizeof *lat);
-    if (!sent || !s_done_us || !lat) {
+    processed_watch_t *watch = processed_watch_start (stack->pub_port, "bench ", n);
+    if (!sent || !lat || !watch) {
         free (sent);
-        free (s_done_us);
         free (lat);
+        processed_watch_stop (&watch);
         return f;
     }
-    atomic_store (&s_seen, 0);
-    atomic_store (&s_warm, false);
-    atomic_store (&s_sub_stop, false);
-    pthread_t sub;
-    pthread_create (&sub, NULL, s_sub_thread, stack);
     /* Warm up: one event through the whole path, seen on the subscriber,
        before the clock starts (also proves the subscription is live). */
     char id[STACK_ID_LEN + 1];
     int64_t warm_deadline = clock_mono_us () + 30 * 1000000LL;
-    while (!atomic_load (&s_warm) && clock_mono_us () < warm_deadline) {
+    while (!processed_watch_warm (watch) && clock_mono_us () < warm_deadline) {
         stack_post (stack, "warmup", "warmup", id);
-        for (int i = 0; i < 100 && !atomic_load (&s_warm); i++)
+        for (int i = 0; i < 100 && !processed_watch_warm (watch); i++)
             harness_nap_ms (10);
     }
     int warm = stack_count_processed (stack);
 
     int64_t t0 = clock_mono_us (), t_posted;
     int failed;
-    int created = s_post_all (stack, n, rate, posters, connections, sent, &failed, &t_posted);
+    int created = poster_post_all (stack->gateway_url, n, rate, posters, connections, sent,
+                                   POST_DEADLINE_S * 1000, &failed, &t_posted);
     if (!t_posted)
         t_posted = clock_mono_us ();
-    int64_t deadline = clock_mono_us () + PROCESSED_WAIT_S * 1000000LL;
-    while (atomic_load (&s_seen) < created && clock_mono_us () < deadline)
-        harness_nap_ms (1);
+    int seen = processed_watch_wait (watch, created, PROCESSED_WAIT_S * 1000);
     int64_t t1 = clock_mono_us ();
-    atomic_store (&s_sub_stop, true);
-    pthread_join (sub, NULL);
-    int seen = atomic_load (&s_seen);
     int processed = stack_wait_processed (stack, created + warm, 30000) - warm;
     int lines = 0;
     for (int w = 0; w < workers; w++)
@@ -249,12 +131,15 @@ s_run (e2e_stack_t *stack, int workers, int n, int rate, int posters, int connec
 
     int m = 0;
     int64_t last = 0;
-    for (int k = 0; k < n; k++)
-        if (s_done_us[k] && sent[k]) {
-            lat[m++] = s_done_us[k] - sent[k];
-            if (s_done_us[k] > last)
-                last = s_done_us[k];
+    for (int k = 0; k < n; k++) {
+        int64_t done = processed_watch_at (watch, k);
+        if (done && sent[k]) {
+            lat[m++] = done - sent[k];
+            if (done > last)
+                last = done;
         }
+    }
+    processed_watch_stop (&watch);
     qsort (lat, (size_t)m, sizeof *lat, s_cmp);
     double secs = (double)((seen == created ? last : t1) - t0) / 1e6;
     double post_secs = (double)(t_posted - t0) / 1e6;
@@ -279,8 +164,6 @@ s_run (e2e_stack_t *stack, int workers, int n, int rate, int posters, int connec
     fflush (stdout);
     free (lat);
     free (sent);
-    free (s_done_us);
-    s_done_us = NULL;
     stack_end (stack);
     return f;
 }
@@ -386,9 +269,10 @@ main (int argc, char *argv[])
     int seconds = argc > 3 ? atoi (argv[3]) : 10;
     int posters = argc > 4 ? atoi (argv[4]) : 2;
     int connections = argc > 5 ? atoi (argv[5]) : 16;
-    if (argc > 6 || n <= 0 || rate <= 0 || seconds <= 0 || posters <= 0 || posters > POSTERS_MAX
-        || connections <= 0 || connections > POSTER_CONNECTIONS_MAX) {
-        fprintf (stderr, USAGE, POSTERS_MAX, POSTER_CONNECTIONS_MAX);
+    if (argc > 6 || n <= 0 || rate <= 0 || seconds <= 0 || posters <= 0
+        || posters > POSTER_THREADS_MAX || connections <= 0
+        || connections > POSTER_CONNECTIONS_MAX) {
+        fprintf (stderr, USAGE, POSTER_THREADS_MAX, POSTER_CONNECTIONS_MAX);
         return 2;
     }
     static e2e_stack_t stack;

@@ -122,20 +122,12 @@ s_declare (const broker_ceiling_config_t *config)
         goto done;
     /* The arguments of broker_declare_topology (amqp/broker.c), under our
        own dead-letter exchange. */
-    amqp_table_entry_t entries[3];
-    entries[0].key = amqp_cstring_bytes ("x-dead-letter-exchange");
-    entries[0].value.kind = AMQP_FIELD_KIND_UTF8;
-    entries[0].value.value.bytes = amqp_cstring_bytes (BROKER_CEILING_DEAD_EXCHANGE);
-    int n_entries = 1;
-    if (config->queue_max > 0) {
-        entries[1].key = amqp_cstring_bytes ("x-max-length");
-        entries[1].value.kind = AMQP_FIELD_KIND_I64;
-        entries[1].value.value.i64 = config->queue_max;
-        entries[2].key = amqp_cstring_bytes ("x-overflow");
-        entries[2].value.kind = AMQP_FIELD_KIND_UTF8;
-        entries[2].value.value.bytes = amqp_cstring_bytes ("reject-publish");
-        n_entries = 3;
-    }
+    broker_queue_args_t q = { .max = config->queue_max,
+                              .type = config->quorum ? BROKER_QUEUE_QUORUM : BROKER_QUEUE_CLASSIC,
+                              .delivery_limit = BROKER_DELIVERY_LIMIT_DEFAULT };
+    amqp_table_entry_t entries[BROKER_QUEUE_ARGUMENTS_MAX + 1];
+    int n_entries = broker_queue_arguments (&q, BROKER_CEILING_DEAD_EXCHANGE, entries);
+    n_entries = broker_queue_type_argument (&q, entries, n_entries);
     amqp_table_t args = { n_entries, entries };
     amqp_queue_declare (conn, CEILING_CHANNEL, amqp_cstring_bytes (BROKER_CEILING_QUEUE), 0, 1, 0,
                         0, args);

@@ -21,7 +21,8 @@
  *     its PUT; here there is no work, which is what makes it a ceiling).
  * The queue is durable and declared with the arguments Herald gives
  * herald.notifications (x-dead-letter-exchange, x-max-length, x-overflow
- * reject-publish; amqp/broker.c) behind a durable topic exchange and the
+ * reject-publish, and for a quorum queue x-queue-type and x-delivery-limit;
+ * amqp/broker.c) behind a durable topic exchange and the
  * event.created key, but under its own names (BROKER_CEILING_EXCHANGE,
  * BROKER_CEILING_QUEUE, BROKER_CEILING_DEAD_EXCHANGE): Herald's queues are
  * never touched, and all three are deleted when the run ends.
@@ -35,6 +36,7 @@
 #ifndef HERALD_BENCH_BROKER_CEILING_H
 #define HERALD_BENCH_BROKER_CEILING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define BROKER_CEILING_EXCHANGE "bench.ceiling"
@@ -55,6 +57,9 @@ typedef struct {
     int prefetch;              /* the consumer's basic.qos, 1..65535 */
     long queue_max;            /* x-max-length with reject-publish; 0 = no bound argument */
     int timeout_ms;            /* bound on the whole run, connections included */
+    bool quorum;               /* a quorum queue (x-queue-type quorum, x-delivery-limit as
+                                  herald-notifier's default), replicated on every node of a
+                                  cluster, as --queue-type quorum declares herald.notifications */
 } broker_ceiling_config_t;
 
 typedef struct {

@@ -165,3 +165,41 @@ poster_join (poster_t **self_p, poster_result_t *out)
     free (self);
     *self_p = NULL;
 }
+
+int
+poster_post_all (const char *gateway_url, int n, int rate, int posters, int connections,
+                 int64_t *sent_us, int deadline_ms, int *failed, int64_t *last_us)
+{
+    assert (posters > 0 && posters <= POSTER_THREADS_MAX);
+    char url[128];
+    snprintf (url, sizeof url, "%s/events", gateway_url);
+    poster_t *p[POSTER_THREADS_MAX] = { NULL };
+    int64_t deadline = clock_mono_us () + (int64_t)deadline_ms * 1000;
+    int created = 0;
+    *failed = 0;
+    *last_us = 0;
+    for (int i = 0; i < posters; i++) {
+        int first = i * (n / posters);
+        poster_config_t c = { .url = url,
+                              .first = first,
+                              .count = i == posters - 1 ? n - first : n / posters,
+                              .rate = rate / posters,
+                              .connections = connections,
+                              .sent_us = sent_us,
+                              .deadline_us = deadline };
+        p[i] = poster_start (&c);
+        if (!p[i])
+            *failed += c.count;
+    }
+    for (int i = 0; i < posters; i++) {
+        poster_result_t r = { 0 };
+        if (!p[i])
+            continue;
+        poster_join (&p[i], &r);
+        created += r.created;
+        *failed += r.failed;
+        if (r.last_us > *last_us)
+            *last_us = r.last_us;
+    }
+    return created;
+}

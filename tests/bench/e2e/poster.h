@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #define POSTER_CONNECTIONS_MAX 256
+#define POSTER_THREADS_MAX 16           /* posters of one poster_post_all */
 #define POSTER_REQUEST_TIMEOUT_MS 10000 /* one POST, connect included */
 
 typedef struct {
@@ -47,5 +48,14 @@ poster_t *poster_start (const poster_config_t *config);
 /* Waits for the thread (it stops by itself at the deadline at the latest),
    fills *out and frees the poster; *self_p becomes NULL. No-op on NULL. */
 void poster_join (poster_t **self_p, poster_result_t *out);
+
+/* POSTs events 0..n-1 to gateway_url's /events from `posters` threads
+   (1..POSTER_THREADS_MAX) of `connections` each, at rate events/s in all
+   (0 = as fast as they go), giving up after deadline_ms; sent_us (n slots)
+   gets each POST's start. Blocks until every poster is done. Returns the
+   201s; *failed gets the rest, *last_us the last answer's time (0 if
+   none). */
+int poster_post_all (const char *gateway_url, int n, int rate, int posters, int connections,
+                     int64_t *sent_us, int deadline_ms, int *failed, int64_t *last_us);
 
 #endif
