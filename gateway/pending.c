@@ -12,6 +12,7 @@ typedef struct {
     uint64_t rid;
     void *item;
     int64_t deadline_ms;
+    uint32_t link; /* the store connection the request went out on */
 } s_slot_t;
 
 struct _pending_t {
@@ -76,24 +77,35 @@ pending_reserve (pending_t *self)
 void
 pending_commit (pending_t *self, uint64_t rid, void *item, int64_t deadline_ms)
 {
+    pending_commit_on (self, rid, item, deadline_ms, 0);
+}
+
+void
+pending_commit_on (pending_t *self, uint64_t rid, void *item, int64_t deadline_ms, uint32_t link)
+{
     assert (self);
     assert (rid == self->next && item);
     s_slot_t *slot = s_slot (self, rid);
     assert (slot->item == NULL);
-    *slot = (s_slot_t){ rid, item, deadline_ms };
+    *slot = (s_slot_t){ rid, item, deadline_ms, link };
     self->next++;
     self->size++;
 }
 
-void *
-pending_take (pending_t *self, uint64_t rid)
+/* The live slot of rid, or NULL. */
+static s_slot_t *
+s_live (pending_t *self, uint64_t rid)
 {
-    assert (self);
     if (rid < self->oldest || rid >= self->next)
         return NULL;
     s_slot_t *slot = s_slot (self, rid);
-    if (slot->rid != rid || slot->item == NULL)
-        return NULL;
+    return slot->rid == rid && slot->item ? slot : NULL;
+}
+
+/* Empties a live slot; its item. */
+static void *
+s_take (pending_t *self, s_slot_t *slot)
+{
     void *item = slot->item;
     slot->item = NULL;
     self->size--;
@@ -101,7 +113,29 @@ pending_take (pending_t *self, uint64_t rid)
 }
 
 void *
+pending_take (pending_t *self, uint64_t rid)
+{
+    assert (self);
+    s_slot_t *slot = s_live (self, rid);
+    return slot ? s_take (self, slot) : NULL;
+}
+
+void *
+pending_take_on (pending_t *self, uint64_t rid, uint32_t link)
+{
+    assert (self);
+    s_slot_t *slot = s_live (self, rid);
+    return slot && slot->link == link ? s_take (self, slot) : NULL;
+}
+
+void *
 pending_expire (pending_t *self, int64_t now_ms)
+{
+    return pending_expire_on (self, now_ms, NULL);
+}
+
+void *
+pending_expire_on (pending_t *self, int64_t now_ms, uint32_t *link)
 {
     assert (self);
     s_advance (self);
@@ -110,7 +144,9 @@ pending_expire (pending_t *self, int64_t now_ms)
     s_slot_t *slot = s_slot (self, self->oldest);
     if (slot->deadline_ms > now_ms)
         return NULL;
-    return pending_take (self, self->oldest);
+    if (link)
+        *link = slot->link;
+    return s_take (self, slot);
 }
 
 int64_t

@@ -10,6 +10,12 @@
  * pending_reserve refuses and the gateway answers 503. A reply whose rid
  * is not in the table (its request already answered 504) is simply not
  * found: late replies are discarded, never matched to the wrong request.
+ *
+ * With several store shards (shards.h) one table serves them all, so rids
+ * are unique across shards; each entry also keeps the link (the store
+ * connection) it went out on, and a reply is taken only by the link it
+ * was sent on (pending_take_on): a reply can never complete a request
+ * that another shard was asked.
  */
 #ifndef HERALD_PENDING_H
 #define HERALD_PENDING_H
@@ -31,12 +37,25 @@ uint64_t pending_reserve (pending_t *self);
    pending_reserve just returned. */
 void pending_commit (pending_t *self, uint64_t rid, void *item, int64_t deadline_ms);
 
+/* pending_commit, remembering the link (store connection) it was sent on. */
+void pending_commit_on (pending_t *self, uint64_t rid, void *item, int64_t deadline_ms,
+                        uint32_t link);
+
 /* Removes and returns the item waiting on rid; NULL when none is. */
 void *pending_take (pending_t *self, uint64_t rid);
+
+/* Removes and returns the item waiting on rid if it was sent on link; NULL
+   (and the table unchanged) when none is, or it went out on another
+   link. */
+void *pending_take_on (pending_t *self, uint64_t rid, uint32_t link);
 
 /* Removes and returns the oldest item whose deadline is <= now_ms; NULL
    when none has expired. Call until NULL. */
 void *pending_expire (pending_t *self, int64_t now_ms);
+
+/* pending_expire, also telling the link the item was sent on (link may be
+   NULL). */
+void *pending_expire_on (pending_t *self, int64_t now_ms, uint32_t *link);
 
 /* The earliest deadline, or -1 when nothing is pending. */
 int64_t pending_next_deadline (pending_t *self);

@@ -93,6 +93,27 @@ test_pending_reuses_slots_without_confusing_rids (void **state)
     pending_destroy (&p);
 }
 
+static void
+test_pending_takes_a_reply_only_from_the_link_it_was_sent_on (void **state)
+{
+    pending_t *p = pending_new (8);
+    int a, b;
+    uint64_t ra = pending_reserve (p);
+    pending_commit_on (p, ra, &a, 100, 7);
+    uint64_t rb = pending_reserve (p);
+    pending_commit_on (p, rb, &b, 200, 9);
+    /* A reply with a's rid from link 9 is not a's: a stays pending. */
+    assert_null (pending_take_on (p, ra, 9));
+    assert_int_equal (pending_size (p), 2);
+    assert_ptr_equal (pending_take_on (p, ra, 7), &a);
+    uint32_t link = 0;
+    assert_null (pending_expire_on (p, 199, &link));
+    assert_ptr_equal (pending_expire_on (p, 200, &link), &b);
+    assert_int_equal (link, 9);
+    assert_int_equal (pending_size (p), 0);
+    pending_destroy (&p);
+}
+
 int
 main (void)
 {
@@ -101,6 +122,7 @@ main (void)
         cmocka_unit_test (test_pending_refuses_past_capacity_until_a_slot_frees),
         cmocka_unit_test (test_pending_expires_oldest_first_and_discards_late_replies),
         cmocka_unit_test (test_pending_reuses_slots_without_confusing_rids),
+        cmocka_unit_test (test_pending_takes_a_reply_only_from_the_link_it_was_sent_on),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
