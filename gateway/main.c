@@ -4,7 +4,9 @@
  * each binds the same address with SO_REUSEPORT). On SIGINT/SIGTERM
  * (common/stop.h) every loop stops accepting, answers what is in flight and
  * returns; main joins them.
- * SIGHUP reloads the API tokens file (auth.h).
+ * SIGHUP reloads the API tokens file (auth.h). With --shard-map each loop
+ * routes to the store shards itself (backend.h) and reloads the map file
+ * when a shard says it is stale; without it there is one store.
  */
 #include "auth.h"
 #include "check.h"
@@ -13,6 +15,7 @@
 #include "metrics.h"
 #include "options.h"
 #include "server.h"
+#include "shard_map.h"
 #include "stop.h"
 
 #include <errno.h>
@@ -32,6 +35,10 @@ static option_t s_options[] = {
               "HTTP listen address (several gateways may share it: SO_REUSEPORT)"),
     OPTION_SC ("store-endpoint", "HERALD_STORE_ENDPOINT", "tcp://127.0.0.1:5555", "EP",
                "store request endpoint", options_check_endpoint),
+    OPTION_S ("shard-map", "HERALD_SHARD_MAP", NULL, "FILE",
+              "a shard map (proto/PROTOCOL.md §9): route each request to the store shard that "
+              "owns it, reloading the file when a shard answers `moved`; unset = one store at "
+              "--store-endpoint"),
     OPTION_S ("curve-key", "HERALD_CURVE_KEY", NULL, "FILE",
               "this gateway's CURVE secret certificate (herald-keygen), for a store with keys"),
     OPTION_S ("store-public-key", "HERALD_STORE_PUBLIC_KEY", NULL, "FILE",
@@ -97,6 +104,7 @@ main (int argc, char *argv[])
     server_config_t config = {
         .listen = listen,
         .store_endpoint = options_get (&opts, "store-endpoint")->str,
+        .shard_map = options_get (&opts, "shard-map")->str,
         .timeout_ms = (int)options_get (&opts, "timeout-ms")->num,
         .max_body = (size_t)options_get (&opts, "max-body")->num,
         .max_connections =
@@ -110,8 +118,21 @@ main (int argc, char *argv[])
     };
     if (proto_limits_from_env (&config.limits) != 0)
         return 2;
-    curve_client_t curve;
     char err[512];
+    char stores[64] = "";
+    if (config.shard_map) {
+        /* Read here first so that a broken map stops the start with its
+           message; every loop then reads it for itself (backend.h). */
+        shard_map_t *map = shard_map_load (config.shard_map, err, sizeof err);
+        if (!map) {
+            fprintf (stderr, "herald-gateway: --shard-map: %s\n", err);
+            return 2;
+        }
+        snprintf (stores, sizeof stores, "%zu shards (map epoch %llu)", shard_map_shards (map),
+                  (unsigned long long)shard_map_epoch (map));
+        shard_map_destroy (&map);
+    }
+    curve_client_t curve;
     rc = curve_load_client (options_get (&opts, "curve-key")->str,
                             options_get (&opts, "store-public-key")->str, &curve, err, sizeof err);
     if (rc < 0) {
@@ -159,8 +180,8 @@ main (int argc, char *argv[])
         }
     if (started == threads) {
         log_info ("listening on http://%s (%d loop%s), store %s, timeout %d ms, version %s", listen,
-                  threads, threads > 1 ? "s" : "", config.store_endpoint, config.timeout_ms,
-                  HERALD_VERSION);
+                  threads, threads > 1 ? "s" : "", stores[0] ? stores : config.store_endpoint,
+                  config.timeout_ms, HERALD_VERSION);
         while (!*stop) {
             struct timespec tick = { 0, S_HUP_TICK_NS };
             if (sigtimedwait (&hup, NULL, &tick) == SIGHUP)

@@ -6,6 +6,7 @@
 #include "metrics.h"
 
 #include "prom.h"
+#include "shard_map.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -26,6 +27,8 @@ struct _metrics_t {
     atomic_uint_fast64_t late_replies;
     atomic_uint_fast64_t refused_connections;
     atomic_uint_fast64_t cut_connections;
+    atomic_uint_fast64_t shard_requests[SHARD_MAP_SHARDS_MAX];
+    atomic_uint_fast64_t redirects_followed, redirects_refused;
 };
 
 metrics_t *
@@ -101,6 +104,20 @@ metrics_cut_connections (metrics_t *self, unsigned n)
     atomic_fetch_add_explicit (&self->cut_connections, n, memory_order_relaxed);
 }
 
+void
+metrics_shard_request (metrics_t *self, size_t shard)
+{
+    if (shard < SHARD_MAP_SHARDS_MAX)
+        atomic_fetch_add_explicit (&self->shard_requests[shard], 1, memory_order_relaxed);
+}
+
+void
+metrics_redirect (metrics_t *self, bool followed)
+{
+    atomic_fetch_add_explicit (followed ? &self->redirects_followed : &self->redirects_refused, 1,
+                               memory_order_relaxed);
+}
+
 static uint64_t
 s_load (atomic_uint_fast64_t *v)
 {
@@ -165,6 +182,24 @@ s_write (FILE *out, void *arg)
              "herald_http_cut_connections_total %llu\n",
              (unsigned long long)s_load (&self->refused_connections),
              (unsigned long long)s_load (&self->cut_connections));
+    prom_family (out, "herald_store_shard_requests_total", "counter",
+                 "Store requests sent, by shard (its index in the shard map).");
+    for (size_t i = 0; i < SHARD_MAP_SHARDS_MAX; i++) {
+        uint64_t n = s_load (&self->shard_requests[i]);
+        if (n == 0)
+            continue;
+        char labels[32];
+        snprintf (labels, sizeof labels, "shard=\"%zu\"", i);
+        prom_sample (out, "herald_store_shard_requests_total", labels, n);
+    }
+    fprintf (out,
+             "# HELP herald_store_redirects_total Store answers `moved` (a stale shard map): "
+             "sent on to the owner (followed) or answered 503 (refused).\n"
+             "# TYPE herald_store_redirects_total counter\n"
+             "herald_store_redirects_total{result=\"followed\"} %llu\n"
+             "herald_store_redirects_total{result=\"refused\"} %llu\n",
+             (unsigned long long)s_load (&self->redirects_followed),
+             (unsigned long long)s_load (&self->redirects_refused));
     prom_process (out);
 }
 

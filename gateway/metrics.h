@@ -2,7 +2,9 @@
  * metrics — the gateway's Prometheus counters (docs/ARCHITECTURE.md §2
  * /metrics): requests by route and status code, a request latency histogram
  * per route, the store round-trip histogram, in-flight requests, whether the
- * store answered lately, and late store replies discarded.
+ * store answered lately, late store replies discarded, and with a shard
+ * map the requests sent to each shard and the `moved` redirects followed
+ * or refused.
  *
  * One instance is shared by every loop thread; all updates are relaxed
  * atomics (no lock, nothing held across I/O), so a scrape sees each number
@@ -13,6 +15,8 @@
 
 #include "api.h"
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct _metrics_t metrics_t;
@@ -36,6 +40,14 @@ int metrics_store_is_up (metrics_t *self);
 
 /* A store reply arrived for a request already answered (504) or unknown. */
 void metrics_late_reply (metrics_t *self);
+
+/* A store request was sent to shard (an index of the loop's shard map;
+   counted up to SHARD_MAP_SHARDS_MAX shards). */
+void metrics_shard_request (metrics_t *self, size_t shard);
+
+/* A shard answered `moved`: the request was sent on to the owner
+   (followed true), or answered 503 (false). */
+void metrics_redirect (metrics_t *self, bool followed);
 
 /* A connection was refused because the loop had max-connections open. */
 void metrics_refused_connection (metrics_t *self);

@@ -34,6 +34,14 @@ typedef struct {
     char location[16 + PROTO_UUID_LEN];
     char request_id[PROTO_REQUEST_ID_MAX + 1]; /* X-Request-Id: the client's, or one made */
     int64_t start_us, sent_us;
+    /* The store side (backend.c). preq is kept, with the JSON document its
+       strings borrow from, so that a `moved` answer can be sent on. */
+    proto_request_t preq;
+    json_t *doc;          /* owned; freed with the request */
+    unsigned hops;        /* redirects followed (at most one) */
+    unsigned outstanding; /* readyz: shard pings not yet answered */
+    bool down;            /* readyz: some shard did not answer */
+    int down_shard;       /* readyz: which one (-1: no longer in the map) */
 } request_t;
 
 #define REQUEST_ID_HEADER "X-Request-Id"

@@ -16,21 +16,21 @@
  *
  * libmicrohttpd's own connection timeout reaps idle and half-sent
  * connections; suspended ones never time out by themselves, so the store
- * deadline is ours to enforce (pending_expire). A request's state and how
+ * deadline is ours to enforce (backend_expire). A request's state and how
  * its response is queued are request.c's, the limits and deadlines per
- * client clients.c's; --listen is resolved by listen_addr.c.
+ * client clients.c's, the store side (which shard, replies, deadlines,
+ * redirects) backend.c's; --listen is resolved by listen_addr.c.
  */
 #include "server.h"
 
 #include "api.h"
 #include "assets.h"
+#include "backend.h"
 #include "clients.h"
 #include "clock.h"
 #include "log.h"
 #include "listen_addr.h"
-#include "pending.h"
 #include "request.h"
-#include "store_client.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -48,15 +48,18 @@
    every request, so its 32 KiB default cost a 32 KiB memset per request;
    16 KiB still allows ~12 KiB of headers (a bigger header block is 431). */
 #define S_CONNECTION_MEMORY (16 * 1024)
-#define S_STORE_WAIT_MS 2000 /* for the store before the port opens (s_await_store) */
+#define S_STORE_WAIT_MS 2000 /* for the store before the port opens (backend_await) */
 
 struct _server_t {
     server_config_t config;
     metrics_t *metrics;
     struct MHD_Daemon *mhd;
     int epoll_fd;
-    store_client_t *store;
-    pending_t *pending;
+    backend_t *backend;
+    /* zmq_poll's items: the HTTP daemon, the stop descriptor, a socket per
+       shard (refreshed when backend_generation changes) */
+    zmq_pollitem_t items[2 + BACKEND_SOCKETS_MAX];
+    unsigned generation;
     struct MHD_Response *openapi, *docs, *ping, *healthz;
     clients_t *clients; /* connection limits and request deadlines */
     bool started;       /* the daemon is up: its messages are about clients */
@@ -66,10 +69,10 @@ struct _server_t {
 
 /* ---- The store side ------------------------------------------------------ */
 
-/* Sends preq for req and suspends req's connection; answers 503 itself when
-   the store cannot take it. */
+/* Sends req->preq to the store and suspends req's connection; answers
+   itself when the store cannot take it. */
 static enum MHD_Result
-s_send (server_t *self, request_t *req, proto_request_t *preq)
+s_send (server_t *self, request_t *req)
 {
     if (self->stopping) {
         /* Never suspend a connection now: the daemon must not be stopped
@@ -79,91 +82,15 @@ s_send (server_t *self, request_t *req, proto_request_t *preq)
         req->reply.retry_after = true;
         return request_queue_reply (req);
     }
-    uint64_t rid = pending_reserve (self->pending);
-    if (rid == 0)
-        return request_queue_detail (req, 503,
-                                     "Too many requests in flight to the store, try again");
-    preq->rid = rid;
+    proto_request_t *preq = &req->preq;
     if (preq->op == PROTO_OP_CREATE || preq->op == PROTO_OP_UPDATE) {
         preq->has |= PROTO_HAS_REQUEST_ID; /* the event records it (issue 18) */
         preq->request_id = (proto_str_t){ req->request_id, strlen (req->request_id) };
     }
-    if (store_client_send (self->store, preq) != 0) {
-        if (errno == ENOMEM)
-            return request_queue_detail (req, 500, "Out of memory");
-        metrics_store_up (self->metrics, 0);
-        log_debug ("store send refused: %s", zmq_strerror (errno));
-        return request_queue_detail (req, 503, "Store unavailable");
-    }
-    req->sent_us = clock_mono_us ();
-    pending_commit (self->pending, rid, req, req->sent_us / 1000 + self->config.timeout_ms);
+    if (backend_send (self->backend, req) != 0)
+        return request_queue_reply (req);
     MHD_suspend_connection (req->conn);
     return MHD_YES;
-}
-
-/* Handles one reply from the store (rc as store_client_recv: 1 decoded,
-   -1 undecodable). */
-static void
-s_on_reply (server_t *self, int rc, proto_reply_t *reply, const proto_error_t *err)
-{
-    if (rc < 0) {
-        log_warn ("undecodable store reply: %s", err->message);
-        request_t *req = err->has_rid ? pending_take (self->pending, err->rid) : NULL;
-        if (req) {
-            api_reply_detail (&req->reply, 500, "Store sent an undecodable reply");
-            request_complete (req);
-        }
-        return;
-    }
-    request_t *req = pending_take (self->pending, reply->rid);
-    if (!req) {
-        metrics_late_reply (self->metrics);
-        log_debug ("late store reply rid %llu discarded", (unsigned long long)reply->rid);
-        proto_reply_clear (reply);
-        return;
-    }
-    metrics_store_roundtrip (self->metrics, clock_mono_us () - req->sent_us);
-    metrics_store_up (self->metrics, 1);
-    if (req->ep == API_EP_READYZ) {
-        if (reply->status == PROTO_OK) {
-            req->reply = (api_reply_t){ .status = 200, .body = strdup ("{\"status\":\"ready\"}") };
-            req->reply.len = req->reply.body ? strlen (req->reply.body) : 0;
-        } else
-            api_reply_detail (&req->reply, 503, "Store unavailable");
-    } else if (api_render (req->ep, reply, &req->reply) == 0 && req->reply.status == 201) {
-        char id[PROTO_UUID_LEN + 1];
-        proto_uuid_format (reply->event.id, id);
-        snprintf (req->location, sizeof req->location, "/events/%s", id);
-    }
-    proto_reply_clear (reply);
-    request_complete (req);
-}
-
-/* Reads every reply waiting from the store. */
-static void
-s_drain_store (server_t *self)
-{
-    proto_reply_t reply;
-    proto_error_t err;
-    int rc;
-    while ((rc = store_client_recv (self->store, &reply, &err)) != 0)
-        s_on_reply (self, rc, &reply, &err);
-}
-
-/* Answers every request whose store deadline passed: 504 (readyz: 503). */
-static void
-s_expire (server_t *self)
-{
-    int64_t now = clock_mono_ms ();
-    request_t *req;
-    while ((req = pending_expire (self->pending, now))) {
-        metrics_store_up (self->metrics, 0);
-        if (req->ep == API_EP_READYZ)
-            api_reply_detail (&req->reply, 503, "Store unavailable");
-        else
-            api_reply_detail (&req->reply, 504, "Store did not answer in time");
-        request_complete (req);
-    }
 }
 
 /* ---- The HTTP side ------------------------------------------------------- */
@@ -172,8 +99,7 @@ s_expire (server_t *self)
 static enum MHD_Result
 s_handle (server_t *self, request_t *req)
 {
-    proto_request_t preq;
-    json_t *doc = NULL;
+    proto_request_t *preq = &req->preq;
     int rc = 0;
     switch (req->ep) {
     case API_EP_PING:
@@ -201,18 +127,19 @@ s_handle (server_t *self, request_t *req)
         return result;
     }
     case API_EP_READYZ:
-        memset (&preq, 0, sizeof preq);
-        preq.op = PROTO_OP_PING;
+        memset (preq, 0, sizeof *preq);
+        preq->op = PROTO_OP_PING;
         break;
     case API_EP_CREATE:
-        rc = api_parse_create (req->body, req->len, &self->config.limits, &preq, &doc, &req->reply);
+        rc = api_parse_create (req->body, req->len, &self->config.limits, preq, &req->doc,
+                               &req->reply);
         break;
     case API_EP_UPDATE:
         rc = api_parse_update (req->id, req->id_len, req->body, req->len, &self->config.limits,
-                               &preq, &doc, &req->reply);
+                               preq, &req->doc, &req->reply);
         break;
     case API_EP_GET:
-        rc = api_parse_get (req->id, req->id_len, &preq, &req->reply);
+        rc = api_parse_get (req->id, req->id_len, preq, &req->reply);
         break;
     case API_EP_LIST: {
         api_query_t query = {
@@ -221,7 +148,7 @@ s_handle (server_t *self, request_t *req)
             .limit = request_param (req->conn, "limit"),
             .after = request_param (req->conn, "after"),
         };
-        rc = api_parse_list (&query, &self->config.limits, &preq, &req->reply);
+        rc = api_parse_list (&query, &self->config.limits, preq, &req->reply);
         break;
     }
     default:
@@ -229,9 +156,7 @@ s_handle (server_t *self, request_t *req)
     }
     if (rc != 0)
         return request_queue_reply (req);
-    enum MHD_Result result = s_send (self, req, &preq);
-    json_decref (doc); /* preq's strings were borrowed from it; encoded now */
-    return result;
+    return s_send (self, req); /* req->doc lives on: a redirect sends preq again */
 }
 
 /* True when the request announces a body (Content-Length > 0 or chunked). */
@@ -369,6 +294,7 @@ s_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
     clients_response_out (self->clients, info ? info->socket_context : NULL, clock_mono_ms ());
     metrics_inflight (self->metrics, -1);
     api_reply_clear (&req->reply);
+    json_decref (req->doc);
     free (req->body);
     free (req);
 }
@@ -418,31 +344,6 @@ s_mhd_log (void *cls, const char *fmt, va_list ap)
     log_library (self->started ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR, "libmicrohttpd", fmt, ap);
 }
 
-/* Waits, at most S_STORE_WAIT_MS, for the store to answer a ping before the
-   HTTP port opens: a gateway joining others on a shared port (SO_REUSEPORT)
-   takes connections as soon as it binds, and would answer its first
-   requests 503 while its store connection is still being made. A store
-   that does not answer in time is no reason not to start: the gateway then
-   serves 503 and /readyz says so until it does. */
-static int
-s_await_store (server_t *self, const store_client_config_t *config)
-{
-    proto_request_t ping = { .op = PROTO_OP_PING };
-    proto_reply_t reply;
-    if (store_client_call (self->store, &ping, S_STORE_WAIT_MS, &reply) == 0) {
-        metrics_store_up (self->metrics, reply.status == PROTO_OK);
-        proto_reply_clear (&reply);
-        return 0;
-    }
-    log_warn ("the store at %s did not answer within %d ms: serving 503 until it does",
-              self->config.store_endpoint, S_STORE_WAIT_MS);
-    /* A fresh socket: the ping's late reply must not meet a request that
-       reuses its id. */
-    store_client_destroy (&self->store);
-    self->store = store_client_new (config);
-    return self->store ? 0 : -1;
-}
-
 server_t *
 server_new (const server_config_t *config, metrics_t *metrics, void *zmq_ctx)
 {
@@ -457,7 +358,6 @@ server_new (const server_config_t *config, metrics_t *metrics, void *zmq_ctx)
         return NULL;
     self->config = *config;
     self->metrics = metrics;
-    self->pending = pending_new (config->max_inflight);
     self->clients = clients_new (config->max_connections, config->max_per_client,
                                  (int64_t)config->request_timeout_s * 1000);
     self->openapi = request_static_response (gateway_asset_openapi_json,
@@ -466,17 +366,24 @@ server_new (const server_config_t *config, metrics_t *metrics, void *zmq_ctx)
                                           "text/html; charset=utf-8");
     self->ping = request_static_response (ping, sizeof ping - 1, "application/json");
     self->healthz = request_static_response (healthz, sizeof healthz - 1, "application/json");
-    if (!self->pending || !self->clients || !self->openapi || !self->docs || !self->ping
-        || !self->healthz)
+    if (!self->clients || !self->openapi || !self->docs || !self->ping || !self->healthz)
         goto fail;
-    store_client_config_t store = { .endpoint = config->store_endpoint,
-                                    .zmq_ctx = zmq_ctx,
-                                    .hwm = (int)config->max_inflight * 2,
-                                    .curve_keys = config->curve ? &config->curve->keys : NULL,
-                                    .curve_server_key =
-                                        config->curve ? config->curve->server_key : NULL };
-    self->store = store_client_new (&store);
-    if (!self->store || s_await_store (self, &store) != 0)
+    backend_config_t backend = {
+        .shard_map = config->shard_map,
+        .store_endpoint = config->store_endpoint,
+        .client = { .zmq_ctx = zmq_ctx,
+                    .hwm = (int)config->max_inflight * 2,
+                    .curve_keys = config->curve ? &config->curve->keys : NULL,
+                    .curve_server_key = config->curve ? config->curve->server_key : NULL },
+        .max_inflight = config->max_inflight,
+        .timeout_ms = config->timeout_ms,
+    };
+    /* Before the port opens: a gateway joining others on a shared port
+       (SO_REUSEPORT) takes connections as soon as it binds, and would
+       answer its first requests 503 while its store connections are still
+       being made. */
+    self->backend = backend_new (&backend, metrics);
+    if (!self->backend || backend_await (self->backend, S_STORE_WAIT_MS) != 0)
         goto fail;
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO | MHD_USE_ERROR_LOG
                      | (v6 ? MHD_USE_IPv6 : 0);
@@ -514,12 +421,11 @@ server_destroy (server_t **self_p)
     server_t *self = *self_p;
     if (self->mhd)
         MHD_stop_daemon (self->mhd);
-    store_client_destroy (&self->store);
+    backend_destroy (&self->backend);
     struct MHD_Response *statics[] = { self->openapi, self->docs, self->ping, self->healthz };
     for (size_t i = 0; i < sizeof statics / sizeof statics[0]; i++)
         if (statics[i])
             MHD_destroy_response (statics[i]);
-    pending_destroy (&self->pending);
     clients_destroy (&self->clients); /* after the daemon: its last notices use it */
     free (self);
     *self_p = NULL;
@@ -538,7 +444,7 @@ s_poll_timeout (server_t *self)
     long sweep = clients_timeout (self->clients, now);
     if (sweep >= 0 && (timeout < 0 || sweep < timeout))
         timeout = sweep;
-    int64_t deadline = pending_next_deadline (self->pending);
+    int64_t deadline = backend_next_deadline (self->backend);
     if (self->stopping && (deadline < 0 || self->stop_deadline_ms < deadline))
         deadline = self->stop_deadline_ms;
     if (deadline >= 0) {
@@ -559,35 +465,40 @@ s_begin_stop (server_t *self)
     MHD_socket fd = MHD_quiesce_daemon (self->mhd);
     if (fd != MHD_INVALID_SOCKET)
         close (fd);
-    log_info ("stopping: %zu store requests in flight", pending_size (self->pending));
+    log_info ("stopping: %zu store requests in flight", backend_inflight (self->backend));
 }
 
 int
 server_run (server_t *self)
 {
     assert (self);
-    zmq_pollitem_t items[] = {
-        { NULL, self->epoll_fd, ZMQ_POLLIN, 0 },
-        { store_client_socket (self->store), 0, ZMQ_POLLIN, 0 },
-        { NULL, self->config.stop_fd, ZMQ_POLLIN, 0 },
-    };
+    zmq_pollitem_t *items = self->items;
+    items[0] = (zmq_pollitem_t){ NULL, self->epoll_fd, ZMQ_POLLIN, 0 };
+    items[1] = (zmq_pollitem_t){ NULL, self->config.stop_fd, ZMQ_POLLIN, 0 };
+    size_t n = 2 + backend_sockets (self->backend, items + 2);
+    self->generation = backend_generation (self->backend);
     while (true) {
-        if (zmq_poll (items, 3, s_poll_timeout (self)) < 0 && errno != EINTR) {
+        if (self->generation != backend_generation (self->backend)) {
+            n = 2 + backend_sockets (self->backend, items + 2); /* the shard map was reloaded */
+            self->generation = backend_generation (self->backend);
+        }
+        if (zmq_poll (items, (int)n, s_poll_timeout (self)) < 0 && errno != EINTR) {
             log_error ("poll failed: %s", zmq_strerror (errno));
             return -1;
         }
-        if (items[2].revents & ZMQ_POLLIN) {
+        if (items[1].revents & ZMQ_POLLIN) {
             s_begin_stop (self);
-            items[2].events = 0; /* it stays readable: the stop is for good */
+            items[1].events = 0; /* it stays readable: the stop is for good */
         }
-        s_drain_store (self);
-        s_expire (self);
+        backend_drain (self->backend);
+        backend_expire (self->backend, clock_mono_ms ());
         unsigned cut = clients_sweep (self->clients, clock_mono_ms ());
         if (cut)
             metrics_cut_connections (self->metrics, cut);
         MHD_run (self->mhd);
         if (self->stopping
-            && (pending_size (self->pending) == 0 || clock_mono_ms () >= self->stop_deadline_ms))
+            && (backend_inflight (self->backend) == 0
+                || clock_mono_ms () >= self->stop_deadline_ms))
             break;
     }
     /* Let MHD send what the last pass resumed before the daemon goes. */

@@ -1,8 +1,8 @@
 /*
  * server — one gateway event loop: a libmicrohttpd daemon in external-epoll
- * mode and one ZeroMQ DEALER to the store, polled together by zmq_poll in a
- * single thread. A request that needs the store is encoded, sent with
- * DONTWAIT, and its connection suspended; the reply (matched by request id
+ * mode and one ZeroMQ DEALER to the store (one per shard with a shard
+ * map: backend.h), polled together by zmq_poll in a single thread. A request that needs the store
+ * is encoded, sent with DONTWAIT, and its connection suspended; the reply (matched by request id
  * through pending_t) or the deadline resumes it. Nothing blocks and no lock
  * is taken on the request path, so one loop keeps thousands of requests in
  * flight on one socket.
@@ -23,7 +23,8 @@
 
 typedef struct {
     const char *listen;         /* "host:port" */
-    const char *store_endpoint; /* tcp://... */
+    const char *store_endpoint; /* tcp://... (without shard_map) */
+    const char *shard_map;      /* shard map file (backend.h), NULL: one store */
     int timeout_ms;             /* store round trip before 504 */
     size_t max_body;            /* bytes before 413 */
     unsigned max_connections;   /* per loop */

@@ -1,0 +1,371 @@
+/*
+ * backend — see backend.h. Replies are read shard by shard; handling one
+ * may reload the map (a `moved`), which closes and makes connections, so
+ * a pass stops at once when the connections changed and the loop's next
+ * pass (zmq_poll sees what is still queued) reads on with fresh poll
+ * items. A `moved` reply's strings live in its connection's last message,
+ * which a reload may close: they are copied before anything else.
+ */
+#include "backend.h"
+
+#include "clock.h"
+#include "log.h"
+#include "pending.h"
+#include "shards.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct _backend_t {
+    shards_t *shards;
+    pending_t *pending;
+    metrics_t *metrics;
+    int timeout_ms;
+};
+
+backend_t *
+backend_new (const backend_config_t *config, metrics_t *metrics)
+{
+    backend_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->metrics = metrics;
+    self->timeout_ms = config->timeout_ms;
+    self->pending = pending_new (config->max_inflight);
+    self->shards = shards_new (config->shard_map, config->store_endpoint, &config->client);
+    if (!self->pending || !self->shards)
+        backend_destroy (&self);
+    return self;
+}
+
+void
+backend_destroy (backend_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    backend_t *self = *self_p;
+    shards_destroy (&self->shards);
+    pending_destroy (&self->pending);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+backend_await (backend_t *self, int wait_ms)
+{
+    assert (self);
+    int64_t deadline = clock_mono_ms () + wait_ms;
+    for (size_t i = 0; i < shards_size (self->shards); i++) {
+        int64_t left = deadline - clock_mono_ms ();
+        proto_request_t ping = { .op = PROTO_OP_PING };
+        proto_reply_t reply;
+        /* A shard late to answer leaves the next ones a moment at least. */
+        if (store_client_call (shards_client (self->shards, i), &ping, left > 100 ? (int)left : 100,
+                               &reply)
+            == 0) {
+            metrics_store_up (self->metrics, reply.status == PROTO_OK);
+            proto_reply_clear (&reply);
+            continue;
+        }
+        log_warn ("the store at %s did not answer within %d ms: serving 503 until it does",
+                  shards_endpoint (self->shards, i), wait_ms);
+        if (shards_reset (self->shards, i) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Fails req with a 503 detail (Retry-After) and resumes it. */
+static void
+s_fail (request_t *req, const char *detail)
+{
+    api_reply_detail (&req->reply, 503, detail);
+    req->reply.retry_after = true;
+    request_complete (req);
+}
+
+/* Sends req->preq to shard with a new rid. 0, or -1 with req->reply set. */
+static int
+s_send_to (backend_t *self, request_t *req, size_t shard)
+{
+    uint64_t rid = pending_reserve (self->pending);
+    if (rid == 0) {
+        api_reply_detail (&req->reply, 503, "Too many requests in flight to the store, try again");
+        return -1;
+    }
+    req->preq.rid = rid;
+    if (store_client_send (shards_client (self->shards, shard), &req->preq) != 0) {
+        if (errno == ENOMEM) {
+            api_reply_detail (&req->reply, 500, "Out of memory");
+            return -1;
+        }
+        metrics_store_up (self->metrics, 0);
+        log_debug ("store send to %s refused: %s", shards_endpoint (self->shards, shard),
+                   zmq_strerror (errno));
+        if (shards_size (self->shards) == 1) {
+            api_reply_detail (&req->reply, 503, "Store unavailable");
+            return -1;
+        }
+        char detail[SHARD_MAP_ENDPOINT_MAX + 64];
+        snprintf (detail, sizeof detail, "Store unavailable (shard %zu, %s)", shard,
+                  shards_endpoint (self->shards, shard));
+        api_reply_detail (&req->reply, 503, detail);
+        return -1;
+    }
+    req->sent_us = clock_mono_us ();
+    pending_commit_on (self->pending, rid, req, req->sent_us / 1000 + self->timeout_ms,
+                       shards_link (self->shards, shard));
+    metrics_shard_request (self->metrics, shard);
+    return 0;
+}
+
+/* The readyz answer once every ping is answered or expired. */
+static void
+s_readyz_reply (backend_t *self, request_t *req)
+{
+    if (!req->down) {
+        req->reply = (api_reply_t){ .status = 200, .body = strdup ("{\"status\":\"ready\"}") };
+        req->reply.len = req->reply.body ? strlen (req->reply.body) : 0;
+    } else if (shards_size (self->shards) == 1 || req->down_shard < 0)
+        api_reply_detail (&req->reply, 503, "Store unavailable");
+    else {
+        char detail[SHARD_MAP_ENDPOINT_MAX + 64];
+        snprintf (detail, sizeof detail, "Store unavailable (shard %d, %s)", req->down_shard,
+                  shards_endpoint (self->shards, (size_t)req->down_shard));
+        api_reply_detail (&req->reply, 503, detail);
+    }
+}
+
+/* Notes that a readyz ping of link is answered (up or not); answers once
+   the last one is. */
+static void
+s_readyz_answered (backend_t *self, request_t *req, uint32_t link, bool up)
+{
+    if (!up && !req->down) {
+        req->down = true;
+        req->down_shard = shards_find_link (self->shards, link);
+    }
+    if (--req->outstanding == 0) {
+        s_readyz_reply (self, req);
+        request_complete (req);
+    }
+}
+
+/* Pings every shard for readyz. */
+static int
+s_send_all (backend_t *self, request_t *req)
+{
+    req->outstanding = 0;
+    req->down = false;
+    for (size_t i = 0; i < shards_size (self->shards); i++) {
+        if (s_send_to (self, req, i) == 0)
+            req->outstanding++;
+        else if (!req->down) {
+            req->down = true;
+            req->down_shard = (int)i;
+        }
+        api_reply_clear (&req->reply);
+    }
+    if (req->outstanding > 0)
+        return 0;
+    s_readyz_reply (self, req);
+    return -1;
+}
+
+int
+backend_send (backend_t *self, request_t *req)
+{
+    assert (self && req);
+    proto_request_t *preq = &req->preq;
+    req->hops = 0;
+    switch (preq->op) {
+    case PROTO_OP_PING:
+        return s_send_all (self, req);
+    case PROTO_OP_GET:
+    case PROTO_OP_UPDATE:
+        return s_send_to (self, req, shards_owner_of (self->shards, preq->event_id));
+    case PROTO_OP_CREATE:
+        return s_send_to (
+            self, req, shards_owner_of_user (self->shards, preq->user_id.ptr, preq->user_id.len));
+    case PROTO_OP_LIST:
+        if (preq->has & PROTO_HAS_USER_ID)
+            return s_send_to (
+                self, req,
+                shards_owner_of_user (self->shards, preq->user_id.ptr, preq->user_id.len));
+        if (shards_size (self->shards) == 1)
+            return s_send_to (self, req, 0);
+        api_reply_detail (&req->reply, 501,
+                          "Listing across shards is not yet supported: filter by user_id");
+        return -1;
+    default:
+        return s_send_to (self, req, 0);
+    }
+}
+
+/* A get or update answered `moved` (reply cleared here): sent on once to
+   the owner, or answered 503. */
+static void
+s_on_moved (backend_t *self, request_t *req, proto_reply_t *reply, uint32_t link)
+{
+    char named[SHARD_MAP_ENDPOINT_MAX + 1], from[SHARD_MAP_ENDPOINT_MAX + 1] = "?";
+    size_t len = reply->moved.endpoint.len < SHARD_MAP_ENDPOINT_MAX ? reply->moved.endpoint.len
+                                                                    : SHARD_MAP_ENDPOINT_MAX;
+    if (len)
+        memcpy (named, reply->moved.endpoint.ptr, len);
+    named[len] = '\0';
+    uint64_t theirs = reply->moved.epoch, ours = shards_epoch (self->shards);
+    unsigned slot = (unsigned)reply->moved.slot;
+    proto_reply_clear (reply);
+    int sender = shards_find_link (self->shards, link);
+    if (sender >= 0)
+        snprintf (from, sizeof from, "%s", shards_endpoint (self->shards, (size_t)sender));
+    if (req->hops > 0) {
+        metrics_redirect (self->metrics, false);
+        log_warn ("slot %u: %s redirected to %s again after a redirect (its map epoch %llu, "
+                  "ours %llu): answered 503",
+                  slot, from, named, (unsigned long long)theirs, (unsigned long long)ours);
+        s_fail (req, "The event's shard redirected again after one redirect was followed: the "
+                     "shards' maps disagree, try again later");
+        return;
+    }
+    int target;
+    if (theirs > ours && shards_reload (self->shards) == 1)
+        target = (int)shards_owner_of (self->shards, req->preq.event_id);
+    else
+        target = shards_find_endpoint (self->shards, named, len);
+    if (target < 0) {
+        metrics_redirect (self->metrics, false);
+        log_warn ("slot %u: %s redirected to %s, which is not a shard of our map (epoch %llu, "
+                  "its %llu): answered 503",
+                  slot, from, named, (unsigned long long)ours, (unsigned long long)theirs);
+        s_fail (req, "The event's shard is not in this gateway's shard map (the map is stale), "
+                     "try again later");
+        return;
+    }
+    log_info ("redirect: slot %u moved from %s to %s (map epoch %llu -> %llu, the store's %llu)",
+              slot, from, shards_endpoint (self->shards, (size_t)target), (unsigned long long)ours,
+              (unsigned long long)shards_epoch (self->shards), (unsigned long long)theirs);
+    metrics_redirect (self->metrics, true);
+    req->hops++;
+    if (s_send_to (self, req, (size_t)target) != 0)
+        request_complete (req);
+}
+
+/* Handles one reply read on link (rc as store_client_recv). */
+static void
+s_on_reply (backend_t *self, uint32_t link, int rc, proto_reply_t *reply, const proto_error_t *err)
+{
+    if (rc < 0) {
+        log_warn ("undecodable store reply: %s", err->message);
+        request_t *req = err->has_rid ? pending_take_on (self->pending, err->rid, link) : NULL;
+        if (req && req->ep == API_EP_READYZ)
+            s_readyz_answered (self, req, link, false);
+        else if (req) {
+            api_reply_detail (&req->reply, 500, "Store sent an undecodable reply");
+            request_complete (req);
+        }
+        return;
+    }
+    request_t *req = pending_take_on (self->pending, reply->rid, link);
+    if (!req) {
+        metrics_late_reply (self->metrics);
+        log_debug ("late store reply rid %llu discarded", (unsigned long long)reply->rid);
+        proto_reply_clear (reply);
+        return;
+    }
+    metrics_store_roundtrip (self->metrics, clock_mono_us () - req->sent_us);
+    metrics_store_up (self->metrics, 1);
+    bool by_id = req->preq.op == PROTO_OP_GET || req->preq.op == PROTO_OP_UPDATE;
+    if (req->ep == API_EP_READYZ) {
+        s_readyz_answered (self, req, link, reply->status == PROTO_OK);
+        proto_reply_clear (reply);
+        return;
+    }
+    if (by_id && reply->status == PROTO_E_MOVED) {
+        s_on_moved (self, req, reply, link);
+        return;
+    }
+    if (by_id && reply->status == PROTO_OK
+        && memcmp (reply->event.id, req->preq.event_id, 16) != 0) {
+        log_warn ("a store answered rid %llu with another event: refused",
+                  (unsigned long long)reply->rid);
+        api_reply_detail (&req->reply, 500, "Store answered with another event");
+    } else if (api_render (req->ep, reply, &req->reply) == 0 && req->reply.status == 201) {
+        char id[PROTO_UUID_LEN + 1];
+        proto_uuid_format (reply->event.id, id);
+        snprintf (req->location, sizeof req->location, "/events/%s", id);
+    }
+    proto_reply_clear (reply);
+    request_complete (req);
+}
+
+void
+backend_drain (backend_t *self)
+{
+    assert (self);
+    unsigned generation = shards_generation (self->shards);
+    for (size_t i = 0; i < shards_size (self->shards); i++) {
+        store_client_t *client = shards_client (self->shards, i);
+        uint32_t link = shards_link (self->shards, i);
+        proto_reply_t reply;
+        proto_error_t err;
+        int rc;
+        while ((rc = store_client_recv (client, &reply, &err)) != 0) {
+            s_on_reply (self, link, rc, &reply, &err);
+            if (shards_generation (self->shards) != generation)
+                return; /* client may be gone: the next pass reads on */
+        }
+    }
+}
+
+void
+backend_expire (backend_t *self, int64_t now_ms)
+{
+    assert (self);
+    request_t *req;
+    uint32_t link;
+    while ((req = pending_expire_on (self->pending, now_ms, &link))) {
+        metrics_store_up (self->metrics, 0);
+        if (req->ep == API_EP_READYZ)
+            s_readyz_answered (self, req, link, false);
+        else {
+            api_reply_detail (&req->reply, 504, "Store did not answer in time");
+            request_complete (req);
+        }
+    }
+}
+
+size_t
+backend_sockets (backend_t *self, zmq_pollitem_t *items)
+{
+    assert (self);
+    size_t n = shards_size (self->shards);
+    for (size_t i = 0; i < n; i++)
+        items[i] = (zmq_pollitem_t){ store_client_socket (shards_client (self->shards, i)), 0,
+                                     ZMQ_POLLIN, 0 };
+    return n;
+}
+
+unsigned
+backend_generation (backend_t *self)
+{
+    assert (self);
+    return shards_generation (self->shards);
+}
+
+int64_t
+backend_next_deadline (backend_t *self)
+{
+    assert (self);
+    return pending_next_deadline (self->pending);
+}
+
+size_t
+backend_inflight (backend_t *self)
+{
+    assert (self);
+    return pending_size (self->pending);
+}

@@ -1,0 +1,86 @@
+/*
+ * backend — the store side of one gateway loop: where each request goes
+ * (shards.h routes it), the requests in flight (pending.h, one table and
+ * one rid counter for every shard, each entry remembering the connection
+ * it went out on), the replies matched back to them, the deadlines, and
+ * the `moved` redirect of a stale shard map (proto/PROTOCOL.md §9).
+ *
+ * A shard answering `moved` for a get or an update names the owner and
+ * its map's epoch. When that epoch is newer than the loop's map and the
+ * map file on disk is newer too, the file is reloaded and the request
+ * goes to the owner the new map names; otherwise it goes to the endpoint
+ * the store named, if that is a shard of the current map. Either way it
+ * is sent on once: a second `moved`, or an owner the map does not know,
+ * is answered 503, never with another shard's answer. A reply is only
+ * ever taken by the request that was sent on the connection it came
+ * from, and a get or update answered with another event than the one
+ * asked for is refused (500).
+ *
+ * /readyz pings every shard and is ready only when all of them answer.
+ * A list goes to one shard: the only one, or the user's when filtered by
+ * user_id; without that filter a map of several shards answers 501
+ * (merging lists across shards is the next step of issue 17).
+ */
+#ifndef HERALD_GATEWAY_BACKEND_H
+#define HERALD_GATEWAY_BACKEND_H
+
+#include "metrics.h"
+#include "request.h"
+#include "shard_map.h"
+#include "store_client.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <zmq.h>
+
+typedef struct _backend_t backend_t;
+
+typedef struct {
+    const char *shard_map;        /* map file, NULL: one store at store_endpoint */
+    const char *store_endpoint;   /* used without a map */
+    store_client_config_t client; /* for every shard (endpoint ignored); its keys
+                                     borrowed for the backend's life */
+    size_t max_inflight;          /* store requests in flight before 503 */
+    int timeout_ms;               /* store round trip before 504 */
+} backend_config_t;
+
+/* The shards' connections (made asynchronously). metrics borrowed. NULL,
+   after logging why, when the map cannot be read or resources are short. */
+backend_t *backend_new (const backend_config_t *config, metrics_t *metrics);
+void backend_destroy (backend_t **self_p);
+
+/* Waits, at most wait_ms in all, for every shard to answer a ping (for a
+   loop about to open its port); a shard that does not answer gets a fresh
+   connection (its late answer must not meet a request reusing its rid)
+   and is served 503 until it answers. Blocks. 0, or -1 when out of
+   resources. */
+int backend_await (backend_t *self, int wait_ms);
+
+/* Sends req->preq (filled by the caller; its strings borrowed from req,
+   which must live until the request completes) to the shard it belongs
+   to. Returns 0 when sent: the caller suspends the connection, and
+   request_complete resumes it later with req->reply. Returns -1 with
+   req->reply holding the answer to queue now (503 store unavailable or
+   too many in flight, 501 a list across shards, 500 out of memory). */
+int backend_send (backend_t *self, request_t *req);
+
+/* Fills items (room for BACKEND_SOCKETS_MAX) with a ZMQ_POLLIN item per
+   shard connection; returns how many. Call again when backend_generation
+   changed. */
+size_t backend_sockets (backend_t *self, zmq_pollitem_t *items);
+#define BACKEND_SOCKETS_MAX SHARD_MAP_SHARDS_MAX
+unsigned backend_generation (backend_t *self);
+
+/* Handles every reply waiting (never blocks). */
+void backend_drain (backend_t *self);
+
+/* Answers every request whose deadline is <= now_ms: 504 (readyz: 503). */
+void backend_expire (backend_t *self, int64_t now_ms);
+
+/* The earliest deadline, or -1 when nothing is in flight. */
+int64_t backend_next_deadline (backend_t *self);
+
+/* Store requests in flight. */
+size_t backend_inflight (backend_t *self);
+
+#endif
