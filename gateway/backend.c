@@ -205,6 +205,14 @@ backend_send (backend_t *self, request_t *req)
     }
 }
 
+/* A redirect not followed: counted, and req answered 503 with detail. */
+static void
+s_refuse (backend_t *self, request_t *req, const char *detail)
+{
+    metrics_redirect (self->metrics, false);
+    s_fail (req, detail);
+}
+
 /* A get or update answered `moved` (reply cleared here): sent on once to
    the owner, or answered 503. */
 static void
@@ -223,12 +231,12 @@ s_on_moved (backend_t *self, request_t *req, proto_reply_t *reply, uint32_t link
     if (sender >= 0)
         snprintf (from, sizeof from, "%s", shards_endpoint (self->shards, (size_t)sender));
     if (req->hops > 0) {
-        metrics_redirect (self->metrics, false);
         log_warn ("slot %u: %s redirected to %s again after a redirect (its map epoch %llu, "
                   "ours %llu): answered 503",
                   slot, from, named, (unsigned long long)theirs, (unsigned long long)ours);
-        s_fail (req, "The event's shard redirected again after one redirect was followed: the "
-                     "shards' maps disagree, try again later");
+        s_refuse (self, req,
+                  "The event's shard redirected again after one redirect was followed: the "
+                  "shards' maps disagree, try again later");
         return;
     }
     int target;
@@ -237,12 +245,12 @@ s_on_moved (backend_t *self, request_t *req, proto_reply_t *reply, uint32_t link
     else
         target = shards_find_endpoint (self->shards, named, len);
     if (target < 0) {
-        metrics_redirect (self->metrics, false);
         log_warn ("slot %u: %s redirected to %s, which is not a shard of our map (epoch %llu, "
                   "its %llu): answered 503",
                   slot, from, named, (unsigned long long)ours, (unsigned long long)theirs);
-        s_fail (req, "The event's shard is not in this gateway's shard map (the map is stale), "
-                     "try again later");
+        s_refuse (self, req,
+                  "The event's shard is not in this gateway's shard map (the map is stale), "
+                  "try again later");
         return;
     }
     log_info ("redirect: slot %u moved from %s to %s (map epoch %llu -> %llu, the store's %llu)",

@@ -192,14 +192,13 @@ s_write (FILE *out, void *arg)
         snprintf (labels, sizeof labels, "shard=\"%zu\"", i);
         prom_sample (out, "herald_store_shard_requests_total", labels, n);
     }
-    fprintf (out,
-             "# HELP herald_store_redirects_total Store answers `moved` (a stale shard map): "
-             "sent on to the owner (followed) or answered 503 (refused).\n"
-             "# TYPE herald_store_redirects_total counter\n"
-             "herald_store_redirects_total{result=\"followed\"} %llu\n"
-             "herald_store_redirects_total{result=\"refused\"} %llu\n",
-             (unsigned long long)s_load (&self->redirects_followed),
-             (unsigned long long)s_load (&self->redirects_refused));
+    prom_family (out, "herald_store_redirects_total", "counter",
+                 "Store answers `moved` (a stale shard map): sent on to the owner (followed) or "
+                 "answered 503 (refused).");
+    prom_sample (out, "herald_store_redirects_total", "result=\"followed\"",
+                 s_load (&self->redirects_followed));
+    prom_sample (out, "herald_store_redirects_total", "result=\"refused\"",
+                 s_load (&self->redirects_refused));
     prom_process (out);
 }
 
