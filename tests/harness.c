@@ -219,6 +219,20 @@ harness_count_lines (const char *path, const char *needle)
 }
 
 int
+harness_write_file (const char *path, const char *text)
+{
+    char tmp[4096];
+    if (snprintf (tmp, sizeof tmp, "%s.new", path) >= (int)sizeof tmp)
+        return -1;
+    FILE *f = fopen (tmp, "w");
+    if (!f)
+        return -1;
+    bool ok = fputs (text, f) >= 0;
+    ok = fclose (f) == 0 && ok;
+    return ok && rename (tmp, path) == 0 ? 0 : -1;
+}
+
+int
 harness_wait_lines (const char *path, const char *needle, int count, int timeout_ms)
 {
     long long deadline = clock_mono_ms () + timeout_ms;

@@ -62,6 +62,10 @@ int harness_wait_lines (const char *path, const char *needle, int count, int tim
 /* Counts lines of a file containing needle (0 when the file is missing). */
 int harness_count_lines (const char *path, const char *needle);
 
+/* Replaces the file at path with text, atomically (a file beside it,
+   renamed over it): a reader never sees half of it. 0 or -1. */
+int harness_write_file (const char *path, const char *text);
+
 /* Calls match on each line of the file (its newline kept), in order, until
    it returns true. Returns true when a line matched; false when none did
    or the file is missing. */

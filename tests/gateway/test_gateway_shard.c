@@ -60,10 +60,7 @@ static fixture_t s_fx;
 static void
 s_write (const char *path, const char *text)
 {
-    FILE *f = fopen (path, "w");
-    assert_non_null (f);
-    fputs (text, f);
-    fclose (f);
+    assert_int_equal (harness_write_file (path, text), 0);
 }
 
 /* A map over the 3 shards' ports, epoch, with shard (i + rotate) % 3 as
