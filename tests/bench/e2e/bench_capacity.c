@@ -11,29 +11,31 @@
  *      (poster.h: 2 client threads × 16 keep-alive connections; the clients
  *      run on the same cores, so this is a lower bound of the gateway's);
  *   2. notifier: then herald-notifier is started on the store's N-event
- *      feed; its rate is changes relayed (published, confirmed, cursor
- *      acknowledged) per second, from its first acknowledgement to the
- *      store's cursor reaching the head;
+ *      feed and stopped once it has relayed it; its rate is changes
+ *      relayed (published, confirmed, cursor acknowledged) per second,
+ *      from its first acknowledgement to the store's cursor reaching the
+ *      head. These are the `created` changes, queued and persisted;
  *   3. workers: then 1 (in a second scenario 2) herald-worker(s) drain the
  *      N notifications queued; the rate is events seen `processed` on the
- *      store's PUB stream (processed_watch.h) per second, first to last.
- *      Each processed event also makes the notifier publish its update, as
- *      in production;
- *   4. the queue's ceiling: the bare broker (broker_ceiling.h), persistent
+ *      store's PUB stream (processed_watch.h) per second, first to last;
+ *   4. notifier again, on the N `updated` changes the workers made
+ *      (published to the exchange, bound to no queue, so confirmed without
+ *      being stored). An event is one change of each kind, so the
+ *      notifier's events/s is 1 / (1/created rate + 1/updated rate);
+ *   5. the queue's ceiling: the bare broker (broker_ceiling.h), persistent
  *      messages of Herald's notification size, publisher confirms and
  *      manual acks, on a queue of the same type and arguments;
- *   5. the store: pipelined creates, then updates (one of each per event:
+ *   6. the store: pipelined creates, then updates (one of each per event:
  *      the POST and the worker's PUT), on a journal with --fsync always,
  *      the default, from the store benchmark's load generator (load.h).
- * Stages 1–3 run twice per broker set-up (with 1 and with 2 workers); the
+ * Stages 1–4 run twice per broker set-up (with 1 and with 2 workers); the
  * model uses the median of the gateway and notifier runs.
  *
  * The closing table turns them into a capacity model: gateways and workers
  * scale out (one more process, one more share), while one store, its one
  * notifier (the feed has one cursor) and one queue (a queue lives on, or is
  * led by, one node) do not, so the smallest of those three is the system's
- * ceiling, whatever is added around it. The notifier's figure is halved
- * there: each event is two changes it relays (created, then processed).
+ * ceiling, whatever is added around it.
  * For 10k, 100k and 1M events/s the table gives how many of each part the
  * rate takes, and whether Herald carries it today: it runs one store (the
  * sharded store of issue 17 is not finished), one notifier per store and
@@ -48,6 +50,7 @@
 #include "stack.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,13 +77,14 @@ typedef struct {
     const char *name;
     e2e_stack_t *stack;
     bool quorum;
-    const char *urls;   /* --amqp-url for the services; NULL = the stack's node */
-    double ceiling;     /* bare broker msg/s, 0 = failed */
-    double gateway[2];  /* POST 201s/s, scenario with 1 and with 2 workers */
-    double notifier[2]; /* changes relayed/s */
-    double workers[2];  /* events processed/s by 1 worker, by 2 */
-    double store;       /* events/s (one create + one update each), journaled */
-    bool ok;            /* every stage completed with every event accounted for */
+    const char *urls;  /* --amqp-url for the services; NULL = the stack's node */
+    double ceiling;    /* bare broker msg/s, 0 = failed */
+    double gateway[2]; /* POST 201s/s, scenario with 1 and with 2 workers */
+    double relay_created[2], relay_updated[2]; /* changes relayed/s: queued, unrouted */
+    double notifier[2];                        /* events/s: one change of each kind per event */
+    double workers[2];                         /* events processed/s by 1 worker, by 2 */
+    double store; /* events/s (one create + one update each), journaled */
+    bool ok;      /* every stage completed with every event accounted for */
 } s_setup_t;
 
 /* The extra arguments of the notifier and the workers on this set-up. */
@@ -103,22 +107,24 @@ s_args (const s_setup_t *setup, const char *args[8])
 
 /* Polls the store every 10 ms until its cursor reaches a head of at least
    n; returns changes relayed per second from the first acknowledgement
-   seen, or 0 on timeout. */
+   past the cursor it found, or 0 on timeout. */
 static double
 s_relay_rate (e2e_stack_t *stack, uint64_t n)
 {
     int64_t deadline = clock_mono_us () + CAP_STAGE_TIMEOUT_MS * 1000LL, first_us = 0;
-    uint64_t first_acked = 0;
+    uint64_t from = UINT64_MAX, first_acked = 0;
     stack_store_stats_t st;
     while (clock_mono_us () < deadline) {
         if (stack_store_stats (stack, &st) == 0) {
             int64_t now = clock_mono_us ();
-            if (!first_us && st.acked > 0) {
+            if (from == UINT64_MAX)
+                from = st.acked;
+            if (!first_us && st.acked > from) {
                 first_us = now;
                 first_acked = st.acked;
             }
             if (st.head >= n && st.acked == st.head)
-                return now > first_us && st.acked > first_acked
+                return first_us && now > first_us && st.acked > first_acked
                            ? (double)(st.acked - first_acked) * 1e6 / (double)(now - first_us)
                            : 0;
         }
@@ -129,7 +135,7 @@ s_relay_rate (e2e_stack_t *stack, uint64_t n)
     return 0;
 }
 
-/* Stages 1–3 with `workers` workers (1 or 2) on setup; fills slot
+/* Stages 1–4 with `workers` workers (1 or 2) on setup; fills slot
    workers - 1 of its arrays. Returns 0, or -1 when a stage failed. */
 static int
 s_scenario (s_setup_t *setup, int n, int workers)
@@ -159,8 +165,10 @@ s_scenario (s_setup_t *setup, int n, int workers)
 
     if (stack_start_notifier_with (stack, args))
         goto done;
-    setup->notifier[slot] = s_relay_rate (stack, (uint64_t)n);
-    if (setup->notifier[slot] <= 0)
+    setup->relay_created[slot] = s_relay_rate (stack, (uint64_t)n);
+    harness_stop (stack->notifier, SIGTERM, 10000);
+    stack->notifier = 0;
+    if (setup->relay_created[slot] <= 0)
         goto done;
 
     for (int w = 0; w < workers; w++)
@@ -175,19 +183,29 @@ s_scenario (s_setup_t *setup, int n, int workers)
         if (at > end)
             end = at;
     }
+    /* The workers' updates wait in the feed: the notifier relays them
+       alone, as it did the creates. */
+    if (stack_start_notifier_with (stack, args))
+        goto done;
+    setup->relay_updated[slot] = s_relay_rate (stack, 2 * (uint64_t)n);
+    if (setup->relay_updated[slot] > 0)
+        setup->notifier[slot] =
+            1.0 / (1.0 / setup->relay_created[slot] + 1.0 / setup->relay_updated[slot]);
     int processed = stack_wait_processed (stack, n, 60000);
     int lines = 0;
     for (int w = 0; w < workers; w++)
         lines += harness_count_lines (stack->worker_out[w], ": bench ");
     if (seen > 1 && end > first)
         setup->workers[slot] = (seen - 1) * 1e6 / (double)(end - first);
-    printf ("  %-22s %d worker%s: gateway %6.0f POST/s, notifier %6.0f changes/s, "
-            "worker%s %6.0f events/s (processed %d of %d, lines %d, seen on PUB %d)\n",
+    printf ("  %-22s %d worker%s: gateway %6.0f POST/s; notifier %6.0f created + %6.0f updated "
+            "changes/s => %6.0f events/s; worker%s %6.0f events/s (processed %d of %d, lines %d, "
+            "seen on PUB %d)\n",
             setup->name, workers, workers > 1 ? "s" : " ", setup->gateway[slot],
-            setup->notifier[slot], workers > 1 ? "s" : " ", setup->workers[slot], processed, n,
-            lines, seen);
+            setup->relay_created[slot], setup->relay_updated[slot], setup->notifier[slot],
+            workers > 1 ? "s" : " ", setup->workers[slot], processed, n, lines, seen);
     fflush (stdout);
-    rc = processed == n && lines >= n && setup->workers[slot] > 0 ? 0 : -1;
+    rc = processed == n && lines >= n && setup->workers[slot] > 0 && setup->notifier[slot] > 0 ? 0
+                                                                                               : -1;
 done:
     processed_watch_stop (&watch);
     free (sent);
@@ -195,7 +213,7 @@ done:
     return rc;
 }
 
-/* Stage 5: one journaled store, n pipelined creates then n updates. Events
+/* Stage 6: one journaled store, n pipelined creates then n updates. Events
    per second, or 0 on failure. */
 static double
 s_store_rate (e2e_stack_t *stack, int n)
@@ -288,9 +306,7 @@ s_model (const s_setup_t *setups, int n_setups, double store)
             "notifier", "queue", "store", "ceiling = min(notifier, queue, store)");
     for (int i = 0; i < n_setups; i++) {
         const s_setup_t *s = &setups[i];
-        /* Every event is two changes the notifier publishes and the broker
-           confirms (created, then processed), one of them queued. */
-        double g = s_median2 (s->gateway), nt = s_median2 (s->notifier) / 2;
+        double g = s_median2 (s->gateway), nt = s_median2 (s->notifier);
         double ceiling = nt;
         const char *first = "notifier";
         if (s->ceiling > 0 && s->ceiling < ceiling) {
