@@ -70,6 +70,7 @@
 #include "peer_bin.h"
 #include "peer_sides.h"
 #include "seed.h"
+#include "shard_map.h"
 #include "stop.h"
 #include "wrk_run.h"
 
@@ -82,7 +83,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_CHILDREN 4
+#define SHARDS_MAX 4 /* --shards: herald-store processes behind the gateway */
+#define MAX_CHILDREN (2 + SHARDS_MAX)
 #define MAX_PIDS (MAX_CHILDREN + PEER_SIDES_MAX_PIDS)
 #define MAX_GATEWAY_ARGS 32
 #define START_TIMEOUT_MS 10000
@@ -92,6 +94,7 @@ typedef struct {
     int duration, warmup, connections, wrk_threads, events, floor_threads;
     int soak, soak_warmup, rounds, fsync_samples;
     int peer_threads; /* 0: the gateway's --threads */
+    int shards;       /* 0: one store, no map; N: N shards of one map (issue 17) */
     bool self_check, no_peers;
     store_mode_t modes[STORE_MODE_COUNT];
     int nmodes; /* 0: no fsync columns */
@@ -236,6 +239,9 @@ s_usage (FILE *out)
                   "                     (" STORE_MODES_DEFAULT ")\n"
                   "  --fsync-samples N  this disk's fdatasync samples, over all rounds (300)\n"
                   "  --data-root DIR    where the stores' data dirs go (the build directory)\n"
+                  "  --shards N         the gateway routes to N herald-store shards of one map\n"
+                  "                     (1..4; 0, the default: one store, no map); the fsync\n"
+                  "                     columns keep one store\n"
                   "  --help\n"
                   "Flags after -- go to herald-gateway (e.g. -- --threads 2).\n"
                   "Targets (printed as PASS/MISS, not asserted): GET /events/{id} >= 0.6 x floor,\n"
@@ -266,6 +272,7 @@ s_parse_options (int argc, char *argv[], options_t *opts)
         { "data-root", required_argument, NULL, 'D' },
         { "no-peers", no_argument, NULL, 'P' },
         { "peer-threads", required_argument, NULL, 'T' },
+        { "shards", required_argument, NULL, 'X' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -307,6 +314,7 @@ s_parse_options (int argc, char *argv[], options_t *opts)
                      : opt == 'r' ? &opts->rounds
                      : opt == 'F' ? &opts->fsync_samples
                      : opt == 'T' ? &opts->peer_threads
+                     : opt == 'X' ? &opts->shards
                                   : &opts->soak_warmup;
         *field = (int)value;
     }
@@ -321,8 +329,8 @@ s_parse_options (int argc, char *argv[], options_t *opts)
         || opts->connections < opts->wrk_threads || opts->events < 1 || opts->floor_threads < 1
         || opts->rounds < 1 || opts->rounds > CASES_MAX_ROUNDS
         || opts->rounds > FSYNC_CASES_MAX_ROUNDS || opts->peer_threads > PEER_NGINX_MAX_WORKERS
-        || (opts->soak > 0 && opts->soak <= opts->soak_warmup)
-        || (opts->soak && opts->self_check)) {
+        || (opts->soak > 0 && opts->soak <= opts->soak_warmup) || (opts->soak && opts->self_check)
+        || opts->shards > SHARDS_MAX || (opts->shards && opts->self_check)) {
         fprintf (stderr, "bench: inconsistent options (see --help)\n");
         return 2;
     }
@@ -343,37 +351,79 @@ s_start_floor (const char *name, int threads)
     return s_start (name, argv, port) < 0 ? -1 : port;
 }
 
-/* Starts herald-store and herald-gateway; returns the gateway's PID or -1. */
+/* Starts herald-store as shard `shard` of map_path (NULL: unsharded) on
+   store_port. Returns its PID or -1. */
+static pid_t
+s_start_store (int store_port, const char *map_path, int shard)
+{
+    char bind[64], pub[64], id[16], name[32];
+    snprintf (bind, sizeof bind, "tcp://127.0.0.1:%d", store_port);
+    snprintf (pub, sizeof pub, "tcp://127.0.0.1:%d", harness_free_port ());
+    snprintf (id, sizeof id, "%d", shard);
+    if (map_path)
+        snprintf (name, sizeof name, "store%d", shard);
+    else
+        snprintf (name, sizeof name, "store");
+    const char *argv[] = { harness_bin ("herald-store"),
+                           "--bind",
+                           bind,
+                           "--pub-bind",
+                           pub,
+                           "--feed-max",
+                           "100000000",
+                           "--log-level",
+                           "warn",
+                           map_path ? "--shard-map" : NULL,
+                           map_path,
+                           "--shard-id",
+                           id,
+                           NULL };
+    return s_start (name, argv, store_port);
+}
+
+/* Writes a map of n shards on ports, the slots split in n even ranges, to
+   path. 0 or -1. */
+static int
+s_write_map (const char *path, const int *ports, int n)
+{
+    char text[1024];
+    int at = snprintf (text, sizeof text, "epoch 1\n");
+    for (int i = 0; i < n; i++)
+        at += snprintf (text + at, sizeof text - (size_t)at, "shard tcp://127.0.0.1:%d %d-%d\n",
+                        ports[i], i * SHARD_MAP_SLOTS / n, (i + 1) * SHARD_MAP_SLOTS / n - 1);
+    return at < (int)sizeof text ? harness_write_file (path, text) : -1;
+}
+
+/* Starts herald-store (or opts->shards shards of one map) and
+   herald-gateway; returns the gateway's PID or -1. */
 static pid_t
 s_start_gateway (const options_t *opts, int *port)
 {
-    char bind[64], pub[64], endpoint[64], listen[64];
-    int store_port = harness_free_port ();
-    snprintf (bind, sizeof bind, "tcp://127.0.0.1:%d", store_port);
-    snprintf (pub, sizeof pub, "tcp://127.0.0.1:%d", harness_free_port ());
-    const char *store_argv[] = { harness_bin ("herald-store"),
-                                 "--bind",
-                                 bind,
-                                 "--pub-bind",
-                                 pub,
-                                 "--feed-max",
-                                 "100000000",
-                                 "--log-level",
-                                 "warn",
-                                 NULL };
-    if (s_start ("store", store_argv, store_port) < 0)
+    char endpoint[64], listen[64], map_path[1024];
+    int ports[SHARDS_MAX], n = opts->shards > 0 ? opts->shards : 1;
+    snprintf (map_path, sizeof map_path, "%s/shards.map", harness_tmpdir ());
+    for (int i = 0; i < n; i++)
+        ports[i] = harness_free_port ();
+    if (opts->shards > 0 && s_write_map (map_path, ports, n) != 0)
         return -1;
+    for (int i = 0; i < n; i++)
+        if (s_start_store (ports[i], opts->shards > 0 ? map_path : NULL, i) < 0)
+            return -1;
     *port = harness_free_port ();
-    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", store_port);
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", ports[0]);
     snprintf (listen, sizeof listen, "127.0.0.1:%d", *port);
-    const char *argv[8 + MAX_GATEWAY_ARGS] = { harness_bin ("herald-gateway"),
-                                               "--listen",
-                                               listen,
-                                               "--store-endpoint",
-                                               endpoint,
-                                               "--log-level",
-                                               "warn" };
+    const char *argv[10 + MAX_GATEWAY_ARGS] = { harness_bin ("herald-gateway"),
+                                                "--listen",
+                                                listen,
+                                                "--store-endpoint",
+                                                endpoint,
+                                                "--log-level",
+                                                "warn" };
     int argc = 7;
+    if (opts->shards > 0) {
+        argv[argc++] = "--shard-map";
+        argv[argc++] = map_path;
+    }
     for (int i = 0; i < opts->gateway_argc; i++)
         argv[argc++] = opts->gateway_args[i];
     argv[argc] = NULL;
