@@ -400,7 +400,7 @@ static pid_t
 s_start_gateway (const options_t *opts, int *port)
 {
     char endpoint[64], listen[64], map_path[1024];
-    int ports[SHARDS_MAX], n = opts->shards > 0 ? opts->shards : 1;
+    int ports[SHARDS_MAX] = { 0 }, n = opts->shards > 0 ? opts->shards : 1;
     snprintf (map_path, sizeof map_path, "%s/shards.map", harness_tmpdir ());
     for (int i = 0; i < n; i++)
         ports[i] = harness_free_port ();
