@@ -28,22 +28,27 @@ api_event_json (const proto_event_t *event)
                       event->status.len, "created_at", created, "updated_at", updated);
 }
 
+/* The page object over items and next (NULL: null). */
+static json_t *
+s_page_json (const proto_event_t *items, size_t n, const char *next_after)
+{
+    json_t *array = json_array ();
+    for (size_t i = 0; array && i < n; i++)
+        if (json_array_append_new (array, api_event_json (&items[i])) != 0) {
+            json_decref (array);
+            array = NULL;
+        }
+    json_t *next = next_after ? json_string (next_after) : json_null ();
+    return json_pack ("{s:o,s:o}", "items", array, "next_after", next);
+}
+
 json_t *
 api_page_json (const proto_reply_t *store)
 {
-    json_t *items = json_array ();
-    for (size_t i = 0; items && i < store->n_items; i++)
-        if (json_array_append_new (items, api_event_json (&store->items[i])) != 0) {
-            json_decref (items);
-            items = NULL;
-        }
-    json_t *next = json_null ();
-    if (store->has_next_after) {
-        char id[PROTO_UUID_LEN + 1];
+    char id[PROTO_UUID_LEN + 1];
+    if (store->has_next_after)
         proto_uuid_format (store->next_after, id);
-        next = json_string (id);
-    }
-    return json_pack ("{s:o,s:o}", "items", items, "next_after", next);
+    return s_page_json (store->items, store->n_items, store->has_next_after ? id : NULL);
 }
 
 /* ---- Event text without a JSON tree ----------------------------------------
@@ -147,31 +152,31 @@ s_render_event (const proto_event_t *event, unsigned status, api_reply_t *reply)
     return api_reply_json (reply, status, api_event_json (event));
 }
 
-/* The list page's text, or NULL (jansson's job then, or out of memory). */
+/* The page's text, or NULL (jansson's job then, or out of memory). */
 static char *
-s_list_text (const proto_reply_t *store, char **end)
+s_page_text (const proto_event_t *items, size_t n, const char *next_after, char **end)
 {
-    /* sizeof counts the NUL that proto_uuid_format and s_reply_text write. */
-    size_t size = sizeof "{\"items\":[],\"next_after\":\"\"}" + PROTO_UUID_LEN;
-    for (size_t i = 0; i < store->n_items; i++)
-        size += s_event_text_size (&store->items[i]) + 1;
+    size_t next_len = next_after ? strlen (next_after) : 0;
+    /* sizeof counts the NUL that s_reply_text writes. */
+    size_t size = sizeof "{\"items\":[],\"next_after\":\"\"}" + next_len;
+    for (size_t i = 0; i < n; i++)
+        size += s_event_text_size (&items[i]) + 1;
     char *body = malloc (size), *out = body;
     if (!body)
         return NULL;
     out = s_put (out, S_LIT ("{\"items\":["));
-    for (size_t i = 0; i < store->n_items; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (i > 0)
             *out++ = ',';
-        if (!(out = s_event_text (&store->items[i], out))) {
+        if (!(out = s_event_text (&items[i], out))) {
             free (body);
             return NULL;
         }
     }
     out = s_put (out, S_LIT ("],\"next_after\":"));
-    if (store->has_next_after) {
+    if (next_after) {
         *out++ = '"';
-        proto_uuid_format (store->next_after, out); /* writes a NUL after, within size */
-        out += PROTO_UUID_LEN;
+        out = s_put (out, next_after, next_len);
         *out++ = '"';
     } else
         out = s_put (out, S_LIT ("null"));
@@ -180,14 +185,23 @@ s_list_text (const proto_reply_t *store, char **end)
     return body;
 }
 
-/* The list page as a 200, the same two ways as s_render_event. */
+int
+api_render_page (const proto_event_t *items, size_t n, const char *next_after, api_reply_t *reply)
+{
+    char *end = NULL, *body = s_page_text (items, n, next_after, &end);
+    if (body)
+        return s_reply_text (reply, 200, body, end);
+    return api_reply_json (reply, 200, s_page_json (items, n, next_after));
+}
+
+/* A store's list page as a 200: its cursor is the plain event id. */
 static int
 s_render_list (const proto_reply_t *store, api_reply_t *reply)
 {
-    char *end = NULL, *body = s_list_text (store, &end);
-    if (body)
-        return s_reply_text (reply, 200, body, end);
-    return api_reply_json (reply, 200, api_page_json (store));
+    char id[PROTO_UUID_LEN + 1];
+    if (store->has_next_after)
+        proto_uuid_format (store->next_after, id);
+    return api_render_page (store->items, store->n_items, store->has_next_after ? id : NULL, reply);
 }
 
 /* A store-side message as text for a detail (bounded, NUL-terminated). */

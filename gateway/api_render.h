@@ -36,4 +36,11 @@ json_t *api_event_json (const proto_event_t *event);
    objects, which test_api and fuzz_gateway_render check. */
 json_t *api_page_json (const proto_reply_t *store);
 
+/* A page of n events (borrowed) with next_after (a cursor's text, NULL:
+   null) as a 200, the same two ways: what a store's list reply renders to
+   (its cursor the event id) and a list merged across shards (list_merge.h,
+   its cursor opaque). Returns 0, or -1 when out of memory. */
+int api_render_page (const proto_event_t *items, size_t n, const char *next_after,
+                     api_reply_t *reply);
+
 #endif

@@ -406,9 +406,31 @@ s_query_limit (json_t *detail, const api_param_t *p, proto_request_t *req)
     json_decref (input);
 }
 
-int
-api_parse_list (const api_query_t *query, const proto_limits_t *limits, proto_request_t *req,
-                api_reply_t *reply)
+/* Decodes the after parameter as a merged list's cursor (list_cursor.h);
+   appends a problem when it is not one this API could have handed out.
+   -1 when out of memory (reply the 500), else 0. */
+static int
+s_query_cursor (json_t *detail, const api_param_t *p, list_cursor_t **cursor, api_reply_t *reply)
+{
+    list_cursor_result_t rc = list_cursor_decode (p->ptr, p->len, cursor);
+    if (rc == LIST_CURSOR_OK)
+        return 0;
+    if (rc == LIST_CURSOR_NOMEM) {
+        api_reply_detail (reply, 500, "Out of memory");
+        return -1;
+    }
+    json_t *input = p->len <= LIST_CURSOR_TEXT_MAX ? s_param_input (p) : NULL;
+    api_problem (detail, "cursor_invalid", "query", "after",
+                 "Input should be a cursor this API returned as next_after, passed back unchanged",
+                 input);
+    json_decref (input);
+    return 0;
+}
+
+/* api_parse_list, and api_parse_list_merged when cursor is not NULL. */
+static int
+s_parse_list (const api_query_t *query, const proto_limits_t *limits, proto_request_t *req,
+              list_cursor_t **cursor, api_reply_t *reply)
 {
     json_t *detail = s_start (req, PROTO_OP_LIST, reply);
     if (!detail)
@@ -418,9 +440,34 @@ api_parse_list (const api_query_t *query, const proto_limits_t *limits, proto_re
     s_query_string (detail, "status", &query->status, limits->status_max, PROTO_HAS_STATUS,
                     &req->status, req);
     s_query_limit (detail, &query->limit, req);
-    if (query->after.present
-        && s_check_uuid (detail, "query", "after", query->after.ptr, query->after.len, req->after))
+    if (query->after.present && cursor) {
+        if (s_query_cursor (detail, &query->after, cursor, reply) != 0) {
+            json_decref (detail);
+            return -1;
+        }
+    } else if (query->after.present
+               && s_check_uuid (detail, "query", "after", query->after.ptr, query->after.len,
+                                req->after))
         req->has |= PROTO_HAS_AFTER;
     json_t *doc = NULL;
-    return s_finish (detail, &doc, reply);
+    if (s_finish (detail, &doc, reply) == 0)
+        return 0;
+    if (cursor)
+        list_cursor_destroy (cursor);
+    return -1;
+}
+
+int
+api_parse_list (const api_query_t *query, const proto_limits_t *limits, proto_request_t *req,
+                api_reply_t *reply)
+{
+    return s_parse_list (query, limits, req, NULL, reply);
+}
+
+int
+api_parse_list_merged (const api_query_t *query, const proto_limits_t *limits, proto_request_t *req,
+                       list_cursor_t **cursor, api_reply_t *reply)
+{
+    *cursor = NULL;
+    return s_parse_list (query, limits, req, cursor, reply);
 }

@@ -16,6 +16,7 @@
 #define HERALD_API_REQUEST_H
 
 #include "api_reply.h"
+#include "list_cursor.h"
 #include "proto.h"
 
 #include <jansson.h>
@@ -47,5 +48,14 @@ int api_parse_update (const char *id, size_t id_len, const char *body, size_t le
 int api_parse_get (const char *id, size_t id_len, proto_request_t *req, api_reply_t *reply);
 int api_parse_list (const api_query_t *query, const proto_limits_t *limits, proto_request_t *req,
                     api_reply_t *reply);
+
+/* api_parse_list for a gateway over several shards: after is the opaque
+   cursor of a merged list (list_cursor.h), decoded into *cursor (NULL when
+   absent; the caller's to destroy) and never put in req; text that is not
+   a cursor this API could have handed out is a 422 "cursor_invalid" at
+   ["query","after"] like any other problem. Whether its epoch is the
+   gateway's map's is the caller's check (backend.c). */
+int api_parse_list_merged (const api_query_t *query, const proto_limits_t *limits,
+                           proto_request_t *req, list_cursor_t **cursor, api_reply_t *reply);
 
 #endif

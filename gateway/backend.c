@@ -9,6 +9,7 @@
 #include "backend.h"
 
 #include "clock.h"
+#include "list_merge.h"
 #include "log.h"
 #include "pending.h"
 #include "shards.h"
@@ -87,17 +88,34 @@ s_fail (request_t *req, const char *detail)
     request_complete (req);
 }
 
-/* Sends req->preq to shard with a new rid. 0, or -1 with req->reply set. */
+/* Fills reply with status and what, naming the shard when the map has
+   several ("Store unavailable (shard 1, tcp://...)"). */
+static void
+s_shard_detail (backend_t *self, api_reply_t *reply, unsigned status, const char *what,
+                size_t shard)
+{
+    if (shards_size (self->shards) == 1) {
+        api_reply_detail (reply, status, what);
+        return;
+    }
+    char detail[SHARD_MAP_ENDPOINT_MAX + 128];
+    snprintf (detail, sizeof detail, "%s (shard %zu, %s)", what, shard,
+              shards_endpoint (self->shards, shard));
+    api_reply_detail (reply, status, detail);
+}
+
+/* Sends preq (req->preq, or one shard's copy of it) to shard with a new
+   rid, on req's behalf. 0, or -1 with req->reply set. */
 static int
-s_send_to (backend_t *self, request_t *req, size_t shard)
+s_send_on (backend_t *self, request_t *req, size_t shard, proto_request_t *preq)
 {
     uint64_t rid = pending_reserve (self->pending);
     if (rid == 0) {
         api_reply_detail (&req->reply, 503, "Too many requests in flight to the store, try again");
         return -1;
     }
-    req->preq.rid = rid;
-    if (store_client_send (shards_client (self->shards, shard), &req->preq) != 0) {
+    preq->rid = rid;
+    if (store_client_send (shards_client (self->shards, shard), preq) != 0) {
         if (errno == ENOMEM) {
             api_reply_detail (&req->reply, 500, "Out of memory");
             return -1;
@@ -105,14 +123,7 @@ s_send_to (backend_t *self, request_t *req, size_t shard)
         metrics_store_up (self->metrics, 0);
         log_debug ("store send to %s refused: %s", shards_endpoint (self->shards, shard),
                    zmq_strerror (errno));
-        if (shards_size (self->shards) == 1) {
-            api_reply_detail (&req->reply, 503, "Store unavailable");
-            return -1;
-        }
-        char detail[SHARD_MAP_ENDPOINT_MAX + 64];
-        snprintf (detail, sizeof detail, "Store unavailable (shard %zu, %s)", shard,
-                  shards_endpoint (self->shards, shard));
-        api_reply_detail (&req->reply, 503, detail);
+        s_shard_detail (self, &req->reply, 503, "Store unavailable", shard);
         return -1;
     }
     req->sent_us = clock_mono_us ();
@@ -122,6 +133,13 @@ s_send_to (backend_t *self, request_t *req, size_t shard)
     return 0;
 }
 
+/* Sends req->preq to shard with a new rid. 0, or -1 with req->reply set. */
+static int
+s_send_to (backend_t *self, request_t *req, size_t shard)
+{
+    return s_send_on (self, req, shard, &req->preq);
+}
+
 /* The readyz answer once every ping is answered or expired. */
 static void
 s_readyz_reply (backend_t *self, request_t *req)
@@ -129,14 +147,10 @@ s_readyz_reply (backend_t *self, request_t *req)
     if (!req->down) {
         req->reply = (api_reply_t){ .status = 200, .body = strdup ("{\"status\":\"ready\"}") };
         req->reply.len = req->reply.body ? strlen (req->reply.body) : 0;
-    } else if (shards_size (self->shards) == 1 || req->down_shard < 0)
+    } else if (req->down_shard < 0)
         api_reply_detail (&req->reply, 503, "Store unavailable");
-    else {
-        char detail[SHARD_MAP_ENDPOINT_MAX + 64];
-        snprintf (detail, sizeof detail, "Store unavailable (shard %d, %s)", req->down_shard,
-                  shards_endpoint (self->shards, (size_t)req->down_shard));
-        api_reply_detail (&req->reply, 503, detail);
-    }
+    else
+        s_shard_detail (self, &req->reply, 503, "Store unavailable", (size_t)req->down_shard);
 }
 
 /* Notes that a readyz ping of link is answered (up or not); answers once
@@ -175,6 +189,119 @@ s_send_all (backend_t *self, request_t *req)
     return -1;
 }
 
+/* ---- Lists across shards (list_merge.h) ---------------------------------- */
+
+/* A 422 at ["query","after"] for a cursor of another map. */
+static void
+s_stale_cursor (backend_t *self, request_t *req, uint64_t epoch)
+{
+    char msg[200];
+    snprintf (msg, sizeof msg,
+              "The cursor is from another shard map (epoch %llu; this gateway's is %llu): "
+              "list again from the start",
+              (unsigned long long)epoch, (unsigned long long)shards_epoch (self->shards));
+    json_t *detail = json_array ();
+    api_problem (detail, "cursor_stale", "query", "after", msg, NULL);
+    api_reply_problems (&req->reply, detail);
+}
+
+/* req's cursor checked against the map (a newer epoch reloads the map file
+   first: another loop of this gateway may have reloaded it already), or
+   an empty one: the merge to fill, or NULL with req->reply set. */
+static list_merge_t *
+s_list_start (backend_t *self, request_t *req)
+{
+    list_cursor_t *cursor = req->cursor;
+    req->cursor = NULL;
+    if (!cursor)
+        cursor = list_cursor_new (shards_epoch (self->shards), shards_size (self->shards));
+    else if (list_cursor_epoch (cursor) > shards_epoch (self->shards))
+        shards_reload (self->shards);
+    if (cursor
+        && (list_cursor_epoch (cursor) != shards_epoch (self->shards)
+            || list_cursor_shards (cursor) != shards_size (self->shards))) {
+        s_stale_cursor (self, req, list_cursor_epoch (cursor));
+        list_cursor_destroy (&cursor);
+        return NULL;
+    }
+    uint32_t limit = req->preq.has & PROTO_HAS_LIMIT ? req->preq.limit : PROTO_LIST_LIMIT_DEFAULT;
+    list_merge_t *merge = cursor ? list_merge_new (cursor, limit) : NULL;
+    if (!merge)
+        api_reply_detail (&req->reply, 500, "Out of memory");
+    return merge;
+}
+
+/* Answers a list whose shards have all answered or failed. */
+static void
+s_list_finish (backend_t *self, request_t *req)
+{
+    if (!list_merge_failed (req->merge)
+        && list_cursor_epoch (list_merge_cursor (req->merge)) != shards_epoch (self->shards)) {
+        api_reply_detail (&req->reply, 503,
+                          "The shard map changed while the list was asked, try again");
+        req->reply.retry_after = true;
+    } else
+        list_merge_reply (req->merge, &req->reply);
+    list_merge_destroy (&req->merge);
+}
+
+/* Asks every shard at once for a page of req's list after its cursor
+   entry. 0 when sent (answered by s_list_answered), -1 with req->reply
+   set when answered now. */
+static int
+s_send_list (backend_t *self, request_t *req)
+{
+    req->merge = s_list_start (self, req);
+    if (!req->merge)
+        return -1;
+    const list_cursor_t *cursor = list_merge_cursor (req->merge);
+    for (size_t i = 0; i < shards_size (self->shards); i++) {
+        proto_request_t preq = req->preq;
+        const uint8_t *after = list_cursor_last (cursor, i);
+        preq.has &= ~(unsigned)PROTO_HAS_AFTER;
+        if (after) {
+            memcpy (preq.after, after, 16);
+            preq.has |= PROTO_HAS_AFTER;
+        }
+        if (s_send_on (self, req, i, &preq) == 0)
+            list_merge_sent (req->merge, i, shards_link (self->shards, i));
+        else
+            list_merge_fail (req->merge, i, &req->reply);
+    }
+    if (list_merge_outstanding (req->merge) > 0)
+        return 0;
+    s_list_finish (self, req);
+    return -1;
+}
+
+/* One shard's answer to a list sent on link (reply NULL: undecodable, or
+   no answer in time when timed_out), answered once the last one is in. */
+static void
+s_list_answered (backend_t *self, request_t *req, uint32_t link, const proto_reply_t *reply,
+                 bool timed_out)
+{
+    int shard = list_merge_shard_of (req->merge, link);
+    if (shard < 0)
+        return; /* not this list's: pending_take_on matched the link, so never */
+    api_reply_t error = { 0 };
+    if (reply && reply->status == PROTO_OK)
+        list_merge_take (req->merge, (size_t)shard, reply->items, reply->n_items,
+                         reply->has_next_after);
+    else {
+        if (timed_out)
+            s_shard_detail (self, &error, 504, "Store did not answer in time", (size_t)shard);
+        else if (!reply)
+            s_shard_detail (self, &error, 500, "Store sent an undecodable reply", (size_t)shard);
+        else
+            api_render (API_EP_LIST, reply, &error);
+        list_merge_fail (req->merge, (size_t)shard, &error);
+    }
+    if (list_merge_outstanding (req->merge) == 0) {
+        s_list_finish (self, req);
+        request_complete (req);
+    }
+}
+
 int
 backend_send (backend_t *self, request_t *req)
 {
@@ -191,15 +318,11 @@ backend_send (backend_t *self, request_t *req)
         return s_send_to (
             self, req, shards_owner_of_user (self->shards, preq->user_id.ptr, preq->user_id.len));
     case PROTO_OP_LIST:
-        if (preq->has & PROTO_HAS_USER_ID)
-            return s_send_to (
-                self, req,
-                shards_owner_of_user (self->shards, preq->user_id.ptr, preq->user_id.len));
+        /* Filtered by user too: a PUT may give an event another user_id,
+           and the event stays on the shard it was created on. */
         if (shards_size (self->shards) == 1)
             return s_send_to (self, req, 0);
-        api_reply_detail (&req->reply, 501,
-                          "Listing across shards is not yet supported: filter by user_id");
-        return -1;
+        return s_send_list (self, req);
     default:
         return s_send_to (self, req, 0);
     }
@@ -269,7 +392,9 @@ s_on_reply (backend_t *self, uint32_t link, int rc, proto_reply_t *reply, const 
     if (rc < 0) {
         log_warn ("undecodable store reply: %s", err->message);
         request_t *req = err->has_rid ? pending_take_on (self->pending, err->rid, link) : NULL;
-        if (req && req->ep == API_EP_READYZ)
+        if (req && req->merge)
+            s_list_answered (self, req, link, NULL, false);
+        else if (req && req->ep == API_EP_READYZ)
             s_readyz_answered (self, req, link, false);
         else if (req) {
             api_reply_detail (&req->reply, 500, "Store sent an undecodable reply");
@@ -289,6 +414,11 @@ s_on_reply (backend_t *self, uint32_t link, int rc, proto_reply_t *reply, const 
     bool by_id = req->preq.op == PROTO_OP_GET || req->preq.op == PROTO_OP_UPDATE;
     if (req->ep == API_EP_READYZ) {
         s_readyz_answered (self, req, link, reply->status == PROTO_OK);
+        proto_reply_clear (reply);
+        return;
+    }
+    if (req->merge) {
+        s_list_answered (self, req, link, reply, false);
         proto_reply_clear (reply);
         return;
     }
@@ -339,6 +469,8 @@ backend_expire (backend_t *self, int64_t now_ms)
         metrics_store_up (self->metrics, 0);
         if (req->ep == API_EP_READYZ)
             s_readyz_answered (self, req, link, false);
+        else if (req->merge)
+            s_list_answered (self, req, link, NULL, true);
         else {
             api_reply_detail (&req->reply, 504, "Store did not answer in time");
             request_complete (req);
@@ -369,6 +501,13 @@ backend_next_deadline (backend_t *self)
 {
     assert (self);
     return pending_next_deadline (self->pending);
+}
+
+size_t
+backend_shards (backend_t *self)
+{
+    assert (self);
+    return shards_size (self->shards);
 }
 
 size_t

@@ -17,9 +17,14 @@
  * asked for is refused (500).
  *
  * /readyz pings every shard and is ready only when all of them answer.
- * A list goes to one shard: the only one, or the user's when filtered by
- * user_id; without that filter a map of several shards answers 501
- * (merging lists across shards is the next step of issue 17).
+ * A list goes to the one shard of a single map exactly as before
+ * sharding (its cursor the store's plain event id). Over several shards
+ * every list, filtered by user_id or not, asks every shard at once and
+ * is answered once all have answered (list_merge.h merges them behind an
+ * opaque cursor); a shard that cannot be sent to (503) or does not answer
+ * in time (504) fails the whole list, naming the shard, never a partial
+ * page. A cursor of another map epoch is a 422 (after trying the map file,
+ * when the cursor's epoch is newer).
  */
 #ifndef HERALD_GATEWAY_BACKEND_H
 #define HERALD_GATEWAY_BACKEND_H
@@ -61,7 +66,10 @@ int backend_await (backend_t *self, int wait_ms);
    to. Returns 0 when sent: the caller suspends the connection, and
    request_complete resumes it later with req->reply. Returns -1 with
    req->reply holding the answer to queue now (503 store unavailable or
-   too many in flight, 501 a list across shards, 500 out of memory). */
+   too many in flight, 422 a list cursor of another map, 500 out of
+   memory). A list over several shards takes req->cursor (the client's
+   decoded after, NULL: from the start) and keeps its state in req->merge
+   until it is answered. */
 int backend_send (backend_t *self, request_t *req);
 
 /* Fills items (room for BACKEND_SOCKETS_MAX) with a ZMQ_POLLIN item per
@@ -79,6 +87,10 @@ void backend_expire (backend_t *self, int64_t now_ms);
 
 /* The earliest deadline, or -1 when nothing is in flight. */
 int64_t backend_next_deadline (backend_t *self);
+
+/* Shards in the current map: 1 means lists take the store's own cursor
+   (api_parse_list), more the merged one (api_parse_list_merged). */
+size_t backend_shards (backend_t *self);
 
 /* Store requests in flight. */
 size_t backend_inflight (backend_t *self);

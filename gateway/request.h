@@ -10,6 +10,7 @@
 #define HERALD_GATEWAY_REQUEST_H
 
 #include "api.h"
+#include "list_merge.h"
 #include "server.h"
 
 #include <microhttpd.h>
@@ -37,11 +38,13 @@ typedef struct {
     /* The store side (backend.c). preq is kept, with the JSON document its
        strings borrow from, so that a `moved` answer can be sent on. */
     proto_request_t preq;
-    json_t *doc;          /* owned; freed with the request */
-    unsigned hops;        /* redirects followed (at most one) */
-    unsigned outstanding; /* readyz: shard pings not yet answered */
-    bool down;            /* readyz: some shard did not answer */
-    int down_shard;       /* readyz: which one (-1: no longer in the map) */
+    json_t *doc;           /* owned; freed with the request */
+    unsigned hops;         /* redirects followed (at most one) */
+    unsigned outstanding;  /* readyz: shard pings not yet answered */
+    bool down;             /* readyz: some shard did not answer */
+    int down_shard;        /* readyz: which one (-1: no longer in the map) */
+    list_cursor_t *cursor; /* list over several shards: the client's after, owned */
+    list_merge_t *merge;   /* list over several shards in flight, owned */
 } request_t;
 
 #define REQUEST_ID_HEADER "X-Request-Id"

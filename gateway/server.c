@@ -148,7 +148,11 @@ s_handle (server_t *self, request_t *req)
             .limit = request_param (req->conn, "limit"),
             .after = request_param (req->conn, "after"),
         };
-        rc = api_parse_list (&query, &self->config.limits, preq, &req->reply);
+        if (backend_shards (self->backend) > 1)
+            rc = api_parse_list_merged (&query, &self->config.limits, preq, &req->cursor,
+                                        &req->reply);
+        else
+            rc = api_parse_list (&query, &self->config.limits, preq, &req->reply);
         break;
     }
     default:
@@ -294,6 +298,8 @@ s_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
     clients_response_out (self->clients, info ? info->socket_context : NULL, clock_mono_ms ());
     metrics_inflight (self->metrics, -1);
     api_reply_clear (&req->reply);
+    list_cursor_destroy (&req->cursor);
+    list_merge_destroy (&req->merge);
     json_decref (req->doc);
     free (req->body);
     free (req);

@@ -9,14 +9,16 @@
  *
  * Routing, all from the request alone:
  *   - an event id (get, update) goes to the owner of the id's slot;
- *   - a create, and a list filtered by user_id, go to the owner of the
- *     user's slot, a hash of user_id (shards_user_slot). Hashing by user
- *     rather than spreading creates round robin keeps all of a user's
- *     events on one shard, so a list filtered by user is a single-shard
- *     query; users spread over shards as evenly as their ids hash (one
- *     very busy user loads one shard, the trade-off Redis Cluster's hash
- *     tags make too). A user's slot is a slot of the map, not a shard
- *     number, so when slots move between shards a user moves with them.
+ *   - a create goes to the owner of the user's slot, a hash of user_id
+ *     (shards_user_slot): creates spread over shards as evenly as users'
+ *     ids hash (one very busy user loads one shard, the trade-off Redis
+ *     Cluster's hash tags make too), and a user's events mostly sit
+ *     together. It does not make a user's list a single-shard query: a
+ *     PUT may change an event's user_id and the event stays where it was
+ *     created, so every list over several shards asks them all
+ *     (backend.c, list_merge.h). A user's slot is a slot of the map, not
+ *     a shard number, so when slots move between shards a user moves with
+ *     them.
  *
  * A stale map is refreshed from its file (shards_reload) when a shard
  * answers `moved`: connections to endpoints that are in both maps are
