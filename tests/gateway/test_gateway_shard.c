@@ -6,8 +6,8 @@
  *     (asked directly: the owner answers it, the others `moved`), a user's
  *     events land on one shard and users spread over all three, GET and PUT
  *     through the gateway answer the right event, a list filtered by user
- *     is the user's whole list, a list without that filter is 501, /metrics
- *     counts requests per shard;
+ *     is the user's whole list (merged lists: test_gateway_shard_list),
+ *     /metrics counts requests per shard;
  *   - a gateway started with a stale map (epoch 1, every slot owned by
  *     another shard): GET and PUT follow the `moved` redirect to the
  *     endpoint the store names while the file is unchanged, and once the
@@ -17,10 +17,8 @@
  *     redirect loop answers 503 with a detail, never an event; /readyz is
  *     503 while one shard is frozen and 200 again when it is back.
  */
-#include "gwclient.h"
 #include "proto.h"
-#include "shard_map.h"
-#include "store_client.h"
+#include "shardfx.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -34,21 +32,14 @@
 
 #include <cmocka.h>
 
-#define SHARDS 3
+#define SHARDS SHARDFX_SHARDS
 #define USERS 12
 #define PER_USER 3
 #define EVENTS (USERS * PER_USER)
 #define CALL_MS 5000
 
 typedef struct {
-    pid_t pid;
-    int port;
-    char endpoint[64];
-    store_client_t *client; /* to ask the shard directly */
-} store_t;
-
-typedef struct {
-    store_t shards[SHARDS];
+    shardfx_store_t shards[SHARDS];
     char map[600], stale[600]; /* epoch 2 (the stores'), epoch 1 */
     gw_t gw;                   /* the gateway with the current map */
     char ids[EVENTS][GW_ID_LEN + 1];
@@ -57,84 +48,6 @@ typedef struct {
 
 static fixture_t s_fx;
 
-static void
-s_write (const char *path, const char *text)
-{
-    assert_int_equal (harness_write_file (path, text), 0);
-}
-
-/* A map over the 3 shards' ports, epoch, with shard (i + rotate) % 3 as
-   the owner of the i-th third of the slots. */
-static void
-s_write_map (const char *path, int epoch, int rotate)
-{
-    char text[512];
-    int n = snprintf (text, sizeof text, "epoch %d\n", epoch);
-    static const char *ranges[SHARDS] = { "0-5460", "5461-10921", "10922-16383" };
-    for (int s = 0; s < SHARDS; s++) {
-        /* shard s owns third t where (t + rotate) % 3 == s */
-        int third = (s - rotate + SHARDS) % SHARDS;
-        n += snprintf (text + n, sizeof text - (size_t)n, "shard %s %s\n", s_fx.shards[s].endpoint,
-                       ranges[third]);
-    }
-    s_write (path, text);
-}
-
-/* Starts herald-store as shard id of map on store->port. */
-static int
-s_store_start (store_t *store, const char *map, int id, const char *name)
-{
-    char bind[64], pub[64], shard[16], log[700];
-    snprintf (bind, sizeof bind, "tcp://127.0.0.1:%d", store->port);
-    snprintf (pub, sizeof pub, "tcp://127.0.0.1:%d", harness_free_port ());
-    snprintf (shard, sizeof shard, "%d", id);
-    snprintf (log, sizeof log, "%s/%s.log", harness_tmpdir (), name);
-    const char *argv[] = { harness_bin ("herald-store"),
-                           "--bind",
-                           bind,
-                           "--pub-bind",
-                           pub,
-                           "--shard-map",
-                           map,
-                           "--shard-id",
-                           shard,
-                           NULL };
-    store->pid = harness_spawn (argv, NULL, NULL, log);
-    if (store->pid < 0 || harness_wait_tcp (store->port, 10000) != 0)
-        return -1;
-    store_client_config_t config = { .endpoint = store->endpoint };
-    store->client = store_client_new (&config);
-    return store->client ? 0 : -1;
-}
-
-static void
-s_store_stop (store_t *store)
-{
-    store_client_destroy (&store->client);
-    if (store->pid > 0) {
-        kill (store->pid, SIGCONT);
-        harness_stop (store->pid, SIGKILL, 5000);
-    }
-    store->pid = 0;
-}
-
-static void
-s_store_init (store_t *store)
-{
-    store->port = harness_free_port ();
-    snprintf (store->endpoint, sizeof store->endpoint, "tcp://127.0.0.1:%d", store->port);
-}
-
-/* A gateway (run numbers its log) on map. */
-static int
-s_gateway_start (gw_t *gw, int run, const char *map)
-{
-    gw->run = run;
-    gw_init (gw);
-    const char *extra[] = { "--shard-map", map, "--timeout-ms", "1000", NULL };
-    return gw_start_gateway (gw, extra);
-}
-
 static int
 s_setup (void **state)
 {
@@ -142,15 +55,16 @@ s_setup (void **state)
     snprintf (self->map, sizeof self->map, "%s/current.map", harness_tmpdir ());
     snprintf (self->stale, sizeof self->stale, "%s/stale.map", harness_tmpdir ());
     for (int s = 0; s < SHARDS; s++)
-        s_store_init (&self->shards[s]);
-    s_write_map (self->map, 2, 0);
+        shardfx_store_init (&self->shards[s]);
+    shardfx_write_map (self->map, self->shards, 2, 0);
     for (int s = 0; s < SHARDS; s++) {
         char name[16];
         snprintf (name, sizeof name, "shard%d", s);
-        if (s_store_start (&self->shards[s], self->map, s, name) != 0)
+        if (shardfx_store_start (&self->shards[s], self->map, s, name) != 0)
             return -1;
     }
-    if (s_gateway_start (&self->gw, 10, self->map) != 0 || gw_wait_readyz (&self->gw, 200, 10000))
+    if (shardfx_gateway_start (&self->gw, 10, self->map) != 0
+        || gw_wait_readyz (&self->gw, 200, 10000))
         return -1;
     *state = self;
     return 0;
@@ -162,13 +76,13 @@ s_teardown (void **state)
     (void)state;
     gw_fini (&s_fx.gw);
     for (int s = 0; s < SHARDS; s++)
-        s_store_stop (&s_fx.shards[s]);
+        shardfx_store_stop (&s_fx.shards[s]);
     return 0;
 }
 
 /* The status of a get of id asked of store directly. */
 static proto_status_t
-s_direct_get (store_t *store, const char *id, char *status, size_t size)
+s_direct_get (shardfx_store_t *store, const char *id, char *status, size_t size)
 {
     proto_request_t req = { .op = PROTO_OP_GET, .has = PROTO_HAS_EVENT_ID };
     assert_int_equal (proto_uuid_parse (id, GW_ID_LEN, req.event_id), 0);
@@ -196,16 +110,6 @@ s_holder (fixture_t *self, const char *id)
     }
     assert_true (holder >= 0);
     return holder;
-}
-
-/* The shard of id's slot under the current map (shard s owns third s). */
-static int
-s_owner (const char *id)
-{
-    uint8_t bytes[16];
-    assert_int_equal (proto_uuid_parse (id, GW_ID_LEN, bytes), 0);
-    uint16_t slot = shard_map_slot_of (bytes);
-    return slot <= 5460 ? 0 : slot <= 10921 ? 1 : 2;
 }
 
 /* GET /events/id through gw: 200 with that very event of user. */
@@ -258,7 +162,7 @@ test_events_live_on_the_shard_that_owns_their_id (void **state)
             snprintf (self->users[e], sizeof self->users[e], "user-%d", u);
             gw_create (&self->gw, self->users[e], "sharded", self->ids[e]);
             int holder = s_holder (self, self->ids[e]);
-            assert_int_equal (holder, s_owner (self->ids[e]));
+            assert_int_equal (holder, shardfx_owner (self->ids[e]));
             /* Creates are spread by user: all of a user's on one shard. */
             if (user_shard < 0)
                 user_shard = holder;
@@ -273,8 +177,8 @@ test_events_live_on_the_shard_that_owns_their_id (void **state)
         s_assert_get (&self->gw, self->ids[e], self->users[e], "pending");
         s_assert_put (&self->gw, self->ids[e], "seen");
         char status[32] = "";
-        assert_int_equal (s_direct_get (&self->shards[s_owner (self->ids[e])], self->ids[e], status,
-                                        sizeof status),
+        assert_int_equal (s_direct_get (&self->shards[shardfx_owner (self->ids[e])], self->ids[e],
+                                        status, sizeof status),
                           PROTO_OK);
         assert_string_equal (status, "seen");
     }
@@ -286,18 +190,22 @@ test_events_live_on_the_shard_that_owns_their_id (void **state)
     assert_true (s_metric (&self->gw, "herald_store_redirects_total", "followed") == 0);
 }
 
+/* A user's list spans shards like any list (test_gateway_shard_list pages
+   through them): here, that it is whole and in creation order. */
 static void
-test_lists_are_the_users_shard_or_501 (void **state)
+test_a_users_list_is_whole_across_shards (void **state)
 {
     fixture_t *self = *state;
-    char ids[EVENTS * 2][GW_ID_LEN + 1];
-    size_t n = gw_list_all (&self->gw, "user_id=user-3", 2, ids[0], EVENTS * 2);
-    assert_int_equal (n, PER_USER);
-    for (size_t i = 0; i < n; i++)
-        assert_string_equal (ids[i], self->ids[3 * PER_USER + i]); /* in creation order */
     gw_resp_t resp = { 0 };
-    assert_int_equal (gw_call (&self->gw, &resp, "GET", "/events?status=seen", NULL, NULL, 0), 501);
-    gw_assert_detail (&resp, 501, "Listing across shards is not yet supported: filter by user_id");
+    assert_int_equal (gw_call (&self->gw, &resp, "GET", "/events?user_id=user-3", NULL, NULL, 0),
+                      200);
+    json_t *items = json_object_get (resp.json, "items");
+    assert_int_equal (json_array_size (items), PER_USER);
+    for (size_t i = 0; i < PER_USER; i++)
+        assert_string_equal (
+            json_string_value (json_object_get (json_array_get (items, i), "event_id")),
+            self->ids[3 * PER_USER + i]);
+    assert_true (json_is_null (json_object_get (resp.json, "next_after")));
     gw_resp_clear (&resp);
 }
 
@@ -305,9 +213,9 @@ static void
 test_a_stale_gateway_follows_the_redirect_then_reloads (void **state)
 {
     fixture_t *self = *state;
-    s_write_map (self->stale, 1, 1); /* every third owned by another shard */
+    shardfx_write_map (self->stale, self->shards, 1, 1); /* every third owned by another shard */
     gw_t stale = { 0 };
-    assert_int_equal (s_gateway_start (&stale, 20, self->stale), 0);
+    assert_int_equal (shardfx_gateway_start (&stale, 20, self->stale), 0);
     assert_int_equal (gw_wait_readyz (&stale, 200, 10000), 0);
     /* The file unchanged: the store's epoch 2 is newer but the file is not;
        the endpoint it names is in the map, so the request goes there. */
@@ -318,7 +226,7 @@ test_a_stale_gateway_follows_the_redirect_then_reloads (void **state)
     assert_true (s_metric (&stale, "herald_store_redirects_total", "followed") == 7);
     /* The file says epoch 2 now: the next redirect reloads it, and the
        requests after it go straight to their owners. */
-    s_write_map (self->stale, 2, 0);
+    shardfx_write_map (self->stale, self->shards, 2, 0);
     s_assert_get (&stale, self->ids[6], self->users[6], "seen");
     assert_true (s_metric (&stale, "herald_store_redirects_total", "followed") == 8);
     char log[700];
@@ -337,22 +245,22 @@ test_shards_that_disagree_get_503_never_an_event (void **state)
     (void)state;
     /* P and Q each think the other owns slots 0-8191; the gateway's map
        (Q's) sends slot 100 to P. */
-    store_t p = { 0 }, q = { 0 };
-    s_store_init (&p);
-    s_store_init (&q);
+    shardfx_store_t p = { 0 }, q = { 0 };
+    shardfx_store_init (&p);
+    shardfx_store_init (&q);
     char map_p[600], map_q[600], text[256];
     snprintf (map_p, sizeof map_p, "%s/p.map", harness_tmpdir ());
     snprintf (map_q, sizeof map_q, "%s/q.map", harness_tmpdir ());
     snprintf (text, sizeof text, "epoch 3\nshard %s 8192-16383\nshard %s 0-8191\n", p.endpoint,
               q.endpoint);
-    s_write (map_p, text);
+    assert_int_equal (harness_write_file (map_p, text), 0);
     snprintf (text, sizeof text, "epoch 3\nshard %s 0-8191\nshard %s 8192-16383\n", p.endpoint,
               q.endpoint);
-    s_write (map_q, text);
-    assert_int_equal (s_store_start (&p, map_p, 0, "p"), 0);
-    assert_int_equal (s_store_start (&q, map_q, 1, "q"), 0);
+    assert_int_equal (harness_write_file (map_q, text), 0);
+    assert_int_equal (shardfx_store_start (&p, map_p, 0, "p"), 0);
+    assert_int_equal (shardfx_store_start (&q, map_q, 1, "q"), 0);
     gw_t gw = { 0 };
-    assert_int_equal (s_gateway_start (&gw, 30, map_q), 0);
+    assert_int_equal (shardfx_gateway_start (&gw, 30, map_q), 0);
     assert_int_equal (gw_wait_readyz (&gw, 200, 10000), 0);
 
     const char *id = "00640000-0000-4000-8000-000000000001"; /* slot 100 */
@@ -381,8 +289,8 @@ test_shards_that_disagree_get_503_never_an_event (void **state)
     assert_int_equal (gw_wait_readyz (&gw, 200, 10000), 0);
     gw_resp_clear (&resp);
     gw_fini (&gw);
-    s_store_stop (&p);
-    s_store_stop (&q);
+    shardfx_store_stop (&p);
+    shardfx_store_stop (&q);
 }
 
 int
@@ -390,7 +298,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_events_live_on_the_shard_that_owns_their_id),
-        cmocka_unit_test (test_lists_are_the_users_shard_or_501),
+        cmocka_unit_test (test_a_users_list_is_whole_across_shards),
         cmocka_unit_test (test_a_stale_gateway_follows_the_redirect_then_reloads),
         cmocka_unit_test (test_shards_that_disagree_get_503_never_an_event),
     };
