@@ -309,7 +309,7 @@ test_a_cursor_not_of_this_map_is_422 (void **state)
     text = s_cursor (2, SHARDFX_SHARDS, "00000000-0000-4000-8000-000000000000");
     s_assert_bad_cursor (self, text, "cursor_not_found");
     free (text);
-    /* Stale cursor problems are listed with the others'. */
+    /* A cursor that is not one is listed with the other problems. */
     gw_resp_t resp = { 0 };
     gw_call (&self->gw, &resp, "GET", "/events?limit=0&after=x", NULL, NULL, 0);
     gw_assert_422 (&resp, 2, "greater_than_equal", "query/limit", "cursor_invalid", "query/after");
