@@ -159,8 +159,8 @@ s_page_text (const proto_event_t *items, size_t n, const char *next_after, char 
     size_t next_len = next_after ? strlen (next_after) : 0;
     /* sizeof counts the NUL that s_reply_text writes; the cursor quoted,
        or null. */
-    size_t size = sizeof "{\"items\":[],\"next_after\":}"
-                  + (next_after ? next_len + 2 : sizeof "null" - 1);
+    size_t size =
+        sizeof "{\"items\":[],\"next_after\":}" + (next_after ? next_len + 2 : sizeof "null" - 1);
     for (size_t i = 0; i < n; i++)
         size += s_event_text_size (&items[i]) + 1;
     char *body = malloc (size), *out = body;

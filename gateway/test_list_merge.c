@@ -69,9 +69,11 @@ s_expected (const proto_event_t **out)
 {
     size_t pos[SHARDS] = { 0 }, n = 0;
     while (n < SHARDS * PER_SHARD) {
-        int best = -1;
-        for (int s = 0; s < SHARDS; s++)
-            if (pos[s] < PER_SHARD && (best < 0 || s_times[s][pos[s]] < s_times[best][pos[best]]))
+        int best = 0;
+        while (pos[best] == PER_SHARD)
+            best++; /* n < all: some shard has one left */
+        for (int s = best + 1; s < SHARDS; s++)
+            if (pos[s] < PER_SHARD && s_times[s][pos[s]] < s_times[best][pos[best]])
                 best = s;
         out[n++] = &s_events[best][pos[best]++];
     }
