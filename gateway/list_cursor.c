@@ -100,10 +100,8 @@ s_pack (const list_cursor_t *self, uint8_t *buf)
     return started ? n : 0;
 }
 
-/* base64url of len bytes into out (room for BASE64_ENCODE_LENGTH (len) + 3
-   and a NUL), padding dropped; returns the text's length. */
-static size_t
-s_base64url (const uint8_t *bytes, size_t len, char *out)
+size_t
+list_cursor_text (const uint8_t *bytes, size_t len, char *out)
 {
     struct base64_encode_ctx ctx;
     base64url_encode_init (&ctx);
@@ -126,7 +124,7 @@ list_cursor_encode (const list_cursor_t *self)
         free (text);
         text = NULL;
     } else
-        s_base64url (bytes, len, text);
+        list_cursor_text (bytes, len, text);
     free (bytes);
     return text;
 }
@@ -193,7 +191,7 @@ list_cursor_decode (const char *text, size_t len, list_cursor_t **out)
     if (!base64_decode_update (&ctx, &n, bytes, len, text) || n > LIST_CURSOR_BYTES_MAX)
         goto cleanup;
     /* Canonical: the same text again (no stray trailing bits, no padding). */
-    if (s_base64url (bytes, n, again) != len || memcmp (again, text, len) != 0)
+    if (list_cursor_text (bytes, n, again) != len || memcmp (again, text, len) != 0)
         goto cleanup;
     rc = s_unpack (bytes, n, out);
 cleanup:

@@ -62,6 +62,11 @@ void list_cursor_set (list_cursor_t *self, size_t shard, const uint8_t id[16]);
    started (such a cursor is never handed out) or memory is short. */
 char *list_cursor_encode (const list_cursor_t *self);
 
+/* The text form of any len bytes (base64url, no padding) into out (room
+   for BASE64_ENCODE_LENGTH (len) + 3 and a NUL); returns its length. For
+   the tests and the fuzz target, which craft cursors byte by byte. */
+size_t list_cursor_text (const uint8_t *bytes, size_t len, char *out);
+
 typedef enum {
     LIST_CURSOR_OK = 0,
     LIST_CURSOR_MALFORMED, /* not a cursor this encoder could have written */

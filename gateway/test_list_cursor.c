@@ -16,19 +16,13 @@
 
 #include <cmocka.h>
 
-/* base64url of bytes without padding, into a new string. */
+/* The text form of bytes, in a new string. */
 static char *
 s_text (const uint8_t *bytes, size_t len)
 {
     char *out = malloc (BASE64_ENCODE_LENGTH (len) + 4);
     assert_non_null (out);
-    struct base64_encode_ctx ctx;
-    base64url_encode_init (&ctx);
-    size_t n = base64_encode_update (&ctx, out, len, bytes);
-    n += base64_encode_final (&ctx, out + n);
-    while (n > 0 && out[n - 1] == '=')
-        n--;
-    out[n] = '\0';
+    list_cursor_text (bytes, len, out);
     return out;
 }
 

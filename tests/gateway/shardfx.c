@@ -92,3 +92,28 @@ shardfx_gateway_start (gw_t *gw, int run, const char *map)
     const char *extra[] = { "--shard-map", map, "--timeout-ms", "1000", NULL };
     return gw_start_gateway (gw, extra);
 }
+
+int
+shardfx_start_all (shardfx_store_t *stores, const char *map, gw_t *gw)
+{
+    for (int s = 0; s < SHARDFX_SHARDS; s++)
+        shardfx_store_init (&stores[s]);
+    shardfx_write_map (map, stores, 2, 0);
+    for (int s = 0; s < SHARDFX_SHARDS; s++) {
+        char name[16];
+        snprintf (name, sizeof name, "shard%d", s);
+        if (shardfx_store_start (&stores[s], map, s, name) != 0)
+            return -1;
+    }
+    if (shardfx_gateway_start (gw, 10, map) != 0 || gw_wait_readyz (gw, 200, 10000) != 0)
+        return -1;
+    return 0;
+}
+
+void
+shardfx_stop_all (shardfx_store_t *stores, gw_t *gw)
+{
+    gw_fini (gw);
+    for (int s = 0; s < SHARDFX_SHARDS; s++)
+        shardfx_store_stop (&stores[s]);
+}

@@ -42,4 +42,12 @@ int shardfx_owner (const char *id);
 /* A gateway (run numbers its log) on map, with a 1 s store deadline. */
 int shardfx_gateway_start (gw_t *gw, int run, const char *map);
 
+/* The fixture both tests stand up: SHARDFX_SHARDS stores as the shards
+   of an epoch-2 map written to map (rotate 0, logs shard0.log ...), and a
+   gateway (run 10) on it, ready. 0 or -1. */
+int shardfx_start_all (shardfx_store_t *stores, const char *map, gw_t *gw);
+
+/* Stops the gateway and the stores of shardfx_start_all. */
+void shardfx_stop_all (shardfx_store_t *stores, gw_t *gw);
+
 #endif

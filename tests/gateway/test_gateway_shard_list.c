@@ -56,17 +56,7 @@ s_setup (void **state)
 {
     fixture_t *self = &s_fx;
     snprintf (self->map, sizeof self->map, "%s/current.map", harness_tmpdir ());
-    for (int s = 0; s < SHARDFX_SHARDS; s++)
-        shardfx_store_init (&self->shards[s]);
-    shardfx_write_map (self->map, self->shards, 2, 0);
-    for (int s = 0; s < SHARDFX_SHARDS; s++) {
-        char name[16];
-        snprintf (name, sizeof name, "shard%d", s);
-        if (shardfx_store_start (&self->shards[s], self->map, s, name) != 0)
-            return -1;
-    }
-    if (shardfx_gateway_start (&self->gw, 10, self->map) != 0
-        || gw_wait_readyz (&self->gw, 200, 10000))
+    if (shardfx_start_all (self->shards, self->map, &self->gw) != 0)
         return -1;
     *state = self;
     return 0;
@@ -76,9 +66,7 @@ static int
 s_teardown (void **state)
 {
     (void)state;
-    gw_fini (&s_fx.gw);
-    for (int s = 0; s < SHARDFX_SHARDS; s++)
-        shardfx_store_stop (&s_fx.shards[s]);
+    shardfx_stop_all (s_fx.shards, &s_fx.gw);
     return 0;
 }
 
