@@ -59,6 +59,8 @@ gw_fini (gw_t *self)
 {
     s_stop (&self->gateway);
     s_stop (&self->store);
+    for (int i = 1; i < self->shards; i++)
+        s_stop (&self->shard_pids[i]);
     if (self->curl)
         curl_easy_cleanup (self->curl);
     self->curl = NULL;
@@ -75,15 +77,72 @@ s_spawn (gw_t *self, const char *name, const char **argv, size_t argc, const cha
     return harness_spawn (argv, NULL, NULL, log);
 }
 
+/* The shards HERALD_TEST_SHARDS asks for: 0 (one store) when unset. */
+static int
+s_test_shards (void)
+{
+    const char *value = getenv ("HERALD_TEST_SHARDS");
+    int n = value ? atoi (value) : 0;
+    if (value && (n < 2 || n > GW_SHARDS_MAX))
+        fail_msg ("HERALD_TEST_SHARDS=%s: give 2..%d", value, GW_SHARDS_MAX);
+    return value ? n : 0;
+}
+
+/* Writes the map of self->shards shards, shard 0 on store_port and the
+   others on fresh ports, the slots split evenly, epoch 1. 0 or -1. */
+static int
+s_write_map (gw_t *self, int *ports)
+{
+    char text[1024];
+    int at = snprintf (text, sizeof text, "epoch 1\n");
+    for (int i = 0; i < self->shards; i++) {
+        ports[i] = i == 0 ? self->store_port : harness_free_port ();
+        at += snprintf (text + at, sizeof text - (size_t)at, "shard tcp://127.0.0.1:%d %d-%d\n",
+                        ports[i], i * 16384 / self->shards, (i + 1) * 16384 / self->shards - 1);
+    }
+    snprintf (self->map_path, sizeof self->map_path, "%s/gw-shards-%d.map", harness_tmpdir (),
+              self->run);
+    return harness_write_file (self->map_path, text);
+}
+
 int
 gw_start_store (gw_t *self, const char *const *extra)
 {
-    char pub[64];
-    snprintf (pub, sizeof pub, "tcp://127.0.0.1:%d", self->pub_port);
-    const char *argv[32] = { harness_bin ("herald-store"), "--bind", self->store_ep, "--pub-bind",
-                             pub };
-    self->store = s_spawn (self, "store", argv, 5, extra);
-    return self->store > 0 ? harness_wait_tcp (self->store_port, 10000) : -1;
+    self->shards = s_test_shards ();
+    if (self->shards == 0) {
+        char pub[64];
+        snprintf (pub, sizeof pub, "tcp://127.0.0.1:%d", self->pub_port);
+        const char *argv[32] = { harness_bin ("herald-store"), "--bind", self->store_ep,
+                                 "--pub-bind", pub };
+        self->store = s_spawn (self, "store", argv, 5, extra);
+        return self->store > 0 ? harness_wait_tcp (self->store_port, 10000) : -1;
+    }
+    int ports[GW_SHARDS_MAX];
+    if (s_write_map (self, ports) != 0)
+        return -1;
+    for (int i = 0; i < self->shards; i++) {
+        char bind[64], pub[64], id[16], name[16];
+        snprintf (bind, sizeof bind, "tcp://127.0.0.1:%d", ports[i]);
+        snprintf (pub, sizeof pub, "tcp://127.0.0.1:%d",
+                  i == 0 ? self->pub_port : harness_free_port ());
+        snprintf (id, sizeof id, "%d", i);
+        snprintf (name, sizeof name, "store%d", i);
+        const char *argv[32] = { harness_bin ("herald-store"),
+                                 "--bind",
+                                 bind,
+                                 "--pub-bind",
+                                 pub,
+                                 "--shard-map",
+                                 self->map_path,
+                                 "--shard-id",
+                                 id };
+        self->shard_pids[i] = s_spawn (self, name, argv, 9, extra);
+        if (self->shard_pids[i] <= 0 || harness_wait_tcp (ports[i], 10000) != 0)
+            return -1;
+    }
+    self->store = self->shard_pids[0];
+    self->shard_pids[0] = 0;
+    return 0;
 }
 
 int
@@ -91,9 +150,14 @@ gw_start_gateway (gw_t *self, const char *const *extra)
 {
     char listen[64];
     snprintf (listen, sizeof listen, "127.0.0.1:%d", self->http_port);
-    const char *argv[32] = { harness_bin ("herald-gateway"), "--listen", listen, "--store-endpoint",
-                             self->store_ep };
-    self->gateway = s_spawn (self, "gateway", argv, 5, extra);
+    const char *argv[32] = { harness_bin ("herald-gateway"),
+                             "--listen",
+                             listen,
+                             "--store-endpoint",
+                             self->store_ep,
+                             "--shard-map",
+                             self->map_path };
+    self->gateway = s_spawn (self, "gateway", argv, self->map_path[0] ? 7 : 5, extra);
     return self->gateway > 0 ? harness_wait_tcp (self->http_port, 10000) : -1;
 }
 
@@ -128,6 +192,8 @@ gw_start_gateway_on (gw_t *self, const gw_t *other, const char *const *extra)
     memset (self, 0, sizeof *self);
     gw_init (self);
     snprintf (self->store_ep, sizeof self->store_ep, "%s", other->store_ep);
+    snprintf (self->map_path, sizeof self->map_path, "%s", other->map_path);
+    self->shards = other->shards; /* routes the same; other stops the shards */
     return gw_start_gateway (self, extra);
 }
 
@@ -564,11 +630,27 @@ gw_create (gw_t *self, const char *user_id, const char *description, char *id)
     gw_resp_clear (&resp);
 }
 
+void
+gw_assert_cursor (const gw_t *self, const json_t *next, const char *last_id)
+{
+    assert_true (json_is_string (next));
+    if (self->shards == 0)
+        assert_string_equal (json_string_value (next), last_id);
+    else
+        assert_true (json_string_length (next) > 0);
+}
+
+const char *
+gw_cursor_error (const gw_t *self)
+{
+    return self->shards == 0 ? "uuid_parsing" : "cursor_invalid";
+}
+
 size_t
 gw_list_all (gw_t *self, const char *query, int limit, char *ids, size_t n_max)
 {
     size_t count = 0;
-    char after[GW_ID_LEN + 1] = "";
+    char after[GW_CURSOR_MAX + 1] = "";
     gw_resp_t resp = { 0 };
     for (int page = 0; page < 100000; page++) {
         char path[1024];
@@ -593,9 +675,9 @@ gw_list_all (gw_t *self, const char *query, int limit, char *ids, size_t n_max)
         }
         if (json_is_null (next))
             break;
-        /* the cursor is the last item's id */
         assert_true (count > 0);
-        assert_string_equal (json_string_value (next), ids + (count - 1) * (GW_ID_LEN + 1));
+        gw_assert_cursor (self, next, ids + (count - 1) * (GW_ID_LEN + 1));
+        assert_true (strlen (json_string_value (next)) < sizeof after);
         snprintf (after, sizeof after, "%s", json_string_value (next));
     }
     gw_resp_clear (&resp);

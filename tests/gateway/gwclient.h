@@ -24,11 +24,21 @@
 #define GW_ID_LEN 36
 #define GW_REQUEST_TIMEOUT_MS 10000
 
+#define GW_SHARDS_MAX 4
+
 typedef struct {
     int store_port, pub_port, http_port;
     char store_ep[64];
     char base_url[64]; /* http://127.0.0.1:<http_port> */
     pid_t store, gateway;
+    /* HERALD_TEST_SHARDS=N (2..GW_SHARDS_MAX) in the environment: the
+       store is N herald-store shards of the map at map_path (shard 0 on
+       store_port, its PID in store; the others' here) and the gateway
+       routes with --shard-map, so a test written for one store runs
+       unchanged against a sharded deployment. */
+    int shards; /* 0: one store, no map */
+    pid_t shard_pids[GW_SHARDS_MAX];
+    char map_path[600];
     int run;    /* names log files */
     void *curl; /* one handle: connections are reused across calls */
     bool fresh; /* when set, every call opens a new connection and closes it */
@@ -52,11 +62,13 @@ void gw_init (gw_t *self);
    and frees the client. */
 void gw_fini (gw_t *self);
 
-/* Starts herald-store on store_port; extra is NULL or NULL-terminated
-   flags. Returns 0 once its port accepts, -1 otherwise. */
+/* Starts herald-store on store_port (or, with HERALD_TEST_SHARDS, the
+   shards: see gw_t); extra is NULL or NULL-terminated flags, given to every
+   shard. Returns 0 once its port (every shard's) accepts, -1 otherwise. */
 int gw_start_store (gw_t *self, const char *const *extra);
-/* Starts herald-gateway on http_port pointed at store_ep. Returns 0 once
-   the HTTP port accepts, -1 otherwise. */
+/* Starts herald-gateway on http_port pointed at store_ep (and the map of
+   the shards gw_start_store started). Returns 0 once the HTTP port
+   accepts, -1 otherwise. */
 int gw_start_gateway (gw_t *self, const char *const *extra);
 /* Both, then waits for /readyz to say 200. Returns 0 or -1. */
 int gw_start_all (gw_t *self);
@@ -85,6 +97,15 @@ long gw_json (gw_t *self, gw_resp_t *resp, const char *method, const char *path,
 void gw_resp_clear (gw_resp_t *resp);
 /* Fills resp from the raw bytes of an HTTP/1.1 response. 0 or -1. */
 int gw_resp_parse (gw_resp_t *resp, const char *raw, size_t len);
+
+/* A page's next_after, given the last event of the page: with one store
+   the cursor is that event's id (DESIGN.md §2: "today an event_id"); over
+   shards it is opaque, and only its being a non-empty string is checked. */
+#define GW_CURSOR_MAX 1024 /* bytes of a cursor the tests pass back */
+void gw_assert_cursor (const gw_t *self, const json_t *next, const char *last_id);
+/* The 422 type of a malformed `after`: "uuid_parsing" with one store,
+   "cursor_invalid" over shards. */
+const char *gw_cursor_error (const gw_t *self);
 
 /* POSTs {"user_id","description"}, asserts 201 and a valid event, copies
    the id into id (GW_ID_LEN + 1 bytes). */
