@@ -4,6 +4,7 @@
  * burst of POSTs measures the system rather than TCP setup.
  */
 #include "stack.h"
+#include "stack_internal.h"
 
 #include "log.h"
 
@@ -119,6 +120,8 @@ stack_begin (e2e_stack_t *self)
     stack_purge (self);
     self->run++;
     self->store_data_dir[0] = '\0';
+    self->n_shards = 0; /* stack_start_shards makes a sharded scenario */
+    self->shard_map[0] = '\0';
     self->store_port = harness_free_port ();
     self->pub_port = harness_free_port ();
     self->http_port = harness_free_port ();
@@ -155,6 +158,7 @@ stack_end (e2e_stack_t *self)
     s_stop (&self->gateway2);
     s_stop (&self->gateway);
     s_stop (&self->store);
+    stack_end_shards (self);
 }
 
 int
@@ -174,9 +178,9 @@ stack_metrics_port (e2e_stack_t *self, const char *name)
     return 0;
 }
 
-static pid_t
-s_spawn (e2e_stack_t *self, const char *name, const char *const argv[], const char *const env[],
-         const char *out)
+pid_t
+stack_spawn (e2e_stack_t *self, const char *name, const char *const argv[], const char *const env[],
+             const char *out)
 {
     char err[600];
     snprintf (err, sizeof err, "%s/run%d-%s.log", harness_tmpdir (), self->run, name);
@@ -205,25 +209,35 @@ s_spawn (e2e_stack_t *self, const char *name, const char *const argv[], const ch
 }
 
 int
-stack_start_store (e2e_stack_t *self, long feed_max)
+stack_spawn_store (e2e_stack_t *self, const char *name, int port, int pub_port,
+                   const char *data_dir, long feed_max, const char *const *extra, pid_t *pid)
 {
     char bind[80], pub[80], max[32];
-    snprintf (bind, sizeof bind, "HERALD_STORE_BIND=tcp://127.0.0.1:%d", self->store_port);
-    snprintf (pub, sizeof pub, "HERALD_STORE_PUB_BIND=tcp://127.0.0.1:%d", self->pub_port);
+    snprintf (bind, sizeof bind, "HERALD_STORE_BIND=tcp://127.0.0.1:%d", port);
+    snprintf (pub, sizeof pub, "HERALD_STORE_PUB_BIND=tcp://127.0.0.1:%d", pub_port);
     snprintf (max, sizeof max, "%ld", feed_max);
     const char *env[] = { bind, pub, "HERALD_LOG_LEVEL=info", NULL };
-    const char *argv[6] = { harness_bin ("herald-store") };
+    const char *argv[16] = { harness_bin ("herald-store") };
     int argc = 1;
-    if (self->store_data_dir[0]) {
+    if (data_dir && data_dir[0]) {
         argv[argc++] = "--data-dir";
-        argv[argc++] = self->store_data_dir;
+        argv[argc++] = data_dir;
     }
     if (feed_max > 0) {
         argv[argc++] = "--feed-max";
         argv[argc++] = max;
     }
-    self->store = s_spawn (self, "store", argv, env, NULL);
-    return self->store > 0 ? harness_wait_tcp (self->store_port, 10000) : -1;
+    for (int k = 0; extra && extra[k] && argc < 15; k++)
+        argv[argc++] = extra[k];
+    *pid = stack_spawn (self, name, argv, env, NULL);
+    return *pid > 0 ? harness_wait_tcp (port, 10000) : -1;
+}
+
+int
+stack_start_store (e2e_stack_t *self, long feed_max)
+{
+    return stack_spawn_store (self, "store", self->store_port, self->pub_port, self->store_data_dir,
+                              feed_max, NULL, &self->store);
 }
 
 static long s_request_on (client_t *client, const char *base, const char *method, const char *path,
@@ -232,12 +246,14 @@ static long s_request_on (client_t *client, const char *base, const char *method
 static int
 s_start_gateway (e2e_stack_t *self, pid_t *pid, int port, const char *name)
 {
-    char listen[64], endpoint[96];
+    char listen[64], endpoint[96], map[600];
     snprintf (listen, sizeof listen, "HERALD_HTTP_LISTEN=127.0.0.1:%d", port);
     snprintf (endpoint, sizeof endpoint, "HERALD_STORE_ENDPOINT=%s", self->store_ep);
-    const char *env[] = { listen, endpoint, NULL };
+    snprintf (map, sizeof map, "HERALD_SHARD_MAP=%s", self->shard_map);
+    /* A sharded scenario's gateway routes by the map (stack_start_shards). */
+    const char *env[] = { listen, endpoint, self->n_shards > 0 ? map : NULL, NULL };
     const char *argv[] = { harness_bin ("herald-gateway"), NULL };
-    *pid = s_spawn (self, name, argv, env, NULL);
+    *pid = stack_spawn (self, name, argv, env, NULL);
     if (*pid <= 0 || harness_wait_tcp (port, 10000) != 0)
         return -1;
     /* Listening is not ready: until its DEALER has connected to the store
@@ -292,20 +308,28 @@ stack_check_health (e2e_stack_t *self, const char *name)
 }
 
 int
-stack_start_notifier_with (e2e_stack_t *self, const char *const *extra)
+stack_spawn_notifier (e2e_stack_t *self, const char *name, const char *store_ep, int pub_port,
+                      const char *const *extra, pid_t *pid)
 {
     char endpoint[96], pub[96], url[160];
-    snprintf (endpoint, sizeof endpoint, "HERALD_STORE_ENDPOINT=%s", self->store_ep);
-    snprintf (pub, sizeof pub, "HERALD_STORE_PUB_ENDPOINT=tcp://127.0.0.1:%d", self->pub_port);
+    snprintf (endpoint, sizeof endpoint, "HERALD_STORE_ENDPOINT=%s", store_ep);
+    snprintf (pub, sizeof pub, "HERALD_STORE_PUB_ENDPOINT=tcp://127.0.0.1:%d", pub_port);
     snprintf (url, sizeof url, "HERALD_AMQP_URL=%s", self->rabbit.url);
     char health[600];
-    s_health_env (self, "notifier", health, sizeof health);
+    s_health_env (self, name, health, sizeof health);
     const char *env[] = { endpoint, pub, url, health, NULL };
     const char *argv[16] = { harness_bin ("herald-notifier") };
     for (size_t i = 0; extra && extra[i] && i + 2 < sizeof argv / sizeof argv[0]; i++)
         argv[i + 1] = extra[i];
-    self->notifier = s_spawn (self, "notifier", argv, env, NULL);
-    return self->notifier > 0 ? 0 : -1;
+    *pid = stack_spawn (self, name, argv, env, NULL);
+    return *pid > 0 ? 0 : -1;
+}
+
+int
+stack_start_notifier_with (e2e_stack_t *self, const char *const *extra)
+{
+    return stack_spawn_notifier (self, "notifier", self->store_ep, self->pub_port, extra,
+                                 &self->notifier);
 }
 
 int
@@ -329,7 +353,7 @@ stack_start_worker (e2e_stack_t *self, int i, const char *const *extra)
     for (int k = 0; extra && extra[k] && argc < 15; k++)
         argv[argc++] = extra[k];
     argv[argc] = NULL;
-    self->workers[i] = s_spawn (self, name, argv, env, self->worker_out[i]);
+    self->workers[i] = stack_spawn (self, name, argv, env, self->worker_out[i]);
     return self->workers[i] > 0 ? 0 : -1;
 }
 
@@ -448,7 +472,7 @@ struct _stack_burst_t {
     char url[64];
     int base, n, rate;
     char *ids;
-    atomic_int posted;
+    atomic_int posted, failed;
 };
 
 static void *
@@ -466,6 +490,8 @@ s_burst_thread (void *arg)
                              burst->ids + (size_t)i * (STACK_ID_LEN + 1))
             == 201)
             atomic_fetch_add (&burst->posted, 1);
+        else
+            atomic_fetch_add (&burst->failed, 1);
     }
     return NULL;
 }
@@ -483,6 +509,7 @@ stack_burst_start (e2e_stack_t *self, int base, int n, int rate, char *ids)
     burst->rate = rate;
     burst->ids = ids;
     atomic_init (&burst->posted, 0);
+    atomic_init (&burst->failed, 0);
     if (!burst->client || pthread_create (&burst->thread, NULL, s_burst_thread, burst) != 0) {
         s_client_destroy (&burst->client);
         free (burst);
@@ -495,6 +522,12 @@ int
 stack_burst_posted (stack_burst_t *burst)
 {
     return atomic_load (&burst->posted);
+}
+
+int
+stack_burst_failed (stack_burst_t *burst)
+{
+    return atomic_load (&burst->failed);
 }
 
 int
@@ -569,68 +602,10 @@ stack_wait_processed (e2e_stack_t *self, int n, int timeout_ms)
     return count;
 }
 
-int
-stack_check_lines (e2e_stack_t *self, int base, int n, const char *ids, unsigned mask, int *dups,
-                   int per_worker[STACK_WORKERS_MAX])
-{
-    int *seen = calloc ((size_t)n, sizeof *seen);
-    int malformed = 0;
-    *dups = 0;
-    /* ids of a run are random UUIDs: sort indexes by id, then bsearch */
-    for (int w = 0; w < STACK_WORKERS_MAX; w++) {
-        if (per_worker)
-            per_worker[w] = 0;
-        if (!(mask & (1u << w)))
-            continue;
-        FILE *file = fopen (self->worker_out[w], "r");
-        if (!file)
-            continue;
-        char line[8192];
-        while (fgets (line, sizeof line, file)) {
-            if (per_worker)
-                per_worker[w]++;
-            char id[STACK_ID_LEN + 1] = "";
-            if (sscanf (line, "Event %36s has been sent to", id) != 1) {
-                malformed++;
-                continue;
-            }
-            int found = -1;
-            for (int i = 0; i < n && found < 0; i++)
-                if (strcmp (ids + (size_t)i * (STACK_ID_LEN + 1), id) == 0)
-                    found = i;
-            char expected[256];
-            if (found >= 0)
-                snprintf (expected, sizeof expected,
-                          "Event %s has been sent to u-%d: order %d shipped\n", id, base + found,
-                          base + found);
-            if (found < 0 || strcmp (line, expected) != 0) {
-                malformed++;
-                continue;
-            }
-            if (seen[found]++)
-                (*dups)++;
-        }
-        fclose (file);
-    }
-    int missing = malformed;
-    for (int i = 0; i < n; i++)
-        if (!seen[i])
-            missing++;
-    free (seen);
-    return missing;
-}
-
 const char *
 stack_log_path (e2e_stack_t *self, const char *name)
 {
     static char path[600];
     snprintf (path, sizeof path, "%s/run%d-%s.log", harness_tmpdir (), self->run, name);
     return path;
-}
-
-bool
-stack_lines_exactly_once (e2e_stack_t *self, int base, int n, const char *ids, unsigned mask)
-{
-    int dups = 0;
-    return stack_check_lines (self, base, n, ids, mask, &dups, NULL) == 0 && dups == 0;
 }

@@ -5,9 +5,17 @@
  * ports, each started and stopped by PID. Services are configured through
  * their HERALD_* environment (docs/ARCHITECTURE.md §1) so the tests pin the
  * contract. Also the client side: POST/GET over libcurl, counting processed
- * events, reading the workers' stdout (stack.c), the broker side — queue
- * depths, publishing and requeueing by hand (stack_amqp.c) — and the store's
- * own counters over ZeroMQ (stack_store.c).
+ * events (stack.c), reading the workers' stdout (stack_lines.c), the broker
+ * side — queue depths, publishing and requeueing by hand (stack_amqp.c) —
+ * and the store's own counters over ZeroMQ (stack_store.c).
+ *
+ * A scenario may run a sharded store instead of the one store
+ * (stack_shards.c, issue 17): N durable herald-store shards of a map file
+ * the harness writes, one herald-notifier per shard reading that shard's
+ * feed, and gateways started with the map, which route by event id and by
+ * user. The single-store functions are unchanged; those that talk to one
+ * store (its stats, waiting for its feed to settle) have per-shard
+ * variants.
  */
 #ifndef HERALD_STACK_H
 #define HERALD_STACK_H
@@ -19,7 +27,17 @@
 #include <sys/types.h>
 
 #define STACK_WORKERS_MAX 4
+#define STACK_SHARDS_MAX 4
 #define STACK_ID_LEN 36
+
+/* One shard of a sharded scenario: its store, its data dir and the
+   notifier that reads its feed. */
+typedef struct {
+    int port, pub_port;
+    char endpoint[64];
+    char data_dir[512];
+    pid_t store, notifier;
+} stack_shard_t;
 
 typedef struct {
     harness_rabbit_t rabbit;
@@ -42,6 +60,11 @@ typedef struct {
     bool debug_logs; /* services started with HERALD_LOG_LEVEL=debug */
     int store_metrics_port, notifier_metrics_port, worker_metrics_port[STACK_WORKERS_MAX];
     void *client; /* the tests' HTTP client (stack.c) */
+    /* stack_start_shards: shards[0..n_shards-1] of the map file shard_map,
+       which gateways are then started with. 0 = the one store above. */
+    int n_shards;
+    char shard_map[512];
+    stack_shard_t shards[STACK_SHARDS_MAX];
 } e2e_stack_t;
 
 /* Boots the RabbitMQ node (once per program). */
@@ -105,6 +128,8 @@ typedef struct _stack_burst_t stack_burst_t;
 stack_burst_t *stack_burst_start (e2e_stack_t *self, int base, int n, int rate, char *ids);
 /* Events that got 201 so far. */
 int stack_burst_posted (stack_burst_t *burst);
+/* POSTs answered anything but 201 so far (refused, timed out, no answer). */
+int stack_burst_failed (stack_burst_t *burst);
 /* Polls until at least n events got 201 or timeout_ms passed; returns
    the count. */
 int stack_burst_wait (stack_burst_t *burst, int n, int timeout_ms);
@@ -117,6 +142,10 @@ int stack_get_status (e2e_stack_t *self, const char *id, char *status, size_t si
 int stack_count_processed (e2e_stack_t *self);
 /* Polls until at least n events read processed. Returns the last count. */
 int stack_wait_processed (e2e_stack_t *self, int n, int timeout_ms);
+/* Polls (GET /events/{id} each, routed by id) until every event with an
+   id in ids (n slots of STACK_ID_LEN + 1 bytes; "" = no id, skipped) reads
+   processed. Returns how many do not when timeout_ms ran out, else 0. */
+int stack_wait_ids_processed (e2e_stack_t *self, const char *ids, int n, int timeout_ms);
 
 /* Empties herald.notifications and its dead-letter queue. */
 void stack_purge (e2e_stack_t *self);
@@ -155,6 +184,26 @@ int stack_store_stats (e2e_stack_t *self, stack_store_stats_t *out);
    last stats read. */
 int stack_wait_store_settled (e2e_stack_t *self, uint64_t min_head, int timeout_ms,
                               stack_store_stats_t *out);
+/* The same for shard i of a sharded scenario. */
+int stack_shard_stats (e2e_stack_t *self, int i, stack_store_stats_t *out);
+int stack_wait_shard_settled (e2e_stack_t *self, int i, uint64_t min_head, int timeout_ms,
+                              stack_store_stats_t *out);
+
+/* A sharded scenario (stack_shards.c), after stack_begin. Writes a map of
+   n (1..STACK_SHARDS_MAX) shards on fresh ports, each owning an equal run
+   of slots, epoch 1, into self->shard_map, and starts every shard durable
+   (--data-dir <tmpdir>/run<N>-shard<i>-data, --shard-map, --shard-id i).
+   Gateways started afterwards get the map (HERALD_SHARD_MAP). 0 or -1. */
+int stack_start_shards (e2e_stack_t *self, int n);
+/* (Re)starts shard i's store on its ports and data dir (a restart replays
+   its journal); waits until it listens. Its log is "shard<i>". 0 or -1. */
+int stack_start_shard (e2e_stack_t *self, int i);
+/* (Re)starts shard i's notifier: --store-endpoint and the live stream of
+   shard i only. Its log and health file are "notifier<i>". 0 or -1. */
+int stack_start_shard_notifier (e2e_stack_t *self, int i);
+/* n shards, the gateway with their map, a notifier per shard and workers
+   0..workers-1. 0 or -1. */
+int stack_start_all_shards (e2e_stack_t *self, int n, int workers);
 
 /* Path of a service's stderr log in this scenario, e.g. "worker0".
    Static buffer. */
@@ -169,5 +218,14 @@ int stack_check_lines (e2e_stack_t *self, int base, int n, const char *ids, unsi
 /* stack_check_lines for events that must each have exactly one line: true
    when none is missing or malformed and there is no extra line. */
 bool stack_lines_exactly_once (e2e_stack_t *self, int base, int n, const char *ids, unsigned mask);
+/* For a burst where some POSTs were refused: ids holds n slots, event k
+   posted as "u-k" / "order k shipped", "" where the POST got no 201. Every
+   line of the workers in mask must be exactly event k's line, with k's id
+   when k has one. Returns the number of events with an id but no line plus
+   the malformed lines; *dups gets the lines beyond the first of events
+   with an id (at least once allows them), *extra the lines of events
+   without one (stored, but the 201 was lost with the store). */
+int stack_check_posted_lines (e2e_stack_t *self, const char *ids, int n, unsigned mask, int *dups,
+                              int *extra);
 
 #endif

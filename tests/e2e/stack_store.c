@@ -3,7 +3,8 @@
  * stats op over a short-lived store client (client/store_client.h), for
  * what the HTTP API does not show (the feed's head and acknowledged cursor,
  * the store's identity). One request per call with a deadline, so a store
- * that is down or restarting is an answer (-1), never a hang.
+ * that is down or restarting is an answer (-1), never a hang. The same for
+ * each shard of a sharded scenario, at its own endpoint.
  */
 #include "stack.h"
 
@@ -44,11 +45,12 @@ s_read_stats (const proto_reply_t *reply, stack_store_stats_t *out)
     return found == 15 ? 0 : -1;
 }
 
-int
-stack_store_stats (e2e_stack_t *self, stack_store_stats_t *out)
+/* The stats of the store at endpoint. 0 or -1. */
+static int
+s_stats_at (const char *endpoint, stack_store_stats_t *out)
 {
     memset (out, 0, sizeof *out);
-    store_client_config_t config = { .endpoint = self->store_ep };
+    store_client_config_t config = { .endpoint = endpoint };
     store_client_t *client = store_client_new (&config);
     if (!client)
         return -1;
@@ -64,16 +66,51 @@ stack_store_stats (e2e_stack_t *self, stack_store_stats_t *out)
 }
 
 int
-stack_wait_store_settled (e2e_stack_t *self, uint64_t min_head, int timeout_ms,
-                          stack_store_stats_t *out)
+stack_store_stats (e2e_stack_t *self, stack_store_stats_t *out)
+{
+    return s_stats_at (self->store_ep, out);
+}
+
+int
+stack_shard_stats (e2e_stack_t *self, int i, stack_store_stats_t *out)
+{
+    if (i < 0 || i >= self->n_shards) {
+        memset (out, 0, sizeof *out);
+        return -1;
+    }
+    return s_stats_at (self->shards[i].endpoint, out);
+}
+
+/* Polls the store at endpoint until acked == head >= min_head. */
+static int
+s_wait_settled_at (const char *endpoint, uint64_t min_head, int timeout_ms,
+                   stack_store_stats_t *out)
 {
     int64_t until = clock_mono_ms () + timeout_ms;
     for (;;) {
-        int rc = stack_store_stats (self, out);
+        int rc = s_stats_at (endpoint, out);
         if (rc == 0 && out->head >= min_head && out->acked == out->head)
             return 0;
         if (clock_mono_ms () >= until)
             return -1;
         harness_nap_ms (100);
     }
+}
+
+int
+stack_wait_store_settled (e2e_stack_t *self, uint64_t min_head, int timeout_ms,
+                          stack_store_stats_t *out)
+{
+    return s_wait_settled_at (self->store_ep, min_head, timeout_ms, out);
+}
+
+int
+stack_wait_shard_settled (e2e_stack_t *self, int i, uint64_t min_head, int timeout_ms,
+                          stack_store_stats_t *out)
+{
+    if (i < 0 || i >= self->n_shards) {
+        memset (out, 0, sizeof *out);
+        return -1;
+    }
+    return s_wait_settled_at (self->shards[i].endpoint, min_head, timeout_ms, out);
 }

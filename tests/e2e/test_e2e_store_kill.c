@@ -28,68 +28,6 @@
 #define KILL_AT 300 /* 201s before the kill */
 #define RATE 500    /* POSTs a second: the burst outlives the outage */
 
-/* Polls until every event with an id reads processed. Returns how many do
-   not. */
-static int
-s_wait_all_processed (e2e_stack_t *stack, const char *ids, int n, int timeout_ms)
-{
-    int64_t until = clock_mono_ms () + timeout_ms;
-    int from = 0; /* events before it are known processed */
-    for (;;) {
-        while (from < n) {
-            const char *id = ids + (size_t)from * ID_SIZE;
-            char status[32] = "";
-            if (id[0]
-                && (stack_get_status (stack, id, status, sizeof status) != 200
-                    || strcmp (status, "processed") != 0))
-                break;
-            from++;
-        }
-        if (from == n || clock_mono_ms () >= until)
-            return n - from;
-        harness_nap_ms (100);
-    }
-}
-
-/* Reads worker 0's lines: each must be exactly the line of event k ("u-k",
-   "order k shipped"), with k's id when k got 201. Returns the number of
-   201'd events without a line; *extra gets the lines of events whose POST
-   was not answered 201 (stored before the kill, answer lost). */
-static int
-s_check_lines (e2e_stack_t *stack, const char *ids, int n, int *extra)
-{
-    int *seen = calloc ((size_t)n, sizeof *seen);
-    FILE *file = fopen (stack->worker_out[0], "r");
-    assert_non_null (file);
-    char line[512];
-    *extra = 0;
-    while (fgets (line, sizeof line, file)) {
-        char id[ID_SIZE];
-        int k = -1, k2 = -1;
-        int got = sscanf (line, "Event %36s has been sent to u-%d: order %d shipped", id, &k, &k2);
-        assert_int_equal (got, 3);
-        assert_int_equal (k, k2);
-        assert_true (k >= 0 && k < n);
-        char expected[256];
-        snprintf (expected, sizeof expected, "Event %s has been sent to u-%d: order %d shipped\n",
-                  id, k, k);
-        assert_string_equal (line, expected);
-        const char *want = ids + (size_t)k * ID_SIZE;
-        if (want[0])
-            assert_string_equal (id, want);
-        else
-            (*extra)++;
-        seen[k]++;
-    }
-    fclose (file);
-    int missing = 0;
-    for (int k = 0; k < n; k++)
-        if (ids[(size_t)k * ID_SIZE] && !seen[k])
-            missing++;
-    free (seen);
-    return missing;
-}
-
 static void
 s_kill_store_mid_burst (e2e_stack_t *stack, const char *fsync)
 {
@@ -109,14 +47,14 @@ s_kill_store_mid_burst (e2e_stack_t *stack, const char *fsync)
     int posted = stack_burst_join (&burst);
     assert_true (posted > KILL_AT && posted < EVENTS); /* some were refused */
 
-    assert_int_equal (s_wait_all_processed (stack, ids, EVENTS, 120000), 0);
-    int extra = 0;
-    assert_int_equal (s_check_lines (stack, ids, EVENTS, &extra), 0);
+    assert_int_equal (stack_wait_ids_processed (stack, ids, EVENTS, 120000), 0);
+    int dups = 0, extra = 0;
+    assert_int_equal (stack_check_posted_lines (stack, ids, EVENTS, 1, &dups, &extra), 0);
     assert_int_equal (stack_queue_depth (stack, BROKER_DEAD_QUEUE), 0);
     assert_true (harness_count_lines (stack_log_path (stack, "store"), "replayed in") >= 2);
     printf ("# fsync %s: %d of %d POSTs got 201 around the kill; all processed with their line "
-            "(%d more lines of events stored whose 201 was lost)\n",
-            fsync, posted, EVENTS, extra);
+            "(%d more lines of events stored whose 201 was lost, %d second lines)\n",
+            fsync, posted, EVENTS, extra, dups);
     stack_end (stack);
     unsetenv ("HERALD_STORE_FSYNC");
     free (ids);
