@@ -367,6 +367,10 @@ s_error_text (const wire_map_t *m, proto_key_t key, proto_str_t *out, proto_erro
         return wire_fail (err, PROTO_DECODE_MALFORMED, key,
                           "field '%s': not a valid string of at most %d bytes", wire_key_name (key),
                           PROTO_MESSAGE_MAX);
+    /* Present but empty: msgpack-c and the small-frame reader may give it a
+       NULL pointer, which the encoder reads as "absent". Keep it present. */
+    if (out->len == 0)
+        out->ptr = "";
     return PROTO_DECODE_OK;
 }
 

@@ -280,9 +280,11 @@ PY
     done
 }
 
-consumers() {
-    dc exec -T rabbitmq rabbitmqctl -q list_queues name consumers |
-        awk '$1 == "herald.notifications" { print $2 }'
+# Consumers of herald.notifications as a RabbitMQ service sees them
+# (default: the single node).
+queue_consumers() {
+    dc exec -T "${1:-rabbitmq}" rabbitmqctl -q list_queues name consumers |
+        awk '$1 == "herald.notifications" { print $2 }' | tr -d '\r'
 }
 
 # --- the single-node stack ----------------------------------------------------------
@@ -364,8 +366,8 @@ single_stack() {
         { cat "$work/scale.log" >&2; fail "scale failed"; }
     wait_healthy 6 120
     deadline=$((SECONDS + 60))
-    until [ "$(consumers)" = 2 ]; do
-        [ $SECONDS -lt $deadline ] || fail "herald.notifications has $(consumers) consumers, not 2"
+    until [ "$(queue_consumers)" = 2 ]; do
+        [ $SECONDS -lt $deadline ] || fail "herald.notifications has $(queue_consumers) consumers, not 2"
         sleep 1
     done
     say "2 workers consuming herald.notifications"
@@ -556,9 +558,16 @@ cluster_stack() {
     say "cluster: all ${#ids[@]} events answered 201 processed (read through HAProxy), each with its worker line; $failed POST not 201, $duplicates events printed twice (at least once); by container:$by_worker"
     node=rabbitmq2
     [ "$leader_svc" != rabbitmq2 ] || node=rabbitmq3
-    [ "$(dc exec -T "$node" rabbitmqctl -q list_queues name consumers |
-        awk '$1 == "herald.notifications" { print $2 }' | tr -d '\r')" = 1 ] ||
-        fail "herald.notifications has not 1 consumer (the surviving worker)"
+    # The killed worker's consumer goes when its node notices the closed
+    # connection (or, if it was on the killed node, when the queue's new
+    # leader does), and the survivor may be re-subscribing after a failover:
+    # the count settles, so wait for it rather than read it once.
+    deadline=$((SECONDS + 60))
+    until [ "$(queue_consumers "$node")" = 1 ]; do
+        [ $SECONDS -lt $deadline ] ||
+            fail "herald.notifications has $(queue_consumers "$node") consumers 60 s after the kills, not 1 (the surviving worker)"
+        sleep 1
+    done
 
     # The store killed: 503 through HAProxy until it is back from its journal.
     id=$(dc ps -q store)

@@ -222,8 +222,8 @@ test_garbage_on_the_http_port_leaves_it_serving (void **state)
         "GET /ping HTTP/1.1\r\nno colon here\r\n\r\n",
         "POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n{}",
         "POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n{}",
-        "POST /events HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
-        "chunked\r\n\r\nzz\r\nab\r\n0\r\n\r\n",
+        ("POST /events HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+         "chunked\r\n\r\nzz\r\nab\r\n0\r\n\r\n"),
     };
     for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
         s_garbage (texts[i], texts[i], strlen (texts[i]));
