@@ -89,9 +89,16 @@ harness_tmpdir (void)
     static char dir[512];
     if (!dir[0]) {
         const char *base = getenv ("TMPDIR");
-        snprintf (dir, sizeof dir, "%s/herald-test-%s-%d", base && *base ? base : "/tmp",
+        /* Unique, not only named by PID: these directories are kept for
+           their logs, and PIDs wrap (pid_max is 32768 here), so a later
+           run of the same program could otherwise get an earlier run's
+           directory and find its journals and RabbitMQ data in it. */
+        snprintf (dir, sizeof dir, "%s/herald-test-%s-%d-XXXXXX", base && *base ? base : "/tmp",
                   program_invocation_short_name, (int)getpid ());
-        mkdir (dir, 0777);
+        if (!mkdtemp (dir)) {
+            fprintf (stderr, "harness: cannot make a directory %s: %s\n", dir, strerror (errno));
+            abort ();
+        }
         chmod (dir, 0777);
     }
     return dir;

@@ -34,7 +34,8 @@ int harness_free_port (void);
 const char *harness_bin (const char *name);
 
 /* A scratch directory for this test program, created on first use:
-   $TMPDIR/herald-test-<prog>-<pid>. Borrowed. */
+   $TMPDIR/herald-test-<prog>-<pid>-XXXXXX (unique; kept for its logs).
+   Borrowed. */
 const char *harness_tmpdir (void);
 
 /* Starts argv[0] with argv, adding env (NULL-terminated "KEY=VALUE" list,
