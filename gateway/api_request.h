@@ -37,9 +37,10 @@ typedef struct {
 
 /* Each parser fills req (rid left 0 for the caller) and returns 0, or fills
    reply with the error response (400 body not JSON, 422 every problem
-   found) and returns -1. Strings in req are borrowed: from *doc (a parsed
-   body the caller json_decref's after encoding req; NULL when no body was
-   parsed), or from the path / query buffers. */
+   found) and returns -1. Strings in req are borrowed: from body itself
+   (a plain body, read directly: *doc NULL), from *doc (a body jansson
+   parsed, which the caller json_decref's after encoding req), or from the
+   path / query buffers; so body must outlive req too. */
 int api_parse_create (const char *body, size_t len, const proto_limits_t *limits,
                       proto_request_t *req, json_t **doc, api_reply_t *reply);
 int api_parse_update (const char *id, size_t id_len, const char *body, size_t len,

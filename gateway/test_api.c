@@ -130,6 +130,94 @@ test_api_create_maps_fields_to_the_request (void **state)
     json_decref (doc);
 }
 
+/* A plain body is read directly (no document, values borrowed from the
+   body); anything else goes through jansson. Both give the same request. */
+static void
+test_api_plain_bodies_are_read_directly_others_by_jansson (void **state)
+{
+    static const struct {
+        const char *body;
+        bool plain;
+        const char *user_id, *description;
+    } cases[] = {
+        { "{\"user_id\":\"u\",\"description\":\"d\"}", true, "u", "d" },
+        { " \r\n{ \"description\" : \"caf\xc3\xa9\" ,\t\"user_id\":\"u 1\" }\n", true, "u 1",
+          "caf\xc3\xa9" },
+        /* an escape, a repeated key (the last counts): jansson */
+        { "{\"user_id\":\"u\\n\",\"description\":\"d\"}", false, "u\n", "d" },
+        { "{\"user_id\":\"x\",\"description\":\"d\",\"user_id\":\"u\"}", false, "u", "d" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        proto_request_t req;
+        json_t *doc = NULL;
+        api_reply_t reply = { 0 };
+        const char *body = cases[i].body;
+        size_t len = strlen (body);
+        assert_int_equal (api_parse_create (body, len, &s_limits, &req, &doc, &reply), 0);
+        assert_int_equal (doc == NULL, cases[i].plain);
+        assert_int_equal (req.has, PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION);
+        assert_int_equal (req.user_id.len, strlen (cases[i].user_id));
+        assert_memory_equal (req.user_id.ptr, cases[i].user_id, req.user_id.len);
+        assert_int_equal (req.description.len, strlen (cases[i].description));
+        assert_memory_equal (req.description.ptr, cases[i].description, req.description.len);
+        if (cases[i].plain)
+            assert_true (req.user_id.ptr > body && req.user_id.ptr < body + len);
+        json_decref (doc);
+    }
+    /* Not plain and not valid: jansson's answers, as before. */
+    static const struct {
+        const char *body;
+        int status;
+    } bad[] = {
+        { "{\"user_id\":\"u\",\"description\":\"d\",}", 400 },
+        { "{\"user_id\":\"u\",\"description\":\"d\"} x", 400 },
+        { "{\"user_id\":\"u\",\"description\":\"d\"", 400 },
+        { "{\"user_id\":\"u\",\"description\":\"\"}", 422 },
+        { "{\"user_id\":\"u\",\"description\":\"d\",\"status\":\"s\"}", 422 },
+        { "{\"user_id\":\"u\"}", 422 },
+        { "{\"user_id\":\"\xff\",\"description\":\"d\"}", 422 },
+        { "{\"user_id\":\"u\x01\",\"description\":\"d\"}", 400 },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        proto_request_t req;
+        json_t *doc = NULL;
+        api_reply_t reply = { 0 };
+        assert_int_equal (
+            api_parse_create (bad[i].body, strlen (bad[i].body), &s_limits, &req, &doc, &reply),
+            -1);
+        assert_int_equal (reply.status, bad[i].status);
+        assert_null (doc);
+        api_reply_clear (&reply);
+    }
+    /* The worker's update. */
+    const char *id = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
+    const char *processed = "{\"status\":\"processed\"}";
+    proto_request_t req;
+    json_t *doc = (json_t *)&req;
+    api_reply_t reply = { 0 };
+    assert_int_equal (api_parse_update (id, strlen (id), processed, strlen (processed), &s_limits,
+                                        &req, &doc, &reply),
+                      0);
+    assert_null (doc);
+    assert_int_equal (req.op, PROTO_OP_UPDATE);
+    assert_int_equal (req.has, PROTO_HAS_EVENT_ID | PROTO_HAS_STATUS);
+    assert_int_equal (req.status.len, 9);
+    assert_memory_equal (req.status.ptr, "processed", 9);
+    assert_int_equal (req.event_id[0], 0x3f);
+    assert_int_equal (req.event_id[15], 0xa6);
+    /* a bad id with a plain body: the 422 names the path */
+    assert_int_equal (
+        api_parse_update ("nope", 4, processed, strlen (processed), &s_limits, &req, &doc, &reply),
+        -1);
+    assert_int_equal (reply.status, 422);
+    json_t *detail = s_detail (&reply);
+    json_t *loc = json_object_get (json_array_get (detail, 0), "loc");
+    assert_string_equal (json_string_value (json_array_get (loc, 0)), "path");
+    assert_string_equal (json_string_value (json_array_get (loc, 1)), "event_id");
+    json_decref (detail);
+    api_reply_clear (&reply);
+}
+
 static void
 test_api_create_lists_every_problem (void **state)
 {
@@ -497,6 +585,7 @@ main (void)
         cmocka_unit_test (test_api_resolve_routes_methods_and_trailing_slashes),
         cmocka_unit_test (test_api_content_type_accepts_json_only),
         cmocka_unit_test (test_api_create_maps_fields_to_the_request),
+        cmocka_unit_test (test_api_plain_bodies_are_read_directly_others_by_jansson),
         cmocka_unit_test (test_api_create_lists_every_problem),
         cmocka_unit_test (test_api_create_enforces_string_limits_in_bytes),
         cmocka_unit_test (test_api_create_rejects_nul_bad_unicode_and_non_objects),
