@@ -109,6 +109,11 @@ void proto_uuid_format (const uint8_t id[16], char out[PROTO_UUID_LEN + 1]);
 
 /* ---- The event ----------------------------------------------------------- */
 
+/* Largest created_us: (created_at, created_us) is the creation time in
+   microseconds, which orders events made by different stores (shards)
+   within one millisecond. Optional on the wire, absent = 0. */
+#define PROTO_CREATED_US_MAX 999
+
 /* An event as it travels. Strings borrowed (from a decoded buffer, or from
    the store's memory while encoding). */
 typedef struct {
@@ -117,6 +122,7 @@ typedef struct {
     proto_str_t description;
     proto_str_t status;
     int64_t created_at;     /* Unix ms */
+    uint16_t created_us;    /* microseconds within created_at's ms, 0..PROTO_CREATED_US_MAX */
     int64_t updated_at;     /* Unix ms */
     uint64_t seq;           /* sequence number of the event's latest mutation */
     proto_str_t request_id; /* the request of that mutation (X-Request-Id); ptr NULL: none */

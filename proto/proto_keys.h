@@ -49,6 +49,7 @@
     X (TYPE, "type")                                                                               \
     /* the event map */                                                                            \
     X (CREATED_AT, "created_at")                                                                   \
+    X (CREATED_US, "created_us")                                                                   \
     X (UPDATED_AT, "updated_at")                                                                   \
     /* journal records (proto_journal.h; also "store_id", above) */                                \
     X (FORMAT, "format")                                                                           \

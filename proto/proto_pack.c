@@ -49,7 +49,10 @@ int
 wire_pack_event_generic (msgpack_packer *pk, const proto_event_t *ev)
 {
     bool has_request_id = ev->request_id.ptr && ev->request_id.len > 0;
-    int rc = msgpack_pack_map (pk, has_request_id ? 8 : 7);
+    bool has_us = ev->created_us != 0;
+    if (ev->created_us > PROTO_CREATED_US_MAX)
+        return -1; /* the decoder would refuse it */
+    int rc = msgpack_pack_map (pk, 7 + (has_us ? 1 : 0) + (has_request_id ? 1 : 0));
     rc |= wire_pack_key (pk, PROTO_KEY_EVENT_ID);
     rc |= wire_pack_uuid (pk, ev->id);
     rc |= wire_pack_key (pk, PROTO_KEY_USER_ID);
@@ -60,6 +63,10 @@ wire_pack_event_generic (msgpack_packer *pk, const proto_event_t *ev)
     rc |= wire_pack_str (pk, ev->status);
     rc |= wire_pack_key (pk, PROTO_KEY_CREATED_AT);
     rc |= msgpack_pack_int64 (pk, ev->created_at);
+    if (has_us) {
+        rc |= wire_pack_key (pk, PROTO_KEY_CREATED_US);
+        rc |= msgpack_pack_uint16 (pk, ev->created_us);
+    }
     rc |= wire_pack_key (pk, PROTO_KEY_UPDATED_AT);
     rc |= msgpack_pack_int64 (pk, ev->updated_at);
     rc |= wire_pack_key (pk, PROTO_KEY_SEQ);
@@ -165,13 +172,16 @@ int
 wire_pack_event (msgpack_packer *pk, const proto_event_t *ev)
 {
     bool has_request_id = ev->request_id.ptr && ev->request_id.len > 0;
-    /* Keys, headers and integers take at most 200 bytes. */
+    bool has_us = ev->created_us != 0;
+    /* Keys, headers and integers take at most 200 bytes (about 165). */
+    if (ev->created_us > PROTO_CREATED_US_MAX)
+        return -1; /* the decoder would refuse it */
     size_t strings = ev->user_id.len + ev->description.len + ev->status.len
                      + (has_request_id ? ev->request_id.len : 0);
     if (strings > S_EVENT_BUF - 200)
         return wire_pack_event_generic (pk, ev);
     uint8_t buf[S_EVENT_BUF], *p = buf;
-    *p++ = (uint8_t)(0x80 | (has_request_id ? 8 : 7)); /* fixmap */
+    *p++ = (uint8_t)(0x80 | (7 + (has_us ? 1 : 0) + (has_request_id ? 1 : 0))); /* fixmap */
     p = s_put_key (p, PROTO_KEY_EVENT_ID);
     char text[PROTO_UUID_LEN + 1];
     proto_uuid_format (ev->id, text);
@@ -184,6 +194,10 @@ wire_pack_event (msgpack_packer *pk, const proto_event_t *ev)
     p = s_put_text (p, ev->status);
     p = s_put_key (p, PROTO_KEY_CREATED_AT);
     p = s_put_int (p, ev->created_at);
+    if (has_us) {
+        p = s_put_key (p, PROTO_KEY_CREATED_US);
+        p = s_put_uint (p, ev->created_us);
+    }
     p = s_put_key (p, PROTO_KEY_UPDATED_AT);
     p = s_put_int (p, ev->updated_at);
     p = s_put_key (p, PROTO_KEY_SEQ);

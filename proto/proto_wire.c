@@ -581,6 +581,18 @@ wire_event_decode (const msgpack_object *o, const proto_limits_t *limits, proto_
                                 err))
         || (rc = wire_read_uint (m.val[PROTO_KEY_SEQ], PROTO_KEY_SEQ, &ev->seq, err)))
         return rc;
+    /* Optional: events recorded before microsecond creation times (absent
+       = 0), or made on the millisecond. */
+    const msgpack_object *us = wire_present (&m, PROTO_KEY_CREATED_US);
+    if (us) {
+        uint64_t value;
+        if ((rc = wire_read_uint (us, PROTO_KEY_CREATED_US, &value, err)))
+            return rc;
+        if (value > PROTO_CREATED_US_MAX)
+            return wire_fail (err, PROTO_DECODE_INVALID, PROTO_KEY_CREATED_US,
+                              "Input should be less than or equal to %d", PROTO_CREATED_US_MAX);
+        ev->created_us = (uint16_t)value;
+    }
     /* Optional: events recorded before request ids, or without one. */
     if (wire_present (&m, PROTO_KEY_REQUEST_ID)
         && (rc = wire_read_request_id (m.val[PROTO_KEY_REQUEST_ID], PROTO_KEY_REQUEST_ID,

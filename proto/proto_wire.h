@@ -109,8 +109,9 @@ proto_decode_t wire_read_request_id (const msgpack_object *o, proto_key_t key, p
 proto_decode_t wire_read_uuid (const msgpack_object *o, proto_key_t key, uint8_t out[16],
                                proto_error_t *err);
 
-/* Decodes an event map; every member is required, strings checked against
-   limits. Strings borrowed from the unpacked buffer. */
+/* Decodes an event map; every member is required but request_id and
+   created_us (absent = 0; over PROTO_CREATED_US_MAX is INVALID), strings
+   checked against limits. Strings borrowed from the unpacked buffer. */
 proto_decode_t wire_event_decode (const msgpack_object *o, const proto_limits_t *limits,
                                   proto_event_t *ev, proto_error_t *err);
 
@@ -126,7 +127,9 @@ int wire_pack_head (msgpack_packer *pk, uint32_t entries, const char *op, uint64
                     const char *status);
 
 /* An event map; ordinary-sized events are packed by hand in one write
-   (the bytes msgpack-c would produce), bigger ones as _generic does. */
+   (the bytes msgpack-c would produce), bigger ones as _generic does.
+   created_us is written only when non-zero (absent reads as 0); over
+   PROTO_CREATED_US_MAX, -1 and nothing written. */
 int wire_pack_event (msgpack_packer *pk, const proto_event_t *ev);
 /* The event through msgpack-c call by call: the fallback, and for tests
    the reference wire_pack_event must match byte for byte. */

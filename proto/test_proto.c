@@ -63,6 +63,7 @@ sample_event (unsigned n)
         .description = PROTO_STR ("Your order shipped \xe2\x82\xac"),
         .status = PROTO_STR ("pending"),
         .created_at = 1795514400123LL + n,
+        .created_us = (uint16_t)(100 + n),
         .updated_at = 1795514400456LL + n,
         .seq = 10 + n,
     };
@@ -87,6 +88,7 @@ s_assert_event (const proto_event_t *got, const proto_event_t *want)
     s_assert_str (got->description, want->description);
     s_assert_str (got->status, want->status);
     assert_int_equal (got->created_at, want->created_at);
+    assert_int_equal (got->created_us, want->created_us);
     assert_int_equal (got->updated_at, want->updated_at);
     assert_int_equal (got->seq, want->seq);
     if (want->request_id.ptr && want->request_id.len)
@@ -604,5 +606,6 @@ main (void)
     failed += test_proto_hostile_run ();
     failed += test_proto_pack_run ();
     failed += test_proto_moved_run ();
+    failed += test_proto_created_us_run ();
     return failed ? 1 : 0;
 }

@@ -58,5 +58,6 @@ int test_proto_malformed_run (void);
 int test_proto_hostile_run (void);
 int test_proto_pack_run (void);
 int test_proto_moved_run (void);
+int test_proto_created_us_run (void);
 
 #endif

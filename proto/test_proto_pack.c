@@ -108,9 +108,11 @@ test_pack_event_matches_msgpack_c_at_every_integer_width (void **state)
         ev.created_at = ints[i];
         ev.updated_at = ints[n - 1 - i];
         ev.seq = (uint64_t)ints[i];
+        ev.created_us = (uint16_t)(i * 97 % 1000); /* 0 (not written), 1 to 3 bytes */
         s_assert_same (&ev);
     }
     ev.seq = UINT64_MAX;
+    ev.created_us = PROTO_CREATED_US_MAX;
     s_assert_same (&ev);
 }
 
