@@ -27,6 +27,14 @@ clock_wall_ms (void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t
+clock_wall_us (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's
    civil_from_days); exact over the whole clamped range. */
 static void

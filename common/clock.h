@@ -1,8 +1,8 @@
 /*
  * clock — time sources. Monotonic milliseconds for deadlines and timeouts
- * (never jumps), wall-clock milliseconds for the timestamps events carry,
- * and the one text form of a wall-clock time that Herald writes: in the
- * API's JSON and at the start of every log line.
+ * (never jumps), wall-clock milliseconds (and microseconds) for the
+ * timestamps events carry, and the one text form of a wall-clock time that
+ * Herald writes: in the API's JSON and at the start of every log line.
  */
 #ifndef HERALD_CLOCK_H
 #define HERALD_CLOCK_H
@@ -12,6 +12,10 @@
 int64_t clock_mono_ms (void);
 int64_t clock_mono_us (void);
 int64_t clock_wall_ms (void);
+/* Wall-clock microseconds: an event's creation time (its created_at and
+   created_us, proto.h), finer than milliseconds so that events made by
+   different stores within one millisecond still compare. */
+int64_t clock_wall_us (void);
 
 #define CLOCK_UTC_LEN 24 /* "2026-11-24T10:00:00.123Z" */
 

@@ -111,8 +111,14 @@ s_create (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
     s_new_event_id (self, id);
     uint64_t seq = feed_next_seq (self->feed);
     proto_str_t request_id = (req->has & PROTO_HAS_REQUEST_ID) ? req->request_id : PROTO_STR_NONE;
+    /* One clock read in microseconds: created_at its milliseconds (as the
+       HTTP API shows them), created_us the rest, so that lists merged
+       across shards order events made in the same millisecond (rounded
+       down, also before 1970). */
+    int64_t now_us = clock_wall_us ();
+    int64_t now_ms = now_us / 1000 - (now_us % 1000 < 0);
     if (event_table_create (self->table, id, req->user_id, req->description, s_pending, request_id,
-                            clock_wall_ms (), seq, &self->changed)
+                            now_ms, (uint16_t)(now_us - now_ms * 1000), seq, &self->changed)
         != 0)
         return PROTO_E_INTERNAL;
     self->changed_kind = PROTO_CHANGE_CREATED;

@@ -1,8 +1,9 @@
 /*
  * event_table — see event_table.h.
  *
- * Memory layout per event: one block of 56 fixed bytes followed by
- * user_id, description and status back to back (no NULs), plus 8 bytes in
+ * Memory layout per event: one block of 64 fixed bytes (sizeof event_t,
+ * padding included) followed by user_id, description and status back to
+ * back (no NULs), plus 8 bytes in
  * the creation-order array and 8 / load-factor bytes in the id hash. The
  * id hash stores indices, not pointers, so an update that reallocates a
  * block only rewrites its slot in the order array; beside each index it
@@ -31,6 +32,7 @@ typedef struct {
     uint32_t description_len;
     uint32_t status_len;
     uint8_t request_id_len; /* PROTO_REQUEST_ID_MAX fits; 0: none */
+    uint16_t created_us;    /* in the padding before data: costs no byte */
     char data[];            /* user_id, description, status, request_id */
 } event_t;
 
@@ -340,7 +342,7 @@ s_strings (const event_t *event)
 int
 event_table_create (event_table_t *self, const uint8_t id[16], proto_str_t user_id,
                     proto_str_t description, proto_str_t status, proto_str_t request_id,
-                    int64_t now_ms, uint64_t seq, uint32_t *index)
+                    int64_t now_ms, uint16_t now_us, uint64_t seq, uint32_t *index)
 {
     assert (self);
     if (self->count >= EVENT_TABLE_MAX)
@@ -368,6 +370,7 @@ event_table_create (event_table_t *self, const uint8_t id[16], proto_str_t user_
     }
     memcpy (event->id, id, 16);
     event->created_at = event->updated_at = now_ms;
+    event->created_us = now_us;
     event->seq = seq;
     self->count++;
     self->order[at] = event;
@@ -420,6 +423,7 @@ event_table_update (event_table_t *self, uint32_t index, proto_str_t user_id,
             return -1;
         }
         memcpy (event, old, offsetof (event_t, user_len));
+        event->created_us = old->created_us; /* after the lengths: not in the copy */
     }
     /* The old status is read from the old block: before it is rewritten
        or freed. */
@@ -462,6 +466,7 @@ event_table_view (event_table_t *self, uint32_t index, proto_event_t *out)
     out->description = (proto_str_t){ event->data + event->user_len, event->description_len };
     out->status = (proto_str_t){ out->description.ptr + event->description_len, event->status_len };
     out->created_at = event->created_at;
+    out->created_us = event->created_us;
     out->updated_at = event->updated_at;
     out->seq = event->seq;
     out->request_id = event->request_id_len ? (proto_str_t){ out->status.ptr + event->status_len,

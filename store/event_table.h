@@ -56,12 +56,13 @@ size_t event_table_size (event_table_t *self);
 
 /* Creates an event with the given id (copying the strings; request_id, the
    request that made it, may be PROTO_STR_NONE), created_at = updated_at =
-   now_ms and the given seq. On success stores its index in
+   now_ms, created_us = now_us (the microseconds within now_ms, 0 to
+   PROTO_CREATED_US_MAX) and the given seq. On success stores its index in
    *index and returns 0; returns -1 when out of memory, when the id already
    exists or the table is full — the table is then unchanged. */
 int event_table_create (event_table_t *self, const uint8_t id[16], proto_str_t user_id,
                         proto_str_t description, proto_str_t status, proto_str_t request_id,
-                        int64_t now_ms, uint64_t seq, uint32_t *index);
+                        int64_t now_ms, uint16_t now_us, uint64_t seq, uint32_t *index);
 
 /* Index of the event with this id, or EVENT_TABLE_NONE. */
 uint32_t event_table_find (event_table_t *self, const uint8_t id[16]);

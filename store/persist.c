@@ -61,12 +61,13 @@ s_fail (char *why, size_t size, const char *fmt, ...)
     return -1;
 }
 
-/* Creates an event as a record states it, both timestamps and seq kept. */
+/* Creates an event as a record states it, both timestamps (created_us
+   too: 0 in records written before it) and seq kept. */
 static int
 s_restore_event (persist_t *self, const proto_event_t *ev, uint64_t seq, uint32_t *index)
 {
     if (event_table_create (self->table, ev->id, ev->user_id, ev->description, ev->status,
-                            ev->request_id, ev->created_at, seq, index)
+                            ev->request_id, ev->created_at, ev->created_us, seq, index)
         != 0)
         return -1;
     if (ev->updated_at != ev->created_at)

@@ -36,7 +36,7 @@ s_add (event_table_t *table, uint32_t n, const char *user, const char *status)
     s_id (id, n);
     uint32_t index = EVENT_TABLE_NONE;
     assert_int_equal (event_table_create (table, id, s_str (user), s_str ("desc"), s_str (status),
-                                          PROTO_STR_NONE, 1000 + n, n, &index),
+                                          PROTO_STR_NONE, 1000 + n, 0, n, &index),
                       0);
     return index;
 }
@@ -65,7 +65,7 @@ test_event_table_create_then_find_and_view (void **state)
     s_id (id, 7);
     uint32_t index;
     assert_int_equal (event_table_create (table, id, s_str ("u-42"), s_str ("Your order shipped"),
-                                          s_str ("pending"), PROTO_STR_NONE, 1234, 9, &index),
+                                          s_str ("pending"), PROTO_STR_NONE, 1234, 567, 9, &index),
                       0);
     assert_int_equal (event_table_size (table), 1);
     assert_int_equal (event_table_find (table, id), index);
@@ -79,6 +79,7 @@ test_event_table_create_then_find_and_view (void **state)
     assert_int_equal (view.status.len, 7);
     assert_memory_equal (view.status.ptr, "pending", 7);
     assert_int_equal (view.created_at, 1234);
+    assert_int_equal (view.created_us, 567);
     assert_int_equal (view.updated_at, 1234);
     assert_int_equal (view.seq, 9);
 }
@@ -103,7 +104,7 @@ test_event_table_refuses_duplicate_id (void **state)
     s_id (id, 3);
     uint32_t index;
     assert_int_equal (event_table_create (table, id, s_str ("v"), s_str ("d"), s_str ("s"),
-                                          PROTO_STR_NONE, 1, 1, &index),
+                                          PROTO_STR_NONE, 1, 0, 1, &index),
                       -1);
     assert_int_equal (event_table_size (table), 1);
 }
@@ -139,6 +140,36 @@ test_event_table_update_changes_only_given_fields (void **state)
     s_id (id, 1);
     assert_int_equal (event_table_find (table, id), index);
     assert_memory_equal (view.id, id, 16);
+}
+
+/* created_us is set at creation only: an update in place and one that
+   moves the event to a bigger block both keep it. */
+static void
+test_event_table_update_keeps_created_us (void **state)
+{
+    event_table_t *table = *state;
+    uint8_t id[16];
+    s_id (id, 5);
+    uint32_t index;
+    assert_int_equal (event_table_create (table, id, s_str ("u"), s_str ("d"), s_str ("pending"),
+                                          PROTO_STR_NONE, 1700000000123, 999, 1, &index),
+                      0);
+    proto_event_t view;
+    assert_int_equal (event_table_update (table, index, PROTO_STR_NONE, s_str ("e"),
+                                          s_str ("sending"), PROTO_STR_NONE, 1700000000124, 2),
+                      0);
+    event_table_view (table, index, &view);
+    assert_int_equal (view.created_at, 1700000000123);
+    assert_int_equal (view.created_us, 999);
+    assert_int_equal (event_table_update (table, index, s_str ("a longer user"),
+                                          s_str ("a longer description"), PROTO_STR_NONE,
+                                          PROTO_STR ("req-1"), 1700000000125, 3),
+                      0);
+    event_table_view (table, index, &view);
+    assert_int_equal (view.description.len, 20);
+    assert_int_equal (view.created_at, 1700000000123);
+    assert_int_equal (view.created_us, 999);
+    assert_int_equal (view.updated_at, 1700000000125);
 }
 
 static void
@@ -382,7 +413,7 @@ test_event_table_bytes_follow_the_strings (void **state)
     uint8_t id[16] = { 1 };
     uint32_t index;
     assert_int_equal (event_table_create (table, id, PROTO_STR ("user"), PROTO_STR ("twelve bytes"),
-                                          PROTO_STR ("pending"), PROTO_STR_NONE, 1, 1, &index),
+                                          PROTO_STR ("pending"), PROTO_STR_NONE, 1, 0, 1, &index),
                       0);
     size_t overhead = event_table_overhead_bytes (table);
     assert_int_equal (event_table_bytes (table), overhead + 4 + 12 + 7);
@@ -416,6 +447,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_event_table_refuses_duplicate_id, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_event_table_update_changes_only_given_fields, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_event_table_update_keeps_created_us, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_event_table_list_empty_table, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_event_table_list_pages_in_creation_order, s_setup,
