@@ -171,6 +171,15 @@ list_merge_failed (const list_merge_t *self)
     return self->failed >= 0;
 }
 
+/* Whether a was created before b: by created_at, then created_us (0 from
+   a store that does not send it). */
+static bool
+s_earlier (const proto_event_t *a, const proto_event_t *b)
+{
+    return a->created_at != b->created_at ? a->created_at < b->created_at
+                                          : a->created_us < b->created_us;
+}
+
 /* The shard whose head comes next, -1 when none may: every shard used up,
    or one used up that has more to come (its head is unknown). */
 static long
@@ -184,10 +193,9 @@ s_next (const list_merge_t *self)
                 return -1;
             continue;
         }
-        /* Strictly smaller: on a tie the lower shard index, met first, wins. */
+        /* Strictly earlier: on a tie the lower shard index, met first, wins. */
         if (best < 0
-            || s->items[s->pos].created_at
-                   < self->shard[best].items[self->shard[best].pos].created_at)
+            || s_earlier (&s->items[s->pos], &self->shard[best].items[self->shard[best].pos]))
             best = (long)i;
     }
     return best;

@@ -11,10 +11,11 @@
  * events to the page, the last of them.
  *
  * The order is creation order across shards: each shard's events in its
- * own order, merged by taking, every time, the head with the smallest
- * created_at, the lowest shard index of the map winning a tie. Only the
- * heads are compared, so every shard's own order is kept even if its clock
- * stepped back, the result is the same whatever the page size, and an
+ * own order, merged by taking, every time, the head created first
+ * (created_at, then created_us: the store's clock in microseconds), the
+ * lowest shard index of the map winning a tie. Only the heads are
+ * compared, so every shard's own order is kept even if its clock stepped
+ * back, the result is the same whatever the page size, and an
  * event is never given twice nor skipped. A shard whose answer is used up
  * while it said more follows (the store shortens a reply that would not
  * fit its frame) ends the page there: its next event is not known, so

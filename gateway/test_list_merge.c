@@ -2,9 +2,9 @@
  * test_list_merge — a list merged across shards (list_merge.h) without
  * any store: shards are arrays of events, each answering a page after
  * its cursor entry the way a store does. Pins the order (created_at, then
- * the shard index), paging through the cursor at several page sizes with
- * no duplicate and no gap, a short answer ending the page, failures
- * winning over answers, and the response body.
+ * created_us, then the shard index), paging through the cursor at several
+ * page sizes with no duplicate and no gap, a short answer ending the page,
+ * failures winning over answers, and the response body.
  */
 #include "list_merge.h"
 
@@ -143,6 +143,45 @@ test_merge_pages_in_creation_order_at_every_page_size (void **state)
         }
 }
 
+/* Within one millisecond the microseconds decide, across shards; only an
+   exact tie goes to the lower shard. */
+static void
+test_merge_orders_one_millisecond_by_created_us (void **state)
+{
+    (void)state;
+    /* (created_at, created_us) of each shard's events, in its own order */
+    static const int64_t at[SHARDS][2] = { { 10, 11 }, { 10, 10 }, { 10, 11 } };
+    static const uint16_t us[SHARDS][2] = { { 500, 0 }, { 100, 900 }, { 999, 0 } };
+    proto_event_t events[SHARDS][2];
+    list_merge_t *merge = list_merge_new (list_cursor_new (4, SHARDS), 10);
+    for (int s = 0; s < SHARDS; s++) {
+        for (int k = 0; k < 2; k++) {
+            proto_event_t *e = &events[s][k];
+            memset (e, 0, sizeof *e);
+            e->id[0] = (uint8_t)s;
+            e->id[1] = (uint8_t)k;
+            e->status = (proto_str_t){ "pending", 7 };
+            e->created_at = e->updated_at = at[s][k];
+            e->created_us = us[s][k];
+        }
+        list_merge_sent (merge, (size_t)s, (uint32_t)(100 + s));
+        assert_int_equal (list_merge_take (merge, (size_t)s, events[s], 2, false), 0);
+    }
+    proto_event_t page[10];
+    bool more = true;
+    assert_int_equal (list_merge_page (merge, page, &more), 6);
+    assert_false (more);
+    /* 10.100 (1,0), 10.500 (0,0), 10.900 (1,1), 10.999 (2,0), then 11.000
+       on shards 0 and 2: the tie to shard 0. */
+    static const uint8_t want[6][2] = { { 1, 0 }, { 0, 0 }, { 1, 1 },
+                                        { 2, 0 }, { 0, 1 }, { 2, 1 } };
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal (page[i].id[0], want[i][0]);
+        assert_int_equal (page[i].id[1], want[i][1]);
+    }
+    list_merge_destroy (&merge);
+}
+
 static void
 test_a_short_answer_ends_the_page_where_its_shard_is_unknown (void **state)
 {
@@ -235,6 +274,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_merge_pages_in_creation_order_at_every_page_size),
+        cmocka_unit_test (test_merge_orders_one_millisecond_by_created_us),
         cmocka_unit_test (test_a_short_answer_ends_the_page_where_its_shard_is_unknown),
         cmocka_unit_test (test_any_failed_shard_fails_the_list_with_the_lowest_ones_error),
         cmocka_unit_test (test_the_reply_carries_the_page_and_a_cursor_until_all_are_exhausted),
