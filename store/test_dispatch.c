@@ -171,15 +171,21 @@ static void
 test_dispatch_create_then_get (void **state)
 {
     fixture_t *self = *state;
-    int64_t before = clock_wall_ms ();
+    int64_t before_us = clock_wall_us ();
+    int64_t before = before_us / 1000;
     proto_reply_t *reply = s_create (self, "u-42", "Your order shipped");
-    int64_t after = clock_wall_ms ();
+    int64_t after_us = clock_wall_us ();
+    int64_t after = after_us / 1000;
     assert_int_equal (reply->status, PROTO_OK);
     assert_true (s_is (reply->event.user_id, "u-42"));
     assert_true (s_is (reply->event.description, "Your order shipped"));
     assert_true (s_is (reply->event.status, "pending"));
     assert_int_equal (reply->event.seq, 1);
     assert_true (reply->event.created_at >= before && reply->event.created_at <= after);
+    /* created_us: the rest of the same microsecond clock read */
+    int64_t created = reply->event.created_at * 1000 + reply->event.created_us;
+    assert_true (reply->event.created_us <= PROTO_CREATED_US_MAX);
+    assert_true (created >= before_us && created <= after_us);
     assert_int_equal (reply->event.updated_at, reply->event.created_at);
     assert_int_equal (reply->event.id[6] >> 4, 4); /* RFC 4122 version 4 */
     assert_int_equal (reply->event.id[8] >> 6, 2); /* RFC 4122 variant */

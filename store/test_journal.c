@@ -336,6 +336,7 @@ test_journal_records_round_trip (void **state)
     in.event.description = PROTO_STR ("shipped \xc3\xa9");
     in.event.status = PROTO_STR ("processed");
     in.event.created_at = 1700000000123;
+    in.event.created_us = 999;
     in.event.updated_at = 1700000000456;
     in.event.seq = 77;
     assert_int_equal (proto_journal_encode (&in, &buf), 0);
@@ -347,6 +348,8 @@ test_journal_records_round_trip (void **state)
     assert_int_equal (out.event.description.len, in.event.description.len);
     assert_memory_equal (out.event.description.ptr, in.event.description.ptr,
                          in.event.description.len);
+    assert_int_equal (out.event.created_at, in.event.created_at);
+    assert_int_equal (out.event.created_us, 999);
     assert_int_equal (out.event.updated_at, in.event.updated_at);
     assert_int_equal (out.event.seq, 77);
 

@@ -5,7 +5,8 @@
  * state and shrinks the file; a journal that cannot be written refuses
  * writes with the cause while reads go on, and writes resume once it can;
  * the feed hands out nothing the journal has not written; a restart with a
- * smaller feed bound loses nothing.
+ * smaller feed bound loses nothing; a journal written before created_us
+ * replays.
  */
 #include "dispatch.h"
 #include "persist.h"
@@ -134,10 +135,11 @@ s_dump (fixture_t *self)
         event_table_view (table, i, &ev);
         char id[PROTO_UUID_LEN + 1];
         proto_uuid_format (ev.id, id);
-        len += (size_t)snprintf (text + len, cap - len, "%s %.*s %.*s %.*s %lld %lld %llu [%.*s]\n",
-                                 id, (int)ev.user_id.len, ev.user_id.ptr, (int)ev.description.len,
+        len += (size_t)snprintf (text + len, cap - len,
+                                 "%s %.*s %.*s %.*s %lld.%03u %lld %llu [%.*s]\n", id,
+                                 (int)ev.user_id.len, ev.user_id.ptr, (int)ev.description.len,
                                  ev.description.ptr, (int)ev.status.len, ev.status.ptr,
-                                 (long long)ev.created_at, (long long)ev.updated_at,
+                                 (long long)ev.created_at, ev.created_us, (long long)ev.updated_at,
                                  (unsigned long long)ev.seq, (int)ev.request_id.len,
                                  ev.request_id.ptr ? ev.request_id.ptr : "");
         assert_true (len < cap - 512);
@@ -150,6 +152,21 @@ s_dump (fixture_t *self)
             len += (size_t)snprintf (text + len, cap - len, "rec %llu %d %u\n",
                                      (unsigned long long)rec[i].seq, rec[i].kind, rec[i].ref);
     return text;
+}
+
+/* How many events have a non-zero created_us: one in a thousand made by
+   the store has 0, so most of a history's do not. */
+static size_t
+s_with_created_us (fixture_t *self)
+{
+    event_table_t *table = dispatch_table (self->dispatch);
+    size_t n = 0;
+    for (uint32_t i = 0; i < event_table_size (table); i++) {
+        proto_event_t ev;
+        event_table_view (table, i, &ev);
+        n += ev.created_us != 0;
+    }
+    return n;
 }
 
 /* Some history: creates, updates (one user_id change), acks. */
@@ -209,6 +226,7 @@ test_reopen_restores_events_feed_and_cursor_exactly (void **state)
     s_open (self, 1000, 1 << 30);
     char *after = s_dump (self);
     assert_string_equal (before, after);
+    assert_true (s_with_created_us (self) > 40); /* the microseconds came back too */
     assert_non_null (strstr (after, " [req-update-22]\n"));
     assert_non_null (strstr (after, " [req-3]\n"));
     assert_memory_equal (persist_store_id (self->persist), id, 16);
@@ -299,6 +317,115 @@ test_compaction_keeps_the_state_and_shrinks_the_journal (void **state)
     s_open (self, 100000, 1 << 30);
     char *after = s_dump (self);
     assert_string_equal (before, after);
+    assert_true (s_with_created_us (self) > 30); /* the snapshot kept the microseconds */
+    free (before);
+    free (after);
+}
+
+/* Appends payload (then cleared) to file as a journal record of seq. */
+static void
+s_put_record (FILE *file, uint64_t seq, msgpack_sbuffer *payload)
+{
+    uint8_t header[JOURNAL_FRAME_HEADER];
+    journal_frame_header (header, seq, payload->data, payload->size);
+    assert_int_equal (fwrite (header, 1, sizeof header, file), sizeof header);
+    assert_int_equal (fwrite (payload->data, 1, payload->size, file), payload->size);
+    msgpack_sbuffer_clear (payload);
+}
+
+static void
+s_pack_text (msgpack_packer *pk, const char *text)
+{
+    msgpack_pack_str_with_body (pk, text, strlen (text));
+}
+
+#define S_OLD_ID "0f1e2d3c-4b5a-4968-8776-655443322110"
+
+/* A created / updated record as stores wrote them before created_us: the
+   event map has the seven members only. */
+static void
+s_old_event_record (msgpack_packer *pk, const char *type, const char *status, int64_t updated_at,
+                    uint64_t seq)
+{
+    msgpack_pack_map (pk, 3);
+    s_pack_text (pk, "v");
+    msgpack_pack_uint8 (pk, 1);
+    s_pack_text (pk, "type");
+    s_pack_text (pk, type);
+    s_pack_text (pk, "event");
+    msgpack_pack_map (pk, 7);
+    s_pack_text (pk, "event_id");
+    s_pack_text (pk, S_OLD_ID);
+    s_pack_text (pk, "user_id");
+    s_pack_text (pk, "u-old");
+    s_pack_text (pk, "description");
+    s_pack_text (pk, "from an older store");
+    s_pack_text (pk, "status");
+    s_pack_text (pk, status);
+    s_pack_text (pk, "created_at");
+    msgpack_pack_int64 (pk, 1700000000123);
+    s_pack_text (pk, "updated_at");
+    msgpack_pack_int64 (pk, updated_at);
+    s_pack_text (pk, "seq");
+    msgpack_pack_uint64 (pk, seq);
+}
+
+/* A journal written before created_us (no such key in its events) replays:
+   its events read 0, and the store goes on after them. */
+static void
+test_a_journal_written_before_created_us_replays (void **state)
+{
+    fixture_t *self = *state;
+    char path[96];
+    snprintf (path, sizeof path, "%s/journal", self->dir);
+    FILE *file = fopen (path, "wb");
+    assert_non_null (file);
+    msgpack_sbuffer payload;
+    msgpack_sbuffer_init (&payload);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &payload, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 4);
+    s_pack_text (&pk, "v");
+    msgpack_pack_uint8 (&pk, 1);
+    s_pack_text (&pk, "type");
+    s_pack_text (&pk, "header");
+    s_pack_text (&pk, "format");
+    msgpack_pack_uint8 (&pk, 1);
+    s_pack_text (&pk, "store_id");
+    s_pack_text (&pk, "7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d");
+    s_put_record (file, 0, &payload);
+    s_old_event_record (&pk, "created", "pending", 1700000000123, 1);
+    s_put_record (file, 1, &payload);
+    s_old_event_record (&pk, "updated", "processed", 1700000000999, 2);
+    s_put_record (file, 2, &payload);
+    msgpack_sbuffer_destroy (&payload);
+    assert_int_equal (fclose (file), 0);
+
+    s_open (self, 1000, 1 << 30);
+    proto_request_t get = { .op = PROTO_OP_GET, .has = PROTO_HAS_EVENT_ID };
+    assert_int_equal (proto_uuid_parse (S_OLD_ID, PROTO_UUID_LEN, get.event_id), 0);
+    proto_reply_t *r = s_call (self, &get);
+    assert_int_equal (r->status, PROTO_OK);
+    assert_int_equal (r->event.created_at, 1700000000123);
+    assert_int_equal (r->event.created_us, 0);
+    assert_int_equal (r->event.updated_at, 1700000000999);
+    assert_int_equal (r->event.seq, 2);
+    assert_int_equal (r->event.status.len, 9);
+    assert_memory_equal (r->event.status.ptr, "processed", 9);
+    /* new events after the old ones, and a restart keeps both kinds */
+    for (int i = 0; i < 5; i++) {
+        r = s_create (self, "u-new", "after the upgrade");
+        assert_int_equal (r->status, PROTO_OK);
+    }
+    assert_int_equal (r->event.seq, 7);
+    assert_int_equal (persist_commit (self->persist), 0);
+    char *before = s_dump (self);
+    s_close (self);
+    s_open (self, 1000, 1 << 30);
+    char *after = s_dump (self);
+    assert_string_equal (before, after);
+    assert_non_null (strstr (after, S_OLD_ID " u-old from an older store processed 1700000000123.000 "));
+    assert_true (s_with_created_us (self) >= 4);
     free (before);
     free (after);
 }
@@ -383,6 +510,8 @@ main (void)
             s_teardown),
         cmocka_unit_test_setup_teardown (test_restart_with_a_smaller_feed_bound_loses_nothing,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_journal_written_before_created_us_replays, s_setup,
+                                         s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
