@@ -173,8 +173,9 @@ test_merge_orders_one_millisecond_by_created_us (void **state)
     assert_false (more);
     /* 10.100 (1,0), 10.500 (0,0), 10.900 (1,1), 10.999 (2,0), then 11.000
        on shards 0 and 2: the tie to shard 0. */
-    static const uint8_t want[6][2] = { { 1, 0 }, { 0, 0 }, { 1, 1 },
-                                        { 2, 0 }, { 0, 1 }, { 2, 1 } };
+    static const uint8_t want[6][2] = {
+        { 1, 0 }, { 0, 0 }, { 1, 1 }, { 2, 0 }, { 0, 1 }, { 2, 1 }
+    };
     for (int i = 0; i < 6; i++) {
         assert_int_equal (page[i].id[0], want[i][0]);
         assert_int_equal (page[i].id[1], want[i][1]);

@@ -19,8 +19,8 @@
 typedef enum {
     US_ABSENT,
     US_NIL,
-    US_VALUE,   /* the uint given */
-    US_SIGNED,  /* the value given, as a signed int16 encoding */
+    US_VALUE,  /* the uint given */
+    US_SIGNED, /* the value given, as a signed int16 encoding */
     US_NEGATIVE,
     US_STRING,
     US_FLOAT,
@@ -256,7 +256,9 @@ test_created_us_round_trips_through_replies_notifications_and_journal (void **st
     for (int i = 0; i < 3; i++)
         assert_int_equal (out.items[i].created_us, events[i].created_us);
     proto_reply_clear (&out);
-    proto_reply_t feed = { .op = PROTO_OP_FEED_READ, .rid = 11, .changes = changes, .n_changes = 3 };
+    proto_reply_t feed = {
+        .op = PROTO_OP_FEED_READ, .rid = 11, .changes = changes, .n_changes = 3
+    };
     msgpack_sbuffer_clear (&sb);
     assert_int_equal (proto_reply_encode (&feed, &sb), 0);
     assert_int_equal (proto_reply_decode (sb.data, sb.size, &out, &err), PROTO_DECODE_OK);
@@ -282,8 +284,7 @@ test_created_us_round_trips_through_replies_notifications_and_journal (void **st
             proto_journal_record_t in = { .type = types[t], .event = events[i] }, rec;
             msgpack_sbuffer_clear (&sb);
             assert_int_equal (proto_journal_encode (&in, &sb), 0);
-            assert_int_equal (proto_journal_decode (sb.data, sb.size, &rec, &err),
-                              PROTO_DECODE_OK);
+            assert_int_equal (proto_journal_decode (sb.data, sb.size, &rec, &err), PROTO_DECODE_OK);
             assert_int_equal (rec.type, types[t]);
             assert_int_equal (rec.event.created_at, events[i].created_at);
             assert_int_equal (rec.event.created_us, events[i].created_us);

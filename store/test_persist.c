@@ -135,13 +135,12 @@ s_dump (fixture_t *self)
         event_table_view (table, i, &ev);
         char id[PROTO_UUID_LEN + 1];
         proto_uuid_format (ev.id, id);
-        len += (size_t)snprintf (text + len, cap - len,
-                                 "%s %.*s %.*s %.*s %lld.%03u %lld %llu [%.*s]\n", id,
-                                 (int)ev.user_id.len, ev.user_id.ptr, (int)ev.description.len,
-                                 ev.description.ptr, (int)ev.status.len, ev.status.ptr,
-                                 (long long)ev.created_at, ev.created_us, (long long)ev.updated_at,
-                                 (unsigned long long)ev.seq, (int)ev.request_id.len,
-                                 ev.request_id.ptr ? ev.request_id.ptr : "");
+        len += (size_t)snprintf (
+            text + len, cap - len, "%s %.*s %.*s %.*s %lld.%03u %lld %llu [%.*s]\n", id,
+            (int)ev.user_id.len, ev.user_id.ptr, (int)ev.description.len, ev.description.ptr,
+            (int)ev.status.len, ev.status.ptr, (long long)ev.created_at, ev.created_us,
+            (long long)ev.updated_at, (unsigned long long)ev.seq, (int)ev.request_id.len,
+            ev.request_id.ptr ? ev.request_id.ptr : "");
         assert_true (len < cap - 512);
     }
     feed_record_t rec[64];
@@ -424,7 +423,8 @@ test_a_journal_written_before_created_us_replays (void **state)
     s_open (self, 1000, 1 << 30);
     char *after = s_dump (self);
     assert_string_equal (before, after);
-    assert_non_null (strstr (after, S_OLD_ID " u-old from an older store processed 1700000000123.000 "));
+    assert_non_null (
+        strstr (after, S_OLD_ID " u-old from an older store processed 1700000000123.000 "));
     assert_true (s_with_created_us (self) >= 4);
     free (before);
     free (after);
