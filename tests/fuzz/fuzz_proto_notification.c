@@ -78,6 +78,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         memcmp (again.event.description.ptr, n.event.description.ptr, n.event.description.len)
         == 0);
     FUZZ_CHECK (again.event.created_at == n.event.created_at);
+    FUZZ_CHECK (again.event.created_us == n.event.created_us);
+    FUZZ_CHECK (n.event.created_us <= PROTO_CREATED_US_MAX);
     FUZZ_CHECK (again.event.updated_at == n.event.updated_at && again.event.seq == n.event.seq);
     msgpack_sbuffer_destroy (&sb);
     return 0;

@@ -36,6 +36,7 @@ s_same_event (const proto_event_t *a, const proto_event_t *b)
     FUZZ_CHECK (memcmp (a->user_id.ptr, b->user_id.ptr, a->user_id.len) == 0);
     FUZZ_CHECK (a->description.len == b->description.len);
     FUZZ_CHECK (a->created_at == b->created_at && a->updated_at == b->updated_at);
+    FUZZ_CHECK (a->created_us == b->created_us && a->created_us <= PROTO_CREATED_US_MAX);
     FUZZ_CHECK (a->seq == b->seq);
 }
 

@@ -1,13 +1,16 @@
 /*
  * fuzz_seeds — writes the seed corpora of the proto fuzz targets:
  *   fuzz_seeds <dir>   creates <dir>/fuzz_proto_{request,reply,notification}/
+ *                      and the created_us seeds of <dir>/fuzz_store_journal/
  * Seeds are the encoder's own output for every request op, every reply
  * kind and both notification kinds, plus a few hand-made frames near the
  * edges (truncated, duplicate keys, huge declared counts), so the fuzzer
  * starts from every branch of the decoders. Run by hand; the output is
  * committed under tests/fuzz/corpus/.
  */
+#include "journal.h"
 #include "proto.h"
+#include "proto_journal.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -158,6 +161,29 @@ s_replies (msgpack_sbuffer *sb)
     moved.moved.slot = 9000;
     proto_reply_encode (&moved, sb);
     s_write_sb (t, "error_moved", sb);
+    /* events with created_us (the microseconds within created_at's
+       millisecond): at its top, at its smallest, and absent (0) beside */
+    proto_event_t us[3] = { s_event (3), s_event (4), s_event (5) };
+    us[0].created_us = PROTO_CREATED_US_MAX;
+    us[1].created_us = 1;
+    us[2].request_id = PROTO_STR ("gw-0001-2b");
+    proto_change_t us_changes[2] = { { 3, PROTO_CHANGE_CREATED, us[0] },
+                                     { 4, PROTO_CHANGE_UPDATED, us[1] } };
+    proto_reply_t get_us = { .op = PROTO_OP_GET, .rid = 11, .event = us[0] };
+    proto_reply_encode (&get_us, sb);
+    s_write_sb (t, "get_created_us", sb);
+    proto_reply_t list_us = { .op = PROTO_OP_LIST, .rid = 12, .items = us, .n_items = 3 };
+    proto_reply_encode (&list_us, sb);
+    s_write_sb (t, "list_created_us", sb);
+    proto_reply_t feed_us = { .op = PROTO_OP_FEED_READ,
+                              .rid = 13,
+                              .changes = us_changes,
+                              .n_changes = 2,
+                              .head = 4,
+                              .feed_len = 2,
+                              .feed_max = 100 };
+    proto_reply_encode (&feed_us, sb);
+    s_write_sb (t, "feed_read_created_us", sb);
 }
 
 static void
@@ -173,6 +199,58 @@ s_notifications (msgpack_sbuffer *sb)
     /* and the same body cut short */
     s_write (t, "truncated", sb->data, sb->size / 2);
     s_write_sb (t, "updated", sb);
+    proto_change_t us = { 3, PROTO_CHANGE_CREATED, s_event (3) };
+    us.event.created_us = 500;
+    proto_notification_encode (&us, sb);
+    s_write_sb (t, "created_us", sb);
+}
+
+/* Journal records with created_us, both ways the target reads its input:
+   a whole file (first byte even) and records it frames itself (first byte
+   odd, then [u16 length LE][u8 seq step][payload] each). */
+static void
+s_journal (msgpack_sbuffer *sb)
+{
+    const char *t = "fuzz_store_journal";
+    proto_journal_record_t recs[5] = {
+        { .type = PROTO_JOURNAL_HEADER, .format = PROTO_JOURNAL_FORMAT },
+        { .type = PROTO_JOURNAL_CREATED, .event = s_event (1) },
+        { .type = PROTO_JOURNAL_CREATED, .event = s_event (2) },
+        { .type = PROTO_JOURNAL_UPDATED, .event = s_event (1) },
+        { .type = PROTO_JOURNAL_ACK },
+    };
+    const uint64_t seqs[5] = { 0, 1, 2, 3, 3 };
+    memcpy (recs[0].store_id, s_event (9).id, 16);
+    recs[1].event.created_us = PROTO_CREATED_US_MAX;
+    recs[1].event.updated_at = recs[1].event.created_at;
+    recs[2].event.created_us = 0; /* as an older store wrote it */
+    recs[2].event.updated_at = recs[2].event.created_at;
+    recs[3].event.created_us = PROTO_CREATED_US_MAX;
+    recs[3].event.seq = 3;
+    recs[3].event.status = PROTO_STR ("processed");
+    static uint8_t file[4096], framed[4096];
+    size_t file_len = 1, framed_len = 1;
+    file[0] = 0;
+    framed[0] = 1;
+    uint64_t last = 0;
+    for (int i = 0; i < 5; i++) {
+        if (i > 0)
+            recs[i].event.seq = recs[i].type == PROTO_JOURNAL_ACK ? 0 : seqs[i];
+        msgpack_sbuffer_clear (sb);
+        proto_journal_encode (&recs[i], sb);
+        journal_frame_header (file + file_len, seqs[i], sb->data, sb->size);
+        memcpy (file + file_len + JOURNAL_FRAME_HEADER, sb->data, sb->size);
+        file_len += JOURNAL_FRAME_HEADER + sb->size;
+        framed[framed_len++] = (uint8_t)sb->size;
+        framed[framed_len++] = (uint8_t)(sb->size >> 8);
+        framed[framed_len++] = (uint8_t)(seqs[i] - last);
+        memcpy (framed + framed_len, sb->data, sb->size);
+        framed_len += sb->size;
+        last = seqs[i];
+    }
+    msgpack_sbuffer_clear (sb);
+    s_write (t, "created_us", file, file_len);
+    s_write (t, "created_us-records", framed, framed_len);
 }
 
 int
@@ -189,6 +267,7 @@ main (int argc, char **argv)
     s_requests (&sb);
     s_replies (&sb);
     s_notifications (&sb);
+    s_journal (&sb);
     msgpack_sbuffer_destroy (&sb);
     return 0;
 }

@@ -49,6 +49,9 @@ s_check_payload (const uint8_t *payload, size_t len)
     FUZZ_CHECK (memcmp (again.store_id, rec.store_id, 16) == 0);
     FUZZ_CHECK (memcmp (again.event.id, rec.event.id, 16) == 0);
     FUZZ_CHECK (again.event.seq == rec.event.seq && again.acked == rec.acked);
+    FUZZ_CHECK (again.event.created_at == rec.event.created_at);
+    FUZZ_CHECK (again.event.created_us == rec.event.created_us);
+    FUZZ_CHECK (rec.event.created_us <= PROTO_CREATED_US_MAX);
     FUZZ_CHECK (again.head == rec.head && again.from == rec.from);
     FUZZ_CHECK (again.n_slots == rec.n_slots);
     FUZZ_CHECK (again.event.description.len == rec.event.description.len);
