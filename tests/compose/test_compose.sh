@@ -447,7 +447,7 @@ burst() { # count file
 }
 
 cluster_stack() {
-    local n=300 t_kill id st body cookie code store_ms leader leader_svc node gw_ms rmq_ms failed by_worker
+    local n=300 t_kill id st body cookie code store_ms leader leader_svc node gw_ms rmq_ms failed by_worker deadline
     export_free_ports HERALD_HTTP_PORT HERALD_HTTP_PORT2 HERALD_HAPROXY_PORT HERALD_HAPROXY_STATS_PORT \
         HERALD_STORE_PORT HERALD_STORE_PUB_PORT HERALD_AMQP_PORT HERALD_AMQP_PORT2 HERALD_AMQP_PORT3 \
         HERALD_EPMD_PORT HERALD_RABBITMQ_DIST_PORT HERALD_RABBITMQ_DIST_PORT2 \
@@ -485,8 +485,13 @@ cluster_stack() {
             fail "the Erlang cookie is in the environment or command of container $id"
         fi
     done
-    [ "$(haproxy_status gateway1) $(haproxy_status gateway2)" = "UP UP" ] ||
-        fail "HAProxy does not see both gateways UP: $(haproxy_status gateway1) $(haproxy_status gateway2)"
+    # HAProxy's own checks (rise 2, 1 s apart) may trail the containers' health.
+    deadline=$((SECONDS + 30))
+    until [ "$(haproxy_status gateway1) $(haproxy_status gateway2)" = "UP UP" ]; do
+        [ $SECONDS -lt $deadline ] ||
+            fail "HAProxy does not see both gateways UP after 30 s: $(haproxy_status gateway1) $(haproxy_status gateway2)"
+        sleep 0.5
+    done
     say "cluster: 3 RabbitMQ nodes, quorum queues on all, shared cookie (0400, in no image or environment), HAProxy sees 2 gateways UP"
 
     token=$(dc exec -T gateway cat /var/lib/herald-secrets/client.token) || fail "no client.token"
