@@ -22,8 +22,11 @@
 /* Replies carrying events (list, feed_read) also stop at a byte budget so
    the frame stays within PROTO_FRAME_MAX whatever the events' sizes: 1000
    events of 4 KiB would not fit. S_ITEM_OVERHEAD bounds an item's encoding
-   beyond its strings (keys, id, timestamps, seq, kind, headers). */
-#define S_ITEM_OVERHEAD 192
+   beyond its four strings (keys, id, timestamps, created_us, seq, kind,
+   headers: under 200 bytes as packed today, a change of a feed page
+   included), with room to spare for a field more; the strings themselves,
+   request id included, are counted by their lengths. */
+#define S_ITEM_OVERHEAD 256
 #define S_REPLY_HEADROOM 1024
 
 /* Adds item i's encoded size to *used; false when it would break the
@@ -33,7 +36,8 @@
 static bool
 s_fits (dispatch_t *self, size_t *used, const proto_event_t *e, size_t i)
 {
-    *used += S_ITEM_OVERHEAD + e->user_id.len + e->description.len + e->status.len;
+    *used +=
+        S_ITEM_OVERHEAD + e->user_id.len + e->description.len + e->status.len + e->request_id.len;
     size_t budget = self->reply_budget < PROTO_FRAME_MAX ? self->reply_budget : PROTO_FRAME_MAX;
     return i == 0 || *used + S_REPLY_HEADROOM <= budget;
 }

@@ -336,6 +336,61 @@ test_dispatch_big_events_page_within_the_frame_limit (void **state)
     assert_int_equal (changes, N);
 }
 
+/* Pages of many mid-sized events, each with the longest request id: the
+   byte budget must count every part of an item (keys, integers,
+   created_us, the request id), not only user_id, description and status,
+   or a page of ~500 items overshoots the frame limit by a few bytes per
+   item and the decoder (the notifier's, a gateway's) refuses it for ever.
+   Description sizes around the point where a page holds ~500 items. */
+static void
+test_dispatch_pages_of_mid_sized_events_with_request_ids_fit (void **state)
+{
+    (void)state;
+    char user[17], rid[PROTO_REQUEST_ID_MAX + 1], desc[2101];
+    memset (user, 'u', sizeof user - 1);
+    user[sizeof user - 1] = '\0';
+    memset (rid, 'r', sizeof rid - 1);
+    rid[sizeof rid - 1] = '\0';
+    enum { N = 700 };
+    for (size_t len = 1800; len <= 2100; len += 20) {
+        fixture_t *self = s_fixture_new (100000);
+        memset (desc, 'd', len);
+        desc[len] = '\0';
+        for (int i = 0; i < N; i++) {
+            proto_request_t req = {
+                .op = PROTO_OP_CREATE,
+                .has = PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION | PROTO_HAS_REQUEST_ID,
+                .user_id = s_str (user),
+                .description = s_str (desc),
+                .request_id = s_str (rid),
+            };
+            assert_int_equal (s_call (self, &req)->status, PROTO_OK);
+        }
+        size_t changes = 0;
+        for (uint64_t from = 1; changes < N;) {
+            proto_reply_t *reply = s_feed_read (self, from, 1000);
+            if (self->out.size > PROTO_FRAME_MAX)
+                fail_msg ("description %zu: a feed page of %zu bytes", len, self->out.size);
+            assert_int_equal (reply->status, PROTO_OK);
+            assert_true (reply->n_changes > 0);
+            changes += reply->n_changes;
+            from = reply->changes[reply->n_changes - 1].seq + 1;
+        }
+        proto_request_t list = { .op = PROTO_OP_LIST, .has = PROTO_HAS_LIMIT, .limit = 1000 };
+        for (size_t seen = 0; seen < N;) {
+            proto_reply_t *reply = s_call (self, &list);
+            if (self->out.size > PROTO_FRAME_MAX)
+                fail_msg ("description %zu: a list page of %zu bytes", len, self->out.size);
+            assert_int_equal (reply->status, PROTO_OK);
+            assert_true (reply->n_items > 0);
+            seen += reply->n_items;
+            list.has |= PROTO_HAS_AFTER;
+            memcpy (list.after, reply->items[reply->n_items - 1].id, 16);
+        }
+        s_teardown ((void **)&self);
+    }
+}
+
 static void
 test_dispatch_feed_read_and_ack_cursor (void **state)
 {
@@ -642,14 +697,14 @@ test_dispatch_reply_budget_shortens_pages_never_below_one_item (void **state)
     description[100] = '\0';
     for (int i = 0; i < 10; i++)
         assert_int_equal (s_create (self, "u", description)->status, PROTO_OK);
-    /* An item counts 192 + its strings (1 + 100 + 7) = 300, a reply 1024. */
+    /* An item counts 256 + its strings (1 + 100 + 7) = 364, a reply 1024. */
     proto_request_t list = { .op = PROTO_OP_LIST, .has = PROTO_HAS_LIMIT, .limit = 1000 };
-    dispatch_set_reply_budget (self->dispatch, 1024 + 3 * 300);
+    dispatch_set_reply_budget (self->dispatch, 1024 + 3 * 364);
     proto_reply_t *reply = s_call (self, &list);
     assert_int_equal (reply->n_items, 3);
     assert_true (reply->has_next_after);
-    assert_true (self->out.size <= 1024 + 3 * 300);
-    dispatch_set_reply_budget (self->dispatch, 1024 + 3 * 300 - 1);
+    assert_true (self->out.size <= 1024 + 3 * 364);
+    dispatch_set_reply_budget (self->dispatch, 1024 + 3 * 364 - 1);
     assert_int_equal (s_call (self, &list)->n_items, 2);
     assert_int_equal (s_feed_read (self, 0, 0)->n_changes, 2);
     dispatch_set_reply_budget (self->dispatch, 0);
@@ -677,6 +732,7 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_dispatch_big_events_page_within_the_frame_limit,
                                          s_setup, s_teardown),
+        cmocka_unit_test (test_dispatch_pages_of_mid_sized_events_with_request_ids_fit),
         cmocka_unit_test_setup_teardown (test_dispatch_feed_read_and_ack_cursor, s_setup,
                                          s_teardown),
         cmocka_unit_test (test_dispatch_full_feed_refuses_writes_and_changes_nothing),
