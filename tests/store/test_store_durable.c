@@ -83,10 +83,16 @@ s_burst_then_kill (fixture_t *self, size_t creates, int64_t *ack_times, int stat
     uint64_t stats_rid = 0;
     unsigned seed = 12345;
     size_t target = self->n_events + creates;
+    int64_t deadline = clock_mono_ms () + 120000;
     while (self->n_events < target || grew < syncs) {
         assert_true (self->n_events < EVENTS_MAX - WINDOW); /* bounded */
+        assert_true (clock_mono_ms () < deadline);
         if (grew < syncs)
             target = self->n_events + creates;
+        /* Waiting for the syncs: past half the tracked events, updates and
+           acks only (they grow the journal too), so a fast store cannot
+           run out of tracked events before its sync thread has run. */
+        bool hold = grew < syncs && self->n_events >= EVENTS_MAX / 2;
         while (in_flight < WINDOW) {
             proto_request_t req = { .rid = ++self->rid };
             inflight_t *f = &slots[req.rid % (WINDOW * 4)];
@@ -95,7 +101,7 @@ s_burst_then_kill (fixture_t *self, size_t creates, int64_t *ack_times, int stat
             unsigned dice = (unsigned)rand_r (&seed) % 10;
             size_t pick = self->n_events ? (size_t)rand_r (&seed) % self->n_events : 0;
             char status[16], desc[48]; /* encoded by dc_send below: same scope */
-            if (dice < 3 && self->n_events && self->events[pick].pending_status == 0) {
+            if ((dice < 3 || hold) && self->n_events && self->events[pick].pending_status == 0) {
                 tracked_t *e = &self->events[pick];
                 req.op = PROTO_OP_UPDATE;
                 req.has = PROTO_HAS_EVENT_ID | PROTO_HAS_STATUS;
@@ -105,7 +111,7 @@ s_burst_then_kill (fixture_t *self, size_t creates, int64_t *ack_times, int stat
                 req.status = (proto_str_t){ status, strlen (status) };
                 f->event = pick;
                 f->status = e->pending_status;
-            } else if (dice == 3 && self->max_change_seq > 0) {
+            } else if ((dice == 3 || hold) && self->max_change_seq > 0) {
                 req.op = PROTO_OP_FEED_ACK;
                 req.has = PROTO_HAS_SEQ;
                 req.seq = self->max_change_seq - self->max_change_seq / 8;
