@@ -183,6 +183,18 @@ proto_check_string (const char *ptr, size_t len, size_t max)
     const unsigned char *s = (const unsigned char *)ptr;
     bool has_nul = false;
     for (size_t i = 0; i < len;) {
+        /* Eight bytes at a time while they are ASCII without NUL: no high
+           bit set, and no zero byte (the classic test: a byte of w is 0
+           iff its high bit survives (w - 0x01..) & ~w). */
+        if (len - i >= 8) {
+            uint64_t w;
+            memcpy (&w, s + i, sizeof w);
+            const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+            if ((w & highs) == 0 && ((w - ones) & ~w & highs) == 0) {
+                i += 8;
+                continue;
+            }
+        }
         if (s[i] < 0x80) { /* ASCII, nearly every byte: no call (it is not inlined) */
             has_nul |= s[i] == 0;
             i++;

@@ -6,6 +6,7 @@
  */
 #include "proto_wire.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,6 +23,42 @@ static const uint8_t s_key_lens[PROTO_KEY_COUNT_] = {
     PROTO_KEYS (S_KEY_LEN)
 #undef S_KEY_LEN
 };
+
+/* The keys by name length, so a map key is compared with the few names of
+   its own length (9 at most today, of length 5) rather than with all of
+   them: every key of every frame is matched. Filled once, from the two
+   tables above; a bucket has room for every key. */
+#define S_KEY_LEN_MAX 15
+#define S_KEY_LEN_CHECK(id, text)                                                                  \
+    _Static_assert(sizeof (text) - 1 <= S_KEY_LEN_MAX, "key '" text "' is too long");
+PROTO_KEYS (S_KEY_LEN_CHECK)
+#undef S_KEY_LEN_CHECK
+static uint8_t s_bucket[S_KEY_LEN_MAX + 1][PROTO_KEY_COUNT_];
+static uint8_t s_bucket_len[S_KEY_LEN_MAX + 1];
+static pthread_once_t s_bucket_once = PTHREAD_ONCE_INIT;
+
+static void
+s_bucket_fill (void)
+{
+    for (int k = 0; k < PROTO_KEY_COUNT_; k++) {
+        uint8_t len = s_key_lens[k];
+        s_bucket[len][s_bucket_len[len]++] = (uint8_t)k;
+    }
+}
+
+/* The key named (name, size), or -1 when it is none of the protocol's. */
+static int
+s_key_lookup (const char *name, uint32_t size)
+{
+    if (size == 0 || size > S_KEY_LEN_MAX)
+        return -1;
+    for (uint8_t i = 0; i < s_bucket_len[size]; i++) {
+        int k = s_bucket[size][i];
+        if (s_key_names[k][0] == name[0] && memcmp (s_key_names[k], name, size) == 0)
+            return k;
+    }
+    return -1;
+}
 
 const char *
 wire_key_name (proto_key_t key)
@@ -41,6 +78,7 @@ proto_decode_t
 wire_map_index (const msgpack_object *obj, const char *parent, wire_map_t *map, proto_error_t *err)
 {
     memset (map, 0, sizeof *map);
+    pthread_once (&s_bucket_once, s_bucket_fill);
     if (obj->type != MSGPACK_OBJECT_MAP)
         return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_, "%s: expected map",
                           parent);
@@ -55,13 +93,7 @@ wire_map_index (const msgpack_object *obj, const char *parent, wire_map_t *map, 
                               "%s: map key is not a string", parent);
         const char *name = key->via.str.ptr;
         uint32_t size = key->via.str.size;
-        int known = -1;
-        for (int k = 0; k < PROTO_KEY_COUNT_; k++)
-            if (s_key_lens[k] == size && s_key_names[k][0] == name[0]
-                && memcmp (s_key_names[k], name, size) == 0) {
-                known = k;
-                break;
-            }
+        int known = s_key_lookup (name, size);
         if (known >= 0) {
             if (map->val[known])
                 return wire_fail (err, PROTO_DECODE_MALFORMED, (proto_key_t)known,

@@ -226,14 +226,19 @@ wire_unpack (const void *buf, size_t len, int max_depth, msgpack_unpacked *out, 
 /* ---- Small frames without msgpack-c ---------------------------------------
 
    Most frames are small: a request, a reply or a notification carrying one
-   event, a journal record. After the pre-scan has checked every length
-   and counted the containers' children, such a frame is read straight
-   into msgpack_object values held by a pool on the caller's stack, as
-   msgpack-c would make them, with no zone and no allocation. What
-   msgpack-c does that the decoders can see is copied: a signed encoding
-   of a non-negative integer is POSITIVE_INTEGER, and an empty str has a
-   NULL pointer. A frame with more children than the pool holds (a list
-   page, a feed_read reply, a stats map) goes through msgpack-c. */
+   event, a journal record. Such a frame is read in one pass straight into
+   msgpack_object values held by a pool on the caller's stack, as msgpack-c
+   would make them, with no zone and no allocation; the pass checks every
+   length, byte and depth as it goes. What msgpack-c does that the decoders
+   can see is copied: a signed encoding of a non-negative integer is
+   POSITIVE_INTEGER, and an empty str has a NULL pointer.
+
+   The pass only says yes or no. On no (a frame with more children than
+   the pool holds: a list page, a feed_read reply, a stats map; or any
+   frame the pre-scan would refuse) the frame takes the old road: the
+   pre-scan, which names the error precisely, then msgpack-c. So an error
+   reads the same whichever road found it, and the fuzz targets hold the
+   pass to msgpack-c's reading (wire_set_generic_only). */
 
 static bool s_generic_only; /* wire_set_generic_only */
 
@@ -243,48 +248,84 @@ wire_set_generic_only (bool on)
     s_generic_only = on;
 }
 
-/* The object starting at p[*pos], its children taken from pool; advances
-   *pos past it. The pre-scan vouched for the bytes and the depth (at most
-   WIRE_DEPTH_LIMIT), and the pool was checked to hold every child. */
-static void
-s_build (const uint8_t *p, size_t *pos, msgpack_object *o, wire_pool_t *pool)
+typedef struct {
+    const uint8_t *p;
+    size_t len, pos;
+    int max_depth;
+    wire_pool_t *pool;
+} s_reader_t;
+
+/* The object at r->pos, at nesting level depth (the top map is at 1, so
+   its caller passes 0), into *o; children from r->pool. False when the
+   bytes run out, a byte is not MessagePack, a container nests deeper than
+   r->max_depth or the pool is full: *o and the pool are then garbage. The
+   recursion is bounded by max_depth (at most WIRE_DEPTH_LIMIT). */
+static bool
+s_read (s_reader_t *r, msgpack_object *o, int depth)
 {
-    uint8_t b = p[(*pos)++];
-    memset (o, 0, sizeof *o);
-    s_shape_t sh;
-    s_shape (b, &sh);
-    if (sh.count_bytes) {
-        sh.count = s_be (p + *pos, sh.count_bytes);
-        *pos += sh.count_bytes;
+    if (r->pos >= r->len)
+        return false;
+    uint8_t b = r->p[r->pos++];
+    size_t left = r->len - r->pos;
+    /* The bytes nearly every frame is made of, before the table. */
+    if (b <= 0x7f) {
+        *o = (msgpack_object){ .type = MSGPACK_OBJECT_POSITIVE_INTEGER, .via.u64 = b };
+        return true;
     }
-    if (sh.container && sh.is_map) {
-        msgpack_object_kv *kv = &pool->kv[pool->kv_used];
-        pool->kv_used += (size_t)sh.count;
-        o->type = MSGPACK_OBJECT_MAP;
-        o->via.map.size = (uint32_t)sh.count;
-        o->via.map.ptr = kv;
-        for (uint64_t i = 0; i < sh.count; i++) {
-            s_build (p, pos, &kv[i].key, pool);
-            s_build (p, pos, &kv[i].val, pool);
-        }
-        return;
+    if (b >= 0xa0 && b <= 0xbf) {
+        uint32_t n = b & 0x1f;
+        if (n > left)
+            return false;
+        *o = (msgpack_object){ .type = MSGPACK_OBJECT_STR,
+                               .via.str = { n, n ? (const char *)r->p + r->pos : NULL } };
+        r->pos += n;
+        return true;
+    }
+    s_shape_t sh;
+    if (s_shape (b, &sh) != 0)
+        return false;
+    if (sh.count_bytes) {
+        if (left < sh.count_bytes)
+            return false;
+        sh.count = s_be (r->p + r->pos, sh.count_bytes);
+        r->pos += sh.count_bytes;
+        left -= sh.count_bytes;
     }
     if (sh.container) {
+        if (depth + 1 > r->max_depth)
+            return false;
+        wire_pool_t *pool = r->pool;
+        if (sh.is_map) {
+            if (sh.count > WIRE_POOL_KV - pool->kv_used)
+                return false;
+            msgpack_object_kv *kv = &pool->kv[pool->kv_used];
+            pool->kv_used += (size_t)sh.count;
+            *o = (msgpack_object){ .type = MSGPACK_OBJECT_MAP,
+                                   .via.map = { (uint32_t)sh.count, kv } };
+            for (uint64_t i = 0; i < sh.count; i++)
+                if (!s_read (r, &kv[i].key, depth + 1) || !s_read (r, &kv[i].val, depth + 1))
+                    return false;
+            return true;
+        }
+        if (sh.count > WIRE_POOL_OBJECTS - pool->objects_used)
+            return false;
         msgpack_object *items = &pool->objects[pool->objects_used];
         pool->objects_used += (size_t)sh.count;
-        o->type = MSGPACK_OBJECT_ARRAY;
-        o->via.array.size = (uint32_t)sh.count;
-        o->via.array.ptr = items;
+        *o = (msgpack_object){ .type = MSGPACK_OBJECT_ARRAY,
+                               .via.array = { (uint32_t)sh.count, items } };
         for (uint64_t i = 0; i < sh.count; i++)
-            s_build (p, pos, &items[i], pool);
-        return;
+            if (!s_read (r, &items[i], depth + 1))
+                return false;
+        return true;
     }
-    const uint8_t *payload = p + *pos + sh.extra;
-    *pos += sh.extra + (size_t)sh.count;
-    if (b <= 0x7f || b == 0xcc || b == 0xcd || b == 0xce || b == 0xcf) {
-        o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
-        o->via.u64 = b <= 0x7f ? b : s_be (payload, (size_t)sh.count);
-        return;
+    if (left < sh.extra || left - sh.extra < sh.count)
+        return false;
+    const uint8_t *payload = r->p + r->pos + sh.extra;
+    r->pos += sh.extra + (size_t)sh.count;
+    if (b == 0xcc || b == 0xcd || b == 0xce || b == 0xcf) {
+        *o = (msgpack_object){ .type = MSGPACK_OBJECT_POSITIVE_INTEGER,
+                               .via.u64 = s_be (payload, (size_t)sh.count) };
+        return true;
     }
     if (b >= 0xe0 || (b >= 0xd0 && b <= 0xd3)) {
         int64_t value;
@@ -297,67 +338,71 @@ s_build (const uint8_t *p, size_t *pos, msgpack_object *o, wire_pool_t *pool)
             value = bits == 64 ? (int64_t)raw
                                : (int64_t)(raw ^ (1ull << (bits - 1))) - (1ll << (bits - 1));
         }
-        o->type = value >= 0 ? MSGPACK_OBJECT_POSITIVE_INTEGER : MSGPACK_OBJECT_NEGATIVE_INTEGER;
-        o->via.i64 = value;
-        return;
+        *o = (msgpack_object){ .type = value >= 0 ? MSGPACK_OBJECT_POSITIVE_INTEGER
+                                                  : MSGPACK_OBJECT_NEGATIVE_INTEGER,
+                               .via.i64 = value };
+        return true;
     }
     if (b == 0xc0) {
-        o->type = MSGPACK_OBJECT_NIL;
-        return;
+        *o = (msgpack_object){ .type = MSGPACK_OBJECT_NIL };
+        return true;
     }
     if (b == 0xc2 || b == 0xc3) {
-        o->type = MSGPACK_OBJECT_BOOLEAN;
-        o->via.boolean = b == 0xc3;
-        return;
+        *o = (msgpack_object){ .type = MSGPACK_OBJECT_BOOLEAN, .via.boolean = b == 0xc3 };
+        return true;
     }
     if (b == 0xca) {
         uint32_t raw = (uint32_t)s_be (payload, 4);
         float f;
         memcpy (&f, &raw, sizeof f);
-        o->type = MSGPACK_OBJECT_FLOAT32;
-        o->via.f64 = f;
-        return;
+        *o = (msgpack_object){ .type = MSGPACK_OBJECT_FLOAT32, .via.f64 = f };
+        return true;
     }
     if (b == 0xcb) {
         uint64_t raw = s_be (payload, 8);
+        *o = (msgpack_object){ .type = MSGPACK_OBJECT_FLOAT64 };
         memcpy (&o->via.f64, &raw, sizeof raw);
-        o->type = MSGPACK_OBJECT_FLOAT64;
-        return;
+        return true;
     }
-    if ((b >= 0xa0 && b <= 0xbf) || b == 0xd9 || b == 0xda || b == 0xdb) {
-        o->type = MSGPACK_OBJECT_STR;
-        o->via.str.size = (uint32_t)sh.count;
-        o->via.str.ptr = sh.count ? (const char *)payload : NULL;
-        return;
+    if (b == 0xd9 || b == 0xda || b == 0xdb) {
+        *o = (msgpack_object){ .type = MSGPACK_OBJECT_STR,
+                               .via.str = { (uint32_t)sh.count,
+                                            sh.count ? (const char *)payload : NULL } };
+        return true;
     }
     if (b == 0xc4 || b == 0xc5 || b == 0xc6) {
-        o->type = MSGPACK_OBJECT_BIN;
-        o->via.bin.size = (uint32_t)sh.count;
-        o->via.bin.ptr = (const char *)payload;
-        return;
+        *o = (msgpack_object){ .type = MSGPACK_OBJECT_BIN,
+                               .via.bin = { (uint32_t)sh.count, (const char *)payload } };
+        return true;
     }
     /* ext (length, type, data) and fixext (type, data). */
     bool fixed = b >= 0xd4 && b <= 0xd8;
-    o->type = MSGPACK_OBJECT_EXT;
-    o->via.ext.type = (int8_t)(fixed ? payload[0] : payload[-1]);
-    o->via.ext.size = (uint32_t)sh.count - (fixed ? 1 : 0);
-    o->via.ext.ptr = (const char *)(fixed ? payload + 1 : payload);
+    *o = (msgpack_object){ .type = MSGPACK_OBJECT_EXT,
+                           .via.ext = { (int8_t)(fixed ? payload[0] : payload[-1]),
+                                        (uint32_t)sh.count - (fixed ? 1 : 0),
+                                        (const char *)(fixed ? payload + 1 : payload) } };
+    return true;
 }
 
 proto_decode_t
 wire_unpack_small (const void *buf, size_t len, int max_depth, wire_pool_t *pool,
                    msgpack_object *root, proto_error_t *err)
 {
+    const uint8_t *p = buf;
+    if (!s_generic_only && p && len > 0 && len <= PROTO_FRAME_MAX
+        && ((p[0] >= 0x80 && p[0] <= 0x8f) || p[0] == 0xde || p[0] == 0xdf)) {
+        s_reader_t r = { .p = p,
+                         .len = len,
+                         .max_depth = max_depth > WIRE_DEPTH_LIMIT ? WIRE_DEPTH_LIMIT : max_depth,
+                         .pool = pool };
+        pool->kv_used = pool->objects_used = 0;
+        if (s_read (&r, root, 0) && r.pos == len)
+            return PROTO_DECODE_OK;
+    }
     memset (root, 0, sizeof *root);
-    size_t entries, elements;
-    proto_decode_t rc = s_check_frame (buf, len, max_depth, &entries, &elements, err);
-    if (rc != PROTO_DECODE_OK || s_generic_only || entries > WIRE_POOL_KV
-        || elements > WIRE_POOL_OBJECTS)
-        return rc; /* root NIL when OK: too big for the pool */
-    pool->kv_used = pool->objects_used = 0;
-    size_t pos = 0;
-    s_build (buf, &pos, root, pool);
-    return PROTO_DECODE_OK;
+    /* Refused by the pass: the pre-scan says why, or passes a frame too
+       big for the pool (root NIL: msgpack-c reads it). */
+    return s_check_frame (buf, len, max_depth, NULL, NULL, err);
 }
 
 proto_decode_t
