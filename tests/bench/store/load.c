@@ -225,12 +225,27 @@ s_phase (load_t *self, const char *name, size_t n, size_t window, make_fn *make,
     return 0;
 }
 
+/* The decimal digits of v, zero-padded, in the width bytes ending at end
+   (the digits above width are dropped: the callers' numbers fit). */
+static void
+s_put_digits (char *end, size_t width, size_t v)
+{
+    for (size_t k = 0; k < width; k++, v /= 10)
+        *--end = (char)('0' + v % 10);
+}
+
 static void
 s_make_create (load_t *self, size_t i, proto_request_t *req, char *scratch)
 {
-    /* user "user-00000000042" (16 bytes), description of 40 bytes. */
-    snprintf (scratch, LOAD_USER_LEN + 1, "user-%011zu", (i * 7919) % LOAD_USERS);
-    snprintf (scratch + 17, LOAD_DESCRIPTION_LEN + 1, "Your order %029zu", i);
+    /* user "user-00000000042" (16 bytes), description of 40 bytes
+       ("Your order " and 29 digits). Formatted by hand: through snprintf
+       the two strings cost the load generator ~1.7k instructions per
+       create, about a sixth of all it spends per operation, on the same
+       two cores as the store it measures. */
+    memcpy (scratch, "user-", 5);
+    s_put_digits (scratch + LOAD_USER_LEN, LOAD_USER_LEN - 5, (i * 7919) % LOAD_USERS);
+    memcpy (scratch + 17, "Your order ", 11);
+    s_put_digits (scratch + 17 + LOAD_DESCRIPTION_LEN, LOAD_DESCRIPTION_LEN - 11, i);
     req->op = PROTO_OP_CREATE;
     req->has = PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION;
     req->user_id = (proto_str_t){ scratch, LOAD_USER_LEN };
