@@ -34,8 +34,10 @@ int harness_free_port (void);
 const char *harness_bin (const char *name);
 
 /* A scratch directory for this test program, created on first use:
-   $TMPDIR/herald-test-<prog>-<pid>-XXXXXX (unique; kept for its logs).
-   Borrowed. */
+   $TMPDIR/herald-test-<prog>-<pid>-XXXXXX (unique). A test program
+   (test_*) that exits 0 removes it; one that fails keeps it for its
+   logs, and so does every run with HERALD_KEEP_TEST_DIRS=1. Benchmarks
+   always keep theirs (they print where). Borrowed. */
 const char *harness_tmpdir (void);
 
 /* Starts argv[0] with argv, adding env (NULL-terminated "KEY=VALUE" list,
