@@ -116,7 +116,7 @@ harness_tmpdir (void)
     char *dir = s_tmpdir;
     if (!dir[0]) {
         const char *base = getenv ("TMPDIR");
-        /* Unique, not only named by PID: these directories are kept for
+        /* Unique, not only named by PID: a failed test and a benchmark keep theirs for
            their logs, and PIDs wrap (pid_max is 32768 here), so a later
            run of the same program could otherwise get an earlier run's
            directory and find its journals and RabbitMQ data in it. */
@@ -128,7 +128,8 @@ harness_tmpdir (void)
         }
         chmod (dir, 0777);
         s_tmpdir_owner = getpid ();
-        if (strncmp (program_invocation_short_name, "test_", 5) == 0)
+        if (strncmp (program_invocation_short_name, "test_", 5) == 0
+            || strcmp (program_invocation_short_name, "herald-soak") == 0)
             on_exit (s_tmpdir_cleanup, NULL);
     }
     return dir;

@@ -35,7 +35,7 @@ const char *harness_bin (const char *name);
 
 /* A scratch directory for this test program, created on first use:
    $TMPDIR/herald-test-<prog>-<pid>-XXXXXX (unique). A test program
-   (test_*) that exits 0 removes it; one that fails keeps it for its
+   (test_*, herald-soak) that exits 0 removes it; one that fails keeps it for its
    logs, and so does every run with HERALD_KEEP_TEST_DIRS=1. Benchmarks
    always keep theirs (they print where). Borrowed. */
 const char *harness_tmpdir (void);
