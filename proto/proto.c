@@ -184,8 +184,9 @@ proto_check_string (const char *ptr, size_t len, size_t max)
     bool has_nul = false;
     for (size_t i = 0; i < len;) {
         /* Eight bytes at a time while they are ASCII without NUL: no high
-           bit set, and no zero byte (the classic test: a byte of w is 0
-           iff its high bit survives (w - 0x01..) & ~w). */
+           bit set, and no zero byte. (w - 0x01..) & ~w & 0x80.. is non-zero
+           exactly when some byte of w is zero (the classic test; which
+           byte it flags may be off, which does not matter here). */
         if (len - i >= 8) {
             uint64_t w;
             memcpy (&w, s + i, sizeof w);

@@ -120,13 +120,10 @@ s_shape (uint8_t b, s_shape_t *sh)
     return b == 0xc1 ? -1 : 0; /* never used by MessagePack */
 }
 
-/* Walks the frame; on success *entries and *elements (may be NULL) are
-   the map entries and array elements it holds at every level. */
+/* Walks the frame and checks it; the error names the first fault. */
 static proto_decode_t
-s_scan (const uint8_t *p, size_t len, int max_depth, size_t *entries, size_t *elements,
-        proto_error_t *err)
+s_scan (const uint8_t *p, size_t len, int max_depth, proto_error_t *err)
 {
-    size_t n_entries = 0, n_elements = 0;
     /* left[d]: items still expected in the container open at level d; level
        0 is a virtual container holding the one top-level item. */
     uint64_t left[WIRE_DEPTH_LIMIT + 1];
@@ -162,10 +159,6 @@ s_scan (const uint8_t *p, size_t len, int max_depth, size_t *entries, size_t *el
             continue;
         }
         uint64_t items = sh.is_map ? sh.count * 2 : sh.count;
-        if (sh.is_map)
-            n_entries += (size_t)sh.count;
-        else
-            n_elements += (size_t)sh.count;
         if (items > len - pos)
             return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_,
                               "%s at offset %zu declares %llu elements but %zu bytes follow",
@@ -179,18 +172,13 @@ s_scan (const uint8_t *p, size_t len, int max_depth, size_t *entries, size_t *el
     if (pos != len)
         return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_,
                           "%zu trailing bytes after the map", len - pos);
-    if (entries)
-        *entries = n_entries;
-    if (elements)
-        *elements = n_elements;
     return PROTO_DECODE_OK;
 }
 
 /* The checks every frame passes before anything reads it: size, a map at
    the root, then the pre-scan. */
 static proto_decode_t
-s_check_frame (const void *buf, size_t len, int max_depth, size_t *entries, size_t *elements,
-               proto_error_t *err)
+s_check_frame (const void *buf, size_t len, int max_depth, proto_error_t *err)
 {
     if (!buf || len == 0)
         return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_, "empty frame");
@@ -203,14 +191,14 @@ s_check_frame (const void *buf, size_t len, int max_depth, size_t *entries, size
                           "frame is not a MessagePack map");
     if (max_depth > WIRE_DEPTH_LIMIT)
         max_depth = WIRE_DEPTH_LIMIT;
-    return s_scan (p, len, max_depth, entries, elements, err);
+    return s_scan (p, len, max_depth, err);
 }
 
 proto_decode_t
 wire_unpack (const void *buf, size_t len, int max_depth, msgpack_unpacked *out, proto_error_t *err)
 {
     msgpack_unpacked_init (out);
-    proto_decode_t rc = s_check_frame (buf, len, max_depth, NULL, NULL, err);
+    proto_decode_t rc = s_check_frame (buf, len, max_depth, err);
     if (rc != PROTO_DECODE_OK)
         return rc;
     size_t off = 0;
@@ -235,10 +223,11 @@ wire_unpack (const void *buf, size_t len, int max_depth, msgpack_unpacked *out, 
 
    The pass only says yes or no. On no (a frame with more children than
    the pool holds: a list page, a feed_read reply, a stats map; or any
-   frame the pre-scan would refuse) the frame takes the old road: the
-   pre-scan, which names the error precisely, then msgpack-c. So an error
-   reads the same whichever road found it, and the fuzz targets hold the
-   pass to msgpack-c's reading (wire_set_generic_only). */
+   frame the pre-scan would refuse) the frame goes to the pre-scan, which
+   names the error precisely, and then, if the pre-scan passes it, to
+   msgpack-c. So an error reads the same whether or not the pass saw the
+   frame first, and the fuzz targets hold the pass to msgpack-c's reading
+   (wire_set_generic_only). */
 
 static bool s_generic_only; /* wire_set_generic_only */
 
@@ -258,8 +247,9 @@ typedef struct {
 /* The object at r->pos, at nesting level depth (the top map is at 1, so
    its caller passes 0), into *o; children from r->pool. False when the
    bytes run out, a byte is not MessagePack, a container nests deeper than
-   r->max_depth or the pool is full: *o and the pool are then garbage. The
-   recursion is bounded by max_depth (at most WIRE_DEPTH_LIMIT). */
+   r->max_depth or the pool is full: *o and the pool are then garbage.
+   r->max_depth must be at most WIRE_DEPTH_LIMIT (the caller caps it): it
+   bounds the recursion. */
 static bool s_read (s_reader_t *r, msgpack_object *o, int depth);
 
 /* The objects nearly every frame is made of, a fixstr (every key) or a
@@ -429,7 +419,7 @@ wire_unpack_small (const void *buf, size_t len, int max_depth, wire_pool_t *pool
     memset (root, 0, sizeof *root);
     /* Refused by the pass: the pre-scan says why, or passes a frame too
        big for the pool (root NIL: msgpack-c reads it). */
-    return s_check_frame (buf, len, max_depth, NULL, NULL, err);
+    return s_check_frame (buf, len, max_depth, err);
 }
 
 proto_decode_t
@@ -441,8 +431,9 @@ wire_unpack_any (const void *buf, size_t len, int max_depth, wire_pool_t *pool,
     *root = &pool->root;
     if (rc != PROTO_DECODE_OK || pool->root.type != MSGPACK_OBJECT_NIL)
         return rc;
-    /* Checked again by wire_unpack: a big frame pays the scan twice, which
-       is small beside msgpack-c's unpacking of it. */
+    /* Checked again by wire_unpack: a big frame pays the pass (up to the
+       pool's end) and the scan twice, which is small beside msgpack-c's
+       unpacking of it. */
     rc = wire_unpack (buf, len, max_depth, unpacked, err);
     *root = &unpacked->data;
     return rc;

@@ -54,10 +54,11 @@ typedef struct {
     size_t kv_used, objects_used;
 } wire_pool_t;
 
-/* A small frame read without msgpack-c (see proto_wire.c): the same
-   checks as wire_unpack, then its objects from pool, root the top map.
-   When the frame needs more than the pool holds, returns OK with root
-   NIL. Strings point into buf; objects live as long as pool. */
+/* A small frame read without msgpack-c (see proto_wire.c): it passes
+   exactly the frames wire_unpack passes, with the same errors, and its
+   objects come from pool, root the top map. When the frame needs more
+   than the pool holds, returns OK with root NIL. Strings point into buf;
+   objects live as long as pool. */
 proto_decode_t wire_unpack_small (const void *buf, size_t len, int max_depth, wire_pool_t *pool,
                                   msgpack_object *root, proto_error_t *err);
 

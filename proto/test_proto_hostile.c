@@ -7,6 +7,8 @@
  */
 #include "test_proto.h"
 
+#include "proto_wire.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +56,83 @@ test_huge_declared_counts_are_refused_before_allocation (void **state)
                       PROTO_DECODE_MALFORMED);
     assert_string_equal (err.field, "items");
     frame_free (&f);
+}
+
+/* A top map of `entries` entries (string keys, small int values), the
+   last of which holds an array of `elements` nils when elements >= 0. */
+static void
+s_frame_of (frame_t *f, int entries, int elements)
+{
+    frame_init (f);
+    msgpack_pack_map (&f->pk, (size_t)entries);
+    for (int i = 0; i < entries; i++) {
+        char key[16];
+        snprintf (key, sizeof key, "k%d", i);
+        frame_str (f, key);
+        if (i == entries - 1 && elements >= 0) {
+            msgpack_pack_array (&f->pk, (size_t)elements);
+            for (int j = 0; j < elements; j++)
+                msgpack_pack_nil (&f->pk);
+        } else
+            msgpack_pack_int (&f->pk, i);
+    }
+}
+
+/* wire_unpack_small takes a frame whose objects fit its pool and hands
+   one that needs more to msgpack-c (root NIL, OK); wire_unpack_any reads
+   both the same way. At the pool's limits and one past them. */
+static void
+test_small_reader_takes_frames_up_to_its_pool_and_no_further (void **state)
+{
+    static const struct {
+        int entries, elements;
+        bool fits;
+    } cases[] = {
+        { WIRE_POOL_KV, -1, true },
+        { WIRE_POOL_KV + 1, -1, false },
+        { 1, WIRE_POOL_OBJECTS, true },
+        { 1, WIRE_POOL_OBJECTS + 1, false },
+        { WIRE_POOL_KV, WIRE_POOL_OBJECTS, true },
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        frame_t f;
+        s_frame_of (&f, cases[c].entries, cases[c].elements);
+        wire_pool_t *pool = malloc (sizeof *pool);
+        assert_non_null (pool);
+        msgpack_object root;
+        proto_error_t err;
+        assert_int_equal (wire_unpack_small (f.sb.data, f.sb.size, 2, pool, &root, &err),
+                          PROTO_DECODE_OK);
+        assert_int_equal (root.type, cases[c].fits ? MSGPACK_OBJECT_MAP : MSGPACK_OBJECT_NIL);
+        msgpack_unpacked unpacked;
+        const msgpack_object *any;
+        assert_int_equal (wire_unpack_any (f.sb.data, f.sb.size, 2, pool, &unpacked, &any, &err),
+                          PROTO_DECODE_OK);
+        assert_int_equal (any->type, MSGPACK_OBJECT_MAP);
+        assert_int_equal (any->via.map.size, (uint32_t)cases[c].entries);
+        const msgpack_object *last = &any->via.map.ptr[cases[c].entries - 1].val;
+        if (cases[c].elements >= 0) {
+            assert_int_equal (last->type, MSGPACK_OBJECT_ARRAY);
+            assert_int_equal (last->via.array.size, (uint32_t)cases[c].elements);
+        } else {
+            assert_int_equal (last->type, MSGPACK_OBJECT_POSITIVE_INTEGER);
+            assert_int_equal (last->via.u64, (uint64_t)cases[c].entries - 1);
+        }
+        msgpack_unpacked_destroy (&unpacked);
+        /* One byte short: refused, with the pre-scan's error, the one
+           msgpack-c's road (wire_unpack) gives. */
+        assert_int_equal (wire_unpack_small (f.sb.data, f.sb.size - 1, 2, pool, &root, &err),
+                          PROTO_DECODE_MALFORMED);
+        assert_int_equal (root.type, MSGPACK_OBJECT_NIL);
+        proto_error_t generic_err;
+        assert_int_equal (wire_unpack (f.sb.data, f.sb.size - 1, 2, &unpacked, &generic_err),
+                          PROTO_DECODE_MALFORMED);
+        msgpack_unpacked_destroy (&unpacked);
+        assert_true (err.message[0] != '\0');
+        assert_string_equal (err.message, generic_err.message);
+        free (pool);
+        frame_free (&f);
+    }
 }
 
 static void
@@ -344,6 +423,7 @@ test_proto_hostile_run (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_huge_declared_counts_are_refused_before_allocation),
+        cmocka_unit_test (test_small_reader_takes_frames_up_to_its_pool_and_no_further),
         cmocka_unit_test (test_nesting_deeper_than_needed_is_malformed),
         cmocka_unit_test (test_duplicate_and_non_string_keys_are_malformed),
         cmocka_unit_test (test_frames_over_the_size_limit_are_malformed),

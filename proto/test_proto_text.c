@@ -31,6 +31,39 @@ test_check_string_counts_bytes_not_characters (void **state)
     assert_int_equal (proto_check_string (text, 8, 7), PROTO_STR_TOO_LONG);
 }
 
+/* proto_check_string reads 8 ASCII bytes at a time: a NUL or a non-ASCII
+   byte anywhere in a word, or just after one, is still found, and a
+   sequence is never split at a word's edge. */
+static void
+test_check_string_finds_every_byte_past_whole_words (void **state)
+{
+    (void)state;
+    char text[40];
+    for (size_t at = 0; at < 24; at++) {
+        memset (text, 'a', sizeof text);
+        text[at] = '\0';
+        assert_int_equal (proto_check_string (text, 24, 64), PROTO_STR_HAS_NUL);
+        memset (text, 'a', sizeof text);
+        text[at] = '\x80'; /* a lone continuation byte */
+        assert_int_equal (proto_check_string (text, 24, 64), PROTO_STR_BAD_UTF8);
+        memset (text, 'a', sizeof text);
+        memcpy (text + at, "\xc3\xa9", 2); /* é across or inside a word */
+        assert_int_equal (proto_check_string (text, 26, 64), PROTO_STR_OK);
+        memset (text, 'a', sizeof text);
+        text[at] = '\x01'; /* 0x01 above a zero byte borrows in the word test */
+        text[at + 1] = '\0';
+        assert_int_equal (proto_check_string (text, 26, 64), PROTO_STR_HAS_NUL);
+    }
+    /* A sequence cut by the end of the string, after a whole word. */
+    memset (text, 'a', sizeof text);
+    text[8] = '\xc3';
+    assert_int_equal (proto_check_string (text, 9, 64), PROTO_STR_BAD_UTF8);
+    memcpy (text + 8, "\xe2\x82", 2);
+    assert_int_equal (proto_check_string (text, 10, 64), PROTO_STR_BAD_UTF8);
+    memcpy (text + 8, "\xe2\x82\xac", 3); /* € */
+    assert_int_equal (proto_check_string (text, 11, 64), PROTO_STR_OK);
+}
+
 static void
 test_utf8_accepts_every_well_formed_boundary (void **state)
 {
@@ -226,6 +259,7 @@ test_proto_text_run (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_check_string_precedence_and_limits),
         cmocka_unit_test (test_check_string_counts_bytes_not_characters),
+        cmocka_unit_test (test_check_string_finds_every_byte_past_whole_words),
         cmocka_unit_test (test_utf8_accepts_every_well_formed_boundary),
         cmocka_unit_test (test_utf8_len_measures_one_sequence_within_its_bound),
         cmocka_unit_test (test_utf8_rejects_overlongs_surrogates_and_out_of_range),

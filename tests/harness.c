@@ -87,6 +87,9 @@ harness_bin (const char *name)
 static char s_tmpdir[512];
 static pid_t s_tmpdir_owner;
 
+/* nftw's callback for s_tmpdir_cleanup: removes one entry (children come
+   first, FTW_DEPTH; links are removed, not followed, FTW_PHYS). Never
+   stops the walk. */
 static int
 s_remove_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -116,17 +119,21 @@ harness_tmpdir (void)
     char *dir = s_tmpdir;
     if (!dir[0]) {
         const char *base = getenv ("TMPDIR");
-        /* Unique, not only named by PID: a failed test and a benchmark keep theirs for
-           their logs, and PIDs wrap (pid_max is 32768 here), so a later
-           run of the same program could otherwise get an earlier run's
-           directory and find its journals and RabbitMQ data in it. */
+        /* Unique, not only named by PID: a failed test and a benchmark
+           keep theirs for their logs, and PIDs wrap (pid_max is 32768
+           here), so a later run of the same program could otherwise get
+           an earlier run's directory and find its journals and RabbitMQ
+           data in it. */
         snprintf (dir, sizeof s_tmpdir, "%s/herald-test-%s-%d-XXXXXX",
                   base && *base ? base : "/tmp", program_invocation_short_name, (int)getpid ());
         if (!mkdtemp (dir)) {
             fprintf (stderr, "harness: cannot make a directory %s: %s\n", dir, strerror (errno));
             abort ();
         }
-        chmod (dir, 0777);
+        /* Writable by the users our services and RabbitMQ may run as;
+           sticky, so none of them can swap another's entry (say, for a
+           symlink) under the removal at exit. */
+        chmod (dir, 01777);
         s_tmpdir_owner = getpid ();
         if (strncmp (program_invocation_short_name, "test_", 5) == 0
             || strcmp (program_invocation_short_name, "herald-soak") == 0)

@@ -242,14 +242,17 @@ s_make_create (load_t *self, size_t i, proto_request_t *req, char *scratch)
        the two strings cost the load generator ~1.7k instructions per
        create, about a sixth of all it spends per operation, on the same
        two cores as the store it measures. */
-    memcpy (scratch, "user-", 5);
-    s_put_digits (scratch + LOAD_USER_LEN, LOAD_USER_LEN - 5, (i * 7919) % LOAD_USERS);
-    memcpy (scratch + 17, "Your order ", 11);
-    s_put_digits (scratch + 17 + LOAD_DESCRIPTION_LEN, LOAD_DESCRIPTION_LEN - 11, i);
+    static const char user[] = "user-", description[] = "Your order ";
+    char *desc = scratch + LOAD_USER_LEN + 1;
+    memcpy (scratch, user, sizeof user - 1);
+    s_put_digits (scratch + LOAD_USER_LEN, LOAD_USER_LEN - (sizeof user - 1),
+                  (i * 7919) % LOAD_USERS);
+    memcpy (desc, description, sizeof description - 1);
+    s_put_digits (desc + LOAD_DESCRIPTION_LEN, LOAD_DESCRIPTION_LEN - (sizeof description - 1), i);
     req->op = PROTO_OP_CREATE;
     req->has = PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION;
     req->user_id = (proto_str_t){ scratch, LOAD_USER_LEN };
-    req->description = (proto_str_t){ scratch + 17, LOAD_DESCRIPTION_LEN };
+    req->description = (proto_str_t){ desc, LOAD_DESCRIPTION_LEN };
 }
 
 static void
