@@ -254,7 +254,7 @@ static bool s_read (s_reader_t *r, msgpack_object *o, int depth);
 
 /* The objects nearly every frame is made of, a fixstr (every key) or a
    positive fixint, read inline by the containers' loops; anything else
-   (and a truncated frame) goes to s_read. The recursion's call per object
+   (and a truncated frame) goes to s_read, which reads every kind. The recursion's call per object
    was a quarter of the reading. */
 static inline bool
 s_read_item (s_reader_t *r, msgpack_object *o, int depth)
@@ -284,19 +284,6 @@ s_read (s_reader_t *r, msgpack_object *o, int depth)
         return false;
     uint8_t b = r->p[r->pos++];
     size_t left = r->len - r->pos;
-    if (b <= 0x7f) {
-        *o = (msgpack_object){ .type = MSGPACK_OBJECT_POSITIVE_INTEGER, .via.u64 = b };
-        return true;
-    }
-    if (b >= 0xa0 && b <= 0xbf) {
-        uint32_t n = b & 0x1f;
-        if (n > left)
-            return false;
-        *o = (msgpack_object){ .type = MSGPACK_OBJECT_STR,
-                               .via.str = { n, n ? (const char *)r->p + r->pos : NULL } };
-        r->pos += n;
-        return true;
-    }
     s_shape_t sh;
     if (s_shape (b, &sh) != 0)
         return false;
@@ -339,9 +326,9 @@ s_read (s_reader_t *r, msgpack_object *o, int depth)
         return false;
     const uint8_t *payload = r->p + r->pos + sh.extra;
     r->pos += sh.extra + (size_t)sh.count;
-    if (b == 0xcc || b == 0xcd || b == 0xce || b == 0xcf) {
+    if (b <= 0x7f || b == 0xcc || b == 0xcd || b == 0xce || b == 0xcf) {
         *o = (msgpack_object){ .type = MSGPACK_OBJECT_POSITIVE_INTEGER,
-                               .via.u64 = s_be (payload, (size_t)sh.count) };
+                               .via.u64 = b <= 0x7f ? b : s_be (payload, (size_t)sh.count) };
         return true;
     }
     if (b >= 0xe0 || (b >= 0xd0 && b <= 0xd3)) {
@@ -381,7 +368,7 @@ s_read (s_reader_t *r, msgpack_object *o, int depth)
         memcpy (&o->via.f64, &raw, sizeof raw);
         return true;
     }
-    if (b == 0xd9 || b == 0xda || b == 0xdb) {
+    if ((b >= 0xa0 && b <= 0xbf) || b == 0xd9 || b == 0xda || b == 0xdb) {
         *o = (msgpack_object){ .type = MSGPACK_OBJECT_STR,
                                .via.str = { (uint32_t)sh.count,
                                             sh.count ? (const char *)payload : NULL } };
