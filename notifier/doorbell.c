@@ -4,6 +4,7 @@
 #include "doorbell.h"
 
 #include "log.h"
+#include "proto.h"
 
 zsock_t *
 doorbell_new (const char *endpoint, const curve_client_t *curve)
@@ -19,7 +20,8 @@ doorbell_new (const char *endpoint, const curve_client_t *curve)
     zsock_set_rcvhwm (sub, DOORBELL_HWM);
     zsock_set_reconnect_ivl (sub, 100);
     zsock_set_reconnect_ivl_max (sub, 2000);
-    zsock_set_subscribe (sub, "");
+    /* The store's "feed" message, not its notes: a wake-up needs no event. */
+    zsock_set_subscribe (sub, PROTO_FEED_TOPIC);
     if (zsock_connect (sub, "%s", endpoint) != 0) {
         log_warn ("cannot connect to the store's live stream '%s': polling only", endpoint);
         zsock_destroy (&sub);

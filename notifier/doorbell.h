@@ -1,7 +1,11 @@
 /*
  * doorbell — the notifier's SUB on the store's live stream, used only as a
- * wake-up: a message on it means "a change happened", so an idle relay
- * reads the feed now instead of at its next poll. What is published always
+ * wake-up: it subscribes to the "feed" topic alone (PROTO_FEED_TOPIC; one
+ * small message per store loop pass that changed something, not every
+ * event in full), and a message on it means "the feed moved", so an idle
+ * relay reads the feed now instead of at its next poll. A store that sends
+ * no "feed" messages (older than this notifier) leaves the relay polling
+ * every --poll-ms: later, never lost. What is published always
  * comes from the feed (relay.h), so a lost or dropped announcement costs at
  * most one poll interval; the SUB's queue is small and overflow is
  * harmless.

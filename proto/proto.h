@@ -354,6 +354,14 @@ const char *proto_change_kind_name (proto_change_kind_t kind);
    one record type from the feed to the worker. */
 int proto_notification_encode (const proto_change_t *n, msgpack_sbuffer *out);
 
+/* The live stream's wake-up (topic PROTO_FEED_TOPIC): {"v":1,"type":"feed",
+   "head":N}, N the feed's head when it was sent. The store sends one per
+   loop pass that changed something, after that pass's notes; a reader of
+   the feed subscribes to it instead of to every note (proto/PROTOCOL.md
+   section 1). */
+#define PROTO_FEED_TOPIC "feed"
+int proto_feed_ring_encode (uint64_t head, msgpack_sbuffer *out);
+
 /* Decodes a message body (untrusted: anything can be published to the
    queue). Strings borrowed from buf; validated against limits. */
 proto_decode_t proto_notification_decode (const void *buf, size_t len, const proto_limits_t *limits,

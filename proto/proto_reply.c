@@ -483,6 +483,26 @@ proto_notification_encode (const proto_change_t *n, msgpack_sbuffer *out)
     return 0;
 }
 
+int
+proto_feed_ring_encode (uint64_t head, msgpack_sbuffer *out)
+{
+    size_t start = out->size;
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, out, msgpack_sbuffer_write);
+    int rc = msgpack_pack_map (&pk, 3);
+    rc |= wire_pack_key (&pk, PROTO_KEY_V);
+    rc |= msgpack_pack_uint8 (&pk, PROTO_VERSION);
+    rc |= wire_pack_key (&pk, PROTO_KEY_TYPE);
+    rc |= wire_pack_cstr (&pk, PROTO_FEED_TOPIC);
+    rc |= wire_pack_key (&pk, PROTO_KEY_HEAD);
+    rc |= msgpack_pack_uint64 (&pk, head);
+    if (rc != 0) {
+        out->size = start;
+        return -1;
+    }
+    return 0;
+}
+
 static proto_decode_t
 s_decode_notification (const msgpack_object *root, const proto_limits_t *limits, proto_change_t *n,
                        proto_error_t *err)

@@ -41,6 +41,15 @@
  * cut: with keys the budget only ever applies to a store run --insecure
  * or on loopback without them. PUB has a message bound of its own
  * (S_PUB_HWM): its notes are one event each.
+ *
+ * The live stream carries three topics: a note per change (event.created,
+ * event.updated) and, once per loop pass that changed anything, after that
+ * pass's notes, a small "feed" message with the feed's head. The notifier
+ * only needs to know that the feed moved, so it subscribes to "feed" alone:
+ * under load that is one tiny message per pass instead of every event in
+ * full, twice (created, then processed), encoded here and decoded there.
+ * The store counts the subscriptions that cover each topic and encodes
+ * nothing for a topic no one would receive.
  */
 #include "server.h"
 
@@ -92,18 +101,37 @@ struct _server_t {
     zsock_t *pub;
     void *router_raw;
     void *pub_raw;
-    size_t subscriptions; /* distinct topics subscribed on PUB (s_read_subscriptions) */
+    /* Distinct subscriptions on PUB that cover each topic (a prefix of it),
+       indexed by s_topic_t (s_read_subscriptions). */
+    size_t covering[3];
+    bool changed;  /* a change since the last "feed" message */
+    uint64_t head; /* the seq of the last change */
     msgpack_sbuffer reply;
     msgpack_sbuffer note;
 };
+
+/* The live stream's topics, as indexes of covering[]. */
+typedef enum { S_TOPIC_CREATED, S_TOPIC_UPDATED, S_TOPIC_FEED } s_topic_t;
+
+static const char *
+s_topic_name (s_topic_t topic)
+{
+    if (topic == S_TOPIC_FEED)
+        return PROTO_FEED_TOPIC;
+    return proto_change_routing_key (topic == S_TOPIC_CREATED ? PROTO_CHANGE_CREATED
+                                                              : PROTO_CHANGE_UPDATED);
+}
 
 /* Publishes one change on PUB; called by the dispatcher after each write. */
 static void
 s_publish (void *arg, const proto_change_t *change)
 {
     server_t *self = arg;
+    self->changed = true;
+    self->head = change->seq;
     /* Nobody listening: nothing to encode (libzmq would drop it anyway). */
-    if (self->subscriptions == 0)
+    if (self->covering[change->kind == PROTO_CHANGE_CREATED ? S_TOPIC_CREATED : S_TOPIC_UPDATED]
+        == 0)
         return;
     msgpack_sbuffer_clear (&self->note);
     if (proto_notification_encode (change, &self->note) != 0)
@@ -277,7 +305,27 @@ s_reply (server_t *self, zmq_msg_t *identity, bool delimiter, bool durable)
     msgpack_sbuffer_write (&self->held_bytes, self->reply.data, self->reply.size);
 }
 
-/* Sends the held PUB notes. */
+/* Sends the "feed" message when this pass changed anything and someone
+   subscribes to it: after the pass's notes, and with a journal only once
+   the changes are committed, as the notes are. */
+static void
+s_ring (server_t *self)
+{
+    if (!self->changed)
+        return;
+    self->changed = false;
+    if (self->covering[S_TOPIC_FEED] == 0)
+        return;
+    msgpack_sbuffer_clear (&self->note);
+    if (proto_feed_ring_encode (self->head, &self->note) != 0)
+        return;
+    if (zmq_send (self->pub_raw, PROTO_FEED_TOPIC, strlen (PROTO_FEED_TOPIC),
+                  ZMQ_SNDMORE | ZMQ_DONTWAIT)
+        >= 0)
+        zmq_send (self->pub_raw, self->note.data, self->note.size, ZMQ_DONTWAIT);
+}
+
+/* Sends the held PUB notes, then the "feed" message. */
 static void
 s_flush_notes (server_t *self)
 {
@@ -293,6 +341,7 @@ s_flush_notes (server_t *self)
         p += 5 + klen + blen;
     }
     msgpack_sbuffer_clear (&self->notes);
+    s_ring (self);
 }
 
 /* After a commit: sends every held reply when committed, else only those
@@ -337,16 +386,28 @@ s_flush_held (server_t *self, bool committed)
 static void
 s_read_subscriptions (server_t *self)
 {
-    uint8_t head[1];
+    /* A subscription message is 1 (subscribe) or 0 (unsubscribe), then the
+       topic. XPUB passes on the first subscription to a topic and the last
+       unsubscription from it, so each distinct topic counts once. A topic
+       longer than the buffer covers none of ours: it is not a prefix. */
+    uint8_t msg[32];
     int len;
-    while ((len = zmq_recv (self->pub_raw, head, sizeof head, ZMQ_DONTWAIT)) >= 0) {
-        if (len < 1)
+    while ((len = zmq_recv (self->pub_raw, msg, sizeof msg, ZMQ_DONTWAIT)) >= 0) {
+        if (len < 1 || (size_t)len > sizeof msg || msg[0] > 1)
             continue;
-        if (head[0] == 1)
-            self->subscriptions++;
-        else if (head[0] == 0 && self->subscriptions > 0)
-            self->subscriptions--;
-        log_debug ("live stream: %zu topic(s) subscribed", self->subscriptions);
+        size_t topic_len = (size_t)len - 1;
+        for (int t = S_TOPIC_CREATED; t <= S_TOPIC_FEED; t++) {
+            const char *name = s_topic_name ((s_topic_t)t);
+            if (topic_len > strlen (name) || memcmp (msg + 1, name, topic_len) != 0)
+                continue;
+            if (msg[0] == 1)
+                self->covering[t]++;
+            else if (self->covering[t] > 0)
+                self->covering[t]--;
+        }
+        log_debug ("live stream: subscribers to event.created %zu, event.updated %zu, feed %zu",
+                   self->covering[S_TOPIC_CREATED], self->covering[S_TOPIC_UPDATED],
+                   self->covering[S_TOPIC_FEED]);
     }
 }
 
@@ -460,6 +521,8 @@ server_run (server_t *self, volatile sig_atomic_t *stop)
            replies. The tick also retries a failed commit and compacts. */
         if (self->persist)
             s_flush_held (self, persist_tick (self->persist) == 0);
+        else
+            s_ring (self);
     }
     if (self->persist)
         s_flush_held (self, persist_commit (self->persist) == 0);

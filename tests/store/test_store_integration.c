@@ -303,6 +303,112 @@ test_store_publishes_only_while_someone_subscribes (void **state)
     s_ack_all (self);
 }
 
+/* The value of key in a MessagePack map, or NULL. */
+static const msgpack_object *
+s_map_get (const msgpack_object *map, const char *key)
+{
+    if (map->type != MSGPACK_OBJECT_MAP)
+        return NULL;
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object_kv *kv = &map->via.map.ptr[i];
+        if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == strlen (key)
+            && memcmp (kv->key.via.str.ptr, key, strlen (key)) == 0)
+            return &kv->val;
+    }
+    return NULL;
+}
+
+/* A subscriber to "feed" alone (the notifier's doorbell) gets, after each
+   change, {"v":1,"type":"feed","head":seq} with the seq of the change, and
+   nothing else: the store encodes no notes while only "feed" is
+   subscribed (published stays put). Subscribing to one kind of note
+   covers that kind only. */
+static void
+test_store_feed_topic_wakes_without_notes (void **state)
+{
+    fixture_t *self = *state;
+    uint64_t quiet = s_until_unheard (self);
+    char pub[64];
+    snprintf (pub, sizeof pub, "tcp://127.0.0.1:%d", self->pub_port);
+    zsock_t *sub = zsock_new_sub (pub, PROTO_FEED_TOPIC);
+    assert_non_null (sub);
+    zsock_set_rcvtimeo (sub, 100);
+    proto_request_t create = { .op = PROTO_OP_CREATE,
+                               .has = PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION,
+                               .user_id = PROTO_STR ("u-feed"),
+                               .description = PROTO_STR ("d") };
+    zmsg_t *msg = NULL;
+    uint64_t seq = 0;
+    for (int i = 0; i < 40 && !msg; i++) {
+        proto_reply_t *reply = s_call (self, &create);
+        assert_int_equal (reply->status, PROTO_OK);
+        seq = reply->event.seq;
+        msg = zmsg_recv (sub);
+    }
+    assert_non_null (msg);
+    zmsg_destroy (&msg);
+    for (int i = 0; i < 5; i++) {
+        proto_reply_t *reply = s_call (self, &create);
+        assert_int_equal (reply->status, PROTO_OK);
+        seq = reply->event.seq;
+        msg = zmsg_recv (sub);
+        assert_non_null (msg);
+        assert_int_equal (zmsg_size (msg), 2);
+        char *topic = zmsg_popstr (msg);
+        assert_string_equal (topic, PROTO_FEED_TOPIC);
+        zstr_free (&topic);
+        zframe_t *body = zmsg_pop (msg);
+        msgpack_unpacked unpacked;
+        msgpack_unpacked_init (&unpacked);
+        assert_int_equal (msgpack_unpack_next (&unpacked, (const char *)zframe_data (body),
+                                               zframe_size (body), NULL),
+                          MSGPACK_UNPACK_SUCCESS);
+        const msgpack_object *v = s_map_get (&unpacked.data, "v");
+        const msgpack_object *type = s_map_get (&unpacked.data, "type");
+        const msgpack_object *head = s_map_get (&unpacked.data, "head");
+        assert_non_null (v);
+        assert_int_equal (v->via.u64, 1);
+        assert_non_null (type);
+        assert_int_equal (type->via.str.size, strlen (PROTO_FEED_TOPIC));
+        assert_memory_equal (type->via.str.ptr, PROTO_FEED_TOPIC, strlen (PROTO_FEED_TOPIC));
+        assert_non_null (head);
+        assert_int_equal (head->type, MSGPACK_OBJECT_POSITIVE_INTEGER);
+        assert_int_equal (head->via.u64, seq);
+        msgpack_unpacked_destroy (&unpacked);
+        zframe_destroy (&body);
+        zmsg_destroy (&msg);
+    }
+    s_ack_all (self);
+    assert_int_equal (s_stat (self, "published"), quiet);
+    /* event.updated alone: an update is a note, a create is not. */
+    zsock_t *updates = zsock_new_sub (pub, "event.updated");
+    assert_non_null (updates);
+    zsock_set_rcvtimeo (updates, 100);
+    proto_request_t update = { .op = PROTO_OP_UPDATE,
+                               .has = PROTO_HAS_EVENT_ID | PROTO_HAS_STATUS,
+                               .status = PROTO_STR ("processed") };
+    memcpy (update.event_id, s_call (self, &create)->event.id, 16);
+    char *key = NULL;
+    for (int i = 0; i < 40 && !key; i++) {
+        assert_int_equal (s_call (self, &update)->status, PROTO_OK);
+        key = zstr_recv (updates);
+    }
+    assert_non_null (key);
+    assert_string_equal (key, "event.updated");
+    zstr_free (&key);
+    zframe_t *body = zframe_recv (updates);
+    zframe_destroy (&body);
+    s_ack_all (self);
+    uint64_t heard = s_stat (self, "published");
+    assert_int_equal (s_create_one (self), heard);
+    assert_int_equal (s_call (self, &update)->status, PROTO_OK);
+    s_ack_all (self);
+    assert_int_equal (s_stat (self, "published"), heard + 1);
+    zsock_destroy (&updates);
+    zsock_destroy (&sub);
+    s_until_unheard (self);
+}
+
 static void
 test_store_refuses_writes_when_feed_full (void **state)
 {
@@ -505,6 +611,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_store_answers_every_op),
         cmocka_unit_test (test_store_publishes_only_while_someone_subscribes),
+        cmocka_unit_test (test_store_feed_topic_wakes_without_notes),
         cmocka_unit_test (test_store_refuses_writes_when_feed_full),
         cmocka_unit_test (test_store_answers_garbage_frames_with_errors),
         cmocka_unit_test (test_store_survives_raw_bytes_on_its_port),
