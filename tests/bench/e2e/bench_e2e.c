@@ -20,6 +20,11 @@
  *      (default 500 events/s), 1 and 2 workers.
  * A summary closes the run: each figure against issue 15's targets, as
  * PASS or MISS (printed, never asserted: this is a benchmark, not a test).
+ * Each throughput and ceiling run also says where the CPU went
+ * (cpu_budget.h): every service's, RabbitMQ's and the benchmark clients'
+ * microseconds per event (per message for the ceiling), and the summary
+ * compares the two: the ratio to the ceiling that the CPU per event allows
+ * on these shared cores.
  *
  * "Processed" is observed on the store's live PUB stream (processed_watch.h):
  * the moment the store applies the worker's PUT {"status":"processed"} is
@@ -29,6 +34,7 @@
  */
 #include "broker.h"
 #include "broker_ceiling.h"
+#include "cpu_budget.h"
 #include "notification_sample.h"
 #include "poster.h"
 #include "processed_watch.h"
@@ -71,8 +77,11 @@ typedef struct {
     double processed_rate;     /* events/s first POST → last processed */
     double post_rate;          /* 201s/s first POST → last POST answer */
     double p50_ms, p99_ms, max_ms;
-    int measured; /* latencies measured (PUB may drop some) */
-    bool ok;      /* every posted event processed, and printed by a worker */
+    int measured;     /* latencies measured (PUB may drop some) */
+    bool ok;          /* every posted event processed, and printed by a worker */
+    double cpu_us;    /* CPU per event, every part (cpu_budget.h); -1 unknown */
+    double herald_us; /* of which Herald's services */
+    double cores;     /* cores busy on average during the run */
 } s_figures_t;
 
 static int
@@ -87,7 +96,7 @@ s_cmp (const void *a, const void *b)
 static s_figures_t
 s_run (e2e_stack_t *stack, int workers, int n, int rate, int posters, int connections)
 {
-    s_figures_t f = { .workers = workers, .events = n, .rate = rate };
+    s_figures_t f = { .workers = workers, .events = n, .rate = rate, .cpu_us = -1 };
     stack_begin (stack);
     const char *quiet[] = { "--log-level", "warn", NULL };
     if (stack_start_store (stack, 1000000) || stack_start_gateway (stack)
@@ -115,6 +124,19 @@ s_run (e2e_stack_t *stack, int workers, int n, int rate, int posters, int connec
             harness_nap_ms (10);
     }
     int warm = stack_count_processed (stack);
+    cpu_budget_t cpu;
+    cpu_budget_init (&cpu);
+    cpu_budget_add (&cpu, "store", CPU_BUDGET_HERALD, stack->store);
+    cpu_budget_add (&cpu, "gateway", CPU_BUDGET_HERALD, stack->gateway);
+    cpu_budget_add (&cpu, "notifier", CPU_BUDGET_HERALD, stack->notifier);
+    for (int w = 0; w < workers; w++) {
+        char name[24];
+        snprintf (name, sizeof name, "worker%d", w + 1);
+        cpu_budget_add (&cpu, name, CPU_BUDGET_HERALD, stack->workers[w]);
+    }
+    cpu_budget_add_rabbit (&cpu, stack->rabbit.dir);
+    cpu_budget_add (&cpu, "bench", CPU_BUDGET_CLIENT, 0);
+    cpu_budget_start (&cpu);
 
     int64_t t0 = clock_mono_us (), t_posted;
     int failed;
@@ -124,6 +146,7 @@ s_run (e2e_stack_t *stack, int workers, int n, int rate, int posters, int connec
         t_posted = clock_mono_us ();
     int seen = processed_watch_wait (watch, created, PROCESSED_WAIT_S * 1000);
     int64_t t1 = clock_mono_us ();
+    cpu_budget_stop (&cpu);
     int processed = stack_wait_processed (stack, created + warm, 30000) - warm;
     int lines = 0;
     for (int w = 0; w < workers; w++)
@@ -157,7 +180,15 @@ s_run (e2e_stack_t *stack, int workers, int n, int rate, int posters, int connec
                 workers, posters, connections, n, post_secs, secs, f.processed_rate, f.post_rate,
                 processed, lines, failed,
                 seen < created ? " (PUB dropped some: time is an upper bound)" : "");
-    else
+    if (rate == 0 && created > 0) {
+        cpu_budget_print (&cpu, created, "event");
+        f.cpu_us = cpu_budget_total (&cpu, -1, created);
+        f.herald_us = cpu_budget_total (&cpu, CPU_BUDGET_HERALD, created);
+        double secs_cpu = (double)(cpu.t1_us - cpu.t0_us) / 1e6;
+        f.cores = f.cpu_us >= 0 && secs_cpu > 0 ? f.cpu_us * created / 1e6 / secs_cpu : -1;
+    } else if (rate == 0)
+        printf ("cpu         n/a (no event created)\n");
+    if (rate != 0)
         printf ("latency     workers=%d offered=%d/s events=%d POST->processed p50=%.1fms "
                 "p99=%.1fms max=%.1fms measured=%d processed=%d lines=%d failed_posts=%d\n",
                 workers, rate, n, f.p50_ms, f.p99_ms, f.max_ms, m, processed, lines, failed);
@@ -169,9 +200,12 @@ s_run (e2e_stack_t *stack, int workers, int n, int rate, int posters, int connec
 }
 
 /* One broker-ceiling run of n messages shaped like sample, printed as one
-   line. Returns its rate, or 0 when it failed. */
+   line, then its CPU per message (RabbitMQ and this process's publisher
+   and consumer) into *cpu_us (-1 unknown). Returns its rate, or 0 when it
+   failed. */
 static double
-s_ceiling (e2e_stack_t *stack, const notification_sample_t *sample, int n, const char *when)
+s_ceiling (e2e_stack_t *stack, const notification_sample_t *sample, int n, const char *when,
+           double *cpu_us)
 {
     broker_ceiling_config_t config = { .url = stack->rabbit.url,
                                        .messages = n,
@@ -183,10 +217,19 @@ s_ceiling (e2e_stack_t *stack, const notification_sample_t *sample, int n, const
                                        .queue_max = BROKER_QUEUE_MAX_DEFAULT,
                                        .timeout_ms = CEILING_TIMEOUT_MS };
     broker_ceiling_result_t r;
+    cpu_budget_t cpu;
+    cpu_budget_init (&cpu);
+    cpu_budget_add_rabbit (&cpu, stack->rabbit.dir);
+    cpu_budget_add (&cpu, "bench", CPU_BUDGET_CLIENT, 0);
+    cpu_budget_start (&cpu);
     int rc = broker_ceiling_run (&config, &r);
+    cpu_budget_stop (&cpu);
     printf ("ceiling     %-7s  messages=%d acked=%d in %.2fs (all confirmed in %.2fs) => %.0f "
             "msg/s publish->ack, bare broker; nacked=%d%s\n",
             when, n, r.acked, r.seconds, r.confirm_seconds, r.rate, r.nacked, rc ? " FAILED" : "");
+    *cpu_us = rc ? -1 : cpu_budget_total (&cpu, -1, r.acked);
+    if (!rc)
+        cpu_budget_print (&cpu, r.acked, "message");
     fflush (stdout);
     return rc ? 0 : r.rate;
 }
@@ -197,11 +240,43 @@ s_verdict (bool pass)
     return pass ? "PASS" : "MISS";
 }
 
+/* CPU per event of each throughput run against the ceiling's per message
+   (median of its runs): the ratio to the ceiling this CPU allows if both
+   kept the cores equally busy. */
+static void
+s_cpu_summary (const double *ceiling_cpu, int n_ceilings, const s_figures_t *tput, int n_tput)
+{
+    double sorted[CEILING_ROUNDS];
+    int n_ok = 0;
+    for (int i = 0; i < n_ceilings && n_ok < CEILING_ROUNDS; i++)
+        if (ceiling_cpu[i] > 0)
+            sorted[n_ok++] = ceiling_cpu[i];
+    if (n_ok == 0) {
+        printf ("  cpu: the ceiling's CPU per message is unknown; no cpu-bound ratio\n");
+        return;
+    }
+    double per_msg = harness_median (sorted, n_ok);
+    printf ("  cpu: the ceiling spends %.1f us per message (RabbitMQ + its bare clients, median)\n",
+            per_msg);
+    for (int i = 0; i < n_tput; i++) {
+        const s_figures_t *f = &tput[i];
+        if (f->cpu_us <= 0)
+            continue;
+        printf ("  cpu: %d worker%s: %.1f us per event (Herald's services %.1f), %.2f cores busy; "
+                "cpu-bound ratio %.2f\n",
+                f->workers, f->workers > 1 ? "s" : "", f->cpu_us, f->herald_us, f->cores,
+                per_msg / f->cpu_us);
+    }
+    printf (
+        "  cpu-bound ratio = the ceiling's CPU per message / the run's CPU per event: the x ceil "
+        "this CPU allows\n  when both runs keep the same cores equally busy.\n");
+}
+
 /* The closing table: each throughput run against the median ceiling, each
    latency run against the p99 target. */
 static void
-s_summary (const double *ceilings, int n_ceilings, const s_figures_t *tput, int n_tput,
-           const s_figures_t *lat, int n_lat)
+s_summary (const double *ceilings, const double *ceiling_cpu, int n_ceilings,
+           const s_figures_t *tput, int n_tput, const s_figures_t *lat, int n_lat)
 {
     double sorted[CEILING_ROUNDS];
     int n_ok = 0;
@@ -246,6 +321,7 @@ s_summary (const double *ceilings, int n_ceilings, const s_figures_t *tput, int 
         printf ("  %-20s %10.0f %12.0f %-10s %8s  %s%s\n", run, f->processed_rate, f->post_rate,
                 bound, ratio, targets, f->ok ? "" : " (run incomplete)");
     }
+    s_cpu_summary (ceiling_cpu, n_ceilings, tput, n_tput);
     for (int i = 0; i < n_lat; i++) {
         const s_figures_t *f = &lat[i];
         char run[32];
@@ -300,14 +376,15 @@ main (int argc, char *argv[])
         CEILING_PREFETCH);
     double ceilings[CEILING_ROUNDS];
     s_figures_t tput[2], lat[2];
-    ceilings[0] = s_ceiling (&stack, &sample, n, "before");
+    double ceiling_cpu[CEILING_ROUNDS];
+    ceilings[0] = s_ceiling (&stack, &sample, n, "before", &ceiling_cpu[0]);
     tput[0] = s_run (&stack, 1, n, 0, posters, connections);
-    ceilings[1] = s_ceiling (&stack, &sample, n, "between");
+    ceilings[1] = s_ceiling (&stack, &sample, n, "between", &ceiling_cpu[1]);
     tput[1] = s_run (&stack, 2, n, 0, posters, connections);
-    ceilings[2] = s_ceiling (&stack, &sample, n, "after");
+    ceilings[2] = s_ceiling (&stack, &sample, n, "after", &ceiling_cpu[2]);
     lat[0] = s_run (&stack, 1, rate * seconds, rate, 2, connections);
     lat[1] = s_run (&stack, 2, rate * seconds, rate, 2, connections);
-    s_summary (ceilings, CEILING_ROUNDS, tput, 2, lat, 2);
+    s_summary (ceilings, ceiling_cpu, CEILING_ROUNDS, tput, 2, lat, 2);
     for (int i = 0; i < 2; i++)
         if (!tput[i].ok || !lat[i].ok)
             rc = 1;
