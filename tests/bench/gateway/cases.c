@@ -12,6 +12,7 @@
 
 #include "cases_report.h"
 #include "cpu.h"
+#include "harness.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -30,8 +31,13 @@ s_measure (const cases_config_t *cfg, const wrk_config_t *wrk, const cases_side_
         return -1;
     cpu_sample_t before, after;
     cpu_sample (&before, cfg->pids, cfg->npids, side->pids, side->npids);
+    long long first = side->npids > 1 ? harness_cpu_ticks (side->pids[0]) : -1;
     int rc = wrk_run (wrk, load->mode, url, cfg->duration_s, NULL, NULL, out);
     cpu_sample (&after, cfg->pids, cfg->npids, side->pids, side->npids);
+    long long first_after = side->npids > 1 ? harness_cpu_ticks (side->pids[0]) : -1;
+    cpu->first_us = first >= 0 && first_after >= first
+                        ? cpu_us_per_request (first_after - first, out->requests)
+                        : -1;
     cpu->others = cpu_others_pct (&before, &after);
     cpu->busy = cpu_busy_pct (&before, &after);
     cpu->server_us = cpu_us_per_request (after.server - before.server, out->requests);

@@ -40,7 +40,8 @@ typedef enum {
 typedef struct {
     const char *url;   /* base URL, "http://127.0.0.1:PORT"; NULL: not run */
     const char *skip;  /* when url is NULL: why, shown in its columns */
-    const pid_t *pids; /* the side's server processes, for its CPU per request */
+    const pid_t *pids; /* the side's server processes, for its CPU per request; the
+                          target's herald-store first, its share shown apart */
     int npids;
 } cases_side_t;
 

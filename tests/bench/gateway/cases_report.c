@@ -136,15 +136,23 @@ s_print_cpu_row (const bench_case_t *c)
     double t_client = S_MEDIAN (target, n, run_cpu_t, client_us);
     double t_busy = S_MEDIAN (target, n, run_cpu_t, busy);
     double bound = t_server + t_client > 0 ? (f_server + f_client) / (t_server + t_client) : 0;
-    printf ("%-18s %10.1f %7.1f %5.0f%% %11.1f %7.1f %5.0f%%   %8.2f\n", c->name, f_server,
-            f_client, f_busy, t_server, t_client, t_busy, bound);
+    /* The target's first process (herald-store): its share of t_server. */
+    char store[16] = "-";
+    bool known = true;
+    for (int i = 0; i < n; i++)
+        known &= target[i].first_us >= 0;
+    if (known)
+        snprintf (store, sizeof store, "%.1f", S_MEDIAN (target, n, run_cpu_t, first_us));
+    printf ("%-18s %10.1f %7.1f %5.0f%% %11.1f %9s %7.1f %5.0f%%   %8.2f\n", c->name, f_server,
+            f_client, f_busy, t_server, store, t_client, t_busy, bound);
 }
 
 void
 cases_report_cpu (const bench_case_t *cases, int count, bool self_check)
 {
-    printf ("\n%-18s %10s %7s %6s %11s %7s %6s   %8s\n", "CPU per request", "floor us", "wrk us",
-            "busy", self_check ? "floor-b us" : "gateway us", "wrk us", "busy", "cpu-bound");
+    printf ("\n%-18s %10s %7s %6s %11s %9s %7s %6s   %8s\n", "CPU per request", "floor us",
+            "wrk us", "busy", self_check ? "floor-b us" : "gateway us", "store us", "wrk us",
+            "busy", "cpu-bound");
     for (int i = 0; i < count; i++)
         s_print_cpu_row (&cases[i]);
     const char *target = self_check ? "floor-b" : "gateway";
@@ -153,7 +161,10 @@ cases_report_cpu (const bench_case_t *cases, int count, bool self_check)
             "cpu-bound = (floor us + wrk us) / (%s us + wrk us): the ratio if both\nruns kept "
             "the cores equally busy, the most this CPU per request allows here (ratio ~ "
             "cpu-bound x busy / the floor's busy).\n",
-            target, self_check ? "" : " (gateway us: herald-gateway and herald-store together)",
+            target,
+            self_check ? ""
+                       : " (gateway us: herald-gateway and herald-store together; store us: "
+                         "herald-store's part of it)",
             target);
 }
 
