@@ -378,18 +378,16 @@ s_flush_held (server_t *self, bool committed)
         s_flush_notes (self);
 }
 
-/* Takes every subscription message XPUB queued. Without XPUB_VERBOSE
-   libzmq passes on only a topic's first subscription and its last
-   unsubscription (a subscriber that disconnects unsubscribes from
-   everything it had), so the count is the number of distinct topics
-   someone subscribes to, and 0 means nobody listens. */
+/* Takes every subscription message XPUB queued: 1 (subscribe) or 0
+   (unsubscribe), then the topic. Without XPUB_VERBOSE libzmq passes on
+   only a topic's first subscription and its last unsubscription (a
+   subscriber that disconnects unsubscribes from everything it had), so
+   covering[t] is the number of distinct subscribed topics that are a
+   prefix of topic t, and 0 means nobody would receive it. A topic longer
+   than the buffer covers none of ours. */
 static void
 s_read_subscriptions (server_t *self)
 {
-    /* A subscription message is 1 (subscribe) or 0 (unsubscribe), then the
-       topic. XPUB passes on the first subscription to a topic and the last
-       unsubscription from it, so each distinct topic counts once. A topic
-       longer than the buffer covers none of ours: it is not a prefix. */
     uint8_t msg[32];
     int len;
     while ((len = zmq_recv (self->pub_raw, msg, sizeof msg, ZMQ_DONTWAIT)) >= 0) {

@@ -13,8 +13,10 @@
  * identity cannot be framed and is dropped and counted. Each change is
  * published on PUB as [routing key][notification body], for observers only
  * (PUB drops at its high-water mark; delivery goes through the feed), and
- * only while someone subscribes: the socket is an XPUB, which tells the
- * loop about subscriptions, so with no subscriber nothing is encoded.
+ * after each loop pass that changed anything one small ["feed"][{"v","type",
+ * "head"}] message, the notifier's wake-up. The socket is an XPUB, which
+ * tells the loop what is subscribed: a note or "feed" message no
+ * subscription covers is not encoded.
  *
  * With a journal (server_set_persist) the loop group-commits: the replies
  * and PUB notes of a batch are held while the batch is handled, the

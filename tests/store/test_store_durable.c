@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <setjmp.h>
@@ -292,6 +293,78 @@ test_kill_at_each_compaction_step_replays_correctly (void **state)
     }
 }
 
+/* The "feed" head in a live-stream body, or 0 when it is not one. */
+static uint64_t
+s_feed_head (zframe_t *body)
+{
+    msgpack_unpacked u;
+    msgpack_unpacked_init (&u);
+    uint64_t head = 0;
+    if (msgpack_unpack_next (&u, (const char *)zframe_data (body), zframe_size (body), NULL)
+            == MSGPACK_UNPACK_SUCCESS
+        && u.data.type == MSGPACK_OBJECT_MAP)
+        for (uint32_t i = 0; i < u.data.via.map.size; i++) {
+            const msgpack_object_kv *kv = &u.data.via.map.ptr[i];
+            if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == 4
+                && memcmp (kv->key.via.str.ptr, "head", 4) == 0
+                && kv->val.type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+                head = kv->val.via.u64;
+        }
+    msgpack_unpacked_destroy (&u);
+    return head;
+}
+
+/* With a journal a change is announced once committed, as without one: a
+   subscriber to everything gets the create's note, then the "feed"
+   message whose head is that create's seq (the notifier's wake-up). */
+static void
+test_journaled_change_is_announced_note_then_feed (void **state)
+{
+    fixture_t *self = *state;
+    dc_start (self, NULL);
+    char pub[64];
+    snprintf (pub, sizeof pub, "tcp://127.0.0.1:%d", self->pub_port);
+    zsock_t *sub = zsock_new_sub (pub, "");
+    assert_non_null (sub);
+    zsock_set_rcvtimeo (sub, 200);
+    zmsg_t *msg = NULL;
+    for (int i = 0; i < 50 && !msg; i++) {
+        assert_int_equal (dc_create (self, "u", "heard yet?")->status, PROTO_OK);
+        msg = zmsg_recv (sub);
+    }
+    assert_non_null (msg); /* subscribed */
+    zmsg_destroy (&msg);
+    while ((msg = zmsg_recv (sub)) != NULL)
+        zmsg_destroy (&msg);
+    proto_reply_t *reply = dc_create (self, "u", "announced");
+    assert_int_equal (reply->status, PROTO_OK);
+    uint64_t seq = reply->event.seq;
+    zsock_set_rcvtimeo (sub, TIMEOUT_MS);
+    const char *topics[] = { "event.created", PROTO_FEED_TOPIC };
+    for (int i = 0; i < 2; i++) {
+        msg = zmsg_recv (sub);
+        assert_non_null (msg);
+        char *topic = zmsg_popstr (msg);
+        assert_string_equal (topic, topics[i]);
+        zstr_free (&topic);
+        zframe_t *body = zmsg_pop (msg);
+        assert_non_null (body);
+        if (i == 0) {
+            proto_change_t note;
+            proto_error_t err;
+            proto_limits_t limits = proto_limits_default ();
+            assert_int_equal (proto_notification_decode (zframe_data (body), zframe_size (body),
+                                                         &limits, &note, &err),
+                              PROTO_DECODE_OK);
+            assert_int_equal (note.seq, seq);
+        } else
+            assert_int_equal (s_feed_head (body), seq);
+        zframe_destroy (&body);
+        zmsg_destroy (&msg);
+    }
+    zsock_destroy (&sub);
+}
+
 int
 main (void)
 {
@@ -303,6 +376,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_everysec_power_loss_loses_a_suffix_within_the_window,
                                          dc_setup, dc_teardown),
         cmocka_unit_test_setup_teardown (test_kill_at_each_compaction_step_replays_correctly,
+                                         dc_setup, dc_teardown),
+        cmocka_unit_test_setup_teardown (test_journaled_change_is_announced_note_then_feed,
                                          dc_setup, dc_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

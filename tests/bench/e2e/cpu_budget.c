@@ -11,10 +11,13 @@
 #include <string.h>
 #include <unistd.h>
 
-/* utime + stime of pid (0: this process), in clock ticks, or -1. */
+/* utime + stime of pid (0: this process), in clock ticks, or -1 (also
+   for a pid < 0: a part whose process is not known). */
 static long long
 s_ticks (pid_t pid)
 {
+    if (pid < 0)
+        return -1;
     return harness_cpu_ticks (pid ? pid : getpid ());
 }
 
@@ -27,7 +30,7 @@ cpu_budget_init (cpu_budget_t *self)
 void
 cpu_budget_add (cpu_budget_t *self, const char *name, cpu_budget_kind_t kind, pid_t pid)
 {
-    if (self->n >= CPU_BUDGET_MAX || pid < 0)
+    if (self->n >= CPU_BUDGET_MAX)
         return;
     snprintf (self->part[self->n].name, sizeof self->part[self->n].name, "%s", name);
     self->part[self->n].kind = kind;
@@ -46,9 +49,10 @@ cpu_budget_add_rabbit (cpu_budget_t *self, const char *dir)
     if (f)
         fclose (f);
     if (!ok)
-        return -1;
-    cpu_budget_add (self, "rabbitmq", CPU_BUDGET_BROKER, (pid_t)pid);
-    return 0;
+        fprintf (stderr, "cpu: cannot read %s: RabbitMQ's CPU, and every total, unknown\n", path);
+    /* Unknown, it still counts: totals say so instead of leaving it out. */
+    cpu_budget_add (self, "rabbitmq", CPU_BUDGET_BROKER, ok ? (pid_t)pid : -1);
+    return ok ? 0 : -1;
 }
 
 void

@@ -9,8 +9,9 @@
  * by the cores divided by the CPU one event costs all of them together.
  * Comparing that cost with the bare broker's per message tells how far
  * Herald's ratio to the ceiling can go on these cores whatever the
- * scheduling: cpu-bound = ceiling's CPU per message / Herald's per event
- * (cpu_budget_total), the same idea as herald-bench-gateway's column.
+ * scheduling: cpu-bound = the ceiling's CPU per message / a Herald run's
+ * CPU per event, every part counted on both sides (cpu_budget_total with
+ * kind -1), the same idea as herald-bench-gateway's column.
  *
  * Clock ticks (usually 10 ms) are the resolution: a run of a few seconds
  * gives each process's share to a few percent.
@@ -43,12 +44,14 @@ typedef struct {
 /* Empties self. */
 void cpu_budget_init (cpu_budget_t *self);
 
-/* Adds a process to watch; pid 0 is this process. Ignored past
-   CPU_BUDGET_MAX or for pid < 0. */
+/* Adds a process to watch; pid 0 is this process, a pid < 0 one that is
+   not known (its CPU, and every total it is part of, reads unknown).
+   Ignored past CPU_BUDGET_MAX. */
 void cpu_budget_add (cpu_budget_t *self, const char *name, cpu_budget_kind_t kind, pid_t pid);
 
 /* Adds the RabbitMQ node whose pid file is <dir>/node.pid (tests/
-   rabbitmq-node.sh). Returns 0, or -1 when the file cannot be read. */
+   rabbitmq-node.sh). Returns 0, or -1 when the file cannot be read: the
+   node is then added as unknown, with a message on stderr. */
 int cpu_budget_add_rabbit (cpu_budget_t *self, const char *dir);
 
 /* Samples every part: the run starts / stops. */

@@ -17,6 +17,24 @@
 #include <stdio.h>
 #include <string.h>
 
+/* CPU ticks of a side's processes but its last (the target: its stores,
+   one per shard, started before the gateway), or -1 when the side has one
+   process or one cannot be read. */
+static long long
+s_ticks_but_last (const cases_side_t *side)
+{
+    if (side->npids < 2)
+        return -1;
+    long long sum = 0;
+    for (int i = 0; i < side->npids - 1; i++) {
+        long long t = harness_cpu_ticks (side->pids[i]);
+        if (t < 0)
+            return -1;
+        sum += t;
+    }
+    return sum;
+}
+
 /* One wrk run: a warm-up (discarded) then the measured run, during which
    where the CPU went is measured into *cpu; side names the processes of
    the side under load. */
@@ -31,10 +49,10 @@ s_measure (const cases_config_t *cfg, const wrk_config_t *wrk, const cases_side_
         return -1;
     cpu_sample_t before, after;
     cpu_sample (&before, cfg->pids, cfg->npids, side->pids, side->npids);
-    long long first = side->npids > 1 ? harness_cpu_ticks (side->pids[0]) : -1;
+    long long first = s_ticks_but_last (side);
     int rc = wrk_run (wrk, load->mode, url, cfg->duration_s, NULL, NULL, out);
     cpu_sample (&after, cfg->pids, cfg->npids, side->pids, side->npids);
-    long long first_after = side->npids > 1 ? harness_cpu_ticks (side->pids[0]) : -1;
+    long long first_after = s_ticks_but_last (side);
     cpu->first_us = first >= 0 && first_after >= first
                         ? cpu_us_per_request (first_after - first, out->requests)
                         : -1;

@@ -41,7 +41,8 @@ typedef struct {
     const char *url;   /* base URL, "http://127.0.0.1:PORT"; NULL: not run */
     const char *skip;  /* when url is NULL: why, shown in its columns */
     const pid_t *pids; /* the side's server processes, for its CPU per request; the
-                          target's herald-store first, its share shown apart */
+                          target's herald-store(s) first and its gateway last: the
+                          stores' share is shown apart */
     int npids;
 } cases_side_t;
 

@@ -136,7 +136,8 @@ s_print_cpu_row (const bench_case_t *c)
     double t_client = S_MEDIAN (target, n, run_cpu_t, client_us);
     double t_busy = S_MEDIAN (target, n, run_cpu_t, busy);
     double bound = t_server + t_client > 0 ? (f_server + f_client) / (t_server + t_client) : 0;
-    /* The target's first process (herald-store): its share of t_server. */
+    /* The target's stores (every process but its gateway): their share of
+       t_server. */
     char store[16] = "-";
     bool known = true;
     for (int i = 0; i < n; i++)
@@ -164,7 +165,7 @@ cases_report_cpu (const bench_case_t *cases, int count, bool self_check)
             target,
             self_check ? ""
                        : " (gateway us: herald-gateway and herald-store together; store us: "
-                         "herald-store's part of it)",
+                         "the part of it herald-store's processes took)",
             target);
 }
 

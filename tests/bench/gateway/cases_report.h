@@ -17,8 +17,8 @@
 /* Where the CPU went during one measured run. */
 typedef struct {
     double server_us; /* CPU per request of the side's server processes, microseconds */
-    double first_us;  /* of which its first process (the target's herald-store); -1 when the
-                         side has one process or it could not be read */
+    double first_us;  /* of which all its processes but the last (the target's stores); -1
+                         when the side has one process or one could not be read */
     double client_us; /* CPU per request of wrk */
     double busy;      /* percent of all cores busy, every process counted */
     double others;    /* percent of all cores other processes took */
