@@ -184,8 +184,7 @@ s_run (e2e_stack_t *stack, int workers, int n, int rate, int posters, int connec
         cpu_budget_print (&cpu, created, "event");
         f.cpu_us = cpu_budget_total (&cpu, -1, created);
         f.herald_us = cpu_budget_total (&cpu, CPU_BUDGET_HERALD, created);
-        double secs_cpu = (double)(cpu.t1_us - cpu.t0_us) / 1e6;
-        f.cores = f.cpu_us >= 0 && secs_cpu > 0 ? f.cpu_us * created / 1e6 / secs_cpu : -1;
+        f.cores = cpu_budget_cores (&cpu);
     } else if (rate == 0)
         printf ("cpu         n/a (no event created)\n");
     if (rate != 0)

@@ -98,6 +98,14 @@ cpu_budget_total (const cpu_budget_t *self, int kind, long units)
     return s_us (sum, units);
 }
 
+double
+cpu_budget_cores (const cpu_budget_t *self)
+{
+    double all = cpu_budget_total (self, -1, 1);
+    double secs = (double)(self->t1_us - self->t0_us) / 1e6;
+    return all >= 0 && secs > 0 ? all / 1e6 / secs : -1;
+}
+
 void
 cpu_budget_print (const cpu_budget_t *self, long units, const char *unit)
 {
@@ -120,12 +128,10 @@ cpu_budget_print (const cpu_budget_t *self, long units, const char *unit)
         if (present && us >= 0)
             printf (" %s %.1f", kinds[k], us);
     }
-    double all = cpu_budget_total (self, -1, units);
-    double secs = (double)(self->t1_us - self->t0_us) / 1e6;
-    long cores = sysconf (_SC_NPROCESSORS_ONLN);
-    if (all >= 0 && secs > 0)
-        printf (" => %.1f us per %s; %.2f of %ld cores busy", all, unit,
-                all * (double)units / 1e6 / secs, cores);
+    double all = cpu_budget_total (self, -1, units), busy = cpu_budget_cores (self);
+    if (all >= 0 && busy >= 0)
+        printf (" => %.1f us per %s; %.2f of %ld cores busy", all, unit, busy,
+                sysconf (_SC_NPROCESSORS_ONLN));
     printf ("\n");
     fflush (stdout);
 }

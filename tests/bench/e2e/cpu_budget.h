@@ -62,6 +62,10 @@ void cpu_budget_stop (cpu_budget_t *self);
    (-1 for every kind), or -1 when a part is unknown or units <= 0. */
 double cpu_budget_total (const cpu_budget_t *self, int kind, long units);
 
+/* Cores busy on average between start and stop, every part counted, or -1
+   when a part is unknown. */
+double cpu_budget_cores (const cpu_budget_t *self);
+
 /* Prints one line: each part's us per unit, the totals by kind, and how
    many cores were busy on average. */
 void cpu_budget_print (const cpu_budget_t *self, long units, const char *unit);
