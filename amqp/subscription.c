@@ -6,6 +6,7 @@
  */
 #include "subscription.h"
 
+#include "ack_batch.h"
 #include "amqp_raw.h"
 #include "log.h"
 
@@ -17,6 +18,7 @@ struct _subscription_t {
     broker_t *broker; /* borrowed */
     char *queue;
     int prefetch;
+    ack_batch_t *acks; /* of the current channel */
 };
 
 void
@@ -56,10 +58,9 @@ subscription_new (broker_t *broker, const char *queue, int prefetch)
     self->broker = broker;
     self->prefetch = prefetch;
     self->queue = strdup (queue);
-    if (!self->queue) {
-        free (self);
-        return NULL;
-    }
+    self->acks = ack_batch_new (prefetch);
+    if (!self->queue || !self->acks)
+        subscription_destroy (&self);
     return self;
 }
 
@@ -69,6 +70,7 @@ subscription_destroy (subscription_t **self_p)
     if (!self_p || !*self_p)
         return;
     free ((*self_p)->queue);
+    ack_batch_destroy (&(*self_p)->acks);
     free (*self_p);
     *self_p = NULL;
 }
@@ -80,6 +82,7 @@ subscription_start (subscription_t *self)
     amqp_connection_state_t conn = broker_conn (self->broker);
     if (!conn)
         return -1;
+    ack_batch_reset (self->acks); /* tags start at 1 on a new channel */
     amqp_basic_qos (conn, BROKER_CHANNEL, 0, (uint16_t)self->prefetch, 0);
     if (broker_rpc_check (amqp_get_rpc_reply (conn), "basic.qos"))
         return -1;
@@ -106,6 +109,11 @@ subscription_next (subscription_t *self, delivery_t *delivery, const char **why)
         if (r.reply_type == AMQP_RESPONSE_NORMAL) {
             if (delivery_take (delivery, &env) != 0) {
                 *why = "out of memory for a delivery";
+                return -1;
+            }
+            if (ack_batch_delivered (self->acks, delivery->tag) != 0) {
+                delivery_release (delivery);
+                *why = "more deliveries than the prefetch window";
                 return -1;
             }
             return 1;
@@ -140,9 +148,23 @@ subscription_next (subscription_t *self, delivery_t *delivery, const char **why)
     return 0;
 }
 
-/* Sends basic.ack or basic.reject (no requeue) for tag. */
-static int
-s_settle (subscription_t *self, uint64_t tag, bool ack, const char **why)
+int
+subscription_ack (subscription_t *self, uint64_t tag, const char **why)
+{
+    assert (self && why);
+    if (!broker_conn (self->broker)) {
+        *why = "not connected";
+        return -1;
+    }
+    if (ack_batch_ack (self->acks, tag) != 0) {
+        *why = "not an unsettled delivery of this channel";
+        return -1;
+    }
+    return 0;
+}
+
+int
+subscription_reject (subscription_t *self, uint64_t tag, const char **why)
 {
     assert (self && why);
     amqp_connection_state_t conn = broker_conn (self->broker);
@@ -150,8 +172,11 @@ s_settle (subscription_t *self, uint64_t tag, bool ack, const char **why)
         *why = "not connected";
         return -1;
     }
-    int rc = ack ? amqp_basic_ack (conn, BROKER_CHANNEL, tag, 0)
-                 : amqp_basic_reject (conn, BROKER_CHANNEL, tag, 0);
+    if (ack_batch_forget (self->acks, tag) != 0) {
+        *why = "not an unsettled delivery of this channel";
+        return -1;
+    }
+    int rc = amqp_basic_reject (conn, BROKER_CHANNEL, tag, 0);
     if (rc != AMQP_STATUS_OK) {
         *why = amqp_error_string2 (rc);
         return -1;
@@ -160,13 +185,26 @@ s_settle (subscription_t *self, uint64_t tag, bool ack, const char **why)
 }
 
 int
-subscription_ack (subscription_t *self, uint64_t tag, const char **why)
+subscription_flush (subscription_t *self, const char **why)
 {
-    return s_settle (self, tag, true, why);
-}
-
-int
-subscription_reject (subscription_t *self, uint64_t tag, const char **why)
-{
-    return s_settle (self, tag, false, why);
+    assert (self && why);
+    if (ack_batch_pending (self->acks) == 0)
+        return 0;
+    amqp_connection_state_t conn = broker_conn (self->broker);
+    if (!conn) {
+        *why = "not connected";
+        return -1;
+    }
+    size_t acked = 0, n;
+    uint64_t tag;
+    bool multiple;
+    while ((n = ack_batch_next (self->acks, &tag, &multiple)) > 0) {
+        int rc = amqp_basic_ack (conn, BROKER_CHANNEL, tag, multiple);
+        if (rc != AMQP_STATUS_OK) {
+            *why = amqp_error_string2 (rc);
+            return -1;
+        }
+        acked += n;
+    }
+    return (int)acked;
 }

@@ -8,9 +8,11 @@
  * blocking, as deliveries the caller owns (their bodies are copies, so they
  * outlive the connection's buffers) and turns the broker ending the consumer
  * or closing the channel into an error; subscription_ack and _reject settle
- * a delivery by its tag. Reading is also what services the connection,
- * heartbeats included: call subscription_next at least every heartbeat/2,
- * and whenever broker_has_buffered says frames wait.
+ * a delivery by its tag (acks are noted and sent together by
+ * subscription_flush: a consumer that finishes several deliveries in one
+ * pass costs the broker one basic.ack frame, not one per message). Reading is also what services
+ * the connection, heartbeats included: call subscription_next at least every heartbeat/2, and
+ * whenever broker_has_buffered says frames wait.
  *
  * The subscription borrows its broker: connect and drop stay with broker.h.
  * A tag is void once its connection dropped (the broker redelivers the
@@ -59,12 +61,26 @@ int subscription_start (subscription_t *self);
    connection. The connection's buffers are released on every call. */
 int subscription_next (subscription_t *self, delivery_t *delivery, const char **why);
 
-/* Acks the delivery with tag (one message, not multiple). Returns 0, or -1
-   with the reason in *why when the connection failed or is gone. */
+/* Acks the delivery with tag, which subscription_next handed out on this
+   connection and nobody settled since. The ack is only noted: the next
+   subscription_flush sends it, together with the others noted by then, in
+   as few frames as the channel allows (ack_batch.h). Returns 0, or -1 with
+   the reason in *why when not connected or the tag is not an unsettled
+   delivery of this connection (nothing is sent: a stale tag on the wire
+   would make the server close the channel). */
 int subscription_ack (subscription_t *self, uint64_t tag, const char **why);
 
-/* Rejects the delivery with tag without requeue: RabbitMQ dead-letters it.
-   Returns 0, or -1 with the reason in *why. */
+/* Rejects the unsettled delivery with tag without requeue, at once:
+   RabbitMQ dead-letters it. Returns 0, or -1 with the reason in *why. */
 int subscription_reject (subscription_t *self, uint64_t tag, const char **why);
+
+/* Sends the acks noted since the last flush: one basic.ack with multiple
+   for those below the lowest delivery still unsettled, one basic.ack each
+   for the others. Returns how many deliveries it acked (0 when none were
+   noted), or -1 with the reason in *why when the connection failed or is
+   gone (the noted acks are then lost with it: the broker delivers those
+   messages again). Call it at the end of every pass that noted acks, so
+   no ack waits longer than one pass of the loop. */
+int subscription_flush (subscription_t *self, const char **why);
 
 #endif

@@ -128,9 +128,10 @@ s_connect (consumer_t *self)
     self->last_pump = clock_mono_ms ();
 }
 
-/* Settles a job and frees it: ack, or reject without requeue (RabbitMQ
-   dead-letters it). A job from an older connection is only freed: its tag
-   is void and the broker delivers the message again. */
+/* Settles a job and frees it: ack (sent by the pass's s_flush_acks), or
+   reject without requeue (RabbitMQ dead-letters it). A job from an older
+   connection is only freed: its tag is void and the broker delivers the
+   message again. */
 static void
 s_settle (consumer_t *self, job_t *job, bool ack)
 {
@@ -140,15 +141,28 @@ s_settle (consumer_t *self, job_t *job, bool ack)
                      : subscription_reject (self->subscription, job->delivery.tag, &why);
         if (rc != 0)
             s_drop (self, why);
-        else if (ack) {
-            self->acked++;
-            self->m->acked++;
-        } else {
+        else if (!ack) {
             self->dead++;
             self->m->dead_lettered++;
         }
     }
     s_job_free (self, job);
+}
+
+/* Sends the acks s_settle noted (subscription.h), counted once sent. */
+static void
+s_flush_acks (consumer_t *self)
+{
+    if (!broker_connected (self->broker))
+        return;
+    const char *why;
+    int acked = subscription_flush (self->subscription, &why);
+    if (acked < 0) {
+        s_drop (self, why);
+        return;
+    }
+    self->acked += (uint64_t)acked;
+    self->m->acked += (uint64_t)acked;
 }
 
 static void
@@ -422,6 +436,9 @@ s_step (consumer_t *self)
         s_on_done (self, job, result);
         log_context_set (NULL, NULL);
     }
+    /* The acks of every request this pass finished, in as few frames as
+       the channel allows, before reading more deliveries. */
+    s_flush_acks (self);
     if (broker_connected (self->broker)
         && (ready[0] || broker_has_buffered (self->broker)
             || clock_mono_ms () - self->last_pump >= CONSUMER_SERVICE_MS))
@@ -461,6 +478,7 @@ consumer_run (const consumer_config_t *config, volatile sig_atomic_t *stop)
         ;
     if (self.conflict)
         goto cleanup;
+    s_flush_acks (&self);
     /* Closing the channel returns every unacked delivery to the queue. */
     broker_disconnect (self.broker);
     log_info ("stopped: %llu printed, %llu acked, %llu dead-lettered, %llu not found",

@@ -2,6 +2,7 @@
  * amqp/ against a private RabbitMQ node, without the services: publish tags
  * and the confirms that name them, a mandatory publish returned, deliveries
  * acked, rejected into the dead-letter queue and redelivered after a drop,
+ * acks flushed together settling exactly the deliveries acked,
  * and a channel the server closes turned into an error. The e2e tests see
  * these only through the notifier's and the worker's behaviour; here each
  * is pinned where it is implemented. One node serves every test; each test
@@ -99,6 +100,24 @@ s_next_delivery (broker_t *broker, subscription_t *subscription, delivery_t *del
     while ((rc = subscription_next (subscription, delivery, why)) == 0 && clock_mono_ms () < until)
         s_wait_readable (broker, 50);
     return rc;
+}
+
+/* Drops the connection, connects and subscribes again, and takes the one
+   delivery that comes back: redelivered, with body. Notes its ack. */
+static void
+s_drop_and_ack_redelivered (broker_t *broker, subscription_t *subscription, const char *body)
+{
+    const char *why = NULL;
+    broker_drop (broker);
+    assert_int_equal (broker_connect (broker), 0);
+    assert_int_equal (subscription_start (subscription), 0);
+    delivery_t again;
+    assert_int_equal (s_next_delivery (broker, subscription, &again, &why), 1);
+    assert_true (again.redelivered);
+    assert_int_equal (again.len, strlen (body));
+    assert_memory_equal (again.body, body, again.len);
+    assert_int_equal (subscription_ack (subscription, again.tag, &why), 0);
+    delivery_release (&again);
 }
 
 static int64_t
@@ -200,35 +219,69 @@ test_deliveries_are_acked_dead_lettered_or_redelivered_after_a_drop (void **stat
     }
     assert_int_equal (subscription_ack (subscription, d[0].tag, &why), 0);
     assert_int_equal (subscription_reject (subscription, d[1].tag, &why), 0);
+    assert_int_equal (subscription_flush (subscription, &why), 1);
     uint64_t void_tag = d[2].tag;
     for (int i = 0; i < 3; i++)
         delivery_release (&d[i]);
 
     /* "three" was never settled: after a drop it comes again, redelivered. */
-    broker_drop (broker);
-    assert_int_equal (broker_connect (broker), 0);
-    assert_int_equal (subscription_start (subscription), 0);
-    delivery_t again;
-    assert_int_equal (s_next_delivery (broker, subscription, &again, &why), 1);
-    assert_true (again.redelivered);
-    assert_memory_equal (again.body, "three", again.len);
-    assert_int_equal (subscription_ack (subscription, again.tag, &why), 0);
-    delivery_release (&again);
+    s_drop_and_ack_redelivered (broker, subscription, "three");
 
     /* A tag this channel never gave out (as a stale tag from an older
-       connection would be): the server closes the channel, which reads as
-       an error. */
-    assert_int_equal (subscription_ack (subscription, void_tag + 100, &why), 0);
+       connection would be) is refused before it reaches the wire, where
+       the server would close the channel for it; the ack already noted
+       still goes. */
     why = NULL;
-    delivery_t none = { 0 };
-    assert_int_equal (s_next_delivery (broker, subscription, &none, &why), -1);
-    assert_string_equal (why, "closed by the server");
-    assert_null (none.body);
-    broker_drop (broker);
+    assert_int_equal (subscription_ack (subscription, void_tag + 100, &why), -1);
+    assert_string_equal (why, "not an unsettled delivery of this channel");
+    assert_int_equal (subscription_reject (subscription, void_tag + 100, &why), -1);
+    assert_int_equal (subscription_flush (subscription, &why), 1);
+    assert_int_equal (subscription_flush (subscription, &why), 0);
+    broker_disconnect (broker);
     subscription_destroy (&subscription);
     broker_destroy (&broker);
     assert_int_equal (s_depth (BROKER_QUEUE), 0);
     assert_int_equal (s_depth (BROKER_DEAD_QUEUE), 1);
+}
+
+static void
+test_acks_flushed_together_settle_exactly_the_acked_deliveries (void **state)
+{
+    broker_t *broker = s_broker ();
+    publisher_t *publisher = publisher_new (broker, "herald-test");
+    assert_int_equal (publisher_start (publisher), 0);
+    const char *bodies[] = { "one", "two", "three", "four", "five" };
+    for (int i = 0; i < 5; i++)
+        assert_int_equal (s_publish (publisher, BROKER_CREATED_KEY, bodies[i], true), i + 1);
+    publisher_destroy (&publisher);
+    broker_disconnect (broker);
+    assert_int_equal (broker_connect (broker), 0);
+
+    subscription_t *subscription = subscription_new (broker, BROKER_QUEUE, 8);
+    assert_int_equal (subscription_start (subscription), 0);
+    delivery_t d[5];
+    const char *why = NULL;
+    for (int i = 0; i < 5; i++)
+        assert_int_equal (s_next_delivery (broker, subscription, &d[i], &why), 1);
+    /* Finished out of order, "three" still in progress: one multiple ack
+       for one and two, single acks for four and five. */
+    assert_int_equal (subscription_ack (subscription, d[4].tag, &why), 0);
+    assert_int_equal (subscription_ack (subscription, d[1].tag, &why), 0);
+    assert_int_equal (subscription_ack (subscription, d[0].tag, &why), 0);
+    assert_int_equal (subscription_ack (subscription, d[3].tag, &why), 0);
+    assert_int_equal (subscription_flush (subscription, &why), 4);
+    for (int i = 0; i < 5; i++)
+        delivery_release (&d[i]);
+
+    /* The acks reached the broker before the drop, and none covered
+       "three": it alone comes back. */
+    s_drop_and_ack_redelivered (broker, subscription, "three");
+    assert_int_equal (subscription_flush (subscription, &why), 1);
+    broker_disconnect (broker);
+    subscription_destroy (&subscription);
+    broker_destroy (&broker);
+    assert_int_equal (s_depth (BROKER_QUEUE), 0);
+    assert_int_equal (s_depth (BROKER_DEAD_QUEUE), 0);
 }
 
 static void
@@ -265,6 +318,7 @@ main (void)
         cmocka_unit_test (test_publishes_are_numbered_from_one_per_connection_and_confirmed),
         cmocka_unit_test (test_an_unroutable_mandatory_publish_comes_back_returned_then_acked),
         cmocka_unit_test (test_deliveries_are_acked_dead_lettered_or_redelivered_after_a_drop),
+        cmocka_unit_test (test_acks_flushed_together_settle_exactly_the_acked_deliveries),
         cmocka_unit_test (test_a_channel_closed_under_the_publisher_is_an_error),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
