@@ -74,6 +74,7 @@ static const char *const s_op_names[PROTO_OP_COUNT_] = {
     [PROTO_OP_FEED_READ] = "feed_read",
     [PROTO_OP_FEED_ACK] = "feed_ack",
     [PROTO_OP_STATS] = "stats",
+    [PROTO_OP_BATCH] = "batch",
 };
 
 const char *

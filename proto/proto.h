@@ -145,6 +145,7 @@ typedef enum {
     PROTO_OP_FEED_READ,
     PROTO_OP_FEED_ACK,
     PROTO_OP_STATS,
+    PROTO_OP_BATCH,
     PROTO_OP_COUNT_
 } proto_op_t;
 
@@ -339,6 +340,50 @@ int proto_reply_encode (const proto_reply_t *reply, msgpack_sbuffer *out);
    field may be NULL. */
 int proto_reply_encode_error (proto_op_t op, uint64_t rid, proto_status_t status,
                               const char *message, const char *field, msgpack_sbuffer *out);
+
+/* ---- Batches: several requests in one frame (PROTOCOL.md §3.1) ---------- */
+
+/* A batch carries whole request frames, each exactly as it would be sent
+   alone, as the binary elements of "frames":
+     request {"v":1,"op":"batch","rid":R,"frames":[bin, ...]}
+     reply   {"v":1,"op":"batch","rid":R,"status":"ok","frames":[bin, ...]}
+   and the reply carries one whole reply frame per request frame, in the
+   same order. What a batch saves is the per-message cost of ZeroMQ on both
+   ends (Redis's pipelining, in one message): each request is otherwise
+   handled exactly as if it came alone. Only point operations may be
+   batched (proto_batch_allows): their replies hold at most one event, so
+   a batch reply's size is bounded (proto_batch_max). */
+#define PROTO_BATCH_MAX 128 /* frames in one batch, whatever the limits */
+
+/* Whether op may be one of a batch's frames: ping, create, get, update. */
+bool proto_batch_allows (proto_op_t op);
+
+/* The most frames a batch may carry under limits (NULL: the defaults):
+   PROTO_BATCH_MAX, or fewer when limits let one reply grow so large that
+   PROTO_BATCH_MAX of them would not fit in PROTO_FRAME_MAX. At least 1. */
+size_t proto_batch_max (const proto_limits_t *limits);
+
+/* Starts a batch of n (1..PROTO_BATCH_MAX) frames in out: a request
+   (is_reply false) or an ok reply. Append exactly n frames after it with
+   proto_batch_append. Returns 0, or -1 on allocation failure or n out of
+   range. */
+int proto_batch_begin (uint64_t rid, bool is_reply, size_t n, msgpack_sbuffer *out);
+
+/* Appends one whole frame (len >= 1 bytes) to the batch begun in out.
+   Returns 0 or -1 (allocation failure, or len 0). */
+int proto_batch_append (const void *frame, size_t len, msgpack_sbuffer *out);
+
+/* Decodes a batch (untrusted): a request (is_reply false; a "status" is
+   not read) or an ok reply (is_reply true; an error reply to a batch is an
+   ordinary reply: read it with proto_reply_decode). On success *rid is the
+   batch's, frames[0..*n) the frames it carries, borrowed from buf, each
+   1..PROTO_FRAME_MAX bytes (their content is not looked at: decode each
+   as a frame of its own). max (1..PROTO_BATCH_MAX) is the most frames
+   accepted: more is INVALID. Other errors: MALFORMED (shape, types,
+   missing members, op not "batch"), VERSION. */
+proto_decode_t proto_batch_decode (const void *buf, size_t len, bool is_reply, size_t max,
+                                   uint64_t *rid, proto_str_t *frames, size_t *n,
+                                   proto_error_t *err);
 
 /* ---- The AMQP notification body (notifier → RabbitMQ → worker) ---------- */
 

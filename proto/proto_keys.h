@@ -37,6 +37,8 @@
     X (FEED_LEN, "feed_len")                                                                       \
     X (FEED_MAX, "feed_max")                                                                       \
     X (STATS, "stats")                                                                             \
+    /* a batch: whole request frames, or their whole reply frames, in order */                     \
+    X (FRAMES, "frames")                                                                           \
     /* a "moved" error reply: the slot's owner and the map's epoch */                              \
     X (ENDPOINT, "endpoint")                                                                       \
     X (EPOCH, "epoch")                                                                             \

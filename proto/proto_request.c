@@ -55,6 +55,7 @@ static const struct {
                         0 },
     [PROTO_OP_FEED_READ] = { PROTO_HAS_FROM | PROTO_HAS_MAX, 0 },
     [PROTO_OP_FEED_ACK] = { PROTO_HAS_SEQ | PROTO_HAS_STORE_ID, PROTO_HAS_SEQ },
+    /* batch: its frames are read by proto_batch_decode (proto_batch.c) */
 };
 
 static size_t
@@ -251,7 +252,8 @@ proto_request_decode (const void *buf, size_t len, const proto_limits_t *limits,
 int
 proto_request_encode (const proto_request_t *req, msgpack_sbuffer *out)
 {
-    if ((unsigned)req->op >= PROTO_OP_COUNT_ || req->op == PROTO_OP_NONE)
+    if ((unsigned)req->op >= PROTO_OP_COUNT_ || req->op == PROTO_OP_NONE
+        || req->op == PROTO_OP_BATCH) /* proto_batch_begin / _append */
         return -1;
     size_t start = out->size;
     msgpack_packer pk;

@@ -607,5 +607,6 @@ main (void)
     failed += test_proto_pack_run ();
     failed += test_proto_moved_run ();
     failed += test_proto_created_us_run ();
+    failed += test_proto_batch_run ();
     return failed ? 1 : 0;
 }

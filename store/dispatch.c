@@ -357,6 +357,8 @@ dispatch_new (size_t feed_max, const proto_limits_t *limits)
     self->id_pool_used = sizeof self->id_pool; /* drawn on first use */
     self->durable = UINT64_MAX;
     self->reply_budget = PROTO_FRAME_MAX;
+    self->batch_max = proto_batch_max (&self->limits);
+    msgpack_sbuffer_init (&self->batch_reply);
     /* A fresh identity for a fresh (empty) store; a store that recovers
        its data replaces it with the one stored beside that data. */
     s_new_id (self, self->store_id);
@@ -375,6 +377,7 @@ dispatch_destroy (dispatch_t **self_p)
     event_table_destroy (&self->table);
     feed_destroy (&self->feed);
     shard_map_destroy (&self->shard_map);
+    msgpack_sbuffer_destroy (&self->batch_reply);
     free (self);
     *self_p = NULL;
 }

@@ -7,6 +7,9 @@
  *
  * Every frame gets exactly one reply, including garbage: a frame that does
  * not decode gets an error reply echoing its rid when one could be read.
+ * A batch (PROTOCOL.md §3.1) is a frame of frames: each goes through the
+ * same way as if it came alone, counted as a request of its own, and the
+ * replies go back wrapped in one.
  * Writes (create, update) first reserve a slot in the feed; a full feed
  * refuses the write with feed_full and changes nothing; a store at its
  * memory cap (dispatch_set_capacity) refuses creates with store_full. After a write the
@@ -35,7 +38,7 @@ typedef struct _dispatch_t dispatch_t;
 
 /* Counters reported by the stats op. The server bumps the transport ones. */
 typedef struct {
-    uint64_t requests;    /* frames handled */
+    uint64_t requests;    /* frames handled (a batch and each of its frames) */
     uint64_t errors;      /* replies with a status other than ok */
     uint64_t malformed;   /* frames that did not decode */
     uint64_t unroutable;  /* replies the ROUTER could not send (peer gone, HWM) */

@@ -77,9 +77,47 @@ s_moved (dispatch_t *self, const proto_request_t *req, msgpack_sbuffer *out)
     return true;
 }
 
-/* dispatch_frame's work; every way out sets last_op and last_status. */
+static void s_counted (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *out,
+                       bool in_batch);
+
+/* A batch (PROTOCOL.md §3.1): each of its frames through s_counted as if
+   it came alone (counted as a request of its own), each reply wrapped in
+   turn. An envelope that does not decode gets one error reply and none of
+   its frames is looked at. */
 static void
-s_frame (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *out)
+s_batch (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *out)
+{
+    uint64_t rid;
+    size_t n;
+    proto_error_t err = { .has_rid = false };
+    proto_decode_t rc =
+        proto_batch_decode (buf, len, false, self->batch_max, &rid, self->batch_frames, &n, &err);
+    if (rc != PROTO_DECODE_OK) {
+        if (rc == PROTO_DECODE_MALFORMED)
+            self->counters.malformed++;
+        dispatch_encode_error (self, PROTO_OP_BATCH, err.has_rid ? err.rid : 0,
+                               s_decode_status (rc), err.message, err.field[0] ? err.field : NULL,
+                               out);
+        return;
+    }
+    msgpack_sbuffer_clear (out);
+    int failed = proto_batch_begin (rid, true, n, out);
+    for (size_t i = 0; i < n; i++) {
+        s_counted (self, self->batch_frames[i].ptr, self->batch_frames[i].len, &self->batch_reply,
+                   true);
+        /* An empty reply is an encoding that failed (out of memory). */
+        failed |= proto_batch_append (self->batch_reply.data, self->batch_reply.size, out);
+    }
+    msgpack_sbuffer_clear (&self->batch_reply);
+    if (failed)
+        msgpack_sbuffer_clear (out); /* as for one frame: no reply, the client times out */
+    self->last_op = PROTO_OP_BATCH;
+    self->last_status = PROTO_OK;
+}
+
+/* s_counted's work; every way out sets last_op and last_status. */
+static void
+s_frame (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *out, bool in_batch)
 {
     proto_request_t req;
     proto_error_t err = { .has_rid = false };
@@ -89,6 +127,17 @@ s_frame (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *out)
             self->counters.malformed++;
         dispatch_encode_error (self, PROTO_OP_NONE, err.has_rid ? err.rid : 0, s_decode_status (rc),
                                err.message, err.field[0] ? err.field : NULL, out);
+        return;
+    }
+    if (req.op == PROTO_OP_BATCH && !in_batch) {
+        s_batch (self, buf, len, out);
+        return;
+    }
+    if (in_batch && !proto_batch_allows (req.op)) {
+        snprintf (self->message, sizeof self->message,
+                  "op '%s' cannot be in a batch (only ping, create, get, update)",
+                  proto_op_name (req.op));
+        dispatch_encode_error (self, req.op, req.rid, PROTO_E_INVALID, self->message, "op", out);
         return;
     }
     const dispatch_command_t *cmd = req.op < PROTO_OP_COUNT_ ? &dispatch_commands[req.op] : NULL;
@@ -158,20 +207,27 @@ s_frame (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *out)
         msgpack_sbuffer_clear (out);
 }
 
-void
-dispatch_frame (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *out)
+/* One frame, counted by op and result with its duration. */
+static void
+s_counted (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *out, bool in_batch)
 {
-    assert (self);
     int64_t start = clock_mono_us ();
     self->counters.requests++;
     self->last_op = PROTO_OP_NONE;
     self->last_status = PROTO_E_INTERNAL;
-    s_frame (self, buf, len, out);
+    s_frame (self, buf, len, out, in_batch);
     proto_op_t op = self->last_op < PROTO_OP_COUNT_ ? self->last_op : PROTO_OP_NONE;
     proto_status_t status =
         self->last_status < PROTO_E_COUNT_ ? self->last_status : PROTO_E_INTERNAL;
     self->counters.ops[op][status]++;
     prom_observe_us (&self->op_latency[op], clock_mono_us () - start);
+}
+
+void
+dispatch_frame (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *out)
+{
+    assert (self);
+    s_counted (self, buf, len, out, false);
 }
 
 prom_histogram_t *

@@ -49,6 +49,11 @@ struct _dispatch_t {
     uint8_t store_id[16];   /* this store's identity (PROTOCOL.md §4.1) */
     shard_map_t *shard_map; /* NULL: unsharded, every id is ours */
     size_t shard;           /* our shard id in shard_map */
+    /* A batch being handled (dispatch_frame.c): its frames, borrowed from
+       the request, and each one's reply before it is wrapped. */
+    size_t batch_max; /* proto_batch_max of limits */
+    proto_str_t batch_frames[PROTO_BATCH_MAX];
+    msgpack_sbuffer batch_reply;
 };
 
 typedef proto_status_t (dispatch_handler_fn) (dispatch_t *self, const proto_request_t *req,

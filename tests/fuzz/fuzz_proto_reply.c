@@ -9,8 +9,10 @@
  * and that the small-frame reader (no msgpack-c, wire_unpack_small) and
  * msgpack-c agree: the same result and error, and decoded replies that
  * re-encode to the same bytes. A "moved" reply's redirect (endpoint,
- * epoch, slot) is valid and survives the round trip.
+ * epoch, slot) is valid and survives the round trip. Every input is also
+ * read as an ok batch reply (fuzz_batch.h).
  */
+#include "fuzz_batch.h"
 #include "fuzz_check.h"
 #include "proto.h"
 #include "proto_wire.h"
@@ -43,6 +45,7 @@ s_same_event (const proto_event_t *a, const proto_event_t *b)
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
+    fuzz_check_batch (data, size, true);
     proto_reply_t reply, generic;
     proto_error_t err, generic_err;
     proto_decode_t rc = proto_reply_decode (data, size, &reply, &err);

@@ -102,6 +102,17 @@ s_requests (msgpack_sbuffer *sb)
         proto_request_encode (&reqs[i], sb);
         s_write_sb (t, proto_op_name (reqs[i].op), sb);
     }
+    /* A batch of the ping, create, get and update frames. */
+    msgpack_sbuffer one;
+    msgpack_sbuffer_init (&one);
+    proto_batch_begin (8, false, 4, sb);
+    for (size_t i = 0; i < 4; i++) {
+        msgpack_sbuffer_clear (&one);
+        proto_request_encode (&reqs[i], &one);
+        proto_batch_append (one.data, one.size, sb);
+    }
+    s_write_sb (t, "batch", sb);
+    msgpack_sbuffer_destroy (&one);
     /* {"v":1,"op":"ping","rid":1,"rid":2}: duplicate key */
     S_RAW (t, "dup_key", "\x84\xa1v\x01\xa2op\xa4ping\xa3rid\x01\xa3rid\x02");
     /* {"v":1,"op":"ping","rid":1,"x":[array32 of 2^32-1]} */
@@ -147,6 +158,17 @@ s_replies (msgpack_sbuffer *sb)
         proto_reply_encode (&replies[i], sb);
         s_write_sb (t, proto_op_name (replies[i].op), sb);
     }
+    /* The batch reply to the ping, create, get and update frames. */
+    msgpack_sbuffer one;
+    msgpack_sbuffer_init (&one);
+    proto_batch_begin (10, true, 4, sb);
+    for (size_t i = 0; i < 4; i++) {
+        msgpack_sbuffer_clear (&one);
+        proto_reply_encode (&replies[i], &one);
+        proto_batch_append (one.data, one.size, sb);
+    }
+    s_write_sb (t, "batch", sb);
+    msgpack_sbuffer_destroy (&one);
     proto_reply_encode_error (PROTO_OP_GET, 9, PROTO_E_NOT_FOUND, "Event not found", "event_id",
                               sb);
     s_write_sb (t, "error_not_found", sb);

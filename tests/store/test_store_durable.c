@@ -10,7 +10,8 @@
  *     back to the size the store last reported synced; what is lost is a
  *     suffix of what was acknowledged (never a hole), and its age is
  *     measured and printed;
- *   - a kill at each step of a compaction, the store replaying correctly.
+ *   - a kill at each step of a compaction, the store replaying correctly;
+ *   - every create of a batch whose reply said ok, after a kill -9.
  */
 #include "durable_client.h"
 
@@ -365,6 +366,61 @@ test_journaled_change_is_announced_note_then_feed (void **state)
     zsock_destroy (&sub);
 }
 
+/* Every change a batch makes is journaled like a change made alone: the
+   creates its ok reply names are all there after a kill -9 right after. */
+static void
+test_batch_reply_means_every_frame_is_journaled (void **state)
+{
+    fixture_t *self = *state;
+    dc_start (self, NULL);
+    enum { N = 20 };
+    msgpack_sbuffer batch, one;
+    msgpack_sbuffer_init (&batch);
+    msgpack_sbuffer_init (&one);
+    assert_int_equal (proto_batch_begin (++self->rid, false, N, &batch), 0);
+    uint64_t first_rid = self->rid + 1;
+    for (int i = 0; i < N; i++) {
+        proto_request_t req = { .op = PROTO_OP_CREATE,
+                                .rid = ++self->rid,
+                                .has = PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION,
+                                .user_id = PROTO_STR ("batch-user"),
+                                .description = PROTO_STR ("batched create") };
+        msgpack_sbuffer_clear (&one);
+        assert_int_equal (proto_request_encode (&req, &one), 0);
+        assert_int_equal (proto_batch_append (one.data, one.size, &batch), 0);
+    }
+    assert_int_equal (zmq_send (zsock_resolve (self->dealer), batch.data, batch.size, 0),
+                      (int)batch.size);
+    zframe_t *frame = zframe_recv (self->dealer);
+    assert_non_null (frame);
+    proto_str_t frames[PROTO_BATCH_MAX];
+    size_t n;
+    uint64_t rid;
+    proto_error_t err;
+    assert_int_equal (proto_batch_decode (zframe_data (frame), zframe_size (frame), true,
+                                          PROTO_BATCH_MAX, &rid, frames, &n, &err),
+                      PROTO_DECODE_OK);
+    assert_int_equal (n, N);
+    uint8_t ids[N][16];
+    for (size_t i = 0; i < n; i++) {
+        proto_reply_t r;
+        assert_int_equal (proto_reply_decode (frames[i].ptr, frames[i].len, &r, &err),
+                          PROTO_DECODE_OK);
+        assert_int_equal (r.status, PROTO_OK);
+        assert_int_equal (r.rid, first_rid + i);
+        memcpy (ids[i], r.event.id, 16);
+        proto_reply_clear (&r);
+    }
+    zframe_destroy (&frame);
+    msgpack_sbuffer_destroy (&batch);
+    msgpack_sbuffer_destroy (&one);
+    dc_kill9 (self);
+    dc_disconnect (self);
+    dc_start (self, NULL);
+    for (int i = 0; i < N; i++)
+        assert_int_equal (dc_get (self, ids[i])->status, PROTO_OK);
+}
+
 int
 main (void)
 {
@@ -377,6 +433,8 @@ main (void)
                                          dc_setup, dc_teardown),
         cmocka_unit_test_setup_teardown (test_kill_at_each_compaction_step_replays_correctly,
                                          dc_setup, dc_teardown),
+        cmocka_unit_test_setup_teardown (test_batch_reply_means_every_frame_is_journaled, dc_setup,
+                                         dc_teardown),
         cmocka_unit_test_setup_teardown (test_journaled_change_is_announced_note_then_feed,
                                          dc_setup, dc_teardown),
     };

@@ -11,7 +11,9 @@
  *      stats, and this disk's own fdatasync latency sampled in between;
  *      Beside it, once per round, Redis measured by redis-benchmark the same
  *      way (one connection, 1000 in flight, same value size and keyspace;
- *      peer_redis.h), and herald-store's ratio to it (issue 15);
+ *      peer_redis.h), and herald-store's ratio to it (issue 15), both with
+ *      one request per message and with --batch requests per message (the
+ *      batch op: what redis-benchmark -P does with one write);
  *   2. memory: a fresh in-memory store loaded to --events events (16-byte
  *      user_id, 40-byte description, acking the feed as it goes); prints
  *      its RSS and the memory per event beyond its strings, measured as the
@@ -39,6 +41,7 @@
 #include "store_proc.h"
 
 #include "clock.h"
+#include "proto.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -52,7 +55,7 @@
 
 typedef struct {
     const char *endpoint;
-    size_t ops, window, events, probe_samples, recovery_events, list_events, list_pages;
+    size_t ops, window, batch, events, probe_samples, recovery_events, list_events, list_pages;
     int rounds, recovery_rounds;
     bool recovery, no_peers;
     store_mode_t modes[STORE_MODE_COUNT];
@@ -151,24 +154,27 @@ s_memory_own (const options_t *opts)
 static void
 s_usage (FILE *out)
 {
-    fprintf (out,
-             "Usage: herald-bench-store [options]\n"
-             "  --ops N               operations per phase (200000)\n"
-             "  --window W            requests in flight on the DEALER (1000)\n"
-             "  --rounds N            rounds of the fsync modes, medians reported (5)\n"
-             "  --fsync-modes LIST    modes compared, comma-separated (" STORE_MODES_DEFAULT ")\n"
-             "  --fsync-samples N     this disk's fdatasync samples, over all rounds (600)\n"
-             "  --data-root DIR       where data dirs go (the build directory)\n"
-             "  --events N            memory: load a fresh store to N events (1000000), 0 skips\n"
-             "  --list-events N       list by status: pages at 1000 and at N events (1000000),\n"
-             "                        0 skips\n"
-             "  --list-pages N        pages timed per query and size, at most 150 (150)\n"
-             "  --recovery            instead: restart times on a big journal, compaction\n"
-             "  --recovery-events N   events in that journal (1000000)\n"
-             "  --recovery-rounds N   timed starts per journal and cache state (3)\n"
-             "  --endpoint EP         drive a running store instead (phases once + memory)\n"
-             "  --no-peers            without Redis beside it (redis-server, redis-benchmark)\n"
-             "  --help\n");
+    fprintf (
+        out,
+        "Usage: herald-bench-store [options]\n"
+        "  --ops N               operations per phase (200000)\n"
+        "  --window W            requests in flight on the DEALER (1000)\n"
+        "  --batch N             no journal: the phases again with N requests per message\n"
+        "                        (a batch, proto.h), beside Redis; 1 skips (100, at most 128)\n"
+        "  --rounds N            rounds of the fsync modes, medians reported (5)\n"
+        "  --fsync-modes LIST    modes compared, comma-separated (" STORE_MODES_DEFAULT ")\n"
+        "  --fsync-samples N     this disk's fdatasync samples, over all rounds (600)\n"
+        "  --data-root DIR       where data dirs go (the build directory)\n"
+        "  --events N            memory: load a fresh store to N events (1000000), 0 skips\n"
+        "  --list-events N       list by status: pages at 1000 and at N events (1000000),\n"
+        "                        0 skips\n"
+        "  --list-pages N        pages timed per query and size, at most 150 (150)\n"
+        "  --recovery            instead: restart times on a big journal, compaction\n"
+        "  --recovery-events N   events in that journal (1000000)\n"
+        "  --recovery-rounds N   timed starts per journal and cache state (3)\n"
+        "  --endpoint EP         drive a running store instead (phases once + memory)\n"
+        "  --no-peers            without Redis beside it (redis-server, redis-benchmark)\n"
+        "  --help\n");
 }
 
 static int
@@ -178,6 +184,7 @@ s_parse (int argc, char *argv[], options_t *opts)
         { "endpoint", required_argument, NULL, 'e' },
         { "ops", required_argument, NULL, 'o' },
         { "window", required_argument, NULL, 'w' },
+        { "batch", required_argument, NULL, 'b' },
         { "events", required_argument, NULL, 'n' },
         { "rounds", required_argument, NULL, 'r' },
         { "fsync-modes", required_argument, NULL, 'm' },
@@ -220,6 +227,8 @@ s_parse (int argc, char *argv[], options_t *opts)
                 opts->ops = (size_t)v;
             else if (opt == 'w')
                 opts->window = (size_t)v;
+            else if (opt == 'b')
+                opts->batch = (size_t)v;
             else if (opt == 'n')
                 opts->events = (size_t)v;
             else if (opt == 'r')
@@ -236,8 +245,9 @@ s_parse (int argc, char *argv[], options_t *opts)
                 opts->recovery_rounds = (int)v;
         }
     }
-    if (optind < argc || opts->ops < 1 || opts->window < 1 || opts->rounds < 1
-        || opts->rounds > MODES_MAX_ROUNDS || opts->recovery_events < 1 || opts->recovery_rounds < 1
+    if (optind < argc || opts->ops < 1 || opts->window < 1 || opts->batch < 1
+        || opts->batch > PROTO_BATCH_MAX || opts->rounds < 1 || opts->rounds > MODES_MAX_ROUNDS
+        || opts->recovery_events < 1 || opts->recovery_rounds < 1
         || opts->recovery_rounds > RECOVERY_MAX_ROUNDS || opts->list_pages < 1
         || opts->list_pages > LIST_PAGES_MAX
         || (opts->list_events > 0 && opts->list_events <= LIST_PAGES_SMALL)) {
@@ -252,6 +262,7 @@ main (int argc, char *argv[])
 {
     options_t opts = { .ops = 200000,
                        .window = 1000,
+                       .batch = 100,
                        .events = 1000000,
                        .probe_samples = 600,
                        .recovery_events = 1000000,
@@ -280,6 +291,7 @@ main (int argc, char *argv[])
                                           .interrupted = s_interrupted },
                                .ops = opts.ops,
                                .window = opts.window,
+                               .batch = opts.batch,
                                .peers = !opts.no_peers };
         rc = modes_run (&cfg);
         if (rc == 0 && !*s_interrupted)

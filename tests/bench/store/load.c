@@ -35,6 +35,10 @@ struct _load_t {
     const char *mark_status;
     const load_query_t *query;
     size_t items_min, items_max; /* the list phase's page sizes seen */
+    size_t batch;                /* requests per message, 1 = no batches */
+    size_t phase_batch;          /* the current phase's: batch, or 1 */
+    msgpack_sbuffer envelope;    /* a batch being built */
+    proto_str_t frames[PROTO_BATCH_MAX];
 };
 
 /* Fills req for request i of a phase; scratch holds its strings. */
@@ -66,13 +70,25 @@ load_new (const char *endpoint, size_t max_ids, volatile sig_atomic_t *interrupt
     if (!self)
         return NULL;
     self->interrupted = interrupted;
+    self->batch = 1;
     msgpack_sbuffer_init (&self->buf);
+    msgpack_sbuffer_init (&self->envelope);
     self->max_ids = max_ids;
     self->ids = max_ids ? malloc (max_ids * sizeof *self->ids) : NULL;
     self->ctx = zmq_ctx_new ();
     if ((max_ids && !self->ids) || !self->ctx || s_connect (self, endpoint) != 0)
         load_destroy (&self);
     return self;
+}
+
+int
+load_set_batch (load_t *self, size_t batch)
+{
+    assert (self);
+    if (batch == 0 || batch > PROTO_BATCH_MAX)
+        return -1;
+    self->batch = batch;
+    return 0;
 }
 
 int
@@ -94,6 +110,7 @@ load_destroy (load_t **self_p)
     if (self->ctx)
         zmq_ctx_term (self->ctx);
     msgpack_sbuffer_destroy (&self->buf);
+    msgpack_sbuffer_destroy (&self->envelope);
     free (self->sent_at);
     free (self->latency);
     free (self->ids);
@@ -108,22 +125,15 @@ s_cmp (const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Receives and checks one reply; returns its index in the phase, -1 when
-   nothing is queued, -2 for an error or a stray reply. */
+/* Checks one reply frame; returns its request's index in the phase, or
+   -2 for an error or a stray reply. */
 static long
-s_recv_one (load_t *self, size_t n)
+s_check_reply (load_t *self, const void *data, size_t size, size_t n)
 {
-    zmq_msg_t msg;
-    zmq_msg_init (&msg);
-    if (zmq_msg_recv (&msg, self->dealer, ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close (&msg);
-        return -1;
-    }
     proto_reply_t reply;
     proto_error_t err;
     long index = -2;
-    if (proto_reply_decode (zmq_msg_data (&msg), zmq_msg_size (&msg), &reply, &err)
-        == PROTO_DECODE_OK) {
+    if (proto_reply_decode (data, size, &reply, &err) == PROTO_DECODE_OK) {
         if (reply.status != PROTO_OK)
             fprintf (stderr, "bench: %s failed: %s %.*s\n", proto_op_name (reply.op),
                      proto_status_name (reply.status), (int)reply.message.len,
@@ -146,8 +156,49 @@ s_recv_one (load_t *self, size_t n)
         proto_reply_clear (&reply);
     } else
         fprintf (stderr, "bench: undecodable reply: %s\n", err.message);
-    zmq_msg_close (&msg);
     return index;
+}
+
+/* Receives one message, a reply or a batch of them, and records the
+   latency of each request it answers (done counts them). Returns 1 when
+   one was taken, 0 when nothing is queued, -1 for an error or a stray
+   reply. */
+static int
+s_recv (load_t *self, size_t n, size_t *done)
+{
+    zmq_msg_t msg;
+    zmq_msg_init (&msg);
+    if (zmq_msg_recv (&msg, self->dealer, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&msg);
+        return 0;
+    }
+    const void *data = zmq_msg_data (&msg);
+    size_t size = zmq_msg_size (&msg), count = 1;
+    proto_str_t one = { data, size }, *frames = &one;
+    int rc = 1;
+    if (self->phase_batch > 1) {
+        uint64_t rid;
+        proto_error_t err;
+        frames = self->frames;
+        if (proto_batch_decode (data, size, true, PROTO_BATCH_MAX, &rid, frames, &count, &err)
+            != PROTO_DECODE_OK) {
+            fprintf (stderr, "bench: not a batch reply: %s\n", err.message);
+            (void)s_check_reply (self, data, size, n); /* says what the store answered */
+            rc = -1;
+            count = 0;
+        }
+    }
+    int64_t now = clock_mono_us ();
+    for (size_t i = 0; i < count; i++) {
+        long index = s_check_reply (self, frames[i].ptr, frames[i].len, n);
+        if (index < 0) {
+            rc = -1;
+            break;
+        }
+        self->latency[(*done)++] = now - self->sent_at[index];
+    }
+    zmq_msg_close (&msg);
+    return rc;
 }
 
 static int
@@ -167,12 +218,43 @@ s_reserve (load_t *self, size_t n)
     return 0;
 }
 
-/* Runs n requests made by make with up to window in flight. */
+/* Sends requests first .. first + k - 1 made by make: alone, or as one
+   batch when the phase batches (then k <= self->phase_batch). */
 static int
-s_phase (load_t *self, const char *name, size_t n, size_t window, make_fn *make, load_result_t *out)
+s_send (load_t *self, make_fn *make, size_t first, size_t k, char *scratch)
+{
+    bool batched = self->phase_batch > 1;
+    msgpack_sbuffer_clear (&self->envelope);
+    if (batched && proto_batch_begin (self->rid_base + first + 1, false, k, &self->envelope) != 0)
+        return -1;
+    int64_t now = clock_mono_us ();
+    for (size_t i = first; i < first + k; i++) {
+        proto_request_t req;
+        memset (&req, 0, sizeof req);
+        make (self, i, &req, scratch);
+        req.rid = self->rid_base + i + 1;
+        msgpack_sbuffer_clear (&self->buf);
+        if (proto_request_encode (&req, &self->buf) != 0)
+            return -1;
+        self->sent_at[i] = now;
+        if (!batched)
+            return zmq_send (self->dealer, self->buf.data, self->buf.size, 0) < 0 ? -1 : 0;
+        if (proto_batch_append (self->buf.data, self->buf.size, &self->envelope) != 0)
+            return -1;
+    }
+    return zmq_send (self->dealer, self->envelope.data, self->envelope.size, 0) < 0 ? -1 : 0;
+}
+
+/* Runs n requests made by make with up to window in flight, batched when
+   batched is set and load_set_batch asked for it (point operations only:
+   proto_batch_allows). */
+static int
+s_phase (load_t *self, const char *name, size_t n, size_t window, make_fn *make, load_result_t *out,
+         bool batched)
 {
     if (n == 0 || window == 0 || s_reserve (self, n) != 0)
         return -1;
+    self->phase_batch = batched ? self->batch : 1;
     size_t sent = 0, done = 0;
     char scratch[128];
     int64_t start = clock_mono_us ();
@@ -182,17 +264,12 @@ s_phase (load_t *self, const char *name, size_t n, size_t window, make_fn *make,
             return -1;
         }
         while (sent < n && sent - done < window) {
-            proto_request_t req;
-            memset (&req, 0, sizeof req);
-            make (self, sent, &req, scratch);
-            req.rid = self->rid_base + sent + 1;
-            msgpack_sbuffer_clear (&self->buf);
-            if (proto_request_encode (&req, &self->buf) != 0)
+            size_t k = n - sent < window - (sent - done) ? n - sent : window - (sent - done);
+            if (k > self->phase_batch)
+                k = self->phase_batch;
+            if (s_send (self, make, sent, k, scratch) != 0)
                 return -1;
-            self->sent_at[sent] = clock_mono_us ();
-            if (zmq_send (self->dealer, self->buf.data, self->buf.size, 0) < 0)
-                return -1;
-            sent++;
+            sent += k;
         }
         /* Wait for one reply, then take every reply already queued. */
         zmq_pollitem_t item = { self->dealer, 0, ZMQ_POLLIN, 0 };
@@ -204,12 +281,10 @@ s_phase (load_t *self, const char *name, size_t n, size_t window, make_fn *make,
                      LOAD_REPLY_WAIT_MS, done, n);
             return -1;
         }
-        long index;
-        while ((index = s_recv_one (self, n)) != -1) {
-            if (index < 0)
+        int got;
+        while ((got = s_recv (self, n, &done)) != 0)
+            if (got < 0)
                 return -1;
-            self->latency[done++] = clock_mono_us () - self->sent_at[index];
-        }
     }
     int64_t elapsed = clock_mono_us () - start;
     self->rid_base += n;
@@ -313,7 +388,7 @@ int
 load_create (load_t *self, size_t n, size_t window, load_result_t *out)
 {
     assert (self);
-    return s_phase (self, "create", n, window, s_make_create, out);
+    return s_phase (self, "create", n, window, s_make_create, out, true);
 }
 
 int
@@ -322,7 +397,7 @@ load_get (load_t *self, size_t n, size_t window, load_result_t *out)
     assert (self);
     if (self->n_ids == 0)
         return -1;
-    return s_phase (self, "get", n, window, s_make_get, out);
+    return s_phase (self, "get", n, window, s_make_get, out, true);
 }
 
 int
@@ -331,7 +406,7 @@ load_update (load_t *self, size_t n, size_t window, load_result_t *out)
     assert (self);
     if (self->n_ids == 0)
         return -1;
-    int rc = s_phase (self, "update", n, window, s_make_update, out);
+    int rc = s_phase (self, "update", n, window, s_make_update, out, true);
     self->updated += n;
     return rc;
 }
@@ -346,7 +421,7 @@ load_mark (load_t *self, size_t first, size_t n, const char *status, size_t wind
         return -1;
     self->mark_first = first;
     self->mark_status = status;
-    return s_phase (self, "mark", n, window, s_make_mark, NULL);
+    return s_phase (self, "mark", n, window, s_make_mark, NULL, true);
 }
 
 int
@@ -359,7 +434,7 @@ load_list (load_t *self, const load_query_t *query, size_t n, load_result_t *out
     self->query = query;
     self->items_min = SIZE_MAX;
     self->items_max = 0;
-    int rc = s_phase (self, "list", n, 1, s_make_list, out);
+    int rc = s_phase (self, "list", n, 1, s_make_list, out, false);
     *items_min = self->items_min;
     *items_max = self->items_max;
     return rc;
@@ -369,7 +444,7 @@ int
 load_ack (load_t *self)
 {
     assert (self);
-    return s_phase (self, "ack", 1, 1, s_make_ack, NULL);
+    return s_phase (self, "ack", 1, 1, s_make_ack, NULL, false);
 }
 
 size_t

@@ -34,6 +34,10 @@ typedef struct {
 load_t *load_new (const char *endpoint, size_t max_ids, volatile sig_atomic_t *interrupted);
 void load_destroy (load_t **self_p);
 
+/* Sends up to batch (1..PROTO_BATCH_MAX) requests per message from now on,
+   as one batch (proto.h), rather than one message each (batch 1, the
+   default). Returns 0, or -1 when batch is out of range. */
+int load_set_batch (load_t *self, size_t batch);
 /* Talks to the store at endpoint from now on (a store restarted on other
    ports), keeping the ids and the last change seen. Returns 0 or -1. */
 int load_reconnect (load_t *self, const char *endpoint);

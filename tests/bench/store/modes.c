@@ -25,6 +25,8 @@
 typedef struct {
     bool done;
     load_result_t create, get, update;
+    bool batched; /* the phases again in batches (no journal only) */
+    load_result_t b_create, b_get, b_update;
     store_stats_t stats;
 } mode_run_t;
 
@@ -75,6 +77,17 @@ s_run (const modes_config_t *cfg, store_mode_t mode, int round, mode_run_t *out)
         || load_update (load, cfg->ops, cfg->window, &out->update) != 0 || load_ack (load) != 0
         || store_stats_fetch (store.endpoint, &out->stats, MODES_STATS_MS) != 0)
         goto cleanup;
+    /* The same phases in batches, on the same store (twice the events by
+       then: if anything, that makes the batched gets slower). */
+    if (mode == STORE_MODE_OFF && cfg->batch > 1) {
+        if (load_set_batch (load, cfg->batch) != 0
+            || load_create (load, cfg->ops, cfg->window, &out->b_create) != 0
+            || load_ack (load) != 0 || load_get (load, cfg->ops, cfg->window, &out->b_get) != 0
+            || load_update (load, cfg->ops, cfg->window, &out->b_update) != 0
+            || load_ack (load) != 0)
+            goto cleanup;
+        out->batched = true;
+    }
     out->done = true;
     rc = 0;
 cleanup:
@@ -116,6 +129,11 @@ s_print_run (int round, store_mode_t mode, const mode_run_t *r)
             r->get.ops_per_s, r->update.ops_per_s);
     if (!st->journal)
         printf ("no journal\n");
+    if (r->batched)
+        printf ("  round %d  %-8s create %7.0f/s p99 %6.2f ms | get %7.0f/s | update %7.0f/s | "
+                "in batches\n",
+                round + 1, "batched", r->b_create.ops_per_s, r->b_create.p99_ms, r->b_get.ops_per_s,
+                r->b_update.ops_per_s);
     else if (st->journal_syncs == 0)
         printf ("%llu records in %llu commits, no fdatasync\n",
                 (unsigned long long)st->journal_records, (unsigned long long)st->journal_commits);
@@ -257,40 +275,58 @@ s_round_start (void *arg, int round)
     fflush (stdout);
 }
 
-/* Herald (no journal) against Redis: medians, and the median of the
-   per-round ratios (rounds where both ran). */
+/* One row of the peer table: herald's median rate over the rounds, Redis's,
+   and the median of the per-round ratios (rounds where both ran). */
+static void
+s_print_peer_row (const char *name, const modes_t *self, const mode_row_t *off, int rounds,
+                  bool batched, bool get)
+{
+    double herald[MODES_MAX_ROUNDS], redis[MODES_MAX_ROUNDS], ratio[MODES_MAX_ROUNDS];
+    int nh = 0, nr = 0, nd = 0;
+    for (int i = 0; i < rounds; i++) {
+        const mode_run_t *r = &off->runs[i];
+        double peer = get ? self->redis_get[i] : self->redis_set[i];
+        const load_result_t *own =
+            batched ? (get ? &r->b_get : &r->b_create) : (get ? &r->get : &r->create);
+        bool ran = r->done && (!batched || r->batched);
+        if (peer > 0)
+            redis[nr++] = peer;
+        if (ran)
+            herald[nh++] = own->ops_per_s;
+        if (ran && peer > 0)
+            ratio[nd++] = own->ops_per_s / peer;
+    }
+    if (nh == 0 || nr == 0)
+        return;
+    printf ("%-26s%10.0f %9.0f %7.2f\n", name, harness_median (herald, nh),
+            harness_median (redis, nr), nd ? harness_median (ratio, nd) : -1);
+}
+
+/* Herald (no journal) against Redis, one request per message and, when
+   the runs batched, in batches. */
 static void
 s_print_peer (const modes_t *self, const mode_row_t *off, int rounds)
 {
     if (self->redis.server.pid <= 0 || !off)
         return;
-    double set[MODES_MAX_ROUNDS], get[MODES_MAX_ROUNDS], r_create[MODES_MAX_ROUNDS],
-        r_get[MODES_MAX_ROUNDS];
-    int n = 0, nr = 0;
-    for (int i = 0; i < rounds; i++) {
-        if (self->redis_set[i] <= 0)
-            continue;
-        set[n] = self->redis_set[i];
-        get[n++] = self->redis_get[i];
-        if (!off->runs[i].done)
-            continue;
-        r_create[nr] = off->runs[i].create.ops_per_s / self->redis_set[i];
-        r_get[nr++] = off->runs[i].get.ops_per_s / self->redis_get[i];
-    }
-    if (n == 0)
-        return;
     printf ("\npeer: Redis, same run     herald off   redis   ratio (target >= 0.50)\n");
-    printf ("create / SET        %12.0f %9.0f %7.2f\n",
-            s_phase_median (off, rounds, PHASE_CREATE, false), harness_median (set, n),
-            nr ? harness_median (r_create, nr) : -1);
-    printf ("get / GET           %12.0f %9.0f %7.2f\n",
-            s_phase_median (off, rounds, PHASE_GET, false), harness_median (get, n),
-            nr ? harness_median (r_get, nr) : -1);
+    s_print_peer_row ("create / SET", self, off, rounds, false, false);
+    s_print_peer_row ("get / GET", self, off, rounds, false, true);
+    char name[64];
+    snprintf (name, sizeof name, "create / SET, batches %zu", self->cfg->batch);
+    if (self->cfg->batch > 1)
+        s_print_peer_row (name, self, off, rounds, true, false);
+    snprintf (name, sizeof name, "get / GET, batches %zu", self->cfg->batch);
+    if (self->cfg->batch > 1)
+        s_print_peer_row (name, self, off, rounds, true, true);
     printf (
         "Redis: redis-server --save '' --appendonly no, redis-benchmark -c 1 -P 1000 -d %d -r %d "
-        "-n %zu, once per round;\nratio: median of the per-round ratios of herald-store (no "
-        "journal) to Redis.\n",
-        LOAD_USER_LEN + LOAD_DESCRIPTION_LEN, LOAD_USERS, self->cfg->ops);
+        "-n %zu, once per round\n(pipelined: 1000 commands per write); herald-store: %zu in "
+        "flight on one DEALER, one request per\nmessage, or %zu per message in a batch "
+        "(proto.h); ratio: median of the per-round ratios of herald-store\n(no journal) to "
+        "Redis.\n",
+        LOAD_USER_LEN + LOAD_DESCRIPTION_LEN, LOAD_USERS, self->cfg->ops, self->cfg->window,
+        self->cfg->batch);
 }
 
 static int

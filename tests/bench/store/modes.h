@@ -24,6 +24,7 @@ typedef struct {
     fsync_rounds_config_t fsync; /* rounds at most MODES_MAX_ROUNDS */
     size_t ops;                  /* per phase */
     size_t window;               /* requests in flight */
+    size_t batch;                /* > 1: `off` runs the phases again, batch requests per message */
     bool peers;                  /* Redis beside herald-store (peer_redis.h) */
 } modes_config_t;
 
