@@ -23,6 +23,15 @@
 #define S_HEARTBEAT_TIMEOUT_MS 3000
 #define S_RECONNECT_IVL_MS 100
 #define S_RECONNECT_IVL_MAX_MS 2000
+#define S_BATCHES_KEPT 64            /* batches sent whose reply has not come, remembered */
+#define S_BATCH_RID_BIT (1ULL << 63) /* batch rids never meet the caller's */
+
+/* A batch sent: the rids of its frames, for a refusal of the whole. */
+typedef struct {
+    uint64_t rid; /* 0: free */
+    size_t n;
+    uint64_t rids[PROTO_BATCH_MAX];
+} s_sent_t;
 
 struct _store_client_t {
     void *ctx;
@@ -32,6 +41,24 @@ struct _store_client_t {
     uint64_t next_rid;
     msgpack_sbuffer buf;
     zmq_msg_t last; /* the frame the last decoded reply borrows from */
+    /* Batching (store_client_queue): frames queued back to back in queued,
+       frame i at queued_off[i]; the batch being built in envelope. */
+    size_t batch_max; /* < 2: queue sends at once */
+    msgpack_sbuffer queued, envelope;
+    size_t queued_off[PROTO_BATCH_MAX + 1];
+    uint64_t queued_rid[PROTO_BATCH_MAX];
+    size_t n_queued;
+    uint64_t failed[PROTO_BATCH_MAX]; /* rids of a batch that could not be sent */
+    size_t n_failed;
+    uint64_t next_batch;
+    s_sent_t *sent; /* ring of S_BATCHES_KEPT */
+    size_t sent_next;
+    /* A batch reply being handed out: its frames (in last), the next one. */
+    proto_str_t frames[PROTO_BATCH_MAX];
+    size_t n_frames, next_frame;
+    /* A refused batch being handed out: its frames' rids, as errors. */
+    uint64_t refused[PROTO_BATCH_MAX];
+    size_t n_refused, next_refused;
 };
 
 store_client_t *
@@ -43,6 +70,8 @@ store_client_new (const store_client_config_t *config)
         return NULL;
     zmq_msg_init (&self->last);
     msgpack_sbuffer_init (&self->buf);
+    msgpack_sbuffer_init (&self->queued);
+    msgpack_sbuffer_init (&self->envelope);
     self->next_rid = 1;
     self->ctx = config->zmq_ctx;
     if (!self->ctx) {
@@ -83,6 +112,7 @@ store_client_new (const store_client_config_t *config)
     if (config->monitor)
         self->monitor =
             conn_monitor_new (self->ctx, self->dealer, ZMQ_EVENT_CONNECTED, ZMQ_EVENT_DISCONNECTED);
+    store_client_set_batch (self, config->batch_max);
     if (zmq_connect (self->dealer, config->endpoint) != 0) {
         log_error ("cannot connect to the store at '%s': %s", config->endpoint,
                    zmq_strerror (errno));
@@ -106,6 +136,9 @@ store_client_destroy (store_client_t **self_p)
     if (self->own_ctx && self->ctx)
         zmq_ctx_term (self->ctx);
     msgpack_sbuffer_destroy (&self->buf);
+    msgpack_sbuffer_destroy (&self->queued);
+    msgpack_sbuffer_destroy (&self->envelope);
+    free (self->sent);
     free (self);
     *self_p = NULL;
 }
@@ -137,10 +170,85 @@ store_client_request (store_client_t *self, proto_request_t *req)
     return store_client_send (self, req) == 0 ? req->rid : 0;
 }
 
+/* The next reply a batch holds: decoded from its frame, or for a refused
+   batch an internal error in its place. 0 when none is left. */
+static int
+s_recv_held (store_client_t *self, proto_reply_t *reply, proto_error_t *err)
+{
+    if (self->next_frame < self->n_frames) {
+        const proto_str_t *f = &self->frames[self->next_frame++];
+        return proto_reply_decode (f->ptr, f->len, reply, err) == PROTO_DECODE_OK ? 1 : -1;
+    }
+    if (self->next_refused < self->n_refused) {
+        *reply = (proto_reply_t){ .rid = self->refused[self->next_refused++],
+                                  .status = PROTO_E_INTERNAL,
+                                  .message = PROTO_STR ("the store refused a batch of requests") };
+        return 1;
+    }
+    return 0;
+}
+
+/* The batch sent as rid, forgotten once its reply came; NULL when it is
+   not remembered (older than S_BATCHES_KEPT batches). */
+static s_sent_t *
+s_sent_take (store_client_t *self, uint64_t rid)
+{
+    for (size_t i = 0; self->sent && i < S_BATCHES_KEPT; i++)
+        if (self->sent[i].rid == rid) {
+            self->sent[i].rid = 0;
+            return &self->sent[i];
+        }
+    return NULL;
+}
+
+/* A reply of op batch (decoded into reply from last): an ok one is opened
+   and its first frame handed out; a refusal stops batching and hands out
+   an error for each of the batch's frames. */
+static int
+s_open_batch (store_client_t *self, proto_reply_t *reply, proto_error_t *err)
+{
+    uint64_t rid = reply->rid;
+    s_sent_t *sent = s_sent_take (self, rid);
+    if (reply->status != PROTO_OK) {
+        log_warn ("the store refused a batch (%s: %.*s); sending requests one by one from now on",
+                  proto_status_name (reply->status), (int)reply->message.len,
+                  reply->message.ptr ? reply->message.ptr : "");
+        self->batch_max = 0;
+        if (!sent)
+            return 1; /* a batch too old to name its requests: a late reply */
+        proto_reply_clear (reply);
+        memcpy (self->refused, sent->rids, sent->n * sizeof *sent->rids);
+        self->n_refused = sent->n;
+        self->next_refused = 0;
+        return s_recv_held (self, reply, err);
+    }
+    proto_op_t op = reply->op;
+    proto_reply_clear (reply);
+    if (op != PROTO_OP_BATCH) {
+        snprintf (err->message, sizeof err->message, "an ok reply to a batch, of op %s",
+                  proto_op_name (op));
+        err->has_rid = false;
+        return -1;
+    }
+    if (proto_batch_decode (zmq_msg_data (&self->last), zmq_msg_size (&self->last), true,
+                            PROTO_BATCH_MAX, &rid, self->frames, &self->n_frames, err)
+        != PROTO_DECODE_OK)
+        return -1;
+    self->next_frame = 0;
+    return s_recv_held (self, reply, err);
+}
+
 int
 store_client_recv (store_client_t *self, proto_reply_t *reply, proto_error_t *err)
 {
     assert (self);
+    proto_error_t scratch;
+    if (!err)
+        err = &scratch;
+    int held = s_recv_held (self, reply, err);
+    if (held != 0)
+        return held;
+    self->n_frames = self->n_refused = 0;
     zmq_msg_close (&self->last);
     zmq_msg_init (&self->last);
     if (zmq_msg_recv (&self->last, self->dealer, ZMQ_DONTWAIT) < 0)
@@ -153,9 +261,6 @@ store_client_recv (store_client_t *self, proto_reply_t *reply, proto_error_t *er
         if (zmq_msg_recv (&self->last, self->dealer, ZMQ_DONTWAIT) < 0)
             break;
     }
-    proto_error_t scratch;
-    if (!err)
-        err = &scratch;
     if (!framed) {
         *err = (proto_error_t){ .message = "store reply of several frames dropped" };
         return -1;
@@ -163,7 +268,92 @@ store_client_recv (store_client_t *self, proto_reply_t *reply, proto_error_t *er
     if (proto_reply_decode (zmq_msg_data (&self->last), zmq_msg_size (&self->last), reply, err)
         != PROTO_DECODE_OK)
         return -1;
+    /* By its rid: an older store refuses a batch as an unknown op, its
+       reply's op nil. */
+    if (reply->rid & S_BATCH_RID_BIT)
+        return s_open_batch (self, reply, err);
     return 1;
+}
+
+void
+store_client_set_batch (store_client_t *self, size_t max)
+{
+    assert (self);
+    if (max > PROTO_BATCH_MAX)
+        max = PROTO_BATCH_MAX;
+    if (max >= 2 && !self->sent)
+        self->sent = calloc (S_BATCHES_KEPT, sizeof *self->sent);
+    self->batch_max = self->sent ? max : 0;
+}
+
+/* Sends what is queued: one frame as it is, several as a batch. On a
+   failure their rids go to the failed list. */
+static void
+s_send_queued (store_client_t *self)
+{
+    size_t n = self->n_queued;
+    if (n == 0)
+        return;
+    self->n_queued = 0;
+    int rc;
+    if (n == 1)
+        rc = zmq_send (self->dealer, self->queued.data, self->queued.size, ZMQ_DONTWAIT);
+    else {
+        uint64_t rid = S_BATCH_RID_BIT | ++self->next_batch;
+        msgpack_sbuffer_clear (&self->envelope);
+        rc = proto_batch_begin (rid, false, n, &self->envelope);
+        for (size_t i = 0; i < n && rc == 0; i++)
+            rc =
+                proto_batch_append (self->queued.data + self->queued_off[i],
+                                    self->queued_off[i + 1] - self->queued_off[i], &self->envelope);
+        if (rc == 0)
+            rc = zmq_send (self->dealer, self->envelope.data, self->envelope.size, ZMQ_DONTWAIT);
+        if (rc >= 0) {
+            s_sent_t *sent = &self->sent[self->sent_next++ % S_BATCHES_KEPT];
+            sent->rid = rid;
+            sent->n = n;
+            memcpy (sent->rids, self->queued_rid, n * sizeof *self->queued_rid);
+        }
+    }
+    msgpack_sbuffer_clear (&self->queued);
+    if (rc < 0) {
+        size_t room = PROTO_BATCH_MAX - self->n_failed;
+        size_t k = n < room ? n : room; /* a flush per pass keeps this at one batch */
+        memcpy (self->failed + self->n_failed, self->queued_rid, k * sizeof *self->queued_rid);
+        self->n_failed += k;
+    }
+}
+
+int
+store_client_queue (store_client_t *self, const proto_request_t *req)
+{
+    assert (self);
+    if (self->batch_max < 2 || !proto_batch_allows (req->op))
+        return store_client_send (self, req);
+    if (self->n_queued == self->batch_max)
+        s_send_queued (self);
+    size_t start = self->queued.size;
+    if (proto_request_encode (req, &self->queued) != 0) {
+        self->queued.size = start;
+        errno = ENOMEM;
+        return -1;
+    }
+    self->queued_off[self->n_queued] = start;
+    self->queued_off[self->n_queued + 1] = self->queued.size;
+    self->queued_rid[self->n_queued++] = req->rid;
+    return 0;
+}
+
+size_t
+store_client_flush (store_client_t *self, uint64_t *failed, size_t max)
+{
+    assert (self);
+    s_send_queued (self);
+    size_t n = self->n_failed < max ? self->n_failed : max;
+    memcpy (failed, self->failed, n * sizeof *failed);
+    memmove (self->failed, self->failed + n, (self->n_failed - n) * sizeof *failed);
+    self->n_failed -= n;
+    return n;
 }
 
 int

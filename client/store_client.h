@@ -45,8 +45,9 @@ typedef struct {
        store's public key. Borrowed for store_client_new only. */
     const curve_keypair_t *curve_keys;
     const uint8_t *curve_server_key;
-    bool monitor; /* count connections (store_client_connections); the owner
-                     must then call it regularly */
+    bool monitor;     /* count connections (store_client_connections); the owner
+                         must then call it regularly */
+    size_t batch_max; /* store_client_set_batch's max; 0 = requests go one by one */
 } store_client_config_t;
 
 /* Connects (asynchronously: the store need not be up). Returns NULL, after
@@ -66,11 +67,36 @@ void *store_client_socket (store_client_t *self);
    is full (errno EAGAIN) or encoding failed (ENOMEM). */
 int store_client_send (store_client_t *self, const proto_request_t *req);
 
+/* Batching (proto/PROTOCOL.md §3.1): several requests in one message
+   saves libzmq's per-message work at both ends. With max >= 2 (at most
+   PROTO_BATCH_MAX), store_client_queue holds point requests until
+   store_client_flush (or until max are held) and sends them as one batch;
+   below 2, the default, it sends at once. A store that refuses a batch (an
+   older store: unknown_op) turns batching off for good, with a warning,
+   and each request of that batch gets an internal error reply from
+   store_client_recv (nothing of it was done). */
+void store_client_set_batch (store_client_t *self, size_t max);
+
+/* Encodes req (req->rid set by the caller) and queues it for the next
+   batch; a request that may not be batched (list, feed, stats), or any
+   when batching is off, is sent at once as store_client_send. Returns 0,
+   or -1 (nothing queued) for a failed encoding (ENOMEM) or a failed
+   immediate send. A queued request whose send fails is reported by the
+   next store_client_flush. */
+int store_client_queue (store_client_t *self, const proto_request_t *req);
+
+/* Sends what store_client_queue holds: one request as itself, several as
+   one batch. Copies to failed (at most max) the rids of queued requests
+   that could not be sent (store not connected, queue full) and returns
+   how many; call it once per loop pass, after the pass's requests. */
+size_t store_client_flush (store_client_t *self, uint64_t *failed, size_t max);
+
 /* Stamps req->rid with the client's next request id (1, 2, ...), then
    sends as store_client_send. Returns the rid, or 0 when not sent. */
 uint64_t store_client_request (store_client_t *self, proto_request_t *req);
 
-/* Receives one reply if one is waiting, without blocking. Returns 1 with
+/* Receives one reply if one is waiting, without blocking. A batch reply is
+   handed out one of its replies per call, in order. Returns 1 with
    reply decoded (its strings borrowed until the next receive on this
    client; its arrays the caller's, freed with proto_reply_clear), 0 when
    nothing is waiting, -1 for a reply that

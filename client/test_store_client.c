@@ -3,7 +3,11 @@
  * the test on inproc://: rids it stamps, a blocking call that skips other
  * replies and gives up at its deadline, a send refused while nothing is
  * connected (ZMQ_IMMEDIATE), replies with a leading delimiter accepted and
- * other multi-frame or undecodable ones refused with a reason.
+ * other multi-frame or undecodable ones refused with a reason; batches:
+ * queued requests sent as one, their replies handed out one by one, a
+ * lone request sent as itself, a full batch sent at once, a batch refused
+ * by an older store failing its requests and turning batching off, and
+ * requests that could not be sent handed back by the flush.
  */
 #include "store_client.h"
 
@@ -200,6 +204,213 @@ test_send_refused_while_nothing_is_connected (void **state)
     assert_null (store_client_new (&config));
 }
 
+/* ---- Batches ------------------------------------------------------------ */
+
+/* The ROUTER receives one message: its identity, and its payload copied
+   to frame (returns the payload's size). */
+static size_t
+s_take_raw (fixture_t *f, uint8_t *id, size_t *idn, char *frame, size_t cap)
+{
+    int n = zmq_recv (f->router, id, 256, 0);
+    assert_true (n > 0);
+    *idn = (size_t)n;
+    n = zmq_recv (f->router, frame, cap, 0);
+    assert_true (n > 0 && (size_t)n <= cap);
+    return (size_t)n;
+}
+
+/* Waits until the client is connected (ZMQ_IMMEDIATE). */
+static void
+s_connected (fixture_t *f)
+{
+    zmq_pollitem_t out = { store_client_socket (f->client), 0, ZMQ_POLLOUT, 0 };
+    assert_int_equal (zmq_poll (&out, 1, 2000), 1);
+}
+
+static proto_request_t
+s_get (uint64_t rid)
+{
+    proto_request_t req = { .op = PROTO_OP_GET, .rid = rid, .has = PROTO_HAS_EVENT_ID };
+    req.event_id[0] = (uint8_t)rid;
+    return req;
+}
+
+static void
+test_queued_requests_go_as_one_batch_and_replies_come_one_by_one (void **state)
+{
+    fixture_t *f = *state;
+    s_connected (f);
+    store_client_set_batch (f->client, 8);
+    for (uint64_t rid = 10; rid <= 12; rid++) {
+        proto_request_t get = s_get (rid);
+        assert_int_equal (store_client_queue (f->client, &get), 0);
+    }
+    /* A list may not be batched: it goes at once, ahead of the batch. */
+    proto_request_t list = { .op = PROTO_OP_LIST, .rid = 13 };
+    assert_int_equal (store_client_queue (f->client, &list), 0);
+    uint64_t failed[PROTO_BATCH_MAX];
+    assert_int_equal (store_client_flush (f->client, failed, PROTO_BATCH_MAX), 0);
+
+    uint8_t id[256];
+    size_t idn;
+    static char frame[65536];
+    proto_request_t req;
+    proto_error_t err;
+    size_t n = s_take_raw (f, id, &idn, frame, sizeof frame);
+    assert_int_equal (proto_request_decode (frame, n, NULL, &req, &err), PROTO_DECODE_OK);
+    assert_int_equal (req.op, PROTO_OP_LIST);
+    n = s_take_raw (f, id, &idn, frame, sizeof frame);
+    proto_str_t frames[PROTO_BATCH_MAX];
+    size_t count;
+    uint64_t batch_rid;
+    assert_int_equal (
+        proto_batch_decode (frame, n, false, PROTO_BATCH_MAX, &batch_rid, frames, &count, &err),
+        PROTO_DECODE_OK);
+    assert_int_equal (count, 3);
+    /* The store's answer: one reply frame per request, in order. */
+    msgpack_sbuffer reply, one;
+    msgpack_sbuffer_init (&reply);
+    msgpack_sbuffer_init (&one);
+    assert_int_equal (proto_batch_begin (batch_rid, true, count, &reply), 0);
+    for (size_t i = 0; i < count; i++) {
+        assert_int_equal (proto_request_decode (frames[i].ptr, frames[i].len, NULL, &req, &err),
+                          PROTO_DECODE_OK);
+        assert_int_equal (req.rid, 10 + i);
+        proto_reply_t r = { .op = PROTO_OP_GET,
+                            .rid = req.rid,
+                            .status = PROTO_E_NOT_FOUND,
+                            .message = PROTO_STR ("Event not found") };
+        msgpack_sbuffer_clear (&one);
+        assert_int_equal (proto_reply_encode (&r, &one), 0);
+        assert_int_equal (proto_batch_append (one.data, one.size, &reply), 0);
+    }
+    zmq_send (f->router, id, idn, ZMQ_SNDMORE);
+    zmq_send (f->router, reply.data, reply.size, 0);
+    msgpack_sbuffer_destroy (&reply);
+    msgpack_sbuffer_destroy (&one);
+    for (uint64_t rid = 10; rid <= 12; rid++) {
+        proto_reply_t got;
+        int rc = rid == 10 ? s_recv (f, &got, &err) : store_client_recv (f->client, &got, &err);
+        assert_int_equal (rc, 1);
+        assert_int_equal (got.rid, rid);
+        assert_int_equal (got.status, PROTO_E_NOT_FOUND);
+        assert_memory_equal (got.message.ptr, "Event not found", got.message.len);
+        proto_reply_clear (&got);
+    }
+    proto_reply_t none;
+    assert_int_equal (store_client_recv (f->client, &none, NULL), 0);
+}
+
+static void
+test_a_lone_request_goes_as_itself_and_a_full_batch_at_once (void **state)
+{
+    fixture_t *f = *state;
+    s_connected (f);
+    store_client_set_batch (f->client, 2);
+    uint8_t id[256];
+    size_t idn;
+    static char frame[65536];
+    proto_request_t req;
+    proto_error_t err;
+    proto_request_t get = s_get (1);
+    assert_int_equal (store_client_queue (f->client, &get), 0);
+    uint64_t failed[PROTO_BATCH_MAX];
+    assert_int_equal (store_client_flush (f->client, failed, PROTO_BATCH_MAX), 0);
+    size_t n = s_take_raw (f, id, &idn, frame, sizeof frame);
+    assert_int_equal (proto_request_decode (frame, n, NULL, &req, &err), PROTO_DECODE_OK);
+    assert_int_equal (req.op, PROTO_OP_GET);
+    assert_int_equal (req.rid, 1);
+    /* A third request finds two queued (the most): they go first. */
+    for (uint64_t rid = 2; rid <= 4; rid++) {
+        get = s_get (rid);
+        assert_int_equal (store_client_queue (f->client, &get), 0);
+    }
+    n = s_take_raw (f, id, &idn, frame, sizeof frame);
+    proto_str_t frames[PROTO_BATCH_MAX];
+    size_t count;
+    uint64_t rid;
+    assert_int_equal (
+        proto_batch_decode (frame, n, false, PROTO_BATCH_MAX, &rid, frames, &count, &err),
+        PROTO_DECODE_OK);
+    assert_int_equal (count, 2);
+    assert_int_equal (store_client_flush (f->client, failed, PROTO_BATCH_MAX), 0);
+    n = s_take_raw (f, id, &idn, frame, sizeof frame);
+    assert_int_equal (proto_request_decode (frame, n, NULL, &req, &err), PROTO_DECODE_OK);
+    assert_int_equal (req.rid, 4);
+}
+
+static void
+test_a_refused_batch_fails_its_requests_and_stops_batching (void **state)
+{
+    fixture_t *f = *state;
+    s_connected (f);
+    store_client_set_batch (f->client, 8);
+    for (uint64_t rid = 21; rid <= 22; rid++) {
+        proto_request_t get = s_get (rid);
+        assert_int_equal (store_client_queue (f->client, &get), 0);
+    }
+    uint64_t failed[PROTO_BATCH_MAX];
+    assert_int_equal (store_client_flush (f->client, failed, PROTO_BATCH_MAX), 0);
+    uint8_t id[256];
+    size_t idn;
+    static char frame[65536];
+    size_t n = s_take_raw (f, id, &idn, frame, sizeof frame);
+    /* What a store older than batches answers: unknown op, op nil. */
+    proto_request_t envelope;
+    proto_error_t err;
+    assert_int_equal (proto_request_decode (frame, n, NULL, &envelope, &err), PROTO_DECODE_OK);
+    proto_reply_t refusal = { .op = PROTO_OP_NONE,
+                              .rid = envelope.rid,
+                              .status = PROTO_E_UNKNOWN_OP,
+                              .message = PROTO_STR ("unknown op 'batch'") };
+    s_answer (f, id, idn, &refusal, false);
+    for (uint64_t rid = 21; rid <= 22; rid++) {
+        proto_reply_t got;
+        int rc = rid == 21 ? s_recv (f, &got, &err) : store_client_recv (f->client, &got, &err);
+        assert_int_equal (rc, 1);
+        assert_int_equal (got.rid, rid);
+        assert_int_equal (got.status, PROTO_E_INTERNAL);
+        proto_reply_clear (&got);
+    }
+    /* From now on one message per request. */
+    for (uint64_t rid = 23; rid <= 24; rid++) {
+        proto_request_t get = s_get (rid);
+        assert_int_equal (store_client_queue (f->client, &get), 0);
+    }
+    assert_int_equal (store_client_flush (f->client, failed, PROTO_BATCH_MAX), 0);
+    for (uint64_t rid = 23; rid <= 24; rid++) {
+        proto_request_t req;
+        n = s_take_raw (f, id, &idn, frame, sizeof frame);
+        assert_int_equal (proto_request_decode (frame, n, NULL, &req, &err), PROTO_DECODE_OK);
+        assert_int_equal (req.op, PROTO_OP_GET);
+        assert_int_equal (req.rid, rid);
+    }
+}
+
+static void
+test_queued_requests_that_cannot_be_sent_come_back_from_flush (void **state)
+{
+    void *ctx = zmq_ctx_new ();
+    store_client_config_t config = { .endpoint = "tcp://127.0.0.1:1" /* nothing listens */,
+                                     .zmq_ctx = ctx,
+                                     .batch_max = 8 };
+    store_client_t *client = store_client_new (&config);
+    assert_non_null (client);
+    for (uint64_t rid = 1; rid <= 3; rid++) {
+        proto_request_t get = s_get (rid);
+        assert_int_equal (store_client_queue (client, &get), 0);
+    }
+    uint64_t failed[PROTO_BATCH_MAX];
+    assert_int_equal (store_client_flush (client, failed, 2), 2); /* as many as asked */
+    assert_int_equal (failed[0], 1);
+    assert_int_equal (failed[1], 2);
+    assert_int_equal (store_client_flush (client, failed, PROTO_BATCH_MAX), 1);
+    assert_int_equal (failed[0], 3);
+    assert_int_equal (store_client_flush (client, failed, PROTO_BATCH_MAX), 0);
+    store_client_destroy (&client);
+    zmq_ctx_term (ctx);
+}
+
 int
 main (void)
 {
@@ -212,6 +423,13 @@ main (void)
         cmocka_unit_test_setup_teardown (test_call_skips_other_replies_and_gives_up_at_its_deadline,
                                          s_setup, s_teardown),
         cmocka_unit_test (test_send_refused_while_nothing_is_connected),
+        cmocka_unit_test_setup_teardown (
+            test_queued_requests_go_as_one_batch_and_replies_come_one_by_one, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_a_lone_request_goes_as_itself_and_a_full_batch_at_once, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_refused_batch_fails_its_requests_and_stops_batching,
+                                         s_setup, s_teardown),
+        cmocka_unit_test (test_queued_requests_that_cannot_be_sent_come_back_from_flush),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -115,7 +115,8 @@ s_send_on (backend_t *self, request_t *req, size_t shard, proto_request_t *preq)
         return -1;
     }
     preq->rid = rid;
-    if (store_client_send (shards_client (self->shards, shard), preq) != 0) {
+    /* Queued: backend_flush sends the pass's requests, several per message. */
+    if (store_client_queue (shards_client (self->shards, shard), preq) != 0) {
         if (errno == ENOMEM) {
             api_reply_detail (&req->reply, 500, "Out of memory");
             return -1;
@@ -215,8 +216,10 @@ s_list_start (backend_t *self, request_t *req)
     req->cursor = NULL;
     if (!cursor)
         cursor = list_cursor_new (shards_epoch (self->shards), shards_size (self->shards));
-    else if (list_cursor_epoch (cursor) > shards_epoch (self->shards))
+    else if (list_cursor_epoch (cursor) > shards_epoch (self->shards)) {
+        backend_flush (self); /* a reload may close a connection with requests queued */
         shards_reload (self->shards);
+    }
     if (cursor
         && (list_cursor_epoch (cursor) != shards_epoch (self->shards)
             || list_cursor_shards (cursor) != shards_size (self->shards))) {
@@ -363,6 +366,8 @@ s_on_moved (backend_t *self, request_t *req, proto_reply_t *reply, uint32_t link
         return;
     }
     int target;
+    if (theirs > ours)
+        backend_flush (self); /* a reload may close a connection with requests queued */
     if (theirs > ours && shards_reload (self->shards) == 1)
         target = (int)shards_owner_of (self->shards, req->preq.event_id);
     else
@@ -455,6 +460,35 @@ backend_drain (backend_t *self)
             s_on_reply (self, link, rc, &reply, &err);
             if (shards_generation (self->shards) != generation)
                 return; /* client may be gone: the next pass reads on */
+        }
+    }
+}
+
+void
+backend_flush (backend_t *self)
+{
+    assert (self);
+    for (size_t i = 0; i < shards_size (self->shards); i++) {
+        uint32_t link = shards_link (self->shards, i);
+        uint64_t failed[PROTO_BATCH_MAX];
+        size_t n;
+        while ((n = store_client_flush (shards_client (self->shards, i), failed, PROTO_BATCH_MAX))
+               > 0) {
+            metrics_store_up (self->metrics, 0);
+            log_debug ("store send to %s refused: %s (%zu requests)",
+                       shards_endpoint (self->shards, i), zmq_strerror (errno), n);
+            for (size_t k = 0; k < n; k++) {
+                request_t *req = pending_take_on (self->pending, failed[k], link);
+                if (!req)
+                    continue;
+                if (req->ep == API_EP_READYZ) {
+                    s_readyz_answered (self, req, link, false);
+                    continue;
+                }
+                s_shard_detail (self, &req->reply, 503, "Store unavailable", i);
+                req->reply.retry_after = true;
+                request_complete (req);
+            }
         }
     }
 }

@@ -82,6 +82,12 @@ unsigned backend_generation (backend_t *self);
 /* Handles every reply waiting (never blocks). */
 void backend_drain (backend_t *self);
 
+/* Sends the requests this loop pass queued, several per message where it
+   can (store_client_queue); a request whose send failed (store not
+   connected, queue full) is answered 503 (readyz: not ready). Call it once
+   per pass, after the pass's requests. */
+void backend_flush (backend_t *self);
+
 /* Answers every request whose deadline is <= now_ms: 504 (readyz: 503). */
 void backend_expire (backend_t *self, int64_t now_ms);
 

@@ -56,6 +56,9 @@ static option_t s_options[] = {
               "connection or its previous response; a slower one is disconnected"),
     OPTION_I ("max-inflight", "HERALD_MAX_INFLIGHT", "1024", 1, 1048576, "N",
               "store requests in flight per loop before 503"),
+    OPTION_I ("store-batch", "HERALD_STORE_BATCH", "64", 1, 128, "N",
+              "most requests one loop pass sends the store as one message (a batch, "
+              "proto/PROTOCOL.md §3.1); 1 = one message each"),
     OPTION_I ("idle-timeout", "HERALD_HTTP_IDLE_TIMEOUT", "30", 1, 3600, "S",
               "seconds an idle or half-sent connection is kept"),
     OPTION_I ("threads", "HERALD_GATEWAY_THREADS", "1", 1, S_THREADS_MAX, "N",
@@ -110,6 +113,7 @@ main (int argc, char *argv[])
         .max_connections =
             (unsigned)((options_get (&opts, "max-connections")->num + threads - 1) / threads),
         .max_inflight = (size_t)options_get (&opts, "max-inflight")->num,
+        .store_batch = (size_t)options_get (&opts, "store-batch")->num,
         .idle_timeout_s = (unsigned)options_get (&opts, "idle-timeout")->num,
         .max_per_client =
             (unsigned)((options_get (&opts, "max-connections-per-client")->num + threads - 1)

@@ -380,7 +380,12 @@ server_new (const server_config_t *config, metrics_t *metrics, void *zmq_ctx)
         .client = { .zmq_ctx = zmq_ctx,
                     .hwm = (int)config->max_inflight * 2,
                     .curve_keys = config->curve ? &config->curve->keys : NULL,
-                    .curve_server_key = config->curve ? config->curve->server_key : NULL },
+                    .curve_server_key = config->curve ? config->curve->server_key : NULL,
+                    /* the store refuses batches whose replies could outgrow a frame
+                       under these limits (proto_batch_max): never send one */
+                    .batch_max = config->store_batch < proto_batch_max (&config->limits)
+                                     ? config->store_batch
+                                     : proto_batch_max (&config->limits) },
         .max_inflight = config->max_inflight,
         .timeout_ms = config->timeout_ms,
     };
@@ -502,6 +507,7 @@ server_run (server_t *self)
         if (cut)
             metrics_cut_connections (self->metrics, cut);
         MHD_run (self->mhd);
+        backend_flush (self->backend); /* the pass's requests, batched (store_client.h) */
         if (self->stopping
             && (backend_inflight (self->backend) == 0
                 || clock_mono_ms () >= self->stop_deadline_ms))

@@ -31,6 +31,7 @@ typedef struct {
     unsigned max_per_client;    /* per loop, from one client address */
     unsigned request_timeout_s; /* to deliver a whole request (clients.h) */
     size_t max_inflight;        /* store requests in flight per loop */
+    size_t store_batch;         /* requests per message to the store (store_client.h) */
     unsigned idle_timeout_s;    /* idle or half-sent connection lifetime */
     proto_limits_t limits;
     int stop_fd;                 /* readable once the loop should stop (common/stop.h) */
