@@ -23,14 +23,15 @@
 #define S_HEARTBEAT_TIMEOUT_MS 3000
 #define S_RECONNECT_IVL_MS 100
 #define S_RECONNECT_IVL_MAX_MS 2000
-#define S_BATCHES_KEPT 64            /* batches sent whose reply has not come, remembered */
+#define S_BATCHES_KEPT 1024          /* batches whose reply has not come, kept to resend */
 #define S_BATCH_RID_BIT (1ULL << 63) /* batch rids never meet the caller's */
 
-/* A batch sent: the rids of its frames, for a refusal of the whole. */
+/* A batch sent and not yet answered: a copy of it, to send its requests
+   one by one if the store refuses it. */
 typedef struct {
     uint64_t rid; /* 0: free */
-    size_t n;
-    uint64_t rids[PROTO_BATCH_MAX];
+    char *copy;   /* the envelope (malloc'd), NULL when none could be kept */
+    size_t len;
 } s_sent_t;
 
 struct _store_client_t {
@@ -48,17 +49,13 @@ struct _store_client_t {
     size_t queued_off[PROTO_BATCH_MAX + 1];
     uint64_t queued_rid[PROTO_BATCH_MAX];
     size_t n_queued;
-    uint64_t failed[PROTO_BATCH_MAX]; /* rids of a batch that could not be sent */
-    size_t n_failed;
+    uint64_t *failed; /* rids of queued requests that could not be sent */
+    size_t n_failed, cap_failed;
     uint64_t next_batch;
-    s_sent_t *sent; /* ring of S_BATCHES_KEPT */
-    size_t sent_next;
+    s_sent_t *sent; /* S_BATCHES_KEPT, by batch number */
     /* A batch reply being handed out: its frames (in last), the next one. */
     proto_str_t frames[PROTO_BATCH_MAX];
     size_t n_frames, next_frame;
-    /* A refused batch being handed out: its frames' rids, as errors. */
-    uint64_t refused[PROTO_BATCH_MAX];
-    size_t n_refused, next_refused;
 };
 
 store_client_t *
@@ -138,7 +135,10 @@ store_client_destroy (store_client_t **self_p)
     msgpack_sbuffer_destroy (&self->buf);
     msgpack_sbuffer_destroy (&self->queued);
     msgpack_sbuffer_destroy (&self->envelope);
+    for (size_t i = 0; self->sent && i < S_BATCHES_KEPT; i++)
+        free (self->sent[i].copy);
     free (self->sent);
+    free (self->failed);
     free (self);
     *self_p = NULL;
 }
@@ -170,58 +170,98 @@ store_client_request (store_client_t *self, proto_request_t *req)
     return store_client_send (self, req) == 0 ? req->rid : 0;
 }
 
-/* The next reply a batch holds: decoded from its frame, or for a refused
-   batch an internal error in its place. 0 when none is left. */
+/* The next reply of the batch reply being handed out; 0 when none is left. */
 static int
 s_recv_held (store_client_t *self, proto_reply_t *reply, proto_error_t *err)
 {
-    if (self->next_frame < self->n_frames) {
-        const proto_str_t *f = &self->frames[self->next_frame++];
-        return proto_reply_decode (f->ptr, f->len, reply, err) == PROTO_DECODE_OK ? 1 : -1;
-    }
-    if (self->next_refused < self->n_refused) {
-        *reply = (proto_reply_t){ .rid = self->refused[self->next_refused++],
-                                  .status = PROTO_E_INTERNAL,
-                                  .message = PROTO_STR ("the store refused a batch of requests") };
-        return 1;
-    }
-    return 0;
+    if (self->next_frame >= self->n_frames)
+        return 0;
+    const proto_str_t *f = &self->frames[self->next_frame++];
+    return proto_reply_decode (f->ptr, f->len, reply, err) == PROTO_DECODE_OK ? 1 : -1;
 }
 
-/* The batch sent as rid, forgotten once its reply came; NULL when it is
-   not remembered (older than S_BATCHES_KEPT batches). */
-static s_sent_t *
-s_sent_take (store_client_t *self, uint64_t rid)
+/* Adds rid to the requests whose send failed (reported by the flush). */
+static void
+s_failed (store_client_t *self, uint64_t rid)
 {
-    for (size_t i = 0; self->sent && i < S_BATCHES_KEPT; i++)
-        if (self->sent[i].rid == rid) {
-            self->sent[i].rid = 0;
-            return &self->sent[i];
-        }
-    return NULL;
+    if (self->n_failed == self->cap_failed) {
+        size_t cap = self->cap_failed ? self->cap_failed * 2 : 256;
+        uint64_t *failed = realloc (self->failed, cap * sizeof *failed);
+        if (!failed)
+            return; /* out of memory: that request is answered at its deadline */
+        self->failed = failed;
+        self->cap_failed = cap;
+    }
+    self->failed[self->n_failed++] = rid;
 }
 
-/* A reply of op batch (decoded into reply from last): an ok one is opened
-   and its first frame handed out; a refusal stops batching and hands out
-   an error for each of the batch's frames. */
+/* The copy of the batch sent as rid, taken out (the caller's to free);
+   NULL when none is kept (too old: overwritten, or not copied). */
+static char *
+s_sent_take (store_client_t *self, uint64_t rid, size_t *len)
+{
+    if (!self->sent)
+        return NULL;
+    s_sent_t *slot = &self->sent[(rid & ~S_BATCH_RID_BIT) % S_BATCHES_KEPT];
+    if (slot->rid != rid)
+        return NULL;
+    char *copy = slot->copy;
+    *len = slot->len;
+    *slot = (s_sent_t){ 0 };
+    return copy;
+}
+
+/* Sends each frame of a batch envelope as a message of its own (their
+   rids are the caller's, so the replies find their requests). */
+static void
+s_send_each (store_client_t *self, const void *envelope, size_t len)
+{
+    proto_str_t frames[PROTO_BATCH_MAX];
+    size_t n;
+    uint64_t rid;
+    if (proto_batch_decode (envelope, len, false, PROTO_BATCH_MAX, &rid, frames, &n, NULL)
+        != PROTO_DECODE_OK)
+        return; /* our own encoding: cannot happen */
+    for (size_t i = 0; i < n; i++)
+        if (zmq_send (self->dealer, frames[i].ptr, frames[i].len, ZMQ_DONTWAIT) < 0) {
+            proto_request_t req;
+            if (proto_request_decode (frames[i].ptr, frames[i].len, NULL, &req, NULL)
+                == PROTO_DECODE_OK)
+                s_failed (self, req.rid);
+        }
+}
+
+/* A reply to a batch (decoded into reply from last). An ok one is opened
+   and its first reply handed out (1 or -1; 0 only if it is empty). A
+   refusal changed nothing (PROTOCOL.md §3.1): the batch's requests are
+   sent again one by one, batches are made smaller (invalid: more frames
+   than the store takes) or stop (anything else: an older store), and 0 is
+   returned, the caller reading on. */
 static int
 s_open_batch (store_client_t *self, proto_reply_t *reply, proto_error_t *err)
 {
     uint64_t rid = reply->rid;
-    s_sent_t *sent = s_sent_take (self, rid);
+    size_t len = 0;
+    char *copy = s_sent_take (self, rid, &len);
     if (reply->status != PROTO_OK) {
-        log_warn ("the store refused a batch (%s: %.*s); sending requests one by one from now on",
-                  proto_status_name (reply->status), (int)reply->message.len,
-                  reply->message.ptr ? reply->message.ptr : "");
-        self->batch_max = 0;
-        if (!sent)
-            return 1; /* a batch too old to name its requests: a late reply */
+        size_t was = self->batch_max;
+        if (reply->status == PROTO_E_INVALID && self->batch_max >= 4)
+            self->batch_max /= 2;
+        else
+            self->batch_max = 0;
+        if (self->batch_max != was)
+            log_warn ("the store refused a batch (%s: %.*s): %s", proto_status_name (reply->status),
+                      (int)reply->message.len, reply->message.ptr ? reply->message.ptr : "",
+                      self->batch_max ? "batches made smaller" : "one request per message now");
         proto_reply_clear (reply);
-        memcpy (self->refused, sent->rids, sent->n * sizeof *sent->rids);
-        self->n_refused = sent->n;
-        self->next_refused = 0;
-        return s_recv_held (self, reply, err);
+        if (copy)
+            s_send_each (self, copy, len);
+        else
+            log_warn ("a refused batch was too old to send again: its requests time out");
+        free (copy);
+        return 0;
     }
+    free (copy);
     proto_op_t op = reply->op;
     proto_reply_clear (reply);
     if (op != PROTO_OP_BATCH) {
@@ -248,7 +288,7 @@ store_client_recv (store_client_t *self, proto_reply_t *reply, proto_error_t *er
     int held = s_recv_held (self, reply, err);
     if (held != 0)
         return held;
-    self->n_frames = self->n_refused = 0;
+    self->n_frames = 0;
     zmq_msg_close (&self->last);
     zmq_msg_init (&self->last);
     if (zmq_msg_recv (&self->last, self->dealer, ZMQ_DONTWAIT) < 0)
@@ -269,10 +309,19 @@ store_client_recv (store_client_t *self, proto_reply_t *reply, proto_error_t *er
         != PROTO_DECODE_OK)
         return -1;
     /* By its rid: an older store refuses a batch as an unknown op, its
-       reply's op nil. */
-    if (reply->rid & S_BATCH_RID_BIT)
-        return s_open_batch (self, reply, err);
+       reply's op nil. A refusal handled, read on. */
+    if (reply->rid & S_BATCH_RID_BIT) {
+        int rc = s_open_batch (self, reply, err);
+        return rc != 0 ? rc : store_client_recv (self, reply, err);
+    }
     return 1;
+}
+
+bool
+store_client_holds (store_client_t *self)
+{
+    assert (self);
+    return self->next_frame < self->n_frames;
 }
 
 void
@@ -286,8 +335,9 @@ store_client_set_batch (store_client_t *self, size_t max)
     self->batch_max = self->sent ? max : 0;
 }
 
-/* Sends what is queued: one frame as it is, several as a batch. On a
-   failure their rids go to the failed list. */
+/* Sends what is queued: one frame as it is, several as a batch (one by
+   one when batching was turned off since they were queued). On a failure
+   their rids go to the failed list. */
 static void
 s_send_queued (store_client_t *self)
 {
@@ -295,33 +345,39 @@ s_send_queued (store_client_t *self)
     if (n == 0)
         return;
     self->n_queued = 0;
-    int rc;
-    if (n == 1)
-        rc = zmq_send (self->dealer, self->queued.data, self->queued.size, ZMQ_DONTWAIT);
-    else {
-        uint64_t rid = S_BATCH_RID_BIT | ++self->next_batch;
-        msgpack_sbuffer_clear (&self->envelope);
-        rc = proto_batch_begin (rid, false, n, &self->envelope);
-        for (size_t i = 0; i < n && rc == 0; i++)
-            rc =
-                proto_batch_append (self->queued.data + self->queued_off[i],
-                                    self->queued_off[i + 1] - self->queued_off[i], &self->envelope);
-        if (rc == 0)
-            rc = zmq_send (self->dealer, self->envelope.data, self->envelope.size, ZMQ_DONTWAIT);
-        if (rc >= 0) {
-            s_sent_t *sent = &self->sent[self->sent_next++ % S_BATCHES_KEPT];
-            sent->rid = rid;
-            sent->n = n;
-            memcpy (sent->rids, self->queued_rid, n * sizeof *self->queued_rid);
-        }
+    if (n == 1 || self->batch_max < 2) {
+        for (size_t i = 0; i < n; i++)
+            if (zmq_send (self->dealer, self->queued.data + self->queued_off[i],
+                          self->queued_off[i + 1] - self->queued_off[i], ZMQ_DONTWAIT)
+                < 0)
+                s_failed (self, self->queued_rid[i]);
+        msgpack_sbuffer_clear (&self->queued);
+        return;
+    }
+    uint64_t rid = S_BATCH_RID_BIT | ++self->next_batch;
+    msgpack_sbuffer_clear (&self->envelope);
+    int rc = proto_batch_begin (rid, false, n, &self->envelope);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = proto_batch_append (self->queued.data + self->queued_off[i],
+                                 self->queued_off[i + 1] - self->queued_off[i], &self->envelope);
+    if (rc == 0)
+        rc = zmq_send (self->dealer, self->envelope.data, self->envelope.size, ZMQ_DONTWAIT);
+    if (rc < 0) {
+        for (size_t i = 0; i < n; i++)
+            s_failed (self, self->queued_rid[i]);
+    } else {
+        /* Kept until its reply comes, to send again one by one if the
+           store refuses it; the slot's last batch, if unanswered so long,
+           is given up. */
+        s_sent_t *slot = &self->sent[self->next_batch % S_BATCHES_KEPT];
+        free (slot->copy);
+        *slot = (s_sent_t){ .rid = rid,
+                            .copy = malloc (self->envelope.size),
+                            .len = self->envelope.size };
+        if (slot->copy)
+            memcpy (slot->copy, self->envelope.data, self->envelope.size);
     }
     msgpack_sbuffer_clear (&self->queued);
-    if (rc < 0) {
-        size_t room = PROTO_BATCH_MAX - self->n_failed;
-        size_t k = n < room ? n : room; /* a flush per pass keeps this at one batch */
-        memcpy (self->failed + self->n_failed, self->queued_rid, k * sizeof *self->queued_rid);
-        self->n_failed += k;
-    }
 }
 
 int
@@ -350,9 +406,11 @@ store_client_flush (store_client_t *self, uint64_t *failed, size_t max)
     assert (self);
     s_send_queued (self);
     size_t n = self->n_failed < max ? self->n_failed : max;
-    memcpy (failed, self->failed, n * sizeof *failed);
-    memmove (self->failed, self->failed + n, (self->n_failed - n) * sizeof *failed);
-    self->n_failed -= n;
+    if (n) {
+        memcpy (failed, self->failed, n * sizeof *failed);
+        memmove (self->failed, self->failed + n, (self->n_failed - n) * sizeof *failed);
+        self->n_failed -= n;
+    }
     return n;
 }
 

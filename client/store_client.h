@@ -71,10 +71,11 @@ int store_client_send (store_client_t *self, const proto_request_t *req);
    saves libzmq's per-message work at both ends. With max >= 2 (at most
    PROTO_BATCH_MAX), store_client_queue holds point requests until
    store_client_flush (or until max are held) and sends them as one batch;
-   below 2, the default, it sends at once. A store that refuses a batch (an
-   older store: unknown_op) turns batching off for good, with a warning,
-   and each request of that batch gets an internal error reply from
-   store_client_recv (nothing of it was done). */
+   below 2, the default, it sends at once. A batch the store refuses
+   changed nothing: its requests are sent again one by one, and later
+   batches are made smaller (invalid: more frames than that store takes,
+   its limits being larger) or stop (an older store: unknown_op), with a
+   warning. */
 void store_client_set_batch (store_client_t *self, size_t max);
 
 /* Encodes req (req->rid set by the caller) and queues it for the next
@@ -94,6 +95,11 @@ size_t store_client_flush (store_client_t *self, uint64_t *failed, size_t max);
 /* Stamps req->rid with the client's next request id (1, 2, ...), then
    sends as store_client_send. Returns the rid, or 0 when not sent. */
 uint64_t store_client_request (store_client_t *self, proto_request_t *req);
+
+/* Whether a batch reply still holds replies store_client_recv has not
+   handed out: the socket may then have nothing left to read, so a loop
+   must not wait on it before reading them. */
+bool store_client_holds (store_client_t *self);
 
 /* Receives one reply if one is waiting, without blocking. A batch reply is
    handed out one of its replies per call, in order. Returns 1 with

@@ -5,9 +5,10 @@
  * connected (ZMQ_IMMEDIATE), replies with a leading delimiter accepted and
  * other multi-frame or undecodable ones refused with a reason; batches:
  * queued requests sent as one, their replies handed out one by one, a
- * lone request sent as itself, a full batch sent at once, a batch refused
- * by an older store failing its requests and turning batching off, and
- * requests that could not be sent handed back by the flush.
+ * lone request sent as itself, a full batch sent at once, a refused batch
+ * sent again one by one (then smaller batches for a store that takes
+ * fewer frames, none for an older store), and requests that could not be
+ * sent handed back by the flush.
  */
 #include "store_client.h"
 
@@ -339,13 +340,27 @@ test_a_lone_request_goes_as_itself_and_a_full_batch_at_once (void **state)
     assert_int_equal (req.rid, 4);
 }
 
+/* The ROUTER takes one message that must be a single get request of rid. */
 static void
-test_a_refused_batch_fails_its_requests_and_stops_batching (void **state)
+s_take_single (fixture_t *f, uint64_t rid)
 {
-    fixture_t *f = *state;
-    s_connected (f);
-    store_client_set_batch (f->client, 8);
-    for (uint64_t rid = 21; rid <= 22; rid++) {
+    uint8_t id[256];
+    size_t idn;
+    static char frame[65536];
+    proto_request_t req;
+    proto_error_t err;
+    size_t n = s_take_raw (f, id, &idn, frame, sizeof frame);
+    assert_int_equal (proto_request_decode (frame, n, NULL, &req, &err), PROTO_DECODE_OK);
+    assert_int_equal (req.op, PROTO_OP_GET);
+    assert_int_equal (req.rid, rid);
+}
+
+/* Queues gets first..last, flushes, and has the ROUTER refuse the batch
+   that comes with status (op nil for an older store's unknown_op). */
+static void
+s_refuse_batch (fixture_t *f, uint64_t first, uint64_t last, proto_status_t status)
+{
+    for (uint64_t rid = first; rid <= last; rid++) {
         proto_request_t get = s_get (rid);
         assert_int_equal (store_client_queue (f->client, &get), 0);
     }
@@ -355,36 +370,67 @@ test_a_refused_batch_fails_its_requests_and_stops_batching (void **state)
     size_t idn;
     static char frame[65536];
     size_t n = s_take_raw (f, id, &idn, frame, sizeof frame);
-    /* What a store older than batches answers: unknown op, op nil. */
-    proto_request_t envelope;
+    proto_str_t frames[PROTO_BATCH_MAX];
+    size_t count;
+    uint64_t rid;
     proto_error_t err;
-    assert_int_equal (proto_request_decode (frame, n, NULL, &envelope, &err), PROTO_DECODE_OK);
-    proto_reply_t refusal = { .op = PROTO_OP_NONE,
-                              .rid = envelope.rid,
-                              .status = PROTO_E_UNKNOWN_OP,
-                              .message = PROTO_STR ("unknown op 'batch'") };
+    assert_int_equal (
+        proto_batch_decode (frame, n, false, PROTO_BATCH_MAX, &rid, frames, &count, &err),
+        PROTO_DECODE_OK);
+    assert_int_equal (count, last - first + 1);
+    proto_reply_t refusal = { .op = status == PROTO_E_UNKNOWN_OP ? PROTO_OP_NONE : PROTO_OP_BATCH,
+                              .rid = rid,
+                              .status = status,
+                              .message = PROTO_STR ("refused") };
     s_answer (f, id, idn, &refusal, false);
-    for (uint64_t rid = 21; rid <= 22; rid++) {
-        proto_reply_t got;
-        int rc = rid == 21 ? s_recv (f, &got, &err) : store_client_recv (f->client, &got, &err);
-        assert_int_equal (rc, 1);
-        assert_int_equal (got.rid, rid);
-        assert_int_equal (got.status, PROTO_E_INTERNAL);
-        proto_reply_clear (&got);
-    }
-    /* From now on one message per request. */
-    for (uint64_t rid = 23; rid <= 24; rid++) {
+    /* Reading the refusal sends the requests again, one by one; it is no
+       reply of theirs. */
+    proto_reply_t got;
+    assert_int_equal (s_recv (f, &got, &err), 0);
+    for (uint64_t k = first; k <= last; k++)
+        s_take_single (f, k);
+}
+
+static void
+test_a_refused_batch_is_sent_again_one_by_one (void **state)
+{
+    fixture_t *f = *state;
+    s_connected (f);
+    store_client_set_batch (f->client, 8);
+    /* invalid: the store takes fewer frames (larger limits): smaller batches */
+    s_refuse_batch (f, 1, 8, PROTO_E_INVALID);
+    for (uint64_t rid = 9; rid <= 14; rid++) {
         proto_request_t get = s_get (rid);
         assert_int_equal (store_client_queue (f->client, &get), 0);
     }
+    uint8_t id[256];
+    size_t idn;
+    static char frame[65536];
+    size_t n = s_take_raw (f, id, &idn, frame, sizeof frame); /* sent when 4 were queued */
+    proto_str_t frames[PROTO_BATCH_MAX];
+    size_t count;
+    uint64_t rid;
+    proto_error_t err;
+    assert_int_equal (
+        proto_batch_decode (frame, n, false, PROTO_BATCH_MAX, &rid, frames, &count, &err),
+        PROTO_DECODE_OK);
+    assert_int_equal (count, 4);
+    uint64_t failed[PROTO_BATCH_MAX];
     assert_int_equal (store_client_flush (f->client, failed, PROTO_BATCH_MAX), 0);
-    for (uint64_t rid = 23; rid <= 24; rid++) {
-        proto_request_t req;
-        n = s_take_raw (f, id, &idn, frame, sizeof frame);
-        assert_int_equal (proto_request_decode (frame, n, NULL, &req, &err), PROTO_DECODE_OK);
-        assert_int_equal (req.op, PROTO_OP_GET);
-        assert_int_equal (req.rid, rid);
+    n = s_take_raw (f, id, &idn, frame, sizeof frame);
+    assert_int_equal (
+        proto_batch_decode (frame, n, false, PROTO_BATCH_MAX, &rid, frames, &count, &err),
+        PROTO_DECODE_OK);
+    assert_int_equal (count, 2);
+    /* unknown_op: an older store; one request per message from now on */
+    s_refuse_batch (f, 15, 17, PROTO_E_UNKNOWN_OP);
+    for (uint64_t k = 18; k <= 19; k++) {
+        proto_request_t get = s_get (k);
+        assert_int_equal (store_client_queue (f->client, &get), 0);
     }
+    assert_int_equal (store_client_flush (f->client, failed, PROTO_BATCH_MAX), 0);
+    s_take_single (f, 18);
+    s_take_single (f, 19);
 }
 
 static void
@@ -427,8 +473,8 @@ main (void)
             test_queued_requests_go_as_one_batch_and_replies_come_one_by_one, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_a_lone_request_goes_as_itself_and_a_full_batch_at_once, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_a_refused_batch_fails_its_requests_and_stops_batching,
-                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_refused_batch_is_sent_again_one_by_one, s_setup,
+                                         s_teardown),
         cmocka_unit_test (test_queued_requests_that_cannot_be_sent_come_back_from_flush),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -475,8 +475,8 @@ backend_flush (backend_t *self)
         while ((n = store_client_flush (shards_client (self->shards, i), failed, PROTO_BATCH_MAX))
                > 0) {
             metrics_store_up (self->metrics, 0);
-            log_debug ("store send to %s refused: %s (%zu requests)",
-                       shards_endpoint (self->shards, i), zmq_strerror (errno), n);
+            log_debug ("store send to %s refused (%zu requests)", shards_endpoint (self->shards, i),
+                       n);
             for (size_t k = 0; k < n; k++) {
                 request_t *req = pending_take_on (self->pending, failed[k], link);
                 if (!req)
@@ -510,6 +510,16 @@ backend_expire (backend_t *self, int64_t now_ms)
             request_complete (req);
         }
     }
+}
+
+bool
+backend_holds (backend_t *self)
+{
+    assert (self);
+    for (size_t i = 0; i < shards_size (self->shards); i++)
+        if (store_client_holds (shards_client (self->shards, i)))
+            return true;
+    return false;
 }
 
 size_t

@@ -79,6 +79,10 @@ size_t backend_sockets (backend_t *self, zmq_pollitem_t *items);
 #define BACKEND_SOCKETS_MAX SHARD_MAP_SHARDS_MAX
 unsigned backend_generation (backend_t *self);
 
+/* Whether a connection holds replies of a batch not handed out yet
+   (store_client_holds): the loop must not sleep before draining again. */
+bool backend_holds (backend_t *self);
+
 /* Handles every reply waiting (never blocks). */
 void backend_drain (backend_t *self);
 

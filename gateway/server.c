@@ -447,6 +447,10 @@ server_destroy (server_t **self_p)
 static long
 s_poll_timeout (server_t *self)
 {
+    /* Replies of a batch not handed out yet (a reload cut the drain
+       short): their socket may have nothing left to wake us. */
+    if (backend_holds (self->backend))
+        return 0;
     int64_t now = clock_mono_ms ();
     long timeout = -1;
     MHD_UNSIGNED_LONG_LONG mhd_ms;

@@ -357,7 +357,6 @@ dispatch_new (size_t feed_max, const proto_limits_t *limits)
     self->id_pool_used = sizeof self->id_pool; /* drawn on first use */
     self->durable = UINT64_MAX;
     self->reply_budget = PROTO_FRAME_MAX;
-    self->batch_max = proto_batch_max (&self->limits);
     msgpack_sbuffer_init (&self->batch_reply);
     /* A fresh identity for a fresh (empty) store; a store that recovers
        its data replaces it with the one stored beside that data. */

@@ -90,8 +90,18 @@ s_batch (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *out)
     uint64_t rid;
     size_t n;
     proto_error_t err = { .has_rid = false };
-    proto_decode_t rc =
-        proto_batch_decode (buf, len, false, self->batch_max, &rid, self->batch_frames, &n, &err);
+    /* Replies are bounded by the limits, or by the longest strings stored
+       if those are longer (limits lowered since): a batch reply must fit
+       in a frame whatever events its gets name. */
+    proto_limits_t sized = self->limits, longest = event_table_longest (self->table);
+    if (longest.user_id_max > sized.user_id_max)
+        sized.user_id_max = longest.user_id_max;
+    if (longest.description_max > sized.description_max)
+        sized.description_max = longest.description_max;
+    if (longest.status_max > sized.status_max)
+        sized.status_max = longest.status_max;
+    proto_decode_t rc = proto_batch_decode (buf, len, false, proto_batch_max (&sized), &rid,
+                                            self->batch_frames, &n, &err);
     if (rc != PROTO_DECODE_OK) {
         if (rc == PROTO_DECODE_MALFORMED)
             self->counters.malformed++;
@@ -109,10 +119,12 @@ s_batch (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *out)
         failed |= proto_batch_append (self->batch_reply.data, self->batch_reply.size, out);
     }
     msgpack_sbuffer_clear (&self->batch_reply);
-    if (failed)
-        msgpack_sbuffer_clear (out); /* as for one frame: no reply, the client times out */
     self->last_op = PROTO_OP_BATCH;
     self->last_status = PROTO_OK;
+    if (failed) {
+        msgpack_sbuffer_clear (out); /* as for one frame: no reply, the client times out */
+        self->last_status = PROTO_E_INTERNAL;
+    }
 }
 
 /* s_counted's work; every way out sets last_op and last_status. */

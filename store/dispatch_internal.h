@@ -51,7 +51,6 @@ struct _dispatch_t {
     size_t shard;           /* our shard id in shard_map */
     /* A batch being handled (dispatch_frame.c): its frames, borrowed from
        the request, and each one's reply before it is wrapped. */
-    size_t batch_max; /* proto_batch_max of limits */
     proto_str_t batch_frames[PROTO_BATCH_MAX];
     msgpack_sbuffer batch_reply;
 };

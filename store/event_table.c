@@ -53,7 +53,8 @@ struct _event_table_t {
     size_t users_mask;
     size_t users_count;
     status_index_t *statuses;
-    size_t string_bytes; /* the events' strings, for event_table_bytes */
+    size_t string_bytes;    /* the events' strings, for event_table_bytes */
+    proto_limits_t longest; /* the longest of each string ever held (event_table_longest) */
 };
 
 #define S_INITIAL_SLOTS 1024
@@ -339,6 +340,17 @@ s_strings (const event_t *event)
            + event->request_id_len;
 }
 
+static void
+s_note_longest (event_table_t *self, const event_t *event)
+{
+    if (event->user_len > self->longest.user_id_max)
+        self->longest.user_id_max = event->user_len;
+    if (event->description_len > self->longest.description_max)
+        self->longest.description_max = event->description_len;
+    if (event->status_len > self->longest.status_max)
+        self->longest.status_max = event->status_len;
+}
+
 int
 event_table_create (event_table_t *self, const uint8_t id[16], proto_str_t user_id,
                     proto_str_t description, proto_str_t status, proto_str_t request_id,
@@ -377,6 +389,7 @@ event_table_create (event_table_t *self, const uint8_t id[16], proto_str_t user_
     *slot = s_ids_entry (id, at);
     s_user_link (self, at);
     self->string_bytes += s_strings (event);
+    s_note_longest (self, event);
     *index = at;
     return 0;
 }
@@ -452,6 +465,7 @@ event_table_update (event_table_t *self, uint32_t index, proto_str_t user_id,
         s_user_link (self, index);
     event->updated_at = now_ms;
     event->seq = seq;
+    s_note_longest (self, event);
     return 0;
 }
 
@@ -549,6 +563,13 @@ event_table_overhead_bytes (event_table_t *self)
     return self->count * sizeof (event_t) + self->order_cap * sizeof (event_t *)
            + (self->ids_mask + 1) * sizeof (uint64_t)
            + (self->users_mask + 1) * sizeof (user_slot_t) + status_index_bytes (self->statuses);
+}
+
+proto_limits_t
+event_table_longest (event_table_t *self)
+{
+    assert (self);
+    return self->longest;
 }
 
 size_t

@@ -92,6 +92,12 @@ int event_table_list (event_table_t *self, const event_query_t *query, uint32_t 
    fixed part, arrays, hashes), for stats and the benchmark's report. */
 size_t event_table_overhead_bytes (event_table_t *self);
 
+/* The longest user_id, description and status any event has had here
+   (never shrinks): with limits lowered since events were stored (a
+   restart), stored strings can be longer than the limits say, and a batch
+   reply must be sized for what is stored (dispatch_frame.c). */
+proto_limits_t event_table_longest (event_table_t *self);
+
 /* Bytes the whole table uses: its overhead plus every event's strings
    (what the store's --max-memory caps). Kept up to date by create and
    update, so reading it costs nothing. */

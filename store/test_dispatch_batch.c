@@ -3,8 +3,9 @@
  * each frame handled as if it came alone, in order, its reply wrapped in
  * the batch's; only point operations; a frame that does not decode, or is
  * refused, answered on its own without stopping the others; an envelope
- * that does not decode, or carries too many frames, refused whole with
- * nothing changed; and every frame counted as a request of its own.
+ * that does not decode, or carries too many frames (for the limits, or for
+ * longer strings stored before the limits were lowered), refused whole
+ * with nothing changed; and every frame counted as a request of its own.
  */
 #include "dispatch.h"
 
@@ -319,6 +320,39 @@ test_batch_size_follows_the_limits (void **state)
     s_fixture_destroy (self);
 }
 
+static void
+test_batch_size_follows_what_is_stored_past_the_limits (void **state)
+{
+    /* An event stored under larger limits (a journal replayed after the
+       limits were lowered), as the replay puts it in the table: a batch
+       of gets of it must still fit a reply in one frame. */
+    fixture_t *self = s_fixture_new (1000, NULL);
+    static char description[60000];
+    memset (description, 'd', sizeof description);
+    uint8_t id[16] = { 0x42 };
+    uint32_t index;
+    assert_int_equal (event_table_create (dispatch_table (self->dispatch), id, PROTO_STR ("u-old"),
+                                          (proto_str_t){ description, sizeof description },
+                                          PROTO_STR ("pending"), PROTO_STR_NONE, 1, 0, 1, &index),
+                      0);
+    proto_limits_t sized = proto_limits_default ();
+    sized.description_max = sizeof description;
+    size_t max = proto_batch_max (&sized);
+    assert_true (max < 20);
+    s_begin (self, 1, max + 1);
+    for (size_t i = 0; i <= max; i++)
+        s_add (self, s_keyed_req (PROTO_OP_GET, i + 1, id));
+    s_send_refused (self, PROTO_E_INVALID);
+    s_begin (self, 2, max);
+    for (size_t i = 0; i < max; i++)
+        s_add (self, s_keyed_req (PROTO_OP_GET, i + 1, id));
+    s_send (self, 2);
+    assert_int_equal (self->n_replies, max);
+    assert_int_equal (self->replies[0].event.description.len, sizeof description);
+    assert_true (self->out.size <= PROTO_FRAME_MAX);
+    s_fixture_destroy (self);
+}
+
 int
 main (void)
 {
@@ -328,6 +362,7 @@ main (void)
         cmocka_unit_test (test_batch_envelope_refused_whole_changes_nothing),
         cmocka_unit_test (test_batch_writes_past_a_full_feed_are_refused_one_by_one),
         cmocka_unit_test (test_batch_size_follows_the_limits),
+        cmocka_unit_test (test_batch_size_follows_what_is_stored_past_the_limits),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
