@@ -130,7 +130,8 @@ s_write (FILE *out, void *arg)
     const dispatch_counters_t *c = dispatch_counters (dispatch);
     prom_family (out, "herald_store_operations_total", "counter",
                  "Requests handled, by operation and the status of the reply (op none: the "
-                 "frame did not name a known operation).");
+                 "frame did not name a known operation; op batch: a batch, each of whose "
+                 "requests is also counted under its own op).");
     for (int op = 0; op < PROTO_OP_COUNT_; op++)
         for (int st = 0; st < PROTO_E_COUNT_; st++) {
             if (c->ops[op][st] == 0)
