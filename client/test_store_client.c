@@ -91,14 +91,20 @@ s_recv (fixture_t *f, proto_reply_t *reply, proto_error_t *err)
     return store_client_recv (f->client, reply, err);
 }
 
+/* Waits until the client is connected (ZMQ_IMMEDIATE). */
+static void
+s_connected (fixture_t *f)
+{
+    zmq_pollitem_t out = { store_client_socket (f->client), 0, ZMQ_POLLOUT, 0 };
+    assert_int_equal (zmq_poll (&out, 1, 2000), 1);
+}
+
 static void
 test_request_stamps_increasing_rids_and_replies_decode (void **state)
 {
     fixture_t *f = *state;
     proto_request_t ping = { .op = PROTO_OP_PING };
-    /* Connected? inproc connects at once, but wait for POLLOUT anyway. */
-    zmq_pollitem_t out = { store_client_socket (f->client), 0, ZMQ_POLLOUT, 0 };
-    assert_int_equal (zmq_poll (&out, 1, 2000), 1);
+    s_connected (f); /* inproc connects at once, but wait for POLLOUT anyway */
     assert_int_equal (store_client_request (f->client, &ping), 1);
     assert_int_equal (store_client_request (f->client, &ping), 2);
     for (uint64_t rid = 1; rid <= 2; rid++) {
@@ -125,8 +131,7 @@ test_undecodable_and_multi_frame_replies_are_refused_with_a_reason (void **state
 {
     fixture_t *f = *state;
     proto_request_t ping = { .op = PROTO_OP_PING, .rid = 7 };
-    zmq_pollitem_t out = { store_client_socket (f->client), 0, ZMQ_POLLOUT, 0 };
-    assert_int_equal (zmq_poll (&out, 1, 2000), 1);
+    s_connected (f);
     assert_int_equal (store_client_send (f->client, &ping), 0);
     uint8_t id[256];
     char frame[512];
@@ -220,12 +225,27 @@ s_take_raw (fixture_t *f, uint8_t *id, size_t *idn, char *frame, size_t cap)
     return (size_t)n;
 }
 
-/* Waits until the client is connected (ZMQ_IMMEDIATE). */
+/* A batch the ROUTER took: its sender, its rid and its frames (pointing
+   into data). */
+typedef struct {
+    uint8_t id[256];
+    size_t idn;
+    char data[65536];
+    uint64_t rid;
+    proto_str_t frames[PROTO_BATCH_MAX];
+    size_t count;
+} s_batch_t;
+
+/* The ROUTER takes one message, which must be a batch of count frames. */
 static void
-s_connected (fixture_t *f)
+s_take_batch (fixture_t *f, s_batch_t *b, size_t count)
 {
-    zmq_pollitem_t out = { store_client_socket (f->client), 0, ZMQ_POLLOUT, 0 };
-    assert_int_equal (zmq_poll (&out, 1, 2000), 1);
+    size_t n = s_take_raw (f, b->id, &b->idn, b->data, sizeof b->data);
+    proto_error_t err;
+    assert_int_equal (proto_batch_decode (b->data, n, false, PROTO_BATCH_MAX, &b->rid, b->frames,
+                                          &b->count, &err),
+                      PROTO_DECODE_OK);
+    assert_int_equal (b->count, count);
 }
 
 static proto_request_t
@@ -260,21 +280,15 @@ test_queued_requests_go_as_one_batch_and_replies_come_one_by_one (void **state)
     size_t n = s_take_raw (f, id, &idn, frame, sizeof frame);
     assert_int_equal (proto_request_decode (frame, n, NULL, &req, &err), PROTO_DECODE_OK);
     assert_int_equal (req.op, PROTO_OP_LIST);
-    n = s_take_raw (f, id, &idn, frame, sizeof frame);
-    proto_str_t frames[PROTO_BATCH_MAX];
-    size_t count;
-    uint64_t batch_rid;
-    assert_int_equal (
-        proto_batch_decode (frame, n, false, PROTO_BATCH_MAX, &batch_rid, frames, &count, &err),
-        PROTO_DECODE_OK);
-    assert_int_equal (count, 3);
+    static s_batch_t b;
+    s_take_batch (f, &b, 3);
     /* The store's answer: one reply frame per request, in order. */
     msgpack_sbuffer reply, one;
     msgpack_sbuffer_init (&reply);
     msgpack_sbuffer_init (&one);
-    assert_int_equal (proto_batch_begin (batch_rid, true, count, &reply), 0);
-    for (size_t i = 0; i < count; i++) {
-        assert_int_equal (proto_request_decode (frames[i].ptr, frames[i].len, NULL, &req, &err),
+    assert_int_equal (proto_batch_begin (b.rid, true, b.count, &reply), 0);
+    for (size_t i = 0; i < b.count; i++) {
+        assert_int_equal (proto_request_decode (b.frames[i].ptr, b.frames[i].len, NULL, &req, &err),
                           PROTO_DECODE_OK);
         assert_int_equal (req.rid, 10 + i);
         proto_reply_t r = { .op = PROTO_OP_GET,
@@ -285,7 +299,7 @@ test_queued_requests_go_as_one_batch_and_replies_come_one_by_one (void **state)
         assert_int_equal (proto_reply_encode (&r, &one), 0);
         assert_int_equal (proto_batch_append (one.data, one.size, &reply), 0);
     }
-    zmq_send (f->router, id, idn, ZMQ_SNDMORE);
+    zmq_send (f->router, b.id, b.idn, ZMQ_SNDMORE);
     zmq_send (f->router, reply.data, reply.size, 0);
     msgpack_sbuffer_destroy (&reply);
     msgpack_sbuffer_destroy (&one);
@@ -326,14 +340,8 @@ test_a_lone_request_goes_as_itself_and_a_full_batch_at_once (void **state)
         get = s_get (rid);
         assert_int_equal (store_client_queue (f->client, &get), 0);
     }
-    n = s_take_raw (f, id, &idn, frame, sizeof frame);
-    proto_str_t frames[PROTO_BATCH_MAX];
-    size_t count;
-    uint64_t rid;
-    assert_int_equal (
-        proto_batch_decode (frame, n, false, PROTO_BATCH_MAX, &rid, frames, &count, &err),
-        PROTO_DECODE_OK);
-    assert_int_equal (count, 2);
+    static s_batch_t b;
+    s_take_batch (f, &b, 2);
     assert_int_equal (store_client_flush (f->client, failed, PROTO_BATCH_MAX), 0);
     n = s_take_raw (f, id, &idn, frame, sizeof frame);
     assert_int_equal (proto_request_decode (frame, n, NULL, &req, &err), PROTO_DECODE_OK);
@@ -366,23 +374,14 @@ s_refuse_batch (fixture_t *f, uint64_t first, uint64_t last, proto_status_t stat
     }
     uint64_t failed[PROTO_BATCH_MAX];
     assert_int_equal (store_client_flush (f->client, failed, PROTO_BATCH_MAX), 0);
-    uint8_t id[256];
-    size_t idn;
-    static char frame[65536];
-    size_t n = s_take_raw (f, id, &idn, frame, sizeof frame);
-    proto_str_t frames[PROTO_BATCH_MAX];
-    size_t count;
-    uint64_t rid;
-    proto_error_t err;
-    assert_int_equal (
-        proto_batch_decode (frame, n, false, PROTO_BATCH_MAX, &rid, frames, &count, &err),
-        PROTO_DECODE_OK);
-    assert_int_equal (count, last - first + 1);
+    static s_batch_t b;
+    s_take_batch (f, &b, last - first + 1);
     proto_reply_t refusal = { .op = status == PROTO_E_UNKNOWN_OP ? PROTO_OP_NONE : PROTO_OP_BATCH,
-                              .rid = rid,
+                              .rid = b.rid,
                               .status = status,
                               .message = PROTO_STR ("refused") };
-    s_answer (f, id, idn, &refusal, false);
+    s_answer (f, b.id, b.idn, &refusal, false);
+    proto_error_t err;
     /* Reading the refusal sends the requests again, one by one; it is no
        reply of theirs. */
     proto_reply_t got;
@@ -403,25 +402,11 @@ test_a_refused_batch_is_sent_again_one_by_one (void **state)
         proto_request_t get = s_get (rid);
         assert_int_equal (store_client_queue (f->client, &get), 0);
     }
-    uint8_t id[256];
-    size_t idn;
-    static char frame[65536];
-    size_t n = s_take_raw (f, id, &idn, frame, sizeof frame); /* sent when 4 were queued */
-    proto_str_t frames[PROTO_BATCH_MAX];
-    size_t count;
-    uint64_t rid;
-    proto_error_t err;
-    assert_int_equal (
-        proto_batch_decode (frame, n, false, PROTO_BATCH_MAX, &rid, frames, &count, &err),
-        PROTO_DECODE_OK);
-    assert_int_equal (count, 4);
+    static s_batch_t b;
+    s_take_batch (f, &b, 4); /* sent when 4 were queued */
     uint64_t failed[PROTO_BATCH_MAX];
     assert_int_equal (store_client_flush (f->client, failed, PROTO_BATCH_MAX), 0);
-    n = s_take_raw (f, id, &idn, frame, sizeof frame);
-    assert_int_equal (
-        proto_batch_decode (frame, n, false, PROTO_BATCH_MAX, &rid, frames, &count, &err),
-        PROTO_DECODE_OK);
-    assert_int_equal (count, 2);
+    s_take_batch (f, &b, 2);
     /* unknown_op: an older store; one request per message from now on */
     s_refuse_batch (f, 15, 17, PROTO_E_UNKNOWN_OP);
     for (uint64_t k = 18; k <= 19; k++) {

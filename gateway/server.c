@@ -374,6 +374,11 @@ server_new (const server_config_t *config, metrics_t *metrics, void *zmq_ctx)
     self->healthz = request_static_response (healthz, sizeof healthz - 1, "application/json");
     if (!self->clients || !self->openapi || !self->docs || !self->ping || !self->healthz)
         goto fail;
+    /* The store refuses batches whose replies could outgrow a frame under
+       these limits (proto_batch_max): never send one. */
+    size_t batch_max = proto_batch_max (&config->limits);
+    if (config->store_batch < batch_max)
+        batch_max = config->store_batch;
     backend_config_t backend = {
         .shard_map = config->shard_map,
         .store_endpoint = config->store_endpoint,
@@ -381,11 +386,7 @@ server_new (const server_config_t *config, metrics_t *metrics, void *zmq_ctx)
                     .hwm = (int)config->max_inflight * 2,
                     .curve_keys = config->curve ? &config->curve->keys : NULL,
                     .curve_server_key = config->curve ? config->curve->server_key : NULL,
-                    /* the store refuses batches whose replies could outgrow a frame
-                       under these limits (proto_batch_max): never send one */
-                    .batch_max = config->store_batch < proto_batch_max (&config->limits)
-                                     ? config->store_batch
-                                     : proto_batch_max (&config->limits) },
+                    .batch_max = batch_max },
         .max_inflight = config->max_inflight,
         .timeout_ms = config->timeout_ms,
     };
