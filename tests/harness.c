@@ -53,21 +53,69 @@ harness_median (double *values, int n)
     return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
+/* The low end of the kernel's ephemeral port range (where connect() takes
+   its source ports), 32768 when it cannot be read. */
+static int
+s_ephemeral_low (void)
+{
+    int low = 32768, high = 0;
+    FILE *file = fopen ("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (file) {
+        if (fscanf (file, "%d %d", &low, &high) != 2)
+            low = 32768;
+        fclose (file);
+    }
+    return low;
+}
+
+/* Ports come from the 12,000 below the ephemeral range, picked at random:
+   a port bind(0) hands out is itself ephemeral, and any process's next
+   outgoing connection (a client, a service's connect to the broker) may
+   take it as its source port before the service meant to listen there
+   binds it, which then fails (a test waits its full deadline for nothing).
+   Below the range only an explicit bind takes a port; bind probes that no
+   one holds it now, and the last 256 handed out are not handed out again,
+   so one test's ports are distinct. Random, so test programs run side by
+   side do not walk the same sequence. */
 int
 harness_free_port (void)
 {
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
+    static uint64_t seed;
+    static int recent[256];
+    static size_t n_recent;
+    if (!seed) {
+        struct timespec now;
+        clock_gettime (CLOCK_MONOTONIC, &now);
+        seed = ((uint64_t)getpid () << 32) ^ (uint64_t)now.tv_nsec ^ (uint64_t)now.tv_sec
+               ^ 0x9e3779b97f4a7c15ULL;
+    }
+    int high = s_ephemeral_low () - 1;
+    int low = high - 12000 < 1024 ? 1024 : high - 12000;
+    if (high <= low)
         return -1;
-    struct sockaddr_in addr = { .sin_family = AF_INET };
-    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    socklen_t alen = sizeof addr;
-    int port = -1;
-    if (bind (fd, (struct sockaddr *)&addr, sizeof addr) == 0
-        && getsockname (fd, (struct sockaddr *)&addr, &alen) == 0)
-        port = ntohs (addr.sin_port);
-    close (fd);
-    return port;
+    for (int attempt = 0; attempt < 1000; attempt++) {
+        seed ^= seed << 13; /* xorshift64 */
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        int port = low + (int)(seed % (uint64_t)(high - low + 1));
+        bool seen = false;
+        for (size_t i = 0; i < n_recent && i < 256 && !seen; i++)
+            seen = recent[i] == port;
+        if (seen)
+            continue;
+        int fd = socket (AF_INET, SOCK_STREAM, 0);
+        if (fd < 0)
+            return -1;
+        struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t)port) };
+        addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+        int rc = bind (fd, (struct sockaddr *)&addr, sizeof addr);
+        close (fd);
+        if (rc == 0) {
+            recent[n_recent++ % 256] = port;
+            return port;
+        }
+    }
+    return -1;
 }
 
 const char *
@@ -223,6 +271,35 @@ harness_wait_tcp (int port, int timeout_ms)
         harness_nap_ms (20);
     } while (clock_mono_ms () < deadline);
     return -1;
+}
+
+void
+harness_print_tail (const char *path, int lines)
+{
+    FILE *file = fopen (path, "r");
+    if (!file) {
+        fprintf (stderr, "  (no %s: %s)\n", path, strerror (errno));
+        return;
+    }
+    /* Offsets of the last lines+1 line starts, in a ring. */
+    long starts[64] = { 0 };
+    int keep = lines < 1 ? 1 : lines > 63 ? 63 : lines;
+    long n = 0, offset = 0;
+    int c, prev = '\n';
+    while ((c = fgetc (file)) != EOF) {
+        if (prev == '\n')
+            starts[n++ % (keep + 1)] = offset;
+        prev = c;
+        offset++;
+    }
+    long first = n > keep ? starts[(n - keep) % (keep + 1)] : 0;
+    fprintf (stderr, "  last %d lines of %s:\n", n < keep ? (int)n : keep, path);
+    if (fseek (file, first, SEEK_SET) == 0)
+        while ((c = fgetc (file)) != EOF)
+            fputc (c, stderr);
+    if (prev != '\n')
+        fputc ('\n', stderr);
+    fclose (file);
 }
 
 bool

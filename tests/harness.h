@@ -26,7 +26,9 @@ void harness_nap_ms (int ms);
    when n is even); -1 when n is 0. The benchmarks' medians over rounds. */
 double harness_median (double *values, int n);
 
-/* A free TCP port on 127.0.0.1 (bound, read back, released). */
+/* A free TCP port on 127.0.0.1 for a service to listen on: from below the
+   kernel's ephemeral range, so no outgoing connection takes it first;
+   distinct from the last 256 this process was given. -1 if none. */
 int harness_free_port (void);
 
 /* Absolute path of a built binary, e.g. harness_bin("herald-store").
@@ -53,6 +55,10 @@ int harness_stop (pid_t pid, int sig, int timeout_ms);
 
 /* True while pid has not exited (reaps it if it has). */
 bool harness_alive (pid_t pid);
+
+/* Writes the last lines (at most 63) of the file at path to stderr,
+   indented under a heading: a failing test's view of a service's log. */
+void harness_print_tail (const char *path, int lines);
 
 /* Polls until a TCP connect to 127.0.0.1:port succeeds. Returns 0 or -1 on
    timeout. */

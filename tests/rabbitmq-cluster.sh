@@ -27,8 +27,8 @@ dir=${2:?$usage}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+free_port() { # below the ephemeral range: see tests/free_port.py
+    python3 "$here/free_port.py"
 }
 
 # rabbitmqctl against node hI, as that node's own user.

@@ -33,9 +33,9 @@ dir=${2:?usage: $0 start|stop|kill DIR [AMQP_PORT]}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
-        echo $((20000 + $(od -An -N2 -tu2 /dev/urandom) % 20000))
+node_here=$(cd "$(dirname "$0")" && pwd)
+free_port() { # below the ephemeral range: see tests/free_port.py
+    python3 "$node_here/free_port.py"
 }
 
 node_env() {

@@ -52,8 +52,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+free_port() { # below the ephemeral range: see tests/free_port.py
+    python3 "$root/tests/free_port.py"
 }
 wait_for() { # what seconds command...: polls the command until it succeeds
     local what=$1 secs=$2 deadline=$((SECONDS + $2))

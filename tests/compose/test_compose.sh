@@ -126,8 +126,8 @@ fi
 say "client: $compose ($($compose version 2>/dev/null | head -1))"
 
 # --- ports and the compose command ---------------------------------------------------
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+free_port() { # below the ephemeral range: see tests/free_port.py
+    python3 "$root/tests/free_port.py"
 }
 export_free_ports() { # VAR...: each set to a free loopback port and exported
     local v

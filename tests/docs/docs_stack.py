@@ -5,7 +5,7 @@ loopback ports, stopped (by PID) afterwards.
 Binaries come from HERALD_BIN_DIR, which CTest passes. Every wait is a poll
 with a deadline; a process that exits early fails the test with its log.
 """
-import json, os, socket, subprocess, tempfile, time, urllib.error, urllib.request
+import json, os, socket, subprocess, sys, tempfile, time, urllib.error, urllib.request
 
 
 ASSETS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
@@ -27,10 +27,8 @@ def deref(spec, obj):
     return obj
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from free_port import free_port  # noqa: E402  (tests/free_port.py, shared with the C harness's policy)
 
 
 def http(method, url, body=None, headers=None, timeout=5):

@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +209,38 @@ stack_spawn (e2e_stack_t *self, const char *name, const char *const argv[], cons
     return pid;
 }
 
+/* Says on stderr why a step of the stack failed, with the last lines of
+   the named service's log: CI shows a failing test's stderr, and nothing
+   else of its run. */
+static void s_report (e2e_stack_t *self, const char *name, const char *format, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+static void
+s_report (e2e_stack_t *self, const char *name, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    fprintf (stderr, "stack: %s ", name);
+    vfprintf (stderr, format, args);
+    fputc ('\n', stderr);
+    va_end (args);
+    harness_print_tail (stack_log_path (self, name), 20);
+}
+
+/* 0 once the service started as pid listens on port, else -1 (said). */
+static int
+s_wait_listening (e2e_stack_t *self, const char *name, pid_t pid, int port)
+{
+    if (pid <= 0)
+        return -1;
+    if (harness_wait_tcp (port, 10000) != 0) {
+        s_report (self, name, "did not listen on 127.0.0.1:%d within 10 s (%s)", port,
+                  harness_alive (pid) ? "running" : "exited");
+        return -1;
+    }
+    return 0;
+}
+
 int
 stack_spawn_store (e2e_stack_t *self, const char *name, int port, int pub_port,
                    const char *data_dir, long feed_max, const char *const *extra, pid_t *pid)
@@ -230,7 +263,7 @@ stack_spawn_store (e2e_stack_t *self, const char *name, int port, int pub_port,
     for (int k = 0; extra && extra[k] && argc < 15; k++)
         argv[argc++] = extra[k];
     *pid = stack_spawn (self, name, argv, env, NULL);
-    return *pid > 0 ? harness_wait_tcp (port, 10000) : -1;
+    return s_wait_listening (self, name, *pid, port);
 }
 
 int
@@ -254,16 +287,20 @@ s_start_gateway (e2e_stack_t *self, pid_t *pid, int port, const char *name)
     const char *env[] = { listen, endpoint, self->n_shards > 0 ? map : NULL, NULL };
     const char *argv[] = { harness_bin ("herald-gateway"), NULL };
     *pid = stack_spawn (self, name, argv, env, NULL);
-    if (*pid <= 0 || harness_wait_tcp (port, 10000) != 0)
+    if (s_wait_listening (self, name, *pid, port) != 0)
         return -1;
     /* Listening is not ready: until its DEALER has connected to the store
        the gateway answers 503. Wait for /readyz like a deployment would. */
     char base[64];
     snprintf (base, sizeof base, "http://127.0.0.1:%d", port);
     int64_t until = clock_mono_ms () + 10000;
-    while (s_request_on (self->client, base, "GET", "/readyz", NULL) != 200) {
-        if (clock_mono_ms () >= until)
+    long code;
+    while ((code = s_request_on (self->client, base, "GET", "/readyz", NULL)) != 200) {
+        if (clock_mono_ms () >= until) {
+            s_report (self, name, "not ready within 10 s: GET /readyz answered %ld (%s)", code,
+                      harness_alive (*pid) ? "running" : "exited");
             return -1;
+        }
         harness_nap_ms (20);
     }
     return 0;
@@ -375,9 +412,20 @@ stack_start_all (e2e_stack_t *self)
 int
 stack_start_all_delivering (e2e_stack_t *self, char *ids)
 {
-    if (stack_start_all (self) != 0 || stack_post_many (self, 0, 1, ids) != 1
-        || stack_wait_processed (self, 1, 30000) != 1)
+    if (stack_start_all (self) != 0)
         return -1;
+    int code = stack_post (self, "u-0", "order 0 shipped", ids);
+    if (code != 201) {
+        s_report (self, "gateway", "answered POST /events with %d: %s", code,
+                  ((client_t *)self->client)->body.data);
+        return -1;
+    }
+    if (stack_wait_processed (self, 1, 30000) != 1) {
+        s_report (self, "notifier", "or worker0: event %s not processed within 30 s", ids);
+        harness_print_tail (self->worker_out[0], 20);
+        harness_print_tail (stack_log_path (self, "worker0"), 20);
+        return -1;
+    }
     return 0;
 }
 

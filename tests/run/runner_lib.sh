@@ -32,8 +32,8 @@ fail() {
     exit 1
 }
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+free_port() { # below the ephemeral range: see tests/free_port.py
+    python3 "$root/tests/free_port.py"
 }
 HERALD_HTTP_PORT=$(free_port)
 HERALD_STORE_PORT=$(free_port)

@@ -26,8 +26,9 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+tests_dir=$(cd "$(dirname "$0")/../.." && pwd)
+free_port() { # below the ephemeral range: see tests/free_port.py
+    python3 "$tests_dir/free_port.py"
 }
 port=$(free_port)
 pub=$(free_port)
