@@ -116,12 +116,10 @@ cases_run (const cases_config_t *cfg, const wrk_config_t *wrk)
         { .name = sc ? "floor-b GET ids" : "GET /events/{id}",
           .load = { "get", "/events/" },
           .webdis_load = { "get", "/GET/" },
-          .min_ratio = 0.6,
           .peer_target = true },
         { .name = sc ? "floor-b POST" : "POST /events",
           .load = { "post", "/events" },
           .webdis_load = { "put", "/SET/herald-bench-put" },
-          .min_ratio = 0.5,
           .peer_target = true },
     };
     int count = (int)(sizeof cases / sizeof cases[0]);

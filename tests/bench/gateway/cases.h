@@ -21,7 +21,6 @@
 #include <sys/types.h>
 
 #define CASES_MAX_ROUNDS 10
-#define CASES_P99_TARGET_MS 5.0
 /* Issue 15's targets against webdis + Redis (GET /events/{id} and POST
    /events): req/s >= 1.25 x webdis's, p99 <= webdis's, server CPU per
    request <= 0.8 x webdis + redis-server's. */

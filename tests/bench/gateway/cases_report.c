@@ -93,23 +93,15 @@ s_print_row (const bench_case_t *c)
     double floor_rps = S_MEDIAN (floor, n, wrk_result_t, rps);
     double floor_p99 = S_MEDIAN (floor, n, wrk_result_t, p99_ms);
     double spread = s_spread_rps (floor, n);
-    char goal[40] = "-";
-    const char *verdict = "";
-    if (c->min_ratio > 0) {
-        snprintf (goal, sizeof goal, ">=%.1fx, p99<=%.0fms", c->min_ratio, CASES_P99_TARGET_MS);
-        bool pass = ratio >= c->min_ratio && p99 <= CASES_P99_TARGET_MS && errors == 0;
-        verdict = pass ? "PASS" : "MISS";
-    }
-    printf ("%-18s %9.0f %7.3f %6.0f%% %9.0f %7.3f %7.3f %6.2f %6ld %5.0f%%  %-18s %s\n", c->name,
-            floor_rps, floor_p99, spread, rps, p50, p99, ratio, errors, c->others, goal, verdict);
+    printf ("%-18s %9.0f %7.3f %6.0f%% %9.0f %7.3f %7.3f %6.2f %6ld %5.0f%%\n", c->name, floor_rps,
+            floor_p99, spread, rps, p50, p99, ratio, errors, c->others);
 }
 
 void
 cases_report_floor (const bench_case_t *cases, int count, int rounds)
 {
-    printf ("\n%-18s %9s %7s %7s %9s %7s %7s %6s %6s %6s  %-18s %s\n", "case", "floor/s", "fl p99",
-            "spread", "req/s", "p50 ms", "p99 ms", "ratio", "errors", "others", "target",
-            "verdict");
+    printf ("\n%-18s %9s %7s %7s %9s %7s %7s %6s %6s %6s\n", "case", "floor/s", "fl p99", "spread",
+            "req/s", "p50 ms", "p99 ms", "ratio", "errors", "others");
     for (int i = 0; i < count; i++)
         s_print_row (&cases[i]);
     printf ("floor/s, fl p99: the floor under the same wrk load, run just before the case; "
@@ -117,7 +109,9 @@ cases_report_floor (const bench_case_t *cases, int count, int rounds)
             "Figures are medians over %d round%s; ratio = median of req/s / floor req/s per "
             "round; errors = socket errors + HTTP >= 400;\nothers: the most CPU (%% of all "
             "cores) other processes on the machine took during one of the case's runs (any "
-            "side).\n",
+            "side).\nThe floor is the reference a request cannot beat, not a target (issue 15 "
+            "retired issue 3's 0.6x / 0.5x of it: forwarding costs any server about half of the "
+            "floor's rate, see nginx's below).\n",
             rounds, rounds == 1 ? "" : "s");
 }
 

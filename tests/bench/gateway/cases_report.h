@@ -34,7 +34,6 @@ typedef struct {
     const char *name;
     cases_load_t load;        /* the floor, the target and nginx */
     cases_load_t webdis_load; /* the same operation on webdis */
-    double min_ratio;         /* target / floor; 0: no target (/ping, for reference) */
     bool peer_target;         /* judged against webdis (issue 15) */
     int runs;                 /* rounds completed */
     wrk_result_t result[CASES_SIDES][CASES_MAX_ROUNDS];
