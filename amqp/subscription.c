@@ -185,9 +185,10 @@ subscription_reject (subscription_t *self, uint64_t tag, const char **why)
 }
 
 int
-subscription_flush (subscription_t *self, const char **why)
+subscription_flush (subscription_t *self, size_t *sent, const char **why)
 {
-    assert (self && why);
+    assert (self && sent && why);
+    *sent = 0;
     if (ack_batch_pending (self->acks) == 0)
         return 0;
     amqp_connection_state_t conn = broker_conn (self->broker);
@@ -195,7 +196,7 @@ subscription_flush (subscription_t *self, const char **why)
         *why = "not connected";
         return -1;
     }
-    size_t acked = 0, n;
+    size_t n;
     uint64_t tag;
     bool multiple;
     while ((n = ack_batch_next (self->acks, &tag, &multiple)) > 0) {
@@ -204,7 +205,7 @@ subscription_flush (subscription_t *self, const char **why)
             *why = amqp_error_string2 (rc);
             return -1;
         }
-        acked += n;
+        *sent += n;
     }
-    return (int)acked;
+    return 0;
 }

@@ -76,11 +76,13 @@ int subscription_reject (subscription_t *self, uint64_t tag, const char **why);
 
 /* Sends the acks noted since the last flush: one basic.ack with multiple
    for those below the lowest delivery still unsettled, one basic.ack each
-   for the others. Returns how many deliveries it acked (0 when none were
-   noted), or -1 with the reason in *why when the connection failed or is
-   gone (the noted acks are then lost with it: the broker delivers those
-   messages again). Call it at the end of every pass that noted acks, so
-   no ack waits longer than one pass of the loop. */
-int subscription_flush (subscription_t *self, const char **why);
+   for the others. Sets *sent to how many deliveries the frames it wrote
+   acked (0 when none were noted) and returns 0; or returns -1 with the
+   reason in *why when the connection failed or is gone, *sent then
+   counting the acks written before the failure (the rest are lost with
+   the connection: the broker delivers those messages again). Call it at
+   the end of every pass that noted acks, so no ack waits longer than one
+   pass of the loop. */
+int subscription_flush (subscription_t *self, size_t *sent, const char **why);
 
 #endif

@@ -149,20 +149,20 @@ s_settle (consumer_t *self, job_t *job, bool ack)
     s_job_free (self, job);
 }
 
-/* Sends the acks s_settle noted (subscription.h), counted once sent. */
+/* Sends the acks s_settle noted (subscription.h), counted once written,
+   also those written before a failure dropped the connection. */
 static void
 s_flush_acks (consumer_t *self)
 {
     if (!broker_connected (self->broker))
         return;
     const char *why;
-    int acked = subscription_flush (self->subscription, &why);
-    if (acked < 0) {
+    size_t sent;
+    int rc = subscription_flush (self->subscription, &sent, &why);
+    self->acked += sent;
+    self->m->acked += sent;
+    if (rc != 0)
         s_drop (self, why);
-        return;
-    }
-    self->acked += (uint64_t)acked;
-    self->m->acked += (uint64_t)acked;
 }
 
 static void

@@ -102,6 +102,15 @@ s_next_delivery (broker_t *broker, subscription_t *subscription, delivery_t *del
     return rc;
 }
 
+/* subscription_flush: the deliveries its frames acked, or -1. */
+static int
+s_flushed (subscription_t *subscription)
+{
+    size_t sent = 99;
+    const char *why = NULL;
+    return subscription_flush (subscription, &sent, &why) == 0 ? (int)sent : -1;
+}
+
 /* Drops the connection, connects and subscribes again, and takes the one
    delivery that comes back: redelivered, with body. Notes its ack. */
 static void
@@ -219,7 +228,7 @@ test_deliveries_are_acked_dead_lettered_or_redelivered_after_a_drop (void **stat
     }
     assert_int_equal (subscription_ack (subscription, d[0].tag, &why), 0);
     assert_int_equal (subscription_reject (subscription, d[1].tag, &why), 0);
-    assert_int_equal (subscription_flush (subscription, &why), 1);
+    assert_int_equal (s_flushed (subscription), 1);
     uint64_t void_tag = d[2].tag;
     for (int i = 0; i < 3; i++)
         delivery_release (&d[i]);
@@ -235,8 +244,8 @@ test_deliveries_are_acked_dead_lettered_or_redelivered_after_a_drop (void **stat
     assert_int_equal (subscription_ack (subscription, void_tag + 100, &why), -1);
     assert_string_equal (why, "not an unsettled delivery of this channel");
     assert_int_equal (subscription_reject (subscription, void_tag + 100, &why), -1);
-    assert_int_equal (subscription_flush (subscription, &why), 1);
-    assert_int_equal (subscription_flush (subscription, &why), 0);
+    assert_int_equal (s_flushed (subscription), 1);
+    assert_int_equal (s_flushed (subscription), 0);
     broker_disconnect (broker);
     subscription_destroy (&subscription);
     broker_destroy (&broker);
@@ -269,14 +278,14 @@ test_acks_flushed_together_settle_exactly_the_acked_deliveries (void **state)
     assert_int_equal (subscription_ack (subscription, d[1].tag, &why), 0);
     assert_int_equal (subscription_ack (subscription, d[0].tag, &why), 0);
     assert_int_equal (subscription_ack (subscription, d[3].tag, &why), 0);
-    assert_int_equal (subscription_flush (subscription, &why), 4);
+    assert_int_equal (s_flushed (subscription), 4);
     for (int i = 0; i < 5; i++)
         delivery_release (&d[i]);
 
     /* The acks reached the broker before the drop, and none covered
        "three": it alone comes back. */
     s_drop_and_ack_redelivered (broker, subscription, "three");
-    assert_int_equal (subscription_flush (subscription, &why), 1);
+    assert_int_equal (s_flushed (subscription), 1);
     broker_disconnect (broker);
     subscription_destroy (&subscription);
     broker_destroy (&broker);
