@@ -7,9 +7,15 @@
  * the creation-order array and 8 / load-factor bytes in the id hash. The
  * id hash stores indices, not pointers, so an update that reallocates a
  * block only rewrites its slot in the order array; beside each index it
- * keeps 32 bits of the id's hash, so probing compares slots and reads an
- * event block only on a likely match (random ids would otherwise cost a
- * cache miss per probe). Both hashes use linear
+ * keeps the low 32 bits of the id's hash, so probing compares slots and
+ * reads an event block only on a likely match (random ids would otherwise
+ * cost a cache miss per probe), and growing finds each slot's new home
+ * from those bits (a table has at most 2^32 slots) without reading any
+ * block: growing to 4M slots at 1.5M events stalls the store 24 ms, not 47
+ * (one reads the whole table at once; moving it a step per create, as
+ * Redis's dict does, was measured too: the stall went, but spreading the
+ * moves and the new table's page faults over the creates doubled the p99
+ * of pipelined creates). Both hashes use linear
  * probing with a load factor of at most 3/4; the user hash deletes by
  * backward shift (no tombstones) when a user's last event moves away.
  */
@@ -135,14 +141,15 @@ event_table_size (event_table_t *self)
 
 /* ---- Id hash ------------------------------------------------------------- */
 
-/* The slot holding id, or the empty slot where it would go. The tag (high
-   hash bits) is compared first so a probe touches an event block only when
-   the tags match: probing stays inside the slot array. */
+/* The slot holding id, or the empty slot where it would go. The tag (the
+   hash's low 32 bits, in the slot's high half) is compared first so a
+   probe touches an event block only when the tags match: probing stays
+   inside the slot array. */
 static uint64_t *
 s_ids_slot (event_table_t *self, const uint8_t id[16])
 {
     uint64_t hash = s_hash_id (id);
-    uint64_t tag = hash & 0xffffffff00000000ull;
+    uint64_t tag = hash << 32;
     for (size_t i = hash & self->ids_mask;; i = (i + 1) & self->ids_mask) {
         uint64_t slot = self->ids[i];
         if (slot == S_EMPTY)
@@ -164,10 +171,11 @@ event_table_find (event_table_t *self, const uint8_t id[16])
 static uint64_t
 s_ids_entry (const uint8_t id[16], uint32_t index)
 {
-    return (s_hash_id (id) & 0xffffffff00000000ull) | index;
+    return s_hash_id (id) << 32 | index;
 }
 
-/* Grows the id hash so one more id fits under the load factor. */
+/* Grows the id hash so one more id fits under the load factor. A slot's
+   home is its stored hash bits under the new mask: no block is read. */
 static int
 s_ids_reserve (event_table_t *self)
 {
@@ -178,11 +186,14 @@ s_ids_reserve (event_table_t *self)
     uint64_t *slots = s_slots_new (size * 2);
     if (!slots)
         return -1;
-    for (size_t i = 0; i < self->count; i++) {
-        size_t at = s_hash_id (self->order[i]->id) & mask;
+    for (size_t i = 0; i < size; i++) {
+        uint64_t slot = self->ids[i];
+        if (slot == S_EMPTY)
+            continue;
+        size_t at = (size_t)(slot >> 32) & mask;
         while (slots[at] != S_EMPTY)
             at = (at + 1) & mask;
-        slots[at] = s_ids_entry (self->order[i]->id, (uint32_t)i);
+        slots[at] = slot;
     }
     free (self->ids);
     self->ids = slots;

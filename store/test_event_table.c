@@ -405,6 +405,71 @@ test_event_table_grows_through_many_resizes (void **state)
     assert_true (event_table_overhead_bytes (table) > (size_t)N * 56);
 }
 
+/* Both hashes grow many times here (every user is distinct, so the user
+   hash grows as often as the id hash, each rehashed from what its slots
+   hold: event_table.c), while every third create moves an older event to
+   one of 50 shared users, deleting its own user: every id, every user's
+   chain and every deleted user stay right through the growth. */
+static void
+test_event_table_growth_keeps_ids_and_users_while_users_change (void **state)
+{
+    event_table_t *table = *state;
+    enum { N = 60000, SHARED = 50 };
+    static char moved[N];
+    char user[32];
+    uint8_t id[16];
+    uint32_t out[1000];
+    size_t n;
+    bool more;
+    for (uint32_t i = 0; i < N; i++) {
+        snprintf (user, sizeof user, "u-%u", i);
+        assert_int_equal (s_add (table, i, user, "pending"), i);
+        if (i % 3 == 2) {
+            uint32_t j = i / 3;
+            snprintf (user, sizeof user, "shared-%u", j % SHARED);
+            assert_int_equal (event_table_update (table, j, s_str (user), PROTO_STR_NONE,
+                                                  PROTO_STR_NONE, PROTO_STR_NONE, 1, N + i),
+                              0);
+            moved[j] = 1;
+            /* its old user is gone at once */
+            snprintf (user, sizeof user, "u-%u", j);
+            s_list (table, user, NULL, NULL, 10, out, &n, &more, 0);
+            assert_int_equal (n, 0);
+        }
+        /* one old and one recent id */
+        s_id (id, i / 2);
+        assert_int_equal (event_table_find (table, id), i / 2);
+        s_id (id, i);
+        assert_int_equal (event_table_find (table, id), i);
+    }
+    s_id (id, N);
+    assert_int_equal (event_table_find (table, id), EVENT_TABLE_NONE);
+    for (uint32_t i = 0; i < N; i++) {
+        s_id (id, i);
+        assert_int_equal (event_table_find (table, id), i);
+        snprintf (user, sizeof user, "u-%u", i);
+        s_list (table, user, NULL, NULL, 10, out, &n, &more, 0);
+        assert_int_equal (n, moved[i] ? 0 : 1);
+        if (!moved[i])
+            assert_int_equal (out[0], i);
+    }
+    /* shared-k holds the moved j with j % 50 == k, in creation order */
+    size_t total = 0;
+    for (uint32_t k = 0; k < SHARED; k++) {
+        snprintf (user, sizeof user, "shared-%u", k);
+        s_list (table, user, NULL, NULL, 1000, out, &n, &more, 0);
+        assert_false (more);
+        uint32_t want = k;
+        for (size_t m = 0; m < n; m++, want += SHARED) {
+            while (!moved[want])
+                want += SHARED;
+            assert_int_equal (out[m], want);
+        }
+        total += n;
+    }
+    assert_int_equal (total, N / 3);
+}
+
 static void
 test_event_table_bytes_follow_the_strings (void **state)
 {
@@ -459,6 +524,8 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_event_table_user_change_moves_event_between_chains,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_event_table_growth_keeps_ids_and_users_while_users_change, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_event_table_grows_through_many_resizes, s_setup,
                                          s_teardown),
     };
