@@ -26,6 +26,7 @@ cmd=${1:?$usage}
 dir=${2:?$usage}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
+export HERALD_FREE_PORTS_FILE="${HERALD_FREE_PORTS_FILE:-$dir/ports}" # distinct ports (free_port.py)
 
 free_port() { # below the ephemeral range: see tests/free_port.py
     python3 "$here/free_port.py"

@@ -32,6 +32,7 @@ cmd=${1:?usage: $0 start|stop|kill DIR [AMQP_PORT]}
 dir=${2:?usage: $0 start|stop|kill DIR [AMQP_PORT]}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
+export HERALD_FREE_PORTS_FILE="${HERALD_FREE_PORTS_FILE:-$dir/ports}" # distinct ports (free_port.py)
 
 node_here=$(cd "$(dirname "$0")" && pwd)
 free_port() { # below the ephemeral range: see tests/free_port.py

@@ -22,6 +22,7 @@ set -euo pipefail
 root=${HERALD_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 bin=${HERALD_BIN_DIR:-$root/build/bin}
 work=$(mktemp -d "${TMPDIR:-/tmp}/herald-test-broker-users.XXXXXX")
+export HERALD_FREE_PORTS_FILE="$work/ports" # distinct ports (tests/free_port.py)
 node_dir=$work/rabbitmq users=$work/users
 pids=()
 node_up=0

@@ -41,6 +41,7 @@ set -euo pipefail
 
 root=${HERALD_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 work=$(mktemp -d "${TMPDIR:-/tmp}/herald-compose-test.XXXXXX")
+export HERALD_FREE_PORTS_FILE="$work/ports" # distinct ports (tests/free_port.py)
 project=heraldctest$$
 t0=$SECONDS
 dockerd_pid=""

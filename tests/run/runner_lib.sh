@@ -22,6 +22,7 @@ fi
 # shellcheck disable=SC2034  # read by the tests that source this file
 bin=${BUILD_DIR:-$root/build}/bin # the binaries run.sh --no-build uses
 work=$(mktemp -d "${TMPDIR:-/tmp}/herald-run-test.XXXXXX")
+export HERALD_FREE_PORTS_FILE="$work/ports" # distinct ports (tests/free_port.py)
 export HERALD_RUN_DIR=$work/state
 t0=$SECONDS
 group="" # process group of the run.sh pipeline under test
@@ -40,20 +41,8 @@ HERALD_STORE_PORT=$(free_port)
 HERALD_STORE_PUB_PORT=$(free_port)
 HERALD_AMQP_PORT=$(free_port)
 # run.sh's /metrics ports: base+1 (store), +2 (notifier), +11.. (workers).
-# A base whose ports are all free now.
-free_metrics_base() {
-    python3 -c '
-import random, socket
-for _ in range(200):
-    base = random.randrange(20000, 40000)
-    try:
-        for off in (1, 2, 11, 12, 13, 14):
-            s = socket.socket(); s.bind(("127.0.0.1", base + off)); s.close()
-    except OSError:
-        continue
-    print(base); break'
-}
-HERALD_METRICS_PORT=$(free_metrics_base)
+# A base whose ports are all free now, and none of the others.
+HERALD_METRICS_PORT=$(python3 "$root/tests/free_port.py" --base 1,2,11,12,13,14)
 export HERALD_HTTP_PORT HERALD_STORE_PORT HERALD_STORE_PUB_PORT HERALD_AMQP_PORT HERALD_METRICS_PORT
 ports=("$HERALD_HTTP_PORT" "$HERALD_STORE_PORT" "$HERALD_STORE_PUB_PORT" "$HERALD_AMQP_PORT"
     $((HERALD_METRICS_PORT + 1)) $((HERALD_METRICS_PORT + 2)) $((HERALD_METRICS_PORT + 11))

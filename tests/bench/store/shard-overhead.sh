@@ -20,6 +20,7 @@ for b in herald-store herald-bench-store; do
     [ -x "$bin/$b" ] || { echo "shard-overhead: $bin/$b not built" >&2; exit 2; }
 done
 tmp=$(mktemp -d)
+export HERALD_FREE_PORTS_FILE="$tmp/ports" # distinct ports (tests/free_port.py)
 pid=
 cleanup() {
     if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
