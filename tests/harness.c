@@ -54,17 +54,19 @@ harness_median (double *values, int n)
 }
 
 /* The low end of the kernel's ephemeral port range (where connect() takes
-   its source ports), 32768 when it cannot be read. */
+   its source ports), 32768 when it cannot be read; read once. */
 static int
 s_ephemeral_low (void)
 {
-    int low = 32768, high = 0;
+    static int low;
+    if (low)
+        return low;
+    int high = 0;
     FILE *file = fopen ("/proc/sys/net/ipv4/ip_local_port_range", "r");
-    if (file) {
-        if (fscanf (file, "%d %d", &low, &high) != 2)
-            low = 32768;
+    if (!file || fscanf (file, "%d %d", &low, &high) != 2 || low <= 0)
+        low = 32768;
+    if (file)
         fclose (file);
-    }
     return low;
 }
 
@@ -99,7 +101,8 @@ harness_free_port (void)
         seed ^= seed << 17;
         int port = low + (int)(seed % (uint64_t)(high - low + 1));
         bool seen = false;
-        for (size_t i = 0; i < n_recent && i < 256 && !seen; i++)
+        size_t held = n_recent < 256 ? n_recent : 256;
+        for (size_t i = 0; i < held && !seen; i++)
             seen = recent[i] == port;
         if (seen)
             continue;
