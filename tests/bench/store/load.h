@@ -16,7 +16,7 @@
 
 #define LOAD_USER_LEN 16
 #define LOAD_DESCRIPTION_LEN 40
-#define LOAD_USERS 100000 /* distinct user_ids in the load (the peer's keyspace too) */
+#define LOAD_USERS 100000 /* distinct user_ids in the load */
 
 typedef struct _load_t load_t;
 

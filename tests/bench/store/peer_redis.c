@@ -18,8 +18,10 @@ peer_redis_start (peer_redis_t *self)
     memset (self, 0, sizeof *self);
     char server[256];
     if (peer_bin_find ("redis-server", server, sizeof server) != 0
-        || peer_bin_find ("redis-benchmark", self->benchmark, sizeof self->benchmark) != 0) {
-        printf ("peer: redis-server or redis-benchmark not installed: the Redis column is skipped "
+        || peer_bin_find ("redis-benchmark", self->benchmark, sizeof self->benchmark) != 0
+        || peer_bin_find ("redis-cli", self->cli, sizeof self->cli) != 0) {
+        printf ("peer: redis-server, redis-benchmark or redis-cli not installed: the Redis column "
+                "is skipped "
                 "(apt-get install redis-server redis-tools)\n");
         return -1;
     }
@@ -57,6 +59,17 @@ s_rps (const char *path, const char *kind)
     return rps;
 }
 
+/* Waits for the child pid: 0 when it exited with status 0, else -1. */
+static int
+s_wait (pid_t pid)
+{
+    int status = 0;
+    if (pid <= 0 || waitpid (pid, &status, 0) != pid || !WIFEXITED (status)
+        || WEXITSTATUS (status) != 0)
+        return -1;
+    return 0;
+}
+
 int
 peer_redis_run (peer_redis_t *self, size_t ops, size_t value_len, size_t keyspace, double *set_rps,
                 double *get_rps)
@@ -70,13 +83,16 @@ peer_redis_run (peer_redis_t *self, size_t ops, size_t value_len, size_t keyspac
     snprintf (d, sizeof d, "%zu", value_len);
     snprintf (r, sizeof r, "%zu", keyspace);
     snprintf (out, sizeof out, "%s/redis-benchmark-%d.out", harness_tmpdir (), ++s_runs);
+    /* Each herald run starts on a fresh store: so does Redis's. */
+    const char *flush[] = { self->cli, "-h", "127.0.0.1", "-p", port, "FLUSHALL", NULL };
+    if (s_wait (harness_spawn (flush, NULL, out, out)) != 0) {
+        printf ("peer: redis-cli FLUSHALL failed (output %s)\n", out);
+        return -1;
+    }
     const char *argv[] = { self->benchmark, "-h", "127.0.0.1", "-p", port, "-c", "1", "-P",
                            "1000",          "-n", n,           "-d", d,    "-r", r,   "-t",
                            "set,get",       "-q", NULL };
-    pid_t pid = harness_spawn (argv, NULL, out, out);
-    int status = 0;
-    if (pid <= 0 || waitpid (pid, &status, 0) != pid || !WIFEXITED (status)
-        || WEXITSTATUS (status) != 0) {
+    if (s_wait (harness_spawn (argv, NULL, out, out)) != 0) {
         printf ("peer: redis-benchmark failed (output %s)\n", out);
         return -1;
     }
