@@ -1,10 +1,14 @@
 /*
  * consumer — see consumer.h.
  *
- * Job i uses the gateway client's slot i, so a finished request names its
- * job directly. Each job owns its delivery (a copy, independent of the
- * connection's buffers; amqp/subscription.h) and records the connection
- * epoch it arrived on: an ack is sent only on that same connection.
+ * There are `prefetch` jobs and fewer (or as many) HTTP slots: the broker's
+ * window and the gateway's load are set apart. A job holds a slot while its
+ * request is in flight, and between the check of a redelivery and its PUT;
+ * a job that finds none waits in a FIFO for the next one to come free
+ * (handed out only between passes' steps, never inside a completion). Each
+ * job owns its delivery (a copy, independent of the connection's buffers;
+ * amqp/subscription.h) and records the connection epoch it arrived on: an
+ * ack is sent only on that same connection.
  */
 #include "consumer.h"
 
@@ -26,7 +30,7 @@
 
 #define CONSUMER_SERVICE_MS 200 /* the AMQP socket is read at least this often */
 
-typedef enum { JOB_FREE = 0, JOB_HTTP, JOB_WAIT } job_state_t;
+typedef enum { JOB_FREE = 0, JOB_HTTP, JOB_WAIT, JOB_QUEUED } job_state_t;
 
 typedef struct {
     job_state_t state;
@@ -35,6 +39,7 @@ typedef struct {
     char id[PROTO_UUID_LEN + 1];
     char request_id[PROTO_REQUEST_ID_MAX + 1]; /* the change's (X-Request-Id), "" none */
     uint64_t epoch;                            /* connection the delivery came on */
+    int slot;                                  /* the gateway client's slot held, -1 none */
     bool checked;                              /* GET done, or not needed (first delivery) */
     bool says_processed;                       /* the message carries status "processed" */
     bool printed;
@@ -56,6 +61,12 @@ typedef struct {
     int n_jobs;
     int *free_stack;
     int n_free;
+    int n_slots;     /* HTTP requests in flight at most */
+    int *slot_job;   /* per slot: the job holding it, -1 none */
+    int *free_slots; /* stack of slots nobody holds */
+    int n_free_slots;
+    int *queue; /* ring of JOB_QUEUED jobs, oldest first (n_jobs entries) */
+    int queue_head, queue_count;
     int waiting;    /* jobs in JOB_WAIT */
     uint64_t epoch; /* bumped on every connect and drop */
     bool draining;
@@ -71,7 +82,33 @@ s_job_new (consumer_t *self)
         return NULL;
     job_t *job = &self->jobs[self->free_stack[--self->n_free]];
     memset (job, 0, sizeof *job);
+    job->slot = -1;
     return job;
+}
+
+/* Gives job a slot unless it holds one: 0, or -1 when every slot is held. */
+static int
+s_slot_take (consumer_t *self, job_t *job)
+{
+    if (job->slot >= 0)
+        return 0;
+    if (self->n_free_slots == 0)
+        return -1;
+    job->slot = self->free_slots[--self->n_free_slots];
+    self->slot_job[job->slot] = (int)(job - self->jobs);
+    return 0;
+}
+
+/* Lets go of job's slot, if it holds one (its status and error text stay
+   readable until the slot's next request starts). */
+static void
+s_slot_give (consumer_t *self, job_t *job)
+{
+    if (job->slot < 0)
+        return;
+    self->slot_job[job->slot] = -1;
+    self->free_slots[self->n_free_slots++] = job->slot;
+    job->slot = -1;
 }
 
 static void
@@ -80,6 +117,7 @@ s_job_free (consumer_t *self, job_t *job)
     assert (job->state != JOB_FREE);
     if (job->state == JOB_WAIT)
         self->waiting--;
+    s_slot_give (self, job);
     delivery_release (&job->delivery);
     job->state = JOB_FREE;
     self->free_stack[self->n_free++] = (int)(job - self->jobs);
@@ -91,8 +129,20 @@ s_busy (consumer_t *self)
     return self->n_jobs - self->n_free;
 }
 
-/* Forgets the connection. Jobs waiting for a retry are dropped at once (the
-   broker redelivers them); jobs with a request in flight finish it, unacked. */
+/* Frees the jobs that wait for a retry or for a slot: nothing of theirs is
+   in flight, and unacked they go back to the queue. */
+static void
+s_free_idle_jobs (consumer_t *self)
+{
+    for (int i = 0; i < self->n_jobs; i++)
+        if (self->jobs[i].state == JOB_WAIT || self->jobs[i].state == JOB_QUEUED)
+            s_job_free (self, &self->jobs[i]);
+    self->queue_head = self->queue_count = 0;
+}
+
+/* Forgets the connection. Jobs waiting for a retry or a slot are dropped at
+   once (the broker redelivers them); jobs with a request in flight finish
+   it, unacked. */
 static void
 s_drop (consumer_t *self, const char *why)
 {
@@ -102,9 +152,7 @@ s_drop (consumer_t *self, const char *why)
     }
     broker_drop (self->broker);
     self->epoch++;
-    for (int i = 0; i < self->n_jobs; i++)
-        if (self->jobs[i].state == JOB_WAIT)
-            s_job_free (self, &self->jobs[i]);
+    s_free_idle_jobs (self);
     self->connect_at = clock_mono_ms () + broker_retry_delay_ms (self->broker);
 }
 
@@ -183,11 +231,18 @@ s_print (consumer_t *self, job_t *job)
 static void s_retry (consumer_t *self, job_t *job, const char *why);
 
 /* Starts the job's next request: GET to check a redelivery, else print the
-   line (once) and PUT the status. */
+   line (once) and PUT the status. Without a slot (or behind jobs already
+   waiting for one) the job queues for the next free slot (s_start_queued). */
 static void
 s_issue (consumer_t *self, job_t *job)
 {
-    int slot = (int)(job - self->jobs);
+    if ((job->slot < 0 && self->queue_count > 0) || s_slot_take (self, job) != 0) {
+        job->state = JOB_QUEUED;
+        self->queue[(self->queue_head + self->queue_count++) % self->n_jobs] =
+            (int)(job - self->jobs);
+        return;
+    }
+    int slot = job->slot;
     int rc;
     job->state = JOB_HTTP;
     job->http_started = clock_mono_us ();
@@ -226,6 +281,7 @@ s_retry (consumer_t *self, job_t *job, const char *why)
     job->state = JOB_WAIT;
     job->due = clock_mono_ms () + delay;
     self->waiting++;
+    s_slot_give (self, job); /* a wait holds no connection */
 }
 
 /* The check of a redelivery is over and did not settle the job: go on to
@@ -245,7 +301,7 @@ static void
 s_on_done (consumer_t *self, job_t *job, gateway_result_t result)
 {
     assert (job->state == JOB_HTTP);
-    const char *error = gateway_client_error (self->gateway, (int)(job - self->jobs));
+    const char *error = gateway_client_error (self->gateway, job->slot);
     prom_observe_us (&self->m->http_latency, clock_mono_us () - job->http_started);
     if (result != GATEWAY_OK)
         self->m->http_errors++;
@@ -256,7 +312,7 @@ s_on_done (consumer_t *self, job_t *job, gateway_result_t result)
     switch (result) {
     case GATEWAY_OK:
         if (!job->checked) {
-            const char *status = gateway_client_status (self->gateway, (int)(job - self->jobs));
+            const char *status = gateway_client_status (self->gateway, job->slot);
             if (strcmp (status, "processed") == 0) {
                 log_debug ("event %s already processed; acking without printing", job->id);
                 self->m->already_processed++;
@@ -367,6 +423,24 @@ s_pump (consumer_t *self)
     }
 }
 
+/* Hands the free slots to the jobs waiting for one, oldest first. */
+static void
+s_start_queued (consumer_t *self)
+{
+    while (self->queue_count > 0 && self->n_free_slots > 0) {
+        job_t *job = &self->jobs[self->queue[self->queue_head]];
+        self->queue_head = (self->queue_head + 1) % self->n_jobs;
+        self->queue_count--;
+        assert (job->state == JOB_QUEUED);
+        int rc = s_slot_take (self, job); /* before s_issue, which queues a job without one */
+        assert (rc == 0);
+        (void)rc;
+        log_context_set (job->id, job->request_id[0] ? job->request_id : NULL);
+        s_issue (self, job);
+        log_context_set (NULL, NULL);
+    }
+}
+
 /* Starts the retries whose time has come; returns the earliest due time of
    those still waiting (INT64_MAX for none). */
 static int64_t
@@ -397,9 +471,7 @@ s_step (consumer_t *self)
         self->draining = true;
         log_info ("stopping: finishing %d request(s) in flight",
                   (int)gateway_client_active (self->gateway));
-        for (int i = 0; i < self->n_jobs; i++)
-            if (self->jobs[i].state == JOB_WAIT)
-                s_job_free (self, &self->jobs[i]);
+        s_free_idle_jobs (self);
     }
     if (self->draining && s_busy (self) == 0)
         return false;
@@ -431,7 +503,8 @@ s_step (consumer_t *self)
     gateway_result_t result;
     int slot;
     while ((slot = gateway_client_next_done (self->gateway, &result)) >= 0) {
-        job_t *job = &self->jobs[slot];
+        assert (self->slot_job[slot] >= 0);
+        job_t *job = &self->jobs[self->slot_job[slot]];
         log_context_set (job->id, job->request_id[0] ? job->request_id : NULL);
         s_on_done (self, job, result);
         log_context_set (NULL, NULL);
@@ -439,10 +512,12 @@ s_step (consumer_t *self)
     /* The acks of every request this pass finished, in as few frames as
        the channel allows, before reading more deliveries. */
     s_flush_acks (self);
+    s_start_queued (self);
     if (broker_connected (self->broker)
         && (ready[0] || broker_has_buffered (self->broker)
             || clock_mono_ms () - self->last_pump >= CONSUMER_SERVICE_MS))
         s_pump (self);
+    s_start_queued (self);
     if (broker_connected (self->broker) && !self->draining)
         health_touch (self->config->health_file, clock_mono_ms ());
     return true;
@@ -451,10 +526,15 @@ s_step (consumer_t *self)
 int
 consumer_run (const consumer_config_t *config, volatile sig_atomic_t *stop)
 {
-    assert (config && stop && config->prefetch > 0 && config->metrics);
-    consumer_t self = {
-        .config = config, .m = config->metrics, .stop = stop, .n_jobs = config->prefetch
-    };
+    assert (config && stop && config->prefetch > 0 && config->http_connections > 0
+            && config->metrics);
+    consumer_t self = { .config = config,
+                        .m = config->metrics,
+                        .stop = stop,
+                        .n_jobs = config->prefetch,
+                        .n_slots = config->http_connections < config->prefetch
+                                       ? config->http_connections
+                                       : config->prefetch };
     int rc = -1;
     if (proto_limits_from_env (&self.limits) != 0)
         return -1;
@@ -463,16 +543,24 @@ consumer_run (const consumer_config_t *config, volatile sig_atomic_t *stop)
         broker_set_queue_args (self.broker, &config->queue);
     self.subscription =
         self.broker ? subscription_new (self.broker, BROKER_QUEUE, self.n_jobs) : NULL;
-    self.gateway = gateway_client_new (config->gateway_url, config->http_timeout_ms, self.n_jobs);
+    self.gateway = gateway_client_new (config->gateway_url, config->http_timeout_ms, self.n_slots);
     self.jobs = calloc ((size_t)self.n_jobs, sizeof *self.jobs);
     self.free_stack = calloc ((size_t)self.n_jobs, sizeof *self.free_stack);
-    if (!self.broker || !self.subscription || !self.gateway || !self.jobs || !self.free_stack)
+    self.queue = calloc ((size_t)self.n_jobs, sizeof *self.queue);
+    self.slot_job = calloc ((size_t)self.n_slots, sizeof *self.slot_job);
+    self.free_slots = calloc ((size_t)self.n_slots, sizeof *self.free_slots);
+    if (!self.broker || !self.subscription || !self.gateway || !self.jobs || !self.free_stack
+        || !self.queue || !self.slot_job || !self.free_slots)
         goto cleanup;
     if (config->gateway_token
         && gateway_client_set_token (self.gateway, config->gateway_token) != 0)
         goto cleanup;
     for (int i = self.n_jobs - 1; i >= 0; i--)
         self.free_stack[self.n_free++] = i;
+    for (int i = self.n_slots - 1; i >= 0; i--) {
+        self.slot_job[i] = -1;
+        self.free_slots[self.n_free_slots++] = i;
+    }
 
     while (s_step (&self))
         ;
@@ -492,5 +580,8 @@ cleanup:
     broker_destroy (&self.broker);
     free (self.jobs);
     free (self.free_stack);
+    free (self.queue);
+    free (self.slot_job);
+    free (self.free_slots);
     return rc;
 }

@@ -3,8 +3,11 @@
  * window and manual acks, print each notification, mark its event processed
  * through the gateway, and only then ack (docs/ARCHITECTURE.md §4.4, §4.6).
  *
- * Up to `prefetch` messages are handled at once: each delivery becomes a job
- * whose HTTP requests run on the gateway client's multi handle, and one poll
+ * Up to `prefetch` messages are held at once, and up to `http_connections`
+ * of them have a request at the gateway: each delivery becomes a job whose
+ * HTTP requests run on the gateway client's multi handle (a job that finds
+ * every connection busy waits for one, first come first served; a retry's
+ * wait holds none), and one poll
  * waits on those transfers and on the AMQP socket together, so the
  * connection to RabbitMQ is serviced (deliveries, heartbeats, closes) while
  * requests are in flight and while retries wait. Deliveries, acks and
@@ -39,7 +42,8 @@ typedef struct {
     const char *broker_url;
     const char *gateway_url;
     const char *gateway_token; /* bearer token for the gateway, NULL for none */
-    int prefetch;              /* unacked deliveries, also the HTTP concurrency */
+    int prefetch;              /* unacked deliveries held at once (basic.qos) */
+    int http_connections;      /* HTTP requests in flight at most (each its connection) */
     int max_attempts;          /* gateway attempts before dead-lettering */
     int http_timeout_ms;
     int heartbeat_s;

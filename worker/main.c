@@ -27,8 +27,12 @@ static option_t s_options[] = {
     OPTION_S ("gateway-token-file", "HERALD_GATEWAY_TOKEN_FILE", NULL, "PATH",
               "file holding this worker's API token (scopes read,write), sent as "
               "Authorization: Bearer; unset sends none (a gateway in protected mode)"),
-    OPTION_I ("prefetch", "HERALD_WORKER_PREFETCH", "32", 1, 65535, "N",
-              "unacked deliveries, also the HTTP requests in flight"),
+    OPTION_I ("prefetch", "HERALD_WORKER_PREFETCH", "128", 1, 65535, "N",
+              "unacked deliveries held at once (RabbitMQ's basic.qos)"),
+    OPTION_I ("http-connections", "HERALD_WORKER_HTTP_CONNECTIONS", "32", 1, 65535, "N",
+              "requests to the gateway in flight at most, each on a kept-alive connection of "
+              "its own (the gateway's --max-connections-per-client counts them); deliveries "
+              "beyond wait their turn"),
     OPTION_I ("max-attempts", "HERALD_WORKER_MAX_ATTEMPTS", "8", 1, 1000, "N",
               "gateway attempts before dead-lettering"),
     OPTION_I ("http-timeout-ms", "HERALD_WORKER_HTTP_TIMEOUT_MS", "5000", 10, 60000, "N",
@@ -65,6 +69,7 @@ main (int argc, char *argv[])
     consumer_config_t config = {
         .gateway_url = options_get (&opts, "gateway-url")->str,
         .prefetch = (int)options_get (&opts, "prefetch")->num,
+        .http_connections = (int)options_get (&opts, "http-connections")->num,
         .max_attempts = (int)options_get (&opts, "max-attempts")->num,
         .http_timeout_ms = (int)options_get (&opts, "http-timeout-ms")->num,
         .heartbeat_s = (int)options_get (&opts, "heartbeat")->num,

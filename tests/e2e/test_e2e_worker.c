@@ -9,6 +9,7 @@
  * back to the queue.
  */
 #include "broker.h"
+#include "clock.h"
 #include "stack.h"
 
 #include <setjmp.h>
@@ -17,6 +18,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -292,6 +294,28 @@ test_sigterm_finishes_requests_in_flight (void **state)
     free (ids);
 }
 
+/* More deliveries than HTTP connections: the rest wait their turn, and
+   every event is processed once. */
+static void
+test_prefetch_beyond_http_connections_processes_everything (void **state)
+{
+    e2e_stack_t *stack = *state;
+    enum { N = 300 };
+    char *ids = calloc (N, ID_SIZE);
+    stack_begin (stack);
+    s_start_core (stack);
+    const char *extra[] = { "--prefetch", "64", "--http-connections", "2", NULL };
+    assert_int_equal (stack_start_worker (stack, 0, extra), 0);
+    assert_int_equal (stack_post_many (stack, 0, N, ids), N);
+    assert_int_equal (stack_wait_processed (stack, N, 60000), N);
+    s_stop_worker (stack, 0);
+    assert_true (stack_lines_exactly_once (stack, 0, N, ids, 1u));
+    assert_int_equal (harness_count_lines (stack_log_path (stack, "worker0"), "retrying in"), 0);
+    assert_int_equal (stack_queue_depth (stack, BROKER_QUEUE), 0);
+    stack_end (stack);
+    free (ids);
+}
+
 /* A "gateway" that accepts connections (the kernel's backlog does) and
    never answers: every request hangs until the worker's timeout. */
 static int
@@ -346,6 +370,74 @@ test_heartbeats_flow_while_http_hangs (void **state)
     close (hole);
 }
 
+/* Connections the black hole accepted within ms, kept open in fds. */
+static int
+s_accept_for (int hole, int ms, int fds[], int max)
+{
+    int n = 0;
+    for (int64_t end = clock_mono_ms () + ms; clock_mono_ms () < end;) {
+        struct pollfd p = { .fd = hole, .events = POLLIN };
+        if (poll (&p, 1, 50) == 1 && n < max) {
+            int fd = accept (hole, NULL, NULL);
+            if (fd >= 0)
+                fds[n++] = fd;
+        }
+    }
+    return n;
+}
+
+/* The worker holds every delivery its prefetch allows, but opens no more
+   than --http-connections to the gateway, however long they hang. */
+static void
+test_http_connections_bound_the_requests_in_flight (void **state)
+{
+    e2e_stack_t *stack = *state;
+    enum { N = 10, CONNECTIONS = 3 };
+    int port = 0;
+    int hole = s_black_hole (&port);
+    assert_true (hole >= 0);
+    stack_begin (stack);
+    snprintf (stack->worker_gateway_url, sizeof stack->worker_gateway_url, "http://127.0.0.1:%d",
+              port);
+    s_start_core (stack);
+    const char *extra[] = { "--prefetch", "16", "--http-connections", "3", "--http-timeout-ms",
+                            "60000",      NULL };
+    assert_int_equal (stack_start_worker (stack, 0, extra), 0);
+    char ids[N * ID_SIZE];
+    assert_int_equal (stack_post_many (stack, 0, N, ids), N);
+    /* All N published and delivered: N in the queue, none of them ready ... */
+    long depth = -1, messages = -1;
+    for (int64_t end = clock_mono_ms () + 30000; clock_mono_ms () < end; harness_nap_ms (100)) {
+        depth = stack_queue_depth (stack, BROKER_QUEUE);
+        messages = stack_queue_messages (stack, BROKER_QUEUE);
+        if (depth == 0 && messages == N)
+            break;
+    }
+    assert_int_equal (depth, 0);
+    assert_int_equal (messages, N);
+    /* ... and 3 connections, whatever time the others have to show up. */
+    int fds[N];
+    int accepted = s_accept_for (hole, 3000, fds, N);
+    assert_int_equal (accepted, CONNECTIONS);
+    assert_int_equal (harness_count_lines (stack->worker_out[0], "has been sent to"), CONNECTIONS);
+    /* Stopping: no new request starts, the hung ones fail once their
+       connections close, and nothing was acked, so all N go back to the
+       queue. (Closing them first would hand the freed connections to the
+       jobs still waiting, whose requests the stop would then wait for.) */
+    assert_int_equal (kill (stack->workers[0], SIGTERM), 0);
+    assert_int_equal (
+        harness_wait_lines (stack_log_path (stack, "worker0"), "stopping: finishing", 1, 10000), 1);
+    for (int i = 0; i < accepted; i++)
+        close (fds[i]);
+    int status = harness_stop (stack->workers[0], SIGTERM, 15000);
+    stack->workers[0] = 0;
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+    assert_int_equal (stack_wait_depth (stack, BROKER_QUEUE, N, 10000), N);
+    stack_end (stack);
+    close (hole);
+}
+
 int
 main (void)
 {
@@ -358,6 +450,8 @@ main (void)
         cmocka_unit_test (test_republished_processed_event_not_printed_again),
         cmocka_unit_test (test_sigterm_finishes_requests_in_flight),
         cmocka_unit_test (test_heartbeats_flow_while_http_hangs),
+        cmocka_unit_test (test_prefetch_beyond_http_connections_processes_everything),
+        cmocka_unit_test (test_http_connections_bound_the_requests_in_flight),
     };
     return cmocka_run_group_tests (tests, stack_group_setup, stack_group_teardown);
 }
