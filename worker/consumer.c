@@ -497,6 +497,7 @@ s_step (consumer_t *self)
         log_warn ("HTTP client poll failed");
     if (ready[1]) {
         self->m->inflight = (uint64_t)s_busy (self);
+        self->m->waiting = (uint64_t)self->queue_count;
         metrics_http_serve (self->config->metrics_http);
     }
 

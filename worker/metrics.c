@@ -49,8 +49,13 @@ s_write (FILE *out, void *arg)
     prom_counter (out, "herald_worker_broker_connection_losses_total",
                   "RabbitMQ connections dropped.", m->broker_losses);
     prom_gauge (out, "herald_worker_inflight_deliveries",
-                "Deliveries held unacked: in a request to the gateway or waiting to retry.",
+                "Deliveries held unacked: in a request to the gateway, waiting for a connection "
+                "to it, or waiting to retry.",
                 m->inflight);
+    prom_gauge (out, "herald_worker_waiting_deliveries",
+                "Deliveries held that wait for a connection to the gateway (every one of "
+                "--http-connections busy).",
+                m->waiting);
     prom_process (out);
 }
 

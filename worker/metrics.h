@@ -24,7 +24,8 @@ typedef struct {
     prom_histogram_t http_latency; /* each GET / PUT to the gateway */
     uint64_t http_errors;          /* requests that failed (transient or permanent) */
     uint64_t broker_connects, broker_losses;
-    uint64_t inflight; /* deliveries held (in an HTTP request or waiting to retry) */
+    uint64_t inflight; /* deliveries held (in an HTTP request, waiting for one, or to retry) */
+    uint64_t waiting;  /* of those, waiting for an HTTP connection (--http-connections) */
 } worker_metrics_t;
 
 /* metrics_render_fn: arg is the worker_metrics_t. */

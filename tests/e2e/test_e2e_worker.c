@@ -10,6 +10,7 @@
  */
 #include "broker.h"
 #include "clock.h"
+#include "scrape.h"
 #include "stack.h"
 
 #include <setjmp.h>
@@ -399,6 +400,7 @@ test_http_connections_bound_the_requests_in_flight (void **state)
     stack_begin (stack);
     snprintf (stack->worker_gateway_url, sizeof stack->worker_gateway_url, "http://127.0.0.1:%d",
               port);
+    stack->metrics = true;
     s_start_core (stack);
     const char *extra[] = { "--prefetch", "16", "--http-connections", "3", "--http-timeout-ms",
                             "60000",      NULL };
@@ -420,6 +422,12 @@ test_http_connections_bound_the_requests_in_flight (void **state)
     int accepted = s_accept_for (hole, 3000, fds, N);
     assert_int_equal (accepted, CONNECTIONS);
     assert_int_equal (harness_count_lines (stack->worker_out[0], "has been sent to"), CONNECTIONS);
+    /* Its metrics say the same: N held, N - 3 of them waiting. */
+    scrape_t m = { 0 };
+    assert_int_equal (scrape_metrics (stack_metrics_port (stack, "worker0"), &m), 0);
+    assert_true (scrape_value (&m, "herald_worker_inflight_deliveries") == N);
+    assert_true (scrape_value (&m, "herald_worker_waiting_deliveries") == N - CONNECTIONS);
+    scrape_clear (&m);
     /* Stopping: no new request starts, the hung ones fail once their
        connections close, and nothing was acked, so all N go back to the
        queue. (Closing them first would hand the freed connections to the
