@@ -46,7 +46,7 @@
 #include <time.h>
 
 #define USAGE                                                                                      \
-    "usage: bench_e2e [events=20000] [rate=500] [seconds=10] [posters=2] [connections=16]\n"       \
+    "usage: bench_e2e [events=20000] [rate=500] [seconds=10] [posters=2] [connections=32]\n"       \
     "  events       N: events per throughput run, and messages per broker-ceiling run\n"           \
     "  rate         events/s offered in the latency runs (issue 15's target is for 500)\n"         \
     "  seconds      length of each latency run\n"                                                  \
@@ -343,7 +343,7 @@ main (int argc, char *argv[])
     int rate = argc > 2 ? atoi (argv[2]) : 500;
     int seconds = argc > 3 ? atoi (argv[3]) : 10;
     int posters = argc > 4 ? atoi (argv[4]) : 2;
-    int connections = argc > 5 ? atoi (argv[5]) : 16;
+    int connections = argc > 5 ? atoi (argv[5]) : 32;
     if (argc > 6 || n <= 0 || rate <= 0 || seconds <= 0 || posters <= 0
         || posters > POSTER_THREADS_MAX || connections <= 0
         || connections > POSTER_CONNECTIONS_MAX) {
