@@ -179,6 +179,12 @@ typedef struct {
 /* Asks the scenario's store for its stats. 0, or -1 when it does not
    answer within 2 s. */
 int stack_store_stats (e2e_stack_t *self, stack_store_stats_t *out);
+/* Polls the store's stats every millisecond over one client kept open
+   (cheap enough to run beside a benchmark) until its head reaches
+   min_head. Returns clock_mono_us of the reply that showed it, or 0 when
+   timeout_ms passed first; *head gets the last head read (0: none). */
+int64_t stack_wait_store_head (e2e_stack_t *self, uint64_t min_head, int timeout_ms,
+                               uint64_t *head);
 /* Polls until the store's acked cursor equals its head and head is at
    least min_head (everything relayed). 0, or -1 on timeout; *out holds the
    last stats read. */

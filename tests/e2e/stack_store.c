@@ -97,6 +97,37 @@ s_wait_settled_at (const char *endpoint, uint64_t min_head, int timeout_ms,
     }
 }
 
+int64_t
+stack_wait_store_head (e2e_stack_t *self, uint64_t min_head, int timeout_ms, uint64_t *head)
+{
+    *head = 0;
+    store_client_config_t config = { .endpoint = self->store_ep };
+    store_client_t *client = store_client_new (&config);
+    if (!client)
+        return 0;
+    int64_t until = clock_mono_us () + (int64_t)timeout_ms * 1000, seen_at = 0;
+    for (;;) {
+        proto_request_t req = { .op = PROTO_OP_STATS };
+        proto_reply_t reply;
+        stack_store_stats_t stats;
+        if (store_client_call (client, &req, STACK_STORE_TIMEOUT_MS, &reply) == 0) {
+            int64_t now = clock_mono_us ();
+            if (s_read_stats (&reply, &stats) == 0)
+                *head = stats.head;
+            proto_reply_clear (&reply);
+            if (*head >= min_head) {
+                seen_at = now;
+                break;
+            }
+        }
+        if (clock_mono_us () >= until)
+            break;
+        harness_nap_ms (1);
+    }
+    store_client_destroy (&client);
+    return seen_at;
+}
+
 int
 stack_wait_store_settled (e2e_stack_t *self, uint64_t min_head, int timeout_ms,
                           stack_store_stats_t *out)

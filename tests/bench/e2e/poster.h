@@ -1,12 +1,13 @@
 /*
  * poster — one of bench_e2e's client threads: POSTs its share of the bench
  * events "bench <k>" to the gateway over many keep-alive connections at
- * once (libcurl's multi interface), so that the clients are not what bounds
- * the figure. A blocking client with one request in flight per thread would
+ * once (plain sockets and poll(2), see poster.c), so that the clients are
+ * not what bounds the figure, and spend little of the CPU they share with
+ * what they measure. A blocking client with one request in flight per thread would
  * measure its own round trips: at ~0.3 ms each, four of them cap the POST
  * side near the rate being measured on this 2-core machine.
  *
- * Each request is stamped (sent_us) when it is handed to libcurl, which is
+ * Each request is stamped (sent_us) when its first byte is written, which is
  * when bench_e2e's latency starts. With a rate the requests are paced on a
  * fixed timeline (request i at start + i/rate), never more than
  * `connections` in flight; a request that cannot start on time starts as
@@ -42,7 +43,7 @@ typedef struct _poster_t poster_t;
 
 /* Starts a thread POSTing config's events (config is copied; sent_us stays
    the caller's, and is written until poster_join returns). Returns NULL
-   when the thread or libcurl cannot be set up. */
+   when the url cannot be resolved or the thread not started. */
 poster_t *poster_start (const poster_config_t *config);
 
 /* Waits for the thread (it stops by itself at the deadline at the latest),
