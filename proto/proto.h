@@ -316,6 +316,15 @@ typedef struct {
 proto_decode_t proto_request_decode (const void *buf, size_t len, const proto_limits_t *limits,
                                      proto_request_t *req, proto_error_t *err);
 
+/* A hint, not a decode: the "event_id" of a get or update request frame
+   whose top map holds only strings, numbers, nil and booleans (what
+   clients send), read without msgpack-c, for a store that wants to start a
+   lookup's cache misses before it handles the frame. Returns false for any
+   other frame (a batch included) and never reads outside buf; when the
+   frame decodes with an event_id, a true answer is that id. Nothing else
+   is checked: the frame is decoded for real when it is handled. */
+bool proto_request_peek_event_id (const void *buf, size_t len, uint8_t id[16]);
+
 /* Appends the encoding of req to out. Only fields flagged in req->has are
    written. Returns 0, or -1 on allocation failure. */
 int proto_request_encode (const proto_request_t *req, msgpack_sbuffer *out);

@@ -292,3 +292,44 @@ proto_request_encode (const proto_request_t *req, msgpack_sbuffer *out)
     }
     return 0;
 }
+
+/* ---- The event_id hint ------------------------------------------------- */
+
+static bool
+s_text_is (proto_str_t text, const char *name)
+{
+    return text.ptr && text.len == strlen (name) && memcmp (text.ptr, name, text.len) == 0;
+}
+
+bool
+proto_request_peek_event_id (const void *buf, size_t len, uint8_t id[16])
+{
+    const uint8_t *p = buf;
+    size_t entries, at;
+    if (!buf || len == 0)
+        return false;
+    if ((p[0] & 0xf0) == 0x80) {
+        entries = p[0] & 0x0f;
+        at = 1;
+    } else if (p[0] == 0xde && len >= 3) {
+        entries = (size_t)p[1] << 8 | p[2];
+        at = 3;
+    } else
+        return false;
+    for (size_t i = 0; i < entries; i++) {
+        proto_str_t key, value;
+        size_t n = wire_item (p + at, len - at, &key);
+        if (n == 0 || !key.ptr)
+            return false;
+        at += n;
+        if ((n = wire_item (p + at, len - at, &value)) == 0)
+            return false;
+        at += n;
+        /* Only a get or an update names an event: stop at any other op. */
+        if (s_text_is (key, "op") && !s_text_is (value, "get") && !s_text_is (value, "update"))
+            return false;
+        if (s_text_is (key, "event_id"))
+            return value.ptr && proto_uuid_parse (value.ptr, value.len, id) == 0;
+    }
+    return false;
+}

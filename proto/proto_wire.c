@@ -120,6 +120,23 @@ s_shape (uint8_t b, s_shape_t *sh)
     return b == 0xc1 ? -1 : 0; /* never used by MessagePack */
 }
 
+size_t
+wire_item (const uint8_t *p, size_t len, proto_str_t *text)
+{
+    s_shape_t sh;
+    *text = PROTO_STR_NONE;
+    if (len == 0 || s_shape (p[0], &sh) != 0 || sh.container
+        || len - 1 < (size_t)sh.count_bytes + sh.extra)
+        return 0;
+    size_t head = 1 + (size_t)sh.count_bytes + sh.extra;
+    uint64_t payload = sh.count_bytes ? s_be (p + 1, sh.count_bytes) : sh.count;
+    if (payload > len - head)
+        return 0;
+    if ((p[0] >= 0xa0 && p[0] <= 0xbf) || (p[0] >= 0xd9 && p[0] <= 0xdb))
+        *text = (proto_str_t){ (const char *)p + head, (size_t)payload };
+    return head + (size_t)payload;
+}
+
 /* Walks the frame and checks it; the error names the first fault. */
 static proto_decode_t
 s_scan (const uint8_t *p, size_t len, int max_depth, proto_error_t *err)

@@ -75,6 +75,13 @@ proto_decode_t wire_unpack_any (const void *buf, size_t len, int max_depth, wire
    not thread-safe; never set by the services. */
 void wire_set_generic_only (bool on);
 
+/* The item at p, of at most len bytes, when it is not a container: its
+   size (header and payload) and, for a string, its text in *text (else
+   PROTO_STR_NONE). 0 for a map or an array, a byte MessagePack never uses
+   or an item longer than len. For readers that skip through a frame
+   without unpacking it. */
+size_t wire_item (const uint8_t *p, size_t len, proto_str_t *text);
+
 /* A map viewed by key: val[k] is the value of key k or NULL if absent. */
 typedef struct {
     const msgpack_object *val[PROTO_KEY_COUNT_];

@@ -608,5 +608,6 @@ main (void)
     failed += test_proto_moved_run ();
     failed += test_proto_created_us_run ();
     failed += test_proto_batch_run ();
+    failed += test_proto_peek_run ();
     return failed ? 1 : 0;
 }

@@ -134,6 +134,19 @@ void dispatch_set_reply_budget (dispatch_t *self, size_t bytes);
    Without a journal nobody calls this and every record is readable. */
 void dispatch_set_durable (dispatch_t *self, uint64_t seq);
 
+/* Most frames dispatch_prefetch takes at once. */
+#define DISPATCH_PREFETCH_MAX EVENT_TABLE_PREFETCH_MAX
+
+/* Before a run of request frames (untrusted bytes; n at most
+   DISPATCH_PREFETCH_MAX) is handled one by one: starts loading the events
+   the gets and updates among them name (event_table_prefetch), so their
+   cache misses overlap. Changes nothing, answers nothing. A batch's frames
+   go through it (dispatch_frame); messages that come one by one do not:
+   receiving runs of them to prefetch across messages was measured
+   (2026-12-04, alternated) at +8% for single gets but -5 to -14% for
+   single creates, whose replies then left in bursts. */
+void dispatch_prefetch (dispatch_t *self, const void *const *frames, const size_t *lens, size_t n);
+
 /* Handles one request frame (untrusted bytes) and writes the reply frame
    into out, which is cleared first. Never fails: out of memory while
    encoding leaves out empty, and the caller then sends nothing. */

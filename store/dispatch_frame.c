@@ -113,6 +113,16 @@ s_batch (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *out)
     msgpack_sbuffer_clear (out);
     int failed = proto_batch_begin (rid, true, n, out);
     for (size_t i = 0; i < n; i++) {
+        if (i % DISPATCH_PREFETCH_MAX == 0) {
+            /* The next run of frames: their events start loading together. */
+            const void *frames[DISPATCH_PREFETCH_MAX];
+            size_t lens[DISPATCH_PREFETCH_MAX], run = 0;
+            for (; run < DISPATCH_PREFETCH_MAX && i + run < n; run++) {
+                frames[run] = self->batch_frames[i + run].ptr;
+                lens[run] = self->batch_frames[i + run].len;
+            }
+            dispatch_prefetch (self, frames, lens, run);
+        }
         s_counted (self, self->batch_frames[i].ptr, self->batch_frames[i].len, &self->batch_reply,
                    true);
         /* An empty reply is an encoding that failed (out of memory). */
@@ -233,6 +243,18 @@ s_counted (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *out, 
         self->last_status < PROTO_E_COUNT_ ? self->last_status : PROTO_E_INTERNAL;
     self->counters.ops[op][status]++;
     prom_observe_us (&self->op_latency[op], clock_mono_us () - start);
+}
+
+void
+dispatch_prefetch (dispatch_t *self, const void *const *frames, const size_t *lens, size_t n)
+{
+    assert (self && n <= DISPATCH_PREFETCH_MAX);
+    uint8_t ids[DISPATCH_PREFETCH_MAX][16];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (proto_request_peek_event_id (frames[i], lens[i], ids[k]))
+            k++;
+    event_table_prefetch (self->table, (const uint8_t (*)[16])ids, k);
 }
 
 void

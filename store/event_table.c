@@ -168,6 +168,41 @@ event_table_find (event_table_t *self, const uint8_t id[16])
     return slot == S_EMPTY ? EVENT_TABLE_NONE : S_SLOT_INDEX (slot);
 }
 
+void
+event_table_prefetch (event_table_t *self, const uint8_t (*ids)[16], size_t n)
+{
+    assert (self && (ids || n == 0) && n <= EVENT_TABLE_PREFETCH_MAX);
+    /* Three passes, each reading only what the one before started to load:
+       the home slots, then the order entries their tags name, then the
+       blocks (two lines: the fixed fields and the first strings). */
+    uint64_t hashes[EVENT_TABLE_PREFETCH_MAX];
+    uint32_t at[EVENT_TABLE_PREFETCH_MAX];
+    for (size_t i = 0; i < n; i++) {
+        hashes[i] = s_hash_id (ids[i]);
+        __builtin_prefetch (&self->ids[hashes[i] & self->ids_mask]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t tag = hashes[i] << 32;
+        at[i] = EVENT_TABLE_NONE;
+        for (size_t k = hashes[i] & self->ids_mask;; k = (k + 1) & self->ids_mask) {
+            uint64_t slot = self->ids[k];
+            if (slot == S_EMPTY)
+                break;
+            if ((slot & 0xffffffff00000000ull) == tag) {
+                at[i] = S_SLOT_INDEX (slot);
+                __builtin_prefetch (&self->order[at[i]]);
+                break;
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        if (at[i] != EVENT_TABLE_NONE) {
+            const char *block = (const char *)self->order[at[i]];
+            __builtin_prefetch (block);
+            __builtin_prefetch (block + 64);
+        }
+}
+
 static uint64_t
 s_ids_entry (const uint8_t id[16], uint32_t index)
 {

@@ -405,6 +405,31 @@ test_event_table_grows_through_many_resizes (void **state)
     assert_true (event_table_overhead_bytes (table) > (size_t)N * 56);
 }
 
+/* The prefetch hint over held and unknown ids, in runs of the most it
+   takes, as the table grows: it reads only what a lookup would (ASan and
+   valgrind see any stray read) and changes nothing a lookup finds. */
+static void
+test_event_table_prefetch_changes_nothing (void **state)
+{
+    event_table_t *table = *state;
+    enum { N = 5000 };
+    uint8_t ids[EVENT_TABLE_PREFETCH_MAX][16];
+    event_table_prefetch (table, NULL, 0);
+    for (uint32_t i = 0; i < N; i++) {
+        s_add (table, i, "user", "pending");
+        if (i % 97 != 0)
+            continue;
+        /* Every other id is held (the even ones up to i), the rest not. */
+        for (uint32_t k = 0; k < EVENT_TABLE_PREFETCH_MAX; k++)
+            s_id (ids[k], k % 2 ? N + i + k : (i * k) % (i + 1));
+        event_table_prefetch (table, (const uint8_t (*)[16])ids, EVENT_TABLE_PREFETCH_MAX);
+        for (uint32_t k = 0; k < EVENT_TABLE_PREFETCH_MAX; k++)
+            assert_int_equal (event_table_find (table, ids[k]),
+                              k % 2 ? EVENT_TABLE_NONE : (i * k) % (i + 1));
+        assert_int_equal (event_table_size (table), i + 1);
+    }
+}
+
 /* Both hashes grow many times here (every user is distinct, so the user
    hash grows as often as the id hash, each rehashed from what its slots
    hold: event_table.c), while every third create moves an older event to
@@ -527,6 +552,8 @@ main (void)
         cmocka_unit_test_setup_teardown (
             test_event_table_growth_keeps_ids_and_users_while_users_change, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_event_table_grows_through_many_resizes, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_event_table_prefetch_changes_nothing, s_setup,
                                          s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

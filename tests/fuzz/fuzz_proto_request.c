@@ -10,6 +10,8 @@
  * msgpack-c on every input: the same result, error and request. Every input
  * is also read as a batch (fuzz_batch.h); a request that decodes as op
  * batch is not re-encoded as a request (its frames are the batch's).
+ * proto_request_peek_event_id, the store's hint, reads the same bytes: it
+ * stays inside them and agrees with the decoder on the id.
  */
 #include "fuzz_batch.h"
 #include "fuzz_check.h"
@@ -53,6 +55,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     FUZZ_CHECK (req.status.ptr == generic.status.ptr && req.status.len == generic.status.len);
     FUZZ_CHECK (req.request_id.ptr == generic.request_id.ptr
                 && req.request_id.len == generic.request_id.len);
+    /* The store's prefetch hint: never past the end (ASan), and when the
+       frame decodes with an event_id, an id it finds is that one. */
+    uint8_t peeked[16];
+    bool found = proto_request_peek_event_id (data, size, peeked);
+    if (found && rc == PROTO_DECODE_OK && (req.has & PROTO_HAS_EVENT_ID))
+        FUZZ_CHECK (memcmp (peeked, req.event_id, 16) == 0);
     if (rc != PROTO_DECODE_OK) {
         FUZZ_CHECK (err.message[0] != '\0');
         FUZZ_CHECK (memchr (err.message, '\0', sizeof err.message) != NULL);

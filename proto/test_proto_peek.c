@@ -1,0 +1,173 @@
+/*
+ * test_proto_peek — proto_request_peek_event_id, the store's hint of which
+ * event a request frame names: it finds the id in what get and update send
+ * (in any key order, either map header), answers false for every other
+ * frame and op, and reads nothing past the end of a frame cut anywhere.
+ */
+#include "test_proto.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const uint8_t s_id[16] = { 0x5f, 0x0c, 0x6a, 0x1e, 0x9b, 0x2d, 0x4c, 0x3e,
+                                  0x8f, 0x70, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab };
+
+/* peek on an exact-size heap copy of the len bytes (ASan sees any read
+   past the end). */
+static bool
+s_peek (const void *data, size_t len, uint8_t id[16])
+{
+    void *copy = malloc (len ? len : 1);
+    assert_non_null (copy);
+    memcpy (copy, data, len);
+    bool found = proto_request_peek_event_id (copy, len, id);
+    free (copy);
+    return found;
+}
+
+static void
+test_peek_finds_the_id_of_get_and_update_as_the_encoder_writes_them (void **state)
+{
+    (void)state;
+    proto_op_t ops[] = { PROTO_OP_GET, PROTO_OP_UPDATE };
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        proto_request_t req = { .op = ops[i], .rid = 7, .has = PROTO_HAS_EVENT_ID };
+        memcpy (req.event_id, s_id, 16);
+        if (ops[i] == PROTO_OP_UPDATE) {
+            req.has |= PROTO_HAS_STATUS | PROTO_HAS_REQUEST_ID;
+            req.status = PROTO_STR ("processed");
+            req.request_id = PROTO_STR ("req-1");
+        }
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init (&sb);
+        assert_int_equal (proto_request_encode (&req, &sb), 0);
+        uint8_t id[16] = { 0 };
+        assert_true (s_peek (sb.data, sb.size, id));
+        assert_memory_equal (id, s_id, 16);
+        /* Cut anywhere, no read past its end: no id before the id's last
+           byte, the same id after it (the rest is not looked at). */
+        size_t id_end = 0;
+        for (size_t at = 0; at + 36 <= sb.size && !id_end; at++)
+            if (memcmp (sb.data + at, UUID_TEXT, 36) == 0)
+                id_end = at + 36;
+        assert_true (id_end > 0);
+        for (size_t len = 0; len < sb.size; len++) {
+            memset (id, 0, sizeof id);
+            bool found = s_peek (sb.data, len, id);
+            assert_true (found == (len >= id_end));
+            if (found)
+                assert_memory_equal (id, s_id, 16);
+        }
+        msgpack_sbuffer_destroy (&sb);
+    }
+}
+
+static void
+test_peek_skips_every_scalar_and_string_before_the_id (void **state)
+{
+    (void)state;
+    frame_t f;
+    frame_init (&f);
+    /* map16 header, then one of each skippable kind before event_id. */
+    uint8_t head[] = { 0xde, 0x00, 0x0c };
+    msgpack_sbuffer_write (&f.sb, (const char *)head, sizeof head);
+    frame_str (&f, "nil");
+    msgpack_pack_nil (&f.pk);
+    frame_str (&f, "t");
+    msgpack_pack_true (&f.pk);
+    frame_str (&f, "neg");
+    msgpack_pack_int64 (&f.pk, -3);
+    frame_str (&f, "i64");
+    msgpack_pack_int64 (&f.pk, INT64_MIN);
+    frame_str (&f, "u8");
+    msgpack_pack_uint8 (&f.pk, 200);
+    frame_str (&f, "u16");
+    msgpack_pack_uint16 (&f.pk, 60000);
+    frame_str (&f, "u32");
+    msgpack_pack_uint32 (&f.pk, 4000000000u);
+    frame_str (&f, "f64");
+    msgpack_pack_double (&f.pk, 1.5);
+    frame_str (&f, "f32");
+    msgpack_pack_float (&f.pk, 2.5f);
+    frame_str (&f, "long");
+    char text[300];
+    memset (text, 'x', sizeof text);
+    frame_bytes (&f, text, sizeof text); /* str16 */
+    frame_str (&f, "bin");
+    msgpack_pack_bin_with_body (&f.pk, "event_id", 8);
+    frame_str (&f, "event_id");
+    frame_str (&f, UUID_TEXT);
+    uint8_t id[16] = { 0 };
+    assert_true (s_peek (f.sb.data, f.sb.size, id));
+    assert_memory_equal (id, s_id, 16);
+    frame_free (&f);
+}
+
+static void
+test_peek_answers_false_for_every_other_frame (void **state)
+{
+    (void)state;
+    uint8_t id[16];
+    const char *bad_ids[] = { "not-a-uuid", UUID_TEXT "0", "" };
+    for (size_t i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++) {
+        frame_t f;
+        frame_init (&f);
+        frame_request (&f, "get", 1, 1);
+        frame_str (&f, "event_id");
+        frame_str (&f, bad_ids[i]);
+        assert_false (s_peek (f.sb.data, f.sb.size, id));
+        frame_free (&f);
+    }
+    /* The id as a blob, or behind a nested value: not read. */
+    frame_t f;
+    frame_init (&f);
+    frame_request (&f, "get", 1, 1);
+    frame_str (&f, "event_id");
+    msgpack_pack_bin_with_body (&f.pk, UUID_TEXT, 36);
+    assert_false (s_peek (f.sb.data, f.sb.size, id));
+    frame_free (&f);
+    frame_init (&f);
+    frame_request (&f, "get", 1, 2);
+    frame_str (&f, "x");
+    msgpack_pack_array (&f.pk, 0);
+    frame_str (&f, "event_id");
+    frame_str (&f, UUID_TEXT);
+    assert_false (s_peek (f.sb.data, f.sb.size, id));
+    frame_free (&f);
+    /* Only a get or an update names an event, whatever else carries an
+       event_id key. */
+    frame_init (&f);
+    frame_request (&f, "list", 1, 1);
+    frame_str (&f, "event_id");
+    frame_str (&f, UUID_TEXT);
+    assert_false (s_peek (f.sb.data, f.sb.size, id));
+    frame_free (&f);
+    /* A create names no id; a batch and a non-map are not looked into. */
+    frame_init (&f);
+    frame_request (&f, "create", 1, 2);
+    frame_str (&f, "user_id");
+    frame_str (&f, "u");
+    frame_str (&f, "description");
+    frame_str (&f, "d");
+    assert_false (s_peek (f.sb.data, f.sb.size, id));
+    frame_free (&f);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    assert_int_equal (proto_batch_begin (1, false, 1, &sb), 0);
+    assert_false (s_peek (sb.data, sb.size, id));
+    msgpack_sbuffer_destroy (&sb);
+    const uint8_t array[] = { 0x91, 0xa1, 'x' };
+    assert_false (s_peek (array, sizeof array, id));
+    assert_false (proto_request_peek_event_id (NULL, 0, id));
+}
+
+int
+test_proto_peek_run (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_peek_finds_the_id_of_get_and_update_as_the_encoder_writes_them),
+        cmocka_unit_test (test_peek_skips_every_scalar_and_string_before_the_id),
+        cmocka_unit_test (test_peek_answers_false_for_every_other_frame),
+    };
+    return cmocka_run_group_tests_name ("proto_peek", tests, NULL, NULL);
+}
