@@ -59,15 +59,25 @@ s_rps (const char *path, const char *kind)
     return rps;
 }
 
-/* Waits for the child pid: 0 when it exited with status 0, else -1. */
+/* Waits for the child pid, at most S_RUN_TIMEOUT_S (then it is killed): 0
+   when it exited with status 0, else -1. */
 static int
 s_wait (pid_t pid)
 {
-    int status = 0;
-    if (pid <= 0 || waitpid (pid, &status, 0) != pid || !WIFEXITED (status)
-        || WEXITSTATUS (status) != 0)
+    if (pid <= 0)
         return -1;
-    return 0;
+    int status = 0;
+    int64_t deadline = clock_mono_ms () + S_RUN_TIMEOUT_S * 1000LL;
+    pid_t got;
+    while ((got = waitpid (pid, &status, WNOHANG)) == 0 && clock_mono_ms () < deadline)
+        harness_nap_ms (10);
+    if (got == 0) {
+        fprintf (stderr, "bench: redis peer (pid %d) still running after %d s: killed\n", (int)pid,
+                 S_RUN_TIMEOUT_S);
+        harness_stop (pid, SIGKILL, 5000);
+        return -1;
+    }
+    return got == pid && WIFEXITED (status) && WEXITSTATUS (status) == 0 ? 0 : -1;
 }
 
 int
