@@ -7,7 +7,13 @@
  * gateway, for a fraction of libcurl's CPU per request (the posters share
  * the two cores with everything they measure). Anything unexpected (a
  * closed connection, no Content-Length, a chunked or oversized answer, a
- * timeout) fails that request and the connection is opened again.
+ * timeout) fails that request and the connection is opened again, except
+ * that a request on a reused connection that got no byte back goes out
+ * once more on a new one (the server may have closed it as it was sent).
+ * An answer the server closes the connection after, or marks
+ * "Connection: close", counts; the connection is then opened again at
+ * once. Idle connections are watched, so one the server drops is not
+ * used again.
  */
 #include "poster.h"
 
@@ -44,6 +50,8 @@ typedef struct {
     size_t request_len, written;
     char answer[POSTER_ANSWER_MAX];
     size_t got;
+    int answers; /* answers read on this fd: above 0, a request goes out on a reused one */
+    bool reused; /* the request in flight went out on a reused connection */
 } s_conn_t;
 
 struct _poster_t {
@@ -95,13 +103,17 @@ s_parse_url (poster_t *self)
     return 0;
 }
 
+/* Closes conn; after a failure it is not opened again for
+   POSTER_RETRY_MS, after an orderly close (Connection: close, an idle
+   keep-alive the server dropped) at once. */
 static void
-s_close (s_conn_t *conn, int64_t now)
+s_close (s_conn_t *conn, int64_t now, bool failed)
 {
     if (conn->fd >= 0)
         close (conn->fd);
     conn->fd = -1;
-    conn->retry_us = now + POSTER_RETRY_MS * 1000;
+    conn->answers = 0;
+    conn->retry_us = failed ? now + POSTER_RETRY_MS * 1000 : now;
 }
 
 /* Opens conn's socket (a blocking connect on loopback, then non-blocking).
@@ -124,7 +136,8 @@ s_open (poster_t *self, s_conn_t *conn, int64_t now)
     return 0;
 }
 
-/* Ends conn's request: 201 counts as created, anything else as failed. */
+/* Ends conn's request: 201 counts as created, anything else (code 0: no
+   answer at all) as failed. last_us is the last answer's time. */
 static void
 s_finish (poster_t *self, s_conn_t *conn, int code, int64_t now)
 {
@@ -132,7 +145,8 @@ s_finish (poster_t *self, s_conn_t *conn, int code, int64_t now)
         self->result.created++;
     else
         self->result.failed++;
-    self->result.last_us = now;
+    if (code != 0)
+        self->result.last_us = now;
     conn->k = -1;
     conn->got = 0;
 }
@@ -168,8 +182,28 @@ s_send (poster_t *self, s_conn_t *conn, int k, int64_t now)
     conn->written = 0;
     conn->got = 0;
     conn->k = k;
+    conn->reused = conn->answers > 0;
     conn->started_us = now;
     self->config.sent_us[k] = now;
+    return s_write (conn);
+}
+
+/* A request that went out on a reused keep-alive connection and got no
+   byte back may have met the server closing it (the race every HTTP/1.1
+   client has): it goes out once more, on a new connection, as libcurl
+   does. 0 when it did, -1 when it is a failure to count. */
+static int
+s_resend (poster_t *self, s_conn_t *conn, int64_t now)
+{
+    if (!conn->reused || conn->got > 0)
+        return -1;
+    close (conn->fd);
+    conn->fd = -1;
+    conn->answers = 0;
+    conn->reused = false;
+    if (s_open (self, conn, now) != 0)
+        return -1;
+    conn->written = 0;
     return s_write (conn);
 }
 
@@ -188,28 +222,31 @@ s_header (const char *head, size_t head_len, const char *name)
 }
 
 /* Reads what conn's answer has arrived. 1 when it is whole (*code set),
-   0 for more to come, -1 when the connection is unusable. */
+   2 when it is whole and the connection is to be closed (the server said
+   so, or closed it after the answer), 0 for more to come, -1 when the
+   connection is unusable. */
 static int
 s_read (s_conn_t *conn, int *code)
 {
-    for (;;) {
-        if (conn->got == sizeof conn->answer - 1)
-            return -1;
+    bool ended = false; /* closed by the peer, failed, or the buffer full */
+    while (!ended) {
+        if (conn->got == sizeof conn->answer - 1) {
+            ended = true;
+            break;
+        }
         ssize_t n =
             recv (conn->fd, conn->answer + conn->got, sizeof conn->answer - 1 - conn->got, 0);
-        if (n == 0)
-            return -1;
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                break;
-            return -1;
-        }
-        conn->got += (size_t)n;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n <= 0)
+            ended = true;
+        else
+            conn->got += (size_t)n;
     }
     conn->answer[conn->got] = '\0';
     const char *end = strstr (conn->answer, "\r\n\r\n");
     if (!end)
-        return 0;
+        return ended ? -1 : 0;
     size_t head_len = (size_t)(end - conn->answer) + 4;
     const char *length = s_header (conn->answer, head_len, "Content-Length:");
     if (strncmp (conn->answer, "HTTP/1.1 ", 9) != 0 || !length)
@@ -219,12 +256,12 @@ s_read (s_conn_t *conn, int *code)
     if (after == length || body_len < 0 || (size_t)body_len > sizeof conn->answer)
         return -1;
     if (conn->got < head_len + (size_t)body_len)
-        return 0;
+        return ended ? -1 : 0;
     *code = atoi (conn->answer + 9);
     const char *connection = s_header (conn->answer, head_len, "Connection:");
     while (connection && *connection == ' ')
         connection++;
-    return connection && strncasecmp (connection, "close", 5) == 0 ? 2 : 1;
+    return ended || (connection && strncasecmp (connection, "close", 5) == 0) ? 2 : 1;
 }
 
 /* The thread: sends every event, paced or not, with at most `connections`
@@ -247,21 +284,26 @@ s_run (void *arg)
             if (conn->k >= 0 && now - conn->started_us > POSTER_REQUEST_TIMEOUT_MS * 1000LL) {
                 s_finish (self, conn, 0, now);
                 done++;
-                s_close (conn, now);
+                s_close (conn, now, true);
             }
             if (conn->k < 0 && next < c->count && s_due_us (c, start, next) <= now
                 && (conn->fd >= 0 || (now >= conn->retry_us && s_open (self, conn, now) == 0))) {
                 if (s_send (self, conn, c->first + next++, now) != 0) {
                     s_finish (self, conn, 0, now);
                     done++;
-                    s_close (conn, now);
+                    s_close (conn, now, true);
                 }
             }
-            if (conn->k >= 0) {
-                short events = conn->written < conn->request_len ? POLLIN | POLLOUT : POLLIN;
+            if (conn->fd >= 0) {
+                /* An idle keep-alive connection is watched too: the server
+                   may close it (its idle timeout), and the next request
+                   must not go out on it. */
+                short events =
+                    conn->k >= 0 && conn->written < conn->request_len ? POLLIN | POLLOUT : POLLIN;
                 fds[n_fds] = (struct pollfd){ .fd = conn->fd, .events = events };
                 on[n_fds++] = conn;
-            } else if (next < c->count) {
+            }
+            if (conn->k < 0 && next < c->count) {
                 /* Wake for the next paced request (on a closed connection
                    not before it may be opened again). */
                 int64_t at = s_due_us (c, start, next);
@@ -279,15 +321,21 @@ s_run (void *arg)
             s_conn_t *conn = on[i];
             if (!fds[i].revents)
                 continue;
+            if (conn->k < 0) {
+                s_close (conn, now, false); /* idle: closed by the server, or unwanted bytes */
+                continue;
+            }
             int code = 0, rc = (fds[i].revents & POLLOUT) ? s_write (conn) : 0;
             if (rc == 0 && (fds[i].revents & (POLLIN | POLLERR | POLLHUP)))
                 rc = s_read (conn, &code);
-            if (rc == 0)
+            if (rc == 0 || (rc < 0 && s_resend (self, conn, now) == 0))
                 continue;
+            if (rc > 0)
+                conn->answers++;
             s_finish (self, conn, rc > 0 ? code : 0, now);
             done++;
             if (rc != 1)
-                s_close (conn, now);
+                s_close (conn, now, rc < 0);
         }
     }
     /* Whatever did not finish by the deadline failed. */
