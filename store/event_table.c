@@ -19,7 +19,7 @@
  * probing with a load factor of at most 3/4; the user hash deletes by
  * backward shift (no tombstones) when a user's last event moves away.
  */
-#include "event_table.h"
+#include "event_table_internal.h"
 
 #include "status_index.h"
 #include "str_hash.h"
@@ -27,41 +27,6 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct {
-    uint8_t id[16];
-    int64_t created_at;
-    int64_t updated_at;
-    uint64_t seq;
-    uint32_t user_next; /* next event of the same user_id, creation order */
-    uint32_t user_len;
-    uint32_t description_len;
-    uint32_t status_len;
-    uint8_t request_id_len; /* PROTO_REQUEST_ID_MAX fits; 0: none */
-    uint16_t created_us;    /* in the padding before data: costs no byte */
-    char data[];            /* user_id, description, status, request_id */
-} event_t;
-
-/* A user_id's chain. The key is read from the last event's block. */
-typedef struct {
-    uint32_t first; /* EVENT_TABLE_NONE: empty slot */
-    uint32_t last;
-    uint32_t hash;
-} user_slot_t;
-
-struct _event_table_t {
-    event_t **order; /* blocks by index */
-    size_t count;
-    size_t order_cap;
-    uint64_t *ids; /* id hash: hash tag << 32 | index per slot; S_EMPTY */
-    size_t ids_mask;
-    user_slot_t *users;
-    size_t users_mask;
-    size_t users_count;
-    status_index_t *statuses;
-    size_t string_bytes;    /* the events' strings, for event_table_bytes */
-    proto_limits_t longest; /* the longest of each string ever held (event_table_longest) */
-};
 
 #define S_INITIAL_SLOTS 1024
 
@@ -238,8 +203,8 @@ s_ids_reserve (event_table_t *self)
 
 /* ---- User chains ----------------------------------------------------------- */
 
-static user_slot_t *
-s_user_find (event_table_t *self, const char *ptr, size_t len, uint32_t hash)
+user_slot_t *
+event_table_user_slot (event_table_t *self, const char *ptr, size_t len, uint32_t hash)
 {
     for (size_t i = hash & self->users_mask;; i = (i + 1) & self->users_mask) {
         user_slot_t *slot = &self->users[i];
@@ -305,7 +270,7 @@ s_user_link (event_table_t *self, uint32_t index)
 {
     event_t *event = self->order[index];
     uint32_t hash = str_hash (event->data, event->user_len);
-    user_slot_t *slot = s_user_find (self, event->data, event->user_len, hash);
+    user_slot_t *slot = event_table_user_slot (self, event->data, event->user_len, hash);
     if (slot->first == EVENT_TABLE_NONE) {
         *slot = (user_slot_t){ index, index, hash };
         event->user_next = EVENT_TABLE_NONE;
@@ -332,7 +297,7 @@ s_user_unlink (event_table_t *self, uint32_t index)
 {
     event_t *event = self->order[index];
     uint32_t hash = str_hash (event->data, event->user_len);
-    user_slot_t *slot = s_user_find (self, event->data, event->user_len, hash);
+    user_slot_t *slot = event_table_user_slot (self, event->data, event->user_len, hash);
     assert (slot->first != EVENT_TABLE_NONE);
     if (slot->first == index) {
         if (event->user_next == EVENT_TABLE_NONE)
@@ -532,74 +497,6 @@ event_table_view (event_table_t *self, uint32_t index, proto_event_t *out)
     out->request_id = event->request_id_len ? (proto_str_t){ out->status.ptr + event->status_len,
                                                              event->request_id_len }
                                             : PROTO_STR_NONE;
-}
-
-/* ---- Listing --------------------------------------------------------------- */
-
-static bool
-s_status_is (const event_t *event, proto_str_t status)
-{
-    return !status.ptr
-           || (event->status_len == status.len
-               && memcmp (event->data + event->user_len + event->description_len, status.ptr,
-                          status.len)
-                      == 0);
-}
-
-int
-event_table_list (event_table_t *self, const event_query_t *query, uint32_t *out, size_t *n,
-                  bool *more)
-{
-    assert (self);
-    assert (query->limit >= 1);
-    *n = 0;
-    *more = false;
-    uint32_t after = EVENT_TABLE_NONE;
-    if (query->has_after) {
-        after = event_table_find (self, query->after);
-        if (after == EVENT_TABLE_NONE)
-            return -1;
-    }
-    uint32_t next; /* the first candidate */
-    bool by_user = query->user_id.ptr != NULL;
-    if (by_user) {
-        user_slot_t *slot = s_user_find (self, query->user_id.ptr, query->user_id.len,
-                                         str_hash (query->user_id.ptr, query->user_id.len));
-        next = slot->first;
-        if (after != EVENT_TABLE_NONE && next != EVENT_TABLE_NONE) {
-            const event_t *cursor = self->order[after];
-            if (cursor->user_len == query->user_id.len
-                && memcmp (cursor->data, query->user_id.ptr, cursor->user_len) == 0)
-                next = cursor->user_next; /* the usual case: O(1) resume */
-            else
-                while (next != EVENT_TABLE_NONE && next <= after)
-                    next = self->order[next]->user_next;
-        }
-    } else if (query->status.ptr) {
-        /* A status alone: its index lists without reading other events. */
-        uint32_t from = after == EVENT_TABLE_NONE ? 0 : after + 1;
-        *n = status_index_collect (self->statuses, query->status, from, out, query->limit, more);
-        return 0;
-    } else {
-        next = after == EVENT_TABLE_NONE ? 0 : after + 1;
-        if (next >= self->count)
-            next = EVENT_TABLE_NONE;
-    }
-    while (next != EVENT_TABLE_NONE) {
-        const event_t *event = self->order[next];
-        if (s_status_is (event, query->status)) {
-            if (*n == query->limit) {
-                *more = true;
-                break;
-            }
-            out[(*n)++] = next;
-        }
-        if (by_user)
-            next = event->user_next;
-        else
-            next = next + 1 < self->count ? next + 1 : EVENT_TABLE_NONE;
-    }
-    return 0;
 }
 
 size_t

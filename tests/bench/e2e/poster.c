@@ -50,8 +50,7 @@ typedef struct {
     size_t request_len, written;
     char answer[POSTER_ANSWER_MAX];
     size_t got;
-    int answers; /* answers read on this fd: above 0, a request goes out on a reused one */
-    bool reused; /* the request in flight went out on a reused connection */
+    int answers; /* answers read on this fd: above 0, the request in flight reused it */
 } s_conn_t;
 
 struct _poster_t {
@@ -182,7 +181,6 @@ s_send (poster_t *self, s_conn_t *conn, int k, int64_t now)
     conn->written = 0;
     conn->got = 0;
     conn->k = k;
-    conn->reused = conn->answers > 0;
     conn->started_us = now;
     self->config.sent_us[k] = now;
     return s_write (conn);
@@ -195,12 +193,11 @@ s_send (poster_t *self, s_conn_t *conn, int k, int64_t now)
 static int
 s_resend (poster_t *self, s_conn_t *conn, int64_t now)
 {
-    if (!conn->reused || conn->got > 0)
+    if (conn->answers == 0 || conn->got > 0)
         return -1;
     close (conn->fd);
     conn->fd = -1;
     conn->answers = 0;
-    conn->reused = false;
     if (s_open (self, conn, now) != 0)
         return -1;
     conn->written = 0;

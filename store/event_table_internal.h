@@ -1,0 +1,52 @@
+/*
+ * event_table_internal — the event table's layout, shared by its sources:
+ * event_table.c (blocks, the id and user hashes, create, update, view)
+ * and event_table_list.c (listing). Nothing else includes it.
+ */
+#ifndef HERALD_EVENT_TABLE_INTERNAL_H
+#define HERALD_EVENT_TABLE_INTERNAL_H
+
+#include "event_table.h"
+#include "status_index.h"
+
+typedef struct {
+    uint8_t id[16];
+    int64_t created_at;
+    int64_t updated_at;
+    uint64_t seq;
+    uint32_t user_next; /* next event of the same user_id, creation order */
+    uint32_t user_len;
+    uint32_t description_len;
+    uint32_t status_len;
+    uint8_t request_id_len; /* PROTO_REQUEST_ID_MAX fits; 0: none */
+    uint16_t created_us;    /* in the padding before data: costs no byte */
+    char data[];            /* user_id, description, status, request_id */
+} event_t;
+
+/* A user_id's chain. The key is read from the last event's block. */
+typedef struct {
+    uint32_t first; /* EVENT_TABLE_NONE: empty slot */
+    uint32_t last;
+    uint32_t hash;
+} user_slot_t;
+
+struct _event_table_t {
+    event_t **order; /* blocks by index */
+    size_t count;
+    size_t order_cap;
+    uint64_t *ids; /* id hash: hash tag << 32 | index per slot; empty: all ones */
+    size_t ids_mask;
+    user_slot_t *users;
+    size_t users_mask;
+    size_t users_count;
+    status_index_t *statuses;
+    size_t string_bytes;    /* the events' strings, for event_table_bytes */
+    proto_limits_t longest; /* the longest of each string ever held (event_table_longest) */
+};
+
+/* The slot of the user_id (ptr, len) whose str_hash is hash, or the empty
+   slot where it would go (first == EVENT_TABLE_NONE). */
+user_slot_t *event_table_user_slot (event_table_t *self, const char *ptr, size_t len,
+                                    uint32_t hash);
+
+#endif
