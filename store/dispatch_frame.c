@@ -258,6 +258,33 @@ dispatch_prefetch (dispatch_t *self, const void *const *frames, const size_t *le
 }
 
 void
+dispatch_ahead_start (dispatch_t *self, const void *frame, size_t len, dispatch_ahead_t *ahead)
+{
+    assert (self && ahead);
+    uint8_t id[16];
+    ahead->named = proto_request_peek_event_id (frame, len, id);
+    ahead->index = EVENT_TABLE_NONE;
+    if (ahead->named)
+        ahead->hash = event_table_ahead_slot (self->table, id);
+}
+
+void
+dispatch_ahead_entry (dispatch_t *self, dispatch_ahead_t *ahead)
+{
+    assert (self && ahead);
+    if (ahead->named)
+        ahead->index = event_table_ahead_entry (self->table, ahead->hash);
+}
+
+void
+dispatch_ahead_block (dispatch_t *self, const dispatch_ahead_t *ahead)
+{
+    assert (self && ahead);
+    if (ahead->named && ahead->index != EVENT_TABLE_NONE)
+        event_table_ahead_block (self->table, ahead->index);
+}
+
+void
 dispatch_frame (dispatch_t *self, const void *buf, size_t len, msgpack_sbuffer *out)
 {
     assert (self);

@@ -168,6 +168,39 @@ event_table_prefetch (event_table_t *self, const uint8_t (*ids)[16], size_t n)
         }
 }
 
+uint64_t
+event_table_ahead_slot (event_table_t *self, const uint8_t id[16])
+{
+    assert (self);
+    uint64_t hash = s_hash_id (id);
+    __builtin_prefetch (&self->ids[hash & self->ids_mask]);
+    return hash;
+}
+
+uint32_t
+event_table_ahead_entry (event_table_t *self, uint64_t hash)
+{
+    assert (self);
+    /* The home slot only: a longer probe would wait on misses itself. */
+    uint64_t slot = self->ids[hash & self->ids_mask];
+    if (slot == S_EMPTY || (slot & 0xffffffff00000000ull) != hash << 32
+        || S_SLOT_INDEX (slot) >= self->count)
+        return EVENT_TABLE_NONE;
+    __builtin_prefetch (&self->order[S_SLOT_INDEX (slot)]);
+    return S_SLOT_INDEX (slot);
+}
+
+void
+event_table_ahead_block (event_table_t *self, uint32_t index)
+{
+    assert (self);
+    if (index >= self->count)
+        return;
+    const char *block = (const char *)self->order[index];
+    __builtin_prefetch (block);
+    __builtin_prefetch (block + 64);
+}
+
 static uint64_t
 s_ids_entry (const uint8_t id[16], uint32_t index)
 {

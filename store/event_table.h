@@ -78,6 +78,20 @@ uint32_t event_table_find (event_table_t *self, const uint8_t id[16]);
    A hint only: it changes nothing, and an id not held costs its slot. */
 void event_table_prefetch (event_table_t *self, const uint8_t (*ids)[16], size_t n);
 
+/* The same three loads for one id, a step at a time, so a caller that
+   handles messages one by one can overlap them with its other work: each
+   step reads only what the one before started to load. Hints only, as
+   above. event_table_ahead_slot starts the id's hash slot and returns the
+   id's hash; event_table_ahead_entry reads the slot and starts the order
+   entry it names, returning its index (EVENT_TABLE_NONE: the id is not
+   held, or its probe goes past the home slot: nothing more to start);
+   event_table_ahead_block starts the event's block. The table must not
+   have grown between the steps of one id (an index is checked, a stale
+   one only costs a wasted load). */
+uint64_t event_table_ahead_slot (event_table_t *self, const uint8_t id[16]);
+uint32_t event_table_ahead_entry (event_table_t *self, uint64_t hash);
+void event_table_ahead_block (event_table_t *self, uint32_t index);
+
 /* Replaces the fields whose ptr is non-NULL, the request id always (the
    update's own, PROTO_STR_NONE for none), sets updated_at = now_ms and
    seq. Changing user_id moves the event to the new user's chain (a walk of

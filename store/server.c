@@ -409,38 +409,65 @@ s_read_subscriptions (server_t *self)
     }
 }
 
-/* Receives and handles one message. Returns 1 when one was handled (or
-   dropped), 0 when none is queued, -1 on a socket error. */
-static int
-s_handle_one (server_t *self)
-{
+/* One message received and not yet handled: its identity, the first two
+   frames after it (the rest are discarded as they come) and what the
+   lookahead learned of its request. */
+typedef struct {
     zmq_msg_t identity, frames[2];
-    zmq_msg_init (&identity);
-    if (zmq_msg_recv (&identity, self->router_raw, ZMQ_DONTWAIT) < 0) {
+    size_t count; /* frames after the identity, discarded ones included */
+    dispatch_ahead_t ahead;
+} s_msg_t;
+
+/* Whether m has the shape of a request: [delimiter] payload. */
+static bool
+s_framed (const s_msg_t *m)
+{
+    return m->count == 1 || (m->count == 2 && zmq_msg_size (&m->frames[0]) == 0);
+}
+
+/* Receives one message into m and starts its lookahead. Returns 1 when one
+   was received (m then owns its frames until s_handle), 0 when none is
+   queued, -1 on a socket error. */
+static int
+s_receive (server_t *self, s_msg_t *m)
+{
+    zmq_msg_init (&m->identity);
+    if (zmq_msg_recv (&m->identity, self->router_raw, ZMQ_DONTWAIT) < 0) {
         int err = zmq_errno ();
-        zmq_msg_close (&identity);
+        zmq_msg_close (&m->identity);
         return err == EAGAIN || err == EINTR ? 0 : -1;
     }
     /* Frames after the identity: keep the first two, discard the rest. */
-    size_t count = 0;
-    bool more = zmq_msg_more (&identity);
+    m->count = 0;
+    bool more = zmq_msg_more (&m->identity);
     while (more) {
-        zmq_msg_t extra, *frame = count < 2 ? &frames[count] : &extra;
+        zmq_msg_t extra, *frame = m->count < 2 ? &m->frames[m->count] : &extra;
         zmq_msg_init (frame);
         int rc = zmq_msg_recv (frame, self->router_raw, ZMQ_DONTWAIT);
         more = rc >= 0 && zmq_msg_more (frame);
         if (rc >= 0)
-            count++;
+            m->count++;
         if (rc < 0 || frame == &extra)
             zmq_msg_close (frame);
         if (rc < 0)
             break;
     }
-    size_t kept = count < 2 ? count : 2;
-    bool framed = count == 1 || (count == 2 && zmq_msg_size (&frames[0]) == 0);
-    int64_t now = zclock_mono ();
-    if (framed) {
-        zmq_msg_t *payload = &frames[count - 1];
+    m->ahead.named = false;
+    if (s_framed (m)) {
+        zmq_msg_t *payload = &m->frames[m->count - 1];
+        dispatch_ahead_start (self->dispatch, zmq_msg_data (payload), zmq_msg_size (payload),
+                              &m->ahead);
+    }
+    return 1;
+}
+
+/* Handles a message s_receive took, and closes its frames. */
+static void
+s_handle (server_t *self, s_msg_t *m, int64_t now)
+{
+    size_t kept = m->count < 2 ? m->count : 2;
+    if (s_framed (m)) {
+        zmq_msg_t *payload = &m->frames[m->count - 1];
         uint64_t appended = self->persist ? persist_appended (self->persist) : 0;
         /* A client our ZAP handler let in by its CURVE key (it names the
            key as the message's User-Id) is one of our own services: its
@@ -449,23 +476,49 @@ s_handle_one (server_t *self)
         bool trusted = self->zap && zmq_msg_gets (payload, "User-Id");
         dispatch_set_reply_budget (self->dispatch,
                                    trusted ? PROTO_FRAME_MAX
-                                           : peers_room (self->peers, zmq_msg_data (&identity),
-                                                         zmq_msg_size (&identity), now));
+                                           : peers_room (self->peers, zmq_msg_data (&m->identity),
+                                                         zmq_msg_size (&m->identity), now));
         dispatch_frame (self->dispatch, zmq_msg_data (payload), zmq_msg_size (payload),
                         &self->reply);
         if (self->reply.size && !trusted)
             peers_sent (self->peers, self->reply.size);
         bool durable = self->persist && persist_appended (self->persist) != appended;
-        s_reply (self, &identity, count == 2, durable);
+        s_reply (self, &m->identity, m->count == 2, durable);
     } else {
-        peers_touch (self->peers, zmq_msg_data (&identity), zmq_msg_size (&identity), now);
+        peers_touch (self->peers, zmq_msg_data (&m->identity), zmq_msg_size (&m->identity), now);
         self->counters->dropped++;
-        log_debug ("dropped a message of %zu frames after the identity", count);
-        zmq_msg_close (&identity);
+        log_debug ("dropped a message of %zu frames after the identity", m->count);
+        zmq_msg_close (&m->identity);
     }
     for (size_t i = 0; i < kept; i++)
-        zmq_msg_close (&frames[i]);
-    return 1;
+        zmq_msg_close (&m->frames[i]);
+}
+
+/* Handles up to S_BATCH_MAX queued messages, one ahead: the next message
+   is received before the current one is handled, so the three cache
+   misses of the next one's lookup (dispatch_ahead_*) load while this one
+   is received, decoded and answered. Returns 0, or -1 on a socket error
+   (the messages received before it are handled). */
+static int
+s_drain (server_t *self, volatile sig_atomic_t *stop)
+{
+    s_msg_t ring[2];
+    int cur = 0;
+    int64_t now = zclock_mono ();
+    int rc = s_receive (self, &ring[cur]);
+    if (rc == 1)
+        dispatch_ahead_entry (self->dispatch, &ring[cur].ahead);
+    for (int n = 1; rc == 1; n++) {
+        s_msg_t *m = &ring[cur], *next = &ring[cur ^ 1];
+        int next_rc = n < S_BATCH_MAX && !*stop ? s_receive (self, next) : 0;
+        dispatch_ahead_block (self->dispatch, &m->ahead);
+        s_handle (self, m, now);
+        if (next_rc == 1)
+            dispatch_ahead_entry (self->dispatch, &next->ahead);
+        cur ^= 1;
+        rc = next_rc;
+    }
+    return rc < 0 ? -1 : 0;
 }
 
 int
@@ -501,14 +554,9 @@ server_run (server_t *self, volatile sig_atomic_t *stop)
             metrics_http_serve (self->metrics);
         if (items[1].revents & ZMQ_POLLIN)
             s_read_subscriptions (self);
-        for (int n = 0; n < S_BATCH_MAX && !*stop; n++) {
-            rc = s_handle_one (self);
-            if (rc == 0)
-                break;
-            if (rc < 0) {
-                log_error ("receive failed: %s", zmq_strerror (zmq_errno ()));
-                return -1;
-            }
+        if (s_drain (self, stop) != 0) {
+            log_error ("receive failed: %s", zmq_strerror (zmq_errno ()));
+            return -1;
         }
         int64_t now = zclock_mono ();
         if (now - self->expired_ms >= S_TICK_MS) {

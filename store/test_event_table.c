@@ -430,6 +430,41 @@ test_event_table_prefetch_changes_nothing (void **state)
     }
 }
 
+/* The one-id steps (the server's lookahead): the entry step names the
+   event of a held id whenever the id sits in its home slot (most do, under
+   the load factor), never another event, and nothing for an unknown id;
+   the block step takes any index. None of them changes what a lookup
+   finds (ASan and valgrind see any stray read). */
+static void
+test_event_table_ahead_steps_name_only_the_right_event (void **state)
+{
+    event_table_t *table = *state;
+    enum { N = 5000 };
+    uint8_t id[16];
+    for (uint32_t i = 0; i < N; i++)
+        s_add (table, i, "user", "pending");
+    uint32_t at_home = 0;
+    for (uint32_t i = 0; i < N; i++) {
+        s_id (id, i);
+        uint32_t index = event_table_ahead_entry (table, event_table_ahead_slot (table, id));
+        if (index != EVENT_TABLE_NONE) {
+            assert_int_equal (index, i);
+            at_home++;
+        }
+        event_table_ahead_block (table, index);
+        s_id (id, N + i);
+        assert_int_equal (event_table_ahead_entry (table, event_table_ahead_slot (table, id)),
+                          EVENT_TABLE_NONE);
+    }
+    assert_true (at_home > N / 2);
+    event_table_ahead_block (table, N);
+    for (uint32_t i = 0; i < N; i++) {
+        s_id (id, i);
+        assert_int_equal (event_table_find (table, id), i);
+    }
+    assert_int_equal (event_table_size (table), N);
+}
+
 /* Both hashes grow many times here (every user is distinct, so the user
    hash grows as often as the id hash, each rehashed from what its slots
    hold: event_table.c), while every third create moves an older event to
@@ -555,6 +590,8 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_event_table_prefetch_changes_nothing, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_event_table_ahead_steps_name_only_the_right_event,
+                                         s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
