@@ -248,10 +248,12 @@ failed:
 /* The publisher's bookkeeping of tags in flight. */
 typedef struct {
     unsigned char *settled; /* ring of window flags, index tag % window */
+    unsigned char *update;  /* ring beside it: the tag was an event.updated publish */
     uint64_t window;
     uint64_t low;  /* oldest unconfirmed tag (last + 1 when none) */
     uint64_t last; /* tag of the newest publish */
     int to_send;   /* publishes still to make (nacked ones come back) */
+    int owed;      /* event.updated publishes still to make (updates only) */
     int confirmed; /* publishes acked by the broker */
     int nacked;    /* publishes nacked (and counted in to_send again) */
     int returned;  /* publishes returned unroutable: the run is void */
@@ -269,7 +271,10 @@ s_settle_one (s_flight_t *f, uint64_t tag, bool ack)
         f->confirmed++;
     else {
         f->nacked++;
-        f->to_send++;
+        if (f->update[tag % f->window])
+            f->owed++;
+        else
+            f->to_send++;
     }
 }
 
@@ -341,7 +346,6 @@ s_publish_all (const broker_ceiling_config_t *config, amqp_connection_state_t co
                    | AMQP_BASIC_APP_ID_FLAG;
     props.content_type = amqp_cstring_bytes ("application/msgpack");
     props.delivery_mode = AMQP_DELIVERY_PERSISTENT;
-    props.type = amqp_cstring_bytes (BROKER_CEILING_ROUTING_KEY);
     props.app_id = amqp_cstring_bytes ("herald-notifier");
     if (config->correlation_id_len) {
         props._flags |= AMQP_BASIC_CORRELATION_ID_FLAG;
@@ -349,19 +353,25 @@ s_publish_all (const broker_ceiling_config_t *config, amqp_connection_state_t co
     }
     amqp_bytes_t bytes = { config->body_len, body };
     int rc = -1;
+    int publishes = config->messages * (config->updates ? 2 : 1);
     *t_first = 0;
-    while (f->confirmed < config->messages && clock_mono_us () < deadline_us
+    while (f->confirmed < publishes && clock_mono_us () < deadline_us
            && atomic_load (&consumer->state) != -1 && !f->returned) {
-        while (f->to_send > 0 && f->last + 1 - f->low < f->window) {
+        while ((f->to_send > 0 || f->owed > 0) && f->last + 1 - f->low < f->window) {
+            /* A message's update goes right after it, as the notifier's
+               would (much later, in fact: once the worker marked it). */
+            bool update = f->owed > 0;
+            const char *key = update ? BROKER_CEILING_UPDATE_KEY : BROKER_CEILING_ROUTING_KEY;
             /* A unique id of exactly message_id_len bytes (digits of the tag). */
             snprintf (message_id, sizeof message_id, "%0*llu", (int)config->message_id_len,
                       (unsigned long long)(f->last + 1));
             message_id[config->message_id_len] = '\0';
             props.message_id = amqp_cstring_bytes (message_id);
+            props.type = amqp_cstring_bytes (key);
             props.timestamp = (uint64_t)(clock_wall_ms () / 1000);
-            int status = amqp_basic_publish (
-                conn, CEILING_CHANNEL, amqp_cstring_bytes (BROKER_CEILING_EXCHANGE),
-                amqp_cstring_bytes (BROKER_CEILING_ROUTING_KEY), 1, 0, &props, bytes);
+            int status = amqp_basic_publish (conn, CEILING_CHANNEL,
+                                             amqp_cstring_bytes (BROKER_CEILING_EXCHANGE),
+                                             amqp_cstring_bytes (key), !update, 0, &props, bytes);
             if (status != AMQP_STATUS_OK) {
                 fprintf (stderr, "broker_ceiling: publish: %s\n", amqp_error_string2 (status));
                 goto done;
@@ -370,11 +380,17 @@ s_publish_all (const broker_ceiling_config_t *config, amqp_connection_state_t co
                 *t_first = clock_mono_us ();
             f->last++;
             f->settled[f->last % f->window] = 0;
-            f->to_send--;
+            f->update[f->last % f->window] = update;
+            if (update)
+                f->owed--;
+            else {
+                f->to_send--;
+                f->owed += config->updates;
+            }
         }
         /* Wait for a confirm only when nothing more may be sent; then take
            every frame already there before publishing again. */
-        bool blocked = f->to_send == 0 || f->last + 1 - f->low >= f->window;
+        bool blocked = (f->to_send == 0 && f->owed == 0) || f->last + 1 - f->low >= f->window;
         struct timeval tv = { 0, blocked ? CEILING_READ_WAIT_US : 0 };
         amqp_frame_t frame;
         int status;
@@ -391,7 +407,7 @@ s_publish_all (const broker_ceiling_config_t *config, amqp_connection_state_t co
     }
     if (f->returned)
         fprintf (stderr, "broker_ceiling: %d publishes returned unroutable\n", f->returned);
-    rc = f->confirmed == config->messages && !f->returned ? 0 : -1;
+    rc = f->confirmed == publishes && !f->returned ? 0 : -1;
 done:
     free (body);
     return rc;
@@ -418,10 +434,11 @@ broker_ceiling_run (const broker_ceiling_config_t *config, broker_ceiling_result
                           .low = 1,
                           .to_send = config->messages };
     flight.settled = calloc ((size_t)config->window, 1);
+    flight.update = calloc ((size_t)config->window, 1);
     s_consumer_t consumer = { .config = config, .deadline_us = deadline_us };
     atomic_init (&consumer.state, 0);
     atomic_init (&consumer.stop, false);
-    amqp_connection_state_t conn = flight.settled ? s_connect (config->url) : NULL;
+    amqp_connection_state_t conn = flight.settled && flight.update ? s_connect (config->url) : NULL;
     pthread_t thread;
     bool started = false;
     if (!conn)
@@ -468,6 +485,7 @@ done:
     if (conn)
         s_close (conn);
     free (flight.settled);
+    free (flight.update);
     if (s_delete (config))
         rc = -1;
     return rc;

@@ -31,7 +31,12 @@
  * publish to the last ack. Note what it leaves out: herald-notifier also
  * publishes each event's update to `processed` (event.updated, confirmed but
  * routed to no queue), so for N events Herald's broker sees about 2N
- * confirmed publishes against the ceiling's N.
+ * confirmed publishes against the ceiling's N. With `updates` set, the
+ * publisher does that too: each message is followed by a confirmed
+ * persistent publish of the same body under BROKER_CEILING_UPDATE_KEY,
+ * which no queue is bound to (not mandatory, so nothing comes back but its
+ * ack). The figure is still messages acked per second: the broker's rate
+ * for the traffic Herald's design gives it per event.
  */
 #ifndef HERALD_BENCH_BROKER_CEILING_H
 #define HERALD_BENCH_BROKER_CEILING_H
@@ -43,6 +48,7 @@
 #define BROKER_CEILING_QUEUE "bench.ceiling"
 #define BROKER_CEILING_DEAD_EXCHANGE "bench.ceiling.dead"
 #define BROKER_CEILING_ROUTING_KEY "event.created"
+#define BROKER_CEILING_UPDATE_KEY "event.updated"
 #define BROKER_CEILING_BODY_MAX 65536   /* bytes of the fixed body */
 #define BROKER_CEILING_PROPERTY_MAX 128 /* bytes of message_id / correlation_id */
 #define BROKER_CEILING_WINDOW_MAX 100000
@@ -57,6 +63,7 @@ typedef struct {
     int prefetch;              /* the consumer's basic.qos, 1..65535 */
     long queue_max;            /* x-max-length with reject-publish; 0 = no bound argument */
     int timeout_ms;            /* bound on the whole run, connections included */
+    bool updates;              /* each message followed by an event.updated publish (above) */
     bool quorum;               /* a quorum queue (x-queue-type quorum, x-delivery-limit as
                                   herald-notifier's default), replicated on every node of a
                                   cluster, as --queue-type quorum declares herald.notifications */
