@@ -498,19 +498,24 @@ s_handle (server_t *self, s_msg_t *m, int64_t now)
    is received before the current one is handled, so the three cache
    misses of the next one's lookup (dispatch_ahead_*) load while this one
    is received, decoded and answered. Returns 0, or -1 on a socket error
-   (the messages received before it are handled). */
+   with errno the receive's (the messages received before it are handled
+   first, and their sends may set errno of their own). */
 static int
 s_drain (server_t *self, volatile sig_atomic_t *stop)
 {
     s_msg_t ring[2];
-    int cur = 0;
+    int cur = 0, err = 0;
     int64_t now = zclock_mono ();
     int rc = s_receive (self, &ring[cur]);
+    if (rc < 0)
+        err = zmq_errno ();
     if (rc == 1)
         dispatch_ahead_entry (self->dispatch, &ring[cur].ahead);
     for (int n = 1; rc == 1; n++) {
         s_msg_t *m = &ring[cur], *next = &ring[cur ^ 1];
         int next_rc = n < S_BATCH_MAX && !*stop ? s_receive (self, next) : 0;
+        if (next_rc < 0)
+            err = zmq_errno ();
         dispatch_ahead_block (self->dispatch, &m->ahead);
         s_handle (self, m, now);
         if (next_rc == 1)
@@ -518,6 +523,8 @@ s_drain (server_t *self, volatile sig_atomic_t *stop)
         cur ^= 1;
         rc = next_rc;
     }
+    if (rc < 0)
+        errno = err;
     return rc < 0 ? -1 : 0;
 }
 
