@@ -137,35 +137,16 @@ void
 event_table_prefetch (event_table_t *self, const uint8_t (*ids)[16], size_t n)
 {
     assert (self && (ids || n == 0) && n <= EVENT_TABLE_PREFETCH_MAX);
-    /* Three passes, each reading only what the one before started to load:
-       the home slots, then the order entries their tags name, then the
-       blocks (two lines: the fixed fields and the first strings). */
+    /* The one-id steps below, each over the whole run before the next, so
+       each step reads only what the one before started to load. */
     uint64_t hashes[EVENT_TABLE_PREFETCH_MAX];
     uint32_t at[EVENT_TABLE_PREFETCH_MAX];
-    for (size_t i = 0; i < n; i++) {
-        hashes[i] = s_hash_id (ids[i]);
-        __builtin_prefetch (&self->ids[hashes[i] & self->ids_mask]);
-    }
-    for (size_t i = 0; i < n; i++) {
-        uint64_t tag = hashes[i] << 32;
-        at[i] = EVENT_TABLE_NONE;
-        for (size_t k = hashes[i] & self->ids_mask;; k = (k + 1) & self->ids_mask) {
-            uint64_t slot = self->ids[k];
-            if (slot == S_EMPTY)
-                break;
-            if ((slot & 0xffffffff00000000ull) == tag) {
-                at[i] = S_SLOT_INDEX (slot);
-                __builtin_prefetch (&self->order[at[i]]);
-                break;
-            }
-        }
-    }
     for (size_t i = 0; i < n; i++)
-        if (at[i] != EVENT_TABLE_NONE) {
-            const char *block = (const char *)self->order[at[i]];
-            __builtin_prefetch (block);
-            __builtin_prefetch (block + 64);
-        }
+        hashes[i] = event_table_ahead_slot (self, ids[i]);
+    for (size_t i = 0; i < n; i++)
+        at[i] = event_table_ahead_entry (self, hashes[i]);
+    for (size_t i = 0; i < n; i++)
+        event_table_ahead_block (self, at[i]);
 }
 
 uint64_t
@@ -181,13 +162,18 @@ uint32_t
 event_table_ahead_entry (event_table_t *self, uint64_t hash)
 {
     assert (self);
-    /* The home slot only: a longer probe would wait on misses itself. */
-    uint64_t slot = self->ids[hash & self->ids_mask];
-    if (slot == S_EMPTY || (slot & 0xffffffff00000000ull) != hash << 32
-        || S_SLOT_INDEX (slot) >= self->count)
-        return EVENT_TABLE_NONE;
-    __builtin_prefetch (&self->order[S_SLOT_INDEX (slot)]);
-    return S_SLOT_INDEX (slot);
+    /* The probe s_ids_slot makes, by tags alone: it stays in the slot
+       array, mostly in the home slot's cache line. */
+    uint64_t tag = hash << 32;
+    for (size_t k = hash & self->ids_mask;; k = (k + 1) & self->ids_mask) {
+        uint64_t slot = self->ids[k];
+        if (slot == S_EMPTY)
+            return EVENT_TABLE_NONE;
+        if ((slot & 0xffffffff00000000ull) == tag && S_SLOT_INDEX (slot) < self->count) {
+            __builtin_prefetch (&self->order[S_SLOT_INDEX (slot)]);
+            return S_SLOT_INDEX (slot);
+        }
+    }
 }
 
 void

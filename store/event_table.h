@@ -82,9 +82,10 @@ void event_table_prefetch (event_table_t *self, const uint8_t (*ids)[16], size_t
    handles messages one by one can overlap them with its other work: each
    step reads only what the one before started to load. Hints only, as
    above. event_table_ahead_slot starts the id's hash slot and returns the
-   id's hash; event_table_ahead_entry reads the slot and starts the order
-   entry it names, returning its index (EVENT_TABLE_NONE: the id is not
-   held, or its probe goes past the home slot: nothing more to start);
+   id's hash; event_table_ahead_entry probes the slots by their tags and
+   starts the order entry the first match names, returning its index
+   (EVENT_TABLE_NONE: the id is not held; a tag shared by another id may
+   name that one's event, which only wastes a load);
    event_table_ahead_block starts the event's block. The table must not
    have grown between the steps of one id (an index is checked, a stale
    one only costs a wasted load). */

@@ -255,7 +255,7 @@ typedef struct {
     int to_send;   /* publishes still to make (nacked ones come back) */
     int owed;      /* event.updated publishes still to make (updates only) */
     int confirmed; /* publishes acked by the broker */
-    int nacked;    /* publishes nacked (and counted in to_send again) */
+    int nacked;    /* publishes nacked (and counted in to_send or owed again) */
     int returned;  /* publishes returned unroutable: the run is void */
     int64_t last_confirm_us;
 } s_flight_t;
