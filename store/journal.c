@@ -3,9 +3,16 @@
  *
  * Loading maps the file read-only and walks it frame by frame, so a
  * million records replay in the time their payloads take to decode. The
- * write path is one growing buffer per loop iteration and pwrite at the
- * committed size (never O_APPEND), so a failed write is undone with
- * ftruncate to that size and retried whole.
+ * write path is one growing buffer per loop iteration, closed by its
+ * commit record, and pwrite at the committed size (never O_APPEND), so a
+ * failed write is undone with ftruncate to that size and retried whole.
+ *
+ * Zeros are written ahead (journal.h) only once the file holds a synced
+ * commit record: the first commit after a load or a compaction appends,
+ * so a file's first commit can never be torn in the middle, where the load
+ * could not tell it from a damaged journal written before commit records.
+ * The zeros are not synced on their own: the next commit's fdatasync
+ * carries them, once per JOURNAL_AHEAD.
  *
  * The everysec thread syncs a dup of the descriptor taken under the mutex,
  * so no lock is held across the fdatasync and a rewrite can swap the file
@@ -123,6 +130,10 @@ journal_destroy (journal_t **self_p)
         pthread_join (self->thread, NULL);
     }
     journal_rewrite_abort (self);
+    /* A stopped journal's file is its records: the zeros ahead go. */
+    if (self->fd >= 0 && self->allocated > self->size
+        && ftruncate (self->fd, (off_t)self->size) != 0)
+        log_debug ("journal %s: cutting the space written ahead: %s", self->path, strerror (errno));
     if (self->fd >= 0 && self->policy != JOURNAL_FSYNC_NO)
         fdatasync (self->fd);
     if (self->fd >= 0)
@@ -155,17 +166,19 @@ journal_load (journal_t *self, journal_record_fn *fn, void *arg, journal_scan_t 
         munmap ((void *)base, len);
     if (rc != 0)
         return -1;
-    if (scan->torn) {
+    if (scan->torn)
         log_warn ("%s: torn record at offset %llu (%llu bytes, a crash mid-write) discarded",
                   self->path, (unsigned long long)scan->torn_offset,
                   (unsigned long long)scan->torn_bytes);
-        if (ftruncate (self->fd, (off_t)scan->torn_offset) != 0 || fdatasync (self->fd) != 0) {
-            snprintf (scan->message, sizeof scan->message, "%s: cannot cut the torn tail: %s",
-                      self->path, strerror (errno));
-            return -1;
-        }
+    if (len > scan->bytes
+        && (ftruncate (self->fd, (off_t)scan->bytes) != 0 || fdatasync (self->fd) != 0)) {
+        snprintf (scan->message, sizeof scan->message, "%s: cannot cut the %s at offset %llu: %s",
+                  self->path, scan->torn ? "torn tail" : "space written ahead",
+                  (unsigned long long)scan->bytes, strerror (errno));
+        return -1;
     }
-    self->size = scan->bytes;
+    self->size = self->allocated = scan->bytes;
+    self->has_commit = scan->commits > 0;
     if (self->policy != JOURNAL_FSYNC_NO && fdatasync (self->fd) == 0)
         atomic_store (&self->synced_size, self->size);
     if (self->policy == JOURNAL_FSYNC_EVERYSEC) {
@@ -187,9 +200,9 @@ journal_append (journal_t *self, uint64_t seq, const void *payload, size_t len)
     if (len > JOURNAL_PAYLOAD_MAX)
         return -1;
     size_t need = self->buf_len + JOURNAL_FRAME_HEADER + len;
-    if (need > self->buf_cap) {
+    if (need + JOURNAL_COMMIT_SIZE > self->buf_cap) { /* room for the commit record too */
         size_t cap = self->buf_cap ? self->buf_cap : 64 * 1024;
-        while (cap < need)
+        while (cap < need + JOURNAL_COMMIT_SIZE)
             cap *= 2;
         uint8_t *buf = realloc (self->buf, cap);
         if (!buf)
@@ -269,12 +282,42 @@ s_note_synced (journal_t *self, int64_t since_ms)
         atomic_store (&self->unsynced_max_ms, age);
 }
 
+/* Under `always`, makes sure the next commit (len bytes) lands in space
+   the file already has, writing zeros up to JOURNAL_AHEAD past it when it
+   does not. A failure leaves the file at its committed size: the commit
+   then appends as without. */
+static void
+s_write_ahead (journal_t *self, size_t len)
+{
+    static uint8_t zeros[64 * 1024];
+    if (self->policy != JOURNAL_FSYNC_ALWAYS || !self->has_commit
+        || self->allocated >= self->size + len)
+        return;
+    uint64_t target = (self->size + len + JOURNAL_AHEAD) / JOURNAL_AHEAD * JOURNAL_AHEAD;
+    uint64_t at = self->allocated;
+    while (at < target) {
+        size_t n = target - at < sizeof zeros ? (size_t)(target - at) : sizeof zeros;
+        if (journal_pwrite_all (self->fd, zeros, n, at) != 0) {
+            log_debug ("journal %s: writing ahead: %s", self->path, strerror (errno));
+            if (ftruncate (self->fd, (off_t)self->size) == 0)
+                self->allocated = self->size;
+            return;
+        }
+        at += n;
+        self->allocated = at;
+    }
+}
+
 int
 journal_commit (journal_t *self)
 {
     assert (self);
     if (self->buf_len == 0)
         return 0;
+    size_t records = self->buf_len;
+    journal_commit_record (self->buf + records, self->buf, records); /* room kept by append */
+    self->buf_len += JOURNAL_COMMIT_SIZE;
+    s_write_ahead (self, self->buf_len);
     int err = 0;
     if (journal_pwrite_all (self->fd, self->buf, self->buf_len, self->size) != 0)
         err = errno;
@@ -290,11 +333,14 @@ journal_commit (journal_t *self)
            make this one look like corruption. */
         if (ftruncate (self->fd, (off_t)self->size) != 0)
             log_debug ("ftruncate after a failed write: %s", strerror (errno));
+        else
+            self->allocated = self->size;
         if (self->error == 0)
             log_error ("journal %s: cannot write %zu bytes: %s; writes are refused until it can",
                        self->path, self->buf_len, strerror (err));
         self->error = err;
         self->stats.write_errors++;
+        self->buf_len = records; /* the commit record is made again by the retry */
         return -1;
     }
     if (self->error != 0)
@@ -304,6 +350,9 @@ journal_commit (journal_t *self)
     pthread_mutex_lock (&self->mutex);
     self->size += self->buf_len;
     pthread_mutex_unlock (&self->mutex);
+    if (self->allocated < self->size)
+        self->allocated = self->size;
+    self->has_commit = true;
     if (self->policy == JOURNAL_FSYNC_ALWAYS)
         atomic_store (&self->synced_size, self->size);
     self->stats.commits++;

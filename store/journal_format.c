@@ -62,7 +62,9 @@ journal_frame_parse (const void *buf, size_t len, journal_frame_t *frame)
     if (len < JOURNAL_FRAME_HEADER)
         return JOURNAL_FRAME_SHORT;
     uint32_t length = s_get32 (p + 4);
-    if (length > JOURNAL_PAYLOAD_MAX)
+    bool commit = (length & JOURNAL_COMMIT_FLAG) != 0;
+    length &= ~JOURNAL_COMMIT_FLAG;
+    if (length > JOURNAL_PAYLOAD_MAX || (commit && length != 4))
         return JOURNAL_FRAME_BAD;
     if (len - JOURNAL_FRAME_HEADER < length)
         return JOURNAL_FRAME_SHORT;
@@ -72,6 +74,8 @@ journal_frame_parse (const void *buf, size_t len, journal_frame_t *frame)
     frame->payload = p + JOURNAL_FRAME_HEADER;
     frame->len = length;
     frame->size = JOURNAL_FRAME_HEADER + (size_t)length;
+    frame->commit = commit;
+    frame->commit_crc = commit ? s_get32 (frame->payload) : 0;
     return JOURNAL_FRAME_OK;
 }
 
@@ -87,17 +91,97 @@ journal_frame_header (uint8_t out[JOURNAL_FRAME_HEADER], uint64_t seq, const voi
     s_put32 (out, crc32c (crc, payload, len));
 }
 
+void
+journal_commit_record (uint8_t out[JOURNAL_COMMIT_SIZE], const void *records, size_t len)
+{
+    assert (len > 0);
+    uint8_t *payload = out + JOURNAL_FRAME_HEADER;
+    s_put32 (payload, crc32c (0, records, len));
+    s_put32 (out + 4, JOURNAL_COMMIT_FLAG | 4u);
+    s_put32 (out + 8, (uint32_t)len);
+    s_put32 (out + 12, (uint32_t)((uint64_t)len >> 32));
+    s_put32 (out, crc32c (crc32c (0, out + 4, JOURNAL_FRAME_HEADER - 4), payload, 4));
+}
+
 /* ---- Loading ------------------------------------------------------------- */
 
-/* True when a valid frame starts anywhere in [from, len). */
+/* True when the commit record parsed at base + at closes a whole commit:
+   the bytes it covers are there and match its CRC. */
 static bool
-s_valid_after (const uint8_t *base, size_t from, size_t len)
+s_commit_whole (const uint8_t *base, size_t at, const journal_frame_t *frame)
+{
+    return frame->seq > 0 && frame->seq <= at
+           && crc32c (0, base + at - frame->seq, (size_t)frame->seq) == frame->commit_crc;
+}
+
+/* True when a valid record (whole_commit: a whole commit's record) starts
+   anywhere in [from, len). */
+static bool
+s_valid_after (const uint8_t *base, size_t from, size_t len, bool whole_commit)
 {
     journal_frame_t frame;
     for (size_t at = from; at + JOURNAL_FRAME_HEADER <= len; at++)
-        if (journal_frame_parse (base + at, len - at, &frame) == JOURNAL_FRAME_OK)
+        if (journal_frame_parse (base + at, len - at, &frame) == JOURNAL_FRAME_OK
+            && (!whole_commit || (frame.commit && s_commit_whole (base, at, &frame))))
             return true;
     return false;
+}
+
+/* The walk's first pass: where the journal's kept bytes end (scan->bytes),
+   what follows them (torn, ahead), or corruption (-1). Calls nothing. */
+static int
+s_find_end (const char *path, const uint8_t *base, size_t len, journal_scan_t *scan)
+{
+    size_t off = 0;
+    size_t committed = 0; /* just past the last commit record */
+    journal_frame_status_t st = JOURNAL_FRAME_OK;
+    while (off < len) {
+        journal_frame_t frame;
+        st = journal_frame_parse (base + off, len - off, &frame);
+        if (st == JOURNAL_FRAME_OK && frame.commit) {
+            /* A commit covers exactly the records since the one before it
+               (the first may follow records written without commits). */
+            if (s_commit_whole (base, off, &frame)
+                && (scan->commits == 0 || off - frame.seq == committed)) {
+                scan->commits++;
+                off += frame.size;
+                committed = off;
+                continue;
+            }
+            st = JOURNAL_FRAME_BAD;
+        }
+        if (st != JOURNAL_FRAME_OK)
+            break;
+        off += frame.size;
+    }
+    bool commits = scan->commits > 0;
+    if (off < len && s_valid_after (base, off + 1, len, commits)) {
+        scan->corrupt = true;
+        scan->corrupt_offset = off;
+        snprintf (scan->message, sizeof scan->message,
+                  "%s is corrupt at offset %zu: a record fails its %s and %s follow. Nothing "
+                  "was changed. Keep a copy of the file; to start with the records before the "
+                  "damage only, truncate it at that offset (truncate -s %zu %s); herald-store "
+                  "--journal-verify reports without starting",
+                  path, off, st == JOURNAL_FRAME_BAD ? "checksum or length" : "length",
+                  commits ? "whole commits" : "valid records", off, path);
+        return -1;
+    }
+    /* With commits, only whole ones are kept: what follows the last one was
+       never acknowledged (its commit did not finish) or is space written
+       ahead. Without, every valid record is kept. */
+    size_t end = commits ? committed : off;
+    size_t last = len;
+    while (last > end && base[last - 1] == 0)
+        last--;
+    scan->bytes = end;
+    if (last > end) {
+        scan->torn = true;
+        scan->torn_offset = end;
+        scan->torn_bytes = len - end;
+    } else
+        scan->ahead_bytes = len - end;
+    return 0;
 }
 
 int
@@ -105,43 +189,29 @@ journal_scan_bytes (const char *path, const uint8_t *base, size_t len, journal_r
                     void *arg, journal_scan_t *scan)
 {
     memset (scan, 0, sizeof *scan);
+    if (s_find_end (path, base, len, scan) != 0)
+        return -1;
+    /* The second pass replays only what is kept: a record of a commit that
+       turns out unfinished must never reach the state. */
     size_t off = 0;
-    while (off < len) {
+    while (off < scan->bytes) {
         journal_frame_t frame;
         journal_frame_status_t st = journal_frame_parse (base + off, len - off, &frame);
-        if (st == JOURNAL_FRAME_OK) {
-            char why[256] = "";
-            if (fn && fn (arg, frame.seq, frame.payload, frame.len, why, sizeof why) != 0) {
-                scan->corrupt = true;
-                scan->corrupt_offset = off;
-                snprintf (scan->message, sizeof scan->message,
-                          "%s: record at offset %zu (seq %llu) cannot be applied: %s", path, off,
-                          (unsigned long long)frame.seq, why);
-                return -1;
-            }
-            scan->records++;
-            off += frame.size;
-            continue;
-        }
-        if (s_valid_after (base, off + 1, len)) {
+        assert (st == JOURNAL_FRAME_OK); /* the first pass walked these */
+        char why[256] = "";
+        if (!frame.commit && fn
+            && fn (arg, frame.seq, frame.payload, frame.len, why, sizeof why) != 0) {
             scan->corrupt = true;
             scan->corrupt_offset = off;
             snprintf (scan->message, sizeof scan->message,
-                      "%s is corrupt at offset %zu: a record fails its %s and valid records "
-                      "follow. Nothing was changed. Keep a copy of the file; to start with the "
-                      "records before the damage only, truncate it at that offset "
-                      "(truncate -s %zu %s); herald-store --journal-verify reports without "
-                      "starting",
-                      path, off, st == JOURNAL_FRAME_BAD ? "checksum or length" : "length", off,
-                      path);
+                      "%s: record at offset %zu (seq %llu) cannot be applied: %s", path, off,
+                      (unsigned long long)frame.seq, why);
             return -1;
         }
-        scan->torn = true;
-        scan->torn_offset = off;
-        scan->torn_bytes = len - off;
-        break;
+        if (!frame.commit)
+            scan->records++;
+        off += frame.size;
     }
-    scan->bytes = off;
     return 0;
 }
 

@@ -255,6 +255,10 @@ s_switch (journal_t *self)
     self->fd = self->new_fd;
     self->size = self->snapshot_size + (self->size - self->fork_size);
     pthread_mutex_unlock (&self->mutex);
+    /* The new file is exactly its records; it holds a commit record when
+       anything was appended since the fork (every commit ends with one). */
+    self->allocated = self->size;
+    self->has_commit = self->size > self->snapshot_size;
     s_close_in_background (old);
     self->new_fd = -1;
     if (self->policy != JOURNAL_FSYNC_NO)

@@ -540,6 +540,10 @@ persist_verify (const char *dir)
             "events: %zu\nfeed: cursor %" PRIu64 ", head %" PRIu64 ", %" PRIu64 " unacknowledged\n",
             path, check.scan.records, check.scan.bytes, id, check.events, check.acked, check.head,
             check.head - check.acked);
+    printf ("commits: %" PRIu64 "\n", check.scan.commits);
+    if (check.scan.ahead_bytes)
+        printf ("written ahead: %" PRIu64 " bytes of zeros after the records (cut at start)\n",
+                check.scan.ahead_bytes);
     if (check.scan.torn)
         printf ("torn tail: %" PRIu64 " bytes at offset %" PRIu64
                 " (a crash mid-write; the store cuts it off at start)\n",

@@ -3,8 +3,11 @@
  * (the standard check value, hardware and table alike), frame parsing of
  * good, short and damaged bytes, commit and reload, a torn tail cut at its
  * offset, damage followed by valid records refused as corruption with the
- * offset named, a failed write undone and retried, the data dir's lock,
- * and the journal record payload codec.
+ * offset named, commit records (the space written ahead under `always`, a
+ * last commit with a hole or without its commit record cut, damage before
+ * a whole commit refused, journals written before commit records read), a
+ * failed write undone and retried, the data dir's lock, and the journal
+ * record payload codec.
  */
 #include "crc32c.h"
 #include "journal.h"
@@ -202,6 +205,241 @@ test_journal_cuts_a_torn_tail_at_its_offset (void **state)
     assert_false (scan.torn);
 }
 
+/* Opens the journal under policy and loads it into seen. */
+static journal_t *
+s_open_loaded (fixture_t *self, journal_fsync_t policy, seen_t *seen)
+{
+    char why[256];
+    journal_t *j = journal_open (self->dir, policy, why, sizeof why);
+    assert_non_null (j);
+    journal_scan_t scan;
+    memset (seen, 0, sizeof *seen);
+    assert_int_equal (journal_load (j, s_collect, seen, &scan), 0);
+    return j;
+}
+
+/* Commits records "r<from>".."r<to>" (seqs alike) as one commit. */
+static void
+s_commit_range (journal_t *j, int from, int to)
+{
+    for (int i = from; i <= to; i++) {
+        char text[16];
+        int len = snprintf (text, sizeof text, "r%d", i);
+        assert_int_equal (journal_append (j, (uint64_t)i, text, (size_t)len), 0);
+    }
+    assert_int_equal (journal_commit (j), 0);
+}
+
+static void
+s_zero_bytes (const char *path, off_t at, size_t n)
+{
+    uint8_t zeros[512] = { 0 };
+    assert_true (n <= sizeof zeros);
+    int fd = open (path, O_WRONLY);
+    assert_true (fd >= 0);
+    assert_int_equal (pwrite (fd, zeros, n, at), (ssize_t)n);
+    close (fd);
+}
+
+#define S_RECORD (JOURNAL_FRAME_HEADER + 2) /* "r1".."r9" */
+
+static void
+test_commit_record_parses_and_refuses_damage (void **state)
+{
+    uint8_t records[2 * S_RECORD];
+    journal_frame_header (records, 1, "r1", 2);
+    memcpy (records + JOURNAL_FRAME_HEADER, "r1", 2);
+    journal_frame_header (records + S_RECORD, 2, "r2", 2);
+    memcpy (records + S_RECORD + JOURNAL_FRAME_HEADER, "r2", 2);
+    uint8_t commit[JOURNAL_COMMIT_SIZE];
+    journal_commit_record (commit, records, sizeof records);
+    journal_frame_t frame;
+    assert_int_equal (journal_frame_parse (commit, sizeof commit, &frame), JOURNAL_FRAME_OK);
+    assert_true (frame.commit);
+    assert_int_equal (frame.seq, sizeof records);
+    assert_int_equal (frame.size, JOURNAL_COMMIT_SIZE);
+    assert_int_equal (frame.commit_crc, crc32c (0, records, sizeof records));
+    assert_int_equal (journal_frame_parse (records, sizeof records, &frame), JOURNAL_FRAME_OK);
+    assert_false (frame.commit);
+    for (size_t i = 0; i < sizeof commit; i++) {
+        commit[i] ^= 0x04;
+        assert_int_not_equal (journal_frame_parse (commit, sizeof commit, &frame),
+                              JOURNAL_FRAME_OK);
+        commit[i] ^= 0x04;
+    }
+    /* A commit record's payload is its 4-byte CRC, nothing else. */
+    uint8_t longer[JOURNAL_FRAME_HEADER + 5] = { 0 };
+    journal_frame_header (longer, 10, "abcde", 5);
+    longer[7] |= 0x80; /* JOURNAL_COMMIT_FLAG on a 5-byte payload */
+    memcpy (longer + JOURNAL_FRAME_HEADER, "abcde", 5);
+    assert_int_equal (journal_frame_parse (longer, sizeof longer, &frame), JOURNAL_FRAME_BAD);
+}
+
+static void
+test_journal_writes_ahead_under_always_and_cuts_it_when_stopped (void **state)
+{
+    fixture_t *self = *state;
+    seen_t seen;
+    journal_t *j = s_open_loaded (self, JOURNAL_FSYNC_ALWAYS, &seen);
+    s_commit_range (j, 1, 3); /* the file's first commit appends */
+    uint64_t first = journal_size (j);
+    assert_int_equal (first, 3 * S_RECORD + JOURNAL_COMMIT_SIZE);
+    assert_int_equal (s_file_size (self->path), (off_t)first);
+    s_commit_range (j, 4, 5); /* later ones land in zeros written ahead */
+    uint64_t size = journal_size (j);
+    assert_int_equal (size, first + 2 * S_RECORD + JOURNAL_COMMIT_SIZE);
+    assert_int_equal (s_file_size (self->path), JOURNAL_AHEAD);
+
+    journal_scan_t scan;
+    memset (&seen, 0, sizeof seen);
+    assert_int_equal (journal_verify (self->path, s_collect, &seen, &scan), 0);
+    assert_int_equal (seen.n, 5);
+    assert_int_equal (scan.records, 5);
+    assert_int_equal (scan.commits, 2);
+    assert_int_equal (scan.bytes, size);
+    assert_false (scan.torn);
+    assert_int_equal (scan.ahead_bytes, JOURNAL_AHEAD - size);
+
+    journal_destroy (&j);
+    assert_int_equal (s_file_size (self->path), (off_t)size);
+    /* everysec and no append: nothing is written ahead. */
+    j = s_open_loaded (self, JOURNAL_FSYNC_EVERYSEC, &seen);
+    assert_int_equal (seen.n, 5);
+    s_commit_range (j, 6, 7);
+    s_commit_range (j, 8, 9);
+    assert_int_equal (s_file_size (self->path), (off_t)journal_size (j));
+    journal_destroy (&j);
+}
+
+static void
+test_journal_cuts_a_last_commit_with_a_hole_in_it (void **state)
+{
+    fixture_t *self = *state;
+    seen_t seen;
+    journal_t *j = s_open_loaded (self, JOURNAL_FSYNC_ALWAYS, &seen);
+    s_commit_range (j, 1, 3);
+    uint64_t good = journal_size (j);
+    s_commit_range (j, 4, 8);
+    uint64_t written = journal_size (j);
+    /* A machine crash mid-commit in space written ahead: a later page of
+       the commit reached the disk, an earlier one did not (r5 and r6 read
+       as zeros), its commit record is there. Leave the journal open as a
+       crash would: the zeros ahead stay. */
+    s_zero_bytes (self->path, (off_t)(good + S_RECORD), 2 * S_RECORD);
+    off_t size = s_file_size (self->path);
+    assert_true (size > (off_t)written);
+
+    journal_scan_t scan;
+    memset (&seen, 0, sizeof seen);
+    assert_int_equal (journal_verify (self->path, s_collect, &seen, &scan), 0);
+    assert_int_equal (seen.n, 3); /* r4 is part of the unfinished commit: never replayed */
+    assert_true (scan.torn);
+    assert_int_equal (scan.torn_offset, good);
+    assert_int_equal (scan.torn_bytes, (uint64_t)size - good);
+    assert_int_equal (s_file_size (self->path), size); /* verify changes nothing */
+    journal_destroy (&j);
+
+    j = s_open_loaded (self, JOURNAL_FSYNC_ALWAYS, &seen);
+    assert_int_equal (seen.n, 3);
+    assert_int_equal (journal_size (j), good);
+    assert_int_equal (s_file_size (self->path), (off_t)good); /* cut */
+    s_commit_range (j, 4, 4);
+    journal_destroy (&j);
+    memset (&seen, 0, sizeof seen);
+    assert_int_equal (journal_verify (self->path, s_collect, &seen, &scan), 0);
+    assert_int_equal (seen.n, 4);
+    assert_int_equal (seen.seqs[3], 4);
+    assert_false (scan.torn);
+}
+
+static void
+test_journal_cuts_records_whose_commit_record_was_lost (void **state)
+{
+    fixture_t *self = *state;
+    seen_t seen;
+    journal_t *j = s_open_loaded (self, JOURNAL_FSYNC_ALWAYS, &seen);
+    s_commit_range (j, 1, 2);
+    uint64_t good = journal_size (j);
+    s_commit_range (j, 3, 5);
+    s_zero_bytes (self->path, (off_t)(journal_size (j) - JOURNAL_COMMIT_SIZE), JOURNAL_COMMIT_SIZE);
+    journal_destroy (&j); /* cuts the zeros ahead: the file ends with r5 */
+    assert_int_equal (s_file_size (self->path), (off_t)good + 3 * S_RECORD + JOURNAL_COMMIT_SIZE);
+
+    journal_scan_t scan;
+    memset (&seen, 0, sizeof seen);
+    assert_int_equal (journal_verify (self->path, s_collect, &seen, &scan), 0);
+    assert_int_equal (seen.n, 2);
+    assert_true (scan.torn);
+    assert_int_equal (scan.torn_offset, good);
+}
+
+static void
+test_journal_refuses_damage_followed_by_a_whole_commit (void **state)
+{
+    fixture_t *self = *state;
+    seen_t seen;
+    journal_t *j = s_open_loaded (self, JOURNAL_FSYNC_ALWAYS, &seen);
+    s_commit_range (j, 1, 2);
+    uint64_t second = journal_size (j);
+    s_commit_range (j, 3, 5);
+    s_commit_range (j, 6, 6);
+    s_zero_bytes (self->path, (off_t)second + S_RECORD, 4); /* r4's CRC */
+    journal_destroy (&j);
+    off_t size = s_file_size (self->path);
+
+    journal_scan_t scan;
+    memset (&seen, 0, sizeof seen);
+    assert_int_equal (journal_verify (self->path, s_collect, &seen, &scan), -1);
+    assert_true (scan.corrupt);
+    assert_int_equal (scan.corrupt_offset, second + S_RECORD);
+    assert_non_null (strstr (scan.message, "whole commits follow"));
+    assert_int_equal (seen.n, 0); /* nothing replayed from a journal that will not load */
+
+    char why[256];
+    j = journal_open (self->dir, JOURNAL_FSYNC_ALWAYS, why, sizeof why);
+    assert_non_null (j);
+    assert_int_equal (journal_load (j, s_collect, &seen, &scan), -1);
+    journal_destroy (&j);
+    assert_int_equal (s_file_size (self->path), size); /* nothing changed */
+}
+
+static void
+test_journal_reads_records_written_before_commit_records (void **state)
+{
+    fixture_t *self = *state;
+    /* A journal as stores wrote it before commit records: frames only. */
+    uint8_t old[3 * S_RECORD];
+    for (int i = 0; i < 3; i++) {
+        char text[3] = { 'r', (char)('1' + i), 0 };
+        journal_frame_header (old + i * S_RECORD, (uint64_t)i + 1, text, 2);
+        memcpy (old + i * S_RECORD + JOURNAL_FRAME_HEADER, text, 2);
+    }
+    int fd = open (self->path, O_WRONLY | O_CREAT | O_TRUNC, 0640);
+    assert_true (fd >= 0);
+    assert_int_equal (write (fd, old, sizeof old), (ssize_t)sizeof old);
+    close (fd);
+
+    seen_t seen;
+    journal_t *j = s_open_loaded (self, JOURNAL_FSYNC_ALWAYS, &seen);
+    assert_int_equal (seen.n, 3);
+    s_commit_range (j, 4, 5); /* the first commit covers its own records only */
+    s_commit_range (j, 6, 6);
+    journal_destroy (&j);
+    journal_scan_t scan;
+    memset (&seen, 0, sizeof seen);
+    assert_int_equal (journal_verify (self->path, s_collect, &seen, &scan), 0);
+    assert_int_equal (seen.n, 6);
+    assert_int_equal (scan.commits, 2);
+    assert_false (scan.torn);
+
+    /* Damage in the part without commits is judged as before them: valid
+       records follow, so it is corruption. */
+    s_zero_bytes (self->path, S_RECORD, 4);
+    memset (&seen, 0, sizeof seen);
+    assert_int_equal (journal_verify (self->path, s_collect, &seen, &scan), -1);
+    assert_int_equal (scan.corrupt_offset, S_RECORD);
+}
+
 static void
 test_journal_refuses_damage_followed_by_valid_records (void **state)
 {
@@ -386,6 +624,17 @@ main (void)
         cmocka_unit_test_setup_teardown (test_journal_cuts_a_torn_tail_at_its_offset, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_journal_refuses_damage_followed_by_valid_records,
+                                         s_setup, s_teardown),
+        cmocka_unit_test (test_commit_record_parses_and_refuses_damage),
+        cmocka_unit_test_setup_teardown (
+            test_journal_writes_ahead_under_always_and_cuts_it_when_stopped, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_journal_cuts_a_last_commit_with_a_hole_in_it, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_journal_cuts_records_whose_commit_record_was_lost,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_journal_refuses_damage_followed_by_a_whole_commit,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_journal_reads_records_written_before_commit_records,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_journal_stops_where_a_record_is_refused, s_setup,
                                          s_teardown),

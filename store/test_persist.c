@@ -125,7 +125,7 @@ s_dump (fixture_t *self)
 {
     event_table_t *table = dispatch_table (self->dispatch);
     feed_t *feed = dispatch_feed (self->dispatch);
-    size_t cap = 1 << 20, len = 0;
+    size_t cap = 4 << 20, len = 0;
     char *text = malloc (cap);
     len += (size_t)snprintf (text + len, cap - len, "feed %llu %llu\n",
                              (unsigned long long)feed_acked (feed),
@@ -446,10 +446,17 @@ test_unwritable_journal_refuses_writes_with_the_cause_then_recovers (void **stat
     lim.rlim_cur = (rlim_t)s_journal_size (self);
     assert_int_equal (setrlimit (RLIMIT_FSIZE, &lim), 0);
 
-    assert_int_equal (s_create (self, "u", "in the failing batch")->status, PROTO_OK);
+    /* Under fsync always the file already has JOURNAL_AHEAD of zeros past
+       its records, which a full disk cannot take back: the failing batch
+       is bigger than that space. */
+    static char big[4001];
+    memset (big, 'x', sizeof big - 1);
+    int batch = JOURNAL_AHEAD / 4000 + 20;
+    for (int i = 0; i < batch; i++)
+        assert_int_equal (s_create (self, "u", big)->status, PROTO_OK);
     assert_int_equal (persist_commit (self->persist), -1);
-    /* Not yet on disk: the feed does not hand it out. */
-    proto_request_t read = { .op = PROTO_OP_FEED_READ };
+    /* Not yet on disk: the feed does not hand them out. */
+    proto_request_t read = { .op = PROTO_OP_FEED_READ, .has = PROTO_HAS_LIMIT, .limit = 1000 };
     r = s_call (self, &read);
     assert_int_equal (r->n_changes, 1);
     /* Writes and acks are refused with the cause; reads go on. */
@@ -465,7 +472,7 @@ test_unwritable_journal_refuses_writes_with_the_cause_then_recovers (void **stat
     assert_int_equal (setrlimit (RLIMIT_FSIZE, &old), 0);
     assert_int_equal (persist_tick (self->persist), 0);
     r = s_call (self, &read);
-    assert_int_equal (r->n_changes, 2);
+    assert_true (r->n_changes > 1); /* as many as one reply holds */
     assert_int_equal (s_create (self, "u", "after")->status, PROTO_OK);
     assert_int_equal (persist_commit (self->persist), 0);
     char *before = s_dump (self);
@@ -473,7 +480,7 @@ test_unwritable_journal_refuses_writes_with_the_cause_then_recovers (void **stat
     s_open (self, 1000, 1 << 30);
     char *after = s_dump (self);
     assert_string_equal (before, after);
-    assert_int_equal (event_table_size (dispatch_table (self->dispatch)), 3);
+    assert_int_equal (event_table_size (dispatch_table (self->dispatch)), 2 + (uint32_t)batch);
     free (before);
     free (after);
 }

@@ -1,7 +1,7 @@
 /*
  * fuzz_seeds — writes the seed corpora of the proto fuzz targets:
  *   fuzz_seeds <dir>   creates <dir>/fuzz_proto_{request,reply,notification}/
- *                      and the created_us seeds of <dir>/fuzz_store_journal/
+ *                      and the created_us and commits seeds of <dir>/fuzz_store_journal/
  * Seeds are the encoder's own output for every request op, every reply
  * kind and both notification kinds, plus a few hand-made frames near the
  * edges (truncated, duplicate keys, huge declared counts), so the fuzzer
@@ -250,10 +250,10 @@ s_journal (msgpack_sbuffer *sb)
     recs[3].event.created_us = PROTO_CREATED_US_MAX;
     recs[3].event.seq = 3;
     recs[3].event.status = PROTO_STR ("processed");
-    static uint8_t file[4096], framed[4096];
-    size_t file_len = 1, framed_len = 1;
-    file[0] = 0;
-    framed[0] = 1;
+    static uint8_t file[4096], framed[4096], commits[4096], commits_framed[4096];
+    size_t file_len = 1, framed_len = 1, commits_len = 1, commits_framed_len = 1, committed = 1;
+    file[0] = commits[0] = 0;
+    framed[0] = commits_framed[0] = 1;
     uint64_t last = 0;
     for (int i = 0; i < 5; i++) {
         if (i > 0)
@@ -269,10 +269,33 @@ s_journal (msgpack_sbuffer *sb)
         memcpy (framed + framed_len, sb->data, sb->size);
         framed_len += sb->size;
         last = seqs[i];
+        /* The same records as a store writes them now: commits of 3 and 2
+           records, then zeros written ahead (framed: 0xff steps close the
+           commits, a 0xffff length is a hole of zeros). */
+        memcpy (commits + commits_len, file + file_len - JOURNAL_FRAME_HEADER - sb->size,
+                JOURNAL_FRAME_HEADER + sb->size);
+        commits_len += JOURNAL_FRAME_HEADER + sb->size;
+        memcpy (commits_framed + commits_framed_len, framed + framed_len - 3 - sb->size,
+                3 + sb->size);
+        commits_framed_len += 3 + sb->size;
+        if (i == 2 || i == 4) {
+            journal_commit_record (commits + commits_len, commits + committed,
+                                   commits_len - committed);
+            commits_len += JOURNAL_COMMIT_SIZE;
+            committed = commits_len;
+            memcpy (commits_framed + commits_framed_len, "\0\0\xff", 3);
+            commits_framed_len += 3;
+        }
     }
+    memset (commits + commits_len, 0, 64);
+    commits_len += 64;
+    memcpy (commits_framed + commits_framed_len, "\xff\xff\x40", 3);
+    commits_framed_len += 3;
     msgpack_sbuffer_clear (sb);
     s_write (t, "created_us", file, file_len);
     s_write (t, "created_us-records", framed, framed_len);
+    s_write (t, "commits", commits, commits_len);
+    s_write (t, "commits-records", commits_framed, commits_framed_len);
 }
 
 int

@@ -6,13 +6,18 @@
  * The first byte chooses how the rest is read: even, it is a whole journal
  * file; odd, it is a list of records [u16 length LE][u8 seq][payload] that
  * the target frames with valid checksums itself, so mutations reach the
- * payload decoder and the replay's checks instead of dying at the CRC.
+ * payload decoder and the replay's checks instead of dying at the CRC; a
+ * seq byte of 0xff instead closes the records since the last commit with
+ * a commit record (nothing framed when there are none), and a length of
+ * 0xffff is n zero bytes (a hole) with the next byte as n.
  * Checks: every frame journal_frame_parse
- * accepts re-encodes to the same header; every payload proto_journal_decode
+ * accepts re-encodes to the same header (a commit record: to the same
+ * commit record when its CRC matches); every payload proto_journal_decode
  * accepts re-encodes to a payload that decodes to the same record; the
  * replay (persist_check_bytes, what start-up runs) accounts for every byte:
- * the valid part, then either nothing, a torn tail to the end, or a refusal
- * that names an offset inside the input.
+ * the valid part, then either nothing, zeros written ahead, a torn tail to
+ * the end, or a refusal that names an offset inside the input; the valid
+ * part ends with a whole commit when the input has a whole commit.
  */
 #include "fuzz_check.h"
 #include "journal.h"
@@ -62,15 +67,31 @@ s_check_payload (const uint8_t *payload, size_t len)
 static uint8_t *
 s_frame_records (const uint8_t *data, size_t size, size_t *out_len)
 {
-    uint8_t *out = malloc (size / 3 * JOURNAL_FRAME_HEADER + size + 1);
+    /* Per 3 input bytes at most one frame header (a commit record's
+       included) or 255 zeros. */
+    uint8_t *out = malloc (size / 3 * (JOURNAL_COMMIT_SIZE + 255) + size + 1);
     FUZZ_CHECK (out != NULL);
-    size_t len = 0;
+    size_t len = 0, committed = 0;
     uint64_t seq = 0;
     while (size >= 3) {
         size_t n = (size_t)data[0] | (size_t)data[1] << 8;
-        seq += data[2];
+        uint8_t step = data[2];
         data += 3;
         size -= 3;
+        if (n == 0xffff && step != 0xff) {
+            memset (out + len, 0, step);
+            len += step;
+            continue;
+        }
+        if (step == 0xff) {
+            if (len > committed) {
+                journal_commit_record (out + len, out + committed, len - committed);
+                len += JOURNAL_COMMIT_SIZE;
+                committed = len;
+            }
+            continue;
+        }
+        seq += step;
         if (n > size)
             n = size;
         journal_frame_header (out + len, seq, data, n);
@@ -81,6 +102,19 @@ s_frame_records (const uint8_t *data, size_t size, size_t *out_len)
     }
     *out_len = len;
     return out;
+}
+
+/* True when a whole commit record (its covered bytes matching) is at p. */
+static bool
+s_whole_commit_at (const uint8_t *data, size_t at, size_t size)
+{
+    journal_frame_t frame;
+    if (journal_frame_parse (data + at, size - at, &frame) != JOURNAL_FRAME_OK || !frame.commit
+        || frame.seq == 0 || frame.seq > at)
+        return false;
+    uint8_t again[JOURNAL_COMMIT_SIZE];
+    journal_commit_record (again, data + at - frame.seq, (size_t)frame.seq);
+    return memcmp (again, data + at, JOURNAL_COMMIT_SIZE) == 0;
 }
 
 static void s_check_journal (const uint8_t *data, size_t size);
@@ -105,11 +139,18 @@ s_check_journal (const uint8_t *data, size_t size)
 {
     size_t off = 0;
     journal_frame_t frame;
+    bool whole_commit = false;
     while (journal_frame_parse (data + off, size - off, &frame) == JOURNAL_FRAME_OK) {
+        FUZZ_CHECK (FUZZ_INSIDE (frame.payload, frame.len, data, size));
+        if (frame.commit) {
+            FUZZ_CHECK (frame.len == 4 && frame.size == JOURNAL_COMMIT_SIZE);
+            whole_commit = whole_commit || s_whole_commit_at (data, off, size);
+            off += frame.size;
+            continue;
+        }
         uint8_t header[JOURNAL_FRAME_HEADER];
         journal_frame_header (header, frame.seq, frame.payload, frame.len);
         FUZZ_CHECK (memcmp (header, data + off, JOURNAL_FRAME_HEADER) == 0);
-        FUZZ_CHECK (FUZZ_INSIDE (frame.payload, frame.len, data, size));
         s_check_payload (frame.payload, frame.len);
         off += frame.size;
     }
@@ -123,9 +164,17 @@ s_check_journal (const uint8_t *data, size_t size)
         FUZZ_CHECK (scan->bytes <= size);
         if (scan->torn)
             FUZZ_CHECK (scan->torn_offset == scan->bytes
-                        && scan->torn_offset + scan->torn_bytes == size);
+                        && scan->torn_offset + scan->torn_bytes == size && scan->ahead_bytes == 0);
         else
-            FUZZ_CHECK (scan->bytes == size);
+            FUZZ_CHECK (scan->bytes + scan->ahead_bytes == size);
+        for (size_t i = scan->bytes; !scan->torn && i < size; i++)
+            FUZZ_CHECK (data[i] == 0); /* only zeros are cut without a warning */
+        /* Kept bytes end where a record ends: on a whole commit's record
+           once the leading valid records hold one. */
+        if (scan->commits > 0)
+            FUZZ_CHECK (s_whole_commit_at (data, scan->bytes - JOURNAL_COMMIT_SIZE, size));
+        if (whole_commit)
+            FUZZ_CHECK (scan->commits > 0);
         FUZZ_CHECK (check.events == 0 || check.have_header);
     } else {
         FUZZ_CHECK (scan->corrupt && scan->message[0] != '\0');
