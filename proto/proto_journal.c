@@ -113,9 +113,9 @@ s_members (const wire_map_t *m, proto_journal_record_t *rec, proto_error_t *err)
     case PROTO_JOURNAL_HEADER:
         if ((rc = s_uint (m, PROTO_KEY_FORMAT, &rec->format, err)))
             return rc;
-        if (rec->format != PROTO_JOURNAL_FORMAT)
+        if (rec->format < 1 || rec->format > PROTO_JOURNAL_FORMAT)
             return wire_fail (err, PROTO_DECODE_VERSION, PROTO_KEY_FORMAT,
-                              "journal format %llu, this store reads format %d",
+                              "journal format %llu, this store reads formats 1 to %d",
                               (unsigned long long)rec->format, PROTO_JOURNAL_FORMAT);
         if (!(o = wire_present (m, PROTO_KEY_STORE_ID)))
             return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_STORE_ID,

@@ -30,7 +30,7 @@
 
 #include "proto.h"
 
-#define PROTO_JOURNAL_FORMAT 1
+#define PROTO_JOURNAL_FORMAT 2      /* 1: written before commit records; both are read */
 #define PROTO_JOURNAL_TAIL_MAX 4096 /* slots per tail record */
 
 typedef enum {

@@ -8,11 +8,11 @@
  * failed write is undone with ftruncate to that size and retried whole.
  *
  * Zeros are written ahead (journal.h) only once the file holds a synced
- * commit record: the first commit after a load or a compaction appends,
- * so a file's first commit can never be torn in the middle, where the load
- * could not tell it from a damaged journal written before commit records.
- * The zeros are not synced on their own: the next commit's fdatasync
- * carries them, once per JOURNAL_AHEAD.
+ * commit record, so a commit torn in them always follows a whole one:
+ * a load closes a journal written before commit records with one (and
+ * syncs it), a snapshot ends with one, and a new journal's first commit
+ * appends. The zeros are not synced on their own: the next commit's
+ * fdatasync carries them, once per JOURNAL_AHEAD.
  *
  * The everysec thread syncs a dup of the descriptor taken under the mutex,
  * so no lock is held across the fdatasync and a rewrite can swap the file
@@ -26,6 +26,7 @@
 #include "journal_internal.h"
 
 #include "clock.h"
+#include "crc32c.h"
 #include "log.h"
 
 #include <assert.h>
@@ -162,6 +163,11 @@ journal_load (journal_t *self, journal_record_fn *fn, void *arg, journal_scan_t 
     if (journal_map (self->fd, self->path, &base, &len, scan) != 0)
         return -1;
     int rc = journal_scan_bytes (self->path, base, len, fn, arg, scan);
+    /* A journal written before commit records gets one covering all of it
+       (below), so every file holds a synced commit record before its next
+       commit: that commit, torn, is then cut whole, never half replayed. */
+    bool close_old = rc == 0 && scan->commits == 0 && scan->bytes > 0;
+    uint32_t old_crc = close_old ? crc32c (0, base, (size_t)scan->bytes) : 0;
     if (base)
         munmap ((void *)base, len);
     if (rc != 0)
@@ -178,9 +184,25 @@ journal_load (journal_t *self, journal_record_fn *fn, void *arg, journal_scan_t 
         return -1;
     }
     self->size = self->allocated = scan->bytes;
-    self->has_commit = scan->commits > 0;
-    if (self->policy != JOURNAL_FSYNC_NO && fdatasync (self->fd) == 0)
+    bool closed = scan->commits > 0;
+    if (close_old) {
+        uint8_t commit[JOURNAL_COMMIT_SIZE];
+        journal_commit_record_crc (commit, scan->bytes, old_crc);
+        if (journal_pwrite_all (self->fd, commit, sizeof commit, self->size) == 0) {
+            self->size = self->allocated = self->size + JOURNAL_COMMIT_SIZE;
+            closed = true;
+        } else if (ftruncate (self->fd, (off_t)self->size) != 0) {
+            snprintf (scan->message, sizeof scan->message, "%s: cannot cut at offset %llu: %s",
+                      self->path, (unsigned long long)self->size, strerror (errno));
+            return -1;
+        }
+    }
+    /* Zeros are written ahead only once that commit record is known to be
+       on disk: a later commit torn in them must find it there. */
+    bool synced = self->policy != JOURNAL_FSYNC_NO && fdatasync (self->fd) == 0;
+    if (synced)
         atomic_store (&self->synced_size, self->size);
+    self->has_commit = closed && synced;
     if (self->policy == JOURNAL_FSYNC_EVERYSEC) {
         if (pthread_create (&self->thread, NULL, s_sync_thread, self) != 0) {
             snprintf (scan->message, sizeof scan->message, "cannot start the sync thread");

@@ -40,10 +40,14 @@
  * the load cut that commit off instead of calling it corruption.
  *
  * Load: damage (a record failing its CRC or length) is a torn tail when
- * nothing after it could have been acknowledged: in a file with commit
- * records, when no whole commit follows it, and then everything after the
- * last whole commit is cut (records of an unfinished commit included); in
- * a file without, when no valid record follows it. A torn tail is cut off
+ * nothing after it could have been acknowledged: after the file's first
+ * commit record, when no whole commit follows it, and then everything
+ * after the last whole commit is cut (records of an unfinished commit
+ * included); before it (records written before commit records existed, a
+ * snapshot, a store's very first commit), when no valid record follows
+ * it. A load closes a file that has no commit record with one, and a
+ * snapshot ends with one, so that only a store's first commit, which
+ * appends, is ever judged the old way. A torn tail is cut off
  * with a warning. Anything else is corruption: loading stops, naming the
  * file and offset, and nothing is changed. Zeros after the last commit are
  * space written ahead, cut without a warning.
@@ -112,6 +116,9 @@ void journal_frame_header (uint8_t out[JOURNAL_FRAME_HEADER], uint64_t seq, cons
 /* Writes the commit record that closes the len bytes of records at
    records (len > 0). */
 void journal_commit_record (uint8_t out[JOURNAL_COMMIT_SIZE], const void *records, size_t len);
+
+/* The same for len bytes whose CRC32C is crc. */
+void journal_commit_record_crc (uint8_t out[JOURNAL_COMMIT_SIZE], uint64_t len, uint32_t crc);
 
 /* What loading a journal found. */
 typedef struct {

@@ -92,15 +92,21 @@ journal_frame_header (uint8_t out[JOURNAL_FRAME_HEADER], uint64_t seq, const voi
 }
 
 void
-journal_commit_record (uint8_t out[JOURNAL_COMMIT_SIZE], const void *records, size_t len)
+journal_commit_record_crc (uint8_t out[JOURNAL_COMMIT_SIZE], uint64_t len, uint32_t crc)
 {
     assert (len > 0);
     uint8_t *payload = out + JOURNAL_FRAME_HEADER;
-    s_put32 (payload, crc32c (0, records, len));
+    s_put32 (payload, crc);
     s_put32 (out + 4, JOURNAL_COMMIT_FLAG | 4u);
     s_put32 (out + 8, (uint32_t)len);
-    s_put32 (out + 12, (uint32_t)((uint64_t)len >> 32));
+    s_put32 (out + 12, (uint32_t)(len >> 32));
     s_put32 (out, crc32c (crc32c (0, out + 4, JOURNAL_FRAME_HEADER - 4), payload, 4));
+}
+
+void
+journal_commit_record (uint8_t out[JOURNAL_COMMIT_SIZE], const void *records, size_t len)
+{
+    journal_commit_record_crc (out, len, crc32c (0, records, len));
 }
 
 /* ---- Loading ------------------------------------------------------------- */
@@ -114,16 +120,30 @@ s_commit_whole (const uint8_t *base, size_t at, const journal_frame_t *frame)
            && crc32c (0, base + at - frame->seq, (size_t)frame->seq) == frame->commit_crc;
 }
 
-/* True when a valid record (whole_commit: a whole commit's record) starts
-   anywhere in [from, len). */
+/* True when a valid record starts anywhere in [from, len); with
+   whole_commit, only a commit record that closes a whole commit lying
+   entirely in [from, len) counts (one reaching back over the damage before
+   from cannot be whole). The CRCs computed are bounded by len: past that,
+   so many commit-shaped records follow the damage that it cannot be a
+   torn tail, and it counts as found. */
 static bool
 s_valid_after (const uint8_t *base, size_t from, size_t len, bool whole_commit)
 {
     journal_frame_t frame;
-    for (size_t at = from; at + JOURNAL_FRAME_HEADER <= len; at++)
-        if (journal_frame_parse (base + at, len - at, &frame) == JOURNAL_FRAME_OK
-            && (!whole_commit || (frame.commit && s_commit_whole (base, at, &frame))))
+    uint64_t budget = len;
+    for (size_t at = from; at + JOURNAL_FRAME_HEADER <= len; at++) {
+        if (journal_frame_parse (base + at, len - at, &frame) != JOURNAL_FRAME_OK)
+            continue;
+        if (!whole_commit)
             return true;
+        if (!frame.commit || frame.seq == 0 || frame.seq > at - from)
+            continue;
+        if (frame.seq > budget)
+            return true;
+        budget -= frame.seq;
+        if (s_commit_whole (base, at, &frame))
+            return true;
+    }
     return false;
 }
 
@@ -141,8 +161,8 @@ s_find_end (const char *path, const uint8_t *base, size_t len, journal_scan_t *s
         if (st == JOURNAL_FRAME_OK && frame.commit) {
             /* A commit covers exactly the records since the one before it
                (the first may follow records written without commits). */
-            if (s_commit_whole (base, off, &frame)
-                && (scan->commits == 0 || off - frame.seq == committed)) {
+            if ((scan->commits == 0 ? frame.seq <= off : off - committed == frame.seq)
+                && s_commit_whole (base, off, &frame)) {
                 scan->commits++;
                 off += frame.size;
                 committed = off;

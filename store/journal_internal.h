@@ -66,6 +66,8 @@ struct _journal_writer_t {
     int fd;
     uint8_t *buf;
     size_t len, cap;
+    uint64_t written; /* bytes flushed, all covered by crc */
+    uint32_t crc;     /* CRC32C of the bytes flushed */
 };
 
 /* Writes all of buf at offset; 0 or -1 with errno. */

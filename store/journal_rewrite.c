@@ -17,6 +17,7 @@
 #include "journal_internal.h"
 
 #include "clock.h"
+#include "crc32c.h"
 #include "log.h"
 
 #include <assert.h>
@@ -50,8 +51,22 @@ s_writer_flush (journal_writer_t *w)
             return -1;
         off += (size_t)n;
     }
+    w->crc = crc32c (w->crc, w->buf, w->len);
+    w->written += w->len;
     w->len = 0;
     return 0;
+}
+
+/* Closes the snapshot with a commit record covering all of it, so the new
+   file holds a synced commit record before anything is appended to it. */
+static int
+s_writer_close (journal_writer_t *w)
+{
+    if (s_writer_flush (w) != 0 || w->written == 0)
+        return -1;
+    uint8_t commit[JOURNAL_COMMIT_SIZE];
+    journal_commit_record_crc (commit, w->written, w->crc);
+    return journal_pwrite_all (w->fd, commit, sizeof commit, w->written);
 }
 
 int
@@ -89,7 +104,7 @@ s_rewrite_child (journal_t *self, journal_snapshot_fn *fn, void *arg)
     journal_writer_t w = { .cap = S_WRITER_FLUSH };
     w.buf = malloc (w.cap);
     w.fd = open (self->rewrite_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    int ok = w.buf && w.fd >= 0 && fn (arg, &w) == 0 && s_writer_flush (&w) == 0
+    int ok = w.buf && w.fd >= 0 && fn (arg, &w) == 0 && s_writer_close (&w) == 0
              && fdatasync (w.fd) == 0;
     _exit (ok ? 0 : 1);
 }
@@ -255,10 +270,10 @@ s_switch (journal_t *self)
     self->fd = self->new_fd;
     self->size = self->snapshot_size + (self->size - self->fork_size);
     pthread_mutex_unlock (&self->mutex);
-    /* The new file is exactly its records; it holds a commit record when
-       anything was appended since the fork (every commit ends with one). */
+    /* The new file is exactly its records and ends with a synced commit
+       record (the snapshot's, or the last one copied). */
     self->allocated = self->size;
-    self->has_commit = self->size > self->snapshot_size;
+    self->has_commit = true;
     s_close_in_background (old);
     self->new_fd = -1;
     if (self->policy != JOURNAL_FSYNC_NO)

@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -520,16 +519,19 @@ persist_verify (const char *dir)
     if (fd < 0 || fstat (fd, &st) != 0) {
         snprintf (check.scan.message, sizeof check.scan.message, "%s: %s", path, strerror (errno));
     } else {
-        size_t len = (size_t)st.st_size;
-        void *map = len ? mmap (NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
-        if (map == MAP_FAILED)
-            snprintf (check.scan.message, sizeof check.scan.message, "%s: cannot map: %s", path,
-                      strerror (errno));
-        else {
-            rc = persist_check_bytes (path, map, len, &check);
-            if (map)
-                munmap (map, len);
-        }
+        /* Read, not mapped: a running store may shrink the file meanwhile
+           (it cuts its zeros ahead when it stops), which would fault a map. */
+        size_t len = (size_t)st.st_size, got = 0;
+        uint8_t *buf = malloc (len ? len : 1);
+        ssize_t r = 1;
+        while (buf && got < len && (r = pread (fd, buf + got, len - got, (off_t)got)) > 0)
+            got += (size_t)r;
+        if (!buf || r < 0)
+            snprintf (check.scan.message, sizeof check.scan.message, "%s: cannot read: %s", path,
+                      buf ? strerror (errno) : "out of memory");
+        else
+            rc = persist_check_bytes (path, buf, got, &check);
+        free (buf);
     }
     if (fd >= 0)
         close (fd);

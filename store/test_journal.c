@@ -422,15 +422,26 @@ test_journal_reads_records_written_before_commit_records (void **state)
     seen_t seen;
     journal_t *j = s_open_loaded (self, JOURNAL_FSYNC_ALWAYS, &seen);
     assert_int_equal (seen.n, 3);
-    s_commit_range (j, 4, 5); /* the first commit covers its own records only */
-    s_commit_range (j, 6, 6);
-    journal_destroy (&j);
+    /* The load closed the old records with a commit record of their own. */
+    assert_int_equal (journal_size (j), sizeof old + JOURNAL_COMMIT_SIZE);
+    s_commit_range (j, 4, 5);
+    uint64_t good = journal_size (j);
+    s_commit_range (j, 6, 7);
     journal_scan_t scan;
     memset (&seen, 0, sizeof seen);
     assert_int_equal (journal_verify (self->path, s_collect, &seen, &scan), 0);
-    assert_int_equal (seen.n, 6);
-    assert_int_equal (scan.commits, 2);
+    assert_int_equal (seen.n, 7);
+    assert_int_equal (scan.commits, 3);
     assert_false (scan.torn);
+    /* A crash that kept only the first half of the last commit: none of
+       its records is replayed (r6 is whole, r7 is cut short). */
+    journal_destroy (&j);
+    assert_int_equal (truncate (self->path, (off_t)good + S_RECORD + 5), 0);
+    memset (&seen, 0, sizeof seen);
+    assert_int_equal (journal_verify (self->path, s_collect, &seen, &scan), 0);
+    assert_int_equal (seen.n, 5);
+    assert_true (scan.torn);
+    assert_int_equal (scan.torn_offset, good);
 
     /* Damage in the part without commits is judged as before them: valid
        records follow, so it is corruption. */
@@ -438,6 +449,47 @@ test_journal_reads_records_written_before_commit_records (void **state)
     memset (&seen, 0, sizeof seen);
     assert_int_equal (journal_verify (self->path, s_collect, &seen, &scan), -1);
     assert_int_equal (scan.corrupt_offset, S_RECORD);
+}
+
+/* journal_snapshot_fn: records "r1" and "r2". */
+static int
+s_snapshot_two (void *arg, journal_writer_t *w)
+{
+    (void)arg;
+    return journal_writer_append (w, 1, "r1", 2) == 0 && journal_writer_append (w, 2, "r2", 2) == 0
+               ? 0
+               : -1;
+}
+
+static void
+test_journal_compaction_closes_the_snapshot_with_a_commit_record (void **state)
+{
+    fixture_t *self = *state;
+    seen_t seen;
+    journal_t *j = s_open_loaded (self, JOURNAL_FSYNC_ALWAYS, &seen);
+    s_commit_range (j, 1, 2);
+    assert_int_equal (journal_rewrite_start (j, s_snapshot_two, NULL), 0);
+    int rc = 0;
+    for (int i = 0; i < 1000 && (rc = journal_rewrite_poll (j)) == 0; i++)
+        usleep (2000);
+    assert_int_equal (rc, 1); /* switched, nothing appended since the fork */
+    uint64_t snapshot = journal_size (j);
+    assert_int_equal (snapshot, 2 * S_RECORD + JOURNAL_COMMIT_SIZE);
+    journal_scan_t scan;
+    memset (&seen, 0, sizeof seen);
+    assert_int_equal (journal_verify (self->path, s_collect, &seen, &scan), 0);
+    assert_int_equal (seen.n, 2);
+    assert_int_equal (scan.commits, 1);
+    /* The first commit on the new file, torn after its first record: it is
+       cut whole, not half replayed. */
+    s_commit_range (j, 3, 4);
+    journal_destroy (&j);
+    assert_int_equal (truncate (self->path, (off_t)snapshot + S_RECORD + 3), 0);
+    memset (&seen, 0, sizeof seen);
+    assert_int_equal (journal_verify (self->path, s_collect, &seen, &scan), 0);
+    assert_int_equal (seen.n, 2);
+    assert_true (scan.torn);
+    assert_int_equal (scan.torn_offset, snapshot);
 }
 
 static void
@@ -607,6 +659,14 @@ test_journal_records_round_trip (void **state)
     msgpack_sbuffer_clear (&buf);
     assert_int_equal (proto_journal_encode (&feed, &buf), 0);
     assert_int_equal (proto_journal_decode (buf.data, buf.size, &out, &err), PROTO_DECODE_INVALID);
+    /* Headers: format 1 (before commit records) and 2 are read, 3 is not. */
+    for (uint64_t format = 1; format <= 3; format++) {
+        proto_journal_record_t header = { .type = PROTO_JOURNAL_HEADER, .format = format };
+        msgpack_sbuffer_clear (&buf);
+        assert_int_equal (proto_journal_encode (&header, &buf), 0);
+        assert_int_equal (proto_journal_decode (buf.data, buf.size, &out, &err),
+                          format <= PROTO_JOURNAL_FORMAT ? PROTO_DECODE_OK : PROTO_DECODE_VERSION);
+    }
     /* Not a record at all. */
     assert_int_not_equal (proto_journal_decode ("\x93\x01\x02\x03", 4, &out, &err),
                           PROTO_DECODE_OK);
@@ -636,6 +696,8 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_journal_reads_records_written_before_commit_records,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_journal_compaction_closes_the_snapshot_with_a_commit_record, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_journal_stops_where_a_record_is_refused, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_journal_failed_write_is_undone_and_retried, s_setup,

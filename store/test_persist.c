@@ -297,7 +297,7 @@ test_compaction_keeps_the_state_and_shrinks_the_journal (void **state)
         assert_int_equal (s_update_status (self, ids[round % 5], round % 2 ? "a" : "b")->status,
                           PROTO_OK);
     assert_int_equal (persist_commit (self->persist), 0);
-    off_t grown = s_journal_size (self);
+    uint64_t grown = s_stat (self, "journal_bytes"); /* the file has zeros ahead too */
     /* The tick starts the child; later ticks switch once it is done. */
     struct timespec pause = { 0, 10 * 1000 * 1000 };
     for (int i = 0; i < 500 && s_stat (self, "journal_rewrites") == 0; i++) {
@@ -307,7 +307,7 @@ test_compaction_keeps_the_state_and_shrinks_the_journal (void **state)
         nanosleep (&pause, NULL);
     }
     assert_int_equal (s_stat (self, "journal_rewrites"), 1);
-    off_t compacted = s_journal_size (self);
+    uint64_t compacted = s_stat (self, "journal_bytes");
     assert_true (compacted < grown / 2);
     assert_int_equal (s_create (self, "after", "compaction")->status, PROTO_OK);
     assert_int_equal (persist_commit (self->persist), 0);

@@ -17,7 +17,8 @@
  * replay (persist_check_bytes, what start-up runs) accounts for every byte:
  * the valid part, then either nothing, zeros written ahead, a torn tail to
  * the end, or a refusal that names an offset inside the input; the valid
- * part ends with a whole commit when the input has a whole commit.
+ * part ends with a whole commit when the input has a whole commit, and
+ * alone it replays to the same state with nothing left to cut.
  */
 #include "fuzz_check.h"
 #include "journal.h"
@@ -176,6 +177,14 @@ s_check_journal (const uint8_t *data, size_t size)
         if (whole_commit)
             FUZZ_CHECK (scan->commits > 0);
         FUZZ_CHECK (check.events == 0 || check.have_header);
+        /* What was cut was never replayed: the kept bytes alone give the
+           same state, and are a journal with nothing to cut. */
+        persist_check_t kept;
+        FUZZ_CHECK (persist_check_bytes ("fuzz", data, scan->bytes, &kept) == 0);
+        FUZZ_CHECK (!kept.scan.torn && kept.scan.ahead_bytes == 0);
+        FUZZ_CHECK (kept.scan.bytes == scan->bytes && kept.scan.records == scan->records);
+        FUZZ_CHECK (kept.events == check.events && kept.head == check.head
+                    && kept.acked == check.acked);
     } else {
         FUZZ_CHECK (scan->corrupt && scan->message[0] != '\0');
         FUZZ_CHECK (scan->corrupt_offset < size);
