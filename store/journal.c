@@ -313,16 +313,20 @@ s_write_ahead (journal_t *self, size_t len)
 {
     static uint8_t zeros[64 * 1024];
     if (self->policy != JOURNAL_FSYNC_ALWAYS || !self->has_commit
-        || self->allocated >= self->size + len)
+        || self->allocated >= self->size + len || self->size < self->ahead_retry)
         return;
     uint64_t target = (self->size + len + JOURNAL_AHEAD) / JOURNAL_AHEAD * JOURNAL_AHEAD;
     uint64_t at = self->allocated;
     while (at < target) {
         size_t n = target - at < sizeof zeros ? (size_t)(target - at) : sizeof zeros;
         if (journal_pwrite_all (self->fd, zeros, n, at) != 0) {
+            /* A nearly full disk: commits append until the journal has
+               grown by JOURNAL_AHEAD, rather than each writing zeros into
+               the last free blocks only to cut them again. */
             log_debug ("journal %s: writing ahead: %s", self->path, strerror (errno));
             if (ftruncate (self->fd, (off_t)self->size) == 0)
                 self->allocated = self->size;
+            self->ahead_retry = self->size + JOURNAL_AHEAD;
             return;
         }
         at += n;

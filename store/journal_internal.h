@@ -25,10 +25,11 @@ struct _journal_t {
     int lock_fd;
     int fd;
     journal_fsync_t policy;
-    uint64_t size;      /* committed bytes */
-    uint64_t allocated; /* the file's size: size, then zeros written ahead */
-    bool has_commit;    /* the file holds a synced commit record: may write ahead */
-    uint8_t *buf;       /* records not yet written */
+    uint64_t size;        /* committed bytes */
+    uint64_t allocated;   /* the file's size: size, then zeros written ahead */
+    bool has_commit;      /* the file holds a synced commit record: may write ahead */
+    uint64_t ahead_retry; /* after a failed write ahead: not again below this size */
+    uint8_t *buf;         /* records not yet written */
     size_t buf_len, buf_cap;
     uint64_t buf_records;
     int error;

@@ -21,6 +21,7 @@
 
 #include <assert.h>
 #include <czmq.h>
+#include <signal.h>
 #include <stdio.h>
 
 #define S_BIND_DEFAULT "tcp://127.0.0.1:5555"
@@ -209,6 +210,10 @@ main (int argc, char *argv[])
 
     /* SIGINT/SIGTERM set our stop flag, as in the other services. */
     volatile sig_atomic_t *stop = stop_on_signals ();
+    /* A file size limit (ulimit -f) makes a journal write fail with EFBIG,
+       handled as a full disk (writes refused, retried each tick), instead
+       of killing the store. */
+    signal (SIGXFSZ, SIG_IGN);
     dispatch_t *dispatch = dispatch_new ((size_t)feed_max, &limits);
     if (!dispatch) {
         shard_map_destroy (&map);

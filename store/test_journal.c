@@ -536,6 +536,18 @@ test_journal_stops_where_a_record_is_refused (void **state)
     assert_non_null (strstr (scan.message, "refused by the test"));
 }
 
+/* Limits this process's files to bytes (writes past it fail with EFBIG,
+   as on a full disk); the limit before goes to old. */
+static void
+s_limit_file_size (off_t bytes, struct rlimit *old)
+{
+    signal (SIGXFSZ, SIG_IGN);
+    assert_int_equal (getrlimit (RLIMIT_FSIZE, old), 0);
+    struct rlimit lim = *old;
+    lim.rlim_cur = (rlim_t)bytes;
+    assert_int_equal (setrlimit (RLIMIT_FSIZE, &lim), 0);
+}
+
 static void
 test_journal_failed_write_is_undone_and_retried (void **state)
 {
@@ -548,12 +560,8 @@ test_journal_failed_write_is_undone_and_retried (void **state)
     journal_scan_t scan;
     assert_int_equal (journal_load (j, s_collect, &seen, &scan), 0);
     /* A file size limit makes the write fail as a full disk would. */
-    signal (SIGXFSZ, SIG_IGN);
-    struct rlimit old, lim;
-    getrlimit (RLIMIT_FSIZE, &old);
-    lim = old;
-    lim.rlim_cur = (rlim_t)good + 20;
-    assert_int_equal (setrlimit (RLIMIT_FSIZE, &lim), 0);
+    struct rlimit old;
+    s_limit_file_size ((off_t)good + 20, &old);
     char big[10];
     memset (big, 'x', sizeof big);
     assert_int_equal (journal_append (j, 4, big, sizeof big), 0);
@@ -573,6 +581,31 @@ test_journal_failed_write_is_undone_and_retried (void **state)
     assert_int_equal (journal_verify (self->path, s_collect, &seen, &scan), 0);
     assert_int_equal (seen.n, 4);
     assert_int_equal (seen.seqs[3], 4);
+}
+
+static void
+test_journal_appends_for_a_while_after_writing_ahead_failed (void **state)
+{
+    fixture_t *self = *state;
+    s_write_records (self, 3);
+    off_t good = s_file_size (self->path);
+    seen_t seen;
+    journal_t *j = s_open_loaded (self, JOURNAL_FSYNC_ALWAYS, &seen);
+    /* Room for the commits, not for the zeros ahead: a nearly full disk. */
+    struct rlimit old;
+    s_limit_file_size ((off_t)good + 4096, &old);
+    s_commit_range (j, 4, 5);
+    assert_int_equal (s_file_size (self->path), (off_t)journal_size (j)); /* appended */
+    assert_int_equal (setrlimit (RLIMIT_FSIZE, &old), 0);
+    /* Space is back, but the journal has not grown by JOURNAL_AHEAD since:
+       it goes on appending instead of trying the zeros at every commit. */
+    s_commit_range (j, 6, 7);
+    assert_int_equal (s_file_size (self->path), (off_t)journal_size (j));
+    journal_destroy (&j);
+    memset (&seen, 0, sizeof seen);
+    journal_scan_t scan;
+    assert_int_equal (journal_verify (self->path, s_collect, &seen, &scan), 0);
+    assert_int_equal (seen.n, 7);
 }
 
 static void
@@ -702,6 +735,8 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_journal_failed_write_is_undone_and_retried, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_journal_appends_for_a_while_after_writing_ahead_failed, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_journal_dir_is_locked_by_one_store, s_setup,
                                          s_teardown),
         cmocka_unit_test (test_journal_open_refuses_a_dir_it_cannot_create),

@@ -4,17 +4,20 @@
  *   - a torn tail cut with a warning naming its offset; damage followed by
  *     valid records refusing start-up (file and offset named, nothing
  *     changed) and --journal-verify reporting it;
- *   - a full disk (a small tmpfs the test mounts): writes refused with the
- *     cause, reads served, the waiting batch written and writes resumed
- *     when space returns, nothing lost;
+ *   - a full disk (a small tmpfs the test mounts) and a file size limit
+ *     (ulimit -f): writes refused with the cause, reads served, the
+ *     waiting batch written and writes resumed when space returns, nothing
+ *     lost;
  *   - a data dir that cannot be written refusing start-up clearly;
  *   - a store without a data dir warning that it keeps nothing.
  */
+#define _GNU_SOURCE /* prlimit */
 #include "durable_client.h"
 
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -78,6 +81,64 @@ test_damage_before_valid_records_refuses_start_naming_file_and_offset (void **st
 
 /* ---- Disks that refuse -------------------------------------------------- */
 
+/* Creates until one is not answered: its batch could not be written, so
+   its reply waits for the disk (a client would time out). Then checks that
+   later writes are refused at once naming cause and that reads go on.
+   Returns the waiting request's rid. */
+static uint64_t
+s_write_until_held (fixture_t *self, const char *cause)
+{
+    size_t ok = 0;
+    uint64_t held_rid = 0;
+    zsock_set_rcvtimeo (self->dealer, 3000);
+    for (int i = 0; i < 50000 && !held_rid; i++) {
+        proto_request_t req = { .op = PROTO_OP_CREATE,
+                                .has = PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION,
+                                .rid = ++self->rid,
+                                .user_id = PROTO_STR ("u"),
+                                .description = PROTO_STR ("filling the disk, bit by bit") };
+        dc_send (self, &req);
+        proto_reply_t *r = dc_recv (self);
+        if (!r) {
+            held_rid = req.rid;
+            break;
+        }
+        assert_int_equal (r->status, PROTO_OK);
+        memcpy (self->events[self->n_events++].id, r->event.id, 16);
+        ok++;
+    }
+    assert_true (held_rid != 0);
+    proto_reply_t *r = dc_create (self, "u", "refused");
+    assert_int_equal (r->status, PROTO_E_INTERNAL);
+    assert_non_null (strstr (r->message.ptr, cause));
+    printf ("# refused after %zu creates: \"%.*s\"\n", ok, (int)r->message.len, r->message.ptr);
+    assert_int_equal (dc_get (self, self->events[0].id)->status, PROTO_OK);
+    return held_rid;
+}
+
+/* After the space came back: the store's tick writes the waiting batch,
+   its reply goes out, writes resume by themselves, and a restart after
+   kill -9 has every acknowledged event. */
+static void
+s_check_resumed (fixture_t *self, uint64_t held_rid)
+{
+    zsock_set_rcvtimeo (self->dealer, TIMEOUT_MS);
+    proto_reply_t *r = dc_recv (self);
+    assert_non_null (r);
+    assert_int_equal (r->rid, held_rid);
+    assert_int_equal (r->status, PROTO_OK);
+    memcpy (self->events[self->n_events++].id, r->event.id, 16);
+    r = dc_create (self, "u", "space is back");
+    assert_int_equal (r->status, PROTO_OK);
+    memcpy (self->events[self->n_events++].id, r->event.id, 16);
+    dc_kill9 (self);
+    dc_start (self, NULL);
+    assert_int_equal (dc_check_events (self, self->n_events, NULL, true), 0);
+    harness_stop (self->pid, SIGKILL, TIMEOUT_MS);
+    self->pid = 0;
+    dc_disconnect (self);
+}
+
 static void
 test_disk_full_refuses_writes_serves_reads_and_resumes (void **state)
 {
@@ -100,55 +161,32 @@ test_disk_full_refuses_writes_serves_reads_and_resumes (void **state)
     close (fd);
 
     dc_start (self, NULL);
-    /* Creates until one is not answered: its batch could not be written,
-       so its reply waits for the disk (the client would time out). */
-    size_t ok = 0;
-    uint64_t held_rid = 0;
-    zsock_set_rcvtimeo (self->dealer, 3000);
-    for (int i = 0; i < 50000 && !held_rid; i++) {
-        proto_request_t req = { .op = PROTO_OP_CREATE,
-                                .has = PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION,
-                                .rid = ++self->rid,
-                                .user_id = PROTO_STR ("u"),
-                                .description = PROTO_STR ("filling the disk, bit by bit") };
-        dc_send (self, &req);
-        proto_reply_t *r = dc_recv (self);
-        if (!r) {
-            held_rid = req.rid;
-            break;
-        }
-        assert_int_equal (r->status, PROTO_OK);
-        memcpy (self->events[self->n_events++].id, r->event.id, 16);
-        ok++;
-    }
-    assert_true (held_rid != 0);
-    /* Later writes are refused at once, naming the cause. */
-    proto_reply_t *r = dc_create (self, "u", "refused");
-    assert_int_equal (r->status, PROTO_E_INTERNAL);
-    assert_non_null (strstr (r->message.ptr, "No space left on device"));
-    printf ("# disk full after %zu creates: \"%.*s\"\n", ok, (int)r->message.len, r->message.ptr);
-    /* Reads keep working. */
-    assert_int_equal (dc_get (self, self->events[0].id)->status, PROTO_OK);
-    /* Space returns: the store's tick writes the waiting batch, its reply
-       goes out, and writes resume by themselves. */
+    uint64_t held_rid = s_write_until_held (self, "No space left on device");
     assert_int_equal (unlink (filler), 0);
-    zsock_set_rcvtimeo (self->dealer, TIMEOUT_MS);
-    r = dc_recv (self);
-    assert_non_null (r);
-    assert_int_equal (r->rid, held_rid);
-    assert_int_equal (r->status, PROTO_OK);
-    memcpy (self->events[self->n_events++].id, r->event.id, 16);
-    r = dc_create (self, "u", "space is back");
-    assert_int_equal (r->status, PROTO_OK);
-    memcpy (self->events[self->n_events++].id, r->event.id, 16);
-    dc_kill9 (self);
-    dc_start (self, NULL);
-    assert_int_equal (dc_check_events (self, self->n_events, NULL, true), 0);
-    harness_stop (self->pid, SIGKILL, TIMEOUT_MS);
-    self->pid = 0;
-    dc_disconnect (self);
+    s_check_resumed (self, held_rid);
     assert_int_equal (umount2 (mnt, MNT_DETACH), 0);
     self->mounted[0] = '\0';
+}
+
+static void
+test_file_size_limit_refuses_writes_and_resumes (void **state)
+{
+    fixture_t *self = *state;
+    /* The store inherits a 256 KiB file size limit (the test's own
+       SIGXFSZ is left at its default, so the store must ignore it itself:
+       else the first write past the limit kills it). */
+    struct rlimit old, lim;
+    assert_int_equal (getrlimit (RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = 256 * 1024;
+    assert_int_equal (setrlimit (RLIMIT_FSIZE, &lim), 0);
+    dc_start (self, NULL);
+    assert_int_equal (setrlimit (RLIMIT_FSIZE, &old), 0);
+
+    uint64_t held_rid = s_write_until_held (self, "File too large");
+    assert_true (dc_size (self->journal) <= 256 * 1024);
+    assert_int_equal (prlimit (self->pid, RLIMIT_FSIZE, &old, NULL), 0);
+    s_check_resumed (self, held_rid);
 }
 
 static void
@@ -199,6 +237,8 @@ main (void)
             dc_teardown),
         cmocka_unit_test_setup_teardown (test_disk_full_refuses_writes_serves_reads_and_resumes,
                                          dc_setup, dc_teardown),
+        cmocka_unit_test_setup_teardown (test_file_size_limit_refuses_writes_and_resumes, dc_setup,
+                                         dc_teardown),
         cmocka_unit_test_setup_teardown (test_unwritable_data_dir_refuses_start_clearly, dc_setup,
                                          dc_teardown),
         cmocka_unit_test_setup_teardown (test_without_a_data_dir_the_store_warns_it_is_memory_only,
