@@ -164,10 +164,11 @@ journal_load (journal_t *self, journal_record_fn *fn, void *arg, journal_scan_t 
         return -1;
     int rc = journal_scan_bytes (self->path, base, len, fn, arg, scan);
     /* A journal written before commit records gets one covering all of it
-       (below), so every file holds a synced commit record before its next
-       commit: that commit, torn, is then cut whole, never half replayed. */
-    bool close_old = rc == 0 && scan->commits == 0 && scan->bytes > 0;
-    uint32_t old_crc = close_old ? crc32c (0, base, (size_t)scan->bytes) : 0;
+       (journal_close_old), so every file holds a synced commit record
+       before its next commit: that commit, torn, is then cut whole, never
+       half replayed. */
+    self->close_old = rc == 0 && scan->commits == 0 && scan->bytes > 0;
+    self->old_crc = self->close_old ? crc32c (0, base, (size_t)scan->bytes) : 0;
     if (base)
         munmap ((void *)base, len);
     if (rc != 0)
@@ -184,31 +185,45 @@ journal_load (journal_t *self, journal_record_fn *fn, void *arg, journal_scan_t 
         return -1;
     }
     self->size = self->allocated = scan->bytes;
-    bool closed = scan->commits > 0;
-    if (close_old) {
-        uint8_t commit[JOURNAL_COMMIT_SIZE];
-        journal_commit_record_crc (commit, scan->bytes, old_crc);
-        if (journal_pwrite_all (self->fd, commit, sizeof commit, self->size) == 0) {
-            self->size = self->allocated = self->size + JOURNAL_COMMIT_SIZE;
-            closed = true;
-        } else if (ftruncate (self->fd, (off_t)self->size) != 0) {
-            snprintf (scan->message, sizeof scan->message, "%s: cannot cut at offset %llu: %s",
-                      self->path, (unsigned long long)self->size, strerror (errno));
-            return -1;
-        }
-    }
-    /* Zeros are written ahead only once that commit record is known to be
-       on disk: a later commit torn in them must find it there. */
+    /* Zeros are written ahead only once a commit record is known to be on
+       disk: a later commit torn in them must find it there. */
     bool synced = self->policy != JOURNAL_FSYNC_NO && fdatasync (self->fd) == 0;
     if (synced)
         atomic_store (&self->synced_size, self->size);
-    self->has_commit = closed && synced;
+    self->has_commit = scan->commits > 0 && synced;
     if (self->policy == JOURNAL_FSYNC_EVERYSEC) {
         if (pthread_create (&self->thread, NULL, s_sync_thread, self) != 0) {
             snprintf (scan->message, sizeof scan->message, "cannot start the sync thread");
             return -1;
         }
         self->thread_started = true;
+    }
+    return 0;
+}
+
+int
+journal_close_old (journal_t *self)
+{
+    assert (self);
+    if (!self->close_old)
+        return 0;
+    self->close_old = false;
+    uint8_t commit[JOURNAL_COMMIT_SIZE];
+    journal_commit_record_crc (commit, self->size, self->old_crc);
+    if (journal_pwrite_all (self->fd, commit, sizeof commit, self->size) != 0) {
+        int err = errno;
+        if (ftruncate (self->fd, (off_t)self->size) != 0)
+            log_debug ("ftruncate after a failed write: %s", strerror (errno));
+        errno = err;
+        return -1;
+    }
+    pthread_mutex_lock (&self->mutex);
+    self->size += JOURNAL_COMMIT_SIZE;
+    pthread_mutex_unlock (&self->mutex);
+    self->allocated = self->size;
+    if (self->policy != JOURNAL_FSYNC_NO && fdatasync (self->fd) == 0) {
+        atomic_store (&self->synced_size, self->size);
+        self->has_commit = true;
     }
     return 0;
 }

@@ -172,6 +172,14 @@ void journal_destroy (journal_t **self_p);
    corruption or a read error (scan->message: file, offset, what to do). */
 int journal_load (journal_t *self, journal_record_fn *fn, void *arg, journal_scan_t *scan);
 
+/* After a load that found records but no commit record (a journal written
+   before them), appends and syncs a commit record covering all of them:
+   call it once the caller has accepted what was loaded, so a journal it
+   refuses is left unchanged. Does nothing otherwise. Returns 0, or -1 with
+   errno when the write fails (the file is cut back; the journal goes on
+   and writes nothing ahead until a commit of its own is synced). */
+int journal_close_old (journal_t *self);
+
 /* Buffers one record. Returns 0, or -1 when out of memory or len is over
    JOURNAL_PAYLOAD_MAX. */
 int journal_append (journal_t *self, uint64_t seq, const void *payload, size_t len);

@@ -132,6 +132,10 @@ s_valid_after (const uint8_t *base, size_t from, size_t len, bool whole_commit)
     journal_frame_t frame;
     uint64_t budget = len;
     for (size_t at = from; at + JOURNAL_FRAME_HEADER <= len; at++) {
+        /* Only a commit record's length field can start one: checked before
+           the frame's CRC, which any 4 bytes read as a length would cost. */
+        if (whole_commit && s_get32 (base + at + 4) != (JOURNAL_COMMIT_FLAG | 4u))
+            continue;
         if (journal_frame_parse (base + at, len - at, &frame) != JOURNAL_FRAME_OK)
             continue;
         if (!whole_commit)

@@ -29,6 +29,8 @@ struct _journal_t {
     uint64_t allocated;   /* the file's size: size, then zeros written ahead */
     bool has_commit;      /* the file holds a synced commit record: may write ahead */
     uint64_t ahead_retry; /* after a failed write ahead: not again below this size */
+    bool close_old;       /* loaded without a commit record: journal_close_old adds one */
+    uint32_t old_crc;     /* CRC32C of what was loaded, for that record */
     uint8_t *buf;         /* records not yet written */
     size_t buf_len, buf_cap;
     uint64_t buf_records;

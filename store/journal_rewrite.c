@@ -274,6 +274,7 @@ s_switch (journal_t *self)
        record (the snapshot's, or the last one copied). */
     self->allocated = self->size;
     self->has_commit = true;
+    self->ahead_retry = 0; /* measured on the old file */
     s_close_in_background (old);
     self->new_fd = -1;
     if (self->policy != JOURNAL_FSYNC_NO)

@@ -373,6 +373,11 @@ persist_open (dispatch_t *dispatch, const persist_config_t *config)
         log_error ("%s", scan.message);
         goto failed;
     }
+    /* Accepted: a journal written before commit records gets one now. */
+    if (journal_close_old (self->journal) != 0)
+        log_warn ("%s: cannot close the records loaded with a commit record (%s); going on "
+                  "without writing ahead",
+                  journal_path (self->journal), strerror (errno));
     if (!self->have_header) {
         if (getrandom (self->store_id, 16, 0) != 16)
             uuid_generate_random (self->store_id);

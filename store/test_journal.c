@@ -422,7 +422,12 @@ test_journal_reads_records_written_before_commit_records (void **state)
     seen_t seen;
     journal_t *j = s_open_loaded (self, JOURNAL_FSYNC_ALWAYS, &seen);
     assert_int_equal (seen.n, 3);
-    /* The load closed the old records with a commit record of their own. */
+    assert_int_equal (journal_size (j), sizeof old); /* the load changes nothing */
+    assert_int_equal (s_file_size (self->path), (off_t)sizeof old);
+    /* Once accepted, the old records are closed with a commit record. */
+    assert_int_equal (journal_close_old (j), 0);
+    assert_int_equal (journal_size (j), sizeof old + JOURNAL_COMMIT_SIZE);
+    assert_int_equal (journal_close_old (j), 0); /* once only */
     assert_int_equal (journal_size (j), sizeof old + JOURNAL_COMMIT_SIZE);
     s_commit_range (j, 4, 5);
     uint64_t good = journal_size (j);
@@ -609,6 +614,30 @@ test_journal_appends_for_a_while_after_writing_ahead_failed (void **state)
 }
 
 static void
+test_journal_writes_ahead_again_after_a_compaction (void **state)
+{
+    fixture_t *self = *state;
+    seen_t seen;
+    journal_t *j = s_open_loaded (self, JOURNAL_FSYNC_ALWAYS, &seen);
+    s_commit_range (j, 1, 2);
+    struct rlimit old;
+    s_limit_file_size ((off_t)journal_size (j) + 4096, &old);
+    s_commit_range (j, 3, 4); /* writing ahead fails: the journal appends */
+    assert_int_equal (setrlimit (RLIMIT_FSIZE, &old), 0);
+    assert_int_equal (s_file_size (self->path), (off_t)journal_size (j));
+    /* The compaction frees the space and starts a new file: the wait that
+       was measured on the old one no longer applies. */
+    assert_int_equal (journal_rewrite_start (j, s_snapshot_two, NULL), 0);
+    int rc = 0;
+    for (int i = 0; i < 1000 && (rc = journal_rewrite_poll (j)) == 0; i++)
+        usleep (2000);
+    assert_int_equal (rc, 1);
+    s_commit_range (j, 3, 3);
+    assert_int_equal (s_file_size (self->path), JOURNAL_AHEAD);
+    journal_destroy (&j);
+}
+
+static void
 test_journal_dir_is_locked_by_one_store (void **state)
 {
     fixture_t *self = *state;
@@ -737,6 +766,8 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (
             test_journal_appends_for_a_while_after_writing_ahead_failed, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_journal_writes_ahead_again_after_a_compaction,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_journal_dir_is_locked_by_one_store, s_setup,
                                          s_teardown),
         cmocka_unit_test (test_journal_open_refuses_a_dir_it_cannot_create),

@@ -179,9 +179,11 @@ test_file_size_limit_refuses_writes_and_resumes (void **state)
     assert_int_equal (getrlimit (RLIMIT_FSIZE, &old), 0);
     lim = old;
     lim.rlim_cur = 256 * 1024;
+    void (*was) (int) = signal (SIGXFSZ, SIG_DFL); /* an ignore would be inherited */
     assert_int_equal (setrlimit (RLIMIT_FSIZE, &lim), 0);
     dc_start (self, NULL);
     assert_int_equal (setrlimit (RLIMIT_FSIZE, &old), 0);
+    signal (SIGXFSZ, was);
 
     uint64_t held_rid = s_write_until_held (self, "File too large");
     assert_true (dc_size (self->journal) <= 256 * 1024);
