@@ -9,8 +9,8 @@
  *
  * Zeros are written ahead (journal.h) only once the file holds a synced
  * commit record, so a commit torn in them always follows a whole one:
- * a load closes a journal written before commit records with one (and
- * syncs it), a snapshot ends with one, and a new journal's first commit
+ * journal_close_old closes a journal written before commit records with
+ * one (and syncs it), a snapshot ends with one, and a new journal's first commit
  * appends. The zeros are not synced on their own: the next commit's
  * fdatasync carries them, once per JOURNAL_AHEAD.
  *

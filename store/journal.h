@@ -45,8 +45,9 @@
  * after the last whole commit is cut (records of an unfinished commit
  * included); before it (records written before commit records existed, a
  * snapshot, a store's very first commit), when no valid record follows
- * it. A load closes a file that has no commit record with one, and a
- * snapshot ends with one, so that only a store's first commit, which
+ * it. A file loaded without a commit record is closed with one once the
+ * store accepts it (journal_close_old), and a snapshot ends with one, so
+ * that only a store's first commit, which
  * appends, is ever judged the old way. A torn tail is cut off
  * with a warning. Anything else is corruption: loading stops, naming the
  * file and offset, and nothing is changed. Zeros after the last commit are
