@@ -10,9 +10,9 @@
  * Zeros are written ahead (journal.h) only once the file holds a synced
  * commit record, so a commit torn in them always follows a whole one:
  * journal_close_old closes a journal written before commit records with
- * one (and syncs it), a snapshot ends with one, and a new journal's first commit
- * appends. The zeros are not synced on their own: the next commit's
- * fdatasync carries them, once per JOURNAL_AHEAD.
+ * one (and syncs it), a snapshot ends with one, and a new journal's
+ * first commit appends. The zeros are not synced on their own: the next
+ * commit's fdatasync carries them, once per JOURNAL_AHEAD.
  *
  * The everysec thread syncs a dup of the descriptor taken under the mutex,
  * so no lock is held across the fdatasync and a rewrite can swap the file
@@ -201,6 +201,19 @@ journal_load (journal_t *self, journal_record_fn *fn, void *arg, journal_scan_t 
     return 0;
 }
 
+/* Cuts the file back to its committed size after a failed write (no
+   half-written record, no zeros ahead left). When even that fails it is
+   logged, and the next load cuts what is past the last whole commit. */
+static void
+s_cut_back (journal_t *self)
+{
+    if (ftruncate (self->fd, (off_t)self->size) == 0)
+        self->allocated = self->size;
+    else
+        log_debug ("journal %s: cutting back after a failed write: %s", self->path,
+                   strerror (errno));
+}
+
 int
 journal_close_old (journal_t *self)
 {
@@ -212,8 +225,7 @@ journal_close_old (journal_t *self)
     journal_commit_record_crc (commit, self->size, self->old_crc);
     if (journal_pwrite_all (self->fd, commit, sizeof commit, self->size) != 0) {
         int err = errno;
-        if (ftruncate (self->fd, (off_t)self->size) != 0)
-            log_debug ("ftruncate after a failed write: %s", strerror (errno));
+        s_cut_back (self);
         errno = err;
         return -1;
     }
@@ -339,8 +351,7 @@ s_write_ahead (journal_t *self, size_t len)
                grown by JOURNAL_AHEAD, rather than each writing zeros into
                the last free blocks only to cut them again. */
             log_debug ("journal %s: writing ahead: %s", self->path, strerror (errno));
-            if (ftruncate (self->fd, (off_t)self->size) == 0)
-                self->allocated = self->size;
+            s_cut_back (self);
             self->ahead_retry = self->size + JOURNAL_AHEAD;
             return;
         }
@@ -372,10 +383,7 @@ journal_commit (journal_t *self)
     if (err) {
         /* Nothing half-written may stay: a later good record after it would
            make this one look like corruption. */
-        if (ftruncate (self->fd, (off_t)self->size) != 0)
-            log_debug ("ftruncate after a failed write: %s", strerror (errno));
-        else
-            self->allocated = self->size;
+        s_cut_back (self);
         if (self->error == 0)
             log_error ("journal %s: cannot write %zu bytes: %s; writes are refused until it can",
                        self->path, self->buf_len, strerror (err));

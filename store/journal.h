@@ -47,11 +47,11 @@
  * snapshot, a store's very first commit), when no valid record follows
  * it. A file loaded without a commit record is closed with one once the
  * store accepts it (journal_close_old), and a snapshot ends with one, so
- * that only a store's first commit, which
- * appends, is ever judged the old way. A torn tail is cut off
- * with a warning. Anything else is corruption: loading stops, naming the
- * file and offset, and nothing is changed. Zeros after the last commit are
- * space written ahead, cut without a warning.
+ * that only a store's first commit, which appends, is ever judged the old
+ * way. A torn tail is cut off with a warning. Anything else is
+ * corruption: loading stops, naming the file and offset, and nothing is
+ * changed. Zeros after the last commit are space written ahead, cut
+ * without a warning.
  *
  * Compaction (journal_rewrite_*, journal_rewrite.c): a forked child writes
  * a snapshot of the live state to `journal.rewrite` while the store goes

@@ -466,6 +466,18 @@ s_snapshot_two (void *arg, journal_writer_t *w)
                : -1;
 }
 
+/* Compacts j to the snapshot s_snapshot_two writes, waiting for the
+   switch. */
+static void
+s_compact_to_two (journal_t *j)
+{
+    assert_int_equal (journal_rewrite_start (j, s_snapshot_two, NULL), 0);
+    int rc = 0;
+    for (int i = 0; i < 1000 && (rc = journal_rewrite_poll (j)) == 0; i++)
+        usleep (2000);
+    assert_int_equal (rc, 1);
+}
+
 static void
 test_journal_compaction_closes_the_snapshot_with_a_commit_record (void **state)
 {
@@ -473,11 +485,7 @@ test_journal_compaction_closes_the_snapshot_with_a_commit_record (void **state)
     seen_t seen;
     journal_t *j = s_open_loaded (self, JOURNAL_FSYNC_ALWAYS, &seen);
     s_commit_range (j, 1, 2);
-    assert_int_equal (journal_rewrite_start (j, s_snapshot_two, NULL), 0);
-    int rc = 0;
-    for (int i = 0; i < 1000 && (rc = journal_rewrite_poll (j)) == 0; i++)
-        usleep (2000);
-    assert_int_equal (rc, 1); /* switched, nothing appended since the fork */
+    s_compact_to_two (j); /* nothing appended since the fork */
     uint64_t snapshot = journal_size (j);
     assert_int_equal (snapshot, 2 * S_RECORD + JOURNAL_COMMIT_SIZE);
     journal_scan_t scan;
@@ -627,11 +635,7 @@ test_journal_writes_ahead_again_after_a_compaction (void **state)
     assert_int_equal (s_file_size (self->path), (off_t)journal_size (j));
     /* The compaction frees the space and starts a new file: the wait that
        was measured on the old one no longer applies. */
-    assert_int_equal (journal_rewrite_start (j, s_snapshot_two, NULL), 0);
-    int rc = 0;
-    for (int i = 0; i < 1000 && (rc = journal_rewrite_poll (j)) == 0; i++)
-        usleep (2000);
-    assert_int_equal (rc, 1);
+    s_compact_to_two (j);
     s_commit_range (j, 3, 3);
     assert_int_equal (s_file_size (self->path), JOURNAL_AHEAD);
     journal_destroy (&j);
