@@ -275,6 +275,12 @@ s_on_feed (relay_t *self, const proto_reply_t *reply)
             return;
         self->next_from = seq + 1;
     }
+    /* The read's publishes leave together: one write, not five per message. */
+    const char *why;
+    if (publisher_flush (self->publisher, &why) != 0) {
+        s_reset_channel (self, why);
+        return;
+    }
     if (reply->n_changes == 0) {
         if (self->next_from == 0)
             self->next_from = reply->acked + 1;

@@ -1,6 +1,7 @@
 /*
  * amqp/ against a private RabbitMQ node, without the services: publish tags
- * and the confirms that name them, a mandatory publish returned, deliveries
+ * and the confirms that name them, publishes queued and sent by one flush
+ * arriving whole with their properties, a mandatory publish returned, deliveries
  * acked, rejected into the dead-letter queue and redelivered after a drop,
  * acks flushed together settling exactly the deliveries acked,
  * and a channel the server closes turned into an error. The e2e tests see
@@ -19,6 +20,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define WAIT_MS 10000
@@ -145,6 +148,124 @@ s_publish (publisher_t *publisher, const char *key, const char *body, bool manda
     return tag;
 }
 
+/* publisher_flush: 0, or -1 (printed). */
+static int
+s_flush (publisher_t *publisher)
+{
+    const char *why = NULL;
+    int rc = publisher_flush (publisher, &why);
+    if (rc != 0)
+        print_error ("flush failed: %s\n", why);
+    return rc;
+}
+
+/* Waits until the broker has confirmed every tag up to last (acks only). */
+static void
+s_confirmed_upto (broker_t *broker, publisher_t *publisher, uint64_t last)
+{
+    uint64_t low = 0; /* every tag <= low acked; single acks may come out of order */
+    bool *acked = calloc ((size_t)last + 1, sizeof *acked);
+    assert_non_null (acked);
+    while (low < last) {
+        publisher_event_t event;
+        const char *why = NULL;
+        assert_int_equal (s_next_event (broker, publisher, &event, &why), 1);
+        assert_int_equal (event.kind, PUBLISHER_ACK);
+        assert_true (event.tag >= 1 && event.tag <= last);
+        for (uint64_t t = event.multiple ? 1 : event.tag; t <= event.tag; t++)
+            acked[t] = true;
+        while (low < last && acked[low + 1])
+            low++;
+    }
+    free (acked);
+}
+
+/* Takes the next message of queue with basic.get (NULL body: none). The
+   caller frees the body and destroys the message. */
+static bool
+s_get (broker_t *broker, const char *queue, amqp_message_t *message)
+{
+    amqp_connection_state_t conn = broker_conn (broker);
+    amqp_rpc_reply_t r = amqp_basic_get (conn, BROKER_CHANNEL, amqp_cstring_bytes (queue), 1);
+    assert_int_equal (r.reply_type, AMQP_RESPONSE_NORMAL);
+    if (r.reply.id != AMQP_BASIC_GET_OK_METHOD)
+        return false;
+    r = amqp_read_message (conn, BROKER_CHANNEL, message, 0);
+    assert_int_equal (r.reply_type, AMQP_RESPONSE_NORMAL);
+    return true;
+}
+
+static bool
+s_bytes_equal (amqp_bytes_t bytes, const char *text)
+{
+    return bytes.len == strlen (text) && memcmp (bytes.bytes, text, bytes.len) == 0;
+}
+
+static void
+test_a_flush_sends_every_queued_publish_whole_and_in_order (void **state)
+{
+    broker_t *broker = s_broker ();
+    publisher_t *publisher = publisher_new (broker, "herald-test");
+    assert_int_equal (publisher_start (publisher), 0);
+    /* 40 small publishes and, in the middle, one body that needs several
+       body frames (frame_max is 128 KiB by default), all queued and sent
+       by one flush. */
+    size_t big_len = 3 * (size_t)amqp_get_frame_max (broker_conn (broker)) + 123;
+    char *big = malloc (big_len + 1);
+    assert_non_null (big);
+    for (size_t i = 0; i < big_len; i++)
+        big[i] = (char)('a' + i % 26);
+    big[big_len] = '\0';
+    char bodies[41][16];
+    for (int i = 0; i < 41; i++) {
+        snprintf (bodies[i], sizeof bodies[i], "body %d", i);
+        char id[32];
+        snprintf (id, sizeof id, "test:%d", i);
+        publisher_message_t message = { .routing_key = BROKER_CREATED_KEY,
+                                        .body = i == 20 ? big : bodies[i],
+                                        .len = i == 20 ? big_len : strlen (bodies[i]),
+                                        .message_id = id,
+                                        .correlation_id = i % 2 ? "req-odd" : NULL,
+                                        .timestamp = 1764000000 + (uint64_t)i,
+                                        .mandatory = true };
+        const char *why = NULL;
+        assert_int_equal (publisher_publish (publisher, &message, &why), i + 1);
+    }
+    assert_int_equal (s_flush (publisher), 0);
+    s_confirmed_upto (broker, publisher, 41);
+
+    /* Each arrives whole, in order, with the properties amqp_basic_publish
+       would have sent. */
+    for (int i = 0; i < 41; i++) {
+        amqp_message_t message;
+        assert_true (s_get (broker, BROKER_QUEUE, &message));
+        if (i == 20) {
+            assert_int_equal (message.body.len, big_len);
+            assert_memory_equal (message.body.bytes, big, big_len);
+        } else
+            assert_true (s_bytes_equal (message.body, bodies[i]));
+        amqp_basic_properties_t *p = &message.properties;
+        char id[32];
+        snprintf (id, sizeof id, "test:%d", i);
+        assert_true (s_bytes_equal (p->message_id, id));
+        assert_true (s_bytes_equal (p->content_type, PUBLISHER_CONTENT_TYPE));
+        assert_true (s_bytes_equal (p->type, BROKER_CREATED_KEY));
+        assert_true (s_bytes_equal (p->app_id, "herald-test"));
+        assert_int_equal (p->delivery_mode, AMQP_DELIVERY_PERSISTENT);
+        assert_int_equal (p->timestamp, 1764000000 + (uint64_t)i);
+        assert_int_equal ((p->_flags & AMQP_BASIC_CORRELATION_ID_FLAG) != 0, i % 2);
+        if (i % 2)
+            assert_true (s_bytes_equal (p->correlation_id, "req-odd"));
+        amqp_destroy_message (&message);
+    }
+    amqp_message_t none;
+    assert_false (s_get (broker, BROKER_QUEUE, &none));
+    free (big);
+    publisher_destroy (&publisher);
+    broker_disconnect (broker);
+    broker_destroy (&broker);
+}
+
 static void
 test_publishes_are_numbered_from_one_per_connection_and_confirmed (void **state)
 {
@@ -211,6 +332,7 @@ test_deliveries_are_acked_dead_lettered_or_redelivered_after_a_drop (void **stat
     assert_int_equal (s_publish (publisher, BROKER_CREATED_KEY, "one", true), 1);
     assert_int_equal (s_publish (publisher, BROKER_CREATED_KEY, "two", true), 2);
     assert_int_equal (s_publish (publisher, BROKER_CREATED_KEY, "three", true), 3);
+    assert_int_equal (s_flush (publisher), 0);
     publisher_destroy (&publisher);
     broker_disconnect (broker);
     assert_int_equal (broker_connect (broker), 0);
@@ -262,6 +384,7 @@ test_acks_flushed_together_settle_exactly_the_acked_deliveries (void **state)
     const char *bodies[] = { "one", "two", "three", "four", "five" };
     for (int i = 0; i < 5; i++)
         assert_int_equal (s_publish (publisher, BROKER_CREATED_KEY, bodies[i], true), i + 1);
+    assert_int_equal (s_flush (publisher), 0);
     publisher_destroy (&publisher);
     broker_disconnect (broker);
     assert_int_equal (broker_connect (broker), 0);
@@ -325,6 +448,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_publishes_are_numbered_from_one_per_connection_and_confirmed),
+        cmocka_unit_test (test_a_flush_sends_every_queued_publish_whole_and_in_order),
         cmocka_unit_test (test_an_unroutable_mandatory_publish_comes_back_returned_then_acked),
         cmocka_unit_test (test_deliveries_are_acked_dead_lettered_or_redelivered_after_a_drop),
         cmocka_unit_test (test_acks_flushed_together_settle_exactly_the_acked_deliveries),
