@@ -208,6 +208,7 @@ publisher_publish (publisher_t *self, const publisher_message_t *msg, const char
     assert (self && msg && why);
     amqp_connection_state_t conn = broker_conn (self->broker);
     if (!conn) {
+        self->out_len = 0; /* publishes of a connection that is gone */
         *why = "not connected";
         return -1;
     }

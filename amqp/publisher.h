@@ -14,9 +14,9 @@
  * means is the caller's business: the notifier maps tags to feed records
  * (notifier/window.h).
  *
- * Publishes are batched: amqp_basic_publish makes five send calls per
- * message (method frame, header frame, then the body frame's head, bytes
- * and end marker), and in a profile of the whole pipeline those sends were
+ * Publishes are batched: amqp_basic_publish makes a send call per frame,
+ * three for a message that fits one body frame (method, header, body; the
+ * first two with MSG_MORE), and in a profile of the whole pipeline those sends were
  * 39% of the notifier's CPU. So publisher_publish encodes a publish's
  * frames with rabbitmq-c's own encoders (amqp_encode_method,
  * amqp_encode_properties) into the publisher's output, adding only the

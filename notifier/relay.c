@@ -263,7 +263,8 @@ s_on_feed (relay_t *self, const proto_reply_t *reply)
         self->acked_sent = reply->acked;
     if (self->next_from == 0 && reply->acked > self->confirmed)
         self->confirmed = self->acked_sent = reply->acked;
-    for (size_t i = 0; i < reply->n_changes; i++) {
+    bool cut = false; /* a publish failed: the rest of the read waits */
+    for (size_t i = 0; i < reply->n_changes && !cut; i++) {
         uint64_t seq = reply->changes[i].seq, at;
         int skip = window_skip (self->window, seq, &at);
         if (skip == 2 && at > self->confirmed) {
@@ -272,15 +273,20 @@ s_on_feed (relay_t *self, const proto_reply_t *reply)
         }
         if (!skip
             && (!broker_connected (self->broker) || s_publish (self, &reply->changes[i]) != 0))
-            return;
-        self->next_from = seq + 1;
+            cut = true;
+        else
+            self->next_from = seq + 1;
     }
-    /* The read's publishes leave together: one write, not five per message. */
+    /* The read's publishes leave together, in one write (publisher.h),
+       those before a publish that failed without dropping the connection
+       too: their confirms are awaited. */
     const char *why;
-    if (publisher_flush (self->publisher, &why) != 0) {
+    if (broker_connected (self->broker) && publisher_flush (self->publisher, &why) != 0) {
         s_reset_channel (self, why);
         return;
     }
+    if (cut)
+        return;
     if (reply->n_changes == 0) {
         if (self->next_from == 0)
             self->next_from = reply->acked + 1;

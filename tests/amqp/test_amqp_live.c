@@ -1,7 +1,8 @@
 /*
  * amqp/ against a private RabbitMQ node, without the services: publish tags
  * and the confirms that name them, publishes queued and sent by one flush
- * arriving whole with their properties, a mandatory publish returned, deliveries
+ * arriving whole with their properties, and sent by themselves once the
+ * flush size is queued, a mandatory publish returned, deliveries
  * acked, rejected into the dead-letter queue and redelivered after a drop,
  * acks flushed together settling exactly the deliveries acked,
  * and a channel the server closes turned into an error. The e2e tests see
@@ -198,7 +199,19 @@ s_get (broker_t *broker, const char *queue, amqp_message_t *message)
 static bool
 s_bytes_equal (amqp_bytes_t bytes, const char *text)
 {
-    return bytes.len == strlen (text) && memcmp (bytes.bytes, text, bytes.len) == 0;
+    return bytes.len == strlen (text)
+           && (bytes.len == 0 || memcmp (bytes.bytes, text, bytes.len) == 0);
+}
+
+/* Waits until queue holds want messages, at most WAIT_MS; returns the depth seen last. */
+static long
+s_wait_depth (const char *queue, long want)
+{
+    int64_t until = clock_mono_ms () + WAIT_MS;
+    long depth;
+    while ((depth = s_depth (queue)) != want && clock_mono_ms () < until)
+        harness_nap_ms (20);
+    return depth;
 }
 
 static void
@@ -207,60 +220,106 @@ test_a_flush_sends_every_queued_publish_whole_and_in_order (void **state)
     broker_t *broker = s_broker ();
     publisher_t *publisher = publisher_new (broker, "herald-test");
     assert_int_equal (publisher_start (publisher), 0);
-    /* 40 small publishes and, in the middle, one body that needs several
-       body frames (frame_max is 128 KiB by default), all queued and sent
-       by one flush. */
-    size_t big_len = 3 * (size_t)amqp_get_frame_max (broker_conn (broker)) + 123;
+    /* 40 small publishes, one with an empty body, one whose strings take a
+       short string's 255 bytes, and one body that needs two body frames
+       (frame_max is 128 KiB by default): under PUBLISHER_FLUSH_BYTES in all,
+       so nothing leaves before the flush. */
+    enum { N = 41, EMPTY = 10, BIG = 20, LONG = 30 };
+    size_t big_len = (size_t)amqp_get_frame_max (broker_conn (broker)) + 123;
     char *big = malloc (big_len + 1);
     assert_non_null (big);
     for (size_t i = 0; i < big_len; i++)
         big[i] = (char)('a' + i % 26);
     big[big_len] = '\0';
-    char bodies[41][16];
-    for (int i = 0; i < 41; i++) {
-        snprintf (bodies[i], sizeof bodies[i], "body %d", i);
-        char id[32];
-        snprintf (id, sizeof id, "test:%d", i);
-        publisher_message_t message = { .routing_key = BROKER_CREATED_KEY,
-                                        .body = i == 20 ? big : bodies[i],
-                                        .len = i == 20 ? big_len : strlen (bodies[i]),
-                                        .message_id = id,
-                                        .correlation_id = i % 2 ? "req-odd" : NULL,
-                                        .timestamp = 1764000000 + (uint64_t)i,
-                                        .mandatory = true };
+    char long_text[256];
+    memset (long_text, 'm', 255);
+    long_text[255] = '\0';
+    char bodies[N][16], ids[N][256];
+    for (int i = 0; i < N; i++) {
+        snprintf (bodies[i], sizeof bodies[i], i == EMPTY ? "" : "body %d", i);
+        snprintf (ids[i], sizeof ids[i], "%s", i == LONG ? long_text : "test:");
+        if (i != LONG)
+            snprintf (ids[i] + 5, sizeof ids[i] - 5, "%d", i);
+        publisher_message_t message = {
+            .routing_key = BROKER_CREATED_KEY,
+            .body = i == BIG ? big : bodies[i],
+            .len = i == BIG ? big_len : strlen (bodies[i]),
+            .message_id = ids[i],
+            .correlation_id = i == LONG ? long_text
+                              : i % 2   ? "req-odd"
+                                        : NULL,
+            .timestamp = 1764000000 + (uint64_t)i,
+            .mandatory = true,
+        };
         const char *why = NULL;
         assert_int_equal (publisher_publish (publisher, &message, &why), i + 1);
     }
+    harness_nap_ms (100); /* time enough to be routed, had any been sent */
+    assert_int_equal (s_depth (BROKER_QUEUE), 0);
     assert_int_equal (s_flush (publisher), 0);
-    s_confirmed_upto (broker, publisher, 41);
+    s_confirmed_upto (broker, publisher, N);
 
     /* Each arrives whole, in order, with the properties amqp_basic_publish
        would have sent. */
-    for (int i = 0; i < 41; i++) {
+    for (int i = 0; i < N; i++) {
         amqp_message_t message;
         assert_true (s_get (broker, BROKER_QUEUE, &message));
-        if (i == 20) {
+        if (i == BIG) {
             assert_int_equal (message.body.len, big_len);
             assert_memory_equal (message.body.bytes, big, big_len);
         } else
             assert_true (s_bytes_equal (message.body, bodies[i]));
         amqp_basic_properties_t *p = &message.properties;
-        char id[32];
-        snprintf (id, sizeof id, "test:%d", i);
-        assert_true (s_bytes_equal (p->message_id, id));
+        assert_true (s_bytes_equal (p->message_id, ids[i]));
         assert_true (s_bytes_equal (p->content_type, PUBLISHER_CONTENT_TYPE));
         assert_true (s_bytes_equal (p->type, BROKER_CREATED_KEY));
         assert_true (s_bytes_equal (p->app_id, "herald-test"));
         assert_int_equal (p->delivery_mode, AMQP_DELIVERY_PERSISTENT);
         assert_int_equal (p->timestamp, 1764000000 + (uint64_t)i);
-        assert_int_equal ((p->_flags & AMQP_BASIC_CORRELATION_ID_FLAG) != 0, i % 2);
-        if (i % 2)
-            assert_true (s_bytes_equal (p->correlation_id, "req-odd"));
+        bool has_correlation = i == LONG || i % 2;
+        assert_int_equal ((p->_flags & AMQP_BASIC_CORRELATION_ID_FLAG) != 0, has_correlation);
+        if (has_correlation)
+            assert_true (s_bytes_equal (p->correlation_id, i == LONG ? long_text : "req-odd"));
         amqp_destroy_message (&message);
     }
     amqp_message_t none;
     assert_false (s_get (broker, BROKER_QUEUE, &none));
     free (big);
+    publisher_destroy (&publisher);
+    broker_disconnect (broker);
+    broker_destroy (&broker);
+}
+
+static void
+test_publishes_leave_by_themselves_once_the_flush_size_is_queued (void **state)
+{
+    broker_t *broker = s_broker ();
+    publisher_t *publisher = publisher_new (broker, "herald-test");
+    assert_int_equal (publisher_start (publisher), 0);
+    /* Each publish is its body and a little over 100 bytes of frames, so
+       the FULL-th is the first to take the output past the flush size. */
+    enum { BODY = 16 * 1024, FULL = PUBLISHER_FLUSH_BYTES / BODY };
+    static char body[BODY];
+    memset (body, 'b', sizeof body);
+    publisher_message_t message = { .routing_key = BROKER_CREATED_KEY,
+                                    .body = body,
+                                    .len = sizeof body,
+                                    .message_id = "test:big",
+                                    .timestamp = 1764000000,
+                                    .mandatory = true };
+    const char *why = NULL;
+    /* The publish that takes the output past PUBLISHER_FLUSH_BYTES sends
+       all of it, with no flush or poll from the caller... */
+    for (int i = 1; i <= FULL; i++)
+        assert_int_equal (publisher_publish (publisher, &message, &why), i);
+    assert_int_equal (s_wait_depth (BROKER_QUEUE, FULL), FULL);
+    /* ...and the next one waits for the caller's flush again. */
+    assert_int_equal (publisher_publish (publisher, &message, &why), FULL + 1);
+    harness_nap_ms (100);
+    assert_int_equal (s_depth (BROKER_QUEUE), FULL);
+    assert_int_equal (s_flush (publisher), 0);
+    s_confirmed_upto (broker, publisher, FULL + 1);
+    assert_int_equal (s_depth (BROKER_QUEUE), FULL + 1);
     publisher_destroy (&publisher);
     broker_disconnect (broker);
     broker_destroy (&broker);
@@ -449,6 +508,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_publishes_are_numbered_from_one_per_connection_and_confirmed),
         cmocka_unit_test (test_a_flush_sends_every_queued_publish_whole_and_in_order),
+        cmocka_unit_test (test_publishes_leave_by_themselves_once_the_flush_size_is_queued),
         cmocka_unit_test (test_an_unroutable_mandatory_publish_comes_back_returned_then_acked),
         cmocka_unit_test (test_deliveries_are_acked_dead_lettered_or_redelivered_after_a_drop),
         cmocka_unit_test (test_acks_flushed_together_settle_exactly_the_acked_deliveries),
