@@ -83,15 +83,21 @@ publisher_start (publisher_t *self)
     return broker_rpc_check (amqp_get_rpc_reply (conn), "confirm.select");
 }
 
+/* Writes value at at as n bytes, big-endian (network order, as AMQP). */
+static void
+s_put (unsigned char *at, uint64_t value, int n)
+{
+    for (int i = 0; i < n; i++)
+        at[i] = (unsigned char)(value >> (8 * (n - 1 - i)));
+}
+
 /* Writes a frame's envelope head at at: type, channel, payload size. */
 static void
 s_frame_head (unsigned char *at, uint8_t type, uint32_t size)
 {
     at[0] = type;
-    at[1] = (unsigned char)(BROKER_CHANNEL >> 8);
-    at[2] = (unsigned char)(BROKER_CHANNEL & 0xFF);
-    for (int i = 0; i < 4; i++)
-        at[3 + i] = (unsigned char)(size >> (8 * (3 - i)));
+    s_put (at + 1, BROKER_CHANNEL, 2);
+    s_put (at + 3, size, 4);
 }
 
 /* Appends one publish's frames (method, header, body) to the output.
@@ -118,9 +124,7 @@ s_queue (publisher_t *self, amqp_connection_state_t conn, amqp_basic_publish_t *
     unsigned char *end = start + S_PUBLISH_HEAD_MAX / 2;
 
     /* The method frame: basic.publish and its arguments. */
-    uint32_t id = AMQP_BASIC_PUBLISH_METHOD;
-    for (int i = 0; i < 4; i++)
-        at[S_FRAME_HEAD + i] = (unsigned char)(id >> (8 * (3 - i)));
+    s_put (at + S_FRAME_HEAD, AMQP_BASIC_PUBLISH_METHOD, 4);
     unsigned char *args = at + S_FRAME_HEAD + 4;
     int n = amqp_encode_method (AMQP_BASIC_PUBLISH_METHOD, method,
                                 (amqp_bytes_t){ (size_t)(end - args - 1), args });
@@ -133,11 +137,9 @@ s_queue (publisher_t *self, amqp_connection_state_t conn, amqp_basic_publish_t *
     /* The header frame: class, weight, body size, properties. */
     end = start + S_PUBLISH_HEAD_MAX;
     unsigned char *fixed = at + S_FRAME_HEAD;
-    fixed[0] = (unsigned char)(AMQP_BASIC_CLASS >> 8);
-    fixed[1] = (unsigned char)(AMQP_BASIC_CLASS & 0xFF);
-    fixed[2] = fixed[3] = 0;
-    for (int i = 0; i < 8; i++)
-        fixed[4 + i] = (unsigned char)((uint64_t)len >> (8 * (7 - i)));
+    s_put (fixed, AMQP_BASIC_CLASS, 2);
+    s_put (fixed + 2, 0, 2); /* weight */
+    s_put (fixed + 4, len, 8);
     unsigned char *fields = fixed + 12;
     n = amqp_encode_properties (AMQP_BASIC_CLASS, props,
                                 (amqp_bytes_t){ (size_t)(end - fields - 1), fields });

@@ -30,7 +30,6 @@
  */
 #include "relay.h"
 
-#include "backoff.h"
 #include "broker.h"
 #include "clock.h"
 #include "doorbell.h"
@@ -41,6 +40,7 @@
 #include "progress.h"
 #include "proto.h"
 #include "publisher.h"
+#include "refusals.h"
 #include "store_link.h"
 #include "window.h"
 
@@ -53,9 +53,6 @@
 #define RELAY_READ_TIMEOUT_MS 3000   /* a feed_read unanswered this long is re-sent */
 #define RELAY_SERVICE_MS 1000        /* AMQP frames are read at least this often */
 #define RELAY_RING_GAP_MS 1          /* an announced read waits this long after the previous read */
-#define RELAY_REFUSED_INITIAL_MS 200 /* first wait after a nack before publishing again */
-#define RELAY_REFUSED_MAX_MS 5000    /* ceiling of that wait while the queue stays full */
-#define RELAY_REFUSED_LOG_MS 30000   /* a queue that stays full is logged this often */
 #define RELAY_UNRESOLVED_WAIT_MS 100 /* re-check for confirms after a nack at least this often */
 
 typedef struct {
@@ -84,13 +81,8 @@ typedef struct {
     int64_t last_service;
     int64_t last_feed_at; /* mono ms of the last feed_read answered ok */
     progress_t *progress; /* for --check: is any of this getting anywhere */
-    /* Refused publishes (nacks): the episode lasts from the first nack to
-       the first confirm of a publish made after a rewind. */
-    bool rewinding;          /* a nack seen: no reads until the window rewinds */
-    backoff_t refused_delay; /* wait before reading again; reset when the episode ends */
-    uint64_t refusals;       /* nacks in this episode, 0 = none */
-    int64_t refused_since;   /* mono ms of the episode's first nack */
-    int64_t refused_logged;  /* mono ms of its last log line */
+    bool rewinding;       /* a nack seen: no reads until the window rewinds */
+    refusals_t refusals;  /* the nacks' episode (refusals.h) */
 } relay_t;
 
 static void
@@ -315,8 +307,7 @@ s_drain_store (relay_t *self)
 
 /* RabbitMQ nacked a publish: the queue is full (or the broker could not
    take it). Stop reading, forget the outstanding read, and read again from
-   the store's cursor once the window has rewound and the backoff passed.
-   Logged at the first nack, then every RELAY_REFUSED_LOG_MS. */
+   the store's cursor once the window has rewound and the backoff passed. */
 static void
 s_refused (relay_t *self)
 {
@@ -324,37 +315,10 @@ s_refused (relay_t *self)
     if (!self->rewinding) {
         self->rewinding = true;
         self->read_rid = 0; /* its reply would publish behind the hole */
-        self->next_read_at = now + backoff_next (&self->refused_delay);
+        self->next_read_at = now + refusals_wait (&self->refusals);
     }
-    if (self->refusals++ == 0) {
-        self->refused_since = self->refused_logged = now;
-        char bound[64] = "bounded by a policy";
-        if (self->config->queue.max > 0)
-            snprintf (bound, sizeof bound, "x-max-length %ld, overflow reject-publish",
-                      self->config->queue.max);
-        log_warn ("RabbitMQ refused a publish (basic.nack): queue %s is full (%s; is a worker "
-                  "consuming it?). The store's feed keeps the changes; publishing again with "
-                  "backoff up to %d ms. If the feed fills, the API answers 503.",
-                  BROKER_QUEUE, bound, RELAY_REFUSED_MAX_MS);
+    if (refusals_note (&self->refusals, now))
         progress_blocked (self->progress, "RabbitMQ refuses publishes: " BROKER_QUEUE " is full");
-    } else if (now - self->refused_logged >= RELAY_REFUSED_LOG_MS) {
-        self->refused_logged = now;
-        log_warn ("queue %s still full: %llu publishes refused in %lld s", BROKER_QUEUE,
-                  (unsigned long long)self->refusals,
-                  (long long)((now - self->refused_since) / 1000));
-    }
-}
-
-/* A publish made after a rewind was confirmed: the queue takes them again. */
-static void
-s_refused_end (relay_t *self)
-{
-    log_info ("queue %s takes publishes again (%llu refused in %lld s)", BROKER_QUEUE,
-              (unsigned long long)self->refusals,
-              (long long)((clock_mono_ms () - self->refused_since) / 1000));
-    self->refusals = 0;
-    backoff_reset (&self->refused_delay);
-    progress_blocked (self->progress, NULL);
 }
 
 /* Once nothing is in flight after a nack: rewind the window and read from
@@ -397,8 +361,11 @@ s_on_confirm (relay_t *self, const publisher_event_t *event)
         if (window_advance (self->window, &seq) && seq > self->confirmed) {
             self->confirmed = seq;
             progress_advanced (self->progress, clock_mono_ms ());
-            if (self->refusals && !self->rewinding)
-                s_refused_end (self);
+            if (refusals_active (&self->refusals) && !self->rewinding) {
+                /* A publish made after the rewind: the queue takes them again. */
+                refusals_end (&self->refusals, clock_mono_ms ());
+                progress_blocked (self->progress, NULL);
+            }
         }
         return 0;
     }
@@ -566,7 +533,7 @@ relay_run (const relay_config_t *config, volatile sig_atomic_t *stop)
     self.broker = broker_new (config->broker_url, config->heartbeat_s);
     if (self.broker)
         broker_set_queue_args (self.broker, &config->queue);
-    backoff_init (&self.refused_delay, RELAY_REFUSED_INITIAL_MS, RELAY_REFUSED_MAX_MS);
+    refusals_init (&self.refusals, config->queue.max);
     self.publisher = self.broker ? publisher_new (self.broker, "herald-notifier") : NULL;
     self.store = store_link_new (config->store_endpoint, config->curve);
     self.window = window_new ((size_t)config->window);
