@@ -55,6 +55,8 @@ typedef enum {
     BROKER_FRAME_RETURN,    /* basic.return: its header and body follow */
     BROKER_FRAME_CANCEL,    /* basic.cancel: the server ended our consumer */
     BROKER_FRAME_CLOSE,     /* channel.close or connection.close */
+    BROKER_FRAME_BLOCKED,   /* connection.blocked: publishes are not read (an alarm) */
+    BROKER_FRAME_UNBLOCKED, /* connection.unblocked: they are read again */
 } broker_frame_t;
 
 /* Classifies frame; for an ack or a nack, sets *tag and *multiple (either

@@ -354,9 +354,22 @@ broker_connect (broker_t *self)
     }
     amqp_set_handshake_timeout (conn, &connect_tv);
     amqp_set_rpc_timeout (conn, &rpc_tv);
-    amqp_rpc_reply_t reply =
-        amqp_login (conn, info->vhost, 0, AMQP_DEFAULT_FRAME_SIZE, self->heartbeat_s,
-                    AMQP_SASL_METHOD_PLAIN, info->user, info->password);
+    /* Asks RabbitMQ to say when it blocks our publishes (a memory or disk
+       alarm) and when it lets them through again: rabbitmq-c merges this
+       capability into its own. A publisher holds its output meanwhile
+       (publisher.h) instead of writing into a socket nobody reads. */
+    amqp_table_entry_t capability = { .key = amqp_cstring_bytes ("connection.blocked"),
+                                      .value = { .kind = AMQP_FIELD_KIND_BOOLEAN,
+                                                 .value = { .boolean = 1 } } };
+    amqp_table_entry_t property = {
+        .key = amqp_cstring_bytes ("capabilities"),
+        .value = { .kind = AMQP_FIELD_KIND_TABLE,
+                   .value = { .table = { .num_entries = 1, .entries = &capability } } }
+    };
+    amqp_table_t properties = { .num_entries = 1, .entries = &property };
+    amqp_rpc_reply_t reply = amqp_login_with_properties (
+        conn, info->vhost, 0, AMQP_DEFAULT_FRAME_SIZE, self->heartbeat_s, &properties,
+        AMQP_SASL_METHOD_PLAIN, info->user, info->password);
     if (broker_rpc_check (reply, "login to RabbitMQ"))
         goto failed;
     amqp_channel_open (conn, BROKER_CHANNEL);
@@ -476,6 +489,10 @@ broker_frame_kind (const amqp_frame_t *frame, uint64_t *tag, bool *multiple)
     case AMQP_CHANNEL_CLOSE_METHOD:
     case AMQP_CONNECTION_CLOSE_METHOD:
         return BROKER_FRAME_CLOSE;
+    case AMQP_CONNECTION_BLOCKED_METHOD:
+        return BROKER_FRAME_BLOCKED;
+    case AMQP_CONNECTION_UNBLOCKED_METHOD:
+        return BROKER_FRAME_UNBLOCKED;
     default:
         return BROKER_FRAME_OTHER;
     }

@@ -41,6 +41,8 @@ struct _publisher_t {
     uint64_t last_tag;  /* tag of the last publish since publisher_start */
     unsigned char *out; /* frames queued for the next flush */
     size_t out_len, out_cap;
+    bool blocked;       /* RabbitMQ said connection.blocked: the output is held */
+    int64_t blocked_at; /* mono ms it said so */
 };
 
 publisher_t *
@@ -79,6 +81,7 @@ publisher_start (publisher_t *self)
         return -1;
     self->last_tag = 0;
     self->out_len = 0; /* publishes of a dropped channel: the caller re-reads them */
+    self->blocked = false;
     amqp_confirm_select (conn, BROKER_CHANNEL);
     return broker_rpc_check (amqp_get_rpc_reply (conn), "confirm.select");
 }
@@ -174,6 +177,8 @@ publisher_flush (publisher_t *self, const char **why)
         *why = "not connected";
         return -1;
     }
+    if (self->blocked)
+        return 0; /* held: the broker reads nothing until it unblocks */
     int64_t deadline = clock_mono_ms () + PUBLISHER_SEND_TIMEOUT_MS;
     size_t off = 0;
     while (off < self->out_len) {
@@ -241,6 +246,37 @@ publisher_publish (publisher_t *self, const publisher_message_t *msg, const char
     return (int64_t)++self->last_tag;
 }
 
+bool
+publisher_blocked (publisher_t *self)
+{
+    assert (self);
+    return self->blocked;
+}
+
+/* connection.blocked and connection.unblocked: the output is held from the
+   one to the other, and sent at once when the broker reads again. */
+static int
+s_on_blocking (publisher_t *self, const amqp_frame_t *frame, const char **why)
+{
+    if (frame->payload.method.id == AMQP_CONNECTION_BLOCKED_METHOD) {
+        const amqp_connection_blocked_t *m = frame->payload.method.decoded;
+        if (!self->blocked) {
+            log_warn ("RabbitMQ blocks this connection's publishes (%.*s): holding them until it "
+                      "takes publishes again; the store's feed keeps every change",
+                      (int)m->reason.len, (const char *)m->reason.bytes);
+            self->blocked = true;
+            self->blocked_at = clock_mono_ms ();
+        }
+        return 0;
+    }
+    if (!self->blocked)
+        return 0;
+    self->blocked = false;
+    log_info ("RabbitMQ takes publishes again after %.1f s; sending the %zu bytes held",
+              (double)(clock_mono_ms () - self->blocked_at) / 1000.0, self->out_len);
+    return publisher_flush (self, why);
+}
+
 int
 publisher_poll (publisher_t *self, publisher_event_t *event, const char **why)
 {
@@ -284,6 +320,11 @@ publisher_poll (publisher_t *self, publisher_event_t *event, const char **why)
             broker_handle_close (self->broker, &frame);
             *why = "closed by the server";
             return -1;
+        case BROKER_FRAME_BLOCKED:
+        case BROKER_FRAME_UNBLOCKED:
+            if (s_on_blocking (self, &frame, why) != 0)
+                return -1;
+            break;
         case BROKER_FRAME_CANCEL: /* no consumer on this connection */
         case BROKER_FRAME_OTHER:
             break;

@@ -27,6 +27,15 @@
  * whole before anything else runs; Herald refuses amqps:// (broker_url.h),
  * so the socket is plain TCP.
  *
+ * A memory or disk alarm makes RabbitMQ stop reading a publishing
+ * connection. It says so (connection.blocked) to a client that asked, and
+ * broker.c asks: from then until connection.unblocked the publisher writes
+ * nothing and holds its output (bounded by the caller's window of
+ * unconfirmed publishes), so the caller's loop keeps running — heartbeats,
+ * health, signals — instead of waiting in a write the broker will not
+ * read. Output written between the broker blocking and its notice
+ * arriving waits in the socket's buffers.
+ *
  * The publisher borrows its broker and keeps no connection of its own:
  * connect and drop stay with broker.h. Tags are void once the connection
  * drops; after every broker_connect, publisher_start again.
@@ -91,18 +100,27 @@ int64_t publisher_publish (publisher_t *self, const publisher_message_t *msg, co
 
 /* Sends every publish queued since the last flush, in as few writes as the
    socket takes. Blocks until all is written, at most
-   PUBLISHER_SEND_TIMEOUT_MS (a broker that reads nothing for that long, in
-   a lasting memory alarm or dead, fails the flush). Returns 0, or -1 with
-   the reason in *why (static text): the queued publishes are discarded and
-   the caller drops the connection, as after a failed publish. */
+   PUBLISHER_SEND_TIMEOUT_MS (a broker that reads nothing for that long,
+   dead, fails the flush). While the broker blocks the connection's
+   publishes (publisher_blocked) nothing is written: the publishes stay
+   queued and leave when it unblocks. Returns 0, or -1 with the reason in
+   *why (static text): the queued publishes are discarded and the caller
+   drops the connection, as after a failed publish. */
 #define PUBLISHER_SEND_TIMEOUT_MS 30000
 int publisher_flush (publisher_t *self, const char **why);
 
+/* Whether RabbitMQ said connection.blocked (a memory or disk alarm: it
+   reads nothing from a publishing connection until connection.unblocked)
+   on this connection. broker.c asks for these notifications at login. */
+bool publisher_blocked (publisher_t *self);
+
 /* Flushes what is queued (publisher_flush), then reads what the broker
-   sent, without blocking, up to the next confirm event. Returns 1 with *event set; 0 when nothing
-   more is waiting (the connection's buffers are then released); -1 with the reason in *why (static
-   text) when the connection is unusable: socket error, heartbeat timeout, channel or connection
-   closed by the server (answered and logged). After -1 the caller drops the connection. */
+   sent, without blocking, up to the next confirm event; connection.blocked
+   holds the output from then on, connection.unblocked sends it. Returns 1 with *event set; 0 when
+   nothing more is waiting (the connection's buffers are then released); -1 with the reason in *why
+   (static text) when the connection is unusable: socket error, heartbeat timeout, channel or
+   connection closed by the server (answered and logged). After -1 the caller drops the connection.
+ */
 int publisher_poll (publisher_t *self, publisher_event_t *event, const char **why);
 
 #endif

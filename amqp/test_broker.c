@@ -79,7 +79,7 @@ test_broker_reads_tag_and_multiple_of_acks_and_nacks (void **state)
 }
 
 static void
-test_broker_tells_returns_cancels_and_closes_from_the_rest (void **state)
+test_broker_tells_returns_cancels_closes_and_blocks_from_the_rest (void **state)
 {
     amqp_basic_return_t ret = { .reply_code = 312 };
     amqp_basic_cancel_t cancel = { 0 };
@@ -94,6 +94,11 @@ test_broker_tells_returns_cancels_and_closes_from_the_rest (void **state)
     assert_int_equal (broker_frame_kind (&frame, NULL, NULL), BROKER_FRAME_CLOSE);
     frame = s_method (AMQP_CONNECTION_CLOSE_METHOD, &connection_close);
     assert_int_equal (broker_frame_kind (&frame, NULL, NULL), BROKER_FRAME_CLOSE);
+    amqp_connection_blocked_t blocked = { .reason = amqp_cstring_bytes ("low on memory") };
+    frame = s_method (AMQP_CONNECTION_BLOCKED_METHOD, &blocked);
+    assert_int_equal (broker_frame_kind (&frame, NULL, NULL), BROKER_FRAME_BLOCKED);
+    frame = s_method (AMQP_CONNECTION_UNBLOCKED_METHOD, NULL);
+    assert_int_equal (broker_frame_kind (&frame, NULL, NULL), BROKER_FRAME_UNBLOCKED);
 
     /* A delivery is not an ack, whatever its tag; content frames are not
        methods at all. Neither touches the out parameters. */
@@ -199,7 +204,7 @@ main (void)
         cmocka_unit_test (test_broker_refuses_what_is_not_a_url_list),
         cmocka_unit_test (test_broker_parses_host_port_and_starts_disconnected),
         cmocka_unit_test (test_broker_reads_tag_and_multiple_of_acks_and_nacks),
-        cmocka_unit_test (test_broker_tells_returns_cancels_and_closes_from_the_rest),
+        cmocka_unit_test (test_broker_tells_returns_cancels_closes_and_blocks_from_the_rest),
         cmocka_unit_test (test_broker_fails_over_round_robin),
         cmocka_unit_test (test_broker_waits_longer_after_a_lost_connection),
         cmocka_unit_test (test_broker_queue_args_default_to_classic),

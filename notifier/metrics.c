@@ -64,6 +64,9 @@ s_write (FILE *out, void *arg)
                 "Highest change seq acknowledged to the store (its cursor).", m->acked_seq);
     prom_gauge (out, "herald_notifier_inflight_publishes",
                 "Publishes waiting for RabbitMQ's confirm.", m->inflight);
+    prom_gauge (out, "herald_notifier_broker_blocked",
+                "1 while RabbitMQ blocks the notifier's publishes (a memory or disk alarm).",
+                m->broker_blocked ? 1 : 0);
     prom_process (out);
 }
 

@@ -18,6 +18,7 @@
 #include "prom.h"
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct {
@@ -32,6 +33,7 @@ typedef struct {
     uint64_t confirmed_seq; /* highest seq confirmed with nothing missing below */
     uint64_t acked_seq;     /* highest seq acknowledged to the store */
     uint64_t inflight;      /* publishes not yet confirmed */
+    bool broker_blocked;    /* RabbitMQ blocks our publishes (connection.blocked) */
 } notifier_metrics_t;
 
 /* metrics_render_fn: arg is the notifier_metrics_t. */

@@ -85,6 +85,20 @@ typedef struct {
     refusals_t refusals;  /* the nacks' episode (refusals.h) */
 } relay_t;
 
+/* Names what keeps the relay from progress, if anything is known to: the
+   broker blocking our publishes (an alarm; publisher.h) or refusing them
+   (a full queue; refusals.h). */
+static void
+s_name_blocker (relay_t *self)
+{
+    bool alarm = broker_connected (self->broker) && publisher_blocked (self->publisher);
+    self->m->broker_blocked = alarm;
+    progress_blocked (self->progress, alarm ? "RabbitMQ blocks publishes: a memory or disk alarm"
+                                      : refusals_active (&self->refusals)
+                                          ? "RabbitMQ refuses publishes: " BROKER_QUEUE " is full"
+                                          : NULL);
+}
+
 static void
 s_reset_channel (relay_t *self, const char *why)
 {
@@ -98,6 +112,7 @@ s_reset_channel (relay_t *self, const char *why)
     self->next_from = 0;
     self->read_rid = 0;
     self->reconnect_at = clock_mono_ms () + broker_retry_delay_ms (self->broker);
+    s_name_blocker (self); /* a new connection is not blocked until told */
 }
 
 static void
@@ -318,7 +333,7 @@ s_refused (relay_t *self)
         self->next_read_at = now + refusals_wait (&self->refusals);
     }
     if (refusals_note (&self->refusals, now))
-        progress_blocked (self->progress, "RabbitMQ refuses publishes: " BROKER_QUEUE " is full");
+        s_name_blocker (self);
 }
 
 /* Once nothing is in flight after a nack: rewind the window and read from
@@ -364,7 +379,7 @@ s_on_confirm (relay_t *self, const publisher_event_t *event)
             if (refusals_active (&self->refusals) && !self->rewinding) {
                 /* A publish made after the rewind: the queue takes them again. */
                 refusals_end (&self->refusals, clock_mono_ms ());
-                progress_blocked (self->progress, NULL);
+                s_name_blocker (self);
             }
         }
         return 0;
@@ -403,6 +418,7 @@ s_service_broker (relay_t *self)
         if (s_on_confirm (self, &event) != 0)
             break;
     }
+    s_name_blocker (self); /* a connection.blocked or .unblocked may have come */
 }
 
 /* Empties the doorbell; a change was announced, so an idle relay reads the
@@ -561,6 +577,9 @@ relay_run (const relay_config_t *config, volatile sig_atomic_t *stop)
     if (window_size (self.window) > 0)
         log_warn ("%zu publishes unconfirmed at exit: they will be published again",
                   window_size (self.window));
+    /* A blocked connection reads nothing, not even a close: just drop it. */
+    if (broker_connected (self.broker) && publisher_blocked (self.publisher))
+        broker_drop (self.broker);
     broker_disconnect (self.broker);
     log_info ("stopped: %llu published, store cursor at %llu", (unsigned long long)self.published,
               (unsigned long long)self.acked_sent);

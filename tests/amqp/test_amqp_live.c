@@ -214,6 +214,22 @@ s_wait_depth (const char *queue, long want)
     return depth;
 }
 
+/* A persistent, mandatory event.created publish whose body is S_BIG_BODY
+   bytes of fill (one buffer, shared by every call). */
+#define S_BIG_BODY (16 * 1024)
+static publisher_message_t
+s_big_message (char fill, const char *message_id)
+{
+    static char body[S_BIG_BODY];
+    memset (body, fill, sizeof body);
+    return (publisher_message_t){ .routing_key = BROKER_CREATED_KEY,
+                                  .body = body,
+                                  .len = sizeof body,
+                                  .message_id = message_id,
+                                  .timestamp = 1764000000,
+                                  .mandatory = true };
+}
+
 static void
 test_a_flush_sends_every_queued_publish_whole_and_in_order (void **state)
 {
@@ -298,15 +314,8 @@ test_publishes_leave_by_themselves_once_the_flush_size_is_queued (void **state)
     assert_int_equal (publisher_start (publisher), 0);
     /* Each publish is its body and a little over 100 bytes of frames, so
        the FULL-th is the first to take the output past the flush size. */
-    enum { BODY = 16 * 1024, FULL = PUBLISHER_FLUSH_BYTES / BODY };
-    static char body[BODY];
-    memset (body, 'b', sizeof body);
-    publisher_message_t message = { .routing_key = BROKER_CREATED_KEY,
-                                    .body = body,
-                                    .len = sizeof body,
-                                    .message_id = "test:big",
-                                    .timestamp = 1764000000,
-                                    .mandatory = true };
+    enum { FULL = PUBLISHER_FLUSH_BYTES / S_BIG_BODY };
+    publisher_message_t message = s_big_message ('b', "test:big");
     const char *why = NULL;
     /* The publish that takes the output past PUBLISHER_FLUSH_BYTES sends
        all of it, with no flush or poll from the caller... */
@@ -320,6 +329,71 @@ test_publishes_leave_by_themselves_once_the_flush_size_is_queued (void **state)
     assert_int_equal (s_flush (publisher), 0);
     s_confirmed_upto (broker, publisher, FULL + 1);
     assert_int_equal (s_depth (BROKER_QUEUE), FULL + 1);
+    publisher_destroy (&publisher);
+    broker_disconnect (broker);
+    broker_destroy (&broker);
+}
+
+/* Sets RabbitMQ's memory high watermark: at 0 its memory alarm goes off
+   and it blocks every publishing connection; 0.4 is the default. */
+static int
+s_memory_watermark (const char *fraction)
+{
+    char args[64], out[512];
+    snprintf (args, sizeof args, "set_vm_memory_high_watermark %s", fraction);
+    return harness_rabbitmqctl (&s_rabbit, args, out, sizeof out);
+}
+
+static int
+s_end_alarm (void **state)
+{
+    return s_memory_watermark ("0.4");
+}
+
+static void
+test_publishes_are_held_while_the_broker_blocks_the_connection (void **state)
+{
+    broker_t *broker = s_broker ();
+    publisher_t *publisher = publisher_new (broker, "herald-test");
+    assert_int_equal (publisher_start (publisher), 0);
+    enum { HELD = 800 }; /* 12.8 MB: more than loopback's socket buffers take */
+    publisher_message_t message = s_big_message ('h', "test:held");
+    const char *why = NULL;
+
+    /* In the alarm, the first publish is read, and the broker then blocks
+       the connection and says so. */
+    assert_int_equal (s_memory_watermark ("0"), 0);
+    assert_int_equal (publisher_publish (publisher, &message, &why), 1);
+    assert_int_equal (s_flush (publisher), 0);
+    int64_t until = clock_mono_ms () + WAIT_MS;
+    publisher_event_t event;
+    while (!publisher_blocked (publisher) && clock_mono_ms () < until) {
+        assert_int_equal (publisher_poll (publisher, &event, &why), 0);
+        s_wait_readable (broker, 50);
+    }
+    assert_true (publisher_blocked (publisher));
+
+    /* Far more than the socket takes: nothing is written, so neither the
+       publishes (whose flush by size would otherwise wait out
+       PUBLISHER_SEND_TIMEOUT_MS and fail) nor the flush wait. */
+    for (int i = 2; i <= HELD + 1; i++)
+        assert_int_equal (publisher_publish (publisher, &message, &why), i);
+    assert_int_equal (s_flush (publisher), 0);
+    assert_int_equal (publisher_poll (publisher, &event, &why), 0);
+    assert_true (publisher_blocked (publisher));
+    assert_int_equal (s_depth (BROKER_QUEUE), 0);
+
+    /* The alarm ends: connection.unblocked, and every held publish leaves,
+       is confirmed and arrives whole. */
+    assert_int_equal (s_memory_watermark ("0.4"), 0);
+    s_confirmed_upto (broker, publisher, HELD + 1);
+    assert_false (publisher_blocked (publisher));
+    assert_int_equal (s_wait_depth (BROKER_QUEUE, HELD + 1), HELD + 1);
+    amqp_message_t got;
+    assert_true (s_get (broker, BROKER_QUEUE, &got));
+    assert_int_equal (got.body.len, S_BIG_BODY);
+    assert_memory_equal (got.body.bytes, message.body, S_BIG_BODY);
+    amqp_destroy_message (&got);
     publisher_destroy (&publisher);
     broker_disconnect (broker);
     broker_destroy (&broker);
@@ -509,6 +583,8 @@ main (void)
         cmocka_unit_test (test_publishes_are_numbered_from_one_per_connection_and_confirmed),
         cmocka_unit_test (test_a_flush_sends_every_queued_publish_whole_and_in_order),
         cmocka_unit_test (test_publishes_leave_by_themselves_once_the_flush_size_is_queued),
+        cmocka_unit_test_teardown (test_publishes_are_held_while_the_broker_blocks_the_connection,
+                                   s_end_alarm),
         cmocka_unit_test (test_an_unroutable_mandatory_publish_comes_back_returned_then_acked),
         cmocka_unit_test (test_deliveries_are_acked_dead_lettered_or_redelivered_after_a_drop),
         cmocka_unit_test (test_acks_flushed_together_settle_exactly_the_acked_deliveries),

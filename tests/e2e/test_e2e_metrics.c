@@ -128,6 +128,7 @@ test_every_service_counts_a_known_workload_exactly (void **state)
     s_expect (&m, "herald_notifier_confirmed_seq", 2 * EVENTS);
     s_expect (&m, "herald_notifier_acknowledged_seq", 2 * EVENTS);
     s_expect (&m, "herald_notifier_inflight_publishes", 0);
+    s_expect (&m, "herald_notifier_broker_blocked", 0);
 
     s_scrape (stack, "worker0", &m);
     s_expect (&m, "herald_worker_deliveries_total", EVENTS);

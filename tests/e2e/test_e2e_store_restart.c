@@ -260,12 +260,19 @@ test_check_fails_when_the_relay_stalls_with_changes_pending (void **state)
     assert_true (harness_alive (stack->notifier));
     assert_int_equal (stack_store_stats (stack, &stats), 0);
     assert_true (stats.feed_len >= MORE);
-    assert_true (harness_count_lines (stack_log_path (stack, "notifier"), "no progress") >= 1);
+    /* RabbitMQ said it blocks the connection (connection.blocked): the
+       stall names the alarm, and the connection is kept, not dropped. */
+    const char *log = stack_log_path (stack, "notifier");
+    assert_true (harness_count_lines (log, "no progress") >= 1);
+    assert_true (harness_count_lines (log, "(RabbitMQ blocks publishes: a memory or disk alarm)")
+                 >= 1);
+    assert_int_equal (harness_count_lines (log, "dropping RabbitMQ connection"), 0);
 
     /* Unblocked: the changes are relayed and --check is green again. */
     assert_int_equal (s_memory_watermark (stack, "0.4"), 0);
     assert_int_equal (stack_wait_processed (stack, N, 30000), N);
     assert_true (s_wait_health (stack, 0, 10000) >= 0);
+    assert_int_equal (harness_count_lines (log, "RabbitMQ takes publishes again"), 1);
     s_assert_lines (stack, N, ids);
     stack_end (stack);
     free (ids);
