@@ -34,6 +34,9 @@
    strings of at most 255 bytes in the method, five in the properties, and
    the fixed fields of both (well under 100 bytes). */
 #define S_PUBLISH_HEAD_MAX 2048
+/* An output buffer larger than this (grown while the broker blocked us) is
+   freed once flushed; below it, it is kept for the next publishes. */
+#define S_KEEP_BYTES (4 * PUBLISHER_FLUSH_BYTES)
 
 struct _publisher_t {
     broker_t *broker; /* borrowed */
@@ -206,6 +209,11 @@ publisher_flush (publisher_t *self, const char **why)
         }
     }
     self->out_len = 0;
+    if (self->out_cap > S_KEEP_BYTES) {
+        free (self->out); /* grown by a block's held output: give it back */
+        self->out = NULL;
+        self->out_cap = 0;
+    }
     return 0;
 }
 
@@ -262,7 +270,7 @@ s_on_blocking (publisher_t *self, const amqp_frame_t *frame, const char **why)
         const amqp_connection_blocked_t *m = frame->payload.method.decoded;
         if (!self->blocked) {
             log_warn ("RabbitMQ blocks this connection's publishes (%.*s): holding them until it "
-                      "takes publishes again; the store's feed keeps every change",
+                      "unblocks it; the store's feed keeps every change",
                       (int)m->reason.len, (const char *)m->reason.bytes);
             self->blocked = true;
             self->blocked_at = clock_mono_ms ();
@@ -272,7 +280,7 @@ s_on_blocking (publisher_t *self, const amqp_frame_t *frame, const char **why)
     if (!self->blocked)
         return 0;
     self->blocked = false;
-    log_info ("RabbitMQ takes publishes again after %.1f s; sending the %zu bytes held",
+    log_info ("RabbitMQ unblocked this connection after %.1f s; sending the %zu bytes held",
               (double)(clock_mono_ms () - self->blocked_at) / 1000.0, self->out_len);
     return publisher_flush (self, why);
 }

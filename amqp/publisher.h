@@ -30,11 +30,12 @@
  * A memory or disk alarm makes RabbitMQ stop reading a publishing
  * connection. It says so (connection.blocked) to a client that asked, and
  * broker.c asks: from then until connection.unblocked the publisher writes
- * nothing and holds its output (bounded by the caller's window of
- * unconfirmed publishes), so the caller's loop keeps running — heartbeats,
- * health, signals — instead of waiting in a write the broker will not
- * read. Output written between the broker blocking and its notice
- * arriving waits in the socket's buffers.
+ * nothing and holds its output, so the caller's loop keeps running instead
+ * of waiting in a write the broker will not read (the notifier also stops
+ * reading its feed meanwhile). Output written between the broker blocking
+ * and its notice arriving waits in the socket's buffers; rabbitmq-c's own
+ * writes (heartbeats) go in behind it, and would wait only if that output
+ * had filled the buffers.
  *
  * The publisher borrows its broker and keeps no connection of its own:
  * connect and drop stay with broker.h. Tags are void once the connection

@@ -441,7 +441,9 @@ s_ring (relay_t *self, int64_t now)
 static void
 s_maybe_read (relay_t *self, int64_t now)
 {
-    if (!broker_connected (self->broker))
+    /* Blocked (an alarm), RabbitMQ reads nothing: the feed, not our memory,
+       keeps the changes until it unblocks. */
+    if (!broker_connected (self->broker) || publisher_blocked (self->publisher))
         return;
     if (self->rewinding) {
         if (window_unresolved (self->window) > 0) {
@@ -507,7 +509,8 @@ s_poll_once (relay_t *self, bool reading)
     int64_t deadline = now + RELAY_SERVICE_MS;
     if (!broker_connected (self->broker))
         deadline = s_min (deadline, self->reconnect_at);
-    else if (reading && !self->read_rid && window_room (self->window) > 0)
+    else if (reading && !self->read_rid && window_room (self->window) > 0
+             && !publisher_blocked (self->publisher))
         deadline = s_min (deadline, self->next_read_at);
     int64_t timeout = deadline > now ? deadline - now : 0;
     if (broker_has_buffered (self->broker))
@@ -567,17 +570,17 @@ relay_run (const relay_config_t *config, volatile sig_atomic_t *stop)
     if (self.conflict)
         goto cleanup;
 
-    /* Shutdown: no new reads; give outstanding confirms a bounded time. */
+    /* Shutdown: no new reads; give outstanding confirms a bounded time,
+       none to a blocked connection (it reads nothing, not even a close). */
     log_info ("stopping: %zu publishes awaiting confirms", window_size (self.window));
     int64_t drain_until = clock_mono_ms () + config->drain_ms;
     while (broker_connected (self.broker) && window_unresolved (self.window) > 0
-           && clock_mono_ms () < drain_until)
+           && !publisher_blocked (self.publisher) && clock_mono_ms () < drain_until)
         s_poll_once (&self, false);
     s_ack_store (&self);
     if (window_size (self.window) > 0)
         log_warn ("%zu publishes unconfirmed at exit: they will be published again",
                   window_size (self.window));
-    /* A blocked connection reads nothing, not even a close: just drop it. */
     if (broker_connected (self.broker) && publisher_blocked (self.publisher))
         broker_drop (self.broker);
     broker_disconnect (self.broker);

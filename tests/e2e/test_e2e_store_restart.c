@@ -15,6 +15,7 @@
  */
 #include "broker.h"
 #include "fake_store.h"
+#include "scrape.h"
 #include "stack.h"
 
 #include <setjmp.h>
@@ -272,7 +273,48 @@ test_check_fails_when_the_relay_stalls_with_changes_pending (void **state)
     assert_int_equal (s_memory_watermark (stack, "0.4"), 0);
     assert_int_equal (stack_wait_processed (stack, N, 30000), N);
     assert_true (s_wait_health (stack, 0, 10000) >= 0);
-    assert_int_equal (harness_count_lines (log, "RabbitMQ takes publishes again"), 1);
+    assert_int_equal (harness_count_lines (log, "RabbitMQ unblocked this connection"), 1);
+    s_assert_lines (stack, N, ids);
+    stack_end (stack);
+    free (ids);
+}
+
+/* RabbitMQ's alarm blocks the notifier's connection: it says so in its log
+   and metrics, and a SIGTERM then ends it cleanly at once, without waiting
+   for confirms or a close the blocked connection cannot answer (that wait
+   was --drain-ms and two RPC timeouts, over 20 s). The feed keeps the
+   changes for the next notifier. */
+static void
+test_a_blocked_notifier_says_so_and_stops_without_waiting (void **state)
+{
+    e2e_stack_t *stack = *state;
+    enum { FIRST = 2, MORE = 3, N = FIRST + MORE };
+    char *ids = calloc (N, ID_SIZE);
+    stack_store_stats_t stats;
+    stack_begin (stack);
+    stack->metrics = true;
+    assert_int_equal (stack_start_all (stack), 0);
+    s_post_first_relayed (stack, FIRST, ids, &stats);
+
+    assert_int_equal (s_memory_watermark (stack, "0"), 0);
+    assert_int_equal (s_post_range (stack, FIRST, N, ids, 10000), MORE);
+    const char *log = stack_log_path (stack, "notifier");
+    assert_int_equal (harness_wait_lines (log, "RabbitMQ blocks this connection", 1, 10000), 1);
+    scrape_t m = { 0 };
+    assert_int_equal (scrape_metrics (stack_metrics_port (stack, "notifier"), &m), 0);
+    assert_true (scrape_value (&m, "herald_notifier_broker_blocked") == 1);
+    scrape_clear (&m);
+
+    int status = harness_stop (stack->notifier, SIGTERM, 10000);
+    stack->notifier = 0;
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+    assert_int_equal (stack_store_stats (stack, &stats), 0);
+    assert_true (stats.feed_len >= MORE);
+
+    assert_int_equal (s_memory_watermark (stack, "0.4"), 0);
+    assert_int_equal (stack_start_notifier (stack), 0);
+    assert_int_equal (stack_wait_processed (stack, N, 30000), N);
     s_assert_lines (stack, N, ids);
     stack_end (stack);
     free (ids);
@@ -353,6 +395,8 @@ main (void)
         cmocka_unit_test_teardown (test_confirms_for_the_old_store_never_move_the_new_stores_cursor,
                                    s_unblock_publishers),
         cmocka_unit_test (test_an_acknowledgement_the_store_lost_is_sent_again),
+        cmocka_unit_test_teardown (test_a_blocked_notifier_says_so_and_stops_without_waiting,
+                                   s_unblock_publishers),
     };
     return cmocka_run_group_tests (tests, stack_group_setup, stack_group_teardown);
 }
