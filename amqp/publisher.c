@@ -258,15 +258,15 @@ bool
 publisher_blocked (publisher_t *self)
 {
     assert (self);
-    return self->blocked;
+    return self->blocked && broker_connected (self->broker);
 }
 
-/* connection.blocked and connection.unblocked: the output is held from the
-   one to the other, and sent at once when the broker reads again. */
+/* connection.blocked (blocked) and connection.unblocked: the output is held
+   from the one to the other, and sent at once when the broker reads again. */
 static int
-s_on_blocking (publisher_t *self, const amqp_frame_t *frame, const char **why)
+s_on_blocking (publisher_t *self, bool blocked, const amqp_frame_t *frame, const char **why)
 {
-    if (frame->payload.method.id == AMQP_CONNECTION_BLOCKED_METHOD) {
+    if (blocked) {
         const amqp_connection_blocked_t *m = frame->payload.method.decoded;
         if (!self->blocked) {
             log_warn ("RabbitMQ blocks this connection's publishes (%.*s): holding them until it "
@@ -305,7 +305,8 @@ publisher_poll (publisher_t *self, publisher_event_t *event, const char **why)
             return -1;
         }
         *event = (publisher_event_t){ 0 };
-        switch (broker_frame_kind (&frame, &event->tag, &event->multiple)) {
+        broker_frame_t kind = broker_frame_kind (&frame, &event->tag, &event->multiple);
+        switch (kind) {
         case BROKER_FRAME_ACK:
             event->kind = PUBLISHER_ACK;
             return 1;
@@ -330,7 +331,7 @@ publisher_poll (publisher_t *self, publisher_event_t *event, const char **why)
             return -1;
         case BROKER_FRAME_BLOCKED:
         case BROKER_FRAME_UNBLOCKED:
-            if (s_on_blocking (self, &frame, why) != 0)
+            if (s_on_blocking (self, kind == BROKER_FRAME_BLOCKED, &frame, why) != 0)
                 return -1;
             break;
         case BROKER_FRAME_CANCEL: /* no consumer on this connection */

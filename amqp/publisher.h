@@ -112,7 +112,8 @@ int publisher_flush (publisher_t *self, const char **why);
 
 /* Whether RabbitMQ said connection.blocked (a memory or disk alarm: it
    reads nothing from a publishing connection until connection.unblocked)
-   on this connection. broker.c asks for these notifications at login. */
+   on the current connection; false when there is none. broker.c asks for these notifications at
+   login. */
 bool publisher_blocked (publisher_t *self);
 
 /* Flushes what is queued (publisher_flush), then reads what the broker

@@ -91,7 +91,7 @@ typedef struct {
 static void
 s_name_blocker (relay_t *self)
 {
-    bool alarm = broker_connected (self->broker) && publisher_blocked (self->publisher);
+    bool alarm = publisher_blocked (self->publisher);
     self->m->broker_blocked = alarm;
     progress_blocked (self->progress, alarm ? "RabbitMQ blocks publishes: a memory or disk alarm"
                                       : refusals_active (&self->refusals)
@@ -570,8 +570,7 @@ relay_run (const relay_config_t *config, volatile sig_atomic_t *stop)
     if (self.conflict)
         goto cleanup;
 
-    /* Shutdown: no new reads; give outstanding confirms a bounded time,
-       none to a blocked connection (it reads nothing, not even a close). */
+    /* Shutdown: no new reads; confirms get a bounded time, none if blocked. */
     log_info ("stopping: %zu publishes awaiting confirms", window_size (self.window));
     int64_t drain_until = clock_mono_ms () + config->drain_ms;
     while (broker_connected (self.broker) && window_unresolved (self.window) > 0
@@ -581,9 +580,10 @@ relay_run (const relay_config_t *config, volatile sig_atomic_t *stop)
     if (window_size (self.window) > 0)
         log_warn ("%zu publishes unconfirmed at exit: they will be published again",
                   window_size (self.window));
-    if (broker_connected (self.broker) && publisher_blocked (self.publisher))
-        broker_drop (self.broker);
-    broker_disconnect (self.broker);
+    if (publisher_blocked (self.publisher))
+        broker_drop (self.broker); /* blocked, it would not read a close */
+    else
+        broker_disconnect (self.broker);
     log_info ("stopped: %llu published, store cursor at %llu", (unsigned long long)self.published,
               (unsigned long long)self.acked_sent);
     rc = 0;
