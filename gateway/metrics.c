@@ -25,6 +25,7 @@ struct _metrics_t {
     atomic_int_fast64_t inflight;
     atomic_int store_up;
     atomic_uint_fast64_t late_replies;
+    atomic_uint_fast64_t abandoned;
     atomic_uint_fast64_t refused_connections;
     atomic_uint_fast64_t cut_connections;
     atomic_uint_fast64_t shard_requests[SHARD_MAP_SHARDS_MAX];
@@ -90,6 +91,12 @@ void
 metrics_late_reply (metrics_t *self)
 {
     atomic_fetch_add_explicit (&self->late_replies, 1, memory_order_relaxed);
+}
+
+void
+metrics_abandoned (metrics_t *self)
+{
+    atomic_fetch_add_explicit (&self->abandoned, 1, memory_order_relaxed);
 }
 
 void
@@ -171,6 +178,12 @@ s_write (FILE *out, void *arg)
              "request was answered 504.\n# TYPE herald_store_late_replies_total counter\n"
              "herald_store_late_replies_total %llu\n",
              (unsigned long long)s_load (&self->late_replies));
+    fprintf (out,
+             "# HELP herald_http_abandoned_requests_total Requests whose connection closed while "
+             "the store was working on them (seen while the loop was busy; the answer is "
+             "dropped).\n# TYPE herald_http_abandoned_requests_total counter\n"
+             "herald_http_abandoned_requests_total %llu\n",
+             (unsigned long long)s_load (&self->abandoned));
     fprintf (out,
              "# HELP herald_http_refused_connections_total Connections closed at once because "
              "max-connections (in all, or from that client) were open.\n"

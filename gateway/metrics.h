@@ -40,6 +40,8 @@ int metrics_store_is_up (metrics_t *self);
 
 /* A store reply arrived for a request already answered (504) or unknown. */
 void metrics_late_reply (metrics_t *self);
+/* A request's connection closed while the store had it (server.c: an orphan). */
+void metrics_abandoned (metrics_t *self);
 
 /* A store request was sent to shard (an index of the loop's shard map;
    counted up to SHARD_MAP_SHARDS_MAX shards). */

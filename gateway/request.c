@@ -3,6 +3,7 @@
  */
 #include "request.h"
 
+#include "list_cursor.h"
 #include "log.h"
 
 #include <pthread.h>
@@ -71,12 +72,26 @@ request_queue_detail (request_t *req, unsigned status, const char *message)
     return request_queue_reply (req);
 }
 
-/* Makes req->reply the response and resumes the suspended connection. */
 void
 request_complete (request_t *req)
 {
     req->ready = true;
-    MHD_resume_connection (req->conn);
+    req->at_store = false;
+    if (req->orphan)
+        request_free (req);
+    else
+        server_answered (req->server, req);
+}
+
+void
+request_free (request_t *req)
+{
+    api_reply_clear (&req->reply);
+    list_cursor_destroy (&req->cursor);
+    list_merge_destroy (&req->merge);
+    json_decref (req->doc);
+    free (req->body);
+    free (req);
 }
 
 api_param_t

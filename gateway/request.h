@@ -2,9 +2,11 @@
  * request — one HTTP request's state in the gateway, from its first
  * access-handler call to MHD's completion callback (server.c drives that
  * life), and how its response is queued: a JSON reply from api_*, a
- * detail error, or a static body. A request answered by the store is
- * suspended; request_complete makes its reply ready and resumes it, and
- * MHD then calls the handler once more to queue it.
+ * detail error, or a static body. A request sent to the store waits on
+ * server.c's list, its connection left in libmicrohttpd's loop while the
+ * loop is busy and suspended ("parked") once it goes idle;
+ * request_complete makes its reply ready (resuming a parked connection),
+ * and MHD then calls the handler once more to queue it.
  */
 #ifndef HERALD_GATEWAY_REQUEST_H
 #define HERALD_GATEWAY_REQUEST_H
@@ -17,7 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef struct {
+struct request_s { /* request_t, named in server.h */
     server_t *server;
     struct MHD_Connection *conn;
     api_endpoint_t ep;
@@ -45,7 +47,13 @@ typedef struct {
     int down_shard;        /* readyz: which one (-1: no longer in the map) */
     list_cursor_t *cursor; /* list over several shards: the client's after, owned */
     list_merge_t *merge;   /* list over several shards in flight, owned */
-} request_t;
+    /* Waiting for the store (server.c): */
+    bool at_store;   /* sent, not answered yet (request_complete clears it) */
+    bool parked;     /* its connection is suspended */
+    bool orphan;     /* MHD closed the connection meanwhile: freed once answered */
+    unsigned passes; /* loop passes waited unparked */
+    request_t *wait_prev, *wait_next;
+};
 
 #define REQUEST_ID_HEADER "X-Request-Id"
 
@@ -76,8 +84,13 @@ enum MHD_Result request_queue_reply (request_t *req);
 /* Queues a {"detail": message} reply with status. */
 enum MHD_Result request_queue_detail (request_t *req, unsigned status, const char *message);
 
-/* Makes req->reply the response and resumes the suspended connection. */
+/* The store's part is over: makes req->reply the response to queue and
+   tells the loop (server_answered), or frees req when its connection is
+   already gone (orphan). req must not be used after it returns. */
 void request_complete (request_t *req);
+
+/* Frees req and everything it owns (MHD's completion, or an orphan's answer). */
+void request_free (request_t *req);
 
 /* A query parameter of req's connection (percent-decoded by MHD,
    length-aware; borrowed from the connection's pool). */

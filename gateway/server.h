@@ -2,8 +2,10 @@
  * server — one gateway event loop: a libmicrohttpd daemon in external-epoll
  * mode and one ZeroMQ DEALER to the store (one per shard with a shard
  * map: backend.h), polled together by zmq_poll in a single thread. A request that needs the store
- * is encoded, sent with DONTWAIT, and its connection suspended; the reply (matched by request id
- * through pending_t) or the deadline resumes it. Nothing blocks and no lock
+ * is encoded and sent with DONTWAIT; the reply (matched by request id
+ * through pending_t) or the deadline makes its response. Its connection is
+ * suspended only when the loop goes idle before the reply comes (server.c
+ * says why). Nothing blocks and no lock
  * is taken on the request path, so one loop keeps thousands of requests in
  * flight on one socket.
  *
@@ -40,6 +42,7 @@ typedef struct {
 } server_config_t;
 
 typedef struct _server_t server_t;
+typedef struct request_s request_t; /* request.h */
 
 /* Binds the listen address and connects the store socket. zmq_ctx is
    shared (thread-safe); metrics shared and borrowed. NULL (after logging
@@ -51,5 +54,10 @@ void server_destroy (server_t **self_p);
    then stops accepting, finishes the requests in flight (each within its
    deadline) and returns 0, or -1 on a fatal poll error. */
 int server_run (server_t *self);
+
+/* The store's part of req is over (request_complete): resumes its
+   connection if it was parked, else takes it off the waiting list so the
+   next pass queues the response. */
+void server_answered (server_t *self, request_t *req);
 
 #endif

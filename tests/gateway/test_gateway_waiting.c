@@ -1,0 +1,157 @@
+/*
+ * test_gateway_waiting — requests that wait for the store without their
+ * connection suspended (gateway/server.c: a busy loop leaves them in
+ * libmicrohttpd's loop and parks them only when it goes idle). The risky
+ * case is a client that resets its connection while its request waits so:
+ * libmicrohttpd then completes the request while the store still has it,
+ * and the gateway must count it, keep it until the store's answer comes
+ * and free it then: no use after free (the ASan stage runs this test), no
+ * leak, no answer written anywhere, and the gateway serves on.
+ *
+ * Clients that reset their connections at random moments after their
+ * POST keep the loop busy; the test runs until the gateway has counted
+ * some abandoned requests (herald_http_abandoned_requests_total), so the
+ * path is known to have run, or fails after HUNT_MS.
+ */
+#include "gwclient.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#define LEAVERS 4        /* threads of resetting clients */
+#define HUNT_MS 60000    /* longest wait for the gateway to count some */
+#define ABANDONED_MIN 3  /* abandoned requests to see before stopping */
+#define MAX_DELAY_US 800 /* a client resets 0..this long after its POST */
+
+static gw_t s_gw;
+static atomic_bool s_stop;
+static atomic_long s_sent;
+
+static int
+s_begin (void **state)
+{
+    gw_init (&s_gw);
+    return 0;
+}
+
+static int
+s_end (void **state)
+{
+    gw_fini (&s_gw);
+    return 0;
+}
+
+static void
+s_sleep_us (long us)
+{
+    struct timespec ts = { us / 1000000, (us % 1000000) * 1000L };
+    nanosleep (&ts, NULL);
+}
+
+/* One resetting client after another: connect, POST a create, wait a
+   random moment, close with RST (SO_LINGER 0). */
+static void *
+s_leaver (void *arg)
+{
+    unsigned seed = (unsigned)(uintptr_t)arg;
+    static const char body[] =
+        "{\"user_id\":\"leaver\",\"description\":\"gone before the answer\"}";
+    char request[512];
+    int len = snprintf (request, sizeof request,
+                        "POST /events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                        "application/json\r\nContent-Length: %zu\r\n\r\n%s",
+                        sizeof body - 1, body);
+    while (!atomic_load (&s_stop)) {
+        int fd = gw_raw_connect (s_gw.http_port);
+        if (fd < 0) {
+            s_sleep_us (1000);
+            continue;
+        }
+        if (write (fd, request, (size_t)len) == len)
+            atomic_fetch_add (&s_sent, 1);
+        s_sleep_us ((long)(rand_r (&seed) % MAX_DELAY_US));
+        struct linger reset = { 1, 0 };
+        setsockopt (fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+        close (fd);
+    }
+    return NULL;
+}
+
+static double
+s_metric (const char *name)
+{
+    gw_resp_t resp = { 0 };
+    long code = gw_call (&s_gw, &resp, "GET", "/metrics", NULL, NULL, 0);
+    double value = code == 200 ? gw_metric (resp.body, name, NULL) : -1;
+    gw_resp_clear (&resp);
+    assert_int_equal (code, 200);
+    return value;
+}
+
+static void
+test_clients_that_reset_while_the_store_works_are_counted_and_the_gateway_serves_on (void **state)
+{
+    assert_int_equal (gw_start_all (&s_gw), 0);
+    assert_int_equal (gw_wait_readyz (&s_gw, 200, 10000), 0);
+
+    pthread_t threads[LEAVERS];
+    atomic_store (&s_stop, false);
+    for (int i = 0; i < LEAVERS; i++)
+        assert_int_equal (pthread_create (&threads[i], NULL, s_leaver, (void *)(uintptr_t)(i + 1)),
+                          0);
+    int64_t deadline = clock_mono_ms () + HUNT_MS;
+    double abandoned = 0;
+    while (abandoned < ABANDONED_MIN && clock_mono_ms () < deadline) {
+        s_sleep_us (100000);
+        abandoned = s_metric ("herald_http_abandoned_requests_total");
+    }
+    atomic_store (&s_stop, true);
+    for (int i = 0; i < LEAVERS; i++)
+        pthread_join (threads[i], NULL);
+    print_message ("%ld resetting clients, %g requests abandoned while the store had them\n",
+                   atomic_load (&s_sent), abandoned);
+    if (abandoned < ABANDONED_MIN)
+        fail_msg ("the gateway counted %g abandoned requests in %d ms of %ld resetting clients",
+                  abandoned, HUNT_MS, atomic_load (&s_sent));
+
+    /* Every request is over: none is counted in flight once the store has
+       answered them all, and the gateway answers as before. */
+    assert_true (harness_alive (s_gw.gateway));
+    deadline = clock_mono_ms () + 5000;
+    double inflight = 1;
+    while (clock_mono_ms () < deadline
+           && (inflight = s_metric ("herald_http_inflight_requests")) > 1)
+        s_sleep_us (20000); /* the /metrics request itself is in flight: 1 */
+    assert_true (inflight == 1);
+    char id[GW_ID_LEN + 1], path[64];
+    gw_create (&s_gw, "stayer", "waited for its answer", id);
+    snprintf (path, sizeof path, "/events/%s", id);
+    gw_resp_t resp = { 0 };
+    assert_int_equal (gw_call (&s_gw, &resp, "GET", path, NULL, NULL, 0), 200);
+    gw_assert_event (resp.json, "stayer", "waited for its answer", "pending");
+    gw_resp_clear (&resp);
+    assert_int_equal (gw_wait_readyz (&s_gw, 200, 5000), 0);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (
+            test_clients_that_reset_while_the_store_works_are_counted_and_the_gateway_serves_on,
+            s_begin, s_end),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
