@@ -13,16 +13,9 @@
  *                                    the store still has it (the client went
  *                                    away), request_complete frees it later
  *
- * Waiting without suspending. libmicrohttpd's suspend and resume each cost
- * an epoll_ctl in epoll mode, two syscalls per request that were 12% of
- * the gateway's CPU under load. A connection left in its loop is instead
- * handed to the access handler on every pass (it returns at once) and
- * keeps MHD's timeout at zero. So a waiting request stays in the loop only
- * while the loop is busy anyway: a pass in which nothing arrived (the poll
- * found no reply, no client data) parks every waiting connection
- * (suspends it) before the loop sleeps, and one still unanswered after
- * S_WAIT_PASSES busy passes is parked too, which bounds the handler calls
- * spent on it. A parked request is resumed by its answer as before.
+ * A request waits for the store with its connection left in MHD's loop
+ * while the loop is busy, and suspended once the loop goes idle
+ * (waiting.h says why).
  *
  * libmicrohttpd's own connection timeout reaps idle and half-sent
  * connections; suspended ones never time out by themselves, so the store
@@ -41,6 +34,7 @@
 #include "log.h"
 #include "listen_addr.h"
 #include "request.h"
+#include "waiting.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -59,7 +53,6 @@
    16 KiB still allows ~12 KiB of headers (a bigger header block is 431). */
 #define S_CONNECTION_MEMORY (16 * 1024)
 #define S_STORE_WAIT_MS 2000 /* for the store before the port opens (backend_await) */
-#define S_WAIT_PASSES 4      /* busy passes a request waits unparked */
 
 struct _server_t {
     server_config_t config;
@@ -76,7 +69,7 @@ struct _server_t {
     bool started;       /* the daemon is up: its messages are about clients */
     bool stopping;
     int64_t stop_deadline_ms;
-    request_t *waiting; /* sent to the store, connection not suspended (list head) */
+    waiting_t waiting; /* sent to the store, connection not suspended */
 };
 
 /* ---- The store side ------------------------------------------------------ */
@@ -102,53 +95,15 @@ s_send (server_t *self, request_t *req)
     if (backend_send (self->backend, req) != 0)
         return request_queue_reply (req);
     req->at_store = true;
-    req->passes = 0;
-    req->wait_prev = NULL;
-    req->wait_next = self->waiting;
-    if (self->waiting)
-        self->waiting->wait_prev = req;
-    self->waiting = req;
+    waiting_add (&self->waiting, req);
     return MHD_YES;
-}
-
-/* Takes req off the waiting list. */
-static void
-s_unwait (server_t *self, request_t *req)
-{
-    if (req->wait_prev)
-        req->wait_prev->wait_next = req->wait_next;
-    else
-        self->waiting = req->wait_next;
-    if (req->wait_next)
-        req->wait_next->wait_prev = req->wait_prev;
-    req->wait_prev = req->wait_next = NULL;
-}
-
-/* Suspends the waiting connections: all of them (the loop is going to
-   sleep), or those that waited S_WAIT_PASSES busy passes (aging). */
-static void
-s_park (server_t *self, bool all)
-{
-    request_t *next;
-    for (request_t *req = self->waiting; req; req = next) {
-        next = req->wait_next;
-        if (!all && ++req->passes <= S_WAIT_PASSES)
-            continue;
-        s_unwait (self, req);
-        req->parked = true;
-        MHD_suspend_connection (req->conn);
-    }
 }
 
 void
 server_answered (server_t *self, request_t *req)
 {
     assert (self && req);
-    if (req->parked) {
-        req->parked = false;
-        MHD_resume_connection (req->conn);
-    } else
-        s_unwait (self, req); /* still in MHD's loop: its next pass queues the reply */
+    waiting_answered (&self->waiting, req);
 }
 
 /* ---- The HTTP side ------------------------------------------------------- */
@@ -360,7 +315,7 @@ s_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
     if (req->at_store) {
         /* Closed while waiting unparked (the client reset it, MHD timed it
            out): the pending table still holds req, so its answer frees it. */
-        s_unwait (self, req);
+        waiting_remove (&self->waiting, req);
         metrics_abandoned (self->metrics);
         req->orphan = true;
         req->conn = NULL;
@@ -548,6 +503,20 @@ s_begin_stop (server_t *self)
     log_info ("stopping: %zu store requests in flight", backend_inflight (self->backend));
 }
 
+/* Before the daemon goes: whatever the store still has (a request a
+   redirect sent on during the grace period, with a deadline past it; or
+   the loop failed) is answered 504 now, so no connection stays suspended
+   (MHD_stop_daemon would abort) and no request outlives the loop. The
+   first pass queues those answers and the last pass's, the second writes
+   them. */
+static void
+s_finish (server_t *self)
+{
+    backend_expire (self->backend, INT64_MAX);
+    MHD_run (self->mhd);
+    MHD_run (self->mhd);
+}
+
 int
 server_run (server_t *self)
 {
@@ -565,10 +534,11 @@ server_run (server_t *self)
         int ready = zmq_poll (items, (int)n, s_poll_timeout (self));
         if (ready < 0 && errno != EINTR) {
             log_error ("poll failed: %s", zmq_strerror (errno));
+            s_finish (self);
             return -1;
         }
-        if (ready == 0 && self->waiting)
-            s_park (self, true); /* an idle pass: let the next poll sleep */
+        if (ready == 0 && waiting_any (&self->waiting))
+            waiting_park (&self->waiting, true); /* an idle pass: let the next poll sleep */
         if (items[1].revents & ZMQ_POLLIN) {
             s_begin_stop (self);
             items[1].events = 0; /* it stays readable: the stop is for good */
@@ -579,14 +549,13 @@ server_run (server_t *self)
         if (cut)
             metrics_cut_connections (self->metrics, cut);
         MHD_run (self->mhd);
-        s_park (self, false);
+        waiting_park (&self->waiting, false);
         backend_flush (self->backend); /* the pass's requests, batched (store_client.h) */
         if (self->stopping
             && (backend_inflight (self->backend) == 0
                 || clock_mono_ms () >= self->stop_deadline_ms))
             break;
     }
-    /* Let MHD send what the last pass resumed before the daemon goes. */
-    MHD_run (self->mhd);
+    s_finish (self);
     return 0;
 }

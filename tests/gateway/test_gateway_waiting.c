@@ -94,7 +94,7 @@ s_metric (const char *name)
 {
     gw_resp_t resp = { 0 };
     long code = gw_call (&s_gw, &resp, "GET", "/metrics", NULL, NULL, 0);
-    double value = code == 200 ? gw_metric (resp.body, name, NULL) : -1;
+    double value = code == 200 ? gw_metric (resp.body, name, (const char *)NULL) : -1;
     gw_resp_clear (&resp);
     assert_int_equal (code, 200);
     return value;
