@@ -3,8 +3,9 @@
  * access-handler call to MHD's completion callback (server.c drives that
  * life), and how its response is queued: a JSON reply from api_*, a
  * detail error, or a static body. A request sent to the store waits on
- * server.c's list, its connection left in libmicrohttpd's loop while the
- * loop is busy and suspended ("parked") once it goes idle;
+ * its loop's waiting list (waiting.h), its connection left in
+ * libmicrohttpd's loop while the loop is busy and suspended ("parked")
+ * once it goes idle;
  * request_complete makes its reply ready (resuming a parked connection),
  * and MHD then calls the handler once more to queue it.
  */
@@ -47,7 +48,7 @@ struct request_s { /* request_t, named in server.h */
     int down_shard;        /* readyz: which one (-1: no longer in the map) */
     list_cursor_t *cursor; /* list over several shards: the client's after, owned */
     list_merge_t *merge;   /* list over several shards in flight, owned */
-    /* Waiting for the store (server.c): */
+    /* Waiting for the store (server.c, waiting.c): */
     bool at_store;   /* sent, not answered yet (request_complete clears it) */
     bool parked;     /* its connection is suspended */
     bool orphan;     /* MHD closed the connection meanwhile: freed once answered */
