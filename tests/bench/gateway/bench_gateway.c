@@ -16,6 +16,8 @@
  * are. Then runs each case with Debian's wrk (--wrk-threads threads,
  * --connections connections, a --warmup run then a --duration run):
  *   GET /ping         static request (webdis: GET /PING)
+ *   GET /readyz       static request, a ping to the store each (webdis:
+ *                     GET /PING, a round trip to Redis)
  *   GET /events/{id}  cycling over the seeded ids (a Lua request() hook;
  *                     webdis: GET /GET/<id>)
  *   POST /events      JSON body with Content-Type (webdis: PUT /SET/<key>,

@@ -108,11 +108,19 @@ cases_run (const cases_config_t *cfg, const wrk_config_t *wrk)
        under its id, over the same ids; SET through PUT, the 220-byte event
        as the body (webdis takes a PUT body as the command's last argument),
        one key overwritten, where Herald's POST creates an event: both store
-       one event-sized value per request. */
+       one event-sized value per request. GET /readyz is the gateway's round
+       trip to the store with no work at either end (a ping per request, a
+       small fixed answer), against webdis's PING, a round trip to Redis: the
+       least any request that reaches the store costs here, printed beside
+       the CPU the judged cases are allowed. */
     bench_case_t cases[] = {
         { .name = sc ? "floor-b GET /ping" : "GET /ping",
           .load = { "static", "/ping" },
           .webdis_load = { "static", "/PING" } },
+        { .name = sc ? "floor-b GET readyz" : "GET /readyz",
+          .load = { "static", "/readyz" },
+          .webdis_load = { "static", "/PING" },
+          .round_trip = true },
         { .name = sc ? "floor-b GET ids" : "GET /events/{id}",
           .load = { "get", "/events/" },
           .webdis_load = { "get", "/GET/" },

@@ -1,6 +1,6 @@
 /*
  * cases — the benchmark cases of herald-bench-gateway. Each case (GET
- * /ping, GET /events/{id}, POST /events) runs on every side, back to back
+ * /ping, GET /readyz, GET /events/{id}, POST /events) runs on every side, back to back
  * in each round: the floor, the target (herald-gateway + herald-store, or
  * a second floor under --self-check), then the peers a user would pick
  * instead (issue 15): webdis + Redis doing the same operation, and nginx

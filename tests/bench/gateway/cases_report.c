@@ -210,6 +210,43 @@ s_webdis_columns (char *buf, size_t size, const bench_case_t *c, bool webdis_ran
     snprintf (buf, size, "%8.2f %8.3f %8.2f  %-28s %s", rps, p99, cpu, goal, verdict);
 }
 
+/* The round trip case's CPU per request beside what each judged case's CPU
+   target allows it (CASES_WEBDIS_MAX_CPU_RATIO x webdis's): the allowance
+   minus the round trip is what parsing, the store's work and the answer
+   may cost, and an allowance below the round trip cannot be met by any
+   work at all. Information, not a verdict. */
+static void
+s_print_round_trip (const bench_case_t *cases, int count, bool webdis_ran, const char *target)
+{
+    const bench_case_t *rt = NULL;
+    for (int i = 0; i < count; i++)
+        if (cases[i].round_trip && cases[i].runs > 0)
+            rt = &cases[i];
+    if (!rt)
+        return;
+    double rt_us = S_MEDIAN (rt->cpu[CASES_TARGET], rt->runs, run_cpu_t, server_us);
+    printf ("\nround trip: %s costs %s %.1f us per request (a ping to the store, a fixed answer)",
+            rt->name, target, rt_us);
+    if (!webdis_ran) {
+        printf ("\n");
+        return;
+    }
+    printf ("; webdis + Redis's PING %.1f us.\n",
+            S_MEDIAN (rt->cpu[CASES_WEBDIS], rt->runs, run_cpu_t, server_us));
+    for (int i = 0; i < count; i++) {
+        const bench_case_t *c = &cases[i];
+        if (!c->peer_target || c->runs == 0)
+            continue;
+        double allowed = CASES_WEBDIS_MAX_CPU_RATIO
+                         * S_MEDIAN (c->cpu[CASES_WEBDIS], c->runs, run_cpu_t, server_us);
+        double own = S_MEDIAN (c->cpu[CASES_TARGET], c->runs, run_cpu_t, server_us);
+        printf ("  %-18s %s %.1f us; its CPU target allows %.1f us, %+.1f us beside the round "
+                "trip%s\n",
+                c->name, target, own, allowed, allowed - rt_us,
+                allowed < rt_us ? ": below it, no work at the store can meet it" : "");
+    }
+}
+
 void
 cases_report_peers (const bench_case_t *cases, int count, const cases_config_t *cfg)
 {
@@ -232,13 +269,15 @@ cases_report_peers (const bench_case_t *cases, int count, const cases_config_t *
         printf ("%-18s %s %s %s\n", c->name, wd, ng, vs);
     }
     printf ("webdis+redis: the same operation through webdis (GET /PING; GET /GET/<id> over the "
-            "same ids, each holding the event;\nPUT /SET/<key> with the event as the body); "
+            "same ids, each holding the event;\nPUT /SET/<key> with the event as the body; GET "
+            "/readyz against PING); "
             "wd us: CPU per request of webdis and redis-server together.\nnginx: nginx proxying "
             "to the floor, the same requests as the floor's; ng us: nginx's master and workers "
             "(the floor behind it\nis not counted: see floor us above). x webdis, cpu x wd: "
             "medians of the per-round ratios %s / webdis (req/s; CPU per\nrequest, %s us / wd "
             "us); p99 ms: %s's, against wd p99. Target: issue 15; PASS/MISS, not asserted.\n",
             target, target, target);
+    s_print_round_trip (cases, count, webdis->url != NULL, target);
     if (!webdis->url)
         printf ("webdis+redis: %s\n", webdis->skip ? webdis->skip : "skipped");
     if (!nginx->url)
