@@ -16,8 +16,9 @@
  * are. Then runs each case with Debian's wrk (--wrk-threads threads,
  * --connections connections, a --warmup run then a --duration run):
  *   GET /ping         static request (webdis: GET /PING)
- *   GET /readyz       static request, a ping to the store each (webdis:
- *                     GET /PING, a round trip to Redis)
+ *   GET /readyz       static request, a ping to the store each, to every
+ *                     shard under --shards (webdis: GET /PING, a round
+ *                     trip to Redis)
  *   GET /events/{id}  cycling over the seeded ids (a Lua request() hook;
  *                     webdis: GET /GET/<id>)
  *   POST /events      JSON body with Content-Type (webdis: PUT /SET/<key>,
@@ -472,6 +473,7 @@ s_run_cases (const options_t *opts, const wrk_config_t *wrk, pid_t floor_pid, in
                            .warmup_s = opts->warmup,
                            .duration_s = opts->duration,
                            .self_check = opts->self_check,
+                           .shards = opts->shards,
                            .pids = all_pids,
                            .npids = s_child_count,
                            .sides = {

@@ -109,10 +109,11 @@ cases_run (const cases_config_t *cfg, const wrk_config_t *wrk)
        as the body (webdis takes a PUT body as the command's last argument),
        one key overwritten, where Herald's POST creates an event: both store
        one event-sized value per request. GET /readyz is the gateway's round
-       trip to the store with no work at either end (a ping per request, a
-       small fixed answer), against webdis's PING, a round trip to Redis: the
-       least any request that reaches the store costs here, printed beside
-       the CPU the judged cases are allowed. */
+       trip to the store with next to no work at either end (a ping per
+       request, a small fixed answer), against webdis's PING, a round trip
+       to Redis: a rough lower bound, measured in its own runs, of what a
+       request that reaches the store costs, printed beside the CPU the
+       judged cases are allowed (cases_report.h). */
     bench_case_t cases[] = {
         { .name = sc ? "floor-b GET /ping" : "GET /ping",
           .load = { "static", "/ping" },

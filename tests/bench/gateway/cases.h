@@ -50,6 +50,7 @@ typedef struct {
     int warmup_s;      /* per run, 0 = none */
     int duration_s;    /* per measured run */
     bool self_check;   /* the target is a second floor */
+    int shards;        /* stores behind the gateway under --shards, 0 = one, no map */
     const pid_t *pids; /* every process the benchmark started (nginx's
                           workers too), for "others" */
     int npids;

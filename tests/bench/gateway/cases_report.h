@@ -35,8 +35,8 @@ typedef struct {
     cases_load_t load;        /* the floor, the target and nginx */
     cases_load_t webdis_load; /* the same operation on webdis */
     bool peer_target;         /* judged against webdis (issue 15) */
-    bool round_trip;          /* the store round trip alone (GET /readyz): what the
-                                 judged cases cannot cost less than */
+    bool round_trip;          /* the store round trip alone (GET /readyz): a rough
+                                 lower bound of the judged cases' cost */
     int runs;                 /* rounds completed */
     wrk_result_t result[CASES_SIDES][CASES_MAX_ROUNDS];
     run_cpu_t cpu[CASES_SIDES][CASES_MAX_ROUNDS];
