@@ -19,14 +19,12 @@
  *     that stays full fills the feed and the API answers 503.
  *   - a feed_read reply is used only if its rid is the one outstanding;
  *     replies to reads abandoned by a reset are ignored.
- *   - positions (read position, confirmed, acked_sent, the window) count
- *     seqs of ONE store: the one named by store_id. A feed reply from
- *     another store, or from one whose head is behind them (it lost
- *     changes), voids them all: the connection is dropped as for any doubt
- *     (so no confirm of a publish made for the old store can count) and
- *     they restart from that store's acked cursor. Every feed_ack carries
- *     store_id, so an ack already on its way when the store was replaced
- *     is refused by the new store instead of moving its cursor.
+ *   - positions (position.h: read position, confirmed, acked_sent; and
+ *     the window) count seqs of ONE store. A feed reply from another
+ *     store, or from one whose head is behind them, voids them all: the
+ *     connection is dropped as for any doubt (so no confirm of a publish
+ *     made for the old store can count) and they restart from that
+ *     store's acked cursor.
  */
 #include "relay.h"
 
@@ -37,6 +35,7 @@
 #include "log.h"
 #include "message.h"
 #include "metrics.h"
+#include "position.h"
 #include "progress.h"
 #include "proto.h"
 #include "publisher.h"
@@ -48,7 +47,6 @@
 #include <czmq.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <string.h>
 
 #define RELAY_READ_TIMEOUT_MS 3000   /* a feed_read unanswered this long is re-sent */
 #define RELAY_SERVICE_MS 1000        /* AMQP frames are read at least this often */
@@ -68,15 +66,10 @@ typedef struct {
     msgpack_sbuffer body;
     int64_t reconnect_at; /* mono ms of the next broker attempt */
     bool conflict;        /* the queue exists with another type: stop (broker.h) */
-    uint64_t next_from;   /* next seq to read; 0 = from the store's cursor */
+    position_t pos;       /* in the store's feed (position.h) */
     uint64_t read_rid;    /* outstanding feed_read, 0 none */
     int64_t read_sent_at;
     int64_t next_read_at;
-    uint64_t confirmed;  /* highest seq confirmed with nothing missing below */
-    uint64_t acked_sent; /* highest seq sent in a feed_ack */
-    uint64_t ack_rid;    /* rid of that feed_ack */
-    bool has_store_id;   /* the store the positions belong to is known */
-    uint8_t store_id[16];
     uint64_t published; /* counters for the logs */
     int64_t last_service;
     int64_t last_feed_at; /* mono ms of the last feed_read answered ok */
@@ -109,7 +102,7 @@ s_reset_channel (relay_t *self, const char *why)
     broker_drop (self->broker);
     window_reset (self->window);
     self->rewinding = false;
-    self->next_from = 0;
+    self->pos.next_from = 0;
     self->read_rid = 0;
     self->reconnect_at = clock_mono_ms () + broker_retry_delay_ms (self->broker);
     s_name_blocker (self); /* a new connection is not blocked until told */
@@ -133,7 +126,7 @@ s_connect (relay_t *self)
     }
     window_reset (self->window);
     self->rewinding = false;
-    self->next_from = 0;
+    self->pos.next_from = 0;
     self->read_rid = 0;
     self->next_read_at = 0;
     self->last_service = clock_mono_ms ();
@@ -145,14 +138,12 @@ s_connect (relay_t *self)
 static void
 s_ack_store (relay_t *self)
 {
-    if (self->confirmed <= self->acked_sent)
+    if (!position_ack_due (&self->pos))
         return;
     uint64_t rid =
-        store_link_ack (self->store, self->confirmed, self->has_store_id ? self->store_id : NULL);
-    if (rid) {
-        self->acked_sent = self->confirmed;
-        self->ack_rid = rid;
-    }
+        store_link_ack (self->store, self->pos.confirmed, position_store_id (&self->pos));
+    if (rid)
+        position_ack_sent (&self->pos, rid);
 }
 
 /* Publishes one change. Returns 0, or -1 after resetting the channel. */
@@ -192,58 +183,6 @@ s_publish (relay_t *self, const proto_change_t *change)
     return 0;
 }
 
-/* The highest seq this relay holds a position at: read, confirmed or
-   acknowledged. The store that gave it out has a head at least as high. */
-static uint64_t
-s_position (relay_t *self)
-{
-    uint64_t at = self->next_from ? self->next_from - 1 : 0;
-    if (self->confirmed > at)
-        at = self->confirmed;
-    return self->acked_sent > at ? self->acked_sent : at;
-}
-
-/* Returns true, after starting over, when reply comes from a store the
-   relay's positions do not belong to: another store_id, or a head behind
-   them (a store that lost changes it had given out). Everything derived
-   from the old seqs goes — window, read position, confirms to come on the
-   current channel — and the relay reads again from the store's cursor. */
-static bool
-s_store_changed (relay_t *self, const proto_reply_t *reply)
-{
-    bool other = reply->has_store_id && self->has_store_id
-                 && memcmp (reply->store_id, self->store_id, 16) != 0;
-    uint64_t position = s_position (self);
-    if (!other && reply->head >= position) {
-        if (reply->has_store_id && !self->has_store_id) {
-            char id[PROTO_UUID_LEN + 1];
-            proto_uuid_format (reply->store_id, id);
-            log_info ("reading the feed of store %s (cursor %llu, head %llu)", id,
-                      (unsigned long long)reply->acked, (unsigned long long)reply->head);
-            memcpy (self->store_id, reply->store_id, 16);
-            self->has_store_id = true;
-        }
-        return false;
-    }
-    self->m->store_replaced++;
-    char was[PROTO_UUID_LEN + 1] = "unknown", now[PROTO_UUID_LEN + 1] = "unknown";
-    if (self->has_store_id)
-        proto_uuid_format (self->store_id, was);
-    if (reply->has_store_id)
-        proto_uuid_format (reply->store_id, now);
-    log_warn ("%s (store %s, now %s: head %llu, cursor %llu; this notifier had read up to %llu, "
-              "confirmed %llu, acknowledged %llu): starting over from the store's cursor",
-              other ? "the store was replaced" : "the store lost changes it had given out", was,
-              now, (unsigned long long)reply->head, (unsigned long long)reply->acked,
-              (unsigned long long)(self->next_from ? self->next_from - 1 : 0),
-              (unsigned long long)self->confirmed, (unsigned long long)self->acked_sent);
-    s_reset_channel (self, "its publishes were for another store");
-    self->confirmed = self->acked_sent = reply->acked;
-    self->has_store_id = reply->has_store_id;
-    memcpy (self->store_id, reply->store_id, 16);
-    return true;
-}
-
 static void
 s_on_feed (relay_t *self, const proto_reply_t *reply)
 {
@@ -261,28 +200,23 @@ s_on_feed (relay_t *self, const proto_reply_t *reply)
     self->m->feed_length = reply->feed_len;
     self->m->feed_lag_ms =
         reply->n_changes ? clock_wall_ms () - reply->changes[0].event.updated_at : 0;
-    if (s_store_changed (self, reply))
+    if (position_store_changed (&self->pos, reply)) {
+        self->m->store_replaced++;
+        s_reset_channel (self, "its publishes were for another store");
         return;
-    /* The same store, but its cursor is behind an ack sent before this
-       read: the ack was lost (a store restarted from its journal before
-       recording it). Sending it again frees the feed; nothing else is. */
-    if (reply->acked < self->acked_sent && reply->rid > self->ack_rid)
-        self->acked_sent = reply->acked;
-    if (self->next_from == 0 && reply->acked > self->confirmed)
-        self->confirmed = self->acked_sent = reply->acked;
+    }
+    position_note_cursor (&self->pos, reply);
     bool cut = false; /* a publish failed: the rest of the read waits */
     for (size_t i = 0; i < reply->n_changes && !cut; i++) {
         uint64_t seq = reply->changes[i].seq, at;
         int skip = window_skip (self->window, seq, &at);
-        if (skip == 2 && at > self->confirmed) {
-            self->confirmed = at; /* acked by RabbitMQ before a nack's rewind */
-            progress_advanced (self->progress, now);
-        }
+        if (skip == 2 && position_confirm (&self->pos, at))
+            progress_advanced (self->progress, now); /* acked before a nack's rewind */
         if (!skip
             && (!broker_connected (self->broker) || s_publish (self, &reply->changes[i]) != 0))
             cut = true;
         else
-            self->next_from = seq + 1;
+            self->pos.next_from = seq + 1;
     }
     /* The read's publishes leave together, in one write (publisher.h),
        those before a publish that failed without dropping the connection
@@ -295,8 +229,8 @@ s_on_feed (relay_t *self, const proto_reply_t *reply)
     if (cut)
         return;
     if (reply->n_changes == 0) {
-        if (self->next_from == 0)
-            self->next_from = reply->acked + 1;
+        if (self->pos.next_from == 0)
+            self->pos.next_from = reply->acked + 1;
         /* An announcement that overtook this reply may be of a change the
            read did not see yet: read again at once. */
         self->next_read_at = self->rung ? now : now + self->config->poll_ms;
@@ -341,11 +275,11 @@ s_refused (relay_t *self)
 static void
 s_rewind (relay_t *self)
 {
-    uint64_t read_upto = self->next_from ? self->next_from - 1 : 0;
+    uint64_t read_upto = self->pos.next_from ? self->pos.next_from - 1 : 0;
     if (window_rewind (self->window, read_upto) != 0)
         log_warn ("out of memory remembering what RabbitMQ took: those may be published twice");
     self->rewinding = false;
-    self->next_from = 0;
+    self->pos.next_from = 0;
     self->read_rid = 0;
 }
 
@@ -373,8 +307,7 @@ s_on_confirm (relay_t *self, const publisher_event_t *event)
             return -1;
         }
         uint64_t seq;
-        if (window_advance (self->window, &seq) && seq > self->confirmed) {
-            self->confirmed = seq;
+        if (window_advance (self->window, &seq) && position_confirm (&self->pos, seq)) {
             progress_advanced (self->progress, clock_mono_ms ());
             if (refusals_active (&self->refusals) && !self->rewinding) {
                 /* A publish made after the rewind: the queue takes them again. */
@@ -463,7 +396,7 @@ s_maybe_read (relay_t *self, int64_t now)
         return;
     uint32_t max =
         (uint32_t)(room < (size_t)self->config->batch ? room : (size_t)self->config->batch);
-    self->read_rid = store_link_read (self->store, self->next_from, max);
+    self->read_rid = store_link_read (self->store, self->pos.next_from, max);
     self->read_sent_at = now;
     self->rung = false;
     if (!self->read_rid)
@@ -524,8 +457,8 @@ s_poll_once (relay_t *self, bool reading)
         s_ring (self, now);
     store_link_connections (self->store, &self->m->store_connects, &self->m->store_disconnects);
     if (scrape >= 0 && (items[scrape].revents & ZMQ_POLLIN)) {
-        self->m->confirmed_seq = self->confirmed;
-        self->m->acked_seq = self->acked_sent;
+        self->m->confirmed_seq = self->pos.confirmed;
+        self->m->acked_seq = self->pos.acked_sent;
         self->m->inflight = window_unresolved (self->window);
         metrics_http_serve (self->config->metrics_http);
     }
@@ -585,7 +518,7 @@ relay_run (const relay_config_t *config, volatile sig_atomic_t *stop)
     else
         broker_disconnect (self.broker);
     log_info ("stopped: %llu published, store cursor at %llu", (unsigned long long)self.published,
-              (unsigned long long)self.acked_sent);
+              (unsigned long long)self.pos.acked_sent);
     rc = 0;
 
 cleanup:
