@@ -37,22 +37,23 @@ typedef struct {
 uint64_t position_highest (const position_t *self);
 
 /* Checks a feed_read reply answered ok against the store the positions
-   belong to. Returns false when they still hold: the same store, or the
-   first one that names itself (its id is then adopted, and logged), with a
-   head at least as high as position_highest. Returns true, after logging
-   which store and what was held, when they are void: another store_id, or
-   a head behind them. They then start over at that store: confirmed and
-   acked_sent at its cursor (reply->acked), next_from 0 (read from the
-   cursor), its id recorded. The caller drops everything else derived from
-   the old seqs. */
+   belong to. Returns false when they still hold: the same store, the
+   first one that names itself (its id is then adopted, and logged), or a
+   reply that names no store, with a head at least as high as
+   position_highest. Returns true, after logging which store and what was
+   held, when they are void: another store_id, or a head behind them. They
+   then start over at that store: confirmed and acked_sent at its cursor
+   (reply->acked), next_from 0 (read from the cursor), its id recorded (or
+   none, when the reply names none: feed_acks then go unfenced). The caller
+   drops everything else derived from the old seqs. */
 bool position_store_changed (position_t *self, const proto_reply_t *reply);
 
 /* Takes in the cursor that a feed_read reply of the same store reports
    (after position_store_changed returned false): an ack the store never
    recorded (its cursor is behind acked_sent in the reply to a read sent
    after that ack: a store restarted from its journal before recording it)
-   is due again; a relay that reads from the store's cursor (next_from 0)
-   counts everything up to it as confirmed and acknowledged. */
+   is due again, since only sending it again frees the feed; a relay that reads from the store's
+   cursor (next_from 0) counts everything up to it as confirmed and acknowledged. */
 void position_note_cursor (position_t *self, const proto_reply_t *reply);
 
 /* RabbitMQ confirmed everything up to seq. Returns true when that moves

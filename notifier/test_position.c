@@ -115,6 +115,14 @@ test_position_starts_over_when_the_store_lost_changes_it_gave_out (void **state)
     s_assert_at (&p, 0, 12, 12);
     assert_memory_equal (position_store_id (&p), s_store_a, 16);
 
+    /* No store known yet: one that names itself with a head behind what
+       was read voids the positions, and is the store from then on. */
+    position_t o = { .next_from = 9, .confirmed = 8 };
+    r = s_reply (s_store_b, 2, 1, 5);
+    assert_true (position_store_changed (&o, &r));
+    s_assert_at (&o, 0, 1, 1);
+    assert_memory_equal (position_store_id (&o), s_store_b, 16);
+
     position_t q = { .next_from = 9 };
     r = s_reply (NULL, 1, 0, 4);
     assert_true (position_store_changed (&q, &r));
@@ -142,8 +150,12 @@ static void
 test_position_trusts_an_ack_still_on_its_way (void **state)
 {
     position_t p = s_mid_feed ();
-    /* The read was sent before the ack of rid 7 reached the store. */
+    /* The read was sent before the ack of rid 7 reached the store (or is
+       that ack's own rid): its cursor does not yet show the ack. */
     proto_reply_t r = s_reply (s_store_a, 6, 15, 40);
+    position_note_cursor (&p, &r);
+    assert_int_equal (p.acked_sent, 20);
+    r = s_reply (s_store_a, 7, 15, 40);
     position_note_cursor (&p, &r);
     assert_int_equal (p.acked_sent, 20);
     assert_int_equal (p.ack_rid, 7);
