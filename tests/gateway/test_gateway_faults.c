@@ -55,13 +55,6 @@ s_end (void **state)
     return 0;
 }
 
-static void
-s_nap (int ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep (&ts, NULL);
-}
-
 /* Waits up to timeout_ms for pid to exit; its waitpid status, -1 on
    timeout (the process is then still running). */
 static int
@@ -72,7 +65,7 @@ s_wait_exit (pid_t pid, int timeout_ms)
     do {
         if (waitpid (pid, &status, WNOHANG) == pid)
             return status;
-        s_nap (10);
+        harness_nap_ms (10);
     } while (clock_mono_ms () < deadline);
     return -1;
 }
@@ -161,7 +154,7 @@ test_frozen_store_is_504_and_late_reply_is_dropped (void **state)
         assert_int_equal (gw_call (&s_gw, &resp, "GET", "/metrics", NULL, NULL, 0), 200);
         late = gw_metric (resp.body, "herald_store_late_replies_total", NULL);
         if (late < 3)
-            s_nap (20);
+            harness_nap_ms (20);
     }
     if (late < 3)
         fail_msg ("herald_store_late_replies_total is %g after 3 timed-out requests", late);
@@ -550,9 +543,9 @@ test_sigterm_answers_a_keepalive_clients_new_request_503 (void **state)
     /* a request in flight to a frozen store keeps the gateway in its grace period */
     kill (s_gw.store, SIGSTOP);
     assert_int_equal (send (a, get, strlen (get), MSG_NOSIGNAL), (ssize_t)strlen (get));
-    s_nap (100);
+    harness_nap_ms (100);
     assert_int_equal (kill (s_gw.gateway, SIGTERM), 0);
-    s_nap (300);
+    harness_nap_ms (300);
     /* b's next request arrives while stopping */
     assert_int_equal (send (b, get, strlen (get), MSG_NOSIGNAL), (ssize_t)strlen (get));
     char head[4096];

@@ -53,6 +53,7 @@ s_end (void **state)
     return 0;
 }
 
+/* Sleeps under a millisecond, which harness_nap_ms cannot. */
 static void
 s_sleep_us (long us)
 {
@@ -76,7 +77,7 @@ s_leaver (void *arg)
     while (!atomic_load (&s_stop)) {
         int fd = gw_raw_connect (s_gw.http_port);
         if (fd < 0) {
-            s_sleep_us (1000);
+            harness_nap_ms (1);
             continue;
         }
         if (write (fd, request, (size_t)len) == len)
@@ -114,7 +115,7 @@ test_clients_that_reset_while_the_store_works_are_counted_and_the_gateway_serves
     int64_t deadline = clock_mono_ms () + HUNT_MS;
     double abandoned = 0;
     while (abandoned < ABANDONED_MIN && clock_mono_ms () < deadline) {
-        s_sleep_us (100000);
+        harness_nap_ms (100);
         abandoned = s_metric ("herald_http_abandoned_requests_total");
     }
     atomic_store (&s_stop, true);
@@ -133,7 +134,7 @@ test_clients_that_reset_while_the_store_works_are_counted_and_the_gateway_serves
     double inflight = 1;
     while (clock_mono_ms () < deadline
            && (inflight = s_metric ("herald_http_inflight_requests")) > 1)
-        s_sleep_us (20000); /* the /metrics request itself is in flight: 1 */
+        harness_nap_ms (20); /* the /metrics request itself is in flight: 1 */
     assert_true (inflight == 1);
     char id[GW_ID_LEN + 1], path[64];
     gw_create (&s_gw, "stayer", "waited for its answer", id);

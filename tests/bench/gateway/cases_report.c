@@ -179,6 +179,16 @@ s_peer_columns (char *buf, size_t size, const bench_case_t *c, int side, const c
               S_MEDIAN (c->cpu[side], n, run_cpu_t, server_us), s_errors (r, n));
 }
 
+/* Median over n rounds of side's CPU per request / case c's webdis CPU
+   per request in the same round (side: any case's records of any side,
+   e.g. c's own target for its `cpu x wd`); -1 when none can be taken. */
+static double
+s_cpu_x_webdis (const run_cpu_t *side, const bench_case_t *c, int n)
+{
+    return s_median_ratio (side, c->cpu[CASES_WEBDIS], sizeof (run_cpu_t), n,
+                           offsetof (run_cpu_t, server_us));
+}
+
 /* The target against webdis: ratio columns and the verdict, into buf. */
 static void
 s_webdis_columns (char *buf, size_t size, const bench_case_t *c, bool webdis_ran)
@@ -192,8 +202,7 @@ s_webdis_columns (char *buf, size_t size, const bench_case_t *c, bool webdis_ran
     double rps = s_median_ratio (t, w, sizeof *t, n, offsetof (wrk_result_t, rps));
     double p99 = S_MEDIAN (t, n, wrk_result_t, p99_ms);
     double w_p99 = S_MEDIAN (w, n, wrk_result_t, p99_ms);
-    double cpu = s_median_ratio (c->cpu[CASES_TARGET], c->cpu[CASES_WEBDIS], sizeof (run_cpu_t), n,
-                                 offsetof (run_cpu_t, server_us));
+    double cpu = s_cpu_x_webdis (c->cpu[CASES_TARGET], c, n);
     char goal[40] = "-", verdict[48] = "";
     if (c->peer_target) {
         snprintf (goal, sizeof goal, ">=%.2fx, p99<=wd, cpu<=%.1fx", CASES_WEBDIS_MIN_RATIO,
@@ -252,11 +261,8 @@ s_print_round_trip (const bench_case_t *cases, int count, const cases_config_t *
         if (!c->peer_target || c->runs == 0)
             continue;
         int n = c->runs < rt->runs ? c->runs : rt->runs;
-        double alone = s_median_ratio (rt->cpu[CASES_TARGET], c->cpu[CASES_WEBDIS],
-                                       sizeof (run_cpu_t), n, offsetof (run_cpu_t, server_us));
-        double whole =
-            s_median_ratio (c->cpu[CASES_TARGET], c->cpu[CASES_WEBDIS], sizeof (run_cpu_t), c->runs,
-                            offsetof (run_cpu_t, server_us));
+        double alone = s_cpu_x_webdis (rt->cpu[CASES_TARGET], c, n);
+        double whole = s_cpu_x_webdis (c->cpu[CASES_TARGET], c, c->runs);
         char a[16], w[16];
         printf ("  %-18s the round trip alone %s, the whole request %s (target <= %.1fx)%s\n",
                 c->name, s_ratio_text (a, sizeof a, alone), s_ratio_text (w, sizeof w, whole),
