@@ -2,13 +2,12 @@
  * consumer — see consumer.h.
  *
  * There are `prefetch` jobs and fewer (or as many) HTTP slots: the broker's
- * window and the gateway's load are set apart. A job holds a slot while its
- * request is in flight, and between the check of a redelivery and its PUT;
- * a job that finds none waits in a FIFO for the next one to come free
- * (handed out only between passes' steps, never inside a completion). Each
- * job owns its delivery (a copy, independent of the connection's buffers;
- * amqp/subscription.h) and records the connection epoch it arrived on: an
- * ack is sent only on that same connection.
+ * window and the gateway's load are set apart (jobs.h keeps which job holds
+ * which slot, and who waits). A job that finds no slot waits for the next
+ * one to come free, handed out only between passes' steps, never inside a
+ * completion. Each job owns its delivery (a copy, independent of the
+ * connection's buffers; amqp/subscription.h) and records the connection
+ * epoch it arrived on: an ack is sent only on that same connection.
  */
 #include "consumer.h"
 
@@ -17,6 +16,7 @@
 #include "clock.h"
 #include "health.h"
 #include "gateway_client.h"
+#include "jobs.h"
 #include "line.h"
 #include "log.h"
 #include "metrics.h"
@@ -30,25 +30,6 @@
 
 #define CONSUMER_SERVICE_MS 200 /* the AMQP socket is read at least this often */
 
-typedef enum { JOB_FREE = 0, JOB_HTTP, JOB_WAIT, JOB_QUEUED } job_state_t;
-
-typedef struct {
-    job_state_t state;
-    delivery_t delivery; /* owned */
-    proto_change_t n;    /* strings borrow delivery.body */
-    char id[PROTO_UUID_LEN + 1];
-    char request_id[PROTO_REQUEST_ID_MAX + 1]; /* the change's (X-Request-Id), "" none */
-    uint64_t epoch;                            /* connection the delivery came on */
-    int slot;                                  /* the gateway client's slot held, -1 none */
-    bool checked;                              /* GET done, or not needed (first delivery) */
-    bool says_processed;                       /* the message carries status "processed" */
-    bool printed;
-    int failures;
-    int64_t http_started; /* mono us of the request in flight */
-    backoff_t backoff;
-    int64_t due; /* JOB_WAIT: mono ms of the next attempt */
-} job_t;
-
 typedef struct {
     const consumer_config_t *config;
     worker_metrics_t *m; /* config->metrics */
@@ -57,88 +38,15 @@ typedef struct {
     subscription_t *subscription; /* BROKER_QUEUE on broker */
     gateway_client_t *gateway;
     proto_limits_t limits;
-    job_t *jobs;
+    jobs_t *jobs;
     int n_jobs;
-    int *free_stack;
-    int n_free;
-    int n_slots;     /* HTTP requests in flight at most */
-    int *slot_job;   /* per slot: the job holding it, -1 none */
-    int *free_slots; /* stack of slots nobody holds */
-    int n_free_slots;
-    int *queue; /* ring of JOB_QUEUED jobs, oldest first (n_jobs entries) */
-    int queue_head, queue_count;
-    int waiting;    /* jobs in JOB_WAIT */
+    int n_slots;    /* HTTP requests in flight at most */
     uint64_t epoch; /* bumped on every connect and drop */
     bool draining;
     bool conflict; /* the queue exists with another type: stop (broker.h) */
     int64_t connect_at, last_pump;
     uint64_t printed, acked, dead, not_found;
 } consumer_t;
-
-static job_t *
-s_job_new (consumer_t *self)
-{
-    if (self->n_free == 0)
-        return NULL;
-    job_t *job = &self->jobs[self->free_stack[--self->n_free]];
-    memset (job, 0, sizeof *job);
-    job->slot = -1;
-    return job;
-}
-
-/* Gives job a slot unless it holds one: 0, or -1 when every slot is held. */
-static int
-s_slot_take (consumer_t *self, job_t *job)
-{
-    if (job->slot >= 0)
-        return 0;
-    if (self->n_free_slots == 0)
-        return -1;
-    job->slot = self->free_slots[--self->n_free_slots];
-    self->slot_job[job->slot] = (int)(job - self->jobs);
-    return 0;
-}
-
-/* Lets go of job's slot, if it holds one (its status and error text stay
-   readable until the slot's next request starts). */
-static void
-s_slot_give (consumer_t *self, job_t *job)
-{
-    if (job->slot < 0)
-        return;
-    self->slot_job[job->slot] = -1;
-    self->free_slots[self->n_free_slots++] = job->slot;
-    job->slot = -1;
-}
-
-static void
-s_job_free (consumer_t *self, job_t *job)
-{
-    assert (job->state != JOB_FREE);
-    if (job->state == JOB_WAIT)
-        self->waiting--;
-    s_slot_give (self, job);
-    delivery_release (&job->delivery);
-    job->state = JOB_FREE;
-    self->free_stack[self->n_free++] = (int)(job - self->jobs);
-}
-
-static int
-s_busy (consumer_t *self)
-{
-    return self->n_jobs - self->n_free;
-}
-
-/* Frees the jobs that wait for a retry or for a slot: nothing of theirs is
-   in flight, and unacked they go back to the queue. */
-static void
-s_free_idle_jobs (consumer_t *self)
-{
-    for (int i = 0; i < self->n_jobs; i++)
-        if (self->jobs[i].state == JOB_WAIT || self->jobs[i].state == JOB_QUEUED)
-            s_job_free (self, &self->jobs[i]);
-    self->queue_head = self->queue_count = 0;
-}
 
 /* Forgets the connection. Jobs waiting for a retry or a slot are dropped at
    once (the broker redelivers them); jobs with a request in flight finish
@@ -152,7 +60,7 @@ s_drop (consumer_t *self, const char *why)
     }
     broker_drop (self->broker);
     self->epoch++;
-    s_free_idle_jobs (self);
+    jobs_release_idle (self->jobs);
     self->connect_at = clock_mono_ms () + broker_retry_delay_ms (self->broker);
 }
 
@@ -194,7 +102,7 @@ s_settle (consumer_t *self, job_t *job, bool ack)
             self->m->dead_lettered++;
         }
     }
-    s_job_free (self, job);
+    jobs_release (self->jobs, job);
 }
 
 /* Sends the acks s_settle noted (subscription.h), counted once written,
@@ -236,12 +144,8 @@ static void s_retry (consumer_t *self, job_t *job, const char *why);
 static void
 s_issue (consumer_t *self, job_t *job)
 {
-    if ((job->slot < 0 && self->queue_count > 0) || s_slot_take (self, job) != 0) {
-        job->state = JOB_QUEUED;
-        self->queue[(self->queue_head + self->queue_count++) % self->n_jobs] =
-            (int)(job - self->jobs);
-        return;
-    }
+    if (jobs_claim_slot (self->jobs, job) != 0)
+        return; /* queued: s_start_queued issues it in its turn */
     int slot = job->slot;
     int rc;
     job->state = JOB_HTTP;
@@ -271,17 +175,14 @@ s_retry (consumer_t *self, job_t *job, const char *why)
         return;
     }
     if (self->draining || job->epoch != self->epoch) {
-        s_job_free (self, job); /* unacked: the broker delivers it again */
+        jobs_release (self->jobs, job); /* unacked: the broker delivers it again */
         return;
     }
     int64_t delay = backoff_next (&job->backoff);
     self->m->retried++;
     log_warn ("event %s: attempt %d failed (%s); retrying in %lld ms", job->id, job->failures, why,
               (long long)delay);
-    job->state = JOB_WAIT;
-    job->due = clock_mono_ms () + delay;
-    self->waiting++;
-    s_slot_give (self, job); /* a wait holds no connection */
+    jobs_wait (self->jobs, job, clock_mono_ms () + delay);
 }
 
 /* The check of a redelivery is over and did not settle the job: go on to
@@ -291,7 +192,7 @@ s_checked (consumer_t *self, job_t *job)
 {
     job->checked = true;
     if (self->draining)
-        s_job_free (self, job); /* not started: back to the queue */
+        jobs_release (self->jobs, job); /* not started: back to the queue */
     else
         s_issue (self, job);
 }
@@ -306,7 +207,7 @@ s_on_done (consumer_t *self, job_t *job, gateway_result_t result)
     if (result != GATEWAY_OK)
         self->m->http_errors++;
     if (job->epoch != self->epoch) {
-        s_job_free (self, job); /* its connection is gone: redelivered later */
+        jobs_release (self->jobs, job); /* its connection is gone: redelivered later */
         return;
     }
     switch (result) {
@@ -361,7 +262,7 @@ s_on_delivery (consumer_t *self, delivery_t *delivery)
         delivery_release (delivery); /* unacked: requeued when we close */
         return;
     }
-    job_t *job = s_job_new (self);
+    job_t *job = jobs_take (self->jobs);
     if (!job) {
         /* More deliveries than the prefetch allows: should not happen. */
         delivery_release (delivery);
@@ -373,7 +274,7 @@ s_on_delivery (consumer_t *self, delivery_t *delivery)
     self->m->deliveries++;
     if (delivery->redelivered)
         self->m->redelivered++;
-    job->state = JOB_HTTP; /* owned from here: s_job_free releases it */
+    /* Owned from here: jobs_release releases it. */
     proto_error_t err;
     if (proto_notification_decode (job->delivery.body, job->delivery.len, &self->limits, &job->n,
                                    &err)
@@ -427,14 +328,8 @@ s_pump (consumer_t *self)
 static void
 s_start_queued (consumer_t *self)
 {
-    while (self->queue_count > 0 && self->n_free_slots > 0) {
-        job_t *job = &self->jobs[self->queue[self->queue_head]];
-        self->queue_head = (self->queue_head + 1) % self->n_jobs;
-        self->queue_count--;
-        assert (job->state == JOB_QUEUED);
-        int rc = s_slot_take (self, job); /* before s_issue, which queues a job without one */
-        assert (rc == 0);
-        (void)rc;
+    job_t *job;
+    while ((job = jobs_next_queued (self->jobs))) {
         log_context_set (job->id, job->request_id[0] ? job->request_id : NULL);
         s_issue (self, job);
         log_context_set (NULL, NULL);
@@ -446,18 +341,13 @@ s_start_queued (consumer_t *self)
 static int64_t
 s_run_due (consumer_t *self, int64_t now)
 {
-    int64_t next = INT64_MAX;
-    for (int i = 0; self->waiting > 0 && i < self->n_jobs; i++) {
-        job_t *job = &self->jobs[i];
-        if (job->state != JOB_WAIT)
-            continue;
-        if (job->due <= now) {
-            self->waiting--;
-            log_context_set (job->id, job->request_id[0] ? job->request_id : NULL);
-            s_issue (self, job);
-            log_context_set (NULL, NULL);
-        } else if (job->due < next)
-            next = job->due;
+    int count;
+    int64_t next;
+    job_t **due = jobs_take_due (self->jobs, now, &count, &next);
+    for (int i = 0; i < count; i++) {
+        log_context_set (due[i]->id, due[i]->request_id[0] ? due[i]->request_id : NULL);
+        s_issue (self, due[i]);
+        log_context_set (NULL, NULL);
     }
     return next;
 }
@@ -471,11 +361,11 @@ s_step (consumer_t *self)
         self->draining = true;
         log_info ("stopping: finishing %d request(s) in flight",
                   (int)gateway_client_active (self->gateway));
-        s_free_idle_jobs (self);
+        jobs_release_idle (self->jobs);
     }
-    if (self->draining && s_busy (self) == 0)
+    if (self->draining && jobs_busy (self->jobs) == 0)
         return false;
-    if (!broker_connected (self->broker) && !self->draining && s_busy (self) == 0
+    if (!broker_connected (self->broker) && !self->draining && jobs_busy (self->jobs) == 0
         && now >= self->connect_at) {
         s_connect (self);
         if (self->conflict)
@@ -496,16 +386,16 @@ s_step (consumer_t *self)
     if (gateway_client_poll (self->gateway, fds, ready, 2, timeout) != 0)
         log_warn ("HTTP client poll failed");
     if (ready[1]) {
-        self->m->inflight = (uint64_t)s_busy (self);
-        self->m->waiting = (uint64_t)self->queue_count;
+        self->m->inflight = (uint64_t)jobs_busy (self->jobs);
+        self->m->waiting = (uint64_t)jobs_queued (self->jobs);
         metrics_http_serve (self->config->metrics_http);
     }
 
     gateway_result_t result;
     int slot;
     while ((slot = gateway_client_next_done (self->gateway, &result)) >= 0) {
-        assert (self->slot_job[slot] >= 0);
-        job_t *job = &self->jobs[self->slot_job[slot]];
+        job_t *job = jobs_slot_holder (self->jobs, slot);
+        assert (job);
         log_context_set (job->id, job->request_id[0] ? job->request_id : NULL);
         s_on_done (self, job, result);
         log_context_set (NULL, NULL);
@@ -545,24 +435,12 @@ consumer_run (const consumer_config_t *config, volatile sig_atomic_t *stop)
     self.subscription =
         self.broker ? subscription_new (self.broker, BROKER_QUEUE, self.n_jobs) : NULL;
     self.gateway = gateway_client_new (config->gateway_url, config->http_timeout_ms, self.n_slots);
-    self.jobs = calloc ((size_t)self.n_jobs, sizeof *self.jobs);
-    self.free_stack = calloc ((size_t)self.n_jobs, sizeof *self.free_stack);
-    self.queue = calloc ((size_t)self.n_jobs, sizeof *self.queue);
-    self.slot_job = calloc ((size_t)self.n_slots, sizeof *self.slot_job);
-    self.free_slots = calloc ((size_t)self.n_slots, sizeof *self.free_slots);
-    if (!self.broker || !self.subscription || !self.gateway || !self.jobs || !self.free_stack
-        || !self.queue || !self.slot_job || !self.free_slots)
+    self.jobs = jobs_new (self.n_jobs, self.n_slots);
+    if (!self.broker || !self.subscription || !self.gateway || !self.jobs)
         goto cleanup;
     if (config->gateway_token
         && gateway_client_set_token (self.gateway, config->gateway_token) != 0)
         goto cleanup;
-    for (int i = self.n_jobs - 1; i >= 0; i--)
-        self.free_stack[self.n_free++] = i;
-    for (int i = self.n_slots - 1; i >= 0; i--) {
-        self.slot_job[i] = -1;
-        self.free_slots[self.n_free_slots++] = i;
-    }
-
     while (s_step (&self))
         ;
     if (self.conflict)
@@ -579,10 +457,6 @@ cleanup:
     gateway_client_destroy (&self.gateway);
     subscription_destroy (&self.subscription);
     broker_destroy (&self.broker);
-    free (self.jobs);
-    free (self.free_stack);
-    free (self.queue);
-    free (self.slot_job);
-    free (self.free_slots);
+    jobs_destroy (&self.jobs);
     return rc;
 }
