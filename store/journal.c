@@ -59,6 +59,35 @@ s_join (const char *dir, const char *name)
 
 static void *s_sync_thread (void *arg);
 
+int
+journal_sync_dir (int fd)
+{
+    if (fsync (fd) == 0 || errno == EINVAL || errno == ENOTSUP)
+        return 0;
+    return -1;
+}
+
+/* journal_sync_dir of the directory holding path. */
+static int
+s_sync_parent (const char *path)
+{
+    char *copy = strdup (path);
+    if (!copy)
+        return -1;
+    char *slash = strrchr (copy, '/');
+    const char *parent = !slash ? "." : slash == copy ? "/" : copy;
+    if (slash && slash != copy)
+        *slash = '\0';
+    int fd = open (parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = fd < 0 || journal_sync_dir (fd) != 0 ? -1 : 0;
+    int err = errno;
+    if (fd >= 0)
+        close (fd);
+    free (copy);
+    errno = err;
+    return rc;
+}
+
 journal_t *
 journal_open (const char *dir, journal_fsync_t policy, char *why, size_t why_size)
 {
@@ -82,7 +111,13 @@ journal_open (const char *dir, journal_fsync_t policy, char *why, size_t why_siz
         snprintf (why, why_size, "out of memory");
         goto failed;
     }
-    if (mkdir (dir, 0750) != 0 && errno != EEXIST) {
+    if (mkdir (dir, 0750) == 0) {
+        if (s_sync_parent (dir) != 0) {
+            snprintf (why, why_size, "cannot sync the directory holding the new data dir %s: %s",
+                      dir, strerror (errno));
+            goto failed;
+        }
+    } else if (errno != EEXIST) {
         snprintf (why, why_size, "cannot create data dir %s: %s", dir, strerror (errno));
         goto failed;
     }
@@ -106,6 +141,12 @@ journal_open (const char *dir, journal_fsync_t policy, char *why, size_t why_siz
     self->fd = open (self->path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (self->fd < 0) {
         snprintf (why, why_size, "cannot open %s for writing: %s", self->path, strerror (errno));
+        goto failed;
+    }
+    /* The journal's name (maybe just created) is durable before any reply
+       relies on what is written to it. */
+    if (journal_sync_dir (self->dir_fd) != 0) {
+        snprintf (why, why_size, "cannot sync data dir %s: %s", dir, strerror (errno));
         goto failed;
     }
     free (lock_path);
@@ -364,8 +405,25 @@ int
 journal_commit (journal_t *self)
 {
     assert (self);
-    if (self->buf_len == 0)
+    if (self->dir_unsynced && self->policy != JOURNAL_FSYNC_NO) {
+        if (journal_sync_dir (self->dir_fd) != 0) {
+            int err = errno;
+            if (self->error == 0)
+                log_error ("journal %s: cannot sync its directory after a compaction: %s; writes "
+                           "are refused until it can",
+                           self->path, strerror (err));
+            self->error = err;
+            self->stats.write_errors++;
+            return -1;
+        }
+        self->dir_unsynced = false;
+    }
+    if (self->buf_len == 0) {
+        if (self->error != 0) /* only the directory's sync failed: nothing waited */
+            log_info ("journal %s: writable again", self->path);
+        self->error = 0;
         return 0;
+    }
     size_t records = self->buf_len;
     journal_commit_record (self->buf + records, self->buf, records); /* room kept by append */
     self->buf_len += JOURNAL_COMMIT_SIZE;

@@ -22,6 +22,7 @@ struct _journal_t {
     char *path;         /* dir/journal */
     char *rewrite_path; /* dir/journal.rewrite */
     int dir_fd;
+    bool dir_unsynced; /* a compaction's rename awaits its directory's fsync (journal_commit) */
     int lock_fd;
     int fd;
     journal_fsync_t policy;
@@ -72,6 +73,13 @@ struct _journal_writer_t {
     uint64_t written; /* bytes flushed, all covered by crc */
     uint32_t crc;     /* CRC32C of the bytes flushed */
 };
+
+/* fsync of the directory open as fd, so that names created or renamed in
+   it survive a crash (fdatasync of a file does not make its directory entry
+   durable). Returns 0, or -1 with errno set. A file system that cannot
+   sync a directory at all (EINVAL, ENOTSUP: some network and FUSE ones)
+   counts as 0: there is nothing more to wait for on it. */
+int journal_sync_dir (int fd);
 
 /* Writes all of buf at offset; 0 or -1 with errno. */
 int journal_pwrite_all (int fd, const uint8_t *buf, size_t len, uint64_t offset);

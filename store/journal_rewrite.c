@@ -262,8 +262,13 @@ s_switch (journal_t *self)
     if (rename (self->rewrite_path, self->path) != 0)
         return s_rewrite_fail (self, "rename");
     journal_crash_point (self, "rewrite-renamed");
-    if (fsync (self->dir_fd) != 0)
-        log_warn ("compaction: syncing %s: %s", self->dir, strerror (errno));
+    if (journal_sync_dir (self->dir_fd) != 0) {
+        /* Until the rename is durable, a crash could bring back the old
+           file and lose what is committed to the new one: journal_commit
+           syncs the directory first and fails while it cannot. */
+        log_error ("compaction: syncing %s after the switch: %s", self->dir, strerror (errno));
+        self->dir_unsynced = true;
+    }
     uint64_t before = self->size;
     pthread_mutex_lock (&self->mutex);
     int old = self->fd;

@@ -35,8 +35,16 @@ struct _persist_t {
     uint8_t store_id[16];
     bool have_header;
     msgpack_sbuffer sbuf;
-    uint64_t appended;
-    bool append_failed; /* a record could not be buffered: refuse until compacted */
+    uint64_t appended; /* records appended, and changes owed to a snapshot (s_on_change) */
+    /* A record could not be buffered (out of memory): from then on nothing
+       more is appended (a later record after the missing one would make the
+       journal unreadable), writes are refused, the feed hands out nothing
+       past the last change journaled, and commits report failure (so the
+       replies that wait for the journal stay held) until a compaction begun
+       since then has recorded the whole state. */
+    bool append_failed;
+    bool rewrite_covers;  /* the compaction under way began after append_failed */
+    uint64_t durable_cap; /* while append_failed: the last change the journal holds */
     /* replay */
     bool snap_open; /* a snapshot's feed tail is still being read */
     uint64_t snap_head;
@@ -44,6 +52,8 @@ struct _persist_t {
     uint64_t created_bytes;
     uint64_t created_count;
 };
+
+static void s_update_refusal (persist_t *self);
 
 /* ---- Replay -------------------------------------------------------------- */
 
@@ -69,9 +79,11 @@ s_restore_event (persist_t *self, const proto_event_t *ev, uint64_t seq, uint32_
                             ev->request_id, ev->created_at, ev->created_us, seq, index)
         != 0)
         return -1;
-    if (ev->updated_at != ev->created_at)
-        event_table_update (self->table, *index, PROTO_STR_NONE, PROTO_STR_NONE, PROTO_STR_NONE,
-                            ev->request_id, ev->updated_at, seq);
+    if (ev->updated_at != ev->created_at
+        && event_table_update (self->table, *index, PROTO_STR_NONE, PROTO_STR_NONE, PROTO_STR_NONE,
+                               ev->request_id, ev->updated_at, seq)
+               != 0)
+        return -1; /* out of memory: the state would not come back exactly */
     return 0;
 }
 
@@ -211,12 +223,20 @@ s_on_change (void *arg, bool ack, proto_change_kind_t kind, uint64_t seq,
         rec.type = kind == PROTO_CHANGE_CREATED ? PROTO_JOURNAL_CREATED : PROTO_JOURNAL_UPDATED;
         rec.event = *event;
     }
-    if (s_append (self, seq, &rec) != 0) {
-        if (!self->append_failed)
-            log_error ("out of memory recording change %" PRIu64 " in the journal: writes are "
-                       "refused until a compaction records the whole state",
-                       seq);
-        self->append_failed = true;
+    if (self->append_failed || s_append (self, seq, &rec) != 0) {
+        if (!self->append_failed) {
+            log_error ("out of memory recording %s %" PRIu64 " in the journal: writes are "
+                       "refused, and its reply waits, until a compaction records the whole "
+                       "state",
+                       ack ? "the acknowledgement of change" : "change", seq);
+            self->append_failed = true;
+            self->durable_cap = UINT64_MAX;
+            s_update_refusal (self); /* at once: the rest of this pass too */
+        }
+        if (!ack && seq - 1 < self->durable_cap)
+            self->durable_cap = seq - 1;
+        self->rewrite_covers = false; /* a snapshot taken before now lacks it */
+        self->appended++;             /* its reply waits for that snapshot */
         return -1;
     }
     if (rec.type == PROTO_JOURNAL_CREATED) {
@@ -451,21 +471,32 @@ persist_commit (persist_t *self)
     assert (self);
     int rc = journal_commit (self->journal);
     s_update_refusal (self);
-    if (rc == 0)
-        dispatch_set_durable (self->dispatch, feed_head (self->feed));
-    return rc;
+    if (rc != 0)
+        return -1;
+    uint64_t head = feed_head (self->feed);
+    if (self->append_failed) {
+        dispatch_set_durable (self->dispatch, head < self->durable_cap ? head : self->durable_cap);
+        return -1; /* a change is only in memory until a compaction records it */
+    }
+    dispatch_set_durable (self->dispatch, head);
+    return 0;
 }
 
 int
 persist_tick (persist_t *self)
 {
     assert (self);
-    if (persist_commit (self) != 0)
-        return -1;
+    int rc = persist_commit (self);
+    if (journal_pending (self->journal) != 0)
+        return -1; /* not written: retried at the next tick */
     if (journal_rewriting (self->journal)) {
-        if (journal_rewrite_poll (self->journal) == 1 && self->append_failed) {
+        if (journal_rewrite_poll (self->journal) == 1 && self->append_failed
+            && self->rewrite_covers) {
             self->append_failed = false;
-            s_update_refusal (self);
+            log_info ("journal %s: the compaction recorded what the journal missed; writes are "
+                      "accepted again",
+                      journal_path (self->journal));
+            rc = persist_commit (self);
         }
     } else if (s_should_compact (self) || self->append_failed) {
         /* The estimate restarts from what the snapshot will hold. */
@@ -474,9 +505,10 @@ persist_tick (persist_t *self)
             if (self->created_count)
                 self->created_bytes = self->created_bytes / self->created_count * count;
             self->created_count = count;
+            self->rewrite_covers = self->append_failed;
         }
     }
-    return 0;
+    return rc;
 }
 
 int

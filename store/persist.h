@@ -47,14 +47,17 @@ void persist_destroy (persist_t **self_p);
 /* The store identity recorded in the journal's header (16 bytes). */
 const uint8_t *persist_store_id (persist_t *self);
 
-/* Records appended since open; a request that moved it produced records
-   whose reply must wait for the commit. */
+/* Records appended since open, and changes that could not be (out of
+   memory) and wait for a compaction to record them; a request that moved
+   it must have its reply wait for a commit that returns 0. */
 uint64_t persist_appended (persist_t *self);
 
 /* Writes (and per policy syncs) the records appended since the last
    commit. Returns 0 when everything appended is written, -1 when the
-   journal failed (writes are then refused; replies of requests that
-   appended records must wait for a later 0). */
+   journal failed, or while a change that could not be appended waits for
+   a compaction (persist_tick starts it) to record it (writes are then
+   refused; replies of requests that appended records must wait for a
+   later 0). */
 int persist_commit (persist_t *self);
 
 /* Periodic work: retries a failed commit, notices a failed everysec sync,

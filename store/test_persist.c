@@ -6,7 +6,8 @@
  * writes with the cause while reads go on, and writes resume once it can;
  * the feed hands out nothing the journal has not written; a restart with a
  * smaller feed bound loses nothing; a journal written before created_us
- * replays.
+ * replays; a change the journal cannot buffer (out of memory) is held back,
+ * with everything after it, until a compaction has recorded it.
  */
 #include "dispatch.h"
 #include "persist.h"
@@ -485,6 +486,169 @@ test_unwritable_journal_refuses_writes_with_the_cause_then_recovers (void **stat
     free (after);
 }
 
+/* Fault injection for the test below: while s_realloc_limit is non-zero, a
+   realloc of at least that many bytes fails, as the journal's buffer
+   growing past 64 KiB would on a machine out of memory. This binary is
+   linked with -Wl,--wrap=realloc (CMakeLists.txt), which routes the calls
+   of the store's code here. */
+void *__real_realloc (void *ptr, size_t size);
+void *__wrap_realloc (void *ptr, size_t size);
+static size_t s_realloc_limit;
+
+void *
+__wrap_realloc (void *ptr, size_t size)
+{
+    if (s_realloc_limit && size >= s_realloc_limit)
+        return NULL;
+    return __real_realloc (ptr, size);
+}
+
+/* The journal file's bytes (caller frees), their number in *len. */
+static char *
+s_read_journal (fixture_t *self, size_t *len)
+{
+    char path[96];
+    snprintf (path, sizeof path, "%s/journal", self->dir);
+    FILE *file = fopen (path, "rb");
+    assert_non_null (file);
+    *len = (size_t)s_journal_size (self);
+    char *bytes = malloc (*len ? *len : 1);
+    assert_non_null (bytes);
+    assert_int_equal (fread (bytes, 1, *len, file), *len);
+    fclose (file);
+    return bytes;
+}
+
+static void
+s_write_journal (fixture_t *self, const char *bytes, size_t len)
+{
+    char path[96];
+    snprintf (path, sizeof path, "%s/journal", self->dir);
+    FILE *file = fopen (path, "wb");
+    assert_non_null (file);
+    assert_int_equal (fwrite (bytes, 1, len, file), len);
+    assert_int_equal (fclose (file), 0);
+}
+
+/* Creates events of 4000-byte descriptions in one pass, the journal's
+   buffer unable to grow, until one cannot be recorded; returns its seq. */
+static uint64_t
+s_create_until_unjournaled (fixture_t *self)
+{
+    static char big[4001];
+    memset (big, 'x', sizeof big - 1);
+    uint64_t failed = 0;
+    s_realloc_limit = 100 * 1024;
+    for (int i = 0; i < 100 && s_stat (self, "unjournaled") == 0; i++) {
+        proto_reply_t *r = s_create (self, "u", big);
+        assert_int_equal (r->status, PROTO_OK); /* applied in memory; the server holds the reply */
+        failed = r->event.seq;
+    }
+    s_realloc_limit = 0;
+    assert_int_equal (s_stat (self, "unjournaled"), 1);
+    return failed;
+}
+
+static void
+test_a_change_the_journal_cannot_buffer_waits_for_a_compaction (void **state)
+{
+    fixture_t *self = *state;
+    s_open (self, 1000, 1 << 30);
+    uint64_t appended = persist_appended (self->persist);
+    uint64_t failed = s_create_until_unjournaled (self);
+    assert_true (failed > 1);
+    /* The failed change counts too: its reply waits for a commit that
+       returns 0. */
+    assert_int_equal (persist_appended (self->persist), appended + failed);
+    /* Refused at once, in the same pass: no record may follow the missing
+       one, or the journal could not be replayed. */
+    proto_reply_t *r = s_create (self, "u", "refused");
+    assert_int_equal (r->status, PROTO_E_INTERNAL);
+    assert_non_null (strstr (r->message.ptr, "out of memory recording"));
+    assert_int_equal (s_ack (self, 1)->status, PROTO_E_INTERNAL);
+    /* The records before it are written, but the commit is not done, and
+       the feed hands out nothing past the last change journaled. */
+    assert_int_equal (persist_commit (self->persist), -1);
+    proto_request_t read = { .op = PROTO_OP_FEED_READ, .has = PROTO_HAS_LIMIT, .limit = 1000 };
+    r = s_call (self, &read);
+    assert_int_equal (r->n_changes, failed - 1);
+    size_t crashed_len;
+    char *crashed = s_read_journal (self, &crashed_len); /* a crash at this point */
+
+    /* The tick compacts; once the snapshot is in, the change is durable
+       and writes go on. */
+    struct timespec pause = { 0, 10 * 1000 * 1000 };
+    for (int i = 0; i < 500 && persist_tick (self->persist) != 0; i++)
+        nanosleep (&pause, NULL);
+    assert_int_equal (persist_tick (self->persist), 0);
+    assert_int_equal (s_stat (self, "journal_rewrites"), 1);
+    r = s_call (self, &read);
+    assert_int_equal (r->n_changes, failed);
+    assert_int_equal (s_create (self, "u", "after")->status, PROTO_OK);
+    assert_int_equal (persist_commit (self->persist), 0);
+    char *before = s_dump (self);
+    s_close (self);
+    s_open (self, 1000, 1 << 30);
+    char *after = s_dump (self);
+    assert_string_equal (before, after);
+    assert_int_equal (event_table_size (dispatch_table (self->dispatch)), failed + 1);
+
+    /* Had the store crashed before the compaction, its journal would give
+       back the state before the change (whose reply never went out), not
+       refuse to start over a gap in the sequence numbers. */
+    s_close (self);
+    s_write_journal (self, crashed, crashed_len);
+    s_open (self, 1000, 1 << 30);
+    assert_int_equal (event_table_size (dispatch_table (self->dispatch)), failed - 1);
+    assert_int_equal (s_create (self, "u", "after the crash")->status, PROTO_OK);
+    assert_int_equal (persist_commit (self->persist), 0);
+    free (crashed);
+    free (before);
+    free (after);
+}
+
+static void
+test_a_compaction_begun_before_the_failure_does_not_end_it (void **state)
+{
+    fixture_t *self = *state;
+    s_open (self, 100000, 4096);
+    s_history (self, 40);
+    proto_request_t list = { .op = PROTO_OP_LIST, .has = PROTO_HAS_LIMIT, .limit = 1 };
+    uint8_t id[16];
+    memcpy (id, s_call (self, &list)->items[0].id, 16);
+    for (int round = 0; round < 200; round++) /* the journal outgrows the live data */
+        assert_int_equal (s_update_status (self, id, round % 2 ? "a" : "b")->status, PROTO_OK);
+    assert_int_equal (persist_commit (self->persist), 0);
+    assert_int_equal (persist_tick (self->persist), 0); /* the compaction's snapshot: now */
+    uint64_t failed = s_create_until_unjournaled (self);
+
+    /* That compaction ends, but its snapshot lacks the change: writes stay
+       refused until another, begun after the failure, has recorded it. */
+    struct timespec pause = { 0, 10 * 1000 * 1000 };
+    for (int i = 0; i < 500 && s_stat (self, "journal_rewrites") == 0; i++) {
+        assert_int_equal (persist_tick (self->persist), -1);
+        nanosleep (&pause, NULL);
+    }
+    assert_int_equal (s_stat (self, "journal_rewrites"), 1);
+    assert_int_equal (s_create (self, "u", "refused")->status, PROTO_E_INTERNAL);
+    for (int i = 0; i < 500 && persist_tick (self->persist) != 0; i++)
+        nanosleep (&pause, NULL);
+    assert_int_equal (s_stat (self, "journal_rewrites"), 2);
+    assert_int_equal (s_create (self, "u", "after")->status, PROTO_OK);
+    assert_int_equal (persist_commit (self->persist), 0);
+    char *before = s_dump (self);
+    s_close (self);
+    s_open (self, 100000, 1 << 30);
+    char *after = s_dump (self);
+    assert_string_equal (before, after);
+    proto_request_t read = { .op = PROTO_OP_FEED_READ, .has = PROTO_HAS_LIMIT, .limit = 1000 };
+    proto_reply_t *r = s_call (self, &read);
+    assert_true (r->n_changes > 0);
+    assert_true (r->changes[r->n_changes - 1].seq > failed); /* the change and the one after */
+    free (before);
+    free (after);
+}
+
 static void
 test_restart_with_a_smaller_feed_bound_loses_nothing (void **state)
 {
@@ -515,6 +679,10 @@ main (void)
         cmocka_unit_test_setup_teardown (
             test_unwritable_journal_refuses_writes_with_the_cause_then_recovers, s_setup,
             s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_a_change_the_journal_cannot_buffer_waits_for_a_compaction, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_compaction_begun_before_the_failure_does_not_end_it,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_restart_with_a_smaller_feed_bound_loses_nothing,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_journal_written_before_created_us_replays, s_setup,
