@@ -211,6 +211,20 @@ s_history (fixture_t *self, int events)
     assert_int_equal (s_ack (self, (uint64_t)events / 2)->status, PROTO_OK);
 }
 
+/* Closes the data dir and opens it again: the state must come back exactly.
+   Returns the state's dump (caller frees). */
+static char *
+s_reopen_same (fixture_t *self, size_t feed_max)
+{
+    char *before = s_dump (self);
+    s_close (self);
+    s_open (self, feed_max, 1 << 30);
+    char *after = s_dump (self);
+    assert_string_equal (before, after);
+    free (before);
+    return after;
+}
+
 static void
 test_reopen_restores_events_feed_and_cursor_exactly (void **state)
 {
@@ -220,12 +234,7 @@ test_reopen_restores_events_feed_and_cursor_exactly (void **state)
     assert_int_equal (persist_commit (self->persist), 0);
     uint8_t id[16];
     memcpy (id, persist_store_id (self->persist), 16);
-    char *before = s_dump (self);
-    s_close (self);
-
-    s_open (self, 1000, 1 << 30);
-    char *after = s_dump (self);
-    assert_string_equal (before, after);
+    char *after = s_reopen_same (self, 1000);
     assert_true (s_with_created_us (self) > 40); /* the microseconds came back too */
     assert_non_null (strstr (after, " [req-update-22]\n"));
     assert_non_null (strstr (after, " [req-3]\n"));
@@ -239,7 +248,6 @@ test_reopen_restores_events_feed_and_cursor_exactly (void **state)
     proto_reply_t *r = s_create (self, "u", "after restart");
     assert_int_equal (r->status, PROTO_OK);
     assert_int_equal (r->event.seq, feed_head (dispatch_feed (self->dispatch)));
-    free (before);
     free (after);
 }
 
@@ -312,13 +320,8 @@ test_compaction_keeps_the_state_and_shrinks_the_journal (void **state)
     assert_true (compacted < grown / 2);
     assert_int_equal (s_create (self, "after", "compaction")->status, PROTO_OK);
     assert_int_equal (persist_commit (self->persist), 0);
-    char *before = s_dump (self);
-    s_close (self);
-    s_open (self, 100000, 1 << 30);
-    char *after = s_dump (self);
-    assert_string_equal (before, after);
+    char *after = s_reopen_same (self, 100000);
     assert_true (s_with_created_us (self) > 30); /* the snapshot kept the microseconds */
-    free (before);
     free (after);
 }
 
@@ -419,15 +422,10 @@ test_a_journal_written_before_created_us_replays (void **state)
     }
     assert_int_equal (r->event.seq, 7);
     assert_int_equal (persist_commit (self->persist), 0);
-    char *before = s_dump (self);
-    s_close (self);
-    s_open (self, 1000, 1 << 30);
-    char *after = s_dump (self);
-    assert_string_equal (before, after);
+    char *after = s_reopen_same (self, 1000);
     assert_non_null (
         strstr (after, S_OLD_ID " u-old from an older store processed 1700000000123.000 "));
     assert_true (s_with_created_us (self) >= 4);
-    free (before);
     free (after);
 }
 
@@ -476,13 +474,8 @@ test_unwritable_journal_refuses_writes_with_the_cause_then_recovers (void **stat
     assert_true (r->n_changes > 1); /* as many as one reply holds */
     assert_int_equal (s_create (self, "u", "after")->status, PROTO_OK);
     assert_int_equal (persist_commit (self->persist), 0);
-    char *before = s_dump (self);
-    s_close (self);
-    s_open (self, 1000, 1 << 30);
-    char *after = s_dump (self);
-    assert_string_equal (before, after);
+    char *after = s_reopen_same (self, 1000);
     assert_int_equal (event_table_size (dispatch_table (self->dispatch)), 2 + (uint32_t)batch);
-    free (before);
     free (after);
 }
 
@@ -586,11 +579,7 @@ test_a_change_the_journal_cannot_buffer_waits_for_a_compaction (void **state)
     assert_int_equal (r->n_changes, failed);
     assert_int_equal (s_create (self, "u", "after")->status, PROTO_OK);
     assert_int_equal (persist_commit (self->persist), 0);
-    char *before = s_dump (self);
-    s_close (self);
-    s_open (self, 1000, 1 << 30);
-    char *after = s_dump (self);
-    assert_string_equal (before, after);
+    char *after = s_reopen_same (self, 1000);
     assert_int_equal (event_table_size (dispatch_table (self->dispatch)), failed + 1);
 
     /* Had the store crashed before the compaction, its journal would give
@@ -603,7 +592,6 @@ test_a_change_the_journal_cannot_buffer_waits_for_a_compaction (void **state)
     assert_int_equal (s_create (self, "u", "after the crash")->status, PROTO_OK);
     assert_int_equal (persist_commit (self->persist), 0);
     free (crashed);
-    free (before);
     free (after);
 }
 
@@ -636,16 +624,11 @@ test_a_compaction_begun_before_the_failure_does_not_end_it (void **state)
     assert_int_equal (s_stat (self, "journal_rewrites"), 2);
     assert_int_equal (s_create (self, "u", "after")->status, PROTO_OK);
     assert_int_equal (persist_commit (self->persist), 0);
-    char *before = s_dump (self);
-    s_close (self);
-    s_open (self, 100000, 1 << 30);
-    char *after = s_dump (self);
-    assert_string_equal (before, after);
+    char *after = s_reopen_same (self, 100000);
     proto_request_t read = { .op = PROTO_OP_FEED_READ, .has = PROTO_HAS_LIMIT, .limit = 1000 };
     proto_reply_t *r = s_call (self, &read);
     assert_true (r->n_changes > 0);
     assert_true (r->changes[r->n_changes - 1].seq > failed); /* the change and the one after */
-    free (before);
     free (after);
 }
 
