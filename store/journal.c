@@ -479,7 +479,17 @@ int
 journal_error (journal_t *self)
 {
     assert (self);
-    return self->error ? self->error : atomic_load (&self->sync_error);
+    if (self->error)
+        return self->error;
+    int err = atomic_load (&self->sync_error);
+    return err ? err : journal_sync_lost (self) ? EIO : 0;
+}
+
+bool
+journal_sync_lost (journal_t *self)
+{
+    assert (self);
+    return atomic_load (&self->sync_failures) != atomic_load (&self->sync_repaired);
 }
 
 uint64_t
@@ -538,8 +548,11 @@ s_sync_thread (void *arg)
             atomic_store (&self->synced_size, size);
             atomic_store (&self->sync_error, 0);
         } else {
-            log_error ("journal %s: fdatasync failed: %s", self->path, strerror (err));
+            log_error ("journal %s: fdatasync failed: %s; writes are refused until a compaction "
+                       "has written the state again from memory",
+                       self->path, strerror (err));
             atomic_store (&self->sync_error, err);
+            atomic_fetch_add (&self->sync_failures, 1);
         }
         pthread_mutex_lock (&self->mutex);
         if (rc != 0 && self->unsynced_since == 0)

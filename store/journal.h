@@ -194,8 +194,17 @@ size_t journal_pending (journal_t *self);
 int journal_commit (journal_t *self);
 
 /* errno of the last failure of a write or a sync (also the everysec
-   thread's), 0 once a commit or sync succeeded again. */
+   thread's), 0 once a commit or sync succeeded again; EIO while
+   journal_sync_lost. */
 int journal_error (journal_t *self);
+
+/* True after the everysec thread's fdatasync failed, until a rewrite
+   begun after that failure has finished: what was written before it may
+   not be on disk even once a later fdatasync succeeds (the kernel can drop
+   the pages it could not write), and only the snapshot of the state in
+   memory puts it there again. The caller starts that rewrite
+   (journal_rewrite_start) and refuses writes meanwhile (journal_error). */
+bool journal_sync_lost (journal_t *self);
 
 /* The file's committed size in bytes. */
 uint64_t journal_size (journal_t *self);
@@ -232,9 +241,15 @@ int journal_writer_append (journal_writer_t *w, uint64_t seq, const void *payloa
    child, so it must only read memory. Returns 0 or -1. */
 typedef int (journal_snapshot_fn) (void *arg, journal_writer_t *w);
 
+#define JOURNAL_REWRITE_RETRY_MS 1000
+#define JOURNAL_REWRITE_RETRY_MAX_MS 60000
+
 /* Starts a rewrite: commits pending records, forks a child running fn.
    Returns 0, or -1 when one is already running, a commit fails or fork
-   fails (logged; the journal goes on unchanged). */
+   fails (logged; the journal goes on unchanged), or while a failed rewrite
+   waits before the next (JOURNAL_REWRITE_RETRY_MS, doubling up to
+   JOURNAL_REWRITE_RETRY_MAX_MS), so a disk that cannot take the snapshot
+   does not get a fork at every call. */
 int journal_rewrite_start (journal_t *self, journal_snapshot_fn *fn, void *arg);
 
 /* True while a child is writing. */

@@ -41,6 +41,8 @@ struct _journal_t {
     pid_t owner; /* the store's pid, for the snapshot child */
     /* rewrite (journal_rewrite.c) */
     pid_t child;        /* the snapshot child, 0 none */
+    int64_t retry_at;   /* mono ms: after a failed rewrite, none starts before this */
+    int64_t retry_ms;   /* the wait after the next failure (doubles, reset by a success) */
     uint64_t fork_size; /* journal size at the fork: the child's snapshot covers it */
     int64_t fork_at;
     bool catchup_started; /* the catch-up thread runs (or ended, not yet joined) */
@@ -58,6 +60,14 @@ struct _journal_t {
     bool stopping;          /* under mutex */
     int64_t unsynced_since; /* mono ms of the oldest unsynced write, 0 none; under mutex */
     atomic_int sync_error;
+    /* fdatasync failures of the everysec thread, and how many of them a
+       finished rewrite has made good (the failures before its fork: the
+       snapshot holds everything written until then). After a failed
+       fdatasync Linux may drop the dirty pages and report the next one as
+       a success, leaving a hole in the file; only a rewrite from memory
+       repairs it (journal_sync_lost). */
+    atomic_uint_fast64_t sync_failures, sync_repaired;
+    uint64_t fork_failures; /* sync_failures at the rewrite's fork */
     atomic_uint_fast64_t unsynced_max_ms;
     atomic_uint_fast64_t synced_size; /* bytes known to be on disk */
     atomic_uint_fast64_t syncs;

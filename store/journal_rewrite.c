@@ -109,19 +109,20 @@ s_rewrite_child (journal_t *self, journal_snapshot_fn *fn, void *arg)
     _exit (ok ? 0 : 1);
 }
 
+static int s_rewrite_fail (journal_t *self, const char *what);
+
 int
 journal_rewrite_start (journal_t *self, journal_snapshot_fn *fn, void *arg)
 {
     assert (self);
-    if (journal_rewriting (self) || journal_commit (self) != 0)
+    if (journal_rewriting (self) || clock_mono_ms () < self->retry_at || journal_commit (self) != 0)
         return -1;
     self->fork_size = self->size;
     self->fork_at = clock_mono_ms ();
+    self->fork_failures = atomic_load (&self->sync_failures);
     pid_t pid = fork ();
-    if (pid < 0) {
-        log_error ("compaction: fork failed: %s", strerror (errno));
-        return -1;
-    }
+    if (pid < 0)
+        return s_rewrite_fail (self, "fork");
     if (pid == 0)
         s_rewrite_child (self, fn, arg);
     self->child = pid;
@@ -189,7 +190,14 @@ s_catchup (void *arg)
 static int
 s_rewrite_fail (journal_t *self, const char *what)
 {
-    log_error ("compaction failed: %s: %s; going on with %s", what, strerror (errno), self->path);
+    if (self->retry_ms < JOURNAL_REWRITE_RETRY_MS)
+        self->retry_ms = JOURNAL_REWRITE_RETRY_MS;
+    log_error ("compaction failed: %s: %s; going on with %s, next attempt in %lld ms", what,
+               strerror (errno), self->path, (long long)self->retry_ms);
+    self->retry_at = clock_mono_ms () + self->retry_ms;
+    self->retry_ms = self->retry_ms * 2 < JOURNAL_REWRITE_RETRY_MAX_MS
+                         ? self->retry_ms * 2
+                         : JOURNAL_REWRITE_RETRY_MAX_MS;
     if (self->new_fd >= 0)
         close (self->new_fd);
     self->new_fd = -1;
@@ -285,6 +293,13 @@ s_switch (journal_t *self)
     if (self->policy != JOURNAL_FSYNC_NO)
         atomic_store (&self->synced_size, self->size);
     self->stats.rewrites++;
+    self->retry_ms = 0;
+    if (atomic_load (&self->sync_repaired) < self->fork_failures) {
+        atomic_store (&self->sync_repaired, self->fork_failures);
+        if (!journal_sync_lost (self))
+            log_info ("journal %s: written again from memory after the failed fdatasync",
+                      self->path);
+    }
     log_info ("compaction done: %llu -> %llu bytes in %lld ms (snapshot %llu, caught up %llu, "
               "the switch held the loop %lld us for the last %llu bytes)",
               (unsigned long long)before, (unsigned long long)self->size,

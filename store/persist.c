@@ -498,7 +498,8 @@ persist_tick (persist_t *self)
                       journal_path (self->journal));
             rc = persist_commit (self);
         }
-    } else if (s_should_compact (self) || self->append_failed) {
+    } else if (s_should_compact (self) || self->append_failed
+               || journal_sync_lost (self->journal)) {
         /* The estimate restarts from what the snapshot will hold. */
         if (journal_rewrite_start (self->journal, s_snapshot, self) == 0) {
             uint64_t count = event_table_size (self->table);

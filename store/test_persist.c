@@ -7,14 +7,18 @@
  * the feed hands out nothing the journal has not written; a restart with a
  * smaller feed bound loses nothing; a journal written before created_us
  * replays; a change the journal cannot buffer (out of memory) is held back,
- * with everything after it, until a compaction has recorded it.
+ * with everything after it, until a compaction has recorded it; so are
+ * writes after a failed everysec fdatasync; a compaction that cannot start
+ * is not tried again at every tick.
  */
 #include "dispatch.h"
 #include "persist.h"
 
+#include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,14 +40,20 @@ typedef struct {
 } fixture_t;
 
 static void
-s_open (fixture_t *self, size_t feed_max, uint64_t compact_min)
+s_open_policy (fixture_t *self, size_t feed_max, uint64_t compact_min, journal_fsync_t policy)
 {
     proto_limits_t limits = proto_limits_default ();
     self->dispatch = dispatch_new (feed_max, &limits);
     assert_non_null (self->dispatch);
-    persist_config_t config = { self->dir, JOURNAL_FSYNC_ALWAYS, 2, compact_min };
+    persist_config_t config = { self->dir, policy, 2, compact_min };
     self->persist = persist_open (self->dispatch, &config);
     assert_non_null (self->persist);
+}
+
+static void
+s_open (fixture_t *self, size_t feed_max, uint64_t compact_min)
+{
+    s_open_policy (self, feed_max, compact_min, JOURNAL_FSYNC_ALWAYS);
 }
 
 static void
@@ -479,14 +489,24 @@ test_unwritable_journal_refuses_writes_with_the_cause_then_recovers (void **stat
     free (after);
 }
 
-/* Fault injection for the test below: while s_realloc_limit is non-zero, a
-   realloc of at least that many bytes fails, as the journal's buffer
-   growing past 64 KiB would on a machine out of memory. This binary is
-   linked with -Wl,--wrap=realloc (CMakeLists.txt), which routes the calls
-   of the store's code here. */
+/* Fault injection for the tests below. This binary is linked with
+   -Wl,--wrap=realloc,--wrap=fdatasync,--wrap=fork (CMakeLists.txt), which
+   routes the store code's calls here:
+   - while s_realloc_limit is non-zero, a realloc of at least that many
+     bytes fails, as the journal's buffer growing past 64 KiB would on a
+     machine out of memory;
+   - while s_fdatasync_fails, fdatasync fails with EIO, as a failing disk's;
+   - while s_fork_fails, fork fails with EAGAIN; s_forks counts the calls. */
 void *__real_realloc (void *ptr, size_t size);
 void *__wrap_realloc (void *ptr, size_t size);
+int __real_fdatasync (int fd);
+int __wrap_fdatasync (int fd);
+pid_t __real_fork (void);
+pid_t __wrap_fork (void);
 static size_t s_realloc_limit;
+static atomic_bool s_fdatasync_fails; /* the everysec thread reads it */
+static bool s_fork_fails;
+static int s_forks;
 
 void *
 __wrap_realloc (void *ptr, size_t size)
@@ -494,6 +514,27 @@ __wrap_realloc (void *ptr, size_t size)
     if (s_realloc_limit && size >= s_realloc_limit)
         return NULL;
     return __real_realloc (ptr, size);
+}
+
+int
+__wrap_fdatasync (int fd)
+{
+    if (atomic_load (&s_fdatasync_fails)) {
+        errno = EIO;
+        return -1;
+    }
+    return __real_fdatasync (fd);
+}
+
+pid_t
+__wrap_fork (void)
+{
+    s_forks++;
+    if (s_fork_fails) {
+        errno = EAGAIN;
+        return -1;
+    }
+    return __real_fork ();
 }
 
 /* The journal file's bytes (caller frees), their number in *len. */
@@ -595,18 +636,26 @@ test_a_change_the_journal_cannot_buffer_waits_for_a_compaction (void **state)
     free (after);
 }
 
+/* A history whose journal outgrows the live data: the next tick compacts
+   (compact_min must be small). */
+static void
+s_outgrown (fixture_t *self)
+{
+    s_history (self, 40);
+    proto_request_t list = { .op = PROTO_OP_LIST, .has = PROTO_HAS_LIMIT, .limit = 1 };
+    uint8_t id[16];
+    memcpy (id, s_call (self, &list)->items[0].id, 16);
+    for (int round = 0; round < 200; round++)
+        assert_int_equal (s_update_status (self, id, round % 2 ? "a" : "b")->status, PROTO_OK);
+    assert_int_equal (persist_commit (self->persist), 0);
+}
+
 static void
 test_a_compaction_begun_before_the_failure_does_not_end_it (void **state)
 {
     fixture_t *self = *state;
     s_open (self, 100000, 4096);
-    s_history (self, 40);
-    proto_request_t list = { .op = PROTO_OP_LIST, .has = PROTO_HAS_LIMIT, .limit = 1 };
-    uint8_t id[16];
-    memcpy (id, s_call (self, &list)->items[0].id, 16);
-    for (int round = 0; round < 200; round++) /* the journal outgrows the live data */
-        assert_int_equal (s_update_status (self, id, round % 2 ? "a" : "b")->status, PROTO_OK);
-    assert_int_equal (persist_commit (self->persist), 0);
+    s_outgrown (self);
     assert_int_equal (persist_tick (self->persist), 0); /* the compaction's snapshot: now */
     uint64_t failed = s_create_until_unjournaled (self);
 
@@ -630,6 +679,70 @@ test_a_compaction_begun_before_the_failure_does_not_end_it (void **state)
     assert_true (r->n_changes > 0);
     assert_true (r->changes[r->n_changes - 1].seq > failed); /* the change and the one after */
     free (after);
+}
+
+static void
+test_a_compaction_that_cannot_start_waits_before_trying_again (void **state)
+{
+    fixture_t *self = *state;
+    s_open (self, 100000, 4096);
+    s_outgrown (self);
+    s_forks = 0;
+    s_fork_fails = true;
+    for (int i = 0; i < 50; i++)
+        assert_int_equal (persist_tick (self->persist), 0); /* writes go on meanwhile */
+    s_fork_fails = false;
+    assert_int_equal (s_forks, 1); /* not one fork per tick */
+    assert_int_equal (s_stat (self, "journal_rewrites"), 0);
+    /* JOURNAL_REWRITE_RETRY_MS later it is tried again, and succeeds. */
+    struct timespec pause = { 0, 10 * 1000 * 1000 };
+    for (int i = 0; i < 500 && s_stat (self, "journal_rewrites") == 0; i++) {
+        assert_int_equal (persist_tick (self->persist), 0);
+        nanosleep (&pause, NULL);
+    }
+    assert_int_equal (s_stat (self, "journal_rewrites"), 1);
+    assert_int_equal (s_forks, 2);
+    free (s_reopen_same (self, 100000));
+}
+
+static void
+test_a_failed_everysec_sync_refuses_writes_until_the_journal_is_rewritten (void **state)
+{
+    fixture_t *self = *state;
+    s_open_policy (self, 1000, 1 << 30, JOURNAL_FSYNC_EVERYSEC);
+    assert_int_equal (s_create (self, "u", "synced")->status, PROTO_OK);
+    assert_int_equal (persist_commit (self->persist), 0);
+    /* The thread syncs once a second: let it fail. */
+    atomic_store (&s_fdatasync_fails, true);
+    struct timespec pause = { 0, 50 * 1000 * 1000 };
+    proto_reply_t *r = NULL;
+    for (int i = 0; i < 100; i++) {
+        r = s_create (self, "u", "written, maybe lost");
+        if (r->status != PROTO_OK)
+            break;
+        assert_int_equal (persist_commit (self->persist), 0);
+        nanosleep (&pause, NULL);
+    }
+    assert_int_equal (r->status, PROTO_E_INTERNAL);
+    assert_non_null (strstr (r->message.ptr, "cannot be written"));
+    /* The disk comes back and the thread's next fdatasync succeeds, but
+       what the failed one dropped is still missing from the file: writes
+       stay refused until a compaction has rewritten it from memory. */
+    atomic_store (&s_fdatasync_fails, false);
+    struct timespec second = { 1, 300 * 1000 * 1000 };
+    nanosleep (&second, NULL);
+    persist_commit (self->persist);
+    r = s_create (self, "u", "refused");
+    assert_int_equal (r->status, PROTO_E_INTERNAL);
+    for (int i = 0; i < 500 && s_stat (self, "journal_rewrites") == 0; i++) {
+        persist_tick (self->persist);
+        nanosleep (&pause, NULL);
+    }
+    assert_int_equal (s_stat (self, "journal_rewrites"), 1);
+    assert_int_equal (persist_tick (self->persist), 0);
+    assert_int_equal (s_create (self, "u", "after")->status, PROTO_OK);
+    assert_int_equal (persist_commit (self->persist), 0);
+    free (s_reopen_same (self, 1000));
 }
 
 static void
@@ -666,6 +779,11 @@ main (void)
             test_a_change_the_journal_cannot_buffer_waits_for_a_compaction, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_compaction_begun_before_the_failure_does_not_end_it,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_a_compaction_that_cannot_start_waits_before_trying_again, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_a_failed_everysec_sync_refuses_writes_until_the_journal_is_rewritten, s_setup,
+            s_teardown),
         cmocka_unit_test_setup_teardown (test_restart_with_a_smaller_feed_bound_loses_nothing,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_journal_written_before_created_us_replays, s_setup,
