@@ -74,6 +74,9 @@ s_sync_parent (const char *path)
     char *copy = strdup (path);
     if (!copy)
         return -1;
+    size_t len = strlen (copy);
+    while (len > 1 && copy[len - 1] == '/')
+        copy[--len] = '\0'; /* "dir/" is dir: its parent is the one to sync */
     char *slash = strrchr (copy, '/');
     const char *parent = !slash ? "." : slash == copy ? "/" : copy;
     if (slash && slash != copy)
@@ -120,6 +123,10 @@ journal_open (const char *dir, journal_fsync_t policy, char *why, size_t why_siz
     } else if (errno != EEXIST) {
         snprintf (why, why_size, "cannot create data dir %s: %s", dir, strerror (errno));
         goto failed;
+    } else if (s_sync_parent (dir) != 0) {
+        /* Made by an earlier start that may have failed before this sync;
+           a parent we may not open is not worth refusing to start over. */
+        log_warn ("data dir %s: cannot sync the directory holding it: %s", dir, strerror (errno));
     }
     self->dir_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (self->dir_fd < 0) {

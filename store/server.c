@@ -140,10 +140,12 @@ s_publish (void *arg, const proto_change_t *change)
     if (self->persist) {
         uint8_t klen = (uint8_t)strlen (key);
         uint32_t blen = (uint32_t)self->note.size;
-        msgpack_sbuffer_write (&self->notes, (const char *)&klen, 1);
-        msgpack_sbuffer_write (&self->notes, key, klen);
-        msgpack_sbuffer_write (&self->notes, (const char *)&blen, 4);
-        msgpack_sbuffer_write (&self->notes, self->note.data, self->note.size);
+        size_t before = self->notes.size;
+        if (msgpack_sbuffer_write (&self->notes, (const char *)&klen, 1) != 0
+            || msgpack_sbuffer_write (&self->notes, key, klen) != 0
+            || msgpack_sbuffer_write (&self->notes, (const char *)&blen, 4) != 0
+            || msgpack_sbuffer_write (&self->notes, self->note.data, self->note.size) != 0)
+            self->notes.size = before; /* out of memory: observers miss this one note */
         return;
     }
     if (zmq_send (self->pub_raw, key, strlen (key), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
@@ -294,15 +296,19 @@ s_reply (server_t *self, zmq_msg_t *identity, bool delimiter, bool durable)
         self->held = held;
         self->cap_held = cap;
     }
+    size_t off = self->held_bytes.size;
+    if (msgpack_sbuffer_write (&self->held_bytes, self->reply.data, self->reply.size) != 0) {
+        zmq_msg_close (identity); /* out of memory: the client times out */
+        return;
+    }
     s_held_t *h = &self->held[self->n_held++];
     zmq_msg_init (&h->identity);
     zmq_msg_move (&h->identity, identity);
     zmq_msg_close (identity);
     h->delimiter = delimiter;
     h->durable = durable;
-    h->off = self->held_bytes.size;
+    h->off = off;
     h->len = self->reply.size;
-    msgpack_sbuffer_write (&self->held_bytes, self->reply.data, self->reply.size);
 }
 
 /* Sends the "feed" message when this pass changed anything and someone
@@ -359,6 +365,11 @@ s_flush_held (server_t *self, bool committed)
             s_send (self, &h->identity, h->delimiter, data, h->len);
             continue;
         }
+        size_t off = keep.size;
+        if (msgpack_sbuffer_write (&keep, data, h->len) != 0) {
+            zmq_msg_close (&h->identity); /* out of memory: the client times out */
+            continue;
+        }
         s_held_t *k = &self->held[kept++];
         if (k != h) {
             zmq_msg_init (&k->identity);
@@ -368,8 +379,7 @@ s_flush_held (server_t *self, bool committed)
             k->durable = true;
             k->len = h->len;
         }
-        k->off = keep.size;
-        msgpack_sbuffer_write (&keep, data, h->len);
+        k->off = off;
     }
     self->n_held = kept;
     msgpack_sbuffer_destroy (&self->held_bytes);

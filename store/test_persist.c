@@ -705,15 +705,11 @@ test_a_compaction_that_cannot_start_waits_before_trying_again (void **state)
     free (s_reopen_same (self, 100000));
 }
 
+/* Creates and commits (no tick) until the everysec thread's failing
+   fdatasync makes a create refused. */
 static void
-test_a_failed_everysec_sync_refuses_writes_until_the_journal_is_rewritten (void **state)
+s_write_until_sync_fails (fixture_t *self)
 {
-    fixture_t *self = *state;
-    s_open_policy (self, 1000, 1 << 30, JOURNAL_FSYNC_EVERYSEC);
-    assert_int_equal (s_create (self, "u", "synced")->status, PROTO_OK);
-    assert_int_equal (persist_commit (self->persist), 0);
-    /* The thread syncs once a second: let it fail. */
-    atomic_store (&s_fdatasync_fails, true);
     struct timespec pause = { 0, 50 * 1000 * 1000 };
     proto_reply_t *r = NULL;
     for (int i = 0; i < 100; i++) {
@@ -725,6 +721,18 @@ test_a_failed_everysec_sync_refuses_writes_until_the_journal_is_rewritten (void 
     }
     assert_int_equal (r->status, PROTO_E_INTERNAL);
     assert_non_null (strstr (r->message.ptr, "cannot be written"));
+}
+
+static void
+test_a_failed_everysec_sync_refuses_writes_until_the_journal_is_rewritten (void **state)
+{
+    fixture_t *self = *state;
+    s_open_policy (self, 1000, 1 << 30, JOURNAL_FSYNC_EVERYSEC);
+    assert_int_equal (s_create (self, "u", "synced")->status, PROTO_OK);
+    assert_int_equal (persist_commit (self->persist), 0);
+    /* The thread syncs once a second: let it fail. */
+    atomic_store (&s_fdatasync_fails, true);
+    s_write_until_sync_fails (self);
     /* The disk comes back and the thread's next fdatasync succeeds, but
        what the failed one dropped is still missing from the file: writes
        stay refused until a compaction has rewritten it from memory. */
@@ -732,8 +740,9 @@ test_a_failed_everysec_sync_refuses_writes_until_the_journal_is_rewritten (void 
     struct timespec second = { 1, 300 * 1000 * 1000 };
     nanosleep (&second, NULL);
     persist_commit (self->persist);
-    r = s_create (self, "u", "refused");
+    proto_reply_t *r = s_create (self, "u", "refused");
     assert_int_equal (r->status, PROTO_E_INTERNAL);
+    struct timespec pause = { 0, 50 * 1000 * 1000 };
     for (int i = 0; i < 500 && s_stat (self, "journal_rewrites") == 0; i++) {
         persist_tick (self->persist);
         nanosleep (&pause, NULL);
@@ -743,6 +752,42 @@ test_a_failed_everysec_sync_refuses_writes_until_the_journal_is_rewritten (void 
     assert_int_equal (s_create (self, "u", "after")->status, PROTO_OK);
     assert_int_equal (persist_commit (self->persist), 0);
     free (s_reopen_same (self, 1000));
+}
+
+static void
+test_a_compaction_forked_before_a_failed_sync_does_not_repair_it (void **state)
+{
+    fixture_t *self = *state;
+    s_open_policy (self, 100000, 4096, JOURNAL_FSYNC_EVERYSEC);
+    s_outgrown (self);
+    assert_int_equal (persist_tick (self->persist), 0); /* forks: its snapshot is of now */
+    atomic_store (&s_fdatasync_fails, true);
+    s_write_until_sync_fails (self);
+    atomic_store (&s_fdatasync_fails, false);
+    /* That compaction ends, but what the failed sync dropped came after its
+       fork: writes stay refused until another one. */
+    struct timespec pause = { 0, 10 * 1000 * 1000 };
+    for (int i = 0; i < 500 && s_stat (self, "journal_rewrites") == 0; i++) {
+        persist_tick (self->persist);
+        nanosleep (&pause, NULL);
+    }
+    assert_int_equal (s_stat (self, "journal_rewrites"), 1);
+    assert_int_equal (s_create (self, "u", "refused")->status, PROTO_E_INTERNAL);
+    for (int i = 0; i < 500 && s_stat (self, "journal_rewrites") == 1; i++) {
+        persist_tick (self->persist);
+        nanosleep (&pause, NULL);
+    }
+    assert_int_equal (s_stat (self, "journal_rewrites"), 2);
+    /* Writes resume once the thread's next fdatasync has succeeded too. */
+    int status = PROTO_E_INTERNAL;
+    for (int i = 0; i < 500 && status != PROTO_OK; i++) {
+        persist_commit (self->persist);
+        status = s_create (self, "u", "after")->status;
+        nanosleep (&pause, NULL);
+    }
+    assert_int_equal (status, PROTO_OK);
+    assert_int_equal (persist_commit (self->persist), 0);
+    free (s_reopen_same (self, 100000));
 }
 
 static void
@@ -784,6 +829,8 @@ main (void)
         cmocka_unit_test_setup_teardown (
             test_a_failed_everysec_sync_refuses_writes_until_the_journal_is_rewritten, s_setup,
             s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_a_compaction_forked_before_a_failed_sync_does_not_repair_it, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_restart_with_a_smaller_feed_bound_loses_nothing,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_journal_written_before_created_us_replays, s_setup,

@@ -345,6 +345,12 @@ s_run_due (consumer_t *self, int64_t now)
     int64_t next;
     job_t **due = jobs_take_due (self->jobs, now, &count, &next);
     for (int i = 0; i < count; i++) {
+        if (due[i]->epoch != self->epoch) {
+            /* An earlier one's failure dropped the connection: as a job
+               still waiting would have been, it is left to the broker. */
+            jobs_release (self->jobs, due[i]);
+            continue;
+        }
         log_context_set (due[i]->id, due[i]->request_id[0] ? due[i]->request_id : NULL);
         s_issue (self, due[i]);
         log_context_set (NULL, NULL);
