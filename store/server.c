@@ -55,6 +55,7 @@
 
 #include "log.h"
 #include "conn_monitor.h"
+#include "outbox.h"
 #include "peers.h"
 #include "zap.h"
 
@@ -76,23 +77,12 @@
 #define S_HEARTBEAT_IVL 10000          /* ZMTP PING every 10 s ... */
 #define S_HEARTBEAT_TIMEOUT 30000      /* ... a silent peer dropped after 30 s */
 
-/* A reply held for the group commit. */
-typedef struct {
-    zmq_msg_t identity;
-    bool delimiter;
-    bool durable;    /* its request appended records: needs the commit */
-    size_t off, len; /* in held_bytes */
-} s_held_t;
-
 struct _server_t {
     dispatch_t *dispatch;
     persist_t *persist;
     metrics_http_t *metrics; /* --metrics-listen, or NULL */
     conn_monitor_t *monitor; /* the ROUTER's connections, NULL when unmonitored */
-    s_held_t *held;
-    size_t n_held, cap_held;
-    msgpack_sbuffer held_bytes;
-    msgpack_sbuffer notes; /* PUB notes held: u8 key length, key, u32 length, body */
+    outbox_t *outbox;        /* with a journal: replies and notes held for the commit */
     dispatch_counters_t *counters;
     zap_t *zap;         /* with CURVE: who may connect */
     peers_t *peers;     /* reply bytes each peer may have queued */
@@ -138,14 +128,7 @@ s_publish (void *arg, const proto_change_t *change)
         return;
     const char *key = proto_change_routing_key (change->kind);
     if (self->persist) {
-        uint8_t klen = (uint8_t)strlen (key);
-        uint32_t blen = (uint32_t)self->note.size;
-        size_t before = self->notes.size;
-        if (msgpack_sbuffer_write (&self->notes, (const char *)&klen, 1) != 0
-            || msgpack_sbuffer_write (&self->notes, key, klen) != 0
-            || msgpack_sbuffer_write (&self->notes, (const char *)&blen, 4) != 0
-            || msgpack_sbuffer_write (&self->notes, self->note.data, self->note.size) != 0)
-            self->notes.size = before; /* out of memory: observers miss this one note */
+        outbox_hold_note (self->outbox, key, self->note.data, self->note.size);
         return;
     }
     if (zmq_send (self->pub_raw, key, strlen (key), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
@@ -166,14 +149,17 @@ server_new (dispatch_t *dispatch, const char *bind, const char *pub_bind,
     self->counters = dispatch_counters (dispatch);
     msgpack_sbuffer_init (&self->reply);
     msgpack_sbuffer_init (&self->note);
-    msgpack_sbuffer_init (&self->held_bytes);
-    msgpack_sbuffer_init (&self->notes);
+    self->outbox = outbox_new ();
     self->peers = peers_new (S_PEER_WINDOW, S_PEER_BYTES);
     self->router = zsock_new (ZMQ_ROUTER);
     /* XPUB rather than PUB: the same stream for subscribers, and it tells
        the store whether anyone subscribes (s_read_subscriptions). */
     self->pub = zsock_new (ZMQ_XPUB);
-    if (!self->router || !self->pub || !self->peers) {
+    if (!self->outbox || !self->peers) {
+        log_error ("out of memory");
+        goto failed;
+    }
+    if (!self->router || !self->pub) {
         log_error ("cannot create sockets: %s", zmq_strerror (zmq_errno ()));
         goto failed;
     }
@@ -232,13 +218,9 @@ server_destroy (server_t **self_p)
     zap_destroy (&self->zap);
     peers_destroy (&self->peers);
     conn_monitor_destroy (&self->monitor);
-    for (size_t i = 0; i < self->n_held; i++)
-        zmq_msg_close (&self->held[i].identity);
-    free (self->held);
+    outbox_destroy (&self->outbox);
     msgpack_sbuffer_destroy (&self->reply);
     msgpack_sbuffer_destroy (&self->note);
-    msgpack_sbuffer_destroy (&self->held_bytes);
-    msgpack_sbuffer_destroy (&self->notes);
     free (self);
     *self_p = NULL;
 }
@@ -282,33 +264,11 @@ s_send (server_t *self, zmq_msg_t *identity, bool delimiter, const void *data, s
 static void
 s_reply (server_t *self, zmq_msg_t *identity, bool delimiter, bool durable)
 {
-    if (!self->persist) {
+    if (!self->persist)
         s_send (self, identity, delimiter, self->reply.data, self->reply.size);
-        return;
-    }
-    if (self->n_held == self->cap_held) {
-        size_t cap = self->cap_held ? self->cap_held * 2 : 256;
-        s_held_t *held = realloc (self->held, cap * sizeof *held);
-        if (!held) {
-            zmq_msg_close (identity); /* out of memory: the client times out */
-            return;
-        }
-        self->held = held;
-        self->cap_held = cap;
-    }
-    size_t off = self->held_bytes.size;
-    if (msgpack_sbuffer_write (&self->held_bytes, self->reply.data, self->reply.size) != 0) {
-        zmq_msg_close (identity); /* out of memory: the client times out */
-        return;
-    }
-    s_held_t *h = &self->held[self->n_held++];
-    zmq_msg_init (&h->identity);
-    zmq_msg_move (&h->identity, identity);
-    zmq_msg_close (identity);
-    h->delimiter = delimiter;
-    h->durable = durable;
-    h->off = off;
-    h->len = self->reply.size;
+    else
+        outbox_hold_reply (self->outbox, identity, delimiter, durable, self->reply.data,
+                           self->reply.size);
 }
 
 /* Sends the "feed" message when this pass changed anything and someone
@@ -331,61 +291,32 @@ s_ring (server_t *self)
         zmq_send (self->pub_raw, self->note.data, self->note.size, ZMQ_DONTWAIT);
 }
 
-/* Sends the held PUB notes, then the "feed" message. */
+/* outbox_send_fn */
 static void
-s_flush_notes (server_t *self)
+s_send_held (void *arg, zmq_msg_t *identity, bool delimiter, const void *data, size_t size)
 {
-    const uint8_t *p = (const uint8_t *)self->notes.data;
-    const uint8_t *end = p + self->notes.size;
-    while (p < end) {
-        uint8_t klen = p[0];
-        uint32_t blen;
-        memcpy (&blen, p + 1 + klen, 4);
-        if (zmq_send (self->pub_raw, p + 1, klen, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0
-            && zmq_send (self->pub_raw, p + 5 + klen, blen, ZMQ_DONTWAIT) >= 0)
-            self->counters->published++;
-        p += 5 + klen + blen;
-    }
-    msgpack_sbuffer_clear (&self->notes);
-    s_ring (self);
+    s_send (arg, identity, delimiter, data, size);
+}
+
+/* outbox_note_fn */
+static void
+s_publish_held (void *arg, const char *topic, size_t topic_size, const void *body, size_t size)
+{
+    server_t *self = arg;
+    if (zmq_send (self->pub_raw, topic, topic_size, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0
+        && zmq_send (self->pub_raw, body, size, ZMQ_DONTWAIT) >= 0)
+        self->counters->published++;
 }
 
 /* After a commit: sends every held reply when committed, else only those
-   that did not wait for the journal; the rest stay, in order. */
+   that did not wait for the journal (outbox.h); when committed, the notes
+   and then the "feed" message too. */
 static void
 s_flush_held (server_t *self, bool committed)
 {
-    size_t kept = 0;
-    msgpack_sbuffer keep;
-    msgpack_sbuffer_init (&keep);
-    for (size_t i = 0; i < self->n_held; i++) {
-        s_held_t *h = &self->held[i];
-        const char *data = self->held_bytes.data + h->off;
-        if (committed || !h->durable) {
-            s_send (self, &h->identity, h->delimiter, data, h->len);
-            continue;
-        }
-        size_t off = keep.size;
-        if (msgpack_sbuffer_write (&keep, data, h->len) != 0) {
-            zmq_msg_close (&h->identity); /* out of memory: the client times out */
-            continue;
-        }
-        s_held_t *k = &self->held[kept++];
-        if (k != h) {
-            zmq_msg_init (&k->identity);
-            zmq_msg_move (&k->identity, &h->identity);
-            zmq_msg_close (&h->identity);
-            k->delimiter = h->delimiter;
-            k->durable = true;
-            k->len = h->len;
-        }
-        k->off = off;
-    }
-    self->n_held = kept;
-    msgpack_sbuffer_destroy (&self->held_bytes);
-    self->held_bytes = keep;
+    outbox_flush (self->outbox, committed, s_send_held, s_publish_held, self);
     if (committed)
-        s_flush_notes (self);
+        s_ring (self);
 }
 
 /* Takes every subscription message XPUB queued: 1 (subscribe) or 0
