@@ -29,7 +29,7 @@ typedef struct _outbox_t outbox_t;
 outbox_t *outbox_new (void);
 
 /* Closes the identities of the replies still held, frees self and sets
-   *self_p to NULL; no-op on NULL. */
+ *self_p to NULL; no-op on NULL. */
 void outbox_destroy (outbox_t **self_p);
 
 /* Holds a reply: identity's content is moved in (identity is closed either
@@ -58,7 +58,7 @@ typedef void (outbox_note_fn) (void *arg, const char *topic, size_t topic_size, 
    committed, else only those that did not wait for it (the others stay
    held, in order); when committed, then hands every note to publish and
    forgets them. */
-void outbox_flush (outbox_t *self, bool committed, outbox_send_fn *send,
-                   outbox_note_fn *publish, void *arg);
+void outbox_flush (outbox_t *self, bool committed, outbox_send_fn *send, outbox_note_fn *publish,
+                   void *arg);
 
 #endif
