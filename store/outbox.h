@@ -28,8 +28,8 @@ typedef struct _outbox_t outbox_t;
 /* An empty outbox; NULL when out of memory. */
 outbox_t *outbox_new (void);
 
-/* Closes the identities of the replies still held, frees self and sets
- *self_p to NULL; no-op on NULL. */
+/* Closes the identities of the replies still held, frees the outbox and
+   sets the caller's pointer to NULL; no-op on NULL. */
 void outbox_destroy (outbox_t **self_p);
 
 /* Holds a reply: identity's content is moved in (identity is closed either
