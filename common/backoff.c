@@ -16,7 +16,14 @@ backoff_init (backoff_t *self, int64_t initial_ms, int64_t max_ms)
     self->max_ms = max_ms;
     self->current_ms = initial_ms;
     self->attempts = 0;
-    self->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)getpid () ^ (uint64_t)(uintptr_t)self;
+    /* The process id tells apart services started in the same instant; it
+       is read once, as getpid is a system call and the worker makes a
+       backoff per delivery. (A forked child keeps its parent's: none of
+       them makes a backoff.) */
+    static uint64_t s_pid;
+    if (!s_pid)
+        s_pid = (uint64_t)getpid ();
+    self->rng = ((uint64_t)ts.tv_nsec << 20) ^ s_pid ^ (uint64_t)(uintptr_t)self;
     if (self->rng == 0)
         self->rng = 0x9e3779b97f4a7c15ULL;
 }

@@ -46,6 +46,7 @@ typedef struct {
     bool conflict; /* the queue exists with another type: stop (broker.h) */
     int64_t connect_at, last_pump;
     uint64_t printed, acked, dead, not_found;
+    int unflushed; /* lines printed since stdout was last flushed */
 } consumer_t;
 
 /* Forgets the connection. Jobs waiting for a retry or a slot are dropped at
@@ -105,11 +106,26 @@ s_settle (consumer_t *self, job_t *job, bool ack)
     jobs_release (self->jobs, job);
 }
 
+/* Flushes the lines printed since the last flush: before their PUTs go
+   out (gateway_client_poll sends what s_issue started) and before any ack,
+   so a line is on stdout before its event is marked processed. One write
+   for a pass's lines instead of one per line. */
+static void
+s_flush_lines (consumer_t *self)
+{
+    if (self->unflushed == 0)
+        return;
+    if (fflush (stdout) != 0)
+        log_error ("%d notification line(s) could not be written to stdout", self->unflushed);
+    self->unflushed = 0;
+}
+
 /* Sends the acks s_settle noted (subscription.h), counted once written,
    also those written before a failure dropped the connection. */
 static void
 s_flush_acks (consumer_t *self)
 {
+    s_flush_lines (self);
     if (!broker_connected (self->broker))
         return;
     const char *why;
@@ -130,6 +146,7 @@ s_print (consumer_t *self, job_t *job)
         != 0)
         log_error ("event %s: the notification line could not be written", job->id);
     job->printed = true;
+    self->unflushed++;
     log_debug ("event %s printed (request %s)", job->id,
                job->request_id[0] ? job->request_id : "-");
     self->printed++;
@@ -389,6 +406,7 @@ s_step (consumer_t *self)
     int fds[2] = { broker_fd (self->broker),
                    self->config->metrics_http ? metrics_http_fd (self->config->metrics_http) : -1 };
     bool ready[2];
+    s_flush_lines (self);
     if (gateway_client_poll (self->gateway, fds, ready, 2, timeout) != 0)
         log_warn ("HTTP client poll failed");
     if (ready[1]) {

@@ -4,14 +4,29 @@
  * is cut off rather than allowed to grow memory), and its last status and
  * error text. Finished transfers are collected from curl_multi_info_read
  * into a small queue of slot numbers the caller drains.
+ *
+ * Transfers run on libcurl's socket interface (curl_multi_socket_action):
+ * curl says which sockets it waits on and when its next timeout falls
+ * (s_on_socket, s_on_timer), one poll(2) waits on those and the caller's
+ * descriptors, and only the transfers whose socket is ready or whose timer
+ * is due are run. curl_multi_perform would run every transfer in flight at
+ * each call, and each one polls its own socket first: with 32 requests in
+ * flight that was a poll(2) per request per call, more system calls than
+ * the requests themselves. A request started by gateway_client_start_* goes
+ * out at the next gateway_client_poll (curl asks for a timeout of 0 when a
+ * transfer is added).
  */
 #include "gateway_client.h"
 
+#include "clock.h"
 #include "proto.h"
 
 #include <assert.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <jansson.h>
+#include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +61,67 @@ struct _gateway_client_t {
     int *done; /* ring of finished slots */
     int done_head, done_count;
     size_t active;
+    /* The sockets curl waits on (fd and POLLIN/POLLOUT, as s_on_socket was
+       told), followed at poll time by room for the caller's descriptors. */
+    struct pollfd *watch;
+    int n_watch, watch_cap;
+    struct pollfd *polled; /* watch_cap + GATEWAY_CLIENT_POLL_FDS entries */
+    int64_t timer_at;      /* clock_mono_ms when curl's timeout falls; -1: none */
+    bool failed;           /* a callback could not record what curl asked */
 };
+
+/* CURLMOPT_SOCKETFUNCTION: what curl waits for on fd from now on. Returns
+   -1 (curl fails the transfer) when the list cannot grow. */
+static int
+s_on_socket (CURL *easy, curl_socket_t fd, int what, void *arg, void *socket_arg)
+{
+    (void)easy;
+    (void)socket_arg;
+    gateway_client_t *self = arg;
+    int i = 0;
+    while (i < self->n_watch && self->watch[i].fd != fd)
+        i++;
+    if (what == CURL_POLL_REMOVE) {
+        if (i < self->n_watch)
+            self->watch[i] = self->watch[--self->n_watch];
+        return 0;
+    }
+    if (i == self->n_watch) {
+        if (self->n_watch == self->watch_cap) {
+            int cap = self->watch_cap * 2;
+            struct pollfd *watch = realloc (self->watch, (size_t)cap * sizeof *watch);
+            if (watch)
+                self->watch = watch;
+            struct pollfd *polled =
+                watch ? realloc (self->polled,
+                                 ((size_t)cap + GATEWAY_CLIENT_POLL_FDS) * sizeof *polled)
+                      : NULL;
+            if (!polled) {
+                self->failed = true;
+                return -1;
+            }
+            self->polled = polled;
+            self->watch_cap = cap;
+        }
+        self->n_watch++;
+    }
+    self->watch[i] = (struct pollfd){
+        .fd = fd,
+        .events =
+            (short)(((what & CURL_POLL_IN) ? POLLIN : 0) | ((what & CURL_POLL_OUT) ? POLLOUT : 0)),
+    };
+    return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: curl's next timeout, in timeout_ms (-1: none). */
+static int
+s_on_timer (CURLM *multi, long timeout_ms, void *arg)
+{
+    (void)multi;
+    gateway_client_t *self = arg;
+    self->timer_at = timeout_ms < 0 ? -1 : clock_mono_ms () + timeout_ms;
+    return 0;
+}
 
 static size_t
 s_on_body (char *data, size_t size, size_t nmemb, void *arg)
@@ -98,12 +173,21 @@ gateway_client_new (const char *base_url, long timeout_ms, int slots)
     self->done = calloc ((size_t)slots, sizeof *self->done);
     self->n_slots = slots;
     self->timeout_ms = timeout_ms;
-    if (!self->base_url || !self->multi || !self->headers || !self->slots || !self->done) {
+    self->timer_at = -1;
+    self->watch_cap = slots + 4; /* a connection closing while its successor opens */
+    self->watch = calloc ((size_t)self->watch_cap, sizeof *self->watch);
+    self->polled = calloc ((size_t)self->watch_cap + GATEWAY_CLIENT_POLL_FDS, sizeof *self->polled);
+    if (!self->base_url || !self->multi || !self->headers || !self->slots || !self->done
+        || !self->watch || !self->polled) {
         gateway_client_destroy (&self);
         return NULL;
     }
     /* One cached connection per slot: each keeps its keep-alive socket. */
     curl_multi_setopt (self->multi, CURLMOPT_MAXCONNECTS, (long)slots);
+    curl_multi_setopt (self->multi, CURLMOPT_SOCKETFUNCTION, s_on_socket);
+    curl_multi_setopt (self->multi, CURLMOPT_SOCKETDATA, self);
+    curl_multi_setopt (self->multi, CURLMOPT_TIMERFUNCTION, s_on_timer);
+    curl_multi_setopt (self->multi, CURLMOPT_TIMERDATA, self);
     return self;
 }
 
@@ -129,6 +213,8 @@ gateway_client_destroy (gateway_client_t **self_p)
     curl_slist_free_all (self->get_headers);
     free (self->slots);
     free (self->done);
+    free (self->watch);
+    free (self->polled);
     free (self->base_url);
     free (self);
     *self_p = NULL;
@@ -323,35 +409,72 @@ s_collect (gateway_client_t *self)
     }
 }
 
+/* Runs curl's transfers whose timeout is due (those just started among
+   them). Returns 0, or -1 on a curl failure. */
+static int
+s_run_due (gateway_client_t *self)
+{
+    if (self->timer_at < 0 || clock_mono_ms () < self->timer_at)
+        return 0;
+    int running;
+    self->timer_at = -1; /* curl sets the next one */
+    return curl_multi_socket_action (self->multi, CURL_SOCKET_TIMEOUT, 0, &running) == CURLM_OK
+               ? 0
+               : -1;
+}
+
 int
 gateway_client_poll (gateway_client_t *self, const int fds[], bool ready[], int n_fds,
                      int timeout_ms)
 {
     assert (self);
     assert (n_fds >= 0 && n_fds <= GATEWAY_CLIENT_POLL_FDS);
-    int running = 0;
-    struct curl_waitfd extra[GATEWAY_CLIENT_POLL_FDS];
-    unsigned n_extra = 0;
-    for (int i = 0; i < n_fds; i++) {
+    for (int i = 0; i < n_fds; i++)
         ready[i] = false;
-        if (fds[i] >= 0)
-            extra[n_extra++] = (struct curl_waitfd){ .fd = fds[i], .events = CURL_WAIT_POLLIN };
-    }
-    if (curl_multi_perform (self->multi, &running) != CURLM_OK)
-        return -1;
+    int rc = s_run_due (self);
     s_collect (self);
     if (self->done_count > 0)
         timeout_ms = 0; /* results are waiting for the caller */
-    if (curl_multi_poll (self->multi, n_extra ? extra : NULL, n_extra, timeout_ms, NULL)
-        != CURLM_OK)
+    if (self->timer_at >= 0) {
+        int64_t left = self->timer_at - clock_mono_ms ();
+        if (left < timeout_ms)
+            timeout_ms = left > 0 ? (int)left : 0;
+    }
+    /* The caller's descriptors first, then a copy of curl's: running a
+       transfer may change the watch list while the results are read. */
+    struct pollfd *polled = self->polled;
+    int n = 0;
+    for (int i = 0; i < n_fds; i++)
+        if (fds[i] >= 0)
+            polled[n++] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+    int first_curl = n;
+    memcpy (polled + n, self->watch, (size_t)self->n_watch * sizeof *polled);
+    n += self->n_watch;
+    if (poll (polled, (nfds_t)n, timeout_ms) < 0 && errno != EINTR)
         return -1;
     for (int i = 0, k = 0; i < n_fds; i++)
         if (fds[i] >= 0)
-            ready[i] = (extra[k++].revents & CURL_WAIT_POLLIN) != 0;
-    if (curl_multi_perform (self->multi, &running) != CURLM_OK)
-        return -1;
+            ready[i] = (polled[k++].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+    for (int i = first_curl; i < n; i++) {
+        short revents = polled[i].revents;
+        if (!revents)
+            continue;
+        /* A hang-up or an error is read as readable: curl's read then
+           meets the end or the error and fails the transfer with it. */
+        int mask = ((revents & (POLLIN | POLLHUP | POLLERR)) ? CURL_CSELECT_IN : 0)
+                   | ((revents & POLLOUT) ? CURL_CSELECT_OUT : 0);
+        int running;
+        if (curl_multi_socket_action (self->multi, polled[i].fd, mask, &running) != CURLM_OK)
+            rc = -1;
+    }
+    if (s_run_due (self) != 0)
+        rc = -1;
     s_collect (self);
-    return 0;
+    if (self->failed) {
+        self->failed = false;
+        rc = -1;
+    }
+    return rc;
 }
 
 int

@@ -61,18 +61,26 @@ int
 line_print (FILE *out, const char *event_id, const char *user_id, size_t user_id_len,
             const char *description, size_t description_len)
 {
-    char *user = malloc (LINE_ESCAPE_GROWTH * user_id_len + 1);
-    char *desc = malloc (LINE_ESCAPE_GROWTH * description_len + 1);
+    /* Most lines fit on the stack; the limits allow longer text. */
+    char user_buf[LINE_ESCAPE_GROWTH * 64 + 1], desc_buf[LINE_ESCAPE_GROWTH * 256 + 1];
+    size_t user_need = LINE_ESCAPE_GROWTH * user_id_len + 1;
+    size_t desc_need = LINE_ESCAPE_GROWTH * description_len + 1;
+    char *user = user_need <= sizeof user_buf ? user_buf : malloc (user_need);
+    char *desc = desc_need <= sizeof desc_buf ? desc_buf : malloc (desc_need);
     int rc = -1;
     if (user && desc) {
-        line_escape (user_id, user_id_len, user);
-        line_escape (description, description_len, desc);
-        rc = fprintf (out, "Event %s has been sent to %s: %s\n", event_id, user, desc) < 0
-                     || fflush (out) != 0
+        size_t user_len = line_escape (user_id, user_id_len, user);
+        size_t desc_len = line_escape (description, description_len, desc);
+        rc = fputs ("Event ", out) < 0 || fputs (event_id, out) < 0
+                     || fputs (" has been sent to ", out) < 0
+                     || fwrite (user, 1, user_len, out) != user_len || fputs (": ", out) < 0
+                     || fwrite (desc, 1, desc_len, out) != desc_len || fputc ('\n', out) == EOF
                  ? -1
                  : 0;
     }
-    free (user);
-    free (desc);
+    if (user != user_buf)
+        free (user);
+    if (desc != desc_buf)
+        free (desc);
     return rc;
 }

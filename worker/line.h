@@ -28,8 +28,10 @@
    written (without the NUL). */
 size_t line_escape (const char *text, size_t len, char *out);
 
-/* Prints the line for one notification to out and flushes it. Returns 0,
-   or -1 when out of memory or the write failed. */
+/* Prints the line for one notification to out, without flushing it: the
+   caller flushes the lines of a loop pass together, before any of their
+   events is marked processed. Returns 0, or -1 when out of memory or the
+   write failed. */
 int line_print (FILE *out, const char *event_id, const char *user_id, size_t user_id_len,
                 const char *description, size_t description_len);
 
