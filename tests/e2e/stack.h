@@ -20,6 +20,7 @@
 #ifndef HERALD_STACK_H
 #define HERALD_STACK_H
 
+#include "broker.h"
 #include "harness.h"
 
 #include <stdbool.h>
@@ -149,6 +150,10 @@ int stack_wait_ids_processed (e2e_stack_t *self, const char *ids, int n, int tim
 
 /* Empties herald.notifications and its dead-letter queue. */
 void stack_purge (e2e_stack_t *self);
+/* A disconnected broker (broker.h) for the stack's node that declares the
+   queues as the services of this stack do (quorum, delivery limit); the
+   caller destroys it. NULL when out of memory. */
+broker_t *stack_broker_new (e2e_stack_t *self);
 /* Messages ready in a queue (passive declare over AMQP), -1 on error. */
 long stack_queue_depth (e2e_stack_t *self, const char *queue);
 /* Messages in queue as rabbitmqctl lists them, without declaring anything

@@ -23,10 +23,8 @@ s_nap_ms (int ms)
     nanosleep (&ts, NULL);
 }
 
-/* A disconnected broker for the tests' node that declares the queues as
-   the services of this stack do. */
-static broker_t *
-s_broker (e2e_stack_t *self)
+broker_t *
+stack_broker_new (e2e_stack_t *self)
 {
     broker_t *broker = broker_new (self->rabbit.url, 0);
     if (broker && self->quorum) {
@@ -43,7 +41,7 @@ s_broker (e2e_stack_t *self)
 void
 stack_purge (e2e_stack_t *self)
 {
-    broker_t *broker = s_broker (self);
+    broker_t *broker = stack_broker_new (self);
     if (broker && broker_connect (broker) == 0) {
         amqp_queue_purge (broker_conn (broker), BROKER_CHANNEL, amqp_cstring_bytes (BROKER_QUEUE));
         amqp_queue_purge (broker_conn (broker), BROKER_CHANNEL,
@@ -57,7 +55,7 @@ long
 stack_queue_depth (e2e_stack_t *self, const char *queue)
 {
     long depth = -1;
-    broker_t *broker = s_broker (self);
+    broker_t *broker = stack_broker_new (self);
     if (broker && broker_connect (broker) == 0) {
         amqp_queue_declare_ok_t *ok =
             amqp_queue_declare (broker_conn (broker), BROKER_CHANNEL, amqp_cstring_bytes (queue), 1,
@@ -86,7 +84,7 @@ int
 stack_publish_raw (e2e_stack_t *self, const char *queue, const void *body, size_t len)
 {
     int rc = -1;
-    broker_t *broker = s_broker (self);
+    broker_t *broker = stack_broker_new (self);
     if (broker && broker_connect (broker) == 0) {
         amqp_connection_state_t conn = broker_conn (broker);
         amqp_basic_properties_t props = { ._flags = AMQP_BASIC_DELIVERY_MODE_FLAG,
@@ -135,7 +133,7 @@ int
 stack_requeue_one (e2e_stack_t *self, const char *queue)
 {
     int rc = -1;
-    broker_t *broker = s_broker (self);
+    broker_t *broker = stack_broker_new (self);
     if (broker && broker_connect (broker) == 0) {
         amqp_connection_state_t conn = broker_conn (broker);
         amqp_rpc_reply_t r = amqp_basic_get (conn, BROKER_CHANNEL, amqp_cstring_bytes (queue), 0);

@@ -55,12 +55,15 @@
 #include <time.h>
 
 #define USAGE                                                                                      \
-    "usage: bench_e2e [events=20000] [rate=500] [seconds=10] [posters=2] [connections=32]\n"       \
+    "usage: bench_e2e [events=20000] [rate=500] [seconds=10] [posters=2] [connections=32] "        \
+    "[queue=classic]\n"                                                                            \
     "  events       N: events per throughput run, and messages per broker-ceiling run\n"           \
     "  rate         events/s offered in the latency runs (issue 15's target is for 500)\n"         \
     "  seconds      length of each latency run\n"                                                  \
     "  posters      client threads POSTing (at most %d)\n"                                         \
-    "  connections  keep-alive connections in flight per poster thread (at most %d)\n"
+    "  connections  keep-alive connections in flight per poster thread (at most %d)\n"             \
+    "  queue        classic or quorum: herald.notifications and the ceiling's queue\n"             \
+    "               (the services' --queue-type)\n"
 
 #define CEILING_ROUNDS 3 /* before, between and after the throughput runs */
 /* The bare publisher and consumer run with the defaults of the services they
@@ -112,9 +115,10 @@ s_run (e2e_stack_t *stack, int workers, int n, int rate, int posters, int connec
        persistent and confirmed; Herald's events are as durable. */
     snprintf (stack->store_data_dir, sizeof stack->store_data_dir, "%s/run%d-store-data",
               harness_tmpdir (), stack->run);
-    const char *quiet[] = { "--log-level", "warn", NULL };
+    const char *quiet[] = { "--log-level", "warn", stack->quorum ? "--queue-type" : NULL, "quorum",
+                            NULL };
     if (stack_start_store (stack, 1000000) || stack_start_gateway (stack)
-        || stack_start_notifier (stack)) {
+        || stack_start_notifier_with (stack, quiet + 2)) {
         stack_end (stack);
         return f;
     }
@@ -272,7 +276,8 @@ s_ceiling (e2e_stack_t *stack, const notification_sample_t *sample, int n, const
                                        .prefetch = CEILING_PREFETCH,
                                        .queue_max = BROKER_QUEUE_MAX_DEFAULT,
                                        .timeout_ms = CEILING_TIMEOUT_MS,
-                                       .updates = updates };
+                                       .updates = updates,
+                                       .quorum = stack->quorum };
     broker_ceiling_result_t r;
     cpu_budget_t cpu;
     cpu_budget_init (&cpu);
@@ -425,8 +430,10 @@ main (int argc, char *argv[])
     int seconds = argc > 3 ? atoi (argv[3]) : 10;
     int posters = argc > 4 ? atoi (argv[4]) : 2;
     int connections = argc > 5 ? atoi (argv[5]) : 32;
-    if (argc > 6 || n <= 0 || rate <= 0 || seconds <= 0 || posters <= 0
-        || posters > POSTER_THREADS_MAX || connections <= 0
+    const char *queue = argc > 6 ? argv[6] : "classic";
+    bool quorum = strcmp (queue, "quorum") == 0;
+    if (argc > 7 || (!quorum && strcmp (queue, "classic") != 0) || n <= 0 || rate <= 0
+        || seconds <= 0 || posters <= 0 || posters > POSTER_THREADS_MAX || connections <= 0
         || connections > POSTER_CONNECTIONS_MAX) {
         fprintf (stderr, USAGE, POSTER_THREADS_MAX, POSTER_CONNECTIONS_MAX);
         return 2;
@@ -436,7 +443,9 @@ main (int argc, char *argv[])
         fprintf (stderr, "bench_e2e: cannot start RabbitMQ\n");
         return 1;
     }
-    printf ("bench_e2e: persistent messages, publisher confirms, logs in %s\n", harness_tmpdir ());
+    stack.quorum = quorum; /* how the services and the tests' own connections declare */
+    printf ("bench_e2e: persistent messages, publisher confirms, %s queues, logs in %s\n", queue,
+            harness_tmpdir ());
     /* The largest event number gives the longest description: the sample is
        the size of the bench's largest notification. */
     char description[32];

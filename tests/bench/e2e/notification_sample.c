@@ -19,7 +19,7 @@ static int
 s_get_one (e2e_stack_t *stack, notification_sample_t *out)
 {
     int rc = -1;
-    broker_t *broker = broker_new (stack->rabbit.url, 0);
+    broker_t *broker = stack_broker_new (stack);
     if (!broker || broker_connect (broker) != 0)
         goto done;
     amqp_connection_state_t conn = broker_conn (broker);
@@ -63,8 +63,10 @@ notification_sample_take (e2e_stack_t *stack, const char *user_id, const char *d
     int rc = -1;
     stack_begin (stack);
     char id[STACK_ID_LEN + 1];
+    /* The queue as the runs after this one declare it. */
+    const char *queue_type[] = { stack->quorum ? "--queue-type" : NULL, "quorum", NULL };
     if (stack_start_store (stack, 0) || stack_start_gateway (stack)
-        || stack_start_notifier (stack)) {
+        || stack_start_notifier_with (stack, queue_type)) {
         fprintf (stderr, "notification_sample: Herald did not start\n");
         goto done;
     }
