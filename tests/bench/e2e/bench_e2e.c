@@ -56,16 +56,21 @@
 
 #define USAGE                                                                                      \
     "usage: bench_e2e [events=20000] [rate=500] [seconds=10] [posters=2] [connections=32] "        \
-    "[queue=classic]\n"                                                                            \
+    "[queue=classic] [rounds=1]\n"                                                                 \
     "  events       N: events per throughput run, and messages per broker-ceiling run\n"           \
     "  rate         events/s offered in the latency runs (issue 15's target is for 500)\n"         \
     "  seconds      length of each latency run\n"                                                  \
     "  posters      client threads POSTing (at most %d)\n"                                         \
     "  connections  keep-alive connections in flight per poster thread (at most %d)\n"             \
     "  queue        classic or quorum: herald.notifications and the ceiling's queue\n"             \
-    "               (the services' --queue-type)\n"
+    "               (the services' --queue-type)\n"                                                \
+    "  rounds       throughput rounds (at most %d): each runs 1 and 2 workers, a ceiling\n"        \
+    "               before each run and one after the last; medians are judged\n"
 
-#define CEILING_ROUNDS 3 /* before, between and after the throughput runs */
+#define ROUNDS_MAX 5 /* throughput rounds of 1 and 2 workers */
+/* A ceiling before, between and after the two throughput runs of a round,
+   the one after a round being the next round's before. */
+#define CEILINGS_MAX (2 * ROUNDS_MAX + 1)
 /* The bare publisher and consumer run with the defaults of the services they
    stand for: herald-notifier's --window and herald-worker's --prefetch. */
 #define CEILING_WINDOW 2000
@@ -94,6 +99,10 @@ typedef struct {
     double cpu_us;    /* CPU per event, every part (cpu_budget.h); -1 unknown */
     double herald_us; /* of which Herald's services */
     double cores;     /* cores busy on average during the run */
+    /* Of a median over rounds (s_median_run): how many, and their events/s
+       spread. */
+    int rounds;
+    double rate_lo, rate_hi;
 } s_figures_t;
 
 static int
@@ -304,15 +313,54 @@ s_verdict (bool pass)
     return pass ? "PASS" : "MISS";
 }
 
+/* The throughput runs of `workers` workers among tput, as one: the median
+   of each figure over the rounds, ok when every run was, with the number of
+   rounds and the spread of their events/s. */
+static s_figures_t
+s_median_run (const s_figures_t *tput, int n_tput, int workers)
+{
+    double rate[2 * ROUNDS_MAX], post[2 * ROUNDS_MAX], cpu[2 * ROUNDS_MAX], herald[2 * ROUNDS_MAX],
+        cores[2 * ROUNDS_MAX];
+    int n = 0, n_cpu = 0;
+    s_figures_t out = { .workers = workers, .ok = true, .cpu_us = -1 };
+    for (int i = 0; i < n_tput && n < 2 * ROUNDS_MAX; i++) {
+        const s_figures_t *f = &tput[i];
+        if (f->workers != workers)
+            continue;
+        out.events = f->events;
+        out.ok = out.ok && f->ok;
+        out.rate_lo = n == 0 || f->processed_rate < out.rate_lo ? f->processed_rate : out.rate_lo;
+        out.rate_hi = n == 0 || f->processed_rate > out.rate_hi ? f->processed_rate : out.rate_hi;
+        rate[n] = f->processed_rate;
+        post[n++] = f->post_rate;
+        if (f->cpu_us > 0) {
+            cpu[n_cpu] = f->cpu_us;
+            herald[n_cpu] = f->herald_us;
+            cores[n_cpu++] = f->cores;
+        }
+    }
+    out.rounds = n;
+    if (n > 0) {
+        out.processed_rate = harness_median (rate, n);
+        out.post_rate = harness_median (post, n);
+    }
+    if (n_cpu > 0) {
+        out.cpu_us = harness_median (cpu, n_cpu);
+        out.herald_us = harness_median (herald, n_cpu);
+        out.cores = harness_median (cores, n_cpu);
+    }
+    return out;
+}
+
 /* CPU per event of each throughput run against the ceiling's per message
    (median of its runs): the ratio to the ceiling this CPU allows if both
    kept the cores equally busy. */
 static void
 s_cpu_summary (const double *ceiling_cpu, int n_ceilings, const s_figures_t *tput, int n_tput)
 {
-    double sorted[CEILING_ROUNDS];
+    double sorted[CEILINGS_MAX];
     int n_ok = 0;
-    for (int i = 0; i < n_ceilings && n_ok < CEILING_ROUNDS; i++)
+    for (int i = 0; i < n_ceilings && n_ok < CEILINGS_MAX; i++)
         if (ceiling_cpu[i] > 0)
             sorted[n_ok++] = ceiling_cpu[i];
     if (n_ok == 0) {
@@ -342,10 +390,10 @@ static void
 s_summary (const double *ceilings, const double *ceiling_cpu, int n_ceilings,
            const s_figures_t *tput, int n_tput, const s_figures_t *lat, int n_lat)
 {
-    double sorted[CEILING_ROUNDS];
+    double sorted[CEILINGS_MAX];
     int n_ok = 0;
     double lo = 0, hi = 0;
-    for (int i = 0; i < n_ceilings; i++)
+    for (int i = 0; i < n_ceilings && n_ok < CEILINGS_MAX; i++)
         if (ceilings[i] > 0) {
             lo = n_ok == 0 || ceilings[i] < lo ? ceilings[i] : lo;
             hi = ceilings[i] > hi ? ceilings[i] : hi;
@@ -384,6 +432,9 @@ s_summary (const double *ceilings, const double *ceiling_cpu, int n_ceilings,
             snprintf (ratio, sizeof ratio, "%.2f", f->processed_rate / ceiling);
         printf ("  %-20s %10.0f %12.0f %-10s %8s  %s%s\n", run, f->processed_rate, f->post_rate,
                 bound, ratio, targets, f->ok ? "" : " (run incomplete)");
+        if (f->rounds > 1 && n_ok)
+            printf ("  %-20s medians of %d rounds: x ceil %.2f..%.2f (%.0f..%.0f events/s)\n", "",
+                    f->rounds, f->rate_lo / ceiling, f->rate_hi / ceiling, f->rate_lo, f->rate_hi);
     }
     s_cpu_summary (ceiling_cpu, n_ceilings, tput, n_tput);
     for (int i = 0; i < n_lat; i++) {
@@ -432,10 +483,11 @@ main (int argc, char *argv[])
     int connections = argc > 5 ? atoi (argv[5]) : 32;
     const char *queue = argc > 6 ? argv[6] : "classic";
     bool quorum = strcmp (queue, "quorum") == 0;
-    if (argc > 7 || (!quorum && strcmp (queue, "classic") != 0) || n <= 0 || rate <= 0
+    int rounds = argc > 7 ? atoi (argv[7]) : 1;
+    if (argc > 8 || (!quorum && strcmp (queue, "classic") != 0) || n <= 0 || rate <= 0
         || seconds <= 0 || posters <= 0 || posters > POSTER_THREADS_MAX || connections <= 0
-        || connections > POSTER_CONNECTIONS_MAX) {
-        fprintf (stderr, USAGE, POSTER_THREADS_MAX, POSTER_CONNECTIONS_MAX);
+        || connections > POSTER_CONNECTIONS_MAX || rounds <= 0 || rounds > ROUNDS_MAX) {
+        fprintf (stderr, USAGE, POSTER_THREADS_MAX, POSTER_CONNECTIONS_MAX, ROUNDS_MAX);
         return 2;
     }
     static e2e_stack_t stack;
@@ -463,23 +515,37 @@ main (int argc, char *argv[])
         "\n",
         sample.body_len, sample.message_id_len, sample.correlation_id_len, CEILING_WINDOW,
         CEILING_PREFETCH);
-    double ceilings[CEILING_ROUNDS];
-    s_figures_t tput[2], lat[2];
-    double ceiling_cpu[CEILING_ROUNDS];
-    ceilings[0] = s_ceiling (&stack, &sample, n, "before", false, &ceiling_cpu[0]);
-    tput[0] = s_run (&stack, 1, n, 0, posters, connections);
-    ceilings[1] = s_ceiling (&stack, &sample, n, "between", false, &ceiling_cpu[1]);
-    tput[1] = s_run (&stack, 2, n, 0, posters, connections);
-    ceilings[2] = s_ceiling (&stack, &sample, n, "after", false, &ceiling_cpu[2]);
+    double ceilings[CEILINGS_MAX], ceiling_cpu[CEILINGS_MAX];
+    s_figures_t tput[2 * ROUNDS_MAX], lat[2];
+    int n_ceilings = 0, n_tput = 0;
+    for (int r = 0; r < rounds; r++) {
+        char when[2][16] = { "before", "between" };
+        if (rounds > 1) {
+            snprintf (when[0], sizeof when[0], "r%d a", r + 1);
+            snprintf (when[1], sizeof when[1], "r%d b", r + 1);
+        }
+        for (int workers = 1; workers <= 2; workers++) {
+            ceilings[n_ceilings] =
+                s_ceiling (&stack, &sample, n, when[workers - 1], false, &ceiling_cpu[n_ceilings]);
+            n_ceilings++;
+            tput[n_tput++] = s_run (&stack, workers, n, 0, posters, connections);
+        }
+    }
+    ceilings[n_ceilings] = s_ceiling (&stack, &sample, n, "after", false, &ceiling_cpu[n_ceilings]);
+    n_ceilings++;
     double relayed_cpu, relayed = s_ceiling (&stack, &sample, n, "relayed", true, &relayed_cpu);
     lat[0] = s_run (&stack, 1, rate * seconds, rate, 2, connections);
     lat[1] = s_run (&stack, 2, rate * seconds, rate, 2, connections);
-    s_summary (ceilings, ceiling_cpu, CEILING_ROUNDS, tput, 2, lat, 2);
-    s_relayed_summary (relayed, relayed_cpu, tput, 2);
-    for (int i = 0; i < 2; i++)
-        if (!tput[i].ok || !lat[i].ok)
+    s_figures_t runs[2] = { s_median_run (tput, n_tput, 1), s_median_run (tput, n_tput, 2) };
+    s_summary (ceilings, ceiling_cpu, n_ceilings, runs, 2, lat, 2);
+    s_relayed_summary (relayed, relayed_cpu, runs, 2);
+    for (int i = 0; i < n_tput; i++)
+        if (!tput[i].ok)
             rc = 1;
-    for (int i = 0; i < CEILING_ROUNDS; i++)
+    for (int i = 0; i < 2; i++)
+        if (!lat[i].ok)
+            rc = 1;
+    for (int i = 0; i < n_ceilings; i++)
         if (ceilings[i] <= 0)
             rc = 1;
     if (relayed <= 0)
