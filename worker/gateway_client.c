@@ -62,13 +62,23 @@ struct _gateway_client_t {
     int done_head, done_count;
     size_t active;
     /* The sockets curl waits on (fd and POLLIN/POLLOUT, as s_on_socket was
-       told), followed at poll time by room for the caller's descriptors. */
+       told). Grown only by s_on_socket; `polled`, what one poll(2) reads (the
+       caller's descriptors, then a copy of watch), is grown only by
+       gateway_client_poll before it polls, never while it reads the results
+       (running a transfer may add sockets). */
     struct pollfd *watch;
     int n_watch, watch_cap;
-    struct pollfd *polled; /* watch_cap + GATEWAY_CLIENT_POLL_FDS entries */
-    int64_t timer_at;      /* clock_mono_ms when curl's timeout falls; -1: none */
-    bool failed;           /* a callback could not record what curl asked */
+    struct pollfd *polled;
+    int polled_cap;
+    int64_t timer_at; /* clock_mono_ms when curl's timeout falls; -1: none */
+    bool failed;      /* s_on_socket could not record a socket */
 };
+
+/* Sockets one transfer may have at once in libcurl 7.88
+   (MAX_SOCKSPEREASYHANDLE): happy eyeballs' two attempts, the threaded
+   resolver's pair. Room for all of them from the start, so the list only
+   grows past it if a later libcurl uses more. */
+#define S_SOCKETS_PER_TRANSFER 5
 
 /* CURLMOPT_SOCKETFUNCTION: what curl waits for on fd from now on. Returns
    -1 (curl fails the transfer) when the list cannot grow. */
@@ -90,17 +100,14 @@ s_on_socket (CURL *easy, curl_socket_t fd, int what, void *arg, void *socket_arg
         if (self->n_watch == self->watch_cap) {
             int cap = self->watch_cap * 2;
             struct pollfd *watch = realloc (self->watch, (size_t)cap * sizeof *watch);
-            if (watch)
-                self->watch = watch;
-            struct pollfd *polled =
-                watch ? realloc (self->polled,
-                                 ((size_t)cap + GATEWAY_CLIENT_POLL_FDS) * sizeof *polled)
-                      : NULL;
-            if (!polled) {
+            if (!watch) {
+                /* Not -1: libcurl 7.88 takes that as the whole multi handle
+                   failing. The transfer on this socket goes unwatched and
+                   ends at its timeout (a transient failure, retried). */
                 self->failed = true;
-                return -1;
+                return 0;
             }
-            self->polled = polled;
+            self->watch = watch;
             self->watch_cap = cap;
         }
         self->n_watch++;
@@ -174,9 +181,10 @@ gateway_client_new (const char *base_url, long timeout_ms, int slots)
     self->n_slots = slots;
     self->timeout_ms = timeout_ms;
     self->timer_at = -1;
-    self->watch_cap = slots + 4; /* a connection closing while its successor opens */
+    self->watch_cap = S_SOCKETS_PER_TRANSFER * slots;
     self->watch = calloc ((size_t)self->watch_cap, sizeof *self->watch);
-    self->polled = calloc ((size_t)self->watch_cap + GATEWAY_CLIENT_POLL_FDS, sizeof *self->polled);
+    self->polled_cap = self->watch_cap + GATEWAY_CLIENT_POLL_FDS;
+    self->polled = calloc ((size_t)self->polled_cap, sizeof *self->polled);
     if (!self->base_url || !self->multi || !self->headers || !self->slots || !self->done
         || !self->watch || !self->polled) {
         gateway_client_destroy (&self);
@@ -437,19 +445,29 @@ gateway_client_poll (gateway_client_t *self, const int fds[], bool ready[], int 
         timeout_ms = 0; /* results are waiting for the caller */
     if (self->timer_at >= 0) {
         int64_t left = self->timer_at - clock_mono_ms ();
-        if (left < timeout_ms)
+        if (timeout_ms < 0 || left < timeout_ms)
             timeout_ms = left > 0 ? (int)left : 0;
     }
     /* The caller's descriptors first, then a copy of curl's: running a
        transfer may change the watch list while the results are read. */
+    if (self->n_watch + GATEWAY_CLIENT_POLL_FDS > self->polled_cap) {
+        int cap = self->watch_cap + GATEWAY_CLIENT_POLL_FDS;
+        struct pollfd *grown = realloc (self->polled, (size_t)cap * sizeof *grown);
+        if (grown) {
+            self->polled = grown;
+            self->polled_cap = cap;
+        } else
+            rc = -1; /* the sockets past the room wait for their timers */
+    }
     struct pollfd *polled = self->polled;
     int n = 0;
     for (int i = 0; i < n_fds; i++)
         if (fds[i] >= 0)
             polled[n++] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
     int first_curl = n;
-    memcpy (polled + n, self->watch, (size_t)self->n_watch * sizeof *polled);
-    n += self->n_watch;
+    int copied = self->n_watch < self->polled_cap - n ? self->n_watch : self->polled_cap - n;
+    memcpy (polled + n, self->watch, (size_t)copied * sizeof *polled);
+    n += copied;
     if (poll (polled, (nfds_t)n, timeout_ms) < 0 && errno != EINTR)
         return -1;
     for (int i = 0, k = 0; i < n_fds; i++)

@@ -60,10 +60,13 @@ int gateway_client_start_put (gateway_client_t *self, int slot, const char *even
 
 #define GATEWAY_CLIENT_POLL_FDS 4 /* other fds gateway_client_poll waits on at most */
 
-/* Runs transfers, then waits up to timeout_ms for curl activity or for one
-   of the n_fds fds (-1 entries are skipped) to become readable, and runs
-   transfers again. Sets ready[i] when fds[i] is readable. Returns 0, or -1
-   on a curl failure. */
+/* Runs the transfers that are due (those just started among them), then
+   waits up to timeout_ms (< 0: no limit but curl's own timeouts) for curl activity
+   or for one of the n_fds fds (-1 entries are skipped) to become readable,
+   and runs the transfers that became ready. Sets ready[i] when fds[i] is
+   readable, hung up or in error (reading it tells which). Returns 0, or -1
+   on a curl failure or when a socket could not be watched for lack of
+   memory (its transfer then ends at its timeout). */
 int gateway_client_poll (gateway_client_t *self, const int fds[], bool ready[], int n_fds,
                          int timeout_ms);
 

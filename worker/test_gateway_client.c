@@ -1,8 +1,8 @@
 /*
  * Unit tests of gateway_client against a canned HTTP/1.1 server in a thread
  * of this program: the last three digits of the event id choose the answer
- * (200, 401, 403, 404, 422, 503, 429, 408, 998 = close the connection
- * without an answer, 999 = never answer). They pin
+ * (200, 401, 403, 404, 422, 503, 429, 408, 997 = reset the connection,
+ * 998 = close it without an answer, 999 = never answer). They pin
  * the retry classification of docs/ARCHITECTURE.md §4.4, the GET status
  * parsing, connection reuse, several requests in flight at once and the
  * bearer token on every request.
@@ -76,7 +76,11 @@ s_conn_thread (void *arg)
                                 "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
                                 "Content-Length: %zu\r\n\r\n%s",
                                 code, strlen (json), json);
-        if (code == 998)
+        if (code == 997) {
+            struct linger reset = { .l_onoff = 1, .l_linger = 0 };
+            setsockopt (fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+        }
+        if (code == 997 || code == 998)
             break;
         if (code != 999 && send (fd, reply, (size_t)n_reply, MSG_NOSIGNAL) < 0)
             break;
@@ -269,24 +273,43 @@ test_requests_run_concurrently_and_time_out (void **state)
     gateway_client_destroy (&client);
 }
 
-/* The caller's descriptor (the AMQP socket) is watched beside curl's
-   sockets: it is reported ready while a request waits for its answer. */
-static void
-test_caller_fd_is_reported_while_a_request_waits (void **state)
+static int s_late_fd;
+
+/* Writes a byte to s_late_fd once the test's poll is under way. */
+static void *
+s_write_late (void *arg)
 {
-    gateway_client_t *client = s_client (1, 5000);
+    (void)arg;
+    struct timespec nap = { 0, 50 * 1000000L };
+    nanosleep (&nap, NULL);
+    if (write (s_late_fd, "x", 1) != 1)
+        abort ();
+    return NULL;
+}
+
+/* The caller's descriptor (the AMQP socket) is watched beside curl's
+   sockets: a byte arriving while a request waits for its answer ends the
+   wait. Were the descriptor not in the poll, nothing would end it before
+   the request's own timeout, 60 s, and ready[1] would be false then. */
+static void
+test_caller_fd_wakes_the_poll_while_a_request_waits (void **state)
+{
+    gateway_client_t *client = s_client (1, 60000);
     int pipe_fds[2];
     assert_int_equal (pipe (pipe_fds), 0);
     assert_int_equal (gateway_client_start_put (client, 0, ID ("999"), NULL), 0);
     int fds[2] = { -1, pipe_fds[0] };
     bool ready[2] = { true, true };
-    assert_int_equal (gateway_client_poll (client, fds, ready, 2, 20), 0);
+    assert_int_equal (gateway_client_poll (client, fds, ready, 2, 0), 0); /* the PUT goes out */
     assert_false (ready[0]);
     assert_false (ready[1]); /* nothing written yet */
-    assert_int_equal (write (pipe_fds[1], "x", 1), 1);
-    int i = 0;
-    while (!ready[1] && i++ < 1000)
-        assert_int_equal (gateway_client_poll (client, fds, ready, 2, 1000), 0);
+    s_late_fd = pipe_fds[1];
+    pthread_t writer;
+    assert_int_equal (pthread_create (&writer, NULL, s_write_late, NULL), 0);
+    /* Waits with no limit of its own: curl's timers only (the request's). */
+    while (!ready[1] && gateway_client_active (client) == 1)
+        assert_int_equal (gateway_client_poll (client, fds, ready, 2, -1), 0);
+    pthread_join (writer, NULL);
     assert_true (ready[1]);
     assert_false (ready[0]);                              /* -1 is never ready */
     assert_int_equal (gateway_client_active (client), 1); /* the request still waits */
@@ -297,14 +320,20 @@ test_caller_fd_is_reported_while_a_request_waits (void **state)
     close (pipe_fds[1]);
 }
 
-/* A gateway that closes the connection instead of answering fails the
-   request with that, not with the timeout (curl is told of the hang-up). */
+/* A gateway that closes or resets the connection instead of answering
+   fails the request with that, not with the timeout (curl is told of the
+   hang-up). */
 static void
 test_connection_closed_without_answer_is_transient (void **state)
 {
     gateway_client_t *client = s_client (1, 60000);
     gateway_result_t result;
     assert_int_equal (gateway_client_start_put (client, 0, ID ("998"), NULL), 0);
+    assert_int_equal (s_wait_done (client, &result), 0);
+    assert_int_equal (result, GATEWAY_TRANSIENT);
+    assert_null (strstr (gateway_client_error (client, 0), "timed out"));
+    /* Reset (RST) rather than closed: the same. */
+    assert_int_equal (gateway_client_start_put (client, 0, ID ("997"), NULL), 0);
     assert_int_equal (s_wait_done (client, &result), 0);
     assert_int_equal (result, GATEWAY_TRANSIENT);
     assert_null (strstr (gateway_client_error (client, 0), "timed out"));
@@ -368,7 +397,7 @@ main (void)
         cmocka_unit_test (test_connection_reused_and_slot_busy_refused),
         cmocka_unit_test (test_requests_run_concurrently_and_time_out),
         cmocka_unit_test (test_refused_connection_is_transient),
-        cmocka_unit_test (test_caller_fd_is_reported_while_a_request_waits),
+        cmocka_unit_test (test_caller_fd_wakes_the_poll_while_a_request_waits),
         cmocka_unit_test (test_connection_closed_without_answer_is_transient),
     };
     return cmocka_run_group_tests (tests, s_setup, NULL);
