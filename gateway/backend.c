@@ -104,6 +104,20 @@ s_shard_detail (backend_t *self, api_reply_t *reply, unsigned status, const char
     api_reply_detail (reply, status, detail);
 }
 
+/* The same for the shard whose connection was link when the request went
+   out: a map reloaded since (a `moved`, a newer cursor) may have moved it
+   to another index or dropped it, and a dropped one is not named. */
+static void
+s_link_detail (backend_t *self, api_reply_t *reply, unsigned status, const char *what,
+               uint32_t link)
+{
+    int shard = link ? shards_find_link (self->shards, link) : -1;
+    if (shard < 0)
+        api_reply_detail (reply, status, what);
+    else
+        s_shard_detail (self, reply, status, what, (size_t)shard);
+}
+
 /* Sends preq (req->preq, or one shard's copy of it) to shard with a new
    rid, on req's behalf. 0, or -1 with req->reply set. */
 static int
@@ -148,10 +162,8 @@ s_readyz_reply (backend_t *self, request_t *req)
     if (!req->down) {
         req->reply = (api_reply_t){ .status = 200, .body = strdup ("{\"status\":\"ready\"}") };
         req->reply.len = req->reply.body ? strlen (req->reply.body) : 0;
-    } else if (req->down_shard < 0)
-        api_reply_detail (&req->reply, 503, "Store unavailable");
-    else
-        s_shard_detail (self, &req->reply, 503, "Store unavailable", (size_t)req->down_shard);
+    } else
+        s_link_detail (self, &req->reply, 503, "Store unavailable", req->down_link);
 }
 
 /* Notes that a readyz ping of link is answered (up or not); answers once
@@ -161,7 +173,7 @@ s_readyz_answered (backend_t *self, request_t *req, uint32_t link, bool up)
 {
     if (!up && !req->down) {
         req->down = true;
-        req->down_shard = shards_find_link (self->shards, link);
+        req->down_link = link;
     }
     if (--req->outstanding == 0) {
         s_readyz_reply (self, req);
@@ -175,12 +187,13 @@ s_send_all (backend_t *self, request_t *req)
 {
     req->outstanding = 0;
     req->down = false;
+    req->down_link = 0;
     for (size_t i = 0; i < shards_size (self->shards); i++) {
         if (s_send_to (self, req, i) == 0)
             req->outstanding++;
         else if (!req->down) {
             req->down = true;
-            req->down_shard = (int)i;
+            req->down_link = shards_link (self->shards, i);
         }
         api_reply_clear (&req->reply);
     }
@@ -292,9 +305,9 @@ s_list_answered (backend_t *self, request_t *req, uint32_t link, const proto_rep
                          reply->has_next_after);
     else {
         if (timed_out)
-            s_shard_detail (self, &error, 504, "Store did not answer in time", (size_t)shard);
+            s_link_detail (self, &error, 504, "Store did not answer in time", link);
         else if (!reply)
-            s_shard_detail (self, &error, 500, "Store sent an undecodable reply", (size_t)shard);
+            s_link_detail (self, &error, 500, "Store sent an undecodable reply", link);
         else
             api_render (API_EP_LIST, reply, &error);
         list_merge_fail (req->merge, (size_t)shard, &error);

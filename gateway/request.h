@@ -45,7 +45,7 @@ struct request_s { /* request_t, named in server.h */
     unsigned hops;         /* redirects followed (at most one) */
     unsigned outstanding;  /* readyz: shard pings not yet answered */
     bool down;             /* readyz: some shard did not answer */
-    int down_shard;        /* readyz: which one (-1: no longer in the map) */
+    uint32_t down_link;    /* readyz: its connection (shards_link; 0: none known) */
     list_cursor_t *cursor; /* list over several shards: the client's after, owned */
     list_merge_t *merge;   /* list over several shards in flight, owned */
     /* Waiting for the store (server.c, waiting.c): */

@@ -13,7 +13,9 @@
  *   - cursors that are not this gateway's (text, an event id, another
  *     epoch, an id the shard does not hold) are 422 at ["query","after"];
  *   - one shard frozen (SIGSTOP): a list is 504 naming it, never a
- *     partial page, and whole again once the shard is back.
+ *     partial page, and whole again once the shard is back;
+ *   - the map reloaded to fewer shards while a list waits on a dropped
+ *     one: that list is still 504 (naming no shard) and the gateway lives.
  */
 #include "list_cursor.h"
 #include "proto.h"
@@ -21,6 +23,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -318,6 +321,42 @@ test_a_frozen_shard_fails_the_list_never_a_partial_page (void **state)
     s_check_paging (self, &all, 7);
 }
 
+/* A list waits on shard 2 (frozen) when a cursor of a newer map with two
+   shards makes the gateway reload it, closing shard 2's connection. The
+   waiting list's deadline then names a shard by an index the new map does
+   not have: the gateway asserted and died (every client cut off). It must
+   answer 504 as for any frozen shard, without naming one it no longer
+   knows. Runs last: the gateway keeps the two-shard map. */
+static void
+test_a_list_waiting_on_a_shard_the_map_dropped_is_504 (void **state)
+{
+    fixture_t *self = *state;
+    shardfx_store_t *frozen = &self->shards[2];
+    kill (frozen->pid, SIGSTOP);
+    int fd = gw_raw_connect (self->gw.http_port);
+    assert_true (fd >= 0);
+    static const char list[] = "GET /events HTTP/1.1\r\nHost: t\r\n\r\n";
+    assert_int_equal (write (fd, list, sizeof list - 1), (ssize_t)(sizeof list - 1));
+    /* The same map file, a newer epoch, shard 2 left out. */
+    char text[512];
+    snprintf (text, sizeof text, "epoch 9\nshard %s 0-8191\nshard %s 8192-16383\n",
+              self->shards[0].endpoint, self->shards[1].endpoint);
+    assert_int_equal (harness_write_file (self->map, text), 0);
+    char *cursor = s_cursor (9, 2, self->ev[0].id);
+    char path[256];
+    snprintf (path, sizeof path, "/events?limit=5&after=%s", cursor);
+    free (cursor);
+    gw_resp_t resp = { 0 };
+    assert_true (gw_call (&self->gw, &resp, "GET", path, NULL, NULL, 0) > 0);
+    gw_resp_clear (&resp);
+    char head[512];
+    assert_int_equal (gw_read_head (fd, 10000, head, sizeof head), 504);
+    close (fd);
+    kill (frozen->pid, SIGCONT);
+    assert_int_equal (gw_call (&self->gw, &resp, "GET", "/healthz", NULL, NULL, 0), 200);
+    gw_resp_clear (&resp);
+}
+
 int
 main (void)
 {
@@ -327,6 +366,7 @@ main (void)
         cmocka_unit_test (test_an_event_given_to_another_user_lists_under_the_new_one),
         cmocka_unit_test (test_a_cursor_not_of_this_map_is_422),
         cmocka_unit_test (test_a_frozen_shard_fails_the_list_never_a_partial_page),
+        cmocka_unit_test (test_a_list_waiting_on_a_shard_the_map_dropped_is_504),
     };
     return cmocka_run_group_tests_name ("gateway_shard_list", tests, s_setup, s_teardown);
 }
