@@ -72,10 +72,11 @@ typedef struct {
     int64_t next_read_at;
     uint64_t published; /* counters for the logs */
     int64_t last_service;
-    int64_t last_feed_at; /* mono ms of the last feed_read answered ok */
-    progress_t *progress; /* for --check: is any of this getting anywhere */
-    bool rewinding;       /* a nack seen: no reads until the window rewinds */
-    refusals_t refusals;  /* the nacks' episode (refusals.h) */
+    int64_t last_feed_at;  /* mono ms of the last feed_read answered ok */
+    progress_t *progress;  /* for --check: is any of this getting anywhere */
+    bool rewinding;        /* a nack seen: no reads until the window rewinds */
+    int64_t refused_until; /* ... nor before this mono ms (the nack's backoff) */
+    refusals_t refusals;   /* the nacks' episode (refusals.h) */
 } relay_t;
 
 /* Names what keeps the relay from progress, if anything is known to: the
@@ -226,8 +227,13 @@ s_on_feed (relay_t *self, const proto_reply_t *reply)
         s_reset_channel (self, why);
         return;
     }
-    if (cut)
+    if (cut) {
+        /* A change that could not be encoded (out of memory): read it
+           again after a poll interval, not at once in a loop. */
+        if (broker_connected (self->broker))
+            self->next_read_at = now + self->config->poll_ms;
         return;
+    }
     if (reply->n_changes == 0) {
         if (self->pos.next_from == 0)
             self->pos.next_from = reply->acked + 1;
@@ -264,7 +270,8 @@ s_refused (relay_t *self)
     if (!self->rewinding) {
         self->rewinding = true;
         self->read_rid = 0; /* its reply would publish behind the hole */
-        self->next_read_at = now + refusals_wait (&self->refusals);
+        self->refused_until = now + refusals_wait (&self->refusals);
+        self->next_read_at = self->refused_until;
     }
     if (refusals_note (&self->refusals, now))
         s_name_blocker (self);
@@ -367,6 +374,10 @@ s_ring (relay_t *self, int64_t now)
     int64_t at = self->read_sent_at + RELAY_RING_GAP_MS;
     if (at < now)
         at = now;
+    /* Nor sooner than a nack's backoff: under a full queue every write
+       rings, and each ring would read (and publish, and be refused) again. */
+    if (at < self->refused_until)
+        at = self->refused_until;
     if (self->next_read_at > at)
         self->next_read_at = at;
 }
@@ -503,7 +514,9 @@ relay_run (const relay_config_t *config, volatile sig_atomic_t *stop)
     if (self.conflict)
         goto cleanup;
 
-    /* Shutdown: no new reads; confirms get a bounded time, none if blocked. */
+    /* Shutdown: no new reads (a read's reply still on its way is not
+       published either); confirms get a bounded time, none if blocked. */
+    self.read_rid = 0;
     log_info ("stopping: %zu publishes awaiting confirms", window_size (self.window));
     int64_t drain_until = clock_mono_ms () + config->drain_ms;
     while (broker_connected (self.broker) && window_unresolved (self.window) > 0
