@@ -124,7 +124,11 @@ subscription_next (subscription_t *self, delivery_t *delivery, const char **why)
         if (r.reply_type != AMQP_RESPONSE_LIBRARY_EXCEPTION
             || r.library_error != AMQP_STATUS_UNEXPECTED_STATE) {
             broker_rpc_check (r, "consume");
-            *why = "consume failed";
+            /* The library's reason (a socket error, a heartbeat timeout)
+               when it has one. */
+            *why = r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION
+                       ? amqp_error_string2 (r.library_error)
+                       : "consume failed";
             return -1;
         }
         /* Not a delivery: the frame was put back; read and judge it. */

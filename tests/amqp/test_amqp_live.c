@@ -5,7 +5,8 @@
  * flush size is queued, a mandatory publish returned, deliveries
  * acked, rejected into the dead-letter queue and redelivered after a drop,
  * acks flushed together settling exactly the deliveries acked,
- * and a channel the server closes turned into an error. The e2e tests see
+ * a channel the server closes turned into an error, and a broker that
+ * goes silent (frozen) found by the heartbeat on both sides. The e2e tests see
  * these only through the notifier's and the worker's behaviour; here each
  * is pinned where it is implemented. One node serves every test; each test
  * starts from empty queues.
@@ -21,6 +22,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -576,6 +578,89 @@ test_a_channel_closed_under_the_publisher_is_an_error (void **state)
     broker_destroy (&broker);
 }
 
+/* The node's process (its pid file), or -1. */
+static pid_t
+s_rabbit_pid (void)
+{
+    char path[600];
+    snprintf (path, sizeof path, "%s/node.pid", s_rabbit.dir);
+    FILE *f = fopen (path, "r");
+    long pid = -1;
+    if (!f || fscanf (f, "%ld", &pid) != 1)
+        pid = -1;
+    if (f)
+        fclose (f);
+    return (pid_t)pid;
+}
+
+static pid_t s_frozen = -1;
+
+/* The node, stopped with SIGSTOP: its sockets stay open and silent, as a
+   broker on a partitioned or paused host. */
+static void
+s_freeze (void)
+{
+    s_frozen = s_rabbit_pid ();
+    assert_true (s_frozen > 0);
+    assert_int_equal (kill (s_frozen, SIGSTOP), 0);
+}
+
+/* Teardown: the node runs again whatever the test's outcome. */
+static int
+s_thaw (void **state)
+{
+    (void)state;
+    if (s_frozen > 0)
+        kill (s_frozen, SIGCONT);
+    s_frozen = -1;
+    return 0;
+}
+
+/* With a 1 s heartbeat the broker owes a frame every second; rabbitmq-c
+   gives up after two silent heartbeats. publisher_poll's zero-timeout read
+   must report that (rabbitmq-c 0.10 took a {0, 0} timeout as "immediate"
+   and never did; 0.11 does), or a notifier would wait on a dead broker
+   until TCP gave up, ~15 minutes. */
+static void
+test_a_silent_broker_is_a_heartbeat_timeout_for_the_publisher (void **state)
+{
+    broker_t *broker = broker_new (s_rabbit.url, 1);
+    assert_non_null (broker);
+    assert_int_equal (broker_connect (broker), 0);
+    publisher_t *publisher = publisher_new (broker, "herald-test");
+    assert_int_equal (publisher_start (publisher), 0);
+    s_freeze ();
+    publisher_event_t event;
+    const char *why = NULL;
+    assert_int_equal (s_next_event (broker, publisher, &event, &why), -1);
+    assert_non_null (strstr (why, "heartbeat"));
+    s_thaw (NULL);
+    broker_drop (broker);
+    publisher_destroy (&publisher);
+    broker_destroy (&broker);
+}
+
+/* The same for the worker's side: subscription_next reads with a zero
+   timeout too. */
+static void
+test_a_silent_broker_is_a_heartbeat_timeout_for_the_subscription (void **state)
+{
+    broker_t *broker = broker_new (s_rabbit.url, 1);
+    assert_non_null (broker);
+    assert_int_equal (broker_connect (broker), 0);
+    subscription_t *subscription = subscription_new (broker, BROKER_QUEUE, 8);
+    assert_int_equal (subscription_start (subscription), 0);
+    s_freeze ();
+    delivery_t delivery;
+    const char *why = NULL;
+    assert_int_equal (s_next_delivery (broker, subscription, &delivery, &why), -1);
+    assert_non_null (strstr (why, "heartbeat"));
+    s_thaw (NULL);
+    broker_drop (broker);
+    subscription_destroy (&subscription);
+    broker_destroy (&broker);
+}
+
 int
 main (void)
 {
@@ -589,6 +674,10 @@ main (void)
         cmocka_unit_test (test_deliveries_are_acked_dead_lettered_or_redelivered_after_a_drop),
         cmocka_unit_test (test_acks_flushed_together_settle_exactly_the_acked_deliveries),
         cmocka_unit_test (test_a_channel_closed_under_the_publisher_is_an_error),
+        cmocka_unit_test_teardown (test_a_silent_broker_is_a_heartbeat_timeout_for_the_publisher,
+                                   s_thaw),
+        cmocka_unit_test_teardown (test_a_silent_broker_is_a_heartbeat_timeout_for_the_subscription,
+                                   s_thaw),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
