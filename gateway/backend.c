@@ -126,6 +126,7 @@ s_send_on (backend_t *self, request_t *req, size_t shard, proto_request_t *preq)
     uint64_t rid = pending_reserve (self->pending);
     if (rid == 0) {
         api_reply_detail (&req->reply, 503, "Too many requests in flight to the store, try again");
+        req->reply.retry_after = true;
         return -1;
     }
     preq->rid = rid;
@@ -142,7 +143,10 @@ s_send_on (backend_t *self, request_t *req, size_t shard, proto_request_t *preq)
         return -1;
     }
     req->sent_us = clock_mono_us ();
-    pending_commit_on (self->pending, rid, req, req->sent_us / 1000 + self->timeout_ms,
+    int64_t deadline = req->sent_us / 1000 + self->timeout_ms;
+    if (req->deadline_ms == 0 || deadline < req->deadline_ms)
+        req->deadline_ms = deadline;
+    pending_commit_on (self->pending, rid, req, req->deadline_ms,
                        shards_link (self->shards, shard));
     metrics_shard_request (self->metrics, shard);
     return 0;

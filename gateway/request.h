@@ -38,6 +38,8 @@ struct request_s { /* request_t, named in server.h */
     char location[16 + PROTO_UUID_LEN];
     char request_id[PROTO_REQUEST_ID_MAX + 1]; /* X-Request-Id: the client's, or one made */
     int64_t start_us, sent_us;
+    int64_t deadline_ms; /* the store's answer is due by then (mono ms; 0: not sent yet);
+                            kept by a redirect's resend, so a client waits --timeout-ms at most */
     /* The store side (backend.c). preq is kept, with the JSON document its
        strings borrow from, so that a `moved` answer can be sent on. */
     proto_request_t preq;

@@ -69,6 +69,10 @@ struct _server_t {
     bool started;       /* the daemon is up: its messages are about clients */
     bool stopping;
     int64_t stop_deadline_ms;
+    /* Requests begun (s_access) and not completed (s_completed): while
+       stopping, the loop runs until these are answered and written too, not
+       only the store's requests (a large page may still be going out). */
+    size_t open_requests;
     waiting_t waiting; /* sent to the store, connection not suspended */
 };
 
@@ -264,6 +268,7 @@ s_access (void *cls, struct MHD_Connection *conn, const char *url, const char *m
         req->start_us = clock_mono_us ();
         request_identify (req);
         metrics_inflight (self->metrics, 1);
+        self->open_requests++;
         *con_cls = req;
         return s_begin (self, req, url, method);
     }
@@ -312,6 +317,7 @@ s_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
         MHD_get_connection_info (conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     clients_response_out (self->clients, info ? info->socket_context : NULL, clock_mono_ms ());
     metrics_inflight (self->metrics, -1);
+    self->open_requests--;
     if (req->at_store) {
         /* Closed while waiting unparked (the client reset it, MHD timed it
            out): the pending table still holds req, so its answer frees it. */
@@ -552,7 +558,7 @@ server_run (server_t *self)
         waiting_park (&self->waiting, false);
         backend_flush (self->backend); /* the pass's requests, batched (store_client.h) */
         if (self->stopping
-            && (backend_inflight (self->backend) == 0
+            && ((backend_inflight (self->backend) == 0 && self->open_requests == 0)
                 || clock_mono_ms () >= self->stop_deadline_ms))
             break;
     }
