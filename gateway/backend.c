@@ -294,11 +294,21 @@ s_send_list (backend_t *self, request_t *req)
     return -1;
 }
 
-/* One shard's answer to a list sent on link (reply NULL: undecodable, or
-   no answer in time when timed_out), answered once the last one is in. */
+/* What became of one shard's part of a list: answered (with a reply), or
+   why there is no reply to use. */
+typedef enum {
+    S_LIST_ANSWERED,
+    S_LIST_UNDECODABLE, /* a reply that did not decode */
+    S_LIST_TIMED_OUT,   /* no answer by the deadline */
+    S_LIST_UNSENT,      /* the request could not be sent (backend_flush) */
+} s_list_outcome_t;
+
+/* One shard's part of a list sent on link, and the list answered once the
+   last part is in. */
+
 static void
 s_list_answered (backend_t *self, request_t *req, uint32_t link, const proto_reply_t *reply,
-                 bool timed_out)
+                 s_list_outcome_t outcome)
 {
     int shard = list_merge_shard_of (req->merge, link);
     if (shard < 0)
@@ -308,9 +318,12 @@ s_list_answered (backend_t *self, request_t *req, uint32_t link, const proto_rep
         list_merge_take (req->merge, (size_t)shard, reply->items, reply->n_items,
                          reply->has_next_after);
     else {
-        if (timed_out)
+        if (outcome == S_LIST_TIMED_OUT)
             s_link_detail (self, &error, 504, "Store did not answer in time", link);
-        else if (!reply)
+        else if (outcome == S_LIST_UNSENT) {
+            s_link_detail (self, &error, 503, "Store unavailable", link);
+            error.retry_after = true;
+        } else if (!reply)
             s_link_detail (self, &error, 500, "Store sent an undecodable reply", link);
         else
             api_render (API_EP_LIST, reply, &error);
@@ -415,7 +428,7 @@ s_on_reply (backend_t *self, uint32_t link, int rc, proto_reply_t *reply, const 
         log_warn ("undecodable store reply: %s", err->message);
         request_t *req = err->has_rid ? pending_take_on (self->pending, err->rid, link) : NULL;
         if (req && req->merge)
-            s_list_answered (self, req, link, NULL, false);
+            s_list_answered (self, req, link, NULL, S_LIST_UNDECODABLE);
         else if (req && req->ep == API_EP_READYZ)
             s_readyz_answered (self, req, link, false);
         else if (req) {
@@ -440,7 +453,7 @@ s_on_reply (backend_t *self, uint32_t link, int rc, proto_reply_t *reply, const 
         return;
     }
     if (req->merge) {
-        s_list_answered (self, req, link, reply, false);
+        s_list_answered (self, req, link, reply, S_LIST_ANSWERED);
         proto_reply_clear (reply);
         return;
     }
@@ -502,6 +515,13 @@ backend_flush (backend_t *self)
                     s_readyz_answered (self, req, link, false);
                     continue;
                 }
+                if (req->merge) {
+                    /* Lists go one per message today (proto_batch_allows),
+                       so they fail at queueing, not here; were they
+                       batched, the other shards' answers are still due. */
+                    s_list_answered (self, req, link, NULL, S_LIST_UNSENT);
+                    continue;
+                }
                 s_shard_detail (self, &req->reply, 503, "Store unavailable", i);
                 req->reply.retry_after = true;
                 request_complete (req);
@@ -521,7 +541,7 @@ backend_expire (backend_t *self, int64_t now_ms)
         if (req->ep == API_EP_READYZ)
             s_readyz_answered (self, req, link, false);
         else if (req->merge)
-            s_list_answered (self, req, link, NULL, true);
+            s_list_answered (self, req, link, NULL, S_LIST_TIMED_OUT);
         else {
             api_reply_detail (&req->reply, 504, "Store did not answer in time");
             request_complete (req);
