@@ -24,9 +24,11 @@
 #include "subscription.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CONSUMER_SERVICE_MS 200 /* the AMQP socket is read at least this often */
 
@@ -46,7 +48,12 @@ typedef struct {
     bool conflict; /* the queue exists with another type: stop (broker.h) */
     int64_t connect_at, last_pump;
     uint64_t printed, acked, dead, not_found;
-    int unflushed; /* lines printed since stdout was last flushed */
+    /* The pass's lines, written to stdout together (s_flush_lines); the
+       jobs whose line is among them start their PUT only once it is out. */
+    line_buf_t lines;
+    job_t **unsent;
+    int n_unsent;
+    bool out_failed; /* stdout refused a write: stop, acking nothing more */
 } consumer_t;
 
 /* Forgets the connection. Jobs waiting for a retry or a slot are dropped at
@@ -106,18 +113,39 @@ s_settle (consumer_t *self, job_t *job, bool ack)
     jobs_release (self->jobs, job);
 }
 
-/* Flushes the lines printed since the last flush: before their PUTs go
-   out (gateway_client_poll sends what s_issue started) and before any ack,
-   so a line is on stdout before its event is marked processed. One write
-   for a pass's lines instead of one per line. */
+static void s_retry (consumer_t *self, job_t *job, const char *why);
+
+/* Writes the lines printed since the last call to stdout, then starts the
+   PUTs of their events: a line is out before its event is marked processed,
+   in one write for a pass's lines. When stdout refuses the write (a closed
+   pipe, a full disk), none of those PUTs starts: the jobs go back to the
+   broker unacked and the worker stops (the others' printing would fail the
+   same way), rather than mark events processed whose line went nowhere. */
 static void
 s_flush_lines (consumer_t *self)
 {
-    if (self->unflushed == 0)
+    if (self->n_unsent == 0)
         return;
-    if (fflush (stdout) != 0)
-        log_error ("%d notification line(s) could not be written to stdout", self->unflushed);
-    self->unflushed = 0;
+    int n = self->n_unsent;
+    self->n_unsent = 0;
+    if (!self->out_failed && line_write (&self->lines, STDOUT_FILENO) != 0) {
+        log_error ("stdout refused %d notification line(s): %s; stopping: they and every "
+                   "message not yet acked go back to the queue",
+                   n, strerror (errno));
+        self->out_failed = true;
+        self->draining = true;
+        jobs_release_idle (self->jobs);
+    }
+    for (int i = 0; i < n; i++) {
+        job_t *job = self->unsent[i];
+        if (self->out_failed) {
+            jobs_release (self->jobs, job); /* unacked: delivered again, elsewhere */
+            continue;
+        }
+        const char *rid = job->request_id[0] ? job->request_id : NULL;
+        if (gateway_client_start_put (self->gateway, job->slot, job->id, rid) != 0)
+            s_retry (self, job, "cannot start the HTTP request");
+    }
 }
 
 /* Sends the acks s_settle noted (subscription.h), counted once written,
@@ -137,23 +165,24 @@ s_flush_acks (consumer_t *self)
         s_drop (self, why);
 }
 
-static void
+/* Adds the job's line to the pass's lines; its PUT waits for them to be
+   written (s_flush_lines). Returns 0, or -1 when out of memory. */
+static int
 s_print (consumer_t *self, job_t *job)
 {
     const proto_change_t *n = &job->n;
-    if (line_print (stdout, job->id, n->event.user_id.ptr, n->event.user_id.len,
-                    n->event.description.ptr, n->event.description.len)
+    if (line_append (&self->lines, job->id, n->event.user_id.ptr, n->event.user_id.len,
+                     n->event.description.ptr, n->event.description.len)
         != 0)
-        log_error ("event %s: the notification line could not be written", job->id);
+        return -1;
     job->printed = true;
-    self->unflushed++;
+    self->unsent[self->n_unsent++] = job;
     log_debug ("event %s printed (request %s)", job->id,
                job->request_id[0] ? job->request_id : "-");
     self->printed++;
     self->m->printed++;
+    return 0;
 }
-
-static void s_retry (consumer_t *self, job_t *job, const char *why);
 
 /* Starts the job's next request: GET to check a redelivery, else print the
    line (once) and PUT the status. Without a slot (or behind jobs already
@@ -170,11 +199,13 @@ s_issue (consumer_t *self, job_t *job)
     const char *rid = job->request_id[0] ? job->request_id : NULL;
     if (!job->checked)
         rc = gateway_client_start_get (self->gateway, slot, job->id, rid);
-    else {
-        if (!job->printed)
-            s_print (self, job);
+    else if (!job->printed) {
+        if (s_print (self, job) == 0)
+            return; /* its PUT starts once the line is out (s_flush_lines) */
+        s_retry (self, job, "out of memory for the notification line");
+        return;
+    } else
         rc = gateway_client_start_put (self->gateway, slot, job->id, rid);
-    }
     if (rc != 0)
         s_retry (self, job, "cannot start the HTTP request");
 }
@@ -398,7 +429,10 @@ s_step (consumer_t *self)
     int64_t deadline = s_run_due (self, now);
     if (now + CONSUMER_SERVICE_MS < deadline)
         deadline = now + CONSUMER_SERVICE_MS;
-    if (!broker_connected (self->broker) && self->connect_at < deadline)
+    /* A reconnect is due only once nothing is in flight (above): until
+       then the requests' answers, not the clock, wake the loop. */
+    if (!broker_connected (self->broker) && !self->draining && jobs_busy (self->jobs) == 0
+        && self->connect_at < deadline)
         deadline = self->connect_at;
     if (broker_has_buffered (self->broker))
         deadline = now;
@@ -460,7 +494,8 @@ consumer_run (const consumer_config_t *config, volatile sig_atomic_t *stop)
         self.broker ? subscription_new (self.broker, BROKER_QUEUE, self.n_jobs) : NULL;
     self.gateway = gateway_client_new (config->gateway_url, config->http_timeout_ms, self.n_slots);
     self.jobs = jobs_new (self.n_jobs, self.n_slots);
-    if (!self.broker || !self.subscription || !self.gateway || !self.jobs)
+    self.unsent = calloc ((size_t)self.n_jobs, sizeof *self.unsent);
+    if (!self.broker || !self.subscription || !self.gateway || !self.jobs || !self.unsent)
         goto cleanup;
     if (config->gateway_token
         && gateway_client_set_token (self.gateway, config->gateway_token) != 0)
@@ -475,9 +510,11 @@ consumer_run (const consumer_config_t *config, volatile sig_atomic_t *stop)
     log_info ("stopped: %llu printed, %llu acked, %llu dead-lettered, %llu not found",
               (unsigned long long)self.printed, (unsigned long long)self.acked,
               (unsigned long long)self.dead, (unsigned long long)self.not_found);
-    rc = 0;
+    rc = self.out_failed ? -1 : 0;
 
 cleanup:
+    line_buf_free (&self.lines);
+    free (self.unsent);
     gateway_client_destroy (&self.gateway);
     subscription_destroy (&self.subscription);
     broker_destroy (&self.broker);

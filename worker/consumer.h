@@ -56,7 +56,9 @@ typedef struct {
 } consumer_config_t;
 
 /* Runs until *stop becomes non-zero, then finishes the requests in flight
-   and returns 0. Returns -1 if it cannot start. */
+   and returns 0. Returns -1 if it cannot start, or once stdout refused a
+   notification line (it stops then, leaving every message it had not acked
+   to the broker). */
 int consumer_run (const consumer_config_t *config, volatile sig_atomic_t *stop);
 
 #endif

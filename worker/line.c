@@ -5,7 +5,10 @@
 
 #include "proto.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 /* The code point of the UTF-8 sequence of step bytes at p if it is a C1
    control (U+0080..U+009F: NEL, CSI, ...) or a line or paragraph separator
@@ -58,29 +61,64 @@ line_escape (const char *text, size_t len, char *out)
 }
 
 int
-line_print (FILE *out, const char *event_id, const char *user_id, size_t user_id_len,
-            const char *description, size_t description_len)
+line_append (line_buf_t *buf, const char *event_id, const char *user_id, size_t user_id_len,
+             const char *description, size_t description_len)
 {
-    /* Most lines fit on the stack; the limits allow longer text. */
-    char user_buf[LINE_ESCAPE_GROWTH * 64 + 1], desc_buf[LINE_ESCAPE_GROWTH * 256 + 1];
-    size_t user_need = LINE_ESCAPE_GROWTH * user_id_len + 1;
-    size_t desc_need = LINE_ESCAPE_GROWTH * description_len + 1;
-    char *user = user_need <= sizeof user_buf ? user_buf : malloc (user_need);
-    char *desc = desc_need <= sizeof desc_buf ? desc_buf : malloc (desc_need);
-    int rc = -1;
-    if (user && desc) {
-        size_t user_len = line_escape (user_id, user_id_len, user);
-        size_t desc_len = line_escape (description, description_len, desc);
-        rc = fputs ("Event ", out) < 0 || fputs (event_id, out) < 0
-                     || fputs (" has been sent to ", out) < 0
-                     || fwrite (user, 1, user_len, out) != user_len || fputs (": ", out) < 0
-                     || fwrite (desc, 1, desc_len, out) != desc_len || fputc ('\n', out) == EOF
-                 ? -1
-                 : 0;
+    static const char sent[] = " has been sent to ";
+    size_t id_len = strlen (event_id);
+    /* "Event " id sent user ": " description "\n" and a NUL for line_escape */
+    size_t need = 6 + id_len + (sizeof sent - 1) + LINE_ESCAPE_GROWTH * user_id_len + 2
+                  + LINE_ESCAPE_GROWTH * description_len + 2;
+    if (buf->cap - buf->len < need) {
+        size_t cap = buf->cap ? buf->cap : 4096;
+        while (cap - buf->len < need)
+            cap *= 2;
+        char *grown = realloc (buf->data, cap);
+        if (!grown)
+            return -1;
+        buf->data = grown;
+        buf->cap = cap;
     }
-    if (user != user_buf)
-        free (user);
-    if (desc != desc_buf)
-        free (desc);
+    char *at = buf->data + buf->len;
+    memcpy (at, "Event ", 6);
+    at += 6;
+    memcpy (at, event_id, id_len);
+    at += id_len;
+    memcpy (at, sent, sizeof sent - 1);
+    at += sizeof sent - 1;
+    at += line_escape (user_id, user_id_len, at);
+    *at++ = ':';
+    *at++ = ' ';
+    at += line_escape (description, description_len, at);
+    *at++ = '\n';
+    buf->len = (size_t)(at - buf->data);
+    return 0;
+}
+
+int
+line_write (line_buf_t *buf, int fd)
+{
+    size_t done = 0;
+    int rc = 0;
+    while (done < buf->len) {
+        ssize_t n = write (fd, buf->data + done, buf->len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;
+            rc = -1;
+            break;
+        }
+        done += (size_t)n;
+    }
+    buf->len = 0;
     return rc;
+}
+
+void
+line_buf_free (line_buf_t *buf)
+{
+    free (buf->data);
+    *buf = (line_buf_t){ 0 };
 }

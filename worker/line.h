@@ -17,7 +17,6 @@
 #define HERALD_WORKER_LINE_H
 
 #include <stddef.h>
-#include <stdio.h>
 
 /* Worst-case growth of line_escape: one input byte becomes at most this
    many output bytes (\xHH). */
@@ -28,11 +27,24 @@
    written (without the NUL). */
 size_t line_escape (const char *text, size_t len, char *out);
 
-/* Prints the line for one notification to out, without flushing it: the
-   caller flushes the lines of a loop pass together, before any of their
-   events is marked processed. Returns 0, or -1 when out of memory or the
-   write failed. */
-int line_print (FILE *out, const char *event_id, const char *user_id, size_t user_id_len,
-                const char *description, size_t description_len);
+/* The lines of one loop pass, whole, until they are written. */
+typedef struct {
+    char *data;
+    size_t len, cap;
+} line_buf_t;
+
+/* Appends the line for one notification (newline included) to buf. Returns
+   0, or -1 when out of memory, with buf unchanged. */
+int line_append (line_buf_t *buf, const char *event_id, const char *user_id, size_t user_id_len,
+                 const char *description, size_t description_len);
+
+/* Writes every line in buf to fd with write(2), whole lines only (what else
+   the process writes, its logs included, never lands inside one), and
+   empties buf. Returns 0, or -1 with errno set when a write failed: what
+   was not written is dropped with buf emptied (the caller's to redo). */
+int line_write (line_buf_t *buf, int fd);
+
+/* Frees what buf holds. */
+void line_buf_free (line_buf_t *buf);
 
 #endif

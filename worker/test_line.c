@@ -11,9 +11,12 @@
 
 #include "line.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void
 s_expect (const char *in, size_t len, const char *want)
@@ -89,21 +92,62 @@ test_line_escape_worst_case_fits_the_documented_growth (void **state)
 }
 
 static void
-test_line_print_writes_one_line (void **state)
+test_line_append_writes_whole_escaped_lines (void **state)
 {
-    char *buf = NULL;
-    size_t size = 0;
-    FILE *out = open_memstream (&buf, &size);
-    assert_non_null (out);
+    int fds[2];
+    assert_int_equal (pipe (fds), 0);
+    line_buf_t buf = { 0 };
     const char desc[] = "first\nEvent 00000000-0000-4000-8000-000000000000 has been sent to u: x";
+    assert_int_equal (line_append (&buf, "5f0c6a1e-9b2d-4c3e-8f70-0123456789ab", "u-42", 4, desc,
+                                   sizeof desc - 1),
+                      0);
+    /* A description at its limit grows the buffer past its first 4 KiB. */
+    static char big[4096];
+    memset (big, 'd', sizeof big);
     assert_int_equal (
-        line_print (out, "5f0c6a1e-9b2d-4c3e-8f70-0123456789ab", "u-42", 4, desc, sizeof desc - 1),
-        0);
-    fclose (out);
-    assert_string_equal (buf, "Event 5f0c6a1e-9b2d-4c3e-8f70-0123456789ab has been sent to u-42: "
-                              "first\\nEvent 00000000-0000-4000-8000-000000000000 has been sent "
-                              "to u: x\n");
-    free (buf);
+        line_append (&buf, "00000000-0000-4000-8000-000000000001", "u", 1, big, sizeof big), 0);
+    size_t total = buf.len;
+    assert_int_equal (line_write (&buf, fds[1]), 0);
+    assert_int_equal (buf.len, 0);
+    close (fds[1]);
+    char *got = malloc (total + 1);
+    size_t n = 0;
+    ssize_t r;
+    while ((r = read (fds[0], got + n, total + 1 - n)) > 0)
+        n += (size_t)r;
+    close (fds[0]);
+    assert_int_equal (n, total);
+    got[n] = '\0';
+    const char first[] = "Event 5f0c6a1e-9b2d-4c3e-8f70-0123456789ab has been sent to u-42: "
+                         "first\\nEvent 00000000-0000-4000-8000-000000000000 has been sent "
+                         "to u: x\n";
+    assert_memory_equal (got, first, sizeof first - 1);
+    const char *second = got + sizeof first - 1;
+    assert_memory_equal (second,
+                         "Event 00000000-0000-4000-8000-000000000001 has been sent to u: ", 63);
+    assert_int_equal (strlen (second), 63 + sizeof big + 1);
+    assert_int_equal (second[63 + sizeof big], '\n');
+    free (got);
+    line_buf_free (&buf);
+}
+
+/* A write stdout refuses (a pipe nobody reads any more) is an error the
+   worker sees, not lost silently. */
+static void
+test_line_write_reports_a_refused_write (void **state)
+{
+    signal (SIGPIPE, SIG_IGN);
+    int fds[2];
+    assert_int_equal (pipe (fds), 0);
+    close (fds[0]);
+    line_buf_t buf = { 0 };
+    assert_int_equal (line_append (&buf, "5f0c6a1e-9b2d-4c3e-8f70-0123456789ab", "u", 1, "d", 1),
+                      0);
+    assert_int_equal (line_write (&buf, fds[1]), -1);
+    assert_int_equal (errno, EPIPE);
+    assert_int_equal (buf.len, 0);
+    close (fds[1]);
+    line_buf_free (&buf);
 }
 
 int
@@ -114,7 +158,8 @@ main (void)
         cmocka_unit_test (test_line_escape_escapes_every_control_character),
         cmocka_unit_test (test_line_escape_escapes_bytes_that_are_not_utf8),
         cmocka_unit_test (test_line_escape_worst_case_fits_the_documented_growth),
-        cmocka_unit_test (test_line_print_writes_one_line),
+        cmocka_unit_test (test_line_append_writes_whole_escaped_lines),
+        cmocka_unit_test (test_line_write_reports_a_refused_write),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

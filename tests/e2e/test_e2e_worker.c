@@ -446,6 +446,51 @@ test_http_connections_bound_the_requests_in_flight (void **state)
     close (hole);
 }
 
+/* stdout refuses the lines (/dev/full: every write is ENOSPC): the worker
+   marks nothing processed and acks nothing, stops with status 1, and the
+   messages wait in the queue for a worker that can print them. Before, the
+   failed write was only logged and the events were marked processed with
+   their notification lost. */
+static void
+test_a_worker_whose_stdout_fails_acks_nothing_and_stops (void **state)
+{
+    e2e_stack_t *stack = *state;
+    enum { N = 3 };
+    char ids[N * ID_SIZE];
+    stack_begin (stack);
+    s_start_core (stack);
+    char out[sizeof stack->worker_out[0]];
+    snprintf (out, sizeof out, "%s", stack->worker_out[0]);
+    snprintf (stack->worker_out[0], sizeof stack->worker_out[0], "/dev/full");
+    assert_int_equal (stack_start_worker (stack, 0, NULL), 0);
+    snprintf (stack->worker_out[0], sizeof stack->worker_out[0], "%s", out);
+    assert_int_equal (stack_post_many (stack, 0, N, ids), N);
+    int status = -1;
+    pid_t pid = stack->workers[0];
+    for (int i = 0; i < 600; i++) {
+        if (waitpid (pid, &status, WNOHANG) == pid)
+            break;
+        status = -1;
+        harness_nap_ms (50);
+    }
+    assert_int_not_equal (status, -1); /* it stopped by itself */
+    stack->workers[0] = 0;
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 1);
+    assert_true (harness_count_lines (stack_log_path (stack, "worker0"), "stdout refused") >= 1);
+    for (int i = 0; i < N; i++) {
+        char st[32] = "";
+        assert_int_equal (stack_get_status (stack, ids + i * ID_SIZE, st, sizeof st), 200);
+        assert_string_equal (st, "pending");
+    }
+    assert_int_equal (stack_wait_depth (stack, BROKER_QUEUE, N, 10000), N);
+    /* A worker that can print takes them: each printed once, processed. */
+    assert_int_equal (stack_start_worker (stack, 1, NULL), 0);
+    assert_int_equal (stack_wait_processed (stack, N, 30000), N);
+    assert_true (stack_lines_exactly_once (stack, 0, N, ids, 2u));
+    stack_end (stack);
+}
+
 int
 main (void)
 {
@@ -460,6 +505,7 @@ main (void)
         cmocka_unit_test (test_heartbeats_flow_while_http_hangs),
         cmocka_unit_test (test_prefetch_beyond_http_connections_processes_everything),
         cmocka_unit_test (test_http_connections_bound_the_requests_in_flight),
+        cmocka_unit_test (test_a_worker_whose_stdout_fails_acks_nothing_and_stops),
     };
     return cmocka_run_group_tests (tests, stack_group_setup, stack_group_teardown);
 }
