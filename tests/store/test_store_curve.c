@@ -276,7 +276,7 @@ test_only_allowed_keys_get_in_and_refusals_are_counted (void **state)
 /* Fills a store with N_BIG events of 4000-byte descriptions through client,
    then lists them LISTS times, reading each page; returns the items of the
    last page. A page of N_BIG is ~0.8 MB (under the 1 MiB frame limit); the
-   LISTS pages together pass the store's 8 MiB budget per peer. */
+   LISTS pages together pass the store's 4 MiB budget per peer. */
 #define N_BIG 200
 #define LISTS 14
 static size_t
@@ -330,7 +330,7 @@ test_allowed_clients_pages_are_never_cut (void **state)
         if (curve)
             assert_int_equal (last, N_BIG);
         else
-            assert_true (last < N_BIG); /* the budget is real: 11 MB > 8 MiB */
+            assert_true (last < N_BIG); /* the budget is real: 11 MB > 4 MiB */
         store_client_destroy (&client);
         assert_int_equal (harness_stop (pid, SIGTERM, 5000), 0);
     }
