@@ -135,6 +135,9 @@ s_flush_lines (consumer_t *self)
         self->out_failed = true;
         self->draining = true;
         jobs_release_idle (self->jobs);
+    } else if (!self->out_failed) {
+        self->printed += (uint64_t)n;
+        self->m->printed += (uint64_t)n;
     }
     for (int i = 0; i < n; i++) {
         job_t *job = self->unsent[i];
@@ -179,9 +182,7 @@ s_print (consumer_t *self, job_t *job)
     self->unsent[self->n_unsent++] = job;
     log_debug ("event %s printed (request %s)", job->id,
                job->request_id[0] ? job->request_id : "-");
-    self->printed++;
-    self->m->printed++;
-    return 0;
+    return 0; /* counted as printed once written (s_flush_lines) */
 }
 
 /* Starts the job's next request: GET to check a redelivery, else print the
