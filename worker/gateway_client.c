@@ -80,8 +80,8 @@ struct _gateway_client_t {
    grows past it if a later libcurl uses more. */
 #define S_SOCKETS_PER_TRANSFER 5
 
-/* CURLMOPT_SOCKETFUNCTION: what curl waits for on fd from now on. Returns
-   -1 (curl fails the transfer) when the list cannot grow. */
+/* CURLMOPT_SOCKETFUNCTION: what curl waits for on fd from now on. Always
+   0; a socket the list has no room for is noted in `failed`. */
 static int
 s_on_socket (CURL *easy, curl_socket_t fd, int what, void *arg, void *socket_arg)
 {
