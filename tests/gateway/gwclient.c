@@ -614,6 +614,16 @@ gw_metric (const char *text, const char *name, ...)
     return 0;
 }
 
+double
+gw_fetch_metric (gw_t *self, const char *name, const char *label)
+{
+    gw_resp_t resp = { 0 };
+    assert_int_equal (gw_call (self, &resp, "GET", "/metrics", NULL, NULL, 0), 200);
+    double v = gw_metric (resp.body, name, label, NULL);
+    gw_resp_clear (&resp);
+    return v;
+}
+
 void
 gw_create (gw_t *self, const char *user_id, const char *description, char *id)
 {

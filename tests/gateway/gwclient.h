@@ -148,5 +148,7 @@ const char *gw_check_422 (gw_resp_t *resp, size_t n, ...);
    every given string (NULL-terminated list, e.g. "code=\"200\""); 0 when
    none (a counter that has not moved yet). */
 double gw_metric (const char *text, const char *name, ...);
+/* GETs /metrics (asserting 200) and returns gw_metric of it for one label. */
+double gw_fetch_metric (gw_t *self, const char *name, const char *label);
 
 #endif

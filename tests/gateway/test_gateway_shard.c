@@ -128,16 +128,6 @@ s_assert_put (gw_t *gw, const char *id, const char *status)
     gw_resp_clear (&resp);
 }
 
-static double
-s_metric (gw_t *gw, const char *name, const char *label)
-{
-    gw_resp_t resp = { 0 };
-    assert_int_equal (gw_call (gw, &resp, "GET", "/metrics", NULL, NULL, 0), 200);
-    double v = gw_metric (resp.body, name, label, NULL);
-    gw_resp_clear (&resp);
-    return v;
-}
-
 static void
 test_events_live_on_the_shard_that_owns_their_id (void **state)
 {
@@ -173,9 +163,9 @@ test_events_live_on_the_shard_that_owns_their_id (void **state)
     for (int s = 0; s < SHARDS; s++) {
         char label[32];
         snprintf (label, sizeof label, "shard=\"%d\"", s);
-        assert_true (s_metric (&self->gw, "herald_store_shard_requests_total", label) > 0);
+        assert_true (gw_fetch_metric (&self->gw, "herald_store_shard_requests_total", label) > 0);
     }
-    assert_true (s_metric (&self->gw, "herald_store_redirects_total", "followed") == 0);
+    assert_true (gw_fetch_metric (&self->gw, "herald_store_redirects_total", "followed") == 0);
 }
 
 /* A user's list spans shards like any list (test_gateway_shard_list pages
@@ -209,21 +199,21 @@ test_a_stale_gateway_follows_the_redirect_then_reloads (void **state)
        the endpoint it names is in the map, so the request goes there. */
     for (int e = 0; e < 6; e++)
         s_assert_get (&stale, self->ids[e], self->users[e], "seen");
-    assert_true (s_metric (&stale, "herald_store_redirects_total", "followed") == 6);
+    assert_true (gw_fetch_metric (&stale, "herald_store_redirects_total", "followed") == 6);
     s_assert_put (&stale, self->ids[0], "stale-put");
-    assert_true (s_metric (&stale, "herald_store_redirects_total", "followed") == 7);
+    assert_true (gw_fetch_metric (&stale, "herald_store_redirects_total", "followed") == 7);
     /* The file says epoch 2 now: the next redirect reloads it, and the
        requests after it go straight to their owners. */
     shardfx_write_map (self->stale, self->shards, 2, 0);
     s_assert_get (&stale, self->ids[6], self->users[6], "seen");
-    assert_true (s_metric (&stale, "herald_store_redirects_total", "followed") == 8);
+    assert_true (gw_fetch_metric (&stale, "herald_store_redirects_total", "followed") == 8);
     char log[700];
     snprintf (log, sizeof log, "%s/gateway-%d.log", harness_tmpdir (), stale.run);
     assert_int_equal (harness_wait_lines (log, "(map epoch 1 -> 2, the store's 2)", 1, 5000), 1);
     for (int e = 0; e < EVENTS; e++)
         s_assert_get (&stale, self->ids[e], self->users[e], e == 0 ? "stale-put" : "seen");
-    assert_true (s_metric (&stale, "herald_store_redirects_total", "followed") == 8);
-    assert_true (s_metric (&stale, "herald_store_redirects_total", "refused") == 0);
+    assert_true (gw_fetch_metric (&stale, "herald_store_redirects_total", "followed") == 8);
+    assert_true (gw_fetch_metric (&stale, "herald_store_redirects_total", "refused") == 0);
     gw_fini (&stale);
 }
 
@@ -262,8 +252,8 @@ test_shards_that_disagree_get_503_never_an_event (void **state)
     assert_int_equal (gw_json (&gw, &resp, "PUT", "/events/00640000-0000-4000-8000-000000000001",
                                "{\"status\":\"x\"}"),
                       503);
-    assert_true (s_metric (&gw, "herald_store_redirects_total", "followed") == 2);
-    assert_true (s_metric (&gw, "herald_store_redirects_total", "refused") == 2);
+    assert_true (gw_fetch_metric (&gw, "herald_store_redirects_total", "followed") == 2);
+    assert_true (gw_fetch_metric (&gw, "herald_store_redirects_total", "refused") == 2);
     assert_int_equal (s_direct_get (&p, id, NULL, 0), PROTO_E_MOVED);
     assert_int_equal (s_direct_get (&q, id, NULL, 0), PROTO_E_MOVED);
 

@@ -333,10 +333,20 @@ test_a_list_waiting_on_a_shard_the_map_dropped_is_504 (void **state)
     fixture_t *self = *state;
     shardfx_store_t *frozen = &self->shards[2];
     kill (frozen->pid, SIGSTOP);
+    static const char *shard2 = "shard=\"2\"";
+    double sent = gw_fetch_metric (&self->gw, "herald_store_shard_requests_total", shard2);
     int fd = gw_raw_connect (self->gw.http_port);
     assert_true (fd >= 0);
     static const char list[] = "GET /events HTTP/1.1\r\nHost: t\r\n\r\n";
     assert_int_equal (write (fd, list, sizeof list - 1), (ssize_t)(sizeof list - 1));
+    /* The reload must come after the list went out to shard 2 (on a slow
+       run it could come first, and the list would merge two shards). */
+    for (int i = 0;
+         i < 1000
+         && gw_fetch_metric (&self->gw, "herald_store_shard_requests_total", shard2) <= sent;
+         i++)
+        usleep (10 * 1000);
+    assert_true (gw_fetch_metric (&self->gw, "herald_store_shard_requests_total", shard2) > sent);
     /* The same map file, a newer epoch, shard 2 left out. */
     char text[512];
     snprintf (text, sizeof text, "epoch 9\nshard %s 0-8191\nshard %s 8192-16383\n",
