@@ -1,10 +1,12 @@
 /*
  * event_table — see event_table.h.
  *
- * Memory layout per event: one block of 64 fixed bytes (sizeof event_t,
+ * Memory layout per event: one block of 56 fixed bytes (sizeof event_t,
  * padding included) followed by user_id, description and status back to
- * back (no NULs), plus 8 bytes in
- * the creation-order array and 8 / load-factor bytes in the id hash. The
+ * back (no NULs), plus 8 bytes in the creation-order array, 8 /
+ * load-factor bytes in the id hash and about 4 in its user's index set
+ * (index_set.h; none for a user's first two events), and per user 24 /
+ * load-factor bytes in the user hash. The
  * id hash stores indices, not pointers, so an update that reallocates a
  * block only rewrites its slot in the order array; beside each index it
  * keeps the low 32 bits of the id's hash, so probing compares slots and
@@ -54,15 +56,6 @@ s_slots_new (size_t n)
     return slots;
 }
 
-static user_slot_t *
-s_users_new (size_t n)
-{
-    user_slot_t *slots = malloc (n * sizeof *slots);
-    for (size_t i = 0; slots && i < n; i++)
-        slots[i].first = EVENT_TABLE_NONE;
-    return slots;
-}
-
 event_table_t *
 event_table_new (void)
 {
@@ -70,7 +63,7 @@ event_table_new (void)
     if (!self)
         return NULL;
     self->ids = s_slots_new (S_INITIAL_SLOTS);
-    self->users = s_users_new (S_INITIAL_SLOTS);
+    self->users = calloc (S_INITIAL_SLOTS, sizeof *self->users);
     self->statuses = status_index_new ();
     if (!self->ids || !self->users || !self->statuses) {
         event_table_destroy (&self);
@@ -91,6 +84,8 @@ event_table_destroy (event_table_t **self_p)
         free (self->order[i]);
     free (self->order);
     free (self->ids);
+    for (size_t i = 0; self->users && i <= self->users_mask; i++)
+        index_set_clear (&self->users[i].events, NULL);
     free (self->users);
     status_index_destroy (&self->statuses);
     free (self);
@@ -220,19 +215,20 @@ s_ids_reserve (event_table_t *self)
     return 0;
 }
 
-/* ---- User chains ----------------------------------------------------------- */
+/* ---- User index ------------------------------------------------------------ */
 
 user_slot_t *
 event_table_user_slot (event_table_t *self, const char *ptr, size_t len, uint32_t hash)
 {
     for (size_t i = hash & self->users_mask;; i = (i + 1) & self->users_mask) {
         user_slot_t *slot = &self->users[i];
-        if (slot->first == EVENT_TABLE_NONE)
+        if (slot->events.count == 0)
             return slot; /* the empty slot where this user would go */
-        /* Any event of the chain holds the key; the last one is the block
-           an append touches next anyway, so it is likely in cache. */
-        const event_t *event = self->order[slot->last];
-        if (slot->hash == hash && event->user_len == len && memcmp (event->data, ptr, len) == 0)
+        if (slot->hash != hash)
+            continue;
+        /* Any event of the user holds the key. */
+        const event_t *event = self->order[index_set_first (&slot->events)];
+        if (event->user_len == len && memcmp (event->data, ptr, len) == 0)
             return slot;
     }
 }
@@ -244,15 +240,15 @@ s_users_reserve (event_table_t *self)
     size_t size = self->users_mask + 1;
     if ((self->users_count + 1) * 4 <= size * 3)
         return 0;
-    user_slot_t *slots = s_users_new (size * 2);
+    user_slot_t *slots = calloc (size * 2, sizeof *slots);
     if (!slots)
         return -1;
     size_t mask = size * 2 - 1;
     for (size_t i = 0; i < size; i++) {
-        if (self->users[i].first == EVENT_TABLE_NONE)
+        if (self->users[i].events.count == 0)
             continue;
         size_t j = self->users[i].hash & mask;
-        while (slots[j].first != EVENT_TABLE_NONE)
+        while (slots[j].events.count != 0)
             j = (j + 1) & mask;
         slots[j] = self->users[i];
     }
@@ -262,14 +258,15 @@ s_users_reserve (event_table_t *self)
     return 0;
 }
 
-/* Removes a slot, shifting later members of its probe run back. */
+/* Removes a slot whose set is empty, shifting later members of its probe
+   run back. */
 static void
 s_user_slot_delete (event_table_t *self, user_slot_t *slot)
 {
     size_t mask = self->users_mask;
     size_t hole = (size_t)(slot - self->users);
-    for (size_t i = (hole + 1) & mask; self->users[i].first != EVENT_TABLE_NONE;
-         i = (i + 1) & mask) {
+    assert (slot->events.count == 0);
+    for (size_t i = (hole + 1) & mask; self->users[i].events.count != 0; i = (i + 1) & mask) {
         size_t home = self->users[i].hash & mask;
         /* Move i into the hole unless its home lies cyclically in (hole, i]. */
         bool stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
@@ -278,59 +275,28 @@ s_user_slot_delete (event_table_t *self, user_slot_t *slot)
             hole = i;
         }
     }
-    self->users[hole].first = EVENT_TABLE_NONE;
+    memset (&self->users[hole], 0, sizeof self->users[hole]);
     self->users_count--;
 }
 
-/* Links index into its user's chain, in creation order. The user hash has
-   room (s_users_reserve succeeded). */
-static void
-s_user_link (event_table_t *self, uint32_t index)
+/* Adds index to user_id's events: the user hash has room
+   (s_users_reserve succeeded). A user not yet known takes the empty slot
+   and holds index inline, which cannot fail; a known one's set may
+   allocate. Reads no block of index's (it may not hold user_id yet).
+   Returns 0, or -1 when out of memory, nothing then changed. */
+static int
+s_user_add (event_table_t *self, proto_str_t user_id, uint32_t index)
 {
-    event_t *event = self->order[index];
-    uint32_t hash = str_hash (event->data, event->user_len);
-    user_slot_t *slot = event_table_user_slot (self, event->data, event->user_len, hash);
-    if (slot->first == EVENT_TABLE_NONE) {
-        *slot = (user_slot_t){ index, index, hash };
-        event->user_next = EVENT_TABLE_NONE;
+    uint32_t hash = str_hash (user_id.ptr, user_id.len);
+    user_slot_t *slot = event_table_user_slot (self, user_id.ptr, user_id.len, hash);
+    bool fresh = slot->events.count == 0;
+    if (index_set_add (&slot->events, index, &self->user_set_bytes) != 0)
+        return -1;
+    if (fresh) {
+        slot->hash = hash;
         self->users_count++;
-    } else if (index > slot->last) {
-        self->order[slot->last]->user_next = index;
-        slot->last = index;
-        event->user_next = EVENT_TABLE_NONE;
-    } else if (index < slot->first) {
-        event->user_next = slot->first;
-        slot->first = index;
-    } else {
-        uint32_t prev = slot->first;
-        while (self->order[prev]->user_next < index)
-            prev = self->order[prev]->user_next;
-        event->user_next = self->order[prev]->user_next;
-        self->order[prev]->user_next = index;
     }
-}
-
-/* Unlinks index from its user's chain (read from the current block). */
-static void
-s_user_unlink (event_table_t *self, uint32_t index)
-{
-    event_t *event = self->order[index];
-    uint32_t hash = str_hash (event->data, event->user_len);
-    user_slot_t *slot = event_table_user_slot (self, event->data, event->user_len, hash);
-    assert (slot->first != EVENT_TABLE_NONE);
-    if (slot->first == index) {
-        if (event->user_next == EVENT_TABLE_NONE)
-            s_user_slot_delete (self, slot);
-        else
-            slot->first = event->user_next;
-        return;
-    }
-    uint32_t prev = slot->first;
-    while (self->order[prev]->user_next != index)
-        prev = self->order[prev]->user_next;
-    self->order[prev]->user_next = event->user_next;
-    if (slot->last == index)
-        slot->last = prev;
+    return 0;
 }
 
 /* ---- Events ---------------------------------------------------------------- */
@@ -410,6 +376,11 @@ event_table_create (event_table_t *self, const uint8_t id[16], proto_str_t user_
         free (event);
         return -1;
     }
+    if (s_user_add (self, user_id, at) != 0) {
+        status_index_remove (self->statuses, status, at);
+        free (event);
+        return -1;
+    }
     memcpy (event->id, id, 16);
     event->created_at = event->updated_at = now_ms;
     event->created_us = now_us;
@@ -417,7 +388,6 @@ event_table_create (event_table_t *self, const uint8_t id[16], proto_str_t user_
     self->count++;
     self->order[at] = event;
     *slot = s_ids_entry (id, at);
-    s_user_link (self, at);
     self->string_bytes += s_strings (event);
     s_note_longest (self, event);
     *index = at;
@@ -468,6 +438,23 @@ event_table_update (event_table_t *self, uint32_t index, proto_str_t user_id,
         memcpy (event, old, offsetof (event_t, user_len));
         event->created_us = old->created_us; /* after the lengths: not in the copy */
     }
+    /* The old user's slot is found, and the new user's taken, while every
+       block still holds its own user_id (a slot's key is read from one of
+       its events, and index may be the one read). Taking the new user's
+       slot moves no other slot: the hash has room. */
+    user_slot_t *was = NULL;
+    if (user_changes) {
+        was = event_table_user_slot (self, cur_user.ptr, cur_user.len,
+                                     str_hash (cur_user.ptr, cur_user.len));
+        assert (was->events.count > 0);
+        if (s_user_add (self, user_id, index) != 0) {
+            if (event != old)
+                free (event);
+            if (status_changes)
+                status_index_remove (self->statuses, status, index);
+            return -1;
+        }
+    }
     /* The old status is read from the old block: before it is rewritten
        or freed. */
     if (status_changes)
@@ -482,8 +469,11 @@ event_table_update (event_table_t *self, uint32_t index, proto_str_t user_id,
             memmove (old->data + old->user_len + old->description_len + old->status_len,
                      request_id.ptr, rid_len);
     }
-    if (user_changes)
-        s_user_unlink (self, index); /* reads the user_id still in old */
+    if (user_changes) {
+        index_set_remove (&was->events, index, &self->user_set_bytes);
+        if (was->events.count == 0)
+            s_user_slot_delete (self, was);
+    }
     if (event != old) {
         self->string_bytes += s_strings (event);
         self->string_bytes -= s_strings (old);
@@ -491,8 +481,6 @@ event_table_update (event_table_t *self, uint32_t index, proto_str_t user_id,
         free (old);
     } else if (user_id.ptr)
         memmove (event->data, user_id.ptr, user_id.len);
-    if (user_changes)
-        s_user_link (self, index);
     event->updated_at = now_ms;
     event->seq = seq;
     s_note_longest (self, event);
@@ -524,7 +512,8 @@ event_table_overhead_bytes (event_table_t *self)
     assert (self);
     return self->count * sizeof (event_t) + self->order_cap * sizeof (event_t *)
            + (self->ids_mask + 1) * sizeof (uint64_t)
-           + (self->users_mask + 1) * sizeof (user_slot_t) + status_index_bytes (self->statuses);
+           + (self->users_mask + 1) * sizeof (user_slot_t) + self->user_set_bytes
+           + status_index_bytes (self->statuses);
 }
 
 proto_limits_t

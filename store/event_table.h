@@ -10,13 +10,15 @@
  *     index instead of scanning from the start;
  *   - an open-addressing hash (linear probing) of indices by id: O(1) get
  *     and update;
- *   - a per-user_id chain: a hash from user_id to the first and last index
- *     of that user's events, each event linking to the user's next one in
- *     creation order, so a user_id filter walks only that user's events;
+ *   - a per-user_id index: a hash from user_id to the set of that user's
+ *     indices in creation order (index_set.h), so a user_id filter reads
+ *     only that user's events and resumes at a cursor by a binary search,
+ *     and an update moving an event to another user costs the same
+ *     whatever the users hold;
  *   - a status index (status_index.h): per status, the indices of its
  *     events in creation order, so a status filter alone lists without a
- *     scan. A status and a user_id together walk the user's chain and
- *     check each event's status.
+ *     scan. A status and a user_id together read the user's events from
+ *     the cursor on and check each one's status.
  *
  * There is no delete (docs/ARCHITECTURE.md §3), so the table only grows.
  * Strings handed in are copied; views handed out are borrowed until the next
@@ -95,9 +97,9 @@ void event_table_ahead_block (event_table_t *self, uint32_t index);
 
 /* Replaces the fields whose ptr is non-NULL, the request id always (the
    update's own, PROTO_STR_NONE for none), sets updated_at = now_ms and
-   seq. Changing user_id moves the event to the new user's chain (a walk of
-   both chains: user_id changes are rare). Returns 0, or -1 when out of
-   memory, the event then unchanged. index must be valid. */
+   seq. Changing user_id moves the event to the new user's index set.
+   Returns 0, or -1 when out of memory, the event then unchanged. index
+   must be valid. */
 int event_table_update (event_table_t *self, uint32_t index, proto_str_t user_id,
                         proto_str_t description, proto_str_t status, proto_str_t request_id,
                         int64_t now_ms, uint64_t seq);

@@ -7,6 +7,7 @@
 #define HERALD_EVENT_TABLE_INTERNAL_H
 
 #include "event_table.h"
+#include "index_set.h"
 #include "status_index.h"
 
 typedef struct {
@@ -14,7 +15,6 @@ typedef struct {
     int64_t created_at;
     int64_t updated_at;
     uint64_t seq;
-    uint32_t user_next; /* next event of the same user_id, creation order */
     uint32_t user_len;
     uint32_t description_len;
     uint32_t status_len;
@@ -23,10 +23,9 @@ typedef struct {
     char data[];            /* user_id, description, status, request_id */
 } event_t;
 
-/* A user_id's chain. The key is read from the last event's block. */
+/* A user_id's events. The key is read from the first one's block. */
 typedef struct {
-    uint32_t first; /* EVENT_TABLE_NONE: empty slot */
-    uint32_t last;
+    index_set_t events; /* none: an empty slot */
     uint32_t hash;
 } user_slot_t;
 
@@ -39,13 +38,14 @@ struct _event_table_t {
     user_slot_t *users;
     size_t users_mask;
     size_t users_count;
+    size_t user_set_bytes; /* what the users' index sets allocated */
     status_index_t *statuses;
     size_t string_bytes;    /* the events' strings, for event_table_bytes */
     proto_limits_t longest; /* the longest of each string ever held (event_table_longest) */
 };
 
 /* The slot of the user_id (ptr, len) whose str_hash is hash, or the empty
-   slot where it would go (first == EVENT_TABLE_NONE). */
+   slot where it would go (no events). */
 user_slot_t *event_table_user_slot (event_table_t *self, const char *ptr, size_t len,
                                     uint32_t hash);
 

@@ -1,6 +1,6 @@
 /*
  * str_hash — the one string hash of the store's in-memory indices (the
- * event table's user chains, the status index). Keys are client strings
+ * event table's user index, the status index). Keys are client strings
  * (user_id, status): both tables probe linearly and compare the full key on
  * a hash match, so a client able to choose many strings of one hash would
  * make every probe among them walk the whole run (hash flooding: a create

@@ -1,8 +1,8 @@
 /*
  * test_event_table — the event table's contract: create/find/update/view,
  * listing in creation order with cursors and exact filters, per-user
- * chains kept right when a user_id changes, and growth past many hash
- * resizes.
+ * index sets kept right when a user_id changes, growth past many hash
+ * resizes, and a create or update whose allocation fails changing nothing.
  */
 #include "event_table.h"
 
@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "test_fail_alloc.h"
 
 static proto_str_t
 s_str (const char *text)
@@ -339,7 +341,7 @@ test_event_table_status_list_follows_every_kind_of_update (void **state)
 }
 
 static void
-test_event_table_user_change_moves_event_between_chains (void **state)
+test_event_table_user_change_moves_event_between_users (void **state)
 {
     event_table_t *table = *state;
     for (uint32_t i = 0; i < 6; i++)
@@ -560,6 +562,94 @@ test_event_table_bytes_follow_the_strings (void **state)
     assert_int_equal (event_table_bytes (table), event_table_overhead_bytes (table) + 1 + 22 + 4);
 }
 
+/* Every index of a user's list, and of a status's, as one text: what a
+   failed change must leave as it was. */
+static void
+s_lists (event_table_t *table, const char **users, size_t n_users, char *text, size_t size)
+{
+    static const char *statuses[] = { "pending", "processed", "a much longer status" };
+    size_t len = 0;
+    text[0] = '\0';
+    for (size_t q = 0; q < n_users + 3; q++) {
+        uint32_t out[1000];
+        size_t n;
+        bool more;
+        s_list (table, q < n_users ? users[q] : NULL, q < n_users ? NULL : statuses[q - n_users],
+                NULL, 1000, out, &n, &more, 0);
+        assert_false (more);
+        for (size_t k = 0; k < n && len + 12 < size; k++)
+            len += (size_t)snprintf (text + len, size - len, "%u,", out[k]);
+        len += (size_t)snprintf (text + len, size - len, ";");
+    }
+}
+
+/* Each allocation that a create or an update makes (the user's set
+   growing or splitting, the status index, a new block, the hashes)
+   failing in turn: -1, and every list, view and byte count as before. */
+static void
+test_event_table_a_failed_allocation_changes_nothing (void **state)
+{
+    event_table_t *table = *state;
+    const char *users[] = { "big", "small", "new" };
+    /* "big" holds 576 events in full blocks of its index set, "small" the
+       192 between them. */
+    for (uint32_t i = 0; i < 768; i++)
+        s_add (table, i + 1, i % 4 == 3 ? "small" : "big", i % 3 ? "processed" : "pending");
+    static char before[64 * 1024], after[64 * 1024];
+    int failures = 0;
+    for (uint32_t k = 0; k < 60; k++) {
+        /* One of small's, all over big's blocks, moves to big (splitting
+           a full block) or to a new user, with its status changed half of
+           the time, to a longer one (a new block) a quarter of the time. */
+        uint32_t index = 3 + 12 * k;
+        proto_str_t user = k % 5 == 4 ? s_str ("new") : s_str ("big");
+        proto_str_t status = k % 2 == 0   ? s_str ("a much longer status")
+                             : k % 4 == 1 ? s_str ("pending")
+                                          : PROTO_STR_NONE;
+        proto_event_t view;
+        event_table_view (table, index, &view);
+        for (int f = 1;; f++) {
+            s_lists (table, users, 3, before, sizeof before);
+            size_t bytes = event_table_bytes (table);
+            test_fail_alloc_in (f);
+            int rc = event_table_update (table, index, user, PROTO_STR_NONE, status, PROTO_STR_NONE,
+                                         2000, 10000 + k);
+            test_fail_alloc_in (0);
+            if (rc == 0)
+                break;
+            failures++;
+            s_lists (table, users, 3, after, sizeof after);
+            assert_string_equal (after, before);
+            assert_int_equal (event_table_bytes (table), bytes);
+            proto_event_t now;
+            event_table_view (table, index, &now);
+            assert_int_equal (now.seq, view.seq);
+            assert_int_equal (now.user_id.len, view.user_id.len);
+        }
+        /* And a create, failing the same way. */
+        for (int f = 1;; f++) {
+            uint8_t id[16];
+            s_id (id, 1000 + k);
+            uint32_t at;
+            s_lists (table, users, 3, before, sizeof before);
+            size_t size = event_table_size (table);
+            test_fail_alloc_in (f);
+            int rc = event_table_create (table, id, s_str (k % 2 ? "big" : "new"), s_str ("desc"),
+                                         s_str (k % 3 ? "processed" : "a much longer status"),
+                                         PROTO_STR_NONE, 3000, 0, 20000 + k, &at);
+            test_fail_alloc_in (0);
+            if (rc == 0)
+                break;
+            failures++;
+            s_lists (table, users, 3, after, sizeof after);
+            assert_string_equal (after, before);
+            assert_int_equal (event_table_size (table), size);
+            assert_int_equal (event_table_find (table, id), EVENT_TABLE_NONE);
+        }
+    }
+    assert_true (failures >= 60);
+}
+
 int
 main (void)
 {
@@ -583,7 +673,7 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_event_table_status_list_follows_every_kind_of_update,
                                          s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_event_table_user_change_moves_event_between_chains,
+        cmocka_unit_test_setup_teardown (test_event_table_user_change_moves_event_between_users,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_event_table_growth_keeps_ids_and_users_while_users_change, s_setup, s_teardown),
@@ -592,6 +682,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_event_table_prefetch_changes_nothing, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_event_table_ahead_steps_name_only_the_right_event,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_event_table_a_failed_allocation_changes_nothing,
                                          s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
