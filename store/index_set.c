@@ -299,8 +299,7 @@ index_set_has (const index_set_t *self, uint32_t index)
 }
 
 size_t
-index_set_collect (const index_set_t *self, uint32_t from, uint32_t *out, size_t max, bool *more,
-                   bool (*keep) (void *ctx, uint32_t index), void *ctx)
+index_set_collect (const index_set_t *self, uint32_t from, uint32_t *out, size_t max, bool *more)
 {
     assert (self && more);
     *more = false;
@@ -308,13 +307,14 @@ index_set_collect (const index_set_t *self, uint32_t from, uint32_t *out, size_t
     /* The members as runs: the inline pair, or each block from the one
        that holds `from`. */
     index_set_block_t *const *blocks = self->blocks ? s_blocks_const (self) : NULL;
-    uint32_t b = blocks ? s_find_block (blocks, self->blocks, from) : 0;
-    for (; blocks ? b < self->blocks : b == 0; b++) {
+    uint32_t first = blocks ? s_find_block (blocks, self->blocks, from) : 0;
+    for (uint32_t b = first; blocks ? b < self->blocks : b == 0; b++) {
         const uint32_t *v = blocks ? blocks[b]->v : self->u.inline_;
         uint32_t len = blocks ? blocks[b]->n : self->count;
-        for (uint32_t i = 0; i < len; i++) {
-            if (v[i] < from || (keep && !keep (ctx, v[i])))
-                continue;
+        for (uint32_t i = blocks && b == first ? s_lower_bound (blocks[b], from) : 0; i < len;
+             i++) {
+            if (v[i] < from)
+                continue; /* the inline pair only */
             if (n == max) {
                 *more = true;
                 return n;

@@ -63,12 +63,11 @@ uint32_t index_set_first (const index_set_t *self);
 /* True when index is a member. */
 bool index_set_has (const index_set_t *self, uint32_t index);
 
-/* Writes to out, in ascending order, up to max members >= from for which
-   keep (ctx, member) is true (every member when keep is NULL), and returns
-   how many it wrote; *more is true when at least one more such member
+/* Writes to out, in ascending order, up to max members >= from, and
+   returns how many it wrote; *more is true when at least one more member
    follows the last one written. */
 size_t index_set_collect (const index_set_t *self, uint32_t from, uint32_t *out, size_t max,
-                          bool *more, bool (*keep) (void *ctx, uint32_t index), void *ctx);
+                          bool *more);
 
 /* Frees what the set allocated (subtracting it from *bytes unless NULL) and
    leaves it empty. */

@@ -1,7 +1,7 @@
 /*
  * test_index_set — the index set's contract: members in ascending order
  * from any starting index (inline pairs and block boundaries included),
- * `more` exact at the limit, a filter, appends filling blocks, inserts
+ * `more` exact at the limit, appends filling blocks, inserts
  * in front splitting them, every byte given back when the set empties,
  * an allocation failure leaving the set as it was, and a long random run
  * checked against a plain array of flags.
@@ -25,7 +25,7 @@ s_assert_members (const index_set_t *set, const bool *have, uint32_t n, uint32_t
 {
     static uint32_t out[1 << 16];
     bool more;
-    size_t got = index_set_collect (set, from, out, sizeof out / sizeof out[0], &more, NULL, NULL);
+    size_t got = index_set_collect (set, from, out, sizeof out / sizeof out[0], &more);
     assert_false (more);
     size_t k = 0;
     for (uint32_t i = from; i < n; i++)
@@ -53,13 +53,13 @@ test_two_members_sit_inline (void **state)
     assert_false (index_set_has (&set, 5));
     uint32_t out[4];
     bool more;
-    assert_int_equal (index_set_collect (&set, 0, out, 4, &more, NULL, NULL), 2);
+    assert_int_equal (index_set_collect (&set, 0, out, 4, &more), 2);
     assert_int_equal (out[0], 4);
     assert_int_equal (out[1], 9);
     assert_false (more);
-    assert_int_equal (index_set_collect (&set, 5, out, 4, &more, NULL, NULL), 1);
+    assert_int_equal (index_set_collect (&set, 5, out, 4, &more), 1);
     assert_int_equal (out[0], 9);
-    assert_int_equal (index_set_collect (&set, 0, out, 1, &more, NULL, NULL), 1);
+    assert_int_equal (index_set_collect (&set, 0, out, 1, &more), 1);
     assert_true (more);
     /* A third member takes a block; back to two, it goes inline again. */
     assert_int_equal (index_set_add (&set, 6, &bytes), 0);
@@ -72,7 +72,7 @@ test_two_members_sit_inline (void **state)
     index_set_remove (&set, 9, &bytes);
     assert_int_equal (set.count, 0);
     assert_int_equal (index_set_first (&set), INDEX_SET_NONE);
-    assert_int_equal (index_set_collect (&set, 0, out, 4, &more, NULL, NULL), 0);
+    assert_int_equal (index_set_collect (&set, 0, out, 4, &more), 0);
     assert_false (more);
 }
 
@@ -94,7 +94,7 @@ test_appends_fill_blocks (void **state)
     const uint32_t froms[] = { 0, 1, 3 * 127, 3 * 128, 3 * 128 + 1, 3 * (N - 150), 3 * N };
     for (size_t f = 0; f < sizeof froms / sizeof froms[0]; f++) {
         uint32_t first = (froms[f] + 2) / 3; /* the first member >= from, by number */
-        size_t got = index_set_collect (&set, froms[f], out, 200, &more, NULL, NULL);
+        size_t got = index_set_collect (&set, froms[f], out, 200, &more);
         size_t left = N - first;
         assert_int_equal (got, left < 200 ? left : 200);
         assert_int_equal (more, left > 200);
@@ -104,35 +104,6 @@ test_appends_fill_blocks (void **state)
     index_set_clear (&set, &bytes);
     assert_int_equal (bytes, 0);
     assert_int_equal (set.count, 0);
-}
-
-static bool
-s_odd (void *ctx, uint32_t index)
-{
-    (*(int *)ctx)++;
-    return index % 2 == 1;
-}
-
-static void
-test_a_filter_keeps_what_it_says (void **state)
-{
-    (void)state;
-    index_set_t set = { 0 };
-    size_t bytes = 0;
-    for (uint32_t i = 0; i < 1000; i++)
-        assert_int_equal (index_set_add (&set, i, &bytes), 0);
-    uint32_t out[10];
-    bool more;
-    int calls = 0;
-    assert_int_equal (index_set_collect (&set, 500, out, 10, &more, s_odd, &calls), 10);
-    assert_true (more);
-    for (int k = 0; k < 10; k++)
-        assert_int_equal (out[k], 501 + 2 * k);
-    assert_int_equal (calls, 22); /* 500..521: twenty to fill, two to find one more */
-    assert_int_equal (index_set_collect (&set, 980, out, 10, &more, s_odd, &calls), 10);
-    assert_false (more);
-    index_set_clear (&set, &bytes);
-    assert_int_equal (bytes, 0);
 }
 
 /* Each index before every member: every full block splits. Then all go,
@@ -260,7 +231,6 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_two_members_sit_inline),
         cmocka_unit_test (test_appends_fill_blocks),
-        cmocka_unit_test (test_a_filter_keeps_what_it_says),
         cmocka_unit_test (test_inserts_in_front_split_and_removals_give_back),
         cmocka_unit_test (test_a_failed_allocation_changes_nothing),
         cmocka_unit_test (test_random_run_matches_flags),
