@@ -18,8 +18,9 @@
  *      user_id, 40-byte description, acking the feed as it goes); prints
  *      its RSS and the memory per event beyond its strings, measured as the
  *      RSS growth over the events added;
- *   3. list by status (list_pages.h): the time per page of status-filtered
- *      lists at 1,000 events and at --list-events, in one growing store.
+ *   3. list by status (list_pages.h): the time per page of lists filtered
+ *      by status, and by one heavy user and status, at 1,000 events and at
+ *      --list-events, two stores side by side.
  * --recovery instead times restarts on a journal of --recovery-events
  * events and measures the journal after a compaction (recovery.h).
  * --endpoint EP drives a store that is already running: the three phases
@@ -166,7 +167,8 @@ s_usage (FILE *out)
         "  --fsync-samples N     this disk's fdatasync samples, over all rounds (600)\n"
         "  --data-root DIR       where data dirs go (the build directory)\n"
         "  --events N            memory: load a fresh store to N events (1000000), 0 skips\n"
-        "  --list-events N       list by status: pages at 1000 and at N events (1000000),\n"
+        "  --list-events N       list by status (and user): pages at 1000 and at N events "
+        "(1000000),\n"
         "                        0 skips\n"
         "  --list-pages N        pages timed per query and size, at most 150 (150)\n"
         "  --recovery            instead: restart times on a big journal, compaction\n"

@@ -17,9 +17,17 @@
 #define S_START_MS 10000
 #define S_STOP_MS 30000
 
-enum { S_PENDING_FIRST, S_PROCESSED_MIDDLE, S_ALL_MIDDLE, S_QUERIES };
+enum {
+    S_PENDING_FIRST,
+    S_PROCESSED_MIDDLE,
+    S_USER_PENDING_FIRST,
+    S_USER_PROCESSED_MIDDLE,
+    S_ALL_MIDDLE,
+    S_QUERIES
+};
 
 static const char *s_names[S_QUERIES] = { "pending, first page", "processed, middle page",
+                                          "user+pending, first", "user+processed, middle",
                                           "no filter, middle page" };
 
 /* One store and its load. */
@@ -41,6 +49,7 @@ s_side_start (side_t *side, const char *name, size_t size, const list_pages_conf
         || store_proc_wait (&side->proc, S_START_MS) != 0
         || !(side->load = load_new (side->proc.endpoint, size, cfg->interrupted)))
         return -1;
+    load_set_heavy (side->load, LIST_PAGES_HEAVY_EVERY);
     for (size_t have = 0; have < size; have += S_CHUNK) {
         size_t n = size - have < S_CHUNK ? size - have : S_CHUNK;
         if (load_create (side->load, n, cfg->window, NULL) != 0 || load_ack (side->load) != 0)
@@ -70,19 +79,25 @@ static int
 s_measure (side_t *side, int q, size_t pages, double *p50_us)
 {
     const load_query_t queries[S_QUERIES] = {
-        [S_PENDING_FIRST] = { "pending", LIST_PAGES_LIMIT, LOAD_NO_CURSOR },
-        [S_PROCESSED_MIDDLE] = { "processed", LIST_PAGES_LIMIT, side->size / 2 },
-        [S_ALL_MIDDLE] = { NULL, LIST_PAGES_LIMIT, side->size / 2 },
+        [S_PENDING_FIRST] = { NULL, "pending", LIST_PAGES_LIMIT, LOAD_NO_CURSOR },
+        [S_PROCESSED_MIDDLE] = { NULL, "processed", LIST_PAGES_LIMIT, side->size / 2 },
+        [S_USER_PENDING_FIRST] = { LOAD_HEAVY_USER, "pending", LIST_PAGES_LIMIT, LOAD_NO_CURSOR },
+        [S_USER_PROCESSED_MIDDLE] = { LOAD_HEAVY_USER, "processed", LIST_PAGES_LIMIT,
+                                      side->size / 2 },
+        [S_ALL_MIDDLE] = { NULL, NULL, LIST_PAGES_LIMIT, side->size / 2 },
     };
+    /* The heavy user's pending events: its share of the pending tail. */
+    size_t items =
+        q == S_USER_PENDING_FIRST ? LIST_PAGES_TAIL / LIST_PAGES_HEAVY_EVERY : LIST_PAGES_LIMIT;
     load_result_t result;
     size_t fewest, most;
     /* A new connection is a new peer with its whole reply budget. */
     if (load_reconnect (side->load, side->proc.endpoint) != 0
         || load_list (side->load, &queries[q], pages, &result, &fewest, &most) != 0)
         return -1;
-    if (fewest != LIST_PAGES_LIMIT || most != LIST_PAGES_LIMIT) {
-        fprintf (stderr, "bench: %s at %zu events: pages of %zu..%zu items, not %d\n", s_names[q],
-                 side->size, fewest, most, LIST_PAGES_LIMIT);
+    if (fewest != items || most != items) {
+        fprintf (stderr, "bench: %s at %zu events: pages of %zu..%zu items, not %zu\n", s_names[q],
+                 side->size, fewest, most, items);
         return -1;
     }
     *p50_us = result.p50_ms * 1000.0;
@@ -122,8 +137,8 @@ list_pages_run (const list_pages_config_t *cfg)
 {
     if (cfg->events <= LIST_PAGES_SMALL || cfg->pages == 0)
         return -1;
-    printf ("\nlist by status: a store of %d events beside one of %zu, %d rounds of %zu pages "
-            "per query on each\n",
+    printf ("\nlist by status, and by user and status: a store of %d events beside one of "
+            "%zu, %d rounds of %zu pages per query on each\n",
             LIST_PAGES_SMALL, cfg->events, LIST_PAGES_ROUNDS, cfg->pages);
     fflush (stdout);
     side_t small = { .proc = { .pid = -1 } }, large = { .proc = { .pid = -1 } };

@@ -12,13 +12,20 @@
  *                            which a scan of creation order reaches last;
  *   processed, middle page   status=processed, after the event in the
  *                            middle;
+ *   user+pending, first      one user's pending events: every
+ *                            LIST_PAGES_HEAVY_EVERY-th event is that
+ *                            user's (half a million at a million), so
+ *                            its page of LIST_PAGES_TAIL / 2 pending ones
+ *                            sits behind all its processed ones;
+ *   user+processed, middle   that user's processed ones after the middle;
  *   no filter, middle page   the same cursor, no filter (creation order:
  *                            the reference, already a direct resume).
  * Each query runs on a new connection, and --list-pages is at most
  * LIST_PAGES_MAX: the store cuts pages short for a peer whose recent
  * replies fill its reply budget (store/peers.h, 4 MiB over its last 2050
  * replies), and 150 pages of 100 events stay under it. Each page must
- * carry exactly LIST_PAGES_LIMIT items (checked), and the
+ * carry exactly LIST_PAGES_LIMIT items (the heavy user's pending page
+ * LIST_PAGES_TAIL / LIST_PAGES_HEAVY_EVERY; checked), and the
  * table gives the p50 per page at both sizes and their ratio against the
  * issue's target (status pages at the large size within 1.5 x the small
  * size's).
@@ -35,6 +42,7 @@
 #define LIST_PAGES_TARGET 1.5
 #define LIST_PAGES_MAX 150
 #define LIST_PAGES_ROUNDS 5
+#define LIST_PAGES_HEAVY_EVERY 2
 
 typedef struct {
     size_t events; /* the large size, > LIST_PAGES_SMALL */

@@ -27,6 +27,8 @@ struct _load_t {
     uint8_t (*ids)[16];
     size_t n_ids, max_ids;
     size_t updated; /* updates sent by earlier phases */
+    size_t created; /* creates sent by earlier phases */
+    size_t heavy_every;
     uint64_t last_seq;
     uint64_t rid_base;
     volatile sig_atomic_t *interrupted;
@@ -320,8 +322,12 @@ s_make_create (load_t *self, size_t i, proto_request_t *req, char *scratch)
     static const char user[] = "user-", description[] = "Your order ";
     char *desc = scratch + LOAD_USER_LEN + 1;
     memcpy (scratch, user, sizeof user - 1);
-    s_put_digits (scratch + LOAD_USER_LEN, LOAD_USER_LEN - (sizeof user - 1),
-                  (i * 7919) % LOAD_USERS);
+    size_t number = self->created + i;
+    if (self->heavy_every && number % self->heavy_every == 0)
+        memcpy (scratch, LOAD_HEAVY_USER, LOAD_USER_LEN);
+    else
+        s_put_digits (scratch + LOAD_USER_LEN, LOAD_USER_LEN - (sizeof user - 1),
+                      (i * 7919) % LOAD_USERS);
     memcpy (desc, description, sizeof description - 1);
     s_put_digits (desc + LOAD_DESCRIPTION_LEN, LOAD_DESCRIPTION_LEN - (sizeof description - 1), i);
     req->op = PROTO_OP_CREATE;
@@ -377,6 +383,10 @@ s_make_list (load_t *self, size_t i, proto_request_t *req, char *scratch)
     req->op = PROTO_OP_LIST;
     req->has = PROTO_HAS_LIMIT;
     req->limit = q->limit;
+    if (q->user_id) {
+        req->has |= PROTO_HAS_USER_ID;
+        req->user_id = (proto_str_t){ q->user_id, strlen (q->user_id) };
+    }
     if (q->status) {
         req->has |= PROTO_HAS_STATUS;
         req->status = (proto_str_t){ q->status, strlen (q->status) };
@@ -399,7 +409,16 @@ int
 load_create (load_t *self, size_t n, size_t window, load_result_t *out)
 {
     assert (self);
-    return s_phase (self, "create", n, window, s_make_create, out, true);
+    int rc = s_phase (self, "create", n, window, s_make_create, out, true);
+    self->created += n;
+    return rc;
+}
+
+void
+load_set_heavy (load_t *self, size_t every)
+{
+    assert (self);
+    self->heavy_every = every;
 }
 
 int

@@ -16,7 +16,8 @@
 
 #define LOAD_USER_LEN 16
 #define LOAD_DESCRIPTION_LEN 40
-#define LOAD_USERS 100000 /* distinct user_ids in the load */
+#define LOAD_USERS 100000                  /* distinct user_ids in the load */
+#define LOAD_HEAVY_USER "user-heavy-00000" /* load_set_heavy's (LOAD_USER_LEN bytes) */
 
 typedef struct _load_t load_t;
 
@@ -38,6 +39,10 @@ void load_destroy (load_t **self_p);
    as one batch (proto.h), rather than one message each (batch 1, the
    default). Returns 0, or -1 when batch is out of range. */
 int load_set_batch (load_t *self, size_t batch);
+/* From now on every create whose number (counted over all create phases
+   from 0) is a multiple of every goes to one user, LOAD_HEAVY_USER (0:
+   none does, the default): a user holding a share of a big store. */
+void load_set_heavy (load_t *self, size_t every);
 /* Talks to the store at endpoint from now on (a store restarted on other
    ports), keeping the ids and the last change seen. Returns 0 or -1. */
 int load_reconnect (load_t *self, const char *endpoint);
@@ -58,9 +63,10 @@ int load_mark (load_t *self, size_t first, size_t n, const char *status, size_t 
 
 #define LOAD_NO_CURSOR SIZE_MAX
 
-/* A list request: status filter (NULL: none), limit, and the cursor as the
-   number of a kept event (LOAD_NO_CURSOR: from the start). */
+/* A list request: user and status filters (NULL: none), limit, and the
+   cursor as the number of a kept event (LOAD_NO_CURSOR: from the start). */
 typedef struct {
+    const char *user_id;
     const char *status;
     uint32_t limit;
     size_t after;
