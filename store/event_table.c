@@ -4,10 +4,9 @@
  * Memory layout per event: one block of 56 fixed bytes (sizeof event_t,
  * padding included) followed by user_id, description and status back to
  * back (no NULs), plus 8 bytes in the creation-order array, 8 /
- * load-factor bytes in the id hash and about 4 in each of its user's and
- * its (user, status) pair's index sets (index_set.h; none for a key's
- * first two events), and per user and per pair 24 / load-factor bytes in
- * their hashes (event_table_sets.c). The
+ * load-factor bytes in the id hash and about 4 in its user's index set
+ * (index_set.h; none for a user's first two events), and per user 24 /
+ * load-factor bytes in the user hash. The
  * id hash stores indices, not pointers, so an update that reallocates a
  * block only rewrites its slot in the order array; beside each index it
  * keeps the low 32 bits of the id's hash, so probing compares slots and
@@ -18,12 +17,14 @@
  * (one reads the whole table at once; moving it a step per create, as
  * Redis's dict does, was measured too: the stall went, but spreading the
  * moves and the new table's page faults over the creates doubled the p99
- * of pipelined creates). The id hash uses linear probing with a load
- * factor of at most 3/4.
+ * of pipelined creates). Both hashes use linear
+ * probing with a load factor of at most 3/4; the user hash deletes by
+ * backward shift (no tombstones) when a user's last event moves away.
  */
 #include "event_table_internal.h"
 
 #include "status_index.h"
+#include "str_hash.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -62,13 +63,13 @@ event_table_new (void)
     if (!self)
         return NULL;
     self->ids = s_slots_new (S_INITIAL_SLOTS);
+    self->users = calloc (S_INITIAL_SLOTS, sizeof *self->users);
     self->statuses = status_index_new ();
-    if (!self->ids || !self->statuses || event_table_sets_init (&self->users, S_INITIAL_SLOTS) != 0
-        || event_table_sets_init (&self->pairs, S_INITIAL_SLOTS) != 0) {
+    if (!self->ids || !self->users || !self->statuses) {
         event_table_destroy (&self);
         return NULL;
     }
-    self->ids_mask = S_INITIAL_SLOTS - 1;
+    self->ids_mask = self->users_mask = S_INITIAL_SLOTS - 1;
     return self;
 }
 
@@ -83,8 +84,9 @@ event_table_destroy (event_table_t **self_p)
         free (self->order[i]);
     free (self->order);
     free (self->ids);
-    event_table_sets_free (&self->users);
-    event_table_sets_free (&self->pairs);
+    for (size_t i = 0; self->users && i <= self->users_mask; i++)
+        index_set_clear (&self->users[i].events, NULL);
+    free (self->users);
     status_index_destroy (&self->statuses);
     free (self);
     *self_p = NULL;
@@ -213,6 +215,90 @@ s_ids_reserve (event_table_t *self)
     return 0;
 }
 
+/* ---- User index ------------------------------------------------------------ */
+
+user_slot_t *
+event_table_user_slot (event_table_t *self, const char *ptr, size_t len, uint32_t hash)
+{
+    for (size_t i = hash & self->users_mask;; i = (i + 1) & self->users_mask) {
+        user_slot_t *slot = &self->users[i];
+        if (slot->events.count == 0)
+            return slot; /* the empty slot where this user would go */
+        if (slot->hash != hash)
+            continue;
+        /* Any event of the user holds the key. */
+        const event_t *event = self->order[index_set_first (&slot->events)];
+        if (event->user_len == len && memcmp (event->data, ptr, len) == 0)
+            return slot;
+    }
+}
+
+/* Grows the user hash so one more user fits under the load factor. */
+static int
+s_users_reserve (event_table_t *self)
+{
+    size_t size = self->users_mask + 1;
+    if ((self->users_count + 1) * 4 <= size * 3)
+        return 0;
+    user_slot_t *slots = calloc (size * 2, sizeof *slots);
+    if (!slots)
+        return -1;
+    size_t mask = size * 2 - 1;
+    for (size_t i = 0; i < size; i++) {
+        if (self->users[i].events.count == 0)
+            continue;
+        size_t j = self->users[i].hash & mask;
+        while (slots[j].events.count != 0)
+            j = (j + 1) & mask;
+        slots[j] = self->users[i];
+    }
+    free (self->users);
+    self->users = slots;
+    self->users_mask = mask;
+    return 0;
+}
+
+/* Removes a slot whose set is empty, shifting later members of its probe
+   run back. */
+static void
+s_user_slot_delete (event_table_t *self, user_slot_t *slot)
+{
+    size_t mask = self->users_mask;
+    size_t hole = (size_t)(slot - self->users);
+    assert (slot->events.count == 0);
+    for (size_t i = (hole + 1) & mask; self->users[i].events.count != 0; i = (i + 1) & mask) {
+        size_t home = self->users[i].hash & mask;
+        /* Move i into the hole unless its home lies cyclically in (hole, i]. */
+        bool stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
+        if (!stays) {
+            self->users[hole] = self->users[i];
+            hole = i;
+        }
+    }
+    memset (&self->users[hole], 0, sizeof self->users[hole]);
+    self->users_count--;
+}
+
+/* Adds index to user_id's events: the user hash has room
+   (s_users_reserve succeeded). A user not yet known takes the empty slot
+   and holds index inline, which cannot fail; a known one's set may
+   allocate. Reads no block of index's (it may not hold user_id yet).
+   Returns 0, or -1 when out of memory, nothing then changed. */
+static int
+s_user_add (event_table_t *self, proto_str_t user_id, uint32_t index)
+{
+    uint32_t hash = str_hash (user_id.ptr, user_id.len);
+    user_slot_t *slot = event_table_user_slot (self, user_id.ptr, user_id.len, hash);
+    bool fresh = slot->events.count == 0;
+    if (index_set_add (&slot->events, index, &self->user_set_bytes) != 0)
+        return -1;
+    if (fresh) {
+        slot->hash = hash;
+        self->users_count++;
+    }
+    return 0;
+}
+
 /* ---- Events ---------------------------------------------------------------- */
 
 static event_t *
@@ -277,8 +363,7 @@ event_table_create (event_table_t *self, const uint8_t id[16], proto_str_t user_
         self->order = order;
         self->order_cap = cap;
     }
-    if (s_ids_reserve (self) != 0 || event_table_sets_reserve (&self->users) != 0
-        || event_table_sets_reserve (&self->pairs) != 0)
+    if (s_ids_reserve (self) != 0 || s_users_reserve (self) != 0)
         return -1;
     uint64_t *slot = s_ids_slot (self, id);
     if (*slot != S_EMPTY)
@@ -291,12 +376,7 @@ event_table_create (event_table_t *self, const uint8_t id[16], proto_str_t user_
         free (event);
         return -1;
     }
-    set_key_t user_key = event_table_key (user_id, PROTO_STR_NONE);
-    set_key_t pair_key = event_table_key (user_id, status);
-    set_slot_t *user_slot = event_table_sets_add (self, &self->users, &user_key, at);
-    if (!user_slot || !event_table_sets_add (self, &self->pairs, &pair_key, at)) {
-        if (user_slot)
-            event_table_sets_remove (self, &self->users, user_slot, at);
+    if (s_user_add (self, user_id, at) != 0) {
         status_index_remove (self->statuses, status, at);
         free (event);
         return -1;
@@ -336,10 +416,8 @@ event_table_update (event_table_t *self, uint32_t index, proto_str_t user_id,
     bool status_changes =
         status.ptr
         && (status.len != cur_status.len || memcmp (status.ptr, cur_status.ptr, status.len) != 0);
-    bool pair_changes = user_changes || status_changes;
     event_t *event = old;
-    if ((user_changes && event_table_sets_reserve (&self->users) != 0)
-        || (pair_changes && event_table_sets_reserve (&self->pairs) != 0))
+    if (user_changes && s_users_reserve (self) != 0)
         return -1;
     /* Everything that can fail comes first (the new status's place in the
        index, then the new block), so a failure leaves everything as it
@@ -360,26 +438,16 @@ event_table_update (event_table_t *self, uint32_t index, proto_str_t user_id,
         memcpy (event, old, offsetof (event_t, user_len));
         event->created_us = old->created_us; /* after the lengths: not in the copy */
     }
-    /* The old user's and pair's slots are found, and the new ones taken,
-       while every block still holds its own strings (a slot's key is read
-       from one of its events, and index may be the one read). Taking a
-       slot moves no other: the hashes have room. */
-    set_slot_t *was_user = NULL, *was_pair = NULL;
-    if (pair_changes) {
-        set_key_t key = event_table_key (cur_user, cur_status);
-        was_pair = event_table_set_slot (self, &self->pairs, &key);
-        set_key_t to =
-            event_table_key (user_id.ptr ? user_id : cur_user, status.ptr ? status : cur_status);
-        set_slot_t *now_user = NULL;
-        if (user_changes) {
-            key = event_table_key (cur_user, PROTO_STR_NONE);
-            was_user = event_table_set_slot (self, &self->users, &key);
-            key = event_table_key (user_id, PROTO_STR_NONE);
-            now_user = event_table_sets_add (self, &self->users, &key, index);
-        }
-        if ((user_changes && !now_user) || !event_table_sets_add (self, &self->pairs, &to, index)) {
-            if (now_user)
-                event_table_sets_remove (self, &self->users, now_user, index);
+    /* The old user's slot is found, and the new user's taken, while every
+       block still holds its own user_id (a slot's key is read from one of
+       its events, and index may be the one read). Taking the new user's
+       slot moves no other slot: the hash has room. */
+    user_slot_t *was = NULL;
+    if (user_changes) {
+        was = event_table_user_slot (self, cur_user.ptr, cur_user.len,
+                                     str_hash (cur_user.ptr, cur_user.len));
+        assert (was->events.count > 0);
+        if (s_user_add (self, user_id, index) != 0) {
             if (event != old)
                 free (event);
             if (status_changes)
@@ -401,10 +469,11 @@ event_table_update (event_table_t *self, uint32_t index, proto_str_t user_id,
             memmove (old->data + old->user_len + old->description_len + old->status_len,
                      request_id.ptr, rid_len);
     }
-    if (user_changes)
-        event_table_sets_remove (self, &self->users, was_user, index);
-    if (pair_changes)
-        event_table_sets_remove (self, &self->pairs, was_pair, index);
+    if (user_changes) {
+        index_set_remove (&was->events, index, &self->user_set_bytes);
+        if (was->events.count == 0)
+            s_user_slot_delete (self, was);
+    }
     if (event != old) {
         self->string_bytes += s_strings (event);
         self->string_bytes -= s_strings (old);
@@ -443,7 +512,7 @@ event_table_overhead_bytes (event_table_t *self)
     assert (self);
     return self->count * sizeof (event_t) + self->order_cap * sizeof (event_t *)
            + (self->ids_mask + 1) * sizeof (uint64_t)
-           + (self->users.mask + 1 + self->pairs.mask + 1) * sizeof (set_slot_t) + self->set_bytes
+           + (self->users_mask + 1) * sizeof (user_slot_t) + self->user_set_bytes
            + status_index_bytes (self->statuses);
 }
 

@@ -4,7 +4,7 @@
  * Each event is one heap block holding its fixed fields and its three
  * strings inline, so an event costs one allocation. Events are numbered by
  * creation order (their "index"); an index never changes and is what the
- * rest of the store (the change feed) keeps. Five structures sit over the
+ * rest of the store (the change feed) keeps. Four structures sit over the
  * blocks:
  *   - an array of blocks in creation order: `list` resumes at the cursor's
  *     index instead of scanning from the start;
@@ -15,11 +15,10 @@
  *     only that user's events and resumes at a cursor by a binary search,
  *     and an update moving an event to another user costs the same
  *     whatever the users hold;
- *   - the same per (user_id, status) pair, so a user_id and a status
- *     together list only matching events;
  *   - a status index (status_index.h): per status, the indices of its
  *     events in creation order, so a status filter alone lists without a
- *     scan.
+ *     scan. A user_id and a status together walk the user's set beside the
+ *     status's (event_table_list.c), reading no event.
  *
  * There is no delete (docs/ARCHITECTURE.md §3), so the table only grows.
  * Strings handed in are copied; views handed out are borrowed until the next

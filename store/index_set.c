@@ -326,6 +326,40 @@ index_set_collect (const index_set_t *self, uint32_t from, uint32_t *out, size_t
 }
 
 void
+index_set_seek (const index_set_t *self, uint32_t from, index_set_iter_t *it)
+{
+    assert (self && it);
+    it->set = self;
+    if (self->blocks == 0) {
+        it->block = 0;
+        it->pos = 0;
+        while (it->pos < self->count && self->u.inline_[it->pos] < from)
+            it->pos++;
+        return;
+    }
+    index_set_block_t *const *blocks = s_blocks_const (self);
+    it->block = s_find_block (blocks, self->blocks, from);
+    it->pos = s_lower_bound (blocks[it->block], from);
+}
+
+uint32_t
+index_set_next (index_set_iter_t *it)
+{
+    assert (it);
+    const index_set_t *set = it->set;
+    if (set->blocks == 0)
+        return it->pos < set->count ? set->u.inline_[it->pos++] : INDEX_SET_NONE;
+    index_set_block_t *const *blocks = s_blocks_const (set);
+    while (it->block < set->blocks) {
+        if (it->pos < blocks[it->block]->n)
+            return blocks[it->block]->v[it->pos++];
+        it->block++;
+        it->pos = 0;
+    }
+    return INDEX_SET_NONE;
+}
+
+void
 index_set_clear (index_set_t *self, size_t *bytes)
 {
     assert (self);

@@ -69,6 +69,21 @@ bool index_set_has (const index_set_t *self, uint32_t index);
 size_t index_set_collect (const index_set_t *self, uint32_t from, uint32_t *out, size_t max,
                           bool *more);
 
+/* A position in a set, for walking its members in order beside another
+   index (event_table_list: a user's events beside a status's). Valid
+   while the set does not change. */
+typedef struct {
+    const index_set_t *set;
+    uint32_t block; /* 0 for the inline pair */
+    uint32_t pos;   /* within the block (or the pair) */
+} index_set_iter_t;
+
+/* Positions it at the first member >= from. O(log members). */
+void index_set_seek (const index_set_t *self, uint32_t from, index_set_iter_t *it);
+
+/* The member at it, stepping past it; INDEX_SET_NONE once past the last. */
+uint32_t index_set_next (index_set_iter_t *it);
+
 /* Frees what the set allocated (subtracting it from *bytes unless NULL) and
    leaves it empty. */
 void index_set_clear (index_set_t *self, size_t *bytes);

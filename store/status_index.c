@@ -28,7 +28,7 @@ typedef struct {
     uint64_t bits[S_CHUNK_WORDS];
 } chunk_t;
 
-typedef struct {
+struct _status_members_t {
     chunk_t *chunks; /* by base, ascending */
     uint32_t nchunks;
     uint32_t cap;
@@ -36,7 +36,8 @@ typedef struct {
     uint32_t hash;
     uint32_t len;
     char name[]; /* the status, len bytes, no NUL */
-} entry_t;
+};
+typedef struct _status_members_t entry_t;
 
 struct _status_index_t {
     entry_t **slots; /* NULL: empty */
@@ -295,6 +296,41 @@ status_index_collect (status_index_t *self, proto_str_t status, uint32_t from, u
         }
     }
     return n;
+}
+
+const status_members_t *
+status_index_members (status_index_t *self, proto_str_t status)
+{
+    assert (self);
+    return *s_slot (self, status, str_hash (status.ptr, status.len));
+}
+
+bool
+status_members_range (const status_members_t *members, uint32_t from, uint32_t *first,
+                      uint64_t bits[STATUS_INDEX_RANGE / 64])
+{
+    assert (members && first && bits);
+    _Static_assert(STATUS_INDEX_RANGE == S_CHUNK_BITS, "a range is a chunk");
+    if (from == STATUS_INDEX_NONE)
+        return false;
+    for (uint32_t at = s_lower_bound (members, from / S_CHUNK_BITS); at < members->nchunks; at++) {
+        const chunk_t *chunk = &members->chunks[at];
+        *first = chunk->base * S_CHUNK_BITS;
+        uint64_t any = 0;
+        for (uint32_t w = 0; w < S_CHUNK_WORDS; w++) {
+            uint32_t word_first = *first + w * 64;
+            uint64_t word = chunk->bits[w];
+            if (word_first + 63 < from)
+                word = 0;
+            else if (word_first < from)
+                word &= ~0ull << (from - word_first);
+            bits[w] = word;
+            any |= word;
+        }
+        if (any)
+            return true; /* else every member here is < from: the next chunk */
+    }
+    return false;
 }
 
 size_t

@@ -61,6 +61,23 @@ void status_index_remove (status_index_t *self, proto_str_t status, uint32_t ind
 size_t status_index_collect (status_index_t *self, proto_str_t status, uint32_t from, uint32_t *out,
                              size_t max, bool *more);
 
+/* A status's members, for walking them beside another sorted index
+   (event_table_list: a user's events with one status). Valid until the
+   index next changes. */
+typedef struct _status_members_t status_members_t;
+
+#define STATUS_INDEX_RANGE 512 /* indices per range of status_members_range */
+
+/* The members of status, or NULL when it has none. */
+const status_members_t *status_index_members (status_index_t *self, proto_str_t status);
+
+/* The range of STATUS_INDEX_RANGE indices holding the first member >= from:
+   its first index into *first and its members >= from as a bitmap (bit i of
+   bits[i / 64]: index *first + i) into bits. Returns false when no member
+   is >= from. O(log ranges). */
+bool status_members_range (const status_members_t *members, uint32_t from, uint32_t *first,
+                           uint64_t bits[STATUS_INDEX_RANGE / 64]);
+
 /* Number of events recorded under status. */
 size_t status_index_count (status_index_t *self, proto_str_t status);
 

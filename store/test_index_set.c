@@ -1,7 +1,7 @@
 /*
  * test_index_set — the index set's contract: members in ascending order
  * from any starting index (inline pairs and block boundaries included),
- * `more` exact at the limit, appends filling blocks, inserts
+ * by collect and by an iterator, `more` exact at the limit, appends filling blocks, inserts
  * in front splitting them, every byte given back when the set empties,
  * an allocation failure leaving the set as it was, and a long random run
  * checked against a plain array of flags.
@@ -35,6 +35,12 @@ s_assert_members (const index_set_t *set, const bool *have, uint32_t n, uint32_t
             k++;
         }
     assert_int_equal (got, k);
+    /* The same members through an iterator. */
+    index_set_iter_t it;
+    index_set_seek (set, from, &it);
+    for (size_t j = 0; j < got; j++)
+        assert_int_equal (index_set_next (&it), out[j]);
+    assert_int_equal (index_set_next (&it), INDEX_SET_NONE);
 }
 
 static void

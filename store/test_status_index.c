@@ -198,6 +198,40 @@ test_status_index_matches_a_plain_array_on_random_moves (void **state)
 #undef NEXT
 }
 
+/* status_members_range: the range holding the first member >= from, its
+   members below from cleared; past a range whose members are all below
+   from, the next one; none past the last. */
+static void
+test_status_index_members_range_starts_at_the_first_member_from (void **state)
+{
+    status_index_t *index = *state;
+    const uint32_t members[] = { 3, 70, 511, 512 * 4 + 9, 512 * 4 + 300, 512 * 9 };
+    for (size_t i = 0; i < sizeof members / sizeof members[0]; i++)
+        assert_int_equal (status_index_add (index, s_str ("s"), members[i]), 0);
+    assert_null (status_index_members (index, s_str ("other")));
+    const status_members_t *m = status_index_members (index, s_str ("s"));
+    assert_non_null (m);
+    uint64_t bits[STATUS_INDEX_RANGE / 64];
+    uint32_t first;
+    assert_true (status_members_range (m, 0, &first, bits));
+    assert_int_equal (first, 0);
+    assert_true (bits[0] == (1ull << 3) && bits[1] == (1ull << 6) && bits[7] == (1ull << 63));
+    assert_true (status_members_range (m, 71, &first, bits));
+    assert_int_equal (first, 0);
+    assert_true (bits[0] == 0 && bits[1] == 0 && bits[7] == (1ull << 63));
+    /* Past 511: range 4 (ranges 1 to 3 hold nothing). */
+    assert_true (status_members_range (m, 512, &first, bits));
+    assert_int_equal (first, 512 * 4);
+    assert_true (bits[0] == (1ull << 9) && bits[4] == (1ull << 44));
+    assert_true (status_members_range (m, 512 * 4 + 301, &first, bits));
+    assert_int_equal (first, 512 * 9);
+    assert_true (bits[0] == 1);
+    for (int w = 1; w < STATUS_INDEX_RANGE / 64; w++)
+        assert_true (bits[w] == 0);
+    assert_false (status_members_range (m, 512 * 9 + 1, &first, bits));
+    assert_false (status_members_range (m, STATUS_INDEX_NONE, &first, bits));
+}
+
 int
 main (void)
 {
@@ -210,6 +244,8 @@ main (void)
             test_status_index_many_statuses_survive_growth_and_deletion, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_status_index_matches_a_plain_array_on_random_moves,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_status_index_members_range_starts_at_the_first_member_from, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
