@@ -3,8 +3,10 @@
  *
  * With two or more blocks they sit in `many`, whose capacity is not
  * stored: it is always the least power of two >= blocks (s_array_cap),
- * grown before an insert fills it and shrunk after a removal drops below
- * half of it, so the bytes counted are exactly what is allocated.
+ * doubled when an insert finds it full and halved when a removal leaves
+ * the blocks fitting in half, so the bytes counted are what is allocated
+ * (a halving realloc that fails keeps the bigger array, counted as
+ * halved: only room the count does not see).
  */
 #include "index_set.h"
 
