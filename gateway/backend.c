@@ -6,26 +6,17 @@
  * items. A `moved` reply's strings live in its connection's last message,
  * which a reload may close: they are copied before anything else.
  */
-#include "backend.h"
+#include "backend_internal.h"
 
 #include "clock.h"
 #include "list_merge.h"
 #include "log.h"
-#include "pending.h"
-#include "shards.h"
 
 #include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct _backend_t {
-    shards_t *shards;
-    pending_t *pending;
-    metrics_t *metrics;
-    int timeout_ms;
-};
 
 backend_t *
 backend_new (const backend_config_t *config, metrics_t *metrics)
@@ -88,11 +79,9 @@ s_fail (request_t *req, const char *detail)
     request_complete (req);
 }
 
-/* Fills reply with status and what, naming the shard when the map has
-   several ("Store unavailable (shard 1, tcp://...)"). */
-static void
-s_shard_detail (backend_t *self, api_reply_t *reply, unsigned status, const char *what,
-                size_t shard)
+void
+backend_shard_detail (backend_t *self, api_reply_t *reply, unsigned status, const char *what,
+                      size_t shard)
 {
     if (shards_size (self->shards) == 1) {
         api_reply_detail (reply, status, what);
@@ -104,24 +93,19 @@ s_shard_detail (backend_t *self, api_reply_t *reply, unsigned status, const char
     api_reply_detail (reply, status, detail);
 }
 
-/* The same for the shard whose connection was link when the request went
-   out: a map reloaded since (a `moved`, a newer cursor) may have moved it
-   to another index or dropped it, and a dropped one is not named. */
-static void
-s_link_detail (backend_t *self, api_reply_t *reply, unsigned status, const char *what,
-               uint32_t link)
+void
+backend_link_detail (backend_t *self, api_reply_t *reply, unsigned status, const char *what,
+                     uint32_t link)
 {
     int shard = link ? shards_find_link (self->shards, link) : -1;
     if (shard < 0)
         api_reply_detail (reply, status, what);
     else
-        s_shard_detail (self, reply, status, what, (size_t)shard);
+        backend_shard_detail (self, reply, status, what, (size_t)shard);
 }
 
-/* Sends preq (req->preq, or one shard's copy of it) to shard with a new
-   rid, on req's behalf. 0, or -1 with req->reply set. */
-static int
-s_send_on (backend_t *self, request_t *req, size_t shard, proto_request_t *preq)
+int
+backend_send_on (backend_t *self, request_t *req, size_t shard, proto_request_t *preq)
 {
     uint64_t rid = pending_reserve (self->pending);
     if (rid == 0) {
@@ -139,7 +123,7 @@ s_send_on (backend_t *self, request_t *req, size_t shard, proto_request_t *preq)
         metrics_store_up (self->metrics, 0);
         log_debug ("store send to %s refused: %s", shards_endpoint (self->shards, shard),
                    zmq_strerror (errno));
-        s_shard_detail (self, &req->reply, 503, "Store unavailable", shard);
+        backend_shard_detail (self, &req->reply, 503, "Store unavailable", shard);
         return -1;
     }
     req->sent_us = clock_mono_us ();
@@ -156,7 +140,7 @@ s_send_on (backend_t *self, request_t *req, size_t shard, proto_request_t *preq)
 static int
 s_send_to (backend_t *self, request_t *req, size_t shard)
 {
-    return s_send_on (self, req, shard, &req->preq);
+    return backend_send_on (self, req, shard, &req->preq);
 }
 
 /* The readyz answer once every ping is answered or expired. */
@@ -167,7 +151,7 @@ s_readyz_reply (backend_t *self, request_t *req)
         req->reply = (api_reply_t){ .status = 200, .body = strdup ("{\"status\":\"ready\"}") };
         req->reply.len = req->reply.body ? strlen (req->reply.body) : 0;
     } else
-        s_link_detail (self, &req->reply, 503, "Store unavailable", req->down_link);
+        backend_link_detail (self, &req->reply, 503, "Store unavailable", req->down_link);
 }
 
 /* Notes that a readyz ping of link is answered (up or not); answers once
@@ -207,134 +191,6 @@ s_send_all (backend_t *self, request_t *req)
     return -1;
 }
 
-/* ---- Lists across shards (list_merge.h) ---------------------------------- */
-
-/* A 422 at ["query","after"] for a cursor of another map. */
-static void
-s_stale_cursor (backend_t *self, request_t *req, uint64_t epoch)
-{
-    char msg[200];
-    snprintf (msg, sizeof msg,
-              "The cursor is from another shard map (epoch %llu; this gateway's is %llu): "
-              "list again from the start",
-              (unsigned long long)epoch, (unsigned long long)shards_epoch (self->shards));
-    json_t *detail = json_array ();
-    api_problem (detail, "cursor_stale", "query", "after", msg, NULL);
-    api_reply_problems (&req->reply, detail);
-}
-
-/* req's cursor checked against the map (a newer epoch reloads the map file
-   first: another loop of this gateway may have reloaded it already), or
-   an empty one: the merge to fill, or NULL with req->reply set. */
-static list_merge_t *
-s_list_start (backend_t *self, request_t *req)
-{
-    list_cursor_t *cursor = req->cursor;
-    req->cursor = NULL;
-    if (!cursor)
-        cursor = list_cursor_new (shards_epoch (self->shards), shards_size (self->shards));
-    else if (list_cursor_epoch (cursor) > shards_epoch (self->shards)) {
-        backend_flush (self); /* a reload may close a connection with requests queued */
-        shards_reload (self->shards);
-    }
-    if (cursor
-        && (list_cursor_epoch (cursor) != shards_epoch (self->shards)
-            || list_cursor_shards (cursor) != shards_size (self->shards))) {
-        s_stale_cursor (self, req, list_cursor_epoch (cursor));
-        list_cursor_destroy (&cursor);
-        return NULL;
-    }
-    uint32_t limit = req->preq.has & PROTO_HAS_LIMIT ? req->preq.limit : PROTO_LIST_LIMIT_DEFAULT;
-    list_merge_t *merge = cursor ? list_merge_new (cursor, limit) : NULL;
-    if (!merge)
-        api_reply_detail (&req->reply, 500, "Out of memory");
-    return merge;
-}
-
-/* Answers a list whose shards have all answered or failed. */
-static void
-s_list_finish (backend_t *self, request_t *req)
-{
-    if (!list_merge_failed (req->merge)
-        && list_cursor_epoch (list_merge_cursor (req->merge)) != shards_epoch (self->shards)) {
-        api_reply_detail (&req->reply, 503,
-                          "The shard map changed while the list was asked, try again");
-        req->reply.retry_after = true;
-    } else
-        list_merge_reply (req->merge, &req->reply);
-    list_merge_destroy (&req->merge);
-}
-
-/* Asks every shard at once for a page of req's list after its cursor
-   entry. 0 when sent (answered by s_list_answered), -1 with req->reply
-   set when answered now. */
-static int
-s_send_list (backend_t *self, request_t *req)
-{
-    req->merge = s_list_start (self, req);
-    if (!req->merge)
-        return -1;
-    const list_cursor_t *cursor = list_merge_cursor (req->merge);
-    for (size_t i = 0; i < shards_size (self->shards); i++) {
-        proto_request_t preq = req->preq;
-        const uint8_t *after = list_cursor_last (cursor, i);
-        preq.has &= ~(unsigned)PROTO_HAS_AFTER;
-        if (after) {
-            memcpy (preq.after, after, 16);
-            preq.has |= PROTO_HAS_AFTER;
-        }
-        if (s_send_on (self, req, i, &preq) == 0)
-            list_merge_sent (req->merge, i, shards_link (self->shards, i));
-        else
-            list_merge_fail (req->merge, i, &req->reply);
-    }
-    if (list_merge_outstanding (req->merge) > 0)
-        return 0;
-    s_list_finish (self, req);
-    return -1;
-}
-
-/* What became of one shard's part of a list: answered (with a reply), or
-   why there is no reply to use. */
-typedef enum {
-    S_LIST_ANSWERED,
-    S_LIST_UNDECODABLE, /* a reply that did not decode */
-    S_LIST_TIMED_OUT,   /* no answer by the deadline */
-    S_LIST_UNSENT,      /* the request could not be sent (backend_flush) */
-} s_list_outcome_t;
-
-/* One shard's part of a list sent on link, and the list answered once the
-   last part is in. */
-
-static void
-s_list_answered (backend_t *self, request_t *req, uint32_t link, const proto_reply_t *reply,
-                 s_list_outcome_t outcome)
-{
-    int shard = list_merge_shard_of (req->merge, link);
-    if (shard < 0)
-        return; /* not this list's: pending_take_on matched the link, so never */
-    api_reply_t error = { 0 };
-    if (reply && reply->status == PROTO_OK)
-        list_merge_take (req->merge, (size_t)shard, reply->items, reply->n_items,
-                         reply->has_next_after);
-    else {
-        if (outcome == S_LIST_TIMED_OUT)
-            s_link_detail (self, &error, 504, "Store did not answer in time", link);
-        else if (outcome == S_LIST_UNSENT) {
-            s_link_detail (self, &error, 503, "Store unavailable", link);
-            error.retry_after = true;
-        } else if (!reply)
-            s_link_detail (self, &error, 500, "Store sent an undecodable reply", link);
-        else
-            api_render (API_EP_LIST, reply, &error);
-        list_merge_fail (req->merge, (size_t)shard, &error);
-    }
-    if (list_merge_outstanding (req->merge) == 0) {
-        s_list_finish (self, req);
-        request_complete (req);
-    }
-}
-
 int
 backend_send (backend_t *self, request_t *req)
 {
@@ -355,7 +211,7 @@ backend_send (backend_t *self, request_t *req)
            and the event stays on the shard it was created on. */
         if (shards_size (self->shards) == 1)
             return s_send_to (self, req, 0);
-        return s_send_list (self, req);
+        return backend_list_send (self, req);
     default:
         return s_send_to (self, req, 0);
     }
@@ -428,7 +284,7 @@ s_on_reply (backend_t *self, uint32_t link, int rc, proto_reply_t *reply, const 
         log_warn ("undecodable store reply: %s", err->message);
         request_t *req = err->has_rid ? pending_take_on (self->pending, err->rid, link) : NULL;
         if (req && req->merge)
-            s_list_answered (self, req, link, NULL, S_LIST_UNDECODABLE);
+            backend_list_answered (self, req, link, NULL, BACKEND_LIST_UNDECODABLE);
         else if (req && req->ep == API_EP_READYZ)
             s_readyz_answered (self, req, link, false);
         else if (req) {
@@ -453,7 +309,7 @@ s_on_reply (backend_t *self, uint32_t link, int rc, proto_reply_t *reply, const 
         return;
     }
     if (req->merge) {
-        s_list_answered (self, req, link, reply, S_LIST_ANSWERED);
+        backend_list_answered (self, req, link, reply, BACKEND_LIST_ANSWERED);
         proto_reply_clear (reply);
         return;
     }
@@ -519,10 +375,10 @@ backend_flush (backend_t *self)
                     /* Lists go one per message today (proto_batch_allows),
                        so they fail at queueing, not here; were they
                        batched, the other shards' answers are still due. */
-                    s_list_answered (self, req, link, NULL, S_LIST_UNSENT);
+                    backend_list_answered (self, req, link, NULL, BACKEND_LIST_UNSENT);
                     continue;
                 }
-                s_shard_detail (self, &req->reply, 503, "Store unavailable", i);
+                backend_shard_detail (self, &req->reply, 503, "Store unavailable", i);
                 req->reply.retry_after = true;
                 request_complete (req);
             }
@@ -541,7 +397,7 @@ backend_expire (backend_t *self, int64_t now_ms)
         if (req->ep == API_EP_READYZ)
             s_readyz_answered (self, req, link, false);
         else if (req->merge)
-            s_list_answered (self, req, link, NULL, S_LIST_TIMED_OUT);
+            backend_list_answered (self, req, link, NULL, BACKEND_LIST_TIMED_OUT);
         else {
             api_reply_detail (&req->reply, 504, "Store did not answer in time");
             request_complete (req);
