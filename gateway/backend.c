@@ -252,9 +252,7 @@ s_on_moved (backend_t *self, request_t *req, proto_reply_t *reply, uint32_t link
         return;
     }
     int target;
-    if (theirs > ours)
-        backend_flush (self); /* a reload may close a connection with requests queued */
-    if (theirs > ours && shards_reload (self->shards) == 1)
+    if (theirs > ours && backend_reload (self) == 1)
         target = (int)shards_owner_of (self->shards, req->preq.event_id);
     else
         target = shards_find_endpoint (self->shards, named, len);
@@ -386,10 +384,51 @@ backend_flush (backend_t *self)
     }
 }
 
+int
+backend_reload (backend_t *self)
+{
+    assert (self);
+    backend_flush (self);
+    int rc = shards_reload (self->shards);
+    if (rc == 1)
+        self->orphans = true;
+    return rc;
+}
+
+/* pending_take_gone's test: link is no connection of the map any more. */
+static bool
+s_link_gone (void *ctx, uint32_t link)
+{
+    backend_t *self = ctx;
+    return link != 0 && shards_find_link (self->shards, link) < 0;
+}
+
+/* Answers the requests waiting on connections a reload closed. */
+static void
+s_answer_orphans (backend_t *self)
+{
+    self->orphans = false;
+    uint64_t from = 0;
+    uint32_t link;
+    request_t *req;
+    while ((req = pending_take_gone (self->pending, s_link_gone, self, &from, &link))) {
+        if (req->ep == API_EP_READYZ)
+            s_readyz_answered (self, req, link, false);
+        else if (req->merge)
+            backend_list_answered (self, req, link, NULL, BACKEND_LIST_CLOSED);
+        else {
+            api_reply_detail (&req->reply, 504, BACKEND_CLOSED_DETAIL);
+            request_complete (req);
+        }
+    }
+}
+
 void
 backend_expire (backend_t *self, int64_t now_ms)
 {
     assert (self);
+    if (self->orphans)
+        s_answer_orphans (self);
     request_t *req;
     uint32_t link;
     while ((req = pending_expire_on (self->pending, now_ms, &link))) {
@@ -437,7 +476,7 @@ int64_t
 backend_next_deadline (backend_t *self)
 {
     assert (self);
-    return pending_next_deadline (self->pending);
+    return self->orphans ? 0 : pending_next_deadline (self->pending);
 }
 
 size_t

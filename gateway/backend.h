@@ -92,10 +92,13 @@ void backend_drain (backend_t *self);
    per pass, after the pass's requests. */
 void backend_flush (backend_t *self);
 
-/* Answers every request whose deadline is <= now_ms: 504 (readyz: 503). */
+/* Answers every request whose deadline is <= now_ms, and every one still
+   waiting on a store connection a shard map reload closed: 504 (readyz:
+   503). */
 void backend_expire (backend_t *self, int64_t now_ms);
 
-/* The earliest deadline, or -1 when nothing is in flight. */
+/* The earliest deadline (0 when a reload left requests to answer at once),
+   or -1 when nothing is in flight. */
 int64_t backend_next_deadline (backend_t *self);
 
 /* Shards in the current map: 1 means lists take the store's own cursor

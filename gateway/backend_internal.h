@@ -9,12 +9,25 @@
 #include "pending.h"
 #include "shards.h"
 
+/* The 504 of a request whose store connection a map reload closed before
+   it answered (it may or may not have done what was asked). */
+#define BACKEND_CLOSED_DETAIL                                                                      \
+    "Store did not answer: the shard map changed and its connection was closed"
+
 struct _backend_t {
     shards_t *shards;
     pending_t *pending;
     metrics_t *metrics;
     int timeout_ms;
+    bool orphans; /* a reload closed connections: backend_expire answers what they had */
 };
+
+/* Reloads the shard map file (shards_reload) once the pass's queued
+   requests are sent (a reload may close a connection with requests
+   queued). When the map changed, the requests still waiting on a
+   connection it closed are answered 504 by the next backend_expire, not
+   at their deadline: no reply can come. Returns shards_reload's. */
+int backend_reload (backend_t *self);
 
 /* Fills reply with status and what, naming the shard when the map has
    several ("Store unavailable (shard 1, tcp://...)"). */
@@ -38,6 +51,7 @@ typedef enum {
     BACKEND_LIST_UNDECODABLE, /* a reply that did not decode */
     BACKEND_LIST_TIMED_OUT,   /* no answer by the deadline */
     BACKEND_LIST_UNSENT,      /* the request could not be sent (backend_flush) */
+    BACKEND_LIST_CLOSED,      /* its connection was closed by a map reload */
 } backend_list_outcome_t;
 
 /* Asks every shard at once for a page of req's list after its cursor

@@ -34,10 +34,8 @@ s_list_start (backend_t *self, request_t *req)
     req->cursor = NULL;
     if (!cursor)
         cursor = list_cursor_new (shards_epoch (self->shards), shards_size (self->shards));
-    else if (list_cursor_epoch (cursor) > shards_epoch (self->shards)) {
-        backend_flush (self); /* a reload may close a connection with requests queued */
-        shards_reload (self->shards);
-    }
+    else if (list_cursor_epoch (cursor) > shards_epoch (self->shards))
+        backend_reload (self);
     if (cursor
         && (list_cursor_epoch (cursor) != shards_epoch (self->shards)
             || list_cursor_shards (cursor) != shards_size (self->shards))) {
@@ -106,6 +104,8 @@ backend_list_answered (backend_t *self, request_t *req, uint32_t link, const pro
     else {
         if (outcome == BACKEND_LIST_TIMED_OUT)
             backend_link_detail (self, &error, 504, "Store did not answer in time", link);
+        else if (outcome == BACKEND_LIST_CLOSED)
+            api_reply_detail (&error, 504, BACKEND_CLOSED_DETAIL);
         else if (outcome == BACKEND_LIST_UNSENT) {
             backend_link_detail (self, &error, 503, "Store unavailable", link);
             error.retry_after = true;

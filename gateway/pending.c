@@ -149,6 +149,24 @@ pending_expire_on (pending_t *self, int64_t now_ms, uint32_t *link)
     return s_take (self, slot);
 }
 
+void *
+pending_take_gone (pending_t *self, bool (*gone) (void *ctx, uint32_t link), void *ctx,
+                   uint64_t *from, uint32_t *link)
+{
+    assert (self && gone && from);
+    for (uint64_t rid = *from > self->oldest ? *from : self->oldest; rid < self->next; rid++) {
+        s_slot_t *slot = s_live (self, rid);
+        if (!slot || !gone (ctx, slot->link))
+            continue;
+        *from = rid + 1;
+        if (link)
+            *link = slot->link;
+        return s_take (self, slot);
+    }
+    *from = self->next;
+    return NULL;
+}
+
 int64_t
 pending_next_deadline (pending_t *self)
 {

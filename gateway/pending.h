@@ -20,6 +20,7 @@
 #ifndef HERALD_PENDING_H
 #define HERALD_PENDING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,6 +57,14 @@ void *pending_expire (pending_t *self, int64_t now_ms);
 /* pending_expire, also telling the link the item was sent on (link may be
    NULL). */
 void *pending_expire_on (pending_t *self, int64_t now_ms, uint32_t *link);
+
+/* Removes and returns an item whose link gone (ctx, link) says is gone
+   (a connection a shard map reload closed: no reply will come on it),
+   telling its link; NULL once none is left. *from is where the search
+   resumes: 0 before the first call, then passed back unchanged, so one
+   sweep reads each slot once. */
+void *pending_take_gone (pending_t *self, bool (*gone) (void *ctx, uint32_t link), void *ctx,
+                         uint64_t *from, uint32_t *link);
 
 /* The earliest deadline, or -1 when nothing is pending. */
 int64_t pending_next_deadline (pending_t *self);

@@ -114,6 +114,44 @@ test_pending_takes_a_reply_only_from_the_link_it_was_sent_on (void **state)
     pending_destroy (&p);
 }
 
+static bool
+s_link_is_two (void *ctx, uint32_t link)
+{
+    (*(int *)ctx)++;
+    return link == 2;
+}
+
+/* The requests of a link that went away are taken, in rid order, each
+   once; the others stay, replies and deadlines as before. */
+static void
+test_pending_takes_the_requests_of_a_gone_link (void **state)
+{
+    (void)state;
+    pending_t *pending = pending_new (8);
+    int items[6];
+    for (int i = 0; i < 6; i++) {
+        uint64_t rid = pending_reserve (pending);
+        pending_commit_on (pending, rid, &items[i], 100 + i, i % 3 == 2 ? 2 : 1);
+    }
+    assert_ptr_equal (pending_take (pending, 3), &items[2]); /* answered: not taken again */
+    uint64_t from = 0;
+    uint32_t link = 0;
+    int calls = 0;
+    assert_ptr_equal (pending_take_gone (pending, s_link_is_two, &calls, &from, &link), &items[5]);
+    assert_int_equal (link, 2);
+    assert_null (pending_take_gone (pending, s_link_is_two, &calls, &from, &link));
+    assert_int_equal (calls, 5); /* each live slot read once over the sweep */
+    assert_int_equal (pending_size (pending), 4);
+    assert_ptr_equal (pending_take_on (pending, 2, 1), &items[1]);
+    assert_ptr_equal (pending_expire (pending, 200), &items[0]);
+    assert_ptr_equal (pending_expire (pending, 200), &items[3]);
+    assert_ptr_equal (pending_expire (pending, 200), &items[4]);
+    assert_null (pending_expire (pending, 200));
+    from = 0;
+    assert_null (pending_take_gone (pending, s_link_is_two, &calls, &from, &link));
+    pending_destroy (&pending);
+}
+
 int
 main (void)
 {
@@ -123,6 +161,7 @@ main (void)
         cmocka_unit_test (test_pending_expires_oldest_first_and_discards_late_replies),
         cmocka_unit_test (test_pending_reuses_slots_without_confusing_rids),
         cmocka_unit_test (test_pending_takes_a_reply_only_from_the_link_it_was_sent_on),
+        cmocka_unit_test (test_pending_takes_the_requests_of_a_gone_link),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

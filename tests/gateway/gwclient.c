@@ -697,10 +697,17 @@ gw_list_all (gw_t *self, const char *query, int limit, char *ids, size_t n_max)
 long
 gw_read_head (int fd, int timeout_ms, char *head, size_t size)
 {
+    return gw_read_until (fd, timeout_ms, "\r\n\r\n", head, size);
+}
+
+long
+gw_read_until (int fd, int timeout_ms, const char *want, char *text, size_t size)
+{
     char buf[4096];
     size_t got = 0;
+    buf[0] = '\0';
     int64_t deadline = clock_mono_ms () + timeout_ms;
-    while (clock_mono_ms () < deadline && got < sizeof buf - 1) {
+    while (clock_mono_ms () < deadline && got < sizeof buf - 1 && !strstr (buf, want)) {
         struct pollfd pfd = { fd, POLLIN, 0 };
         if (poll (&pfd, 1, 50) <= 0)
             continue;
@@ -709,12 +716,9 @@ gw_read_head (int fd, int timeout_ms, char *head, size_t size)
             break;
         got += (size_t)n;
         buf[got] = '\0';
-        if (strstr (buf, "\r\n\r\n"))
-            break;
     }
-    buf[got] = '\0';
-    if (head)
-        snprintf (head, size, "%s", buf);
+    if (text)
+        snprintf (text, size, "%s", buf);
     long code = 0;
     return sscanf (buf, "HTTP/1.1 %ld", &code) == 1 ? code : 0;
 }

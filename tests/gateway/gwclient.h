@@ -123,6 +123,10 @@ int gw_raw_connect_from (int port, const char *from);
 /* Reads one response head from fd within timeout_ms: its status, or 0 when
    none came; the head's text into head (size bytes) unless NULL. */
 long gw_read_head (int fd, int timeout_ms, char *head, size_t size);
+/* The same, reading until the text read contains want (the end of the
+   head, or a string of the body) rather than the head's end; the text
+   read into text (size bytes) unless NULL. */
+long gw_read_until (int fd, int timeout_ms, const char *want, char *text, size_t size);
 /* Sends data (while also reading, so an early answer is never lost to a
    reset) and reads one response until it is complete, the peer closes or
    timeout_ms passes. Returns 0 with resp filled, -1 when no response came. */
