@@ -226,8 +226,7 @@ event_table_user_slot (event_table_t *self, const char *ptr, size_t len, uint32_
             return slot; /* the empty slot where this user would go */
         if (slot->hash != hash)
             continue;
-        /* Any event of the user holds the key. */
-        const event_t *event = self->order[index_set_first (&slot->events)];
+        const event_t *event = self->order[slot->key];
         if (event->user_len == len && memcmp (event->data, ptr, len) == 0)
             return slot;
     }
@@ -279,11 +278,13 @@ s_user_slot_delete (event_table_t *self, user_slot_t *slot)
     self->users_count--;
 }
 
-/* Adds index to user_id's events: the user hash has room
-   (s_users_reserve succeeded). A user not yet known takes the empty slot
-   and holds index inline, which cannot fail; a known one's set may
-   allocate. Reads no block of index's (it may not hold user_id yet).
-   Returns 0, or -1 when out of memory, nothing then changed. */
+/* Adds index to user_id's events, and makes it the slot's key: the user
+   hash has room (s_users_reserve succeeded). A user not yet known takes
+   the empty slot and holds index inline, which cannot fail; a known one's
+   set may allocate. Reads no block of index's: until the caller commits,
+   its block may not hold user_id yet (or not exist), and nothing may probe
+   the user hash meanwhile. Returns 0, or -1 when out of memory, nothing
+   then changed. */
 static int
 s_user_add (event_table_t *self, proto_str_t user_id, uint32_t index)
 {
@@ -296,6 +297,7 @@ s_user_add (event_table_t *self, proto_str_t user_id, uint32_t index)
         slot->hash = hash;
         self->users_count++;
     }
+    slot->key = index;
     return 0;
 }
 
@@ -473,6 +475,8 @@ event_table_update (event_table_t *self, uint32_t index, proto_str_t user_id,
         index_set_remove (&was->events, index, &self->user_set_bytes);
         if (was->events.count == 0)
             s_user_slot_delete (self, was);
+        else if (was->key == index)
+            was->key = index_set_first (&was->events);
     }
     if (event != old) {
         self->string_bytes += s_strings (event);

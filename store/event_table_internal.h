@@ -23,10 +23,13 @@ typedef struct {
     char data[];            /* user_id, description, status, request_id */
 } event_t;
 
-/* A user_id's events. The key is read from the first one's block. */
+/* A user_id's events. The key is read from the block of one of them,
+   `key`: the one added last, whose block a create has just touched (in the
+   slot's padding: it costs no byte). */
 typedef struct {
     index_set_t events; /* none: an empty slot */
     uint32_t hash;
+    uint32_t key;
 } user_slot_t;
 
 struct _event_table_t {
