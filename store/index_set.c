@@ -287,19 +287,6 @@ index_set_first (const index_set_t *self)
     return self->blocks == 0 ? self->u.inline_[0] : s_blocks_const (self)[0]->v[0];
 }
 
-bool
-index_set_has (const index_set_t *self, uint32_t index)
-{
-    assert (self);
-    if (self->blocks == 0)
-        return (self->count > 0 && self->u.inline_[0] == index)
-               || (self->count > 1 && self->u.inline_[1] == index);
-    index_set_block_t *const *blocks = s_blocks_const (self);
-    const index_set_block_t *block = blocks[s_find_block (blocks, self->blocks, index)];
-    uint32_t pos = s_lower_bound (block, index);
-    return pos < block->n && block->v[pos] == index;
-}
-
 size_t
 index_set_collect (const index_set_t *self, uint32_t from, uint32_t *out, size_t max, bool *more)
 {

@@ -60,9 +60,6 @@ void index_set_remove (index_set_t *self, uint32_t index, size_t *bytes);
 /* The smallest member, or INDEX_SET_NONE when the set is empty. */
 uint32_t index_set_first (const index_set_t *self);
 
-/* True when index is a member. */
-bool index_set_has (const index_set_t *self, uint32_t index);
-
 /* Writes to out, in ascending order, up to max members >= from, and
    returns how many it wrote; *more is true when at least one more member
    follows the last one written. */
