@@ -1,7 +1,8 @@
 /*
  * event_table_internal — the event table's layout, shared by its sources:
  * event_table.c (blocks, the id and user hashes, create, update, view)
- * and event_table_list.c (listing). Nothing else includes it.
+ * and event_table_list.c (listing), and test_event_table.c, which checks
+ * the hashes' sizes. Nothing else includes it.
  */
 #ifndef HERALD_EVENT_TABLE_INTERNAL_H
 #define HERALD_EVENT_TABLE_INTERNAL_H

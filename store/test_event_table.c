@@ -5,6 +5,7 @@
  * resizes, and a create or update whose allocation fails changing nothing.
  */
 #include "event_table.h"
+#include "event_table_internal.h" /* the hashes' sizes: test_event_table_hashes_grow_apart */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -408,6 +409,46 @@ test_event_table_grows_through_many_resizes (void **state)
     assert_true (event_table_overhead_bytes (table) > (size_t)N * 56);
 }
 
+/* Every event its own user_id, the case where both hashes fill alike: no
+   create grows both at once (their stalls would add up), each stays under
+   its load factor (ids 5/8, users 3/4), and every event and user is still
+   found after the grows (the bigger ones through s_prefault). */
+static void
+test_event_table_hashes_grow_apart (void **state)
+{
+    event_table_t *table = *state;
+    enum { N = 120000 };
+    char user[24];
+    int ids_grows = 0, users_grows = 0;
+    for (uint32_t i = 0; i < N; i++) {
+        size_t ids_mask = table->ids_mask, users_mask = table->users_mask;
+        snprintf (user, sizeof user, "own-%u", i);
+        assert_int_equal (s_add (table, i, user, "pending"), i);
+        bool ids_grew = table->ids_mask != ids_mask, users_grew = table->users_mask != users_mask;
+        assert_false (ids_grew && users_grew);
+        ids_grows += ids_grew;
+        users_grows += users_grew;
+        assert_true ((i + 1) * 8 <= (table->ids_mask + 1) * 5);
+        assert_true (table->users_count * 4 <= (table->users_mask + 1) * 3);
+    }
+    assert_int_equal (ids_grows, 8);   /* 1024 slots to 262144 */
+    assert_int_equal (users_grows, 8); /* 1024 to 262144 */
+    assert_int_equal (table->users_count, N);
+    for (uint32_t i = 0; i < N; i += 13) {
+        uint8_t id[16];
+        s_id (id, i);
+        assert_int_equal (event_table_find (table, id), i);
+        snprintf (user, sizeof user, "own-%u", i);
+        uint32_t out[2];
+        size_t n;
+        bool more;
+        s_list (table, user, NULL, NULL, 2, out, &n, &more, 0);
+        assert_int_equal (n, 1);
+        assert_int_equal (out[0], i);
+        assert_false (more);
+    }
+}
+
 /* The prefetch hint over held and unknown ids, in runs of the most it
    takes, as the table grows: it reads only what a lookup would (ASan and
    valgrind see any stray read) and changes nothing a lookup finds. */
@@ -761,6 +802,7 @@ main (void)
             test_event_table_growth_keeps_ids_and_users_while_users_change, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_event_table_grows_through_many_resizes, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_event_table_hashes_grow_apart, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_event_table_prefetch_changes_nothing, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_event_table_ahead_steps_name_only_the_right_event,
