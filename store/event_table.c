@@ -5,7 +5,7 @@
  * padding included) followed by user_id, description and status back to
  * back (no NULs), plus 8 bytes in the creation-order array, 8 /
  * load-factor bytes in the id hash and about 4 in its user's index set
- * (index_set.h; none for a user's first two events), and per user 24 /
+ * (index_set.h; none for a user's first two events), and per user 16 /
  * load-factor bytes in the user hash. The
  * id hash stores indices, not pointers, so an update that reallocates a
  * block only rewrites its slot in the order array; beside each index it
@@ -21,7 +21,8 @@
  * with a load factor of at most 3/4 and the id hash of at most 5/8, so the
  * two never double at the same create (0.625 x 2^i is never 0.75 x 2^j):
  * when every event has its own user_id, the one stall of both at once
- * (48 ms at 786,432 events) became two of about 10 and 20 ms. A grown
+ * (48 ms at 786,432 events) became two of about 10 and 14 ms (with
+ * 16-byte user slots). A grown
  * array's pages are faulted in by one madvise (s_prefault) before the
  * rehash writes them, instead of one page fault per 4 KiB inside it: that
  * took a third off each stall. The user hash deletes by backward shift
@@ -36,6 +37,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+
+_Static_assert(sizeof (user_slot_t) == 16, "a user's slot is 16 bytes (index_set_t)");
 
 #define S_INITIAL_SLOTS 1024
 #define S_PREFAULT_MIN (2u << 20) /* s_prefault: arrays of this size and up */
@@ -256,9 +259,9 @@ event_table_user_slot (event_table_t *self, const char *ptr, size_t len, uint32_
         user_slot_t *slot = &self->users[i];
         if (slot->events.count == 0)
             return slot; /* the empty slot where this user would go */
-        if (slot->hash != hash)
+        if (slot->events.owner != hash)
             continue;
-        const event_t *event = self->order[slot->key];
+        const event_t *event = self->order[index_set_last (&slot->events)];
         if (event->user_len == len && memcmp (event->data, ptr, len) == 0)
             return slot;
     }
@@ -279,7 +282,7 @@ s_users_reserve (event_table_t *self)
     for (size_t i = 0; i < size; i++) {
         if (self->users[i].events.count == 0)
             continue;
-        size_t j = self->users[i].hash & mask;
+        size_t j = self->users[i].events.owner & mask;
         while (slots[j].events.count != 0)
             j = (j + 1) & mask;
         slots[j] = self->users[i];
@@ -299,7 +302,7 @@ s_user_slot_delete (event_table_t *self, user_slot_t *slot)
     size_t hole = (size_t)(slot - self->users);
     assert (slot->events.count == 0);
     for (size_t i = (hole + 1) & mask; self->users[i].events.count != 0; i = (i + 1) & mask) {
-        size_t home = self->users[i].hash & mask;
+        size_t home = self->users[i].events.owner & mask;
         /* Move i into the hole unless its home lies cyclically in (hole, i]. */
         bool stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
         if (!stays) {
@@ -311,8 +314,9 @@ s_user_slot_delete (event_table_t *self, user_slot_t *slot)
     self->users_count--;
 }
 
-/* Adds index to user_id's events, and makes it the slot's key: the user
-   hash has room (s_users_reserve succeeded). A user not yet known takes
+/* Adds index to user_id's events (the last of them, whose block the slot's
+   probes read, when it is the newest): the user hash has room
+   (s_users_reserve succeeded). A user not yet known takes
    the empty slot and holds index inline, which cannot fail; a known one's
    set may allocate. Reads no block of index's: until the caller commits,
    its block may not hold user_id yet (or not exist), and nothing may probe
@@ -327,10 +331,9 @@ s_user_add (event_table_t *self, proto_str_t user_id, uint32_t index)
     if (index_set_add (&slot->events, index, &self->user_set_bytes) != 0)
         return -1;
     if (fresh) {
-        slot->hash = hash;
+        slot->events.owner = hash;
         self->users_count++;
     }
-    slot->key = index;
     return 0;
 }
 
@@ -474,8 +477,8 @@ event_table_update (event_table_t *self, uint32_t index, proto_str_t user_id,
         event->created_us = old->created_us; /* after the lengths: not in the copy */
     }
     /* The old user's slot is found, and the new user's taken, while every
-       block still holds its own user_id (a slot's key is read from one of
-       its events, and index may be the one read). Taking the new user's
+       block still holds its own user_id (a probe reads the user_id from a
+       slot's last event, and index may be the one read). Taking the new user's
        slot moves no other slot: the hash has room. */
     user_slot_t *was = NULL;
     if (user_changes) {
@@ -508,8 +511,6 @@ event_table_update (event_table_t *self, uint32_t index, proto_str_t user_id,
         index_set_remove (&was->events, index, &self->user_set_bytes);
         if (was->events.count == 0)
             s_user_slot_delete (self, was);
-        else if (was->key == index)
-            was->key = index_set_first (&was->events);
     }
     if (event != old) {
         self->string_bytes += s_strings (event);

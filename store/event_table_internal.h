@@ -24,13 +24,13 @@ typedef struct {
     char data[];            /* user_id, description, status, request_id */
 } event_t;
 
-/* A user_id's events. The key is read from the block of one of them,
-   `key`: the one added last, whose block a create has just touched (in the
-   slot's padding: it costs no byte). */
+/* A user_id's events, 16 bytes. The user_id itself is read from the block
+   of the set's last member (index_set_last): for a user of one or two
+   events it is in the slot; otherwise in the set's last block, which a
+   create appends to next, so the probe's load is the append's. The str_hash
+   of the user_id is kept in the set's owner word. */
 typedef struct {
     index_set_t events; /* none: an empty slot */
-    uint32_t hash;
-    uint32_t key;
 } user_slot_t;
 
 struct _event_table_t {

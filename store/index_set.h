@@ -7,7 +7,8 @@
  * Users come in every size: most hold a few events, scattered over the
  * whole creation order, and a few hold very many. So a set is small when
  * it is small and bounded in cost when it is big:
- *   - up to two members sit inline in the set itself (no allocation);
+ *   - up to two members sit inline in the set itself (no allocation),
+ *     and a set of two or fewer members always does;
  *   - more sit in blocks of at most INDEX_SET_BLOCK sorted indices, the
  *     blocks in order, found by a binary search on their first members.
  *     A block grows by doubling; a full one splits in two, unless the new
@@ -22,9 +23,10 @@
  *   - memory: 4 bytes per member in full blocks (creation order fills
  *     them), at most about 32 bytes per member in the worst case (blocks
  *     emptied by moves shrink when a quarter full), plus 8 per block
- *     pointer.
+ *     pointer and 8 for the pointers' array.
  * A zeroed index_set_t is an empty set. The set never reads events: what
- * it holds are numbers.
+ * it holds are numbers. It is 16 bytes, 4 of which are its owner's, so
+ * the event table's user slot (the set and the user's hash) is 16.
  */
 #ifndef HERALD_INDEX_SET_H
 #define HERALD_INDEX_SET_H
@@ -38,13 +40,20 @@
 
 typedef struct _index_set_block_t index_set_block_t;
 
+typedef struct _index_set_many_t index_set_many_t;
+
+/* 16 bytes, 4 of them the owner's. Up to two members sit in inline_; more
+   in one block (`one`) or, with two blocks or more, in `many`, an array
+   that starts with its count of blocks (the pointer's lowest bit set tells
+   which). */
 typedef struct {
-    uint32_t count;  /* members */
-    uint32_t blocks; /* 0: members in inline_[]; 1: in one; more: in many[] */
+    uint32_t count; /* members */
+    uint32_t owner; /* never read or written by the set: its owner's (the
+                       event table keeps the user's hash here) */
     union {
         uint32_t inline_[2];
         index_set_block_t *one;
-        index_set_block_t **many;
+        uintptr_t many; /* (index_set_many_t *) | 1 */
     } u;
 } index_set_t;
 
@@ -59,6 +68,11 @@ void index_set_remove (index_set_t *self, uint32_t index, size_t *bytes);
 
 /* The smallest member, or INDEX_SET_NONE when the set is empty. */
 uint32_t index_set_first (const index_set_t *self);
+
+/* The largest member, or INDEX_SET_NONE when the set is empty: in the set
+   itself, in its only block, or in the last block (one more load), which
+   is the one an append writes. */
+uint32_t index_set_last (const index_set_t *self);
 
 /* Writes to out, in ascending order, up to max members >= from, and
    returns how many it wrote; *more is true when at least one more member
@@ -82,7 +96,7 @@ void index_set_seek (const index_set_t *self, uint32_t from, index_set_iter_t *i
 uint32_t index_set_next (index_set_iter_t *it);
 
 /* Frees what the set allocated (subtracting it from *bytes unless NULL) and
-   leaves it empty. */
+   leaves it empty (owner as it was). */
 void index_set_clear (index_set_t *self, size_t *bytes);
 
 #endif

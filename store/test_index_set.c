@@ -19,6 +19,8 @@
 
 #include "test_fail_alloc.h"
 
+#define S_OWNER 0xc0ffee11u /* what a test leaves in the owner's word */
+
 /* True when index is a member: the first member from index is index. */
 static bool
 s_has (const index_set_t *set, uint32_t index)
@@ -150,6 +152,43 @@ test_inserts_in_front_split_and_removals_give_back (void **state)
     assert_int_equal (bytes, 0);
 }
 
+/* A set spread over several blocks that loses all but two members holds
+   them inline again, whichever blocks they were in: nothing allocated, the
+   owner's word untouched, first and last right; a third member makes a
+   block again. */
+static void
+test_two_members_left_go_back_inline (void **state)
+{
+    (void)state;
+    index_set_t set = { .owner = S_OWNER };
+    size_t bytes = 0;
+    for (uint32_t i = 0; i < 1000; i++)
+        assert_int_equal (index_set_add (&set, i, &bytes), 0);
+    assert_true (bytes > 1000 * sizeof (uint32_t)); /* 8 blocks and their array */
+    assert_int_equal (index_set_last (&set), 999);
+    /* From both ends inwards, so blocks empty and go while others stay. */
+    for (uint32_t i = 0; i < 500; i++) {
+        if (i != 5)
+            index_set_remove (&set, i, &bytes);
+        if (999 - i != 900)
+            index_set_remove (&set, 999 - i, &bytes);
+        assert_int_equal (set.owner, S_OWNER);
+    }
+    assert_int_equal (set.count, 2);
+    assert_int_equal (bytes, 0);
+    assert_int_equal (index_set_first (&set), 5);
+    assert_int_equal (index_set_last (&set), 900);
+    assert_int_equal (index_set_add (&set, 7, &bytes), 0);
+    assert_true (bytes > 0);
+    assert_int_equal (index_set_last (&set), 900);
+    index_set_remove (&set, 900, &bytes);
+    assert_int_equal (bytes, 0);
+    assert_int_equal (index_set_last (&set), 7);
+    index_set_clear (&set, &bytes);
+    assert_int_equal (set.count, 0);
+    assert_int_equal (set.owner, S_OWNER);
+}
+
 /* Every allocation an add makes (a first block, a block growing, a new
    block, the block array growing) failing in turn: -1, and the set holds
    exactly what it held. */
@@ -201,7 +240,7 @@ test_random_run_matches_flags (void **state)
         uint32_t n = ranges[r];
         bool *have = calloc (n, sizeof *have);
         assert_non_null (have);
-        index_set_t set = { 0 };
+        index_set_t set = { .owner = S_OWNER };
         size_t bytes = 0, count = 0;
         unsigned seed = 42u + (unsigned)r;
         for (int op = 0; op < OPS; op++) {
@@ -218,6 +257,7 @@ test_random_run_matches_flags (void **state)
                 count--;
             }
             assert_int_equal (s_has (&set, i), have[i]);
+            assert_int_equal (set.owner, S_OWNER);
             if (op % 20011 == 0) {
                 assert_int_equal (set.count, count);
                 s_assert_members (&set, have, n, (uint32_t)rand_r (&seed) % n);
@@ -226,16 +266,26 @@ test_random_run_matches_flags (void **state)
                     if (have[k])
                         first = k;
                 assert_int_equal (index_set_first (&set), first);
+                uint32_t last = INDEX_SET_NONE;
+                for (uint32_t k = n; k-- > 0 && last == INDEX_SET_NONE;)
+                    if (have[k])
+                        last = k;
+                assert_int_equal (index_set_last (&set), last);
                 /* At most about 32 bytes a member, whatever the churn. */
                 assert_true (bytes <= count * 32 + 4096);
             }
         }
         s_assert_members (&set, have, n, 0);
         for (uint32_t k = 0; k < n; k++)
-            if (have[k])
+            if (have[k]) {
                 index_set_remove (&set, k, &bytes);
+                assert_int_equal (set.owner, S_OWNER);
+                if (set.count <= 2)
+                    assert_int_equal (bytes, 0); /* inline again */
+            }
         assert_int_equal (set.count, 0);
         assert_int_equal (bytes, 0);
+        assert_int_equal (index_set_last (&set), INDEX_SET_NONE);
         free (have);
     }
 }
@@ -247,6 +297,7 @@ main (void)
         cmocka_unit_test (test_two_members_sit_inline),
         cmocka_unit_test (test_appends_fill_blocks),
         cmocka_unit_test (test_inserts_in_front_split_and_removals_give_back),
+        cmocka_unit_test (test_two_members_left_go_back_inline),
         cmocka_unit_test (test_a_failed_allocation_changes_nothing),
         cmocka_unit_test (test_random_run_matches_flags),
     };
