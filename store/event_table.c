@@ -13,14 +13,16 @@
  * reads an event block only on a likely match (random ids would otherwise
  * cost a cache miss per probe), and growing finds each slot's new home
  * from those bits (a table has at most 2^32 slots) without reading any
- * block: growing to 4M slots at 1.5M events stalls the store 24 ms, not 47
- * (one reads the whole table at once; moving it a step per create, as
+ * block, which once made a grow take twice as long (a grow moves the whole
+ * table at once; moving it a step per create, as
  * Redis's dict does, was measured too: the stall went, but spreading the
  * moves and the new table's page faults over the creates doubled the p99
  * of pipelined creates). Both hashes use linear probing, the user hash
- * with a load factor of at most 3/4 and the id hash of at most 5/8, so the
- * two never double at the same create (0.625 x 2^i is never 0.75 x 2^j):
- * when every event has its own user_id, the one stall of both at once
+ * with a load factor of at most 3/4 and the id hash of at most 5/8. When
+ * every event has its own user_id (both hashes then hold as many entries)
+ * the two never double at the same create (0.625 x 2^i is never
+ * 0.75 x 2^j); with fewer users they meet only when the counts happen to
+ * reach both thresholds at once. The one stall of both at once
  * (48 ms at 786,432 events) became two of about 10 and 14 ms (with
  * 16-byte user slots). A grown
  * array's pages are faulted in by one madvise (s_prefault) before the
@@ -37,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 _Static_assert(sizeof (user_slot_t) == 16, "a user's slot is 16 bytes (index_set_t)");
 
@@ -59,18 +62,24 @@ s_hash_id (const uint8_t id[16])
 }
 
 /* Faults in the whole pages of a fresh allocation of bytes at p in one
-   call, ahead of a rehash that writes all over it: one page fault per
-   4 KiB costs the stall about half again (s_ids_reserve). Only for big
-   arrays (malloc gives those their own mapping); a kernel without
+   call, ahead of a rehash that writes all over it (s_ids_reserve,
+   s_users_reserve): a page fault per page inside the rehash costs the
+   stall about half again. Only for big arrays, which are mostly fresh
+   mappings; pages already there are left as they are. A kernel without
    MADV_POPULATE_WRITE (before Linux 5.14) refuses it and the pages fault
    in as they are written, as before. */
 static void
 s_prefault (void *p, size_t bytes)
 {
 #ifdef MADV_POPULATE_WRITE
+    static uintptr_t page;
     if (bytes < S_PREFAULT_MIN)
         return;
-    uintptr_t page = 4096, start = ((uintptr_t)p + page - 1) & ~(page - 1);
+    if (!page) {
+        long size = sysconf (_SC_PAGESIZE);
+        page = size > 0 ? (uintptr_t)size : 4096;
+    }
+    uintptr_t start = ((uintptr_t)p + page - 1) & ~(page - 1);
     uintptr_t end = ((uintptr_t)p + bytes) & ~(page - 1);
     if (end > start)
         (void)madvise ((void *)start, end - start, MADV_POPULATE_WRITE);

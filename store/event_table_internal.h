@@ -24,11 +24,12 @@ typedef struct {
     char data[];            /* user_id, description, status, request_id */
 } event_t;
 
-/* A user_id's events, 16 bytes. The user_id itself is read from the block
-   of the set's last member (index_set_last): for a user of one or two
-   events it is in the slot; otherwise in the set's last block, which a
-   create appends to next, so the probe's load is the append's. The str_hash
-   of the user_id is kept in the set's owner word. */
+/* A user_id's events, 16 bytes. A probe reads the user_id from the event
+   block of the set's last member (index_set_last), whose index is in the
+   slot for a user of one or two events, and otherwise in the set's last
+   block, the one a create's append goes to (unless it is full), so the
+   probe's load is mostly the append's. The str_hash of the user_id is kept
+   in the set's owner word. */
 typedef struct {
     index_set_t events; /* none: an empty slot */
 } user_slot_t;

@@ -314,12 +314,10 @@ index_set_remove (index_set_t *self, uint32_t index, size_t *bytes)
         bool more;
         size_t n = index_set_collect (self, 0, v, 3, &more);
         assert (n == 3 && !more);
-        for (size_t i = 0; i < n; i++)
-            if (v[i] != index) {
-                assert (k < 2);
+        for (size_t i = 0; i < n && k < 2; i++)
+            if (v[i] != index)
                 keep[k++] = v[i];
-            }
-        assert (k == 2);
+        assert (k == 2 && (v[0] == index || v[1] == index || v[2] == index));
         s_free_blocks (self, bytes);
         memcpy (self->u.inline_, keep, sizeof keep);
         self->count = 2;
