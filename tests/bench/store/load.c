@@ -6,6 +6,7 @@
 #include "load.h"
 
 #include "clock.h"
+#include "harness.h"
 #include "proto.h"
 
 #include <assert.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #define LOAD_REPLY_WAIT_MS 10000
@@ -32,6 +34,7 @@ struct _load_t {
     uint64_t last_seq;
     uint64_t rid_base;
     volatile sig_atomic_t *interrupted;
+    pid_t store_pid; /* <= 0: its CPU is not measured */
     /* The mark and list phases' parameters, read by their make_fn. */
     size_t mark_first;
     const char *mark_status;
@@ -91,6 +94,24 @@ load_set_batch (load_t *self, size_t batch)
         return -1;
     self->batch = batch;
     return 0;
+}
+
+void
+load_set_store_pid (load_t *self, pid_t pid)
+{
+    assert (self);
+    self->store_pid = pid;
+}
+
+/* Microseconds of CPU per op of a tick count (-1 when either end was
+   unknown). */
+static double
+s_cpu_us (long long before, long long after, size_t ops)
+{
+    long hz = sysconf (_SC_CLK_TCK);
+    if (before < 0 || after < before || hz <= 0 || ops == 0)
+        return -1;
+    return (double)(after - before) * 1e6 / (double)hz / (double)ops;
 }
 
 int
@@ -259,6 +280,8 @@ s_phase (load_t *self, const char *name, size_t n, size_t window, make_fn *make,
     self->phase_batch = batched ? self->batch : 1;
     size_t sent = 0, done = 0;
     char scratch[128];
+    long long store0 = self->store_pid > 0 ? harness_cpu_ticks (self->store_pid) : -1;
+    long long client0 = harness_cpu_ticks (getpid ());
     int64_t start = clock_mono_us ();
     while (done < n) {
         if (self->interrupted && *self->interrupted) {
@@ -289,6 +312,8 @@ s_phase (load_t *self, const char *name, size_t n, size_t window, make_fn *make,
                 return -1;
     }
     int64_t elapsed = clock_mono_us () - start;
+    long long store1 = self->store_pid > 0 ? harness_cpu_ticks (self->store_pid) : -1;
+    long long client1 = harness_cpu_ticks (getpid ());
     self->rid_base += n;
     if (out) {
         qsort (self->latency, n, sizeof *self->latency, s_cmp);
@@ -298,6 +323,8 @@ s_phase (load_t *self, const char *name, size_t n, size_t window, make_fn *make,
         out->p50_ms = (double)self->latency[n / 2] / 1e3;
         out->p99_ms = (double)self->latency[n * 99 / 100] / 1e3;
         out->max_ms = (double)self->latency[n - 1] / 1e3;
+        out->store_cpu_us = s_cpu_us (store0, store1, n);
+        out->client_cpu_us = s_cpu_us (client0, client1, n);
     }
     return 0;
 }

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define LOAD_USER_LEN 16
 #define LOAD_DESCRIPTION_LEN 40
@@ -26,6 +27,10 @@ typedef struct {
     double secs;
     double ops_per_s;
     double p50_ms, p99_ms, max_ms;
+    /* CPU per operation, us (user + system, all threads; -1: unknown):
+       the store's (load_set_store_pid) and this process's, the load
+       generator with its libzmq I/O thread. */
+    double store_cpu_us, client_cpu_us;
 } load_result_t;
 
 /* Connects to endpoint. The ids of the first max_ids events created are
@@ -43,6 +48,9 @@ int load_set_batch (load_t *self, size_t batch);
    from 0) is a multiple of every goes to one user, LOAD_HEAVY_USER (0:
    none does, the default): a user holding a share of a big store. */
 void load_set_heavy (load_t *self, size_t every);
+/* The store's process, whose CPU time the phases measure from now on
+   (load_result_t; <= 0: none, the default). */
+void load_set_store_pid (load_t *self, pid_t pid);
 /* Talks to the store at endpoint from now on (a store restarted on other
    ports), keeping the ids and the last change seen. Returns 0 or -1. */
 int load_reconnect (load_t *self, const char *endpoint);

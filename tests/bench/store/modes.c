@@ -72,6 +72,8 @@ s_run (const modes_config_t *cfg, store_mode_t mode, int round, mode_run_t *out)
         || store_proc_wait (&store, MODES_START_MS) != 0)
         goto cleanup;
     load = load_new (store.endpoint, cfg->ops, cfg->fsync.interrupted);
+    if (load)
+        load_set_store_pid (load, store.pid);
     if (!load || load_create (load, cfg->ops, cfg->window, &out->create) != 0
         || load_ack (load) != 0 || load_get (load, cfg->ops, cfg->window, &out->get) != 0
         || load_update (load, cfg->ops, cfg->window, &out->update) != 0 || load_ack (load) != 0
@@ -254,8 +256,9 @@ s_print_table (const modes_config_t *cfg, const mode_row_t *rows, int rounds)
 typedef struct {
     const modes_config_t *cfg;
     mode_row_t *rows;
-    peer_redis_t redis;                                              /* server.pid 0: no peer */
-    double redis_set[MODES_MAX_ROUNDS], redis_get[MODES_MAX_ROUNDS]; /* <= 0: no run */
+    peer_redis_t redis; /* server.pid 0: no peer */
+    peer_redis_figures_t redis_set[MODES_MAX_ROUNDS],
+        redis_get[MODES_MAX_ROUNDS]; /* rps <= 0: no run */
 } modes_t;
 
 /* Redis in the same round, with the same ops, window and value size as the
@@ -276,35 +279,54 @@ s_round_start (void *arg, int round)
                         self->cfg->ops, &self->redis_set[round], &self->redis_get[round])
         == 0)
         printf ("  round %d  redis    SET %9.0f/s | GET %9.0f/s (redis-benchmark -c 1 -P 1000)\n",
-                round + 1, self->redis_set[round], self->redis_get[round]);
+                round + 1, self->redis_set[round].rps, self->redis_get[round].rps);
     fflush (stdout);
 }
 
 /* One row of the peer table: herald's median rate over the rounds, Redis's,
-   and the median of the per-round ratios (rounds where both ran). */
+   the median of the per-round ratios (rounds where both ran), then the
+   same for the servers' CPU per operation and the clients'. */
 static void
 s_print_peer_row (const char *name, const modes_t *self, const mode_row_t *off, int rounds,
                   bool batched, bool get)
 {
     double herald[MODES_MAX_ROUNDS], redis[MODES_MAX_ROUNDS], ratio[MODES_MAX_ROUNDS];
-    int nh = 0, nr = 0, nd = 0;
+    double own_cpu[MODES_MAX_ROUNDS], peer_cpu[MODES_MAX_ROUNDS], cpu_ratio[MODES_MAX_ROUNDS];
+    double own_client[MODES_MAX_ROUNDS], peer_client[MODES_MAX_ROUNDS];
+    int nh = 0, nr = 0, nd = 0, nc = 0, npc = 0, ncr = 0, ncl = 0, npcl = 0;
     for (int i = 0; i < rounds; i++) {
         const mode_run_t *r = &off->runs[i];
-        double peer = get ? self->redis_get[i] : self->redis_set[i];
+        const peer_redis_figures_t *peer = get ? &self->redis_get[i] : &self->redis_set[i];
         const load_result_t *own =
             batched ? (get ? &r->b_get : &r->b_create) : (get ? &r->get : &r->create);
         bool ran = r->done && (!batched || r->batched);
-        if (peer > 0)
-            redis[nr++] = peer;
+        if (peer->rps > 0)
+            redis[nr++] = peer->rps;
+        if (peer->rps > 0 && peer->server_cpu_us > 0)
+            peer_cpu[npc++] = peer->server_cpu_us;
+        if (peer->rps > 0 && peer->client_cpu_us >= 0)
+            peer_client[npcl++] = peer->client_cpu_us;
         if (ran)
             herald[nh++] = own->ops_per_s;
-        if (ran && peer > 0)
-            ratio[nd++] = own->ops_per_s / peer;
+        if (ran && own->store_cpu_us > 0)
+            own_cpu[nc++] = own->store_cpu_us;
+        if (ran && own->client_cpu_us >= 0)
+            own_client[ncl++] = own->client_cpu_us;
+        if (ran && peer->rps > 0)
+            ratio[nd++] = own->ops_per_s / peer->rps;
+        if (ran && peer->rps > 0 && own->store_cpu_us > 0 && peer->server_cpu_us > 0)
+            cpu_ratio[ncr++] = peer->server_cpu_us / own->store_cpu_us;
     }
     if (nh == 0 || nr == 0)
         return;
-    printf ("%-26s%10.0f %9.0f %7.2f\n", name, harness_median (herald, nh),
+    printf ("%-26s%10.0f %9.0f %7.2f", name, harness_median (herald, nh),
             harness_median (redis, nr), nd ? harness_median (ratio, nd) : -1);
+    fsync_rounds_cell (9, 2, nc ? harness_median (own_cpu, nc) : -1);
+    fsync_rounds_cell (7, 2, npc ? harness_median (peer_cpu, npc) : -1);
+    fsync_rounds_cell (6, 2, ncr ? harness_median (cpu_ratio, ncr) : -1);
+    fsync_rounds_cell (8, 2, ncl ? harness_median (own_client, ncl) : -1);
+    fsync_rounds_cell (7, 2, npcl ? harness_median (peer_client, npcl) : -1);
+    printf ("\n");
 }
 
 /* Herald (no journal) against Redis, one request per message and, when
@@ -314,7 +336,8 @@ s_print_peer (const modes_t *self, const mode_row_t *off, int rounds)
 {
     if (self->redis.server.pid <= 0 || !off)
         return;
-    printf ("\npeer: Redis, same run     herald off   redis   ratio (target >= 0.50)\n");
+    printf ("\npeer: Redis, same run     herald off   redis   ratio | server us/op: herald  redis  "
+            "ratio | client us/op: herald  redis\n");
     s_print_peer_row ("create / SET", self, off, rounds, false, false);
     s_print_peer_row ("get / GET", self, off, rounds, false, true);
     char name[64];
@@ -326,10 +349,14 @@ s_print_peer (const modes_t *self, const mode_row_t *off, int rounds)
         s_print_peer_row (name, self, off, rounds, true, true);
     printf (
         "Redis: redis-server --save '' --appendonly no, redis-benchmark -c 1 -P 1000 -d %d -r %zu "
-        "-n %zu, once per round\n(pipelined: 1000 commands per write); herald-store: %zu in "
-        "flight on one DEALER, one request per\nmessage, or %zu per message in a batch "
-        "(proto.h); ratio: median of the per-round ratios of herald-store\n(no journal) to "
-        "Redis.\n",
+        "-n %zu -t set, then -t get,\nonce per round (pipelined: 1000 commands per write); "
+        "herald-store: %zu in flight on one DEALER, one request per\nmessage, or %zu per message "
+        "in a batch (proto.h). ratio: median of the per-round ratios of herald-store\n(no "
+        "journal) to Redis; target >= 0.50 one request per message (issue 15). server us/op: "
+        "CPU (user + system,\nall threads) per operation of herald-store and of redis-server, "
+        "ratio = Redis's / Herald's (the rate ratio\nthe servers' own CPU allows); client us/op: "
+        "of the load generators, herald-bench-store (with its libzmq\nI/O thread) and "
+        "redis-benchmark, which share the same two cores with the server they measure.\n",
         LOAD_USER_LEN + LOAD_DESCRIPTION_LEN, self->cfg->ops, self->cfg->ops, self->cfg->window,
         self->cfg->batch);
 }

@@ -8,7 +8,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #define S_RUN_TIMEOUT_S 600
 
@@ -80,9 +82,63 @@ s_wait (pid_t pid)
     return got == pid && WIFEXITED (status) && WEXITSTATUS (status) == 0 ? 0 : -1;
 }
 
+/* Microseconds per request of a CPU time in ticks, or -1. */
+static double
+s_per_request (long long ticks, size_t ops)
+{
+    long hz = sysconf (_SC_CLK_TCK);
+    return ticks >= 0 && hz > 0 && ops > 0 ? (double)ticks * 1e6 / (double)hz / (double)ops : -1;
+}
+
+/* CPU time (user + system) of this process's reaped children, in ticks. */
+static long long
+s_children_ticks (void)
+{
+    struct rusage usage;
+    if (getrusage (RUSAGE_CHILDREN, &usage) != 0)
+        return -1;
+    long long us = (long long)(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000
+                   + usage.ru_utime.tv_usec + usage.ru_stime.tv_usec;
+    long hz = sysconf (_SC_CLK_TCK);
+    return hz > 0 ? us * hz / 1000000 : -1;
+}
+
+/* redis-benchmark for one kind ("set", "get"), its rate read from its
+   output as kind_upper ("SET") and the CPU both sides took meanwhile. */
+static int
+s_run_kind (peer_redis_t *self, const char *const *args, const char *kind, const char *kind_upper,
+            size_t ops, const char *out, peer_redis_figures_t *fig)
+{
+    const char *argv[24];
+    int argc = 0;
+    argv[argc++] = self->benchmark;
+    for (int i = 0; args[i]; i++)
+        argv[argc++] = args[i];
+    argv[argc++] = "-t";
+    argv[argc++] = kind;
+    argv[argc++] = "-q";
+    argv[argc] = NULL;
+    long long server0 = harness_cpu_ticks (self->server.pid), client0 = s_children_ticks ();
+    if (s_wait (harness_spawn (argv, NULL, out, out)) != 0) {
+        printf ("peer: redis-benchmark failed (output %s)\n", out);
+        return -1;
+    }
+    long long server1 = harness_cpu_ticks (self->server.pid), client1 = s_children_ticks ();
+    fig->rps = s_rps (out, kind_upper);
+    fig->server_cpu_us =
+        server0 >= 0 && server1 >= server0 ? s_per_request (server1 - server0, ops) : -1;
+    fig->client_cpu_us =
+        client0 >= 0 && client1 >= client0 ? s_per_request (client1 - client0, ops) : -1;
+    if (fig->rps <= 0) {
+        printf ("peer: no %s figure in %s\n", kind_upper, out);
+        return -1;
+    }
+    return 0;
+}
+
 int
-peer_redis_run (peer_redis_t *self, size_t ops, size_t value_len, size_t keyspace, double *set_rps,
-                double *get_rps)
+peer_redis_run (peer_redis_t *self, size_t ops, size_t value_len, size_t keyspace,
+                peer_redis_figures_t *set, peer_redis_figures_t *get)
 {
     if (self->server.pid <= 0)
         return -1;
@@ -99,19 +155,13 @@ peer_redis_run (peer_redis_t *self, size_t ops, size_t value_len, size_t keyspac
         printf ("peer: redis-cli FLUSHALL failed (output %s)\n", out);
         return -1;
     }
-    const char *argv[] = { self->benchmark, "-h", "127.0.0.1", "-p", port, "-c", "1", "-P",
-                           "1000",          "-n", n,           "-d", d,    "-r", r,   "-t",
-                           "set,get",       "-q", NULL };
-    if (s_wait (harness_spawn (argv, NULL, out, out)) != 0) {
-        printf ("peer: redis-benchmark failed (output %s)\n", out);
+    const char *args[] = { "-h", "127.0.0.1", "-p", port, "-c", "1", "-P", "1000",
+                           "-n", n,           "-d", d,    "-r", r,   NULL };
+    char out_get[620];
+    snprintf (out_get, sizeof out_get, "%.600s.get", out);
+    if (s_run_kind (self, args, "set", "SET", ops, out, set) != 0
+        || s_run_kind (self, args, "get", "GET", ops, out_get, get) != 0)
         return -1;
-    }
-    *set_rps = s_rps (out, "SET");
-    *get_rps = s_rps (out, "GET");
-    if (*set_rps <= 0 || *get_rps <= 0) {
-        printf ("peer: no SET/GET figures in %s\n", out);
-        return -1;
-    }
     return 0;
 }
 

@@ -30,11 +30,19 @@ typedef struct {
    skipped (not installed, did not start). */
 int peer_redis_start (peer_redis_t *self);
 
-/* One run of redis-benchmark on an emptied Redis: ops requests of each
-   kind, values of value_len bytes, keys over keyspace. Fills *set_rps and *get_rps and
-   returns 0, or -1 (printed). */
+/* One kind's figures from a run (-1: none). */
+typedef struct {
+    double rps;           /* requests per second, as redis-benchmark reports them */
+    double server_cpu_us; /* redis-server's CPU (user + system) per request */
+    double client_cpu_us; /* redis-benchmark's */
+} peer_redis_figures_t;
+
+/* One run on an emptied Redis: redis-benchmark for ops SETs, then again for
+   ops GETs (two processes, so each kind's CPU is its own), values of
+   value_len bytes, keys over keyspace. Fills *set and *get and returns 0,
+   or -1 (printed). */
 int peer_redis_run (peer_redis_t *self, size_t ops, size_t value_len, size_t keyspace,
-                    double *set_rps, double *get_rps);
+                    peer_redis_figures_t *set, peer_redis_figures_t *get);
 
 /* Stops redis-server (SIGTERM, then SIGKILL) when it runs. */
 void peer_redis_stop (peer_redis_t *self);
