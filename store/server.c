@@ -4,8 +4,11 @@
  * The hot path uses libzmq's zmq_msg_t API on the sockets czmq created:
  * the identity frame received is the one sent back (no copy), the request
  * payload is decoded in place, and the reply is encoded into one
- * msgpack_sbuffer reused for every request. Per request the only heap
- * traffic is libzmq's own for frames over its 33-byte inline size.
+ * msgpack_sbuffer reused for every request, then copied into a slot of
+ * reply_pool (sent zero-copy, handed back by libzmq's I/O thread without
+ * malloc's arena lock). Per request the only heap traffic is libzmq's own:
+ * the small header of a zero-copy message, and the request frames its I/O
+ * thread reads in shared buffers.
  *
  * What a peer that never reads costs (issue 14). Replies the ROUTER cannot
  * queue are dropped and counted (unroutable), so the question is only how
@@ -57,6 +60,7 @@
 #include "conn_monitor.h"
 #include "outbox.h"
 #include "peers.h"
+#include "reply_pool.h"
 #include "zap.h"
 
 #include <assert.h>
@@ -83,6 +87,7 @@ struct _server_t {
     metrics_http_t *metrics; /* --metrics-listen, or NULL */
     conn_monitor_t *monitor; /* the ROUTER's connections, NULL when unmonitored */
     outbox_t *outbox;        /* with a journal: replies and notes held for the commit */
+    reply_pool_t *pool;      /* the replies' buffers (reply_pool.h) */
     dispatch_counters_t *counters;
     zap_t *zap;         /* with CURVE: who may connect */
     peers_t *peers;     /* reply bytes each peer may have queued */
@@ -150,12 +155,13 @@ server_new (dispatch_t *dispatch, const char *bind, const char *pub_bind,
     msgpack_sbuffer_init (&self->reply);
     msgpack_sbuffer_init (&self->note);
     self->outbox = outbox_new ();
+    self->pool = reply_pool_new ();
     self->peers = peers_new (S_PEER_WINDOW, S_PEER_BYTES);
     self->router = zsock_new (ZMQ_ROUTER);
     /* XPUB rather than PUB: the same stream for subscribers, and it tells
        the store whether anyone subscribes (s_read_subscriptions). */
     self->pub = zsock_new (ZMQ_XPUB);
-    if (!self->outbox || !self->peers) {
+    if (!self->outbox || !self->pool || !self->peers) {
         log_error ("out of memory");
         goto failed;
     }
@@ -219,6 +225,7 @@ server_destroy (server_t **self_p)
     peers_destroy (&self->peers);
     conn_monitor_destroy (&self->monitor);
     outbox_destroy (&self->outbox);
+    reply_pool_destroy (&self->pool); /* freed once libzmq released the last reply */
     msgpack_sbuffer_destroy (&self->reply);
     msgpack_sbuffer_destroy (&self->note);
     free (self);
@@ -243,8 +250,9 @@ server_set_metrics (server_t *self, metrics_http_t *metrics)
 static void
 s_send (server_t *self, zmq_msg_t *identity, bool delimiter, const void *data, size_t size)
 {
-    if (size == 0) {
-        zmq_msg_close (identity); /* encoding failed (out of memory): nothing to send */
+    zmq_msg_t body;
+    if (size == 0 || reply_pool_msg (self->pool, &body, data, size) != 0) {
+        zmq_msg_close (identity); /* out of memory (encoding or here): nothing to send */
         return;
     }
     if (zmq_msg_send (identity, self->router_raw, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
@@ -252,12 +260,14 @@ s_send (server_t *self, zmq_msg_t *identity, bool delimiter, const void *data, s
         self->counters->unroutable++;
         log_debug ("reply unroutable: %s", zmq_strerror (zmq_errno ()));
         zmq_msg_close (identity);
+        zmq_msg_close (&body);
         return;
     }
     /* Once the identity frame is accepted the rest of the message is too. */
     if (delimiter)
         zmq_send (self->router_raw, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-    zmq_send (self->router_raw, data, size, ZMQ_DONTWAIT);
+    if (zmq_msg_send (&body, self->router_raw, ZMQ_DONTWAIT) < 0)
+        zmq_msg_close (&body);
 }
 
 /* Sends the reply in self->reply, or holds it for the group commit. */
