@@ -20,11 +20,16 @@ typedef struct s_slot {
 } slot_t;
 
 struct _reply_pool_t {
-    slot_t *local; /* free slots only the loop thread touches */
-    size_t made;   /* slots made, loop thread only */
-    /* What the callback touches, on its own cache line. */
+    slot_t *local;   /* free slots only the loop thread touches */
+    size_t made;     /* slots made, loop thread only */
+    long long taken; /* slots handed to libzmq so far, loop thread only */
+    /* What the callback touches, on its own cache line, written by the
+       loop thread only when its own list runs dry and at destroy. */
     alignas (64) _Atomic (slot_t *) returned; /* slots libzmq gave back */
-    atomic_size_t refs;                       /* the owner's 1 + 1 per slot in flight */
+    /* Minus the slots released until destroy adds `taken`: from then on
+       the slots still in flight. Exactly one party brings it to 0, the
+       last release or destroy itself, and that one frees the pool. */
+    atomic_llong balance;
 };
 
 static void
@@ -37,20 +42,18 @@ s_free_list (slot_t *slot)
     }
 }
 
-/* Drops one reference; the last one frees the pool and every slot (all
-   are back in the two lists by then). */
+/* Frees the pool and every slot (all are back in the two lists by then). */
 static void
-s_unref (reply_pool_t *self)
+s_free (reply_pool_t *self)
 {
-    if (atomic_fetch_sub_explicit (&self->refs, 1, memory_order_acq_rel) != 1)
-        return;
     s_free_list (self->local);
     s_free_list (atomic_load_explicit (&self->returned, memory_order_acquire));
     free (self);
 }
 
 /* libzmq's free callback (zmq_free_fn): the slot goes back on the shared
-   list. Any thread. */
+   list. Any thread. Once balance is decremented the pool may be gone
+   unless this was the last slot of a destroyed pool. */
 static void
 s_release (void *data, void *hint)
 {
@@ -62,7 +65,8 @@ s_release (void *data, void *hint)
         slot->next = head;
     while (!atomic_compare_exchange_weak_explicit (&pool->returned, &head, slot,
                                                    memory_order_release, memory_order_relaxed));
-    s_unref (pool);
+    if (atomic_fetch_sub_explicit (&pool->balance, 1, memory_order_acq_rel) == 1)
+        s_free (pool);
 }
 
 reply_pool_t *
@@ -73,7 +77,7 @@ reply_pool_new (void)
         return NULL;
     memset (self, 0, sizeof *self);
     atomic_init (&self->returned, NULL);
-    atomic_init (&self->refs, 1);
+    atomic_init (&self->balance, 0);
     return self;
 }
 
@@ -81,10 +85,15 @@ void
 reply_pool_destroy (reply_pool_t **self_p)
 {
     assert (self_p);
-    if (!*self_p)
+    reply_pool_t *self = *self_p;
+    if (!self)
         return;
-    s_unref (*self_p);
     *self_p = NULL;
+    /* Before this, balance is minus the releases so far (never above 0);
+       after it, the slots still in flight. */
+    if (atomic_fetch_add_explicit (&self->balance, self->taken, memory_order_acq_rel) + self->taken
+        == 0)
+        s_free (self);
 }
 
 /* A free slot: the loop thread's own, else all libzmq gave back, else a
@@ -114,11 +123,11 @@ reply_pool_msg (reply_pool_t *self, zmq_msg_t *msg, const void *data, size_t siz
     if (slot) {
         if (size)
             memcpy (slot->data, data, size);
-        atomic_fetch_add_explicit (&self->refs, 1, memory_order_relaxed);
-        if (zmq_msg_init_data (msg, slot->data, size, s_release, slot) == 0)
+        if (zmq_msg_init_data (msg, slot->data, size, s_release, slot) == 0) {
+            self->taken++;
             return 0;
+        }
         /* libzmq could not allocate its part: the slot was not taken. */
-        atomic_fetch_sub_explicit (&self->refs, 1, memory_order_relaxed);
         slot->next = self->local;
         self->local = slot;
         errno = ENOMEM;

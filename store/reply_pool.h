@@ -19,9 +19,10 @@
  * flight at once (a peer that does not read), go through malloc as before.
  *
  * Slots are made as needed and kept until the pool goes: at most
- * REPLY_POOL_SLOTS_MAX x 1 KiB. The pool is reference counted by its slots
- * in flight, so reply_pool_destroy may run before libzmq has released the
- * last message: whichever of the two comes last frees everything.
+ * REPLY_POOL_SLOTS_MAX x 1 KiB. reply_pool_destroy may run before libzmq
+ * has released the last message: one counter, which the loop thread touches
+ * only at destroy (so the two threads do not trade its cache line per
+ * reply), tells whichever of the two comes last to free everything.
  */
 #ifndef HERALD_STORE_REPLY_POOL_H
 #define HERALD_STORE_REPLY_POOL_H
