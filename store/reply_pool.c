@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define S_INLINE_MAX 33 /* libzmq 4.3's inline message size (its VSM) */
+
 typedef struct s_slot {
     struct s_slot *next;
     reply_pool_t *pool;
@@ -90,9 +92,11 @@ reply_pool_destroy (reply_pool_t **self_p)
         return;
     *self_p = NULL;
     /* Before this, balance is minus the releases so far (never above 0);
-       after it, the slots still in flight. */
-    if (atomic_fetch_add_explicit (&self->balance, self->taken, memory_order_acq_rel) + self->taken
-        == 0)
+       after it, the slots still in flight. Once it is added, the last
+       release may free the pool at any moment: nothing of self is read
+       after the add but through the value it returns. */
+    long long taken = self->taken;
+    if (atomic_fetch_add_explicit (&self->balance, taken, memory_order_acq_rel) == -taken)
         s_free (self);
 }
 
@@ -119,7 +123,9 @@ int
 reply_pool_msg (reply_pool_t *self, zmq_msg_t *msg, const void *data, size_t size)
 {
     assert (self && msg && (data || size == 0));
-    slot_t *slot = size <= REPLY_POOL_SLOT_BYTES ? s_take (self) : NULL;
+    /* Up to libzmq's inline size a message holds its bytes itself: no
+       allocation to save. */
+    slot_t *slot = size > S_INLINE_MAX && size <= REPLY_POOL_SLOT_BYTES ? s_take (self) : NULL;
     if (slot) {
         if (size)
             memcpy (slot->data, data, size);

@@ -10,10 +10,11 @@
  * it (measured with herald-bench-store: ~300,000 futex waits in 3,000,000
  * operations, a tenth of the loop thread's samples in the scheduler).
  *
- * Here a reply that fits a slot (REPLY_POOL_SLOT_BYTES) is copied into a
- * slot and sent zero-copy (zmq_msg_init_data); libzmq's free callback
- * pushes the slot on a lock-free list that the loop thread takes whole
- * when its own list runs dry. Only the loop thread takes slots, so the
+ * Here a reply that fits a slot (REPLY_POOL_SLOT_BYTES) and is over
+ * libzmq's inline 33 bytes is copied into a slot and sent zero-copy
+ * (zmq_msg_init_data); libzmq's free callback pushes the slot on a
+ * lock-free list that the loop thread takes whole when its own list runs
+ * dry. Only the loop thread takes slots, so the
  * list needs no ABA care: pushes are compare-and-swap, the take is one
  * exchange. Bigger replies, and any beyond REPLY_POOL_SLOTS_MAX slots in
  * flight at once (a peer that does not read), go through malloc as before.
@@ -38,13 +39,15 @@ typedef struct _reply_pool_t reply_pool_t;
 /* An empty pool, or NULL when out of memory. */
 reply_pool_t *reply_pool_new (void);
 
-/* Gives up the caller's reference; the pool and its slots are freed once
-   libzmq has released every message made from it. No-op on NULL. */
+/* Gives up the pool: it and its slots are freed once libzmq has released
+   every message made from it (at once when none is left). Call from the
+   thread that makes the messages. No-op on NULL. */
 void reply_pool_destroy (reply_pool_t **self_p);
 
 /* Initialises msg (uninitialised on entry) with a copy of size bytes of
-   data: in a slot when it fits one and one is free or can be made, else in
-   a message of libzmq's own. Call from one thread only (the store's loop).
+   data: in a slot when it fits one and one is free or can be made, else
+   (and for 33 bytes or less, which libzmq keeps inline) in a message of
+   libzmq's own. Call from one thread only (the store's loop).
    Returns 0, or -1 (errno ENOMEM) with msg uninitialised. */
 int reply_pool_msg (reply_pool_t *self, zmq_msg_t *msg, const void *data, size_t size);
 

@@ -1,10 +1,11 @@
 /*
  * test_reply_pool — the replies' buffers: a reply that fits a slot is sent
  * from one and the slot comes back for the next reply, from the loop's own
- * thread or from libzmq's I/O thread; a bigger one, or one past the cap,
- * is libzmq's own message; the pool outlives its destroy until the last
- * message made from it is released. A slot freed twice or never is caught
- * by the valgrind and ASan stages.
+ * thread or from libzmq's I/O thread; a bigger one, one libzmq keeps
+ * inline (33 bytes or less), or one past the cap, is libzmq's own message;
+ * the pool outlives its destroy until the last message made from it is
+ * released, from whichever thread. A slot or pool freed twice, used after
+ * it is freed, or never freed is caught by the valgrind and ASan stages.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -60,6 +61,7 @@ test_reply_over_a_slot_is_libzmqs_own (void **state)
     zmq_msg_t a, b;
     assert_int_equal (reply_pool_msg (pool, &a, at_limit, sizeof at_limit), 0);
     assert_int_equal (reply_pool_slots (pool), 1);
+    assert_int_equal (zmq_msg_size (&a), sizeof at_limit);
     assert_int_equal (reply_pool_msg (pool, &b, over, sizeof over), 0);
     assert_int_equal (reply_pool_slots (pool), 1);
     assert_int_equal (zmq_msg_size (&b), sizeof over);
@@ -67,6 +69,32 @@ test_reply_over_a_slot_is_libzmqs_own (void **state)
     assert_memory_equal (zmq_msg_data (&b), over, sizeof over);
     zmq_msg_close (&a);
     zmq_msg_close (&b);
+    reply_pool_destroy (&pool);
+}
+
+static void
+test_reply_libzmq_keeps_inline_takes_no_slot (void **state)
+{
+    (void)state;
+    reply_pool_t *pool = reply_pool_new ();
+    assert_non_null (pool);
+    unsigned char data[34];
+    s_fill (data, sizeof data, 3);
+    size_t sizes[] = { 0, 1, 33 };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        zmq_msg_t msg;
+        assert_int_equal (reply_pool_msg (pool, &msg, data, sizes[i]), 0);
+        assert_int_equal (zmq_msg_size (&msg), sizes[i]);
+        if (sizes[i])
+            assert_memory_equal (zmq_msg_data (&msg), data, sizes[i]);
+        zmq_msg_close (&msg);
+    }
+    assert_int_equal (reply_pool_slots (pool), 0);
+    zmq_msg_t over;
+    assert_int_equal (reply_pool_msg (pool, &over, data, 34), 0);
+    assert_int_equal (reply_pool_slots (pool), 1);
+    assert_memory_equal (zmq_msg_data (&over), data, 34);
+    zmq_msg_close (&over);
     reply_pool_destroy (&pool);
 }
 
@@ -85,6 +113,8 @@ test_replies_past_the_cap_are_still_made (void **state)
         assert_int_equal (reply_pool_msg (pool, &msgs[i], data, sizeof data), 0);
     }
     assert_int_equal (reply_pool_slots (pool), REPLY_POOL_SLOTS_MAX);
+    /* The last slot made is the last one closed below: the first given back. */
+    const void *last_slot = zmq_msg_data (&msgs[REPLY_POOL_SLOTS_MAX - 1]);
     for (size_t i = 0; i < n; i++) {
         s_fill (data, sizeof data, (unsigned)i);
         assert_memory_equal (zmq_msg_data (&msgs[i]), data, sizeof data);
@@ -94,6 +124,7 @@ test_replies_past_the_cap_are_still_made (void **state)
     zmq_msg_t again;
     assert_int_equal (reply_pool_msg (pool, &again, data, sizeof data), 0);
     assert_int_equal (reply_pool_slots (pool), REPLY_POOL_SLOTS_MAX);
+    assert_ptr_equal (zmq_msg_data (&again), last_slot);
     zmq_msg_close (&again);
     free (msgs);
     reply_pool_destroy (&pool);
@@ -113,6 +144,42 @@ test_pool_lives_until_its_last_message_is_released (void **state)
     /* The slot is still the message's: readable until it is closed. */
     assert_memory_equal (zmq_msg_data (&msg), data, sizeof data);
     zmq_msg_close (&msg);
+}
+
+/* Replies still queued in libzmq when the pool is destroyed: closing the
+   socket releases them from libzmq's own threads, and the last release
+   frees the pool (a use after free or a leak here fails the ASan and
+   valgrind stages). */
+static void
+test_pool_freed_by_the_last_release_from_libzmq (void **state)
+{
+    (void)state;
+    void *ctx = zmq_ctx_new ();
+    /* An endpoint nobody listens on: the PUSH queues for the connection. */
+    void *probe = zmq_socket (ctx, ZMQ_PULL);
+    assert_int_equal (zmq_bind (probe, "tcp://127.0.0.1:*"), 0);
+    char endpoint[64];
+    size_t len = sizeof endpoint;
+    assert_int_equal (zmq_getsockopt (probe, ZMQ_LAST_ENDPOINT, endpoint, &len), 0);
+    zmq_close (probe);
+    void *push = zmq_socket (ctx, ZMQ_PUSH);
+    int zero = 0;
+    assert_int_equal (zmq_setsockopt (push, ZMQ_LINGER, &zero, sizeof zero), 0);
+    assert_int_equal (zmq_connect (push, endpoint), 0);
+    reply_pool_t *pool = reply_pool_new ();
+    assert_non_null (pool);
+    unsigned char data[200];
+    for (unsigned i = 0; i < 10; i++) {
+        s_fill (data, sizeof data, i);
+        zmq_msg_t msg;
+        assert_int_equal (reply_pool_msg (pool, &msg, data, sizeof data), 0);
+        assert_int_equal (zmq_msg_send (&msg, push, ZMQ_DONTWAIT), (int)sizeof data);
+    }
+    assert_int_equal (reply_pool_slots (pool), 10);
+    reply_pool_destroy (&pool);
+    assert_null (pool);
+    zmq_close (push);
+    zmq_ctx_term (ctx);
 }
 
 /* Through a real socket pair over TCP: libzmq's I/O thread frees the sent
@@ -161,8 +228,10 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_small_reply_uses_a_slot_that_comes_back),
         cmocka_unit_test (test_reply_over_a_slot_is_libzmqs_own),
+        cmocka_unit_test (test_reply_libzmq_keeps_inline_takes_no_slot),
         cmocka_unit_test (test_replies_past_the_cap_are_still_made),
         cmocka_unit_test (test_pool_lives_until_its_last_message_is_released),
+        cmocka_unit_test (test_pool_freed_by_the_last_release_from_libzmq),
         cmocka_unit_test (test_slots_come_back_from_the_io_thread),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

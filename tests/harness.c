@@ -17,6 +17,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -395,6 +396,16 @@ harness_rss_kib (pid_t pid)
         return -1;
     const char *line = strstr (buf, "\nVmRSS:");
     return line && sscanf (line + 1, "VmRSS: %ld kB", &kib) == 1 ? kib : -1;
+}
+
+long long
+harness_rusage_us (int who)
+{
+    struct rusage usage;
+    if (getrusage (who, &usage) != 0)
+        return -1;
+    return (long long)(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000
+           + usage.ru_utime.tv_usec + usage.ru_stime.tv_usec;
 }
 
 long long

@@ -87,6 +87,11 @@ long harness_rss_kib (pid_t pid);
    (sysconf (_SC_CLK_TCK) a second), from /proc/PID/stat, or -1. */
 long long harness_cpu_ticks (pid_t pid);
 
+/* CPU time (user + system) of getrusage's who (RUSAGE_SELF: this process,
+   all threads; RUSAGE_CHILDREN: its reaped children), in microseconds, or
+   -1. */
+long long harness_rusage_us (int who);
+
 /* A response body gathered in memory, kept NUL-terminated: data holds cap
    bytes plus the NUL. The caller owns data. */
 typedef struct {

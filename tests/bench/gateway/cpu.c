@@ -17,12 +17,8 @@
 static long long
 s_rusage_ticks (int who, long hz)
 {
-    struct rusage usage;
-    if (getrusage (who, &usage) != 0)
-        return 0;
-    long long us = (long long)(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000
-                   + usage.ru_utime.tv_usec + usage.ru_stime.tv_usec;
-    return us * hz / 1000000;
+    long long us = harness_rusage_us (who);
+    return us < 0 ? 0 : us * hz / 1000000;
 }
 
 static long

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -281,7 +282,7 @@ s_phase (load_t *self, const char *name, size_t n, size_t window, make_fn *make,
     size_t sent = 0, done = 0;
     char scratch[128];
     long long store0 = self->store_pid > 0 ? harness_cpu_ticks (self->store_pid) : -1;
-    long long client0 = harness_cpu_ticks (getpid ());
+    long long client0 = harness_rusage_us (RUSAGE_SELF);
     int64_t start = clock_mono_us ();
     while (done < n) {
         if (self->interrupted && *self->interrupted) {
@@ -313,7 +314,7 @@ s_phase (load_t *self, const char *name, size_t n, size_t window, make_fn *make,
     }
     int64_t elapsed = clock_mono_us () - start;
     long long store1 = self->store_pid > 0 ? harness_cpu_ticks (self->store_pid) : -1;
-    long long client1 = harness_cpu_ticks (getpid ());
+    long long client1 = harness_rusage_us (RUSAGE_SELF);
     self->rid_base += n;
     if (out) {
         qsort (self->latency, n, sizeof *self->latency, s_cmp);
@@ -324,7 +325,8 @@ s_phase (load_t *self, const char *name, size_t n, size_t window, make_fn *make,
         out->p99_ms = (double)self->latency[n * 99 / 100] / 1e3;
         out->max_ms = (double)self->latency[n - 1] / 1e3;
         out->store_cpu_us = s_cpu_us (store0, store1, n);
-        out->client_cpu_us = s_cpu_us (client0, client1, n);
+        out->client_cpu_us =
+            client0 >= 0 && client1 >= client0 ? (double)(client1 - client0) / (double)n : -1;
     }
     return 0;
 }

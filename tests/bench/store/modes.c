@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MODES_START_MS 10000
 #define MODES_STOP_MS 30000
@@ -304,13 +305,13 @@ s_print_peer_row (const char *name, const modes_t *self, const mode_row_t *off, 
             redis[nr++] = peer->rps;
         if (peer->rps > 0 && peer->server_cpu_us > 0)
             peer_cpu[npc++] = peer->server_cpu_us;
-        if (peer->rps > 0 && peer->client_cpu_us >= 0)
+        if (peer->rps > 0 && peer->client_cpu_us > 0)
             peer_client[npcl++] = peer->client_cpu_us;
         if (ran)
             herald[nh++] = own->ops_per_s;
         if (ran && own->store_cpu_us > 0)
             own_cpu[nc++] = own->store_cpu_us;
-        if (ran && own->client_cpu_us >= 0)
+        if (ran && own->client_cpu_us > 0)
             own_client[ncl++] = own->client_cpu_us;
         if (ran && peer->rps > 0)
             ratio[nd++] = own->ops_per_s / peer->rps;
@@ -336,8 +337,10 @@ s_print_peer (const modes_t *self, const mode_row_t *off, int rounds)
 {
     if (self->redis.server.pid <= 0 || !off)
         return;
-    printf ("\npeer: Redis, same run     herald off   redis   ratio | server us/op: herald  redis  "
-            "ratio | client us/op: herald  redis\n");
+    printf ("\n%-26s%10s %9s %7s%25s%17s\n", "peer: Redis, same run", "herald off", "redis",
+            "ratio", "server us/op", "client us/op");
+    printf ("%-26s%10s %9s %7s %9s %7s %6s %8s %7s\n", "", "ops/s", "ops/s", "", "herald", "redis",
+            "ratio", "herald", "redis");
     s_print_peer_row ("create / SET", self, off, rounds, false, false);
     s_print_peer_row ("get / GET", self, off, rounds, false, true);
     char name[64];
@@ -356,9 +359,14 @@ s_print_peer (const modes_t *self, const mode_row_t *off, int rounds)
         "CPU (user + system,\nall threads) per operation of herald-store and of redis-server, "
         "ratio = Redis's / Herald's (the rate ratio\nthe servers' own CPU allows); client us/op: "
         "of the load generators, herald-bench-store (with its libzmq\nI/O thread) and "
-        "redis-benchmark, which share the same two cores with the server they measure.\n",
+        "redis-benchmark, which share the same two cores with the server they measure\n(herald's "
+        "over "
+        "its phase loop, redis-benchmark's over the whole process, start-up included). The "
+        "servers' "
+        "figures are\nclock ticks (%ld a second) from /proc: a phase of N ops taking T s of CPU is "
+        "read to 1 / (T x %ld).\n",
         LOAD_USER_LEN + LOAD_DESCRIPTION_LEN, self->cfg->ops, self->cfg->ops, self->cfg->window,
-        self->cfg->batch);
+        self->cfg->batch, sysconf (_SC_CLK_TCK), sysconf (_SC_CLK_TCK));
 }
 
 static int

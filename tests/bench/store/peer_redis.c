@@ -90,19 +90,6 @@ s_per_request (long long ticks, size_t ops)
     return ticks >= 0 && hz > 0 && ops > 0 ? (double)ticks * 1e6 / (double)hz / (double)ops : -1;
 }
 
-/* CPU time (user + system) of this process's reaped children, in ticks. */
-static long long
-s_children_ticks (void)
-{
-    struct rusage usage;
-    if (getrusage (RUSAGE_CHILDREN, &usage) != 0)
-        return -1;
-    long long us = (long long)(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000
-                   + usage.ru_utime.tv_usec + usage.ru_stime.tv_usec;
-    long hz = sysconf (_SC_CLK_TCK);
-    return hz > 0 ? us * hz / 1000000 : -1;
-}
-
 /* redis-benchmark for one kind ("set", "get"), its rate read from its
    output as kind_upper ("SET") and the CPU both sides took meanwhile. */
 static int
@@ -118,17 +105,19 @@ s_run_kind (peer_redis_t *self, const char *const *args, const char *kind, const
     argv[argc++] = kind;
     argv[argc++] = "-q";
     argv[argc] = NULL;
-    long long server0 = harness_cpu_ticks (self->server.pid), client0 = s_children_ticks ();
+    long long server0 = harness_cpu_ticks (self->server.pid),
+              client0 = harness_rusage_us (RUSAGE_CHILDREN);
     if (s_wait (harness_spawn (argv, NULL, out, out)) != 0) {
         printf ("peer: redis-benchmark failed (output %s)\n", out);
         return -1;
     }
-    long long server1 = harness_cpu_ticks (self->server.pid), client1 = s_children_ticks ();
+    long long server1 = harness_cpu_ticks (self->server.pid),
+              client1 = harness_rusage_us (RUSAGE_CHILDREN);
     fig->rps = s_rps (out, kind_upper);
     fig->server_cpu_us =
         server0 >= 0 && server1 >= server0 ? s_per_request (server1 - server0, ops) : -1;
     fig->client_cpu_us =
-        client0 >= 0 && client1 >= client0 ? s_per_request (client1 - client0, ops) : -1;
+        client0 >= 0 && client1 >= client0 ? (double)(client1 - client0) / (double)ops : -1;
     if (fig->rps <= 0) {
         printf ("peer: no %s figure in %s\n", kind_upper, out);
         return -1;
