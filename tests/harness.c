@@ -408,6 +408,14 @@ harness_rusage_us (int who)
            + usage.ru_utime.tv_usec + usage.ru_stime.tv_usec;
 }
 
+double
+harness_cpu_us_per_op (long long before, long long after, long per_second, size_t ops)
+{
+    if (before < 0 || after < before || per_second <= 0 || ops == 0)
+        return -1;
+    return (double)(after - before) * 1e6 / (double)per_second / (double)ops;
+}
+
 long long
 harness_cpu_ticks (pid_t pid)
 {

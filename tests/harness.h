@@ -92,6 +92,12 @@ long long harness_cpu_ticks (pid_t pid);
    -1. */
 long long harness_rusage_us (int who);
 
+/* Microseconds of CPU per operation between two readings of a CPU time
+   counted per_second units a second (sysconf (_SC_CLK_TCK) for
+   harness_cpu_ticks, 1000000 for harness_rusage_us) over ops operations,
+   or -1 when a reading is unknown (< 0), went back, or ops is 0. */
+double harness_cpu_us_per_op (long long before, long long after, long per_second, size_t ops);
+
 /* A response body gathered in memory, kept NUL-terminated: data holds cap
    bytes plus the NUL. The caller owns data. */
 typedef struct {

@@ -104,17 +104,6 @@ load_set_store_pid (load_t *self, pid_t pid)
     self->store_pid = pid;
 }
 
-/* Microseconds of CPU per op of a tick count (-1 when either end was
-   unknown). */
-static double
-s_cpu_us (long long before, long long after, size_t ops)
-{
-    long hz = sysconf (_SC_CLK_TCK);
-    if (before < 0 || after < before || hz <= 0 || ops == 0)
-        return -1;
-    return (double)(after - before) * 1e6 / (double)hz / (double)ops;
-}
-
 int
 load_reconnect (load_t *self, const char *endpoint)
 {
@@ -324,9 +313,8 @@ s_phase (load_t *self, const char *name, size_t n, size_t window, make_fn *make,
         out->p50_ms = (double)self->latency[n / 2] / 1e3;
         out->p99_ms = (double)self->latency[n * 99 / 100] / 1e3;
         out->max_ms = (double)self->latency[n - 1] / 1e3;
-        out->store_cpu_us = s_cpu_us (store0, store1, n);
-        out->client_cpu_us =
-            client0 >= 0 && client1 >= client0 ? (double)(client1 - client0) / (double)n : -1;
+        out->store_cpu_us = harness_cpu_us_per_op (store0, store1, sysconf (_SC_CLK_TCK), n);
+        out->client_cpu_us = harness_cpu_us_per_op (client0, client1, 1000000, n);
     }
     return 0;
 }

@@ -82,14 +82,6 @@ s_wait (pid_t pid)
     return got == pid && WIFEXITED (status) && WEXITSTATUS (status) == 0 ? 0 : -1;
 }
 
-/* Microseconds per request of a CPU time in ticks, or -1. */
-static double
-s_per_request (long long ticks, size_t ops)
-{
-    long hz = sysconf (_SC_CLK_TCK);
-    return ticks >= 0 && hz > 0 && ops > 0 ? (double)ticks * 1e6 / (double)hz / (double)ops : -1;
-}
-
 /* redis-benchmark for one kind ("set", "get"), its rate read from its
    output as kind_upper ("SET") and the CPU both sides took meanwhile. */
 static int
@@ -114,10 +106,8 @@ s_run_kind (peer_redis_t *self, const char *const *args, const char *kind, const
     long long server1 = harness_cpu_ticks (self->server.pid),
               client1 = harness_rusage_us (RUSAGE_CHILDREN);
     fig->rps = s_rps (out, kind_upper);
-    fig->server_cpu_us =
-        server0 >= 0 && server1 >= server0 ? s_per_request (server1 - server0, ops) : -1;
-    fig->client_cpu_us =
-        client0 >= 0 && client1 >= client0 ? (double)(client1 - client0) / (double)ops : -1;
+    fig->server_cpu_us = harness_cpu_us_per_op (server0, server1, sysconf (_SC_CLK_TCK), ops);
+    fig->client_cpu_us = harness_cpu_us_per_op (client0, client1, 1000000, ops);
     if (fig->rps <= 0) {
         printf ("peer: no %s figure in %s\n", kind_upper, out);
         return -1;
