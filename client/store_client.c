@@ -56,6 +56,10 @@ struct _store_client_t {
     /* A batch reply being handed out: its frames (in last), the next one. */
     proto_str_t frames[PROTO_BATCH_MAX];
     size_t n_frames, next_frame;
+    /* The receipt of the last reply that brought one, returned with the
+       next list or feed_read (PROTOCOL.md §4.3). */
+    bool has_receipt;
+    uint8_t receipt[16];
 };
 
 store_client_t *
@@ -155,6 +159,17 @@ store_client_send (store_client_t *self, const proto_request_t *req)
 {
     assert (self);
     msgpack_sbuffer_clear (&self->buf);
+    /* A page request shows the store the last receipt: the replies up to
+       it stop counting against this client's bytes, so its pages stay
+       full however many it reads. */
+    proto_request_t with_receipt;
+    if (self->has_receipt && (req->op == PROTO_OP_LIST || req->op == PROTO_OP_FEED_READ)
+        && !(req->has & PROTO_HAS_RECEIPT)) {
+        with_receipt = *req;
+        with_receipt.has |= PROTO_HAS_RECEIPT;
+        memcpy (with_receipt.receipt, self->receipt, 16);
+        req = &with_receipt;
+    }
     if (proto_request_encode (req, &self->buf) != 0) {
         errno = ENOMEM;
         return -1;
@@ -278,13 +293,10 @@ s_open_batch (store_client_t *self, proto_reply_t *reply, proto_error_t *err)
     return s_recv_held (self, reply, err);
 }
 
-int
-store_client_recv (store_client_t *self, proto_reply_t *reply, proto_error_t *err)
+/* store_client_recv without the receipt's keeping. */
+static int
+s_recv (store_client_t *self, proto_reply_t *reply, proto_error_t *err)
 {
-    assert (self);
-    proto_error_t scratch;
-    if (!err)
-        err = &scratch;
     int held = s_recv_held (self, reply, err);
     if (held != 0)
         return held;
@@ -312,9 +324,22 @@ store_client_recv (store_client_t *self, proto_reply_t *reply, proto_error_t *er
        reply's op nil. A refusal handled, read on. */
     if (reply->rid & S_BATCH_RID_BIT) {
         int rc = s_open_batch (self, reply, err);
-        return rc != 0 ? rc : store_client_recv (self, reply, err);
+        return rc != 0 ? rc : s_recv (self, reply, err);
     }
     return 1;
+}
+
+int
+store_client_recv (store_client_t *self, proto_reply_t *reply, proto_error_t *err)
+{
+    assert (self);
+    proto_error_t scratch;
+    int rc = s_recv (self, reply, err ? err : &scratch);
+    if (rc == 1 && reply->has_receipt) {
+        memcpy (self->receipt, reply->receipt, 16);
+        self->has_receipt = true;
+    }
+    return rc;
 }
 
 bool

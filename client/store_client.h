@@ -16,7 +16,10 @@
  *   - CURVE keys when the store has them (a client the store does not
  *     allow simply never connects: its sends fail as with the store down).
  * It encodes requests, stamps request ids from its own counter when the
- * caller has none, and receives and decodes replies; matching replies to
+ * caller has none, and receives and decodes replies, keeping the last
+ * receipt one brought and sending it back with the next list or feed_read
+ * (PROTOCOL.md §4.3: a store that counts this client's reply bytes then
+ * stops counting the replies it has read, so its pages stay full); matching replies to
  * requests (and giving up on them at a deadline) stays with the caller,
  * which knows what a request is waiting for: the gateway's pending table
  * (gateway/pending.c), the notifier's one outstanding read.

@@ -8,7 +8,8 @@
  * lone request sent as itself, a full batch sent at once, a refused batch
  * sent again one by one (then smaller batches for a store that takes
  * fewer frames, none for an older store), and requests that could not be
- * sent handed back by the flush.
+ * sent handed back by the flush; the last receipt a reply brought goes
+ * back with the next list or feed_read, and only with those.
  */
 #include "store_client.h"
 
@@ -124,6 +125,63 @@ test_request_stamps_increasing_rids_and_replies_decode (void **state)
     }
     proto_reply_t none;
     assert_int_equal (store_client_recv (f->client, &none, NULL), 0);
+}
+
+/* The client sends req; the ROUTER takes it and returns it decoded (its
+   strings are not used) with its identity in id / *idn. */
+static proto_request_t
+s_sent (fixture_t *f, proto_request_t req, uint8_t id[256], size_t *idn)
+{
+    assert_true (store_client_request (f->client, &req) > 0);
+    char frame[512];
+    proto_request_t got;
+    *idn = s_take (f, id, &got, frame, sizeof frame);
+    return got;
+}
+
+static void
+test_the_last_receipt_goes_back_with_the_next_page_request_only (void **state)
+{
+    fixture_t *f = *state;
+    s_connected (f);
+    uint8_t id[256], r1[16], r2[16];
+    size_t idn;
+    memset (r1, 0x11, 16);
+    memset (r2, 0x22, 16);
+    proto_request_t list = { .op = PROTO_OP_LIST }, feed = { .op = PROTO_OP_FEED_READ };
+    proto_request_t get = { .op = PROTO_OP_GET, .has = PROTO_HAS_EVENT_ID };
+    /* Nothing received yet: nothing to send back. */
+    proto_request_t got = s_sent (f, list, id, &idn);
+    assert_false (got.has & PROTO_HAS_RECEIPT);
+    proto_reply_t page = { .op = PROTO_OP_LIST, .rid = got.rid, .status = PROTO_OK };
+    page.has_receipt = true;
+    memcpy (page.receipt, r1, 16);
+    s_answer (f, id, idn, &page, false);
+    proto_reply_t reply;
+    assert_int_equal (s_recv (f, &reply, NULL), 1);
+    proto_reply_clear (&reply);
+    /* A get does not carry it; a feed_read and a list do. */
+    assert_false (s_sent (f, get, id, &idn).has & PROTO_HAS_RECEIPT);
+    got = s_sent (f, feed, id, &idn);
+    assert_true (got.has & PROTO_HAS_RECEIPT);
+    assert_memory_equal (got.receipt, r1, 16);
+    /* A reply without one keeps the last. */
+    proto_reply_t pong = { .op = PROTO_OP_FEED_READ, .rid = got.rid, .status = PROTO_OK };
+    s_answer (f, id, idn, &pong, false);
+    assert_int_equal (s_recv (f, &reply, NULL), 1);
+    proto_reply_clear (&reply);
+    got = s_sent (f, list, id, &idn);
+    assert_memory_equal (got.receipt, r1, 16);
+    /* A newer one replaces it; one the caller set is left alone. */
+    page.rid = got.rid;
+    memcpy (page.receipt, r2, 16);
+    s_answer (f, id, idn, &page, false);
+    assert_int_equal (s_recv (f, &reply, NULL), 1);
+    proto_reply_clear (&reply);
+    assert_memory_equal (s_sent (f, list, id, &idn).receipt, r2, 16);
+    proto_request_t own = { .op = PROTO_OP_LIST, .has = PROTO_HAS_RECEIPT };
+    memcpy (own.receipt, r1, 16);
+    assert_memory_equal (s_sent (f, own, id, &idn).receipt, r1, 16);
 }
 
 static void
@@ -448,6 +506,8 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown (test_request_stamps_increasing_rids_and_replies_decode,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_the_last_receipt_goes_back_with_the_next_page_request_only, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_undecodable_and_multi_frame_replies_are_refused_with_a_reason, s_setup,
             s_teardown),

@@ -290,6 +290,35 @@ proto_uuid_format (const uint8_t id[16], char out[PROTO_UUID_LEN + 1])
     out[PROTO_UUID_LEN] = '\0';
 }
 
+int
+proto_receipt_parse (const char *text, size_t len, uint8_t out[16])
+{
+    if (!text || len != PROTO_RECEIPT_LEN)
+        return -1;
+    uint8_t bytes[16];
+    int bad = 0;
+    for (size_t i = 0; i < 16; i++) {
+        int hi = proto_hex_value (text[2 * i]), lo = proto_hex_value (text[2 * i + 1]);
+        bad |= hi | lo; /* negative when either is not a hex digit */
+        bytes[i] = (uint8_t)((hi & 0x0F) << 4 | (lo & 0x0F));
+    }
+    if (bad < 0)
+        return -1;
+    memcpy (out, bytes, 16);
+    return 0;
+}
+
+void
+proto_receipt_format (const uint8_t receipt[16], char out[PROTO_RECEIPT_LEN + 1])
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < 16; i++) {
+        out[2 * i] = digits[receipt[i] >> 4];
+        out[2 * i + 1] = digits[receipt[i] & 0x0F];
+    }
+    out[PROTO_RECEIPT_LEN] = '\0';
+}
+
 bool
 proto_request_id_valid (const char *text, size_t len)
 {

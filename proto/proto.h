@@ -39,6 +39,7 @@
 #define PROTO_FEED_READ_MAX 1000      /* records per feed_read reply */
 #define PROTO_FRAME_MAX (1024 * 1024) /* bytes; larger frames are malformed */
 #define PROTO_UUID_LEN 36             /* canonical text form, no NUL */
+#define PROTO_RECEIPT_LEN 32          /* a receipt's text form: 32 hex digits, no NUL */
 #define PROTO_REQUEST_ID_MAX 64       /* bytes of a request id (X-Request-Id) */
 /* Largest configurable string limit; strings in replies are checked
    against it (the reply decoder takes no limits). */
@@ -107,6 +108,12 @@ int proto_hex_value (char c);
 /* Formats 16 bytes as canonical lowercase text; out gets 36 chars + NUL. */
 void proto_uuid_format (const uint8_t id[16], char out[PROTO_UUID_LEN + 1]);
 
+/* A receipt (PROTOCOL.md §4.3) on the wire: its 16 bytes as 32 hexadecimal
+   digits. Parse takes either case and returns 0, or -1 for anything else;
+   format writes lowercase, 32 chars + NUL. */
+int proto_receipt_parse (const char *text, size_t len, uint8_t out[16]);
+void proto_receipt_format (const uint8_t receipt[16], char out[PROTO_RECEIPT_LEN + 1]);
+
 /* ---- The event ----------------------------------------------------------- */
 
 /* Largest created_us: (created_at, created_us) is the creation time in
@@ -169,6 +176,7 @@ enum {
     PROTO_HAS_SEQ = 1u << 8,
     PROTO_HAS_STORE_ID = 1u << 9,
     PROTO_HAS_REQUEST_ID = 1u << 10,
+    PROTO_HAS_RECEIPT = 1u << 11,
 };
 
 /* One store request. Which fields an op takes (PROTOCOL.md has the table):
@@ -177,8 +185,10 @@ enum {
      get       event_id (required)
      update    event_id (required) + at least one of status, user_id, description;
                optional request_id
-     list      optional user_id, status (exact filters), after, limit
-     feed_read optional from (first seq wanted; absent = acked cursor + 1), max
+     list      optional user_id, status (exact filters), after, limit, receipt
+     feed_read optional from (first seq wanted; absent = acked cursor + 1), max,
+               receipt (list and feed_read: the last one a reply brought,
+               proof that this client took that reply; PROTOCOL.md §4.3)
      feed_ack  seq (required): every record with seq <= this is acknowledged;
                optional store_id: acknowledge only if the store has this id
      stats     —                                                             */
@@ -197,6 +207,7 @@ typedef struct {
     uint64_t seq;
     uint8_t store_id[16];
     proto_str_t request_id; /* create / update: recorded on the event (proto_request_id_valid) */
+    uint8_t receipt[16];
 } proto_request_t;
 
 /* ---- Replies ------------------------------------------------------------- */
@@ -255,6 +266,10 @@ typedef struct {
    and any success reply    has_store_id + store_id: the store's identity
                             (the store sends it with ping, stats, feed_read
                             and feed_ack; absent = unknown)
+                            has_receipt + receipt: what the client may send
+                            back with its next list or feed_read (the
+                            store sends it with those two when it counts
+                            this client's reply bytes; PROTOCOL.md §4.3)
    When encoding, arrays are borrowed from the caller. When decoding, the
    arrays are allocated by the decoder (free with proto_reply_clear) and
    strings are borrowed from the input buffer. */
@@ -279,6 +294,8 @@ typedef struct {
     size_t n_stats;
     bool has_store_id;
     uint8_t store_id[16];
+    bool has_receipt;
+    uint8_t receipt[16];
     struct {
         proto_str_t endpoint; /* the owner's, e.g. "tcp://10.0.0.2:5555" */
         uint64_t epoch;       /* of the map the replying shard holds */
@@ -324,6 +341,16 @@ proto_decode_t proto_request_decode (const void *buf, size_t len, const proto_li
    frame decodes with an event_id, a true answer is that id. Nothing else
    is checked: the frame is decoded for real when it is handled. */
 bool proto_request_peek_event_id (const void *buf, size_t len, uint8_t id[16]);
+
+/* The same kind of hint for the "receipt" of a request frame (a top map
+   of scalars, as clients send), for the store to apply before it makes the
+   reply: false for any other frame, a receipt that is not 32 hex digits,
+   or an op other than list and feed_read named before it (as encoders
+   write it: a receipt proves what it proves whatever op carries it, so
+   one named before its op, or in a frame that does not decode, may be
+   found too); when the frame decodes with a receipt, a true answer is
+   that receipt. Never reads outside buf. */
+bool proto_request_peek_receipt (const void *buf, size_t len, uint8_t receipt[16]);
 
 /* Appends the encoding of req to out. Only fields flagged in req->has are
    written. Returns 0, or -1 on allocation failure. */

@@ -216,6 +216,19 @@ wire_read_uuid (const msgpack_object *o, proto_key_t key, uint8_t out[16], proto
     return PROTO_DECODE_OK;
 }
 
+proto_decode_t
+wire_read_receipt (const msgpack_object *o, proto_key_t key, uint8_t out[16], proto_error_t *err)
+{
+    proto_str_t text = PROTO_STR_NONE;
+    proto_decode_t rc = wire_read_str (o, key, &text, err);
+    if (rc != PROTO_DECODE_OK)
+        return rc;
+    if (proto_receipt_parse (text.ptr, text.len, out) != 0)
+        return wire_fail (err, PROTO_DECODE_INVALID, key,
+                          "Input should be a receipt (%d hexadecimal digits)", PROTO_RECEIPT_LEN);
+    return PROTO_DECODE_OK;
+}
+
 /* ---- The event map ------------------------------------------------------- */
 
 proto_decode_t

@@ -46,6 +46,8 @@
     /* the store's identity: in replies, feed_ack's fence, the journal header */                   \
     X (STORE_ID, "store_id")                                                                       \
     X (REQUEST_ID, "request_id")                                                                   \
+    /* a page reply's receipt, and a list or feed_read that returns it */                          \
+    X (RECEIPT, "receipt")                                                                         \
     /* change records and notifications */                                                         \
     X (KIND, "kind")                                                                               \
     X (TYPE, "type")                                                                               \

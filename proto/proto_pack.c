@@ -46,6 +46,14 @@ wire_pack_uuid (msgpack_packer *pk, const uint8_t id[16])
 }
 
 int
+wire_pack_receipt (msgpack_packer *pk, const uint8_t receipt[16])
+{
+    char text[PROTO_RECEIPT_LEN + 1];
+    proto_receipt_format (receipt, text);
+    return msgpack_pack_str_with_body (pk, text, PROTO_RECEIPT_LEN);
+}
+
+int
 wire_pack_event_generic (msgpack_packer *pk, const proto_event_t *ev)
 {
     bool has_request_id = ev->request_id.ptr && ev->request_id.len > 0;

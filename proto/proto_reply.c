@@ -126,7 +126,8 @@ proto_reply_encode (const proto_reply_t *reply, msgpack_sbuffer *out)
     bool ok = reply->status == PROTO_OK;
     uint32_t entries = 4;
     if (ok)
-        entries += s_body_entries (reply) + (reply->has_store_id ? 1 : 0);
+        entries +=
+            s_body_entries (reply) + (reply->has_store_id ? 1 : 0) + (reply->has_receipt ? 1 : 0);
     else
         entries += (reply->message.ptr != NULL) + (reply->field.ptr != NULL)
                    + (reply->status == PROTO_E_MOVED ? 3 : 0);
@@ -141,6 +142,10 @@ proto_reply_encode (const proto_reply_t *reply, msgpack_sbuffer *out)
         if (reply->has_store_id) {
             rc |= wire_pack_key (&pk, PROTO_KEY_STORE_ID);
             rc |= wire_pack_uuid (&pk, reply->store_id);
+        }
+        if (reply->has_receipt) {
+            rc |= wire_pack_key (&pk, PROTO_KEY_RECEIPT);
+            rc |= wire_pack_receipt (&pk, reply->receipt);
         }
     } else {
         if (reply->message.ptr) {
@@ -437,6 +442,11 @@ s_decode_reply (const msgpack_object *root, proto_reply_t *reply, proto_error_t 
         if (wire_read_uuid (o, PROTO_KEY_STORE_ID, reply->store_id, err) != PROTO_DECODE_OK)
             return PROTO_DECODE_MALFORMED; /* err says why */
         reply->has_store_id = true;
+    }
+    if ((o = wire_present (&m, PROTO_KEY_RECEIPT))) {
+        if (wire_read_receipt (o, PROTO_KEY_RECEIPT, reply->receipt, err) != PROTO_DECODE_OK)
+            return PROTO_DECODE_MALFORMED; /* err says why */
+        reply->has_receipt = true;
     }
     return s_decode_body (&m, reply, err);
 }

@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef enum { S_UUID, S_TEXT, S_COUNT, S_U64, S_REQUEST_ID } s_kind_t;
+typedef enum { S_UUID, S_TEXT, S_COUNT, S_U64, S_REQUEST_ID, S_RECEIPT } s_kind_t;
 
 typedef struct {
     unsigned bit; /* PROTO_HAS_* */
@@ -37,6 +37,7 @@ static const s_field_t s_fields[] = {
     { PROTO_HAS_SEQ, PROTO_KEY_SEQ, S_U64, 0 },
     { PROTO_HAS_STORE_ID, PROTO_KEY_STORE_ID, S_UUID, 0 },
     { PROTO_HAS_REQUEST_ID, PROTO_KEY_REQUEST_ID, S_REQUEST_ID, 0 },
+    { PROTO_HAS_RECEIPT, PROTO_KEY_RECEIPT, S_RECEIPT, 0 },
 };
 #define S_FIELD_COUNT (sizeof s_fields / sizeof s_fields[0])
 
@@ -51,9 +52,10 @@ static const struct {
     [PROTO_OP_UPDATE] = { PROTO_HAS_EVENT_ID | PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION
                               | PROTO_HAS_STATUS | PROTO_HAS_REQUEST_ID,
                           PROTO_HAS_EVENT_ID },
-    [PROTO_OP_LIST] = { PROTO_HAS_USER_ID | PROTO_HAS_STATUS | PROTO_HAS_AFTER | PROTO_HAS_LIMIT,
+    [PROTO_OP_LIST] = { PROTO_HAS_USER_ID | PROTO_HAS_STATUS | PROTO_HAS_AFTER | PROTO_HAS_LIMIT
+                            | PROTO_HAS_RECEIPT,
                         0 },
-    [PROTO_OP_FEED_READ] = { PROTO_HAS_FROM | PROTO_HAS_MAX, 0 },
+    [PROTO_OP_FEED_READ] = { PROTO_HAS_FROM | PROTO_HAS_MAX | PROTO_HAS_RECEIPT, 0 },
     [PROTO_OP_FEED_ACK] = { PROTO_HAS_SEQ | PROTO_HAS_STORE_ID, PROTO_HAS_SEQ },
     /* batch: its frames are read by proto_batch_decode (proto_batch.c) */
 };
@@ -96,6 +98,8 @@ s_slot (proto_request_t *req, unsigned bit)
         return req->store_id;
     case PROTO_HAS_REQUEST_ID:
         return &req->request_id;
+    case PROTO_HAS_RECEIPT:
+        return req->receipt;
     default:
         return &req->seq;
     }
@@ -115,6 +119,8 @@ s_read_field (const s_field_t *f, const msgpack_object *o, const proto_limits_t 
         return wire_read_text (o, f->key, s_text_max (limits, f->bit), slot, err);
     case S_REQUEST_ID:
         return wire_read_request_id (o, f->key, slot, err);
+    case S_RECEIPT:
+        return wire_read_receipt (o, f->key, slot, err);
     case S_U64:
         return wire_read_uint (o, f->key, slot, err);
     case S_COUNT:
@@ -274,6 +280,9 @@ proto_request_encode (const proto_request_t *req, msgpack_sbuffer *out)
         case S_UUID:
             rc |= wire_pack_uuid (&pk, slot);
             break;
+        case S_RECEIPT:
+            rc |= wire_pack_receipt (&pk, slot);
+            break;
         case S_TEXT:
         case S_REQUEST_ID:
             rc |= wire_pack_str (&pk, *(proto_str_t *)slot);
@@ -293,7 +302,7 @@ proto_request_encode (const proto_request_t *req, msgpack_sbuffer *out)
     return 0;
 }
 
-/* ---- The event_id hint ------------------------------------------------- */
+/* ---- The hints --------------------------------------------------------- */
 
 static bool
 s_text_is (proto_str_t text, const char *name)
@@ -301,8 +310,12 @@ s_text_is (proto_str_t text, const char *name)
     return text.ptr && text.len == strlen (name) && memcmp (text.ptr, name, text.len) == 0;
 }
 
-bool
-proto_request_peek_event_id (const void *buf, size_t len, uint8_t id[16])
+/* Walks the top map of a request frame made of scalars for the value of
+   key, stopping (false) at an "op" that is neither op_a nor op_b, at any
+   container or at bytes that are not MessagePack. */
+static bool
+s_peek (const void *buf, size_t len, const char *key, const char *op_a, const char *op_b,
+        proto_str_t *found)
 {
     const uint8_t *p = buf;
     size_t entries, at;
@@ -317,19 +330,37 @@ proto_request_peek_event_id (const void *buf, size_t len, uint8_t id[16])
     } else
         return false;
     for (size_t i = 0; i < entries; i++) {
-        proto_str_t key, value;
-        size_t n = wire_item (p + at, len - at, &key);
-        if (n == 0 || !key.ptr)
+        proto_str_t k, value;
+        size_t n = wire_item (p + at, len - at, &k);
+        if (n == 0 || !k.ptr)
             return false;
         at += n;
         if ((n = wire_item (p + at, len - at, &value)) == 0)
             return false;
         at += n;
-        /* Only a get or an update names an event: stop at any other op. */
-        if (s_text_is (key, "op") && !s_text_is (value, "get") && !s_text_is (value, "update"))
+        if (s_text_is (k, "op") && !s_text_is (value, op_a) && !s_text_is (value, op_b))
             return false;
-        if (s_text_is (key, "event_id"))
-            return value.ptr && proto_uuid_parse (value.ptr, value.len, id) == 0;
+        if (s_text_is (k, key)) {
+            *found = value;
+            return value.ptr != NULL;
+        }
     }
     return false;
+}
+
+bool
+proto_request_peek_event_id (const void *buf, size_t len, uint8_t id[16])
+{
+    /* Only a get or an update names an event. */
+    proto_str_t value;
+    return s_peek (buf, len, "event_id", "get", "update", &value)
+           && proto_uuid_parse (value.ptr, value.len, id) == 0;
+}
+
+bool
+proto_request_peek_receipt (const void *buf, size_t len, uint8_t receipt[16])
+{
+    proto_str_t value;
+    return s_peek (buf, len, "receipt", "list", "feed_read", &value)
+           && proto_receipt_parse (value.ptr, value.len, receipt) == 0;
 }

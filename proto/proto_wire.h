@@ -116,6 +116,9 @@ proto_decode_t wire_read_request_id (const msgpack_object *o, proto_key_t key, p
 /* A canonical UUID string (INVALID if the text is not one). */
 proto_decode_t wire_read_uuid (const msgpack_object *o, proto_key_t key, uint8_t out[16],
                                proto_error_t *err);
+/* A receipt: 32 hexadecimal digits (INVALID if the text is not that). */
+proto_decode_t wire_read_receipt (const msgpack_object *o, proto_key_t key, uint8_t out[16],
+                                  proto_error_t *err);
 
 /* Decodes an event map; every member is required but request_id and
    created_us (absent = 0; over PROTO_CREATED_US_MAX is INVALID), strings
@@ -128,6 +131,7 @@ int wire_pack_key (msgpack_packer *pk, proto_key_t key);
 int wire_pack_cstr (msgpack_packer *pk, const char *text);
 int wire_pack_str (msgpack_packer *pk, proto_str_t s); /* nil when s.ptr is NULL */
 int wire_pack_uuid (msgpack_packer *pk, const uint8_t id[16]);
+int wire_pack_receipt (msgpack_packer *pk, const uint8_t receipt[16]);
 /* The map header and the members every request (v, op, rid: status
    NULL) or reply (and status) starts with, packed by hand in one write;
    op NULL packs nil. Names are the protocol's own (< 32 bytes). */

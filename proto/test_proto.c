@@ -609,5 +609,6 @@ main (void)
     failed += test_proto_created_us_run ();
     failed += test_proto_batch_run ();
     failed += test_proto_peek_run ();
+    failed += test_proto_receipt_run ();
     return failed ? 1 : 0;
 }

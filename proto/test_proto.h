@@ -61,5 +61,6 @@ int test_proto_moved_run (void);
 int test_proto_created_us_run (void);
 int test_proto_batch_run (void);
 int test_proto_peek_run (void);
+int test_proto_receipt_run (void);
 
 #endif

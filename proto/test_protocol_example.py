@@ -56,7 +56,8 @@ try:
     assert re.fullmatch(r"1 created [0-9a-f-]{36}", lines[5]), lines[5]
     assert re.fullmatch(r"2 updated [0-9a-f-]{36}", lines[6]), lines[6]
     assert lines[7] == "2", lines[7]
-    assert lines[8] == "[('get', 'ok'), ('ping', 'ok')]", lines[8]
+    assert lines[8] == "0 32", lines[8]
+    assert lines[9] == "[('get', 'ok'), ('ping', 'ok')]", lines[9]
     print("PROTOCOL.md example: ok")
 finally:
     store.terminate()

@@ -166,6 +166,14 @@ s_update (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
     return PROTO_OK;
 }
 
+/* A page reply carries the peer's receipt, when the server makes one. */
+static void
+s_receipt (dispatch_t *self, proto_reply_t *reply)
+{
+    reply->has_receipt =
+        self->on_receipt && self->on_receipt (self->on_receipt_arg, reply->receipt);
+}
+
 static proto_status_t
 s_list (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
 {
@@ -202,6 +210,7 @@ s_list (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
     reply->has_next_after = more && n > 0;
     if (reply->has_next_after)
         memcpy (reply->next_after, self->items[n - 1].id, 16);
+    s_receipt (self, reply);
     return PROTO_OK;
 }
 
@@ -244,6 +253,7 @@ s_feed_read (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
         self->handed_upto = self->changes[n - 1].seq;
     s_feed_state (self, reply);
     s_identify (self, reply);
+    s_receipt (self, reply);
     return PROTO_OK;
 }
 
@@ -456,6 +466,14 @@ dispatch_set_reply_budget (dispatch_t *self, size_t bytes)
 {
     assert (self);
     self->reply_budget = bytes;
+}
+
+void
+dispatch_set_receipt_handler (dispatch_t *self, dispatch_receipt_fn *fn, void *arg)
+{
+    assert (self);
+    self->on_receipt = fn;
+    self->on_receipt_arg = arg;
 }
 
 void

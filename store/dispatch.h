@@ -70,6 +70,11 @@ typedef int (dispatch_journal_fn) (void *arg, bool ack, proto_change_kind_t kind
    returns how many. */
 typedef size_t (dispatch_stats_fn) (void *arg, proto_stat_t *out, size_t room);
 
+/* Writes the receipt of the reply being made (store/peers.h: what the
+   requesting peer may send back to show it took it) and returns true, or
+   returns false for none. Asked only for an ok list or feed_read reply. */
+typedef bool (dispatch_receipt_fn) (void *arg, uint8_t receipt[16]);
+
 /* A dispatcher with an empty table and a feed bounded at feed_max. limits
    is copied. Returns NULL when out of memory or feed_max is out of range. */
 dispatch_t *dispatch_new (size_t feed_max, const proto_limits_t *limits);
@@ -102,6 +107,10 @@ void dispatch_set_journal_handler (dispatch_t *self, dispatch_journal_fn *fn, vo
 
 /* Sets (or clears, fn NULL) extra counters for the stats op. */
 void dispatch_set_stats_handler (dispatch_t *self, dispatch_stats_fn *fn, void *arg);
+
+/* Sets (or clears, fn NULL: no receipts, the default) the receipts of
+   list and feed_read replies. */
+void dispatch_set_receipt_handler (dispatch_t *self, dispatch_receipt_fn *fn, void *arg);
 
 /* While message is non-NULL (copied), writes and feed acknowledgements are
    refused before they change anything, with status internal and this

@@ -25,6 +25,8 @@ struct _dispatch_t {
     void *on_journal_arg;
     dispatch_stats_fn *on_stats;
     void *on_stats_arg;
+    dispatch_receipt_fn *on_receipt;
+    void *on_receipt_arg;
     char refusal[256];              /* non-empty: writes refused with this message */
     uint64_t durable;               /* highest seq feed_read may hand out */
     uint64_t max_events, max_bytes; /* the store's caps; 0 = none */

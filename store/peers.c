@@ -11,20 +11,38 @@
  * `window` replies, and a group leaves only once all of it is older than
  * that (a reply counts up to group - 1 replies longer than it must). An
  * entry is then ~1 KiB (groups of 16).
+ *
+ * A receipt is 16 bytes: the reply's index (big-endian) and its MAC,
+ * SipHash-2-4 of the entry's salt and the index. Salts come from a counter
+ * (the key is secret, so they need not be), which makes a receipt good for
+ * the entry it was made for only. A verified receipt for index i empties
+ * every slot whose replies all have indices <= i. The slot being filled
+ * also keeps each reply's size (`recent`), so a receipt that falls in it
+ * takes out exactly the replies up to i: a reader's next request usually
+ * names a reply of that slot, with a few later ones (answers to its other
+ * requests) behind it. One falling in an older slot leaves that slot
+ * counted (up to a group too many) until a later receipt.
  */
 #include "peers.h"
+
+#include "str_hash.h"
 
 #include <assert.h>
 #include <czmq.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 typedef struct {
     size_t filling; /* the slot replies go into */
     size_t in_slot; /* replies counted in it */
     size_t sum;     /* bytes of all slots */
+    uint64_t sent;  /* replies counted since the entry was made: the next one's index */
+    uint64_t taken; /* replies a receipt proved taken (indices below this) */
+    uint64_t salt;  /* this entry's, in its receipts */
     int64_t seen_ms;
-    size_t bytes[]; /* per slot */
+    size_t *recent; /* the filling slot's replies one by one (group of them; in bytes' block) */
+    size_t bytes[]; /* per slot, then recent */
 } s_peer_t;
 
 struct _peers_t {
@@ -32,6 +50,8 @@ struct _peers_t {
     size_t group;    /* replies per slot */
     size_t slots;    /* slots per peer */
     size_t budget;
+    uint8_t key[16];   /* the receipts' MAC key */
+    uint64_t salts;    /* entries made: the next entry's salt */
     s_peer_t *current; /* the peer peers_room last named, or NULL */
 };
 
@@ -49,6 +69,10 @@ peers_new (size_t window, size_t budget)
     peers_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
+    if (getrandom (self->key, sizeof self->key, 0) != (ssize_t)sizeof self->key) {
+        free (self);
+        return NULL;
+    }
     self->peers = zhashx_new ();
     if (!self->peers) {
         free (self);
@@ -96,28 +120,103 @@ s_lookup (peers_t *self, const void *id, size_t len, char *key)
     return zhashx_lookup (self->peers, key);
 }
 
+/* The MAC of reply index for the entry with salt. */
+static uint64_t
+s_mac (const peers_t *self, uint64_t salt, uint64_t index)
+{
+    uint64_t input[2] = { salt, index };
+    return str_hash_siphash (self->key, input, sizeof input, 2, 4);
+}
+
+static void
+s_put_be64 (uint8_t *out, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        out[i] = (uint8_t)v;
+}
+
+static uint64_t
+s_get_be64 (const uint8_t *in)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | in[i];
+    return v;
+}
+
+/* Empties the slots whose replies a verified receipt proves taken. */
+static void
+s_apply_receipt (peers_t *self, s_peer_t *peer, const uint8_t receipt[16])
+{
+    uint64_t index = s_get_be64 (receipt);
+    if (index >= peer->sent || index < peer->taken)
+        return; /* never made for this entry, or nothing new */
+    /* Compared in full, in constant time: the MAC is the secret. */
+    if ((s_mac (self, peer->salt, index) ^ s_get_be64 (receipt + 8)) != 0)
+        return;
+    peer->taken = index + 1;
+    uint64_t first = peer->sent - peer->in_slot; /* the filling slot's first index */
+    if (index >= first)
+        for (uint64_t k = 0; k <= index - first; k++) {
+            peer->bytes[peer->filling] -= peer->recent[k];
+            peer->sum -= peer->recent[k];
+            peer->recent[k] = 0;
+        }
+    /* Slot j back from the filling one ends (exclusive) where the one
+       after it starts: slot 1 at first, each further one a group earlier. */
+    uint64_t end = first;
+    for (size_t j = 1; j < self->slots; j++) {
+        if (end <= peer->taken) {
+            size_t slot = (peer->filling + self->slots - j) % self->slots;
+            peer->sum -= peer->bytes[slot];
+            peer->bytes[slot] = 0;
+        }
+        if (end < self->group)
+            break; /* the entry's first reply is behind */
+        end -= self->group;
+    }
+}
+
 size_t
-peers_room (peers_t *self, const void *id, size_t len, int64_t now_ms)
+peers_room (peers_t *self, const void *id, size_t len, int64_t now_ms, const uint8_t *receipt)
 {
     assert (self);
     char key[2 * 255 + 1];
     s_peer_t *peer = s_lookup (self, id, len, key);
     if (!peer) {
-        peer = calloc (1, sizeof *peer + self->slots * sizeof peer->bytes[0]);
+        peer = calloc (1, sizeof *peer + (self->slots + self->group) * sizeof peer->bytes[0]);
+        if (peer)
+            peer->recent = peer->bytes + self->slots;
         if (peer && zhashx_insert (self->peers, key, peer) != 0) {
             free (peer);
             peer = NULL;
         }
+        if (peer)
+            peer->salt = self->salts++;
     }
     self->current = peer;
     if (!peer)
         return 0;
     peer->seen_ms = now_ms;
+    if (receipt)
+        s_apply_receipt (self, peer, receipt);
     /* A full slot makes the next reply start the oldest one over. */
     size_t leaving =
         peer->in_slot == self->group ? peer->bytes[(peer->filling + 1) % self->slots] : 0;
     size_t staying = peer->sum - leaving;
     return staying < self->budget ? self->budget - staying : 0;
+}
+
+bool
+peers_receipt (peers_t *self, uint8_t receipt[16])
+{
+    assert (self);
+    s_peer_t *peer = self->current;
+    if (!peer)
+        return false;
+    s_put_be64 (receipt, peer->sent);
+    s_put_be64 (receipt + 8, s_mac (self, peer->salt, peer->sent));
+    return true;
 }
 
 void
@@ -135,7 +234,9 @@ peers_sent (peers_t *self, size_t size)
     }
     peer->bytes[peer->filling] += size;
     peer->sum += size;
+    peer->recent[peer->in_slot] = size;
     peer->in_slot++;
+    peer->sent++;
 }
 
 size_t

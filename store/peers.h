@@ -20,6 +20,23 @@
  * replies lately gets smaller pages until newer replies push the old ones
  * out of its window. Nothing is refused.
  *
+ * Unless the peer proves it took them. Each list and feed_read reply
+ * carries a receipt (proto/PROTOCOL.md §4.3): the reply's index among the
+ * replies counted for this peer and a MAC of it (SipHash-2-4 under a key
+ * drawn at start, over the index and a salt of the peer's entry). Only a
+ * peer that read the reply knows it; sent back with a later request, it
+ * shows that reply and, the queue being FIFO, every earlier one have left
+ * the store, and they stop counting. A reader that keeps one page request
+ * in flight (the notifier) so gets full pages however many it has read,
+ * where before its window of big pages left it a page of a few items.
+ * A receipt that does not verify (forged, another peer's, an entry since
+ * forgotten and made again) changes nothing. One exception to "first in,
+ * first out" is known and bounded: after a journal commit fails, the
+ * replies that waited for it stay held (outbox.h) while later ones go out,
+ * so a receipt of a later reply stops counting them before they leave;
+ * that is one loop pass's writes at most (writes are refused from then
+ * on until the journal records again), each answered with one event.
+ *
  * A peer is named by its ROUTER routing id. Entries of peers that sent
  * nothing for a while are forgotten (peers_expire): by then ZMTP
  * heartbeats have closed a connection that stopped reading, freeing its
@@ -28,24 +45,34 @@
 #ifndef HERALD_PEERS_H
 #define HERALD_PEERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 typedef struct _peers_t peers_t;
 
 /* A table for windows of `window` replies (>= 1) and `budget` bytes per
-   peer. Returns NULL when out of memory. */
+   peer, with a receipt key from getrandom(2). Returns NULL when out of
+   memory or without randomness. */
 peers_t *peers_new (size_t window, size_t budget);
 
 void peers_destroy (peers_t **self_p);
 
 /* Makes the peer named by id (len bytes, len <= 255) the current one,
-   creating its entry, and marks it seen at now_ms. Returns the bytes its
-   next reply may take so that its window stays within the budget: the
-   budget minus the replies that stay in the window when the next one
-   pushes the oldest out (0 when none is left). Returns 0 also when the
-   entry cannot be made (out of memory): the reply is then kept minimal. */
-size_t peers_room (peers_t *self, const void *id, size_t len, int64_t now_ms);
+   creating its entry, and marks it seen at now_ms. receipt: one the
+   peer's request carried (NULL: none); when it verifies, the replies it
+   proves taken leave the window first. Returns the bytes its next reply
+   may take so that its window stays within the budget: the budget minus
+   the replies that stay in the window when the next one pushes the oldest
+   out (0 when none is left). Returns 0 also when the entry cannot be made
+   (out of memory): the reply is then kept minimal. */
+size_t peers_room (peers_t *self, const void *id, size_t len, int64_t now_ms,
+                   const uint8_t *receipt);
+
+/* The receipt of the current peer's next reply (the one peers_sent will
+   count next), in receipt. Returns false, writing nothing, when there is
+   no current entry. */
+bool peers_receipt (peers_t *self, uint8_t receipt[16]);
 
 /* Records a reply of size bytes to the current peer (as peers_room last
    named; no-op when its entry could not be made). */

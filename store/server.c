@@ -39,7 +39,9 @@
  * the lists and for 4000 unread gets of the largest event are printed by
  * that test. The price: while a peer's last 2050 replies add up to more
  * than 4 MiB (a peer that took several big pages lately), its pages are
- * short until newer, smaller replies push those out. A client let in by its
+ * short until newer, smaller replies push those out, or until it sends back
+ * the receipt of a reply it read (peers.h, PROTOCOL.md §4.3), which takes
+ * that reply and every one before it out of the count. A client let in by its
  * CURVE key (store/zap.h) is one of Herald's own services and is never
  * cut: with keys the budget only ever applies to a store run --insecure
  * or on loopback without them. PUB has a message bound of its own
@@ -91,6 +93,7 @@ struct _server_t {
     dispatch_counters_t *counters;
     zap_t *zap;         /* with CURVE: who may connect */
     peers_t *peers;     /* reply bytes each peer may have queued */
+    bool counting;      /* the message being handled is from a peer peers counts */
     int64_t expired_ms; /* last peers_expire */
     zsock_t *router;
     zsock_t *pub;
@@ -115,6 +118,15 @@ s_topic_name (s_topic_t topic)
         return PROTO_FEED_TOPIC;
     return proto_change_routing_key (topic == S_TOPIC_CREATED ? PROTO_CHANGE_CREATED
                                                               : PROTO_CHANGE_UPDATED);
+}
+
+/* dispatch_receipt_fn: a page reply to a peer whose replies are counted
+   carries the receipt of that reply (peers.h). */
+static bool
+s_receipt (void *arg, uint8_t receipt[16])
+{
+    server_t *self = arg;
+    return self->counting && peers_receipt (self->peers, receipt);
 }
 
 /* Publishes one change on PUB; called by the dispatcher after each write. */
@@ -205,6 +217,7 @@ server_new (dispatch_t *dispatch, const char *bind, const char *pub_bind,
     self->router_raw = zsock_resolve (self->router);
     self->pub_raw = zsock_resolve (self->pub);
     dispatch_set_change_handler (dispatch, s_publish, self);
+    dispatch_set_receipt_handler (dispatch, s_receipt, self);
     return self;
 failed:
     server_destroy (&self);
@@ -219,6 +232,7 @@ server_destroy (server_t **self_p)
     if (!self)
         return;
     dispatch_set_change_handler (self->dispatch, NULL, NULL);
+    dispatch_set_receipt_handler (self->dispatch, NULL, NULL);
     zsock_destroy (&self->router);
     zsock_destroy (&self->pub);
     zap_destroy (&self->zap);
@@ -425,10 +439,21 @@ s_handle (server_t *self, s_msg_t *m, int64_t now)
            pages are never cut. Any other peer's replies are counted when
            made, held or not (held replies go out in order). */
         bool trusted = self->zap && zmq_msg_gets (payload, "User-Id");
-        dispatch_set_reply_budget (self->dispatch,
-                                   trusted ? PROTO_FRAME_MAX
-                                           : peers_room (self->peers, zmq_msg_data (&m->identity),
-                                                         zmq_msg_size (&m->identity), now));
+        self->counting = !trusted;
+        if (trusted)
+            dispatch_set_reply_budget (self->dispatch, PROTO_FRAME_MAX);
+        else {
+            /* A receipt the request returns frees what it proves taken
+               before the room is reckoned; a page reply gets its own
+               (s_receipt). */
+            uint8_t shown[16];
+            bool has_shown =
+                proto_request_peek_receipt (zmq_msg_data (payload), zmq_msg_size (payload), shown);
+            dispatch_set_reply_budget (self->dispatch,
+                                       peers_room (self->peers, zmq_msg_data (&m->identity),
+                                                   zmq_msg_size (&m->identity), now,
+                                                   has_shown ? shown : NULL));
+        }
         dispatch_frame (self->dispatch, zmq_msg_data (payload), zmq_msg_size (payload),
                         &self->reply);
         if (self->reply.size && !trusted)

@@ -10,8 +10,9 @@
  * msgpack-c on every input: the same result, error and request. Every input
  * is also read as a batch (fuzz_batch.h); a request that decodes as op
  * batch is not re-encoded as a request (its frames are the batch's).
- * proto_request_peek_event_id, the store's hint, reads the same bytes: it
- * stays inside them and agrees with the decoder on the id.
+ * proto_request_peek_event_id and proto_request_peek_receipt, the store's
+ * hints, read the same bytes: they stay inside them and agree with the
+ * decoder on the id and the receipt.
  */
 #include "fuzz_batch.h"
 #include "fuzz_check.h"
@@ -47,6 +48,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     FUZZ_CHECK (memcmp (req.event_id, generic.event_id, 16) == 0);
     FUZZ_CHECK (memcmp (req.after, generic.after, 16) == 0);
     FUZZ_CHECK (memcmp (req.store_id, generic.store_id, 16) == 0);
+    FUZZ_CHECK (memcmp (req.receipt, generic.receipt, 16) == 0);
     FUZZ_CHECK (req.limit == generic.limit && req.max == generic.max);
     FUZZ_CHECK (req.from == generic.from && req.seq == generic.seq);
     FUZZ_CHECK (req.user_id.ptr == generic.user_id.ptr && req.user_id.len == generic.user_id.len);
@@ -61,6 +63,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     bool found = proto_request_peek_event_id (data, size, peeked);
     if (found && rc == PROTO_DECODE_OK && (req.has & PROTO_HAS_EVENT_ID))
         FUZZ_CHECK (memcmp (peeked, req.event_id, 16) == 0);
+    /* The receipt the store applies before it decodes: the same rule. */
+    uint8_t receipt[16];
+    found = proto_request_peek_receipt (data, size, receipt);
+    if (found && rc == PROTO_DECODE_OK && (req.has & PROTO_HAS_RECEIPT))
+        FUZZ_CHECK (memcmp (receipt, req.receipt, 16) == 0);
     if (rc != PROTO_DECODE_OK) {
         FUZZ_CHECK (err.message[0] != '\0');
         FUZZ_CHECK (memchr (err.message, '\0', sizeof err.message) != NULL);

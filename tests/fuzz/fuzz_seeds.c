@@ -79,13 +79,14 @@ s_requests (msgpack_sbuffer *sb)
           .user_id = PROTO_STR ("u") },
         { .op = PROTO_OP_LIST,
           .rid = 5,
-          .has = PROTO_HAS_USER_ID | PROTO_HAS_STATUS | PROTO_HAS_AFTER | PROTO_HAS_LIMIT,
+          .has = PROTO_HAS_USER_ID | PROTO_HAS_STATUS | PROTO_HAS_AFTER | PROTO_HAS_LIMIT
+                 | PROTO_HAS_RECEIPT,
           .user_id = PROTO_STR ("u"),
           .status = PROTO_STR ("pending"),
           .limit = 1000 },
         { .op = PROTO_OP_FEED_READ,
           .rid = 6,
-          .has = PROTO_HAS_FROM | PROTO_HAS_MAX,
+          .has = PROTO_HAS_FROM | PROTO_HAS_MAX | PROTO_HAS_RECEIPT,
           .from = 9,
           .max = 100 },
         { .op = PROTO_OP_FEED_ACK,
@@ -99,6 +100,7 @@ s_requests (msgpack_sbuffer *sb)
         memcpy (reqs[i].event_id, ev.id, 16);
         memcpy (reqs[i].after, ev.id, 16);
         memcpy (reqs[i].store_id, ev.id, 16);
+        memcpy (reqs[i].receipt, ev.id, 16);
         proto_request_encode (&reqs[i], sb);
         s_write_sb (t, proto_op_name (reqs[i].op), sb);
     }
@@ -153,6 +155,11 @@ s_replies (msgpack_sbuffer *sb)
     for (size_t i = 0; i < sizeof with_id / sizeof with_id[0]; i++) {
         replies[with_id[i]].has_store_id = true;
         memcpy (replies[with_id[i]].store_id, events[0].id, 16);
+    }
+    /* and a receipt on the pages: list and feed_read */
+    for (size_t i = 4; i <= 5; i++) {
+        replies[i].has_receipt = true;
+        memcpy (replies[i].receipt, events[1].id, 16);
     }
     for (size_t i = 0; i < sizeof replies / sizeof replies[0]; i++) {
         proto_reply_encode (&replies[i], sb);

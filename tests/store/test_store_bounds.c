@@ -10,6 +10,10 @@
  *     (store/server.c) while another client is served, and the stalled
  *     peer, when it reads at last, finds every reply, the later ones short
  *     pages it can go on from;
+ *   - a peer that reads every page and sends back each page's receipt
+ *     (PROTOCOL.md §4.3) keeps getting full pages where one that does not
+ *     is cut once its last pages fill the bound, and a forged receipt
+ *     frees nothing;
  *   - a peer that sends 4000 gets of the largest event and never reads:
  *     the RSS stays within the message bound times that event, the
  *     replies past it are dropped and counted;
@@ -195,13 +199,11 @@ s_stall (fixture_t *self, proto_request_t *req, int n, const uint8_t served_id[1
     return stalled;
 }
 
-static void
-test_store_peer_that_never_reads_stays_within_its_bound (void **state)
+/* Creates BIG_EVENTS events of BIG_DESCRIPTION bytes (a page of 1000
+   fills a ~1 MiB reply) and returns the items of a full page. */
+static size_t
+s_big_events (fixture_t *self, uint8_t first[16])
 {
-    fixture_t *self = *state;
-    const char *const args[] = { "--fsync", "no", NULL };
-    dc_start (self, args);
-    /* Events big enough that a page of 1000 fills a reply (~1 MiB). */
     char description[BIG_DESCRIPTION + 1];
     memset (description, 'd', BIG_DESCRIPTION);
     description[BIG_DESCRIPTION] = '\0';
@@ -217,10 +219,75 @@ test_store_peer_that_never_reads_stays_within_its_bound (void **state)
         assert_int_equal (dc_recv (self)->status, PROTO_OK);
     proto_reply_t *page = s_list (self, 1000);
     assert_int_equal (page->status, PROTO_OK);
-    size_t full_page = page->n_items;
+    if (first)
+        memcpy (first, page->items[0].id, 16);
+    assert_true (page->n_items > 500 && page->n_items < 1000); /* cut at the 1 MiB frame */
+    return page->n_items;
+}
+
+/* A page of up to 1000, sending receipt back when not NULL; the reply's
+   receipt (it must have one: this client is counted) in next. */
+static size_t
+s_page (fixture_t *self, const uint8_t *receipt, uint8_t next[16])
+{
+    proto_request_t req = { .op = PROTO_OP_LIST, .has = PROTO_HAS_LIMIT, .limit = 1000 };
+    if (receipt) {
+        req.has |= PROTO_HAS_RECEIPT;
+        memcpy (req.receipt, receipt, 16);
+    }
+    proto_reply_t *page = dc_call (self, &req);
+    assert_int_equal (page->status, PROTO_OK);
+    assert_true (page->has_receipt);
+    memcpy (next, page->receipt, 16);
+    return page->n_items;
+}
+
+static void
+test_store_reader_that_returns_receipts_keeps_full_pages (void **state)
+{
+    fixture_t *self = *state;
+    const char *const args[] = { "--fsync", "no", NULL };
+    dc_start (self, args);
+    size_t full = s_big_events (self, NULL);
+    uint8_t last[16], forged[16];
+    /* Without receipts: the creates' answers (~1.2 MB) and the pages of
+       ~1 MiB fill the 4 MiB bound within a few pages, and pages are cut
+       to what is left (one item once nothing is). */
+    size_t pages[6];
+    for (int i = 0; i < 6; i++)
+        pages[i] = s_page (self, NULL, last);
+    print_message ("without receipts: pages of %zu %zu %zu %zu %zu %zu items (full %zu)\n",
+                   pages[0], pages[1], pages[2], pages[3], pages[4], pages[5], full);
+    assert_int_equal (pages[5], 1);
+    /* Each request carries the receipt of the reply before it: every page
+       is full, however many. */
+    for (int i = 0; i < 20; i++)
+        assert_int_equal (s_page (self, last, last), full);
+    /* Four pages again without, then a forged receipt: still cut. */
+    for (int i = 0; i < 4; i++)
+        s_page (self, NULL, last);
+    memcpy (forged, last, 16);
+    forged[15] ^= 0x40;
+    uint8_t unused[16];
+    assert_true (s_page (self, forged, unused) < full);
+    /* The genuine one of the page before it frees that page and all before. */
+    assert_int_equal (s_page (self, last, last), full);
+    /* feed_read pages carry one too. */
+    proto_request_t read = { .op = PROTO_OP_FEED_READ, .has = PROTO_HAS_MAX, .max = 10 };
+    proto_reply_t *feed = dc_call (self, &read);
+    assert_int_equal (feed->status, PROTO_OK);
+    assert_int_equal (feed->n_changes, 10);
+    assert_true (feed->has_receipt);
+}
+
+static void
+test_store_peer_that_never_reads_stays_within_its_bound (void **state)
+{
+    fixture_t *self = *state;
+    const char *const args[] = { "--fsync", "no", NULL };
+    dc_start (self, args);
     uint8_t first[16];
-    memcpy (first, page->items[0].id, 16);
-    assert_true (full_page > 500 && full_page < 1000); /* cut at the 1 MiB frame */
+    size_t full_page = s_big_events (self, first);
     long rss_before = harness_rss_kib (self->pid);
     proto_request_t list = { .op = PROTO_OP_LIST, .has = PROTO_HAS_LIMIT, .limit = 1000 };
     zsock_t *stalled = s_stall (self, &list, STALLED_LISTS, first);
@@ -377,6 +444,8 @@ main (void)
             test_store_peer_flooding_gets_and_never_reading_stays_within_its_bound, dc_setup,
             dc_teardown),
         cmocka_unit_test_setup_teardown (test_store_peer_that_never_reads_stays_within_its_bound,
+                                         dc_setup, dc_teardown),
+        cmocka_unit_test_setup_teardown (test_store_reader_that_returns_receipts_keeps_full_pages,
                                          dc_setup, dc_teardown),
         cmocka_unit_test_setup_teardown (
             test_store_subscriber_that_never_reads_stays_within_its_bound, dc_setup, dc_teardown),

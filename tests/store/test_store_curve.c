@@ -275,13 +275,15 @@ test_only_allowed_keys_get_in_and_refusals_are_counted (void **state)
 
 /* Fills a store with N_BIG events of 4000-byte descriptions through client,
    then lists them LISTS times, reading each page; returns the items of the
-   last page. A page of N_BIG is ~0.8 MB (under the 1 MiB frame limit); the
-   LISTS pages together pass the store's 4 MiB budget per peer. */
+   last page, and in receipts how many pages carried a receipt. A page of
+   N_BIG is ~0.8 MB (under the 1 MiB frame limit); the LISTS pages together
+   pass the store's 4 MiB budget per peer. */
 #define N_BIG 200
 #define LISTS 14
 static size_t
-s_big_lists (store_client_t *client)
+s_big_lists (store_client_t *client, int *receipts)
 {
+    *receipts = 0;
     static char text[4001];
     memset (text, 'x', 4000);
     for (int i = 0; i < N_BIG; i++) {
@@ -301,16 +303,21 @@ s_big_lists (store_client_t *client)
         assert_int_equal (store_client_call (client, &list, 5000, &reply), 0);
         assert_int_equal (reply.status, PROTO_OK);
         items = reply.n_items;
+        *receipts += reply.has_receipt;
         proto_reply_clear (&reply);
     }
     return items;
 }
 
-/* The store cuts the pages of a peer whose recent replies passed its byte
-   budget (it cannot know they were read), but a client let in by its CURVE
-   key is one of Herald's own services: its pages are never cut. */
+/* The store counts the reply bytes of a peer it does not know and cuts its
+   pages past its budget, unless the peer proves it read them: store_client
+   sends each page's receipt back with the next list, so its pages stay
+   full (PROTOCOL.md §4.3; test_store_bounds has a peer that does not, and
+   is cut). A client let in by its CURVE key is one of Herald's own
+   services: its replies are not counted, its pages never cut, and they
+   carry no receipt. */
 static void
-test_allowed_clients_pages_are_never_cut (void **state)
+test_pages_stay_full_for_allowed_clients_and_plain_ones_returning_receipts (void **state)
 {
     char sec[700], log[700], bind[64], pub[64];
     s_path (sec, sizeof sec, "store", "_secret");
@@ -325,12 +332,12 @@ test_allowed_clients_pages_are_never_cut (void **state)
         assert_int_equal (harness_wait_tcp (port, 10000), 0);
         curve_client_t keys_of;
         store_client_t *client = s_client (bind, curve ? "gateway" : NULL, &keys_of);
-        size_t last = s_big_lists (client);
-        print_message ("%s client: last page of %zu items\n", curve ? "CURVE" : "plain", last);
-        if (curve)
-            assert_int_equal (last, N_BIG);
-        else
-            assert_true (last < N_BIG); /* the budget is real: 11 MB > 4 MiB */
+        int receipts;
+        size_t last = s_big_lists (client, &receipts);
+        print_message ("%s client: last page of %zu items, %d pages with a receipt\n",
+                       curve ? "CURVE" : "plain", last, receipts);
+        assert_int_equal (last, N_BIG); /* 11 MB of pages, more than 4 MiB */
+        assert_int_equal (receipts, curve ? 0 : LISTS);
         store_client_destroy (&client);
         assert_int_equal (harness_stop (pid, SIGTERM, 5000), 0);
     }
@@ -361,7 +368,8 @@ main (void)
         cmocka_unit_test (test_keygen_writes_a_private_pair_and_never_overwrites),
         cmocka_unit_test (test_store_without_keys_refuses_an_open_bind_unless_insecure),
         cmocka_unit_test (test_only_allowed_keys_get_in_and_refusals_are_counted),
-        cmocka_unit_test (test_allowed_clients_pages_are_never_cut),
+        cmocka_unit_test (
+            test_pages_stay_full_for_allowed_clients_and_plain_ones_returning_receipts),
     };
     return cmocka_run_group_tests (tests, s_setup, NULL);
 }
