@@ -39,7 +39,10 @@ s_fits (dispatch_t *self, size_t *used, const proto_event_t *e, size_t i)
     *used +=
         S_ITEM_OVERHEAD + e->user_id.len + e->description.len + e->status.len + e->request_id.len;
     size_t budget = self->reply_budget < PROTO_FRAME_MAX ? self->reply_budget : PROTO_FRAME_MAX;
-    return i == 0 || *used + S_REPLY_HEADROOM <= budget;
+    bool fits = i == 0 || *used + S_REPLY_HEADROOM <= budget;
+    if (!fits && *used + S_REPLY_HEADROOM <= PROTO_FRAME_MAX)
+        self->counters.pages_cut++; /* the frame had room: the peer's budget ended the page */
+    return fits;
 }
 
 static const proto_str_t s_pending = PROTO_STR ("pending");
@@ -312,6 +315,9 @@ dispatch_stats (dispatch_t *self, size_t *n_out)
     S_STAT ("connections", c->connections);
     S_STAT ("disconnections", c->disconnections);
     S_STAT ("feed_rereads", c->feed_rereads);
+    S_STAT ("pages_cut", c->pages_cut);
+    S_STAT ("receipts", c->receipts);
+    S_STAT ("receipts_refused", c->receipts_refused);
     S_STAT ("table_overhead_bytes", event_table_overhead_bytes (self->table));
     S_STAT ("rss_bytes", prom_resident_bytes ());
     S_STAT ("table_bytes", event_table_bytes (self->table));

@@ -48,6 +48,9 @@ typedef struct {
     uint64_t unjournaled; /* changes the journal hook failed to record (out of memory) */
     uint64_t connections, disconnections; /* the ROUTER's, as the server's monitor saw them */
     uint64_t feed_rereads; /* change records feed_read handed out again (a reader restarted) */
+    uint64_t pages_cut;    /* list / feed_read pages the peer's reply budget ended early */
+    uint64_t receipts,
+        receipts_refused; /* receipts that freed replies / did not verify (peers.h) */
     /* Frames handled by operation (PROTO_OP_NONE: did not decode to one)
        and the status of their reply. */
     uint64_t ops[PROTO_OP_COUNT_][PROTO_E_COUNT_];

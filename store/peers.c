@@ -50,9 +50,10 @@ struct _peers_t {
     size_t group;    /* replies per slot */
     size_t slots;    /* slots per peer */
     size_t budget;
-    uint8_t key[16];   /* the receipts' MAC key */
-    uint64_t salts;    /* entries made: the next entry's salt */
-    s_peer_t *current; /* the peer peers_room last named, or NULL */
+    uint8_t key[16];            /* the receipts' MAC key */
+    uint64_t salts;             /* entries made: the next entry's salt */
+    uint64_t verified, refused; /* receipts shown (peers_receipt_counts) */
+    s_peer_t *current;          /* the peer peers_room last named, or NULL */
 };
 
 static void
@@ -149,11 +150,14 @@ static void
 s_apply_receipt (peers_t *self, s_peer_t *peer, const uint8_t receipt[16])
 {
     uint64_t index = s_get_be64 (receipt);
-    if (index >= peer->sent || index < peer->taken)
-        return; /* never made for this entry, or nothing new */
     /* Compared in full, in constant time: the MAC is the secret. */
-    if ((s_mac (self, peer->salt, index) ^ s_get_be64 (receipt + 8)) != 0)
+    if (index >= peer->sent || (s_mac (self, peer->salt, index) ^ s_get_be64 (receipt + 8)) != 0) {
+        self->refused++; /* never made for this entry */
         return;
+    }
+    if (index < peer->taken)
+        return; /* nothing new */
+    self->verified++;
     peer->taken = index + 1;
     uint64_t first = peer->sent - peer->in_slot; /* the filling slot's first index */
     if (index >= first)
@@ -205,6 +209,14 @@ peers_room (peers_t *self, const void *id, size_t len, int64_t now_ms, const uin
         peer->in_slot == self->group ? peer->bytes[(peer->filling + 1) % self->slots] : 0;
     size_t staying = peer->sum - leaving;
     return staying < self->budget ? self->budget - staying : 0;
+}
+
+void
+peers_receipt_counts (peers_t *self, uint64_t *verified, uint64_t *refused)
+{
+    assert (self && verified && refused);
+    *verified = self->verified;
+    *refused = self->refused;
 }
 
 bool

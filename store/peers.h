@@ -69,6 +69,11 @@ void peers_destroy (peers_t **self_p);
 size_t peers_room (peers_t *self, const void *id, size_t len, int64_t now_ms,
                    const uint8_t *receipt);
 
+/* Receipts peers_room was shown that freed replies (verified) and that
+   did not verify (refused: a bad MAC, or an index this entry never sent);
+   one of replies already freed counts as neither. */
+void peers_receipt_counts (peers_t *self, uint64_t *verified, uint64_t *refused);
+
 /* The receipt of the current peer's next reply (the one peers_sent will
    count next), in receipt. Returns false, writing nothing, when there is
    no current entry. */

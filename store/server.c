@@ -453,6 +453,9 @@ s_handle (server_t *self, s_msg_t *m, int64_t now)
                                        peers_room (self->peers, zmq_msg_data (&m->identity),
                                                    zmq_msg_size (&m->identity), now,
                                                    has_shown ? shown : NULL));
+            if (has_shown)
+                peers_receipt_counts (self->peers, &self->counters->receipts,
+                                      &self->counters->receipts_refused);
         }
         dispatch_frame (self->dispatch, zmq_msg_data (payload), zmq_msg_size (payload),
                         &self->reply);

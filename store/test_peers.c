@@ -119,9 +119,14 @@ test_peers_a_receipt_frees_every_reply_up_to_it (void **state)
     /* The receipt of the 32nd: both slots were taken, nothing is queued. */
     assert_int_equal (peers_room (peers, s_a, sizeof s_a, 0, receipt), 4u << 20);
     assert_int_equal (peers_queued (peers, s_a, sizeof s_a), 0);
-    /* Receipts of the same or earlier replies change nothing more. */
+    /* Receipts of the same or earlier replies change nothing more, and
+       count as neither verified nor refused. */
     s_send (peers, s_a, sizeof s_a, 1, 1000, NULL);
     assert_int_equal (peers_room (peers, s_a, sizeof s_a, 0, receipt), (4u << 20) - 1000);
+    uint64_t verified, refused;
+    peers_receipt_counts (peers, &verified, &refused);
+    assert_int_equal (verified, 1);
+    assert_int_equal (refused, 0);
     peers_destroy (&peers);
 }
 
@@ -197,6 +202,12 @@ test_peers_receipts_that_prove_nothing_change_nothing (void **state)
     s_send (peers, s_a, sizeof s_a, 16, 100, NULL);
     peers_room (peers, s_a, sizeof s_a, 0, receipt);
     assert_int_equal (peers_queued (peers, s_a, sizeof s_a), 1600);
+    /* Four refused (forged, past what was sent, b's, the old entry's);
+       one verified (b's own). */
+    uint64_t verified, refused;
+    peers_receipt_counts (peers, &verified, &refused);
+    assert_int_equal (verified, 1);
+    assert_int_equal (refused, 4);
     peers_destroy (&peers);
 }
 

@@ -259,6 +259,9 @@ test_store_reader_that_returns_receipts_keeps_full_pages (void **state)
     print_message ("without receipts: pages of %zu %zu %zu %zu %zu %zu items (full %zu)\n",
                    pages[0], pages[1], pages[2], pages[3], pages[4], pages[5], full);
     assert_int_equal (pages[5], 1);
+    uint64_t cut = s_stat (self, "pages_cut");
+    assert_true (cut >= 3);
+    assert_int_equal (s_stat (self, "receipts"), 0);
     /* Each request carries the receipt of the reply before it: every page
        is full, however many. */
     for (int i = 0; i < 20; i++)
@@ -272,6 +275,11 @@ test_store_reader_that_returns_receipts_keeps_full_pages (void **state)
     assert_true (s_page (self, forged, unused) < full);
     /* The genuine one of the page before it frees that page and all before. */
     assert_int_equal (s_page (self, last, last), full);
+    /* Counted: 21 receipts that freed replies, the forged one refused, the
+       pages cut by the budget (the stats requests are not pages). */
+    assert_int_equal (s_stat (self, "receipts"), 21);
+    assert_int_equal (s_stat (self, "receipts_refused"), 1);
+    assert_true (s_stat (self, "pages_cut") > cut);
     /* feed_read pages carry one too. */
     proto_request_t read = { .op = PROTO_OP_FEED_READ, .has = PROTO_HAS_MAX, .max = 10 };
     proto_reply_t *feed = dc_call (self, &read);
