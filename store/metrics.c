@@ -55,10 +55,11 @@ static const s_family_t s_families[] = {
       "Change records feed_read gave out again: a notifier that restarted, reconnected or "
       "was refused by RabbitMQ reads its unconfirmed tail again (the at-least-once duplicates)." },
     { "pages_cut", "herald_store_pages_cut_total", "counter", 0,
-      "list and feed_read pages ended early by the peer's reply budget: its last replies fill "
+      "List and feed_read pages ended early by the peer's reply budget: its last replies fill "
       "4 MiB and it sent no receipt for them (a client without a CURVE key)." },
     { "receipts", "herald_store_receipts_total", "counter", 0,
-      "Receipts that proved replies read: those stop counting against the peer's budget." },
+      "Receipts that verified, proving replies read: those stop counting against the peer's "
+      "budget (in a slot still holding later replies, with a later receipt)." },
     { "receipts_refused", "herald_store_receipts_refused_total", "counter", 0,
       "Receipts that did not verify (another connection's, an older store's, forged)." },
     { "table_overhead_bytes", "herald_store_table_overhead_bytes", "gauge", 0,

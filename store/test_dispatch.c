@@ -717,6 +717,8 @@ test_dispatch_reply_budget_shortens_pages_never_below_one_item (void **state)
     assert_int_equal (reply->n_items, 10);
     assert_false (reply->has_next_after);
     assert_int_equal (s_feed_read (self, 0, 0)->n_changes, 10);
+    /* Each page the budget ended counted once: three lists and two reads. */
+    assert_int_equal (s_stat (self, "pages_cut"), 5);
 }
 
 int

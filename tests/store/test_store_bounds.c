@@ -266,6 +266,8 @@ test_store_reader_that_returns_receipts_keeps_full_pages (void **state)
        is full, however many. */
     for (int i = 0; i < 20; i++)
         assert_int_equal (s_page (self, last, last), full);
+    /* Those pages ended at the frame limit, not the budget: not counted. */
+    assert_int_equal (s_stat (self, "pages_cut"), cut);
     /* Four pages again without, then a forged receipt: still cut. */
     for (int i = 0; i < 4; i++)
         s_page (self, NULL, last);
