@@ -257,48 +257,15 @@ proto_hex_value (char c)
     return (int)s_hex_plus_one[(uint8_t)c] - 1;
 }
 
-int
-proto_uuid_parse (const char *text, size_t len, uint8_t out[16])
+/* 16 bytes from the hex digit pairs of text at pos[i]. Returns 0, or -1
+   (out untouched) when any of them is not a hex digit. */
+static int
+s_hex16_parse (const char *text, const uint8_t pos[16], uint8_t out[16])
 {
-    if (!text || len != PROTO_UUID_LEN)
-        return -1;
-    if (text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-')
-        return -1;
-    uint8_t id[16];
-    int bad = 0;
-    for (size_t i = 0; i < 16; i++) {
-        int hi = proto_hex_value (text[s_uuid_pos[i]]);
-        int lo = proto_hex_value (text[s_uuid_pos[i] + 1]);
-        bad |= hi | lo; /* negative when either is not a hex digit */
-        id[i] = (uint8_t)((hi & 0x0F) << 4 | (lo & 0x0F));
-    }
-    if (bad < 0)
-        return -1;
-    memcpy (out, id, 16);
-    return 0;
-}
-
-void
-proto_uuid_format (const uint8_t id[16], char out[PROTO_UUID_LEN + 1])
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < 16; i++) {
-        out[s_uuid_pos[i]] = digits[id[i] >> 4];
-        out[s_uuid_pos[i] + 1] = digits[id[i] & 0x0F];
-    }
-    out[8] = out[13] = out[18] = out[23] = '-';
-    out[PROTO_UUID_LEN] = '\0';
-}
-
-int
-proto_receipt_parse (const char *text, size_t len, uint8_t out[16])
-{
-    if (!text || len != PROTO_RECEIPT_LEN)
-        return -1;
     uint8_t bytes[16];
     int bad = 0;
     for (size_t i = 0; i < 16; i++) {
-        int hi = proto_hex_value (text[2 * i]), lo = proto_hex_value (text[2 * i + 1]);
+        int hi = proto_hex_value (text[pos[i]]), lo = proto_hex_value (text[pos[i] + 1]);
         bad |= hi | lo; /* negative when either is not a hex digit */
         bytes[i] = (uint8_t)((hi & 0x0F) << 4 | (lo & 0x0F));
     }
@@ -308,14 +275,52 @@ proto_receipt_parse (const char *text, size_t len, uint8_t out[16])
     return 0;
 }
 
-void
-proto_receipt_format (const uint8_t receipt[16], char out[PROTO_RECEIPT_LEN + 1])
+/* Writes in's 16 bytes as lowercase hex digit pairs at pos[i] of out. */
+static void
+s_hex16_format (const uint8_t in[16], const uint8_t pos[16], char *out)
 {
     static const char digits[] = "0123456789abcdef";
     for (size_t i = 0; i < 16; i++) {
-        out[2 * i] = digits[receipt[i] >> 4];
-        out[2 * i + 1] = digits[receipt[i] & 0x0F];
+        out[pos[i]] = digits[in[i] >> 4];
+        out[pos[i] + 1] = digits[in[i] & 0x0F];
     }
+}
+
+/* Where each byte's two digits sit in a receipt's text. */
+static const uint8_t s_receipt_pos[16] = {
+    0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
+};
+
+int
+proto_uuid_parse (const char *text, size_t len, uint8_t out[16])
+{
+    if (!text || len != PROTO_UUID_LEN)
+        return -1;
+    if (text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-')
+        return -1;
+    return s_hex16_parse (text, s_uuid_pos, out);
+}
+
+void
+proto_uuid_format (const uint8_t id[16], char out[PROTO_UUID_LEN + 1])
+{
+    s_hex16_format (id, s_uuid_pos, out);
+    out[8] = out[13] = out[18] = out[23] = '-';
+    out[PROTO_UUID_LEN] = '\0';
+}
+
+int
+proto_receipt_parse (const char *text, size_t len, uint8_t out[16])
+{
+    if (!text || len != PROTO_RECEIPT_LEN)
+        return -1;
+    return s_hex16_parse (text, s_receipt_pos, out);
+}
+
+void
+proto_receipt_format (const uint8_t receipt[16], char out[PROTO_RECEIPT_LEN + 1])
+{
+    s_hex16_format (receipt, s_receipt_pos, out);
     out[PROTO_RECEIPT_LEN] = '\0';
 }
 

@@ -17,7 +17,7 @@
  * (the key is secret, so they need not be), which makes a receipt good for
  * the entry it was made for only. A verified receipt for index i empties
  * every slot whose replies all have indices <= i. The slot being filled
- * also keeps each reply's size (`recent`), so a receipt that falls in it
+ * also keeps each reply's size (s_recent), so a receipt that falls in it
  * takes out exactly the replies up to i: a reader's next request usually
  * names a reply of that slot, with a few later ones (answers to its other
  * requests) behind it. One falling in an older slot leaves that slot
@@ -41,8 +41,7 @@ typedef struct {
     uint64_t taken; /* replies a receipt proved taken (indices below this) */
     uint64_t salt;  /* this entry's, in its receipts */
     int64_t seen_ms;
-    size_t *recent; /* the filling slot's replies one by one (group of them; in bytes' block) */
-    size_t bytes[]; /* per slot, then recent */
+    size_t bytes[]; /* per slot, then the filling slot's replies one by one (s_recent) */
 } s_peer_t;
 
 struct _peers_t {
@@ -121,6 +120,14 @@ s_lookup (peers_t *self, const void *id, size_t len, char *key)
     return zhashx_lookup (self->peers, key);
 }
 
+/* The sizes of the filling slot's replies, one by one: `group` of them
+   after the slots in the entry's block. */
+static size_t *
+s_recent (const peers_t *self, s_peer_t *peer)
+{
+    return peer->bytes + self->slots;
+}
+
 /* The MAC of reply index for the entry with salt. */
 static uint64_t
 s_mac (const peers_t *self, uint64_t salt, uint64_t index)
@@ -160,11 +167,12 @@ s_apply_receipt (peers_t *self, s_peer_t *peer, const uint8_t receipt[16])
     self->verified++;
     peer->taken = index + 1;
     uint64_t first = peer->sent - peer->in_slot; /* the filling slot's first index */
+    size_t *recent = s_recent (self, peer);
     if (index >= first)
         for (uint64_t k = 0; k <= index - first; k++) {
-            peer->bytes[peer->filling] -= peer->recent[k];
-            peer->sum -= peer->recent[k];
-            peer->recent[k] = 0;
+            peer->bytes[peer->filling] -= recent[k];
+            peer->sum -= recent[k];
+            recent[k] = 0;
         }
     /* Slot j back from the filling one ends (exclusive) where the one
        after it starts: slot 1 at first, each further one a group earlier. */
@@ -189,8 +197,6 @@ peers_room (peers_t *self, const void *id, size_t len, int64_t now_ms, const uin
     s_peer_t *peer = s_lookup (self, id, len, key);
     if (!peer) {
         peer = calloc (1, sizeof *peer + (self->slots + self->group) * sizeof peer->bytes[0]);
-        if (peer)
-            peer->recent = peer->bytes + self->slots;
         if (peer && zhashx_insert (self->peers, key, peer) != 0) {
             free (peer);
             peer = NULL;
@@ -246,7 +252,7 @@ peers_sent (peers_t *self, size_t size)
     }
     peer->bytes[peer->filling] += size;
     peer->sum += size;
-    peer->recent[peer->in_slot] = size;
+    s_recent (self, peer)[peer->in_slot] = size;
     peer->in_slot++;
     peer->sent++;
 }
