@@ -398,10 +398,14 @@ start store "$logs/store.log" env HERALD_STORE_DATA_DIR="$store_data" \
 # A long journal takes a while to replay before the store answers.
 wait_healthy store "${pids[-1]}" 120 "$bin/herald-store" --check --bind "$store_ep"
 
+# The gateways listen on 127.0.0.1, where every client has the same address:
+# a limit per client address would cap the workers and any local client all
+# together, so it is the gateways' whole --max-connections here.
 for ((g = 1; g <= gateways; g++)); do
     start "gateway-$g" "$logs/gateway-$g.out" env HERALD_CURVE_KEY="$keys/gateway.key_secret" \
         "$bin/herald-gateway" \
-        --listen "127.0.0.1:$http_port" --store-endpoint "$store_ep" --threads "$threads"
+        --listen "127.0.0.1:$http_port" --store-endpoint "$store_ep" --threads "$threads" \
+        --max-connections-per-client "${HERALD_MAX_CONNECTIONS_PER_CLIENT:-1024}"
     wait_healthy "gateway-$g" "${pids[-1]}" 30 "$bin/herald-gateway" --check \
         --listen "127.0.0.1:$http_port"
 done

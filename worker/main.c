@@ -29,7 +29,7 @@ static option_t s_options[] = {
               "Authorization: Bearer; unset sends none (a gateway in protected mode)"),
     OPTION_I ("prefetch", "HERALD_WORKER_PREFETCH", "128", 1, 65535, "N",
               "unacked deliveries held at once (RabbitMQ's basic.qos)"),
-    OPTION_I ("http-connections", "HERALD_WORKER_HTTP_CONNECTIONS", "32", 1, 65535, "N",
+    OPTION_I ("http-connections", "HERALD_WORKER_HTTP_CONNECTIONS", "64", 1, 65535, "N",
               "requests to the gateway in flight at most, each on a kept-alive connection of "
               "its own (the gateway's --max-connections-per-client counts them); deliveries "
               "beyond wait their turn"),
