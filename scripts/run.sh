@@ -52,7 +52,10 @@ HERALD_STORE_PORT 5555, HERALD_STORE_PUB_PORT 5556, HERALD_AMQP_PORT 5672,
 and /metrics from HERALD_METRICS_PORT 9100 up: the store on +1, the
 notifier on +2, worker N on +10+N (the gateways' is on the API port).
 BUILD_DIR (default build). Other HERALD_* variables reach the services as
-their usual fallbacks (e.g. HERALD_LOG_LEVEL=debug, HERALD_STORE_FSYNC).
+their usual fallbacks (e.g. HERALD_LOG_LEVEL=debug, HERALD_STORE_FSYNC),
+but HERALD_MAX_CONNECTIONS_PER_CLIENT: on 127.0.0.1 every client has the
+same address, so the gateways get HERALD_MAX_CONNECTIONS (default 1024)
+unless it is set.
 EOF
 }
 
@@ -400,12 +403,12 @@ wait_healthy store "${pids[-1]}" 120 "$bin/herald-store" --check --bind "$store_
 
 # The gateways listen on 127.0.0.1, where every client has the same address:
 # a limit per client address would cap the workers and any local client all
-# together, so it is the gateways' whole --max-connections here.
+# together, so it is the gateways' whole --max-connections here (unless set).
 for ((g = 1; g <= gateways; g++)); do
     start "gateway-$g" "$logs/gateway-$g.out" env HERALD_CURVE_KEY="$keys/gateway.key_secret" \
         "$bin/herald-gateway" \
         --listen "127.0.0.1:$http_port" --store-endpoint "$store_ep" --threads "$threads" \
-        --max-connections-per-client "${HERALD_MAX_CONNECTIONS_PER_CLIENT:-1024}"
+        --max-connections-per-client "${HERALD_MAX_CONNECTIONS_PER_CLIENT:-${HERALD_MAX_CONNECTIONS:-1024}}"
     wait_healthy "gateway-$g" "${pids[-1]}" 30 "$bin/herald-gateway" --check \
         --listen "127.0.0.1:$http_port"
 done
