@@ -2,9 +2,9 @@
  * backend — see backend.h. Replies are read shard by shard; handling one
  * may reload the map (a `moved`), which closes and makes connections, so
  * a pass stops at once when the connections changed and the loop's next
- * pass (zmq_poll sees what is still queued) reads on with fresh poll
- * items. A `moved` reply's strings live in its connection's last message,
- * which a reload may close: they are copied before anything else.
+ * pass (it drains every connection) reads on with the new ones. A `moved`
+ * reply's strings live in its connection's last message, which a reload
+ * may close: they are copied before anything else.
  */
 #include "backend_internal.h"
 
@@ -455,13 +455,12 @@ backend_holds (backend_t *self)
 }
 
 size_t
-backend_sockets (backend_t *self, zmq_pollitem_t *items)
+backend_sockets (backend_t *self, void **sockets)
 {
     assert (self);
     size_t n = shards_size (self->shards);
     for (size_t i = 0; i < n; i++)
-        items[i] = (zmq_pollitem_t){ store_client_socket (shards_client (self->shards, i)), 0,
-                                     ZMQ_POLLIN, 0 };
+        sockets[i] = store_client_socket (shards_client (self->shards, i));
     return n;
 }
 

@@ -72,10 +72,10 @@ int backend_await (backend_t *self, int wait_ms);
    until it is answered. */
 int backend_send (backend_t *self, request_t *req);
 
-/* Fills items (room for BACKEND_SOCKETS_MAX) with a ZMQ_POLLIN item per
-   shard connection; returns how many. Call again when backend_generation
-   changed. */
-size_t backend_sockets (backend_t *self, zmq_pollitem_t *items);
+/* Fills sockets (room for BACKEND_SOCKETS_MAX) with the ZeroMQ socket of
+   each shard connection; returns how many. Call again when
+   backend_generation changed. */
+size_t backend_sockets (backend_t *self, void **sockets);
 #define BACKEND_SOCKETS_MAX SHARD_MAP_SHARDS_MAX
 unsigned backend_generation (backend_t *self);
 

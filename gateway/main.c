@@ -11,6 +11,7 @@
 #include "auth.h"
 #include "check.h"
 #include "herald_version.h"
+#include "io_sched.h"
 #include "log.h"
 #include "metrics.h"
 #include "options.h"
@@ -63,6 +64,7 @@ static option_t s_options[] = {
               "seconds an idle or half-sent connection is kept"),
     OPTION_I ("threads", "HERALD_GATEWAY_THREADS", "1", 1, S_THREADS_MAX, "N",
               "event loops, each with its own HTTP daemon and store socket"),
+    OPTION_C ("io-sched", "HERALD_IO_SCHED", "batch", "batch|normal", IO_SCHED_OPTION_HELP),
     OPTION_S ("tokens-file", "HERALD_TOKENS_FILE", NULL, "PATH",
               "API tokens (NAME SCOPES SHA256 lines, herald-token makes them); reloaded on "
               "SIGHUP. Without it: protected mode (loopback only)"),
@@ -173,6 +175,9 @@ main (int argc, char *argv[])
     int started = 0;
     if (!metrics || !ctx)
         goto cleanup;
+    int policy = io_sched_policy (options_get (&opts, "io-sched")->num == 0);
+    if (policy >= 0 && zmq_ctx_set (ctx, ZMQ_THREAD_SCHED_POLICY, policy) != 0)
+        log_warn ("--io-sched: %s", zmq_strerror (errno));
     for (int i = 0; i < threads; i++)
         if (!(servers[i] = server_new (&config, metrics, ctx)))
             goto cleanup;

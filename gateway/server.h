@@ -1,9 +1,10 @@
 /*
  * server — one gateway event loop: a libmicrohttpd daemon in external-epoll
  * mode and one ZeroMQ DEALER to the store (one per shard with a shard
- * map: backend.h), polled together by zmq_poll in a single thread. A request that needs the store
- * is encoded and sent with DONTWAIT; the reply (matched by request id
- * through pending_t) or the deadline makes its response. Its connection is
+ * map: backend.h), waited on together by one epoll in a single thread
+ * (server.c says how). A request that needs the store is encoded and sent
+ * with DONTWAIT; the reply (matched by request id through pending_t) or
+ * the deadline makes its response. Its connection is
  * suspended only when the loop goes idle before the reply comes (server.c
  * says why). Nothing blocks and no lock
  * is taken on the request path, so one loop keeps thousands of requests in

@@ -9,6 +9,7 @@
 #include "curve.h"
 #include "dispatch.h"
 #include "herald_version.h"
+#include "io_sched.h"
 #include "log.h"
 #include "metrics.h"
 #include "metrics_http.h"
@@ -69,6 +70,7 @@ static option_t s_options[] = {
               "every id"),
     OPTION_I ("shard-id", "HERALD_SHARD_ID", NULL, 0, SHARD_MAP_SHARDS_MAX - 1, "N",
               "this store's shard in --shard-map (its Nth shard line, from 0)"),
+    OPTION_C ("io-sched", "HERALD_IO_SCHED", "batch", "batch|normal", IO_SCHED_OPTION_HELP),
     METRICS_HTTP_OPTION,
     OPTION_FE ("insecure", "HERALD_INSECURE",
                "bind a non-loopback endpoint without CURVE keys (anyone who reaches it can read "
@@ -208,6 +210,8 @@ main (int argc, char *argv[])
     if (rc != OPTIONS_RUN)
         return rc;
 
+    /* Before the server's first socket starts czmq's threads. */
+    zsys_set_thread_sched_policy (io_sched_policy (options_get (&opts, "io-sched")->num == 0));
     /* SIGINT/SIGTERM set our stop flag, as in the other services. */
     volatile sig_atomic_t *stop = stop_on_signals ();
     /* A file size limit (ulimit -f) makes a journal write fail with EFBIG,

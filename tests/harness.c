@@ -6,10 +6,12 @@
 #include "harness.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -396,6 +398,31 @@ harness_rss_kib (pid_t pid)
         return -1;
     const char *line = strstr (buf, "\nVmRSS:");
     return line && sscanf (line + 1, "VmRSS: %ld kB", &kib) == 1 ? kib : -1;
+}
+
+int
+harness_thread_policy (pid_t pid, const char *comm)
+{
+    char path[64];
+    snprintf (path, sizeof path, "/proc/%d/task", (int)pid);
+    DIR *dir = opendir (path);
+    if (!dir)
+        return -1;
+    int policy = -1;
+    struct dirent *entry;
+    while (policy < 0 && (entry = readdir (dir))) {
+        if (entry->d_name[0] < '0' || entry->d_name[0] > '9')
+            continue;
+        char name[300], buf[64];
+        snprintf (name, sizeof name, "task/%s/comm", entry->d_name);
+        if (s_proc_read (pid, name, buf, sizeof buf) != 0)
+            continue;
+        buf[strcspn (buf, "\n")] = '\0';
+        if (strcmp (buf, comm) == 0)
+            policy = sched_getscheduler ((pid_t)atoi (entry->d_name));
+    }
+    closedir (dir);
+    return policy;
 }
 
 long long

@@ -83,6 +83,10 @@ bool harness_find_line (const char *path, bool (*match) (const char *line, void 
 /* VmRSS of pid in KiB, from /proc/PID/status, or -1. */
 long harness_rss_kib (pid_t pid);
 
+/* The scheduling policy (SCHED_OTHER, SCHED_BATCH, ...) of pid's first
+   thread named comm (/proc/PID/task/TID/comm), or -1 when it has none. */
+int harness_thread_policy (pid_t pid, const char *comm);
+
 /* CPU time pid has used (user + system, all its threads), in clock ticks
    (sysconf (_SC_CLK_TCK) a second), from /proc/PID/stat, or -1. */
 long long harness_cpu_ticks (pid_t pid);

@@ -4,15 +4,17 @@
  * partial update, listing (creation order, filters, default and maximum
  * limit, cursor paging to a null next_after), the operational endpoints
  * (/ping, /healthz, /readyz, /metrics whose counters must move,
- * /openapi.json, /docs), trailing slashes and keep-alive.
+ * /openapi.json, /docs), trailing slashes and keep-alive, and the
+ * scheduling of libzmq's threads (--io-sched).
  *
  * One store and one gateway serve the whole program; each test uses its own
  * user_id so filters isolate it, and the program counts what it creates so
  * an unfiltered listing can be checked exactly.
  */
-#define _GNU_SOURCE /* memmem, strcasestr */
+#define _GNU_SOURCE /* memmem, strcasestr, SCHED_BATCH */
 #include "gwclient.h"
 
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,6 +294,28 @@ test_ping_healthz_readyz (void **state)
     gw_resp_clear (&resp);
 }
 
+/* libzmq's own threads run under SCHED_BATCH by default (--io-sched), in
+   the gateway and the store, and the loop threads under the default;
+   --io-sched normal leaves them all to the default. */
+static void
+test_io_threads_run_under_sched_batch (void **state)
+{
+    (void)state;
+    gw_t *gw = gw_shared ();
+    assert_int_equal (harness_thread_policy (gw->gateway, "ZMQbg/IO/0"), SCHED_BATCH);
+    assert_int_equal (harness_thread_policy (gw->gateway, "ZMQbg/Reaper"), SCHED_BATCH);
+    assert_int_equal (harness_thread_policy (gw->gateway, "herald-gateway"), SCHED_OTHER);
+    assert_int_equal (harness_thread_policy (gw->store, "ZMQbg/IO/0"), SCHED_BATCH);
+    assert_int_equal (harness_thread_policy (gw->store, "herald-store"), SCHED_OTHER);
+    const char *const extra[] = { "--io-sched", "normal", NULL };
+    gw_t normal;
+    assert_int_equal (gw_start_gateway_on (&normal, gw, extra), 0);
+    assert_int_equal (gw_wait_readyz (&normal, 200, 10000), 0);
+    assert_int_equal (harness_thread_policy (normal.gateway, "ZMQbg/IO/0"), SCHED_OTHER);
+    assert_int_equal (harness_thread_policy (normal.gateway, "ZMQbg/Reaper"), SCHED_OTHER);
+    gw_fini (&normal);
+}
+
 static void
 test_metrics_counters_move (void **state)
 {
@@ -431,6 +455,7 @@ main (void)
         cmocka_unit_test (test_list_keeps_creation_order_and_filters),
         cmocka_unit_test (test_list_limit_defaults_to_100_and_allows_1000),
         cmocka_unit_test (test_ping_healthz_readyz),
+        cmocka_unit_test (test_io_threads_run_under_sched_batch),
         cmocka_unit_test (test_metrics_counters_move),
         cmocka_unit_test (test_openapi_and_docs),
         cmocka_unit_test (test_trailing_slash_is_accepted_everywhere),

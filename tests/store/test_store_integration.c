@@ -3,15 +3,17 @@
  * every op on a ZeroMQ DEALER, the live PUB stream, the feed bound, garbage
  * of every kind (random bytes, truncated maps, wrong version, unknown op,
  * multi-frame junk, empty frames, raw non-ZMTP bytes and an HTTP request
- * on its TCP port) after which it must still answer, --check, and a clean
- * exit 0 on SIGTERM.
+ * on its TCP port) after which it must still answer, --check, its ZeroMQ
+ * threads under SCHED_BATCH (--io-sched), and a clean exit 0 on SIGTERM.
  */
+#define _GNU_SOURCE /* SCHED_BATCH */
 #include "harness.h"
 #include "proto.h"
 
 #include <arpa/inet.h>
 #include <czmq.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -595,6 +597,30 @@ test_store_check_flag_pings (void **state)
     assert_int_equal (s_run (bad), 2);
 }
 
+/* libzmq's own threads run under SCHED_BATCH unless HERALD_IO_SCHED (or
+   --io-sched) says normal; the loop thread keeps the default. */
+static void
+test_store_io_threads_run_under_sched_batch (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (harness_thread_policy (self->pid, "ZMQbg/IO/0"), SCHED_BATCH);
+    assert_int_equal (harness_thread_policy (self->pid, "herald-store"), SCHED_OTHER);
+    int port = harness_free_port ();
+    char bind[64], pub[64];
+    snprintf (bind, sizeof bind, "tcp://127.0.0.1:%d", port);
+    snprintf (pub, sizeof pub, "tcp://127.0.0.1:%d", harness_free_port ());
+    const char *argv[] = { harness_bin ("herald-store"), "--bind", bind, "--pub-bind", pub, NULL };
+    const char *env[] = { "HERALD_IO_SCHED=normal", NULL };
+    pid_t normal = harness_spawn (argv, env, NULL, NULL);
+    assert_true (normal > 0);
+    assert_int_equal (harness_wait_tcp (port, 10000), 0);
+    assert_int_equal (harness_thread_policy (normal, "ZMQbg/IO/0"), SCHED_OTHER);
+    assert_int_equal (harness_thread_policy (normal, "ZMQbg/Reaper"), SCHED_OTHER);
+    harness_stop (normal, SIGTERM, 5000);
+    const char *bad[] = { harness_bin ("herald-store"), "--io-sched", "fast", NULL };
+    assert_int_equal (s_run (bad), 2);
+}
+
 static void
 test_store_exits_zero_on_sigterm (void **state)
 {
@@ -620,6 +646,7 @@ main (void)
         cmocka_unit_test (test_store_answers_garbage_frames_with_errors),
         cmocka_unit_test (test_store_survives_raw_bytes_on_its_port),
         cmocka_unit_test (test_store_check_flag_pings),
+        cmocka_unit_test (test_store_io_threads_run_under_sched_batch),
         cmocka_unit_test (test_store_exits_zero_on_sigterm),
     };
     return cmocka_run_group_tests (tests, s_start, s_stop);

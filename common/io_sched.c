@@ -1,0 +1,39 @@
+/*
+ * io_sched — see io_sched.h.
+ */
+#define _GNU_SOURCE /* SCHED_BATCH */
+#include "io_sched.h"
+
+#include "log.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+
+static void *
+s_try_batch (void *arg)
+{
+    struct sched_param param = { .sched_priority = 0 };
+    *(int *)arg = pthread_setschedparam (pthread_self (), SCHED_BATCH, &param);
+    return NULL;
+}
+
+int
+io_sched_policy (bool batch)
+{
+    if (!batch)
+        return -1;
+    int refused = 0;
+    pthread_t tid;
+    int rc = pthread_create (&tid, NULL, s_try_batch, &refused);
+    if (rc == 0)
+        pthread_join (tid, NULL);
+    else
+        refused = rc;
+    if (refused == 0)
+        return SCHED_BATCH;
+    log_warn ("--io-sched batch: SCHED_BATCH refused (%s); ZeroMQ's threads keep the default "
+              "scheduling",
+              strerror (refused));
+    return -1;
+}
