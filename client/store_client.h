@@ -61,8 +61,8 @@ store_client_t *store_client_new (const store_client_config_t *config);
    if it made one. No-op on NULL; sets *self_p to NULL. */
 void store_client_destroy (store_client_t **self_p);
 
-/* The DEALER, for zmq_poll (ZMQ_POLLIN means a reply may be waiting).
-   Borrowed. */
+/* The DEALER, for zmq_poll or its ZMQ_FD (ZMQ_POLLIN means a reply may be
+   waiting). Borrowed. */
 void *store_client_socket (store_client_t *self);
 
 /* Encodes req as given (req->rid set by the caller) and sends it without

@@ -10,11 +10,18 @@
 #include <sched.h>
 #include <string.h>
 
+/* What libzmq's new threads do (src/thread.cpp, 4.3): keep the priority
+   they inherit and change the policy. A priority other than 0 (a process
+   started under SCHED_FIFO or SCHED_RR) makes that EINVAL. */
 static void *
 s_try_batch (void *arg)
 {
-    struct sched_param param = { .sched_priority = 0 };
-    *(int *)arg = pthread_setschedparam (pthread_self (), SCHED_BATCH, &param);
+    int policy;
+    struct sched_param param;
+    int rc = pthread_getschedparam (pthread_self (), &policy, &param);
+    if (rc == 0)
+        rc = pthread_setschedparam (pthread_self (), SCHED_BATCH, &param);
+    *(int *)arg = rc;
     return NULL;
 }
 

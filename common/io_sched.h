@@ -4,11 +4,12 @@
  *
  * Under load each store round trip wakes both ends' I/O threads. Under
  * the default policy a woken thread preempts the loop thread running on
- * its core, in the middle of a pass; under SCHED_BATCH it does not: it
- * runs on an idle core, or when the loop thread sleeps. The nice value is
- * unchanged, so it gets the same share of the CPU. Measured on 2 cores
- * (README, "Benchmarks"), gateway and store together spent 7-10% less CPU
- * per POST, and served 4-5% more of them.
+ * its core, in the middle of a pass; under SCHED_BATCH a wake-up does not
+ * preempt (the scheduler's tick still shares the core): the I/O thread
+ * runs on an idle core, or when the loop thread sleeps or its slice ends.
+ * The nice value is unchanged, so it gets the same share of the CPU.
+ * Measured on 2 cores (README, "Benchmarks"), gateway and store together
+ * spent 7-10% less CPU per POST, and served 1-8% more of them.
  *
  * libzmq applies the policy inside each new thread and aborts the process
  * if the kernel refuses it (a seccomp profile may), so io_sched_policy
@@ -21,7 +22,7 @@
 
 #define IO_SCHED_OPTION_HELP                                                                       \
     "scheduling of ZeroMQ's I/O threads: batch (SCHED_BATCH: a woken I/O thread does not "         \
-    "preempt the loop thread; less CPU per request) or normal (the system's default)"
+    "preempt the loop thread; less CPU per request) or normal (the policy they inherit)"
 
 /* The policy for ZMQ_THREAD_SCHED_POLICY (zmq_ctx_set) or
    zsys_set_thread_sched_policy: SCHED_BATCH when batch is asked for and the

@@ -65,11 +65,14 @@ struct _server_t {
     backend_t *backend;
     /* The loop's own epoll set (s_wait): the HTTP daemon's epoll
        descriptor, the stop descriptor, and the ZMQ_FD of each shard's
-       socket, remade when backend_generation changes. */
+       socket, renewed when backend_generation changes. */
     int loop_fd;
     void *sockets[BACKEND_SOCKETS_MAX];
     size_t n_sockets;
-    unsigned generation;
+    int watched[BACKEND_SOCKETS_MAX]; /* their ZMQ_FDs in the set */
+    size_t n_watched;
+    bool watch_failed;
+    unsigned generation; /* of the sockets watched */
     struct MHD_Response *openapi, *docs, *ping, *healthz;
     clients_t *clients; /* connection limits and request deadlines */
     bool started;       /* the daemon is up: its messages are about clients */
@@ -81,6 +84,8 @@ struct _server_t {
     size_t open_requests;
     waiting_t waiting; /* sent to the store, connection not suspended */
 };
+
+static int s_loop_open (server_t *self); /* the loop's wait, below */
 
 /* ---- The store side ------------------------------------------------------ */
 
@@ -393,6 +398,7 @@ server_new (const server_config_t *config, metrics_t *metrics, void *zmq_ctx)
     server_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
+    self->loop_fd = -1;
     self->config = *config;
     self->metrics = metrics;
     self->clients = clients_new (config->max_connections, config->max_per_client,
@@ -449,6 +455,8 @@ server_new (const server_config_t *config, metrics_t *metrics, void *zmq_ctx)
         goto fail;
     }
     self->epoll_fd = info->epoll_fd;
+    if (s_loop_open (self) != 0)
+        goto fail;
     self->started = true;
     return self;
 fail:
@@ -462,6 +470,8 @@ server_destroy (server_t **self_p)
     if (!self_p || !*self_p)
         return;
     server_t *self = *self_p;
+    if (self->loop_fd >= 0)
+        close (self->loop_fd);
     if (self->mhd)
         MHD_stop_daemon (self->mhd);
     backend_destroy (&self->backend);
@@ -474,7 +484,7 @@ server_destroy (server_t **self_p)
     *self_p = NULL;
 }
 
-/* Milliseconds zmq_poll may wait: until MHD's next timeout, the next store
+/* Milliseconds the loop may wait: until MHD's next timeout, the next store
    deadline, or the end of the shutdown grace period. */
 static long
 s_poll_timeout (server_t *self)
@@ -544,43 +554,60 @@ s_finish (server_t *self)
 
 enum { S_TAG_MHD, S_TAG_STOP, S_TAG_SOCKET };
 
+#define S_BLIND_WAIT_MS 10 /* the most a wait lasts while a socket is not watched */
+
 static int
 s_watch (int loop_fd, int fd, uint32_t tag)
 {
     struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
-    if (epoll_ctl (loop_fd, EPOLL_CTL_ADD, fd, &ev) == 0)
-        return 0;
-    log_error ("cannot watch descriptor %d: %s", fd, strerror (errno));
-    return -1;
+    return epoll_ctl (loop_fd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-/* (Re)makes the epoll set for the current shard connections. */
+/* The set with the daemon and the stop descriptor; the sockets join it in
+   server_run (s_watch_sockets). */
 static int
-s_watch_all (server_t *self)
+s_loop_open (server_t *self)
 {
-    if (self->loop_fd >= 0)
-        close (self->loop_fd); /* the old sockets' descriptors leave with it */
     self->loop_fd = epoll_create1 (EPOLL_CLOEXEC);
-    if (self->loop_fd < 0) {
-        log_error ("epoll_create1 failed: %s", strerror (errno));
+    if (self->loop_fd < 0 || s_watch (self->loop_fd, self->epoll_fd, S_TAG_MHD) != 0
+        || s_watch (self->loop_fd, self->config.stop_fd, S_TAG_STOP) != 0) {
+        log_error ("cannot make the loop's epoll set: %s", strerror (errno));
         return -1;
     }
+    return 0;
+}
+
+/* Watches the current shard connections in place of the last ones. After
+   a reload the old sockets are closed already: a descriptor of theirs
+   still open leaves the set here; a closed one left by itself, and its
+   number, if a new socket took it, is not in the set yet (ENOENT). If a
+   socket cannot be watched, the loop goes on with waits of at most
+   S_BLIND_WAIT_MS and tries again every pass. */
+static void
+s_watch_sockets (server_t *self)
+{
+    for (size_t i = 0; i < self->n_watched; i++)
+        epoll_ctl (self->loop_fd, EPOLL_CTL_DEL, self->watched[i], NULL);
+    self->n_watched = 0;
     self->n_sockets = backend_sockets (self->backend, self->sockets);
-    self->generation = backend_generation (self->backend);
-    if (s_watch (self->loop_fd, self->epoll_fd, S_TAG_MHD) != 0
-        || (!self->stopping && s_watch (self->loop_fd, self->config.stop_fd, S_TAG_STOP) != 0))
-        return -1;
     for (size_t i = 0; i < self->n_sockets; i++) {
         int fd;
         size_t size = sizeof fd;
-        if (zmq_getsockopt (self->sockets[i], ZMQ_FD, &fd, &size) != 0) {
-            log_error ("no descriptor for a store socket: %s", zmq_strerror (errno));
-            return -1;
+        if (zmq_getsockopt (self->sockets[i], ZMQ_FD, &fd, &size) != 0
+            || s_watch (self->loop_fd, fd, S_TAG_SOCKET) != 0) {
+            if (!self->watch_failed)
+                log_error ("cannot watch a store connection (%s): polling it every %d ms until it "
+                           "can",
+                           strerror (errno), S_BLIND_WAIT_MS);
+            self->watch_failed = true;
+            return; /* the generation stays old: tried again next pass */
         }
-        if (s_watch (self->loop_fd, fd, S_TAG_SOCKET) != 0)
-            return -1;
+        self->watched[self->n_watched++] = fd;
     }
-    return 0;
+    if (self->watch_failed)
+        log_info ("store connections watched again");
+    self->watch_failed = false;
+    self->generation = backend_generation (self->backend);
 }
 
 /* 1 when a store socket has a message to read, 0 when none has, -1 on an
@@ -606,6 +633,8 @@ s_store_readable (server_t *self)
 static int
 s_wait (server_t *self, long timeout_ms, bool *stop)
 {
+    if (self->watch_failed && (timeout_ms < 0 || timeout_ms > S_BLIND_WAIT_MS))
+        timeout_ms = S_BLIND_WAIT_MS;
     struct epoll_event events[2 + BACKEND_SOCKETS_MAX];
     int max = (int)(sizeof events / sizeof events[0]);
     int n = epoll_wait (self->loop_fd, events, max, 0);
@@ -615,7 +644,9 @@ s_wait (server_t *self, long timeout_ms, bool *stop)
             return readable;
         if (timeout_ms != 0)
             n = epoll_wait (self->loop_fd, events, max,
-                            timeout_ms < 0 || timeout_ms > INT_MAX ? -1 : (int)timeout_ms);
+                            timeout_ms < 0         ? -1
+                            : timeout_ms > INT_MAX ? INT_MAX
+                                                   : (int)timeout_ms);
     }
     for (int i = 0; i < n; i++)
         if (events[i].data.u32 == S_TAG_STOP)
@@ -627,14 +658,11 @@ int
 server_run (server_t *self)
 {
     assert (self);
-    self->loop_fd = -1;
-    int rc = s_watch_all (self);
-    while (rc == 0) {
-        if (self->generation != backend_generation (self->backend)
-            && s_watch_all (self) != 0) { /* the shard map was reloaded */
-            rc = -1;
-            break;
-        }
+    s_watch_sockets (self);
+    int rc = 0;
+    while (true) {
+        if (self->generation != backend_generation (self->backend))
+            s_watch_sockets (self); /* the shard map was reloaded */
         bool stop = false;
         int ready = s_wait (self, s_poll_timeout (self), &stop);
         if (ready < 0 && errno != EINTR) {
@@ -663,8 +691,5 @@ server_run (server_t *self)
             break;
     }
     s_finish (self);
-    if (self->loop_fd >= 0)
-        close (self->loop_fd);
-    self->loop_fd = -1;
     return rc;
 }
