@@ -464,11 +464,19 @@ if [ "$out_lost" = 0 ]; then
 fi
 
 # Supervise: any service exiting on its own ends the run (and stops the rest).
+# Each wait is bounded by a one-second sleep: a signal that lands just
+# before `wait` blocks can leave its trap pending until a child exits
+# (seen once in a test: Ctrl-C ignored for a minute), and the sleep's
+# exit runs it within a second.
 set +e
 while :; do
     done_pid=""
-    wait -n -p done_pid "${pids[@]}"
+    sleep 1 &
+    nap_pid=$!
+    wait -n -p done_pid "${pids[@]}" "$nap_pid"
     st=$?
+    [ "$done_pid" != "$nap_pid" ] || continue
+    kill "$nap_pid" 2>/dev/null
     [ -n "$done_pid" ] || continue
     for ((i = 0; i < ${#pids[@]}; i++)); do
         [ "${pids[i]}" = "$done_pid" ] || continue
