@@ -17,6 +17,13 @@
  * drains the store's change feed here, and on a fast machine the hunt
  * took 128,875 creates, past the feed's default bound of 100,000, after
  * which creates are refused (503) and the last check could not create.
+ *
+ * The window is short: a request waits unparked only until the loop's
+ * first pass with nothing to do. With the resetting clients alone, a
+ * fresh run (2026-12-06, another test beside it) went 476,933 clients
+ * without a hit; so PINGERS threads keep the loop busy as well, each
+ * asking GET /ping (answered without the store) on a kept-alive
+ * connection, one request after another.
  */
 #include "gwclient.h"
 
@@ -41,6 +48,7 @@
 #define ABANDONED_MIN 3   /* abandoned requests to see before stopping */
 #define MAX_DELAY_US 800  /* a client resets 0..this long after its request */
 #define CREATES_MAX 50000 /* then gets: half the store's default --feed-max */
+#define PINGERS 2         /* threads keeping the loop busy with GET /ping */
 
 static gw_t s_gw;
 static atomic_bool s_stop;
@@ -102,6 +110,31 @@ s_leaver (void *arg)
     return NULL;
 }
 
+/* GET /ping on one kept-alive connection, one request after another
+   (a new connection when the gateway closes it), until s_stop. */
+static void *
+s_pinger (void *arg)
+{
+    (void)arg;
+    static const char ping[] = "GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    char buf[4096];
+    int fd = -1;
+    while (!atomic_load (&s_stop)) {
+        if (fd < 0 && (fd = gw_raw_connect (s_gw.http_port)) < 0) {
+            harness_nap_ms (1);
+            continue;
+        }
+        if (write (fd, ping, sizeof ping - 1) != (ssize_t)(sizeof ping - 1)
+            || read (fd, buf, sizeof buf) <= 0) {
+            close (fd);
+            fd = -1;
+        }
+    }
+    if (fd >= 0)
+        close (fd);
+    return NULL;
+}
+
 static double
 s_metric (const char *name)
 {
@@ -119,8 +152,10 @@ test_clients_that_reset_while_the_store_works_are_counted_and_the_gateway_serves
     assert_int_equal (gw_start_all (&s_gw), 0);
     assert_int_equal (gw_wait_readyz (&s_gw, 200, 10000), 0);
 
-    pthread_t threads[LEAVERS];
+    pthread_t threads[LEAVERS], pingers[PINGERS];
     atomic_store (&s_stop, false);
+    for (int i = 0; i < PINGERS; i++)
+        assert_int_equal (pthread_create (&pingers[i], NULL, s_pinger, NULL), 0);
     for (int i = 0; i < LEAVERS; i++)
         assert_int_equal (pthread_create (&threads[i], NULL, s_leaver, (void *)(uintptr_t)(i + 1)),
                           0);
@@ -133,6 +168,8 @@ test_clients_that_reset_while_the_store_works_are_counted_and_the_gateway_serves
     atomic_store (&s_stop, true);
     for (int i = 0; i < LEAVERS; i++)
         pthread_join (threads[i], NULL);
+    for (int i = 0; i < PINGERS; i++)
+        pthread_join (pingers[i], NULL);
     print_message ("%ld resetting clients, %g requests abandoned while the store had them\n",
                    atomic_load (&s_sent), abandoned);
     if (abandoned < ABANDONED_MIN)
