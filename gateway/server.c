@@ -34,19 +34,17 @@
 #include "log.h"
 #include "listen_addr.h"
 #include "request.h"
+#include "wait_set.h"
 #include "waiting.h"
 
 #include <assert.h>
 #include <errno.h>
-#include <limits.h>
 #include <microhttpd.h>
 #include <stdarg.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -63,16 +61,7 @@ struct _server_t {
     struct MHD_Daemon *mhd;
     int epoll_fd;
     backend_t *backend;
-    /* The loop's own epoll set (s_wait): the HTTP daemon's epoll
-       descriptor, the stop descriptor, and the ZMQ_FD of each shard's
-       socket, renewed when backend_generation changes. */
-    int loop_fd;
-    void *sockets[BACKEND_SOCKETS_MAX];
-    size_t n_sockets;
-    int watched[BACKEND_SOCKETS_MAX]; /* their ZMQ_FDs in the set */
-    size_t n_watched;
-    bool watch_failed;
-    unsigned generation; /* of the sockets watched */
+    wait_set_t wait; /* what the loop sleeps on (wait_set.h) */
     struct MHD_Response *openapi, *docs, *ping, *healthz;
     clients_t *clients; /* connection limits and request deadlines */
     bool started;       /* the daemon is up: its messages are about clients */
@@ -84,8 +73,6 @@ struct _server_t {
     size_t open_requests;
     waiting_t waiting; /* sent to the store, connection not suspended */
 };
-
-static int s_loop_open (server_t *self); /* the loop's wait, below */
 
 /* ---- The store side ------------------------------------------------------ */
 
@@ -398,7 +385,7 @@ server_new (const server_config_t *config, metrics_t *metrics, void *zmq_ctx)
     server_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
-    self->loop_fd = -1;
+    self->wait.fd = -1;
     self->config = *config;
     self->metrics = metrics;
     self->clients = clients_new (config->max_connections, config->max_per_client,
@@ -455,7 +442,7 @@ server_new (const server_config_t *config, metrics_t *metrics, void *zmq_ctx)
         goto fail;
     }
     self->epoll_fd = info->epoll_fd;
-    if (s_loop_open (self) != 0)
+    if (wait_set_open (&self->wait, self->epoll_fd, config->stop_fd) != 0)
         goto fail;
     self->started = true;
     return self;
@@ -470,8 +457,7 @@ server_destroy (server_t **self_p)
     if (!self_p || !*self_p)
         return;
     server_t *self = *self_p;
-    if (self->loop_fd >= 0)
-        close (self->loop_fd);
+    wait_set_close (&self->wait);
     if (self->mhd)
         MHD_stop_daemon (self->mhd);
     backend_destroy (&self->backend);
@@ -539,132 +525,17 @@ s_finish (server_t *self)
     MHD_run (self->mhd);
 }
 
-/* ---- The loop's wait ----------------------------------------------------
- *
- * zmq_poll would cost, per call, a poll with no timeout over every
- * descriptor, then ZMQ_EVENTS on each socket (inside libzmq a getpid and a
- * poll of the socket's mailbox), and the same again before it sleeps:
- * about 1.2 syscalls per request under load, for what one epoll_wait
- * answers while the loop is busy. ZMQ_FD is the socket's mailbox: it is
- * readable when libzmq has news for the socket, and any call on the socket
- * (a send too) may take that news without the message it announces being
- * read. So it wakes the loop, but the loop never sleeps on it without
- * asking ZMQ_EVENTS first; every pass drains the sockets anyway.
- */
-
-enum { S_TAG_MHD, S_TAG_STOP, S_TAG_SOCKET };
-
-#define S_BLIND_WAIT_MS 10 /* the most a wait lasts while a socket is not watched */
-
-static int
-s_watch (int loop_fd, int fd, uint32_t tag)
-{
-    struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
-    return epoll_ctl (loop_fd, EPOLL_CTL_ADD, fd, &ev);
-}
-
-/* The set with the daemon and the stop descriptor; the sockets join it in
-   server_run (s_watch_sockets). */
-static int
-s_loop_open (server_t *self)
-{
-    self->loop_fd = epoll_create1 (EPOLL_CLOEXEC);
-    if (self->loop_fd < 0 || s_watch (self->loop_fd, self->epoll_fd, S_TAG_MHD) != 0
-        || s_watch (self->loop_fd, self->config.stop_fd, S_TAG_STOP) != 0) {
-        log_error ("cannot make the loop's epoll set: %s", strerror (errno));
-        return -1;
-    }
-    return 0;
-}
-
-/* Watches the current shard connections in place of the last ones. After
-   a reload the old sockets are closed already: a descriptor of theirs
-   still open leaves the set here; a closed one left by itself, and its
-   number, if a new socket took it, is not in the set yet (ENOENT). If a
-   socket cannot be watched, the loop goes on with waits of at most
-   S_BLIND_WAIT_MS and tries again every pass. */
-static void
-s_watch_sockets (server_t *self)
-{
-    for (size_t i = 0; i < self->n_watched; i++)
-        epoll_ctl (self->loop_fd, EPOLL_CTL_DEL, self->watched[i], NULL);
-    self->n_watched = 0;
-    self->n_sockets = backend_sockets (self->backend, self->sockets);
-    for (size_t i = 0; i < self->n_sockets; i++) {
-        int fd;
-        size_t size = sizeof fd;
-        if (zmq_getsockopt (self->sockets[i], ZMQ_FD, &fd, &size) != 0
-            || s_watch (self->loop_fd, fd, S_TAG_SOCKET) != 0) {
-            if (!self->watch_failed)
-                log_error ("cannot watch a store connection (%s): polling it every %d ms until it "
-                           "can",
-                           strerror (errno), S_BLIND_WAIT_MS);
-            self->watch_failed = true;
-            return; /* the generation stays old: tried again next pass */
-        }
-        self->watched[self->n_watched++] = fd;
-    }
-    if (self->watch_failed)
-        log_info ("store connections watched again");
-    self->watch_failed = false;
-    self->generation = backend_generation (self->backend);
-}
-
-/* 1 when a store socket has a message to read, 0 when none has, -1 on an
-   error (EINTR included). */
-static int
-s_store_readable (server_t *self)
-{
-    for (size_t i = 0; i < self->n_sockets; i++) {
-        int events;
-        size_t size = sizeof events;
-        if (zmq_getsockopt (self->sockets[i], ZMQ_EVENTS, &events, &size) != 0)
-            return -1;
-        if (events & ZMQ_POLLIN)
-            return 1;
-    }
-    return 0;
-}
-
-/* Waits up to timeout_ms (-1: no limit) for the daemon, the stop
-   descriptor or the store; as zmq_poll: > 0 when something is ready, 0 on
-   the timeout, -1 with errno on an error. *stop is set when the stop
-   descriptor is readable. */
-static int
-s_wait (server_t *self, long timeout_ms, bool *stop)
-{
-    if (self->watch_failed && (timeout_ms < 0 || timeout_ms > S_BLIND_WAIT_MS))
-        timeout_ms = S_BLIND_WAIT_MS;
-    struct epoll_event events[2 + BACKEND_SOCKETS_MAX];
-    int max = (int)(sizeof events / sizeof events[0]);
-    int n = epoll_wait (self->loop_fd, events, max, 0);
-    if (n == 0) {
-        int readable = s_store_readable (self);
-        if (readable != 0)
-            return readable;
-        if (timeout_ms != 0)
-            n = epoll_wait (self->loop_fd, events, max,
-                            timeout_ms < 0         ? -1
-                            : timeout_ms > INT_MAX ? INT_MAX
-                                                   : (int)timeout_ms);
-    }
-    for (int i = 0; i < n; i++)
-        if (events[i].data.u32 == S_TAG_STOP)
-            *stop = true;
-    return n;
-}
-
 int
 server_run (server_t *self)
 {
     assert (self);
-    s_watch_sockets (self);
+    wait_set_watch (&self->wait, self->backend);
     int rc = 0;
     while (true) {
-        if (self->generation != backend_generation (self->backend))
-            s_watch_sockets (self); /* the shard map was reloaded */
+        if (self->wait.generation != backend_generation (self->backend))
+            wait_set_watch (&self->wait, self->backend); /* the shard map was reloaded */
         bool stop = false;
-        int ready = s_wait (self, s_poll_timeout (self), &stop);
+        int ready = wait_set_wait (&self->wait, s_poll_timeout (self), &stop);
         if (ready < 0 && errno != EINTR) {
             log_error ("poll failed: %s", strerror (errno));
             rc = -1;
@@ -674,8 +545,7 @@ server_run (server_t *self)
             waiting_park (&self->waiting, true); /* an idle pass: let the next wait sleep */
         if (stop && !self->stopping) {
             s_begin_stop (self);
-            /* it stays readable: the stop is for good */
-            epoll_ctl (self->loop_fd, EPOLL_CTL_DEL, self->config.stop_fd, NULL);
+            wait_set_forget (&self->wait, self->config.stop_fd); /* readable for good */
         }
         backend_drain (self->backend);
         backend_expire (self->backend, clock_mono_ms ());

@@ -2,7 +2,7 @@
  * server — one gateway event loop: a libmicrohttpd daemon in external-epoll
  * mode and one ZeroMQ DEALER to the store (one per shard with a shard
  * map: backend.h), waited on together by one epoll in a single thread
- * (server.c says how). A request that needs the store is encoded and sent
+ * (wait_set.h says how). A request that needs the store is encoded and sent
  * with DONTWAIT; the reply (matched by request id through pending_t) or
  * the deadline makes its response. Its connection is
  * suspended only when the loop goes idle before the reply comes (server.c
