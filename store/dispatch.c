@@ -86,6 +86,23 @@ s_new_event_id (dispatch_t *self, uint8_t id[16])
     shard_map_mint (self->shard_map, self->shard, random, id);
 }
 
+/* The id of the create at hand. Each create also mints the next one and
+   starts its home slot in the id hash on its way into the cache
+   (event_table_ahead_slot): at a million events that slot is a cache miss,
+   about a sixth of the store loop's time per create, and the next create
+   of a batch now finds it there. A new shard map drops the id minted
+   ahead, which was put in a slot of the old one. */
+static void
+s_take_event_id (dispatch_t *self, uint8_t id[16])
+{
+    if (!self->next_id_ready)
+        s_new_event_id (self, self->next_id);
+    memcpy (id, self->next_id, 16);
+    s_new_event_id (self, self->next_id);
+    self->next_id_ready = true;
+    event_table_ahead_slot (self->table, self->next_id);
+}
+
 static proto_status_t
 s_not_found (proto_reply_t *reply, const char *field, const char *message)
 {
@@ -115,7 +132,7 @@ static proto_status_t
 s_create (dispatch_t *self, const proto_request_t *req, proto_reply_t *reply)
 {
     uint8_t id[16];
-    s_new_event_id (self, id);
+    s_take_event_id (self, id);
     uint64_t seq = feed_next_seq (self->feed);
     proto_str_t request_id = (req->has & PROTO_HAS_REQUEST_ID) ? req->request_id : PROTO_STR_NONE;
     /* One clock read in microseconds: created_at its milliseconds (as the
@@ -419,6 +436,7 @@ dispatch_set_shard (dispatch_t *self, shard_map_t *map, size_t shard)
     shard_map_destroy (&self->shard_map);
     self->shard_map = map;
     self->shard = map ? shard : 0;
+    self->next_id_ready = false;
 }
 
 const shard_map_t *

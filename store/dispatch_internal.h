@@ -9,6 +9,8 @@
 
 #include "dispatch.h"
 
+#include <stdbool.h>
+
 #define DISPATCH_CMD_WRITE 1u     /* takes a feed slot; refused when the feed is full */
 #define DISPATCH_CMD_JOURNALED 2u /* changes journaled state; refused while writes are */
 #define DISPATCH_CMD_GROWS 4u     /* adds an event; refused when the store is full */
@@ -48,6 +50,8 @@ struct _dispatch_t {
     char message[160];
     uint8_t id_pool[4096]; /* kernel randomness for new ids */
     size_t id_pool_used;
+    uint8_t next_id[16]; /* the next create's id, when next_id_ready (dispatch.c) */
+    bool next_id_ready;
     uint8_t store_id[16];   /* this store's identity (PROTOCOL.md §4.1) */
     shard_map_t *shard_map; /* NULL: unsharded, every id is ours */
     size_t shard;           /* our shard id in shard_map */

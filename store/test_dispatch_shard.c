@@ -1,11 +1,11 @@
 /*
  * test_dispatch_shard — a sharded store's dispatcher (dispatch_set_shard),
  * without sockets: creates mint ids in the shard's own slots (valid v4
- * UUIDs), a get or an update naming another shard's slot is answered moved
- * with the owner's endpoint, the epoch and the slot and changes nothing
- * (no feed record, no journal, no change), an id of our own slot that does
- * not exist is still not_found, and stats report the shard; an unsharded
- * dispatcher serves every slot and reports epoch 0.
+ * UUIDs), also from the first create after a new map, a get or an update naming another shard's
+ * slot is answered moved with the owner's endpoint, the epoch and the slot and changes nothing (no
+ * feed record, no journal, no change), an id of our own slot that does not exist is still
+ * not_found, and stats report the shard; an unsharded dispatcher serves every slot and reports
+ * epoch 0.
  */
 #include "dispatch.h"
 
@@ -192,6 +192,28 @@ test_creates_mint_ids_in_the_shards_own_slots (void **state)
     assert_true (low && high); /* both ranges are used */
 }
 
+/* Each create mints the next create's id ahead (dispatch.c); a new map
+   must not see one minted in a slot of the old map. */
+static void
+test_a_new_map_mints_in_its_own_slots_from_the_first_create (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (s_create (self)->status, PROTO_OK); /* the next id is minted */
+    const char *swapped = "epoch 13\n"
+                          "shard tcp://127.0.0.1:7001 100-8191\n"
+                          "shard tcp://127.0.0.1:7002 0-99,8192-16383\n";
+    char err[256];
+    shard_map_t *map = shard_map_parse (swapped, strlen (swapped), err, sizeof err);
+    assert_non_null (map);
+    dispatch_set_shard (self->dispatch, map, 0);
+    for (int i = 0; i < 200; i++) {
+        proto_reply_t *r = s_create (self);
+        assert_int_equal (r->status, PROTO_OK);
+        uint16_t slot = shard_map_slot_of (r->event.id);
+        assert_true (slot >= 100 && slot <= 8191);
+    }
+}
+
 static void
 test_other_shards_ids_are_moved_and_change_nothing (void **state)
 {
@@ -304,6 +326,9 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown (test_creates_mint_ids_in_the_shards_own_slots,
                                          s_setup_shard0, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_a_new_map_mints_in_its_own_slots_from_the_first_create, s_setup_shard0,
+            s_teardown),
         cmocka_unit_test_setup_teardown (test_other_shards_ids_are_moved_and_change_nothing,
                                          s_setup_shard0, s_teardown),
         cmocka_unit_test_setup_teardown (test_shard_1_redirects_to_shard_0, s_setup_shard1,
