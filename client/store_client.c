@@ -362,22 +362,25 @@ store_client_set_batch (store_client_t *self, size_t max)
 
 /* Sends what is queued: one frame as it is, several as a batch (one by
    one when batching was turned off since they were queued). On a failure
-   their rids go to the failed list. */
-static void
+   their rids go to the failed list. Returns whether anything went out. */
+static bool
 s_send_queued (store_client_t *self)
 {
     size_t n = self->n_queued;
     if (n == 0)
-        return;
+        return false;
     self->n_queued = 0;
     if (n == 1 || self->batch_max < 2) {
+        bool out = false;
         for (size_t i = 0; i < n; i++)
             if (zmq_send (self->dealer, self->queued.data + self->queued_off[i],
                           self->queued_off[i + 1] - self->queued_off[i], ZMQ_DONTWAIT)
                 < 0)
                 s_failed (self, self->queued_rid[i]);
+            else
+                out = true;
         msgpack_sbuffer_clear (&self->queued);
-        return;
+        return out;
     }
     uint64_t rid = S_BATCH_RID_BIT | ++self->next_batch;
     msgpack_sbuffer_clear (&self->envelope);
@@ -403,6 +406,7 @@ s_send_queued (store_client_t *self)
             memcpy (slot->copy, self->envelope.data, self->envelope.size);
     }
     msgpack_sbuffer_clear (&self->queued);
+    return rc >= 0;
 }
 
 int
@@ -411,8 +415,6 @@ store_client_queue (store_client_t *self, const proto_request_t *req)
     assert (self);
     if (self->batch_max < 2 || !proto_batch_allows (req->op))
         return store_client_send (self, req);
-    if (self->n_queued == self->batch_max)
-        s_send_queued (self);
     size_t start = self->queued.size;
     if (proto_request_encode (req, &self->queued) != 0) {
         self->queued.size = start;
@@ -422,7 +424,9 @@ store_client_queue (store_client_t *self, const proto_request_t *req)
     self->queued_off[self->n_queued] = start;
     self->queued_off[self->n_queued + 1] = self->queued.size;
     self->queued_rid[self->n_queued++] = req->rid;
-    return 0;
+    if (self->n_queued < self->batch_max)
+        return 0;
+    return s_send_queued (self) ? 1 : 0; /* a full batch goes now, not at the flush */
 }
 
 size_t

@@ -72,9 +72,9 @@ int store_client_send (store_client_t *self, const proto_request_t *req);
 
 /* Batching (proto/PROTOCOL.md §3.1): several requests in one message
    saves libzmq's per-message work at both ends. With max >= 2 (at most
-   PROTO_BATCH_MAX), store_client_queue holds point requests until
-   store_client_flush (or until max are held) and sends them as one batch;
-   below 2, the default, it sends at once. A batch the store refuses
+   PROTO_BATCH_MAX), store_client_queue holds point requests and sends
+   them as one batch at store_client_flush, or at once when max are held;
+   below 2, the default, it sends each at once. A batch the store refuses
    changed nothing: its requests are sent again one by one, and later
    batches are made smaller (invalid: more frames than that store takes,
    its limits being larger) or stop (an older store: unknown_op), with a
@@ -84,8 +84,10 @@ void store_client_set_batch (store_client_t *self, size_t max);
 /* Encodes req (req->rid set by the caller) and queues it for the next
    batch; a request that may not be batched (list, feed, stats), or any
    when batching is off, is sent at once as store_client_send. Returns 0,
-   or -1 (nothing queued) for a failed encoding (ENOMEM) or a failed
-   immediate send. A queued request whose send fails is reported by the
+   or 1 when req filled the batch and the batch went to libzmq with it
+   (its I/O thread sends it when it next runs), or -1 (nothing queued) for
+   a failed encoding (ENOMEM) or a failed immediate send. A queued request
+   whose send fails, a full batch's included (then 0), is reported by the
    next store_client_flush. */
 int store_client_queue (store_client_t *self, const proto_request_t *req);
 

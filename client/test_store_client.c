@@ -393,13 +393,15 @@ test_a_lone_request_goes_as_itself_and_a_full_batch_at_once (void **state)
     assert_int_equal (proto_request_decode (frame, n, NULL, &req, &err), PROTO_DECODE_OK);
     assert_int_equal (req.op, PROTO_OP_GET);
     assert_int_equal (req.rid, 1);
-    /* A third request finds two queued (the most): they go first. */
+    /* The second request fills a batch (two, the most): it goes at once,
+       before any flush, and says so; the third is held. */
     for (uint64_t rid = 2; rid <= 4; rid++) {
         get = s_get (rid);
-        assert_int_equal (store_client_queue (f->client, &get), 0);
+        assert_int_equal (store_client_queue (f->client, &get), rid == 3 ? 1 : 0);
     }
     static s_batch_t b;
     s_take_batch (f, &b, 2);
+    assert_int_equal (b.count, 2);
     assert_int_equal (store_client_flush (f->client, failed, PROTO_BATCH_MAX), 0);
     n = s_take_raw (f, id, &idn, frame, sizeof frame);
     assert_int_equal (proto_request_decode (frame, n, NULL, &req, &err), PROTO_DECODE_OK);
@@ -421,14 +423,15 @@ s_take_single (fixture_t *f, uint64_t rid)
     assert_int_equal (req.rid, rid);
 }
 
-/* Queues gets first..last, flushes, and has the ROUTER refuse the batch
-   that comes with status (op nil for an older store's unknown_op). */
+/* Queues gets first..last (the last filling a batch when full), flushes,
+   and has the ROUTER refuse the batch that comes with status (op nil for
+   an older store's unknown_op). */
 static void
-s_refuse_batch (fixture_t *f, uint64_t first, uint64_t last, proto_status_t status)
+s_refuse_batch (fixture_t *f, uint64_t first, uint64_t last, bool full, proto_status_t status)
 {
     for (uint64_t rid = first; rid <= last; rid++) {
         proto_request_t get = s_get (rid);
-        assert_int_equal (store_client_queue (f->client, &get), 0);
+        assert_int_equal (store_client_queue (f->client, &get), full && rid == last ? 1 : 0);
     }
     uint64_t failed[PROTO_BATCH_MAX];
     assert_int_equal (store_client_flush (f->client, failed, PROTO_BATCH_MAX), 0);
@@ -455,10 +458,10 @@ test_a_refused_batch_is_sent_again_one_by_one (void **state)
     s_connected (f);
     store_client_set_batch (f->client, 8);
     /* invalid: the store takes fewer frames (larger limits): smaller batches */
-    s_refuse_batch (f, 1, 8, PROTO_E_INVALID);
+    s_refuse_batch (f, 1, 8, true, PROTO_E_INVALID);
     for (uint64_t rid = 9; rid <= 14; rid++) {
         proto_request_t get = s_get (rid);
-        assert_int_equal (store_client_queue (f->client, &get), 0);
+        assert_int_equal (store_client_queue (f->client, &get), rid == 12 ? 1 : 0);
     }
     static s_batch_t b;
     s_take_batch (f, &b, 4); /* sent when 4 were queued */
@@ -466,7 +469,7 @@ test_a_refused_batch_is_sent_again_one_by_one (void **state)
     assert_int_equal (store_client_flush (f->client, failed, PROTO_BATCH_MAX), 0);
     s_take_batch (f, &b, 2);
     /* unknown_op: an older store; one request per message from now on */
-    s_refuse_batch (f, 15, 17, PROTO_E_UNKNOWN_OP);
+    s_refuse_batch (f, 15, 17, false, PROTO_E_UNKNOWN_OP);
     for (uint64_t k = 18; k <= 19; k++) {
         proto_request_t get = s_get (k);
         assert_int_equal (store_client_queue (f->client, &get), 0);
@@ -485,8 +488,10 @@ test_queued_requests_that_cannot_be_sent_come_back_from_flush (void **state)
                                      .batch_max = 8 };
     store_client_t *client = store_client_new (&config);
     assert_non_null (client);
+    store_client_set_batch (client, 2);
     for (uint64_t rid = 1; rid <= 3; rid++) {
         proto_request_t get = s_get (rid);
+        /* the second fills a batch that cannot go: 0, not 1 */
         assert_int_equal (store_client_queue (client, &get), 0);
     }
     uint64_t failed[PROTO_BATCH_MAX];

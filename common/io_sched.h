@@ -9,7 +9,9 @@
  * runs on an idle core, or when the loop thread sleeps or its slice ends.
  * The nice value is unchanged, so it gets the same share of the CPU.
  * Measured on 2 cores (README, "Benchmarks"), gateway and store together
- * spent 7-10% less CPU per POST, and served 1-8% more of them.
+ * spent 7-10% less CPU per POST, and served 1-8% more of them. A batch
+ * the gateway hands libzmq in mid-pass would then wait for the pass to
+ * end: the gateway's loop yields its core when one goes (gateway/server.c).
  *
  * libzmq applies the policy inside each new thread and aborts the process
  * if the kernel refuses it (a seccomp profile may), so io_sched_policy

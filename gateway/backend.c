@@ -114,8 +114,10 @@ backend_send_on (backend_t *self, request_t *req, size_t shard, proto_request_t 
         return -1;
     }
     preq->rid = rid;
-    /* Queued: backend_flush sends the pass's requests, several per message. */
-    if (store_client_queue (shards_client (self->shards, shard), preq) != 0) {
+    /* Queued: backend_flush sends the pass's requests, several per
+       message; a batch that fills up goes at once. */
+    int queued = store_client_queue (shards_client (self->shards, shard), preq);
+    if (queued < 0) {
         if (errno == ENOMEM) {
             api_reply_detail (&req->reply, 500, "Out of memory");
             return -1;
@@ -126,6 +128,8 @@ backend_send_on (backend_t *self, request_t *req, size_t shard, proto_request_t 
         backend_shard_detail (self, &req->reply, 503, "Store unavailable", shard);
         return -1;
     }
+    if (queued == 1)
+        self->batch_out = true;
     req->sent_us = clock_mono_us ();
     int64_t deadline = req->sent_us / 1000 + self->timeout_ms;
     if (req->deadline_ms == 0 || deadline < req->deadline_ms)
@@ -346,6 +350,15 @@ backend_drain (backend_t *self)
                 return; /* client may be gone: the next pass reads on */
         }
     }
+}
+
+bool
+backend_batch_went_out (backend_t *self)
+{
+    assert (self);
+    bool out = self->batch_out;
+    self->batch_out = false;
+    return out;
 }
 
 void

@@ -86,6 +86,10 @@ bool backend_holds (backend_t *self);
 /* Handles every reply waiting (never blocks). */
 void backend_drain (backend_t *self);
 
+/* Whether a batch filled up and went out to libzmq since the last call
+   (store_client_queue), mid-pass: its I/O thread has it to send. */
+bool backend_batch_went_out (backend_t *self);
+
 /* Sends the requests this loop pass queued, several per message where it
    can (store_client_queue); a request whose send failed (store not
    connected, queue full) is answered 503 (readyz: not ready). Call it once

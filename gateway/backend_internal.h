@@ -19,7 +19,8 @@ struct _backend_t {
     pending_t *pending;
     metrics_t *metrics;
     int timeout_ms;
-    bool orphans; /* a reload closed connections: backend_expire answers what they had */
+    bool orphans;   /* a reload closed connections: backend_expire answers what they had */
+    bool batch_out; /* a full batch went out since backend_batch_went_out last asked */
 };
 
 /* Reloads the shard map file (shards_reload) once the pass's queued

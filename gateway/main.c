@@ -57,9 +57,9 @@ static option_t s_options[] = {
               "connection or its previous response; a slower one is disconnected"),
     OPTION_I ("max-inflight", "HERALD_MAX_INFLIGHT", "1024", 1, 1048576, "N",
               "store requests in flight per loop before 503"),
-    OPTION_I ("store-batch", "HERALD_STORE_BATCH", "64", 1, 128, "N",
+    OPTION_I ("store-batch", "HERALD_STORE_BATCH", "32", 1, 128, "N",
               "most requests one loop pass sends the store as one message (a batch, "
-              "proto/PROTOCOL.md §3.1); 1 = one message each"),
+              "proto/PROTOCOL.md §3.1), a full one at once; 1 = one message each"),
     OPTION_I ("idle-timeout", "HERALD_HTTP_IDLE_TIMEOUT", "30", 1, 3600, "S",
               "seconds an idle or half-sent connection is kept"),
     OPTION_I ("threads", "HERALD_GATEWAY_THREADS", "1", 1, S_THREADS_MAX, "N",
@@ -178,6 +178,8 @@ main (int argc, char *argv[])
     int policy = io_sched_policy (options_get (&opts, "io-sched")->num == 0);
     if (policy >= 0 && zmq_ctx_set (ctx, ZMQ_THREAD_SCHED_POLICY, policy) != 0)
         log_warn ("--io-sched: %s", zmq_strerror (errno));
+    else
+        config.yield_to_io = policy >= 0;
     for (int i = 0; i < threads; i++)
         if (!(servers[i] = server_new (&config, metrics, ctx)))
             goto cleanup;

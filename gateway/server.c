@@ -40,6 +40,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -98,6 +99,13 @@ s_send (server_t *self, request_t *req)
         return request_queue_reply (req);
     req->at_store = true;
     waiting_add (&self->waiting, req);
+    /* A batch filled up in mid-pass and libzmq's I/O thread was woken to
+       send it. Under SCHED_BATCH it does not preempt this thread: it
+       would wait for the pass to end, and the store with it, while the
+       rest of the pass is parsed. Giving up the core here lets it send
+       the batch now, and the store works on it in the meantime. */
+    if (backend_batch_went_out (self->backend) && self->config.yield_to_io)
+        sched_yield ();
     return MHD_YES;
 }
 

@@ -35,6 +35,7 @@ typedef struct {
     unsigned request_timeout_s; /* to deliver a whole request (clients.h) */
     size_t max_inflight;        /* store requests in flight per loop */
     size_t store_batch;         /* requests per message to the store (store_client.h) */
+    bool yield_to_io;           /* a full batch out mid-pass: sched_yield (io_sched.h) */
     unsigned idle_timeout_s;    /* idle or half-sent connection lifetime */
     proto_limits_t limits;
     int stop_fd;                 /* readable once the loop should stop (common/stop.h) */
