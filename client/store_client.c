@@ -372,13 +372,14 @@ s_send_queued (store_client_t *self)
     self->n_queued = 0;
     if (n == 1 || self->batch_max < 2) {
         bool out = false;
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             if (zmq_send (self->dealer, self->queued.data + self->queued_off[i],
                           self->queued_off[i + 1] - self->queued_off[i], ZMQ_DONTWAIT)
                 < 0)
                 s_failed (self, self->queued_rid[i]);
             else
                 out = true;
+        }
         msgpack_sbuffer_clear (&self->queued);
         return out;
     }

@@ -78,7 +78,7 @@ int store_client_send (store_client_t *self, const proto_request_t *req);
    changed nothing: its requests are sent again one by one, and later
    batches are made smaller (invalid: more frames than that store takes,
    its limits being larger) or stop (an older store: unknown_op), with a
-   warning. */
+   warning; the requests held when that happens still go as one batch. */
 void store_client_set_batch (store_client_t *self, size_t max);
 
 /* Encodes req (req->rid set by the caller) and queues it for the next

@@ -5,10 +5,11 @@
  * connected (ZMQ_IMMEDIATE), replies with a leading delimiter accepted and
  * other multi-frame or undecodable ones refused with a reason; batches:
  * queued requests sent as one, their replies handed out one by one, a
- * lone request sent as itself, a full batch sent at once, a refused batch
- * sent again one by one (then smaller batches for a store that takes
- * fewer frames, none for an older store), and requests that could not be
- * sent handed back by the flush; the last receipt a reply brought goes
+ * lone request sent as itself, a full batch sent at once (and said so), a
+ * refused batch sent again one by one (then smaller batches for a store
+ * that takes fewer frames, none for an older store; requests held over
+ * the smaller size go at the next), and requests that could not be sent
+ * handed back by the flush; the last receipt a reply brought goes
  * back with the next list or feed_read, and only with those.
  */
 #include "store_client.h"
@@ -394,14 +395,15 @@ test_a_lone_request_goes_as_itself_and_a_full_batch_at_once (void **state)
     assert_int_equal (req.op, PROTO_OP_GET);
     assert_int_equal (req.rid, 1);
     /* The second request fills a batch (two, the most): it goes at once,
-       before any flush, and says so; the third is held. */
-    for (uint64_t rid = 2; rid <= 4; rid++) {
+       before another request or a flush, and says so; the third is held. */
+    for (uint64_t rid = 2; rid <= 3; rid++) {
         get = s_get (rid);
         assert_int_equal (store_client_queue (f->client, &get), rid == 3 ? 1 : 0);
     }
     static s_batch_t b;
     s_take_batch (f, &b, 2);
-    assert_int_equal (b.count, 2);
+    get = s_get (4);
+    assert_int_equal (store_client_queue (f->client, &get), 0);
     assert_int_equal (store_client_flush (f->client, failed, PROTO_BATCH_MAX), 0);
     n = s_take_raw (f, id, &idn, frame, sizeof frame);
     assert_int_equal (proto_request_decode (frame, n, NULL, &req, &err), PROTO_DECODE_OK);
@@ -479,6 +481,45 @@ test_a_refused_batch_is_sent_again_one_by_one (void **state)
     s_take_single (f, 19);
 }
 
+/* A refusal that makes batches smaller while more requests than the new
+   most are held: the next request sends them all as one batch (the held
+   ones never overflow), and batches are of the new size after it. */
+static void
+test_requests_held_over_a_smaller_batch_size_go_at_the_next (void **state)
+{
+    fixture_t *f = *state;
+    s_connected (f);
+    store_client_set_batch (f->client, 8);
+    for (uint64_t rid = 1; rid <= 8; rid++) {
+        proto_request_t get = s_get (rid);
+        assert_int_equal (store_client_queue (f->client, &get), rid == 8 ? 1 : 0);
+    }
+    static s_batch_t b;
+    s_take_batch (f, &b, 8);
+    for (uint64_t rid = 9; rid <= 13; rid++) { /* held, under 8 */
+        proto_request_t get = s_get (rid);
+        assert_int_equal (store_client_queue (f->client, &get), 0);
+    }
+    proto_reply_t refusal = { .op = PROTO_OP_BATCH,
+                              .rid = b.rid,
+                              .status = PROTO_E_INVALID,
+                              .message = PROTO_STR ("refused") };
+    s_answer (f, b.id, b.idn, &refusal, false);
+    proto_error_t err;
+    proto_reply_t got;
+    assert_int_equal (s_recv (f, &got, &err), 0); /* batches of 4 from now on */
+    for (uint64_t k = 1; k <= 8; k++)
+        s_take_single (f, k);
+    proto_request_t get = s_get (14);
+    assert_int_equal (store_client_queue (f->client, &get), 1);
+    s_take_batch (f, &b, 6);
+    for (uint64_t rid = 15; rid <= 18; rid++) {
+        get = s_get (rid);
+        assert_int_equal (store_client_queue (f->client, &get), rid == 18 ? 1 : 0);
+    }
+    s_take_batch (f, &b, 4);
+}
+
 static void
 test_queued_requests_that_cannot_be_sent_come_back_from_flush (void **state)
 {
@@ -525,6 +566,8 @@ main (void)
             test_a_lone_request_goes_as_itself_and_a_full_batch_at_once, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_refused_batch_is_sent_again_one_by_one, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_requests_held_over_a_smaller_batch_size_go_at_the_next, s_setup, s_teardown),
         cmocka_unit_test (test_queued_requests_that_cannot_be_sent_come_back_from_flush),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

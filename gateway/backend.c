@@ -128,8 +128,10 @@ backend_send_on (backend_t *self, request_t *req, size_t shard, proto_request_t 
         backend_shard_detail (self, &req->reply, 503, "Store unavailable", shard);
         return -1;
     }
-    if (queued == 1)
+    if (queued == 1) {
         self->batch_out = true;
+        metrics_full_batch (self->metrics);
+    }
     req->sent_us = clock_mono_us ();
     int64_t deadline = req->sent_us / 1000 + self->timeout_ms;
     if (req->deadline_ms == 0 || deadline < req->deadline_ms)
@@ -201,6 +203,8 @@ backend_send (backend_t *self, request_t *req)
     assert (self && req);
     proto_request_t *preq = &req->preq;
     req->hops = 0;
+    self->batch_out =
+        false; /* this request's (a redirect's in a drain is not the loop's to yield for) */
     switch (preq->op) {
     case PROTO_OP_PING:
         return s_send_all (self, req);

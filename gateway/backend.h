@@ -86,8 +86,9 @@ bool backend_holds (backend_t *self);
 /* Handles every reply waiting (never blocks). */
 void backend_drain (backend_t *self);
 
-/* Whether a batch filled up and went out to libzmq since the last call
-   (store_client_queue), mid-pass: its I/O thread has it to send. */
+/* Whether the last backend_send's request filled a batch that went to
+   libzmq at once (store_client_queue), mid-pass: its I/O thread has it to
+   send. */
 bool backend_batch_went_out (backend_t *self);
 
 /* Sends the requests this loop pass queued, several per message where it

@@ -20,7 +20,7 @@ struct _backend_t {
     metrics_t *metrics;
     int timeout_ms;
     bool orphans;   /* a reload closed connections: backend_expire answers what they had */
-    bool batch_out; /* a full batch went out since backend_batch_went_out last asked */
+    bool batch_out; /* the last backend_send filled a batch that went at once */
 };
 
 /* Reloads the shard map file (shards_reload) once the pass's queued

@@ -176,10 +176,9 @@ main (int argc, char *argv[])
     if (!metrics || !ctx)
         goto cleanup;
     int policy = io_sched_policy (options_get (&opts, "io-sched")->num == 0);
-    if (policy >= 0 && zmq_ctx_set (ctx, ZMQ_THREAD_SCHED_POLICY, policy) != 0)
+    config.yield_to_io = policy >= 0 && zmq_ctx_set (ctx, ZMQ_THREAD_SCHED_POLICY, policy) == 0;
+    if (policy >= 0 && !config.yield_to_io)
         log_warn ("--io-sched: %s", zmq_strerror (errno));
-    else
-        config.yield_to_io = policy >= 0;
     for (int i = 0; i < threads; i++)
         if (!(servers[i] = server_new (&config, metrics, ctx)))
             goto cleanup;

@@ -30,6 +30,7 @@ struct _metrics_t {
     atomic_uint_fast64_t cut_connections;
     atomic_uint_fast64_t shard_requests[SHARD_MAP_SHARDS_MAX];
     atomic_uint_fast64_t redirects_followed, redirects_refused;
+    atomic_uint_fast64_t full_batches, loop_yields;
 };
 
 metrics_t *
@@ -91,6 +92,18 @@ void
 metrics_late_reply (metrics_t *self)
 {
     atomic_fetch_add_explicit (&self->late_replies, 1, memory_order_relaxed);
+}
+
+void
+metrics_full_batch (metrics_t *self)
+{
+    atomic_fetch_add_explicit (&self->full_batches, 1, memory_order_relaxed);
+}
+
+void
+metrics_loop_yield (metrics_t *self)
+{
+    atomic_fetch_add_explicit (&self->loop_yields, 1, memory_order_relaxed);
 }
 
 void
@@ -178,6 +191,17 @@ s_write (FILE *out, void *arg)
              "request was answered 504.\n# TYPE herald_store_late_replies_total counter\n"
              "herald_store_late_replies_total %llu\n",
              (unsigned long long)s_load (&self->late_replies));
+    fprintf (out,
+             "# HELP herald_store_full_batches_total Store batches that filled up "
+             "(--store-batch) and went at once, in the middle of a loop pass.\n"
+             "# TYPE herald_store_full_batches_total counter\n"
+             "herald_store_full_batches_total %llu\n",
+             (unsigned long long)s_load (&self->full_batches));
+    fprintf (out,
+             "# HELP herald_loop_yields_total Times a loop gave up its core after a full batch "
+             "went, so that libzmq's I/O thread (under --io-sched batch) sends it now.\n"
+             "# TYPE herald_loop_yields_total counter\nherald_loop_yields_total %llu\n",
+             (unsigned long long)s_load (&self->loop_yields));
     fprintf (out,
              "# HELP herald_http_abandoned_requests_total Requests whose connection closed while "
              "the store was working on them (seen while the loop was busy; the answer is "

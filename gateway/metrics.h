@@ -40,6 +40,11 @@ int metrics_store_is_up (metrics_t *self);
 
 /* A store reply arrived for a request already answered (504) or unknown. */
 void metrics_late_reply (metrics_t *self);
+/* A store batch filled up and went at once, mid-pass (backend.c). */
+void metrics_full_batch (metrics_t *self);
+/* The loop yielded its core after one (server.c, --io-sched batch). */
+void metrics_loop_yield (metrics_t *self);
+
 /* A request's connection closed while the store had it (server.c: an orphan). */
 void metrics_abandoned (metrics_t *self);
 

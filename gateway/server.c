@@ -104,8 +104,10 @@ s_send (server_t *self, request_t *req)
        would wait for the pass to end, and the store with it, while the
        rest of the pass is parsed. Giving up the core here lets it send
        the batch now, and the store works on it in the meantime. */
-    if (backend_batch_went_out (self->backend) && self->config.yield_to_io)
+    if (backend_batch_went_out (self->backend) && self->config.yield_to_io) {
+        metrics_loop_yield (self->metrics);
         sched_yield ();
+    }
     return MHD_YES;
 }
 

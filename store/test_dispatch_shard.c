@@ -1,11 +1,12 @@
 /*
  * test_dispatch_shard — a sharded store's dispatcher (dispatch_set_shard),
  * without sockets: creates mint ids in the shard's own slots (valid v4
- * UUIDs), also from the first create after a new map, a get or an update naming another shard's
- * slot is answered moved with the owner's endpoint, the epoch and the slot and changes nothing (no
- * feed record, no journal, no change), an id of our own slot that does not exist is still
- * not_found, and stats report the shard; an unsharded dispatcher serves every slot and reports
- * epoch 0.
+ * UUIDs), from the first create after a new map too; a get or an update
+ * naming another shard's slot is answered moved with the owner's endpoint,
+ * the epoch and the slot, and changes nothing (no feed record, no journal,
+ * no change); an id of our own slot that does not exist is still
+ * not_found; stats report the shard. An unsharded dispatcher serves every
+ * slot and reports epoch 0.
  */
 #include "dispatch.h"
 

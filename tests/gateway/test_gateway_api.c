@@ -4,8 +4,9 @@
  * partial update, listing (creation order, filters, default and maximum
  * limit, cursor paging to a null next_after), the operational endpoints
  * (/ping, /healthz, /readyz, /metrics whose counters must move,
- * /openapi.json, /docs), trailing slashes and keep-alive, and the
- * scheduling of libzmq's threads (--io-sched).
+ * /openapi.json, /docs), trailing slashes and keep-alive, the
+ * scheduling of libzmq's threads (--io-sched), and a full store batch
+ * going at once, with the loop yielding its core after it.
  *
  * One store and one gateway serve the whole program; each test uses its own
  * user_id so filters isolate it, and the program counts what it creates so
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -323,6 +325,59 @@ test_io_threads_run_under_sched_batch (void **state)
     gw_fini (&normal);
 }
 
+/* Sends a GET of an absent event on each of n fresh connections, all
+   before reading any answer (each a 404 from the store): those that land
+   in one pass of the loop go to the store together. */
+static void
+s_burst (gw_t *gw, int n)
+{
+    static const char req[] = "GET /events/0b9e4c6a-2f7d-4e1b-9a3c-5d6e7f8091a2 HTTP/1.1\r\n"
+                              "Host: t\r\nConnection: close\r\n\r\n";
+    int fds[16];
+    assert_true (n <= 16);
+    for (int i = 0; i < n; i++)
+        assert_true ((fds[i] = gw_raw_connect (gw->http_port)) >= 0);
+    for (int i = 0; i < n; i++)
+        assert_int_equal (send (fds[i], req, sizeof req - 1, MSG_NOSIGNAL),
+                          (ssize_t)sizeof req - 1);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal (gw_read_head (fds[i], 5000, NULL, 0), 404);
+        close (fds[i]);
+    }
+}
+
+/* With --store-batch 2, two requests in one pass fill a batch, which goes
+   at once (herald_store_full_batches_total). Under --io-sched batch the
+   loop then yields its core, once per full batch (herald_loop_yields_total);
+   under normal, where libzmq's I/O thread preempts anyway, never. */
+static void
+test_a_full_batch_goes_at_once_and_the_loop_yields (void **state)
+{
+    (void)state;
+    bool batch =
+        io_sched_policy (true) == SCHED_BATCH; /* --io-sched batch below beats the environment */
+    for (int normal = 0; normal < 2; normal++) {
+        const char *const extra[] = { "--store-batch", "2", "--io-sched",
+                                      normal ? "normal" : "batch", NULL };
+        gw_t gw;
+        assert_int_equal (gw_start_gateway_on (&gw, gw_shared (), extra), 0);
+        assert_int_equal (gw_wait_readyz (&gw, 200, 10000), 0);
+        double full = 0;
+        for (int round = 0; round < 500 && full < 3; round++) {
+            s_burst (&gw, 16);
+            full = gw_fetch_metric (&gw, "herald_store_full_batches_total", NULL);
+        }
+        if (full < 3)
+            fail_msg ("%s: %g full batches after 500 bursts of 16 requests", extra[3], full);
+        double yields = gw_fetch_metric (&gw, "herald_loop_yields_total", NULL);
+        if (normal || !batch)
+            assert_true (yields == 0);
+        else if (yields != full)
+            fail_msg ("batch: %g yields for %g full batches", yields, full);
+        gw_fini (&gw);
+    }
+}
+
 static void
 test_metrics_counters_move (void **state)
 {
@@ -353,7 +408,9 @@ test_metrics_counters_move (void **state)
                                             "herald_store_roundtrip_seconds_bucket",
                                             "herald_http_inflight_requests",
                                             "herald_store_up",
-                                            "herald_store_late_replies_total" };
+                                            "herald_store_late_replies_total",
+                                            "herald_store_full_batches_total",
+                                            "herald_loop_yields_total" };
     for (size_t i = 0; i < sizeof families / sizeof *families; i++)
         if (!strstr (text, families[i]))
             fail_msg ("metric %s missing:\n%s", families[i], text);
@@ -463,6 +520,7 @@ main (void)
         cmocka_unit_test (test_list_limit_defaults_to_100_and_allows_1000),
         cmocka_unit_test (test_ping_healthz_readyz),
         cmocka_unit_test (test_io_threads_run_under_sched_batch),
+        cmocka_unit_test (test_a_full_batch_goes_at_once_and_the_loop_yields),
         cmocka_unit_test (test_metrics_counters_move),
         cmocka_unit_test (test_openapi_and_docs),
         cmocka_unit_test (test_trailing_slash_is_accepted_everywhere),
