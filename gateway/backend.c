@@ -203,8 +203,9 @@ backend_send (backend_t *self, request_t *req)
     assert (self && req);
     proto_request_t *preq = &req->preq;
     req->hops = 0;
-    self->batch_out =
-        false; /* this request's (a redirect's in a drain is not the loop's to yield for) */
+    /* Only this request's batch counts: one a redirect sent in a drain is
+       not the loop's to yield for. */
+    self->batch_out = false;
     switch (preq->op) {
     case PROTO_OP_PING:
         return s_send_all (self, req);
@@ -360,9 +361,7 @@ bool
 backend_batch_went_out (backend_t *self)
 {
     assert (self);
-    bool out = self->batch_out;
-    self->batch_out = false;
-    return out;
+    return self->batch_out;
 }
 
 void
