@@ -27,7 +27,7 @@ static option_t s_options[] = {
     OPTION_S ("gateway-token-file", "HERALD_GATEWAY_TOKEN_FILE", NULL, "PATH",
               "file holding this worker's API token (scopes read,write), sent as "
               "Authorization: Bearer; unset sends none (a gateway in protected mode)"),
-    OPTION_I ("prefetch", "HERALD_WORKER_PREFETCH", "128", 1, 65535, "N",
+    OPTION_I ("prefetch", "HERALD_WORKER_PREFETCH", "256", 1, 65535, "N",
               "unacked deliveries held at once (RabbitMQ's basic.qos)"),
     OPTION_I ("http-connections", "HERALD_WORKER_HTTP_CONNECTIONS", "64", 1, 65535, "N",
               "requests to the gateway in flight at most, each on a kept-alive connection of "

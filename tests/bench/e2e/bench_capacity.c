@@ -68,7 +68,7 @@
 #define CAP_STORE_WINDOW 1000       /* the store stage's requests in flight */
 #define CAP_CLUSTER_NODES 3
 #define CAP_WINDOW 2000  /* herald-notifier's --window, for the ceiling's publisher */
-#define CAP_PREFETCH 128 /* herald-worker's --prefetch, for the ceiling's consumer */
+#define CAP_PREFETCH 256 /* herald-worker's --prefetch, for the ceiling's consumer */
 #define CAP_SETUPS 3
 static const double s_targets[] = { 10000, 100000, 1000000 };
 

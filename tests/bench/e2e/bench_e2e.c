@@ -74,7 +74,7 @@
 /* The bare publisher and consumer run with the defaults of the services they
    stand for: herald-notifier's --window and herald-worker's --prefetch. */
 #define CEILING_WINDOW 2000
-#define CEILING_PREFETCH 128
+#define CEILING_PREFETCH 256
 #define CEILING_TIMEOUT_MS 300000
 #define POST_DEADLINE_S 300  /* the whole posting phase of one run */
 #define PROCESSED_WAIT_S 120 /* after the last POST, for the last processed */
