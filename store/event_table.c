@@ -12,23 +12,27 @@
  * keeps the low 32 bits of the id's hash, so probing compares slots and
  * reads an event block only on a likely match (random ids would otherwise
  * cost a cache miss per probe), and growing finds each slot's new home
- * from those bits (a table has at most 2^32 slots) without reading any
- * block, which once made a grow take twice as long (a grow moves the whole
- * table at once; moving it a step per create, as
- * Redis's dict does, was measured too: the stall went, but spreading the
- * moves and the new table's page faults over the creates doubled the p99
- * of pipelined creates). Both hashes use linear probing, the user hash
- * with a load factor of at most 3/4 and the id hash of at most 5/8. When
- * every event has its own user_id (both hashes then hold as many entries)
- * the two never double at the same create (0.625 x 2^i is never
- * 0.75 x 2^j); with fewer users they meet only when the counts happen to
- * reach both thresholds at once. The one stall of both at once
- * (48 ms at 786,432 events) became two of about 10 and 14 ms (with
- * 16-byte user slots). A grown
- * array's pages are faulted in by one madvise (s_prefault) before the
- * rehash writes them, instead of one page fault per 4 KiB inside it: that
- * took a third off each stall. The user hash deletes by backward shift
- * (no tombstones) when a user's last event moves away.
+ * from those bits without reading any block, which once made a grow take
+ * twice as long. Both hashes use linear probing, the user hash with a
+ * load factor of at most 3/4 and the id hash of at most 5/8, and the user
+ * hash deletes by backward shift (no tombstones) when a user's last event
+ * moves away.
+ *
+ * Each hash is 1024 parts (EVENT_TABLE_PARTS), each a table of its own
+ * that probes and grows by itself: the top bits of a hash pick the part,
+ * the low bits the home slot in it. A grow doubles one part, about 1/1024
+ * of the hash's entries, so its pause stays small as the table grows:
+ * when each hash was one table, a grow moved all of it at once, a pause
+ * that doubled with every doubling of the events (10-27 ms at 0.65-1.6
+ * million events, 210 and 725 ms at 5.2 and 6.3 million), and moving it a
+ * step per create instead (as Redis's dict does) doubled the p99 of
+ * pipelined creates. The parts cost no more per create or get; the
+ * longest create at 8 million events is about 1 ms. A part's first size
+ * is 8 slots, so an empty table holds 64 KiB of id slots and 128 KiB of
+ * user slots. A grown
+ * array of 2 MiB and up has its pages faulted in by one madvise
+ * (s_prefault) before the rehash writes them, instead of one page fault
+ * per 4 KiB inside it.
  */
 #include "event_table_internal.h"
 
@@ -42,8 +46,11 @@
 #include <unistd.h>
 
 _Static_assert(sizeof (user_slot_t) == 16, "a user's slot is 16 bytes (index_set_t)");
+/* A part's mask is 32 bits: even EVENT_TABLE_MAX events all in one part
+   fit under 5/8 of 2^32 slots, so no part grows past that. */
+_Static_assert((uint64_t)EVENT_TABLE_MAX * 8 <= 5ull << 32, "a part fits in 2^32 slots");
 
-#define S_INITIAL_SLOTS 1024
+#define S_PART_SLOTS 8            /* a part's first size; 1024 parts: 8192 slots a hash */
 #define S_PREFAULT_MIN (2u << 20) /* s_prefault: arrays of this size and up */
 
 #define S_EMPTY UINT64_MAX
@@ -100,20 +107,41 @@ s_slots_new (size_t n)
     return slots;
 }
 
+/* The part of the id hash, and of the user hash, a hash belongs to: its
+   top bits, while a slot's home in its part comes from its low bits. */
+static id_part_t *
+s_id_part (event_table_t *self, uint64_t hash)
+{
+    return &self->ids[hash >> (64 - EVENT_TABLE_PART_BITS)];
+}
+
+static user_part_t *
+s_user_part (event_table_t *self, uint32_t hash)
+{
+    return &self->users[hash >> (32 - EVENT_TABLE_PART_BITS)];
+}
+
 event_table_t *
 event_table_new (void)
 {
     event_table_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
-    self->ids = s_slots_new (S_INITIAL_SLOTS);
-    self->users = calloc (S_INITIAL_SLOTS, sizeof *self->users);
     self->statuses = status_index_new ();
-    if (!self->ids || !self->users || !self->statuses) {
+    if (!self->statuses) {
         event_table_destroy (&self);
         return NULL;
     }
-    self->ids_mask = self->users_mask = S_INITIAL_SLOTS - 1;
+    for (size_t i = 0; i < EVENT_TABLE_PARTS; i++) {
+        self->ids[i].slots = s_slots_new (S_PART_SLOTS);
+        self->users[i].slots = calloc (S_PART_SLOTS, sizeof *self->users[i].slots);
+        if (!self->ids[i].slots || !self->users[i].slots) {
+            event_table_destroy (&self);
+            return NULL;
+        }
+        self->ids[i].mask = self->users[i].mask = S_PART_SLOTS - 1;
+    }
+    self->ids_slots = self->users_slots = (size_t)EVENT_TABLE_PARTS * S_PART_SLOTS;
     return self;
 }
 
@@ -127,10 +155,13 @@ event_table_destroy (event_table_t **self_p)
     for (size_t i = 0; i < self->count; i++)
         free (self->order[i]);
     free (self->order);
-    free (self->ids);
-    for (size_t i = 0; self->users && i <= self->users_mask; i++)
-        index_set_clear (&self->users[i].events, NULL);
-    free (self->users);
+    for (size_t i = 0; i < EVENT_TABLE_PARTS; i++) {
+        user_part_t *part = &self->users[i];
+        for (size_t j = 0; part->slots && j <= part->mask; j++)
+            index_set_clear (&part->slots[j].events, NULL);
+        free (part->slots);
+        free (self->ids[i].slots);
+    }
     status_index_destroy (&self->statuses);
     free (self);
     *self_p = NULL;
@@ -150,17 +181,17 @@ event_table_size (event_table_t *self)
    probe touches an event block only when the tags match: probing stays
    inside the slot array. */
 static uint64_t *
-s_ids_slot (event_table_t *self, const uint8_t id[16])
+s_ids_slot (event_table_t *self, const uint8_t id[16], uint64_t hash)
 {
-    uint64_t hash = s_hash_id (id);
     uint64_t tag = hash << 32;
-    for (size_t i = hash & self->ids_mask;; i = (i + 1) & self->ids_mask) {
-        uint64_t slot = self->ids[i];
+    id_part_t *part = s_id_part (self, hash);
+    for (size_t i = hash & part->mask;; i = (i + 1) & part->mask) {
+        uint64_t slot = part->slots[i];
         if (slot == S_EMPTY)
-            return &self->ids[i];
+            return &part->slots[i];
         if ((slot & 0xffffffff00000000ull) == tag
             && memcmp (self->order[S_SLOT_INDEX (slot)]->id, id, 16) == 0)
-            return &self->ids[i];
+            return &part->slots[i];
     }
 }
 
@@ -168,7 +199,7 @@ uint32_t
 event_table_find (event_table_t *self, const uint8_t id[16])
 {
     assert (self);
-    uint64_t slot = *s_ids_slot (self, id);
+    uint64_t slot = *s_ids_slot (self, id, s_hash_id (id));
     return slot == S_EMPTY ? EVENT_TABLE_NONE : S_SLOT_INDEX (slot);
 }
 
@@ -193,7 +224,8 @@ event_table_ahead_slot (event_table_t *self, const uint8_t id[16])
 {
     assert (self);
     uint64_t hash = s_hash_id (id);
-    __builtin_prefetch (&self->ids[hash & self->ids_mask]);
+    const id_part_t *part = s_id_part (self, hash);
+    __builtin_prefetch (&part->slots[hash & part->mask]);
     return hash;
 }
 
@@ -204,8 +236,9 @@ event_table_ahead_entry (event_table_t *self, uint64_t hash)
     /* The probe s_ids_slot makes, by tags alone: it stays in the slot
        array, mostly in the home slot's cache line. */
     uint64_t tag = hash << 32;
-    for (size_t k = hash & self->ids_mask;; k = (k + 1) & self->ids_mask) {
-        uint64_t slot = self->ids[k];
+    const id_part_t *part = s_id_part (self, hash);
+    for (size_t k = hash & part->mask;; k = (k + 1) & part->mask) {
+        uint64_t slot = part->slots[k];
         if (slot == S_EMPTY)
             return EVENT_TABLE_NONE;
         if ((slot & 0xffffffff00000000ull) == tag && S_SLOT_INDEX (slot) < self->count) {
@@ -226,26 +259,22 @@ event_table_ahead_block (event_table_t *self, uint32_t index)
     __builtin_prefetch (block + 64);
 }
 
-static uint64_t
-s_ids_entry (const uint8_t id[16], uint32_t index)
-{
-    return s_hash_id (id) << 32 | index;
-}
-
-/* Grows the id hash so one more id fits under the load factor. A slot's
-   home is its stored hash bits under the new mask: no block is read. */
+/* Grows the id hash's part for hash so one more id fits in it under the
+   load factor. A slot's home is its stored hash bits under the new mask
+   (a part has at most 2^32 slots): no block is read. */
 static int
-s_ids_reserve (event_table_t *self)
+s_ids_reserve (event_table_t *self, uint64_t hash)
 {
-    size_t size = self->ids_mask + 1;
-    if ((self->count + 1) * 8 <= size * 5) /* 5/8: see the top of this file */
+    id_part_t *part = s_id_part (self, hash);
+    size_t size = (size_t)part->mask + 1;
+    if (((size_t)part->count + 1) * 8 <= size * 5) /* 5/8: see the top of this file */
         return 0;
     size_t mask = size * 2 - 1;
     uint64_t *slots = s_slots_new (size * 2);
     if (!slots)
         return -1;
     for (size_t i = 0; i < size; i++) {
-        uint64_t slot = self->ids[i];
+        uint64_t slot = part->slots[i];
         if (slot == S_EMPTY)
             continue;
         size_t at = (size_t)(slot >> 32) & mask;
@@ -253,9 +282,10 @@ s_ids_reserve (event_table_t *self)
             at = (at + 1) & mask;
         slots[at] = slot;
     }
-    free (self->ids);
-    self->ids = slots;
-    self->ids_mask = mask;
+    free (part->slots);
+    part->slots = slots;
+    part->mask = (uint32_t)mask;
+    self->ids_slots += size;
     return 0;
 }
 
@@ -264,8 +294,9 @@ s_ids_reserve (event_table_t *self)
 user_slot_t *
 event_table_user_slot (event_table_t *self, const char *ptr, size_t len, uint32_t hash)
 {
-    for (size_t i = hash & self->users_mask;; i = (i + 1) & self->users_mask) {
-        user_slot_t *slot = &self->users[i];
+    user_part_t *part = s_user_part (self, hash);
+    for (size_t i = hash & part->mask;; i = (i + 1) & part->mask) {
+        user_slot_t *slot = &part->slots[i];
         if (slot->events.count == 0)
             return slot; /* the empty slot where this user would go */
         if (slot->events.owner != hash)
@@ -276,12 +307,14 @@ event_table_user_slot (event_table_t *self, const char *ptr, size_t len, uint32_
     }
 }
 
-/* Grows the user hash so one more user fits under the load factor. */
+/* Grows the user hash's part for hash so one more user fits in it under
+   the load factor. */
 static int
-s_users_reserve (event_table_t *self)
+s_users_reserve (event_table_t *self, uint32_t hash)
 {
-    size_t size = self->users_mask + 1;
-    if ((self->users_count + 1) * 4 <= size * 3)
+    user_part_t *part = s_user_part (self, hash);
+    size_t size = (size_t)part->mask + 1;
+    if (((size_t)part->count + 1) * 4 <= size * 3)
         return 0;
     user_slot_t *slots = calloc (size * 2, sizeof *slots);
     if (!slots)
@@ -289,37 +322,40 @@ s_users_reserve (event_table_t *self)
     s_prefault (slots, size * 2 * sizeof *slots);
     size_t mask = size * 2 - 1;
     for (size_t i = 0; i < size; i++) {
-        if (self->users[i].events.count == 0)
+        if (part->slots[i].events.count == 0)
             continue;
-        size_t j = self->users[i].events.owner & mask;
+        size_t j = part->slots[i].events.owner & mask;
         while (slots[j].events.count != 0)
             j = (j + 1) & mask;
-        slots[j] = self->users[i];
+        slots[j] = part->slots[i];
     }
-    free (self->users);
-    self->users = slots;
-    self->users_mask = mask;
+    free (part->slots);
+    part->slots = slots;
+    part->mask = (uint32_t)mask;
+    self->users_slots += size;
     return 0;
 }
 
-/* Removes a slot whose set is empty, shifting later members of its probe
-   run back. */
+/* Removes a slot of the part for hash whose set is empty, shifting later
+   members of its probe run back. */
 static void
-s_user_slot_delete (event_table_t *self, user_slot_t *slot)
+s_user_slot_delete (event_table_t *self, uint32_t hash, user_slot_t *slot)
 {
-    size_t mask = self->users_mask;
-    size_t hole = (size_t)(slot - self->users);
-    assert (slot->events.count == 0);
-    for (size_t i = (hole + 1) & mask; self->users[i].events.count != 0; i = (i + 1) & mask) {
-        size_t home = self->users[i].events.owner & mask;
+    user_part_t *part = s_user_part (self, hash);
+    size_t mask = part->mask;
+    size_t hole = (size_t)(slot - part->slots);
+    assert (slot->events.count == 0 && hole <= mask);
+    for (size_t i = (hole + 1) & mask; part->slots[i].events.count != 0; i = (i + 1) & mask) {
+        size_t home = part->slots[i].events.owner & mask;
         /* Move i into the hole unless its home lies cyclically in (hole, i]. */
         bool stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
         if (!stays) {
-            self->users[hole] = self->users[i];
+            part->slots[hole] = part->slots[i];
             hole = i;
         }
     }
-    memset (&self->users[hole], 0, sizeof self->users[hole]);
+    memset (&part->slots[hole], 0, sizeof part->slots[hole]);
+    part->count--;
     self->users_count--;
 }
 
@@ -332,15 +368,15 @@ s_user_slot_delete (event_table_t *self, user_slot_t *slot)
    the user hash meanwhile. Returns 0, or -1 when out of memory, nothing
    then changed. */
 static int
-s_user_add (event_table_t *self, proto_str_t user_id, uint32_t index)
+s_user_add (event_table_t *self, proto_str_t user_id, uint32_t hash, uint32_t index)
 {
-    uint32_t hash = str_hash (user_id.ptr, user_id.len);
     user_slot_t *slot = event_table_user_slot (self, user_id.ptr, user_id.len, hash);
     bool fresh = slot->events.count == 0;
     if (index_set_add (&slot->events, index, &self->user_set_bytes) != 0)
         return -1;
     if (fresh) {
         slot->events.owner = hash;
+        s_user_part (self, hash)->count++;
         self->users_count++;
     }
     return 0;
@@ -410,9 +446,11 @@ event_table_create (event_table_t *self, const uint8_t id[16], proto_str_t user_
         self->order = order;
         self->order_cap = cap;
     }
-    if (s_ids_reserve (self) != 0 || s_users_reserve (self) != 0)
+    uint64_t id_hash = s_hash_id (id);
+    uint32_t user_hash = str_hash (user_id.ptr, user_id.len);
+    if (s_ids_reserve (self, id_hash) != 0 || s_users_reserve (self, user_hash) != 0)
         return -1;
-    uint64_t *slot = s_ids_slot (self, id);
+    uint64_t *slot = s_ids_slot (self, id, id_hash);
     if (*slot != S_EMPTY)
         return -1; /* the id exists */
     event_t *event = s_block_new (user_id, description, status, request_id);
@@ -423,7 +461,7 @@ event_table_create (event_table_t *self, const uint8_t id[16], proto_str_t user_
         free (event);
         return -1;
     }
-    if (s_user_add (self, user_id, at) != 0) {
+    if (s_user_add (self, user_id, user_hash, at) != 0) {
         status_index_remove (self->statuses, status, at);
         free (event);
         return -1;
@@ -434,7 +472,8 @@ event_table_create (event_table_t *self, const uint8_t id[16], proto_str_t user_
     event->seq = seq;
     self->count++;
     self->order[at] = event;
-    *slot = s_ids_entry (id, at);
+    *slot = id_hash << 32 | at;
+    s_id_part (self, id_hash)->count++;
     self->string_bytes += s_strings (event);
     s_note_longest (self, event);
     *index = at;
@@ -464,7 +503,9 @@ event_table_update (event_table_t *self, uint32_t index, proto_str_t user_id,
         status.ptr
         && (status.len != cur_status.len || memcmp (status.ptr, cur_status.ptr, status.len) != 0);
     event_t *event = old;
-    if (user_changes && s_users_reserve (self) != 0)
+    uint32_t user_hash = user_changes ? str_hash (user_id.ptr, user_id.len) : 0;
+    uint32_t was_hash = user_changes ? str_hash (cur_user.ptr, cur_user.len) : 0;
+    if (user_changes && s_users_reserve (self, user_hash) != 0)
         return -1;
     /* Everything that can fail comes first (the new status's place in the
        index, then the new block), so a failure leaves everything as it
@@ -491,10 +532,9 @@ event_table_update (event_table_t *self, uint32_t index, proto_str_t user_id,
        slot moves no other slot: the hash has room. */
     user_slot_t *was = NULL;
     if (user_changes) {
-        was = event_table_user_slot (self, cur_user.ptr, cur_user.len,
-                                     str_hash (cur_user.ptr, cur_user.len));
+        was = event_table_user_slot (self, cur_user.ptr, cur_user.len, was_hash);
         assert (was->events.count > 0);
-        if (s_user_add (self, user_id, index) != 0) {
+        if (s_user_add (self, user_id, user_hash, index) != 0) {
             if (event != old)
                 free (event);
             if (status_changes)
@@ -519,7 +559,7 @@ event_table_update (event_table_t *self, uint32_t index, proto_str_t user_id,
     if (user_changes) {
         index_set_remove (&was->events, index, &self->user_set_bytes);
         if (was->events.count == 0)
-            s_user_slot_delete (self, was);
+            s_user_slot_delete (self, was_hash, was);
     }
     if (event != old) {
         self->string_bytes += s_strings (event);
@@ -558,9 +598,8 @@ event_table_overhead_bytes (event_table_t *self)
 {
     assert (self);
     return self->count * sizeof (event_t) + self->order_cap * sizeof (event_t *)
-           + (self->ids_mask + 1) * sizeof (uint64_t)
-           + (self->users_mask + 1) * sizeof (user_slot_t) + self->user_set_bytes
-           + status_index_bytes (self->statuses);
+           + self->ids_slots * sizeof (uint64_t) + self->users_slots * sizeof (user_slot_t)
+           + self->user_set_bytes + status_index_bytes (self->statuses);
 }
 
 proto_limits_t

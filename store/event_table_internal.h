@@ -34,14 +34,34 @@ typedef struct {
     index_set_t events; /* none: an empty slot */
 } user_slot_t;
 
+/* Each hash is EVENT_TABLE_PARTS tables of its own (a part), chosen by the
+   top bits of the hash; a part probes and grows by itself, so a grow
+   rehashes one part, about 1/EVENT_TABLE_PARTS of the entries. */
+#define EVENT_TABLE_PART_BITS 10
+#define EVENT_TABLE_PARTS (1u << EVENT_TABLE_PART_BITS)
+
+/* A part of the id hash: hash tag << 32 | index per slot; empty: all ones. */
+typedef struct {
+    uint64_t *slots;
+    uint32_t mask; /* a part has at most 2^32 slots (the tag's bits) */
+    uint32_t count;
+} id_part_t;
+
+/* A part of the user hash. */
+typedef struct {
+    user_slot_t *slots;
+    uint32_t mask;
+    uint32_t count;
+} user_part_t;
+
 struct _event_table_t {
     event_t **order; /* blocks by index */
     size_t count;
     size_t order_cap;
-    uint64_t *ids; /* id hash: hash tag << 32 | index per slot; empty: all ones */
-    size_t ids_mask;
-    user_slot_t *users;
-    size_t users_mask;
+    id_part_t ids[EVENT_TABLE_PARTS];
+    user_part_t users[EVENT_TABLE_PARTS];
+    size_t ids_slots;   /* of all the id parts, for event_table_overhead_bytes */
+    size_t users_slots; /* of all the user parts */
     size_t users_count;
     size_t user_set_bytes; /* what the users' index sets allocated */
     status_index_t *statuses;

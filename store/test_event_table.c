@@ -5,7 +5,7 @@
  * resizes, and a create or update whose allocation fails changing nothing.
  */
 #include "event_table.h"
-#include "event_table_internal.h" /* the hashes' sizes: test_event_table_hashes_grow_apart */
+#include "event_table_internal.h" /* the hashes' sizes: test_event_table_a_grow_rehashes_one_part */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -409,30 +409,77 @@ test_event_table_grows_through_many_resizes (void **state)
     assert_true (event_table_overhead_bytes (table) > (size_t)N * 56);
 }
 
-/* Every event its own user_id, the case where both hashes fill alike: no
-   create grows both at once (their stalls would add up), each stays under
-   its load factor (ids 5/8, users 3/4), and every event and user is still
-   found after the grows (the bigger ones through s_prefault). */
+/* Which parts of the id hash, or of the user hash, changed size since
+   seen (updated): every change must be one part doubling, and the parts'
+   slots must add up to the table's count of them. */
+static int
+s_parts_grown (const event_table_t *table, bool users, size_t seen[EVENT_TABLE_PARTS])
+{
+    int grown = 0;
+    size_t sum = 0;
+    for (size_t p = 0; p < EVENT_TABLE_PARTS; p++) {
+        uint32_t mask = users ? table->users[p].mask : table->ids[p].mask;
+        if (mask != seen[p]) {
+            assert_int_equal (mask, seen[p] * 2 + 1);
+            seen[p] = mask;
+            grown++;
+        }
+        sum += (size_t)mask + 1;
+    }
+    assert_int_equal (sum, users ? table->users_slots : table->ids_slots);
+    return grown;
+}
+
+/* Every event its own user_id, both hashes filling alike: a grow doubles
+   one part of a hash (its stall is that part's, about 1/1024 of the
+   entries), each part stays under its load factor (ids 5/8, users 3/4),
+   the parts' counts add up, and every event and user is still found
+   after the grows. */
 static void
-test_event_table_hashes_grow_apart (void **state)
+test_event_table_a_grow_rehashes_one_part (void **state)
 {
     event_table_t *table = *state;
     enum { N = 120000 };
     char user[24];
+    size_t ids_seen[EVENT_TABLE_PARTS], users_seen[EVENT_TABLE_PARTS];
+    for (size_t p = 0; p < EVENT_TABLE_PARTS; p++) {
+        ids_seen[p] = table->ids[p].mask;
+        users_seen[p] = table->users[p].mask;
+    }
+    size_t ids_slots = table->ids_slots, users_slots = table->users_slots;
     int ids_grows = 0, users_grows = 0;
     for (uint32_t i = 0; i < N; i++) {
-        size_t ids_mask = table->ids_mask, users_mask = table->users_mask;
         snprintf (user, sizeof user, "own-%u", i);
         assert_int_equal (s_add (table, i, user, "pending"), i);
-        bool ids_grew = table->ids_mask != ids_mask, users_grew = table->users_mask != users_mask;
-        assert_false (ids_grew && users_grew);
-        ids_grows += ids_grew;
-        users_grows += users_grew;
-        assert_true ((i + 1) * 8 <= (table->ids_mask + 1) * 5);
-        assert_true (table->users_count * 4 <= (table->users_mask + 1) * 3);
+        if (table->ids_slots != ids_slots) {
+            assert_int_equal (s_parts_grown (table, false, ids_seen), 1);
+            ids_slots = table->ids_slots;
+            ids_grows++;
+        }
+        if (table->users_slots != users_slots) {
+            assert_int_equal (s_parts_grown (table, true, users_seen), 1);
+            users_slots = table->users_slots;
+            users_grows++;
+        }
     }
-    assert_int_equal (ids_grows, 8);   /* 1024 slots to 262144 */
-    assert_int_equal (users_grows, 8); /* 1024 to 262144 */
+    /* 120,000 over 1024 parts: about 117 each, so every id part grew at
+       least 4 times (at 41 entries) and every user part 3 (at 25), and no
+       part holds twice the mean. */
+    assert_true (ids_grows >= 4 * (int)EVENT_TABLE_PARTS
+                 && users_grows >= 3 * (int)EVENT_TABLE_PARTS);
+    size_t ids_count = 0, users_count = 0;
+    for (size_t p = 0; p < EVENT_TABLE_PARTS; p++) {
+        const id_part_t *ids = &table->ids[p];
+        const user_part_t *users = &table->users[p];
+        assert_true ((size_t)ids->count * 8 <= ((size_t)ids->mask + 1) * 5);
+        assert_true ((size_t)users->count * 4 <= ((size_t)users->mask + 1) * 3);
+        assert_true (ids->count < 2 * N / EVENT_TABLE_PARTS);
+        assert_true (users->count < 2 * N / EVENT_TABLE_PARTS);
+        ids_count += ids->count;
+        users_count += users->count;
+    }
+    assert_int_equal (ids_count, N);
+    assert_int_equal (users_count, N);
     assert_int_equal (table->users_count, N);
     for (uint32_t i = 0; i < N; i += 13) {
         uint8_t id[16];
@@ -802,7 +849,8 @@ main (void)
             test_event_table_growth_keeps_ids_and_users_while_users_change, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_event_table_grows_through_many_resizes, s_setup,
                                          s_teardown),
-        cmocka_unit_test_setup_teardown (test_event_table_hashes_grow_apart, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_event_table_a_grow_rehashes_one_part, s_setup,
+                                         s_teardown),
         cmocka_unit_test_setup_teardown (test_event_table_prefetch_changes_nothing, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_event_table_ahead_steps_name_only_the_right_event,
