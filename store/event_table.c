@@ -28,11 +28,13 @@
  * step per create instead (as Redis's dict does) doubled the p99 of
  * pipelined creates. The parts cost no more per create or get; the
  * longest create at 8 million events is about 1 ms. A part's first size
- * is 8 slots, so an empty table holds 64 KiB of id slots and 128 KiB of
- * user slots. A grown
+ * is 4 slots, all of them in one array per hash, so an empty table
+ * holds 32 KiB of id slots and 64 KiB of user slots in two allocations
+ * (a part that grows leaves its first 4 behind, unused). A grown
  * array of 2 MiB and up has its pages faulted in by one madvise
  * (s_prefault) before the rehash writes them, instead of one page fault
- * per 4 KiB inside it.
+ * per 4 KiB inside it; a part gets that big only at about 84 million
+ * events (ids) or 50 million users.
  */
 #include "event_table_internal.h"
 
@@ -47,10 +49,15 @@
 
 _Static_assert(sizeof (user_slot_t) == 16, "a user's slot is 16 bytes (index_set_t)");
 /* A part's mask is 32 bits: even EVENT_TABLE_MAX events all in one part
-   fit under 5/8 of 2^32 slots, so no part grows past that. */
+   fit under 5/8 of 2^32 slots, so no part grows past that (nor a user
+   part, at 3/4, with no more users than events). An id part's home and
+   tag bits (0-31) never meet its part bits (54-63). A user part's home
+   bits reach its part bits (22-31) only past 2^22 slots, about 3 million
+   users in one part, some 3 billion in all: lookups would still be right
+   there, only less spread. */
 _Static_assert((uint64_t)EVENT_TABLE_MAX * 8 <= 5ull << 32, "a part fits in 2^32 slots");
 
-#define S_PART_SLOTS 8            /* a part's first size; 1024 parts: 8192 slots a hash */
+#define S_PART_SLOTS 4            /* a part's first size; 1024 parts: 4096 slots a hash */
 #define S_PREFAULT_MIN (2u << 20) /* s_prefault: arrays of this size and up */
 
 #define S_EMPTY UINT64_MAX
@@ -132,16 +139,19 @@ event_table_new (void)
         event_table_destroy (&self);
         return NULL;
     }
-    for (size_t i = 0; i < EVENT_TABLE_PARTS; i++) {
-        self->ids[i].slots = s_slots_new (S_PART_SLOTS);
-        self->users[i].slots = calloc (S_PART_SLOTS, sizeof *self->users[i].slots);
-        if (!self->ids[i].slots || !self->users[i].slots) {
-            event_table_destroy (&self);
-            return NULL;
-        }
-        self->ids[i].mask = self->users[i].mask = S_PART_SLOTS - 1;
-    }
+    /* Every part starts in one shared array per hash (two allocations, not
+       2048): a part at its first size is in it, a grown one has its own. */
     self->ids_slots = self->users_slots = (size_t)EVENT_TABLE_PARTS * S_PART_SLOTS;
+    self->ids_first = s_slots_new (self->ids_slots);
+    self->users_first = calloc (self->users_slots, sizeof *self->users_first);
+    if (!self->ids_first || !self->users_first) {
+        event_table_destroy (&self);
+        return NULL;
+    }
+    for (size_t i = 0; i < EVENT_TABLE_PARTS; i++) {
+        self->ids[i] = (id_part_t){ self->ids_first + i * S_PART_SLOTS, S_PART_SLOTS - 1, 0 };
+        self->users[i] = (user_part_t){ self->users_first + i * S_PART_SLOTS, S_PART_SLOTS - 1, 0 };
+    }
     return self;
 }
 
@@ -159,9 +169,13 @@ event_table_destroy (event_table_t **self_p)
         user_part_t *part = &self->users[i];
         for (size_t j = 0; part->slots && j <= part->mask; j++)
             index_set_clear (&part->slots[j].events, NULL);
-        free (part->slots);
-        free (self->ids[i].slots);
+        if (part->mask != S_PART_SLOTS - 1)
+            free (part->slots);
+        if (self->ids[i].mask != S_PART_SLOTS - 1)
+            free (self->ids[i].slots);
     }
+    free (self->ids_first);
+    free (self->users_first);
     status_index_destroy (&self->statuses);
     free (self);
     *self_p = NULL;
@@ -282,7 +296,8 @@ s_ids_reserve (event_table_t *self, uint64_t hash)
             at = (at + 1) & mask;
         slots[at] = slot;
     }
-    free (part->slots);
+    if (size != S_PART_SLOTS) /* not in ids_first */
+        free (part->slots);
     part->slots = slots;
     part->mask = (uint32_t)mask;
     self->ids_slots += size;
@@ -329,7 +344,8 @@ s_users_reserve (event_table_t *self, uint32_t hash)
             j = (j + 1) & mask;
         slots[j] = part->slots[i];
     }
-    free (part->slots);
+    if (size != S_PART_SLOTS) /* not in users_first */
+        free (part->slots);
     part->slots = slots;
     part->mask = (uint32_t)mask;
     self->users_slots += size;

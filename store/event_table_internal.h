@@ -60,8 +60,10 @@ struct _event_table_t {
     size_t order_cap;
     id_part_t ids[EVENT_TABLE_PARTS];
     user_part_t users[EVENT_TABLE_PARTS];
-    size_t ids_slots;   /* of all the id parts, for event_table_overhead_bytes */
-    size_t users_slots; /* of all the user parts */
+    uint64_t *ids_first;      /* every id part's first slots, side by side */
+    user_slot_t *users_first; /* every user part's */
+    size_t ids_slots;         /* of all the id parts, for event_table_overhead_bytes */
+    size_t users_slots;       /* of all the user parts */
     size_t users_count;
     size_t user_set_bytes; /* what the users' index sets allocated */
     status_index_t *statuses;

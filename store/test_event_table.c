@@ -61,6 +61,36 @@ s_teardown (void **state)
     return 0;
 }
 
+/* The parts' bookkeeping against their contents: each id part's count is
+   its filled slots and each user part's its users, they add up to the
+   table's events and users, and the slots to the table's totals. */
+static void
+s_assert_counts (const event_table_t *table)
+{
+    size_t ids = 0, users = 0, ids_slots = 0, users_slots = 0;
+    for (size_t p = 0; p < EVENT_TABLE_PARTS; p++) {
+        const id_part_t *ip = &table->ids[p];
+        const user_part_t *up = &table->users[p];
+        size_t filled = 0, held = 0;
+        for (size_t i = 0; i <= ip->mask; i++)
+            filled += ip->slots[i] != UINT64_MAX;
+        for (size_t i = 0; i <= up->mask; i++)
+            held += up->slots[i].events.count != 0;
+        assert_int_equal (filled, ip->count);
+        assert_int_equal (held, up->count);
+        assert_true ((size_t)ip->count * 8 <= ((size_t)ip->mask + 1) * 5);
+        assert_true ((size_t)up->count * 4 <= ((size_t)up->mask + 1) * 3);
+        ids += ip->count;
+        users += up->count;
+        ids_slots += (size_t)ip->mask + 1;
+        users_slots += (size_t)up->mask + 1;
+    }
+    assert_int_equal (ids, table->count);
+    assert_int_equal (users, table->users_count);
+    assert_int_equal (ids_slots, table->ids_slots);
+    assert_int_equal (users_slots, table->users_slots);
+}
+
 static void
 test_event_table_create_then_find_and_view (void **state)
 {
@@ -380,6 +410,7 @@ test_event_table_user_change_moves_event_between_users (void **state)
     event_table_view (table, 2, &view);
     assert_memory_equal (view.user_id.ptr, "odd", 3);
     assert_memory_equal (view.description.ptr, "desc", 4);
+    s_assert_counts (table);
 }
 
 static void
@@ -409,22 +440,32 @@ test_event_table_grows_through_many_resizes (void **state)
     assert_true (event_table_overhead_bytes (table) > (size_t)N * 56);
 }
 
-/* Which parts of the id hash, or of the user hash, changed size since
-   seen (updated): every change must be one part doubling, and the parts'
-   slots must add up to the table's count of them. */
+/* What a part looked like: its size and its slots' array. */
+typedef struct {
+    size_t mask;
+    const void *slots;
+} s_part_seen_t;
+
+/* Which parts of the id hash, or of the user hash, changed since seen
+   (updated): every change must be one part doubling into a new array
+   (no other part's array moves), and the parts' slots must add up to the
+   table's count of them. */
 static int
-s_parts_grown (const event_table_t *table, bool users, size_t seen[EVENT_TABLE_PARTS])
+s_parts_grown (const event_table_t *table, bool users, s_part_seen_t seen[EVENT_TABLE_PARTS])
 {
     int grown = 0;
     size_t sum = 0;
     for (size_t p = 0; p < EVENT_TABLE_PARTS; p++) {
-        uint32_t mask = users ? table->users[p].mask : table->ids[p].mask;
-        if (mask != seen[p]) {
-            assert_int_equal (mask, seen[p] * 2 + 1);
-            seen[p] = mask;
+        size_t mask = users ? table->users[p].mask : table->ids[p].mask;
+        const void *slots =
+            users ? (const void *)table->users[p].slots : (const void *)table->ids[p].slots;
+        if (mask != seen[p].mask || slots != seen[p].slots) {
+            assert_int_equal (mask, seen[p].mask * 2 + 1);
+            assert_ptr_not_equal (slots, seen[p].slots);
+            seen[p] = (s_part_seen_t){ mask, slots };
             grown++;
         }
-        sum += (size_t)mask + 1;
+        sum += mask + 1;
     }
     assert_int_equal (sum, users ? table->users_slots : table->ids_slots);
     return grown;
@@ -441,10 +482,10 @@ test_event_table_a_grow_rehashes_one_part (void **state)
     event_table_t *table = *state;
     enum { N = 120000 };
     char user[24];
-    size_t ids_seen[EVENT_TABLE_PARTS], users_seen[EVENT_TABLE_PARTS];
+    s_part_seen_t ids_seen[EVENT_TABLE_PARTS], users_seen[EVENT_TABLE_PARTS];
     for (size_t p = 0; p < EVENT_TABLE_PARTS; p++) {
-        ids_seen[p] = table->ids[p].mask;
-        users_seen[p] = table->users[p].mask;
+        ids_seen[p] = (s_part_seen_t){ table->ids[p].mask, table->ids[p].slots };
+        users_seen[p] = (s_part_seen_t){ table->users[p].mask, table->users[p].slots };
     }
     size_t ids_slots = table->ids_slots, users_slots = table->users_slots;
     int ids_grows = 0, users_grows = 0;
@@ -462,24 +503,17 @@ test_event_table_a_grow_rehashes_one_part (void **state)
             users_grows++;
         }
     }
-    /* 120,000 over 1024 parts: about 117 each, so every id part grew at
-       least 4 times (at 41 entries) and every user part 3 (at 25), and no
-       part holds twice the mean. */
+    /* 120,000 over 1024 parts: about 117 each, so every id part grew to
+       128 slots or more (at 41 entries) and every user part to 64 (at 25),
+       and no part holds twice the mean. */
     assert_true (ids_grows >= 4 * (int)EVENT_TABLE_PARTS
                  && users_grows >= 3 * (int)EVENT_TABLE_PARTS);
-    size_t ids_count = 0, users_count = 0;
     for (size_t p = 0; p < EVENT_TABLE_PARTS; p++) {
-        const id_part_t *ids = &table->ids[p];
-        const user_part_t *users = &table->users[p];
-        assert_true ((size_t)ids->count * 8 <= ((size_t)ids->mask + 1) * 5);
-        assert_true ((size_t)users->count * 4 <= ((size_t)users->mask + 1) * 3);
-        assert_true (ids->count < 2 * N / EVENT_TABLE_PARTS);
-        assert_true (users->count < 2 * N / EVENT_TABLE_PARTS);
-        ids_count += ids->count;
-        users_count += users->count;
+        assert_true (table->ids[p].mask >= 127 && table->users[p].mask >= 63);
+        assert_true (table->ids[p].count < 2 * N / EVENT_TABLE_PARTS);
+        assert_true (table->users[p].count < 2 * N / EVENT_TABLE_PARTS);
     }
-    assert_int_equal (ids_count, N);
-    assert_int_equal (users_count, N);
+    s_assert_counts (table);
     assert_int_equal (table->users_count, N);
     for (uint32_t i = 0; i < N; i += 13) {
         uint8_t id[16];
@@ -620,6 +654,8 @@ test_event_table_growth_keeps_ids_and_users_while_users_change (void **state)
         total += n;
     }
     assert_int_equal (total, N / 3);
+    s_assert_counts (table);
+    assert_int_equal (table->users_count, N - N / 3 + SHARED); /* the moved ones' users went */
 }
 
 static void
@@ -714,6 +750,7 @@ test_event_table_a_failed_allocation_changes_nothing (void **state)
             /* Room taken before the step that failed (a hash grown, a
                user's block split) may stay: event_table_bytes may grow. */
             assert_string_equal (after, before);
+            s_assert_counts (table);
             proto_event_t now;
             event_table_view (table, index, &now);
             assert_int_equal (now.seq, view.seq);
@@ -737,10 +774,12 @@ test_event_table_a_failed_allocation_changes_nothing (void **state)
             s_lists (table, users, 3, after, sizeof after);
             assert_string_equal (after, before);
             assert_int_equal (event_table_size (table), size);
+            s_assert_counts (table);
             assert_int_equal (event_table_find (table, id), EVENT_TABLE_NONE);
         }
     }
     assert_true (failures >= 60);
+    s_assert_counts (table);
 }
 
 /* Random creates and updates (user, status, both, a longer description)
@@ -818,6 +857,7 @@ test_event_table_lists_match_a_model_under_random_updates (void **state)
                 assert_int_equal (want, count); /* none missed at the end */
             }
     }
+    s_assert_counts (table);
 }
 
 int

@@ -8,8 +8,10 @@
 
 void *__real_malloc (size_t size);
 void *__real_realloc (void *ptr, size_t size);
+void *__real_calloc (size_t n, size_t size);
 void *__wrap_malloc (size_t size);
 void *__wrap_realloc (void *ptr, size_t size);
+void *__wrap_calloc (size_t n, size_t size);
 
 static int s_fail_in;
 
@@ -35,4 +37,10 @@ void *
 __wrap_realloc (void *ptr, size_t size)
 {
     return s_fails () ? NULL : __real_realloc (ptr, size);
+}
+
+void *
+__wrap_calloc (size_t n, size_t size)
+{
+    return s_fails () ? NULL : __real_calloc (n, size);
 }
