@@ -1,8 +1,9 @@
 /*
  * event_table_internal — the event table's layout, shared by its sources:
- * event_table.c (blocks, the id and user hashes, create, update, view)
- * and event_table_list.c (listing), and test_event_table.c, which checks
- * the hashes' sizes. Nothing else includes it.
+ * event_table.c (blocks, create, update, view), event_table_hash.c (the
+ * id and user hashes) and event_table_list.c (listing), and
+ * test_event_table.c, which checks the hashes' sizes. Nothing else
+ * includes it.
  */
 #ifndef HERALD_EVENT_TABLE_INTERNAL_H
 #define HERALD_EVENT_TABLE_INTERNAL_H
@@ -75,5 +76,34 @@ struct _event_table_t {
    slot where it would go (no events). */
 user_slot_t *event_table_user_slot (event_table_t *self, const char *ptr, size_t len,
                                     uint32_t hash);
+
+/* ---- The hashes (event_table_hash.c) ---- */
+
+#define EVENT_TABLE_ID_EMPTY UINT64_MAX /* an id slot that holds no id */
+
+/* Gives self's hashes their parts, each at its first size; -1 when out of
+   memory (event_table_hashes_free then frees what was made). */
+int event_table_hashes_init (event_table_t *self);
+/* Frees the parts and the users' index sets. */
+void event_table_hashes_free (event_table_t *self);
+
+/* The id's hash, mixed (the part from its top bits, the tag and the home
+   slot from its low bits). */
+uint64_t event_table_id_hash (const uint8_t id[16]);
+/* The slot holding id (hash its event_table_id_hash), or the empty slot
+   where it would go. */
+uint64_t *event_table_id_slot (event_table_t *self, const uint8_t id[16], uint64_t hash);
+/* Fills the empty slot event_table_id_slot gave for hash with index. */
+void event_table_id_put (event_table_t *self, uint64_t *slot, uint64_t hash, uint32_t index);
+/* Grows the part for hash of the id hash, or of the user hash, so one
+   more entry fits in it under its load factor: 0, or -1 when out of
+   memory (nothing then changed). */
+int event_table_ids_reserve (event_table_t *self, uint64_t hash);
+int event_table_users_reserve (event_table_t *self, uint32_t hash);
+/* Adds index to user_id's (hash its str_hash) events; see
+   event_table_hash.c. 0, or -1 when out of memory, nothing then changed. */
+int event_table_user_add (event_table_t *self, proto_str_t user_id, uint32_t hash, uint32_t index);
+/* Removes a user's slot (hash its str_hash) whose set is empty. */
+void event_table_user_slot_delete (event_table_t *self, uint32_t hash, user_slot_t *slot);
 
 #endif
