@@ -224,7 +224,7 @@ s_store_rate (e2e_stack_t *stack, int n)
     double rate = 0;
     load_t *load = NULL;
     if (stack_start_store (stack, 2L * n + 1000) == 0
-        && (load = load_new (stack->store_ep, (size_t)n, NULL)) != NULL) {
+        && (load = load_new (stack->store_ep, LOAD_CLIENT_LIBZMQ, (size_t)n, NULL)) != NULL) {
         load_result_t create, update;
         if (load_create (load, (size_t)n, CAP_STORE_WINDOW, &create) == 0 && load_ack (load) == 0
             && load_update (load, (size_t)n, CAP_STORE_WINDOW, &update) == 0 && load_ack (load) == 0

@@ -59,6 +59,7 @@ typedef struct {
     size_t ops, window, batch, events, probe_samples, recovery_events, list_events, list_pages;
     int rounds, recovery_rounds;
     bool recovery, no_peers;
+    load_client_t client;
     store_mode_t modes[STORE_MODE_COUNT];
     int nmodes;
     char data_root[1024];
@@ -81,11 +82,12 @@ s_rss_kb (const char *endpoint, pid_t pid)
 /* Loads the store at endpoint up to `events` events and prints the memory
    per event. pid: the store's, or -1 when it runs elsewhere. */
 static int
-s_memory (const char *endpoint, pid_t pid, size_t events, size_t window, size_t already)
+s_memory (const char *endpoint, load_client_t client, pid_t pid, size_t events, size_t window,
+          size_t already)
 {
     if (events <= already)
         return 0;
-    load_t *load = load_new (endpoint, 0, s_interrupted);
+    load_t *load = load_new (endpoint, client, 0, s_interrupted);
     if (!load)
         return -1;
     size_t added = events - already;
@@ -115,9 +117,9 @@ s_memory (const char *endpoint, pid_t pid, size_t events, size_t window, size_t 
 static int
 s_external (const options_t *opts)
 {
-    printf ("window %zu requests in flight on one DEALER, %zu ops per phase, store at %s\n",
-            opts->window, opts->ops, opts->endpoint);
-    load_t *load = load_new (opts->endpoint, opts->ops, s_interrupted);
+    printf ("window %zu requests in flight on one %s, %zu ops per phase, store at %s\n",
+            opts->window, load_client_name (opts->client), opts->ops, opts->endpoint);
+    load_t *load = load_new (opts->endpoint, opts->client, opts->ops, s_interrupted);
     load_result_t create, get, update;
     int rc = -1;
     if (load && load_create (load, opts->ops, opts->window, &create) == 0 && load_ack (load) == 0
@@ -130,7 +132,7 @@ s_external (const options_t *opts)
     }
     load_destroy (&load);
     if (rc == 0)
-        rc = s_memory (opts->endpoint, -1, opts->events, opts->window, opts->ops);
+        rc = s_memory (opts->endpoint, opts->client, -1, opts->events, opts->window, opts->ops);
     return rc;
 }
 
@@ -146,7 +148,7 @@ s_memory_own (const options_t *opts)
     int rc = -1;
     if (store_proc_spawn (&store, STORE_MODE_OFF, NULL, "warn", NULL, log) == 0
         && store_proc_wait (&store, START_MS) == 0)
-        rc = s_memory (store.endpoint, store.pid, opts->events, opts->window, 0);
+        rc = s_memory (store.endpoint, opts->client, store.pid, opts->events, opts->window, 0);
     if (store_proc_stop (&store, STOP_MS) != 0)
         rc = -1;
     return rc;
@@ -176,6 +178,9 @@ s_usage (FILE *out)
         "  --recovery-rounds N   timed starts per journal and cache state (3)\n"
         "  --endpoint EP         drive a running store instead (phases once + memory)\n"
         "  --no-peers            without Redis beside it (redis-server, redis-benchmark)\n"
+        "  --client KIND         how the load speaks ZMTP: zmtp, a bare client writing each\n"
+        "                        window to the socket itself, as redis-benchmark does RESP\n"
+        "                        (zmtp.h), or libzmq, a DEALER (zmtp)\n"
         "  --help\n");
 }
 
@@ -198,6 +203,7 @@ s_parse (int argc, char *argv[], options_t *opts)
         { "recovery-rounds", required_argument, NULL, 'N' },
         { "list-events", required_argument, NULL, 'L' },
         { "list-pages", required_argument, NULL, 'p' },
+        { "client", required_argument, NULL, 'c' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -213,7 +219,13 @@ s_parse (int argc, char *argv[], options_t *opts)
             opts->recovery = true;
         else if (opt == 'P')
             opts->no_peers = true;
-        else if (opt == 'd')
+        else if (opt == 'c') {
+            if (strcmp (optarg, "zmtp") != 0 && strcmp (optarg, "libzmq") != 0) {
+                fprintf (stderr, "bench: --client is zmtp or libzmq, not %s\n", optarg);
+                return 2;
+            }
+            opts->client = optarg[0] == 'z' ? LOAD_CLIENT_ZMTP : LOAD_CLIENT_LIBZMQ;
+        } else if (opt == 'd')
             snprintf (opts->data_root, sizeof opts->data_root, "%s", optarg);
         else if (opt == 'm') {
             if ((opts->nmodes = store_mode_parse_list (optarg, opts->modes, STORE_MODE_COUNT)) < 0)
@@ -271,7 +283,8 @@ main (int argc, char *argv[])
                        .rounds = 5,
                        .recovery_rounds = 3,
                        .list_events = 1000000,
-                       .list_pages = LIST_PAGES_MAX };
+                       .list_pages = LIST_PAGES_MAX,
+                       .client = LOAD_CLIENT_ZMTP };
     opts.nmodes = store_mode_parse_list (STORE_MODES_DEFAULT, opts.modes, STORE_MODE_COUNT);
     int parsed = s_parse (argc, argv, &opts);
     if (parsed >= 0)
@@ -282,7 +295,7 @@ main (int argc, char *argv[])
         rc = s_external (&opts);
     else if (opts.recovery) {
         recovery_config_t cfg = { opts.recovery_events, opts.window, opts.recovery_rounds,
-                                  opts.data_root, s_interrupted };
+                                  opts.data_root,       opts.client, s_interrupted };
         rc = recovery_run (&cfg);
     } else {
         modes_config_t cfg = { .fsync = { .modes = opts.modes,
@@ -294,13 +307,14 @@ main (int argc, char *argv[])
                                .ops = opts.ops,
                                .window = opts.window,
                                .batch = opts.batch,
-                               .peers = !opts.no_peers };
+                               .peers = !opts.no_peers,
+                               .client = opts.client };
         rc = modes_run (&cfg);
         if (rc == 0 && !*s_interrupted)
             rc = s_memory_own (&opts);
         if (rc == 0 && !*s_interrupted && opts.list_events > 0) {
             list_pages_config_t list = { opts.list_events, opts.list_pages, opts.window,
-                                         s_interrupted };
+                                         opts.client, s_interrupted };
             rc = list_pages_run (&list);
         }
     }

@@ -5,13 +5,17 @@
  * taken ten seconds later is another machine, so the ratio is taken
  * within each round and its median over the rounds is what is judged.
  */
+#define _GNU_SOURCE /* sched_getcpu, CPU_SET */
 #include "list_pages.h"
 
 #include "harness.h"
 #include "load.h"
 #include "store_proc.h"
 
+#include <errno.h>
+#include <sched.h>
 #include <stdio.h>
+#include <string.h>
 
 #define S_CHUNK 100000 /* creates between feed acks */
 #define S_START_MS 10000
@@ -47,7 +51,7 @@ s_side_start (side_t *side, const char *name, size_t size, const list_pages_conf
     side->size = size;
     if (store_proc_spawn (&side->proc, STORE_MODE_OFF, NULL, "warn", NULL, log) != 0
         || store_proc_wait (&side->proc, S_START_MS) != 0
-        || !(side->load = load_new (side->proc.endpoint, size, cfg->interrupted)))
+        || !(side->load = load_new (side->proc.endpoint, cfg->client, size, cfg->interrupted)))
         return -1;
     load_set_heavy (side->load, LIST_PAGES_HEAVY_EVERY);
     for (size_t have = 0; have < size; have += S_CHUNK) {
@@ -125,11 +129,11 @@ s_print_table (const list_pages_config_t *cfg, int rounds, double small[][LIST_P
                 : ratio <= LIST_PAGES_TARGET ? "PASS"
                                              : "MISS");
     }
-    printf ("large = %zu events; us: p50 time per page, one request at a time over one DEALER "
+    printf ("large = %zu events; us: p50 time per page, one request at a time over one %s "
             "(the loopback round trip included), median over %d rounds; ratio: median of the "
             "per-round ratios.\nAll but the newest %d events processed. The no-filter row is "
             "the reference: what a page costs in a big store whatever the filter.\n",
-            cfg->events, rounds, LIST_PAGES_TAIL);
+            cfg->events, load_client_name (cfg->client), rounds, LIST_PAGES_TAIL);
 }
 
 int
@@ -144,6 +148,24 @@ list_pages_run (const list_pages_config_t *cfg)
     side_t small = { .proc = { .pid = -1 } }, large = { .proc = { .pid = -1 } };
     double small_us[S_QUERIES][LIST_PAGES_ROUNDS], large_us[S_QUERIES][LIST_PAGES_ROUNDS];
     int rc = -1, rounds = 0;
+    /* One CPU for the client and the stores it starts (list_pages.h). */
+    cpu_set_t was, one;
+    int cpu = sched_getcpu ();
+    bool pinned = false;
+    CPU_ZERO (&one);
+    if (cpu >= 0 && sched_getaffinity (0, sizeof was, &was) == 0) {
+        CPU_SET (cpu, &one);
+        pinned = sched_setaffinity (0, sizeof one, &one) == 0;
+    }
+    if (pinned)
+        printf ("client and both stores on CPU %d (a wake-up across vCPUs costs more than a "
+                "page: list_pages.h)\n",
+                cpu);
+    else
+        printf ("client and stores not pinned to one CPU (%s): the figures carry the "
+                "scheduler's placement\n",
+                strerror (errno));
+    fflush (stdout);
     if (s_side_start (&small, "small", LIST_PAGES_SMALL, cfg) != 0
         || s_side_start (&large, "large", cfg->events, cfg) != 0)
         goto cleanup;
@@ -162,5 +184,7 @@ list_pages_run (const list_pages_config_t *cfg)
 cleanup:
     if (s_side_stop (&large) != 0 || s_side_stop (&small) != 0)
         rc = -1;
+    if (pinned)
+        sched_setaffinity (0, sizeof was, &was);
     return rc;
 }

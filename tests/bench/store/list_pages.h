@@ -29,9 +29,21 @@
  * table gives the p50 per page at both sizes and their ratio against the
  * issue's target (status pages at the large size within 1.5 x the small
  * size's).
+ *
+ * The client and both stores run on one CPU, the one the bench is on when
+ * the section starts (sched_setaffinity, inherited by the stores and their
+ * threads). On this kind of virtual machine a wake-up on another vCPU,
+ * idle and halted, costs about 30 us, twice per request: with the three
+ * spread over two CPUs by the scheduler, a page at 1,000 events took
+ * either 27 us or 85 us (2026-12-06, bare ZMTP client; one CPU: 27 us
+ * every time), so the ratio said where the scheduler put the processes
+ * more than what a page costs. The bench's own affinity is restored at
+ * the end.
  */
 #ifndef HERALD_BENCH_LIST_PAGES_H
 #define HERALD_BENCH_LIST_PAGES_H
+
+#include "load.h"
 
 #include <signal.h>
 #include <stddef.h>
@@ -48,6 +60,7 @@ typedef struct {
     size_t events; /* the large size, > LIST_PAGES_SMALL */
     size_t pages;  /* requests timed per query and size */
     size_t window; /* requests in flight while loading */
+    load_client_t client;
     volatile sig_atomic_t *interrupted;
 } list_pages_config_t;
 

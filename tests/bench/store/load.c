@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "harness.h"
 #include "proto.h"
+#include "zmtp.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -23,6 +24,8 @@
 struct _load_t {
     void *ctx;
     void *dealer;
+    zmtp_t *raw; /* in place of dealer, with LOAD_CLIENT_ZMTP */
+    load_client_t client;
     msgpack_sbuffer buf;
     int64_t *sent_at; /* per request of the phase, us */
     int64_t *latency;
@@ -56,6 +59,10 @@ s_connect (load_t *self, const char *endpoint)
 {
     if (self->dealer)
         zmq_close (self->dealer);
+    self->dealer = NULL;
+    zmtp_destroy (&self->raw);
+    if (self->client == LOAD_CLIENT_ZMTP)
+        return (self->raw = zmtp_connect (endpoint, LOAD_REPLY_WAIT_MS)) ? 0 : -1;
     self->dealer = zmq_socket (self->ctx, ZMQ_DEALER);
     /* No high-water marks: the window bounds what is queued. */
     int zero = 0;
@@ -70,11 +77,13 @@ s_connect (load_t *self, const char *endpoint)
 }
 
 load_t *
-load_new (const char *endpoint, size_t max_ids, volatile sig_atomic_t *interrupted)
+load_new (const char *endpoint, load_client_t client, size_t max_ids,
+          volatile sig_atomic_t *interrupted)
 {
     load_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
+    self->client = client;
     self->interrupted = interrupted;
     self->batch = 1;
     msgpack_sbuffer_init (&self->buf);
@@ -120,6 +129,7 @@ load_destroy (load_t **self_p)
         return;
     if (self->dealer)
         zmq_close (self->dealer);
+    zmtp_destroy (&self->raw);
     if (self->ctx)
         zmq_ctx_term (self->ctx);
     msgpack_sbuffer_destroy (&self->buf);
@@ -181,12 +191,19 @@ s_recv (load_t *self, size_t n, size_t *done)
 {
     zmq_msg_t msg;
     zmq_msg_init (&msg);
-    if (zmq_msg_recv (&msg, self->dealer, ZMQ_DONTWAIT) < 0) {
+    const void *data;
+    size_t size, count = 1;
+    if (self->raw) {
+        int got = zmtp_next (self->raw, &data, &size);
+        if (got <= 0)
+            return got;
+    } else if (zmq_msg_recv (&msg, self->dealer, ZMQ_DONTWAIT) < 0) {
         zmq_msg_close (&msg);
         return 0;
+    } else {
+        data = zmq_msg_data (&msg);
+        size = zmq_msg_size (&msg);
     }
-    const void *data = zmq_msg_data (&msg);
-    size_t size = zmq_msg_size (&msg), count = 1;
     proto_str_t one = { data, size }, *frames = &one;
     int rc = 1;
     if (self->phase_batch > 1) {
@@ -210,7 +227,7 @@ s_recv (load_t *self, size_t n, size_t *done)
         }
         self->latency[(*done)++] = now - self->sent_at[index];
     }
-    zmq_msg_close (&msg);
+    zmq_msg_close (&msg); /* a no-op for the bare client's empty one */
     return rc;
 }
 
@@ -229,6 +246,16 @@ s_reserve (load_t *self, size_t n)
         return -1;
     self->cap = n;
     return 0;
+}
+
+/* One message out: to the DEALER, or queued for the bare client's next
+   flush. */
+static int
+s_out (load_t *self, const void *data, size_t size)
+{
+    if (self->raw)
+        return zmtp_queue (self->raw, data, size);
+    return zmq_send (self->dealer, data, size, 0) < 0 ? -1 : 0;
 }
 
 /* Sends requests first .. first + k - 1 made by make: alone, or as one
@@ -251,11 +278,25 @@ s_send (load_t *self, make_fn *make, size_t first, size_t k, char *scratch)
             return -1;
         self->sent_at[i] = now;
         if (!batched)
-            return zmq_send (self->dealer, self->buf.data, self->buf.size, 0) < 0 ? -1 : 0;
+            return s_out (self, self->buf.data, self->buf.size);
         if (proto_batch_append (self->buf.data, self->buf.size, &self->envelope) != 0)
             return -1;
     }
-    return zmq_send (self->dealer, self->envelope.data, self->envelope.size, 0) < 0 ? -1 : 0;
+    return s_out (self, self->envelope.data, self->envelope.size);
+}
+
+/* Waits up to LOAD_REPLY_WAIT_MS for a reply: 1 when one is there, 0 on
+   timeout, -1 on an error or EINTR (errno). */
+static int
+s_wait (load_t *self)
+{
+    if (self->raw)
+        return zmtp_flush (self->raw) != 0 ? -1 : zmtp_wait (self->raw, LOAD_REPLY_WAIT_MS);
+    zmq_pollitem_t item = { self->dealer, 0, ZMQ_POLLIN, 0 };
+    int ready = zmq_poll (&item, 1, LOAD_REPLY_WAIT_MS);
+    if (ready < 0)
+        errno = zmq_errno ();
+    return ready;
 }
 
 /* Runs n requests made by make with up to window in flight, batched when
@@ -287,9 +328,8 @@ s_phase (load_t *self, const char *name, size_t n, size_t window, make_fn *make,
             sent += k;
         }
         /* Wait for one reply, then take every reply already queued. */
-        zmq_pollitem_t item = { self->dealer, 0, ZMQ_POLLIN, 0 };
-        int ready = zmq_poll (&item, 1, LOAD_REPLY_WAIT_MS);
-        if (ready < 0 && zmq_errno () == EINTR)
+        int ready = s_wait (self);
+        if (ready < 0 && errno == EINTR)
             continue; /* the loop's top sees the flag */
         if (ready <= 0) {
             fprintf (stderr, "bench: %s: no reply for %d ms (%zu of %zu done)\n", name,
@@ -492,6 +532,12 @@ load_ack (load_t *self)
 {
     assert (self);
     return s_phase (self, "ack", 1, 1, s_make_ack, NULL, false);
+}
+
+const char *
+load_client_name (load_client_t client)
+{
+    return client == LOAD_CLIENT_ZMTP ? "bare ZMTP DEALER" : "libzmq DEALER";
 }
 
 size_t

@@ -22,6 +22,11 @@
 
 typedef struct _load_t load_t;
 
+/* How the load speaks to the store: a libzmq DEALER (the default), or the
+   bare ZMTP client of zmtp.h, which writes each window of requests to the
+   socket itself and has no I/O thread (tcp:// without CURVE only). */
+typedef enum { LOAD_CLIENT_LIBZMQ, LOAD_CLIENT_ZMTP } load_client_t;
+
 typedef struct {
     size_t ops;
     double secs;
@@ -29,15 +34,17 @@ typedef struct {
     double p50_ms, p99_ms, max_ms;
     /* CPU per operation, us (user + system, all threads; -1: unknown):
        the store's (load_set_store_pid) and this process's, the load
-       generator with its libzmq I/O thread. */
+       generator (with its libzmq I/O thread, through that client). */
     double store_cpu_us, client_cpu_us;
 } load_result_t;
 
-/* Connects to endpoint. The ids of the first max_ids events created are
-   kept for the get and update phases. A phase stops (fails) once
-   *interrupted is set (may be NULL), so a signal never leaves a store or
-   its data dir behind. Returns NULL on failure. */
-load_t *load_new (const char *endpoint, size_t max_ids, volatile sig_atomic_t *interrupted);
+/* Connects to endpoint through client (load_reconnect keeps it). The ids
+   of the first max_ids events created are kept for the get and update
+   phases. A phase stops (fails) once *interrupted is set (may be NULL), so
+   a signal never leaves a store or its data dir behind. Returns NULL on
+   failure. */
+load_t *load_new (const char *endpoint, load_client_t client, size_t max_ids,
+                  volatile sig_atomic_t *interrupted);
 void load_destroy (load_t **self_p);
 
 /* Sends up to batch (1..PROTO_BATCH_MAX) requests per message from now on,
@@ -88,6 +95,9 @@ int load_list (load_t *self, const load_query_t *query, size_t n, load_result_t 
 
 /* Acknowledges the change feed up to the last change seen. Returns 0 or -1. */
 int load_ack (load_t *self);
+
+/* What client names, for reports: "libzmq DEALER" or "bare ZMTP DEALER". */
+const char *load_client_name (load_client_t client);
 
 /* Ids kept so far. */
 size_t load_ids (load_t *self);

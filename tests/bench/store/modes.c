@@ -72,7 +72,7 @@ s_run (const modes_config_t *cfg, store_mode_t mode, int round, mode_run_t *out)
     if (store_proc_spawn (&store, mode, dir, "warn", NULL, log) != 0
         || store_proc_wait (&store, MODES_START_MS) != 0)
         goto cleanup;
-    load = load_new (store.endpoint, cfg->ops, cfg->fsync.interrupted);
+    load = load_new (store.endpoint, cfg->client, cfg->ops, cfg->fsync.interrupted);
     if (load)
         load_set_store_pid (load, store.pid);
     if (!load || load_create (load, cfg->ops, cfg->window, &out->create) != 0
@@ -242,14 +242,14 @@ s_print_table (const modes_config_t *cfg, const mode_row_t *rows, int rounds)
             "sync max", "unsynced");
     for (int m = 0; m < cfg->fsync.nmodes; m++)
         s_print_row (cfg->fsync.modes[m], &rows[m], base, rounds);
-    printf ("Medians over %d round%s of %zu ops per phase, %zu in flight on one DEALER; "
+    printf ("Medians over %d round%s of %zu ops per phase, %zu in flight on one %s; "
             "ratio: median of the per-round ratios to off%s.\n"
             "From the store's stats after each run (all three phases): batch = journal_records "
             "/ journal_commits (the mean group commit);\nsync ms = journal_sync_us_total / "
             "journal_syncs (median over the rounds), sync max = the largest journal_sync_us_max; "
             "unsynced = the longest\nwritten data waited for its sync (journal_unsynced_max_ms, "
             "largest over the rounds; never synced under no). '-': does not apply.\n",
-            rounds, rounds == 1 ? "" : "s", cfg->ops, cfg->window,
+            rounds, rounds == 1 ? "" : "s", cfg->ops, cfg->window, load_client_name (cfg->client),
             base ? "" : " (off was not run: no ratios)");
 }
 
@@ -353,12 +353,12 @@ s_print_peer (const modes_t *self, const mode_row_t *off, int rounds)
     printf (
         "Redis: redis-server --save '' --appendonly no, redis-benchmark -c 1 -P 1000 -d %d -r %zu "
         "-n %zu -t set, then -t get,\nonce per round (pipelined: 1000 commands per write); "
-        "herald-store: %zu in flight on one DEALER, one request per\nmessage, or %zu per message "
+        "herald-store: %zu in flight on one %s, one request\nper message, or %zu per message "
         "in a batch (proto.h). ratio: median of the per-round ratios of herald-store\n(no "
         "journal) to Redis; target >= 0.50 one request per message (issue 15). server us/op: "
         "CPU (user + system,\nall threads) per operation of herald-store and of redis-server, "
         "ratio = Redis's / Herald's (the rate ratio\nthe servers' own CPU allows); client us/op: "
-        "of the load generators, herald-bench-store (with its libzmq\nI/O thread) and "
+        "of the load generators, herald-bench-store (through that\nclient) and "
         "redis-benchmark, which share the same two cores with the server they measure\n(herald's "
         "over "
         "its phase loop, redis-benchmark's over the whole process, start-up included). The "
@@ -366,7 +366,8 @@ s_print_peer (const modes_t *self, const mode_row_t *off, int rounds)
         "figures are\nclock ticks (%ld a second) from /proc: a phase of N ops taking T s of CPU is "
         "read to 1 / (T x %ld).\n",
         LOAD_USER_LEN + LOAD_DESCRIPTION_LEN, self->cfg->ops, self->cfg->ops, self->cfg->window,
-        self->cfg->batch, sysconf (_SC_CLK_TCK), sysconf (_SC_CLK_TCK));
+        load_client_name (self->cfg->client), self->cfg->batch, sysconf (_SC_CLK_TCK),
+        sysconf (_SC_CLK_TCK));
 }
 
 static int

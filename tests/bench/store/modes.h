@@ -14,6 +14,7 @@
 #define HERALD_BENCH_MODES_H
 
 #include "fsync_rounds.h"
+#include "load.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,6 +27,7 @@ typedef struct {
     size_t window;               /* requests in flight */
     size_t batch;                /* > 1: `off` runs the phases again, batch requests per message */
     bool peers;                  /* Redis beside herald-store (peer_redis.h) */
+    load_client_t client;        /* how the load speaks to the store */
 } modes_config_t;
 
 /* Runs every round and prints the table. Blocks for about rounds x modes

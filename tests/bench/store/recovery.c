@@ -206,7 +206,7 @@ s_fill (const recovery_config_t *cfg, const char *dir, load_t **load_p)
     if (store_proc_spawn (&store, STORE_MODE_NO, dir, "info", NULL, log) != 0
         || store_proc_wait (&store, RECOVERY_PING_MS) != 0)
         goto cleanup;
-    *load_p = load_new (store.endpoint, cfg->events, cfg->interrupted);
+    *load_p = load_new (store.endpoint, cfg->client, cfg->events, cfg->interrupted);
     if (!*load_p)
         goto cleanup;
     int64_t t0 = clock_mono_us ();

@@ -24,6 +24,8 @@
 #ifndef HERALD_BENCH_RECOVERY_H
 #define HERALD_BENCH_RECOVERY_H
 
+#include "load.h"
+
 #include <signal.h>
 #include <stddef.h>
 
@@ -34,6 +36,7 @@ typedef struct {
     size_t window;                      /* requests in flight while loading */
     int rounds;                         /* timed starts per journal and cache state */
     const char *data_root;              /* the data dir goes here */
+    load_client_t client;               /* how the load speaks to the store */
     volatile sig_atomic_t *interrupted; /* set by a signal: stop after cleaning up */
 } recovery_config_t;
 
