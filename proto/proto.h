@@ -342,6 +342,14 @@ proto_decode_t proto_request_decode (const void *buf, size_t len, const proto_li
    is checked: the frame is decoded for real when it is handled. */
 bool proto_request_peek_event_id (const void *buf, size_t len, uint8_t id[16]);
 
+/* The same hint for the "user_id" of a create request frame (a top map of
+   scalars): true with *user_id pointing into buf (borrowed); false for
+   any other frame, or an op other than create named before the user_id
+   (as encoders write it: one named after it is not seen, which costs the
+   store only a wasted load). When the frame decodes as a create, a true
+   answer is its user_id. Never reads outside buf. */
+bool proto_request_peek_user_id (const void *buf, size_t len, proto_str_t *user_id);
+
 /* The same kind of hint for the "receipt" of a request frame (a top map
    of scalars, as clients send), for the store to apply before it makes the
    reply: false for any other frame, a receipt that is not 32 hex digits,

@@ -358,6 +358,12 @@ proto_request_peek_event_id (const void *buf, size_t len, uint8_t id[16])
 }
 
 bool
+proto_request_peek_user_id (const void *buf, size_t len, proto_str_t *user_id)
+{
+    return s_peek (buf, len, "user_id", "create", "create", user_id);
+}
+
+bool
 proto_request_peek_receipt (const void *buf, size_t len, uint8_t receipt[16])
 {
     proto_str_t value;

@@ -2,7 +2,9 @@
  * test_proto_peek — proto_request_peek_event_id, the store's hint of which
  * event a request frame names: it finds the id in what get and update send
  * (in any key order, either map header), answers false for every other
- * frame and op, and reads nothing past the end of a frame cut anywhere.
+ * frame and op, and reads nothing past the end of a frame cut anywhere;
+ * and proto_request_peek_user_id, the same hint for the user a create
+ * names.
  */
 #include "test_proto.h"
 
@@ -161,6 +163,86 @@ test_peek_answers_false_for_every_other_frame (void **state)
     assert_false (proto_request_peek_event_id (NULL, 0, id));
 }
 
+/* proto_request_peek_user_id on an exact-size heap copy (as s_peek). */
+static bool
+s_peek_user (const void *data, size_t len, char *user, size_t size)
+{
+    void *copy = malloc (len ? len : 1);
+    assert_non_null (copy);
+    memcpy (copy, data, len);
+    proto_str_t found = PROTO_STR_NONE;
+    bool ok = proto_request_peek_user_id (copy, len, &found);
+    if (ok) {
+        assert_true ((const char *)found.ptr >= (const char *)copy
+                     && (const char *)found.ptr + found.len <= (const char *)copy + len);
+        assert_true (found.len < size);
+        memcpy (user, found.ptr, found.len);
+        user[found.len] = '\0';
+    }
+    free (copy);
+    return ok;
+}
+
+static void
+test_peek_user_finds_the_user_of_a_create_only (void **state)
+{
+    (void)state;
+    proto_request_t req = { .op = PROTO_OP_CREATE,
+                            .rid = 9,
+                            .has = PROTO_HAS_USER_ID | PROTO_HAS_DESCRIPTION | PROTO_HAS_STATUS,
+                            .user_id = PROTO_STR ("user-00042"),
+                            .description = PROTO_STR ("Your order shipped"),
+                            .status = PROTO_STR ("pending") };
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    assert_int_equal (proto_request_encode (&req, &sb), 0);
+    char user[64];
+    assert_true (s_peek_user (sb.data, sb.size, user, sizeof user));
+    assert_string_equal (user, "user-00042");
+    /* Cut anywhere, no read past its end; once found, always the same. */
+    for (size_t len = 0; len < sb.size; len++)
+        if (s_peek_user (sb.data, len, user, sizeof user))
+            assert_string_equal (user, "user-00042");
+    msgpack_sbuffer_destroy (&sb);
+    /* A list filtered by user, and an update moving an event to another
+       user, as the encoder writes them (op first): not a create. */
+    proto_op_t others[] = { PROTO_OP_LIST, PROTO_OP_UPDATE };
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        proto_request_t other = {
+            .op = others[i], .rid = 3, .has = PROTO_HAS_USER_ID, .user_id = PROTO_STR ("user-00042")
+        };
+        if (others[i] == PROTO_OP_UPDATE) {
+            other.has |= PROTO_HAS_EVENT_ID;
+            memcpy (other.event_id, s_id, 16);
+        }
+        msgpack_sbuffer_init (&sb);
+        assert_int_equal (proto_request_encode (&other, &sb), 0);
+        assert_false (s_peek_user (sb.data, sb.size, user, sizeof user));
+        msgpack_sbuffer_destroy (&sb);
+    }
+    /* A create without a user_id, a user_id that is not a string, a
+       batch, nothing. */
+    frame_t f;
+    frame_init (&f);
+    frame_request (&f, "create", 1, 1);
+    frame_str (&f, "description");
+    frame_str (&f, "d");
+    assert_false (s_peek_user (f.sb.data, f.sb.size, user, sizeof user));
+    frame_free (&f);
+    frame_init (&f);
+    frame_request (&f, "create", 1, 1);
+    frame_str (&f, "user_id");
+    msgpack_pack_array (&f.pk, 0);
+    assert_false (s_peek_user (f.sb.data, f.sb.size, user, sizeof user));
+    frame_free (&f);
+    msgpack_sbuffer_init (&sb);
+    assert_int_equal (proto_batch_begin (1, false, 1, &sb), 0);
+    assert_false (s_peek_user (sb.data, sb.size, user, sizeof user));
+    msgpack_sbuffer_destroy (&sb);
+    proto_str_t found;
+    assert_false (proto_request_peek_user_id (NULL, 0, &found));
+}
+
 int
 test_proto_peek_run (void)
 {
@@ -168,6 +250,7 @@ test_proto_peek_run (void)
         cmocka_unit_test (test_peek_finds_the_id_of_get_and_update_as_the_encoder_writes_them),
         cmocka_unit_test (test_peek_skips_every_scalar_and_string_before_the_id),
         cmocka_unit_test (test_peek_answers_false_for_every_other_frame),
+        cmocka_unit_test (test_peek_user_finds_the_user_of_a_create_only),
     };
     return cmocka_run_group_tests_name ("proto_peek", tests, NULL, NULL);
 }

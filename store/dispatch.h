@@ -163,8 +163,9 @@ void dispatch_prefetch (dispatch_t *self, const void *const *frames, const size_
 /* What the lookahead knows of one request frame not yet handled. */
 typedef struct {
     bool named;     /* a get or an update naming an id */
-    uint64_t hash;  /* the id's, when named */
-    uint32_t index; /* its event's, once dispatch_ahead_entry found it */
+    bool user;      /* a create naming a user */
+    uint64_t hash;  /* the id's, when named; the user's, for a create */
+    uint32_t index; /* its event's (the user's newest), once dispatch_ahead_entry found it */
 } dispatch_ahead_t;
 
 /* The server receives the next message before it handles the current one

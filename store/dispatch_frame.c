@@ -262,10 +262,14 @@ dispatch_ahead_start (dispatch_t *self, const void *frame, size_t len, dispatch_
 {
     assert (self && ahead);
     uint8_t id[16];
+    proto_str_t user;
     ahead->named = proto_request_peek_event_id (frame, len, id);
+    ahead->user = !ahead->named && proto_request_peek_user_id (frame, len, &user);
     ahead->index = EVENT_TABLE_NONE;
     if (ahead->named)
         ahead->hash = event_table_ahead_slot (self->table, id);
+    else if (ahead->user)
+        ahead->hash = event_table_ahead_user_slot (self->table, user.ptr, user.len);
 }
 
 void
@@ -274,13 +278,15 @@ dispatch_ahead_entry (dispatch_t *self, dispatch_ahead_t *ahead)
     assert (self && ahead);
     if (ahead->named)
         ahead->index = event_table_ahead_entry (self->table, ahead->hash);
+    else if (ahead->user)
+        ahead->index = event_table_ahead_user_entry (self->table, (uint32_t)ahead->hash);
 }
 
 void
 dispatch_ahead_block (dispatch_t *self, const dispatch_ahead_t *ahead)
 {
     assert (self && ahead);
-    if (ahead->named && ahead->index != EVENT_TABLE_NONE)
+    if (ahead->index != EVENT_TABLE_NONE)
         event_table_ahead_block (self->table, ahead->index);
 }
 

@@ -95,6 +95,16 @@ uint64_t event_table_ahead_slot (event_table_t *self, const uint8_t id[16]);
 uint32_t event_table_ahead_entry (event_table_t *self, uint64_t hash);
 void event_table_ahead_block (event_table_t *self, uint32_t index);
 
+/* The same steps for the user a create names, whose slot the create probes
+   by comparing the user_id with the user's newest event's block:
+   event_table_ahead_user_slot starts the user's hash slot and returns the
+   user's hash; event_table_ahead_user_entry finds the first slot of that
+   hash and starts the order entry of its newest event, returning that
+   index (EVENT_TABLE_NONE: no such slot, a new user); event_table_ahead_block
+   then starts that event's block. Hints only, as above. */
+uint32_t event_table_ahead_user_slot (event_table_t *self, const char *ptr, size_t len);
+uint32_t event_table_ahead_user_entry (event_table_t *self, uint32_t hash);
+
 /* Replaces the fields whose ptr is non-NULL, the request id always (the
    update's own, PROTO_STR_NONE for none), sets updated_at = now_ms and
    seq. Changing user_id moves the event to the new user's index set.

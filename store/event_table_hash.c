@@ -246,6 +246,38 @@ event_table_ahead_block (event_table_t *self, uint32_t index)
     __builtin_prefetch (block + 64);
 }
 
+uint32_t
+event_table_ahead_user_slot (event_table_t *self, const char *ptr, size_t len)
+{
+    assert (self);
+    uint32_t hash = str_hash (ptr, len);
+    const user_part_t *part = s_user_part (self, hash);
+    __builtin_prefetch (&part->slots[hash & part->mask]);
+    return hash;
+}
+
+uint32_t
+event_table_ahead_user_entry (event_table_t *self, uint32_t hash)
+{
+    assert (self);
+    /* event_table_user_slot's probe by the owners' hashes alone. A user
+       with more than two events keeps them in a block of its set, which
+       index_set_last reads here: that miss is not overlapped. */
+    const user_part_t *part = s_user_part (self, hash);
+    for (size_t i = hash & part->mask;; i = (i + 1) & part->mask) {
+        const user_slot_t *slot = &part->slots[i];
+        if (slot->events.count == 0)
+            return EVENT_TABLE_NONE;
+        if (slot->events.owner == hash) {
+            uint32_t last = index_set_last (&slot->events);
+            if (last >= self->count)
+                return EVENT_TABLE_NONE;
+            __builtin_prefetch (&self->order[last]);
+            return last;
+        }
+    }
+}
+
 /* Grows the id hash's part for hash so one more id fits in it under the
    load factor. A slot's home is its stored hash bits under the new mask
    (a part has at most 2^32 slots): no block is read. */

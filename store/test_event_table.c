@@ -591,6 +591,43 @@ test_event_table_ahead_steps_name_only_the_right_event (void **state)
     assert_int_equal (event_table_size (table), N);
 }
 
+/* The user steps (the server's lookahead for a create): the entry step
+   names the newest event of a known user, whether its set holds one, two
+   (inline) or more members (a block), and nothing for a user never seen;
+   the user hash grows across the creates. Nothing changes. */
+static void
+test_event_table_ahead_user_steps_name_the_users_newest_event (void **state)
+{
+    event_table_t *table = *state;
+    enum { USERS = 3000 };
+    char user[32];
+    uint32_t newest[USERS], n = 0;
+    /* User k gets k % 4 + 1 events, a round of creates at a time. */
+    for (uint32_t round = 0; round < 4; round++)
+        for (uint32_t k = 0; k < USERS; k++)
+            if (round <= k % 4) {
+                snprintf (user, sizeof user, "user-%u", k);
+                newest[k] = s_add (table, n++, user, "pending");
+            }
+    size_t users = table->users_count;
+    for (uint32_t k = 0; k < USERS; k++) {
+        snprintf (user, sizeof user, "user-%u", k);
+        uint32_t hash = event_table_ahead_user_slot (table, user, strlen (user));
+        uint32_t index = event_table_ahead_user_entry (table, hash);
+        assert_int_equal (index, newest[k]);
+        event_table_ahead_block (table, index);
+        snprintf (user, sizeof user, "nobody-%u", k);
+        index = event_table_ahead_user_entry (
+            table, event_table_ahead_user_slot (table, user, strlen (user)));
+        assert_int_equal (index, EVENT_TABLE_NONE);
+        event_table_ahead_block (table, index);
+    }
+    assert_int_equal (event_table_size (table), n);
+    assert_int_equal (table->users_count, users);
+    assert_int_equal (users, USERS);
+    s_assert_counts (table);
+}
+
 /* Both hashes grow many times here (every user is distinct, so the user
    hash grows as often as the id hash, each rehashed from what its slots
    hold: event_table.c), while every third create moves an older event to
@@ -893,6 +930,8 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_event_table_prefetch_changes_nothing, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_event_table_ahead_user_steps_name_the_users_newest_event, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_event_table_ahead_steps_name_only_the_right_event,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_event_table_a_failed_allocation_changes_nothing,
