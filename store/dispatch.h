@@ -171,8 +171,11 @@ typedef struct {
 /* The server receives the next message before it handles the current one
    and spreads the next one's lookup over that work (event_table_ahead_*):
    dispatch_ahead_start peeks at the frame (untrusted bytes) and starts its
-   id's hash slot; dispatch_ahead_entry, after other work, starts the order
-   entry; dispatch_ahead_block, after more, the event's block. One message
+   id's hash slot (a create's: its user's slot); dispatch_ahead_entry,
+   after other work, starts the order entry (the user's newest event's);
+   dispatch_ahead_block, after more, the event's block. A message that is
+   not a request frame skips dispatch_ahead_start: the caller zeroes its
+   dispatch_ahead_t, and the two later steps then do nothing. One message
    ahead, so every reply still leaves as soon as its request is handled
    (measured 2026-12-04, three alternated pairs, 1M events: single gets
    489k-553k/s before, 564k-592k after; creates and updates within the

@@ -286,7 +286,7 @@ void
 dispatch_ahead_block (dispatch_t *self, const dispatch_ahead_t *ahead)
 {
     assert (self && ahead);
-    if (ahead->index != EVENT_TABLE_NONE)
+    if ((ahead->named || ahead->user) && ahead->index != EVENT_TABLE_NONE)
         event_table_ahead_block (self->table, ahead->index);
 }
 

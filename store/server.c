@@ -417,7 +417,8 @@ s_receive (server_t *self, s_msg_t *m)
         if (rc < 0)
             break;
     }
-    m->ahead.named = false;
+    m->ahead = (dispatch_ahead_t){ .named = false,
+                                   .user = false }; /* index: unread unless named or user */
     if (s_framed (m)) {
         zmq_msg_t *payload = &m->frames[m->count - 1];
         dispatch_ahead_start (self->dispatch, zmq_msg_data (payload), zmq_msg_size (payload),

@@ -22,9 +22,10 @@
 
 typedef struct _load_t load_t;
 
-/* How the load speaks to the store: a libzmq DEALER (the default), or the
-   bare ZMTP client of zmtp.h, which writes each window of requests to the
-   socket itself and has no I/O thread (tcp:// without CURVE only). */
+/* How the load speaks to the store: a libzmq DEALER, or the bare ZMTP
+   client of zmtp.h, which writes its requests to the socket itself, up to
+   64 at a time, and has no I/O thread (tcp:// without CURVE only;
+   herald-bench-store's default). */
 typedef enum { LOAD_CLIENT_LIBZMQ, LOAD_CLIENT_ZMTP } load_client_t;
 
 typedef struct {
