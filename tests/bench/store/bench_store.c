@@ -4,7 +4,7 @@
  *
  * By default, on free loopback ports:
  *   1. the fsync columns (modes.h): create, get and update phases over one
- *      DEALER with --window requests in flight, against a fresh store in
+ *      connection with --window requests in flight, against a fresh store in
  *      each mode of --fsync-modes (off = no journal, no, everysec,
  *      always), --rounds rounds interleaved, medians and ratios to off,
  *      the mean group-commit batch and fdatasync latency from the store's
@@ -13,7 +13,9 @@
  *      way (one connection, 1000 in flight, same value size and keyspace;
  *      peer_redis.h), and herald-store's ratio to it (issue 15), both with
  *      one request per message and with --batch requests per message (the
- *      batch op: what redis-benchmark -P does with one write);
+ *      batch op: what redis-benchmark -P does with one write), and, with
+ *      the bare ZMTP client (--client zmtp, the default: zmtp.h), creates
+ *      and gets on a fresh store through a libzmq DEALER for reference;
  *   2. memory: a fresh in-memory store loaded to --events events (16-byte
  *      user_id, 40-byte description, acking the feed as it goes); prints
  *      its RSS and the memory per event beyond its strings, measured as the

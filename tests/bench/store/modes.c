@@ -28,6 +28,8 @@ typedef struct {
     load_result_t create, get, update;
     bool batched; /* the phases again in batches (no journal only) */
     load_result_t b_create, b_get, b_update;
+    bool via_libzmq; /* creates and gets on a fresh store through libzmq (no journal only) */
+    load_result_t l_create, l_get;
     store_stats_t stats;
 } mode_run_t;
 
@@ -52,6 +54,37 @@ s_print_load (int round)
 }
 
 static void s_print_run (int round, store_mode_t mode, const mode_run_t *r);
+
+/* With the bare client and Redis beside it, no journal: a fresh store
+   gets the create and get phases through a libzmq DEALER too, the load as
+   it ran until 2026-12-06, so the table shows what the client alone
+   changes, in the same round. */
+static int
+s_run_libzmq (const modes_config_t *cfg, int round, mode_run_t *out)
+{
+    char log[1024];
+    snprintf (log, sizeof log, "%s/store-off-libzmq-%d.log", harness_tmpdir (), round + 1);
+    store_proc_t store;
+    load_t *load = NULL;
+    int rc = -1;
+    if (store_proc_spawn (&store, STORE_MODE_OFF, "", "warn", NULL, log) == 0
+        && store_proc_wait (&store, MODES_START_MS) == 0
+        && (load = load_new (store.endpoint, LOAD_CLIENT_LIBZMQ, cfg->ops, cfg->fsync.interrupted))
+               != NULL) {
+        load_set_store_pid (load, store.pid);
+        if (load_create (load, cfg->ops, cfg->window, &out->l_create) == 0 && load_ack (load) == 0
+            && load_get (load, cfg->ops, cfg->window, &out->l_get) == 0)
+            rc = 0;
+    }
+    load_destroy (&load);
+    if (store_proc_stop (&store, MODES_STOP_MS) != 0)
+        rc = -1;
+    if (rc != 0)
+        fprintf (stderr, "bench: the libzmq run of round %d failed; store log %s\n", round + 1,
+                 log);
+    out->via_libzmq = rc == 0;
+    return rc;
+}
 
 /* One run: a fresh store in mode, the three phases, its stats; its line
    printed when it completed. */
@@ -94,6 +127,14 @@ s_run (const modes_config_t *cfg, store_mode_t mode, int round, mode_run_t *out)
     out->done = true;
     rc = 0;
 cleanup:
+    if (rc == 0 && mode == STORE_MODE_OFF && cfg->peers && cfg->client == LOAD_CLIENT_ZMTP) {
+        /* Its store starts once this one is stopped: one store at a time. */
+        load_destroy (&load);
+        if (store_proc_stop (&store, MODES_STOP_MS) != 0)
+            rc = -1;
+        else if (s_run_libzmq (cfg, round, out) != 0)
+            rc = -1;
+    }
     load_destroy (&load);
     if (store_proc_stop (&store, MODES_STOP_MS) != 0 && rc == 0) {
         fprintf (stderr, "bench: herald-store (%s) did not exit cleanly; see %s\n",
@@ -132,11 +173,6 @@ s_print_run (int round, store_mode_t mode, const mode_run_t *r)
             r->get.ops_per_s, r->update.ops_per_s);
     if (!st->journal)
         printf ("no journal\n");
-    if (r->batched)
-        printf ("  round %d  %-8s create %7.0f/s p99 %6.2f ms | get %7.0f/s | update %7.0f/s | "
-                "in batches\n",
-                round + 1, "batched", r->b_create.ops_per_s, r->b_create.p99_ms, r->b_get.ops_per_s,
-                r->b_update.ops_per_s);
     else if (st->journal_syncs == 0)
         printf ("%llu records in %llu commits, no fdatasync\n",
                 (unsigned long long)st->journal_records, (unsigned long long)st->journal_commits);
@@ -145,6 +181,15 @@ s_print_run (int round, store_mode_t mode, const mode_run_t *r)
                 (unsigned long long)st->journal_records, (unsigned long long)st->journal_commits,
                 (unsigned long long)st->journal_syncs, s_sync_mean_ms (st),
                 (double)st->journal_sync_us_max / 1e3);
+    if (r->batched)
+        printf ("  round %d  %-8s create %7.0f/s p99 %6.2f ms | get %7.0f/s | update %7.0f/s | "
+                "in batches\n",
+                round + 1, "batched", r->b_create.ops_per_s, r->b_create.p99_ms, r->b_get.ops_per_s,
+                r->b_update.ops_per_s);
+    if (r->via_libzmq)
+        printf ("  round %d  %-8s create %7.0f/s p99 %6.2f ms | get %7.0f/s | a fresh store, "
+                "through libzmq\n",
+                round + 1, "libzmq", r->l_create.ops_per_s, r->l_create.p99_ms, r->l_get.ops_per_s);
     fflush (stdout);
 }
 
@@ -284,12 +329,15 @@ s_round_start (void *arg, int round)
     fflush (stdout);
 }
 
+/* Which of a run's results a peer row shows. */
+typedef enum { ROW_SINGLE, ROW_BATCHED, ROW_LIBZMQ } row_kind_t;
+
 /* One row of the peer table: herald's median rate over the rounds, Redis's,
    the median of the per-round ratios (rounds where both ran), then the
    same for the servers' CPU per operation and the clients'. */
 static void
 s_print_peer_row (const char *name, const modes_t *self, const mode_row_t *off, int rounds,
-                  bool batched, bool get)
+                  row_kind_t kind, bool get)
 {
     double herald[MODES_MAX_ROUNDS], redis[MODES_MAX_ROUNDS], ratio[MODES_MAX_ROUNDS];
     double own_cpu[MODES_MAX_ROUNDS], peer_cpu[MODES_MAX_ROUNDS], cpu_ratio[MODES_MAX_ROUNDS];
@@ -298,9 +346,11 @@ s_print_peer_row (const char *name, const modes_t *self, const mode_row_t *off, 
     for (int i = 0; i < rounds; i++) {
         const mode_run_t *r = &off->runs[i];
         const peer_redis_figures_t *peer = get ? &self->redis_get[i] : &self->redis_set[i];
-        const load_result_t *own =
-            batched ? (get ? &r->b_get : &r->b_create) : (get ? &r->get : &r->create);
-        bool ran = r->done && (!batched || r->batched);
+        const load_result_t *own = kind == ROW_BATCHED  ? (get ? &r->b_get : &r->b_create)
+                                   : kind == ROW_LIBZMQ ? (get ? &r->l_get : &r->l_create)
+                                                        : (get ? &r->get : &r->create);
+        bool ran =
+            r->done && (kind != ROW_BATCHED || r->batched) && (kind != ROW_LIBZMQ || r->via_libzmq);
         if (peer->rps > 0)
             redis[nr++] = peer->rps;
         if (peer->rps > 0 && peer->server_cpu_us > 0)
@@ -341,15 +391,17 @@ s_print_peer (const modes_t *self, const mode_row_t *off, int rounds)
             "ratio", "server us/op", "client us/op");
     printf ("%-26s%10s %9s %7s %9s %7s %6s %8s %7s\n", "", "ops/s", "ops/s", "", "herald", "redis",
             "ratio", "herald", "redis");
-    s_print_peer_row ("create / SET", self, off, rounds, false, false);
-    s_print_peer_row ("get / GET", self, off, rounds, false, true);
+    s_print_peer_row ("create / SET", self, off, rounds, ROW_SINGLE, false);
+    s_print_peer_row ("get / GET", self, off, rounds, ROW_SINGLE, true);
     char name[64];
     snprintf (name, sizeof name, "create / SET, batches %zu", self->cfg->batch);
     if (self->cfg->batch > 1)
-        s_print_peer_row (name, self, off, rounds, true, false);
+        s_print_peer_row (name, self, off, rounds, ROW_BATCHED, false);
     snprintf (name, sizeof name, "get / GET, batches %zu", self->cfg->batch);
     if (self->cfg->batch > 1)
-        s_print_peer_row (name, self, off, rounds, true, true);
+        s_print_peer_row (name, self, off, rounds, ROW_BATCHED, true);
+    s_print_peer_row ("create / SET, libzmq", self, off, rounds, ROW_LIBZMQ, false);
+    s_print_peer_row ("get / GET, libzmq", self, off, rounds, ROW_LIBZMQ, true);
     printf (
         "Redis: redis-server --save '' --appendonly no, redis-benchmark -c 1 -P 1000 -d %d -r %zu "
         "-n %zu -t set, then -t get,\nonce per round (pipelined: 1000 commands per write); "
@@ -364,10 +416,15 @@ s_print_peer (const modes_t *self, const mode_row_t *off, int rounds)
         "its phase loop, redis-benchmark's over the whole process, start-up included). The "
         "servers' "
         "figures are\nclock ticks (%ld a second) from /proc: a phase of N ops taking T s of CPU is "
-        "read to 1 / (T x %ld).\n",
+        "read to 1 / (T x %ld).\n%s",
         LOAD_USER_LEN + LOAD_DESCRIPTION_LEN, self->cfg->ops, self->cfg->ops, self->cfg->window,
         load_client_name (self->cfg->client), self->cfg->batch, sysconf (_SC_CLK_TCK),
-        sysconf (_SC_CLK_TCK));
+        sysconf (_SC_CLK_TCK),
+        self->cfg->client == LOAD_CLIENT_ZMTP
+            ? "libzmq rows: the create and get phases on a fresh store through a libzmq DEALER, "
+              "the load as it ran until 2026-12-06,\nfor reference (its own I/O thread on the "
+              "same cores): what the bare client changes, in the same rounds.\n"
+            : "");
 }
 
 static int
