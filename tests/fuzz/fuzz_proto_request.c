@@ -10,9 +10,10 @@
  * msgpack-c on every input: the same result, error and request. Every input
  * is also read as a batch (fuzz_batch.h); a request that decodes as op
  * batch is not re-encoded as a request (its frames are the batch's).
- * proto_request_peek_event_id and proto_request_peek_receipt, the store's
- * hints, read the same bytes: they stay inside them and agree with the
- * decoder on the id and the receipt.
+ * proto_request_peek_event_id, proto_request_peek_user_id and
+ * proto_request_peek_receipt, the store's hints, read the same bytes: they
+ * stay inside them and agree with the decoder on the id, a create's user
+ * and the receipt.
  */
 #include "fuzz_batch.h"
 #include "fuzz_check.h"
@@ -63,6 +64,17 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     bool found = proto_request_peek_event_id (data, size, peeked);
     if (found && rc == PROTO_DECODE_OK && (req.has & PROTO_HAS_EVENT_ID))
         FUZZ_CHECK (memcmp (peeked, req.event_id, 16) == 0);
+    /* A create's user, the same way: a pointer into the bytes, and when
+       the frame decodes as a create, its user_id. */
+    proto_str_t user;
+    found = proto_request_peek_user_id (data, size, &user);
+    if (found)
+        FUZZ_CHECK ((const uint8_t *)user.ptr >= data
+                    && (const uint8_t *)user.ptr + user.len <= data + size);
+    if (found && rc == PROTO_DECODE_OK && req.op == PROTO_OP_CREATE
+        && (req.has & PROTO_HAS_USER_ID))
+        FUZZ_CHECK (user.len == req.user_id.len
+                    && memcmp (user.ptr, req.user_id.ptr, user.len) == 0);
     /* The receipt the store applies before it decodes: the same rule. */
     uint8_t receipt[16];
     found = proto_request_peek_receipt (data, size, receipt);
