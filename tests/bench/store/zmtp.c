@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -39,10 +40,24 @@ struct _zmtp_t {
     size_t in_off, in_len, in_cap;
     unsigned char *out; /* bytes queued, out_off .. out_len not yet written */
     size_t out_off, out_len, out_cap;
+    bool quiet;      /* errors kept, not printed */
+    char error[256]; /* the last error */
 };
 
 static int s_frame (zmtp_t *self, bool take, unsigned *flags, const unsigned char **body,
                     size_t *size, size_t *need);
+
+/* Keeps the error for zmtp_error and prints it unless quiet. Returns -1. */
+static int __attribute__ ((format (printf, 2, 3))) s_fail (zmtp_t *self, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    vsnprintf (self->error, sizeof self->error, format, args);
+    va_end (args);
+    if (!self->quiet)
+        fprintf (stderr, "bench: zmtp: %s\n", self->error);
+    return -1;
+}
 
 static int
 s_reserve_out (zmtp_t *self, size_t more)
@@ -108,10 +123,8 @@ zmtp_flush (zmtp_t *self)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return 0; /* zmtp_wait writes the rest */
-        if (n < 0) {
-            fprintf (stderr, "bench: zmtp: send: %s\n", strerror (errno));
-            return -1;
-        }
+        if (n < 0)
+            return s_fail (self, "send: %s", strerror (errno));
         self->out_off += (size_t)n;
     }
     return 0;
@@ -164,20 +177,21 @@ zmtp_wait (zmtp_t *self, int timeout_ms)
 static int
 s_fill (zmtp_t *self, size_t need)
 {
-    if (self->in_off > 0 && self->in_off == self->in_len)
-        self->in_off = self->in_len = 0;
-    if (self->in_off + need > self->in_cap) {
-        /* Move the partial frame to the front, and grow for a big one. */
+    if (self->in_off > 0 && (self->in_off == self->in_len || self->in_off + need > self->in_cap)) {
+        /* Move the partial frame to the front. */
         memmove (self->in, self->in + self->in_off, self->in_len - self->in_off);
         self->in_len -= self->in_off;
         self->in_off = 0;
-        if (need > self->in_cap) {
-            unsigned char *in = realloc (self->in, need);
-            if (!in)
-                return -1;
-            self->in = in;
-            self->in_cap = need;
-        }
+    }
+    if (self->in_len == self->in_cap) {
+        /* Full, and the frame is longer: grow by doubling as its bytes
+           come, never to a size a header only declares. */
+        size_t cap = self->in_cap * 2 < need ? self->in_cap * 2 : need;
+        unsigned char *in = realloc (self->in, cap);
+        if (!in)
+            return s_fail (self, "out of memory for a frame of %zu bytes", need);
+        self->in = in;
+        self->in_cap = cap;
     }
     for (;;) {
         ssize_t n = recv (self->fd, self->in + self->in_len, self->in_cap - self->in_len, 0);
@@ -189,9 +203,7 @@ s_fill (zmtp_t *self, size_t need)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return 0;
-        fprintf (stderr, "bench: zmtp: %s\n",
-                 n == 0 ? "the store closed the connection" : strerror (errno));
-        return -1;
+        return s_fail (self, "%s", n == 0 ? "the store closed the connection" : strerror (errno));
     }
 }
 
@@ -209,10 +221,8 @@ s_frame (zmtp_t *self, bool take, unsigned *flags, const unsigned char **body, s
     if (have < head)
         return 0;
     *flags = p[0];
-    if (*flags & ~(unsigned)(S_FLAG_MORE | S_FLAG_LONG | S_FLAG_COMMAND)) {
-        fprintf (stderr, "bench: zmtp: reserved flag bits set (0x%02x)\n", *flags);
-        return -1;
-    }
+    if (*flags & ~(unsigned)(S_FLAG_MORE | S_FLAG_LONG | S_FLAG_COMMAND))
+        return s_fail (self, "reserved flag bits set (0x%02x)", *flags);
     uint64_t len = p[1];
     if (*flags & S_FLAG_LONG) {
         head = 9;
@@ -224,9 +234,8 @@ s_frame (zmtp_t *self, bool take, unsigned *flags, const unsigned char **body, s
             len = len << 8 | p[i];
     }
     if (len > S_FRAME_MAX) {
-        fprintf (stderr, "bench: zmtp: a frame of %llu bytes (at most %d)\n",
-                 (unsigned long long)len, S_FRAME_MAX);
-        return -1;
+        return s_fail (self, "a frame of %llu bytes (at most %d)", (unsigned long long)len,
+                       S_FRAME_MAX);
     }
     *need = head + (size_t)len;
     if (have < *need)
@@ -258,8 +267,7 @@ s_command (zmtp_t *self, const unsigned char *body, size_t size)
         size_t reason = size > 7 ? body[6] : 0;
         if (reason > size - 7)
             reason = size - 7;
-        fprintf (stderr, "bench: zmtp: the store sent ERROR: %.*s\n", (int)reason, body + 7);
-        return -1;
+        return s_fail (self, "the store sent ERROR: %.*s", (int)reason, body + 7);
     }
     return 0;
 }
@@ -287,9 +295,7 @@ zmtp_next (zmtp_t *self, const void **data, size_t *size)
             continue;
         }
         if (flags & S_FLAG_MORE) {
-            fprintf (stderr, "bench: zmtp: a multi-frame message (not expected from the "
-                             "store)\n");
-            return -1;
+            return s_fail (self, "a multi-frame message (not expected from the store)");
         }
         *data = body;
         *size = len;
@@ -304,9 +310,8 @@ s_await (zmtp_t *self, size_t need, int64_t deadline)
     while (self->in_len - self->in_off < need) {
         int64_t left = deadline - clock_mono_ms ();
         if (left <= 0 || s_poll (self, (int)left) <= 0 || s_fill (self, need) < 0) {
-            fprintf (stderr, "bench: zmtp: no handshake from the store (a store with CURVE? "
-                             "this client speaks only NULL: --client libzmq)\n");
-            return -1;
+            return s_fail (self, "no handshake from the store (a store with CURVE? this "
+                                 "client speaks only NULL: --client libzmq)");
         }
     }
     return 0;
@@ -331,9 +336,8 @@ s_handshake (zmtp_t *self, int64_t deadline)
         return -1;
     const unsigned char *g = self->in + self->in_off;
     if (g[0] != 0xff || !(g[9] & 1) || g[10] < 3 || memcmp (g + 12, "NULL", 5) != 0) {
-        fprintf (stderr, "bench: zmtp: the peer is not a ZMTP 3 NULL-mechanism socket (CURVE "
-                         "on? this client speaks only NULL)\n");
-        return -1;
+        return s_fail (self, "the peer is not a ZMTP 3 NULL-mechanism socket (CURVE on? "
+                             "this client speaks only NULL)");
     }
     self->in_off += S_GREETING;
     unsigned flags;
@@ -344,8 +348,7 @@ s_handshake (zmtp_t *self, int64_t deadline)
         if (s_await (self, need, deadline) != 0)
             return -1;
     if (rc < 0 || !(flags & S_FLAG_COMMAND) || len < 6 || memcmp (body, "\5READY", 6) != 0) {
-        fprintf (stderr, "bench: zmtp: no READY from the peer\n");
-        return -1;
+        return s_fail (self, "no READY from the peer");
     }
     /* Its properties: a name (one-byte size), a value (four-byte size). */
     for (size_t at = 6; at < len;) {
@@ -364,8 +367,37 @@ s_handshake (zmtp_t *self, int64_t deadline)
         }
         at += value;
     }
-    fprintf (stderr, "bench: zmtp: the peer's READY does not name a ROUTER\n");
-    return -1;
+    return s_fail (self, "the peer's READY does not name a ROUTER");
+}
+
+zmtp_t *
+zmtp_adopt (int fd)
+{
+    zmtp_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->in_cap = S_IN_START;
+    self->in = malloc (self->in_cap);
+    if (!self->in) {
+        free (self);
+        return NULL;
+    }
+    self->fd = fd;
+    return self;
+}
+
+void
+zmtp_set_quiet (zmtp_t *self, bool quiet)
+{
+    assert (self);
+    self->quiet = quiet;
+}
+
+const char *
+zmtp_error (zmtp_t *self)
+{
+    assert (self);
+    return self->error;
 }
 
 zmtp_t *
@@ -380,17 +412,16 @@ zmtp_connect (const char *endpoint, int timeout_ms)
         return NULL;
     }
     addr.sin_port = htons ((uint16_t)port);
-    zmtp_t *self = calloc (1, sizeof *self);
-    if (!self)
-        return NULL;
-    self->fd = -1;
     int64_t deadline = clock_mono_ms () + timeout_ms;
-    int one = 1;
-    self->in_cap = S_IN_START;
-    self->in = malloc (self->in_cap);
-    self->fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (!self->in || self->fd < 0
-        || setsockopt (self->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
+    int one = 1, fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    zmtp_t *self = fd >= 0 ? zmtp_adopt (fd) : NULL;
+    if (!self) {
+        fprintf (stderr, "bench: zmtp: no socket: %s\n", strerror (errno));
+        if (fd >= 0)
+            close (fd);
+        return NULL;
+    }
+    if (setsockopt (self->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
         goto fail;
     if (connect (self->fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
         struct pollfd pfd = { self->fd, POLLOUT, 0 };

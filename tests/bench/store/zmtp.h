@@ -11,7 +11,10 @@
  * writes its pipeline to the socket itself. The store's side is
  * unchanged: the same ROUTER, the same libzmq, whichever client speaks to
  * it. Not for production use: no CURVE, no reconnect, no multi-frame
- * messages (the store sends none to a DEALER that sends none).
+ * messages (the store sends none to a DEALER that sends none). Its frame
+ * parser reads the peer's bytes, so it has a fuzz target like every other
+ * decoder (tests/fuzz/fuzz_bench_zmtp.c): frames up to 64 MiB, the read
+ * buffer grown only as a frame's bytes arrive.
  */
 #ifndef HERALD_BENCH_ZMTP_H
 #define HERALD_BENCH_ZMTP_H
@@ -25,7 +28,19 @@ typedef struct _zmtp_t zmtp_t;
    with a ROUTER within timeout_ms. Returns NULL on failure, with the
    reason on stderr. */
 zmtp_t *zmtp_connect (const char *endpoint, int timeout_ms);
+
+/* Wraps fd, a connected non-blocking stream socket past its handshake
+   (the fuzz target's socketpair): takes ownership of fd on success; on
+   failure (NULL, out of memory) fd is left open. */
+zmtp_t *zmtp_adopt (int fd);
 void zmtp_destroy (zmtp_t **self_p);
+
+/* Errors are reported on stderr as they happen (the default), or only
+   kept for zmtp_error when quiet. */
+void zmtp_set_quiet (zmtp_t *self, bool quiet);
+
+/* The last error of a call that returned -1 ("" before any). */
+const char *zmtp_error (zmtp_t *self);
 
 /* Queues one message (a single frame) to go out at the next zmtp_flush.
    Returns 0, or -1 when out of memory. */
