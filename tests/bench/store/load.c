@@ -293,7 +293,7 @@ static int
 s_wait (load_t *self, int timeout_ms)
 {
     if (self->raw)
-        return zmtp_flush (self->raw) != 0 ? -1 : zmtp_wait (self->raw, timeout_ms);
+        return zmtp_wait (self->raw, timeout_ms);
     zmq_pollitem_t item = { self->dealer, 0, ZMQ_POLLIN, 0 };
     int ready = zmq_poll (&item, 1, timeout_ms);
     if (ready < 0)

@@ -127,14 +127,6 @@ s_run (const modes_config_t *cfg, store_mode_t mode, int round, mode_run_t *out)
     out->done = true;
     rc = 0;
 cleanup:
-    if (rc == 0 && mode == STORE_MODE_OFF && cfg->peers && cfg->client == LOAD_CLIENT_ZMTP) {
-        /* Its store starts once this one is stopped: one store at a time. */
-        load_destroy (&load);
-        if (store_proc_stop (&store, MODES_STOP_MS) != 0)
-            rc = -1;
-        else if (s_run_libzmq (cfg, round, out) != 0)
-            rc = -1;
-    }
     load_destroy (&load);
     if (store_proc_stop (&store, MODES_STOP_MS) != 0 && rc == 0) {
         fprintf (stderr, "bench: herald-store (%s) did not exit cleanly; see %s\n",
@@ -143,6 +135,9 @@ cleanup:
     }
     if (dir[0] && data_dir_remove (dir) != 0)
         rc = -1;
+    /* Its store starts once this one is stopped: one store at a time. */
+    if (rc == 0 && mode == STORE_MODE_OFF && cfg->peers && cfg->client == LOAD_CLIENT_ZMTP)
+        rc = s_run_libzmq (cfg, round, out);
     if (rc != 0)
         fprintf (stderr, "bench: %s run of round %d failed; store log %s\n", store_mode_name (mode),
                  round + 1, log);

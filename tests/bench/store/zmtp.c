@@ -164,6 +164,8 @@ int
 zmtp_wait (zmtp_t *self, int timeout_ms)
 {
     assert (self);
+    if (zmtp_flush (self) != 0)
+        return -1;
     unsigned flags;
     const unsigned char *body;
     size_t len, need;

@@ -54,10 +54,9 @@ int zmtp_flush (zmtp_t *self);
 /* Bytes queued and not yet taken by the socket. */
 size_t zmtp_pending (zmtp_t *self);
 
-/* Waits up to timeout_ms for a reply to read, writing queued bytes as the
-   socket takes them meanwhile. Returns 1 when a message is ready (or
-   bytes to read), 0 on timeout, -1 on a connection error or EINTR (errno
-   says which). */
+/* Writes what is queued (zmtp_flush), then waits up to timeout_ms for a
+   reply to read, writing the rest as the socket takes it meanwhile. Returns 1 when a message is
+   ready (or bytes to read), 0 on timeout, -1 on a connection error or EINTR (errno says which). */
 int zmtp_wait (zmtp_t *self, int timeout_ms);
 
 /* The next message received, read from the socket without blocking when
