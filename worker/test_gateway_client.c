@@ -34,6 +34,7 @@ static atomic_int s_requests;
 static char s_last_method[8];
 static char s_last_auth[512]; /* the last request's Authorization value, "" if none */
 static char s_last_rid[128];  /* the last request's X-Request-Id, "" if none */
+static char s_last_path[256]; /* the last request's target */
 
 /* Serves one connection: requests until the client closes. */
 static void *
@@ -69,6 +70,7 @@ s_conn_thread (void *arg)
             snprintf (s_last_rid, sizeof s_last_rid, "%.*s", (int)strcspn (rid + 16, "\r\n"),
                       rid + 16);
         const char *path = strchr (buf, ' ') + 1;
+        snprintf (s_last_path, sizeof s_last_path, "%.*s", (int)strcspn (path, " "), path);
         int code = atoi (path + strcspn (path, " ") - 3);
         char reply[512];
         const char *json = code == 200 ? "{\"status\":\"processed\"}" : "{\"detail\":\"x\"}";
@@ -386,6 +388,45 @@ test_request_id_is_sent_on_its_request_only (void **state)
     gateway_client_destroy (&client);
 }
 
+/* Each request's path is the base URL's path, then /events/{id}, however
+   the base is written (a trailing slash or not, a scheme or not). */
+static void
+test_requests_go_to_the_events_path_under_the_base_path (void **state)
+{
+    const char *bases[] = { "http://127.0.0.1:", "http://127.0.0.1:", "127.0.0.1:",
+                            "http://127.0.0.1:", "http://127.0.0.1:" };
+    const char *tails[] = { "", "/", "", "/herald/", "/herald" };
+    const char *paths[] = { "/events/" ID ("200"), "/events/" ID ("200"), "/events/" ID ("200"),
+                            "/herald/events/" ID ("200"), "/herald/events/" ID ("200") };
+    for (size_t i = 0; i < sizeof bases / sizeof bases[0]; i++) {
+        char url[64];
+        snprintf (url, sizeof url, "%s%d%s", bases[i], s_port, tails[i]);
+        gateway_client_t *client = gateway_client_new (url, 2000, 1);
+        assert_non_null (client);
+        /* twice: the second request on the slot sets the path again */
+        for (int k = 0; k < 2; k++) {
+            s_last_path[0] = '\0';
+            assert_int_equal (s_put (client, ID ("200")), GATEWAY_OK);
+            assert_string_equal (s_last_path, paths[i]);
+        }
+        gateway_result_t result;
+        assert_int_equal (gateway_client_start_get (client, 0, ID ("404"), NULL), 0);
+        assert_int_equal (s_wait_done (client, &result), 0);
+        assert_int_equal (result, GATEWAY_NOT_FOUND);
+        assert_non_null (strstr (s_last_path, "/events/" ID ("404")));
+        gateway_client_destroy (&client);
+    }
+}
+
+/* A base URL libcurl cannot parse fails at once, not at every request. */
+static void
+test_a_base_url_that_does_not_parse_is_refused (void **state)
+{
+    assert_null (gateway_client_new ("http://127.0.0.1:99999", 1000, 1)); /* port out of range */
+    assert_null (gateway_client_new ("http://exa mple.com", 1000, 1));    /* a space in the host */
+    assert_null (gateway_client_new ("", 1000, 1));
+}
+
 int
 main (void)
 {
@@ -399,6 +440,8 @@ main (void)
         cmocka_unit_test (test_refused_connection_is_transient),
         cmocka_unit_test (test_caller_fd_wakes_the_poll_while_a_request_waits),
         cmocka_unit_test (test_connection_closed_without_answer_is_transient),
+        cmocka_unit_test (test_requests_go_to_the_events_path_under_the_base_path),
+        cmocka_unit_test (test_a_base_url_that_does_not_parse_is_refused),
     };
     return cmocka_run_group_tests (tests, s_setup, NULL);
 }
