@@ -48,6 +48,10 @@ static option_t s_options[] = {
               "store round trip before a request is answered 504"),
     OPTION_I ("max-body", "HERALD_MAX_BODY", "65536", 64, 16777216, "N",
               "request body bytes before 413"),
+    OPTION_I ("max-header-size", "HERALD_MAX_HEADER_SIZE", "8192", 4096, 1048576, "N",
+              "memory per connection for the request line and headers (and the response's "
+              "headers): a request head over about this many bytes is answered 431, a URL over "
+              "it 414"),
     OPTION_I ("max-connections", "HERALD_MAX_CONNECTIONS", "1024", 1, 1000000, "N",
               "open HTTP connections (all loops together); more are refused"),
     OPTION_I ("max-connections-per-client", "HERALD_MAX_CONNECTIONS_PER_CLIENT", "256", 1, 1000000,
@@ -112,6 +116,7 @@ main (int argc, char *argv[])
         .shard_map = options_get (&opts, "shard-map")->str,
         .timeout_ms = (int)options_get (&opts, "timeout-ms")->num,
         .max_body = (size_t)options_get (&opts, "max-body")->num,
+        .max_header_size = (size_t)options_get (&opts, "max-header-size")->num,
         .max_connections =
             (unsigned)((options_get (&opts, "max-connections")->num + threads - 1) / threads),
         .max_inflight = (size_t)options_get (&opts, "max-inflight")->num,

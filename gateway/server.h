@@ -30,6 +30,7 @@ typedef struct {
     const char *shard_map;      /* shard map file (backend.h), NULL: one store */
     int timeout_ms;             /* store round trip before 504 */
     size_t max_body;            /* bytes before 413 */
+    size_t max_header_size;     /* each connection's memory for its request head (server.c) */
     unsigned max_connections;   /* per loop */
     unsigned max_per_client;    /* per loop, from one client address */
     unsigned request_timeout_s; /* to deliver a whole request (clients.h) */

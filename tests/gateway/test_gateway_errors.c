@@ -5,8 +5,9 @@
  * one byte over, with multi-byte UTF-8 so characters and bytes disagree —
  * invalid UTF-8, NUL, a body that is not an object, bad path and query
  * values), 400 for a body that is not JSON, 404, 405 with Allow, 413 with
- * Content-Length and with chunked encoding, 415, and the Content-Types that
- * must be accepted. After every error nothing may have been stored.
+ * Content-Length and with chunked encoding, 415, the Content-Types that
+ * must be accepted, and 431 for a request head over --max-header-size. After every error nothing
+ * may have been stored.
  */
 #include "gwclient.h"
 
@@ -373,6 +374,50 @@ test_chunked_body_within_limit_is_accepted (void **state)
     gw_resp_clear (&resp);
 }
 
+/* POST /events over a raw socket with an X-Pad header of pad bytes;
+   returns the status (0: no answer). */
+static long
+s_post_padded (int port, size_t pad)
+{
+    const char *body = "{\"user_id\":\"head\",\"description\":\"padded\"}";
+    size_t cap = pad + 512;
+    char *raw = malloc (cap);
+    int n = snprintf (raw, cap,
+                      "POST /events HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                      "Content-Type: application/json\r\nContent-Length: %zu\r\nX-Pad: ",
+                      strlen (body));
+    memset (raw + n, 'p', pad);
+    n += (int)pad;
+    n += snprintf (raw + n, cap - (size_t)n, "\r\n\r\n%s", body);
+    gw_resp_t resp = { 0 };
+    long code = gw_raw_exchange (port, raw, (size_t)n, &resp, 5000) == 0 ? resp.code : 0;
+    free (raw);
+    gw_resp_clear (&resp);
+    return code;
+}
+
+/* --max-header-size is each connection's memory for its request head: the
+   default 8 KiB serves a 6 KiB header and answers a 9 KiB one 431, storing
+   nothing; raised to 16 KiB, 12 KiB is served and 20 KiB is 431. */
+static void
+test_request_head_over_max_header_size_is_431 (void **state)
+{
+    size_t before = s_count ();
+    int port = gw_shared ()->http_port;
+    assert_int_equal (s_post_padded (port, 6 * 1024), 201);
+    assert_int_equal (s_post_padded (port, 9 * 1024), 431);
+    assert_int_equal (s_count (), before + 1);
+
+    const char *const extra[] = { "--max-header-size", "16384", NULL };
+    gw_t big;
+    assert_int_equal (gw_start_gateway_on (&big, gw_shared (), extra), 0);
+    assert_int_equal (gw_wait_readyz (&big, 200, 10000), 0);
+    assert_int_equal (s_post_padded (big.http_port, 12 * 1024), 201);
+    assert_int_equal (s_post_padded (big.http_port, 20 * 1024), 431);
+    gw_fini (&big);
+    assert_int_equal (s_count (), before + 2);
+}
+
 static void
 test_content_type_must_be_json (void **state)
 {
@@ -416,6 +461,7 @@ main (void)
         cmocka_unit_test (test_body_over_64k_is_413),
         cmocka_unit_test (test_chunked_body_within_limit_is_accepted),
         cmocka_unit_test (test_content_type_must_be_json),
+        cmocka_unit_test (test_request_head_over_max_header_size_is_431),
     };
     return cmocka_run_group_tests (tests, s_setup, gw_shared_teardown);
 }
