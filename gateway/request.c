@@ -148,17 +148,32 @@ s_make_prefix (void)
     snprintf (s_prefix, sizeof s_prefix, "%016llx", (unsigned long long)r);
 }
 
+/* Every request gets an id: formatted by hand, as snprintf's "%s-%llx"
+   was 3% of the gateway's instructions per POST (callgrind). */
 void
 request_identify (request_t *req)
 {
     const char *given = MHD_lookup_connection_value (req->conn, MHD_HEADER_KIND, REQUEST_ID_HEADER);
-    if (given && proto_request_id_valid (given, strlen (given))) {
-        snprintf (req->request_id, sizeof req->request_id, "%s", given);
+    size_t len = given ? strlen (given) : 0;
+    if (given && proto_request_id_valid (given, len)) {
+        memcpy (req->request_id, given, len + 1); /* valid: at most PROTO_REQUEST_ID_MAX */
         return;
     }
     pthread_once (&s_prefix_once, s_make_prefix);
     uint64_t n = atomic_fetch_add_explicit (&s_counter, 1, memory_order_relaxed) + 1;
-    snprintf (req->request_id, sizeof req->request_id, "%s-%llx", s_prefix, (unsigned long long)n);
+    char digits[16];
+    size_t k = 0;
+    do {
+        digits[k++] = "0123456789abcdef"[n & 15];
+        n >>= 4;
+    } while (n);
+    char *out = req->request_id;
+    _Static_assert(sizeof req->request_id >= 16 + 1 + 16 + 1, "prefix-counter fits");
+    memcpy (out, s_prefix, 16);
+    out[16] = '-';
+    for (size_t i = 0; i < k; i++)
+        out[17 + i] = digits[k - 1 - i];
+    out[17 + k] = '\0';
 }
 
 void

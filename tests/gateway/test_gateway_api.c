@@ -507,6 +507,56 @@ test_keepalive_reuses_one_connection (void **state)
     gw_fini (&client);
 }
 
+/* The X-Request-Id of the response whose head is in head, into id (128
+   bytes); "" when there is none. */
+static void
+s_request_id (const char *head, char *id)
+{
+    const char *at = strcasestr (head, "\r\nX-Request-Id: ");
+    id[0] = '\0';
+    if (at)
+        snprintf (id, 128, "%.*s", (int)strcspn (at + 16, "\r\n"), at + 16);
+}
+
+/* GET /readyz (a store round trip) on a new connection, with header
+   (a line, or ""); its X-Request-Id into id (128 bytes). */
+static void
+s_readyz_id (const char *header, char *id)
+{
+    int fd = gw_raw_connect (gw_shared ()->http_port);
+    assert_true (fd >= 0);
+    char req[256], head[4096];
+    int n = snprintf (req, sizeof req,
+                      "GET /readyz HTTP/1.1\r\nHost: t\r\n%sConnection: close\r\n\r\n", header);
+    assert_int_equal (send (fd, req, (size_t)n, 0), n);
+    assert_int_equal (gw_read_head (fd, 5000, head, sizeof head), 200);
+    s_request_id (head, id);
+    close (fd);
+}
+
+/* A request without X-Request-Id gets one made by the gateway: 16 hex
+   digits that name this gateway process, '-', and a counter in hex that
+   grows by one per request; one the client sends (valid) is echoed. */
+static void
+test_every_response_names_its_request_id (void **state)
+{
+    char id[3][128];
+    for (int i = 0; i < 2; i++) {
+        s_readyz_id ("", id[i]);
+        size_t len = strlen (id[i]);
+        assert_true (len >= 18 && len <= 33);
+        assert_int_equal (id[i][16], '-');
+        assert_int_equal (strspn (id[i], "0123456789abcdef"), 16);
+        assert_int_equal (strspn (id[i] + 17, "0123456789abcdef"), len - 17);
+        assert_true (id[i][17] != '0'); /* no leading zero */
+    }
+    assert_memory_equal (id[0], id[1], 17); /* one process, one prefix */
+    unsigned long long a = strtoull (id[0] + 17, NULL, 16), b = strtoull (id[1] + 17, NULL, 16);
+    assert_true (b > a); /* other loops may take numbers in between, never this one's again */
+    s_readyz_id ("X-Request-Id: client-7:x\r\n", id[2]);
+    assert_string_equal (id[2], "client-7:x");
+}
+
 int
 main (void)
 {
@@ -525,6 +575,7 @@ main (void)
         cmocka_unit_test (test_openapi_and_docs),
         cmocka_unit_test (test_trailing_slash_is_accepted_everywhere),
         cmocka_unit_test (test_keepalive_reuses_one_connection),
+        cmocka_unit_test (test_every_response_names_its_request_id),
         cmocka_unit_test (test_after_cursor_pages_through_everything),
     };
     return cmocka_run_group_tests (tests, gw_shared_setup, gw_shared_teardown);
