@@ -53,8 +53,8 @@ typedef struct {
 
 struct _gateway_client_t {
     CURLM *multi;
-    struct curl_slist *headers;     /* PUT: Content-Type (and Authorization) */
-    struct curl_slist *get_headers; /* GET: Authorization, or NULL */
+    struct curl_slist *headers;     /* PUT: User-Agent, Content-Type (and Authorization) */
+    struct curl_slist *get_headers; /* GET: User-Agent (and Authorization) */
     bool has_token;
     char *base_url;
     CURLU *base;     /* base_url parsed (s_easy copies it for each slot) */
@@ -157,6 +157,30 @@ s_on_body (char *data, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
+/* The headers every request sends: User-Agent, Content-Type for a PUT,
+   and authorization when not NULL (a whole "Authorization: ..." line).
+   The User-Agent goes as a header rather than CURLOPT_USERAGENT, which
+   libcurl formats anew for every request. NULL when out of memory. */
+static struct curl_slist *
+s_headers (bool put, const char *authorization)
+{
+    struct curl_slist *list = curl_slist_append (NULL, "User-Agent: herald-worker"), *grown;
+    if (list && put) {
+        if (!(grown = curl_slist_append (list, "Content-Type: application/json")))
+            goto failed;
+        list = grown;
+    }
+    if (list && authorization) {
+        if (!(grown = curl_slist_append (list, authorization)))
+            goto failed;
+        list = grown;
+    }
+    return list;
+failed:
+    curl_slist_free_all (list);
+    return NULL;
+}
+
 /* Parses self->base_url once, as CURLOPT_URL would (a missing scheme is
    guessed), into self->base and self->base_path. A request then only sets
    its path on its slot's copy (CURLOPT_CURLU): libcurl parsing and
@@ -208,7 +232,8 @@ gateway_client_new (const char *base_url, long timeout_ms, int slots)
         return NULL;
     }
     self->multi = curl_multi_init ();
-    self->headers = curl_slist_append (NULL, "Content-Type: application/json");
+    self->headers = s_headers (true, NULL);
+    self->get_headers = s_headers (false, NULL);
     self->slots = calloc ((size_t)slots, sizeof *self->slots);
     self->done = calloc ((size_t)slots, sizeof *self->done);
     self->n_slots = slots;
@@ -218,8 +243,8 @@ gateway_client_new (const char *base_url, long timeout_ms, int slots)
     self->watch = calloc ((size_t)self->watch_cap, sizeof *self->watch);
     self->polled_cap = self->watch_cap + GATEWAY_CLIENT_POLL_FDS;
     self->polled = calloc ((size_t)self->polled_cap, sizeof *self->polled);
-    if (!self->base_url || !self->multi || !self->headers || !self->slots || !self->done
-        || !self->watch || !self->polled) {
+    if (!self->base_url || !self->multi || !self->headers || !self->get_headers || !self->slots
+        || !self->done || !self->watch || !self->polled) {
         gateway_client_destroy (&self);
         return NULL;
     }
@@ -284,7 +309,6 @@ s_easy (gateway_client_t *self, slot_t *slot)
     curl_easy_setopt (easy, CURLOPT_PRIVATE, slot);
     curl_easy_setopt (easy, CURLOPT_ERRORBUFFER, slot->curl_error);
     curl_easy_setopt (easy, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt (easy, CURLOPT_USERAGENT, "herald-worker");
     slot->easy = easy;
     return easy;
 }
@@ -376,17 +400,17 @@ gateway_client_set_token (gateway_client_t *self, const char *token)
     if (len == 0 || len > GATEWAY_TOKEN_MAX || strpbrk (token, "\r\n"))
         return -1;
     snprintf (header, sizeof header, "Authorization: Bearer %s", token);
-    struct curl_slist *put = curl_slist_append (NULL, "Content-Type: application/json");
-    struct curl_slist *put_all = put ? curl_slist_append (put, header) : NULL;
-    struct curl_slist *get = curl_slist_append (NULL, header);
-    if (!put_all || !get) {
+    struct curl_slist *put = s_headers (true, header);
+    struct curl_slist *get = s_headers (false, header);
+    if (!put || !get) {
         curl_slist_free_all (put);
         curl_slist_free_all (get);
+        memset (header, 0, sizeof header);
         return -1;
     }
     curl_slist_free_all (self->headers);
     curl_slist_free_all (self->get_headers);
-    self->headers = put_all;
+    self->headers = put;
     self->get_headers = get;
     self->has_token = true;
     /* The header is in curl's copies now; ours goes. */

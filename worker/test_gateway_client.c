@@ -32,9 +32,11 @@ static int s_port;
 static atomic_int s_accepted;
 static atomic_int s_requests;
 static char s_last_method[8];
-static char s_last_auth[512]; /* the last request's Authorization value, "" if none */
-static char s_last_rid[128];  /* the last request's X-Request-Id, "" if none */
-static char s_last_path[256]; /* the last request's target */
+static char s_last_auth[512];  /* the last request's Authorization value, "" if none */
+static char s_last_rid[128];   /* the last request's X-Request-Id, "" if none */
+static char s_last_path[256];  /* the last request's target */
+static char s_last_ua[128];    /* the last request's User-Agent, "" if none */
+static char s_last_head[8192]; /* the last request's head */
 
 /* Serves one connection: requests until the client closes. */
 static void *
@@ -64,6 +66,11 @@ s_conn_thread (void *arg)
         if (auth && auth < end)
             snprintf (s_last_auth, sizeof s_last_auth, "%.*s", (int)strcspn (auth + 17, "\r\n"),
                       auth + 17);
+        const char *ua = strstr (buf, "\r\nUser-Agent: ");
+        s_last_ua[0] = '\0';
+        if (ua && ua < end)
+            snprintf (s_last_ua, sizeof s_last_ua, "%.*s", (int)strcspn (ua + 14, "\r\n"), ua + 14);
+        snprintf (s_last_head, sizeof s_last_head, "%.*s", (int)(end + 4 - buf), buf);
         const char *rid = strstr (buf, "\r\nX-Request-Id: ");
         s_last_rid[0] = '\0';
         if (rid && rid < end)
@@ -134,6 +141,25 @@ s_client (int slots, long timeout_ms)
     return client;
 }
 
+/* How many times line (a whole header line) is in the last request's head. */
+static int
+s_head_has (const char *line)
+{
+    int n = 0;
+    for (const char *at = s_last_head; (at = strstr (at, line)); at += strlen (line))
+        n += at > s_last_head && at[-1] == '\n' && at[strlen (line)] == '\r';
+    return n;
+}
+
+/* The headers every request carries, once each: the User-Agent, and the
+   Content-Type on a PUT only (a GET has no body). */
+static void
+s_assert_fixed_headers (bool put)
+{
+    assert_int_equal (s_head_has ("User-Agent: herald-worker"), 1);
+    assert_int_equal (s_head_has ("Content-Type: application/json"), put ? 1 : 0);
+}
+
 /* Runs the client until one request finishes; returns its slot. */
 static int
 s_wait_done (gateway_client_t *client, gateway_result_t *result)
@@ -180,6 +206,12 @@ test_token_is_sent_on_get_and_put_and_a_refusal_is_transient (void **state)
     gateway_client_t *client = s_client (1, 2000);
     assert_int_equal (s_put (client, ID ("200")), GATEWAY_OK);
     assert_string_equal (s_last_auth, "");
+    s_assert_fixed_headers (true);
+    gateway_result_t result;
+    assert_int_equal (gateway_client_start_get (client, 0, ID ("200"), NULL), 0);
+    assert_int_equal (s_wait_done (client, &result), 0);
+    s_assert_fixed_headers (false);
+    assert_string_equal (s_last_auth, "");
     /* Without a token a 401 says so. */
     assert_int_equal (s_put (client, ID ("401")), GATEWAY_TRANSIENT);
     assert_non_null (strstr (gateway_client_error (client, 0),
@@ -188,9 +220,10 @@ test_token_is_sent_on_get_and_put_and_a_refusal_is_transient (void **state)
     assert_int_equal (gateway_client_set_token (client, "herald_s3cret"), 0);
     assert_int_equal (s_put (client, ID ("200")), GATEWAY_OK);
     assert_string_equal (s_last_auth, "Bearer herald_s3cret");
-    gateway_result_t result;
+    s_assert_fixed_headers (true);
     assert_int_equal (gateway_client_start_get (client, 0, ID ("200"), NULL), 0);
     assert_int_equal (s_wait_done (client, &result), 0);
+    s_assert_fixed_headers (false);
     assert_int_equal (result, GATEWAY_OK);
     assert_string_equal (s_last_method, "GET");
     assert_string_equal (s_last_auth, "Bearer herald_s3cret");
@@ -374,11 +407,13 @@ test_request_id_is_sent_on_its_request_only (void **state)
     assert_int_equal (gateway_client_start_put (client, 0, ID ("200"), "req-77:a"), 0);
     assert_int_equal (s_wait_done (client, &result), 0);
     assert_string_equal (s_last_rid, "req-77:a");
+    assert_string_equal (s_last_ua, "herald-worker");
     assert_string_equal (s_last_auth, "Bearer herald_t0ken"); /* the shared headers too */
     assert_int_equal (gateway_client_start_get (client, 0, ID ("200"), "req-78"), 0);
     assert_int_equal (s_wait_done (client, &result), 0);
     assert_string_equal (s_last_method, "GET");
     assert_string_equal (s_last_rid, "req-78");
+    assert_string_equal (s_last_ua, "herald-worker");
     /* the next request without one sends none; an invalid one is not sent */
     assert_int_equal (s_put (client, ID ("200")), GATEWAY_OK);
     assert_string_equal (s_last_rid, "");
