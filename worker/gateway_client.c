@@ -47,8 +47,12 @@ typedef struct {
     char status[GATEWAY_STATUS_MAX + 1];
     char error[GATEWAY_URL_MAX + CURL_ERROR_SIZE + 64];
     char curl_error[CURL_ERROR_SIZE];
-    struct curl_slist *headers; /* this request's, with its X-Request-Id; NULL: the shared ones */
-    CURLU *target;              /* the gateway's URL, parsed once; each request sets its path */
+    /* This request's X-Request-Id, a list node of ours put in front of the
+       shared headers (curl only reads a header list), so that a request
+       with an id copies no list: rid.next is set at each request. */
+    struct curl_slist rid;
+    char rid_line[32 + PROTO_REQUEST_ID_MAX];
+    CURLU *target; /* the gateway's URL, parsed once; each request sets its path */
 } slot_t;
 
 struct _gateway_client_t {
@@ -270,7 +274,6 @@ gateway_client_destroy (gateway_client_t **self_p)
                 curl_multi_remove_handle (self->multi, slot->easy);
             curl_easy_cleanup (slot->easy);
         }
-        curl_slist_free_all (slot->headers);
         curl_url_cleanup (slot->target);
         free (slot->body);
     }
@@ -313,26 +316,6 @@ s_easy (gateway_client_t *self, slot_t *slot)
     return easy;
 }
 
-/* The shared headers plus "X-Request-Id: request_id", for one request
-   (caller frees); NULL when out of memory. */
-static struct curl_slist *
-s_with_request_id (const struct curl_slist *shared, const char *request_id)
-{
-    struct curl_slist *list = NULL, *grown;
-    for (; shared; shared = shared->next) {
-        if (!(grown = curl_slist_append (list, shared->data)))
-            goto failed;
-        list = grown;
-    }
-    char header[32 + PROTO_REQUEST_ID_MAX];
-    snprintf (header, sizeof header, "X-Request-Id: %s", request_id);
-    if ((grown = curl_slist_append (list, header)))
-        return grown;
-failed:
-    curl_slist_free_all (list);
-    return NULL;
-}
-
 static int
 s_start (gateway_client_t *self, int slot_i, const char *event_id, const char *request_id,
          bool is_get)
@@ -342,12 +325,12 @@ s_start (gateway_client_t *self, int slot_i, const char *event_id, const char *r
     CURL *easy = s_easy (self, slot);
     if (slot->busy || !easy)
         return -1;
-    curl_slist_free_all (slot->headers);
-    slot->headers = NULL;
-    if (request_id && proto_request_id_valid (request_id, strlen (request_id))
-        && !(slot->headers =
-                 s_with_request_id (is_get ? self->get_headers : self->headers, request_id)))
-        return -1;
+    struct curl_slist *headers = is_get ? self->get_headers : self->headers;
+    if (request_id && proto_request_id_valid (request_id, strlen (request_id))) {
+        snprintf (slot->rid_line, sizeof slot->rid_line, "X-Request-Id: %s", request_id);
+        slot->rid = (struct curl_slist){ .data = slot->rid_line, .next = headers };
+        headers = &slot->rid;
+    }
     snprintf (slot->url, sizeof slot->url, "%s/events/%s", self->base_url, event_id);
     char path[GATEWAY_URL_MAX];
     snprintf (path, sizeof path, "%s/events/%s", self->base_path, event_id);
@@ -357,12 +340,11 @@ s_start (gateway_client_t *self, int slot_i, const char *event_id, const char *r
     if (is_get) {
         curl_easy_setopt (easy, CURLOPT_CUSTOMREQUEST, NULL);
         curl_easy_setopt (easy, CURLOPT_HTTPGET, 1L);
-        curl_easy_setopt (easy, CURLOPT_HTTPHEADER,
-                          slot->headers ? slot->headers : self->get_headers);
+        curl_easy_setopt (easy, CURLOPT_HTTPHEADER, headers);
     } else {
         static const char body[] = "{\"status\":\"processed\"}";
         curl_easy_setopt (easy, CURLOPT_CUSTOMREQUEST, "PUT");
-        curl_easy_setopt (easy, CURLOPT_HTTPHEADER, slot->headers ? slot->headers : self->headers);
+        curl_easy_setopt (easy, CURLOPT_HTTPHEADER, headers);
         curl_easy_setopt (easy, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt (easy, CURLOPT_POSTFIELDSIZE, (long)(sizeof body - 1));
     }
