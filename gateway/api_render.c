@@ -14,13 +14,25 @@
 
 /* ---- Events and pages as JSON objects ------------------------------------ */
 
+/* The event's two times as text: an event never updated has them equal
+   (every create's answer), and then one is formatted. */
+static void
+s_times (const proto_event_t *event, char created[CLOCK_UTC_LEN + 1],
+         char updated[CLOCK_UTC_LEN + 1])
+{
+    clock_format_utc (event->created_at, created);
+    if (event->updated_at == event->created_at)
+        memcpy (updated, created, CLOCK_UTC_LEN + 1);
+    else
+        clock_format_utc (event->updated_at, updated);
+}
+
 json_t *
 api_event_json (const proto_event_t *event)
 {
     char id[PROTO_UUID_LEN + 1], created[CLOCK_UTC_LEN + 1], updated[CLOCK_UTC_LEN + 1];
     proto_uuid_format (event->id, id);
-    clock_format_utc (event->created_at, created);
-    clock_format_utc (event->updated_at, updated);
+    s_times (event, created, updated);
     return json_pack ("{s:s,s:s%,s:s%,s:s%,s:s,s:s}", "event_id", id, "user_id",
                       event->user_id.ptr ? event->user_id.ptr : "", event->user_id.len,
                       "description", event->description.ptr ? event->description.ptr : "",
@@ -107,8 +119,7 @@ s_event_text (const proto_event_t *event, char *out)
         return NULL;
     char id[PROTO_UUID_LEN + 1], created[CLOCK_UTC_LEN + 1], updated[CLOCK_UTC_LEN + 1];
     proto_uuid_format (event->id, id);
-    clock_format_utc (event->created_at, created);
-    clock_format_utc (event->updated_at, updated);
+    s_times (event, created, updated);
     out = s_put (out, S_LIT ("{\"event_id\":\""));
     out = s_put (out, id, PROTO_UUID_LEN);
     out = s_put (out, S_LIT ("\",\"user_id\":\""));

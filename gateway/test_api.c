@@ -444,7 +444,19 @@ test_api_render_maps_store_replies_to_http (void **state)
     assert_string_equal (json_string_value (json_object_get (ev, "status")), "pending");
     assert_string_equal (json_string_value (json_object_get (ev, "created_at")),
                          "2026-11-25T10:00:00.123Z");
+    assert_string_equal (json_string_value (json_object_get (ev, "updated_at")),
+                         "2026-11-25T10:00:00.123Z");
     assert_int_equal (json_object_size (ev), 6);
+    json_decref (ev);
+    api_reply_clear (&reply);
+    /* an updated event: its two times apart */
+    store.event.updated_at = store.event.created_at + 86401333;
+    assert_int_equal (api_render (API_EP_CREATE, &store, &reply), 0);
+    ev = json_loadb (reply.body, reply.len, 0, NULL);
+    assert_string_equal (json_string_value (json_object_get (ev, "created_at")),
+                         "2026-11-25T10:00:00.123Z");
+    assert_string_equal (json_string_value (json_object_get (ev, "updated_at")),
+                         "2026-11-26T10:00:01.456Z");
     json_decref (ev);
     api_reply_clear (&reply);
 
