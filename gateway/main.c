@@ -49,8 +49,8 @@ static option_t s_options[] = {
     OPTION_I ("max-body", "HERALD_MAX_BODY", "65536", 64, 16777216, "N",
               "request body bytes before 413"),
     OPTION_I ("max-header-size", "HERALD_MAX_HEADER_SIZE", "8192", 4096, 1048576, "N",
-              "memory per connection for the request line and headers (and the response's "
-              "headers): a request head over about this many bytes is answered 431, a URL over "
+              "memory per connection for the request line and headers and the answer's "
+              "headers: a request head over this less 1024 bytes is refused (431), a URL over "
               "it 414"),
     OPTION_I ("max-connections", "HERALD_MAX_CONNECTIONS", "1024", 1, 1000000, "N",
               "open HTTP connections (all loops together); more are refused"),
