@@ -135,6 +135,22 @@ request_append (request_t *req, const char *data, size_t size, size_t max_body)
     req->len += size;
 }
 
+bool
+request_head_leaves_room (const request_t *req, size_t pool_size)
+{
+    const union MHD_ConnectionInfo *head =
+        MHD_get_connection_info (req->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    if (!head)
+        return true;
+    int fields = MHD_get_connection_values (
+        req->conn, MHD_HEADER_KIND | MHD_COOKIE_KIND | MHD_GET_ARGUMENT_KIND, NULL, NULL);
+    const char *cookie =
+        MHD_lookup_connection_value (req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE);
+    size_t held = head->header_size + (size_t)(fields > 0 ? fields : 0) * REQUEST_POOL_RECORD
+                  + (cookie ? strlen (cookie) + 1 : 0);
+    return held + REQUEST_ANSWER_ROOM <= pool_size;
+}
+
 static char s_prefix[17];
 static pthread_once_t s_prefix_once = PTHREAD_ONCE_INIT;
 static atomic_uint_fast64_t s_counter;

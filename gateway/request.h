@@ -60,6 +60,24 @@ struct request_s { /* request_t, named in server.h */
 
 #define REQUEST_ID_HEADER "X-Request-Id"
 
+/* Of a connection's memory pool (--max-header-size), what an answer's
+   headers need beside the request's head: a 201 with a Location and an
+   echoed 64-byte request id takes ~440 bytes. */
+#define REQUEST_ANSWER_ROOM 1024
+/* What libmicrohttpd 0.9.75 takes from the pool per header field, query
+   argument or cookie: its struct MHD_HTTP_Header (56 bytes), aligned. */
+#define REQUEST_POOL_RECORD 64
+
+/* Whether req's head leaves REQUEST_ANSWER_ROOM in its connection's pool of
+   pool_size bytes. The pool holds the head, a record per header field,
+   query argument and cookie, and a copy of the Cookie header; a head that
+   only just fits leaves libmicrohttpd no room for the answer's headers,
+   and it closes the connection unanswered, after the store has done the
+   work. So the server refuses such a head before anything is done (a 431
+   while its headers fit, else a closed connection; a head past the pool is
+   libmicrohttpd's own 431). */
+bool request_head_leaves_room (const request_t *req, size_t pool_size);
+
 /* Sets req->request_id: the client's X-Request-Id when it is a valid one
    (proto_request_id_valid), else a new one, unique in this process and
    across processes (a random prefix made once, then a counter). */

@@ -55,13 +55,9 @@
    once or twice per request: 24 KiB of memset per request at 16 KiB, 5% of
    the gateway's CPU per POST and 9% end to end (perf, 2026-12-06); 32 KiB,
    its default, cost twice that. At 8 KiB a request head of up to 7 KiB is
-   served (Tomcat's and Jetty's default limit is 8 KiB; S_ANSWER_ROOM is
-   the rest), a bigger one refused (s_begin). */
+   served (Tomcat's and Jetty's default limit is 8 KiB; REQUEST_ANSWER_ROOM
+   is the rest), a bigger one refused (s_begin, request_head_leaves_room). */
 #define S_STORE_WAIT_MS 2000 /* for the store before the port opens (backend_await) */
-/* Of config.max_header_size, what an answer's headers need beside the
-   request's head (a 201 with a Location and an echoed 64-byte request id
-   takes ~440 bytes of libmicrohttpd's pool). */
-#define S_ANSWER_ROOM 1024
 
 struct _server_t {
     server_config_t config;
@@ -236,18 +232,11 @@ s_authorize (server_t *self, request_t *req)
 static enum MHD_Result
 s_begin (server_t *self, request_t *req, const char *url, const char *method)
 {
-    /* A head that only just fits the connection's pool leaves libmicrohttpd
-       no room for the answer's headers: it closes the connection
-       unanswered, and did so after the store had done the work. Refused
-       here, before anything is done: a 431 while its headers fit beside
-       the head, a closed connection within ~0.5 KiB of the pool's size;
-       a head past the pool is libmicrohttpd's own 431. */
-    const union MHD_ConnectionInfo *head =
-        MHD_get_connection_info (req->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
-    if (head && head->header_size + S_ANSWER_ROOM > self->config.max_header_size) {
-        char msg[96];
-        snprintf (msg, sizeof msg, "Request header fields too large (limit %zu bytes)",
-                  self->config.max_header_size - S_ANSWER_ROOM);
+    if (!request_head_leaves_room (req, self->config.max_header_size)) {
+        char msg[128];
+        snprintf (msg, sizeof msg,
+                  "Request header fields too large (limit %zu bytes, each field counting %d more)",
+                  self->config.max_header_size - REQUEST_ANSWER_ROOM, REQUEST_POOL_RECORD);
         api_reply_detail (&req->reply, 431, msg);
         req->close = true;
         return s_refuse (req);

@@ -34,13 +34,15 @@ typedef enum {
 
 typedef struct _gateway_client_t gateway_client_t;
 
-/* base_url like "http://127.0.0.1:8000" (copied); slots in [1, 65535].
-   NULL on failure. */
+/* base_url like "http://127.0.0.1:8000" (copied): http or https, a path
+   prefix allowed, no query or fragment; slots in [1, 65535]. NULL on
+   failure (a base URL refused says why in the log). */
 gateway_client_t *gateway_client_new (const char *base_url, long timeout_ms, int slots);
 
 /* Sends "Authorization: Bearer <token>" on every later request (token is
-   copied). Returns 0, or -1 for an empty or over-long token, one holding a
-   line break, or out of memory. */
+   copied). Call it before any request is started (none may be in flight).
+   Returns 0, or -1 for an empty or over-long token, one holding a line
+   break, or out of memory. */
 int gateway_client_set_token (gateway_client_t *self, const char *token);
 
 /* Aborts whatever is in flight and frees. No-op on NULL. */

@@ -460,6 +460,13 @@ test_a_base_url_that_does_not_parse_is_refused (void **state)
     assert_null (gateway_client_new ("http://127.0.0.1:99999", 1000, 1)); /* port out of range */
     assert_null (gateway_client_new ("http://exa mple.com", 1000, 1));    /* a space in the host */
     assert_null (gateway_client_new ("", 1000, 1));
+    assert_null (gateway_client_new ("htp://127.0.0.1:8000", 1000, 1)); /* not http(s) */
+    assert_null (gateway_client_new ("ftp://127.0.0.1:8000", 1000, 1));
+    assert_null (gateway_client_new ("http://127.0.0.1:8000/?a=1", 1000, 1));
+    assert_null (gateway_client_new ("http://127.0.0.1:8000/#top", 1000, 1));
+    gateway_client_t *ok = gateway_client_new ("https://gateway.example:8443/herald", 1000, 1);
+    assert_non_null (ok);
+    gateway_client_destroy (&ok);
 }
 
 int
