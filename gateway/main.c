@@ -50,8 +50,8 @@ static option_t s_options[] = {
               "request body bytes before 413"),
     OPTION_I ("max-header-size", "HERALD_MAX_HEADER_SIZE", "8192", 4096, 1048576, "N",
               "memory per connection for the request line and headers and the answer's "
-              "headers: a request head over this less 1024 bytes is refused (431), a URL over "
-              "it 414"),
+              "headers: a request head that leaves less than 1024 bytes of it (each header "
+              "field counting 64 more) is refused (431)"),
     OPTION_I ("max-connections", "HERALD_MAX_CONNECTIONS", "1024", 1, 1000000, "N",
               "open HTTP connections (all loops together); more are refused"),
     OPTION_I ("max-connections-per-client", "HERALD_MAX_CONNECTIONS_PER_CLIENT", "256", 1, 1000000,
