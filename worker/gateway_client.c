@@ -47,9 +47,8 @@ typedef struct {
     char status[GATEWAY_STATUS_MAX + 1];
     char error[GATEWAY_URL_MAX + CURL_ERROR_SIZE + 64];
     char curl_error[CURL_ERROR_SIZE];
-    /* This request's X-Request-Id, a list node of ours put in front of the
-       shared headers (curl only reads a header list), so that a request
-       with an id copies no list: rid.next is set at each request. */
+    /* This request's X-Request-Id: our node in front of the shared headers
+       (curl only reads a header list), rid.next set at each request. */
     struct curl_slist rid;
     char rid_line[32 + PROTO_REQUEST_ID_MAX];
     CURLU *target; /* the gateway's URL, parsed once; each request sets its path */
@@ -195,13 +194,11 @@ s_has_part (CURLU *u, CURLUPart part)
     return has;
 }
 
-/* Parses self->base_url once, as CURLOPT_URL would (a missing scheme is
-   guessed), into self->base and self->base_path. A request then only sets
-   its path on its slot's copy (CURLOPT_CURLU): libcurl parsing and
-   printing the whole URL again for every request was 15% of the
-   instructions of a PUT (callgrind). Only http and https are taken, and
-   no query or fragment (they would go with every request). 0, or -1 with
-   the reason logged. */
+/* Parses self->base_url once, as CURLOPT_URL would (guessing a missing
+   scheme), into self->base and self->base_path: a request then sets only
+   its path (CURLOPT_CURLU), where parsing and printing the whole URL per
+   request was 15% of a PUT's instructions (callgrind). http(s) only, no
+   query or fragment (they would go with every request). 0, or -1 logged. */
 static int
 s_parse_base (gateway_client_t *self)
 {
