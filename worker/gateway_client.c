@@ -160,10 +160,9 @@ s_on_body (char *data, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
-/* The headers every request sends: User-Agent, Content-Type for a PUT,
-   and authorization when not NULL (a whole "Authorization: ..." line).
-   The User-Agent goes as a header rather than CURLOPT_USERAGENT, which
-   libcurl formats anew for every request. NULL when out of memory. */
+/* Every request's headers: User-Agent (not CURLOPT_USERAGENT, which libcurl
+   formats per request), Content-Type for a PUT, and authorization (a whole
+   "Authorization: ..." line) unless NULL. NULL when out of memory. */
 static struct curl_slist *
 s_headers (bool put, const char *authorization)
 {
