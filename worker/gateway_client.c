@@ -19,7 +19,7 @@
 #include "gateway_client.h"
 
 #include "clock.h"
-#include "log.h"
+#include "gateway_url.h"
 #include "proto.h"
 
 #include <assert.h>
@@ -41,7 +41,7 @@ typedef struct {
     bool busy;
     bool is_get;
     gateway_result_t result;
-    char url[GATEWAY_URL_MAX];
+    char url[GATEWAY_URL_MAX]; /* for error messages: the URL requested (s_url) */
     char *body;
     size_t body_len, body_cap;
     char status[GATEWAY_STATUS_MAX + 1];
@@ -183,52 +183,6 @@ failed:
     return NULL;
 }
 
-/* Whether u has part (a query, a fragment). */
-static bool
-s_has_part (CURLU *u, CURLUPart part)
-{
-    char *text = NULL;
-    bool has = curl_url_get (u, part, &text, 0) == CURLUE_OK && text && *text;
-    curl_free (text);
-    return has;
-}
-
-/* Parses self->base_url once, as CURLOPT_URL would (guessing a missing
-   scheme), into self->base and self->base_path: a request then sets only
-   its path (CURLOPT_CURLU), where parsing and printing the whole URL per
-   request was 15% of a PUT's instructions (callgrind). http(s) only, no
-   query or fragment (they would go with every request). 0, or -1 logged. */
-static int
-s_parse_base (gateway_client_t *self)
-{
-    CURLUcode rc = CURLUE_OUT_OF_MEMORY;
-    char *path = NULL, *scheme = NULL;
-    const char *why = NULL;
-    if ((self->base = curl_url ())
-        && (rc = curl_url_set (self->base, CURLUPART_URL, self->base_url,
-                               CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME))
-               == CURLUE_OK
-        && (rc = curl_url_get (self->base, CURLUPART_SCHEME, &scheme, 0)) == CURLUE_OK
-        && (rc = curl_url_get (self->base, CURLUPART_PATH, &path, 0)) == CURLUE_OK) {
-        if (strcmp (scheme, "http") != 0 && strcmp (scheme, "https") != 0)
-            why = "the scheme must be http or https";
-        else if (s_has_part (self->base, CURLUPART_QUERY)
-                 || s_has_part (self->base, CURLUPART_FRAGMENT))
-            why = "it must not have a query or a fragment";
-        curl_free (scheme);
-        if (!why) {
-            size_t len = strlen (path);
-            while (len > 0 && path[len - 1] == '/')
-                path[--len] = '\0';
-            self->base_path = path;
-            return 0;
-        }
-        curl_free (path);
-    }
-    log_error ("gateway URL %s: %s", self->base_url, why ? why : curl_url_strerror (rc));
-    return -1;
-}
-
 gateway_client_t *
 gateway_client_new (const char *base_url, long timeout_ms, int slots)
 {
@@ -250,7 +204,7 @@ gateway_client_new (const char *base_url, long timeout_ms, int slots)
         return NULL; /* a URL this long would be cut off */
     }
     self->base_url = strndup (base_url, len);
-    if (!self->base_url || s_parse_base (self) != 0) {
+    if (!self->base_url || !(self->base = gateway_url_parse (self->base_url, &self->base_path))) {
         gateway_client_destroy (&self);
         return NULL;
     }
@@ -350,7 +304,6 @@ s_start (gateway_client_t *self, int slot_i, const char *event_id, const char *r
         slot->rid = (struct curl_slist){ .data = slot->rid_line, .next = headers };
         headers = &slot->rid;
     }
-    snprintf (slot->url, sizeof slot->url, "%s/events/%s", self->base_url, event_id);
     char path[GATEWAY_URL_MAX];
     snprintf (path, sizeof path, "%s/events/%s", self->base_path, event_id);
     if (curl_url_set (slot->target, CURLUPART_PATH, path, 0) != CURLUE_OK)
@@ -422,6 +375,14 @@ gateway_client_set_token (gateway_client_t *self, const char *token)
     return 0;
 }
 
+/* The URL slot's request went to, for an error message (formatted only
+   then, not for every request). */
+static const char *
+s_url (slot_t *slot)
+{
+    return gateway_url_text (slot->target, slot->url, sizeof slot->url);
+}
+
 /* Classifies a finished transfer and reads a GET's status. A 401 or 403 is
    the worker's configuration, not the message's fault: transient, so the
    message waits (retries, then the dead-letter queue) for the operator to
@@ -430,27 +391,26 @@ static gateway_result_t
 s_classify (const gateway_client_t *self, slot_t *slot, CURLcode rc)
 {
     if (rc != CURLE_OK) {
-        snprintf (slot->error, sizeof slot->error, "%s: %s", slot->url,
+        snprintf (slot->error, sizeof slot->error, "%s: %s", s_url (slot),
                   slot->curl_error[0] ? slot->curl_error : curl_easy_strerror (rc));
         return GATEWAY_TRANSIENT;
     }
     long code = 0;
     curl_easy_getinfo (slot->easy, CURLINFO_RESPONSE_CODE, &code);
-    snprintf (slot->error, sizeof slot->error, "%s: HTTP %ld", slot->url, code);
-    if (code == 404)
-        return GATEWAY_NOT_FOUND;
-    if (code >= 500 || code == 429 || code == 408)
-        return GATEWAY_TRANSIENT;
-    if (code == 401 || code == 403) {
-        snprintf (slot->error, sizeof slot->error,
-                  "%s: HTTP %ld: the gateway refused %s (configuration: check "
-                  "--gateway-token-file / HERALD_GATEWAY_TOKEN_FILE and the token's scopes)",
-                  slot->url, code,
-                  self->has_token ? "this worker's token" : "a request without a token");
-        return GATEWAY_TRANSIENT;
+    if (code < 200 || code >= 300) {
+        if (code == 401 || code == 403) {
+            snprintf (slot->error, sizeof slot->error,
+                      "%s: HTTP %ld: the gateway refused %s (configuration: check "
+                      "--gateway-token-file / HERALD_GATEWAY_TOKEN_FILE and the token's scopes)",
+                      s_url (slot), code,
+                      self->has_token ? "this worker's token" : "a request without a token");
+            return GATEWAY_TRANSIENT;
+        }
+        snprintf (slot->error, sizeof slot->error, "%s: HTTP %ld", s_url (slot), code);
+        if (code == 404)
+            return GATEWAY_NOT_FOUND;
+        return code >= 500 || code == 429 || code == 408 ? GATEWAY_TRANSIENT : GATEWAY_PERMANENT;
     }
-    if (code < 200 || code >= 300)
-        return GATEWAY_PERMANENT;
     if (!slot->is_get)
         return GATEWAY_OK;
     json_t *root = slot->body ? json_loadb (slot->body, slot->body_len, 0, NULL) : NULL;
@@ -459,7 +419,7 @@ s_classify (const gateway_client_t *self, slot_t *slot, CURLcode rc)
     if (text)
         snprintf (slot->status, sizeof slot->status, "%s", text);
     else {
-        snprintf (slot->error, sizeof slot->error, "%s: 2xx without a status", slot->url);
+        snprintf (slot->error, sizeof slot->error, "%s: 2xx without a status", s_url (slot));
         result = GATEWAY_TRANSIENT;
     }
     json_decref (root);
