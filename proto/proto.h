@@ -333,31 +333,32 @@ typedef struct {
 proto_decode_t proto_request_decode (const void *buf, size_t len, const proto_limits_t *limits,
                                      proto_request_t *req, proto_error_t *err);
 
-/* A hint, not a decode: the "event_id" of a get or update request frame
-   whose top map holds only strings, numbers, nil and booleans (what
-   clients send), read without msgpack-c, for a store that wants to start a
-   lookup's cache misses before it handles the frame. Returns false for any
-   other frame (a batch included) and never reads outside buf; when the
-   frame decodes with an event_id, a true answer is that id. Nothing else
-   is checked: the frame is decoded for real when it is handled. */
+/* Hints, not a decode: what a store wants of a request frame before it
+   handles it (to start a lookup's cache misses, to apply a receipt before
+   it makes the reply), read in one walk of the frame's top map without
+   msgpack-c. Only a top map of strings, numbers, nil and booleans (what
+   clients send) is read: every hint is false for any other frame (a batch
+   included), and a walk stops at a container. Each hint is decided by the
+   first entry of its key, unless an "op" entry before it names an op that
+   does not carry it (as encoders write the op first; an op named after it
+   is not seen, which costs the store only a wasted load, and a receipt
+   proves what it proves whatever op carries it). Never reads outside buf;
+   nothing else is checked: the frame is decoded for real when it is
+   handled. When the frame decodes, a hint found is the decoded field. */
+typedef struct {
+    bool has_event_id; /* a get's or an update's "event_id", a UUID */
+    uint8_t event_id[16];
+    proto_str_t user_id; /* a create's "user_id", borrowed from buf; ptr NULL: none */
+    bool has_receipt;    /* a list's or a feed_read's "receipt", 32 hex digits */
+    uint8_t receipt[16];
+} proto_request_hints_t;
+
+void proto_request_peek (const void *buf, size_t len, proto_request_hints_t *hints);
+
+/* One hint each, from the same walk: true with the value, or false (the
+   output untouched). */
 bool proto_request_peek_event_id (const void *buf, size_t len, uint8_t id[16]);
-
-/* The same hint for the "user_id" of a create request frame (a top map of
-   scalars): true with *user_id pointing into buf (borrowed); false for
-   any other frame, or an op other than create named before the user_id
-   (as encoders write it: one named after it is not seen, which costs the
-   store only a wasted load). When the frame decodes as a create, a true
-   answer is its user_id. Never reads outside buf. */
 bool proto_request_peek_user_id (const void *buf, size_t len, proto_str_t *user_id);
-
-/* The same kind of hint for the "receipt" of a request frame (a top map
-   of scalars, as clients send), for the store to apply before it makes the
-   reply: false for any other frame, a receipt that is not 32 hex digits,
-   or an op other than list and feed_read named before it (as encoders
-   write it: a receipt proves what it proves whatever op carries it, so
-   one named before its op, or in a frame that does not decode, may be
-   found too); when the frame decodes with a receipt, a true answer is
-   that receipt. Never reads outside buf. */
 bool proto_request_peek_receipt (const void *buf, size_t len, uint8_t receipt[16]);
 
 /* Appends the encoding of req to out. Only fields flagged in req->has are

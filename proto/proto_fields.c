@@ -24,27 +24,67 @@ static const uint8_t s_key_lens[PROTO_KEY_COUNT_] = {
 #undef S_KEY_LEN
 };
 
-/* The keys by name length, so a map key is compared only with the few
-   names of its own length: every key of every frame is matched, and a
-   search through all the names was a tenth of a reply's decoding. Filled
-   once, from the two tables above; a bucket has room for every key. */
+/* The keys hashed into a table of S_SLOTS (open addressing, linear
+   probing): every key of every frame is matched against the names, so a
+   key costs one hash and, for a protocol key, one compare. The hash takes
+   the first, middle and last bytes and the length; today no two keys
+   share a slot, and probing keeps a collision a new key brings correct.
+   Filled once, from the two tables above. */
 #define S_KEY_LEN_MAX 15
+#define S_SLOTS 128
 #define S_KEY_LEN_CHECK(id, text)                                                                  \
     _Static_assert(sizeof (text) - 1 <= S_KEY_LEN_MAX, "key '" text "' is too long");
 PROTO_KEYS (S_KEY_LEN_CHECK)
 #undef S_KEY_LEN_CHECK
-_Static_assert(PROTO_KEY_COUNT_ <= 255, "key indices are kept in uint8_t");
-static uint8_t s_bucket[S_KEY_LEN_MAX + 1][PROTO_KEY_COUNT_];
-static uint8_t s_bucket_len[S_KEY_LEN_MAX + 1];
-static pthread_once_t s_bucket_once = PTHREAD_ONCE_INIT;
+_Static_assert(PROTO_KEY_COUNT_ < 255, "key indices + 1 are kept in uint8_t");
+_Static_assert(PROTO_KEY_COUNT_ <= S_SLOTS / 2, "the key table is kept at most half full");
+_Static_assert(PROTO_KEY_COUNT_ <= 64, "wire_map_t marks the keys present in a uint64_t");
+static uint8_t s_slot[S_SLOTS]; /* 1 + the key in that slot, 0: empty */
+static pthread_once_t s_slot_once = PTHREAD_ONCE_INIT;
+
+static unsigned
+s_hash (const char *name, uint32_t size)
+{
+    const uint8_t *p = (const uint8_t *)name;
+    return (p[0] + 3u * p[size >> 1] + 16u * p[size - 1] + size) & (S_SLOTS - 1);
+}
 
 static void
-s_bucket_fill (void)
+s_slot_fill (void)
 {
     for (int k = 0; k < PROTO_KEY_COUNT_; k++) {
-        uint8_t len = s_key_lens[k];
-        s_bucket[len][s_bucket_len[len]++] = (uint8_t)k;
+        unsigned h = s_hash (s_key_names[k], s_key_lens[k]);
+        while (s_slot[h])
+            h = (h + 1) & (S_SLOTS - 1);
+        s_slot[h] = (uint8_t)(k + 1);
     }
+}
+
+/* Whether the n bytes at a and b are the same, n 1..16: two loads of each
+   that overlap (a key is a few bytes, compared inline, not through a
+   memcmp call). */
+static bool
+s_same_short (const char *a, const char *b, uint32_t n)
+{
+    if (n >= 8) {
+        uint64_t a0, b0, a1, b1;
+        memcpy (&a0, a, 8), memcpy (&b0, b, 8);
+        memcpy (&a1, a + n - 8, 8), memcpy (&b1, b + n - 8, 8);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    if (n >= 4) {
+        uint32_t a0, b0, a1, b1;
+        memcpy (&a0, a, 4), memcpy (&b0, b, 4);
+        memcpy (&a1, a + n - 4, 4), memcpy (&b1, b + n - 4, 4);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    if (n >= 2) {
+        uint16_t a0, b0, a1, b1;
+        memcpy (&a0, a, 2), memcpy (&b0, b, 2);
+        memcpy (&a1, a + n - 2, 2), memcpy (&b1, b + n - 2, 2);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    return a[0] == b[0];
 }
 
 /* The key named (name, size), or -1 when it is none of the protocol's. */
@@ -53,12 +93,13 @@ s_key_lookup (const char *name, uint32_t size)
 {
     if (size == 0 || size > S_KEY_LEN_MAX)
         return -1;
-    for (uint8_t i = 0; i < s_bucket_len[size]; i++) {
-        int k = s_bucket[size][i];
-        if (s_key_names[k][0] == name[0] && memcmp (s_key_names[k], name, size) == 0)
+    for (unsigned h = s_hash (name, size);; h = (h + 1) & (S_SLOTS - 1)) {
+        int k = s_slot[h] - 1;
+        if (k < 0)
+            return -1;
+        if (s_key_lens[k] == size && s_same_short (s_key_names[k], name, size))
             return k;
     }
-    return -1;
 }
 
 const char *
@@ -78,8 +119,8 @@ wire_key_len (proto_key_t key)
 proto_decode_t
 wire_map_index (const msgpack_object *obj, const char *parent, wire_map_t *map, proto_error_t *err)
 {
-    memset (map, 0, sizeof *map);
-    pthread_once (&s_bucket_once, s_bucket_fill);
+    map->has = 0;
+    pthread_once (&s_slot_once, s_slot_fill);
     if (obj->type != MSGPACK_OBJECT_MAP)
         return wire_fail (err, PROTO_DECODE_MALFORMED, PROTO_KEY_COUNT_, "%s: expected map",
                           parent);
@@ -96,9 +137,10 @@ wire_map_index (const msgpack_object *obj, const char *parent, wire_map_t *map, 
         uint32_t size = key->via.str.size;
         int known = s_key_lookup (name, size);
         if (known >= 0) {
-            if (map->val[known])
+            if (map->has >> known & 1)
                 return wire_fail (err, PROTO_DECODE_MALFORMED, (proto_key_t)known,
                                   "%s: duplicate key '%s'", parent, s_key_names[known]);
+            map->has |= (uint64_t)1 << known;
             map->val[known] = &m->ptr[i].val;
             continue;
         }
@@ -119,8 +161,10 @@ wire_map_index (const msgpack_object *obj, const char *parent, wire_map_t *map, 
 const msgpack_object *
 wire_present (const wire_map_t *map, proto_key_t key)
 {
+    if (!(map->has >> key & 1))
+        return NULL;
     const msgpack_object *o = map->val[key];
-    return o && o->type != MSGPACK_OBJECT_NIL ? o : NULL;
+    return o->type != MSGPACK_OBJECT_NIL ? o : NULL;
 }
 
 proto_decode_t
@@ -248,24 +292,25 @@ wire_event_decode (const msgpack_object *o, const proto_limits_t *limits, proto_
             return wire_fail (err, PROTO_DECODE_MALFORMED, required[i],
                               "event: field '%s' is required", wire_key_name (required[i]));
     memset (ev, 0, sizeof *ev);
-    if ((rc = wire_read_uuid (m.val[PROTO_KEY_EVENT_ID], PROTO_KEY_EVENT_ID, ev->id, err))
-        || (rc = wire_read_text (m.val[PROTO_KEY_USER_ID], PROTO_KEY_USER_ID, limits->user_id_max,
-                                 &ev->user_id, err))
-        || (rc = wire_read_text (m.val[PROTO_KEY_DESCRIPTION], PROTO_KEY_DESCRIPTION,
+    if ((rc = wire_read_uuid (wire_present (&m, PROTO_KEY_EVENT_ID), PROTO_KEY_EVENT_ID, ev->id,
+                              err))
+        || (rc = wire_read_text (wire_present (&m, PROTO_KEY_USER_ID), PROTO_KEY_USER_ID,
+                                 limits->user_id_max, &ev->user_id, err))
+        || (rc = wire_read_text (wire_present (&m, PROTO_KEY_DESCRIPTION), PROTO_KEY_DESCRIPTION,
                                  limits->description_max, &ev->description, err))
-        || (rc = wire_read_text (m.val[PROTO_KEY_STATUS], PROTO_KEY_STATUS, limits->status_max,
-                                 &ev->status, err))
-        || (rc = wire_read_int (m.val[PROTO_KEY_CREATED_AT], PROTO_KEY_CREATED_AT, &ev->created_at,
-                                err))
-        || (rc = wire_read_int (m.val[PROTO_KEY_UPDATED_AT], PROTO_KEY_UPDATED_AT, &ev->updated_at,
-                                err))
-        || (rc = wire_read_uint (m.val[PROTO_KEY_SEQ], PROTO_KEY_SEQ, &ev->seq, err)))
+        || (rc = wire_read_text (wire_present (&m, PROTO_KEY_STATUS), PROTO_KEY_STATUS,
+                                 limits->status_max, &ev->status, err))
+        || (rc = wire_read_int (wire_present (&m, PROTO_KEY_CREATED_AT), PROTO_KEY_CREATED_AT,
+                                &ev->created_at, err))
+        || (rc = wire_read_int (wire_present (&m, PROTO_KEY_UPDATED_AT), PROTO_KEY_UPDATED_AT,
+                                &ev->updated_at, err))
+        || (rc = wire_read_uint (wire_present (&m, PROTO_KEY_SEQ), PROTO_KEY_SEQ, &ev->seq, err)))
         return rc;
     /* Optional: events recorded before microsecond creation times (absent
        = 0), or made on the millisecond. */
     const msgpack_object *us = wire_present (&m, PROTO_KEY_CREATED_US);
     if (us) {
-        uint64_t value;
+        uint64_t value = 0;
         if ((rc = wire_read_uint (us, PROTO_KEY_CREATED_US, &value, err)))
             return rc;
         if (value > PROTO_CREATED_US_MAX)
@@ -275,8 +320,8 @@ wire_event_decode (const msgpack_object *o, const proto_limits_t *limits, proto_
     }
     /* Optional: events recorded before request ids, or without one. */
     if (wire_present (&m, PROTO_KEY_REQUEST_ID)
-        && (rc = wire_read_request_id (m.val[PROTO_KEY_REQUEST_ID], PROTO_KEY_REQUEST_ID,
-                                       &ev->request_id, err)))
+        && (rc = wire_read_request_id (wire_present (&m, PROTO_KEY_REQUEST_ID),
+                                       PROTO_KEY_REQUEST_ID, &ev->request_id, err)))
         return rc;
     return PROTO_DECODE_OK;
 }

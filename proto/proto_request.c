@@ -174,10 +174,9 @@ s_printable (const char *ptr, size_t len, char *out, size_t size)
 }
 
 static proto_decode_t
-s_decode_map (const msgpack_object *root, const proto_limits_t *limits, proto_request_t *req,
-              proto_error_t *err)
+s_decode_fields (const msgpack_object *root, const proto_limits_t *limits, proto_request_t *req,
+                 proto_error_t *err)
 {
-    s_peek_rid (root, err);
     wire_map_t m;
     proto_decode_t rc = wire_map_index (root, "request", &m, err);
     if (rc != PROTO_DECODE_OK)
@@ -229,6 +228,18 @@ s_decode_map (const msgpack_object *root, const proto_limits_t *limits, proto_re
     return PROTO_DECODE_OK;
 }
 
+/* The fields of the request map root; a failure also says the rid when it
+   can be trusted (s_peek_rid), for the error reply. */
+static proto_decode_t
+s_decode_map (const msgpack_object *root, const proto_limits_t *limits, proto_request_t *req,
+              proto_error_t *err)
+{
+    proto_decode_t rc = s_decode_fields (root, limits, req, err);
+    if (rc != PROTO_DECODE_OK)
+        s_peek_rid (root, err);
+    return rc;
+}
+
 proto_decode_t
 proto_request_decode (const void *buf, size_t len, const proto_limits_t *limits,
                       proto_request_t *req, proto_error_t *err)
@@ -236,9 +247,11 @@ proto_request_decode (const void *buf, size_t len, const proto_limits_t *limits,
     proto_error_t scratch;
     err = wire_error_begin (err, &scratch);
     memset (req, 0, sizeof *req);
-    proto_limits_t defaults = proto_limits_default ();
-    if (!limits)
+    proto_limits_t defaults;
+    if (!limits) {
+        defaults = proto_limits_default ();
         limits = &defaults;
+    }
     wire_pool_t pool;
     msgpack_unpacked unpacked;
     const msgpack_object *root;
@@ -304,23 +317,28 @@ proto_request_encode (const proto_request_t *req, msgpack_sbuffer *out)
 
 /* ---- The hints --------------------------------------------------------- */
 
+/* Whether text is the n-byte name (n the literal's length). */
 static bool
-s_text_is (proto_str_t text, const char *name)
+s_is (proto_str_t text, const char *name, size_t n)
 {
-    return text.ptr && text.len == strlen (name) && memcmp (text.ptr, name, text.len) == 0;
+    return text.ptr && text.len == n && memcmp (text.ptr, name, n) == 0;
 }
 
-/* Walks the top map of a request frame made of scalars for the value of
-   key, stopping (false) at an "op" that is neither op_a nor op_b, at any
-   container or at bytes that are not MessagePack. */
-static bool
-s_peek (const void *buf, size_t len, const char *key, const char *op_a, const char *op_b,
-        proto_str_t *found)
+#define S_IS(text, literal) s_is ((text), (literal), sizeof (literal) - 1)
+
+/* The hints read in one walk of the top map of a request frame made of
+   scalars, stopping at its end, at any container, at a key that is not a
+   string or at bytes that are not MessagePack. Each hint is decided by the
+   first entry of its key, unless an "op" entry before it named another op
+   (an op named after it is not seen, as encoders write the op first). */
+void
+proto_request_peek (const void *buf, size_t len, proto_request_hints_t *hints)
 {
+    *hints = (proto_request_hints_t){ .user_id = PROTO_STR_NONE };
     const uint8_t *p = buf;
     size_t entries, at;
     if (!buf || len == 0)
-        return false;
+        return;
     if ((p[0] & 0xf0) == 0x80) {
         entries = p[0] & 0x0f;
         at = 1;
@@ -328,45 +346,65 @@ s_peek (const void *buf, size_t len, const char *key, const char *op_a, const ch
         entries = (size_t)p[1] << 8 | p[2];
         at = 3;
     } else
-        return false;
-    for (size_t i = 0; i < entries; i++) {
+        return;
+    /* Per hint: its key was met (decided), or an op not its own was. */
+    bool id_done = false, user_done = false, receipt_done = false;
+    proto_str_t id = PROTO_STR_NONE, receipt = PROTO_STR_NONE;
+    for (size_t i = 0; i < entries && !(id_done && user_done && receipt_done); i++) {
         proto_str_t k, value;
         size_t n = wire_item (p + at, len - at, &k);
         if (n == 0 || !k.ptr)
-            return false;
+            break;
         at += n;
         if ((n = wire_item (p + at, len - at, &value)) == 0)
-            return false;
+            break;
         at += n;
-        if (s_text_is (k, "op") && !s_text_is (value, op_a) && !s_text_is (value, op_b))
-            return false;
-        if (s_text_is (k, key)) {
-            *found = value;
-            return value.ptr != NULL;
+        if (S_IS (k, "op")) {
+            id_done |= !S_IS (value, "get") && !S_IS (value, "update");
+            user_done |= !S_IS (value, "create");
+            receipt_done |= !S_IS (value, "list") && !S_IS (value, "feed_read");
+        } else if (!id_done && S_IS (k, "event_id")) {
+            id = value;
+            id_done = true;
+        } else if (!user_done && S_IS (k, "user_id")) {
+            hints->user_id = value;
+            user_done = true;
+        } else if (!receipt_done && S_IS (k, "receipt")) {
+            receipt = value;
+            receipt_done = true;
         }
     }
-    return false;
+    hints->has_event_id = id.ptr && proto_uuid_parse (id.ptr, id.len, hints->event_id) == 0;
+    hints->has_receipt =
+        receipt.ptr && proto_receipt_parse (receipt.ptr, receipt.len, hints->receipt) == 0;
 }
 
 bool
 proto_request_peek_event_id (const void *buf, size_t len, uint8_t id[16])
 {
-    /* Only a get or an update names an event. */
-    proto_str_t value;
-    return s_peek (buf, len, "event_id", "get", "update", &value)
-           && proto_uuid_parse (value.ptr, value.len, id) == 0;
+    proto_request_hints_t hints;
+    proto_request_peek (buf, len, &hints);
+    if (hints.has_event_id)
+        memcpy (id, hints.event_id, 16);
+    return hints.has_event_id;
 }
 
 bool
 proto_request_peek_user_id (const void *buf, size_t len, proto_str_t *user_id)
 {
-    return s_peek (buf, len, "user_id", "create", "create", user_id);
+    proto_request_hints_t hints;
+    proto_request_peek (buf, len, &hints);
+    if (hints.user_id.ptr)
+        *user_id = hints.user_id;
+    return hints.user_id.ptr != NULL;
 }
 
 bool
 proto_request_peek_receipt (const void *buf, size_t len, uint8_t receipt[16])
 {
-    proto_str_t value;
-    return s_peek (buf, len, "receipt", "list", "feed_read", &value)
-           && proto_receipt_parse (value.ptr, value.len, receipt) == 0;
+    proto_request_hints_t hints;
+    proto_request_peek (buf, len, &hints);
+    if (hints.has_receipt)
+        memcpy (receipt, hints.receipt, 16);
+    return hints.has_receipt;
 }

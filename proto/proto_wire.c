@@ -31,7 +31,12 @@ wire_error_begin (proto_error_t *err, proto_error_t *scratch)
 {
     if (!err)
         err = scratch;
-    memset (err, 0, sizeof *err);
+    /* What a reader looks at; the rest of the buffers stays unwritten
+       (clearing 200 bytes was a tenth of a small frame's decoding). */
+    err->message[0] = '\0';
+    err->field[0] = '\0';
+    err->rid = 0;
+    err->has_rid = false;
     return err;
 }
 

@@ -82,8 +82,12 @@ void wire_set_generic_only (bool on);
    without unpacking it. */
 size_t wire_item (const uint8_t *p, size_t len, proto_str_t *text);
 
-/* A map viewed by key: val[k] is the value of key k or NULL if absent. */
+/* A map viewed by key: val[k] is the value of key k when bit k of has is
+   set, and unset otherwise (a map is indexed for every message it comes
+   in, and clearing all the slots was a quarter of that; read it through
+   wire_present). */
 typedef struct {
+    uint64_t has;
     const msgpack_object *val[PROTO_KEY_COUNT_];
 } wire_map_t;
 
@@ -148,7 +152,8 @@ int wire_pack_event (msgpack_packer *pk, const proto_event_t *ev);
 int wire_pack_event_generic (msgpack_packer *pk, const proto_event_t *ev);
 
 /* Starts the error record of a decode: err may be NULL (then scratch is
-   used); returns the record to write to, zeroed. */
+   used); returns the record to write to, cleared (empty message and field,
+   no rid). */
 proto_error_t *wire_error_begin (proto_error_t *err, proto_error_t *scratch);
 
 #endif

@@ -4,7 +4,8 @@
  * (in any key order, either map header), answers false for every other
  * frame and op, and reads nothing past the end of a frame cut anywhere;
  * and proto_request_peek_user_id, the same hint for the user a create
- * names.
+ * names; and proto_request_peek, all three hints from one walk, each gated
+ * by its own ops and by the first entry of its key.
  */
 #include "test_proto.h"
 
@@ -243,6 +244,99 @@ test_peek_user_finds_the_user_of_a_create_only (void **state)
     assert_false (proto_request_peek_user_id (NULL, 0, &found));
 }
 
+#define RECEIPT_TEXT "000000000000012cdeadbeef01234567"
+
+/* A frame of op (NULL: no op entry) with all three hinted keys, then op
+   again when op_after is set. */
+static void
+s_all_keys (frame_t *f, const char *op, const char *op_after)
+{
+    uint32_t extra = 3 + (op_after != NULL);
+    if (op)
+        frame_request (f, op, 1, extra);
+    else
+        msgpack_pack_map (&f->pk, extra);
+    frame_str (f, "event_id");
+    frame_str (f, UUID_TEXT);
+    frame_str (f, "user_id");
+    frame_str (f, "user-00042");
+    frame_str (f, "receipt");
+    frame_str (f, RECEIPT_TEXT);
+    if (op_after) {
+        frame_str (f, "op");
+        frame_str (f, op_after);
+    }
+}
+
+static void
+test_peek_reads_every_hint_in_one_walk_each_gated_by_its_ops (void **state)
+{
+    (void)state;
+    static const uint8_t receipt[16] = { 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x2c,
+                                         0xde, 0xad, 0xbe, 0xef, 0x01, 0x23, 0x45, 0x67 };
+    struct {
+        const char *op;
+        bool id, user, receipt;
+    } cases[] = {
+        { "get", true, false, false },       { "update", true, false, false },
+        { "create", false, true, false },    { "list", false, false, true },
+        { "feed_read", false, false, true }, { "ping", false, false, false },
+        { "nonsense", false, false, false }, { NULL, true, true, true },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        /* An op named after the keys is not seen: the op-less answer. */
+        for (int after = 0; after < 2; after++) {
+            frame_t f;
+            frame_init (&f);
+            s_all_keys (&f, after ? NULL : cases[i].op, after ? cases[i].op : NULL);
+            void *copy = malloc (f.sb.size);
+            assert_non_null (copy);
+            memcpy (copy, f.sb.data, f.sb.size);
+            proto_request_hints_t h;
+            memset (&h, 0xee, sizeof h);
+            proto_request_peek (copy, f.sb.size, &h);
+            bool named_before = !after && cases[i].op;
+            assert_int_equal (h.has_event_id, named_before ? cases[i].id : true);
+            assert_int_equal (h.user_id.ptr != NULL, named_before ? cases[i].user : true);
+            assert_int_equal (h.has_receipt, named_before ? cases[i].receipt : true);
+            if (h.has_event_id)
+                assert_memory_equal (h.event_id, s_id, 16);
+            if (h.user_id.ptr) {
+                assert_int_equal (h.user_id.len, 10);
+                assert_memory_equal (h.user_id.ptr, "user-00042", 10);
+                assert_true ((const char *)h.user_id.ptr > (const char *)copy
+                             && (const char *)h.user_id.ptr + 10 <= (const char *)copy + f.sb.size);
+            } else
+                assert_int_equal (h.user_id.len, 0);
+            if (h.has_receipt)
+                assert_memory_equal (h.receipt, receipt, 16);
+            free (copy);
+            frame_free (&f);
+        }
+    }
+    /* The first entry of a key decides its hint: a second, valid one after
+       an invalid one is not taken; the other hints are still read. */
+    frame_t f;
+    frame_init (&f);
+    msgpack_pack_map (&f.pk, 4);
+    frame_str (&f, "event_id");
+    frame_str (&f, "not-a-uuid");
+    frame_str (&f, "event_id");
+    frame_str (&f, UUID_TEXT);
+    frame_str (&f, "receipt");
+    frame_str (&f, RECEIPT_TEXT);
+    frame_str (&f, "user_id");
+    msgpack_pack_uint8 (&f.pk, 7);
+    proto_request_hints_t h;
+    proto_request_peek (f.sb.data, f.sb.size, &h);
+    assert_false (h.has_event_id);
+    assert_true (h.has_receipt);
+    assert_null (h.user_id.ptr);
+    frame_free (&f);
+    proto_request_peek (NULL, 0, &h);
+    assert_false (h.has_event_id || h.has_receipt || h.user_id.ptr);
+}
+
 int
 test_proto_peek_run (void)
 {
@@ -251,6 +345,7 @@ test_proto_peek_run (void)
         cmocka_unit_test (test_peek_skips_every_scalar_and_string_before_the_id),
         cmocka_unit_test (test_peek_answers_false_for_every_other_frame),
         cmocka_unit_test (test_peek_user_finds_the_user_of_a_create_only),
+        cmocka_unit_test (test_peek_reads_every_hint_in_one_walk_each_gated_by_its_ops),
     };
     return cmocka_run_group_tests_name ("proto_peek", tests, NULL, NULL);
 }

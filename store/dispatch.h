@@ -170,8 +170,8 @@ typedef struct {
 
 /* The server receives the next message before it handles the current one
    and spreads the next one's lookup over that work (event_table_ahead_*):
-   dispatch_ahead_start peeks at the frame (untrusted bytes) and starts its
-   id's hash slot (a create's: its user's slot); dispatch_ahead_entry,
+   dispatch_ahead_start takes the frame's hints (proto_request_peek) and
+   starts its id's hash slot (a create's: its user's slot); dispatch_ahead_entry,
    after other work, starts the order entry (the user's newest event's);
    dispatch_ahead_block, after more, the event's block. A message that is
    not a request frame skips dispatch_ahead_start: the caller zeroes its
@@ -182,7 +182,7 @@ typedef struct {
    rounds' noise). Hints only: they change and answer nothing, and the
    table must not change in between except by requests handled in order
    (a stale index only costs a wasted load). */
-void dispatch_ahead_start (dispatch_t *self, const void *frame, size_t len,
+void dispatch_ahead_start (dispatch_t *self, const proto_request_hints_t *hints,
                            dispatch_ahead_t *ahead);
 void dispatch_ahead_entry (dispatch_t *self, dispatch_ahead_t *ahead);
 void dispatch_ahead_block (dispatch_t *self, const dispatch_ahead_t *ahead);

@@ -258,18 +258,17 @@ dispatch_prefetch (dispatch_t *self, const void *const *frames, const size_t *le
 }
 
 void
-dispatch_ahead_start (dispatch_t *self, const void *frame, size_t len, dispatch_ahead_t *ahead)
+dispatch_ahead_start (dispatch_t *self, const proto_request_hints_t *hints, dispatch_ahead_t *ahead)
 {
-    assert (self && ahead);
-    uint8_t id[16];
-    proto_str_t user;
-    ahead->named = proto_request_peek_event_id (frame, len, id);
-    ahead->user = !ahead->named && proto_request_peek_user_id (frame, len, &user);
+    assert (self && hints && ahead);
+    ahead->named = hints->has_event_id;
+    ahead->user = !ahead->named && hints->user_id.ptr;
     ahead->index = EVENT_TABLE_NONE;
     if (ahead->named)
-        ahead->hash = event_table_ahead_slot (self->table, id);
+        ahead->hash = event_table_ahead_slot (self->table, hints->event_id);
     else if (ahead->user)
-        ahead->hash = event_table_ahead_user_slot (self->table, user.ptr, user.len);
+        ahead->hash =
+            event_table_ahead_user_slot (self->table, hints->user_id.ptr, hints->user_id.len);
 }
 
 void

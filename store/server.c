@@ -379,7 +379,8 @@ s_read_subscriptions (server_t *self)
    lookahead learned of its request. */
 typedef struct {
     zmq_msg_t identity, frames[2];
-    size_t count; /* frames after the identity, discarded ones included */
+    size_t count;                /* frames after the identity, discarded ones included */
+    proto_request_hints_t hints; /* of the payload, read once (set only when framed) */
     dispatch_ahead_t ahead;
 } s_msg_t;
 
@@ -421,8 +422,8 @@ s_receive (server_t *self, s_msg_t *m)
                                    .user = false }; /* index: unread unless named or user */
     if (s_framed (m)) {
         zmq_msg_t *payload = &m->frames[m->count - 1];
-        dispatch_ahead_start (self->dispatch, zmq_msg_data (payload), zmq_msg_size (payload),
-                              &m->ahead);
+        proto_request_peek (zmq_msg_data (payload), zmq_msg_size (payload), &m->hints);
+        dispatch_ahead_start (self->dispatch, &m->hints, &m->ahead);
     }
     return 1;
 }
@@ -447,13 +448,11 @@ s_handle (server_t *self, s_msg_t *m, int64_t now)
             /* A receipt the request returns frees what it proves taken
                before the room is reckoned; a page reply gets its own
                (s_receipt). */
-            uint8_t shown[16];
-            bool has_shown =
-                proto_request_peek_receipt (zmq_msg_data (payload), zmq_msg_size (payload), shown);
+            bool has_shown = m->hints.has_receipt;
             dispatch_set_reply_budget (self->dispatch,
                                        peers_room (self->peers, zmq_msg_data (&m->identity),
                                                    zmq_msg_size (&m->identity), now,
-                                                   has_shown ? shown : NULL));
+                                                   has_shown ? m->hints.receipt : NULL));
             if (has_shown)
                 peers_receipt_counts (self->peers, &self->counters->receipts,
                                       &self->counters->receipts_refused);

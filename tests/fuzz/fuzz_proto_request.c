@@ -10,10 +10,10 @@
  * msgpack-c on every input: the same result, error and request. Every input
  * is also read as a batch (fuzz_batch.h); a request that decodes as op
  * batch is not re-encoded as a request (its frames are the batch's).
- * proto_request_peek_event_id, proto_request_peek_user_id and
- * proto_request_peek_receipt, the store's hints, read the same bytes: they
- * stay inside them and agree with the decoder on the id, a create's user
- * and the receipt.
+ * proto_request_peek, the store's hints, reads the same bytes: it stays
+ * inside them and agrees with the decoder on the id, a create's user and
+ * the receipt; proto_request_peek_event_id, _user_id and _receipt give its
+ * answers one by one.
  */
 #include "fuzz_batch.h"
 #include "fuzz_check.h"
@@ -58,28 +58,34 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     FUZZ_CHECK (req.status.ptr == generic.status.ptr && req.status.len == generic.status.len);
     FUZZ_CHECK (req.request_id.ptr == generic.request_id.ptr
                 && req.request_id.len == generic.request_id.len);
-    /* The store's prefetch hint: never past the end (ASan), and when the
-       frame decodes with an event_id, an id it finds is that one. */
-    uint8_t peeked[16];
-    bool found = proto_request_peek_event_id (data, size, peeked);
-    if (found && rc == PROTO_DECODE_OK && (req.has & PROTO_HAS_EVENT_ID))
-        FUZZ_CHECK (memcmp (peeked, req.event_id, 16) == 0);
+    /* The store's hints: never past the end (ASan), and when the frame
+       decodes with an event_id, an id found is that one. */
+    proto_request_hints_t hints;
+    proto_request_peek (data, size, &hints);
+    if (hints.has_event_id && rc == PROTO_DECODE_OK && (req.has & PROTO_HAS_EVENT_ID))
+        FUZZ_CHECK (memcmp (hints.event_id, req.event_id, 16) == 0);
     /* A create's user, the same way: a pointer into the bytes, and when
        the frame decodes as a create, its user_id. */
-    proto_str_t user;
-    found = proto_request_peek_user_id (data, size, &user);
-    if (found)
+    proto_str_t user = hints.user_id;
+    if (user.ptr)
         FUZZ_CHECK ((const uint8_t *)user.ptr >= data
                     && (const uint8_t *)user.ptr + user.len <= data + size);
-    if (found && rc == PROTO_DECODE_OK && req.op == PROTO_OP_CREATE
+    if (user.ptr && rc == PROTO_DECODE_OK && req.op == PROTO_OP_CREATE
         && (req.has & PROTO_HAS_USER_ID))
         FUZZ_CHECK (user.len == req.user_id.len
                     && memcmp (user.ptr, req.user_id.ptr, user.len) == 0);
     /* The receipt the store applies before it decodes: the same rule. */
-    uint8_t receipt[16];
-    found = proto_request_peek_receipt (data, size, receipt);
-    if (found && rc == PROTO_DECODE_OK && (req.has & PROTO_HAS_RECEIPT))
-        FUZZ_CHECK (memcmp (receipt, req.receipt, 16) == 0);
+    if (hints.has_receipt && rc == PROTO_DECODE_OK && (req.has & PROTO_HAS_RECEIPT))
+        FUZZ_CHECK (memcmp (hints.receipt, req.receipt, 16) == 0);
+    /* The one-hint forms answer the same. */
+    uint8_t one[16];
+    proto_str_t one_user;
+    FUZZ_CHECK (proto_request_peek_event_id (data, size, one) == hints.has_event_id);
+    FUZZ_CHECK (!hints.has_event_id || memcmp (one, hints.event_id, 16) == 0);
+    FUZZ_CHECK (proto_request_peek_user_id (data, size, &one_user) == (user.ptr != NULL));
+    FUZZ_CHECK (!user.ptr || (one_user.ptr == user.ptr && one_user.len == user.len));
+    FUZZ_CHECK (proto_request_peek_receipt (data, size, one) == hints.has_receipt);
+    FUZZ_CHECK (!hints.has_receipt || memcmp (one, hints.receipt, 16) == 0);
     if (rc != PROTO_DECODE_OK) {
         FUZZ_CHECK (err.message[0] != '\0');
         FUZZ_CHECK (memchr (err.message, '\0', sizeof err.message) != NULL);
