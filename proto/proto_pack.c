@@ -131,10 +131,28 @@ s_put_text (uint8_t *p, proto_str_t s)
     return s_put_str (p, s.ptr, s.len);
 }
 
+/* Every key of proto_keys.h as its fixstr byte's length and its name,
+   padded to S_KEY_PAD bytes: a key is written with one fixed-size copy (no
+   call per key), so a buffer it is written to keeps S_KEY_PAD bytes past
+   the last thing written. */
+#define S_KEY_PAD 16
+typedef struct {
+    uint8_t len;
+    char name[S_KEY_PAD];
+} s_key_t;
+static const s_key_t s_keys[PROTO_KEY_COUNT_] = {
+#define S_KEY(id, text) [PROTO_KEY_##id] = { sizeof (text) - 1, text },
+    PROTO_KEYS (S_KEY)
+#undef S_KEY
+};
+
 static uint8_t *
 s_put_key (uint8_t *p, proto_key_t key)
 {
-    return s_put_str (p, wire_key_name (key), wire_key_len (key));
+    const s_key_t *k = &s_keys[key];
+    *p = (uint8_t)(0xa0 | k->len);
+    memcpy (p + 1, k->name, S_KEY_PAD);
+    return p + 1 + k->len;
 }
 
 /* A marker byte and the low `bytes` bytes of v, big-endian. */
@@ -188,12 +206,13 @@ wire_pack_event (msgpack_packer *pk, const proto_event_t *ev)
                      + (has_request_id ? ev->request_id.len : 0);
     if (strings > S_EVENT_BUF - 200)
         return wire_pack_event_generic (pk, ev);
-    uint8_t buf[S_EVENT_BUF], *p = buf;
+    uint8_t buf[S_EVENT_BUF + S_KEY_PAD], *p = buf;
     *p++ = (uint8_t)(0x80 | (7 + (has_us ? 1 : 0) + (has_request_id ? 1 : 0))); /* fixmap */
     p = s_put_key (p, PROTO_KEY_EVENT_ID);
-    char text[PROTO_UUID_LEN + 1];
-    proto_uuid_format (ev->id, text);
-    p = s_put_str (p, text, PROTO_UUID_LEN);
+    *p++ = 0xd9; /* str8: the UUID's 36 characters, written in place (and a NUL after) */
+    *p++ = PROTO_UUID_LEN;
+    proto_uuid_format (ev->id, (char *)p);
+    p += PROTO_UUID_LEN;
     p = s_put_key (p, PROTO_KEY_USER_ID);
     p = s_put_text (p, ev->user_id);
     p = s_put_key (p, PROTO_KEY_DESCRIPTION);
@@ -214,7 +233,7 @@ wire_pack_event (msgpack_packer *pk, const proto_event_t *ev)
         p = s_put_key (p, PROTO_KEY_REQUEST_ID);
         p = s_put_text (p, ev->request_id);
     }
-    assert ((size_t)(p - buf) <= sizeof buf);
+    assert ((size_t)(p - buf) <= S_EVENT_BUF);
     return pk->callback (pk->data, (const char *)buf, (size_t)(p - buf)) == 0 ? 0 : -1;
 }
 
@@ -226,7 +245,7 @@ wire_pack_head (msgpack_packer *pk, uint32_t entries, const char *op, uint64_t r
 {
     /* map32 + "v" 1 + "op" nil/str + "rid" uint64 + "status" str: the
        names are the protocol's own, all under 32 bytes. */
-    uint8_t buf[128], *p = buf;
+    uint8_t buf[128 + S_KEY_PAD], *p = buf;
     if (entries < 16)
         *p++ = (uint8_t)(0x80 | entries);
     else if (entries < 65536)
@@ -243,6 +262,6 @@ wire_pack_head (msgpack_packer *pk, uint32_t entries, const char *op, uint64_t r
         p = s_put_key (p, PROTO_KEY_STATUS);
         p = s_put_text (p, (proto_str_t){ status, strlen (status) });
     }
-    assert ((size_t)(p - buf) <= sizeof buf);
+    assert ((size_t)(p - buf) <= 128);
     return pk->callback (pk->data, (const char *)buf, (size_t)(p - buf)) == 0 ? 0 : -1;
 }

@@ -165,6 +165,88 @@ test_uuid_parse_and_format_round_trip (void **state)
     assert_string_equal (out, text);
 }
 
+/* The digits' reference value, one at a time: -1 for a non-digit. */
+static int
+s_digit (unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* The hex codec reads and writes eight digits per word: every byte value
+   at every digit position of a UUID and of a receipt is taken exactly
+   when it is a digit, with its value in its byte and nibble; every byte
+   value at every byte position is written as its two lowercase digits. */
+static void
+test_hex_digits_every_byte_at_every_position (void **state)
+{
+    (void)state;
+    static const char uuid[] = "5f0c6a1e-9b2d-4c3e-8f70-0123456789ab";
+    static const char receipt[] = "000000000000012cdeadbeef01234567";
+    for (int kind = 0; kind < 2; kind++) {
+        const char *base = kind ? receipt : uuid;
+        size_t len = strlen (base);
+        for (size_t at = 0; at < len; at++) {
+            if (base[at] == '-')
+                continue;
+            for (int c = 0; c < 256; c++) {
+                char text[40];
+                memcpy (text, base, len);
+                text[at] = (char)c;
+                uint8_t got[16], want[16];
+                memset (got, 0xee, sizeof got);
+                int rc =
+                    kind ? proto_receipt_parse (text, len, got) : proto_uuid_parse (text, len, got);
+                if (s_digit ((unsigned char)c) < 0) {
+                    assert_int_equal (rc, -1);
+                    for (size_t i = 0; i < 16; i++)
+                        assert_int_equal (got[i], 0xee); /* untouched */
+                    continue;
+                }
+                assert_int_equal (rc, 0);
+                size_t n = 0;
+                for (size_t i = 0; i < len; i += 2) {
+                    if (text[i] == '-')
+                        i++;
+                    want[n++] = (uint8_t)(s_digit ((unsigned char)text[i]) << 4
+                                          | s_digit ((unsigned char)text[i + 1]));
+                }
+                assert_int_equal (n, 16);
+                assert_memory_equal (got, want, 16);
+            }
+        }
+    }
+    static const char hex[] = "0123456789abcdef";
+    for (size_t at = 0; at < 16; at++)
+        for (int b = 0; b < 256; b++) {
+            uint8_t bytes[16];
+            for (size_t i = 0; i < 16; i++)
+                bytes[i] = (uint8_t)(i * 37 + 11);
+            bytes[at] = (uint8_t)b;
+            char u[PROTO_UUID_LEN + 1], r[PROTO_RECEIPT_LEN + 1];
+            proto_uuid_format (bytes, u);
+            proto_receipt_format (bytes, r);
+            assert_int_equal (strlen (u), PROTO_UUID_LEN);
+            assert_int_equal (strlen (r), PROTO_RECEIPT_LEN);
+            size_t pos = 2 * at + (at >= 4) + (at >= 6) + (at >= 8) + (at >= 10);
+            assert_int_equal (u[pos], hex[b >> 4]);
+            assert_int_equal (u[pos + 1], hex[b & 15]);
+            assert_int_equal (r[2 * at], hex[b >> 4]);
+            assert_int_equal (r[2 * at + 1], hex[b & 15]);
+            assert_true (u[8] == '-' && u[13] == '-' && u[18] == '-' && u[23] == '-');
+            uint8_t back[16];
+            assert_int_equal (proto_uuid_parse (u, PROTO_UUID_LEN, back), 0);
+            assert_memory_equal (back, bytes, 16);
+            assert_int_equal (proto_receipt_parse (r, PROTO_RECEIPT_LEN, back), 0);
+            assert_memory_equal (back, bytes, 16);
+        }
+}
+
 static void
 test_uuid_parse_rejects_non_canonical_forms (void **state)
 {
@@ -266,6 +348,7 @@ test_proto_text_run (void)
         cmocka_unit_test (test_check_messages_read_like_fastapi),
         cmocka_unit_test (test_uuid_parse_and_format_round_trip),
         cmocka_unit_test (test_uuid_parse_rejects_non_canonical_forms),
+        cmocka_unit_test (test_hex_digits_every_byte_at_every_position),
         cmocka_unit_test (test_limits_from_env_overrides_and_rejects),
         cmocka_unit_test (test_names_map_both_ways),
     };
