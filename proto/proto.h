@@ -321,8 +321,8 @@ typedef enum {
 typedef struct {
     char message[160];
     char field[32]; /* request field at fault, "" if none */
-    uint64_t rid;   /* request id if it could be read, else 0 */
-    bool has_rid;
+    uint64_t rid;   /* request id if it could be read, else 0 (proto_request_decode */
+    bool has_rid;   /* sets the two only when it fails: the request holds its rid) */
 } proto_error_t;
 
 /* Decodes one request frame. On success fills req (strings borrowed from

@@ -3,9 +3,10 @@
  *
  * Decoding runs in a fixed order so that the same bad frame always gets the
  * same answer: frame shape (pre-scan, msgpack-c), map keys, "v", "rid",
- * "op", then the fields the op takes, in the order of s_fields. The rid is
- * peeked before anything else so that even a request rejected for its
- * version or a bad field gets a reply the client can match.
+ * "op", then the fields the op takes, in the order of s_fields. When the
+ * map fails any of these, its rid is looked for on its own (s_peek_rid), so
+ * that even a request rejected for its version or a bad field gets a reply
+ * the client can match.
  *
  * Fields an op does not take are ignored like unknown keys (they are still
  * subject to the no-duplicate rule); a nil value is the same as an absent
@@ -142,7 +143,8 @@ s_read_field (const s_field_t *f, const msgpack_object *o, const proto_limits_t 
     return PROTO_DECODE_MALFORMED;
 }
 
-/* Reads "rid" before anything else could fail, for the error reply. */
+/* Reads "rid" from a map that failed to decode, for the error reply: the
+   rid whatever else is wrong, unless it repeats or is not a uint. */
 static void
 s_peek_rid (const msgpack_object *root, proto_error_t *err)
 {
