@@ -319,9 +319,9 @@ wire_event_decode (const msgpack_object *o, const proto_limits_t *limits, proto_
         ev->created_us = (uint16_t)value;
     }
     /* Optional: events recorded before request ids, or without one. */
-    if (wire_present (&m, PROTO_KEY_REQUEST_ID)
-        && (rc = wire_read_request_id (wire_present (&m, PROTO_KEY_REQUEST_ID),
-                                       PROTO_KEY_REQUEST_ID, &ev->request_id, err)))
+    const msgpack_object *request_id = wire_present (&m, PROTO_KEY_REQUEST_ID);
+    if (request_id
+        && (rc = wire_read_request_id (request_id, PROTO_KEY_REQUEST_ID, &ev->request_id, err)))
         return rc;
     return PROTO_DECODE_OK;
 }
